@@ -1,0 +1,20 @@
+# Compile options shared by maya's own targets (never set globally, so a parent project that
+# includes maya with add_subdirectory keeps its own flags).
+function(maya_target_options target)
+  target_compile_features(${target} PUBLIC cxx_std_20)
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
+                                             -Wnon-virtual-dtor -Wconversion -Wno-sign-conversion)
+    if(MAYA_WERROR)
+      target_compile_options(${target} PRIVATE -Werror)
+    endif()
+    if(MAYA_NATIVE)
+      target_compile_options(${target} PRIVATE -march=native)
+    endif()
+    if(MAYA_SANITIZE)
+      target_compile_options(${target} PRIVATE -fsanitize=${MAYA_SANITIZE} -fno-omit-frame-pointer
+                                               -fno-sanitize-recover=all)
+      target_link_options(${target} PRIVATE -fsanitize=${MAYA_SANITIZE})
+    endif()
+  endif()
+endfunction()
