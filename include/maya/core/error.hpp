@@ -49,3 +49,14 @@ class ConvergenceError : public Error {
 };
 
 }  // namespace maya
+
+namespace maya {
+
+// Values asked for on a device where they are not (a host view of a CUDA tensor), or a device
+// this build does not support.
+class DeviceError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace maya

@@ -1,0 +1,54 @@
+// The extension point of the tensor tape. Every op, built-in or user-defined, is a TensorOp: a
+// stateless (or long-lived) object whose backward() adds vector-Jacobian products to its inputs'
+// gradients. Per-node data (axes, saved intermediates) lives in the tape's arenas, so recording a
+// node allocates nothing in steady state and the sweep makes one virtual call per node.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "maya/tensor/tensor_view.hpp"
+
+namespace maya {
+
+class TensorTape;
+
+// What backward() sees of one recorded node.
+class BackwardContext {
+ public:
+  [[nodiscard]] std::size_t num_inputs() const noexcept { return inputs_.size(); }
+  [[nodiscard]] TensorView input(std::size_t i) const;
+  [[nodiscard]] TensorView output() const noexcept { return output_; }
+  // d loss / d output.
+  [[nodiscard]] TensorView grad_output() const noexcept { return grad_output_; }
+  // Whether input i needs a gradient (false for constants and their descendants).
+  [[nodiscard]] bool needs_grad(std::size_t i) const;
+  // d loss / d input i, zero-initialized on first use: backward() must ADD (+=) into it.
+  // Throws maya::TapeError when !needs_grad(i).
+  [[nodiscard]] MutableTensorView grad_input(std::size_t i);
+  // Data the op saved when it was recorded.
+  [[nodiscard]] std::span<const double> saved() const noexcept { return saved_; }
+  [[nodiscard]] std::span<const std::int64_t> saved_ints() const noexcept { return saved_ints_; }
+
+ private:
+  friend class TensorTape;
+  TensorTape* tape_ = nullptr;
+  std::span<const std::uint32_t> inputs_;
+  TensorView output_;
+  TensorView grad_output_;
+  std::span<const double> saved_;
+  std::span<const std::int64_t> saved_ints_;
+};
+
+class TensorOp {
+ public:
+  virtual ~TensorOp() = default;
+  // Used in error messages and finite-check reports.
+  [[nodiscard]] virtual std::string_view name() const noexcept = 0;
+  // grad_input(i) += (d output / d input i)^T grad_output(), for every i with needs_grad(i).
+  virtual void backward(BackwardContext& context) const = 0;
+};
+
+}  // namespace maya

@@ -1,0 +1,144 @@
+// The tensor tape: records tensor ops as nodes whose values live in a chunked arena, and sweeps
+// them in reverse calling each node's TensorOp::backward once. Coarse nodes (a whole simulator
+// step) and fine ones (an add) go through the same record() call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "maya/core/error.hpp"
+#include "maya/tensor/arena.hpp"
+#include "maya/tensor/tensor.hpp"
+#include "maya/tensor/tensor_op.hpp"
+#include "maya/tensor/tensor_var.hpp"
+
+namespace maya {
+
+// Gradients of a loss with respect to the leaves made by TensorTape::var.
+class TensorGradients {
+ public:
+  // Throws maya::TapeError for a node that is not a var() leaf of the tape these came from.
+  [[nodiscard]] const Tensor& operator[](std::size_t index) const;
+  [[nodiscard]] const Tensor& operator[](TensorVar var) const;
+  [[nodiscard]] std::size_t size() const noexcept { return leaves_.size(); }
+
+ private:
+  friend class TensorTape;
+  std::vector<std::pair<std::uint32_t, Tensor>> leaves_;  // sorted by node index
+  std::uint32_t slot_ = 0;
+  std::uint64_t stamp_ = 0;
+};
+
+// Extra per-node data an op keeps for its backward pass.
+struct SavedData {
+  std::span<const double> values;
+  std::span<const std::int64_t> ints;
+};
+
+class TensorTape {
+ public:
+  TensorTape();
+  ~TensorTape();
+  TensorTape(const TensorTape&) = delete;
+  TensorTape& operator=(const TensorTape&) = delete;
+  TensorTape(TensorTape&&) = delete;
+  TensorTape& operator=(TensorTape&&) = delete;
+
+  // A differentiable leaf, and a non-differentiable input.
+  [[nodiscard]] TensorVar var(const Tensor& value);
+  [[nodiscard]] TensorVar constant(const Tensor& value);
+
+  // Reverse sweep from a one-element loss; gradients of every var() leaf (zeros where the loss
+  // does not depend on it). Throws maya::ShapeError for a loss with more than one element.
+  [[nodiscard]] TensorGradients grad(TensorVar loss);
+  void grad(TensorVar loss, TensorGradients& out);
+
+  // Forgets all nodes (their TensorVars become invalid), keeping the memory for reuse.
+  void clear() noexcept;
+  [[nodiscard]] std::size_t size() const noexcept { return nodes_.size(); }
+  // Bytes of values and saved data currently held for the reverse sweep.
+  [[nodiscard]] std::size_t bytes_used() const noexcept;
+
+  // Opt-in: throw maya::NonFiniteError naming the first op whose output holds NaN or Inf.
+  void set_finite_check(bool enabled) noexcept { finite_check_ = enabled; }
+  [[nodiscard]] bool finite_check() const noexcept { return finite_check_; }
+
+  // Records one node: allocates its output of `shape`, calls fill(MutableTensorView) to compute
+  // it, and keeps `saved` for op.backward(). `op` must outlive the tape's last grad() call.
+  template <class Fill>
+  TensorVar record(const TensorOp& op, std::span<const TensorVar> inputs, ShapeView shape,
+                   Fill&& fill, SavedData saved = {});
+  template <class Fill>
+  TensorVar record(const TensorOp& op, std::initializer_list<TensorVar> inputs, ShapeView shape,
+                   Fill&& fill, SavedData saved = {}) {
+    return record(op, std::span<const TensorVar>(inputs.begin(), inputs.size()), shape,
+                  std::forward<Fill>(fill), saved);
+  }
+
+  // The value of a node of this tape (checks that the handle belongs here).
+  [[nodiscard]] TensorView view(TensorVar var) const;
+  [[nodiscard]] bool requires_grad(TensorVar var) const;
+  // Throws maya::TapeError unless `var` is a live handle of this tape; used by every op.
+  void check_owned(TensorVar var, std::string_view operation) const;
+
+ private:
+  friend class BackwardContext;
+  friend class TensorVar;
+
+  struct Node {
+    const TensorOp* op;  // nullptr for leaves and constants
+    double* values;
+    const std::size_t* shape;  // in shapes_, which never moves
+    std::uint32_t ndim;
+    std::uint32_t inputs_offset;
+    std::uint32_t num_inputs;
+    std::uint32_t saved_offset;
+    std::uint32_t num_saved;
+    std::uint32_t saved_ints_offset;
+    std::uint32_t num_saved_ints;
+    bool requires_grad;
+    bool is_var;
+  };
+
+  [[nodiscard]] ShapeView node_shape(const Node& node) const noexcept {
+    return {node.shape, node.ndim};
+  }
+  [[nodiscard]] std::size_t node_numel(const Node& node) const noexcept {
+    return numel_of(node_shape(node));
+  }
+  TensorVar add_leaf(const Tensor& value, bool is_var);
+  const std::size_t* store_shape(ShapeView shape);
+  std::uint32_t begin_node(const TensorOp& op, std::span<const TensorVar> inputs, ShapeView shape,
+                           SavedData saved);
+  void finish_node(std::uint32_t index);
+  double* gradient_buffer(std::uint32_t index);
+
+  std::uint32_t slot_;
+  std::uint64_t stamp_;
+  std::vector<Node> nodes_;
+  std::vector<std::uint32_t> inputs_;
+  std::vector<double> saved_;
+  std::vector<std::int64_t> saved_ints_;
+  detail::ChunkArena<double> values_arena_;
+  detail::ChunkArena<double> gradient_arena_;
+  detail::ChunkArena<std::size_t> shapes_;
+  std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
+  bool finite_check_ = false;
+};
+
+template <class Fill>
+TensorVar TensorTape::record(const TensorOp& op, std::span<const TensorVar> inputs, ShapeView shape,
+                             Fill&& fill, SavedData saved) {
+  const std::uint32_t index = begin_node(op, inputs, shape, saved);
+  const Node& node = nodes_[index];
+  fill(MutableTensorView{node.values, node_shape(node)});
+  finish_node(index);
+  return TensorVar(slot_, index, stamp_);
+}
+
+}  // namespace maya

@@ -1,0 +1,36 @@
+#include "broadcast.hpp"
+
+namespace maya::detail {
+
+std::vector<std::size_t> broadcast_strides(ShapeView shape, ShapeView out) {
+  std::vector<std::size_t> strides(out.size(), 0);
+  const std::size_t lead = out.size() - shape.size();
+  std::size_t stride = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    strides[lead + i] = shape[i] == 1 ? 0 : stride;
+    stride *= shape[i];
+  }
+  return strides;
+}
+
+BroadcastPlan plan_broadcast(ShapeView a, ShapeView b, const char* operation) {
+  BroadcastPlan plan;
+  plan.out_shape = broadcast_shapes(a, b, operation);
+  plan.numel = numel_of(plan.out_shape);
+  const std::size_t na = numel_of(a);
+  const std::size_t nb = numel_of(b);
+  if (na == plan.numel && nb == plan.numel) {
+    plan.kind = BroadcastPlan::Kind::kSame;
+  } else if (na == 1 && nb == plan.numel) {
+    plan.kind = BroadcastPlan::Kind::kScalarA;
+  } else if (nb == 1 && na == plan.numel) {
+    plan.kind = BroadcastPlan::Kind::kScalarB;
+  } else {
+    plan.kind = BroadcastPlan::Kind::kGeneral;
+    plan.stride_a = broadcast_strides(a, plan.out_shape);
+    plan.stride_b = broadcast_strides(b, plan.out_shape);
+  }
+  return plan;
+}
+
+}  // namespace maya::detail

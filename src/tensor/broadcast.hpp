@@ -1,0 +1,65 @@
+// Iteration over two or three operands broadcast to a common shape. for_each calls
+// body(out_index, a_offset, b_offset) for every output element; equal shapes and scalar operands
+// take flat loops the compiler vectorizes, the general case walks the last axis innermost.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "maya/tensor/shape.hpp"
+
+namespace maya::detail {
+
+struct BroadcastPlan {
+  Shape out_shape;
+  std::size_t numel = 0;
+  enum class Kind { kSame, kScalarA, kScalarB, kGeneral } kind = Kind::kGeneral;
+  // Strides of a and b in out's axes (0 along broadcast axes).
+  std::vector<std::size_t> stride_a;
+  std::vector<std::size_t> stride_b;
+};
+
+[[nodiscard]] BroadcastPlan plan_broadcast(ShapeView a, ShapeView b, const char* operation);
+
+// Strides of an operand of `shape` viewed in the (longer or equal) shape `out`.
+[[nodiscard]] std::vector<std::size_t> broadcast_strides(ShapeView shape, ShapeView out);
+
+template <class Body>
+void for_each_broadcast(const BroadcastPlan& plan, Body&& body) {
+  const std::size_t n = plan.numel;
+  switch (plan.kind) {
+    case BroadcastPlan::Kind::kSame:
+      for (std::size_t i = 0; i < n; ++i) body(i, i, i);
+      return;
+    case BroadcastPlan::Kind::kScalarA:
+      for (std::size_t i = 0; i < n; ++i) body(i, std::size_t{0}, i);
+      return;
+    case BroadcastPlan::Kind::kScalarB:
+      for (std::size_t i = 0; i < n; ++i) body(i, i, std::size_t{0});
+      return;
+    case BroadcastPlan::Kind::kGeneral: break;
+  }
+  const std::size_t ndim = plan.out_shape.size();
+  if (n == 0) return;
+  const std::size_t inner = plan.out_shape[ndim - 1];
+  const std::size_t inner_a = plan.stride_a[ndim - 1];
+  const std::size_t inner_b = plan.stride_b[ndim - 1];
+  std::vector<std::size_t> counter(ndim, 0);
+  std::size_t offset_a = 0;
+  std::size_t offset_b = 0;
+  for (std::size_t out = 0; out < n; out += inner) {
+    for (std::size_t j = 0; j < inner; ++j)
+      body(out + j, offset_a + j * inner_a, offset_b + j * inner_b);
+    // Advance the odometer over all but the last axis.
+    for (std::size_t axis = ndim - 1; axis-- > 0;) {
+      offset_a += plan.stride_a[axis];
+      offset_b += plan.stride_b[axis];
+      if (++counter[axis] < plan.out_shape[axis]) break;
+      offset_a -= plan.stride_a[axis] * plan.out_shape[axis];
+      offset_b -= plan.stride_b[axis] * plan.out_shape[axis];
+      counter[axis] = 0;
+    }
+  }
+}
+
+}  // namespace maya::detail

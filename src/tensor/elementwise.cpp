@@ -1,0 +1,253 @@
+// Binary elementwise ops with broadcasting. Each op is a functor of value and partials; one
+// template records it and one template sweeps it, summing a broadcast operand's gradient back.
+#include <cmath>
+#include <string>
+
+#include "broadcast.hpp"
+#include "maya/tensor/ops.hpp"
+
+namespace maya {
+namespace {
+
+struct AddF {
+  static constexpr const char* kName = "add";
+  static double value(double a, double b) { return a + b; }
+  static double d_a(double, double, double) { return 1.0; }
+  static double d_b(double, double, double) { return 1.0; }
+};
+struct SubF {
+  static constexpr const char* kName = "sub";
+  static double value(double a, double b) { return a - b; }
+  static double d_a(double, double, double) { return 1.0; }
+  static double d_b(double, double, double) { return -1.0; }
+};
+struct MulF {
+  static constexpr const char* kName = "mul";
+  static double value(double a, double b) { return a * b; }
+  static double d_a(double, double b, double) { return b; }
+  static double d_b(double a, double, double) { return a; }
+};
+struct DivF {
+  static constexpr const char* kName = "div";
+  static double value(double a, double b) { return a / b; }
+  static double d_a(double, double b, double) { return 1.0 / b; }
+  static double d_b(double, double b, double out) { return -out / b; }  // d(a/b)/db = -a/b^2
+};
+struct PowF {
+  static constexpr const char* kName = "pow";
+  static double value(double a, double b) { return std::pow(a, b); }
+  static double d_a(double a, double b, double) {
+    return b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
+  }
+  // d(a^b)/db = a^b log a, taken as 0 where a^b = 0.
+  static double d_b(double a, double, double out) { return out == 0.0 ? 0.0 : out * std::log(a); }
+};
+struct MaximumF {
+  static constexpr const char* kName = "maximum";
+  static double value(double a, double b) { return a >= b ? a : b; }
+  static double d_a(double a, double b, double) { return a >= b ? 1.0 : 0.0; }
+  static double d_b(double a, double b, double) { return a >= b ? 0.0 : 1.0; }
+};
+struct MinimumF {
+  static constexpr const char* kName = "minimum";
+  static double value(double a, double b) { return a <= b ? a : b; }
+  static double d_a(double a, double b, double) { return a <= b ? 1.0 : 0.0; }
+  static double d_b(double a, double b, double) { return a <= b ? 0.0 : 1.0; }
+};
+
+template <class F>
+class BinaryOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return F::kName; }
+
+  void backward(BackwardContext& context) const override {
+    const TensorView a = context.input(0);
+    const TensorView b = context.input(1);
+    const TensorView out = context.output();
+    const TensorView g = context.grad_output();
+    const detail::BroadcastPlan plan = detail::plan_broadcast(a.shape, b.shape, F::kName);
+    if (context.needs_grad(0)) {
+      double* ga = context.grad_input(0).values;
+      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+        ga[ia] += g[i] * F::d_a(a[ia], b[ib], out[i]);
+      });
+    }
+    if (context.needs_grad(1)) {
+      double* gb = context.grad_input(1).values;
+      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+        gb[ib] += g[i] * F::d_b(a[ia], b[ib], out[i]);
+      });
+    }
+  }
+
+  static const BinaryOp& instance() {
+    static const BinaryOp op;
+    return op;
+  }
+};
+
+template <class F>
+TensorVar record_binary(TensorVar a, TensorVar b) {
+  TensorTape& tape = a.tape();
+  const TensorView va = tape.view(a);
+  const TensorView vb = tape.view(b);
+  const detail::BroadcastPlan plan = detail::plan_broadcast(va.shape, vb.shape, F::kName);
+  return tape.record(BinaryOp<F>::instance(), {a, b}, plan.out_shape, [&](MutableTensorView out) {
+    detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+      out[i] = F::value(va[ia], vb[ib]);
+    });
+  });
+}
+
+// op(x, c) for a constant c kept in the node's saved data.
+template <class F>
+class ConstantRightOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return F::kName; }
+  void backward(BackwardContext& context) const override {
+    const TensorView x = context.input(0);
+    const TensorView out = context.output();
+    const TensorView g = context.grad_output();
+    const double c = context.saved()[0];
+    const MutableTensorView gx = context.grad_input(0);
+    for (std::size_t i = 0; i < x.numel(); ++i) gx[i] += g[i] * F::d_a(x[i], c, out[i]);
+  }
+  static const ConstantRightOp& instance() {
+    static const ConstantRightOp op;
+    return op;
+  }
+};
+
+// op(c, x).
+template <class F>
+class ConstantLeftOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return F::kName; }
+  void backward(BackwardContext& context) const override {
+    const TensorView x = context.input(0);
+    const TensorView out = context.output();
+    const TensorView g = context.grad_output();
+    const double c = context.saved()[0];
+    const MutableTensorView gx = context.grad_input(0);
+    for (std::size_t i = 0; i < x.numel(); ++i) gx[i] += g[i] * F::d_b(c, x[i], out[i]);
+  }
+  static const ConstantLeftOp& instance() {
+    static const ConstantLeftOp op;
+    return op;
+  }
+};
+
+template <class F>
+TensorVar record_constant_right(TensorVar x, double c) {
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.view(x);
+  const double saved[] = {c};
+  return tape.record(
+      ConstantRightOp<F>::instance(), {x}, vx.shape,
+      [&](MutableTensorView out) {
+        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = F::value(vx[i], c);
+      },
+      SavedData{saved, {}});
+}
+
+template <class F>
+TensorVar record_constant_left(double c, TensorVar x) {
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.view(x);
+  const double saved[] = {c};
+  return tape.record(
+      ConstantLeftOp<F>::instance(), {x}, vx.shape,
+      [&](MutableTensorView out) {
+        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = F::value(c, vx[i]);
+      },
+      SavedData{saved, {}});
+}
+
+class WhereOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return "where"; }
+  void backward(BackwardContext& context) const override {
+    const TensorView mask = context.input(0);
+    const TensorView g = context.grad_output();
+    for (std::size_t operand = 1; operand <= 2; ++operand) {
+      if (!context.needs_grad(operand)) continue;
+      const MutableTensorView gx = context.grad_input(operand);
+      const auto mask_strides = detail::broadcast_strides(mask.shape, g.shape);
+      const auto x_strides = detail::broadcast_strides(gx.shape, g.shape);
+      const bool take_when = operand == 1;
+      walk(g.shape, mask_strides, x_strides, [&](std::size_t i, std::size_t im, std::size_t ix) {
+        if ((mask[im] != 0.0) == take_when) gx[ix] += g[i];
+      });
+    }
+  }
+
+  // body(out_index, offset_1, offset_2) over `shape` with two stride sets.
+  template <class Body>
+  static void walk(ShapeView shape, const std::vector<std::size_t>& s1,
+                   const std::vector<std::size_t>& s2, Body&& body) {
+    detail::BroadcastPlan plan;
+    plan.out_shape.assign(shape.begin(), shape.end());
+    plan.numel = numel_of(shape);
+    plan.kind = detail::BroadcastPlan::Kind::kGeneral;
+    plan.stride_a = s1;
+    plan.stride_b = s2;
+    if (shape.empty()) {
+      if (plan.numel == 1) body(0, 0, 0);
+      return;
+    }
+    detail::for_each_broadcast(plan, body);
+  }
+
+  static const WhereOp& instance() {
+    static const WhereOp op;
+    return op;
+  }
+};
+
+}  // namespace
+
+TensorVar operator+(TensorVar a, TensorVar b) { return record_binary<AddF>(a, b); }
+TensorVar operator-(TensorVar a, TensorVar b) { return record_binary<SubF>(a, b); }
+TensorVar operator*(TensorVar a, TensorVar b) { return record_binary<MulF>(a, b); }
+TensorVar operator/(TensorVar a, TensorVar b) { return record_binary<DivF>(a, b); }
+TensorVar operator+(TensorVar a, double b) { return record_constant_right<AddF>(a, b); }
+TensorVar operator+(double a, TensorVar b) { return record_constant_right<AddF>(b, a); }
+TensorVar operator-(TensorVar a, double b) { return record_constant_right<AddF>(a, -b); }
+TensorVar operator-(double a, TensorVar b) { return record_constant_left<SubF>(a, b); }
+TensorVar operator*(TensorVar a, double b) { return record_constant_right<MulF>(a, b); }
+TensorVar operator*(double a, TensorVar b) { return record_constant_right<MulF>(b, a); }
+TensorVar operator/(TensorVar a, double b) { return record_constant_right<DivF>(a, b); }
+TensorVar operator/(double a, TensorVar b) { return record_constant_left<DivF>(a, b); }
+TensorVar operator-(TensorVar a) { return record_constant_right<MulF>(a, -1.0); }
+TensorVar neg(TensorVar a) { return -a; }
+TensorVar scale(TensorVar x, double factor) { return record_constant_right<MulF>(x, factor); }
+TensorVar pow(TensorVar base, TensorVar exponent) { return record_binary<PowF>(base, exponent); }
+TensorVar pow(TensorVar base, double exponent) {
+  return record_constant_right<PowF>(base, exponent);
+}
+TensorVar maximum(TensorVar a, TensorVar b) { return record_binary<MaximumF>(a, b); }
+TensorVar minimum(TensorVar a, TensorVar b) { return record_binary<MinimumF>(a, b); }
+TensorVar maximum(TensorVar a, double b) { return record_constant_right<MaximumF>(a, b); }
+TensorVar minimum(TensorVar a, double b) { return record_constant_right<MinimumF>(a, b); }
+
+TensorVar where(TensorVar mask, TensorVar a, TensorVar b) {
+  TensorTape& tape = mask.tape();
+  const TensorView vm = tape.view(mask);
+  const TensorView va = tape.view(a);
+  const TensorView vb = tape.view(b);
+  const Shape ab = broadcast_shapes(va.shape, vb.shape, "where");
+  const Shape out_shape = broadcast_shapes(vm.shape, ab, "where");
+  const auto sm = detail::broadcast_strides(vm.shape, out_shape);
+  const auto sa = detail::broadcast_strides(va.shape, out_shape);
+  const auto sb = detail::broadcast_strides(vb.shape, out_shape);
+  return tape.record(WhereOp::instance(), {mask, a, b}, out_shape, [&](MutableTensorView out) {
+    WhereOp::walk(out_shape, sm, sa, [&](std::size_t i, std::size_t im, std::size_t ia) {
+      out[i] = vm[im] != 0.0 ? va[ia] : 0.0;
+    });
+    WhereOp::walk(out_shape, sm, sb, [&](std::size_t i, std::size_t im, std::size_t ib) {
+      if (vm[im] == 0.0) out[i] = vb[ib];
+    });
+  });
+}
+
+}  // namespace maya

@@ -1,0 +1,251 @@
+#include "maya/tensor/tensor_tape.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "maya/core/tape_registry.hpp"
+
+namespace maya {
+
+namespace {
+
+[[noreturn]] void throw_unusable(std::uint64_t stamp, std::string_view operation) {
+  if (stamp == 0) {
+    throw TapeError(std::string(operation) + ": the TensorVar is unbound (default-constructed)");
+  }
+  throw TapeError(std::string(operation) +
+                  ": the TensorVar's tape was cleared or destroyed after it was recorded");
+}
+
+}  // namespace
+
+TensorTape::TensorTape() : slot_(detail::TapeRegistry::acquire(this)) {
+  stamp_ = detail::TapeRegistry::stamp(slot_);
+}
+
+TensorTape::~TensorTape() { detail::TapeRegistry::release(slot_); }
+
+void TensorTape::check_owned(TensorVar var, std::string_view operation) const {
+  if (var.slot_ == slot_ && var.stamp_ == stamp_) [[likely]]
+    return;
+  if (!detail::TapeRegistry::is_current(var.slot_, var.stamp_))
+    throw_unusable(var.stamp_, operation);
+  throw TapeError(std::string(operation) + ": the operands were recorded on two different tapes");
+}
+
+const std::size_t* TensorTape::store_shape(ShapeView shape) {
+  std::size_t* stored = shapes_.allocate(shape.size());
+  std::copy(shape.begin(), shape.end(), stored);
+  return stored;
+}
+
+TensorVar TensorTape::add_leaf(const Tensor& value, bool is_var) {
+  if (value.device() != Device::kCpu) {
+    throw DeviceError("TensorTape: a tensor on " + std::string(to_string(value.device())) +
+                      " cannot be recorded on a CPU tape");
+  }
+  const auto index = static_cast<std::uint32_t>(nodes_.size());
+  Node node{};
+  node.op = nullptr;
+  node.shape = store_shape(value.shape());
+  node.ndim = static_cast<std::uint32_t>(value.ndim());
+  node.values = values_arena_.allocate(value.numel());
+  std::copy(value.data().begin(), value.data().end(), node.values);
+  node.requires_grad = is_var;
+  node.is_var = is_var;
+  nodes_.push_back(node);
+  if (finite_check_) finish_node(index);
+  return TensorVar(slot_, index, stamp_);
+}
+
+TensorVar TensorTape::var(const Tensor& value) { return add_leaf(value, true); }
+TensorVar TensorTape::constant(const Tensor& value) { return add_leaf(value, false); }
+
+std::uint32_t TensorTape::begin_node(const TensorOp& op, std::span<const TensorVar> inputs,
+                                     ShapeView shape, SavedData saved) {
+  Node node{};
+  node.op = &op;
+  node.inputs_offset = static_cast<std::uint32_t>(inputs_.size());
+  node.num_inputs = static_cast<std::uint32_t>(inputs.size());
+  bool requires_grad = false;
+  for (const TensorVar input : inputs) {
+    check_owned(input, op.name());
+    requires_grad = requires_grad || nodes_[input.index_].requires_grad;
+  }
+  for (const TensorVar input : inputs) inputs_.push_back(input.index_);
+  node.requires_grad = requires_grad;
+  node.shape = store_shape(shape);
+  node.ndim = static_cast<std::uint32_t>(shape.size());
+  node.values = values_arena_.allocate(numel_of(shape));
+  node.saved_offset = static_cast<std::uint32_t>(saved_.size());
+  node.num_saved = static_cast<std::uint32_t>(saved.values.size());
+  saved_.insert(saved_.end(), saved.values.begin(), saved.values.end());
+  node.saved_ints_offset = static_cast<std::uint32_t>(saved_ints_.size());
+  node.num_saved_ints = static_cast<std::uint32_t>(saved.ints.size());
+  saved_ints_.insert(saved_ints_.end(), saved.ints.begin(), saved.ints.end());
+  node.is_var = false;
+  nodes_.push_back(node);
+  return static_cast<std::uint32_t>(nodes_.size() - 1);
+}
+
+void TensorTape::finish_node(std::uint32_t index) {
+  if (!finite_check_) return;
+  const Node& node = nodes_[index];
+  const std::size_t n = node_numel(node);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(node.values[i])) {
+      const std::string name = node.op ? std::string(node.op->name()) : std::string("var");
+      throw NonFiniteError("finite check: " + name + " produced " + std::to_string(node.values[i]) +
+                           " at element " + std::to_string(i) + " of its output of shape " +
+                           shape_string(node_shape(node)) + " (node " + std::to_string(index) +
+                           ")");
+    }
+  }
+}
+
+void TensorTape::clear() noexcept {
+  nodes_.clear();
+  shapes_.reset();
+  inputs_.clear();
+  saved_.clear();
+  saved_ints_.clear();
+  values_arena_.reset();
+  gradient_arena_.reset();
+  stamp_ = detail::TapeRegistry::restamp(slot_);
+}
+
+std::size_t TensorTape::bytes_used() const noexcept {
+  return values_arena_.bytes_used() + saved_.size() * sizeof(double) +
+         saved_ints_.size() * sizeof(std::int64_t) + nodes_.size() * sizeof(Node) +
+         shapes_.bytes_used() + inputs_.size() * sizeof(std::uint32_t);
+}
+
+TensorView TensorTape::view(TensorVar var) const {
+  check_owned(var, "view");
+  const Node& node = nodes_[var.index_];
+  return {node.values, node_shape(node)};
+}
+
+bool TensorTape::requires_grad(TensorVar var) const {
+  check_owned(var, "requires_grad");
+  return nodes_[var.index_].requires_grad;
+}
+
+double* TensorTape::gradient_buffer(std::uint32_t index) {
+  double*& buffer = gradients_[index];
+  if (buffer == nullptr) {
+    const std::size_t n = node_numel(nodes_[index]);
+    buffer = gradient_arena_.allocate(n);
+    std::memset(buffer, 0, n * sizeof(double));
+  }
+  return buffer;
+}
+
+TensorGradients TensorTape::grad(TensorVar loss) {
+  TensorGradients out;
+  grad(loss, out);
+  return out;
+}
+
+void TensorTape::grad(TensorVar loss, TensorGradients& out) {
+  check_owned(loss, "grad");
+  const Node& loss_node = nodes_[loss.index_];
+  if (node_numel(loss_node) != 1) {
+    throw ShapeError("grad: the loss must have exactly one element, got shape " +
+                     shape_string(node_shape(loss_node)));
+  }
+  gradient_arena_.reset();
+  gradients_.assign(nodes_.size(), nullptr);
+  gradient_buffer(loss.index_)[0] = 1.0;
+
+  BackwardContext context;
+  context.tape_ = this;
+  for (std::size_t i = loss.index_ + 1; i-- > 0;) {
+    const Node& node = nodes_[i];
+    if (node.op == nullptr || !node.requires_grad || gradients_[i] == nullptr) continue;
+    context.inputs_ = {inputs_.data() + node.inputs_offset, node.num_inputs};
+    context.output_ = {node.values, node_shape(node)};
+    context.grad_output_ = {gradients_[i], node_shape(node)};
+    context.saved_ = {saved_.data() + node.saved_offset, node.num_saved};
+    context.saved_ints_ = {saved_ints_.data() + node.saved_ints_offset, node.num_saved_ints};
+    node.op->backward(context);
+  }
+
+  out.slot_ = slot_;
+  out.stamp_ = stamp_;
+  out.leaves_.clear();
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
+    const Node& node = nodes_[i];
+    if (!node.is_var) continue;
+    const ShapeView shape = node_shape(node);
+    if (gradients_[i] != nullptr) {
+      out.leaves_.emplace_back(i, Tensor::from_view({gradients_[i], shape}));
+    } else {
+      out.leaves_.emplace_back(i, Tensor::zeros(Shape(shape.begin(), shape.end())));
+    }
+  }
+}
+
+TensorView BackwardContext::input(std::size_t i) const {
+  const TensorTape::Node& node = tape_->nodes_[inputs_[i]];
+  return {node.values, tape_->node_shape(node)};
+}
+
+bool BackwardContext::needs_grad(std::size_t i) const {
+  return tape_->nodes_[inputs_[i]].requires_grad;
+}
+
+MutableTensorView BackwardContext::grad_input(std::size_t i) {
+  const std::uint32_t index = inputs_[i];
+  const TensorTape::Node& node = tape_->nodes_[index];
+  if (!node.requires_grad) {
+    throw TapeError("backward: input " + std::to_string(i) + " does not need a gradient");
+  }
+  return {tape_->gradient_buffer(index), tape_->node_shape(node)};
+}
+
+const Tensor& TensorGradients::operator[](std::size_t index) const {
+  const auto it = std::lower_bound(
+      leaves_.begin(), leaves_.end(), index,
+      [](const std::pair<std::uint32_t, Tensor>& leaf, std::size_t i) { return leaf.first < i; });
+  if (it == leaves_.end() || it->first != index) {
+    throw TapeError("TensorGradients: node " + std::to_string(index) +
+                    " is not a var() leaf of the tape (gradients are kept for leaves only)");
+  }
+  return it->second;
+}
+
+const Tensor& TensorGradients::operator[](TensorVar var) const {
+  if (var.slot_ != slot_ || var.stamp_ != stamp_) {
+    throw TapeError(
+        "TensorGradients: the TensorVar was not recorded on the tape (or tape "
+        "generation) these gradients were computed from");
+  }
+  return (*this)[var.idx()];
+}
+
+bool TensorVar::valid() const noexcept { return detail::TapeRegistry::is_current(slot_, stamp_); }
+
+TensorTape& TensorVar::tape() const {
+  if (!detail::TapeRegistry::is_current(slot_, stamp_)) [[unlikely]]
+    throw_unusable(stamp_, "TensorVar");
+  return *static_cast<TensorTape*>(detail::TapeRegistry::tape(slot_));
+}
+
+TensorView TensorVar::view() const { return tape().view(*this); }
+Tensor TensorVar::value() const { return Tensor::from_view(view()); }
+ShapeView TensorVar::shape() const { return view().shape; }
+std::size_t TensorVar::numel() const { return view().numel(); }
+std::size_t TensorVar::ndim() const { return view().ndim(); }
+
+double TensorVar::item() const {
+  const TensorView v = view();
+  if (v.numel() != 1) {
+    throw ShapeError("item: the tensor has shape " + shape_string(v.shape) + ", not one element");
+  }
+  return v[0];
+}
+
+}  // namespace maya

@@ -1,0 +1,165 @@
+// Unary elementwise ops. Each functor gives the value and the derivative from the input x and
+// the output y (tanh' = 1 - y^2 and exp' = y reuse the output instead of recomputing).
+#include <cmath>
+#include <string>
+
+#include "maya/ad/scalar_op.hpp"
+#include "maya/core/error.hpp"
+#include "maya/tensor/ops.hpp"
+
+namespace maya {
+namespace {
+
+struct SinF {
+  static constexpr const char* kName = "sin";
+  static double value(double x) { return std::sin(x); }
+  static double derivative(double x, double) { return std::cos(x); }
+};
+struct CosF {
+  static constexpr const char* kName = "cos";
+  static double value(double x) { return std::cos(x); }
+  static double derivative(double x, double) { return -std::sin(x); }
+};
+struct TanF {
+  static constexpr const char* kName = "tan";
+  static double value(double x) { return std::tan(x); }
+  static double derivative(double, double y) { return 1.0 + y * y; }
+};
+struct ExpF {
+  static constexpr const char* kName = "exp";
+  static double value(double x) { return std::exp(x); }
+  static double derivative(double, double y) { return y; }
+};
+struct LogF {
+  static constexpr const char* kName = "log";
+  static double value(double x) { return std::log(x); }
+  static double derivative(double x, double) { return 1.0 / x; }
+};
+struct SqrtF {
+  static constexpr const char* kName = "sqrt";
+  static double value(double x) { return std::sqrt(x); }
+  static double derivative(double, double y) { return 0.5 / y; }
+};
+struct TanhF {
+  static constexpr const char* kName = "tanh";
+  static double value(double x) { return std::tanh(x); }
+  static double derivative(double, double y) { return 1.0 - y * y; }
+};
+struct SigmoidF {
+  static constexpr const char* kName = "sigmoid";
+  static double value(double x) { return detail::stable_sigmoid(x); }
+  static double derivative(double, double y) { return y * (1.0 - y); }
+};
+struct ReluF {
+  static constexpr const char* kName = "relu";
+  static double value(double x) { return x > 0.0 ? x : 0.0; }
+  static double derivative(double x, double) { return x > 0.0 ? 1.0 : 0.0; }
+};
+struct SoftplusF {
+  static constexpr const char* kName = "softplus";
+  static double value(double x) {
+    return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+  }
+  static double derivative(double x, double) { return detail::stable_sigmoid(x); }
+};
+struct AbsF {
+  static constexpr const char* kName = "abs";
+  static double value(double x) { return std::abs(x); }
+  static double derivative(double x, double) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
+};
+struct SquareF {
+  static constexpr const char* kName = "square";
+  static double value(double x) { return x * x; }
+  static double derivative(double x, double) { return 2.0 * x; }
+};
+
+template <class F>
+class UnaryOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return F::kName; }
+  void backward(BackwardContext& context) const override {
+    const TensorView x = context.input(0);
+    const TensorView y = context.output();
+    const TensorView g = context.grad_output();
+    double* gx = context.grad_input(0).values;
+    const std::size_t n = x.numel();
+    for (std::size_t i = 0; i < n; ++i) gx[i] += g[i] * F::derivative(x[i], y[i]);
+  }
+  static const UnaryOp& instance() {
+    static const UnaryOp op;
+    return op;
+  }
+};
+
+template <class F>
+TensorVar record_unary(TensorVar x) {
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.view(x);
+  return tape.record(UnaryOp<F>::instance(), {x}, vx.shape, [&](MutableTensorView out) {
+    const std::size_t n = out.numel();
+    for (std::size_t i = 0; i < n; ++i) out[i] = F::value(vx[i]);
+  });
+}
+
+class ClampOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return "clamp"; }
+  void backward(BackwardContext& context) const override {
+    const TensorView x = context.input(0);
+    const TensorView g = context.grad_output();
+    const double lo = context.saved()[0];
+    const double hi = context.saved()[1];
+    double* gx = context.grad_input(0).values;
+    for (std::size_t i = 0; i < x.numel(); ++i) {
+      if (x[i] > lo && x[i] < hi) gx[i] += g[i];
+    }
+  }
+  static const ClampOp& instance() {
+    static const ClampOp op;
+    return op;
+  }
+};
+
+}  // namespace
+
+TensorVar sin(TensorVar x) { return record_unary<SinF>(x); }
+TensorVar cos(TensorVar x) { return record_unary<CosF>(x); }
+TensorVar tan(TensorVar x) { return record_unary<TanF>(x); }
+TensorVar exp(TensorVar x) { return record_unary<ExpF>(x); }
+TensorVar log(TensorVar x) { return record_unary<LogF>(x); }
+TensorVar sqrt(TensorVar x) { return record_unary<SqrtF>(x); }
+TensorVar tanh(TensorVar x) { return record_unary<TanhF>(x); }
+TensorVar sigmoid(TensorVar x) { return record_unary<SigmoidF>(x); }
+TensorVar relu(TensorVar x) { return record_unary<ReluF>(x); }
+TensorVar softplus(TensorVar x) { return record_unary<SoftplusF>(x); }
+TensorVar abs(TensorVar x) { return record_unary<AbsF>(x); }
+TensorVar square(TensorVar x) { return record_unary<SquareF>(x); }
+
+TensorVar clamp(TensorVar x, double lo, double hi) {
+  if (!(lo <= hi)) {
+    throw ValueError("clamp: lower bound " + std::to_string(lo) + " exceeds upper bound " +
+                     std::to_string(hi));
+  }
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.view(x);
+  const double saved[] = {lo, hi};
+  return tape.record(
+      ClampOp::instance(), {x}, vx.shape,
+      [&](MutableTensorView out) {
+        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = std::min(std::max(vx[i], lo), hi);
+      },
+      SavedData{saved, {}});
+}
+
+// Method forms.
+TensorVar TensorVar::sin() const { return maya::sin(*this); }
+TensorVar TensorVar::cos() const { return maya::cos(*this); }
+TensorVar TensorVar::exp() const { return maya::exp(*this); }
+TensorVar TensorVar::log() const { return maya::log(*this); }
+TensorVar TensorVar::sqrt() const { return maya::sqrt(*this); }
+TensorVar TensorVar::tanh() const { return maya::tanh(*this); }
+TensorVar TensorVar::relu() const { return maya::relu(*this); }
+TensorVar TensorVar::square() const { return maya::square(*this); }
+TensorVar TensorVar::abs() const { return maya::abs(*this); }
+
+}  // namespace maya
