@@ -5,6 +5,10 @@ function(maya_target_options target)
   if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
     target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
                                              -Wnon-virtual-dtor -Wconversion -Wno-sign-conversion)
+    if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+      # GCC 12 reports false -Wrestrict positives inside std::string concatenation at -O3.
+      target_compile_options(${target} PRIVATE -Wno-restrict)
+    endif()
     if(MAYA_WERROR)
       target_compile_options(${target} PRIVATE -Werror)
     endif()
