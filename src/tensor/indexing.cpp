@@ -123,7 +123,154 @@ void check_source_shape(ShapeView x, ShapeView source, std::size_t axis, std::si
                    std::to_string(axis) + " needs " + shape_string(expected));
 }
 
+// gather's saved_ints: the x offset each output element read. scatter_add's: (out offset,
+// source offset) pairs. Backward is then one flat loop.
+class GatherOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return "gather"; }
+  void backward(BackwardContext& context) const override {
+    const auto offsets = context.saved_ints();
+    const TensorView g = context.grad_output();
+    double* gx = context.grad_input(0).values;
+    for (std::size_t i = 0; i < offsets.size(); ++i) gx[offsets[i]] += g[i];
+  }
+  static const GatherOp& instance() {
+    static const GatherOp op;
+    return op;
+  }
+};
+
+class ScatterAddOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return "scatter_add"; }
+  void backward(BackwardContext& context) const override {
+    const TensorView g = context.grad_output();
+    if (context.needs_grad(0)) {
+      const MutableTensorView gx = context.grad_input(0);
+      for (std::size_t i = 0; i < gx.numel(); ++i) gx[i] += g[i];
+    }
+    if (context.needs_grad(1)) {
+      const auto pairs = context.saved_ints();
+      double* gs = context.grad_input(1).values;
+      for (std::size_t p = 0; p < pairs.size(); p += 2) gs[pairs[p + 1]] += g[pairs[p]];
+    }
+  }
+  static const ScatterAddOp& instance() {
+    static const ScatterAddOp op;
+    return op;
+  }
+};
+
+std::string position_string(ShapeView shape, std::size_t flat) {
+  std::vector<std::size_t> coord(shape.size());
+  for (std::size_t d = shape.size(); d-- > 0;) {
+    coord[d] = flat % shape[d];
+    flat /= shape[d];
+  }
+  return shape_string(coord);
+}
+
+// Checks torch's gather/scatter rules: index has x's ndim, and index.shape[d] <= x.shape[d]
+// for d != axis (and <= source.shape[d] for every d, when there is a source).
+void check_index_shape(const char* operation, ShapeView x, const IndexTensor& index,
+                       std::size_t axis, const ShapeView* source) {
+  const ShapeView is = index.shape;
+  bool ok = is.size() == x.size() && (source == nullptr || source->size() == x.size());
+  for (std::size_t d = 0; ok && d < is.size(); ++d) {
+    ok = (d == axis || is[d] <= x[d]) && (source == nullptr || is[d] <= (*source)[d]);
+  }
+  if (ok) return;
+  std::string message = std::string(operation) + ": index of shape " + shape_string(is) +
+                        " does not fit x of shape " + shape_string(x);
+  if (source != nullptr) message += " and source of shape " + shape_string(*source);
+  message += " along axis " + std::to_string(axis) +
+             " (index needs x's number of dimensions and extents no larger than x's on the other "
+             "axes";
+  message += source != nullptr ? " and the source's on every axis)" : ")";
+  throw ShapeError(message);
+}
+
+// body(position, x_offset, source_offset) for every index entry, with x_offset already
+// resolved through the index value along `axis` (validated here).
+template <class Body>
+void walk_index(const char* operation, ShapeView x, const IndexTensor& index, std::size_t axis,
+                ShapeView source, Body&& body) {
+  const ShapeView is = index.shape;
+  const std::size_t ndim = is.size();
+  const std::size_t n = index.values.size();
+  std::vector<std::size_t> coord(ndim, 0);
+  for (std::size_t p = 0; p < n; ++p) {
+    const std::int64_t value = index.values[p];
+    if (value < 0 || static_cast<std::size_t>(value) >= x[axis]) {
+      throw ShapeError(std::string(operation) + ": index " + std::to_string(value) +
+                       " at position " + position_string(is, p) + " is out of range for axis " +
+                       std::to_string(axis) + " of extent " + std::to_string(x[axis]) +
+                       " (x shape " + shape_string(x) + "; valid indices are 0 to " +
+                       std::to_string(static_cast<long long>(x[axis]) - 1) + ")");
+    }
+    std::size_t x_offset = 0;
+    std::size_t source_offset = 0;
+    for (std::size_t d = 0; d < ndim; ++d) {
+      x_offset = x_offset * x[d] + (d == axis ? static_cast<std::size_t>(value) : coord[d]);
+      if (!source.empty()) source_offset = source_offset * source[d] + coord[d];
+    }
+    body(p, x_offset, source_offset);
+    for (std::size_t d = ndim; d-- > 0;) {
+      if (++coord[d] < is[d]) break;
+      coord[d] = 0;
+    }
+  }
+}
+
+// Reused between calls so recording a gather allocates nothing in steady state.
+std::vector<std::int64_t>& offsets_scratch() {
+  thread_local std::vector<std::int64_t> scratch;
+  scratch.clear();
+  return scratch;
+}
+
 }  // namespace
+
+TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.view(x);
+  const std::size_t a = normalize_axis(axis, vx.ndim(), "gather");
+  check_index_shape("gather", vx.shape, index, a, nullptr);
+  std::vector<std::int64_t>& offsets = offsets_scratch();
+  offsets.resize(index.values.size());
+  walk_index("gather", vx.shape, index, a, {},
+             [&](std::size_t p, std::size_t x_offset, std::size_t) {
+               offsets[p] = static_cast<std::int64_t>(x_offset);
+             });
+  return tape.record(
+      GatherOp::instance(), {x}, index.shape,
+      [&](MutableTensorView out) {
+        for (std::size_t i = 0; i < offsets.size(); ++i) out[i] = vx[offsets[i]];
+      },
+      SavedData{{}, offsets});
+}
+
+TensorVar scatter_add(TensorVar x, long axis, const IndexTensor& index, TensorVar source) {
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.view(x);
+  const TensorView vs = tape.view(source);
+  const std::size_t a = normalize_axis(axis, vx.ndim(), "scatter_add");
+  check_index_shape("scatter_add", vx.shape, index, a, &vs.shape);
+  std::vector<std::int64_t>& pairs = offsets_scratch();
+  pairs.resize(2 * index.values.size());
+  walk_index("scatter_add", vx.shape, index, a, vs.shape,
+             [&](std::size_t p, std::size_t x_offset, std::size_t source_offset) {
+               pairs[2 * p] = static_cast<std::int64_t>(x_offset);
+               pairs[2 * p + 1] = static_cast<std::int64_t>(source_offset);
+             });
+  return tape.record(
+      ScatterAddOp::instance(), {x, source}, vx.shape,
+      [&](MutableTensorView out) {
+        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = vx[i];
+        for (std::size_t p = 0; p < pairs.size(); p += 2) out[pairs[p]] += vs[pairs[p + 1]];
+      },
+      SavedData{{}, pairs});
+}
 
 TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> indices) {
   TensorTape& tape = x.tape();

@@ -134,3 +134,111 @@ TEST(IndexAdd, BadIndexOrSourceShapeNamesOpAndShapes) {
   EXPECT_TRUE(contains(shape_message, "[2, 2]")) << shape_message;
   EXPECT_TRUE(contains(shape_message, "[3, 2]")) << shape_message;
 }
+
+TEST(Gather, ReadsAlongAnAxisAsTorchGather) {
+  TensorTape t;
+  const TensorVar x = t.var(Tensor::from_data({1, 2, 3, 4, 5, 6}, {3, 2}));
+  // out[i][j] = x[index[i][j]][j].
+  const IndexTensor rows = IndexTensor::from_data({2, 0, 1, 1}, {2, 2});
+  EXPECT_TRUE(maya::allclose(maya::gather(x, 0, rows).value(),
+                             Tensor::from_data({5, 2, 3, 4}, {2, 2}), 0, 0));
+  // out[i][j] = x[i][index[i][j]]; the index may be narrower than x on the other axes.
+  const IndexTensor cols = IndexTensor::from_data({1, 1, 0}, {3, 1});
+  EXPECT_TRUE(
+      maya::allclose(maya::gather(x, 1, cols).value(), Tensor::from_data({2, 4, 5}, {3, 1}), 0, 0));
+}
+
+TEST(Gather, GradientsMatchCentralDifferences) {
+  const IndexTensor index = IndexTensor::from_data({0, 2, 2, 1, 0, 0, 1, 2, 2, 1, 0, 1}, {2, 3, 2});
+  std::uint64_t seed = 51;
+  for (long axis = 0; axis < 3; ++axis) {
+    const Tensor inputs[] = {Tensor::uniform({3, 3, 3}, -1, 1, seed++)};
+    const auto report = maya::gradcheck(
+        [&](TensorTape&, std::span<const TensorVar> x) {
+          return weighted_sum(maya::gather(x[0], axis, index));
+        },
+        inputs);
+    EXPECT_LT(report.max_error(), 1e-7) << "axis " << axis;
+  }
+}
+
+TEST(ScatterAdd, AddsSourceAtIndicesAsTorchScatterAdd) {
+  TensorTape t;
+  const TensorVar x = t.var(Tensor::zeros({3, 2}));
+  const TensorVar source = t.var(Tensor::from_data({1, 2, 3, 4, 5, 6}, {3, 2}));
+  // out[index[i][j]][j] += source[i][j]; the index covers the first two source rows only.
+  const IndexTensor index = IndexTensor::from_data({2, 0, 2, 2}, {2, 2});
+  const TensorVar out = maya::scatter_add(x, 0, index, source);
+  EXPECT_TRUE(maya::allclose(out.value(), Tensor::from_data({0, 2, 0, 0, 4, 4}, {3, 2}), 0, 0));
+  const auto g = t.grad(maya::sum(out));
+  EXPECT_TRUE(maya::allclose(g[source], Tensor::from_data({1, 1, 1, 1, 0, 0}, {3, 2}), 0, 0));
+  EXPECT_TRUE(maya::allclose(g[x], Tensor::ones({3, 2}), 0, 0));
+}
+
+TEST(ScatterAdd, GradientsMatchCentralDifferences) {
+  const IndexTensor index = IndexTensor::from_data({1, 0, 1, 1, 1, 0, 0, 0}, {2, 2, 2});
+  std::uint64_t seed = 61;
+  for (long axis = -3; axis < 3; ++axis) {
+    const Tensor inputs[] = {Tensor::uniform({3, 3, 2}, -1, 1, seed++),
+                             Tensor::uniform({2, 3, 2}, -1, 1, seed++)};
+    const auto report = maya::gradcheck(
+        [&](TensorTape&, std::span<const TensorVar> x) {
+          return weighted_sum(maya::square(maya::scatter_add(x[0], axis, index, x[1])));
+        },
+        inputs);
+    EXPECT_LT(report.max_error(), 1e-7) << "axis " << axis;
+  }
+}
+
+TEST(Gather, OutOfRangeIndexNamesOpPositionAndBound) {
+  TensorTape t;
+  const TensorVar x = t.var(Tensor::zeros({3, 2}));
+  const IndexTensor index = IndexTensor::from_data({0, 1, 3, 0}, {2, 2});
+  const std::string message = shape_error_of([&] { (void)maya::gather(x, 0, index); });
+  EXPECT_TRUE(contains(message, "gather: index 3 at position [1, 0]")) << message;
+  EXPECT_TRUE(contains(message, "extent 3")) << message;
+  EXPECT_TRUE(contains(message, "[3, 2]")) << message;
+  const IndexTensor negative = IndexTensor::from_data({-2}, {1, 1});
+  EXPECT_TRUE(contains(shape_error_of([&] { (void)maya::gather(x, 1, negative); }),
+                       "gather: index -2 at position [0, 0]"));
+}
+
+TEST(Gather, IndexShapeThatDoesNotFitNamesBothShapes) {
+  TensorTape t;
+  const TensorVar x = t.var(Tensor::zeros({3, 2}));
+  const IndexTensor flat = IndexTensor::from_data({0, 1}, {2});
+  const std::string rank_message = shape_error_of([&] { (void)maya::gather(x, 0, flat); });
+  EXPECT_TRUE(contains(rank_message, "gather")) << rank_message;
+  EXPECT_TRUE(contains(rank_message, "[2]")) << rank_message;
+  EXPECT_TRUE(contains(rank_message, "[3, 2]")) << rank_message;
+  const IndexTensor wide = IndexTensor::from_data({0, 0, 0}, {1, 3});
+  EXPECT_TRUE(contains(shape_error_of([&] { (void)maya::gather(x, 0, wide); }), "[1, 3]"));
+  EXPECT_TRUE(contains(shape_error_of([&] { (void)maya::gather(x, 2, wide); }), "gather: axis 2"));
+}
+
+TEST(ScatterAdd, BadIndexOrShapesNameOpAndShapes) {
+  TensorTape t;
+  const TensorVar x = t.var(Tensor::zeros({3, 2}));
+  const TensorVar source = t.var(Tensor::zeros({2, 2}));
+  const IndexTensor bad = IndexTensor::from_data({0, 3}, {1, 2});
+  EXPECT_TRUE(contains(shape_error_of([&] { (void)maya::scatter_add(x, 0, bad, source); }),
+                       "scatter_add: index 3 at position [0, 1]"));
+  const IndexTensor tall = IndexTensor::from_data({0, 0, 0, 0, 0, 0}, {3, 2});
+  const std::string message = shape_error_of([&] { (void)maya::scatter_add(x, 0, tall, source); });
+  EXPECT_TRUE(contains(message, "scatter_add")) << message;
+  EXPECT_TRUE(contains(message, "[3, 2]")) << message;
+  EXPECT_TRUE(contains(message, "source of shape [2, 2]")) << message;
+}
+
+TEST(Indexing, IndicesAreSavedSoTheCallersBufferMayChange) {
+  TensorTape t;
+  const TensorVar x = t.var(Tensor::zeros({3}));
+  std::vector<std::int64_t> indices = {0, 0};
+  const TensorVar y = maya::index_select(x, 0, indices);
+  IndexTensor index = IndexTensor::from_data({2}, {1});
+  const TensorVar z = maya::gather(x, 0, index);
+  indices = {1, 1};
+  index.values[0] = 1;
+  const auto g = t.grad(maya::sum(y) + maya::sum(z));
+  EXPECT_TRUE(maya::allclose(g[x], Tensor::from_data({2, 0, 1}, {3}), 0, 0));
+}
