@@ -1,0 +1,409 @@
+// JsonDocument and friends on nlohmann::json, which stays private to this file.
+#include "maya/io/json.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+
+#include "maya/io/output_files.hpp"
+#include "number_format.hpp"
+
+namespace maya::io {
+namespace {
+
+using Json = nlohmann::json;
+
+const Json& node_of(const void* node) { return *static_cast<const Json*>(node); }
+
+std::string type_name_of(const Json& json) {
+  switch (json.type()) {
+    case Json::value_t::object: return "object";
+    case Json::value_t::array: return "array";
+    case Json::value_t::string: return "string";
+    case Json::value_t::boolean: return "boolean";
+    case Json::value_t::null: return "null";
+    case Json::value_t::number_integer:
+    case Json::value_t::number_unsigned:
+    case Json::value_t::number_float: return "number";
+    default: return "value";
+  }
+}
+
+std::string article(std::string_view noun) {
+  return (noun.front() == 'a' || noun.front() == 'o' || noun.front() == 'i' ? "an " : "a ") +
+         std::string(noun);
+}
+
+// The JSON text of a value, cut short for messages.
+std::string excerpt(const Json& json) {
+  std::string text = json.dump();
+  if (text.size() > 40) {
+    text = text.substr(0, 37) + "...";
+  }
+  return text;
+}
+
+bool is_identifier(std::string_view key) {
+  if (key.empty() || !(std::isalpha(static_cast<unsigned char>(key[0])) || key[0] == '_')) {
+    return false;
+  }
+  return std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+std::string child_path(const std::string& parent, std::string_view key) {
+  if (!is_identifier(key)) {
+    return parent + "[" + Json(std::string(key)).dump() + "]";
+  }
+  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+// "<line>:<column>" of the byte at `offset` (0-based), both counted from 1.
+std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return {line, offset - line_start + 1};
+}
+
+// nlohmann's message without its "[json.exception...] parse error at line L, column C: " prefix.
+std::string reason_of(const Json::parse_error& error) {
+  std::string message = error.what();
+  const std::size_t column = message.find("column ");
+  std::size_t start = column == std::string::npos ? message.find("] ") : message.find(": ", column);
+  if (start == std::string::npos) {
+    return message;
+  }
+  message = message.substr(start + 2);
+  std::replace(message.begin(), message.end(), '\n', ' ');
+  return message;
+}
+
+}  // namespace
+
+// ---- JsonValue ----
+
+std::string_view JsonValue::type_name() const noexcept {
+  switch (node_of(node_).type()) {
+    case Json::value_t::object: return "object";
+    case Json::value_t::array: return "array";
+    case Json::value_t::string: return "string";
+    case Json::value_t::boolean: return "boolean";
+    case Json::value_t::null: return "null";
+    default: return "number";
+  }
+}
+
+bool JsonValue::is_object() const noexcept { return node_of(node_).is_object(); }
+bool JsonValue::is_array() const noexcept { return node_of(node_).is_array(); }
+bool JsonValue::is_number() const noexcept { return node_of(node_).is_number(); }
+bool JsonValue::is_string() const noexcept { return node_of(node_).is_string(); }
+bool JsonValue::is_bool() const noexcept { return node_of(node_).is_boolean(); }
+bool JsonValue::is_null() const noexcept { return node_of(node_).is_null(); }
+
+void JsonValue::fail(std::string_view message) const {
+  std::string text = source_ != nullptr && !source_->empty() ? *source_ + ": " : "";
+  if (!path_.empty()) {
+    text += path_ + ": ";
+  }
+  throw ParseError(text + std::string(message));
+}
+
+namespace {
+
+[[noreturn]] void wrong_type(const JsonValue& value, const Json& json, std::string_view expected) {
+  value.fail("expected " + std::string(expected) + ", got " + article(type_name_of(json)) + " (" +
+             excerpt(json) + ")");
+}
+
+void check_rule(const JsonValue& value, double number, NumberRule rule) {
+  if (rule == NumberRule::kPositive && !(number > 0)) {
+    value.fail("must be positive, got " + detail::human(number, 10));
+  }
+  if (rule == NumberRule::kNonNegative && !(number >= 0)) {
+    value.fail("must be >= 0, got " + detail::human(number, 10));
+  }
+}
+
+}  // namespace
+
+double JsonValue::as_number(NumberRule rule) const {
+  const Json& json = node_of(node_);
+  if (!json.is_number()) {
+    wrong_type(*this, json, "a number");
+  }
+  const double number = json.get<double>();
+  if (!std::isfinite(number)) {
+    fail("must be finite, got " + excerpt(json));
+  }
+  check_rule(*this, number, rule);
+  return number;
+}
+
+double JsonValue::as_number_in(double low, double high) const {
+  const double number = as_number();
+  if (!(number >= low && number <= high)) {
+    fail("must be in [" + detail::human(low) + ", " + detail::human(high) + "], got " +
+         detail::human(number, 10));
+  }
+  return number;
+}
+
+std::int64_t JsonValue::as_integer() const {
+  const Json& json = node_of(node_);
+  if (json.is_number_integer()) {
+    return json.get<std::int64_t>();
+  }
+  if (json.is_number_float()) {
+    const double number = json.get<double>();
+    if (std::isfinite(number) && number == std::floor(number) && std::abs(number) < 9.0e15) {
+      return static_cast<std::int64_t>(number);
+    }
+    fail("expected an integer, got " + excerpt(json));
+  }
+  wrong_type(*this, json, "an integer");
+}
+
+std::size_t JsonValue::as_index() const {
+  const std::int64_t integer = as_integer();
+  if (integer < 0) {
+    fail("must be >= 0, got " + std::to_string(integer));
+  }
+  return static_cast<std::size_t>(integer);
+}
+
+bool JsonValue::as_bool() const {
+  const Json& json = node_of(node_);
+  if (!json.is_boolean()) {
+    wrong_type(*this, json, "true or false");
+  }
+  return json.get<bool>();
+}
+
+std::string JsonValue::as_string() const {
+  const Json& json = node_of(node_);
+  if (!json.is_string()) {
+    wrong_type(*this, json, "a string");
+  }
+  return json.get<std::string>();
+}
+
+std::vector<double> JsonValue::as_numbers(std::optional<std::size_t> expected_size,
+                                          NumberRule rule) const {
+  const Json& json = node_of(node_);
+  if (!json.is_array()) {
+    wrong_type(*this, json,
+               expected_size ? "an array of " + std::to_string(*expected_size) + " numbers"
+                             : std::string("an array of numbers"));
+  }
+  if (expected_size && json.size() != *expected_size) {
+    fail("must have " + std::to_string(*expected_size) + " numbers, got " +
+         std::to_string(json.size()));
+  }
+  std::vector<double> numbers;
+  numbers.reserve(json.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    numbers.push_back(at(i).as_number(rule));
+  }
+  return numbers;
+}
+
+std::size_t JsonValue::size() const {
+  const Json& json = node_of(node_);
+  if (!json.is_array() && !json.is_object()) {
+    wrong_type(*this, json, "an array");
+  }
+  return json.size();
+}
+
+JsonValue JsonValue::at(std::size_t index) const {
+  const Json& json = node_of(node_);
+  if (!json.is_array()) {
+    wrong_type(*this, json, "an array");
+  }
+  if (index >= json.size()) {
+    fail("has " + std::to_string(json.size()) + " elements, no element " + std::to_string(index));
+  }
+  return JsonValue(&json[index], path_ + "[" + std::to_string(index) + "]", source_);
+}
+
+std::vector<JsonValue> JsonValue::elements() const {
+  const std::size_t count = size();
+  if (!is_array()) {
+    wrong_type(*this, node_of(node_), "an array");
+  }
+  std::vector<JsonValue> result;
+  result.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    result.push_back(at(i));
+  }
+  return result;
+}
+
+std::string JsonValue::dump() const { return node_of(node_).dump(); }
+
+// ---- JsonDocument ----
+
+struct JsonDocument::Impl {
+  Json json;
+  std::string source;
+  std::string root_name;
+};
+
+JsonDocument::JsonDocument(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+JsonDocument::JsonDocument(JsonDocument&&) noexcept = default;
+JsonDocument& JsonDocument::operator=(JsonDocument&&) noexcept = default;
+JsonDocument::~JsonDocument() = default;
+
+JsonDocument JsonDocument::parse(std::string_view text, std::string source, std::string root_name) {
+  auto impl = std::make_unique<Impl>();
+  impl->source = std::move(source);
+  impl->root_name = std::move(root_name);
+  const std::string prefix = impl->source.empty() ? std::string() : impl->source + ":";
+  // One set of seen keys per open object, to reject duplicates (nlohmann keeps the last).
+  std::vector<std::set<std::string>> open_objects;
+  const Json::parser_callback_t reject_duplicates = [&](int, Json::parse_event_t event,
+                                                        Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
+      open_objects.pop_back();
+    } else if (event == Json::parse_event_t::key && !open_objects.empty()) {
+      const std::string key = parsed.get<std::string>();
+      if (!open_objects.back().insert(key).second) {
+        throw ParseError((prefix.empty() ? "" : prefix + " ") + "invalid JSON: duplicate key \"" +
+                         key + "\"");
+      }
+    }
+    return true;
+  };
+  try {
+    impl->json = Json::parse(text.begin(), text.end(), reject_duplicates);
+  } catch (const Json::parse_error& error) {
+    const auto [line, column] = line_and_column(text, error.byte > 0 ? error.byte - 1 : 0);
+    throw ParseError(prefix + std::to_string(line) + ":" + std::to_string(column) +
+                     ": invalid JSON: " + reason_of(error));
+  }
+  return JsonDocument(std::move(impl));
+}
+
+JsonDocument JsonDocument::load(const std::filesystem::path& path, std::string root_name) {
+  return parse(read_file(path), path.string(), std::move(root_name));
+}
+
+JsonValue JsonDocument::root() const {
+  return JsonValue(&impl_->json, impl_->root_name, &impl_->source);
+}
+
+const std::string& JsonDocument::source() const noexcept { return impl_->source; }
+
+// ---- JsonObject ----
+
+JsonObject::JsonObject(const JsonValue& value, std::initializer_list<std::string_view> allowed)
+    : value_(value) {
+  const Json& json = node_of(value.node_);
+  if (!json.is_object()) {
+    wrong_type(value, json, "an object");
+  }
+  const std::vector<std::string_view> candidates(allowed);
+  for (const auto& item : json.items()) {
+    const std::string& key = item.key();
+    if (std::find(candidates.begin(), candidates.end(), key) != candidates.end()) {
+      continue;
+    }
+    const JsonValue unknown(&item.value(), child_path(value.path_, key), value.source_);
+    if (const auto suggestion = nearest_word(key, candidates)) {
+      unknown.fail("unknown key; did you mean '" + *suggestion + "'?");
+    }
+    std::string valid;
+    for (const std::string_view candidate : candidates) {
+      valid += (valid.empty() ? "" : ", ") + std::string(candidate);
+    }
+    unknown.fail("unknown key (valid keys: " + valid + ")");
+  }
+}
+
+bool JsonObject::has(std::string_view key) const {
+  return node_of(value_.node_).contains(std::string(key));
+}
+
+std::optional<JsonValue> JsonObject::optional(std::string_view key) const {
+  const Json& json = node_of(value_.node_);
+  const auto found = json.find(std::string(key));
+  if (found == json.end()) {
+    return std::nullopt;
+  }
+  return JsonValue(&*found, child_path(value_.path_, key), value_.source_);
+}
+
+JsonValue JsonObject::required(std::string_view key) const {
+  if (auto found = optional(key)) {
+    return *found;
+  }
+  value_.fail("missing key '" + std::string(key) + "'");
+}
+
+double JsonObject::number(std::string_view key, NumberRule rule) const {
+  return required(key).as_number(rule);
+}
+
+double JsonObject::number_or(std::string_view key, double fallback, NumberRule rule) const {
+  const auto found = optional(key);
+  return found ? found->as_number(rule) : fallback;
+}
+
+// ---- suggestions ----
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  // Optimal string alignment: Levenshtein plus adjacent transpositions ("stfifness").
+  std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
+  for (std::size_t i = 0; i <= a.size(); ++i) {
+    d[i][0] = i;
+  }
+  for (std::size_t j = 0; j <= b.size(); ++j) {
+    d[0][j] = j;
+  }
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
+                                       std::tolower(static_cast<unsigned char>(b[j - 1]))
+                                   ? 0
+                                   : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+std::optional<std::string> nearest_word(std::string_view word,
+                                        std::span<const std::string_view> candidates) {
+  std::optional<std::string> best;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
+  for (const std::string_view candidate : candidates) {
+    const std::size_t distance = edit_distance(word, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = std::string(candidate);
+    }
+  }
+  // A typo changes a few characters; beyond a third of the word it is a different word.
+  const std::size_t longest = std::max<std::size_t>(word.size(), best ? best->size() : 0);
+  if (!best || best_distance > std::max<std::size_t>(2, longest / 3)) {
+    return std::nullopt;
+  }
+  return best;
+}
+
+}  // namespace maya::io

@@ -1,0 +1,216 @@
+// The viewer's JSON frame format and the page around it. Coordinates are written with 7
+// significant digits: ample for drawing, and it keeps long trajectories small.
+#include "maya/io/viewer.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "maya/core/error.hpp"
+#include "viewer_page.hpp"
+
+namespace maya::io {
+namespace {
+
+void append_number(std::string& out, double value) {
+  if (!std::isfinite(value)) {
+    out += "null";
+    return;
+  }
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.7g", value);
+  out += buffer;
+}
+
+// A JSON string literal that is also safe inside a <script> element (no "</", no "<!--").
+void append_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (c == '<' || c == '>' || c == '&' || byte < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+void append_point(std::string& out, const std::array<double, 2>& point) {
+  out += '[';
+  append_number(out, point[0]);
+  out += ',';
+  append_number(out, point[1]);
+  out += ']';
+}
+
+// [[x0, y0, x1, y1, ...] per frame]: 2-D coordinates of every particle (z dropped in 3-D).
+void append_particle_frames(std::string& out, const Trajectory& trajectory) {
+  out += '[';
+  for (std::size_t frame = 0; frame < trajectory.num_frames(); ++frame) {
+    out += frame == 0 ? "[" : ",\n[";
+    for (std::size_t particle = 0; particle < trajectory.num_particles; ++particle) {
+      if (particle > 0) {
+        out += ',';
+      }
+      append_number(out, trajectory.position(frame, particle, 0));
+      out += ',';
+      append_number(out, trajectory.dim > 1 ? trajectory.position(frame, particle, 1) : 0.0);
+    }
+    out += ']';
+  }
+  out += ']';
+}
+
+std::string html_escape(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>') {
+      out += "&gt;";
+    } else if (c == '&') {
+      out += "&amp;";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string viewer_json(const ViewerScene& scene) {
+  const Trajectory& trajectory = scene.trajectory;
+  trajectory.check();
+  const std::size_t particles = trajectory.num_particles;
+  if (!scene.particle_radius.empty() && scene.particle_radius.size() != particles) {
+    throw ShapeError("viewer_json: " + std::to_string(scene.particle_radius.size()) +
+                     " particle radii for " + std::to_string(particles) + " particles");
+  }
+  if (scene.bodies.size() != trajectory.num_bodies) {
+    throw ShapeError("viewer_json: " + std::to_string(scene.bodies.size()) + " body shapes for " +
+                     std::to_string(trajectory.num_bodies) + " bodies in the trajectory");
+  }
+  for (const ViewerSpring& spring : scene.springs) {
+    if (spring.first >= particles || spring.second >= particles) {
+      throw ValueError("viewer_json: spring (" + std::to_string(spring.first) + ", " +
+                       std::to_string(spring.second) +
+                       ") names a particle >= " + std::to_string(particles));
+    }
+  }
+  const bool has_ghost = scene.ghost.num_frames() > 0;
+  if (has_ghost) {
+    scene.ghost.check();
+    if (scene.ghost.num_particles != particles) {
+      throw ShapeError("viewer_json: the ghost has " + std::to_string(scene.ghost.num_particles) +
+                       " particles, the trajectory " + std::to_string(particles));
+    }
+  }
+
+  std::string out = "{\"format\":\"maya-viewer\",\"version\":1,\"title\":";
+  append_string(out, scene.title);
+  out += ",\n\"times\":[";
+  for (std::size_t i = 0; i < trajectory.num_frames(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    append_number(out, trajectory.times[i]);
+  }
+  out += "],\n\"particles\":{\"count\":" + std::to_string(particles) + ",\"radius\":[";
+  for (std::size_t i = 0; i < scene.particle_radius.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    append_number(out, scene.particle_radius[i]);
+  }
+  out += "],\"frames\":";
+  append_particle_frames(out, trajectory);
+  out += "},\n\"springs\":[";
+  for (std::size_t i = 0; i < scene.springs.size(); ++i) {
+    const ViewerSpring& spring = scene.springs[i];
+    out += (i > 0 ? ",[" : "[") + std::to_string(spring.first) + ',' +
+           std::to_string(spring.second) + ',';
+    append_number(out, spring.rest_length);
+    out += ']';
+  }
+  out += "],\n\"bodies\":{\"shapes\":[";
+  for (std::size_t b = 0; b < scene.bodies.size(); ++b) {
+    const ViewerBody& body = scene.bodies[b];
+    out += b > 0 ? "," : "";
+    if (body.shape == ViewerBody::Shape::kCircle) {
+      out += "{\"shape\":\"circle\",\"radius\":";
+      append_number(out, body.radius);
+      out += '}';
+    } else {
+      out += "{\"shape\":\"polygon\",\"vertices\":[";
+      for (std::size_t v = 0; v < body.vertices.size(); ++v) {
+        out += v > 0 ? "," : "";
+        append_point(out, body.vertices[v]);
+      }
+      out += "]}";
+    }
+  }
+  out += "],\"frames\":[";
+  for (std::size_t frame = 0; frame < trajectory.num_frames() && trajectory.num_bodies > 0;
+       ++frame) {
+    out += frame == 0 ? "[" : ",\n[";
+    for (std::size_t k = 0; k < trajectory.num_bodies * 3; ++k) {
+      out += k > 0 ? "," : "";
+      append_number(out, trajectory.body_poses[frame * trajectory.num_bodies * 3 + k]);
+    }
+    out += ']';
+  }
+  out += "]},\n\"ground\":";
+  if (scene.ground_height) {
+    out += "{\"height\":";
+    append_number(out, *scene.ground_height);
+    out += '}';
+  } else {
+    out += "null";
+  }
+  out += ",\n\"targets\":[";
+  for (std::size_t i = 0; i < scene.targets.size(); ++i) {
+    out += i > 0 ? "," : "";
+    append_point(out, scene.targets[i]);
+  }
+  out += "],\n\"paths\":[";
+  for (std::size_t i = 0; i < scene.paths.size(); ++i) {
+    const ViewerPath& path = scene.paths[i];
+    out += i > 0 ? ",{\"label\":" : "{\"label\":";
+    append_string(out, path.label);
+    out += ",\"color\":";
+    append_string(out, path.color);
+    out += ",\"points\":[";
+    for (std::size_t k = 0; k < path.points.size(); ++k) {
+      out += k > 0 ? "," : "";
+      append_point(out, path.points[k]);
+    }
+    out += "]}";
+  }
+  out += "],\n\"ghost\":";
+  if (has_ghost) {
+    out += "{\"label\":";
+    append_string(out, scene.ghost_label);
+    out += ",\"frames\":";
+    append_particle_frames(out, scene.ghost);
+    out += '}';
+  } else {
+    out += "null";
+  }
+  out += "}";
+  return out;
+}
+
+std::string viewer_html(const ViewerScene& scene) {
+  std::string head = detail::kViewerPageHead;
+  const std::string title = html_escape(scene.title.empty() ? "maya trajectory" : scene.title);
+  head.replace(head.find("@MAYA_TITLE@"), std::string_view("@MAYA_TITLE@").size(), title);
+  return head + viewer_json(scene) + detail::kViewerPageTail;
+}
+
+}  // namespace maya::io
