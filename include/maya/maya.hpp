@@ -14,3 +14,4 @@
 #include "maya/tensor/tensor_op.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
+#include "maya/optim/optim.hpp"
