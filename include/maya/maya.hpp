@@ -14,4 +14,8 @@
 #include "maya/tensor/tensor_op.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
+#include "maya/dynamics/integrators.hpp"
+#include "maya/dynamics/lattice.hpp"
+#include "maya/dynamics/mass_spring.hpp"
+#include "maya/dynamics/rollout.hpp"
 #include "maya/optim/optim.hpp"

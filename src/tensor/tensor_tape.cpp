@@ -79,12 +79,18 @@ std::uint32_t TensorTape::begin_node(const TensorOp& op, std::span<const TensorV
   node.shape = store_shape(shape);
   node.ndim = static_cast<std::uint32_t>(shape.size());
   node.values = values_arena_.allocate(numel_of(shape));
-  node.saved_offset = static_cast<std::uint32_t>(saved_.size());
   node.num_saved = static_cast<std::uint32_t>(saved.values.size());
-  saved_.insert(saved_.end(), saved.values.begin(), saved.values.end());
-  node.saved_ints_offset = static_cast<std::uint32_t>(saved_ints_.size());
   node.num_saved_ints = static_cast<std::uint32_t>(saved.ints.size());
-  saved_ints_.insert(saved_ints_.end(), saved.ints.begin(), saved.ints.end());
+  if (!saved.values.empty()) {
+    double* stored = saved_.allocate(saved.values.size());
+    std::copy(saved.values.begin(), saved.values.end(), stored);
+    node.saved = stored;
+  }
+  if (!saved.ints.empty()) {
+    std::int64_t* stored = saved_ints_.allocate(saved.ints.size());
+    std::copy(saved.ints.begin(), saved.ints.end(), stored);
+    node.saved_ints = stored;
+  }
   node.is_var = false;
   nodes_.push_back(node);
   return static_cast<std::uint32_t>(nodes_.size() - 1);
@@ -109,17 +115,17 @@ void TensorTape::clear() noexcept {
   nodes_.clear();
   shapes_.reset();
   inputs_.clear();
-  saved_.clear();
-  saved_ints_.clear();
+  saved_.reset();
+  saved_ints_.reset();
   values_arena_.reset();
   gradient_arena_.reset();
   stamp_ = detail::TapeRegistry::restamp(slot_);
 }
 
 std::size_t TensorTape::bytes_used() const noexcept {
-  return values_arena_.bytes_used() + saved_.size() * sizeof(double) +
-         saved_ints_.size() * sizeof(std::int64_t) + nodes_.size() * sizeof(Node) +
-         shapes_.bytes_used() + inputs_.size() * sizeof(std::uint32_t);
+  return values_arena_.bytes_used() + saved_.bytes_used() + saved_ints_.bytes_used() +
+         nodes_.size() * sizeof(Node) + shapes_.bytes_used() +
+         inputs_.size() * sizeof(std::uint32_t);
 }
 
 TensorView TensorTape::view(TensorVar var) const {
@@ -168,8 +174,8 @@ void TensorTape::grad(TensorVar loss, TensorGradients& out) {
     context.inputs_ = {inputs_.data() + node.inputs_offset, node.num_inputs};
     context.output_ = {node.values, node_shape(node)};
     context.grad_output_ = {gradients_[i], node_shape(node)};
-    context.saved_ = {saved_.data() + node.saved_offset, node.num_saved};
-    context.saved_ints_ = {saved_ints_.data() + node.saved_ints_offset, node.num_saved_ints};
+    context.saved_ = {node.saved, node.num_saved};
+    context.saved_ints_ = {node.saved_ints, node.num_saved_ints};
     node.op->backward(context);
   }
 

@@ -97,10 +97,10 @@ class TensorTape {
     std::uint32_t ndim;
     std::uint32_t inputs_offset;
     std::uint32_t num_inputs;
-    std::uint32_t saved_offset;
+    const double* saved;  // in saved_, which never moves
     std::uint32_t num_saved;
-    std::uint32_t saved_ints_offset;
     std::uint32_t num_saved_ints;
+    const std::int64_t* saved_ints;
     bool requires_grad;
     bool is_var;
   };
@@ -122,11 +122,11 @@ class TensorTape {
   std::uint64_t stamp_;
   std::vector<Node> nodes_;
   std::vector<std::uint32_t> inputs_;
-  std::vector<double> saved_;
-  std::vector<std::int64_t> saved_ints_;
   detail::ChunkArena<double> values_arena_;
   detail::ChunkArena<double> gradient_arena_;
   detail::ChunkArena<std::size_t> shapes_;
+  detail::ChunkArena<double> saved_;
+  detail::ChunkArena<std::int64_t> saved_ints_;
   std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
   bool finite_check_ = false;
 };

@@ -1,0 +1,80 @@
+"""Workload W3 (tanh policy controlling B point masses, T = 200) in PyTorch eager: the peer of
+bench_policy_rollout. Inputs from splitmix64, bit-identical to maya's. One JSON line per B."""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+
+torch.set_default_dtype(torch.float64)
+MASK = (1 << 64) - 1
+
+
+def splitmix_uniform(shape, low, high, seed):
+    count = 1
+    for extent in shape:
+        count *= extent
+    state, values = seed, []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        z ^= z >> 31
+        values.append(low + (high - low) * (z >> 11) * 2.0 ** -53)
+    return torch.tensor(values).reshape(shape)
+
+
+def loss_of(s0, w1, b1, w2, b2, steps=200):
+    x, v = s0[:, :2], s0[:, 2:]
+    effort = torch.zeros(())
+    for _ in range(steps):
+        state = torch.cat([x, v], dim=1)
+        action = torch.tanh(torch.tanh(state @ w1 + b1) @ w2 + b2)
+        effort = effort + (action * action).sum(dim=1).mean()
+        v = v + 0.01 * (5.0 * action - 0.5 * v)
+        x = x + 0.01 * v
+    return (x * x).sum(dim=1).mean() + effort * (1e-3 / steps)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batches", default="256,4096")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    for batch in (int(b) for b in args.batches.split(",")):
+        s0 = splitmix_uniform((batch, 4), -1.0, 1.0, 1)
+        w1_0 = splitmix_uniform((4, 64), -0.5, 0.5, 2)
+        w2_0 = splitmix_uniform((64, 2), -0.5, 0.5, 3)
+
+        def forward():
+            with torch.no_grad():
+                return loss_of(s0, w1_0, torch.zeros(64), w2_0, torch.zeros(2)).item(), 0.0
+
+        def gradient():
+            params = [w1_0.clone().requires_grad_(), torch.zeros(64, requires_grad=True),
+                      w2_0.clone().requires_grad_(), torch.zeros(2, requires_grad=True)]
+            loss = loss_of(s0, *params)
+            loss.backward()
+            return loss.item(), sum(p.grad.abs().sum().item() for p in params)
+
+        results = {}
+        for name, fn in (("forward", forward), ("gradient", gradient)):
+            fn()
+            times = []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                out = fn()
+                times.append(time.perf_counter() - start)
+            results[name] = (statistics.median(times), out)
+        print(json.dumps({"framework": "pytorch", "version": torch.__version__, "B": batch,
+                          "threads": args.threads, "forward_s": results["forward"][0],
+                          "gradient_s": results["gradient"][0], "loss": results["gradient"][1][0],
+                          "checksum": results["gradient"][1][1]}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+// A mass-spring system with gravity and a penalty ground, stepped by semi-implicit Euler. The
+// state is one tensor of shape [2, N, D]: positions then velocities. Masses, stiffnesses,
+// dampings and rest lengths are TensorVars, so any of them can be fitted.
+//
+// Per spring e = (a, b):  d = x_b - x_a,  l = |d|,  u = d / l,
+//   f = (k_e (l - L_e) + c_e (v_b - v_a) . u) u,   F_a += f,  F_b -= f.
+// Gravity adds m g. The ground (a plane normal to the up axis at `height`) adds, along the up axis,
+//   stiffness * pen - damping * v_up * [pen > 0],  pen = relu(height - x_up)   (seed v0.7).
+// Step: v1 = v + dt F / m;  x1 = x + dt v1.
+//
+// step() records the whole step as one tape node with a hand-derived adjoint (the fast path);
+// step_composed() records the same map from tensor ops (the readable reference that tests it).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "maya/tensor/tensor.hpp"
+#include "maya/tensor/tensor_op.hpp"
+#include "maya/tensor/tensor_var.hpp"
+
+namespace maya {
+
+struct GroundContact {
+  bool enabled = true;
+  double height = 0.0;
+  double stiffness = 1e4;
+  double damping = 10.0;
+  std::size_t up_axis = 1;
+};
+
+struct SpringParameters {
+  TensorVar mass;         // [N]
+  TensorVar stiffness;    // [E]
+  TensorVar damping;      // [E]
+  TensorVar rest_length;  // [E]
+};
+
+class MassSpringModel {
+ public:
+  // Throws maya::ValueError for a spring that names a missing particle or joins a particle to
+  // itself, a gravity vector of the wrong length, or an up axis outside [0, dim).
+  MassSpringModel(std::size_t num_particles, std::size_t dim, std::vector<std::int64_t> first,
+                  std::vector<std::int64_t> second, std::vector<double> gravity,
+                  GroundContact ground = {});
+  // The fused op refers back to its model, so copies re-point it.
+  MassSpringModel(const MassSpringModel& other);
+  MassSpringModel& operator=(const MassSpringModel& other);
+
+  [[nodiscard]] std::size_t num_particles() const noexcept { return num_particles_; }
+  [[nodiscard]] std::size_t num_springs() const noexcept { return first_.size(); }
+  [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
+  [[nodiscard]] const std::vector<std::int64_t>& first() const noexcept { return first_; }
+  [[nodiscard]] const std::vector<std::int64_t>& second() const noexcept { return second_; }
+  [[nodiscard]] const std::vector<double>& gravity() const noexcept { return gravity_; }
+  [[nodiscard]] const GroundContact& ground() const noexcept { return ground_; }
+
+  // One step as a single fused node. The model must outlive the tape's grad() calls.
+  [[nodiscard]] TensorVar step(TensorVar state, const SpringParameters& params, double dt) const;
+  // The same step composed of tensor ops.
+  [[nodiscard]] TensorVar step_composed(TensorVar state, const SpringParameters& params,
+                                        double dt) const;
+
+  // Rest lengths equal to the distances between the spring ends in `positions` [N, D].
+  [[nodiscard]] Tensor rest_lengths_of(const Tensor& positions) const;
+  // A [2, N, D] state tensor from positions and velocities [N, D].
+  [[nodiscard]] static Tensor make_state(const Tensor& positions, const Tensor& velocities);
+
+ private:
+  class StepOp final : public TensorOp {
+   public:
+    explicit StepOp(const MassSpringModel* model) : model_(model) {}
+    [[nodiscard]] std::string_view name() const noexcept override { return "mass_spring_step"; }
+    void backward(BackwardContext& context) const override;
+
+   private:
+    const MassSpringModel* model_;
+  };
+
+  void check_inputs(TensorVar state, const SpringParameters& params, double dt) const;
+
+  std::size_t num_particles_;
+  std::size_t dim_;
+  std::vector<std::int64_t> first_;
+  std::vector<std::int64_t> second_;
+  std::vector<double> gravity_;
+  GroundContact ground_;
+  StepOp step_op_{this};
+};
+
+// Positions [N, D] and velocities [N, D] of a [2, N, D] state.
+[[nodiscard]] TensorVar positions_of(TensorVar state);
+[[nodiscard]] TensorVar velocities_of(TensorVar state);
+
+}  // namespace maya

@@ -1,0 +1,164 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <maya/maya.hpp>
+
+namespace {
+
+using maya::MassSpringModel;
+using maya::SpringParameters;
+using maya::Tensor;
+using maya::TensorTape;
+using maya::TensorVar;
+
+// A small lattice that falls onto the ground during the rollout, with perturbed parameters so
+// no two springs are alike.
+maya::SpringLattice small_lattice(bool ground = true, double gravity = -9.8) {
+  maya::LatticeOptions options;
+  options.size = 3;
+  options.spacing = 0.1;
+  options.origin_y = -0.003;  // the bottom row starts in contact with the ground
+  options.velocity_y = -0.5;
+  options.gravity = gravity;
+  options.ground.enabled = ground;
+  return maya::make_spring_lattice(options);
+}
+
+struct Inputs {
+  Tensor state, mass, stiffness, damping, rest;
+};
+
+Inputs perturbed_inputs(const maya::SpringLattice& lattice) {
+  const std::size_t e = lattice.model.num_springs();
+  Tensor velocities = lattice.velocities;
+  const Tensor jitter = Tensor::uniform(velocities.shape(), -0.3, 0.3, 21);
+  for (std::size_t i = 0; i < velocities.numel(); ++i)
+    velocities.mutable_data()[i] += jitter.data()[i];
+  Tensor rest = lattice.rest_length;
+  const Tensor rest_jitter = Tensor::uniform({e}, 0.9, 1.1, 22);
+  for (std::size_t i = 0; i < e; ++i) rest.mutable_data()[i] *= rest_jitter.data()[i];
+  return {MassSpringModel::make_state(lattice.positions, velocities),
+          Tensor::uniform({lattice.model.num_particles()}, 0.5, 1.5, 23),
+          Tensor::uniform({e}, 800, 1200, 24), Tensor::uniform({e}, 2, 8, 25), rest};
+}
+
+enum class Path { kFused, kComposed };
+
+TensorVar run(const MassSpringModel& model, std::span<const TensorVar> x, int steps, double dt,
+              Path path) {
+  const SpringParameters params{x[1], x[2], x[3], x[4]};
+  TensorVar state = x[0];
+  for (int i = 0; i < steps; ++i) {
+    state = path == Path::kFused ? model.step(state, params, dt)
+                                 : model.step_composed(state, params, dt);
+  }
+  return state;
+}
+
+TensorVar loss_of(TensorVar state) {
+  const Tensor w =
+      Tensor::uniform(maya::Shape(state.shape().begin(), state.shape().end()), -1, 1, 9);
+  return maya::sum(state * state * state.tape().constant(w));
+}
+
+}  // namespace
+
+TEST(MassSpring, FusedStepEqualsComposedInValuesAndGradientsOver100Steps) {
+  const auto lattice = small_lattice();
+  const Inputs in = perturbed_inputs(lattice);
+  Tensor final_state[2];
+  Tensor gradients[2][5];
+  for (const Path path : {Path::kFused, Path::kComposed}) {
+    TensorTape t;
+    const TensorVar x[] = {t.var(in.state), t.var(in.mass), t.var(in.stiffness), t.var(in.damping),
+                           t.var(in.rest)};
+    const TensorVar state = run(lattice.model, x, 100, 1e-3, path);
+    const auto g = t.grad(loss_of(state));
+    const int k = path == Path::kFused ? 0 : 1;
+    final_state[k] = state.value();
+    for (int i = 0; i < 5; ++i) gradients[k][i] = g[x[i]];
+  }
+  // The rollout touches the ground: both paths see the same contacts.
+  EXPECT_TRUE(maya::allclose(final_state[0], final_state[1], 1e-12, 1e-14));
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(maya::allclose(gradients[0][i], gradients[1][i], 1e-12, 1e-12))
+        << "input " << i << ": max difference "
+        << maya::max_abs_difference(gradients[0][i], gradients[1][i]);
+  }
+}
+
+TEST(MassSpring, FusedGradientMatchesCentralDifferences) {
+  const auto lattice = small_lattice();
+  const Inputs in = perturbed_inputs(lattice);
+  const Tensor inputs[] = {in.state, in.mass, in.stiffness, in.damping, in.rest};
+  const auto report = maya::gradcheck(
+      [&](TensorTape&, std::span<const TensorVar> x) {
+        return loss_of(run(lattice.model, x, 20, 1e-3, Path::kFused));
+      },
+      inputs);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_LT(report.worst_error[i], 1e-6) << "input " << i;
+}
+
+TEST(MassSpring, ConservesMomentumWithoutGroundOrGravity) {
+  const auto lattice = small_lattice(false, 0.0);
+  const Inputs in = perturbed_inputs(lattice);
+  TensorTape t;
+  const TensorVar mass = t.constant(in.mass);
+  const SpringParameters params{mass, t.constant(in.stiffness), t.constant(in.damping),
+                                t.constant(in.rest)};
+  const auto momentum = [&](TensorVar state) {
+    const auto values = state.view();
+    const std::size_t n = lattice.model.num_particles();
+    double total[2] = {0, 0};
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < 2; ++k) total[k] += in.mass.data()[i] * values[2 * n + 2 * i + k];
+    }
+    return std::pair{total[0], total[1]};
+  };
+  TensorVar state = t.constant(in.state);
+  const auto start = momentum(state);
+  for (int i = 0; i < 500; ++i) state = lattice.model.step(state, params, 1e-3);
+  const auto end = momentum(state);
+  EXPECT_NEAR(end.first, start.first, 1e-11);
+  EXPECT_NEAR(end.second, start.second, 1e-11);
+}
+
+TEST(MassSpring, GroundStopsAFallingLattice) {
+  const auto lattice = small_lattice();
+  TensorTape t;
+  const SpringParameters params{t.constant(lattice.masses),
+                                t.constant(Tensor::full({lattice.model.num_springs()}, 1000.0)),
+                                t.constant(Tensor::full({lattice.model.num_springs()}, 5.0)),
+                                t.constant(lattice.rest_length)};
+  TensorVar state = t.constant(MassSpringModel::make_state(lattice.positions, lattice.velocities));
+  for (int i = 0; i < 3000; ++i) state = lattice.model.step(state, params, 1e-3);
+  const auto values = state.view();
+  for (std::size_t i = 0; i < lattice.model.num_particles(); ++i) {
+    // Penalty contact lets particles sink by about m g / k_ground = 1e-3 at most.
+    EXPECT_GT(values[2 * i + 1], -5e-3);
+  }
+}
+
+TEST(MassSpring, BadInputsAreNamed) {
+  EXPECT_THROW(MassSpringModel(3, 2, {0, 1}, {1, 3}, {0.0, -9.8}), maya::ValueError);
+  EXPECT_THROW(MassSpringModel(3, 2, {0, 1}, {1, 1}, {0.0, -9.8}), maya::ValueError);
+  EXPECT_THROW(MassSpringModel(3, 2, {0}, {1}, {-9.8}), maya::ValueError);
+  const auto lattice = small_lattice();
+  TensorTape t;
+  const std::size_t e = lattice.model.num_springs();
+  const TensorVar state = t.var(MassSpringModel::make_state(lattice.positions, lattice.velocities));
+  const SpringParameters good{t.var(lattice.masses), t.var(Tensor::full({e}, 1.0)),
+                              t.var(Tensor::full({e}, 1.0)), t.var(lattice.rest_length)};
+  EXPECT_THROW((void)lattice.model.step(state, good, 0.0), maya::ValueError);
+  SpringParameters wrong = good;
+  wrong.stiffness = t.var(Tensor::full({e + 1}, 1.0));
+  EXPECT_THROW((void)lattice.model.step(state, wrong, 1e-3), maya::ShapeError);
+  SpringParameters negative = good;
+  negative.mass = t.var(Tensor::full({lattice.model.num_particles()}, -1.0));
+  try {
+    (void)lattice.model.step(state, negative, 1e-3);
+    FAIL() << "expected ValueError";
+  } catch (const maya::ValueError& error) {
+    EXPECT_NE(std::string(error.what()).find("mass"), std::string::npos);
+  }
+}
