@@ -12,7 +12,8 @@
 
 namespace maya::optim::detail {
 
-// `update` applies one step from the latent gradient and advances `iterations`.
+// `update` applies one step from the latent gradient and advances the optimizer's counter,
+// which `iterations` refers to so that error messages name the current iteration.
 [[nodiscard]] Result minimize_first_order(
     ParameterSet& parameters, const Objective& objective, const MinimizeOptions& options,
     std::string_view operation, const std::size_t& iterations,
