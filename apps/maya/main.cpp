@@ -1,17 +1,119 @@
-// The maya command-line program. For now its one job is `maya demo`: the seed's scalar example.
-#include <cmath>
+// The maya command-line program: parses arguments (CLI11), calls the library, writes files.
+// Exit status: 0 success, 2 bad input (one line on stderr), 1 failure to converge or an
+// internal error.
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstring>
-#include <maya/maya.hpp>
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "commands.hpp"
+#include "maya/core/error.hpp"
+
+namespace {
+
+constexpr int kBadInput = 2;
+constexpr int kFailure = 1;
+
+// One line: the message up to its first newline.
+std::string one_line(const std::string& message) {
+  const std::size_t newline = message.find('\n');
+  return newline == std::string::npos ? message : message.substr(0, newline);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && std::strcmp(argv[1], "demo") != 0) {
-    std::fprintf(stderr, "maya: unknown command '%s' (try: maya demo)\n", argv[1]);
-    return 2;
+  CLI::App app{
+      "maya: differentiable physics from the command line.\n"
+      "Simulate scenes, fit their parameters by gradient descent through the simulator, "
+      "and check gradients.\nScene and task files: docs/scene-format.md.",
+      "maya"};
+  app.require_subcommand(1);
+  bool quiet = false;
+  app.add_flag("-q,--quiet", quiet, "no progress output")->configurable(false);
+
+  std::string demo_name;
+  bool demo_list = false;
+  std::string demo_out;
+  CLI::App* demo = app.add_subcommand("demo", "run a built-in showcase (needs no files)");
+  demo->add_option("NAME", demo_name, "which demo (default: the first of --list)");
+  demo->add_flag("--list", demo_list, "list the demos and exit");
+  demo->add_option("-o,--output", demo_out, "also write plots, trajectories and viewers here");
+  demo->add_flag("-q,--quiet", quiet, "no progress output");
+
+  std::string scene_file;
+  std::string simulate_out;
+  CLI::App* simulate = app.add_subcommand(
+      "simulate", "run a scene; write its trajectory (CSV, .npy), a plot and a viewer");
+  simulate->add_option("SCENE", scene_file, "scene file (JSON)")->required();
+  simulate->add_option("-o,--output", simulate_out, "output directory (created if missing)")
+      ->required();
+  simulate->add_flag("-q,--quiet", quiet, "print nothing on success");
+
+  std::string task_file;
+  std::string optimize_out;
+  std::optional<std::size_t> iterations;
+  std::optional<std::string> method;
+  CLI::App* optimize = app.add_subcommand(
+      "optimize", "fit a task's free parameters; write them, the loss curve and trajectories");
+  optimize->add_option("TASK", task_file, "task file (JSON)")->required();
+  optimize->add_option("-o,--output", optimize_out, "output directory (created if missing)")
+      ->required();
+  optimize->add_option("--iterations", iterations, "override the task's iteration count");
+  optimize->add_option("--method", method, "override the task's optimizer")
+      ->check(CLI::IsMember({"adam", "lbfgs"}));
+  optimize->add_flag("-q,--quiet", quiet, "no progress output");
+
+  std::string gradcheck_file;
+  std::optional<double> step;
+  std::optional<double> tolerance;
+  CLI::App* gradcheck = app.add_subcommand(
+      "gradcheck", "compare a task's gradient with central differences, per parameter");
+  gradcheck->add_option("TASK", gradcheck_file, "task file (JSON)")->required();
+  gradcheck->add_option("--step", step, "relative finite-difference step")
+      ->check(CLI::PositiveNumber);
+  gradcheck->add_option("--tolerance", tolerance, "worst relative error accepted")
+      ->check(CLI::PositiveNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::CallForAllHelp& help) {
+    return app.exit(help);
+  } catch (const CLI::ParseError& error) {
+    std::fprintf(stderr, "maya: %s (see maya --help)\n", one_line(error.what()).c_str());
+    return kBadInput;
   }
-  maya::Tape tape;
-  const maya::Var x = tape.var(1.3);
-  const maya::Var y = (x * x).sin().exp();
-  std::printf("d/dx exp(sin(x^2)) at x = 1.3 = %.12f\n", tape.grad(y)[x]);
-  return 0;
+
+  try {
+    if (demo->parsed()) {
+      return maya::cli::demo_command(
+          demo_name, demo_list,
+          demo_out.empty() ? std::nullopt : std::optional<std::filesystem::path>(demo_out), quiet);
+    }
+    if (simulate->parsed()) {
+      return maya::cli::simulate_command(scene_file, simulate_out, quiet);
+    }
+    if (optimize->parsed()) {
+      return maya::cli::optimize_command(task_file, optimize_out, {iterations, method}, quiet);
+    }
+    if (gradcheck->parsed()) {
+      return maya::cli::gradcheck_command(gradcheck_file, step, tolerance);
+    }
+  } catch (const maya::ConvergenceError& error) {
+    std::fprintf(stderr, "maya: did not converge: %s\n", one_line(error.what()).c_str());
+    return kFailure;
+  } catch (const maya::NonFiniteError& error) {
+    std::fprintf(stderr, "maya: %s\n", one_line(error.what()).c_str());
+    return kFailure;
+  } catch (const maya::Error& error) {
+    std::fprintf(stderr, "maya: %s\n", one_line(error.what()).c_str());
+    return kBadInput;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "maya: internal error: %s\n", one_line(error.what()).c_str());
+    return kFailure;
+  }
+  return kFailure;
 }

@@ -249,6 +249,19 @@ std::vector<JsonValue> JsonValue::elements() const {
   return result;
 }
 
+std::vector<std::pair<std::string, JsonValue>> JsonValue::members() const {
+  const Json& json = node_of(node_);
+  if (!json.is_object()) {
+    wrong_type(*this, json, "an object");
+  }
+  std::vector<std::pair<std::string, JsonValue>> result;
+  for (const auto& item : json.items()) {
+    result.emplace_back(item.key(),
+                        JsonValue(&item.value(), child_path(path_, item.key()), source_));
+  }
+  return result;
+}
+
 std::string JsonValue::dump() const { return node_of(node_).dump(); }
 
 // ---- JsonDocument ----

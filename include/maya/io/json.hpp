@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "maya/core/error.hpp"
@@ -51,6 +52,8 @@ class JsonValue {
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] JsonValue at(std::size_t index) const;
   [[nodiscard]] std::vector<JsonValue> elements() const;
+  // Objects: every key with its value (path "…key"), in the file's order.
+  [[nodiscard]] std::vector<std::pair<std::string, JsonValue>> members() const;
 
   // The compact JSON text of this value.
   [[nodiscard]] std::string dump() const;

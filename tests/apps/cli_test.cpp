@@ -1,0 +1,230 @@
+// The maya program end to end: subcommands, exit statuses, messages, files written and not.
+#include <gtest/gtest.h>
+
+#include "cli_support.hpp"
+#include "maya/io/npy.hpp"
+
+namespace {
+
+using maya::test::CliResult;
+using maya::test::example;
+using maya::test::run_cli;
+using maya::test::ScratchDir;
+namespace fs = std::filesystem;
+
+constexpr const char* kGoodScene = R"({
+  "dt": 0.01, "steps": 20,
+  "particles": [{"position": [0, 1]}, {"position": [1, 1], "mass": 2}],
+  "springs": [{"i": 0, "j": 1, "stiffness": 50, "damping": 0.1}]
+})";
+
+// A bad-input run: exit 2, one line on stderr holding `fragment`, and nothing written.
+void expect_bad_input(const std::vector<std::string>& arguments, const ScratchDir& dir,
+                      const std::string& fragment) {
+  const std::vector<std::string> before = dir.entries();
+  const CliResult result = run_cli(arguments, dir.path());
+  EXPECT_EQ(result.status, 2) << result.err;
+  EXPECT_NE(result.err.find(fragment), std::string::npos) << result.err;
+  EXPECT_EQ(result.err.rfind("maya: ", 0), 0u) << result.err;
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+  EXPECT_EQ(dir.entries(), before);
+}
+
+// Writes a scene with `text`, runs simulate on it into out/, expects bad input naming `fragment`.
+void expect_bad_scene(const std::string& text, const std::string& fragment) {
+  const ScratchDir dir;
+  const fs::path scene = dir.write("scene.json", text);
+  expect_bad_input({"simulate", scene.string(), "-o", (dir.path() / "out").string()}, dir,
+                   fragment);
+}
+
+}  // namespace
+
+TEST(MayaCli, HelpExitsZeroForEverySubcommand) {
+  const ScratchDir dir;
+  for (const std::vector<std::string>& arguments : {std::vector<std::string>{"--help"},
+                                                    {"demo", "--help"},
+                                                    {"simulate", "--help"},
+                                                    {"optimize", "--help"},
+                                                    {"gradcheck", "--help"}}) {
+    const CliResult result = run_cli(arguments, dir.path());
+    EXPECT_EQ(result.status, 0) << arguments.front() << result.err;
+    EXPECT_NE(result.out.find("Usage"), std::string::npos) << result.out;
+  }
+}
+
+TEST(MayaCli, UnknownSubcommandIsBadInput) {
+  const ScratchDir dir;
+  const CliResult result = run_cli({"simulat"}, dir.path());
+  EXPECT_EQ(result.status, 2);
+  EXPECT_EQ(result.err.rfind("maya: ", 0), 0u) << result.err;
+}
+
+// The README's first command (scripts/demo) ends in exactly this invocation.
+TEST(MayaDemo, DefaultDemoRecoversTheHiddenParametersAndHitsTheTarget) {
+  const ScratchDir dir;
+  const CliResult result = run_cli({"demo"}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("hidden truth 300"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("hidden truth 0.5"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("target (3, 2)"), std::string::npos) << result.out;
+  EXPECT_EQ(result.out.find("FAILED"), std::string::npos) << result.out;
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(MayaDemo, ListNamesTheDemos) {
+  const ScratchDir dir;
+  const CliResult result = run_cli({"demo", "--list"}, dir.path());
+  EXPECT_EQ(result.status, 0);
+  EXPECT_EQ(result.out.rfind("springs", 0), 0u) << result.out;
+}
+
+TEST(MayaDemo, UnknownNameSuggestsTheNearest) {
+  const ScratchDir dir;
+  expect_bad_input({"demo", "sprngs"}, dir, "did you mean 'springs'?");
+}
+
+TEST(MayaDemo, WritesOutputsWhenAskedTo) {
+  const ScratchDir dir;
+  const CliResult result = run_cli({"demo", "-q", "-o", (dir.path() / "out").string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "out" / "spring_sysid" / "viewer.html"));
+  EXPECT_TRUE(fs::exists(dir.path() / "out" / "dumbbell_throw" / "loss.svg"));
+}
+
+TEST(MayaSimulate, WritesReadableTrajectoryFiles) {
+  const ScratchDir dir;
+  const fs::path scene = dir.write("scene.json", kGoodScene);
+  const fs::path out = dir.path() / "out";
+  const CliResult result = run_cli({"simulate", scene.string(), "-o", out.string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  for (const char* name : {"trajectory.csv", "positions.npy", "velocities.npy", "times.npy",
+                           "trajectory.svg", "viewer.html"}) {
+    EXPECT_TRUE(fs::exists(out / name)) << name;
+  }
+  const maya::io::NpyArray positions =
+      maya::io::parse_npy(maya::test::slurp(out / "positions.npy"));
+  EXPECT_EQ(positions.shape, (std::vector<std::size_t>{21, 2, 2}));
+  EXPECT_EQ(positions.values[0], 0.0);
+  EXPECT_EQ(positions.values[1], 1.0);
+  EXPECT_LT(positions.values.back(), 1.0);  // gravity pulled it down
+  const std::string csv = maya::test::slurp(out / "trajectory.csv");
+  EXPECT_EQ(csv.rfind("step,time,particle,x,y,vx,vy\n0,0,0,0,1,0,0\n", 0), 0u) << csv.substr(0, 80);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 21 * 2);
+}
+
+TEST(MayaSimulate, EveryExampleSceneRuns) {
+  const ScratchDir dir;
+  const CliResult result = run_cli(
+      {"simulate", example("lattice_drop.json").string(), "-o", (dir.path() / "out").string()},
+      dir.path());
+  EXPECT_EQ(result.status, 0) << result.err;
+}
+
+TEST(MayaOptimize, ExampleTasksConvergeAndWriteTheirOutputs) {
+  for (const char* task : {"spring_sysid.json", "dumbbell_throw.json"}) {
+    const ScratchDir dir;
+    const fs::path out = dir.path() / "out";
+    const CliResult result =
+        run_cli({"optimize", example(task).string(), "-o", out.string()}, dir.path());
+    ASSERT_EQ(result.status, 0) << task << result.err;
+    for (const char* name :
+         {"fitted.json", "fitted_scene.json", "loss.svg", "trajectories.svg", "before.csv",
+          "after.csv", "before_positions.npy", "after_positions.npy", "viewer.html"}) {
+      EXPECT_TRUE(fs::exists(out / name)) << task << " " << name;
+    }
+    EXPECT_NE(maya::test::slurp(out / "fitted.json").find("\"converged\": true"),
+              std::string::npos);
+    // The fitted scene is itself a valid scene.
+    const CliResult again = run_cli({"simulate", (out / "fitted_scene.json").string(), "-q", "-o",
+                                     (dir.path() / "again").string()},
+                                    dir.path());
+    EXPECT_EQ(again.status, 0) << again.err;
+  }
+}
+
+TEST(MayaOptimize, StoppingShortOfTheGoalExitsOne) {
+  const ScratchDir dir;
+  const CliResult result = run_cli({"optimize", example("spring_sysid.json").string(), "-o",
+                                    (dir.path() / "out").string(), "--iterations", "1", "-q"},
+                                   dir.path());
+  EXPECT_EQ(result.status, 1) << result.err;
+  EXPECT_NE(result.err.find("did not converge"), std::string::npos) << result.err;
+}
+
+TEST(MayaGradcheck, PassesOnEveryExampleTask) {
+  for (const char* task : {"spring_sysid.json", "dumbbell_throw.json"}) {
+    const ScratchDir dir;
+    const CliResult result = run_cli({"gradcheck", example(task).string()}, dir.path());
+    EXPECT_EQ(result.status, 0) << task << result.out << result.err;
+    EXPECT_NE(result.out.find("ok: worst relative error"), std::string::npos) << result.out;
+  }
+}
+
+TEST(MayaBadInput, MalformedJsonNamesLineAndColumn) {
+  expect_bad_scene("{\n  \"dt\": 0.01,\n  \"steps\": ,\n}", "scene.json:3:12: invalid JSON");
+}
+
+TEST(MayaBadInput, UnknownKeySuggestsTheNearestValidKey) {
+  expect_bad_scene(
+      R"({"dt": 0.01, "steps": 5, "particles": [{"position": [0, 1]}, {"position": [1, 1]}],
+                      "springs": [{"i": 0, "j": 1, "stifness": 3}]})",
+      "scene.springs[0].stifness: unknown key; did you mean 'stiffness'?");
+}
+
+TEST(MayaBadInput, WrongTypeNamesExpectedAndFound) {
+  expect_bad_scene(R"({"dt": "small", "steps": 5, "particles": [{"position": [0, 1]}]})",
+                   "scene.dt: expected a number, got a string (\"small\")");
+}
+
+TEST(MayaBadInput, NegativeMassIsNonPhysical) {
+  expect_bad_scene(R"({"dt": 0.01, "steps": 5, "particles": [{"position": [0, 1], "mass": -1}]})",
+                   "scene.particles[0].mass: must be positive, got -1");
+}
+
+TEST(MayaBadInput, NonPositiveTimeStepIsRejected) {
+  expect_bad_scene(R"({"dt": 0, "steps": 5, "particles": [{"position": [0, 1]}]})",
+                   "scene.dt: must be positive, got 0");
+}
+
+TEST(MayaBadInput, SpringToAMissingParticleIsRejected) {
+  expect_bad_scene(
+      R"({"dt": 0.01, "steps": 5, "particles": [{"position": [0, 1]}, {"position": [1, 1]}],
+                      "springs": [{"i": 0, "j": 5, "stiffness": 3}]})",
+      "scene.springs[0].j: particle 5 does not exist (the scene has 2 particles");
+}
+
+TEST(MayaBadInput, MissingFileIsNamed) {
+  const ScratchDir dir;
+  expect_bad_input(
+      {"simulate", (dir.path() / "nowhere.json").string(), "-o", (dir.path() / "out").string()},
+      dir, "cannot read '" + (dir.path() / "nowhere.json").string() + "'");
+  expect_bad_input(
+      {"optimize", (dir.path() / "task.json").string(), "-o", (dir.path() / "out").string()}, dir,
+      "task.json");
+}
+
+TEST(MayaBadInput, UnwritableOutputDirectoryIsRejectedBeforeRunning) {
+  const ScratchDir dir;
+  const fs::path scene = dir.write("scene.json", kGoodScene);
+  dir.write("occupied", "a file, not a directory");
+  expect_bad_input({"simulate", scene.string(), "-o", (dir.path() / "occupied").string()}, dir,
+                   "is not a directory");
+  expect_bad_input({"simulate", scene.string(), "-o", (dir.path() / "occupied" / "out").string()},
+                   dir, "is not a directory");
+  expect_bad_input({"optimize", example("dumbbell_throw.json").string(), "-o",
+                    (dir.path() / "occupied" / "out").string()},
+                   dir, "is not a directory");
+}
+
+TEST(MayaBadInput, TaskErrorsCarryTheirPath) {
+  const ScratchDir dir;
+  const fs::path task = dir.write("task.json", R"({
+    "scene": {"dt": 0.01, "steps": 5, "particles": [{"position": [0, 1]}]},
+    "parameters": [{"of": "particles.mas"}],
+    "loss": {"type": "reach_target", "particle": 0, "target": [1, 1]}})");
+  expect_bad_input({"optimize", task.string(), "-o", (dir.path() / "out").string()}, dir,
+                   "task.parameters[0].of: 'particles.mas': particles have no field 'mas'; did "
+                   "you mean 'mass'?");
+  expect_bad_input({"gradcheck", task.string()}, dir, "did you mean 'mass'?");
+}
