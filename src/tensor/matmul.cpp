@@ -67,6 +67,16 @@ class MatmulOp final : public TensorOp {
   throw ShapeError("matmul: " + what + ": " + shape_string(a) + " x " + shape_string(b));
 }
 
+// NumPy's rule, checked here so the error can name the full operand shapes.
+bool broadcastable(ShapeView a, ShapeView b) noexcept {
+  for (std::size_t i = 1; i <= std::min(a.size(), b.size()); ++i) {
+    const std::size_t ea = a[a.size() - i];
+    const std::size_t eb = b[b.size() - i];
+    if (ea != eb && ea != 1 && eb != 1) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 TensorVar matmul(TensorVar a, TensorVar b) {
@@ -88,13 +98,8 @@ TensorVar matmul(TensorVar a, TensorVar b) {
   const ShapeView batch_a = sa.first(a_vector ? 0 : sa.size() - 2);
   const ShapeView batch_b = sb.first(b_vector ? 0 : sb.size() - 2);
   const std::size_t batch_ndim = std::max(batch_a.size(), batch_b.size());
-  for (std::size_t i = 0; i < batch_ndim; ++i) {
-    const std::size_t ea =
-        i < batch_ndim - batch_a.size() ? 1 : batch_a[i - (batch_ndim - batch_a.size())];
-    const std::size_t eb =
-        i < batch_ndim - batch_b.size() ? 1 : batch_b[i - (batch_ndim - batch_b.size())];
-    if (ea != eb && ea != 1 && eb != 1)
-      throw_matmul("batch dimensions cannot be broadcast", sa, sb);
+  if (!broadcastable(batch_a, batch_b)) {
+    throw_matmul("batch dimensions cannot be broadcast", sa, sb);
   }
 
   // [m, n] with the axis of a vector operand dropped: [m, n], [n], [m] or [].
