@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "maya/io/json.hpp"
+#include "number_format.hpp"
 
 namespace maya::io {
 namespace {
@@ -146,8 +147,8 @@ ParameterSpec parse_parameter(const JsonValue& value, const SceneSpec& scene) {
   parameter.lower = object.number_or("lower", default_lower(parameter.selector.field));
   parameter.upper = object.number_or("upper", std::numeric_limits<double>::infinity());
   if (!(parameter.lower < parameter.upper)) {
-    object.value().fail("lower (" + std::to_string(parameter.lower) + ") must be below upper (" +
-                        std::to_string(parameter.upper) + ")");
+    object.value().fail("lower (" + detail::human(parameter.lower) + ") must be below upper (" +
+                        detail::human(parameter.upper) + ")");
   }
   if (parameter.log_scale && (object.has("lower") || object.has("upper"))) {
     object.value().fail("log_scale parameters are positive by construction; drop lower/upper");
@@ -158,10 +159,10 @@ ParameterSpec parse_parameter(const JsonValue& value, const SceneSpec& scene) {
                             ? initial > 0
                             : initial >= parameter.lower && initial <= parameter.upper;
     if (!inside) {
-      object.value().fail("initial value " + std::to_string(initial) + " is outside " +
+      object.value().fail("initial value " + detail::human(initial) + " is outside " +
                           (parameter.log_scale ? std::string("(0, inf) required by log_scale")
-                                               : "the bounds [" + std::to_string(parameter.lower) +
-                                                     ", " + std::to_string(parameter.upper) + "]"));
+                                               : "the bounds [" + detail::human(parameter.lower) +
+                                                     ", " + detail::human(parameter.upper) + "]"));
     }
   }
   return parameter;
