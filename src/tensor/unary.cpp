@@ -6,6 +6,7 @@
 #include "maya/ad/scalar_op.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "vector_math.hpp"
 
 namespace maya {
 namespace {
@@ -28,6 +29,9 @@ struct TanF {
 struct ExpF {
   static constexpr const char* kName = "exp";
   static double value(double x) { return std::exp(x); }
+  static void vector(const double* in, double* out, std::size_t n) {
+    detail::vector_exp(in, out, n);
+  }
   static double derivative(double, double y) { return y; }
 };
 struct LogF {
@@ -43,11 +47,17 @@ struct SqrtF {
 struct TanhF {
   static constexpr const char* kName = "tanh";
   static double value(double x) { return std::tanh(x); }
+  static void vector(const double* in, double* out, std::size_t n) {
+    detail::vector_tanh(in, out, n);
+  }
   static double derivative(double, double y) { return 1.0 - y * y; }
 };
 struct SigmoidF {
   static constexpr const char* kName = "sigmoid";
   static double value(double x) { return detail::stable_sigmoid(x); }
+  static void vector(const double* in, double* out, std::size_t n) {
+    detail::vector_sigmoid(in, out, n);
+  }
   static double derivative(double, double y) { return y * (1.0 - y); }
 };
 struct ReluF {
@@ -91,13 +101,23 @@ class UnaryOp final : public TensorOp {
   }
 };
 
+// Functors with a vectorized kernel (F::vector) use it for the forward pass.
+template <class F>
+concept HasVectorKernel = requires(const double* in, double* out) {
+  F::vector(in, out, 1);
+};
+
 template <class F>
 TensorVar record_unary(TensorVar x) {
   TensorTape& tape = x.tape();
   const TensorView vx = tape.view(x);
   return tape.record(UnaryOp<F>::instance(), {x}, vx.shape, [&](MutableTensorView out) {
     const std::size_t n = out.numel();
-    for (std::size_t i = 0; i < n; ++i) out[i] = F::value(vx[i]);
+    if constexpr (HasVectorKernel<F>) {
+      F::vector(vx.values, out.values, n);
+    } else {
+      for (std::size_t i = 0; i < n; ++i) out[i] = F::value(vx[i]);
+    }
   });
 }
 
