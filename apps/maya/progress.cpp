@@ -35,14 +35,14 @@ ProgressReporter::~ProgressReporter() {
   }
 }
 
-std::string ProgressReporter::describe(const optim::Progress& progress) const {
+std::string ProgressReporter::describe(const optim::Progress& progress, bool with_eta) const {
   const double elapsed =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   char text[160];
   std::snprintf(text, sizeof(text), "%zu/%zu  loss %.4e  |grad| %.3e", progress.iteration,
                 max_iterations_, progress.loss, progress.gradient_norm);
   std::string line = text;
-  if (progress.iteration > 0 && progress.iteration < max_iterations_) {
+  if (with_eta && progress.iteration > 0 && progress.iteration < max_iterations_) {
     // An upper bound: the optimizer may stop early on its tolerances.
     const double left = elapsed / static_cast<double>(progress.iteration) *
                         static_cast<double>(max_iterations_ - progress.iteration);
@@ -88,13 +88,15 @@ void ProgressReporter::finish() {
   }
   if (terminal_ && open_line_) {
     if (have_last_) {
-      std::fprintf(stderr, "\r\033[K%s: done, %s\n", label_.c_str(), describe(last_).c_str());
+      std::fprintf(stderr, "\r\033[K%s: done, %s\n", label_.c_str(),
+                   describe(last_, false).c_str());
     } else {
       std::fputc('\n', stderr);
     }
     open_line_ = false;
   } else if (!terminal_ && have_last_) {
-    std::fprintf(stderr, "%s: done at iteration %s\n", label_.c_str(), describe(last_).c_str());
+    std::fprintf(stderr, "%s: done at iteration %s\n", label_.c_str(),
+                 describe(last_, false).c_str());
   }
 }
 

@@ -23,7 +23,7 @@ class ProgressReporter {
   void finish();
 
  private:
-  [[nodiscard]] std::string describe(const optim::Progress& progress) const;
+  [[nodiscard]] std::string describe(const optim::Progress& progress, bool with_eta = true) const;
 
   std::string label_;
   std::size_t max_iterations_;

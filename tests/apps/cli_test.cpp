@@ -1,6 +1,9 @@
 // The maya program end to end: subcommands, exit statuses, messages, files written and not.
 #include <gtest/gtest.h>
 
+// Built without the program (MAYA_BUILD_APPS=OFF), there is nothing to run.
+#ifdef MAYA_CLI_PATH
+
 #include "cli_support.hpp"
 #include "maya/io/npy.hpp"
 
@@ -228,3 +231,5 @@ TEST(MayaBadInput, TaskErrorsCarryTheirPath) {
                    "you mean 'mass'?");
   expect_bad_input({"gradcheck", task.string()}, dir, "did you mean 'mass'?");
 }
+
+#endif  // MAYA_CLI_PATH
