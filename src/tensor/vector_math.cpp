@@ -30,6 +30,15 @@ void blockwise(const double* in, double* out, std::size_t n, Kernel&& kernel) {
   }
 }
 
+// Eigen's packet exp clamps its argument near -709. Below that the result is subnormal:
+// exp(x) = exp(x / 2)^2 (x / 2 is exact); below log(smallest subnormal) it rounds to 0.
+template <class Expression>
+Block exp_or_zero(const Expression& x) {
+  const Block v = x;
+  const Block subnormal = (0.5 * v).exp().square();
+  return (v < -745.2).select(Block::Zero(), (v < -708.0).select(subnormal, v.exp()));
+}
+
 }  // namespace
 
 void vector_tanh(const double* in, double* out, std::size_t n) noexcept {
@@ -56,13 +65,13 @@ void vector_tanh(const double* in, double* out, std::size_t n) noexcept {
 void vector_sigmoid(const double* in, double* out, std::size_t n) noexcept {
   blockwise(in, out, n, [](const ConstMap& x, Map y) {
     // e = exp(-|x|) never overflows; sigmoid = 1 / (1 + e) for x >= 0, e / (1 + e) otherwise.
-    const Block e = (-x.abs()).exp();
+    const Block e = exp_or_zero(-x.abs());
     y = (x >= 0.0).select(1.0 / (1.0 + e), e / (1.0 + e));
   });
 }
 
 void vector_exp(const double* in, double* out, std::size_t n) noexcept {
-  blockwise(in, out, n, [](const ConstMap& x, Map y) { y = x.exp(); });
+  blockwise(in, out, n, [](const ConstMap& x, Map y) { y = exp_or_zero(x); });
 }
 
 }  // namespace maya::detail
