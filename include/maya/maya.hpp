@@ -19,3 +19,4 @@
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/dynamics/rollout.hpp"
 #include "maya/optim/optim.hpp"
+#include "maya/rigid/rigid.hpp"
