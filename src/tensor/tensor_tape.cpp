@@ -30,6 +30,10 @@ TensorTape::~TensorTape() { detail::TapeRegistry::release(slot_); }
 void TensorTape::check_owned(TensorVar var, std::string_view operation) const {
   if (var.slot_ == slot_ && var.stamp_ == stamp_) [[likely]]
     return;
+  throw_not_owned(var, operation);
+}
+
+void TensorTape::throw_not_owned(TensorVar var, std::string_view operation) const {
   if (!detail::TapeRegistry::is_current(var.slot_, var.stamp_))
     throw_unusable(var.stamp_, operation);
   throw TapeError(std::string(operation) + ": the operands were recorded on two different tapes");
@@ -71,7 +75,8 @@ std::uint32_t TensorTape::begin_node(const TensorOp& op, std::span<const TensorV
   node.num_inputs = static_cast<std::uint32_t>(inputs.size());
   bool requires_grad = false;
   for (const TensorVar input : inputs) {
-    check_owned(input, op.name());
+    if (input.slot_ != slot_ || input.stamp_ != stamp_) [[unlikely]]
+      throw_not_owned(input, op.name());
     requires_grad = requires_grad || nodes_[input.index_].requires_grad;
   }
   for (const TensorVar input : inputs) inputs_.push_back(input.index_);
@@ -181,17 +186,30 @@ void TensorTape::grad(TensorVar loss, TensorGradients& out) {
 
   out.slot_ = slot_;
   out.stamp_ = stamp_;
-  out.leaves_.clear();
+  // Reuse the tensors of `out` when it holds the same leaves (an optimization loop re-records
+  // the same program), so a steady-state sweep allocates nothing.
+  std::size_t leaf = 0;
   for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     const Node& node = nodes_[i];
     if (!node.is_var) continue;
     const ShapeView shape = node_shape(node);
-    if (gradients_[i] != nullptr) {
-      out.leaves_.emplace_back(i, Tensor::from_view({gradients_[i], shape}));
-    } else {
+    const bool reusable =
+        leaf < out.leaves_.size() && out.leaves_[leaf].first == i &&
+        std::equal(shape.begin(), shape.end(), out.leaves_[leaf].second.shape().begin(),
+                   out.leaves_[leaf].second.shape().end());
+    if (!reusable) {
+      out.leaves_.resize(leaf);
       out.leaves_.emplace_back(i, Tensor::zeros(Shape(shape.begin(), shape.end())));
     }
+    const std::span<double> values = out.leaves_[leaf].second.mutable_data();
+    if (gradients_[i] != nullptr) {
+      std::copy(gradients_[i], gradients_[i] + values.size(), values.begin());
+    } else {
+      std::fill(values.begin(), values.end(), 0.0);
+    }
+    ++leaf;
   }
+  out.leaves_.resize(leaf);
 }
 
 TensorView BackwardContext::input(std::size_t i) const {

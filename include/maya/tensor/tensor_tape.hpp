@@ -111,6 +111,7 @@ class TensorTape {
   [[nodiscard]] std::size_t node_numel(const Node& node) const noexcept {
     return numel_of(node_shape(node));
   }
+  [[noreturn]] void throw_not_owned(TensorVar var, std::string_view operation) const;
   TensorVar add_leaf(const Tensor& value, bool is_var);
   const std::size_t* store_shape(ShapeView shape);
   std::uint32_t begin_node(const TensorOp& op, std::span<const TensorVar> inputs, ShapeView shape,
