@@ -20,3 +20,4 @@
 #include "maya/dynamics/rollout.hpp"
 #include "maya/optim/optim.hpp"
 #include "maya/rigid/rigid.hpp"
+#include "maya/contact/contact.hpp"

@@ -1,0 +1,222 @@
+// The contact solver's entry points: validation, the double-precision solve, and the derivative
+// by the implicit function theorem (see interior_point.hpp for the equations).
+#include "maya/contact/solver.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "interior_point.hpp"
+#include "maya/core/error.hpp"
+
+namespace maya::contact {
+
+namespace detail {
+
+Layout layout_of(const ContactProblem& problem) {
+  Layout layout;
+  layout.velocities = static_cast<Index>(problem.num_velocities);
+  layout.joints = static_cast<Index>(problem.num_joint_rows());
+  layout.contacts = static_cast<Index>(problem.num_contacts());
+  for (std::size_t i = 0; i < problem.num_contacts(); ++i) {
+    if (problem.friction[i] > 0.0) layout.frictional.push_back(static_cast<Index>(i));
+  }
+  return layout;
+}
+
+void validate(const ContactProblem& problem, const SolverOptions& options) {
+  constexpr const char* kOperation = "contact solve";
+  const std::size_t n = problem.num_velocities;
+  const std::size_t me = problem.num_joint_rows();
+  const std::size_t nc = problem.num_contacts();
+  const auto expect = [](const std::vector<double>& values, std::size_t size, const char* what) {
+    if (values.size() != size) {
+      throw ShapeError(std::string(kOperation) + ": " + what + " has " +
+                       std::to_string(values.size()) + " entries, expected " +
+                       std::to_string(size));
+    }
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      if (!std::isfinite(values[i])) {
+        throw ValueError(std::string(kOperation) + ": " + what + "[" + std::to_string(i) +
+                         "] is not finite (" + std::to_string(values[i]) + ")");
+      }
+    }
+  };
+  expect(problem.mass, n, "mass");
+  expect(problem.momentum, n, "momentum");
+  expect(problem.joint_jacobian, me * n, "joint_jacobian");
+  expect(problem.normal_jacobian, nc * n, "normal_jacobian");
+  expect(problem.tangent_jacobian, nc * n, "tangent_jacobian");
+  expect(problem.friction, nc, "friction");
+  expect(problem.joint_target, me, "joint_target");
+  expect(problem.normal_offset, nc, "normal_offset");
+  for (std::size_t j = 0; j < n; ++j) {
+    if (!(problem.mass[j] > 0.0)) {
+      throw ValueError(std::string(kOperation) + ": mass[" + std::to_string(j) +
+                       "] must be positive, got " + std::to_string(problem.mass[j]));
+    }
+  }
+  for (std::size_t i = 0; i < nc; ++i) {
+    if (problem.friction[i] < 0.0) {
+      throw ValueError(std::string(kOperation) + ": friction[" + std::to_string(i) +
+                       "] must be >= 0, got " + std::to_string(problem.friction[i]));
+    }
+  }
+  if (!(options.smoothing > 0.0) || !std::isfinite(options.smoothing)) {
+    throw ValueError(std::string(kOperation) + ": smoothing must be positive and finite, got " +
+                     std::to_string(options.smoothing));
+  }
+  if (!(options.tolerance > 0.0)) {
+    throw ValueError(std::string(kOperation) + ": tolerance must be positive, got " +
+                     std::to_string(options.tolerance));
+  }
+  if (options.max_iterations < 1) {
+    throw ValueError(std::string(kOperation) + ": max_iterations must be at least 1, got " +
+                     std::to_string(options.max_iterations));
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+using detail::Index;
+
+std::vector<double> to_std(const Eigen::VectorXd& x) { return {x.data(), x.data() + x.size()}; }
+
+}  // namespace
+
+ContactSolution solve(const ContactProblem& problem, const SolverOptions& options) {
+  detail::validate(problem, options);
+  const detail::Layout layout = detail::layout_of(problem);
+  detail::Kkt<double> kkt;
+  detail::assemble(problem, layout, kkt);
+  detail::Iterate<double> w;
+  detail::interior_point(layout, kkt, options, w);
+
+  ContactSolution out;
+  const Index nc = layout.contacts;
+  out.velocity = to_std(w.v);
+  out.joint_impulse = to_std(w.y);
+  out.multipliers = to_std(w.z);
+  out.slacks = to_std(w.s);
+  out.normal_impulse.assign(w.z.data(), w.z.data() + nc);
+  out.normal_velocity.assign(w.s.data(), w.s.data() + nc);
+  out.friction_impulse.assign(static_cast<std::size_t>(nc), 0.0);
+  out.slip.assign(static_cast<std::size_t>(nc), 0.0);
+  for (Index k = 0; k < layout.slots(); ++k) {
+    const auto i = static_cast<std::size_t>(layout.frictional[static_cast<std::size_t>(k)]);
+    out.friction_impulse[i] = w.z(layout.plus(k)) - w.z(layout.minus(k));
+    out.slip[i] = w.z(layout.slip(k));
+  }
+  out.iterations = w.iterations;
+  return out;
+}
+
+// K^T a = (g_v, 0, g_z, 0) with K = dF/dw, then d loss / d theta = -a^T dF/dtheta. Eliminating
+// a4 and a1 as in the forward solve leaves N^T [-a2; a3] = [-G M^-1 g_v; -g_z - A M^-1 g_v], and
+// a1 = M^-1 (g_v - G^T a2 + A^T a3). Reading -a^T dF/dtheta off F1..F3:
+//   dM_j = -a1_j v_j,  dq = a1,  dG_kj = a1_j y_k - a2_k v_j,  dg = a2,
+//   dA_ij = a1_j z_i + a3_i v_j,  dc = a3,  dmu_k = a3_(gamma k) lambda_n.
+ProblemGradient differentiate(const ContactProblem& problem, const ContactSolution& solution,
+                              const SolverOptions& options, std::span<const double> grad_velocity,
+                              std::span<const double> grad_normal_impulse,
+                              std::span<const double> grad_friction_impulse) {
+  constexpr const char* kOperation = "contact differentiate";
+  detail::validate(problem, options);
+  const detail::Layout layout = detail::layout_of(problem);
+  const Index n = layout.velocities;
+  const Index me = layout.joints;
+  const Index nc = layout.contacts;
+  const Index p = layout.pairs();
+  const auto expect = [](std::size_t actual, Index expected, const char* what) {
+    if (actual != static_cast<std::size_t>(expected)) {
+      throw ShapeError(std::string(kOperation) + ": " + what + " has " + std::to_string(actual) +
+                       " entries, expected " + std::to_string(expected));
+    }
+  };
+  expect(solution.velocity.size(), n, "solution.velocity");
+  expect(solution.joint_impulse.size(), me, "solution.joint_impulse");
+  expect(solution.multipliers.size(), p, "solution.multipliers");
+  expect(solution.slacks.size(), p, "solution.slacks");
+  expect(grad_velocity.size(), n, "grad_velocity");
+  if (!grad_normal_impulse.empty()) expect(grad_normal_impulse.size(), nc, "grad_normal_impulse");
+  if (!grad_friction_impulse.empty()) {
+    expect(grad_friction_impulse.size(), nc, "grad_friction_impulse");
+  }
+
+  detail::Kkt<double> kkt;
+  detail::assemble(problem, layout, kkt);
+  const Eigen::Map<const Eigen::VectorXd> v(solution.velocity.data(), n);
+  const Eigen::Map<const Eigen::VectorXd> y(solution.joint_impulse.data(), me);
+  const Eigen::Map<const Eigen::VectorXd> z(solution.multipliers.data(), p);
+  const Eigen::Map<const Eigen::VectorXd> s(solution.slacks.data(), p);
+  const Eigen::Map<const Eigen::VectorXd> g_v(grad_velocity.data(), n);
+  Eigen::VectorXd g_z = Eigen::VectorXd::Zero(p);
+  for (Index i = 0; i < nc && !grad_normal_impulse.empty(); ++i) {
+    g_z(i) = grad_normal_impulse[static_cast<std::size_t>(i)];
+  }
+  for (Index k = 0; k < layout.slots() && !grad_friction_impulse.empty(); ++k) {
+    const double g = grad_friction_impulse[static_cast<std::size_t>(
+        layout.frictional[static_cast<std::size_t>(k)])];
+    g_z(layout.plus(k)) = g;
+    g_z(layout.minus(k)) = -g;
+  }
+  for (Index i = 0; i < p; ++i) {
+    if (!(z(i) > 0.0) || !(s(i) > 0.0)) {
+      throw ValueError(std::string(kOperation) +
+                       ": the solution's multipliers and slacks must be "
+                       "positive (pass a ContactSolution from solve())");
+    }
+  }
+
+  Eigen::VectorXd a1 = g_v.cwiseQuotient(kkt.mass);
+  Eigen::VectorXd a2 = Eigen::VectorXd::Zero(me);
+  Eigen::VectorXd a3 = Eigen::VectorXd::Zero(p);
+  if (me + p > 0) {
+    Eigen::MatrixXd n_matrix = detail::constraint_gram(kkt);
+    for (Index i = 0; i < p; ++i) n_matrix(me + i, me + i) += s(i) / z(i);
+    detail::add_coupling(layout, kkt, n_matrix, me, false);
+    detail::ReducedSystem<double> system;
+    if (!system.factor(n_matrix)) detail::throw_singular(kOperation, system.rcond());
+    Eigen::VectorXd rhs(me + p);
+    rhs.head(me) = -(kkt.joint * a1);
+    rhs.tail(p) = -g_z - kkt.inequality * a1;
+    const Eigen::VectorXd x = system.solve_transposed(rhs);
+    a2 = -x.head(me);
+    a3 = x.tail(p);
+    a1 = (g_v - kkt.joint.transpose() * a2 + kkt.inequality.transpose() * a3)
+             .cwiseQuotient(kkt.mass);
+  }
+
+  ProblemGradient out;
+  out.mass = to_std(-a1.cwiseProduct(v));
+  out.momentum = to_std(a1);
+  out.joint_target = to_std(a2);
+  const Eigen::MatrixXd d_joint = y * a1.transpose() - a2 * v.transpose();       // [me, n]
+  const Eigen::MatrixXd d_inequality = z * a1.transpose() + a3 * v.transpose();  // [p, n]
+  out.joint_jacobian.resize(static_cast<std::size_t>(me * n));
+  for (Index k = 0; k < me; ++k) {
+    for (Index j = 0; j < n; ++j)
+      out.joint_jacobian[static_cast<std::size_t>(k * n + j)] = d_joint(k, j);
+  }
+  out.normal_jacobian.assign(static_cast<std::size_t>(nc * n), 0.0);
+  out.tangent_jacobian.assign(static_cast<std::size_t>(nc * n), 0.0);
+  out.normal_offset.assign(a3.data(), a3.data() + nc);
+  out.friction.assign(static_cast<std::size_t>(nc), 0.0);
+  for (Index i = 0; i < nc; ++i) {
+    for (Index j = 0; j < n; ++j) {
+      out.normal_jacobian[static_cast<std::size_t>(i * n + j)] = d_inequality(i, j);
+    }
+  }
+  for (Index k = 0; k < layout.slots(); ++k) {
+    const Index i = layout.frictional[static_cast<std::size_t>(k)];
+    for (Index j = 0; j < n; ++j) {
+      out.tangent_jacobian[static_cast<std::size_t>(i * n + j)] =
+          d_inequality(layout.plus(k), j) - d_inequality(layout.minus(k), j);
+    }
+    out.friction[static_cast<std::size_t>(i)] = a3(layout.slip(k)) * z(i);
+  }
+  return out;
+}
+
+}  // namespace maya::contact
