@@ -1,6 +1,22 @@
 #include "broadcast.hpp"
 
 namespace maya::detail {
+namespace {
+
+// Whether `small`, after dropping leading 1s, equals a trailing part of `out`: then its values
+// repeat every numel(small) elements of out.
+bool is_trailing_block(ShapeView small, ShapeView out) {
+  std::size_t first = 0;
+  while (first < small.size() && small[first] == 1) ++first;
+  const std::size_t kept = small.size() - first;
+  if (kept > out.size()) return false;
+  for (std::size_t i = 0; i < kept; ++i) {
+    if (small[first + i] != out[out.size() - kept + i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 std::vector<std::size_t> broadcast_strides(ShapeView shape, ShapeView out) {
   std::vector<std::size_t> strides(out.size(), 0);
@@ -25,6 +41,14 @@ BroadcastPlan plan_broadcast(ShapeView a, ShapeView b, const char* operation) {
     plan.kind = BroadcastPlan::Kind::kScalarA;
   } else if (nb == 1 && na == plan.numel) {
     plan.kind = BroadcastPlan::Kind::kScalarB;
+  } else if (na == plan.numel && nb > 0 && is_trailing_block(b, plan.out_shape)) {
+    plan.kind = BroadcastPlan::Kind::kRowsB;
+    plan.inner = nb;
+    plan.rows = plan.numel / nb;
+  } else if (nb == plan.numel && na > 0 && is_trailing_block(a, plan.out_shape)) {
+    plan.kind = BroadcastPlan::Kind::kRowsA;
+    plan.inner = na;
+    plan.rows = plan.numel / na;
   } else {
     plan.kind = BroadcastPlan::Kind::kGeneral;
     plan.stride_a = broadcast_strides(a, plan.out_shape);

@@ -13,7 +13,11 @@ namespace maya::detail {
 struct BroadcastPlan {
   Shape out_shape;
   std::size_t numel = 0;
-  enum class Kind { kSame, kScalarA, kScalarB, kGeneral } kind = Kind::kGeneral;
+  // kRowsA / kRowsB: that operand is a trailing block of `inner` elements repeated over `rows`
+  // (a bias added to every row of a batch), the other has the output's shape.
+  enum class Kind { kSame, kScalarA, kScalarB, kRowsA, kRowsB, kGeneral } kind = Kind::kGeneral;
+  std::size_t rows = 0;
+  std::size_t inner = 0;
   // Strides of a and b in out's axes (0 along broadcast axes).
   std::vector<std::size_t> stride_a;
   std::vector<std::size_t> stride_b;
@@ -36,6 +40,16 @@ void for_each_broadcast(const BroadcastPlan& plan, Body&& body) {
       return;
     case BroadcastPlan::Kind::kScalarB:
       for (std::size_t i = 0; i < n; ++i) body(i, i, std::size_t{0});
+      return;
+    case BroadcastPlan::Kind::kRowsA:
+      for (std::size_t r = 0, i = 0; r < plan.rows; ++r) {
+        for (std::size_t j = 0; j < plan.inner; ++j, ++i) body(i, j, i);
+      }
+      return;
+    case BroadcastPlan::Kind::kRowsB:
+      for (std::size_t r = 0, i = 0; r < plan.rows; ++r) {
+        for (std::size_t j = 0; j < plan.inner; ++j, ++i) body(i, i, j);
+      }
       return;
     case BroadcastPlan::Kind::kGeneral: break;
   }

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs maya's benchmarks and their peers side by side on this machine, one thread each, and
+# prints the tables recorded in docs/benchmarks.md. Usage:
+#   bench/run_all.sh [BUILD_DIR]        (default build/bench, from `cmake --preset bench`)
+# PYTHON selects the interpreter holding PyTorch (default /usr/bin/python3); JAX runs if it is
+# importable there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${1:-build/bench}"
+python="${PYTHON:-/usr/bin/python3}"
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+echo "## machine"
+echo "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo
+echo "## W1 scalar chain"
+"$build/bench/bench_scalar_chain" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+echo
+echo "## Tensor micro-benchmarks"
+"$build/bench/bench_tensor_ops" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+for workload in w2 w3 w4; do
+  echo
+  echo "## ${workload^^} against PyTorch eager"
+  "$python" bench/compare.py "$workload" --build "$build" --python "$python"
+done
+if "$python" -c "import jax" 2>/dev/null; then
+  echo
+  echo "## W2 in JAX (jit + lax.scan, CPU)"
+  JAX_PLATFORMS=cpu "$python" bench/spring_lattice_jax.py
+fi
