@@ -1,14 +1,15 @@
 // A bump allocator in chunks that never move, so views into it stay valid while the tape grows.
-// reset() keeps every chunk for reuse: a re-recorded tape allocates nothing.
+// reset() keeps every chunk for reuse: a re-recorded tape allocates nothing. Chunks of 2 MiB and
+// more come from allocate_pages (huge pages where the system offers them).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <type_traits>
 #include <vector>
+
+#include "maya/core/page_memory.hpp"
 
 namespace maya::detail {
 
@@ -17,9 +18,12 @@ class ChunkArena {
   static_assert(std::is_trivial_v<T>);
 
  public:
-  static constexpr std::size_t kChunkElements = (std::size_t{1} << 19) / sizeof(T);  // 512 KiB
   static constexpr std::size_t kAlignment = 64;
   static constexpr std::size_t kGranule = kAlignment / sizeof(T);
+
+  // Chunks hold at least `chunk_bytes` (a multiple of 64).
+  explicit ChunkArena(std::size_t chunk_bytes = kHugePageBytes)
+      : chunk_elements_(chunk_bytes / sizeof(T)) {}
 
   // Uninitialized storage for `count` elements, 64-byte aligned.
   [[nodiscard]] T* allocate(std::size_t count) {
@@ -36,10 +40,11 @@ class ChunkArena {
       ++current_;
       used_ = 0;
     }
-    const std::size_t capacity = std::max(kChunkElements, padded);
-    void* memory = std::aligned_alloc(kAlignment, capacity * sizeof(T));
-    if (memory == nullptr) throw std::bad_alloc();
-    chunks_.push_back(Chunk{std::unique_ptr<T[], FreeDeleter>(static_cast<T*>(memory)), capacity});
+    const std::size_t capacity = std::max(chunk_elements_, padded);
+    void* memory = allocate_pages(capacity * sizeof(T));
+    chunks_.push_back(
+        Chunk{std::unique_ptr<T[], FreeDeleter>(static_cast<T*>(memory), FreeDeleter{capacity}),
+              capacity});
     current_ = chunks_.size() - 1;
     used_ = padded;
     return chunks_.back().values.get();
@@ -62,12 +67,14 @@ class ChunkArena {
 
  private:
   struct FreeDeleter {
-    void operator()(T* p) const noexcept { std::free(p); }
+    std::size_t elements;
+    void operator()(T* p) const noexcept { free_pages(p, elements * sizeof(T)); }
   };
   struct Chunk {
     std::unique_ptr<T[], FreeDeleter> values;
     std::size_t capacity;
   };
+  std::size_t chunk_elements_;
   std::vector<Chunk> chunks_;
   std::size_t current_ = 0;
   std::size_t used_ = 0;
