@@ -21,3 +21,4 @@
 #include "maya/optim/optim.hpp"
 #include "maya/rigid/rigid.hpp"
 #include "maya/contact/contact.hpp"
+#include "maya/fem/fem.hpp"

@@ -1,0 +1,343 @@
+// Backward Euler and static equilibrium by Newton's method, differentiated by the implicit
+// function theorem. With r(x1; theta) = 0 at the solution and J = dr/dx1 (symmetric: mass,
+// elastic Hessian, contact blocks), dx1/dtheta = -J^-1 dr/dtheta, so a loss with gradient g at x1
+// has dL/dtheta = -lambda^T dr/dtheta where J lambda = g: one adjoint solve per step. Then
+//   r = M (x1 - x0 - dt v0) / dt^2 - M g - f_el(x1) - f_ground(x1; x0)
+//   dL/dx0 = M lambda / dt^2 + lambda^T df_ground/dx0,   dL/dv0 = M lambda / dt,
+//   dL/dm_i = -lambda_i . ((x1 - x0 - dt v0)_i / dt^2 - g),
+//   dL/d(B, W, mu, lambda, a) = lambda^T df_el/d(...)     (the fused force adjoint with g = lambda)
+// plus v1 = (x1 - x0) / dt read directly. Pinned vertices are not unknowns: x1 = x0 there, and
+// they reach the free ones through f_el, which adds lambda^T df_el/dx_pinned to their gradient.
+#include <algorithm>
+#include <cmath>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "ground_contact.hpp"
+#include "maya/core/error.hpp"
+#include "soft_body_ops.hpp"
+#include "sparse_system.hpp"
+
+namespace maya::fem {
+namespace {
+
+struct ImplicitProblem {
+  const detail::SystemPattern& pattern;
+  detail::ElementInputs elastic;
+  detail::GroundKernel ground;
+  Energy energy;
+  std::size_t n;
+  std::size_t dim;
+  const double* x0;    // start positions, or the given positions of a static solve
+  const double* v0;    // nullptr when static
+  const double* mass;  // [N]
+  std::span<const double> gravity;
+  double dt;  // 0 when static
+
+  // The residual at x1 over all degrees of freedom (pinned ones 0).
+  void residual(const double* x1, std::vector<double>& r) {
+    r.assign(n * dim, 0.0);
+    elastic.positions = x1;
+    detail::dispatch(energy, dim, [&]<int D, template <int> class Material>() {
+      detail::add_elastic_forces<D, Material>(elastic, r.data());
+    });
+    ground.add_implicit_forces(x1, x0, dt, n, r.data());
+    const double inertia = dt > 0.0 ? 1.0 / (dt * dt) : 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 0; k < dim; ++k) {
+        const std::size_t j = i * dim + k;
+        if (pattern.free_index[j] < 0) {
+          r[j] = 0.0;
+          continue;
+        }
+        const double momentum = dt > 0.0 ? x1[j] - x0[j] - dt * v0[j] : 0.0;
+        r[j] = mass[i] * (inertia * momentum - gravity[k]) - r[j];
+      }
+    }
+  }
+
+  void jacobian(const double* x1, detail::SparseMatrix& matrix) {
+    double* values = matrix.valuePtr();
+    std::fill(values, values + matrix.nonZeros(), 0.0);
+    elastic.positions = x1;
+    detail::dispatch(energy, dim, [&]<int D, template <int> class Material>() {
+      detail::add_elastic_stiffness<D, Material>(elastic, pattern.element_slots.data(), values);
+    });
+    ground.add_implicit_stiffness(x1, x0, dt, n, pattern.vertex_slots.data(), values);
+    if (dt > 0.0) {
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < dim; ++k) {
+          const std::int32_t slot = pattern.vertex_slots[(i * dim + k) * dim + k];
+          if (slot >= 0) values[slot] += mass[i] / (dt * dt);
+        }
+      }
+    }
+  }
+};
+
+double free_norm(const std::vector<double>& r) {
+  double squared = 0.0;
+  for (const double value : r) squared += value * value;
+  return std::sqrt(squared);
+}
+
+double max_abs(const std::vector<double>& r) {
+  double largest = 0.0;
+  for (const double value : r) largest = std::max(largest, std::abs(value));
+  return largest;
+}
+
+std::string format(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", value);
+  return buffer;
+}
+
+}  // namespace
+
+TensorVar SoftBody::step_implicit(TensorVar state, const BodyParameters& params, double dt,
+                                  const NewtonOptions& newton) const {
+  if (!(dt > 0.0) || !std::isfinite(dt)) {
+    throw ValueError("SoftBody::step_implicit: dt must be positive and finite, got " +
+                     std::to_string(dt));
+  }
+  return solve_implicit(state, params, dt, newton, true);
+}
+
+TensorVar SoftBody::static_equilibrium(TensorVar positions, const BodyParameters& params,
+                                       const NewtonOptions& newton) const {
+  return solve_implicit(positions, params, 0.0, newton, false);
+}
+
+TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params, double dt,
+                                   const NewtonOptions& newton, bool dynamic) const {
+  const char* operation = dynamic ? "SoftBody::step_implicit" : "SoftBody::static_equilibrium";
+  check_parameters(params, operation, true);
+  const std::size_t n = num_vertices();
+  const std::size_t d = dim();
+  const Shape expected = dynamic ? Shape{2, n, d} : Shape{n, d};
+  const ShapeView shape = input.shape();
+  if (!std::equal(shape.begin(), shape.end(), expected.begin(), expected.end())) {
+    throw ShapeError(std::string(operation) + ": " + (dynamic ? "state" : "positions") +
+                     " of shape " + shape_string(shape) + ", expected " + shape_string(expected));
+  }
+  if (newton.max_iterations == 0 || !(newton.tolerance > 0.0)) {
+    throw ValueError(std::string(operation) +
+                     ": Newton needs max_iterations >= 1 and a positive tolerance");
+  }
+  TensorTape& tape = input.tape();
+  const double* start = tape.view(input).values;
+  for (std::size_t j = 0; j < input.numel(); ++j) {
+    if (!std::isfinite(start[j])) {
+      throw ValueError(std::string(operation) + ": the " + (dynamic ? "state" : "positions") +
+                       " hold a non-finite value at entry " + std::to_string(j));
+    }
+  }
+  const bool actuated = params.actuation.valid();
+  const TensorView actuation = actuated ? tape.view(params.actuation) : TensorView{};
+  const detail::SystemPattern& pattern = *pattern_;
+  ImplicitProblem problem{
+      pattern,
+      detail::element_inputs(*this, start, tape.view(params.rest.inverse_edges),
+                             tape.view(params.rest.volumes), tape.view(params.lame.mu),
+                             tape.view(params.lame.lambda), actuated ? &actuation : nullptr),
+      detail::GroundKernel(options_.ground, d, pinned_mask_.data()),
+      options_.energy,
+      n,
+      d,
+      start,
+      dynamic ? start + n * d : nullptr,
+      tape.view(params.mass).values,
+      gravity_,
+      dt};
+
+  // Newton on the free degrees of freedom from x0 + dt v0, backtracking on |r|.
+  std::vector<double> x(start, start + n * d);
+  if (dynamic) {
+    for (std::size_t j = 0; j < n * d; ++j) {
+      if (pattern.free_index[j] >= 0) x[j] += dt * problem.v0[j];
+    }
+  }
+  const auto free_count = static_cast<Eigen::Index>(pattern.free_dofs.size());
+  detail::SparseMatrix matrix = pattern.structure;
+  detail::SparseSolver solver(newton);
+  std::vector<double> r;
+  std::vector<double> trial_r;
+  std::vector<double> trial(x.size());
+  problem.residual(x.data(), r);
+  const double first_norm = free_norm(r);
+  double norm = first_norm;
+  double last_step = 0.0;
+  std::size_t iteration = 0;
+  bool converged = free_count == 0 || norm == 0.0;
+  while (!converged && iteration < newton.max_iterations) {
+    ++iteration;
+    problem.jacobian(x.data(), matrix);
+    solver.factorize(matrix, operation);
+    Eigen::VectorXd rhs(free_count);
+    for (Eigen::Index c = 0; c < free_count; ++c)
+      rhs(c) = -r[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])];
+    const Eigen::VectorXd step = solver.solve(rhs, operation);
+    if (!step.allFinite()) {
+      throw ConvergenceError(std::string(operation) +
+                             ": the Newton step is not finite (singular matrix); try a smaller dt");
+    }
+    last_step = step.cwiseAbs().maxCoeff();
+    if (last_step <= newton.tolerance * length_scale_) {
+      for (Eigen::Index c = 0; c < free_count; ++c)
+        x[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])] += step(c);
+      problem.residual(x.data(), r);
+      converged = true;
+      break;
+    }
+    double alpha = 1.0;
+    bool accepted = false;
+    for (int halving = 0; halving < 40 && !accepted; ++halving, alpha *= 0.5) {
+      trial = x;
+      for (Eigen::Index c = 0; c < free_count; ++c) {
+        trial[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])] +=
+            alpha * step(c);
+      }
+      problem.residual(trial.data(), trial_r);
+      const double trial_norm = free_norm(trial_r);
+      if (std::isfinite(trial_norm) && trial_norm <= (1.0 - 1e-4 * alpha) * norm) accepted = true;
+    }
+    if (!accepted) {
+      // At roundoff no step decreases |r| any more: that is convergence.
+      if (norm <= 1e-12 * first_norm) {
+        converged = true;
+        break;
+      }
+      throw ConvergenceError(std::string(operation) +
+                             ": Newton's line search found no step that "
+                             "reduces the residual (|r| = " +
+                             format(norm) + " N after " + std::to_string(iteration) +
+                             " iterations); try a smaller dt");
+    }
+    x.swap(trial);
+    r.swap(trial_r);
+    norm = free_norm(r);
+  }
+  if (!converged) {
+    throw ConvergenceError(std::string(operation) + ": Newton's method did not converge in " +
+                           std::to_string(newton.max_iterations) + " iterations (last step " +
+                           format(last_step) + " m, tolerance " +
+                           format(newton.tolerance * length_scale_) + " m; residual " +
+                           format(norm) + " N); try a smaller dt or more iterations");
+  }
+  if (newton.report != nullptr) {
+    newton.report->iterations = iteration;
+    newton.report->residual = max_abs(r);
+  }
+
+  std::vector<TensorVar> inputs{input,          params.rest.inverse_edges, params.rest.volumes,
+                                params.lame.mu, params.lame.lambda,        params.mass};
+  if (actuated) inputs.push_back(params.actuation);
+  const double saved[] = {dt, static_cast<double>(newton.solver), newton.cg_tolerance,
+                          static_cast<double>(newton.cg_max_iterations)};
+  return tape.record(
+      *implicit_op_, inputs, expected,
+      [&](MutableTensorView out) {
+        std::copy(x.begin(), x.end(), out.values);
+        if (!dynamic) return;
+        for (std::size_t j = 0; j < n * d; ++j) out.values[n * d + j] = (x[j] - start[j]) / dt;
+      },
+      SavedData{saved, {}});
+}
+
+void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
+  const SoftBody& body = *body_;
+  const std::size_t n = body.num_vertices();
+  const std::size_t d = body.dim();
+  const std::size_t nd = n * d;
+  const double dt = context.saved()[0];
+  const bool dynamic = dt > 0.0;
+  NewtonOptions newton;
+  newton.solver = static_cast<LinearSolver>(static_cast<int>(context.saved()[1]));
+  newton.cg_tolerance = context.saved()[2];
+  newton.cg_max_iterations = static_cast<std::size_t>(context.saved()[3]);
+  const bool actuated = context.num_inputs() == 7;
+  const TensorView actuation = actuated ? context.input(6) : TensorView{};
+  const double* start = context.input(0).values;
+  const double* mass = context.input(5).values;
+  const detail::SystemPattern& pattern = *body.pattern_;
+  ImplicitProblem problem{
+      pattern,
+      detail::element_inputs(body, start, context.input(1), context.input(2), context.input(3),
+                             context.input(4), actuated ? &actuation : nullptr),
+      detail::GroundKernel(body.options_.ground, d, body.pinned_mask_.data()),
+      body.options_.energy,
+      n,
+      d,
+      start,
+      dynamic ? start + nd : nullptr,
+      mass,
+      body.gravity_,
+      dt};
+  const double* x1 = context.output().values;
+  const double* g_x1 = context.grad_output().values;
+  const double* g_v1 = dynamic ? g_x1 + nd : nullptr;
+
+  // J lambda = dL/dx1 (total, through v1 too) on the free degrees of freedom.
+  const auto free_count = static_cast<Eigen::Index>(pattern.free_dofs.size());
+  std::vector<double> lambda(nd, 0.0);
+  if (free_count > 0) {
+    detail::SparseMatrix matrix = pattern.structure;
+    problem.jacobian(x1, matrix);
+    detail::SparseSolver solver(newton);
+    solver.factorize(matrix, "SoftBody implicit step (adjoint)");
+    Eigen::VectorXd rhs(free_count);
+    for (Eigen::Index c = 0; c < free_count; ++c) {
+      const auto j = static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)]);
+      rhs(c) = g_x1[j] + (dynamic ? g_v1[j] / dt : 0.0);
+    }
+    const Eigen::VectorXd solution = solver.solve(rhs, "SoftBody implicit step (adjoint)");
+    for (Eigen::Index c = 0; c < free_count; ++c) {
+      lambda[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])] =
+          solution(c);
+    }
+  }
+
+  // lambda^T df_el/d(x, B, W, mu, lambda, a).
+  const bool state_grad = context.needs_grad(0);
+  std::vector<double> coupling(state_grad ? nd : 0, 0.0);
+  detail::ElementGradients out;
+  out.positions = state_grad ? coupling.data() : nullptr;
+  double** targets[] = {&out.inverse_edges, &out.volumes, &out.mu, &out.lambda};
+  for (std::size_t i = 1; i <= 4; ++i) {
+    if (context.needs_grad(i)) *targets[i - 1] = context.grad_input(i).values;
+  }
+  if (actuated && context.needs_grad(6)) out.actuation = context.grad_input(6).values;
+  problem.elastic.positions = x1;
+  detail::dispatch(body.options_.energy, d, [&]<int D, template <int> class Material>() {
+    detail::elastic_force_vjp<D, Material>(problem.elastic, lambda.data(), out);
+  });
+
+  if (state_grad) {
+    double* g_x0 = context.grad_input(0).values;
+    double* g_v0 = dynamic ? g_x0 + nd : nullptr;
+    for (std::size_t j = 0; j < nd; ++j) {
+      const double m = mass[j / d];
+      if (pattern.free_index[j] < 0) {
+        g_x0[j] += g_x1[j] + coupling[j];
+        continue;
+      }
+      if (dynamic) {
+        g_x0[j] += m * lambda[j] / (dt * dt) - g_v1[j] / dt;
+        g_v0[j] += m * lambda[j] / dt;
+      }
+    }
+    if (dynamic) problem.ground.implicit_vjp_start(x1, start, dt, n, lambda.data(), g_x0);
+  }
+  if (context.needs_grad(5)) {
+    double* g_mass = context.grad_input(5).values;
+    for (std::size_t j = 0; j < nd; ++j) {
+      if (pattern.free_index[j] < 0) continue;
+      const double momentum = dynamic ? (x1[j] - start[j] - dt * start[nd + j]) / (dt * dt) : 0.0;
+      g_mass[j / d] -= lambda[j] * (momentum - body.gravity_[j % d]);
+    }
+  }
+}
+
+}  // namespace maya::fem

@@ -1,0 +1,245 @@
+// SoftBody: validation of the mesh and options, parameter helpers, copies.
+#include "maya/fem/soft_body.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "maya/core/error.hpp"
+#include "maya/dynamics/mass_spring.hpp"
+#include "maya/tensor/ops.hpp"
+#include "simplex.hpp"
+#include "soft_body_ops.hpp"
+#include "sparse_system.hpp"
+
+namespace maya::fem {
+namespace {
+
+void check_finite_nonnegative(const char* what, double value) {
+  if (!(value >= 0.0) || !std::isfinite(value)) {
+    throw ValueError(std::string("SoftBody: ground ") + what +
+                     " must be finite and non-negative, got " + std::to_string(value));
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(Energy energy) noexcept {
+  switch (energy) {
+    case Energy::kLinear: return "linear";
+    case Energy::kCorotational: return "corotational";
+    case Energy::kStVenantKirchhoff: return "st_venant_kirchhoff";
+    case Energy::kStableNeoHookean: return "stable_neo_hookean";
+  }
+  return "unknown";
+}
+
+SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
+    : mesh_(mesh), options_(std::move(options)) {
+  const std::size_t dim = mesh_.dim();
+  const std::size_t n = mesh_.num_vertices();
+  const GroundContact& ground = options_.ground;
+  if (ground.up_axis >= dim) {
+    throw ValueError("SoftBody: ground up axis " + std::to_string(ground.up_axis) +
+                     " is not an axis of a " + std::to_string(dim) + "-D mesh");
+  }
+  check_finite_nonnegative("stiffness", ground.stiffness);
+  check_finite_nonnegative("damping", ground.damping);
+  check_finite_nonnegative("friction", ground.friction);
+  if (!(ground.slip_velocity > 0.0)) {
+    throw ValueError("SoftBody: ground slip_velocity must be positive, got " +
+                     std::to_string(ground.slip_velocity));
+  }
+  gravity_ = options_.gravity;
+  if (gravity_.empty()) {
+    gravity_.assign(dim, 0.0);
+    gravity_[ground.up_axis] = -9.81;
+  }
+  if (gravity_.size() != dim) {
+    throw ValueError("SoftBody: gravity has " + std::to_string(gravity_.size()) +
+                     " components for a " + std::to_string(dim) + "-D mesh");
+  }
+  fiber_ = options_.fiber;
+  if (fiber_.empty()) {
+    fiber_.assign(dim, 0.0);
+    fiber_[0] = 1.0;
+  }
+  double fiber_norm = 0.0;
+  for (const double c : fiber_) fiber_norm += c * c;
+  fiber_norm = std::sqrt(fiber_norm);
+  if (fiber_.size() != dim || !(fiber_norm > 0.0) || !std::isfinite(fiber_norm)) {
+    throw ValueError("SoftBody: the fibre direction needs " + std::to_string(dim) +
+                     " finite components, not all zero");
+  }
+  for (double& c : fiber_) c /= fiber_norm;
+  pinned_mask_.assign(n, 0);
+  for (const std::int64_t v : options_.pinned) {
+    if (v < 0 || static_cast<std::size_t>(v) >= n) {
+      throw ValueError("SoftBody: pinned vertex " + std::to_string(v) +
+                       " is not a vertex (they are numbered 0.." + std::to_string(n - 1) + ")");
+    }
+    pinned_mask_[static_cast<std::size_t>(v)] = 1;
+  }
+  // Degenerate elements, judged against the element's own size so units do not matter.
+  const double* x = mesh_.rest_positions().data().data();
+  for (std::size_t e = 0; e < mesh_.num_elements(); ++e) {
+    const auto element = mesh_.element(e);
+    const double volume = detail::signed_volume(x, element, dim);
+    double longest = 0.0;
+    for (std::size_t a = 1; a <= dim; ++a) {
+      double squared = 0.0;
+      for (std::size_t k = 0; k < dim; ++k) {
+        const double d = x[static_cast<std::size_t>(element[a]) * dim + k] -
+                         x[static_cast<std::size_t>(element[0]) * dim + k];
+        squared += d * d;
+      }
+      longest = std::max(longest, std::sqrt(squared));
+    }
+    if (!(volume > 1e-12 * std::pow(longest, static_cast<double>(dim)))) {
+      std::string vertices;
+      for (const std::int64_t v : element) {
+        vertices += (vertices.empty() ? "" : ", ") + std::to_string(v);
+      }
+      throw ValueError("SoftBody: element " + std::to_string(e) + " (vertices " + vertices +
+                       ") has " + (volume < 0.0 ? "negative" : "zero") + " rest " +
+                       (dim == 2 ? "area " : "volume ") + std::to_string(volume) +
+                       (volume < 0.0 ? "; it is inverted (Mesh::orient_positively fixes that)"
+                                     : "; it is degenerate"));
+    }
+  }
+  std::vector<double> low(dim, std::numeric_limits<double>::infinity());
+  std::vector<double> high(dim, -std::numeric_limits<double>::infinity());
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < dim; ++k) {
+      low[k] = std::min(low[k], x[i * dim + k]);
+      high[k] = std::max(high[k], x[i * dim + k]);
+    }
+  }
+  double diagonal = 0.0;
+  for (std::size_t k = 0; k < dim; ++k) diagonal += (high[k] - low[k]) * (high[k] - low[k]);
+  length_scale_ = std::sqrt(diagonal);
+  pattern_ =
+      std::make_shared<const detail::SystemPattern>(detail::build_pattern(mesh_, pinned_mask_));
+  make_ops();
+}
+
+SoftBody::SoftBody(const SoftBody& other)
+    : mesh_(other.mesh_),
+      options_(other.options_),
+      gravity_(other.gravity_),
+      fiber_(other.fiber_),
+      pinned_mask_(other.pinned_mask_),
+      length_scale_(other.length_scale_),
+      pattern_(other.pattern_) {
+  make_ops();
+}
+
+SoftBody& SoftBody::operator=(const SoftBody& other) {
+  if (this == &other) return *this;
+  mesh_ = other.mesh_;
+  options_ = other.options_;
+  gravity_ = other.gravity_;
+  fiber_ = other.fiber_;
+  pinned_mask_ = other.pinned_mask_;
+  length_scale_ = other.length_scale_;
+  pattern_ = other.pattern_;
+  return *this;
+}
+
+SoftBody::~SoftBody() = default;
+
+void SoftBody::make_ops() {
+  rest_inverse_op_ = std::make_unique<RestInverseOp>(this);
+  rest_volume_op_ = std::make_unique<RestVolumeOp>(this);
+  force_op_ = std::make_unique<ElasticForceOp>(this);
+  ground_op_ = std::make_unique<GroundOp>(this);
+  implicit_op_ = std::make_unique<ImplicitOp>(this);
+}
+
+Lame SoftBody::lame(TensorVar youngs_modulus, TensorVar poisson_ratio) const {
+  return lame_parameters(youngs_modulus, poisson_ratio,
+                         dim() == 2 ? options_.plane : Plane::kStrain);
+}
+
+TensorVar SoftBody::lumped_masses(const RestShape& rest, TensorVar density) const {
+  const std::size_t m = num_elements();
+  const std::size_t size = density.numel();
+  if (size != 1 && size != m) {
+    throw ShapeError("SoftBody::lumped_masses: density of shape " + shape_string(density.shape()) +
+                     ", expected [], [1] or [" + std::to_string(m) + "]");
+  }
+  for (const double rho : density.view().data()) {
+    if (!(rho > 0.0)) {
+      throw ValueError("SoftBody::lumped_masses: density must be positive, got " +
+                       std::to_string(rho));
+    }
+  }
+  const TensorVar flat_density = size == 1 ? reshape(density, {1}) : density;
+  // Each element gives a (D+1)-th of its mass to each of its vertices.
+  const TensorVar share = rest.volumes * flat_density / static_cast<double>(dim() + 1);
+  TensorVar mass = density.tape().constant(Tensor::zeros({num_vertices()}));
+  const std::size_t per = dim() + 1;
+  const auto elements = mesh_.elements();
+  std::vector<std::int64_t> corner(m);
+  for (std::size_t a = 0; a < per; ++a) {
+    for (std::size_t e = 0; e < m; ++e) corner[e] = elements[e * per + a];
+    mass = index_add(mass, 0, corner, share);
+  }
+  return mass;
+}
+
+BodyParameters SoftBody::parameters(TensorVar rest_positions, TensorVar youngs_modulus,
+                                    TensorVar poisson_ratio, TensorVar density) const {
+  BodyParameters params;
+  params.rest = rest_shape(rest_positions);
+  params.lame = lame(youngs_modulus, poisson_ratio);
+  params.mass = lumped_masses(params.rest, density);
+  return params;
+}
+
+Tensor SoftBody::make_state(const Tensor& positions, const Tensor& velocities) {
+  return MassSpringModel::make_state(positions, velocities);
+}
+
+Tensor SoftBody::rest_state() const {
+  return make_state(mesh_.rest_positions(), Tensor::zeros(mesh_.rest_positions().shape()));
+}
+
+void SoftBody::check_parameters(const BodyParameters& params, std::string_view operation,
+                                bool need_mass) const {
+  const std::size_t m = num_elements();
+  const std::size_t d = dim();
+  const auto expect = [&](TensorVar var, const Shape& shape, const char* what) {
+    const ShapeView actual = var.shape();
+    if (!std::equal(actual.begin(), actual.end(), shape.begin(), shape.end())) {
+      throw ShapeError(std::string(operation) + ": " + what + " has shape " + shape_string(actual) +
+                       ", expected " + shape_string(shape));
+    }
+  };
+  const auto expect_per_element = [&](TensorVar var, const char* what) {
+    const std::size_t size = var.numel();
+    if (var.ndim() > 1 || (size != 1 && size != m)) {
+      throw ShapeError(std::string(operation) + ": " + what + " has shape " +
+                       shape_string(var.shape()) + ", expected [], [1] or [" + std::to_string(m) +
+                       "]");
+    }
+  };
+  expect(params.rest.inverse_edges, {m, d, d}, "rest.inverse_edges");
+  expect(params.rest.volumes, {m}, "rest.volumes");
+  expect_per_element(params.lame.mu, "lame.mu");
+  expect_per_element(params.lame.lambda, "lame.lambda");
+  if (params.actuation.valid()) expect_per_element(params.actuation, "actuation");
+  if (need_mass) {
+    expect(params.mass, {num_vertices()}, "mass");
+    const auto masses = params.mass.view();
+    for (std::size_t i = 0; i < masses.numel(); ++i) {
+      if (!(masses[i] > 0.0)) {
+        throw ValueError(std::string(operation) + ": the mass of vertex " + std::to_string(i) +
+                         " must be positive, got " + std::to_string(masses[i]));
+      }
+    }
+  }
+}
+
+}  // namespace maya::fem

@@ -1,0 +1,150 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <maya/maya.hpp>
+#include <vector>
+
+#include "fem/fem_support.hpp"
+
+namespace {
+
+using maya::Tensor;
+using maya::TensorTape;
+using maya::TensorVar;
+using maya::fem::BodyParameters;
+using maya::fem::Energy;
+using maya::fem::SoftBody;
+
+// A soft body that starts with its lowest vertices below the ground, moving down and sideways,
+// so the rollout exercises contact, damping and friction.
+maya::fem::SoftBodyOptions falling_options(Energy energy) {
+  maya::fem::SoftBodyOptions options;
+  options.energy = energy;
+  options.ground = {.enabled = true,
+                    .height = 0.005,
+                    .up_axis = 1,
+                    .stiffness = 2e3,
+                    .damping = 2e3,
+                    .friction = 0.5,
+                    .slip_velocity = 0.05};
+  return options;
+}
+
+Tensor moving_state(const SoftBody& body, std::uint64_t seed) {
+  const Tensor& rest = body.mesh().rest_positions();
+  Tensor velocity = Tensor::uniform(rest.shape(), -0.2, 0.2, seed);
+  for (std::size_t i = 0; i < body.num_vertices(); ++i) {
+    velocity.mutable_data()[i * body.dim()] += 0.3;
+    velocity.mutable_data()[i * body.dim() + 1] -= 0.5;
+  }
+  return SoftBody::make_state(fem_test::deformed(rest, 0.003, seed + 1), velocity);
+}
+
+TensorVar weighted_state(TensorVar state) {
+  const Tensor w =
+      Tensor::uniform(maya::Shape(state.shape().begin(), state.shape().end()), -1, 1, 77);
+  return maya::sum(state * state.tape().constant(w));
+}
+
+}  // namespace
+
+// Inputs: E / 1e4, nu, density / 1e3, rest positions, initial state; each scaled to O(1) so
+// the central differences see well-scaled inputs.
+TEST(ExplicitStep, GradientMatchesCentralDifferences) {
+  for (const std::size_t dim : {2, 3}) {
+    const Energy energy = dim == 2 ? Energy::kCorotational : Energy::kStableNeoHookean;
+    const SoftBody body(fem_test::small_mesh(dim), falling_options(energy));
+    const Tensor inputs[] = {Tensor::from_data({1.0}, {1}), Tensor::from_data({0.3}, {1}),
+                             Tensor::from_data({1.0}, {1}), body.mesh().rest_positions(),
+                             moving_state(body, 40)};
+    const auto report = maya::gradcheck(
+        [&](TensorTape&, std::span<const TensorVar> x) {
+          const BodyParameters params = body.parameters(x[3], x[0] * 1e4, x[1], x[2] * 1e3);
+          TensorVar state = x[4];
+          for (int t = 0; t < 30; ++t) state = body.step_explicit(state, params, 1e-3);
+          return weighted_state(state);
+        },
+        inputs);
+    const char* names[] = {"E", "nu", "density", "rest positions", "initial state"};
+    for (std::size_t i = 0; i < 5; ++i) {
+      EXPECT_LT(report.worst_error[i], 1e-6) << dim << "-D, gradient w.r.t. " << names[i];
+    }
+  }
+}
+
+TEST(ExplicitStep, ConservesMomentumWithoutGravityOrGround) {
+  for (const std::size_t dim : {2, 3}) {
+    const SoftBody body(fem_test::small_mesh(dim), {.gravity = std::vector<double>(dim, 0.0)});
+    TensorTape tape;
+    const BodyParameters params = body.parameters(
+        tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
+        tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
+    const auto momentum = [&](TensorVar state) {
+      std::vector<double> total(dim, 0.0);
+      const auto values = state.view();
+      const std::size_t n = body.num_vertices();
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < dim; ++k) {
+          total[k] += params.mass.view()[i] * values[n * dim + i * dim + k];
+        }
+      }
+      return total;
+    };
+    TensorVar state = tape.constant(moving_state(body, 3));
+    const std::vector<double> start = momentum(state);
+    for (int t = 0; t < 300; ++t) state = body.step_explicit(state, params, 1e-4);
+    const std::vector<double> end = momentum(state);
+    for (std::size_t k = 0; k < dim; ++k) EXPECT_NEAR(end[k], start[k], 1e-13) << dim << "-D";
+  }
+}
+
+TEST(ExplicitStep, PinnedVerticesStayWhereTheyAre) {
+  const maya::fem::Mesh mesh = fem_test::small_mesh_2d();
+  const SoftBody body(mesh, {.pinned = {0, 4, 8}});
+  TensorTape tape;
+  const BodyParameters params =
+      body.parameters(tape.constant(mesh.rest_positions()), tape.constant(Tensor::scalar(1e4)),
+                      tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
+  TensorVar state = tape.constant(body.rest_state());
+  for (int t = 0; t < 200; ++t) state = body.step_explicit(state, params, 1e-3);
+  for (const std::size_t v : {0, 4, 8}) {
+    for (std::size_t k = 0; k < 2; ++k) {
+      EXPECT_EQ(state.value().at({0, v, k}), mesh.rest_positions().at({v, k}));
+      EXPECT_EQ(state.value().at({1, v, k}), 0.0);
+    }
+  }
+  EXPECT_LT(state.value().at({0, 11, 1}), mesh.rest_positions().at({11, 1}) - 1e-3);  // it sags
+}
+
+TEST(ExplicitStep, GroundStopsAFallingBody) {
+  maya::fem::SoftBodyOptions options = falling_options(Energy::kStableNeoHookean);
+  options.ground.stiffness = 1e5;
+  options.ground.damping = 1e5;
+  const SoftBody body(fem_test::small_mesh_2d(), options);
+  TensorTape tape;
+  const BodyParameters params = body.parameters(
+      tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
+      tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
+  // Dropped from 5 cm above the ground (its lowest vertex), moving down at 0.5 m/s.
+  Tensor start_state = body.rest_state();
+  const std::size_t n = body.num_vertices();
+  for (std::size_t i = 0; i < n; ++i) {
+    start_state.mutable_data()[2 * i + 1] += 0.07;
+    start_state.mutable_data()[2 * n + 2 * i + 1] = -0.5;
+  }
+  TensorVar state = tape.constant(start_state);
+  // The weight (about 590 N per metre of thickness) on the bottom vertices sinks them by a few
+  // mm (m g / k per vertex); the impact at about 1.3 m/s may push deeper, never through.
+  double lowest = 1.0;
+  double lowest_late = 1.0;
+  for (int t = 0; t < 1500; ++t) {
+    state = body.step_explicit(state, params, 1e-3);
+    for (std::size_t i = 0; i < n; ++i) {
+      lowest = std::min(lowest, state.view()[2 * i + 1]);
+      if (t >= 1000) lowest_late = std::min(lowest_late, state.view()[2 * i + 1]);
+    }
+  }
+  EXPECT_GT(lowest, 0.005 - 0.03);
+  EXPECT_GT(lowest_late, 0.005 - 0.01);
+  EXPECT_LT(lowest_late, 0.005);  // resting on the ground, not bouncing above it
+}
