@@ -1,10 +1,13 @@
-// maya: differentiable physics. This umbrella header includes the whole public API.
+// maya: differentiable physics. This umbrella header includes the whole public API, layer by
+// layer from the bottom up.
 #pragma once
+
+#include "maya/core/error.hpp"
 
 #include "maya/ad/tape.hpp"
 #include "maya/ad/var.hpp"
 #include "maya/ad/var_math.hpp"
-#include "maya/core/error.hpp"
+
 #include "maya/tensor/device.hpp"
 #include "maya/tensor/gradcheck.hpp"
 #include "maya/tensor/index_tensor.hpp"
@@ -14,11 +17,16 @@
 #include "maya/tensor/tensor_op.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
+
 #include "maya/dynamics/integrators.hpp"
 #include "maya/dynamics/lattice.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/dynamics/rollout.hpp"
+
 #include "maya/optim/optim.hpp"
+
 #include "maya/rigid/rigid.hpp"
+
 #include "maya/contact/contact.hpp"
+
 #include "maya/fem/fem.hpp"
