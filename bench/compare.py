@@ -4,6 +4,7 @@ the peer's gradient, peer/maya, and loss and checksum of both with their relativ
 
   python3 bench/compare.py w2 --build build/bench      (spring lattice)
   python3 bench/compare.py w3 --build build/bench      (policy rollout)
+  python3 bench/compare.py w4 --build build/bench      (bouncing boxes)
 """
 import argparse
 import json
@@ -16,6 +17,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOADS = {
     "w2": {"binary": "bench_spring_lattice", "peer": "spring_lattice_torch.py", "key": "G",
            "paths": ["fused", "composed"], "peer_args": ["--sizes", "16:1000,64:1000,128:100"]},
+    "w4": {"binary": "bench_rigid_boxes", "peer": "rigid_boxes_torch.py", "key": "K",
+           "paths": ["fused", "composed"], "peer_args": ["--sizes", "1:2000,256:2000"]},
     "w3": {"binary": "bench_policy_rollout", "peer": "policy_rollout_torch.py", "key": "B",
            "paths": [""], "peer_args": ["--batches", "256,4096"]},
 }
