@@ -35,6 +35,8 @@ def run_maya(binary, repetitions):
             continue
         name = b["run_name"]  # e.g. fused_gradient/16/1000/real_time
         parts = name.split("/")
+        if len(parts) >= 5 and parts[3] != "0":
+            continue  # variants beyond the workload's definition (W4 with body-body contact)
         rows[(parts[0], int(parts[1]))] = b
     return rows
 
