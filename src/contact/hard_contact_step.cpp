@@ -1,0 +1,442 @@
+// The hard-contact step as one tape node. Forward: the rigid layer's contact detection and
+// geometry, the step problem (joints, contacts, momentum), the interior-point solve, then
+// x+ = x + dt v+. Backward: the same problem rebuilt from the inputs and the saved contact list,
+// the solver's implicit-function adjoint, then the chain rule through the rows by hand and
+// through the contact geometry by the rigid layer's own adjoint.
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "../rigid/contact_detection.hpp"
+#include "../rigid/contact_kernel.hpp"
+#include "maya/contact/hard_contact_world.hpp"
+#include "maya/core/error.hpp"
+
+namespace maya::contact {
+
+namespace {
+
+namespace rigid = ::maya::detail;
+
+constexpr std::size_t kIntsPerContact = 5;
+constexpr std::size_t kNumInputs = 7;
+
+// Which term of b_n a contact uses.
+enum class OffsetMode : int {
+  kResting,      // pen <= slop: b_n = 0
+  kStabilizing,  // b_n = -beta (pen - slop) / dt
+  kRestituting,  // b_n = e J_n v-
+};
+
+}  // namespace
+
+// A step's problem data, rebuilt identically by the forward and the backward pass.
+class HardContactWorld2D::Assembly {
+ public:
+  struct Inputs {
+    const double* state;
+    const double* mass;
+    const double* inertia;
+    const double* vertices;
+    const double* radius;
+    const double* applied;
+    const double* anchors;
+    double dt;
+  };
+
+  Assembly(const HardContactWorld2D& world, const Inputs& in)
+      : world_(world), in_(in), k_(world.num_bodies()) {
+    frames_.resize(k_);
+    rigid::fill_frames(in.state, k_, frames_.data());
+    contact_inputs_ = {frames_.data(), in.vertices, in.radius,
+                       world.bodies_.options().grounds.data(), world.next_vertex_.data()};
+  }
+
+  // The contacts of the rigid layer's detection, but none between jointed bodies.
+  void detect() {
+    contacts_.clear();
+    rigid::for_each_ground_contact(
+        world_.bodies_, contact_inputs_,
+        [&](const Contact& c, const rigid::Geometry&) { contacts_.push_back(c); });
+    if (!world_.bodies_.options().body_contacts) return;
+    thread_local std::vector<Contact> pairs;
+    pairs.clear();
+    rigid::find_pair_contacts(world_.bodies_, contact_inputs_, pairs);
+    for (const Contact& c : pairs) {
+      const bool jointed =
+          std::any_of(world_.joints_.begin(), world_.joints_.end(), [&](const RevoluteJoint& j) {
+            return (j.body_a == c.body_a && j.body_b == c.body_b) ||
+                   (j.body_a == c.body_b && j.body_b == c.body_a);
+          });
+      if (!jointed) contacts_.push_back(c);
+    }
+  }
+
+  void take_contacts(std::span<const std::int64_t> ints) {
+    contacts_.clear();
+    for (std::size_t i = 0; i + kIntsPerContact <= ints.size(); i += kIntsPerContact) {
+      Contact c;
+      c.kind = static_cast<ContactKind>(ints[i]);
+      c.body_a = static_cast<std::int32_t>(ints[i + 1]);
+      c.feature_a = static_cast<std::int32_t>(ints[i + 2]);
+      c.body_b = static_cast<std::int32_t>(ints[i + 3]);
+      c.feature_b = static_cast<std::int32_t>(ints[i + 4]);
+      contacts_.push_back(c);
+    }
+  }
+
+  void save_contacts(std::vector<std::int64_t>& ints) const {
+    ints.clear();
+    for (const Contact& c : contacts_) {
+      for (const std::int64_t v :
+           {static_cast<std::int64_t>(c.kind), static_cast<std::int64_t>(c.body_a),
+            static_cast<std::int64_t>(c.feature_a), static_cast<std::int64_t>(c.body_b),
+            static_cast<std::int64_t>(c.feature_b)}) {
+        ints.push_back(v);
+      }
+    }
+  }
+
+  void build() {
+    const std::size_t n = 3 * k_;
+    const std::size_t nj = world_.joints_.size();
+    const std::size_t nc = contacts_.size();
+    const double dt = in_.dt;
+    const double beta = world_.options_.stabilization;
+    const Vec2 gravity = world_.bodies_.options().gravity;
+    const double* velocity = in_.state + n;
+    ContactProblem& p = problem_;
+    p.num_velocities = n;
+    p.mass.resize(n);
+    p.momentum.resize(n);
+    for (std::size_t b = 0; b < k_; ++b) {
+      const double moment[3] = {in_.mass[b], in_.mass[b], in_.inertia[b]};
+      const double g[3] = {gravity.x, gravity.y, 0.0};
+      for (std::size_t j = 0; j < 3; ++j) {
+        const std::size_t i = 3 * b + j;
+        p.mass[i] = moment[j];
+        p.momentum[i] = moment[j] * (velocity[i] + dt * g[j]) + dt * in_.applied[i];
+      }
+    }
+
+    // Joints: rows x and y of d/dt (x_a + u_a - x_b - u_b), u = R(theta) r.
+    p.joint_jacobian.assign(2 * nj * n, 0.0);
+    p.joint_target.resize(2 * nj);
+    for (std::size_t j = 0; j < nj; ++j) {
+      const JointGeometry g = joint_geometry(j);
+      double* row_x = p.joint_jacobian.data() + 2 * j * n;
+      double* row_y = row_x + n;
+      const auto a = static_cast<std::size_t>(world_.joints_[j].body_a);
+      row_x[3 * a] = 1.0;
+      row_x[3 * a + 2] = -g.arm_a.y;
+      row_y[3 * a + 1] = 1.0;
+      row_y[3 * a + 2] = g.arm_a.x;
+      if (world_.joints_[j].body_b != kWorld) {
+        const auto b = static_cast<std::size_t>(world_.joints_[j].body_b);
+        row_x[3 * b] = -1.0;
+        row_x[3 * b + 2] = g.arm_b.y;
+        row_y[3 * b + 1] = -1.0;
+        row_y[3 * b + 2] = -g.arm_b.x;
+      }
+      p.joint_target[2 * j] = -beta / dt * g.error.x;
+      p.joint_target[2 * j + 1] = -beta / dt * g.error.y;
+    }
+
+    // Contacts: J_n v = n . (v_b(p) - v_a(p)), J_t likewise along t.
+    p.normal_jacobian.assign(nc * n, 0.0);
+    p.tangent_jacobian.assign(nc * n, 0.0);
+    p.normal_offset.resize(nc);
+    p.friction.resize(nc);
+    geometry_.resize(nc);
+    modes_.resize(nc);
+    restitution_.resize(nc);
+    for (std::size_t i = 0; i < nc; ++i) {
+      const Contact& c = contacts_[i];
+      const rigid::Geometry g = rigid::contact_geometry(contact_inputs_, c.kind, c.body_a,
+                                                        c.feature_a, c.body_b, c.feature_b);
+      geometry_[i] = g;
+      const rigid::V2 t = rigid::perp(g.normal);
+      double* normal_row = p.normal_jacobian.data() + i * n;
+      double* tangent_row = p.tangent_jacobian.data() + i * n;
+      fill_rows(c.body_b, g, t, 1.0, normal_row, tangent_row);
+      if (c.body_a >= 0) fill_rows(c.body_a, g, t, -1.0, normal_row, tangent_row);
+      const SurfaceMaterial ma =
+          world_.material_of(c.kind == ContactKind::kGround ? kWorld : c.body_a);
+      const SurfaceMaterial mb = world_.material_of(c.body_b);
+      p.friction[i] = std::sqrt(ma.friction * mb.friction);
+      restitution_[i] = std::max(ma.restitution, mb.restitution);
+      double approach = 0.0;  // J_n v-
+      for (std::size_t j = 0; j < n; ++j) approach += normal_row[j] * velocity[j];
+      const double excess = g.depth - world_.options_.slop;
+      const double stabilizing = excess > 0.0 ? -beta * excess / dt : 0.0;
+      if (restitution_[i] > 0.0 && approach < 0.0 && restitution_[i] * approach < stabilizing) {
+        modes_[i] = OffsetMode::kRestituting;
+        p.normal_offset[i] = restitution_[i] * approach;
+      } else {
+        modes_[i] = excess > 0.0 ? OffsetMode::kStabilizing : OffsetMode::kResting;
+        p.normal_offset[i] = stabilizing;
+      }
+    }
+  }
+
+  // d loss / d inputs from d loss / d problem data (the solver's adjoint).
+  void backward(const ProblemGradient& g, double* g_state, double* g_mass, double* g_inertia,
+                double* g_vertices, double* g_radius, double* g_applied, double* g_anchors) {
+    const std::size_t n = 3 * k_;
+    const double dt = in_.dt;
+    const double beta = world_.options_.stabilization;
+    const Vec2 gravity = world_.bodies_.options().gravity;
+    const double* velocity = in_.state + n;
+    double* g_pose = g_state;
+    double* g_velocity = g_state != nullptr ? g_state + n : nullptr;
+
+    // q = M (v + dt g) + dt applied, and M itself.
+    for (std::size_t b = 0; b < k_; ++b) {
+      const double moment[3] = {in_.mass[b], in_.mass[b], in_.inertia[b]};
+      const double gr[3] = {gravity.x, gravity.y, 0.0};
+      double g_moment[3];
+      for (std::size_t j = 0; j < 3; ++j) {
+        const std::size_t i = 3 * b + j;
+        if (g_velocity != nullptr) g_velocity[i] += moment[j] * g.momentum[i];
+        if (g_applied != nullptr) g_applied[i] += dt * g.momentum[i];
+        g_moment[j] = g.mass[i] + g.momentum[i] * (velocity[i] + dt * gr[j]);
+      }
+      if (g_mass != nullptr) g_mass[b] += g_moment[0] + g_moment[1];
+      if (g_inertia != nullptr) g_inertia[b] += g_moment[2];
+    }
+
+    // Joints: G's angular entries (-u_a.y, u_a.x, u_b.y, -u_b.x) and g = -beta C / dt.
+    for (std::size_t j = 0; j < world_.joints_.size() && (g_pose || g_anchors); ++j) {
+      const JointGeometry geo = joint_geometry(j);
+      const RevoluteJoint& joint = world_.joints_[j];
+      const double* d_row_x = g.joint_jacobian.data() + 2 * j * n;
+      const double* d_row_y = d_row_x + n;
+      const auto a = static_cast<std::size_t>(joint.body_a);
+      const rigid::V2 g_error{-beta / dt * g.joint_target[2 * j],
+                              -beta / dt * g.joint_target[2 * j + 1]};
+      rigid::V2 g_arm_a{d_row_y[3 * a + 2], -d_row_x[3 * a + 2]};
+      g_arm_a += g_error;
+      double* g_anchor = g_anchors != nullptr ? g_anchors + 4 * j : nullptr;
+      add_arm_gradient(joint.body_a, geo.arm_a, g_arm_a, g_pose, g_anchor);
+      if (g_pose != nullptr) {
+        g_pose[3 * a] += g_error.x;
+        g_pose[3 * a + 1] += g_error.y;
+      }
+      if (joint.body_b == kWorld) {
+        if (g_anchor != nullptr) {
+          g_anchor[2] -= g_error.x;
+          g_anchor[3] -= g_error.y;
+        }
+        continue;
+      }
+      const auto b = static_cast<std::size_t>(joint.body_b);
+      rigid::V2 g_arm_b{-d_row_y[3 * b + 2], d_row_x[3 * b + 2]};
+      g_arm_b -= g_error;
+      add_arm_gradient(joint.body_b, geo.arm_b, g_arm_b, g_pose,
+                       g_anchor != nullptr ? g_anchor + 2 : nullptr);
+      if (g_pose != nullptr) {
+        g_pose[3 * b] -= g_error.x;
+        g_pose[3 * b + 1] -= g_error.y;
+      }
+    }
+
+    // Contacts: rows from (n, p, x), b_n from pen (or from J_n v-), then the geometry's adjoint.
+    rigid::GradientSinks sinks;
+    sinks.pose = g_pose;
+    sinks.vertices = g_vertices;
+    sinks.radius = g_radius;
+    for (std::size_t i = 0; i < contacts_.size(); ++i) {
+      const Contact& c = contacts_[i];
+      const rigid::Geometry& geo = geometry_[i];
+      const double* d_normal_row = g.normal_jacobian.data() + i * n;
+      const double* d_tangent_row = g.tangent_jacobian.data() + i * n;
+      const double* normal_row = problem_.normal_jacobian.data() + i * n;
+      const double g_offset = g.normal_offset[i];
+      rigid::GeometryAdjoint adj;
+      // b_n = e J_n v-: J_n gains e g_b v-, and v- gains e g_b J_n.
+      const double restituting =
+          modes_[i] == OffsetMode::kRestituting ? restitution_[i] * g_offset : 0.0;
+      if (modes_[i] == OffsetMode::kStabilizing) adj.depth -= beta / dt * g_offset;
+      if (restituting != 0.0 && g_velocity != nullptr) {
+        for (std::size_t j = 0; j < n; ++j) g_velocity[j] += restituting * normal_row[j];
+      }
+      const rigid::V2 t = rigid::perp(geo.normal);
+      rigid::V2 g_tangent;
+      for (const std::int32_t body : {c.body_b, c.body_a}) {
+        if (body < 0) continue;
+        const double sign = body == c.body_b ? 1.0 : -1.0;
+        const auto s = static_cast<std::size_t>(body);
+        const rigid::V2 arm = geo.point - frames_[s].position;
+        const double dn[3] = {d_normal_row[3 * s] + restituting * velocity[3 * s],
+                              d_normal_row[3 * s + 1] + restituting * velocity[3 * s + 1],
+                              d_normal_row[3 * s + 2] + restituting * velocity[3 * s + 2]};
+        const double* dt_row = d_tangent_row + 3 * s;
+        // row = sign (d, arm x d) for d = n and d = t: d (arm x d)/d arm = (d_y, -d_x) and
+        // d (arm x d)/d d = perp(arm).
+        adj.normal += sign * (rigid::V2{dn[0], dn[1]} + dn[2] * rigid::perp(arm));
+        g_tangent += sign * (rigid::V2{dt_row[0], dt_row[1]} + dt_row[2] * rigid::perp(arm));
+        const rigid::V2 g_arm = sign * (dn[2] * rigid::V2{geo.normal.y, -geo.normal.x} +
+                                        dt_row[2] * rigid::V2{t.y, -t.x});
+        adj.point += g_arm;
+        if (g_pose != nullptr) {
+          g_pose[3 * s] -= g_arm.x;
+          g_pose[3 * s + 1] -= g_arm.y;
+        }
+      }
+      // t = (-n_y, n_x)
+      adj.normal += rigid::V2{g_tangent.y, -g_tangent.x};
+      rigid::contact_geometry_backward(contact_inputs_, geo, adj, c.kind, c.body_a, c.feature_a,
+                                       c.body_b, c.feature_b, sinks);
+    }
+  }
+
+  [[nodiscard]] const ContactProblem& problem() const noexcept { return problem_; }
+
+ private:
+  struct JointGeometry {
+    rigid::V2 arm_a;  // R(theta_a) r_a
+    rigid::V2 arm_b;  // R(theta_b) r_b, or the world point
+    rigid::V2 error;  // C
+  };
+
+  [[nodiscard]] JointGeometry joint_geometry(std::size_t j) const {
+    const RevoluteJoint& joint = world_.joints_[j];
+    const double* r = in_.anchors + 4 * j;
+    const rigid::BodyFrame& fa = frames_[static_cast<std::size_t>(joint.body_a)];
+    JointGeometry g;
+    g.arm_a = fa.rotate({r[0], r[1]});
+    rigid::V2 point_b{r[2], r[3]};
+    if (joint.body_b != kWorld) {
+      const rigid::BodyFrame& fb = frames_[static_cast<std::size_t>(joint.body_b)];
+      g.arm_b = fb.rotate(point_b);
+      point_b = fb.position + g.arm_b;
+    }
+    g.error = fa.position + g.arm_a - point_b;
+    return g;
+  }
+
+  // u = R(theta) r: d/dtheta = perp(u), d/dr = R^T.
+  void add_arm_gradient(std::int32_t body, rigid::V2 arm, rigid::V2 g_arm, double* g_pose,
+                        double* g_anchor) const {
+    const auto s = static_cast<std::size_t>(body);
+    if (g_pose != nullptr) g_pose[3 * s + 2] += rigid::dot(g_arm, rigid::perp(arm));
+    if (g_anchor != nullptr) {
+      const rigid::V2 local = frames_[s].unrotate(g_arm);
+      g_anchor[0] += local.x;
+      g_anchor[1] += local.y;
+    }
+  }
+
+  void fill_rows(std::int32_t body, const rigid::Geometry& g, rigid::V2 t, double sign,
+                 double* normal_row, double* tangent_row) const {
+    const auto s = static_cast<std::size_t>(body);
+    const rigid::V2 arm = g.point - frames_[s].position;
+    normal_row[3 * s] += sign * g.normal.x;
+    normal_row[3 * s + 1] += sign * g.normal.y;
+    normal_row[3 * s + 2] += sign * rigid::cross(arm, g.normal);
+    tangent_row[3 * s] += sign * t.x;
+    tangent_row[3 * s + 1] += sign * t.y;
+    tangent_row[3 * s + 2] += sign * rigid::cross(arm, t);
+  }
+
+  const HardContactWorld2D& world_;
+  Inputs in_;
+  std::size_t k_;
+  std::vector<rigid::BodyFrame> frames_;
+  rigid::ContactInputs contact_inputs_{};
+  std::vector<Contact> contacts_;
+  std::vector<rigid::Geometry> geometry_;
+  std::vector<OffsetMode> modes_;
+  std::vector<double> restitution_;
+  ContactProblem problem_;
+};
+
+TensorVar HardContactWorld2D::step(TensorVar state, const HardContactParameters& params,
+                                   double dt) const {
+  check_inputs(state, params, dt);
+  TensorTape& tape = state.tape();
+  const TensorVar inputs[kNumInputs] = {state,           params.mass,   params.inertia,
+                                        params.vertices, params.radius, params.applied,
+                                        params.anchors};
+  for (const TensorVar input : inputs) tape.check_owned(input, "hard_contact_step");
+  const std::size_t k = num_bodies();
+  const double* x = tape.view(state).values;
+  Assembly assembly(*this,
+                    {x, tape.view(params.mass).values, tape.view(params.inertia).values,
+                     tape.view(params.vertices).values, tape.view(params.radius).values,
+                     tape.view(params.applied).values, tape.view(params.anchors).values, dt});
+  assembly.detect();
+  assembly.build();
+  const ContactSolution solution = solve(assembly.problem(), options_.solver);
+
+  // Saved for the reverse sweep: dt, then y, z and s; the contact list as ints.
+  thread_local std::vector<double> saved;
+  thread_local std::vector<std::int64_t> saved_ints;
+  saved.assign(1, dt);
+  saved_ints.clear();
+  const bool differentiable = std::any_of(std::begin(inputs), std::end(inputs),
+                                          [&](TensorVar v) { return tape.requires_grad(v); });
+  if (differentiable) {
+    saved.insert(saved.end(), solution.joint_impulse.begin(), solution.joint_impulse.end());
+    saved.insert(saved.end(), solution.multipliers.begin(), solution.multipliers.end());
+    saved.insert(saved.end(), solution.slacks.begin(), solution.slacks.end());
+    assembly.save_contacts(saved_ints);
+  }
+  const Shape shape{2, k, 3};
+  return tape.record(
+      step_op_, std::span<const TensorVar>(inputs, kNumInputs), shape,
+      [&](MutableTensorView out) {
+        for (std::size_t i = 0; i < 3 * k; ++i) {
+          out[3 * k + i] = solution.velocity[i];
+          out[i] = x[i] + dt * solution.velocity[i];
+        }
+      },
+      SavedData{saved, saved_ints});
+}
+
+void HardContactWorld2D::StepOp::backward(BackwardContext& context) const {
+  const HardContactWorld2D& world = *world_;
+  const std::size_t k = world.num_bodies();
+  const std::size_t n = 3 * k;
+  const std::span<const double> saved = context.saved();
+  const double dt = saved[0];
+  Assembly assembly(world,
+                    {context.input(0).values, context.input(1).values, context.input(2).values,
+                     context.input(3).values, context.input(4).values, context.input(5).values,
+                     context.input(6).values, dt});
+  assembly.take_contacts(context.saved_ints());
+  assembly.build();
+  const ContactProblem& problem = assembly.problem();
+
+  ContactSolution solution;
+  const double* output = context.output().values;
+  solution.velocity.assign(output + n, output + 2 * n);
+  const std::size_t me = problem.num_joint_rows();
+  const std::size_t pairs = (saved.size() - 1 - me) / 2;
+  const auto y = saved.begin() + 1;
+  const auto z = y + static_cast<long>(me);
+  solution.joint_impulse.assign(y, z);
+  solution.multipliers.assign(z, z + static_cast<long>(pairs));
+  solution.slacks.assign(z + static_cast<long>(pairs), z + 2 * static_cast<long>(pairs));
+
+  // x+ = x + dt v+: the adjoint reaching v+ is g_v+ + dt g_x+, and x gets g_x+ directly.
+  const double* g_pose1 = context.grad_output().values;
+  const double* g_velocity1 = g_pose1 + n;
+  thread_local std::vector<double> g_velocity_total;
+  g_velocity_total.resize(n);
+  for (std::size_t i = 0; i < n; ++i) g_velocity_total[i] = g_velocity1[i] + dt * g_pose1[i];
+  const ProblemGradient g =
+      differentiate(problem, solution, world.options_.solver, g_velocity_total);
+
+  const auto sink = [&](std::size_t i) {
+    return context.needs_grad(i) ? context.grad_input(i).values : nullptr;
+  };
+  double* g_state = sink(0);
+  if (g_state != nullptr) {
+    for (std::size_t i = 0; i < n; ++i) g_state[i] += g_pose1[i];
+  }
+  assembly.backward(g, g_state, sink(1), sink(2), sink(3), sink(4), sink(5), sink(6));
+}
+
+}  // namespace maya::contact
