@@ -169,32 +169,58 @@ void elastic_force_vjp(const ElementInputs& in, const double* grad_forces,
   }
 }
 
-// Adds every element's stiffness into values[slot], slots laid out per element as a
-// (D+1)D x (D+1)D row-major table of indices (-1: a pinned degree of freedom, skipped).
+// E = sum_e W_e (mu Psi_mu + lambda Psi_lambda + a/2 (|F n|^2 - 1)).
 template <int D, template <int> class Material>
-void add_elastic_stiffness(const ElementInputs& in, const std::int32_t* slots, double* values) {
+[[nodiscard]] double elastic_energy(const ElementInputs& in) {
+  const Eigen::Map<const Vec<D>> fiber(in.fiber);
+  double total = 0.0;
+  for (std::size_t e = 0; e < in.num_elements; ++e) {
+    const Element<D> el(in, e);
+    const Material<D> material(el.f);
+    double psi = el.mu * material.energy_mu() + el.lambda * material.energy_lambda();
+    if (in.actuation != nullptr) psi += 0.5 * el.actuation * ((el.f * fiber).squaredNorm() - 1.0);
+    total += el.volume * psi;
+  }
+  return total;
+}
+
+// Adds every element's stiffness into values[slot], slots laid out per element as a
+// (D+1)D x (D+1)D row-major table of indices (-1: a pinned degree of freedom, skipped). With
+// `project`, each element matrix is first made positive semi-definite by clamping its negative
+// eigenvalues to zero (Teran et al. 2005), which makes every Newton direction a descent one.
+template <int D, template <int> class Material>
+void add_elastic_stiffness(const ElementInputs& in, const std::int32_t* slots, double* values,
+                           bool project) {
   constexpr int kDofs = (D + 1) * D;
+  using Local = Eigen::Matrix<double, kDofs, kDofs>;
   const Mat<D> fiber = fiber_matrix<D>(in.fiber);
   for (std::size_t e = 0; e < in.num_elements; ++e) {
     const Element<D> el(in, e);
     const Material<D> material(el.f);
     Vec<D> b[D + 1];
     for (int a = 0; a <= D; ++a) b[a] = el.shape_gradient(a);
-    const std::int32_t* element_slots = slots + e * kDofs * kDofs;
+    Local local;
     for (int c = 0; c <= D; ++c) {
       for (int k = 0; k < D; ++k) {
-        const int column = c * D + k;
         Mat<D> df = Mat<D>::Zero();
         df.row(k) = b[c].transpose();
         Mat<D> d_stress = material.differential(df, el.mu, el.lambda);
         if (in.actuation != nullptr) d_stress += el.actuation * df * fiber;
         for (int a = 0; a <= D; ++a) {
-          const Vec<D> block = el.volume * d_stress * b[a];
-          for (int i = 0; i < D; ++i) {
-            const std::int32_t slot = element_slots[(a * D + i) * kDofs + column];
-            if (slot >= 0) values[slot] += block(i);
-          }
+          local.template block<D, 1>(a * D, c * D + k) = el.volume * d_stress * b[a];
         }
+      }
+    }
+    if (project) {
+      const Eigen::SelfAdjointEigenSolver<Local> eigen(0.5 * (local + local.transpose()));
+      local = eigen.eigenvectors() * eigen.eigenvalues().cwiseMax(0.0).asDiagonal() *
+              eigen.eigenvectors().transpose();
+    }
+    const std::int32_t* element_slots = slots + e * kDofs * kDofs;
+    for (int p = 0; p < kDofs; ++p) {
+      for (int q = 0; q < kDofs; ++q) {
+        const std::int32_t slot = element_slots[p * kDofs + q];
+        if (slot >= 0) values[slot] += local(p, q);
       }
     }
   }

@@ -9,8 +9,12 @@
 //     -df_up/dx1_up = (k - c v1_up) + c pen1 / dt,  df_up/dx0_up = c pen1 / dt
 //     -df_t/dx1_t = df_t/dx0_t = mu_f N0 (I - s s^T) / (q dt),  df_t/dx0_up = mu_f k s
 //   static: f_up = k pen1, no friction.
+// The implicit forces are minus the gradient of a potential in x1 (for Newton's line search):
+//   pen1^2/2 (k - c (h - x0_up)/dt) + c pen1^3 / (3 dt)  +  mu_f N0 dt q(v1_t)   (k pen1^2/2
+//   static)
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -77,9 +81,33 @@ class GroundKernel {
     }
   }
 
-  // -df/dx1 into the vertex diagonal blocks (slots as SystemPattern::vertex_slots).
+  [[nodiscard]] double implicit_energy(const double* x1, const double* x0, double dt,
+                                       std::size_t n) const {
+    double total = 0.0;
+    for (std::size_t i = 0; active() && i < n; ++i) {
+      if (pinned_[i]) continue;
+      const double pen1 = ground_.height - x1[i * dim_ + up()];
+      if (pen1 > 0.0) {
+        if (dt > 0.0) {
+          const double pen0 = ground_.height - x0[i * dim_ + up()];
+          total += 0.5 * pen1 * pen1 * (k() - ground_.damping * pen0 / dt) +
+                   ground_.damping * pen1 * pen1 * pen1 / (3.0 * dt);
+        } else {
+          total += 0.5 * k() * pen1 * pen1;
+        }
+      }
+      if (dt <= 0.0) continue;
+      const Vertex c = lagged(i, x1, x0, dt);
+      if (c.touching) total += ground_.friction * k() * c.pen * dt * c.q;
+    }
+    return total;
+  }
+
+  // -df/dx1 into the vertex diagonal blocks (slots as SystemPattern::vertex_slots); `project`
+  // clamps a negative normal stiffness (fast separation with damping) to zero.
   void add_implicit_stiffness(const double* x1, const double* x0, double dt, std::size_t n,
-                              const std::int32_t* vertex_slots, double* values) const {
+                              const std::int32_t* vertex_slots, double* values,
+                              bool project) const {
     for (std::size_t i = 0; active() && i < n; ++i) {
       if (pinned_[i]) continue;
       const std::int32_t* slots = vertex_slots + i * dim_ * dim_;
@@ -90,7 +118,7 @@ class GroundKernel {
           const double v_up = (x1[i * dim_ + up()] - x0[i * dim_ + up()]) / dt;
           stiffness += -ground_.damping * v_up + ground_.damping * pen1 / dt;
         }
-        values[slots[up() * dim_ + up()]] += stiffness;
+        values[slots[up() * dim_ + up()]] += project ? std::max(stiffness, 0.0) : stiffness;
       }
       if (dt <= 0.0) continue;
       const Vertex c = lagged(i, x1, x0, dt);

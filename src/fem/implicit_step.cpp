@@ -57,14 +57,37 @@ struct ImplicitProblem {
     }
   }
 
-  void jacobian(const double* x1, detail::SparseMatrix& matrix) {
+  // The incremental potential whose gradient is the residual:
+  //   sum m |x1 - x0 - dt v0|^2 / (2 dt^2) - m g . x1 + E_el(x1) + ground potential.
+  [[nodiscard]] double potential(const double* x1) {
+    elastic.positions = x1;
+    double total = 0.0;
+    detail::dispatch(energy, dim, [&]<int D, template <int> class Material>() {
+      total = detail::elastic_energy<D, Material>(elastic);
+    });
+    total += ground.implicit_energy(x1, x0, dt, n);
+    for (std::size_t j = 0; j < n * dim; ++j) {
+      if (pattern.free_index[j] < 0) continue;
+      const double m = mass[j / dim];
+      if (dt > 0.0) {
+        const double momentum = x1[j] - x0[j] - dt * v0[j];
+        total += 0.5 * m * momentum * momentum / (dt * dt);
+      }
+      total -= m * gravity[j % dim] * x1[j];
+    }
+    return total;
+  }
+
+  // J = dr/dx1; `project` makes every element block positive semi-definite.
+  void jacobian(const double* x1, detail::SparseMatrix& matrix, bool project = false) {
     double* values = matrix.valuePtr();
     std::fill(values, values + matrix.nonZeros(), 0.0);
     elastic.positions = x1;
     detail::dispatch(energy, dim, [&]<int D, template <int> class Material>() {
-      detail::add_elastic_stiffness<D, Material>(elastic, pattern.element_slots.data(), values);
+      detail::add_elastic_stiffness<D, Material>(elastic, pattern.element_slots.data(), values,
+                                                 project);
     });
-    ground.add_implicit_stiffness(x1, x0, dt, n, pattern.vertex_slots.data(), values);
+    ground.add_implicit_stiffness(x1, x0, dt, n, pattern.vertex_slots.data(), values, project);
     if (dt > 0.0) {
       for (std::size_t i = 0; i < n; ++i) {
         for (std::size_t k = 0; k < dim; ++k) {
@@ -152,72 +175,91 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
       gravity_,
       dt};
 
-  // Newton on the free degrees of freedom from x0 + dt v0, backtracking on |r|.
+  // Newton on the free degrees of freedom from x0 + dt v0. Each iteration tries the exact
+  // Hessian first, then (if it gives no descent direction or its line search fails) the one with
+  // every element block projected to positive semi-definite; the line search is Armijo's on the
+  // incremental potential, or a decrease of |r| where the potential's roundoff hides progress
+  // (|r| alone as a merit lets Newton cycle between two points across a friction kink).
   std::vector<double> x(start, start + n * d);
   if (dynamic) {
     for (std::size_t j = 0; j < n * d; ++j) {
       if (pattern.free_index[j] >= 0) x[j] += dt * problem.v0[j];
     }
   }
-  const auto free_count = static_cast<Eigen::Index>(pattern.free_dofs.size());
+  const std::size_t free_count = pattern.free_dofs.size();
+  const auto dof = [&](std::size_t c) { return static_cast<std::size_t>(pattern.free_dofs[c]); };
   detail::SparseMatrix matrix = pattern.structure;
   detail::SparseSolver solver(newton);
   std::vector<double> r;
   std::vector<double> trial_r;
   std::vector<double> trial(x.size());
   problem.residual(x.data(), r);
-  const double first_norm = free_norm(r);
-  double norm = first_norm;
+  double norm = free_norm(r);
+  const double first_norm = norm;
+  double potential = problem.potential(x.data());
   double last_step = 0.0;
   std::size_t iteration = 0;
   bool converged = free_count == 0 || norm == 0.0;
-  while (!converged && iteration < newton.max_iterations) {
-    ++iteration;
-    problem.jacobian(x.data(), matrix);
-    solver.factorize(matrix, operation);
-    Eigen::VectorXd rhs(free_count);
-    for (Eigen::Index c = 0; c < free_count; ++c)
-      rhs(c) = -r[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])];
-    const Eigen::VectorXd step = solver.solve(rhs, operation);
-    if (!step.allFinite()) {
-      throw ConvergenceError(std::string(operation) +
-                             ": the Newton step is not finite (singular matrix); try a smaller dt");
+  enum class Outcome { kConverged, kStepped, kFailed };
+  const auto newton_step = [&](bool project) {
+    problem.jacobian(x.data(), matrix, project);
+    Eigen::VectorXd rhs(static_cast<Eigen::Index>(free_count));
+    for (std::size_t c = 0; c < free_count; ++c) rhs(static_cast<Eigen::Index>(c)) = -r[dof(c)];
+    Eigen::VectorXd step;
+    try {
+      solver.factorize(matrix, operation);
+      step = solver.solve(rhs, operation);
+    } catch (const ConvergenceError&) {
+      if (project) throw;
+      return Outcome::kFailed;
     }
+    const double slope = -rhs.dot(step);  // grad(potential) . step, grad = r
+    if (!step.allFinite() || !(slope < 0.0)) return Outcome::kFailed;
     last_step = step.cwiseAbs().maxCoeff();
     if (last_step <= newton.tolerance * length_scale_) {
-      for (Eigen::Index c = 0; c < free_count; ++c)
-        x[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])] += step(c);
+      for (std::size_t c = 0; c < free_count; ++c) x[dof(c)] += step(static_cast<Eigen::Index>(c));
       problem.residual(x.data(), r);
+      return Outcome::kConverged;
+    }
+    double alpha = 1.0;
+    for (int halving = 0; halving < 40; ++halving, alpha *= 0.5) {
+      trial = x;
+      for (std::size_t c = 0; c < free_count; ++c) {
+        trial[dof(c)] += alpha * step(static_cast<Eigen::Index>(c));
+      }
+      const double trial_potential = problem.potential(trial.data());
+      if (!std::isfinite(trial_potential)) continue;
+      problem.residual(trial.data(), trial_r);
+      const double trial_norm = free_norm(trial_r);
+      // Near the solution the potential's change drowns in its roundoff: there |r| decides.
+      const bool armijo = trial_potential <= potential + 1e-4 * alpha * slope;
+      const bool in_roundoff =
+          std::abs(trial_potential - potential) <= 1e-10 * std::max(1.0, std::abs(potential));
+      if (armijo || (in_roundoff && trial_norm <= (1.0 - 1e-4 * alpha) * norm)) {
+        x.swap(trial);
+        r.swap(trial_r);
+        norm = trial_norm;
+        potential = trial_potential;
+        return Outcome::kStepped;
+      }
+    }
+    return Outcome::kFailed;
+  };
+  while (!converged && iteration < newton.max_iterations) {
+    ++iteration;
+    Outcome outcome = newton_step(false);
+    if (outcome == Outcome::kFailed) outcome = newton_step(true);
+    if (outcome == Outcome::kConverged) converged = true;
+    if (outcome != Outcome::kFailed) continue;
+    // At roundoff no step decreases the potential or |r| any more: that is convergence.
+    if (norm <= 1e-12 * first_norm) {
       converged = true;
       break;
     }
-    double alpha = 1.0;
-    bool accepted = false;
-    for (int halving = 0; halving < 40 && !accepted; ++halving, alpha *= 0.5) {
-      trial = x;
-      for (Eigen::Index c = 0; c < free_count; ++c) {
-        trial[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])] +=
-            alpha * step(c);
-      }
-      problem.residual(trial.data(), trial_r);
-      const double trial_norm = free_norm(trial_r);
-      if (std::isfinite(trial_norm) && trial_norm <= (1.0 - 1e-4 * alpha) * norm) accepted = true;
-    }
-    if (!accepted) {
-      // At roundoff no step decreases |r| any more: that is convergence.
-      if (norm <= 1e-12 * first_norm) {
-        converged = true;
-        break;
-      }
-      throw ConvergenceError(std::string(operation) +
-                             ": Newton's line search found no step that "
-                             "reduces the residual (|r| = " +
-                             format(norm) + " N after " + std::to_string(iteration) +
-                             " iterations); try a smaller dt");
-    }
-    x.swap(trial);
-    r.swap(trial_r);
-    norm = free_norm(r);
+    throw ConvergenceError(
+        std::string(operation) +
+        ": Newton's line search found no step that reduces the residual (|r| = " + format(norm) +
+        " N after " + std::to_string(iteration) + " iterations); try a smaller dt");
   }
   if (!converged) {
     throw ConvergenceError(std::string(operation) + ": Newton's method did not converge in " +
