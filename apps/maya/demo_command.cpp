@@ -1,5 +1,6 @@
-// maya demo [NAME]: built-in tasks that need no files (the task files of examples/scenes/,
-// compiled in). Each demo asserts its result: recovered parameters match the hidden truth,
+// maya demo [NAME]: built-in tasks that need no files, one per physics layer: the springs demo
+// runs the task files of examples/scenes/ (compiled in), the others are written in C++
+// (physics_demos.hpp). Each demo asserts its result: recovered parameters match the hidden truth,
 // controls reach their target; otherwise the exit status is 1.
 #include <algorithm>
 #include <cmath>
@@ -10,6 +11,7 @@
 #include "maya/core/error.hpp"
 #include "maya/io/json.hpp"
 #include "maya/io/task_file.hpp"
+#include "physics_demos.hpp"
 
 namespace maya::cli {
 namespace {
@@ -17,7 +19,8 @@ namespace {
 struct Demo {
   std::string_view name;
   std::string_view summary;
-  std::vector<std::string_view> task_files;  // in examples/scenes/
+  std::vector<std::string_view> task_files;   // in examples/scenes/, or empty
+  bool (*run)(const DemoContext&) = nullptr;  // when there are no task files
 };
 
 const std::vector<Demo>& demos() {
@@ -27,6 +30,21 @@ const std::vector<Demo>& demos() {
        "fall (system identification), then find the throw that sends a dumbbell through a target "
        "(control)",
        {"spring_sysid.json", "dumbbell_throw.json"}},
+      {"rigid",
+       "rigid bodies with penalty contact: find the throw (velocity and spin) that flips a box "
+       "once and brings it to rest upside down on a target (control)",
+       {},
+       rigid_demo},
+      {"contact",
+       "hard contact (interior-point solver): recover a box's mass from three observed "
+       "collisions with a ball (system identification)",
+       {},
+       contact_demo},
+      {"soft",
+       "FEM soft bodies: recover a block's Young's modulus and Poisson's ratio from its observed "
+       "drop and bounce (system identification)",
+       {},
+       soft_demo},
   };
   return list;
 }
@@ -126,6 +144,9 @@ int demo_command(const std::string& name, bool list,
   bool ok = true;
   for (const std::string_view file : found->task_files) {
     ok = run_task(file, out, quiet) && ok;
+  }
+  if (found->run != nullptr) {
+    ok = found->run(DemoContext{out, quiet}) && ok;
   }
   if (!out) {
     std::printf("\n(add -o DIR to write plots, trajectories and a viewer for each task)\n");

@@ -1,7 +1,10 @@
 // maya simulate SCENE.json -o DIR: the trajectory as CSV and .npy, a plot and the viewer.
+// Particles (and springs) and rigid bodies run side by side; each writes its own files.
 #include <cstdio>
 
 #include "commands.hpp"
+#include "maya/io/npy.hpp"
+#include "maya/io/rigid_scene.hpp"
 #include "maya/io/scene_file.hpp"
 #include "maya/io/svg_plot.hpp"
 #include "maya/io/trajectory.hpp"
@@ -13,31 +16,73 @@ int simulate_command(const std::filesystem::path& scene_file, const std::filesys
                      bool quiet) {
   const io::SceneSpec scene = io::load_scene(scene_file);
   io::check_output_directory(out);
-  const io::Trajectory trajectory = io::simulate(scene);
+  const bool has_particles = !scene.particles.empty();
+  io::Trajectory trajectory = has_particles ? io::simulate(scene) : io::Trajectory{};
+  if (!scene.bodies.empty()) {
+    io::simulate_bodies(scene, trajectory);
+  }
   const std::string title = scene.name.empty() ? scene_file.filename().string() : scene.name;
 
   io::OutputFiles files(out);
-  files.add("trajectory.csv", io::trajectory_csv(trajectory));
-  files.add("positions.npy", io::positions_npy(trajectory));
-  files.add("velocities.npy", io::velocities_npy(trajectory));
-  files.add("times.npy", io::times_npy(trajectory));
-  const io::TrajectoryLayer layer{"particles", &trajectory, "#4e79a7", false, 1.0};
+  std::string written;
+  const auto add = [&](std::string name, std::string contents) {
+    written += (written.empty() ? "" : ", ") + name;
+    files.add(std::move(name), std::move(contents));
+  };
+  if (has_particles) {
+    add("trajectory.csv", io::trajectory_csv(trajectory));
+    add("positions.npy", io::positions_npy(trajectory));
+    add("velocities.npy", io::velocities_npy(trajectory));
+  }
+  if (!scene.bodies.empty()) {
+    add("bodies.csv", io::body_trajectory_csv(trajectory));
+    const std::size_t shape[] = {trajectory.num_frames(), trajectory.num_bodies, 3};
+    add("body_poses.npy", io::npy_bytes(trajectory.body_poses, shape));
+  }
+  add("times.npy", io::times_npy(trajectory));
+  io::Trajectory body_paths;
+  if (!scene.bodies.empty()) {
+    body_paths.times = trajectory.times;
+    body_paths.num_particles = trajectory.num_bodies;
+    for (std::size_t k = 0; k < trajectory.body_poses.size(); k += 3) {
+      body_paths.positions.push_back(trajectory.body_poses[k]);
+      body_paths.positions.push_back(trajectory.body_poses[k + 1]);
+    }
+  }
+  std::vector<io::TrajectoryLayer> layers;
+  if (has_particles) {
+    layers.push_back({"particles", &trajectory, "#4e79a7", false, 1.0});
+  }
+  if (!scene.bodies.empty()) {
+    layers.push_back({"body centres", &body_paths, "#e15759", false, 1.0});
+  }
   io::PlotOptions options;
   options.title = title;
   if (scene.ground) {
     options.ground_y = scene.ground->height;
   }
-  files.add("trajectory.svg", io::svg_trajectory_plot(std::span(&layer, 1), {}, options));
-  files.add("viewer.html", io::viewer_html(io::viewer_scene(scene, trajectory, title)));
+  add("trajectory.svg", io::svg_trajectory_plot(layers, {}, options));
+  io::ViewerScene viewer;
+  if (has_particles) {
+    viewer = io::viewer_scene(scene, trajectory, title);
+  } else {
+    viewer.title = title;
+    viewer.trajectory = trajectory;
+    if (scene.ground) {
+      viewer.ground_height = scene.ground->height;
+    }
+  }
+  if (!scene.bodies.empty()) {
+    viewer.bodies = io::viewer_bodies(io::make_rigid_world(scene));
+  }
+  add("viewer.html", io::viewer_html(viewer));
   files.commit();
   if (!quiet) {
-    std::printf("simulated %zu particles, %zu springs, %zu steps of %g s (%g s)\n",
-                scene.particles.size(), scene.springs.size(), scene.steps, scene.dt,
-                scene.duration());
     std::printf(
-        "wrote %s/{trajectory.csv, positions.npy, velocities.npy, times.npy, "
-        "trajectory.svg, viewer.html}\n",
-        out.string().c_str());
+        "simulated %zu particles, %zu springs, %zu rigid bodies, %zu steps of %g s (%g s)\n",
+        scene.particles.size(), scene.springs.size(), scene.bodies.size(), scene.steps, scene.dt,
+        scene.duration());
+    std::printf("wrote %s/{%s}\n", out.string().c_str(), written.c_str());
   }
   return 0;
 }

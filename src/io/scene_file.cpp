@@ -3,7 +3,9 @@
 
 #include <cmath>
 
+#include "maya/core/error.hpp"
 #include "maya/io/json.hpp"
+#include "maya/rigid/body_shape.hpp"
 
 namespace maya::io {
 namespace {
@@ -52,6 +54,82 @@ SpringSpec parse_spring(const JsonValue& value, std::size_t num_particles) {
   spring.stiffness = object.number("stiffness", NumberRule::kNonNegative);
   spring.damping = object.number_or("damping", 0.0, NumberRule::kNonNegative);
   return spring;
+}
+
+BodySpec parse_body(const JsonValue& value) {
+  const JsonObject object(value, {"shape", "size", "radius", "vertices", "position", "angle",
+                                  "velocity", "angular_velocity", "mass", "density"});
+  BodySpec body;
+  const JsonValue shape = object.required("shape");
+  const std::string name = shape.as_string();
+  // The keys each shape takes, beside the common ones.
+  const std::string_view shapes[] = {"box", "circle", "polygon"};
+  const std::string_view own_key[] = {"size", "radius", "vertices"};
+  std::size_t kind = 0;
+  while (kind < 3 && shapes[kind] != name) {
+    ++kind;
+  }
+  if (kind == 3) {
+    const auto suggestion = nearest_word(name, shapes);
+    shape.fail("unknown shape '" + name + "'" +
+               (suggestion ? "; did you mean '" + *suggestion + "'?" : "") +
+               " (valid: box, circle, polygon)");
+  }
+  body.shape = static_cast<BodySpec::Shape>(kind);
+  for (std::size_t other = 0; other < 3; ++other) {
+    if (other != kind && object.has(own_key[other])) {
+      object.required(own_key[other])
+          .fail("a " + name + " has no " + std::string(own_key[other]) + " (that is for a " +
+                std::string(shapes[other]) + "); a " + name + " takes \"" +
+                std::string(own_key[kind]) + "\"");
+    }
+  }
+  switch (body.shape) {
+    case BodySpec::Shape::kBox: {
+      const JsonValue size = object.required("size");
+      body.size = pair_of(size);
+      if (!(body.size[0] > 0.0) || !(body.size[1] > 0.0)) {
+        size.fail("width and height must be positive, got [" + std::to_string(body.size[0]) + ", " +
+                  std::to_string(body.size[1]) + "]");
+      }
+      break;
+    }
+    case BodySpec::Shape::kCircle:
+      body.radius = object.number("radius", NumberRule::kPositive);
+      break;
+    case BodySpec::Shape::kPolygon: {
+      const JsonValue vertices = object.required("vertices");
+      for (const JsonValue& vertex : vertices.elements()) {
+        body.vertices.push_back(pair_of(vertex));
+      }
+      std::vector<Vec2> points;
+      for (const auto& vertex : body.vertices) {
+        points.push_back({vertex[0], vertex[1]});
+      }
+      try {
+        static_cast<void>(BodyShape::polygon(std::move(points)));
+      } catch (const ValueError& error) {
+        vertices.fail(error.what());
+      }
+      break;
+    }
+  }
+  body.position = pair_of(object.required("position"));
+  body.angle = object.number_or("angle", 0.0);
+  if (const auto velocity = object.optional("velocity")) {
+    body.velocity = pair_of(*velocity);
+  }
+  body.angular_velocity = object.number_or("angular_velocity", 0.0);
+  if (const auto mass = object.optional("mass")) {
+    body.mass = mass->as_number(NumberRule::kPositive);
+  }
+  if (const auto density = object.optional("density")) {
+    if (body.mass) {
+      density->fail("give mass or density, not both");
+    }
+    body.density = density->as_number(NumberRule::kPositive);
+  }
+  return body;
 }
 
 // A rows x cols grid of particles joined to their right and upper neighbours (and diagonals).
@@ -122,8 +200,8 @@ void add_lattice(const JsonValue& value, SceneSpec& scene) {
 }  // namespace
 
 SceneSpec parse_scene(const JsonValue& value) {
-  const JsonObject object(
-      value, {"name", "dt", "steps", "gravity", "ground", "particles", "springs", "lattice"});
+  const JsonObject object(value, {"name", "dt", "steps", "gravity", "ground", "particles",
+                                  "springs", "lattice", "bodies", "body_contact"});
   SceneSpec scene;
   if (const auto name = object.optional("name")) {
     scene.name = name->as_string();
@@ -158,8 +236,22 @@ SceneSpec parse_scene(const JsonValue& value) {
   if (const auto lattice = object.optional("lattice")) {
     add_lattice(*lattice, scene);
   }
-  if (scene.particles.empty()) {
-    object.value().fail("has no particles; give \"particles\" or a \"lattice\"");
+  if (const auto bodies = object.optional("bodies")) {
+    for (const JsonValue& body : bodies->elements()) {
+      scene.bodies.push_back(parse_body(body));
+    }
+  }
+  if (const auto contact = object.optional("body_contact")) {
+    const JsonObject fields(*contact, {"stiffness", "damping", "friction"});
+    BodyContactSpec& spec = scene.body_contact;
+    spec.stiffness = fields.number_or("stiffness", spec.stiffness, NumberRule::kPositive);
+    spec.damping = fields.number_or("damping", spec.damping, NumberRule::kNonNegative);
+    spec.friction = fields.number_or("friction", spec.friction, NumberRule::kNonNegative);
+  }
+  if (scene.particles.empty() && scene.bodies.empty()) {
+    object.value().fail(
+        "has no particles or bodies; give \"particles\", a \"lattice\" or "
+        "\"bodies\"");
   }
   if (const auto springs = object.optional("springs")) {
     for (const JsonValue& spring : springs->elements()) {

@@ -351,6 +351,15 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
   } else {
     task.scene = parse_scene(scene);
   }
+  // Tasks fit mass-spring scenes; rigid bodies are simulated (maya simulate), not yet fitted.
+  if (!task.scene.bodies.empty()) {
+    scene.fail(
+        "has rigid bodies; tasks fit particles and springs only (run a scene with "
+        "bodies with maya simulate, and see maya demo rigid for fitting one in C++)");
+  }
+  if (task.scene.particles.empty()) {
+    scene.fail("has no particles; a task fits particles and springs");
+  }
   const JsonValue parameters = object.required("parameters");
   for (const JsonValue& parameter : parameters.elements()) {
     task.parameters.push_back(parse_parameter(parameter, task.scene));

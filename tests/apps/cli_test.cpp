@@ -82,6 +82,64 @@ TEST(MayaDemo, ListNamesTheDemos) {
   EXPECT_EQ(result.out.rfind("springs", 0), 0u) << result.out;
 }
 
+TEST(MayaDemo, ListNamesADemoPerPhysicsLayer) {
+  const ScratchDir dir;
+  const CliResult result = run_cli({"demo", "--list"}, dir.path());
+  ASSERT_EQ(result.status, 0);
+  for (const char* name : {"\nrigid ", "\ncontact ", "\nsoft "}) {
+    EXPECT_NE(result.out.find(name), std::string::npos) << name << result.out;
+  }
+}
+
+// Runs `maya demo NAME -q -o out`: exit 0, no failure, and the task's files under out/TASK/.
+CliResult run_physics_demo(const std::string& name, const std::string& task,
+                           const ScratchDir& dir) {
+  CliResult result = run_cli({"demo", name, "-q", "-o", (dir.path() / "out").string()}, dir.path());
+  EXPECT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_EQ(result.out.find("FAILED"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("\n  ok\n"), std::string::npos) << result.out;
+  for (const char* file : {"fitted.json", "loss.svg", "trajectories.svg", "before.csv", "after.csv",
+                           "times.npy", "viewer.html"}) {
+    EXPECT_TRUE(fs::exists(dir.path() / "out" / task / file)) << task << " " << file;
+  }
+  return result;
+}
+
+TEST(MayaDemo, RigidDemoThrowsTheBoxToRestUpsideDownOnTheTarget) {
+  const ScratchDir dir;
+  const CliResult result = run_physics_demo("rigid", "box_toss", dir);
+  EXPECT_NE(result.out.find("rests at x"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("target 0.5, missed by"), std::string::npos) << result.out;
+  const fs::path out = dir.path() / "out" / "box_toss";
+  EXPECT_EQ(maya::io::parse_npy(maya::test::slurp(out / "after_poses.npy")).shape,
+            (std::vector<std::size_t>{2001, 1, 3}));
+  EXPECT_NE(maya::test::slurp(out / "viewer.html").find("\"shape\":\"polygon\""),
+            std::string::npos);
+}
+
+TEST(MayaDemo, ContactDemoRecoversTheBoxMassFromCollisions) {
+  const ScratchDir dir;
+  const CliResult result = run_physics_demo("contact", "mass_from_collisions", dir);
+  EXPECT_NE(result.out.find("box mass"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("hidden truth 2.7"), std::string::npos) << result.out;
+  const std::string viewer =
+      maya::test::slurp(dir.path() / "out" / "mass_from_collisions" / "viewer.html");
+  EXPECT_NE(viewer.find("\"shape\":\"circle\""), std::string::npos);
+  EXPECT_NE(viewer.find("\"shape\":\"polygon\""), std::string::npos);
+}
+
+TEST(MayaDemo, SoftDemoRecoversYoungsModulusAndPoissonsRatio) {
+  const ScratchDir dir;
+  const CliResult result = run_physics_demo("soft", "soft_drop", dir);
+  EXPECT_NE(result.out.find("hidden truth 50000"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("hidden truth 0.3"), std::string::npos) << result.out;
+  const fs::path out = dir.path() / "out" / "soft_drop";
+  EXPECT_EQ(maya::io::parse_npy(maya::test::slurp(out / "observed_positions.npy")).shape,
+            (std::vector<std::size_t>{601, 15, 2}));
+  // The mesh's edges travel to the viewer as springs.
+  EXPECT_EQ(maya::test::slurp(out / "viewer.html").find("\"springs\":[]"), std::string::npos);
+}
+
 TEST(MayaDemo, UnknownNameSuggestsTheNearest) {
   const ScratchDir dir;
   expect_bad_input({"demo", "sprngs"}, dir, "did you mean 'springs'?");
@@ -122,6 +180,32 @@ TEST(MayaSimulate, EveryExampleSceneRuns) {
       {"simulate", example("lattice_drop.json").string(), "-o", (dir.path() / "out").string()},
       dir.path());
   EXPECT_EQ(result.status, 0) << result.err;
+}
+
+TEST(MayaSimulate, RigidBodiesFallAndComeToRestOnTheGround) {
+  const ScratchDir dir;
+  const fs::path out = dir.path() / "out";
+  const CliResult result =
+      run_cli({"simulate", example("rigid_pile.json").string(), "-o", out.string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("4 rigid bodies"), std::string::npos) << result.out;
+  for (const char* name :
+       {"bodies.csv", "body_poses.npy", "times.npy", "trajectory.svg", "viewer.html"}) {
+    EXPECT_TRUE(fs::exists(out / name)) << name;
+  }
+  EXPECT_FALSE(fs::exists(out / "trajectory.csv"));  // no particles
+  const maya::io::NpyArray poses = maya::io::parse_npy(maya::test::slurp(out / "body_poses.npy"));
+  ASSERT_EQ(poses.shape, (std::vector<std::size_t>{1501, 4, 3}));
+  // Every body ends above the ground and below where it started (it fell and landed).
+  for (std::size_t body = 0; body < 4; ++body) {
+    const double start = poses.values[body * 3 + 1];
+    const double end = poses.values[(1500 * 4 + body) * 3 + 1];
+    EXPECT_GT(end, 0.0) << body;
+    EXPECT_LT(end, start) << body;
+  }
+  const std::string viewer = maya::test::slurp(out / "viewer.html");
+  EXPECT_NE(viewer.find("\"shape\":\"circle\""), std::string::npos);
+  EXPECT_NE(viewer.find("\"shape\":\"polygon\""), std::string::npos);
 }
 
 TEST(MayaOptimize, ExampleTasksConvergeAndWriteTheirOutputs) {
@@ -195,6 +279,45 @@ TEST(MayaBadInput, SpringToAMissingParticleIsRejected) {
       R"({"dt": 0.01, "steps": 5, "particles": [{"position": [0, 1]}, {"position": [1, 1]}],
                       "springs": [{"i": 0, "j": 5, "stiffness": 3}]})",
       "scene.springs[0].j: particle 5 does not exist (the scene has 2 particles");
+}
+
+TEST(MayaBadInput, UnknownBodyShapeSuggestsTheNearest) {
+  expect_bad_scene(
+      R"({"dt": 0.01, "steps": 5, "bodies": [{"shape": "bx", "size": [1, 1], "position": [0, 1]}]})",
+      "scene.bodies[0].shape: unknown shape 'bx'; did you mean 'box'?");
+  expect_bad_scene(R"({"dt": 0.01, "steps": 5, "bodies": [{"shape": "circle", "radius": 1,
+                      "position": [0, 1], "angular_velocty": 2}]})",
+                   "scene.bodies[0].angular_velocty: unknown key; did you mean "
+                   "'angular_velocity'?");
+}
+
+TEST(MayaBadInput, NonPhysicalBodyIsRejected) {
+  expect_bad_scene(R"({"dt": 0.01, "steps": 5, "bodies": [{"shape": "box", "size": [1, 0],
+                      "position": [0, 1]}]})",
+                   "scene.bodies[0].size: width and height must be positive");
+  expect_bad_scene(R"({"dt": 0.01, "steps": 5, "bodies": [{"shape": "circle", "radius": 1,
+                      "position": [0, 1], "mass": -1}]})",
+                   "scene.bodies[0].mass: must be positive, got -1");
+  expect_bad_scene(R"({"dt": 0.01, "steps": 5, "bodies": [{"shape": "box", "radius": 1,
+                      "position": [0, 1]}]})",
+                   "scene.bodies[0].radius: a box has no radius");
+}
+
+TEST(MayaBadInput, NonConvexPolygonIsRejected) {
+  expect_bad_scene(R"({"dt": 0.01, "steps": 5, "bodies": [{"shape": "polygon",
+                      "vertices": [[0, 0], [2, 0], [1, 0.2], [1, 2]], "position": [0, 1]}]})",
+                   "scene.bodies[0].vertices: ");
+}
+
+TEST(MayaBadInput, TasksWithRigidBodiesAreRejected) {
+  const ScratchDir dir;
+  const fs::path task = dir.write("task.json", R"({
+    "scene": {"dt": 0.01, "steps": 5, "particles": [{"position": [0, 1]}],
+              "bodies": [{"shape": "circle", "radius": 1, "position": [0, 3]}]},
+    "parameters": [{"of": "particles.mass"}],
+    "loss": {"type": "reach_target", "particle": 0, "target": [1, 1]}})");
+  expect_bad_input({"optimize", task.string(), "-o", (dir.path() / "out").string()}, dir,
+                   "task.scene: has rigid bodies; tasks fit particles and springs only");
 }
 
 TEST(MayaBadInput, MissingFileIsNamed) {

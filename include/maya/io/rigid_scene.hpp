@@ -1,0 +1,28 @@
+// Scene files' rigid bodies on the penalty-contact world (maya/rigid/): the bodies of a SceneSpec
+// become a RigidWorld2D with its parameter values, and a run becomes body poses of an
+// io::Trajectory, beside (not interacting with) the scene's particles.
+#pragma once
+
+#include <vector>
+
+#include "maya/io/scene_file.hpp"
+#include "maya/io/trajectory.hpp"
+#include "maya/io/viewer.hpp"
+#include "maya/rigid/rigid_world.hpp"
+
+namespace maya::io {
+
+// The world of the scene's bodies: its gravity, a ground plane y = height when the scene has a
+// ground, contact between bodies. Throws maya::ValueError when the scene has no bodies.
+[[nodiscard]] RigidWorld2D make_rigid_world(const SceneSpec& scene);
+[[nodiscard]] RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
+                                                          const RigidWorld2D& world);
+
+// Runs the bodies for scene.steps steps (forward only) and writes their poses into `trajectory`
+// (num_bodies, body_poses; the times too when it has none yet).
+void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory);
+
+// The bodies as the viewer draws them: boxes and polygons by their vertices, circles by radius.
+[[nodiscard]] std::vector<ViewerBody> viewer_bodies(const RigidWorld2D& world);
+
+}  // namespace maya::io
