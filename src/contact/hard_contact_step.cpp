@@ -110,13 +110,17 @@ class HardContactWorld2D::Assembly {
     p.num_velocities = n;
     p.mass.resize(n);
     p.momentum.resize(n);
+    const double damping[3] = {world_.bodies_.options().linear_damping,
+                               world_.bodies_.options().linear_damping,
+                               world_.bodies_.options().angular_damping};
     for (std::size_t b = 0; b < k_; ++b) {
       const double moment[3] = {in_.mass[b], in_.mass[b], in_.inertia[b]};
       const double g[3] = {gravity.x, gravity.y, 0.0};
       for (std::size_t j = 0; j < 3; ++j) {
         const std::size_t i = 3 * b + j;
         p.mass[i] = moment[j];
-        p.momentum[i] = moment[j] * (velocity[i] + dt * g[j]) + dt * in_.applied[i];
+        p.momentum[i] =
+            moment[j] * ((1.0 - dt * damping[j]) * velocity[i] + dt * g[j]) + dt * in_.applied[i];
       }
     }
 
@@ -191,16 +195,20 @@ class HardContactWorld2D::Assembly {
     double* g_pose = g_state;
     double* g_velocity = g_state != nullptr ? g_state + n : nullptr;
 
-    // q = M (v + dt g) + dt applied, and M itself.
+    // q = M ((1 - dt lambda) v + dt g) + dt applied, and M itself.
+    const double damping[3] = {world_.bodies_.options().linear_damping,
+                               world_.bodies_.options().linear_damping,
+                               world_.bodies_.options().angular_damping};
     for (std::size_t b = 0; b < k_; ++b) {
       const double moment[3] = {in_.mass[b], in_.mass[b], in_.inertia[b]};
       const double gr[3] = {gravity.x, gravity.y, 0.0};
       double g_moment[3];
       for (std::size_t j = 0; j < 3; ++j) {
         const std::size_t i = 3 * b + j;
-        if (g_velocity != nullptr) g_velocity[i] += moment[j] * g.momentum[i];
+        const double kept = 1.0 - dt * damping[j];
+        if (g_velocity != nullptr) g_velocity[i] += moment[j] * kept * g.momentum[i];
         if (g_applied != nullptr) g_applied[i] += dt * g.momentum[i];
-        g_moment[j] = g.mass[i] + g.momentum[i] * (velocity[i] + dt * gr[j]);
+        g_moment[j] = g.mass[i] + g.momentum[i] * (kept * velocity[i] + dt * gr[j]);
       }
       if (g_mass != nullptr) g_mass[b] += g_moment[0] + g_moment[1];
       if (g_inertia != nullptr) g_inertia[b] += g_moment[2];

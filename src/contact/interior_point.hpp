@@ -174,23 +174,28 @@ template <class S>
 template <class S>
 class ReducedSystem {
  public:
-  // False when N is numerically singular.
-  [[nodiscard]] bool factor(const Mat<S>& n_matrix) {
+  // False when N is numerically singular. With `estimate_condition`, singular means a
+  // reciprocal condition number (LAPACK's 1-norm estimate, a few extra triangular solves) below
+  // 1e-14; without, the cheaper test on the smallest pivot of the equilibrated matrix.
+  [[nodiscard]] bool factor(Mat<S> n_matrix, bool estimate_condition) {
     const Index m = n_matrix.rows();
     scale_.resize(m);
     for (Index i = 0; i < m; ++i) {
       const double d = std::abs(value_of(n_matrix(i, i)));
       scale_(i) = d > 0.0 && std::isfinite(d) ? 1.0 / std::sqrt(d) : 1.0;
     }
-    Mat<S> scaled = n_matrix;
-    for (Index i = 0; i < m; ++i) {
-      for (Index j = 0; j < m; ++j) scaled(i, j) *= S(scale_(i) * scale_(j));
+    for (Index j = 0; j < m; ++j) {
+      for (Index i = 0; i < m; ++i) n_matrix(i, j) *= S(scale_(i) * scale_(j));
     }
-    lu_.compute(scaled);
+    lu_.compute(n_matrix);
+    rcond_ = 1.0;
     if constexpr (std::is_same_v<S, double>) {
-      rcond_ = m > 0 ? lu_.rcond() : 1.0;
-    } else {
-      rcond_ = 1.0;
+      if (m > 0 && estimate_condition) {
+        rcond_ = lu_.rcond();
+      } else if (m > 0) {
+        const auto pivots = lu_.matrixLU().diagonal().cwiseAbs();
+        rcond_ = pivots.minCoeff() / std::max(pivots.maxCoeff(), 1.0);
+      }
     }
     return rcond_ > kSingular;
   }
@@ -304,7 +309,7 @@ void interior_point(const Layout& layout, const Kkt<S>& kkt, const SolverOptions
     n_matrix = gram;
     for (Index i = 0; i < p; ++i) n_matrix(me + i, me + i) += diagonal(i);
     add_coupling(layout, kkt, n_matrix, me, false);
-    if (system.factor(n_matrix)) return;
+    if (system.factor(std::move(n_matrix), iteration == 0)) return;
     if (iteration == 0) throw_singular(kOperation, system.rcond());
     throw ConvergenceError(std::string(kOperation) +
                            ": the constraint system became singular at "

@@ -177,7 +177,8 @@ ProblemGradient differentiate(const ContactProblem& problem, const ContactSoluti
     for (Index i = 0; i < p; ++i) n_matrix(me + i, me + i) += s(i) / z(i);
     detail::add_coupling(layout, kkt, n_matrix, me, false);
     detail::ReducedSystem<double> system;
-    if (!system.factor(n_matrix)) detail::throw_singular(kOperation, system.rcond());
+    if (!system.factor(std::move(n_matrix), true))
+      detail::throw_singular(kOperation, system.rcond());
     Eigen::VectorXd rhs(me + p);
     rhs.head(me) = -(kkt.joint * a1);
     rhs.tail(p) = -g_z - kkt.inequality * a1;

@@ -6,7 +6,9 @@
 // Bodies, shapes, gravity and ground planes come from a maya::RigidWorld2D (include/maya/rigid/),
 // and so do its contact detection and contact geometry: the state is the same [2, K, 3] tensor of
 // poses (x, y, theta) then velocities (vx, vy, omega), so a scene runs under penalty or hard
-// contact unchanged. Per contact (normal n out of body a or the ground, point p, depth pen > 0):
+// contact unchanged (its linear and angular damping rates act too, as in the penalty world:
+// q = M ((1 - dt lambda) v + dt g) + dt f). Per contact (normal n out of body a or the ground,
+// point p, depth pen > 0):
 //   J_n v = n . (relative velocity of b's point p),  J_t likewise along t = (-n_y, n_x),
 //   b_n = min(-beta max(pen - slop, 0) / dt, e J_n v-)   when approaching (J_n v- < 0),
 //   b_n = -beta max(pen - slop, 0) / dt                  otherwise,
