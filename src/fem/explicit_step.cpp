@@ -39,18 +39,23 @@ void SoftBody::GroundOp::backward(BackwardContext& context) const {
                       context.grad_output().values, g_x, g_v);
 }
 
-TensorVar SoftBody::step_explicit(TensorVar state, const BodyParameters& params, double dt) const {
+void SoftBody::check_state(TensorVar state, double dt, std::string_view operation) const {
   if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError("SoftBody::step_explicit: dt must be positive and finite, got " +
+    throw ValueError(std::string(operation) + ": dt must be positive and finite, got " +
                      std::to_string(dt));
   }
-  check_parameters(params, "SoftBody::step_explicit", true);
   const ShapeView shape = state.shape();
   const Shape expected{2, num_vertices(), dim()};
   if (!std::equal(shape.begin(), shape.end(), expected.begin(), expected.end())) {
-    throw ShapeError("SoftBody::step_explicit: state of shape " + shape_string(shape) +
+    throw ShapeError(std::string(operation) + ": state of shape " + shape_string(shape) +
                      ", expected " + shape_string(expected));
   }
+}
+
+TensorVar SoftBody::step_explicit_composed(TensorVar state, const BodyParameters& params,
+                                           double dt) const {
+  check_state(state, dt, "SoftBody::step_explicit_composed");
+  check_parameters(params, "SoftBody::step_explicit_composed", true);
   TensorTape& tape = state.tape();
   const TensorVar x = positions_of(state);
   const TensorVar v = velocities_of(state);
@@ -64,6 +69,108 @@ TensorVar SoftBody::step_explicit(TensorVar state, const BodyParameters& params,
     v1 = v1 * tape.constant(Tensor::from_data(std::move(free), {num_vertices(), 1}));
   }
   return stack({x + dt * v1, v1}, 0);
+}
+
+namespace {
+
+// f(x, v) = elastic + ground forces, into `force` [N, D].
+void total_forces(const detail::ElementInputs& in, Energy energy, std::size_t dim,
+                  const detail::GroundKernel& ground, const double* x, const double* v,
+                  std::size_t n, double* force) {
+  std::fill(force, force + n * dim, 0.0);
+  detail::dispatch(energy, dim, [&]<int D, template <int> class Material>() {
+    detail::add_elastic_forces<D, Material>(in, force);
+  });
+  ground.add_explicit_forces(x, v, n, force);
+}
+
+}  // namespace
+
+TensorVar SoftBody::step_explicit(TensorVar state, const BodyParameters& params, double dt) const {
+  check_state(state, dt, "SoftBody::step_explicit");
+  check_parameters(params, "SoftBody::step_explicit", true);
+  TensorTape& tape = state.tape();
+  const std::size_t n = num_vertices();
+  const std::size_t d = dim();
+  const double* x = tape.view(state).values;
+  const double* v = x + n * d;
+  const double* mass = tape.view(params.mass).values;
+  const bool actuated = params.actuation.valid();
+  const TensorView actuation = actuated ? tape.view(params.actuation) : TensorView{};
+  const detail::ElementInputs in = detail::element_inputs(
+      *this, x, tape.view(params.rest.inverse_edges), tape.view(params.rest.volumes),
+      tape.view(params.lame.mu), tape.view(params.lame.lambda), actuated ? &actuation : nullptr);
+  const detail::GroundKernel ground(options_.ground, d, pinned_mask_.data());
+  std::vector<TensorVar> inputs{state,          params.rest.inverse_edges, params.rest.volumes,
+                                params.lame.mu, params.lame.lambda,        params.mass};
+  if (actuated) inputs.push_back(params.actuation);
+  const double saved[] = {dt};
+  return tape.record(
+      *explicit_op_, inputs, Shape{2, n, d},
+      [&](MutableTensorView out) {
+        double* x1 = out.values;
+        double* v1 = out.values + n * d;  // holds the forces until overwritten
+        total_forces(in, options_.energy, d, ground, x, v, n, v1);
+        for (std::size_t j = 0; j < n * d; ++j) {
+          const std::size_t i = j / d;
+          v1[j] = pinned_mask_[i] ? 0.0 : v[j] + dt * (v1[j] / mass[i] + gravity_[j % d]);
+          x1[j] = x[j] + dt * v1[j];
+        }
+      },
+      SavedData{saved, {}});
+}
+
+// x1 = x + dt v1, v1 = v + dt (f / m + g) on free vertices (v1 = 0, x1 = x on pinned ones):
+// the adjoint reaching v1 is g_v1 + dt g_x1, so dL/df = dt (g_v1 + dt g_x1) / m, and
+// dL/dm = -dL/df . f / m; dL/df then flows through the force adjoints.
+void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
+  const SoftBody& body = *body_;
+  const std::size_t n = body.num_vertices();
+  const std::size_t d = body.dim();
+  const std::size_t nd = n * d;
+  const double dt = context.saved()[0];
+  const double* x = context.input(0).values;
+  const double* v = x + nd;
+  const double* mass = context.input(5).values;
+  const double* g_x1 = context.grad_output().values;
+  const double* g_v1 = g_x1 + nd;
+  const bool actuated = context.num_inputs() == 7;
+  const TensorView actuation = actuated ? context.input(6) : TensorView{};
+  const detail::ElementInputs in =
+      detail::element_inputs(body, x, context.input(1), context.input(2), context.input(3),
+                             context.input(4), actuated ? &actuation : nullptr);
+  const detail::GroundKernel ground(body.options_.ground, d, body.pinned_mask_.data());
+
+  thread_local std::vector<double> g_force;
+  g_force.assign(nd, 0.0);
+  const bool state_grad = context.needs_grad(0);
+  double* g_x = state_grad ? context.grad_input(0).values : nullptr;
+  double* g_v = state_grad ? g_x + nd : nullptr;
+  for (std::size_t j = 0; j < nd; ++j) {
+    if (state_grad) g_x[j] += g_x1[j];
+    if (body.pinned_mask_[j / d]) continue;
+    const double g_velocity = g_v1[j] + dt * g_x1[j];
+    if (state_grad) g_v[j] += g_velocity;
+    g_force[j] = dt * g_velocity / mass[j / d];
+  }
+  if (context.needs_grad(5)) {
+    thread_local std::vector<double> force;
+    force.resize(nd);
+    total_forces(in, body.options_.energy, d, ground, x, v, n, force.data());
+    double* g_mass = context.grad_input(5).values;
+    for (std::size_t j = 0; j < nd; ++j) g_mass[j / d] -= g_force[j] * force[j] / mass[j / d];
+  }
+  detail::ElementGradients out;
+  out.positions = g_x;
+  double** targets[] = {&out.inverse_edges, &out.volumes, &out.mu, &out.lambda};
+  for (std::size_t i = 1; i <= 4; ++i) {
+    if (context.needs_grad(i)) *targets[i - 1] = context.grad_input(i).values;
+  }
+  if (actuated && context.needs_grad(6)) out.actuation = context.grad_input(6).values;
+  detail::dispatch(body.options_.energy, d, [&]<int D, template <int> class Material>() {
+    detail::elastic_force_vjp<D, Material>(in, g_force.data(), out);
+  });
+  if (state_grad) ground.explicit_vjp(x, v, n, g_force.data(), g_x, g_v);
 }
 
 }  // namespace maya::fem

@@ -154,6 +154,7 @@ void SoftBody::make_ops() {
   rest_volume_op_ = std::make_unique<RestVolumeOp>(this);
   force_op_ = std::make_unique<ElasticForceOp>(this);
   ground_op_ = std::make_unique<GroundOp>(this);
+  explicit_op_ = std::make_unique<ExplicitOp>(this);
   implicit_op_ = std::make_unique<ImplicitOp>(this);
 }
 

@@ -54,6 +54,17 @@ class SoftBody::GroundOp final : public TensorOp {
   const SoftBody* body_;
 };
 
+// inputs: state [2, N, D], B, W, mu, lambda, mass[, actuation]; output the next state. Saved: dt.
+class SoftBody::ExplicitOp final : public TensorOp {
+ public:
+  explicit ExplicitOp(const SoftBody* body) : body_(body) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "fem_explicit_euler"; }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const SoftBody* body_;
+};
+
 // inputs: state [2, N, D] (dynamic) or positions [N, D] (static), B, W, mu, lambda, mass
 // [, actuation]; output the next state or the equilibrium positions. Saved: dt (0 when static)
 // and the linear solver settings for the adjoint solve.

@@ -136,9 +136,12 @@ class SoftBody {
 
   // ---- Time stepping on a [2, N, D] state: positions, then velocities ----
   // Semi-implicit Euler: v1 = v + dt (f(x, v) / m + g), x1 = x + dt v1; pinned vertices keep
-  // v1 = 0. Composed of the fused force nodes and a few elementwise ops.
+  // v1 = 0. One fused node that keeps only the new state for the reverse sweep; the composed
+  // twin records the same step from the fused force nodes and elementwise ops.
   [[nodiscard]] TensorVar step_explicit(TensorVar state, const BodyParameters& params,
                                         double dt) const;
+  [[nodiscard]] TensorVar step_explicit_composed(TensorVar state, const BodyParameters& params,
+                                                 double dt) const;
   // Backward Euler: x1 solves r(x1) = M (x1 - x - dt v) / dt^2 - M g - f(x1) = 0 by Newton's
   // method (sparse LDLT or CG), v1 = (x1 - x) / dt. One node; its backward pass applies the
   // implicit function theorem: one adjoint solve (dr/dx1)^T lambda = dL/dx1 per step, no
@@ -160,16 +163,19 @@ class SoftBody {
   class RestVolumeOp;
   class ElasticForceOp;
   class GroundOp;
+  class ExplicitOp;
   class ImplicitOp;
   friend class RestInverseOp;
   friend class RestVolumeOp;
   friend class ElasticForceOp;
   friend class GroundOp;
+  friend class ExplicitOp;
   friend class ImplicitOp;
 
   void make_ops();
   void check_parameters(const BodyParameters& params, std::string_view operation,
                         bool need_mass) const;
+  void check_state(TensorVar state, double dt, std::string_view operation) const;
   [[nodiscard]] TensorVar solve_implicit(TensorVar input, const BodyParameters& params, double dt,
                                          const NewtonOptions& newton, bool dynamic) const;
 
@@ -185,6 +191,7 @@ class SoftBody {
   std::unique_ptr<RestVolumeOp> rest_volume_op_;
   std::unique_ptr<ElasticForceOp> force_op_;
   std::unique_ptr<GroundOp> ground_op_;
+  std::unique_ptr<ExplicitOp> explicit_op_;
   std::unique_ptr<ImplicitOp> implicit_op_;
 };
 
