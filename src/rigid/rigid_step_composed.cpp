@@ -189,16 +189,33 @@ Batch contact_batch(TensorTape& tape, const ExtendedBodies& e, std::span<const C
 ContactFrames RigidWorld2D::contact_frames(TensorVar state, const RigidParameters& params,
                                            std::span<const Contact> contacts) const {
   check_inputs(state, params, "RigidWorld2D::contact_frames");
+  // A point feature is one of the body's own vertices, or -1 (the centre) for a circle; a face
+  // is a vertex of a polygon; a ground feature names a ground.
+  const auto n = static_cast<std::int32_t>(shapes_.size());
+  const auto owns = [&](std::int32_t body, std::int32_t vertex) {
+    if (body < 0 || body >= n) return false;
+    const BodyShape& shape = shapes_[static_cast<std::size_t>(body)];
+    if (vertex < 0) return false;
+    const auto first = static_cast<std::int32_t>(first_vertex_[static_cast<std::size_t>(body)]);
+    return shape.kind() == ShapeKind::kPolygon && vertex >= first &&
+           vertex < first + static_cast<std::int32_t>(shape.vertices().size());
+  };
+  const auto point_ok = [&](std::int32_t body, std::int32_t feature) {
+    if (body < 0 || body >= n) return false;
+    if (feature == -1) return shapes_[static_cast<std::size_t>(body)].kind() == ShapeKind::kCircle;
+    return owns(body, feature);
+  };
   for (std::size_t i = 0; i < contacts.size(); ++i) {
     const Contact& c = contacts[i];
-    const auto n = static_cast<std::int32_t>(shapes_.size());
-    const auto v = static_cast<std::int32_t>(next_vertex_.size());
-    const bool a_ok =
-        c.kind == ContactKind::kGround
-            ? c.feature_a >= 0 && c.feature_a < static_cast<std::int32_t>(options_.grounds.size())
-            : c.body_a >= 0 && c.body_a < n && c.feature_a >= -1 && c.feature_a < v;
-    if (!a_ok || c.body_b < 0 || c.body_b >= n || c.feature_b < -1 || c.feature_b >= v ||
-        (c.kind == ContactKind::kFace && c.feature_a < 0)) {
+    bool a_ok = false;
+    switch (c.kind) {
+      case ContactKind::kGround:
+        a_ok = c.feature_a >= 0 && c.feature_a < static_cast<std::int32_t>(options_.grounds.size());
+        break;
+      case ContactKind::kFace: a_ok = owns(c.body_a, c.feature_a); break;
+      case ContactKind::kPoints: a_ok = point_ok(c.body_a, c.feature_a); break;
+    }
+    if (!a_ok || !point_ok(c.body_b, c.feature_b)) {
       throw ValueError("RigidWorld2D::contact_frames: contact " + std::to_string(i) +
                        " names bodies " + std::to_string(c.body_a) + ", " +
                        std::to_string(c.body_b) + " and features " + std::to_string(c.feature_a) +

@@ -410,6 +410,21 @@ TEST(RigidStep, BadInputsAreNamed) {
               (void)world.contact_frames(tape.constant(state), good.constants(tape), {&bad, 1});
             }).find("contact 0"),
             std::string::npos);
+  // The centre of a polygon is no point feature; vertex 0 belongs to body 0, not body 1.
+  maya::Contact centre_of_box;
+  centre_of_box.kind = maya::ContactKind::kPoints;
+  centre_of_box.body_a = 0;
+  centre_of_box.feature_a = -1;
+  centre_of_box.body_b = 1;
+  centre_of_box.feature_b = -1;
+  maya::Contact foreign_vertex = centre_of_box;
+  foreign_vertex.body_a = 1;
+  foreign_vertex.feature_a = 0;
+  foreign_vertex.body_b = 1;
+  for (const maya::Contact& c : {centre_of_box, foreign_vertex}) {
+    EXPECT_THROW((void)world.contact_frames(tape.constant(state), good.constants(tape), {&c, 1}),
+                 maya::ValueError);
+  }
 }
 
 }  // namespace
