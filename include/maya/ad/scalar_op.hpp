@@ -68,7 +68,8 @@ namespace detail {
 
 // Values and partials of op(a, b). Conventions at non-differentiable points (documented in
 // docs/scalar-tape.md): abs'(0) = 0, relu'(0) = 0, sqrt'(0) = +inf, cbrt'(0) = +inf, min/max give
-// the whole derivative to the first operand on ties, d(x^y)/dy = 0 where x^y = 0.
+// the whole derivative to the first operand on ties, d(x^y)/dy = 0 where x^y = 0, atan2 and hypot
+// have a zero gradient at the origin.
 [[nodiscard]] inline LocalPartials evaluate(ScalarOp op, double a, double b) noexcept {
   switch (op) {
     case ScalarOp::kLeaf: return {a, 0.0, 0.0};
@@ -98,10 +99,12 @@ namespace detail {
     case ScalarOp::kAtan: return {std::atan(a), 1.0 / (1.0 + a * a), 0.0};
     case ScalarOp::kAtan2: {  // atan2(y = a, x = b)
       const double r2 = a * a + b * b;
+      if (r2 == 0.0) return {std::atan2(a, b), 0.0, 0.0};
       return {std::atan2(a, b), b / r2, -a / r2};
     }
     case ScalarOp::kRAtan2: {  // atan2(y = b, x = a)
       const double r2 = a * a + b * b;
+      if (r2 == 0.0) return {std::atan2(b, a), 0.0, 0.0};
       return {std::atan2(b, a), -b / r2, a / r2};
     }
     case ScalarOp::kExp: {
