@@ -17,6 +17,7 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -155,62 +156,41 @@ void add_coupling(const Layout& layout, const Kkt<S>& kkt, Mat<S>& n_matrix, Ind
   }
 }
 
-// H M^-1 H^T with H = [G; A]: the part of N that does not change between iterations.
+// An LU factorization with the matrix equilibrated by its diagonal, so that the singularity test
+// is not fooled by the huge s/z of inactive contacts.
 template <class S>
-[[nodiscard]] Mat<S> constraint_gram(const Kkt<S>& kkt) {
-  const Index me = kkt.joint.rows();
-  const Index p = kkt.inequality.rows();
-  const Index n = kkt.mass.size();
-  Mat<S> h(me + p, n);
-  h.topRows(me) = kkt.joint;
-  h.bottomRows(p) = kkt.inequality;
-  const Vec<S> inverse_mass = kkt.mass.cwiseInverse();
-  const Mat<S> scaled = h * inverse_mass.asDiagonal();
-  return scaled * h.transpose();
-}
-
-// An LU factorization of N, equilibrated by its diagonal so that the singularity test is not
-// fooled by the huge s/z of inactive contacts.
-template <class S>
-class ReducedSystem {
+class EquilibratedLu {
  public:
-  // False when N is numerically singular. With `estimate_condition`, singular means a
+  // False when the matrix is numerically singular. With `estimate_condition`, singular means a
   // reciprocal condition number (LAPACK's 1-norm estimate, a few extra triangular solves) below
   // 1e-14; without, the cheaper test on the smallest pivot of the equilibrated matrix.
-  [[nodiscard]] bool factor(Mat<S> n_matrix, bool estimate_condition) {
-    const Index m = n_matrix.rows();
+  [[nodiscard]] bool factor(Mat<S> matrix, bool estimate_condition) {
+    const Index m = matrix.rows();
     scale_.resize(m);
     for (Index i = 0; i < m; ++i) {
-      const double d = std::abs(value_of(n_matrix(i, i)));
+      const double d = std::abs(value_of(matrix(i, i)));
       scale_(i) = d > 0.0 && std::isfinite(d) ? 1.0 / std::sqrt(d) : 1.0;
     }
     for (Index j = 0; j < m; ++j) {
-      for (Index i = 0; i < m; ++i) n_matrix(i, j) *= S(scale_(i) * scale_(j));
+      for (Index i = 0; i < m; ++i) matrix(i, j) *= S(scale_(i) * scale_(j));
     }
-    lu_.compute(n_matrix);
+    lu_.compute(matrix);
     rcond_ = 1.0;
     if constexpr (std::is_same_v<S, double>) {
-      if (m > 0 && estimate_condition) {
-        rcond_ = lu_.rcond();
-      } else if (m > 0) {
+      if (m > 0) {
+        // The estimate misses exactly zero pivots, so both tests apply.
         const auto pivots = lu_.matrixLU().diagonal().cwiseAbs();
         rcond_ = pivots.minCoeff() / std::max(pivots.maxCoeff(), 1.0);
+        if (estimate_condition && rcond_ > kSingular) rcond_ = lu_.rcond();
       }
     }
     return rcond_ > kSingular;
   }
   [[nodiscard]] double rcond() const noexcept { return rcond_; }
-  [[nodiscard]] Vec<S> solve(const Vec<S>& rhs) const {
-    Vec<S> scaled_rhs = rhs;
-    for (Index i = 0; i < rhs.size(); ++i) scaled_rhs(i) *= S(scale_(i));
-    Vec<S> x = lu_.solve(scaled_rhs);
+  [[nodiscard]] Vec<S> solve(const Vec<S>& rhs, bool transposed) const {
+    Vec<S> x = rhs;
     for (Index i = 0; i < rhs.size(); ++i) x(i) *= S(scale_(i));
-    return x;
-  }
-  [[nodiscard]] Vec<S> solve_transposed(const Vec<S>& rhs) const {
-    Vec<S> scaled_rhs = rhs;
-    for (Index i = 0; i < rhs.size(); ++i) scaled_rhs(i) *= S(scale_(i));
-    Vec<S> x = lu_.transpose().solve(scaled_rhs);
+    x = transposed ? Vec<S>(lu_.transpose().solve(x)) : Vec<S>(lu_.solve(x));
     for (Index i = 0; i < rhs.size(); ++i) x(i) *= S(scale_(i));
     return x;
   }
@@ -220,6 +200,170 @@ class ReducedSystem {
   Eigen::VectorXd scale_;
   Eigen::PartialPivLU<Mat<S>> lu_;
   double rcond_ = 1.0;
+};
+
+// The linear systems of the method, for slack ratios W = S Z^-1:
+//   M v - G^T y - A^T z = b1,   G v = b2,   A v + (B + W) z = b3            (K, s eliminated)
+// and its transpose. Eliminated one of two ways, whichever leaves the smaller dense matrix:
+//   dual:   N [y; z] = [b2 - G M^-1 b1;  b3 - A M^-1 b1],  v = M^-1 (b1 + G^T y + A^T z),
+//           N = [G; A] M^-1 [G; A]^T + blockdiag(0, B + W)                  size me + p;
+//   primal: [M + A^T C A, -G^T; G, 0] [v; y] = [b1 + A^T C b3; b2],  z = C (b3 - A v),
+//           C = (B + W)^-1, block diagonal (4 x 4 per contact with friction)  size n + me.
+// Few contacts on many bodies (billiards) take the dual form, many contacts on few bodies (stacks)
+// the primal one.
+template <class S>
+class NewtonSystem {
+ public:
+  NewtonSystem(const Layout& layout, const Kkt<S>& kkt, Reduction reduction)
+      : layout_(layout),
+        kkt_(kkt),
+        primal_(reduction == Reduction::kVelocities ||
+                (reduction == Reduction::kAutomatic && layout.velocities < layout.pairs())) {
+    inverse_mass_ = kkt.mass.cwiseInverse();
+    if (!primal_) {
+      const Index me = layout.joints;
+      const Index p = layout.pairs();
+      Mat<S> h(me + p, layout.velocities);
+      h.topRows(me) = kkt.joint;
+      h.bottomRows(p) = kkt.inequality;
+      const Mat<S> scaled = h * inverse_mass_.asDiagonal();
+      gram_ = scaled * h.transpose();
+    }
+  }
+
+  [[nodiscard]] bool primal() const noexcept { return primal_; }
+
+  // Factors the reduced matrix for the slack ratios `ratio` = s / z. False when singular.
+  [[nodiscard]] bool factor(const Vec<S>& ratio, bool estimate_condition) {
+    const Index n = layout_.velocities;
+    const Index me = layout_.joints;
+    const Index p = layout_.pairs();
+    if (!primal_) {
+      Mat<S> matrix = gram_;
+      for (Index i = 0; i < p; ++i) matrix(me + i, me + i) += ratio(i);
+      add_coupling(layout_, kkt_, matrix, me, false);
+      return lu_.factor(std::move(matrix), estimate_condition);
+    }
+    invert_blocks(ratio);
+    const Mat<S> ca = apply_blocks(kkt_.inequality, false);
+    Mat<S> matrix = Mat<S>::Zero(n + me, n + me);
+    matrix.topLeftCorner(n, n) = kkt_.inequality.transpose() * ca;
+    for (Index j = 0; j < n; ++j) matrix(j, j) += kkt_.mass(j);
+    matrix.topRightCorner(n, me) = -kkt_.joint.transpose();
+    matrix.bottomLeftCorner(me, n) = kkt_.joint;
+    return lu_.factor(std::move(matrix), estimate_condition);
+  }
+  [[nodiscard]] double rcond() const noexcept { return lu_.rcond(); }
+
+  void solve(const Vec<S>& b1, const Vec<S>& b2, const Vec<S>& b3, Vec<S>& v, Vec<S>& y,
+             Vec<S>& z) const {
+    const Index n = layout_.velocities;
+    const Index me = layout_.joints;
+    const Index p = layout_.pairs();
+    if (!primal_) {
+      const Vec<S> minv_b1 = b1.cwiseProduct(inverse_mass_);
+      Vec<S> rhs(me + p);
+      rhs.head(me) = b2 - kkt_.joint * minv_b1;
+      rhs.tail(p) = b3 - kkt_.inequality * minv_b1;
+      const Vec<S> yz = lu_.solve(rhs, false);
+      y = yz.head(me);
+      z = yz.tail(p);
+      v = (b1 + kkt_.joint.transpose() * y + kkt_.inequality.transpose() * z)
+              .cwiseProduct(inverse_mass_);
+      return;
+    }
+    Vec<S> rhs(n + me);
+    rhs.head(n) = b1 + kkt_.inequality.transpose() * apply_blocks(b3, false);
+    rhs.tail(me) = b2;
+    const Vec<S> vy = lu_.solve(rhs, false);
+    v = vy.head(n);
+    y = vy.tail(me);
+    z = apply_blocks(Vec<S>(b3 - kkt_.inequality * v), false);
+  }
+
+  // The transpose, for the adjoint a of K^T a = (g1, 0, g3, 0):
+  //   M a1 + G^T a2 - A^T a3 = g1,   G a1 = 0,   A a1 + (B + W)^T a3 = -g3.
+  void solve_transposed(const Vec<S>& g1, const Vec<S>& g3, Vec<S>& a1, Vec<S>& a2,
+                        Vec<S>& a3) const {
+    const Index n = layout_.velocities;
+    const Index me = layout_.joints;
+    const Index p = layout_.pairs();
+    if (!primal_) {
+      // N^T [-a2; a3] = [-G M^-1 g1; -g3 - A M^-1 g1]
+      const Vec<S> minv_g1 = g1.cwiseProduct(inverse_mass_);
+      Vec<S> rhs(me + p);
+      rhs.head(me) = -(kkt_.joint * minv_g1);
+      rhs.tail(p) = -g3 - kkt_.inequality * minv_g1;
+      const Vec<S> x = lu_.solve(rhs, true);
+      a2 = -x.head(me);
+      a3 = x.tail(p);
+      a1 = (g1 - kkt_.joint.transpose() * a2 + kkt_.inequality.transpose() * a3)
+               .cwiseProduct(inverse_mass_);
+      return;
+    }
+    // [M + A^T C^T A, G^T; -G, 0] [a1; a2] = [g1 - A^T C^T g3; 0],  a3 = -C^T (g3 + A a1)
+    Vec<S> rhs = Vec<S>::Zero(n + me);
+    rhs.head(n) = g1 - kkt_.inequality.transpose() * apply_blocks(g3, true);
+    const Vec<S> x = lu_.solve(rhs, true);
+    a1 = x.head(n);
+    a2 = x.tail(me);
+    a3 = -apply_blocks(Vec<S>(g3 + kkt_.inequality * a1), true);
+  }
+
+ private:
+  // C = (B + W)^-1 per contact: 1 / w for a frictionless one, the inverse of
+  //   [w_n 0 0 0;  0 w+ 0 1;  0 0 w- 1;  mu -1 -1 w_gamma]  over (lambda_n, beta+, beta-, gamma).
+  void invert_blocks(const Vec<S>& ratio) {
+    diagonal_ = ratio.cwiseInverse();
+    blocks_.resize(static_cast<std::size_t>(layout_.slots()));
+    for (Index k = 0; k < layout_.slots(); ++k) {
+      const auto index = block_index(k);
+      Eigen::Matrix<S, 4, 4> b = Eigen::Matrix<S, 4, 4>::Zero();
+      for (int r = 0; r < 4; ++r) b(r, r) = ratio(index[static_cast<std::size_t>(r)]);
+      b(1, 3) = S(1.0);
+      b(2, 3) = S(1.0);
+      b(3, 0) = kkt_.friction(k);
+      b(3, 1) = S(-1.0);
+      b(3, 2) = S(-1.0);
+      if constexpr (std::is_same_v<S, double>) {
+        blocks_[static_cast<std::size_t>(k)] = b.inverse();
+      } else {
+        // Eigen's closed-form 4 x 4 inverse does not support AutoDiffScalar; LU does.
+        blocks_[static_cast<std::size_t>(k)] = Mat<S>(b).partialPivLu().inverse();
+      }
+    }
+  }
+  [[nodiscard]] std::array<Index, 4> block_index(Index k) const {
+    return {layout_.frictional[static_cast<std::size_t>(k)], layout_.plus(k), layout_.minus(k),
+            layout_.slip(k)};
+  }
+  // C x (or C^T x) for the rows of x (a vector or a matrix with p rows).
+  template <class Rows>
+  [[nodiscard]] Rows apply_blocks(const Rows& x, bool transposed) const {
+    Rows out = diagonal_.asDiagonal() * x;  // exact for frictionless contacts
+    for (Index k = 0; k < layout_.slots(); ++k) {
+      const auto index = block_index(k);
+      const Eigen::Matrix<S, 4, 4>& b = blocks_[static_cast<std::size_t>(k)];
+      for (int r = 0; r < 4; ++r) {
+        out.row(index[static_cast<std::size_t>(r)]).setZero();
+        for (int c = 0; c < 4; ++c) {
+          const S coefficient = transposed ? b(c, r) : b(r, c);
+          out.row(index[static_cast<std::size_t>(r)]) +=
+              coefficient * x.row(index[static_cast<std::size_t>(c)]);
+        }
+      }
+    }
+    return out;
+  }
+
+  const Layout& layout_;
+  const Kkt<S>& kkt_;
+  bool primal_;
+  Vec<S> inverse_mass_;
+  Mat<S> gram_;
+  Vec<S> diagonal_;
+  std::vector<Eigen::Matrix<S, 4, 4>> blocks_;
+  EquilibratedLu<S> lu_;
 };
 
 [[noreturn]] inline void throw_singular(const char* operation, double rcond) {
@@ -233,24 +377,12 @@ struct Direction {
   Vec<S> v, y, z, s;
 };
 
-// One Newton direction from the residuals (F1, F2, F3, F4) with N already factored:
-//   N [dy; dz] = [-F2 + G M^-1 F1;  F3 - F4 / z + A M^-1 F1]
-//   dv = M^-1 (-F1 + G^T dy + A^T dz),   ds = -(F4 + s o dz) / z.
+// One Newton direction from the residuals (F1, F2, F3, F4), the system factored at w:
+//   b = (-F1, -F2, F3 - F4 / z),   ds = -(F4 + s o dz) / z.
 template <class S>
-void newton_direction(const Kkt<S>& kkt, const ReducedSystem<S>& system, const Iterate<S>& w,
-                      const Vec<S>& r1, const Vec<S>& r2, const Vec<S>& r3, const Vec<S>& r4,
-                      Direction<S>& d) {
-  const Index me = kkt.joint.rows();
-  const Index p = kkt.inequality.rows();
-  const Vec<S> minv_r1 = r1.cwiseQuotient(kkt.mass);
-  Vec<S> rhs(me + p);
-  rhs.head(me) = -r2 + kkt.joint * minv_r1;
-  rhs.tail(p) = r3 - r4.cwiseQuotient(w.z) + kkt.inequality * minv_r1;
-  const Vec<S> yz = system.solve(rhs);
-  d.y = yz.head(me);
-  d.z = yz.tail(p);
-  d.v = (-r1 + kkt.joint.transpose() * d.y + kkt.inequality.transpose() * d.z)
-            .cwiseQuotient(kkt.mass);
+void newton_direction(const NewtonSystem<S>& system, const Iterate<S>& w, const Vec<S>& r1,
+                      const Vec<S>& r2, const Vec<S>& r3, const Vec<S>& r4, Direction<S>& d) {
+  system.solve(-r1, -r2, Vec<S>(r3 - r4.cwiseQuotient(w.z)), d.v, d.y, d.z);
   d.s = -(r4 + w.s.cwiseProduct(d.z)).cwiseQuotient(w.z);
 }
 
@@ -300,27 +432,21 @@ void interior_point(const Layout& layout, const Kkt<S>& kkt, const SolverOptions
   const Index p = layout.pairs();
   const S smoothing(options.smoothing);
 
-  const Mat<S> gram = constraint_gram(kkt);
-  ReducedSystem<S> system;
-  Mat<S> n_matrix;
+  NewtonSystem<S> system(layout, kkt, options.reduction);
   // Singular at the start: the constraints are redundant. Singular later: the iterates ran to
   // the boundary of an empty feasible set (z grows while s / z vanishes).
-  const auto factor_with = [&](const Vec<S>& diagonal, int iteration) {
-    n_matrix = gram;
-    for (Index i = 0; i < p; ++i) n_matrix(me + i, me + i) += diagonal(i);
-    add_coupling(layout, kkt, n_matrix, me, false);
-    if (system.factor(std::move(n_matrix), iteration == 0)) return;
+  const auto factor_with = [&](const Vec<S>& ratio, int iteration) {
+    if (system.factor(ratio, iteration == 0)) return;
     if (iteration == 0) throw_singular(kOperation, system.rcond());
     throw ConvergenceError(std::string(kOperation) +
-                           ": the constraint system became singular at "
-                           "iteration " +
+                           ": the constraint system became singular at iteration " +
                            std::to_string(iteration) +
                            ": the constraints are infeasible (a joint or a wall holding a body "
                            "inside another?)");
   };
 
-  // Starting point: the Newton system with S Z^-1 = I and s = -z (a least-squares guess), then
-  // Mehrotra's shift into the interior.
+  // Starting point: K with S Z^-1 = I and s = -z (a least-squares guess), then Mehrotra's shift
+  // into the interior.
   w.y = Vec<S>::Zero(me);
   w.z = Vec<S>::Zero(p);
   w.s = Vec<S>::Zero(p);
@@ -330,18 +456,8 @@ void interior_point(const Layout& layout, const Kkt<S>& kkt, const SolverOptions
     return;
   }
   factor_with(Vec<S>::Ones(p), 0);
-  {
-    const Vec<S> minv_q = kkt.momentum.cwiseQuotient(kkt.mass);
-    Vec<S> rhs(me + p);
-    rhs.head(me) = kkt.joint_target - kkt.joint * minv_q;
-    rhs.tail(p) = -kkt.offset - kkt.inequality * minv_q;
-    const Vec<S> yz = system.solve(rhs);
-    w.y = yz.head(me);
-    w.z = yz.tail(p);
-    w.v = (kkt.momentum + kkt.joint.transpose() * w.y + kkt.inequality.transpose() * w.z)
-              .cwiseQuotient(kkt.mass);
-    w.s = kkt.inequality * w.v + coupling_times(layout, kkt, w.z) + kkt.offset;
-  }
+  system.solve(kkt.momentum, kkt.joint_target, Vec<S>(-kkt.offset), w.v, w.y, w.z);
+  w.s = kkt.inequality * w.v + coupling_times(layout, kkt, w.z) + kkt.offset;
   if (p > 0) {
     double shift_z = 0.0;
     double shift_s = 0.0;
@@ -412,7 +528,7 @@ void interior_point(const Layout& layout, const Kkt<S>& kkt, const SolverOptions
 
     // Predictor: Newton towards z o s = 0.
     r4 = w.z.cwiseProduct(w.s);
-    newton_direction(kkt, system, w, r1, r2, r3, r4, affine);
+    newton_direction(system, w, r1, r2, r3, r4, affine);
     const S alpha_affine =
         smaller(S(1.0), smaller(max_step(w.z, affine.z), max_step(w.s, affine.s)));
     const S gap_affine =
@@ -427,7 +543,7 @@ void interior_point(const Layout& layout, const Kkt<S>& kkt, const SolverOptions
       // quadratically to the point the implicit function theorem differentiates.
       r4 = w.z.cwiseProduct(w.s) - Vec<S>::Constant(p, smoothing);
     }
-    newton_direction(kkt, system, w, r1, r2, r3, r4, d);
+    newton_direction(system, w, r1, r2, r3, r4, d);
     const S boundary = smaller(max_step(w.z, d.z), max_step(w.s, d.s));
     const S alpha = smaller(S(1.0), S(boundary * S(kFractionToBoundary)));
     w.v += alpha * d.v;

@@ -30,7 +30,8 @@ ContactProblem problem_of(std::size_t n, TensorView const* inputs) {
   return p;
 }
 
-// Saved: smoothing, tolerance, max_iterations, then y [me], z [p], s [p].
+// Saved: the options (smoothing, tolerance, max_iterations, reduction), then y [me], z [p], s [p].
+constexpr std::size_t kOptions = 4;
 class SolveOp final : public TensorOp {
  public:
   [[nodiscard]] std::string_view name() const noexcept override { return kOperation; }
@@ -41,14 +42,17 @@ class SolveOp final : public TensorOp {
     const std::size_t n = inputs[0].numel();
     const ContactProblem problem = problem_of(n, inputs);
     const std::span<const double> saved = context.saved();
-    const SolverOptions options{
-        .smoothing = saved[0], .tolerance = saved[1], .max_iterations = static_cast<int>(saved[2])};
+    const SolverOptions options{.smoothing = saved[0],
+                                .tolerance = saved[1],
+                                .max_iterations = static_cast<int>(saved[2]),
+                                .reduction = static_cast<Reduction>(static_cast<int>(saved[3]))};
     const std::size_t me = problem.num_joint_rows();
-    const std::size_t pairs = (saved.size() - 3 - me) / 2;
+    const std::size_t pairs = (saved.size() - kOptions - me) / 2;
     ContactSolution solution;
     solution.velocity = copy_of(context.output());
-    solution.joint_impulse.assign(saved.begin() + 3, saved.begin() + 3 + static_cast<long>(me));
-    const auto z = saved.begin() + 3 + static_cast<long>(me);
+    solution.joint_impulse.assign(saved.begin() + kOptions,
+                                  saved.begin() + kOptions + static_cast<long>(me));
+    const auto z = saved.begin() + kOptions + static_cast<long>(me);
     solution.multipliers.assign(z, z + static_cast<long>(pairs));
     solution.slacks.assign(z + static_cast<long>(pairs), z + 2 * static_cast<long>(pairs));
     const ProblemGradient g =
@@ -111,7 +115,8 @@ TensorVar solve_velocities(const ProblemTensors& problem, const SolverOptions& o
   for (std::size_t i = 0; i < 8; ++i) views[i] = tape.view(inputs[i]);
   const ContactSolution solution = solve(problem_of(n, views), options);
   std::vector<double> saved = {options.smoothing, options.tolerance,
-                               static_cast<double>(options.max_iterations)};
+                               static_cast<double>(options.max_iterations),
+                               static_cast<double>(static_cast<int>(options.reduction))};
   saved.insert(saved.end(), solution.joint_impulse.begin(), solution.joint_impulse.end());
   saved.insert(saved.end(), solution.multipliers.begin(), solution.multipliers.end());
   saved.insert(saved.end(), solution.slacks.begin(), solution.slacks.end());

@@ -113,8 +113,8 @@ ContactSolution solve(const ContactProblem& problem, const SolverOptions& option
 }
 
 // K^T a = (g_v, 0, g_z, 0) with K = dF/dw, then d loss / d theta = -a^T dF/dtheta. Eliminating
-// a4 and a1 as in the forward solve leaves N^T [-a2; a3] = [-G M^-1 g_v; -g_z - A M^-1 g_v], and
-// a1 = M^-1 (g_v - G^T a2 + A^T a3). Reading -a^T dF/dtheta off F1..F3:
+// a4 = -a3 / z leaves the transposed reduced system (NewtonSystem::solve_transposed, the same
+// factorization the forward iterations use). Reading -a^T dF/dtheta off F1..F3:
 //   dM_j = -a1_j v_j,  dq = a1,  dG_kj = a1_j y_k - a2_k v_j,  dg = a2,
 //   dA_ij = a1_j z_i + a3_i v_j,  dc = a3,  dmu_k = a3_(gamma k) lambda_n.
 ProblemGradient differentiate(const ContactProblem& problem, const ContactSolution& solution,
@@ -173,20 +173,11 @@ ProblemGradient differentiate(const ContactProblem& problem, const ContactSoluti
   Eigen::VectorXd a2 = Eigen::VectorXd::Zero(me);
   Eigen::VectorXd a3 = Eigen::VectorXd::Zero(p);
   if (me + p > 0) {
-    Eigen::MatrixXd n_matrix = detail::constraint_gram(kkt);
-    for (Index i = 0; i < p; ++i) n_matrix(me + i, me + i) += s(i) / z(i);
-    detail::add_coupling(layout, kkt, n_matrix, me, false);
-    detail::ReducedSystem<double> system;
-    if (!system.factor(std::move(n_matrix), true))
+    detail::NewtonSystem<double> system(layout, kkt, options.reduction);
+    if (!system.factor(s.cwiseQuotient(z), true)) {
       detail::throw_singular(kOperation, system.rcond());
-    Eigen::VectorXd rhs(me + p);
-    rhs.head(me) = -(kkt.joint * a1);
-    rhs.tail(p) = -g_z - kkt.inequality * a1;
-    const Eigen::VectorXd x = system.solve_transposed(rhs);
-    a2 = -x.head(me);
-    a3 = x.tail(p);
-    a1 = (g_v - kkt.joint.transpose() * a2 + kkt.inequality.transpose() * a3)
-             .cwiseQuotient(kkt.mass);
+    }
+    system.solve_transposed(g_v, g_z, a1, a2, a3);
   }
 
   ProblemGradient out;

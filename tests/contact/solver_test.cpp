@@ -13,7 +13,10 @@ namespace {
 
 using maya::contact::ContactProblem;
 using maya::contact::ContactSolution;
+using maya::contact::Reduction;
 using maya::contact::SolverOptions;
+
+constexpr Reduction kReductions[] = {Reduction::kImpulses, Reduction::kVelocities};
 
 // Row of a 2-D contact on body `b` (of `num_bodies`): [d, r x d] with r the lever arm.
 void add_row(std::vector<double>& rows, std::size_t num_bodies, std::size_t b, double dx, double dy,
@@ -204,14 +207,16 @@ TEST(ContactSolver, ConvergesToTheExactLcpAsSmoothingVanishes) {
       const ContactProblem p = random_problem(2, friction ? 2 : 3, seed, friction);
       const auto exact = enumerate_lcp(p);
       ASSERT_FALSE(exact.empty()) << "seed " << seed;
-      double previous = INFINITY;
-      for (const double smoothing : {1e-4, 1e-7, 1e-10}) {
-        const auto s = maya::contact::solve(p, {.smoothing = smoothing});
-        const double distance = distance_to_nearest(s.velocity, exact);
-        EXPECT_LE(distance, std::max(100.0 * smoothing, 1e-8))
-            << "seed " << seed << " friction " << friction << " smoothing " << smoothing;
-        EXPECT_LE(distance, previous + 1e-12);
-        previous = distance;
+      for (const Reduction reduction : kReductions) {
+        double previous = INFINITY;
+        for (const double smoothing : {1e-4, 1e-7, 1e-10}) {
+          const auto s = maya::contact::solve(p, {.smoothing = smoothing, .reduction = reduction});
+          const double distance = distance_to_nearest(s.velocity, exact);
+          EXPECT_LE(distance, std::max(100.0 * smoothing, 1e-8))
+              << "seed " << seed << " friction " << friction << " smoothing " << smoothing;
+          EXPECT_LE(distance, previous + 1e-12);
+          previous = distance;
+        }
       }
     }
   }
@@ -247,7 +252,10 @@ TEST(ContactSolver, ImplicitGradientMatchesCentralDifferences) {
     p.joint_jacobian[3] = 1.0;
     p.joint_jacobian[5] = 0.2;
     p.joint_target = {0.1};
-    const SolverOptions options{.smoothing = 1e-3, .tolerance = 1e-13};
+    const SolverOptions options{
+        .smoothing = 1e-3,
+        .tolerance = 1e-13,
+        .reduction = seed % 2 == 0 ? Reduction::kImpulses : Reduction::kVelocities};
     std::vector<double> weights = {0.3, -1.2, 0.7, 0.5, 1.1, -0.4};
     const auto solution = maya::contact::solve(p, options);
     const auto g = maya::contact::differentiate(p, solution, options, weights);
@@ -272,19 +280,55 @@ TEST(ContactSolver, ImplicitGradientMatchesCentralDifferences) {
 }
 
 TEST(ContactSolver, ImplicitGradientMatchesTheUnrolledSolver) {
-  ContactProblem p = random_problem(2, 2, 7, true);
-  const SolverOptions options{.smoothing = 1e-4, .tolerance = 1e-13};
-  const std::vector<double> weights = {1.0, 0.5, -0.3, 0.2, -0.7, 0.9};
-  const auto solution = maya::contact::solve(p, options);
-  const auto implicit = maya::contact::differentiate(p, solution, options, weights);
-  const auto unrolled = maya::contact::differentiate_unrolled(p, options, weights);
-  const auto a = fields(implicit);
-  const auto b = fields(unrolled);
-  for (std::size_t f = 0; f < a.size(); ++f) {
-    ASSERT_EQ(a[f]->size(), b[f]->size());
-    for (std::size_t i = 0; i < a[f]->size(); ++i) {
-      EXPECT_NEAR((*a[f])[i], (*b[f])[i], 1e-7 * std::max(1.0, std::abs((*b[f])[i])))
-          << "field " << f << " entry " << i;
+  for (const Reduction reduction : kReductions) {
+    ContactProblem p = random_problem(2, 2, 7, true);
+    p.joint_jacobian = {0.0, 0.0, 0.0, 1.0, 0.3, 0.0};
+    p.joint_target = {-0.2};
+    const SolverOptions options{.smoothing = 1e-4, .tolerance = 1e-13, .reduction = reduction};
+    const std::vector<double> weights = {1.0, 0.5, -0.3, 0.2, -0.7, 0.9};
+    const auto solution = maya::contact::solve(p, options);
+    const auto implicit = maya::contact::differentiate(p, solution, options, weights);
+    const auto unrolled = maya::contact::differentiate_unrolled(p, options, weights);
+    const auto a = fields(implicit);
+    const auto b = fields(unrolled);
+    for (std::size_t f = 0; f < a.size(); ++f) {
+      ASSERT_EQ(a[f]->size(), b[f]->size());
+      for (std::size_t i = 0; i < a[f]->size(); ++i) {
+        EXPECT_NEAR((*a[f])[i], (*b[f])[i], 1e-7 * std::max(1.0, std::abs((*b[f])[i])))
+            << "field " << f << " entry " << i;
+      }
+    }
+  }
+}
+
+TEST(ContactSolver, BothReductionsGiveTheSameSolutionAndGradient) {
+  for (unsigned seed = 1; seed <= 6; ++seed) {
+    ContactProblem p = random_problem(3, 1 + seed % 4, 40 + seed, seed % 3 != 0);
+    p.joint_jacobian.assign(9, 0.0);
+    p.joint_jacobian[0] = 1.0;
+    p.joint_jacobian[2] = 0.1;
+    p.joint_jacobian[3] = -1.0;
+    p.joint_jacobian[5] = 0.2;
+    p.joint_target = {0.05};
+    const std::vector<double> weights = {0.3, -1.2, 0.7, 0.5, 1.1, -0.4, 0.2, 0.9, -0.8};
+    maya::contact::ContactSolution s[2];
+    maya::contact::ProblemGradient g[2];
+    for (int r = 0; r < 2; ++r) {
+      const SolverOptions options{
+          .smoothing = 1e-6, .tolerance = 1e-12, .reduction = kReductions[r]};
+      s[r] = maya::contact::solve(p, options);
+      g[r] = maya::contact::differentiate(p, s[r], options, weights);
+    }
+    for (std::size_t j = 0; j < 9; ++j) {
+      EXPECT_NEAR(s[0].velocity[j], s[1].velocity[j], 1e-9) << "seed " << seed;
+    }
+    const auto a = fields(g[0]);
+    const auto b = fields(g[1]);
+    for (std::size_t f = 0; f < a.size(); ++f) {
+      for (std::size_t i = 0; i < a[f]->size(); ++i) {
+        EXPECT_NEAR((*a[f])[i], (*b[f])[i], 1e-6 * std::max(1.0, std::abs((*b[f])[i])))
+            << "seed " << seed << " field " << f << " entry " << i;
+      }
     }
   }
 }
@@ -296,7 +340,9 @@ TEST(ContactSolver, RedundantJointsAreASingularSystem) {
   p.momentum = {0.0, -1.0, 0.0};
   p.joint_jacobian = {1.0, 0.0, 0.0, 2.0, 0.0, 0.0};  // the same row twice
   p.joint_target = {0.0, 0.0};
-  EXPECT_THROW((void)maya::contact::solve(p), maya::ValueError);
+  for (const Reduction reduction : kReductions) {
+    EXPECT_THROW((void)maya::contact::solve(p, {.reduction = reduction}), maya::ValueError);
+  }
 }
 
 TEST(ContactSolver, InfeasibleConstraintsReportConvergenceError) {
@@ -311,7 +357,9 @@ TEST(ContactSolver, InfeasibleConstraintsReportConvergenceError) {
   p.normal_offset = {-1.0};
   p.tangent_jacobian = {1.0, 0.0, 0.0};
   p.friction = {0.0};
-  EXPECT_THROW((void)maya::contact::solve(p), maya::ConvergenceError);
+  for (const Reduction reduction : kReductions) {
+    EXPECT_THROW((void)maya::contact::solve(p, {.reduction = reduction}), maya::ConvergenceError);
+  }
 }
 
 TEST(ContactSolver, TooFewIterationsReportConvergenceError) {

@@ -38,6 +38,15 @@ struct ContactProblem {
   [[nodiscard]] std::size_t num_contacts() const noexcept { return normal_offset.size(); }
 };
 
+// Which dense system each Newton step factors (see docs/contact.md); both give the same iterates
+// up to rounding. Automatic picks the smaller: impulses for few contacts on many bodies
+// (billiards), velocities for many contacts on few bodies (stacks).
+enum class Reduction {
+  kAutomatic,
+  kImpulses,   // joint and contact impulses: size me + p (p = nc + 3 nc_friction)
+  kVelocities  // velocities and joint impulses: size n + me
+};
+
 struct SolverOptions {
   // The barrier parameter mu of the paper: every complementarity product equals it at the
   // solution. In units of impulse x velocity; 1e-8 leaves a resting 1 kg body 1e-9 m high.
@@ -45,6 +54,7 @@ struct SolverOptions {
   // Scaled residuals of every equation, and |lambda_i s_i / smoothing - 1|.
   double tolerance = 1e-10;
   int max_iterations = 100;
+  Reduction reduction = Reduction::kAutomatic;
 };
 
 struct ContactSolution {
