@@ -121,6 +121,33 @@ TEST(HardContactWorld, InelasticCollisionLosesThePredictedEnergy) {
   EXPECT_NEAR(body(state.value(), 0).vx, (2.0 - 2.0 - 2.0 * e * 3.0) / 3.0, 1e-6);
 }
 
+TEST(HardContactWorld, BouncingBallKeepsItsRestitution) {
+  // A ball dropped on the ground leaves each impact at e times its arrival speed (Newton's law,
+  // imposed in the impact step), so successive apexes fall by e^2.
+  const double e = 0.6;
+  const HardContactWorld2D world(RigidWorld2D({BodyShape::circle(0.1)}, flat_ground()), {},
+                                 with_material(0.3, e));
+  const Tensor initial = state_of({{0.0, 1.0, 0.0, 0.0, 0.0, 0.0}});
+  const auto values = world.parameters({0.5}, initial);
+  TensorTape tape;
+  const HardContactParameters params = values.constants(tape);
+  TensorVar state = tape.constant(initial);
+  int bounces = 0;
+  double arrival = 0.0;
+  for (int i = 0; i < 1500 && bounces < 3; ++i) {
+    const double before = body(state.value(), 0).vy;
+    state = world.step(state, params, 1e-3);
+    const double after = body(state.value(), 0).vy;
+    if (before < -0.5 && after > 0.0) {
+      EXPECT_NEAR(after, -e * before, 1e-7) << "bounce " << bounces;  // smoothing / lambda
+      if (bounces > 0) EXPECT_NEAR(-before / arrival, e, 0.02) << "bounce " << bounces;
+      arrival = -before;
+      ++bounces;
+    }
+  }
+  EXPECT_EQ(bounces, 3);
+}
+
 TEST(HardContactWorld, EveryCollisionConservesMomentum) {
   // Five balls of different masses in a glancing pile-up, with friction between them: linear and
   // angular momentum (about the origin) are conserved step by step.
