@@ -136,18 +136,16 @@ template <int D, template <int> class Material>
 void elastic_force_vjp(const ElementInputs& in, const double* grad_forces,
                        const ElementGradients& out) {
   const Mat<D> fiber = fiber_matrix<D>(in.fiber);
+  const bool need_differential = out.positions != nullptr || out.inverse_edges != nullptr;
+  const bool need_parts = out.inverse_edges != nullptr || out.volumes != nullptr ||
+                          out.mu != nullptr || out.lambda != nullptr || out.actuation != nullptr;
   for (std::size_t e = 0; e < in.num_elements; ++e) {
     const Element<D> el(in, e);
     const Material<D> material(el.f);
-    const Mat<D> stress_mu = material.stress_mu();
-    const Mat<D> stress_lambda = material.stress_lambda();
-    const Mat<D> stress_actuation = el.f * fiber;
-    Mat<D> stress = el.mu * stress_mu + el.lambda * stress_lambda;
-    if (in.actuation != nullptr) stress += el.actuation * stress_actuation;
     const Mat<D> g_edges = el.edges_of(grad_forces);  // G_s
     const Mat<D> g_f = g_edges * el.inverse_edges;    // G
     const double w = el.volume;
-    if (out.positions != nullptr || out.inverse_edges != nullptr) {
+    if (need_differential) {
       Mat<D> d_stress = material.differential(g_f, el.mu, el.lambda);
       if (in.actuation != nullptr) d_stress += el.actuation * g_f * fiber;
       if (out.positions != nullptr) {
@@ -155,17 +153,29 @@ void elastic_force_vjp(const ElementInputs& in, const double* grad_forces,
       }
       if (out.inverse_edges != nullptr) {
         Eigen::Map<RowMat<D>> g_b(out.inverse_edges + e * D * D);
-        g_b -= w * (el.ds.transpose() * d_stress + g_edges.transpose() * stress);
+        g_b -= w * el.ds.transpose() * d_stress;
       }
     }
-    if (out.volumes != nullptr) out.volumes[e] -= stress.cwiseProduct(g_f).sum();
-    if (out.mu != nullptr) out.mu[at(in.mu_size, e)] -= w * stress_mu.cwiseProduct(g_f).sum();
-    if (out.lambda != nullptr) {
-      out.lambda[at(in.lambda_size, e)] -= w * stress_lambda.cwiseProduct(g_f).sum();
+    if (!need_parts) continue;
+    const Mat<D> stress_mu = material.stress_mu();
+    const Mat<D> stress_lambda = material.stress_lambda();
+    const Mat<D> stress_actuation = el.f * fiber;
+    const double mu_g = stress_mu.cwiseProduct(g_f).sum();          // P_mu : G
+    const double lambda_g = stress_lambda.cwiseProduct(g_f).sum();  // P_lambda : G
+    const double actuation_g =
+        in.actuation != nullptr ? stress_actuation.cwiseProduct(g_f).sum() : 0.0;
+    if (out.inverse_edges != nullptr) {
+      Mat<D> stress = el.mu * stress_mu + el.lambda * stress_lambda;
+      if (in.actuation != nullptr) stress += el.actuation * stress_actuation;
+      Eigen::Map<RowMat<D>> g_b(out.inverse_edges + e * D * D);
+      g_b -= w * g_edges.transpose() * stress;
     }
-    if (out.actuation != nullptr) {
-      out.actuation[at(in.actuation_size, e)] -= w * stress_actuation.cwiseProduct(g_f).sum();
+    if (out.volumes != nullptr) {
+      out.volumes[e] -= el.mu * mu_g + el.lambda * lambda_g + el.actuation * actuation_g;
     }
+    if (out.mu != nullptr) out.mu[at(in.mu_size, e)] -= w * mu_g;
+    if (out.lambda != nullptr) out.lambda[at(in.lambda_size, e)] -= w * lambda_g;
+    if (out.actuation != nullptr) out.actuation[at(in.actuation_size, e)] -= w * actuation_g;
   }
 }
 

@@ -189,7 +189,8 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
   const std::size_t free_count = pattern.free_dofs.size();
   const auto dof = [&](std::size_t c) { return static_cast<std::size_t>(pattern.free_dofs[c]); };
   detail::SparseMatrix matrix = pattern.structure;
-  detail::SparseSolver solver(newton);
+  const LinearSolver kind = detail::resolve_solver(newton.solver, d, free_count);
+  detail::SparseSolver solver(kind, newton);
   std::vector<double> r;
   std::vector<double> trial_r;
   std::vector<double> trial(x.size());
@@ -276,7 +277,7 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
   std::vector<TensorVar> inputs{input,          params.rest.inverse_edges, params.rest.volumes,
                                 params.lame.mu, params.lame.lambda,        params.mass};
   if (actuated) inputs.push_back(params.actuation);
-  const double saved[] = {dt, static_cast<double>(newton.solver), newton.cg_tolerance,
+  const double saved[] = {dt, static_cast<double>(kind), newton.cg_tolerance,
                           static_cast<double>(newton.cg_max_iterations)};
   return tape.record(
       *implicit_op_, inputs, expected,
@@ -327,14 +328,24 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   if (free_count > 0) {
     detail::SparseMatrix matrix = pattern.structure;
     problem.jacobian(x1, matrix);
-    detail::SparseSolver solver(newton);
-    solver.factorize(matrix, "SoftBody implicit step (adjoint)");
     Eigen::VectorXd rhs(free_count);
     for (Eigen::Index c = 0; c < free_count; ++c) {
       const auto j = static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)]);
       rhs(c) = g_x1[j] + (dynamic ? g_v1[j] / dt : 0.0);
     }
-    const Eigen::VectorXd solution = solver.solve(rhs, "SoftBody implicit step (adjoint)");
+    const char* operation = "SoftBody implicit step (adjoint)";
+    const auto solve_with = [&](LinearSolver kind) {
+      detail::SparseSolver solver(kind, newton);
+      solver.factorize(matrix, operation);
+      return solver.solve(rhs, operation);
+    };
+    Eigen::VectorXd solution;
+    try {
+      solution = solve_with(newton.solver);
+    } catch (const detail::IndefiniteMatrix&) {
+      // The exact Hessian at the solution is indefinite (a buckled state): CG cannot, LDLT can.
+      solution = solve_with(LinearSolver::kLdlt);
+    }
     for (Eigen::Index c = 0; c < free_count; ++c) {
       lambda[static_cast<std::size_t>(pattern.free_dofs[static_cast<std::size_t>(c)])] =
           solution(c);

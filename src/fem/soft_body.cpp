@@ -170,7 +170,8 @@ TensorVar SoftBody::lumped_masses(const RestShape& rest, TensorVar density) cons
     throw ShapeError("SoftBody::lumped_masses: density of shape " + shape_string(density.shape()) +
                      ", expected [], [1] or [" + std::to_string(m) + "]");
   }
-  for (const double rho : density.view().data()) {
+  const TensorView densities = density.view();
+  for (const double rho : densities.data()) {
     if (!(rho > 0.0)) {
       throw ValueError("SoftBody::lumped_masses: density must be positive, got " +
                        std::to_string(rho));

@@ -3,12 +3,12 @@
 // assembly writes values in place; and the linear solver (sparse LDLT or conjugate gradient).
 #pragma once
 
-#include <Eigen/IterativeLinearSolvers>
 #include <Eigen/SparseCholesky>
 #include <Eigen/SparseCore>
 #include <cstdint>
 #include <vector>
 
+#include "maya/core/error.hpp"
 #include "maya/fem/mesh.hpp"
 #include "maya/fem/soft_body.hpp"
 
@@ -29,20 +29,37 @@ struct SystemPattern {
 [[nodiscard]] SystemPattern build_pattern(const Mesh& mesh,
                                           const std::vector<std::uint8_t>& pinned);
 
-// Factorizes and solves with the matrix last given to factorize(); the symbolic analysis of LDLT
-// is done once per solver, so one solver serves all Newton iterations of a step.
+// Thrown by a conjugate-gradient solve that meets negative curvature (p^T A p <= 0) or a
+// non-positive diagonal: the matrix is not positive definite, so the caller should use another
+// matrix (Newton: the projected Hessian) or another solver (the adjoint: LDLT).
+class IndefiniteMatrix : public ConvergenceError {
+ public:
+  using ConvergenceError::ConvergenceError;
+};
+
+// The solver a NewtonOptions::solver asks for on a system of `unknowns` in `dim` dimensions.
+[[nodiscard]] LinearSolver resolve_solver(LinearSolver requested, std::size_t dim,
+                                          std::size_t unknowns) noexcept;
+
+// Factorizes (LDLT) or prepares (CG) the matrix last given to factorize(), then solves with it.
+// The symbolic analysis of LDLT is done once per solver, so one solver serves all Newton
+// iterations of a step.
 class SparseSolver {
  public:
-  explicit SparseSolver(const NewtonOptions& options) : options_(options) {}
-  // Throws maya::ConvergenceError naming `operation` when the matrix cannot be factorized.
+  SparseSolver(LinearSolver kind, const NewtonOptions& options)
+      : kind_(kind), options_(options) {}
+  // Throws maya::ConvergenceError naming `operation` when LDLT cannot factorize the matrix.
   void factorize(const SparseMatrix& matrix, const char* operation);
-  // Throws maya::ConvergenceError when CG does not reach its tolerance.
+  // Throws IndefiniteMatrix or maya::ConvergenceError when CG does not reach its tolerance.
   [[nodiscard]] Eigen::VectorXd solve(const Eigen::VectorXd& rhs, const char* operation);
+  [[nodiscard]] LinearSolver kind() const noexcept { return kind_; }
 
  private:
+  LinearSolver kind_;
   NewtonOptions options_;
   Eigen::SimplicialLDLT<SparseMatrix> ldlt_;
-  Eigen::ConjugateGradient<SparseMatrix, Eigen::Lower | Eigen::Upper> cg_;
+  const SparseMatrix* matrix_ = nullptr;  // CG: the matrix, kept by the caller
+  Eigen::VectorXd inverse_diagonal_;
   bool analyzed_ = false;
 };
 

@@ -140,7 +140,9 @@ TEST(HardContactWorld, BouncingBallKeepsItsRestitution) {
     const double after = body(state.value(), 0).vy;
     if (before < -0.5 && after > 0.0) {
       EXPECT_NEAR(after, -e * before, 1e-7) << "bounce " << bounces;  // smoothing / lambda
-      if (bounces > 0) EXPECT_NEAR(-before / arrival, e, 0.02) << "bounce " << bounces;
+      if (bounces > 0) {
+        EXPECT_NEAR(-before / arrival, e, 0.02) << "bounce " << bounces;
+      }
       arrival = -before;
       ++bounces;
     }

@@ -58,7 +58,8 @@ TEST(ElasticForces, ZeroEnergyAndForceAtRest) {
       EXPECT_NEAR(body.elastic_energy(rest, params).item(), 0.0, 1e-15 * scale)
           << maya::fem::to_string(energy) << " " << dim << "-D";
       // Typical force scale: E h^(D-1) ~ 1e5 * 0.1^(D-1).
-      for (const double f : body.elastic_forces(rest, params).view().data()) {
+      const Tensor forces = body.elastic_forces(rest, params).value();
+      for (const double f : forces.data()) {
         EXPECT_NEAR(f, 0.0, 1e-9) << maya::fem::to_string(energy) << " " << dim << "-D";
       }
     }

@@ -68,8 +68,11 @@ struct BodyParameters {
 };
 
 enum class LinearSolver : std::uint8_t {
-  kLdlt,               // Eigen::SimplicialLDLT (sparse Cholesky, AMD ordering)
-  kConjugateGradient,  // Eigen::ConjugateGradient with a diagonal preconditioner
+  kAuto,  // LDLT for 2-D meshes and below 1000 free unknowns, conjugate gradient above
+  kLdlt,  // Eigen::SimplicialLDLT (sparse Cholesky, AMD ordering): exact, any symmetric matrix
+  // Jacobi-preconditioned conjugate gradient; stops at negative curvature, and then Newton uses
+  // the projected Hessian and the adjoint solve falls back to LDLT.
+  kConjugateGradient,
 };
 
 struct NewtonReport {
@@ -82,7 +85,7 @@ struct NewtonOptions {
   // Converged when a full Newton step moves no coordinate by more than tolerance times the
   // mesh's bounding-box diagonal (that step is taken: quadratic convergence leaves roundoff).
   double tolerance = 1e-10;
-  LinearSolver solver = LinearSolver::kLdlt;
+  LinearSolver solver = LinearSolver::kAuto;
   double cg_tolerance = 1e-12;  // relative residual of each conjugate-gradient solve
   std::size_t cg_max_iterations = 20000;
   NewtonReport* report = nullptr;  // filled by each solve when set
