@@ -2,7 +2,9 @@
 // geometry, the step problem (joints, contacts, momentum), the interior-point solve, then
 // x+ = x + dt v+. Backward: the same problem rebuilt from the inputs and the saved contact list,
 // the solver's implicit-function adjoint, then the chain rule through the rows by hand and
-// through the contact geometry by the rigid layer's own adjoint.
+// through the contact geometry by the rigid layer's own adjoint. The rigid layer's detection and
+// geometry are its private maya::detail code (src/rigid/contact_*.hpp), shared here rather than
+// duplicated: a change to their signatures shows up as a compile error in this file.
 #include <algorithm>
 #include <cmath>
 #include <string>
