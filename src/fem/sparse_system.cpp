@@ -100,7 +100,8 @@ void SparseSolver::factorize(const SparseMatrix& matrix, const char* operation) 
     inverse_diagonal_ = matrix.diagonal();
     for (Eigen::Index i = 0; i < inverse_diagonal_.size(); ++i) {
       if (!(inverse_diagonal_(i) > 0.0)) {
-        throw IndefiniteMatrix(std::string(operation) + ": the matrix has a non-positive diagonal "
+        throw IndefiniteMatrix(std::string(operation) +
+                               ": the matrix has a non-positive diagonal "
                                "entry, so conjugate gradient cannot solve with it");
       }
       inverse_diagonal_(i) = 1.0 / inverse_diagonal_(i);
@@ -149,8 +150,10 @@ Eigen::VectorXd SparseSolver::solve(const Eigen::VectorXd& rhs, const char* oper
     p = z + (rz_next / rz) * p;
     rz = rz_next;
   }
-  throw ConvergenceError(std::string(operation) + ": conjugate gradient did not reach relative "
-                         "residual " + std::to_string(options_.cg_tolerance) + " in " +
+  throw ConvergenceError(std::string(operation) +
+                         ": conjugate gradient did not reach relative "
+                         "residual " +
+                         std::to_string(options_.cg_tolerance) + " in " +
                          std::to_string(options_.cg_max_iterations) +
                          " iterations (raise cg_max_iterations or use LinearSolver::kLdlt)");
 }

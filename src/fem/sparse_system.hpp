@@ -46,8 +46,7 @@ class IndefiniteMatrix : public ConvergenceError {
 // iterations of a step.
 class SparseSolver {
  public:
-  SparseSolver(LinearSolver kind, const NewtonOptions& options)
-      : kind_(kind), options_(options) {}
+  SparseSolver(LinearSolver kind, const NewtonOptions& options) : kind_(kind), options_(options) {}
   // Throws maya::ConvergenceError naming `operation` when LDLT cannot factorize the matrix.
   void factorize(const SparseMatrix& matrix, const char* operation);
   // Throws IndefiniteMatrix or maya::ConvergenceError when CG does not reach its tolerance.
