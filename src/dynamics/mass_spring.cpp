@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "mass_spring_kernels.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
@@ -122,83 +123,34 @@ void MassSpringModel::check_inputs(TensorVar state, const SpringParameters& para
 
 namespace {
 
-// What one spring's force and its adjoint need: length, direction, closing velocity, magnitude.
-struct SpringGeometry {
-  double length;
-  double unit[3];
-  double closing[3];  // (v_b - v_a)
-  double closing_speed;
-  double magnitude;
-};
-
-void spring_geometry(const double* x, const double* v, std::size_t dim, std::int64_t a,
-                     std::int64_t b, double stiffness, double damping, double rest,
-                     SpringGeometry& s) {
-  const std::size_t ia = static_cast<std::size_t>(a) * dim;
-  const std::size_t ib = static_cast<std::size_t>(b) * dim;
-  double squared = 0.0;
-  for (std::size_t k = 0; k < dim; ++k) {
-    const double d = x[ib + k] - x[ia + k];
-    s.unit[k] = d;
-    squared += d * d;
-  }
-  s.length = std::sqrt(squared);
-  s.closing_speed = 0.0;
-  for (std::size_t k = 0; k < dim; ++k) {
-    s.unit[k] /= s.length;
-    s.closing[k] = v[ib + k] - v[ia + k];
-    s.closing_speed += s.closing[k] * s.unit[k];
-  }
-  s.magnitude = stiffness * (s.length - rest) + damping * s.closing_speed;
+detail::SpringInputs inputs_of(const double* state, const double* mass, const double* stiffness,
+                               const double* damping, const double* rest) {
+  return {state, mass, stiffness, damping, rest};
 }
 
 }  // namespace
+
+detail::SpringSystem MassSpringModel::system() const noexcept {
+  return {num_particles_, first_.size(), first_.data(), second_.data(), gravity_.data(), ground_};
+}
 
 TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params, double dt) const {
   if (dim_ > 3) throw ValueError("mass_spring_step: the fused step supports 1 to 3 dimensions");
   check_inputs(state, params, dt);
   TensorTape& tape = state.tape();
-  const double* x = tape.view(state).values;
-  const std::size_t nd = num_particles_ * dim_;
-  const double* v = x + nd;
-  const double* mass = tape.view(params.mass).values;
-  const double* stiffness = tape.view(params.stiffness).values;
-  const double* damping = tape.view(params.damping).values;
-  const double* rest = tape.view(params.rest_length).values;
+  const detail::SpringInputs in = inputs_of(
+      tape.view(state).values, tape.view(params.mass).values, tape.view(params.stiffness).values,
+      tape.view(params.damping).values, tape.view(params.rest_length).values);
+  const detail::SpringSystem system = this->system();
   const double saved[] = {dt};
-  const Shape shape{2, num_particles_, dim_};
   return tape.record(
-      step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length}, shape,
+      step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length},
+      Shape{2, num_particles_, dim_},
       [&](MutableTensorView out) {
-        double* x1 = out.values;
-        double* force = out.values + nd;  // the new velocities are computed in place of F
-        for (std::size_t i = 0; i < nd; ++i) force[i] = 0.0;
-        SpringGeometry s;
-        const std::size_t num_springs = first_.size();
-        for (std::size_t e = 0; e < num_springs; ++e) {
-          spring_geometry(x, v, dim_, first_[e], second_[e], stiffness[e], damping[e], rest[e], s);
-          double* fa = force + static_cast<std::size_t>(first_[e]) * dim_;
-          double* fb = force + static_cast<std::size_t>(second_[e]) * dim_;
-          for (std::size_t k = 0; k < dim_; ++k) {
-            const double f = s.magnitude * s.unit[k];
-            fa[k] += f;
-            fb[k] -= f;
-          }
-        }
-        for (std::size_t i = 0; i < num_particles_; ++i) {
-          double* fi = force + i * dim_;
-          if (ground_.enabled) {
-            const std::size_t up = ground_.up_axis;
-            const double penetration = ground_.height - x[i * dim_ + up];
-            if (penetration > 0.0) {
-              fi[up] += ground_.stiffness * penetration - ground_.damping * v[i * dim_ + up];
-            }
-          }
-          for (std::size_t k = 0; k < dim_; ++k) {
-            const double v1 = v[i * dim_ + k] + dt * (fi[k] / mass[i] + gravity_[k]);
-            fi[k] = v1;
-            x1[i * dim_ + k] = x[i * dim_ + k] + dt * v1;
-          }
+        switch (dim_) {
+          case 1: detail::spring_step_forward<1>(system, in, dt, out.values); break;
+          case 2: detail::spring_step_forward<2>(system, in, dt, out.values); break;
+          default: detail::spring_step_forward<3>(system, in, dt, out.values); break;
         }
       },
       SavedData{saved, {}});
@@ -206,109 +158,26 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
 
 void MassSpringModel::StepOp::backward(BackwardContext& context) const {
   const MassSpringModel& model = *model_;
-  const std::size_t n = model.num_particles_;
-  const std::size_t dim = model.dim_;
-  const std::size_t nd = n * dim;
+  const detail::SpringInputs in =
+      inputs_of(context.input(0).values, context.input(1).values, context.input(2).values,
+                context.input(3).values, context.input(4).values);
+  const auto slot_of = [&](std::size_t input) {
+    if (!context.needs_grad(input)) return detail::GradientSlot{};
+    const BackwardContext::GradientTarget target = context.grad_input_target(input);
+    return detail::GradientSlot{target.view.values, target.fresh};
+  };
+  const detail::SpringGradients grads{
+      slot_of(0), context.needs_grad(1) ? context.grad_input(1).values : nullptr, slot_of(2),
+      slot_of(3), slot_of(4)};
   const double dt = context.saved()[0];
-  const double* x = context.input(0).values;
-  const double* v = x + nd;
-  const double* mass = context.input(1).values;
-  const double* stiffness = context.input(2).values;
-  const double* damping = context.input(3).values;
-  const double* rest = context.input(4).values;
-  const double* g_x1 = context.grad_output().values;
-  const double* g_v1 = g_x1 + nd;
-
-  // x1 = x + dt v1 and v1 = v + dt (F / m + g): the total adjoint reaching v1 is
-  // g_v1 + dt g_x1, and d loss / d F = dt (g_v1 + dt g_x1) / m.
-  thread_local std::vector<double> g_v1_total;
-  thread_local std::vector<double> g_force;
-  g_v1_total.resize(nd);
-  g_force.resize(nd);
-  for (std::size_t i = 0; i < nd; ++i) g_v1_total[i] = g_v1[i] + dt * g_x1[i];
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t k = 0; k < dim; ++k) {
-      g_force[i * dim + k] = dt * g_v1_total[i * dim + k] / mass[i];
-    }
-  }
-
-  const bool state_grad = context.needs_grad(0);
-  double* g_x = state_grad ? context.grad_input(0).values : nullptr;
-  double* g_v = state_grad ? g_x + nd : nullptr;
-  double* g_mass = context.needs_grad(1) ? context.grad_input(1).values : nullptr;
-  double* g_stiffness = context.needs_grad(2) ? context.grad_input(2).values : nullptr;
-  double* g_damping = context.needs_grad(3) ? context.grad_input(3).values : nullptr;
-  double* g_rest = context.needs_grad(4) ? context.grad_input(4).values : nullptr;
-
-  if (state_grad) {
-    for (std::size_t i = 0; i < nd; ++i) {
-      g_x[i] += g_x1[i];
-      g_v[i] += g_v1_total[i];
-    }
-  }
-
-  // Ground: F_up += k pen - c v_up [pen > 0], pen = height - x_up.
-  const GroundContact& ground = model.ground_;
-  thread_local std::vector<double> force;
-  if (g_mass) force.assign(nd, 0.0);
-  for (std::size_t i = 0; ground.enabled && i < n; ++i) {
-    const std::size_t j = i * dim + ground.up_axis;
-    const double penetration = ground.height - x[j];
-    if (penetration <= 0.0) continue;
-    if (state_grad) {
-      g_x[j] -= g_force[j] * ground.stiffness;
-      g_v[j] -= g_force[j] * ground.damping;
-    }
-    if (g_mass) force[j] += ground.stiffness * penetration - ground.damping * v[j];
-  }
-
-  SpringGeometry s;
-  for (std::size_t e = 0; e < model.first_.size(); ++e) {
-    const std::int64_t a = model.first_[e];
-    const std::int64_t b = model.second_[e];
-    spring_geometry(x, v, dim, a, b, stiffness[e], damping[e], rest[e], s);
-    const std::size_t ia = static_cast<std::size_t>(a) * dim;
-    const std::size_t ib = static_cast<std::size_t>(b) * dim;
-    // f = m u with F_a += f, F_b -= f: d loss / d f = g_F_a - g_F_b.
-    double g_f[3];
-    double g_magnitude = 0.0;
-    for (std::size_t k = 0; k < dim; ++k) {
-      g_f[k] = g_force[ia + k] - g_force[ib + k];
-      g_magnitude += g_f[k] * s.unit[k];
-      if (g_mass) {
-        force[ia + k] += s.magnitude * s.unit[k];
-        force[ib + k] -= s.magnitude * s.unit[k];
-      }
-    }
-    // magnitude = k (l - L) + c (closing . u)
-    if (g_stiffness) g_stiffness[e] += g_magnitude * (s.length - rest[e]);
-    if (g_rest) g_rest[e] -= g_magnitude * stiffness[e];
-    if (g_damping) g_damping[e] += g_magnitude * s.closing_speed;
-    if (!state_grad) continue;
-    // d loss / d u = magnitude g_f + (g_magnitude c) closing; u = d / l projects it onto the
-    // plane normal to u and divides by l; l = |d| adds (g_magnitude k) u.
-    double g_unit[3];
-    double along = 0.0;
-    for (std::size_t k = 0; k < dim; ++k) {
-      g_unit[k] = s.magnitude * g_f[k] + g_magnitude * damping[e] * s.closing[k];
-      along += g_unit[k] * s.unit[k];
-    }
-    for (std::size_t k = 0; k < dim; ++k) {
-      const double g_d =
-          (g_unit[k] - along * s.unit[k]) / s.length + g_magnitude * stiffness[e] * s.unit[k];
-      g_x[ib + k] += g_d;
-      g_x[ia + k] -= g_d;
-      const double g_closing = g_magnitude * damping[e] * s.unit[k];
-      g_v[ib + k] += g_closing;
-      g_v[ia + k] -= g_closing;
-    }
-  }
-
-  // d (F / m) / d m = -F / m^2.
-  for (std::size_t i = 0; g_mass && i < n; ++i) {
-    double total = 0.0;
-    for (std::size_t k = 0; k < dim; ++k) total += g_force[i * dim + k] * force[i * dim + k];
-    g_mass[i] -= total / mass[i];
+  const double* g_out = context.grad_output().values;
+  thread_local std::vector<double> scratch;
+  scratch.resize(3 * model.num_particles_ * model.dim_);
+  const detail::SpringSystem system = model.system();
+  switch (model.dim_) {
+    case 1: detail::spring_step_backward<1>(system, in, dt, g_out, grads, scratch.data()); break;
+    case 2: detail::spring_step_backward<2>(system, in, dt, g_out, grads, scratch.data()); break;
+    default: detail::spring_step_backward<3>(system, in, dt, g_out, grads, scratch.data()); break;
   }
 }
 

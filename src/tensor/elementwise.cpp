@@ -4,6 +4,7 @@
 #include <string>
 
 #include "broadcast.hpp"
+#include "gradient_write.hpp"
 #include "maya/tensor/ops.hpp"
 
 namespace maya {
@@ -11,30 +12,35 @@ namespace {
 
 struct AddF {
   static constexpr const char* kName = "add";
+  static constexpr bool kUnitA = true, kUnitB = true;  // partials exactly 1
   static double value(double a, double b) { return a + b; }
   static double d_a(double, double, double) { return 1.0; }
   static double d_b(double, double, double) { return 1.0; }
 };
 struct SubF {
   static constexpr const char* kName = "sub";
+  static constexpr bool kUnitA = true, kUnitB = false;
   static double value(double a, double b) { return a - b; }
   static double d_a(double, double, double) { return 1.0; }
   static double d_b(double, double, double) { return -1.0; }
 };
 struct MulF {
   static constexpr const char* kName = "mul";
+  static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a * b; }
   static double d_a(double, double b, double) { return b; }
   static double d_b(double a, double, double) { return a; }
 };
 struct DivF {
   static constexpr const char* kName = "div";
+  static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a / b; }
   static double d_a(double, double b, double) { return 1.0 / b; }
   static double d_b(double, double b, double out) { return -out / b; }  // d(a/b)/db = -a/b^2
 };
 struct PowF {
   static constexpr const char* kName = "pow";
+  static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return std::pow(a, b); }
   static double d_a(double a, double b, double) {
     return b == 0.0 ? 0.0 : b * std::pow(a, b - 1.0);
@@ -44,12 +50,14 @@ struct PowF {
 };
 struct MaximumF {
   static constexpr const char* kName = "maximum";
+  static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a >= b ? a : b; }
   static double d_a(double a, double b, double) { return a >= b ? 1.0 : 0.0; }
   static double d_b(double a, double b, double) { return a >= b ? 0.0 : 1.0; }
 };
 struct MinimumF {
   static constexpr const char* kName = "minimum";
+  static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a <= b ? a : b; }
   static double d_a(double a, double b, double) { return a <= b ? 1.0 : 0.0; }
   static double d_b(double a, double b, double) { return a <= b ? 0.0 : 1.0; }
@@ -66,23 +74,43 @@ class BinaryOp final : public TensorOp {
     const TensorView out = context.output();
     const TensorView g = context.grad_output();
     const detail::BroadcastPlan plan = detail::plan_broadcast(a.shape, b.shape, F::kName);
-    if (context.needs_grad(0)) {
-      double* ga = context.grad_input(0).values;
-      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-        ga[ia] += g[i] * F::d_a(a[ia], b[ib], out[i]);
-      });
-    }
-    if (context.needs_grad(1)) {
-      double* gb = context.grad_input(1).values;
-      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-        gb[ib] += g[i] * F::d_b(a[ia], b[ib], out[i]);
-      });
-    }
+    const auto d_a = [&](std::size_t i, std::size_t ia, std::size_t ib) {
+      return g[i] * F::d_a(a[ia], b[ib], out[i]);
+    };
+    const auto d_b = [&](std::size_t i, std::size_t ia, std::size_t ib) {
+      return g[i] * F::d_b(a[ia], b[ib], out[i]);
+    };
+    if (context.needs_grad(0)) write_operand<F::kUnitA, 0>(context, plan, a.numel(), d_a);
+    if (context.needs_grad(1)) write_operand<F::kUnitB, 1>(context, plan, b.numel(), d_b);
   }
 
   static const BinaryOp& instance() {
     static const BinaryOp op;
     return op;
+  }
+
+ private:
+  // Adds partial(i, ia, ib) of every output element i into operand kInput's gradient. An operand
+  // of the output's size is visited once per element, so a fresh buffer is assigned, or, with a
+  // unit partial (kUnit), takes over the output's gradient without a pass.
+  template <bool kUnit, std::size_t kInput, class Partial>
+  static void write_operand(BackwardContext& context, const detail::BroadcastPlan& plan,
+                            std::size_t operand_numel, Partial&& partial) {
+    const bool full = operand_numel == plan.numel;
+    if (kUnit && full && context.pass_grad_output(kInput)) return;
+    const BackwardContext::GradientTarget target =
+        full ? context.grad_input_target(kInput)
+             : BackwardContext::GradientTarget{context.grad_input(kInput), false};
+    double* gx = target.view.values;
+    if (target.fresh) {
+      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+        gx[kInput == 0 ? ia : ib] = partial(i, ia, ib);
+      });
+    } else {
+      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+        gx[kInput == 0 ? ia : ib] += partial(i, ia, ib);
+      });
+    }
   }
 };
 
@@ -109,8 +137,9 @@ class ConstantRightOp final : public TensorOp {
     const TensorView out = context.output();
     const TensorView g = context.grad_output();
     const double c = context.saved()[0];
-    const MutableTensorView gx = context.grad_input(0);
-    for (std::size_t i = 0; i < x.numel(); ++i) gx[i] += g[i] * F::d_a(x[i], c, out[i]);
+    if (F::kUnitA && context.pass_grad_output(0)) return;
+    detail::write_gradient(context, 0, x.numel(),
+                           [&](std::size_t i) { return g[i] * F::d_a(x[i], c, out[i]); });
   }
   static const ConstantRightOp& instance() {
     static const ConstantRightOp op;
@@ -128,8 +157,9 @@ class ConstantLeftOp final : public TensorOp {
     const TensorView out = context.output();
     const TensorView g = context.grad_output();
     const double c = context.saved()[0];
-    const MutableTensorView gx = context.grad_input(0);
-    for (std::size_t i = 0; i < x.numel(); ++i) gx[i] += g[i] * F::d_b(c, x[i], out[i]);
+    if (F::kUnitB && context.pass_grad_output(0)) return;
+    detail::write_gradient(context, 0, x.numel(),
+                           [&](std::size_t i) { return g[i] * F::d_b(c, x[i], out[i]); });
   }
   static const ConstantLeftOp& instance() {
     static const ConstantLeftOp op;

@@ -39,20 +39,42 @@ class MatmulOp final : public TensorOp {
     const double* g = context.grad_output().values;
     if (context.needs_grad(0)) {
       const double* b = context.input(1).values;
-      double* ga = context.grad_input(0).values;
-      for (std::size_t i = 0; i < batch; ++i) {
-        Matrix dA(ga + ints[kHeader + 2 * i] * m * k, m, k);
-        dA.noalias() += ConstMatrix(g + static_cast<Eigen::Index>(i) * m * n, m, n) *
-                        ConstMatrix(b + ints[kHeader + 2 * i + 1] * k * n, k, n).transpose();
+      if (batch == 1) {  // one product writes all of dA: assign when nothing reached it yet
+        const BackwardContext::GradientTarget target = context.grad_input_target(0);
+        Matrix dA(target.view.values, m, k);
+        const auto product = ConstMatrix(g, m, n) * ConstMatrix(b, k, n).transpose();
+        if (target.fresh) {
+          dA.noalias() = product;
+        } else {
+          dA.noalias() += product;
+        }
+      } else {
+        double* ga = context.grad_input(0).values;
+        for (std::size_t i = 0; i < batch; ++i) {
+          Matrix dA(ga + ints[kHeader + 2 * i] * m * k, m, k);
+          dA.noalias() += ConstMatrix(g + static_cast<Eigen::Index>(i) * m * n, m, n) *
+                          ConstMatrix(b + ints[kHeader + 2 * i + 1] * k * n, k, n).transpose();
+        }
       }
     }
     if (context.needs_grad(1)) {
       const double* a = context.input(0).values;
-      double* gb = context.grad_input(1).values;
-      for (std::size_t i = 0; i < batch; ++i) {
-        Matrix dB(gb + ints[kHeader + 2 * i + 1] * k * n, k, n);
-        dB.noalias() += ConstMatrix(a + ints[kHeader + 2 * i] * m * k, m, k).transpose() *
-                        ConstMatrix(g + static_cast<Eigen::Index>(i) * m * n, m, n);
+      if (batch == 1) {
+        const BackwardContext::GradientTarget target = context.grad_input_target(1);
+        Matrix dB(target.view.values, k, n);
+        const auto product = ConstMatrix(a, m, k).transpose() * ConstMatrix(g, m, n);
+        if (target.fresh) {
+          dB.noalias() = product;
+        } else {
+          dB.noalias() += product;
+        }
+      } else {
+        double* gb = context.grad_input(1).values;
+        for (std::size_t i = 0; i < batch; ++i) {
+          Matrix dB(gb + ints[kHeader + 2 * i + 1] * k * n, k, n);
+          dB.noalias() += ConstMatrix(a + ints[kHeader + 2 * i] * m * k, m, k).transpose() *
+                          ConstMatrix(g + static_cast<Eigen::Index>(i) * m * n, m, n);
+        }
       }
     }
   }

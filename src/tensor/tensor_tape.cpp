@@ -145,12 +145,16 @@ bool TensorTape::requires_grad(TensorVar var) const {
 }
 
 double* TensorTape::gradient_buffer(std::uint32_t index) {
+  bool fresh = false;
+  double* buffer = gradient_buffer_unfilled(index, fresh);
+  if (fresh) std::memset(buffer, 0, node_numel(nodes_[index]) * sizeof(double));
+  return buffer;
+}
+
+double* TensorTape::gradient_buffer_unfilled(std::uint32_t index, bool& fresh) {
   double*& buffer = gradients_[index];
-  if (buffer == nullptr) {
-    const std::size_t n = node_numel(nodes_[index]);
-    buffer = gradient_arena_.allocate(n);
-    std::memset(buffer, 0, n * sizeof(double));
-  }
+  fresh = buffer == nullptr;
+  if (fresh) buffer = gradient_arena_.allocate(node_numel(nodes_[index]));
   return buffer;
 }
 
@@ -179,6 +183,7 @@ void TensorTape::grad(TensorVar loss, TensorGradients& out) {
     context.inputs_ = {inputs_.data() + node.inputs_offset, node.num_inputs};
     context.output_ = {node.values, node_shape(node)};
     context.grad_output_ = {gradients_[i], node_shape(node)};
+    context.grad_output_passed_ = false;
     context.saved_ = {node.saved, node.num_saved};
     context.saved_ints_ = {node.saved_ints, node.num_saved_ints};
     node.op->backward(context);
@@ -228,6 +233,33 @@ MutableTensorView BackwardContext::grad_input(std::size_t i) {
     throw TapeError("backward: input " + std::to_string(i) + " does not need a gradient");
   }
   return {tape_->gradient_buffer(index), tape_->node_shape(node)};
+}
+
+BackwardContext::GradientTarget BackwardContext::grad_input_target(std::size_t i) {
+  const std::uint32_t index = inputs_[i];
+  const TensorTape::Node& node = tape_->nodes_[index];
+  if (!node.requires_grad) {
+    throw TapeError("backward: input " + std::to_string(i) + " does not need a gradient");
+  }
+  bool fresh = false;
+  double* buffer = tape_->gradient_buffer_unfilled(index, fresh);
+  return {{buffer, tape_->node_shape(node)}, fresh};
+}
+
+bool BackwardContext::pass_grad_output(std::size_t i) {
+  const std::uint32_t index = inputs_[i];
+  const TensorTape::Node& node = tape_->nodes_[index];
+  if (!node.requires_grad) {
+    throw TapeError("backward: input " + std::to_string(i) + " does not need a gradient");
+  }
+  if (grad_output_passed_ || tape_->gradients_[index] != nullptr ||
+      tape_->node_numel(node) != grad_output_.numel()) {
+    return false;
+  }
+  // Two inputs sharing one buffer would add into each other's gradients, hence once per node.
+  tape_->gradients_[index] = const_cast<double*>(grad_output_.values);
+  grad_output_passed_ = true;
+  return true;
 }
 
 const Tensor& TensorGradients::operator[](std::size_t index) const {

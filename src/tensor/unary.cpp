@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "gradient_write.hpp"
 #include "maya/ad/scalar_op.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
@@ -91,9 +92,8 @@ class UnaryOp final : public TensorOp {
     const TensorView x = context.input(0);
     const TensorView y = context.output();
     const TensorView g = context.grad_output();
-    double* gx = context.grad_input(0).values;
-    const std::size_t n = x.numel();
-    for (std::size_t i = 0; i < n; ++i) gx[i] += g[i] * F::derivative(x[i], y[i]);
+    detail::write_gradient(context, 0, x.numel(),
+                           [&](std::size_t i) { return g[i] * F::derivative(x[i], y[i]); });
   }
   static const UnaryOp& instance() {
     static const UnaryOp op;
@@ -129,10 +129,8 @@ class ClampOp final : public TensorOp {
     const TensorView g = context.grad_output();
     const double lo = context.saved()[0];
     const double hi = context.saved()[1];
-    double* gx = context.grad_input(0).values;
-    for (std::size_t i = 0; i < x.numel(); ++i) {
-      if (x[i] > lo && x[i] < hi) gx[i] += g[i];
-    }
+    detail::write_gradient(context, 0, x.numel(),
+                           [&](std::size_t i) { return x[i] > lo && x[i] < hi ? g[i] : 0.0; });
   }
   static const ClampOp& instance() {
     static const ClampOp op;

@@ -87,6 +87,26 @@ TEST(MassSpring, FusedStepEqualsComposedInValuesAndGradientsOver100Steps) {
   }
 }
 
+// One tensor feeding several parameters (here damping and rest length, and stiffness and
+// damping) must collect the sum of their gradients, in the fused path as in the composed one.
+TEST(MassSpring, FusedStepSumsGradientsOfATensorUsedForSeveralParameters) {
+  const auto lattice = small_lattice();
+  const Inputs in = perturbed_inputs(lattice);
+  for (const bool damping_is_rest : {true, false}) {
+    Tensor gradients[2];
+    for (const Path path : {Path::kFused, Path::kComposed}) {
+      TensorTape t;
+      const TensorVar shared = t.var(in.rest);
+      const TensorVar x[] = {t.var(in.state), t.constant(in.mass),
+                             damping_is_rest ? t.var(in.stiffness) : shared, shared, shared};
+      const TensorVar state = run(lattice.model, x, 30, 1e-3, path);
+      gradients[path == Path::kFused ? 0 : 1] = t.grad(loss_of(state))[shared];
+    }
+    EXPECT_TRUE(maya::allclose(gradients[0], gradients[1], 1e-12, 1e-12))
+        << "max difference " << maya::max_abs_difference(gradients[0], gradients[1]);
+  }
+}
+
 TEST(MassSpring, FusedGradientMatchesCentralDifferences) {
   const auto lattice = small_lattice();
   const Inputs in = perturbed_inputs(lattice);

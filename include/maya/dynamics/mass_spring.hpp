@@ -22,6 +22,10 @@
 
 namespace maya {
 
+namespace detail {
+struct SpringSystem;
+}
+
 struct GroundContact {
   bool enabled = true;
   double height = 0.0;
@@ -79,6 +83,7 @@ class MassSpringModel {
   };
 
   void check_inputs(TensorVar state, const SpringParameters& params, double dt) const;
+  [[nodiscard]] detail::SpringSystem system() const noexcept;
 
   std::size_t num_particles_;
   std::size_t dim_;

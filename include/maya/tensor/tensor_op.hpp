@@ -28,6 +28,21 @@ class BackwardContext {
   // d loss / d input i, zero-initialized on first use: backward() must ADD (+=) into it.
   // Throws maya::TapeError when !needs_grad(i).
   [[nodiscard]] MutableTensorView grad_input(std::size_t i);
+  // For an op that writes every element of input i's gradient: the buffer, and whether nothing
+  // has reached it yet. Then `fresh` is true, the buffer is NOT zeroed and the op must assign (=)
+  // instead of adding, which saves a fill and a read per element; otherwise it adds as with
+  // grad_input(). Throws maya::TapeError when !needs_grad(i).
+  struct GradientTarget {
+    MutableTensorView view;
+    bool fresh;
+  };
+  [[nodiscard]] GradientTarget grad_input_target(std::size_t i);
+  // For an input whose gradient is grad_output() itself (same elements, same order, factor 1):
+  // when nothing has reached that input's gradient yet, it takes over the output's gradient
+  // buffer without a copy (nothing reads that buffer after this node) and this returns true.
+  // Otherwise (or for a second input of the same node) it returns false and the op adds
+  // grad_output() into grad_input(i) itself. Throws maya::TapeError when !needs_grad(i).
+  [[nodiscard]] bool pass_grad_output(std::size_t i);
   // Data the op saved when it was recorded.
   [[nodiscard]] std::span<const double> saved() const noexcept { return saved_; }
   [[nodiscard]] std::span<const std::int64_t> saved_ints() const noexcept { return saved_ints_; }
@@ -38,6 +53,7 @@ class BackwardContext {
   std::span<const std::uint32_t> inputs_;
   TensorView output_;
   TensorView grad_output_;
+  bool grad_output_passed_ = false;
   std::span<const double> saved_;
   std::span<const std::int64_t> saved_ints_;
 };

@@ -118,6 +118,8 @@ class TensorTape {
                            SavedData saved);
   void finish_node(std::uint32_t index);
   double* gradient_buffer(std::uint32_t index);
+  // The buffer of node `index` without zero fill when it is new; `fresh` tells which.
+  double* gradient_buffer_unfilled(std::uint32_t index, bool& fresh);
 
   std::uint32_t slot_;
   std::uint64_t stamp_;

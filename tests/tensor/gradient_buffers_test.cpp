@@ -1,0 +1,103 @@
+// The reverse sweep hands an op's output gradient to an input that takes it unchanged (x + y,
+// x - c) and lets the first op to reach an input assign instead of add. These tests build graphs
+// where that could go wrong (an input used twice by one op, a passed buffer that later receives
+// more contributions, two inputs of one op that could both take the buffer) and check every
+// gradient against central differences.
+#include <gtest/gtest.h>
+
+#include <maya/maya.hpp>
+#include <vector>
+
+namespace {
+
+using maya::Tensor;
+using maya::TensorTape;
+using maya::TensorVar;
+
+// Sum of out * fixed weights, so every output entry's gradient is checked, not just their sum.
+TensorVar weighted_sum(TensorVar out) {
+  const Tensor w =
+      Tensor::uniform(maya::Shape(out.shape().begin(), out.shape().end()), 0.5, 1.5, 7);
+  return maya::sum(out * out.tape().constant(w));
+}
+
+void expect_gradients_match(const maya::LossFunction& loss, const std::vector<Tensor>& inputs) {
+  const maya::GradcheckReport report = maya::gradcheck(loss, inputs);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_LT(report.worst_error[i], 1e-8) << "input " << i;
+  }
+}
+
+std::vector<Tensor> two_inputs() {
+  return {Tensor::uniform({3, 4}, -1.0, 1.0, 1), Tensor::uniform({3, 4}, -1.0, 1.0, 2)};
+}
+
+TEST(GradientBuffers, SameInputTwiceInOneOp) {
+  expect_gradients_match(
+      [](TensorTape&, std::span<const TensorVar> x) {
+        return weighted_sum(maya::sin(x[0] + x[0]) + maya::sin(x[1] - x[1] + x[1] * x[1]));
+      },
+      two_inputs());
+}
+
+TEST(GradientBuffers, TwoInputsOfOneAddStayApart) {
+  // a + b could hand the output gradient to both; a and b then receive different further terms.
+  expect_gradients_match(
+      [](TensorTape&, std::span<const TensorVar> x) {
+        const TensorVar a = maya::tanh(x[0]);
+        const TensorVar b = maya::exp(x[1] * 0.5);
+        return weighted_sum(a + b) + weighted_sum(a * 3.0) + weighted_sum(maya::square(b));
+      },
+      two_inputs());
+}
+
+TEST(GradientBuffers, PassedBufferLaterReceivesMoreContributions) {
+  // y takes z's gradient buffer through z = y + 1, then gets y * x[1]'s contribution added.
+  expect_gradients_match(
+      [](TensorTape&, std::span<const TensorVar> x) {
+        const TensorVar y = maya::sin(x[0]);
+        const TensorVar z = y + 1.0;
+        return weighted_sum(maya::square(z)) + weighted_sum(y * x[1]) + weighted_sum(2.0 - y);
+      },
+      two_inputs());
+}
+
+TEST(GradientBuffers, ChainOfPassesEndsInALeaf) {
+  expect_gradients_match(
+      [](TensorTape&, std::span<const TensorVar> x) {
+        return weighted_sum(((x[0] + x[1]) - 3.0) + 1.0) + maya::sum(x[0] * x[0]);
+      },
+      two_inputs());
+}
+
+TEST(GradientBuffers, BroadcastOperandsAccumulate) {
+  expect_gradients_match(
+      [](TensorTape&, std::span<const TensorVar> x) {
+        const TensorVar row = maya::slice(x[1], 0, 0, 1);  // [1, 4], broadcast over rows
+        return weighted_sum(maya::tanh(x[0] + row) - row * x[0]);
+      },
+      two_inputs());
+}
+
+TEST(GradientBuffers, MatmulAssignsThenAccumulates) {
+  expect_gradients_match(
+      [](TensorTape&, std::span<const TensorVar> x) {
+        const TensorVar w = maya::reshape(x[1], {4, 3});
+        const TensorVar h = maya::matmul(x[0], w);  // [3, 3]
+        return weighted_sum(maya::tanh(maya::matmul(h, h))) + weighted_sum(x[0] * 0.5) +
+               weighted_sum(maya::matmul(x[0], w) * 2.0);
+      },
+      two_inputs());
+}
+
+TEST(GradientBuffers, RepeatedSweepsGiveTheSameGradient) {
+  TensorTape tape;
+  const TensorVar x = tape.var(Tensor::uniform({5}, -1.0, 1.0, 3));
+  const TensorVar y = maya::sin(x) + 1.0;
+  const TensorVar loss = weighted_sum(y + y * x);
+  const Tensor first = tape.grad(loss)[x];
+  const Tensor second = tape.grad(loss)[x];
+  EXPECT_TRUE(maya::allclose(first, second, 0.0, 0.0));
+}
+
+}  // namespace
