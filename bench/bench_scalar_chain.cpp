@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <maya/maya.hpp>
 #include <string>
@@ -69,6 +70,12 @@ class MayaW1 {
     loss_ = scalar_chain(inputs_, tape_.var(0.0), rounds_);
   }
   void sweep() { tape_.grad(loss_, gradients_); }
+  // One gradient before a timed loop, so the tape and the adjoint buffer are allocated and their
+  // pages touched outside it: the timed loops measure the warm steady state of SPEC.md.
+  void warm_up() {
+    record();
+    sweep();
+  }
   void replay() {
     for (int i = 0; i < kInputs; ++i) tape_.set_value(inputs_[i], values_[i]);
     tape_.replay();
@@ -150,6 +157,7 @@ void bm_primal(benchmark::State& state) {
 
 void bm_maya_gradient(benchmark::State& state) {
   MayaW1 w1(kRounds);
+  w1.warm_up();
   for (auto _ : state) {
     w1.record();
     w1.sweep();
@@ -159,6 +167,7 @@ void bm_maya_gradient(benchmark::State& state) {
 
 void bm_maya_record(benchmark::State& state) {
   MayaW1 w1(kRounds);
+  w1.warm_up();
   for (auto _ : state) w1.record();
   w1.sweep();
   set_counters(state, w1.result(), kRounds);
@@ -166,14 +175,14 @@ void bm_maya_record(benchmark::State& state) {
 
 void bm_maya_sweep(benchmark::State& state) {
   MayaW1 w1(kRounds);
-  w1.record();
+  w1.warm_up();
   for (auto _ : state) w1.sweep();
   set_counters(state, w1.result(), kRounds);
 }
 
 void bm_maya_replay_sweep(benchmark::State& state) {
   MayaW1 w1(kRounds);
-  w1.record();
+  w1.warm_up();
   for (auto _ : state) {
     w1.replay();
     w1.sweep();
@@ -181,35 +190,17 @@ void bm_maya_replay_sweep(benchmark::State& state) {
   set_counters(state, w1.result(), kRounds);
 }
 
-// A new tape for every gradient, as a program that wants one gradient does: the tape's arrays
-// grow from empty while recording, so allocation and page faults are part of the time.
-void bm_maya_gradient_fresh_tape(benchmark::State& state) {
-  const std::vector<double> values = w1_inputs();
-  Result result;
-  for (auto _ : state) {
-    maya::Tape tape;
-    std::vector<maya::Var> x;
-    for (const double v : values) x.push_back(tape.var(v));
-    const maya::Var loss = scalar_chain(x, tape.var(0.0), kRounds);
-    const maya::Gradients g = tape.grad(loss);
-    result.loss = loss.value();
-    result.gradient.assign(kInputs, 0.0);
-    for (int i = 0; i < kInputs; ++i) result.gradient[i] = g[x[i]];
-  }
-  set_counters(state, result, kRounds);
-}
-
 #ifdef MAYA_HAVE_ADOLC
 void bm_adolc_gradient(benchmark::State& state) {
   const std::vector<double> x = w1_inputs();
-  Result result;
+  Result result = adolc_gradient(x, kRounds);  // warm-up
   for (auto _ : state) result = adolc_gradient(x, kRounds);
   set_counters(state, result, kRounds);
 }
 
 void bm_adolc_keep_reverse(benchmark::State& state) {
   const std::vector<double> x = w1_inputs();
-  Result result;
+  Result result = adolc_keep_reverse(x, kRounds);  // warm-up
   for (auto _ : state) result = adolc_keep_reverse(x, kRounds);
   set_counters(state, result, kRounds);
 }
@@ -223,9 +214,13 @@ bool agree(double a, double b) {
 bool check_agreement() {
   const double loss = primal(w1_inputs(), kRounds);
   std::map<std::string, Result> results;
+  // The first gradient of the process, on a fresh tape whose memory is allocated and faulted in
+  // here: what a program that wants one gradient pays. The timed benchmarks reuse a warm tape.
+  const std::clock_t cold_start = std::clock();
   MayaW1 recorded(kRounds);
   recorded.record();
   recorded.sweep();
+  const double cold_ms = 1e3 * static_cast<double>(std::clock() - cold_start) / CLOCKS_PER_SEC;
   results["maya gradient"] = recorded.result();
   recorded.replay();
   recorded.sweep();
@@ -238,6 +233,8 @@ bool check_agreement() {
   bool ok = recorded.size() == static_cast<std::size_t>(recorded_nodes(kRounds));
   std::printf("W1: n = %d, R = %d, %zu recorded nodes; primal loss %.15g\n", kInputs, kRounds,
               recorded.size(), loss);
+  std::printf("  first maya gradient of the process (fresh tape, cold memory): %.1f ms CPU\n",
+              cold_ms);
   for (const auto& [name, result] : results) {
     const bool same = agree(result.loss, loss) && agree(result.checksum(), checksum);
     ok = ok && same;
@@ -257,6 +254,8 @@ bool check_agreement() {
 // meaningful on a shared one, where real time also counts the time other processes held the core.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  SummaryReporter() : ConsoleReporter(OO_Tabular) {}  // no colour codes: the output is kept in logs
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const Run& run : runs) {
       if (run.error_occurred) continue;
@@ -316,7 +315,6 @@ void register_benchmarks() {
   add("W1/maya_record", bm_maya_record);
   add("W1/maya_sweep", bm_maya_sweep);
   add("W1/maya_replay_sweep", bm_maya_replay_sweep);
-  add("W1/maya_gradient_fresh_tape", bm_maya_gradient_fresh_tape);
 #ifdef MAYA_HAVE_ADOLC
   add("W1/adolc_gradient", bm_adolc_gradient);
   add("W1/adolc_keep_reverse", bm_adolc_keep_reverse);

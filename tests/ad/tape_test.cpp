@@ -110,8 +110,8 @@ TEST(Tape, InfiniteAdjointDoesNotLeakIntoUnrelatedNodes) {
 }
 
 TEST(Tape, LargeTapesGrowAcrossAllocationSizesAndStayCorrect) {
-  // 300k nodes: the node arrays grow from ordinary heap blocks to their own huge-page mappings.
-  constexpr int kSteps = 300000;
+  // 140k nodes: the node arrays grow from ordinary heap blocks to their own huge-page mappings.
+  constexpr int kSteps = 140000;
   constexpr double kFactor = 1.000001;
   maya::Tape tape;
   for (int reuse = 0; reuse < 2; ++reuse) {

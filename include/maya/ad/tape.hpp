@@ -18,8 +18,8 @@ namespace detail {
 
 // Memory for a tape's node arrays. Arrays of 2 MiB and more are mapped on their own and offered
 // transparent huge pages, so a growing tape takes a page fault per 2 MiB instead of per 4 KiB:
-// recording W1 (1M nodes) on a fresh tape took 15x less time (docs/benchmarks.md). A reused
-// tape (clear()) is not affected.
+// the first W1 gradient (1M nodes) of a process is about 2.5x faster (docs/benchmarks.md). A
+// reused tape (clear()) touches no new memory and is not affected.
 [[nodiscard]] void* allocate_node_array(std::size_t bytes);
 void free_node_array(void* data, std::size_t bytes) noexcept;
 
