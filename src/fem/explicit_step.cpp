@@ -7,6 +7,7 @@
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
+#include "rigid_contact_kernel.hpp"
 #include "soft_body_ops.hpp"
 
 namespace maya::fem {
@@ -54,13 +55,25 @@ void SoftBody::check_state(TensorVar state, double dt, std::string_view operatio
 
 TensorVar SoftBody::step_explicit_composed(TensorVar state, const BodyParameters& params,
                                            double dt) const {
+  return compose_explicit(state, params, dt, nullptr);
+}
+
+TensorVar SoftBody::step_explicit_composed(TensorVar state, const BodyParameters& params, double dt,
+                                           const RigidObstacles& obstacles) const {
+  return compose_explicit(state, params, dt, &obstacles);
+}
+
+TensorVar SoftBody::compose_explicit(TensorVar state, const BodyParameters& params, double dt,
+                                     const RigidObstacles* obstacles) const {
   check_state(state, dt, "SoftBody::step_explicit_composed");
   check_parameters(params, "SoftBody::step_explicit_composed", true);
+  check_obstacles(obstacles, "SoftBody::step_explicit_composed");
   TensorTape& tape = state.tape();
   const TensorVar x = positions_of(state);
   const TensorVar v = velocities_of(state);
   TensorVar force = elastic_forces(x, params);
   if (options_.ground.enabled) force = force + ground_forces(x, v);
+  if (obstacles != nullptr) force = force + rigid_contact_forces(state, *obstacles).soft;
   const TensorVar gravity = tape.constant(Tensor::from_data(gravity_, {dim()}));
   TensorVar v1 = v + dt * (force / unsqueeze(params.mass, 1) + gravity);
   if (!options_.pinned.empty()) {
@@ -73,22 +86,34 @@ TensorVar SoftBody::step_explicit_composed(TensorVar state, const BodyParameters
 
 namespace {
 
-// f(x, v) = elastic + ground forces, into `force` [N, D].
+// f(x, v) = elastic + ground + rigid contact forces, into `force` [N, D].
 void total_forces(const detail::ElementInputs& in, Energy energy, std::size_t dim,
-                  const detail::GroundKernel& ground, const double* x, const double* v,
-                  std::size_t n, double* force) {
+                  const detail::GroundKernel& ground, const detail::RigidContactKernel& rigid,
+                  const double* x, const double* v, std::size_t n, double* force) {
   std::fill(force, force + n * dim, 0.0);
   detail::dispatch(energy, dim, [&]<int D, template <int> class Material>() {
     detail::add_elastic_forces<D, Material>(in, force);
   });
   ground.add_explicit_forces(x, v, n, force);
+  rigid.add_explicit_forces(x, v, n, force, nullptr);
 }
 
 }  // namespace
 
 TensorVar SoftBody::step_explicit(TensorVar state, const BodyParameters& params, double dt) const {
+  return record_explicit(state, params, dt, nullptr);
+}
+
+TensorVar SoftBody::step_explicit(TensorVar state, const BodyParameters& params, double dt,
+                                  const RigidObstacles& obstacles) const {
+  return record_explicit(state, params, dt, &obstacles);
+}
+
+TensorVar SoftBody::record_explicit(TensorVar state, const BodyParameters& params, double dt,
+                                    const RigidObstacles* obstacles) const {
   check_state(state, dt, "SoftBody::step_explicit");
   check_parameters(params, "SoftBody::step_explicit", true);
+  check_obstacles(obstacles, "SoftBody::step_explicit");
   TensorTape& tape = state.tape();
   const std::size_t n = num_vertices();
   const std::size_t d = dim();
@@ -104,13 +129,19 @@ TensorVar SoftBody::step_explicit(TensorVar state, const BodyParameters& params,
   std::vector<TensorVar> inputs{state,          params.rest.inverse_edges, params.rest.volumes,
                                 params.lame.mu, params.lame.lambda,        params.mass};
   if (actuated) inputs.push_back(params.actuation);
+  detail::RigidContactKernel rigid;
+  if (obstacles != nullptr) {
+    const RigidContactMaterial& m = obstacles->material;
+    rigid = rigid_kernel(*obstacles);
+    inputs.insert(inputs.end(), {obstacles->state, m.stiffness, m.damping, m.friction});
+  }
   const double saved[] = {dt};
   return tape.record(
       *explicit_op_, inputs, Shape{2, n, d},
       [&](MutableTensorView out) {
         double* x1 = out.values;
         double* v1 = out.values + n * d;  // holds the forces until overwritten
-        total_forces(in, options_.energy, d, ground, x, v, n, v1);
+        total_forces(in, options_.energy, d, ground, rigid, x, v, n, v1);
         for (std::size_t j = 0; j < n * d; ++j) {
           const std::size_t i = j / d;
           v1[j] = pinned_mask_[i] ? 0.0 : v[j] + dt * (v1[j] / mass[i] + gravity_[j % d]);
@@ -134,12 +165,16 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
   const double* mass = context.input(5).values;
   const double* g_x1 = context.grad_output().values;
   const double* g_v1 = g_x1 + nd;
-  const bool actuated = context.num_inputs() == 7;
+  const detail::StepInputs layout = detail::StepInputs::of(context.num_inputs());
+  const bool actuated = layout.actuated;
   const TensorView actuation = actuated ? context.input(6) : TensorView{};
   const detail::ElementInputs in =
       detail::element_inputs(body, x, context.input(1), context.input(2), context.input(3),
                              context.input(4), actuated ? &actuation : nullptr);
   const detail::GroundKernel ground(body.options_.ground, d, body.pinned_mask_.data());
+  const std::size_t r = layout.first_rigid;
+  const detail::RigidContactKernel rigid =
+      layout.rigid ? body.rigid_kernel(context, r) : detail::RigidContactKernel{};
 
   thread_local std::vector<double> g_force;
   g_force.assign(nd, 0.0);
@@ -156,7 +191,7 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
   if (context.needs_grad(5)) {
     thread_local std::vector<double> force;
     force.resize(nd);
-    total_forces(in, body.options_.energy, d, ground, x, v, n, force.data());
+    total_forces(in, body.options_.energy, d, ground, rigid, x, v, n, force.data());
     double* g_mass = context.grad_input(5).values;
     for (std::size_t j = 0; j < nd; ++j) g_mass[j / d] -= g_force[j] * force[j] / mass[j / d];
   }
@@ -171,6 +206,14 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
     detail::elastic_force_vjp<D, Material>(in, g_force.data(), out);
   });
   if (state_grad) ground.explicit_vjp(x, v, n, g_force.data(), g_x, g_v);
+  if (layout.rigid) {
+    double g_material[3] = {0.0, 0.0, 0.0};
+    double* g_rigid = context.needs_grad(r) ? context.grad_input(r).values : nullptr;
+    rigid.explicit_vjp(x, v, n, g_force.data(), nullptr, g_x, g_v, g_rigid, g_material);
+    for (std::size_t j = 0; j < 3; ++j) {
+      if (context.needs_grad(r + 1 + j)) context.grad_input(r + 1 + j).values[0] += g_material[j];
+    }
+  }
 }
 
 }  // namespace maya::fem

@@ -16,6 +16,7 @@
 
 #include "ground_contact.hpp"
 #include "maya/core/error.hpp"
+#include "rigid_contact_kernel.hpp"
 #include "soft_body_ops.hpp"
 #include "sparse_system.hpp"
 
@@ -26,6 +27,7 @@ struct ImplicitProblem {
   const detail::SystemPattern& pattern;
   detail::ElementInputs elastic;
   detail::GroundKernel ground;
+  detail::RigidContactKernel rigid;
   Energy energy;
   std::size_t n;
   std::size_t dim;
@@ -43,6 +45,7 @@ struct ImplicitProblem {
       detail::add_elastic_forces<D, Material>(elastic, r.data());
     });
     ground.add_implicit_forces(x1, x0, dt, n, r.data());
+    rigid.add_implicit_forces(x1, x0, dt, n, r.data());
     const double inertia = dt > 0.0 ? 1.0 / (dt * dt) : 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       for (std::size_t k = 0; k < dim; ++k) {
@@ -66,6 +69,7 @@ struct ImplicitProblem {
       total = detail::elastic_energy<D, Material>(elastic);
     });
     total += ground.implicit_energy(x1, x0, dt, n);
+    total += rigid.implicit_energy(x1, x0, dt, n);
     for (std::size_t j = 0; j < n * dim; ++j) {
       if (pattern.free_index[j] < 0) continue;
       const double m = mass[j / dim];
@@ -88,6 +92,7 @@ struct ImplicitProblem {
                                                  project);
     });
     ground.add_implicit_stiffness(x1, x0, dt, n, pattern.vertex_slots.data(), values, project);
+    rigid.add_implicit_stiffness(x1, x0, dt, n, pattern.vertex_slots.data(), values, project);
     if (dt > 0.0) {
       for (std::size_t i = 0; i < n; ++i) {
         for (std::size_t k = 0; k < dim; ++k) {
@@ -125,18 +130,36 @@ TensorVar SoftBody::step_implicit(TensorVar state, const BodyParameters& params,
     throw ValueError("SoftBody::step_implicit: dt must be positive and finite, got " +
                      std::to_string(dt));
   }
-  return solve_implicit(state, params, dt, newton, true);
+  return solve_implicit(state, params, dt, newton, true, nullptr);
+}
+
+TensorVar SoftBody::step_implicit(TensorVar state, const BodyParameters& params, double dt,
+                                  const RigidObstacles& obstacles,
+                                  const NewtonOptions& newton) const {
+  if (!(dt > 0.0) || !std::isfinite(dt)) {
+    throw ValueError("SoftBody::step_implicit: dt must be positive and finite, got " +
+                     std::to_string(dt));
+  }
+  return solve_implicit(state, params, dt, newton, true, &obstacles);
 }
 
 TensorVar SoftBody::static_equilibrium(TensorVar positions, const BodyParameters& params,
                                        const NewtonOptions& newton) const {
-  return solve_implicit(positions, params, 0.0, newton, false);
+  return solve_implicit(positions, params, 0.0, newton, false, nullptr);
+}
+
+TensorVar SoftBody::static_equilibrium(TensorVar positions, const BodyParameters& params,
+                                       const RigidObstacles& obstacles,
+                                       const NewtonOptions& newton) const {
+  return solve_implicit(positions, params, 0.0, newton, false, &obstacles);
 }
 
 TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params, double dt,
-                                   const NewtonOptions& newton, bool dynamic) const {
+                                   const NewtonOptions& newton, bool dynamic,
+                                   const RigidObstacles* obstacles) const {
   const char* operation = dynamic ? "SoftBody::step_implicit" : "SoftBody::static_equilibrium";
   check_parameters(params, operation, true);
+  check_obstacles(obstacles, operation);
   const std::size_t n = num_vertices();
   const std::size_t d = dim();
   const Shape expected = dynamic ? Shape{2, n, d} : Shape{n, d};
@@ -160,12 +183,15 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
   const bool actuated = params.actuation.valid();
   const TensorView actuation = actuated ? tape.view(params.actuation) : TensorView{};
   const detail::SystemPattern& pattern = *pattern_;
+  const detail::RigidContactKernel rigid =
+      obstacles != nullptr ? rigid_kernel(*obstacles) : detail::RigidContactKernel{};
   ImplicitProblem problem{
       pattern,
       detail::element_inputs(*this, start, tape.view(params.rest.inverse_edges),
                              tape.view(params.rest.volumes), tape.view(params.lame.mu),
                              tape.view(params.lame.lambda), actuated ? &actuation : nullptr),
       detail::GroundKernel(options_.ground, d, pinned_mask_.data()),
+      rigid,
       options_.energy,
       n,
       d,
@@ -277,6 +303,10 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
   std::vector<TensorVar> inputs{input,          params.rest.inverse_edges, params.rest.volumes,
                                 params.lame.mu, params.lame.lambda,        params.mass};
   if (actuated) inputs.push_back(params.actuation);
+  if (obstacles != nullptr) {
+    const RigidContactMaterial& m = obstacles->material;
+    inputs.insert(inputs.end(), {obstacles->state, m.stiffness, m.damping, m.friction});
+  }
   const double saved[] = {dt, static_cast<double>(kind), newton.cg_tolerance,
                           static_cast<double>(newton.cg_max_iterations)};
   return tape.record(
@@ -300,16 +330,21 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   newton.solver = static_cast<LinearSolver>(static_cast<int>(context.saved()[1]));
   newton.cg_tolerance = context.saved()[2];
   newton.cg_max_iterations = static_cast<std::size_t>(context.saved()[3]);
-  const bool actuated = context.num_inputs() == 7;
+  const detail::StepInputs layout = detail::StepInputs::of(context.num_inputs());
+  const bool actuated = layout.actuated;
   const TensorView actuation = actuated ? context.input(6) : TensorView{};
   const double* start = context.input(0).values;
   const double* mass = context.input(5).values;
   const detail::SystemPattern& pattern = *body.pattern_;
+  const std::size_t first_rigid = layout.first_rigid;
+  const detail::RigidContactKernel rigid =
+      layout.rigid ? body.rigid_kernel(context, first_rigid) : detail::RigidContactKernel{};
   ImplicitProblem problem{
       pattern,
       detail::element_inputs(body, start, context.input(1), context.input(2), context.input(3),
                              context.input(4), actuated ? &actuation : nullptr),
       detail::GroundKernel(body.options_.ground, d, body.pinned_mask_.data()),
+      rigid,
       body.options_.energy,
       n,
       d,
@@ -382,6 +417,19 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
       }
     }
     if (dynamic) problem.ground.implicit_vjp_start(x1, start, dt, n, lambda.data(), g_x0);
+  }
+  if (layout.rigid) {
+    // lambda^T df_rigid/d(x0, rigid state, material); the bodies were held over the step.
+    double g_material[3] = {0.0, 0.0, 0.0};
+    double* g_x0 = state_grad ? context.grad_input(0).values : nullptr;
+    double* g_rigid =
+        context.needs_grad(first_rigid) ? context.grad_input(first_rigid).values : nullptr;
+    problem.rigid.implicit_vjp(x1, start, dt, n, lambda.data(), g_x0, g_rigid, g_material);
+    for (std::size_t j = 0; j < 3; ++j) {
+      if (context.needs_grad(first_rigid + 1 + j)) {
+        context.grad_input(first_rigid + 1 + j).values[0] += g_material[j];
+      }
+    }
   }
   if (context.needs_grad(5)) {
     double* g_mass = context.grad_input(5).values;

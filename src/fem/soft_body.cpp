@@ -9,6 +9,7 @@
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
+#include "rigid_contact_kernel.hpp"
 #include "simplex.hpp"
 #include "soft_body_ops.hpp"
 #include "sparse_system.hpp"
@@ -121,6 +122,20 @@ SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
   length_scale_ = std::sqrt(diagonal);
   pattern_ =
       std::make_shared<const detail::SystemPattern>(detail::build_pattern(mesh_, pinned_mask_));
+  const RigidContactOptions& rigid = options_.rigid;
+  if (!rigid.shapes.empty()) {
+    if (dim != 2) {
+      throw ValueError("SoftBody: rigid contact is 2-D (maya's rigid bodies are 2-D), but " +
+                       std::to_string(rigid.shapes.size()) +
+                       " rigid shapes were given to a 3-D mesh");
+    }
+    if (!(rigid.slip_velocity > 0.0) || !std::isfinite(rigid.slip_velocity)) {
+      throw ValueError("SoftBody: rigid slip_velocity must be positive and finite, got " +
+                       std::to_string(rigid.slip_velocity));
+    }
+    rigid_shapes_ =
+        std::make_shared<const detail::RigidShapes>(detail::make_rigid_shapes(rigid.shapes));
+  }
   make_ops();
 }
 
@@ -131,7 +146,8 @@ SoftBody::SoftBody(const SoftBody& other)
       fiber_(other.fiber_),
       pinned_mask_(other.pinned_mask_),
       length_scale_(other.length_scale_),
-      pattern_(other.pattern_) {
+      pattern_(other.pattern_),
+      rigid_shapes_(other.rigid_shapes_) {
   make_ops();
 }
 
@@ -144,6 +160,7 @@ SoftBody& SoftBody::operator=(const SoftBody& other) {
   pinned_mask_ = other.pinned_mask_;
   length_scale_ = other.length_scale_;
   pattern_ = other.pattern_;
+  rigid_shapes_ = other.rigid_shapes_;
   return *this;
 }
 
@@ -156,6 +173,7 @@ void SoftBody::make_ops() {
   ground_op_ = std::make_unique<GroundOp>(this);
   explicit_op_ = std::make_unique<ExplicitOp>(this);
   implicit_op_ = std::make_unique<ImplicitOp>(this);
+  rigid_contact_op_ = std::make_unique<RigidContactOp>(this);
 }
 
 Lame SoftBody::lame(TensorVar youngs_modulus, TensorVar poisson_ratio) const {

@@ -54,7 +54,20 @@ class SoftBody::GroundOp final : public TensorOp {
   const SoftBody* body_;
 };
 
-// inputs: state [2, N, D], B, W, mu, lambda, mass[, actuation]; output the next state. Saved: dt.
+// inputs: soft state [2, N, 2], rigid state [2, K, 3], stiffness, damping, friction; output the
+// forces on the vertices, then the wrench on the bodies, flat [2 N + 3 K].
+class SoftBody::RigidContactOp final : public TensorOp {
+ public:
+  explicit RigidContactOp(const SoftBody* body) : body_(body) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "fem_rigid_contact"; }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const SoftBody* body_;
+};
+
+// inputs: state [2, N, D], B, W, mu, lambda, mass[, actuation][, rigid state, stiffness,
+// damping, friction]; output the next state. Saved: dt.
 class SoftBody::ExplicitOp final : public TensorOp {
  public:
   explicit ExplicitOp(const SoftBody* body) : body_(body) {}
@@ -66,8 +79,9 @@ class SoftBody::ExplicitOp final : public TensorOp {
 };
 
 // inputs: state [2, N, D] (dynamic) or positions [N, D] (static), B, W, mu, lambda, mass
-// [, actuation]; output the next state or the equilibrium positions. Saved: dt (0 when static)
-// and the linear solver settings for the adjoint solve.
+// [, actuation][, rigid state, stiffness, damping, friction]; output the next state or the
+// equilibrium positions. Saved: dt (0 when static) and the linear solver settings for the adjoint
+// solve.
 class SoftBody::ImplicitOp final : public TensorOp {
  public:
   explicit ImplicitOp(const SoftBody* body) : body_(body) {}
@@ -79,6 +93,21 @@ class SoftBody::ImplicitOp final : public TensorOp {
 };
 
 namespace detail {
+
+// Where the optional inputs of the step nodes sit: actuation after the six fixed ones, then the
+// four of rigid contact (which come only with rigid shapes, so the count tells them apart).
+struct StepInputs {
+  bool actuated = false;
+  bool rigid = false;
+  std::size_t first_rigid = 0;
+  [[nodiscard]] static StepInputs of(std::size_t count) {
+    StepInputs in;
+    in.actuated = count == 7 || count == 11;
+    in.rigid = count >= 10;
+    in.first_rigid = in.actuated ? 7 : 6;
+    return in;
+  }
+};
 
 // Element inputs from the views of B, W, mu, lambda and (optional) actuation.
 [[nodiscard]] inline ElementInputs element_inputs(const SoftBody& body, const double* positions,

@@ -17,6 +17,7 @@
 
 #include "maya/fem/material.hpp"
 #include "maya/fem/mesh.hpp"
+#include "maya/fem/rigid_contact.hpp"
 #include "maya/tensor/tensor.hpp"
 #include "maya/tensor/tensor_op.hpp"
 #include "maya/tensor/tensor_var.hpp"
@@ -25,7 +26,9 @@ namespace maya::fem {
 
 namespace detail {
 struct SystemPattern;
-}
+struct RigidShapes;
+class RigidContactKernel;
+}  // namespace detail
 
 // A penalty ground: the half-space x_up < height pushes back on each vertex inside it with
 //   f_up = pen (k - c v_up),  pen = height - x_up > 0           (Hunt-Crossley, continuous at 0)
@@ -49,6 +52,9 @@ struct SoftBodyOptions {
   std::vector<double> gravity{};  // D entries; empty: 9.81 m/s^2 down the ground's up axis
   GroundContact ground{};
   std::vector<std::int64_t> pinned{};  // vertices held where the state puts them, velocity 0
+  // 2-D rigid bodies the vertices can touch (2-D meshes only); each step then takes their state
+  // and the contact material as a RigidObstacles argument (rigid_contact.hpp).
+  RigidContactOptions rigid{};
   // Actuation: an element with tension a adds Psi_a = a/2 (|F n|^2 - 1) along this rest-frame
   // direction n (P_a = a F n n^T): a > 0 contracts the fibre, a < 0 extends it. Empty: x axis.
   std::vector<double> fiber{};
@@ -136,6 +142,13 @@ class SoftBody {
   [[nodiscard]] TensorVar stresses(TensorVar positions, const BodyParameters& params) const;
   // Ground contact forces [N, D] at positions and velocities (one fused node; zero if disabled).
   [[nodiscard]] TensorVar ground_forces(TensorVar positions, TensorVar velocities) const;
+  // Rigid contact at a [2, N, 2] state: the forces on the vertices and the wrench on the bodies,
+  // as one fused node (the explicit law of rigid_contact.hpp). The composed twin records the
+  // same forces from tensor ops, for the contact set the fused node finds.
+  [[nodiscard]] RigidContactForces rigid_contact_forces(TensorVar state,
+                                                        const RigidObstacles& obstacles) const;
+  [[nodiscard]] RigidContactForces rigid_contact_forces_composed(
+      TensorVar state, const RigidObstacles& obstacles) const;
 
   // ---- Time stepping on a [2, N, D] state: positions, then velocities ----
   // Semi-implicit Euler: v1 = v + dt (f(x, v) / m + g), x1 = x + dt v1; pinned vertices keep
@@ -145,16 +158,30 @@ class SoftBody {
                                         double dt) const;
   [[nodiscard]] TensorVar step_explicit_composed(TensorVar state, const BodyParameters& params,
                                                  double dt) const;
+  // The same with rigid contact (the body needs options().rigid.shapes): the forces of
+  // rigid_contact_forces(state, obstacles) join f(x, v). Differentiable in the obstacles too.
+  [[nodiscard]] TensorVar step_explicit(TensorVar state, const BodyParameters& params, double dt,
+                                        const RigidObstacles& obstacles) const;
+  [[nodiscard]] TensorVar step_explicit_composed(TensorVar state, const BodyParameters& params,
+                                                 double dt, const RigidObstacles& obstacles) const;
   // Backward Euler: x1 solves r(x1) = M (x1 - x - dt v) / dt^2 - M g - f(x1) = 0 by Newton's
   // method (sparse LDLT or CG), v1 = (x1 - x) / dt. One node; its backward pass applies the
   // implicit function theorem: one adjoint solve (dr/dx1)^T lambda = dL/dx1 per step, no
   // unrolled iterations. Throws maya::ConvergenceError when Newton does not converge.
   [[nodiscard]] TensorVar step_implicit(TensorVar state, const BodyParameters& params, double dt,
                                         const NewtonOptions& newton = {}) const;
+  // With rigid contact: the bodies are held at obstacles.state's poses over the step, and the
+  // contact's implicit law (a potential, like the ground's) joins r(x1).
+  [[nodiscard]] TensorVar step_implicit(TensorVar state, const BodyParameters& params, double dt,
+                                        const RigidObstacles& obstacles,
+                                        const NewtonOptions& newton = {}) const;
   // Static equilibrium f(x) + M g = 0 (and ground contact, without damping or friction) from
   // `positions` [N, D], which hold the pinned vertices' prescribed places and the initial guess
   // of the others. Differentiable as step_implicit is.
   [[nodiscard]] TensorVar static_equilibrium(TensorVar positions, const BodyParameters& params,
+                                             const NewtonOptions& newton = {}) const;
+  [[nodiscard]] TensorVar static_equilibrium(TensorVar positions, const BodyParameters& params,
+                                             const RigidObstacles& obstacles,
                                              const NewtonOptions& newton = {}) const;
 
   // A [2, N, D] state from positions and velocities [N, D]; and the mesh at rest with velocity 0.
@@ -168,6 +195,8 @@ class SoftBody {
   class GroundOp;
   class ExplicitOp;
   class ImplicitOp;
+  class RigidContactOp;
+  friend class RigidContactOp;
   friend class RestInverseOp;
   friend class RestVolumeOp;
   friend class ElasticForceOp;
@@ -179,8 +208,20 @@ class SoftBody {
   void check_parameters(const BodyParameters& params, std::string_view operation,
                         bool need_mass) const;
   void check_state(TensorVar state, double dt, std::string_view operation) const;
+  // Throws unless `obstacles` (null: none) matches options().rigid.shapes.
+  void check_obstacles(const RigidObstacles* obstacles, std::string_view operation) const;
+  // The rigid contact kernel over the obstacles' values (when recording), or over the rigid
+  // state, stiffness, damping and friction a recorded node holds from input `first` on.
+  [[nodiscard]] detail::RigidContactKernel rigid_kernel(const RigidObstacles& obstacles) const;
+  [[nodiscard]] detail::RigidContactKernel rigid_kernel(const BackwardContext& context,
+                                                        std::size_t first) const;
+  [[nodiscard]] TensorVar record_explicit(TensorVar state, const BodyParameters& params, double dt,
+                                          const RigidObstacles* obstacles) const;
+  [[nodiscard]] TensorVar compose_explicit(TensorVar state, const BodyParameters& params, double dt,
+                                           const RigidObstacles* obstacles) const;
   [[nodiscard]] TensorVar solve_implicit(TensorVar input, const BodyParameters& params, double dt,
-                                         const NewtonOptions& newton, bool dynamic) const;
+                                         const NewtonOptions& newton, bool dynamic,
+                                         const RigidObstacles* obstacles) const;
 
   Mesh mesh_;
   SoftBodyOptions options_;
@@ -190,12 +231,14 @@ class SoftBody {
   double length_scale_ = 1.0;  // bounding-box diagonal of the rest mesh
   // The Newton matrix's sparsity (built once, immutable, shared by copies).
   std::shared_ptr<const detail::SystemPattern> pattern_;
+  std::shared_ptr<const detail::RigidShapes> rigid_shapes_;  // options_.rigid.shapes, as read
   std::unique_ptr<RestInverseOp> rest_inverse_op_;
   std::unique_ptr<RestVolumeOp> rest_volume_op_;
   std::unique_ptr<ElasticForceOp> force_op_;
   std::unique_ptr<GroundOp> ground_op_;
   std::unique_ptr<ExplicitOp> explicit_op_;
   std::unique_ptr<ImplicitOp> implicit_op_;
+  std::unique_ptr<RigidContactOp> rigid_contact_op_;
 };
 
 }  // namespace maya::fem
