@@ -3,6 +3,7 @@
 #pragma once
 
 #include "maya/core/error.hpp"
+#include "maya/core/subnormals.hpp"
 
 #include "maya/ad/tape.hpp"
 #include "maya/ad/var.hpp"

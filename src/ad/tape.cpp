@@ -12,6 +12,7 @@
 
 #include "maya/ad/var_math.hpp"
 #include "maya/core/error.hpp"
+#include "maya/core/subnormals.hpp"
 #include "maya/core/tape_registry.hpp"
 
 namespace maya {
@@ -96,6 +97,7 @@ Gradients Tape::grad(Var output) const {
 void Tape::grad(Var output, Gradients& out) const {
   check_owned(output, "grad");
   out.adjoints_.assign(size_, 0.0);
+  const FlushSubnormals flush(flush_subnormals_);
   out.slot_ = slot_;
   out.stamp_ = stamp_;
   double* adjoint = out.adjoints_.data();

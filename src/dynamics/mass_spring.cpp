@@ -121,15 +121,6 @@ void MassSpringModel::check_inputs(TensorVar state, const SpringParameters& para
   }
 }
 
-namespace {
-
-detail::SpringInputs inputs_of(const double* state, const double* mass, const double* stiffness,
-                               const double* damping, const double* rest) {
-  return {state, mass, stiffness, damping, rest};
-}
-
-}  // namespace
-
 detail::SpringSystem MassSpringModel::system() const noexcept {
   return {num_particles_, first_.size(), first_.data(), second_.data(), gravity_.data(), ground_};
 }
@@ -138,9 +129,9 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
   if (dim_ > 3) throw ValueError("mass_spring_step: the fused step supports 1 to 3 dimensions");
   check_inputs(state, params, dt);
   TensorTape& tape = state.tape();
-  const detail::SpringInputs in = inputs_of(
+  const detail::SpringInputs in{
       tape.view(state).values, tape.view(params.mass).values, tape.view(params.stiffness).values,
-      tape.view(params.damping).values, tape.view(params.rest_length).values);
+      tape.view(params.damping).values, tape.view(params.rest_length).values};
   const detail::SpringSystem system = this->system();
   const double saved[] = {dt};
   return tape.record(
@@ -158,9 +149,9 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
 
 void MassSpringModel::StepOp::backward(BackwardContext& context) const {
   const MassSpringModel& model = *model_;
-  const detail::SpringInputs in =
-      inputs_of(context.input(0).values, context.input(1).values, context.input(2).values,
-                context.input(3).values, context.input(4).values);
+  const detail::SpringInputs in{context.input(0).values, context.input(1).values,
+                                context.input(2).values, context.input(3).values,
+                                context.input(4).values};
   const auto slot_of = [&](std::size_t input) {
     if (!context.needs_grad(input)) return detail::GradientSlot{};
     const BackwardContext::GradientTarget target = context.grad_input_target(input);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "maya/core/subnormals.hpp"
 #include "maya/core/tape_registry.hpp"
 
 namespace maya {
@@ -173,6 +174,7 @@ void TensorTape::grad(TensorVar loss, TensorGradients& out) {
   }
   gradient_arena_.reset();
   gradients_.assign(nodes_.size(), nullptr);
+  const FlushSubnormals flush(flush_subnormals_);
   gradient_buffer(loss.index_)[0] = 1.0;
 
   BackwardContext context;

@@ -83,6 +83,11 @@ class Tape {
   // Opt-in: throw maya::NonFiniteError at the first operation whose value is NaN or Inf.
   void set_finite_check(bool enabled) noexcept { finite_check_ = enabled; }
   [[nodiscard]] bool finite_check() const noexcept { return finite_check_; }
+  // The reverse sweep flushes subnormal adjoints (below 2.2e-308) to zero (FlushSubnormals,
+  // maya/core/subnormals.hpp): on Intel CPUs arithmetic on them is ~100x slower, and decaying
+  // adjoints of long chains pass through them. On by default; off gives IEEE subnormals.
+  void set_flush_subnormals(bool enabled) noexcept { flush_subnormals_ = enabled; }
+  [[nodiscard]] bool flush_subnormals() const noexcept { return flush_subnormals_; }
 
   // Record once, evaluate many times: give inputs new values, then replay() recomputes every
   // node and its partials in recording order. Valid for programs whose control flow does not
@@ -124,6 +129,7 @@ class Tape {
   detail::NodeArray<Edge> edges_;
   detail::NodeArray<ScalarOp> ops_;
   bool finite_check_ = false;
+  bool flush_subnormals_ = true;
 };
 
 inline Var Tape::push(ScalarOp op, std::uint32_t lhs, std::uint32_t rhs,

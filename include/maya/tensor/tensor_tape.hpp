@@ -67,6 +67,11 @@ class TensorTape {
   // Opt-in: throw maya::NonFiniteError naming the first op whose output holds NaN or Inf.
   void set_finite_check(bool enabled) noexcept { finite_check_ = enabled; }
   [[nodiscard]] bool finite_check() const noexcept { return finite_check_; }
+  // The reverse sweep flushes subnormal adjoints (below 2.2e-308) to zero (FlushSubnormals,
+  // maya/core/subnormals.hpp): on Intel CPUs arithmetic on them is ~100x slower, and decaying
+  // adjoints of long chains pass through them. On by default; off gives IEEE subnormals.
+  void set_flush_subnormals(bool enabled) noexcept { flush_subnormals_ = enabled; }
+  [[nodiscard]] bool flush_subnormals() const noexcept { return flush_subnormals_; }
 
   // Records one node: allocates its output of `shape`, calls fill(MutableTensorView) to compute
   // it, and keeps `saved` for op.backward(). `op` must outlive the tape's last grad() call.
@@ -134,6 +139,7 @@ class TensorTape {
   detail::ChunkArena<std::int64_t> saved_ints_{std::size_t{64} << 10};
   std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
   bool finite_check_ = false;
+  bool flush_subnormals_ = true;
 };
 
 template <class Fill>
