@@ -6,53 +6,12 @@
 #include <sstream>
 #include <string>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
 #include "maya/ad/var_math.hpp"
 #include "maya/core/error.hpp"
 #include "maya/core/subnormals.hpp"
 #include "maya/core/tape_registry.hpp"
 
 namespace maya {
-
-namespace detail {
-
-namespace {
-constexpr std::size_t kHugePage = std::size_t{2} << 20;
-}  // namespace
-
-#if defined(__linux__)
-// A private anonymous mapping aligned to 2 MiB, advised to use huge pages before it is touched.
-void* allocate_node_array(std::size_t bytes) {
-  if (bytes < kHugePage) return ::operator new(bytes);
-  const std::size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
-  void* mapped = mmap(nullptr, rounded + kHugePage, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (mapped == MAP_FAILED) throw std::bad_alloc();
-  auto* base = static_cast<char*>(mapped);
-  const std::size_t misalignment = reinterpret_cast<std::uintptr_t>(base) % kHugePage;
-  const std::size_t head = misalignment == 0 ? 0 : kHugePage - misalignment;
-  if (head > 0) munmap(base, head);
-  if (kHugePage - head > 0) munmap(base + head + rounded, kHugePage - head);
-  madvise(base + head, rounded, MADV_HUGEPAGE);
-  return base + head;
-}
-
-void free_node_array(void* data, std::size_t bytes) noexcept {
-  if (bytes < kHugePage) {
-    ::operator delete(data);
-    return;
-  }
-  munmap(data, (bytes + kHugePage - 1) / kHugePage * kHugePage);
-}
-#else
-void* allocate_node_array(std::size_t bytes) { return ::operator new(bytes); }
-void free_node_array(void* data, std::size_t) noexcept { ::operator delete(data); }
-#endif
-
-}  // namespace detail
 
 Tape::Tape() : slot_(detail::TapeRegistry::acquire(this)) {
   stamp_ = detail::TapeRegistry::stamp(slot_);

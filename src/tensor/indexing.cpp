@@ -6,26 +6,15 @@
 #include <string>
 #include <vector>
 
+#include "axis_split.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 
 namespace maya {
 namespace {
 
-// A tensor viewed as [outer, extent, inner] around one axis.
-struct AxisSplit {
-  std::size_t outer = 1;
-  std::size_t extent = 1;
-  std::size_t inner = 1;
-};
-
-AxisSplit split_at(ShapeView shape, std::size_t axis) {
-  AxisSplit s;
-  for (std::size_t i = 0; i < axis; ++i) s.outer *= shape[i];
-  s.extent = shape[axis];
-  for (std::size_t i = axis + 1; i < shape.size(); ++i) s.inner *= shape[i];
-  return s;
-}
+using detail::AxisSplit;
+using detail::split_at;
 
 void check_index(const char* operation, std::int64_t index, std::size_t position, std::size_t axis,
                  ShapeView shape) {

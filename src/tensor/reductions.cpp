@@ -6,25 +6,15 @@
 #include <cstdint>
 #include <string>
 
+#include "axis_split.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 
 namespace maya {
 namespace {
 
-struct AxisSplit {
-  std::size_t outer = 1;
-  std::size_t extent = 1;
-  std::size_t inner = 1;
-};
-
-AxisSplit split_at(ShapeView shape, std::size_t axis) {
-  AxisSplit s;
-  for (std::size_t i = 0; i < axis; ++i) s.outer *= shape[i];
-  s.extent = shape[axis];
-  for (std::size_t i = axis + 1; i < shape.size(); ++i) s.inner *= shape[i];
-  return s;
-}
+using detail::AxisSplit;
+using detail::split_at;
 
 Shape reduced_shape(ShapeView shape, std::size_t axis, bool keepdim) {
   Shape out(shape.begin(), shape.end());

@@ -11,17 +11,16 @@
 
 #include "maya/ad/scalar_op.hpp"
 #include "maya/ad/var.hpp"
+#include "maya/core/page_memory.hpp"
 
 namespace maya {
 
 namespace detail {
 
-// Memory for a tape's node arrays. Arrays of 2 MiB and more are mapped on their own and offered
-// transparent huge pages, so a growing tape takes a page fault per 2 MiB instead of per 4 KiB:
-// the first W1 gradient (1M nodes) of a process is about 2.5x faster (docs/benchmarks.md). A
-// reused tape (clear()) touches no new memory and is not affected.
-[[nodiscard]] void* allocate_node_array(std::size_t bytes);
-void free_node_array(void* data, std::size_t bytes) noexcept;
+// Memory for a tape's node arrays from allocate_pages: arrays of 2 MiB and more are mapped on
+// their own and offered transparent huge pages, so a growing tape takes a page fault per 2 MiB
+// instead of per 4 KiB (the first W1 gradient of a process is about 2.5x faster). A reused tape
+// (clear()) touches no new memory and is not affected.
 
 template <class T>
 struct NodeArrayAllocator {
@@ -30,9 +29,9 @@ struct NodeArrayAllocator {
   template <class U>
   NodeArrayAllocator(const NodeArrayAllocator<U>&) noexcept {}
   [[nodiscard]] T* allocate(std::size_t n) {
-    return static_cast<T*>(allocate_node_array(n * sizeof(T)));
+    return static_cast<T*>(allocate_pages(n * sizeof(T)));
   }
-  void deallocate(T* data, std::size_t n) noexcept { free_node_array(data, n * sizeof(T)); }
+  void deallocate(T* data, std::size_t n) noexcept { free_pages(data, n * sizeof(T)); }
   friend bool operator==(NodeArrayAllocator, NodeArrayAllocator) noexcept { return true; }
 };
 
