@@ -1,5 +1,10 @@
 #include "broadcast.hpp"
 
+#include <algorithm>
+#include <string>
+
+#include "maya/core/error.hpp"
+
 namespace maya::detail {
 namespace {
 
@@ -18,8 +23,23 @@ bool is_trailing_block(ShapeView small, ShapeView out) {
 
 }  // namespace
 
-std::vector<std::size_t> broadcast_strides(ShapeView shape, ShapeView out) {
-  std::vector<std::size_t> strides(out.size(), 0);
+void broadcast_shape_into(ShapeView a, ShapeView b, const char* operation, SmallShape& out) {
+  const std::size_t ndim = std::max(a.size(), b.size());
+  out.resize(ndim);
+  for (std::size_t i = 0; i < ndim; ++i) {
+    const std::size_t ea = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
+    const std::size_t eb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
+    if (ea != eb && ea != 1 && eb != 1) {
+      throw ShapeError(std::string(operation) + ": shapes " + shape_string(a) + " and " +
+                       shape_string(b) + " cannot be broadcast (axis " + std::to_string(i) + ": " +
+                       std::to_string(ea) + " vs " + std::to_string(eb) + ")");
+    }
+    out[i] = ea == 1 ? eb : ea;
+  }
+}
+
+SmallShape broadcast_strides(ShapeView shape, ShapeView out) {
+  SmallShape strides(out.size(), 0);
   const std::size_t lead = out.size() - shape.size();
   std::size_t stride = 1;
   for (std::size_t i = shape.size(); i-- > 0;) {
@@ -31,7 +51,7 @@ std::vector<std::size_t> broadcast_strides(ShapeView shape, ShapeView out) {
 
 BroadcastPlan plan_broadcast(ShapeView a, ShapeView b, const char* operation) {
   BroadcastPlan plan;
-  plan.out_shape = broadcast_shapes(a, b, operation);
+  broadcast_shape_into(a, b, operation, plan.out_shape);
   plan.numel = numel_of(plan.out_shape);
   const std::size_t na = numel_of(a);
   const std::size_t nb = numel_of(b);

@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "maya/tensor/shape.hpp"
+#include "small_shape.hpp"
 
 namespace maya::detail {
 
 struct BroadcastPlan {
-  Shape out_shape;
+  SmallShape out_shape;
   std::size_t numel = 0;
   // kRowsA / kRowsB: that operand is a trailing block of `inner` elements repeated over `rows`
   // (a bias added to every row of a batch), the other has the output's shape.
@@ -19,14 +20,17 @@ struct BroadcastPlan {
   std::size_t rows = 0;
   std::size_t inner = 0;
   // Strides of a and b in out's axes (0 along broadcast axes).
-  std::vector<std::size_t> stride_a;
-  std::vector<std::size_t> stride_b;
+  SmallShape stride_a;
+  SmallShape stride_b;
 };
 
 [[nodiscard]] BroadcastPlan plan_broadcast(ShapeView a, ShapeView b, const char* operation);
 
 // Strides of an operand of `shape` viewed in the (longer or equal) shape `out`.
-[[nodiscard]] std::vector<std::size_t> broadcast_strides(ShapeView shape, ShapeView out);
+[[nodiscard]] SmallShape broadcast_strides(ShapeView shape, ShapeView out);
+
+// The broadcast of shapes a and b into `out`; throws maya::ShapeError naming `operation`.
+void broadcast_shape_into(ShapeView a, ShapeView b, const char* operation, SmallShape& out);
 
 template <class Body>
 void for_each_broadcast(const BroadcastPlan& plan, Body&& body) {
@@ -58,7 +62,7 @@ void for_each_broadcast(const BroadcastPlan& plan, Body&& body) {
   const std::size_t inner = plan.out_shape[ndim - 1];
   const std::size_t inner_a = plan.stride_a[ndim - 1];
   const std::size_t inner_b = plan.stride_b[ndim - 1];
-  std::vector<std::size_t> counter(ndim, 0);
+  SmallShape counter(ndim, 0);
   std::size_t offset_a = 0;
   std::size_t offset_b = 0;
   for (std::size_t out = 0; out < n; out += inner) {

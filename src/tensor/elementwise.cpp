@@ -213,8 +213,8 @@ class WhereOp final : public TensorOp {
 
   // body(out_index, offset_1, offset_2) over `shape` with two stride sets.
   template <class Body>
-  static void walk(ShapeView shape, const std::vector<std::size_t>& s1,
-                   const std::vector<std::size_t>& s2, Body&& body) {
+  static void walk(ShapeView shape, const detail::SmallShape& s1, const detail::SmallShape& s2,
+                   Body&& body) {
     detail::BroadcastPlan plan;
     plan.out_shape.assign(shape.begin(), shape.end());
     plan.numel = numel_of(shape);
@@ -265,8 +265,10 @@ TensorVar where(TensorVar mask, TensorVar a, TensorVar b) {
   const TensorView vm = tape.view(mask);
   const TensorView va = tape.view(a);
   const TensorView vb = tape.view(b);
-  const Shape ab = broadcast_shapes(va.shape, vb.shape, "where");
-  const Shape out_shape = broadcast_shapes(vm.shape, ab, "where");
+  detail::SmallShape ab;
+  detail::broadcast_shape_into(va.shape, vb.shape, "where", ab);
+  detail::SmallShape out_shape;
+  detail::broadcast_shape_into(vm.shape, ab, "where", out_shape);
   const auto sm = detail::broadcast_strides(vm.shape, out_shape);
   const auto sa = detail::broadcast_strides(va.shape, out_shape);
   const auto sb = detail::broadcast_strides(vb.shape, out_shape);

@@ -9,6 +9,7 @@
 #include "axis_split.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "small_shape.hpp"
 
 namespace maya {
 namespace {
@@ -267,7 +268,7 @@ TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> ind
   const std::size_t a = normalize_axis(axis, vx.ndim(), "index_select");
   check_indices("index_select", a, indices, vx.shape);
   const double saved_axis[] = {static_cast<double>(a)};
-  Shape out_shape(vx.shape.begin(), vx.shape.end());
+  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape[a] = indices.size();
   const AxisSplit split = split_at(vx.shape, a);
   return tape.record(

@@ -134,7 +134,7 @@ TensorVar matmul(TensorVar a, TensorVar b) {
   std::span<std::int64_t> ints(plain);
   if (batch_ndim > 0) {
     const detail::BroadcastPlan plan = detail::plan_broadcast(batch_a, batch_b, "matmul");
-    out_shape = plan.out_shape;
+    out_shape.assign(plan.out_shape.begin(), plan.out_shape.end());
     batched.assign(kHeader, 0);
     batched.reserve(kHeader + 2 * plan.numel);
     detail::for_each_broadcast(plan, [&](std::size_t, std::size_t ia, std::size_t ib) {

@@ -9,6 +9,7 @@
 #include "axis_split.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "small_shape.hpp"
 
 namespace maya {
 namespace {
@@ -16,12 +17,12 @@ namespace {
 using detail::AxisSplit;
 using detail::split_at;
 
-Shape reduced_shape(ShapeView shape, std::size_t axis, bool keepdim) {
-  Shape out(shape.begin(), shape.end());
+detail::SmallShape reduced_shape(ShapeView shape, std::size_t axis, bool keepdim) {
+  detail::SmallShape out(shape.begin(), shape.end());
   if (keepdim) {
     out[axis] = 1;
   } else {
-    out.erase(out.begin() + static_cast<long>(axis));
+    out.erase_at(axis);
   }
   return out;
 }
@@ -95,7 +96,7 @@ TensorVar record_sum_axis(TensorVar x, long axis, bool keepdim, bool mean, const
   const std::int64_t ints[] = {static_cast<std::int64_t>(s.outer),
                                static_cast<std::int64_t>(s.extent),
                                static_cast<std::int64_t>(s.inner)};
-  const Shape out_shape = reduced_shape(vx.shape, a, keepdim);
+  const detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
   return tape.record(
       SumAxisOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
@@ -182,7 +183,7 @@ TensorVar record_extremum(TensorVar x, long axis, bool keepdim) {
   std::size_t a = 0;
   const AxisSplit s = checked_split(vx, axis, F::kName, a);
   const std::int64_t ints[] = {to_int(s.outer), to_int(s.extent), to_int(s.inner)};
-  const Shape out_shape = reduced_shape(vx.shape, a, keepdim);
+  const detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
   return tape.record(
       ExtremumOp<F>::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
@@ -271,7 +272,7 @@ TensorVar norm(TensorVar x, long axis, bool keepdim) {
   const std::size_t a = normalize_axis(axis, vx.ndim(), "norm");
   const AxisSplit s = split_at(vx.shape, a);
   const std::int64_t ints[] = {to_int(s.outer), to_int(s.extent), to_int(s.inner)};
-  const Shape out_shape = reduced_shape(vx.shape, a, keepdim);
+  const detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
   return tape.record(
       NormOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {

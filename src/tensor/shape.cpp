@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string>
 
+#include "broadcast.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya {
@@ -23,19 +24,9 @@ std::string shape_string(ShapeView shape) {
 }
 
 Shape broadcast_shapes(ShapeView a, ShapeView b, const char* operation) {
-  const std::size_t ndim = std::max(a.size(), b.size());
-  Shape out(ndim);
-  for (std::size_t i = 0; i < ndim; ++i) {
-    const std::size_t ea = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
-    const std::size_t eb = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
-    if (ea != eb && ea != 1 && eb != 1) {
-      throw ShapeError(std::string(operation) + ": shapes " + shape_string(a) + " and " +
-                       shape_string(b) + " cannot be broadcast (axis " + std::to_string(i) + ": " +
-                       std::to_string(ea) + " vs " + std::to_string(eb) + ")");
-    }
-    out[i] = ea == 1 ? eb : ea;
-  }
-  return out;
+  detail::SmallShape out;
+  detail::broadcast_shape_into(a, b, operation, out);
+  return Shape(out.begin(), out.end());
 }
 
 std::size_t normalize_axis(long axis, std::size_t ndim, const char* operation) {

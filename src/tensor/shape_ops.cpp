@@ -11,6 +11,7 @@
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "small_shape.hpp"
 
 namespace maya {
 namespace {
@@ -191,7 +192,7 @@ TensorVar record_permute(const StridedGatherOp& op, TensorVar x, std::span<const
     throw ShapeError(name + ": " + std::to_string(axes.size()) + " axes given for a tensor of " +
                      std::to_string(ndim) + " dimensions (shape " + shape_string(vx.shape) + ")");
   }
-  Shape out_shape(ndim);
+  detail::SmallShape out_shape(ndim, 0);
   StridePlan plan(ndim);
   std::vector<bool> seen(ndim, false);
   for (std::size_t i = 0; i < ndim; ++i) {
@@ -243,7 +244,7 @@ TensorVar reshape(TensorVar x, Shape shape) {
 TensorVar transpose(TensorVar x) {
   const TensorView vx = x.tape().view(x);
   const std::size_t ndim = vx.ndim();
-  const Shape out_shape(vx.shape.rbegin(), vx.shape.rend());
+  const detail::SmallShape out_shape(vx.shape.rbegin(), vx.shape.rend());
   StridePlan plan(ndim);
   for (std::size_t d = 0; d < ndim; ++d) plan.stride(d) = stride_of(vx.shape, ndim - 1 - d);
   return record_strided(kTransposeOp, x, vx, out_shape, plan);
@@ -254,7 +255,7 @@ TensorVar transpose(TensorVar x, long axis0, long axis1) {
   const std::size_t ndim = vx.ndim();
   const std::size_t a0 = normalize_axis(axis0, ndim, "transpose");
   const std::size_t a1 = normalize_axis(axis1, ndim, "transpose");
-  Shape out_shape(vx.shape.begin(), vx.shape.end());
+  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   std::swap(out_shape[a0], out_shape[a1]);
   StridePlan plan(ndim);
   for (std::size_t d = 0; d < ndim; ++d) plan.stride(d) = stride_of(vx.shape, d);
@@ -277,16 +278,16 @@ TensorVar squeeze(TensorVar x, long axis) {
                      std::to_string(vx.shape[a]) + ", not 1 (shape " + shape_string(vx.shape) +
                      ")");
   }
-  Shape out_shape(vx.shape.begin(), vx.shape.end());
-  out_shape.erase(out_shape.begin() + static_cast<long>(a));
+  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  out_shape.erase_at(a);
   return record_flat(kSqueezeOp, x, vx, out_shape);
 }
 
 TensorVar unsqueeze(TensorVar x, long axis) {
   const TensorView vx = x.tape().view(x);
   const std::size_t a = normalize_axis(axis, vx.ndim() + 1, "unsqueeze");
-  Shape out_shape(vx.shape.begin(), vx.shape.end());
-  out_shape.insert(out_shape.begin() + static_cast<long>(a), 1);
+  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  out_shape.insert_at(a, 1);
   return record_flat(kUnsqueezeOp, x, vx, out_shape);
 }
 
@@ -298,7 +299,7 @@ TensorVar slice(TensorVar x, long axis, long start, long stop, long step) {
                      std::to_string(axis) + " of shape " + shape_string(vx.shape) + ")");
   }
   const SliceRange range = python_slice(start, stop, step, vx.shape[a]);
-  Shape out_shape(vx.shape.begin(), vx.shape.end());
+  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape[a] = range.count;
   StridePlan plan(vx.ndim());
   for (std::size_t d = 0; d < vx.ndim(); ++d) plan.stride(d) = stride_of(vx.shape, d);
@@ -318,8 +319,8 @@ TensorVar select(TensorVar x, long axis, long index) {
                      " to " + std::to_string(extent - 1) + ")");
   }
   const long position = index < 0 ? index + extent : index;
-  Shape out_shape(vx.shape.begin(), vx.shape.end());
-  out_shape.erase(out_shape.begin() + static_cast<long>(a));
+  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  out_shape.erase_at(a);
   StridePlan plan(out_shape.size());
   for (std::size_t d = 0, o = 0; d < vx.ndim(); ++d) {
     if (d == a) continue;
@@ -355,7 +356,7 @@ TensorVar concat(std::span<const TensorVar> parts, long axis) {
   TensorTape& tape = parts[0].tape();
   const TensorView first = tape.view(parts[0]);
   const std::size_t a = normalize_axis(axis, first.ndim(), "concat");
-  Shape out_shape(first.shape.begin(), first.shape.end());
+  detail::SmallShape out_shape(first.shape.begin(), first.shape.end());
   out_shape[a] = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const TensorView part = tape.view(parts[p]);
@@ -411,8 +412,8 @@ TensorVar stack(std::span<const TensorVar> parts, long axis) {
                        shape_string(first.shape) + "; all parts must have the same shape");
     }
   }
-  Shape out_shape(first.shape.begin(), first.shape.end());
-  out_shape.insert(out_shape.begin() + static_cast<long>(a), parts.size());
+  detail::SmallShape out_shape(first.shape.begin(), first.shape.end());
+  out_shape.insert_at(a, parts.size());
   std::size_t outer = 1;
   for (std::size_t d = 0; d < a; ++d) outer *= out_shape[d];
   const std::size_t part_row = first.numel() / std::max<std::size_t>(outer, 1);
