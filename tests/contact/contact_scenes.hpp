@@ -7,6 +7,8 @@
 #include <span>
 #include <vector>
 
+#include "support/weighted_losses.hpp"
+
 namespace contact_test {
 
 using maya::Tensor;
@@ -69,12 +71,6 @@ inline BodyState body(const Tensor& state, std::size_t b) {
 }
 
 // sum(w * state^2 + u * state) with fixed pseudo-random weights: every component matters.
-inline TensorVar loss_of(TensorVar state) {
-  const maya::Shape shape(state.shape().begin(), state.shape().end());
-  TensorTape& tape = state.tape();
-  const TensorVar w = tape.constant(Tensor::uniform(shape, 0.5, 1.5, 17));
-  const TensorVar u = tape.constant(Tensor::uniform(shape, -1.0, 1.0, 18));
-  return maya::sum(w * state * state + u * state);
-}
+inline TensorVar loss_of(TensorVar state) { return maya_test::weighted_quadratic(state); }
 
 }  // namespace contact_test

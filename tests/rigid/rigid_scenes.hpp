@@ -8,6 +8,8 @@
 #include <span>
 #include <vector>
 
+#include "support/weighted_losses.hpp"
+
 namespace rigid_test {
 
 using maya::RigidParameters;
@@ -53,12 +55,6 @@ inline TensorVar rollout(const RigidWorld2D& world, std::span<const TensorVar> x
 }
 
 // sum(w * state^2 + u * state) with fixed pseudo-random weights: every component matters.
-inline TensorVar loss_of(TensorVar state) {
-  const maya::Shape shape(state.shape().begin(), state.shape().end());
-  TensorTape& tape = state.tape();
-  const TensorVar w = tape.constant(Tensor::uniform(shape, 0.5, 1.5, 17));
-  const TensorVar u = tape.constant(Tensor::uniform(shape, -1.0, 1.0, 18));
-  return maya::sum(w * state * state + u * state);
-}
+inline TensorVar loss_of(TensorVar state) { return maya_test::weighted_quadratic(state); }
 
 }  // namespace rigid_test

@@ -3,19 +3,15 @@
 #include <cmath>
 #include <maya/maya.hpp>
 
+#include "support/weighted_losses.hpp"
+
 namespace {
+
+using maya_test::weighted_sum;
 
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
-
-// Sum of out * fixed weights, so every output entry's gradient is checked, not just their sum.
-TensorVar weighted_sum(TensorVar out) {
-  TensorTape& tape = out.tape();
-  const Tensor w =
-      Tensor::uniform(maya::Shape(out.shape().begin(), out.shape().end()), 0.5, 1.5, 99);
-  return maya::sum(out * tape.constant(w));
-}
 
 struct BinaryCase {
   const char* name;

@@ -8,18 +8,15 @@
 #include <maya/maya.hpp>
 #include <vector>
 
+#include "support/weighted_losses.hpp"
+
 namespace {
+
+using maya_test::weighted_sum;
 
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
-
-// Sum of out * fixed weights, so every output entry's gradient is checked, not just their sum.
-TensorVar weighted_sum(TensorVar out) {
-  const Tensor w =
-      Tensor::uniform(maya::Shape(out.shape().begin(), out.shape().end()), 0.5, 1.5, 7);
-  return maya::sum(out * out.tape().constant(w));
-}
 
 void expect_gradients_match(const maya::LossFunction& loss, const std::vector<Tensor>& inputs) {
   const maya::GradcheckReport report = maya::gradcheck(loss, inputs);

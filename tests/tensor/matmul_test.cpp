@@ -5,19 +5,16 @@
 #include <random>
 #include <string>
 
+#include "support/weighted_losses.hpp"
+
 namespace {
+
+using maya_test::weighted_sum;
 
 using maya::Shape;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
-
-// Sum of out * fixed weights, so every output entry's gradient is checked, not just their sum.
-TensorVar weighted_sum(TensorVar out) {
-  TensorTape& tape = out.tape();
-  const Tensor w = Tensor::uniform(Shape(out.shape().begin(), out.shape().end()), 0.5, 1.5, 99);
-  return maya::sum(out * tape.constant(w));
-}
 
 // numpy.matmul by its definition, one output element at a time.
 Tensor reference_matmul(const Tensor& a, const Tensor& b) {
