@@ -2,10 +2,10 @@
 bench_policy_rollout. Inputs from splitmix64, bit-identical to maya's. One JSON line per B."""
 import argparse
 import json
-import statistics
-import time
 
 import torch
+
+from peer_common import measure
 
 torch.set_default_dtype(torch.float64)
 MASK = (1 << 64) - 1
@@ -61,15 +61,8 @@ def main():
             loss.backward()
             return loss.item(), sum(p.grad.abs().sum().item() for p in params)
 
-        results = {}
-        for name, fn in (("forward", forward), ("gradient", gradient)):
-            fn()
-            times = []
-            for _ in range(args.repeats):
-                start = time.perf_counter()
-                out = fn()
-                times.append(time.perf_counter() - start)
-            results[name] = (statistics.median(times), out)
+        results = {name: measure(fn, args.repeats)
+                   for name, fn in (("forward", forward), ("gradient", gradient))}
         print(json.dumps({"framework": "pytorch", "version": torch.__version__, "B": batch,
                           "threads": args.threads, "forward_s": results["forward"][0],
                           "gradient_s": results["gradient"][0], "loss": results["gradient"][1][0],

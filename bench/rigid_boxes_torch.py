@@ -3,10 +3,10 @@ bench_rigid_boxes. Prints one JSON line per (K, T): forward and gradient medians
 checksum (sum |g| over the initial velocities and angular velocities)."""
 import argparse
 import json
-import statistics
-import time
 
 import torch
+
+from peer_common import measure
 
 torch.set_default_dtype(torch.float64)
 
@@ -42,16 +42,6 @@ def rollout(pos, theta, vel, omega, steps):
 def initial(k):
     pos = torch.stack([0.5 * torch.arange(k, dtype=torch.float64), torch.ones(k)], dim=1)
     return pos, torch.full((k,), 0.3), torch.tensor([[0.5, 0.0]]).repeat(k, 1), torch.full((k,), 2.0)
-
-
-def measure(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
 
 
 def main():

@@ -2,28 +2,19 @@
 separately from the steady-state median. Prints one JSON line per (G, T)."""
 import argparse
 import json
-import statistics
 import time
 
 import jax
 import jax.numpy as jnp
 
+from peer_common import lattice_springs, measure
+
 jax.config.update("jax_enable_x64", True)
 
 
 def lattice(g):
-    idx = lambda i, j: i * g + j
-    pos = jnp.array([[0.02 * i, 0.3 + 0.02 * j] for i in range(g) for j in range(g)])
-    first, second = [], []
-    for i in range(g):
-        for j in range(g):
-            if i + 1 < g:
-                first.append(idx(i, j)); second.append(idx(i + 1, j))
-            if j + 1 < g:
-                first.append(idx(i, j)); second.append(idx(i, j + 1))
-            if i + 1 < g and j + 1 < g:
-                first.append(idx(i, j)); second.append(idx(i + 1, j + 1))
-                first.append(idx(i + 1, j)); second.append(idx(i, j + 1))
+    positions, first, second = lattice_springs(g)
+    pos = jnp.array(positions)
     a, b = jnp.array(first), jnp.array(second)
     return pos, a, b, jnp.linalg.norm(pos[b] - pos[a], axis=1)
 
@@ -52,15 +43,6 @@ def make_loss(pos0, a, b, rest, steps, dt=1e-3, c=5.0):
     return loss
 
 
-def median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="16:1000,64:1000,128:1000")
@@ -78,8 +60,8 @@ def main():
         jax.block_until_ready(forward(k, v0))
         jax.block_until_ready(gradient(k, v0))
         compile_s = time.perf_counter() - start
-        t_fwd, _ = median_time(lambda: forward(k, v0), args.repeats)
-        t_grad, (value, (gk, gv)) = median_time(lambda: gradient(k, v0), args.repeats)
+        t_fwd, _ = measure(lambda: forward(k, v0), args.repeats, jax.block_until_ready)
+        t_grad, (value, (gk, gv)) = measure(lambda: gradient(k, v0), args.repeats, jax.block_until_ready)
         print(json.dumps({"framework": "jax", "version": jax.__version__,
                           "device": str(jax.devices()[0]), "G": g, "steps": steps,
                           "compile_s": compile_s, "forward_s": t_fwd, "gradient_s": t_grad,

@@ -3,27 +3,17 @@ bench_spring_lattice. Prints one JSON line per (G, T): forward and gradient medi
 checksum (sum |g| over stiffness and v0)."""
 import argparse
 import json
-import statistics
-import time
 
 import torch
+
+from peer_common import lattice_springs, measure
 
 torch.set_default_dtype(torch.float64)
 
 
 def lattice(g):
-    idx = lambda i, j: i * g + j
-    pos = torch.tensor([[0.02 * i, 0.3 + 0.02 * j] for i in range(g) for j in range(g)])
-    first, second = [], []
-    for i in range(g):
-        for j in range(g):
-            if i + 1 < g:
-                first.append(idx(i, j)); second.append(idx(i + 1, j))
-            if j + 1 < g:
-                first.append(idx(i, j)); second.append(idx(i, j + 1))
-            if i + 1 < g and j + 1 < g:
-                first.append(idx(i, j)); second.append(idx(i + 1, j + 1))
-                first.append(idx(i + 1, j)); second.append(idx(i, j + 1))
+    positions, first, second = lattice_springs(g)
+    pos = torch.tensor(positions)
     a = torch.tensor(first)
     b = torch.tensor(second)
     rest = (pos[b] - pos[a]).norm(dim=1)
@@ -50,16 +40,6 @@ def rollout(pos0, v0, k, a, b, rest, steps, dt=1e-3, c=5.0):
         p = p + dt * v
     target = torch.tensor([1.0, 0.1])
     return ((p - target) ** 2).sum(dim=1).mean()
-
-
-def measure(fn, repeats):
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
 
 
 def main():
