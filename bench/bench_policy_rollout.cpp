@@ -1,7 +1,9 @@
 // Workload W3 of the benchmark specification: a two-layer tanh policy controlling B point masses
-// for T = 200 steps; gradient of the loss w.r.t. W1, b1, W2, b2. Measures the tensor tape's
-// per-op overhead with small matrix products in a loop. Inputs come from splitmix64 so the
-// PyTorch and JAX peers (policy_rollout_torch.py) start from bit-identical values.
+// for T = 200 steps; gradient of the loss w.r.t. W1, b1, W2, b2. Two paths: "fused" records each
+// layer as one dense node (maya::dense), "composed" as matmul, add and tanh nodes; the rest of the
+// step is the same tensor ops in both. Measures the tensor tape with small products in a loop.
+// Inputs come from splitmix64 so the PyTorch and JAX peers (policy_rollout_torch.py) start from
+// bit-identical values.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -33,7 +35,7 @@ struct Result {
   std::size_t nodes = 0;
 };
 
-Result run(maya::TensorTape& tape, std::size_t batch, bool gradient) {
+Result run(maya::TensorTape& tape, std::size_t batch, bool fused, bool gradient) {
   tape.clear();
   const maya::Tensor s0 = splitmix_uniform({batch, 4}, -1.0, 1.0, 1);
   const maya::TensorVar w1 = tape.var(splitmix_uniform({4, 64}, -0.5, 0.5, 2));
@@ -46,8 +48,10 @@ Result run(maya::TensorTape& tape, std::size_t batch, bool gradient) {
   maya::TensorVar effort = tape.constant(maya::Tensor::scalar(0.0));
   for (std::size_t t = 0; t < kSteps; ++t) {
     const maya::TensorVar state = maya::concat({x, v}, 1);
-    const maya::TensorVar hidden = maya::tanh(maya::matmul(state, w1) + b1);
-    const maya::TensorVar action = maya::tanh(maya::matmul(hidden, w2) + b2);
+    const maya::TensorVar action =
+        fused ? maya::dense(maya::dense(state, w1, b1, maya::Activation::tanh), w2, b2,
+                            maya::Activation::tanh)
+              : maya::tanh(maya::matmul(maya::tanh(maya::matmul(state, w1) + b1), w2) + b2);
     effort = effort + maya::mean(maya::sum(action * action, 1));
     v = v + 0.01 * (5.0 * action - 0.5 * v);
     x = x + 0.01 * v;
@@ -66,25 +70,30 @@ Result run(maya::TensorTape& tape, std::size_t batch, bool gradient) {
   return result;
 }
 
-void policy_rollout(benchmark::State& bench, bool gradient) {
+void policy_rollout(benchmark::State& bench, bool fused, bool gradient) {
   const auto batch = static_cast<std::size_t>(bench.range(0));
   maya::TensorTape tape;
-  Result result = run(tape, batch, gradient);  // warm-up: the tape's memory
+  Result result = run(tape, batch, fused, gradient);  // warm-up: the tape's memory
   for (auto _ : bench) {
-    result = run(tape, batch, gradient);
+    result = run(tape, batch, fused, gradient);
     benchmark::DoNotOptimize(result);
   }
   bench.counters["loss"] = result.loss;
   bench.counters["checksum"] = result.checksum;
   bench.counters["nodes"] = static_cast<double>(result.nodes);
+  bench.counters["tape_bytes_per_step"] = static_cast<double>(tape.bytes_used()) / kSteps;
 }
 
-void forward(benchmark::State& s) { policy_rollout(s, false); }
-void gradient(benchmark::State& s) { policy_rollout(s, true); }
+void fused_forward(benchmark::State& s) { policy_rollout(s, true, false); }
+void fused_gradient(benchmark::State& s) { policy_rollout(s, true, true); }
+void composed_forward(benchmark::State& s) { policy_rollout(s, false, false); }
+void composed_gradient(benchmark::State& s) { policy_rollout(s, false, true); }
 
 }  // namespace
 
-BENCHMARK(forward)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(gradient)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(fused_forward)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(fused_gradient)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(composed_forward)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(composed_gradient)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

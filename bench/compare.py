@@ -20,7 +20,7 @@ WORKLOADS = {
     "w4": {"binary": "bench_rigid_boxes", "peer": "rigid_boxes_torch.py", "key": "K",
            "paths": ["fused", "composed"], "peer_args": ["--sizes", "1:2000,256:2000"]},
     "w3": {"binary": "bench_policy_rollout", "peer": "policy_rollout_torch.py", "key": "B",
-           "paths": [""], "peer_args": ["--batches", "256,4096"]},
+           "paths": ["fused", "composed"], "peer_args": ["--batches", "256,4096"]},
 }
 
 

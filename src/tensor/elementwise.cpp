@@ -175,7 +175,7 @@ TensorVar record_constant_right(TensorVar x, double c) {
   return tape.record(
       ConstantRightOp<F>::instance(), {x}, vx.shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = F::value(vx[i], c);
+        for (std::size_t i = 0, n = out.numel(); i < n; ++i) out[i] = F::value(vx[i], c);
       },
       SavedData{saved, {}});
 }
@@ -188,7 +188,7 @@ TensorVar record_constant_left(double c, TensorVar x) {
   return tape.record(
       ConstantLeftOp<F>::instance(), {x}, vx.shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = F::value(c, vx[i]);
+        for (std::size_t i = 0, n = out.numel(); i < n; ++i) out[i] = F::value(c, vx[i]);
       },
       SavedData{saved, {}});
 }

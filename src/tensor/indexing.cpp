@@ -80,7 +80,7 @@ class IndexAddOp final : public TensorOp {
     const TensorView g = context.grad_output();
     if (context.needs_grad(0)) {
       const MutableTensorView gx = context.grad_input(0);
-      for (std::size_t i = 0; i < gx.numel(); ++i) gx[i] += g[i];
+      for (std::size_t i = 0, n = gx.numel(); i < n; ++i) gx[i] += g[i];
     }
     if (context.needs_grad(1)) {
       const AxisSplit split = split_at(g.shape, static_cast<std::size_t>(context.saved()[0]));
@@ -137,7 +137,7 @@ class ScatterAddOp final : public TensorOp {
     const TensorView g = context.grad_output();
     if (context.needs_grad(0)) {
       const MutableTensorView gx = context.grad_input(0);
-      for (std::size_t i = 0; i < gx.numel(); ++i) gx[i] += g[i];
+      for (std::size_t i = 0, n = gx.numel(); i < n; ++i) gx[i] += g[i];
     }
     if (context.needs_grad(1)) {
       const auto pairs = context.saved_ints();
@@ -256,7 +256,7 @@ TensorVar scatter_add(TensorVar x, long axis, const IndexTensor& index, TensorVa
   return tape.record(
       ScatterAddOp::instance(), {x, source}, vx.shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = vx[i];
+        for (std::size_t i = 0, n = out.numel(); i < n; ++i) out[i] = vx[i];
         for (std::size_t p = 0; p < pairs.size(); p += 2) out[pairs[p]] += vs[pairs[p + 1]];
       },
       SavedData{{}, pairs});
@@ -274,7 +274,7 @@ TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> ind
   return tape.record(
       IndexSelectOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = 0.0;
+        for (std::size_t i = 0, n = out.numel(); i < n; ++i) out[i] = 0.0;
         add_selected(vx.values, split, indices, out.values);
       },
       SavedData{saved_axis, indices});
@@ -293,7 +293,7 @@ TensorVar index_add(TensorVar x, long axis, std::span<const std::int64_t> indice
   return tape.record(
       IndexAddOp::instance(), {x, source}, vx.shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = vx[i];
+        for (std::size_t i = 0, n = out.numel(); i < n; ++i) out[i] = vx[i];
         add_at_indices(vs.values, split, indices, out.values);
       },
       SavedData{saved_axis, indices});

@@ -1,8 +1,8 @@
 // matmul as numpy.matmul. Every case is reduced to a list of (A_b, B_b) row-major matrix pairs
 // of m x k and k x n: a 1-d left operand is a 1 x k row, a 1-d right operand a k x 1 column
 // (that axis is then dropped from the result), and leading batch axes broadcast. The pair
-// offsets are saved on the tape, so the backward pass is two Eigen GEMMs per batch entry.
-#include <Eigen/Core>
+// offsets are saved on the tape, so the backward pass is two products per batch entry
+// (small_gemm.hpp: direct kernels for skinny shapes, Eigen's GEMM otherwise).
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -12,13 +12,10 @@
 #include "broadcast.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "small_gemm.hpp"
 
 namespace maya {
 namespace {
-
-using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMatrix = Eigen::Map<const RowMajor>;
-using Matrix = Eigen::Map<RowMajor>;
 
 // saved_ints layout: {m, k, n, batch, a_0, b_0, a_1, b_1, ...} with a_i, b_i the index of the
 // i-th output matrix's operands among A's and B's matrices.
@@ -32,49 +29,36 @@ class MatmulOp final : public TensorOp {
   // that share a (broadcast) operand.
   void backward(BackwardContext& context) const override {
     const auto ints = context.saved_ints();
-    const auto m = static_cast<Eigen::Index>(ints[0]);
-    const auto k = static_cast<Eigen::Index>(ints[1]);
-    const auto n = static_cast<Eigen::Index>(ints[2]);
+    const auto m = static_cast<std::size_t>(ints[0]);
+    const auto k = static_cast<std::size_t>(ints[1]);
+    const auto n = static_cast<std::size_t>(ints[2]);
     const auto batch = static_cast<std::size_t>(ints[3]);
     const double* g = context.grad_output().values;
+    const auto a_at = [&](std::size_t i) {
+      return static_cast<std::size_t>(ints[kHeader + 2 * i]);
+    };
+    const auto b_at = [&](std::size_t i) {
+      return static_cast<std::size_t>(ints[kHeader + 2 * i + 1]);
+    };
     if (context.needs_grad(0)) {
       const double* b = context.input(1).values;
-      if (batch == 1) {  // one product writes all of dA: assign when nothing reached it yet
-        const BackwardContext::GradientTarget target = context.grad_input_target(0);
-        Matrix dA(target.view.values, m, k);
-        const auto product = ConstMatrix(g, m, n) * ConstMatrix(b, k, n).transpose();
-        if (target.fresh) {
-          dA.noalias() = product;
-        } else {
-          dA.noalias() += product;
-        }
-      } else {
-        double* ga = context.grad_input(0).values;
-        for (std::size_t i = 0; i < batch; ++i) {
-          Matrix dA(ga + ints[kHeader + 2 * i] * m * k, m, k);
-          dA.noalias() += ConstMatrix(g + static_cast<Eigen::Index>(i) * m * n, m, n) *
-                          ConstMatrix(b + ints[kHeader + 2 * i + 1] * k * n, k, n).transpose();
-        }
+      // One product writes all of dA: assign when nothing reached it yet.
+      const BackwardContext::GradientTarget target =
+          batch == 1 ? context.grad_input_target(0)
+                     : BackwardContext::GradientTarget{context.grad_input(0), false};
+      for (std::size_t i = 0; i < batch; ++i) {
+        detail::gemm_nt(g + i * m * n, b + b_at(i) * k * n, target.view.values + a_at(i) * m * k, m,
+                        n, k, !target.fresh);
       }
     }
     if (context.needs_grad(1)) {
       const double* a = context.input(0).values;
-      if (batch == 1) {
-        const BackwardContext::GradientTarget target = context.grad_input_target(1);
-        Matrix dB(target.view.values, k, n);
-        const auto product = ConstMatrix(a, m, k).transpose() * ConstMatrix(g, m, n);
-        if (target.fresh) {
-          dB.noalias() = product;
-        } else {
-          dB.noalias() += product;
-        }
-      } else {
-        double* gb = context.grad_input(1).values;
-        for (std::size_t i = 0; i < batch; ++i) {
-          Matrix dB(gb + ints[kHeader + 2 * i + 1] * k * n, k, n);
-          dB.noalias() += ConstMatrix(a + ints[kHeader + 2 * i] * m * k, m, k).transpose() *
-                          ConstMatrix(g + static_cast<Eigen::Index>(i) * m * n, m, n);
-        }
+      const BackwardContext::GradientTarget target =
+          batch == 1 ? context.grad_input_target(1)
+                     : BackwardContext::GradientTarget{context.grad_input(1), false};
+      for (std::size_t i = 0; i < batch; ++i) {
+        detail::gemm_tn(a + a_at(i) * m * k, g + i * m * n, target.view.values + b_at(i) * k * n, m,
+                        k, n, !target.fresh);
       }
     }
   }
@@ -154,20 +138,13 @@ TensorVar matmul(TensorVar a, TensorVar b) {
     out_view = out_shape;
   }
 
-  const auto em = static_cast<Eigen::Index>(m);
-  const auto ek = static_cast<Eigen::Index>(k);
-  const auto en = static_cast<Eigen::Index>(n);
   return tape.record(
       MatmulOp::instance(), {a, b}, out_view,
       [&](MutableTensorView out) {
         for (std::size_t i = 0; i < batch; ++i) {
-          Matrix c(out.values + static_cast<Eigen::Index>(i) * em * en, em, en);
-          if (k == 0) {
-            c.setZero();
-            continue;
-          }
-          c.noalias() = ConstMatrix(va.values + ints[kHeader + 2 * i] * em * ek, em, ek) *
-                        ConstMatrix(vb.values + ints[kHeader + 2 * i + 1] * ek * en, ek, en);
+          detail::gemm_nn(va.values + static_cast<std::size_t>(ints[kHeader + 2 * i]) * m * k,
+                          vb.values + static_cast<std::size_t>(ints[kHeader + 2 * i + 1]) * k * n,
+                          out.values + i * m * n, m, k, n, false);
         }
       },
       SavedData{{}, ints});

@@ -34,7 +34,7 @@ class SumAllOp final : public TensorOp {
   void backward(BackwardContext& context) const override {
     const double g = context.grad_output()[0] * context.saved()[0];
     const MutableTensorView gx = context.grad_input(0);
-    for (std::size_t i = 0; i < gx.numel(); ++i) gx[i] += g;
+    for (std::size_t i = 0, n = gx.numel(); i < n; ++i) gx[i] += g;
   }
   static const SumAllOp& instance() {
     static const SumAllOp op;

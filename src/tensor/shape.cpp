@@ -8,12 +8,6 @@
 
 namespace maya {
 
-std::size_t numel_of(ShapeView shape) noexcept {
-  std::size_t n = 1;
-  for (const std::size_t extent : shape) n *= extent;
-  return n;
-}
-
 std::string shape_string(ShapeView shape) {
   std::string text = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) {

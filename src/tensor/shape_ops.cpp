@@ -86,7 +86,7 @@ class FlatCopyOp final : public TensorOp {
   void backward(BackwardContext& context) const override {
     const TensorView g = context.grad_output();
     const MutableTensorView gx = context.grad_input(0);
-    for (std::size_t i = 0; i < gx.numel(); ++i) gx[i] += g[i];
+    for (std::size_t i = 0, n = gx.numel(); i < n; ++i) gx[i] += g[i];
   }
 
  private:

@@ -186,6 +186,7 @@ void TensorTape::grad(TensorVar loss, TensorGradients& out) {
     context.output_ = {node.values, node_shape(node)};
     context.grad_output_ = {gradients_[i], node_shape(node)};
     context.grad_output_passed_ = false;
+    context.grad_output_overwritten_ = false;
     context.saved_ = {node.saved, node.num_saved};
     context.saved_ints_ = {node.saved_ints, node.num_saved_ints};
     node.op->backward(context);
@@ -254,6 +255,9 @@ bool BackwardContext::pass_grad_output(std::size_t i) {
   if (!node.requires_grad) {
     throw TapeError("backward: input " + std::to_string(i) + " does not need a gradient");
   }
+  if (grad_output_overwritten_) {
+    throw TapeError("backward: pass_grad_output after grad_output_as_scratch in the same node");
+  }
   if (grad_output_passed_ || tape_->gradients_[index] != nullptr ||
       tape_->node_numel(node) != grad_output_.numel()) {
     return false;
@@ -262,6 +266,14 @@ bool BackwardContext::pass_grad_output(std::size_t i) {
   tape_->gradients_[index] = const_cast<double*>(grad_output_.values);
   grad_output_passed_ = true;
   return true;
+}
+
+MutableTensorView BackwardContext::grad_output_as_scratch() {
+  if (grad_output_passed_) {
+    throw TapeError("backward: grad_output_as_scratch after pass_grad_output in the same node");
+  }
+  grad_output_overwritten_ = true;
+  return {const_cast<double*>(grad_output_.values), grad_output_.shape};
 }
 
 const Tensor& TensorGradients::operator[](std::size_t index) const {

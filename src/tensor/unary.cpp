@@ -164,7 +164,8 @@ TensorVar clamp(TensorVar x, double lo, double hi) {
   return tape.record(
       ClampOp::instance(), {x}, vx.shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0; i < out.numel(); ++i) out[i] = std::min(std::max(vx[i], lo), hi);
+        for (std::size_t i = 0, n = out.numel(); i < n; ++i)
+          out[i] = std::min(std::max(vx[i], lo), hi);
       },
       SavedData{saved, {}});
 }

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernel_clones.hpp"
+
 namespace maya::detail {
 namespace {
 
@@ -46,11 +48,12 @@ Block exp_or_zero(const Expression& x) {
 
 namespace {
 
-// exp(r) for r in [-40, 0] without calls or branches, so the loop around it vectorizes:
-// r = k ln2 + f with |f| <= ln2 / 2 (Cody-Waite: ln2_hi has trailing zero bits, so k ln2_hi is
-// exact), exp(f) by its Taylor polynomial of degree 13 (truncation below 4e-18 relative), and
-// 2^k built in the exponent bits (k + 1023 stays within the normal range here).
-inline double exp_nonpositive(double r) noexcept {
+// expm1(r) = exp(r) - 1 for r in [-40, 0] without calls or branches, so the loop around it
+// vectorizes: r = k ln2 + f with |f| <= ln2 / 2 (Cody-Waite: ln2_hi has trailing zero bits, so
+// k ln2_hi is exact), exp(f) - 1 = f (1 + f/2! + ... + f^12/13!) (truncation below 4e-18
+// relative), then exp(r) - 1 = 2^k (exp(f) - 1) + (2^k - 1), with 2^k built in the exponent
+// bits; 2^k - 1 is exact for these k, so small |r| keeps full relative precision.
+inline double expm1_nonpositive(double r) noexcept {
   constexpr double kLog2e = 1.4426950408889634;
   constexpr double kLn2Hi = 0.6931471803691238;
   constexpr double kLn2Lo = 1.9082149292705877e-10;
@@ -71,10 +74,9 @@ inline double exp_nonpositive(double r) noexcept {
   p = p * f + 1.0 / 6.0;
   p = p * f + 0.5;
   p = p * f + 1.0;
-  p = p * f + 1.0;
   const auto k_bits = std::bit_cast<std::uint64_t>(shifted);  // 2^51 + 2^52 + k
   const double scale = std::bit_cast<double>((k_bits + 1023u) << 52);
-  return p * scale;
+  return scale * (p * f) + (scale - 1.0);
 }
 
 // cond ? a : b through bit masks: GCC's baseline (SSE2) vectorizer will not if-convert a
@@ -87,32 +89,17 @@ inline double select(bool cond, double a, double b) noexcept {
 
 }  // namespace
 
-// tanh x = x - x^3/3 + 2x^5/15 - 17x^7/315 + 62x^9/2835 - 1382x^11/155925 + 21844x^13/6081075
-//          - 929569x^15/638512875 + O(x^17) below |x| = 1/8 (next term under 1e-18 relative);
-// above, tanh |x| = (1 - e) / (1 + e) with e = exp(-2|x|) and 1 - e >= 0.22, so there is
-// no cancellation; beyond |x| = 20 that rounds to exactly 1, so 2|x| is clamped to 40.
-// Several copies are compiled for wider vector units and the loader picks the best.
-__attribute__((target_clones("default", "avx2", "arch=x86-64-v4"))) void vector_tanh(
-    const double* in, double* out, std::size_t n) noexcept {
+// tanh |x| = -m / (2 + m) with m = expm1(-2|x|): no cancellation anywhere (m has full relative
+// precision near 0, and 2 + m >= 1), one polynomial and one division per element; beyond
+// |x| = 20 that rounds to exactly 1, so 2|x| is clamped to 40.
+MAYA_KERNEL_CLONES void vector_tanh(const double* in, double* out, std::size_t n) noexcept {
   for (std::size_t i = 0; i < n; ++i) {
     const double x = in[i];
-    const double magnitude = std::fabs(x);
-    const double x2 = x * x;
-    double series = -929569.0 / 638512875.0;
-    series = series * x2 + 21844.0 / 6081075.0;
-    series = series * x2 - 1382.0 / 155925.0;
-    series = series * x2 + 62.0 / 2835.0;
-    series = series * x2 - 17.0 / 315.0;
-    series = series * x2 + 2.0 / 15.0;
-    series = series * x2 - 1.0 / 3.0;
-    series = series * x2 + 1.0;
-    series *= magnitude;
-    const double twice = 2.0 * magnitude;
-    const double e = exp_nonpositive(select(twice < 40.0, -twice, -40.0));
-    const double large = (1.0 - e) / (1.0 + e);
-    const double result = select(magnitude < 0.125, series, large);
+    const double twice = 2.0 * std::fabs(x);
+    const double m = expm1_nonpositive(select(twice < 40.0, -twice, -40.0));
+    const double magnitude = -m / (2.0 + m);
     // A NaN took the clamped branch above; give it back unchanged.
-    out[i] = select(x != x, x, std::copysign(result, x));
+    out[i] = select(x != x, x, std::copysign(magnitude, x));
   }
 }
 

@@ -6,8 +6,8 @@
 
 namespace maya::detail {
 
-// out[i] = tanh(in[i]) with a few ulp of error: an odd Taylor polynomial for |x| < 1/8, and
-// (1 - e) / (1 + e), e = exp(-2|x|), beyond (no cancellation there: 1 - e >= 0.22).
+// out[i] = tanh(in[i]) with a few ulp of error: -m / (2 + m), m = expm1(-2|x|). in may equal
+// out.
 void vector_tanh(const double* in, double* out, std::size_t n) noexcept;
 
 // out[i] = 1 / (1 + exp(-in[i])), stable for either sign.

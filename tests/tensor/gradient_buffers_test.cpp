@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <maya/maya.hpp>
+#include <string_view>
 #include <vector>
 
 #include "support/weighted_losses.hpp"
@@ -95,6 +96,38 @@ TEST(GradientBuffers, RepeatedSweepsGiveTheSameGradient) {
   const Tensor first = tape.grad(loss)[x];
   const Tensor second = tape.grad(loss)[x];
   EXPECT_TRUE(maya::allclose(first, second, 0.0, 0.0));
+}
+
+// An op may overwrite its output gradient (grad_output_as_scratch) or hand it to an input
+// (pass_grad_output), never both: the input would receive the overwritten values.
+class ScratchThenPassOp final : public maya::TensorOp {
+ public:
+  explicit ScratchThenPassOp(bool scratch_first) : scratch_first_(scratch_first) {}
+  std::string_view name() const noexcept override { return "scratch_then_pass"; }
+  void backward(maya::BackwardContext& context) const override {
+    if (scratch_first_) {
+      (void)context.grad_output_as_scratch();
+      (void)context.pass_grad_output(0);
+    } else {
+      (void)context.pass_grad_output(0);
+      (void)context.grad_output_as_scratch();
+    }
+  }
+
+ private:
+  bool scratch_first_;
+};
+
+TEST(GradientBuffers, ScratchAndPassExcludeEachOther) {
+  for (const bool scratch_first : {true, false}) {
+    const ScratchThenPassOp op(scratch_first);
+    TensorTape tape;
+    const TensorVar x = tape.var(Tensor::ones({3}));
+    const TensorVar y = tape.record(op, {x}, x.shape(), [&](maya::MutableTensorView out) {
+      for (std::size_t i = 0; i < out.numel(); ++i) out[i] = x.value().data()[i];
+    });
+    EXPECT_THROW((void)tape.grad(maya::sum(y)), maya::TapeError) << scratch_first;
+  }
 }
 
 }  // namespace

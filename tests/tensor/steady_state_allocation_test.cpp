@@ -32,13 +32,14 @@ using maya::TensorTape;
 using maya::TensorVar;
 
 // W3's policy rollout (SPEC.md) for `steps` steps: matmul, broadcast add, tanh, concat, slice,
-// scalar ops and reductions. Returns the allocations made while recording and while sweeping.
+// scalar ops and reductions (or the fused dense layer in place of matmul, add and tanh). Returns
+// the allocations made while recording and while sweeping.
 struct Counts {
   long record;
   long sweep;
 };
 
-Counts policy_rollout(TensorTape& tape, maya::TensorGradients& gradients, int steps) {
+Counts policy_rollout(TensorTape& tape, maya::TensorGradients& gradients, int steps, bool fused) {
   tape.clear();
   const TensorVar w1 = tape.var(Tensor::uniform({4, 16}, -0.5, 0.5, 2));
   const TensorVar b1 = tape.var(Tensor::zeros({16}));
@@ -51,8 +52,10 @@ Counts policy_rollout(TensorTape& tape, maya::TensorGradients& gradients, int st
   TensorVar effort = maya::mean(maya::sum(x * x, 1)) * 0.0;
   for (int t = 0; t < steps; ++t) {
     const TensorVar state = maya::concat({x, v}, 1);
-    const TensorVar hidden = maya::tanh(maya::matmul(state, w1) + b1);
-    const TensorVar action = maya::tanh(maya::matmul(hidden, w2) + b2);
+    const TensorVar action =
+        fused ? maya::dense(maya::dense(state, w1, b1, maya::Activation::tanh), w2, b2,
+                            maya::Activation::tanh)
+              : maya::tanh(maya::matmul(maya::tanh(maya::matmul(state, w1) + b1), w2) + b2);
     effort = effort + maya::mean(maya::sum(action * action, 1));
     v = v + 0.01 * (5.0 * action - 0.5 * v);
     x = x + 0.01 * v;
@@ -64,12 +67,14 @@ Counts policy_rollout(TensorTape& tape, maya::TensorGradients& gradients, int st
 }
 
 TEST(SteadyState, RecordingAndSweepingAllocateNothingPerOp) {
-  TensorTape tape;
-  maya::TensorGradients gradients;
-  (void)policy_rollout(tape, gradients, 40);  // warm-up: the arenas grow to their size
-  const Counts counts = policy_rollout(tape, gradients, 40);
-  EXPECT_EQ(counts.record, 0);
-  EXPECT_EQ(counts.sweep, 0);
+  for (const bool fused : {false, true}) {
+    TensorTape tape;
+    maya::TensorGradients gradients;
+    (void)policy_rollout(tape, gradients, 40, fused);  // warm-up: the arenas grow to their size
+    const Counts counts = policy_rollout(tape, gradients, 40, fused);
+    EXPECT_EQ(counts.record, 0) << "fused " << fused;
+    EXPECT_EQ(counts.sweep, 0) << "fused " << fused;
+  }
 }
 
 }  // namespace

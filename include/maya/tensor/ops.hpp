@@ -74,6 +74,14 @@ namespace maya {
 // vector-matrix, and batched (>= 3-D, batch axes broadcast). dA = dC B^T, dB = A^T dC ----
 [[nodiscard]] TensorVar matmul(TensorVar a, TensorVar b);
 
+// ---- Fused layer (dense.cpp) ----
+enum class Activation : std::uint8_t { identity, tanh, sigmoid, relu };
+// activation(x w + b) as ONE tape node that keeps only its output: the fast form of
+// `activation(matmul(x, w) + b)`, which it equals to rounding. x is [..., in] (the leading axes
+// are rows), w is [in, out], b is [out]; the result is [..., out].
+[[nodiscard]] TensorVar dense(TensorVar x, TensorVar w, TensorVar b,
+                              Activation activation = Activation::identity);
+
 // ---- Shape (shape_ops.cpp). Results are contiguous copies ----
 [[nodiscard]] TensorVar reshape(TensorVar x, Shape shape);
 [[nodiscard]] TensorVar transpose(TensorVar x);  // reverses all axes

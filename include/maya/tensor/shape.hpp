@@ -12,7 +12,12 @@ namespace maya {
 using Shape = std::vector<std::size_t>;
 using ShapeView = std::span<const std::size_t>;
 
-[[nodiscard]] std::size_t numel_of(ShapeView shape) noexcept;
+// Inline: ops test `i < view.numel()` in their loops, and an out-of-line call there is not hoisted.
+[[nodiscard]] inline std::size_t numel_of(ShapeView shape) noexcept {
+  std::size_t n = 1;
+  for (const std::size_t extent : shape) n *= extent;
+  return n;
+}
 [[nodiscard]] std::string shape_string(ShapeView shape);  // "[2, 3]"
 
 // NumPy broadcasting: align trailing axes; extents must match or one of them be 1.

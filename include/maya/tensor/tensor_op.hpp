@@ -43,6 +43,11 @@ class BackwardContext {
   // Otherwise (or for a second input of the same node) it returns false and the op adds
   // grad_output() into grad_input(i) itself. Throws maya::TapeError when !needs_grad(i).
   [[nodiscard]] bool pass_grad_output(std::size_t i);
+  // grad_output() as writable scratch. Nothing reads a node's output gradient after its own
+  // backward(), so a fused op may overwrite it in place (with g * f'(y), say) instead of
+  // allocating a buffer of its own. Throws maya::TapeError once pass_grad_output() handed the
+  // buffer on, and pass_grad_output() throws after this was called.
+  [[nodiscard]] MutableTensorView grad_output_as_scratch();
   // Data the op saved when it was recorded.
   [[nodiscard]] std::span<const double> saved() const noexcept { return saved_; }
   [[nodiscard]] std::span<const std::int64_t> saved_ints() const noexcept { return saved_ints_; }
@@ -54,6 +59,7 @@ class BackwardContext {
   TensorView output_;
   TensorView grad_output_;
   bool grad_output_passed_ = false;
+  bool grad_output_overwritten_ = false;
   std::span<const double> saved_;
   std::span<const std::int64_t> saved_ints_;
 };

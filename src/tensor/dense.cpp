@@ -1,0 +1,137 @@
+// The fused dense layer y = f(x w + b): one tape node instead of matmul, add and f. It keeps only
+// y (f' is a function of the output for every activation offered), and its backward pass turns
+// the output gradient into g * f'(y) in place before the three products.
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "kernel_clones.hpp"
+#include "maya/core/error.hpp"
+#include "maya/tensor/ops.hpp"
+#include "small_gemm.hpp"
+#include "small_shape.hpp"
+#include "vector_math.hpp"
+
+namespace maya {
+namespace {
+
+void apply_activation(Activation activation, double* values, std::size_t n) {
+  switch (activation) {
+    case Activation::identity: return;
+    case Activation::tanh: detail::vector_tanh(values, values, n); return;
+    case Activation::sigmoid: detail::vector_sigmoid(values, values, n); return;
+    case Activation::relu:
+      for (std::size_t i = 0; i < n; ++i) values[i] = values[i] > 0.0 ? values[i] : 0.0;
+      return;
+  }
+}
+
+// g *= f'(y), with f' written through the output y.
+MAYA_KERNEL_CLONES void multiply_by_derivative(Activation activation, const double* __restrict y,
+                                               double* __restrict g, std::size_t n) noexcept {
+  switch (activation) {
+    case Activation::identity: return;
+    case Activation::tanh:
+      for (std::size_t i = 0; i < n; ++i) g[i] *= 1.0 - y[i] * y[i];
+      return;
+    case Activation::sigmoid:
+      for (std::size_t i = 0; i < n; ++i) g[i] *= y[i] * (1.0 - y[i]);
+      return;
+    case Activation::relu:
+      for (std::size_t i = 0; i < n; ++i) g[i] = y[i] > 0.0 ? g[i] : 0.0;
+      return;
+  }
+}
+
+// sums[j] (+)= sum_r z[r, j].
+MAYA_KERNEL_CLONES void add_column_sums(const double* __restrict z, double* __restrict sums,
+                                        std::size_t m, std::size_t n, bool accumulate) noexcept {
+  if (!accumulate) std::fill(sums, sums + n, 0.0);
+  for (std::size_t r = 0; r < m; ++r) {
+    for (std::size_t j = 0; j < n; ++j) sums[j] += z[r * n + j];
+  }
+}
+
+// saved_ints: {m, k, n, activation}; x is viewed as m rows of k.
+class DenseOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return "dense"; }
+
+  // z = x w + b, y = f(z):  dz = g f'(y),  dx = dz w^T,  dw = x^T dz,  db = column sums of dz.
+  void backward(BackwardContext& context) const override {
+    const auto ints = context.saved_ints();
+    const auto m = static_cast<std::size_t>(ints[0]);
+    const auto k = static_cast<std::size_t>(ints[1]);
+    const auto n = static_cast<std::size_t>(ints[2]);
+    const auto activation = static_cast<Activation>(ints[3]);
+    const double* dz = context.grad_output().values;
+    if (activation != Activation::identity) {
+      const MutableTensorView scratch = context.grad_output_as_scratch();
+      multiply_by_derivative(activation, context.output().values, scratch.values, scratch.numel());
+    }
+    if (context.needs_grad(2)) {
+      const BackwardContext::GradientTarget db = context.grad_input_target(2);
+      add_column_sums(dz, db.view.values, m, n, !db.fresh);
+    }
+    if (context.needs_grad(1)) {
+      const BackwardContext::GradientTarget dw = context.grad_input_target(1);
+      detail::gemm_tn(context.input(0).values, dz, dw.view.values, m, k, n, !dw.fresh);
+    }
+    if (context.needs_grad(0)) {
+      const BackwardContext::GradientTarget dx = context.grad_input_target(0);
+      detail::gemm_nt(dz, context.input(1).values, dx.view.values, m, n, k, !dx.fresh);
+    }
+  }
+
+  static const DenseOp& instance() {
+    static const DenseOp op;
+    return op;
+  }
+};
+
+[[noreturn]] void throw_dense(const std::string& what, ShapeView x, ShapeView w, ShapeView b) {
+  throw ShapeError("dense: " + what + ": x " + shape_string(x) + ", w " + shape_string(w) + ", b " +
+                   shape_string(b));
+}
+
+}  // namespace
+
+TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.view(x);
+  const TensorView vw = tape.view(w);
+  const TensorView vb = tape.view(b);
+  if (vw.ndim() != 2) throw_dense("w must be 2-D [in, out]", vx.shape, vw.shape, vb.shape);
+  if (vx.ndim() == 0 || vx.shape.back() != vw.shape[0]) {
+    throw_dense("x's last axis must equal w's rows", vx.shape, vw.shape, vb.shape);
+  }
+  if (vb.ndim() != 1 || vb.shape[0] != vw.shape[1]) {
+    throw_dense("b must be 1-D with w's column count", vx.shape, vw.shape, vb.shape);
+  }
+  switch (activation) {
+    case Activation::identity:
+    case Activation::tanh:
+    case Activation::sigmoid:
+    case Activation::relu: break;
+    default:
+      throw ValueError("dense: unknown activation " + std::to_string(static_cast<int>(activation)));
+  }
+
+  const std::size_t k = vw.shape[0];
+  const std::size_t n = vw.shape[1];
+  const std::size_t m = numel_of(vx.shape.first(vx.ndim() - 1));
+  detail::SmallShape out_shape(vx.shape);
+  out_shape[out_shape.size() - 1] = n;
+  const std::int64_t ints[] = {static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+                               static_cast<std::int64_t>(n), static_cast<std::int64_t>(activation)};
+  return tape.record(
+      DenseOp::instance(), {x, w, b}, ShapeView(out_shape.data(), out_shape.size()),
+      [&](MutableTensorView out) {
+        for (std::size_t r = 0; r < m; ++r) std::copy(vb.values, vb.values + n, out.values + r * n);
+        detail::gemm_nn(vx.values, vw.values, out.values, m, k, n, true);
+        apply_activation(activation, out.values, out.numel());
+      },
+      SavedData{{}, ints});
+}
+
+}  // namespace maya

@@ -1,0 +1,266 @@
+#include "small_gemm.hpp"
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <cstring>
+
+#include "kernel_clones.hpp"
+
+namespace maya::detail {
+namespace {
+
+using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMatrix = Eigen::Map<const RowMajor>;
+using Matrix = Eigen::Map<RowMajor>;
+
+// Four doubles as one value (GCC/Clang vector extension): an AVX register where the copy of a
+// kernel compiled for x86-64-v3 or v4 runs, two SSE2 registers in the baseline copy. Values of
+// this type never cross a call (the helpers are always inlined), so GCC's note that their
+// calling convention depends on AVX does not apply.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+using V4 = double __attribute__((vector_size(32)));
+
+[[gnu::always_inline]] inline V4 load(const double* p) noexcept {
+  V4 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+[[gnu::always_inline]] inline void store(double* p, V4 v) noexcept { std::memcpy(p, &v, sizeof v); }
+[[gnu::always_inline]] inline V4 splat(double x) noexcept { return V4{x, x, x, x}; }
+[[gnu::always_inline]] inline double lane_sum(V4 v) noexcept {
+  return (v[0] + v[1]) + (v[2] + v[3]);
+}
+
+// Transposes below this many elements go through a stack buffer.
+constexpr std::size_t kStackElements = 1024;
+
+// C[r, :] (+)= sum_q A[r, q] B[q, :] with B row-major [k, n]: each row of C is built from k
+// scaled rows of B, eight columns at a time held in registers, for four rows of C at once so
+// that each load of B feeds four multiply-adds. Good for small k.
+template <std::size_t Rows>
+[[gnu::always_inline]] inline void scaled_row_block(const double* a, const double* b, double* c,
+                                                    std::size_t k, std::size_t n,
+                                                    bool accumulate) noexcept {
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    V4 lo[Rows];
+    V4 hi[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) {
+      lo[r] = accumulate ? load(c + r * n + j) : V4{};
+      hi[r] = accumulate ? load(c + r * n + j + 4) : V4{};
+    }
+    for (std::size_t q = 0; q < k; ++q) {
+      const V4 b0 = load(b + q * n + j);
+      const V4 b1 = load(b + q * n + j + 4);
+      for (std::size_t r = 0; r < Rows; ++r) {
+        const V4 s = splat(a[r * k + q]);
+        lo[r] += s * b0;
+        hi[r] += s * b1;
+      }
+    }
+    for (std::size_t r = 0; r < Rows; ++r) {
+      store(c + r * n + j, lo[r]);
+      store(c + r * n + j + 4, hi[r]);
+    }
+  }
+  if (j + 4 <= n) {
+    V4 lo[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) lo[r] = accumulate ? load(c + r * n + j) : V4{};
+    for (std::size_t q = 0; q < k; ++q) {
+      const V4 b0 = load(b + q * n + j);
+      for (std::size_t r = 0; r < Rows; ++r) lo[r] += splat(a[r * k + q]) * b0;
+    }
+    for (std::size_t r = 0; r < Rows; ++r) store(c + r * n + j, lo[r]);
+    j += 4;
+  }
+  for (; j < n; ++j) {
+    for (std::size_t r = 0; r < Rows; ++r) {
+      double total = accumulate ? c[r * n + j] : 0.0;
+      for (std::size_t q = 0; q < k; ++q) total += a[r * k + q] * b[q * n + j];
+      c[r * n + j] = total;
+    }
+  }
+}
+
+MAYA_KERNEL_CLONES void scaled_rows(const double* a, const double* b, double* c, std::size_t m,
+                                    std::size_t k, std::size_t n, bool accumulate) noexcept {
+  std::size_t r = 0;
+  for (; r + 4 <= m; r += 4) scaled_row_block<4>(a + r * k, b, c + r * n, k, n, accumulate);
+  for (; r < m; ++r) scaled_row_block<1>(a + r * k, b, c + r * n, k, n, accumulate);
+}
+
+// C[r, j0 + t] (+)= A[r, :] . B[j0 + t, :] for t < Count: Count dot products for each of Rows
+// rows of A, sharing the loads of both. Good for few columns of C and a long inner dimension.
+template <std::size_t Rows, std::size_t Count>
+[[gnu::always_inline]] inline void dot_block(const double* a, const double* b, double* c,
+                                             std::size_t k, std::size_t n, std::size_t j0,
+                                             bool accumulate) noexcept {
+  V4 acc[Rows][Count] = {};
+  std::size_t q = 0;
+  for (; q + 4 <= k; q += 4) {
+    V4 x[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) x[r] = load(a + r * k + q);
+    for (std::size_t t = 0; t < Count; ++t) {
+      const V4 y = load(b + (j0 + t) * k + q);
+      for (std::size_t r = 0; r < Rows; ++r) acc[r][t] += x[r] * y;
+    }
+  }
+  for (std::size_t r = 0; r < Rows; ++r) {
+    for (std::size_t t = 0; t < Count; ++t) {
+      double total = lane_sum(acc[r][t]);
+      for (std::size_t p = q; p < k; ++p) total += a[r * k + p] * b[(j0 + t) * k + p];
+      double& out = c[r * n + j0 + t];
+      out = accumulate ? out + total : total;
+    }
+  }
+}
+
+template <std::size_t Count>
+[[gnu::always_inline]] inline void dot_group(const double* a, const double* b, double* c,
+                                             std::size_t m, std::size_t k, std::size_t n,
+                                             std::size_t j0, bool accumulate) noexcept {
+  // At least eight independent sums in flight, to cover the latency of the multiply-adds.
+  constexpr std::size_t kRows = Count <= 2 ? 4 : 2;
+  std::size_t r = 0;
+  for (; r + kRows <= m; r += kRows) {
+    dot_block<kRows, Count>(a + r * k, b, c + r * n, k, n, j0, accumulate);
+  }
+  for (; r < m; ++r) dot_block<1, Count>(a + r * k, b, c + r * n, k, n, j0, accumulate);
+}
+
+MAYA_KERNEL_CLONES void row_dots(const double* a, const double* b, double* c, std::size_t m,
+                                 std::size_t k, std::size_t n, bool accumulate) noexcept {
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) dot_group<4>(a, b, c, m, k, n, j, accumulate);
+  switch (n - j) {
+    case 3: dot_group<3>(a, b, c, m, k, n, j, accumulate); break;
+    case 2: dot_group<2>(a, b, c, m, k, n, j, accumulate); break;
+    case 1: dot_group<1>(a, b, c, m, k, n, j, accumulate); break;
+    default: break;
+  }
+}
+
+// C[q0 + t, :] (+)= sum_r A[r, q0 + t] B[r, :] for t < Count: Count rows of C at a time, eight
+// columns in registers, one pass over the rows of A and B. Good for few rows of C.
+template <std::size_t Count>
+[[gnu::always_inline]] inline void outer_group(const double* a, const double* b, double* c,
+                                               std::size_t m, std::size_t k, std::size_t n,
+                                               std::size_t q0, bool accumulate) noexcept {
+  std::size_t j = 0;
+  for (; j + 8 <= n; j += 8) {
+    V4 lo[Count];
+    V4 hi[Count];
+    for (std::size_t t = 0; t < Count; ++t) {
+      lo[t] = accumulate ? load(c + (q0 + t) * n + j) : V4{};
+      hi[t] = accumulate ? load(c + (q0 + t) * n + j + 4) : V4{};
+    }
+    for (std::size_t r = 0; r < m; ++r) {
+      const V4 b0 = load(b + r * n + j);
+      const V4 b1 = load(b + r * n + j + 4);
+      for (std::size_t t = 0; t < Count; ++t) {
+        const V4 s = splat(a[r * k + q0 + t]);
+        lo[t] += s * b0;
+        hi[t] += s * b1;
+      }
+    }
+    for (std::size_t t = 0; t < Count; ++t) {
+      store(c + (q0 + t) * n + j, lo[t]);
+      store(c + (q0 + t) * n + j + 4, hi[t]);
+    }
+  }
+  for (; j < n; ++j) {
+    double total[Count];
+    for (std::size_t t = 0; t < Count; ++t) total[t] = accumulate ? c[(q0 + t) * n + j] : 0.0;
+    for (std::size_t r = 0; r < m; ++r) {
+      for (std::size_t t = 0; t < Count; ++t) total[t] += a[r * k + q0 + t] * b[r * n + j];
+    }
+    for (std::size_t t = 0; t < Count; ++t) c[(q0 + t) * n + j] = total[t];
+  }
+}
+
+MAYA_KERNEL_CLONES void outer_sums(const double* a, const double* b, double* c, std::size_t m,
+                                   std::size_t k, std::size_t n, bool accumulate) noexcept {
+  std::size_t q = 0;
+  for (; q + 4 <= k; q += 4) outer_group<4>(a, b, c, m, k, n, q, accumulate);
+  switch (k - q) {
+    case 3: outer_group<3>(a, b, c, m, k, n, q, accumulate); break;
+    case 2: outer_group<2>(a, b, c, m, k, n, q, accumulate); break;
+    case 1: outer_group<1>(a, b, c, m, k, n, q, accumulate); break;
+    default: break;
+  }
+}
+
+// out[cols, rows] = in[rows, cols]^T.
+void transpose_into(const double* in, double* out, std::size_t rows, std::size_t cols) noexcept {
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) out[j * rows + i] = in[i * cols + j];
+  }
+}
+
+template <class Product>
+void eigen_write(double* c, std::size_t rows, std::size_t cols, const Product& product,
+                 bool accumulate) {
+  Matrix out(c, static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  if (accumulate) {
+    out.noalias() += product;
+  } else {
+    out.noalias() = product;
+  }
+}
+
+Eigen::Index idx(std::size_t n) { return static_cast<Eigen::Index>(n); }
+
+}  // namespace
+
+void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+             std::size_t n, bool accumulate) {
+  if (n >= 4 && k <= 16) {
+    scaled_rows(a, b, c, m, k, n, accumulate);
+  } else if (n <= 4 && k * n <= kStackElements) {
+    double bt[kStackElements];
+    transpose_into(b, bt, k, n);
+    row_dots(a, bt, c, m, k, n, accumulate);
+  } else {
+    eigen_write(c, m, n, ConstMatrix(a, idx(m), idx(k)) * ConstMatrix(b, idx(k), idx(n)),
+                accumulate);
+  }
+}
+
+void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+             std::size_t n, bool accumulate) {
+  if (n <= 8) {
+    row_dots(a, b, c, m, k, n, accumulate);
+  } else if (k <= 16 && k * n <= kStackElements) {
+    double bt[kStackElements];
+    transpose_into(b, bt, n, k);
+    scaled_rows(a, bt, c, m, k, n, accumulate);
+  } else {
+    eigen_write(c, m, n,
+                ConstMatrix(a, idx(m), idx(k)) * ConstMatrix(b, idx(n), idx(k)).transpose(),
+                accumulate);
+  }
+}
+
+void gemm_tn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+             std::size_t n, bool accumulate) {
+  if (k <= 8) {
+    outer_sums(a, b, c, m, k, n, accumulate);
+  } else if (n <= 8 && k * n <= kStackElements) {
+    // C^T[n, k] = B^T A by the same kernel, then written transposed.
+    double ct[kStackElements];
+    outer_sums(b, a, ct, m, n, k, false);
+    for (std::size_t q = 0; q < k; ++q) {
+      for (std::size_t j = 0; j < n; ++j) {
+        c[q * n + j] = accumulate ? c[q * n + j] + ct[j * k + q] : ct[j * k + q];
+      }
+    }
+  } else {
+    eigen_write(c, k, n,
+                ConstMatrix(a, idx(m), idx(k)).transpose() * ConstMatrix(b, idx(m), idx(n)),
+                accumulate);
+  }
+}
+
+}  // namespace maya::detail
