@@ -11,6 +11,30 @@
 #include "maya/tensor/tensor_tape.hpp"
 
 namespace maya {
+namespace {
+
+// The kernels per dimension, each compiled for several instruction sets.
+MAYA_KERNEL_CLONES void step_forward(std::size_t dim, const detail::SpringSystem& system,
+                                     const detail::SpringInputs& in, double dt, double* out) {
+  switch (dim) {
+    case 1: detail::spring_step_forward<1>(system, in, dt, out); break;
+    case 2: detail::spring_step_forward<2>(system, in, dt, out); break;
+    default: detail::spring_step_forward<3>(system, in, dt, out); break;
+  }
+}
+
+MAYA_KERNEL_CLONES void step_backward(std::size_t dim, const detail::SpringSystem& system,
+                                      const detail::SpringInputs& in, double dt,
+                                      const double* g_out, const detail::SpringGradients& grads,
+                                      double* scratch) {
+  switch (dim) {
+    case 1: detail::spring_step_backward<1>(system, in, dt, g_out, grads, scratch); break;
+    case 2: detail::spring_step_backward<2>(system, in, dt, g_out, grads, scratch); break;
+    default: detail::spring_step_backward<3>(system, in, dt, g_out, grads, scratch); break;
+  }
+}
+
+}  // namespace
 
 MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
                                  std::vector<std::int64_t> first, std::vector<std::int64_t> second,
@@ -137,13 +161,7 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
   return tape.record(
       step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length},
       Shape{2, num_particles_, dim_},
-      [&](MutableTensorView out) {
-        switch (dim_) {
-          case 1: detail::spring_step_forward<1>(system, in, dt, out.values); break;
-          case 2: detail::spring_step_forward<2>(system, in, dt, out.values); break;
-          default: detail::spring_step_forward<3>(system, in, dt, out.values); break;
-        }
-      },
+      [&](MutableTensorView out) { step_forward(dim_, system, in, dt, out.values); },
       SavedData{saved, {}});
 }
 
@@ -165,11 +183,7 @@ void MassSpringModel::StepOp::backward(BackwardContext& context) const {
   thread_local std::vector<double> scratch;
   scratch.resize(3 * model.num_particles_ * model.dim_);
   const detail::SpringSystem system = model.system();
-  switch (model.dim_) {
-    case 1: detail::spring_step_backward<1>(system, in, dt, g_out, grads, scratch.data()); break;
-    case 2: detail::spring_step_backward<2>(system, in, dt, g_out, grads, scratch.data()); break;
-    default: detail::spring_step_backward<3>(system, in, dt, g_out, grads, scratch.data()); break;
-  }
+  step_backward(model.dim_, system, in, dt, g_out, grads, scratch.data());
 }
 
 }  // namespace maya

@@ -1,13 +1,23 @@
 // The fused mass-spring step and its adjoint as loops over plain arrays, compiled once per
 // dimension: with D known, a spring's vectors live in registers and its loops unroll (the step and
-// its adjoint run about 1.7x faster than with D a runtime value).
+// its adjoint run about 1.7x faster than with D a runtime value). Springs go four at a time
+// through vector lanes (SpringLanes); the callers compile the kernels for several instruction
+// sets (MAYA_KERNEL_CLONES), so everything here is inlined into them.
 #pragma once
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 
+#include "../core/simd.hpp"
 #include "maya/dynamics/mass_spring.hpp"
+
+// GCC 12 reports arrays of vectors filled element by element in a loop (V4 x[D]) as maybe
+// uninitialized when D = 3; every element is written before it is read.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 namespace maya::detail {
 
@@ -34,6 +44,7 @@ struct SpringInputs {
 template <std::size_t D>
 struct SpringGeometry {
   double length;
+  double inverse_length;
   double unit[D];
   double closing[D];  // v_b - v_a
   double closing_speed;
@@ -47,7 +58,7 @@ struct SpringGeometry {
       squared += unit[k] * unit[k];
     }
     length = std::sqrt(squared);
-    const double inverse_length = 1.0 / length;
+    inverse_length = 1.0 / length;
     closing_speed = 0.0;
     for (std::size_t k = 0; k < D; ++k) {
       unit[k] *= inverse_length;
@@ -58,12 +69,97 @@ struct SpringGeometry {
   }
 };
 
-// Adds every spring's force to `force` [N, D] (zeroed by the caller).
+// SpringGeometry of springs e .. e + 3, one per vector lane: the endpoints are gathered into
+// lanes, and the square roots and divisions of four springs run as one instruction each.
 template <std::size_t D>
-void add_spring_forces(const SpringSystem& system, const SpringInputs& in, double* force) {
+struct SpringLanes {
+  std::size_t ia[4];
+  std::size_t ib[4];
+  V4 length;
+  V4 inverse_length;
+  V4 unit[D];
+  V4 closing[D];
+  V4 closing_speed;
+  V4 magnitude;
+
+  // out[k] = p[b + k] - p[a + k] for the four springs' ends a, b and k < D. In 2-D each end is
+  // one 16-byte load, and the four differences are transposed into an x and a y vector.
+  MAYA_INLINE void gather_differences(const double* p, V4 (&out)[D]) const {
+    if constexpr (D == 2) {
+      const V2 d0 = load2(p + ib[0]) - load2(p + ia[0]);
+      const V2 d1 = load2(p + ib[1]) - load2(p + ia[1]);
+      const V2 d2 = load2(p + ib[2]) - load2(p + ia[2]);
+      const V2 d3 = load2(p + ib[3]) - load2(p + ia[3]);
+      const V4 even{d0[0], d0[1], d2[0], d2[1]};
+      const V4 odd{d1[0], d1[1], d3[0], d3[1]};
+      out[0] = __builtin_shufflevector(even, odd, 0, 4, 2, 6);
+      out[1] = __builtin_shufflevector(even, odd, 1, 5, 3, 7);
+    } else {
+      for (std::size_t k = 0; k < D; ++k) {
+        out[k] = V4{p[ib[0] + k] - p[ia[0] + k], p[ib[1] + k] - p[ia[1] + k],
+                    p[ib[2] + k] - p[ia[2] + k], p[ib[3] + k] - p[ia[3] + k]};
+      }
+    }
+  }
+
+  // p[b + k] += value[k] and p[a + k] -= value[k] for the four springs, in spring order.
+  MAYA_INLINE void scatter_differences(double* p, const V4 (&value)[D]) const {
+    if constexpr (D == 2) {
+      const V4 even = __builtin_shufflevector(value[0], value[1], 0, 4, 2, 6);
+      const V4 odd = __builtin_shufflevector(value[0], value[1], 1, 5, 3, 7);
+      const V2 lanes[4] = {V2{even[0], even[1]}, V2{odd[0], odd[1]}, V2{even[2], even[3]},
+                           V2{odd[2], odd[3]}};
+      for (std::size_t t = 0; t < 4; ++t) {
+        store2(p + ib[t], load2(p + ib[t]) + lanes[t]);
+        store2(p + ia[t], load2(p + ia[t]) - lanes[t]);
+      }
+    } else {
+      for (std::size_t t = 0; t < 4; ++t) {
+        for (std::size_t k = 0; k < D; ++k) {
+          p[ib[t] + k] += value[k][t];
+          p[ia[t] + k] -= value[k][t];
+        }
+      }
+    }
+  }
+
+  MAYA_INLINE SpringLanes(const SpringSystem& system, const SpringInputs& in, const double* x,
+                          const double* v, std::size_t e) {
+    for (std::size_t t = 0; t < 4; ++t) {
+      ia[t] = static_cast<std::size_t>(system.first[e + t]) * D;
+      ib[t] = static_cast<std::size_t>(system.second[e + t]) * D;
+    }
+    gather_differences(x, unit);
+    gather_differences(v, closing);
+    V4 squared{};
+    for (std::size_t k = 0; k < D; ++k) squared += unit[k] * unit[k];
+    length = V4{std::sqrt(squared[0]), std::sqrt(squared[1]), std::sqrt(squared[2]),
+                std::sqrt(squared[3])};
+    inverse_length = 1.0 / length;
+    closing_speed = V4{};
+    for (std::size_t k = 0; k < D; ++k) {
+      unit[k] *= inverse_length;
+      closing_speed += closing[k] * unit[k];
+    }
+    magnitude = load4(in.stiffness + e) * (length - load4(in.rest + e)) +
+                load4(in.damping + e) * closing_speed;
+  }
+};
+
+// Adds every spring's force to `force` [N, D] (zeroed by the caller), in spring order.
+template <std::size_t D>
+MAYA_INLINE void add_spring_forces(const SpringSystem& system, const SpringInputs& in,
+                                   double* force) {
   const double* x = in.x;
   const double* v = in.x + system.num_particles * D;
-  for (std::size_t e = 0; e < system.num_springs; ++e) {
+  std::size_t e = 0;
+  for (; e + 4 <= system.num_springs; e += 4) {
+    const SpringLanes<D> s(system, in, x, v, e);
+    V4 pull[D];  // -f: force_a += f, force_b -= f
+    for (std::size_t k = 0; k < D; ++k) pull[k] = -(s.magnitude * s.unit[k]);
+    s.scatter_differences(force, pull);
+  }
+  for (; e < system.num_springs; ++e) {
     const auto ia = static_cast<std::size_t>(system.first[e]) * D;
     const auto ib = static_cast<std::size_t>(system.second[e]) * D;
     const SpringGeometry<D> s(x, v, ia, ib, in.stiffness[e], in.damping[e], in.rest[e]);
@@ -83,8 +179,8 @@ inline double ground_force(const GroundContact& ground, double x_up, double v_up
 
 // out = [x1, v1]: v1 = v + dt (F / m + g), x1 = x + dt v1.
 template <std::size_t D>
-void spring_step_forward(const SpringSystem& system, const SpringInputs& in, double dt,
-                         double* out) {
+MAYA_INLINE void spring_step_forward(const SpringSystem& system, const SpringInputs& in, double dt,
+                                     double* out) {
   const std::size_t nd = system.num_particles * D;
   double* x1 = out;
   double* force = out + nd;  // the new velocities are computed in place of F
@@ -118,6 +214,10 @@ struct GradientSlot {
   void put(std::size_t i, double value) const noexcept {
     values[i] = fresh ? value : values[i] + value;
   }
+  // Elements i .. i + 3.
+  MAYA_INLINE void put4(std::size_t i, const V4& value) const noexcept {
+    store4(values + i, fresh ? value : load4(values + i) + value);
+  }
 };
 struct SpringGradients {
   GradientSlot state;  // [2, N, D]
@@ -130,8 +230,9 @@ struct SpringGradients {
 // Accumulates the adjoint of one step into `grads`, given the adjoint g_out = [g_x1, g_v1].
 // `scratch` holds 2 N D doubles (3 N D when the mass needs a gradient).
 template <std::size_t D>
-void spring_step_backward(const SpringSystem& system, const SpringInputs& in, double dt,
-                          const double* g_out, const SpringGradients& grads, double* scratch) {
+MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringInputs& in, double dt,
+                                      const double* g_out, const SpringGradients& grads,
+                                      double* scratch) {
   const std::size_t n = system.num_particles;
   const std::size_t nd = n * D;
   const double* x = in.x;
@@ -176,7 +277,40 @@ void spring_step_backward(const SpringSystem& system, const SpringInputs& in, do
     if (force) force[j] += ground_force(ground, x[j], v[j]);
   }
 
-  for (std::size_t e = 0; e < system.num_springs; ++e) {
+  // The same adjoint four springs at a time (the scalar loop below documents each line).
+  std::size_t e = 0;
+  for (; e + 4 <= system.num_springs; e += 4) {
+    const SpringLanes<D> s(system, in, x, v, e);
+    V4 g_f[D];
+    s.gather_differences(g_force, g_f);
+    V4 g_magnitude{};
+    for (std::size_t k = 0; k < D; ++k) {
+      g_f[k] = -g_f[k];  // g_F_a - g_F_b
+      g_magnitude += g_f[k] * s.unit[k];
+    }
+    const V4 stiffness = load4(in.stiffness + e);
+    const V4 damping = load4(in.damping + e);
+    if (grads.stiffness) grads.stiffness.put4(e, g_magnitude * (s.length - load4(in.rest + e)));
+    if (grads.damping) grads.damping.put4(e, g_magnitude * s.closing_speed);
+    if (grads.rest) grads.rest.put4(e, -g_magnitude * stiffness);
+    if (!g_x) continue;
+    V4 g_unit[D];
+    V4 along{};
+    for (std::size_t k = 0; k < D; ++k) {
+      g_unit[k] = s.magnitude * g_f[k] + g_magnitude * damping * s.closing[k];
+      along += g_unit[k] * s.unit[k];
+    }
+    V4 g_d[D];
+    V4 g_closing[D];
+    for (std::size_t k = 0; k < D; ++k) {
+      g_d[k] =
+          (g_unit[k] - along * s.unit[k]) * s.inverse_length + g_magnitude * stiffness * s.unit[k];
+      g_closing[k] = g_magnitude * damping * s.unit[k];
+    }
+    s.scatter_differences(g_x, g_d);
+    s.scatter_differences(g_v, g_closing);
+  }
+  for (; e < system.num_springs; ++e) {
     const auto ia = static_cast<std::size_t>(system.first[e]) * D;
     const auto ib = static_cast<std::size_t>(system.second[e]) * D;
     const double stiffness = in.stiffness[e];
@@ -203,10 +337,9 @@ void spring_step_backward(const SpringSystem& system, const SpringInputs& in, do
       g_unit[k] = s.magnitude * g_f[k] + g_magnitude * damping * s.closing[k];
       along += g_unit[k] * s.unit[k];
     }
-    const double inverse_length = 1.0 / s.length;
     for (std::size_t k = 0; k < D; ++k) {
       const double g_d =
-          (g_unit[k] - along * s.unit[k]) * inverse_length + g_magnitude * stiffness * s.unit[k];
+          (g_unit[k] - along * s.unit[k]) * s.inverse_length + g_magnitude * stiffness * s.unit[k];
       g_x[ib + k] += g_d;
       g_x[ia + k] -= g_d;
       const double g_closing = g_magnitude * damping * s.unit[k];
@@ -224,3 +357,7 @@ void spring_step_backward(const SpringSystem& system, const SpringInputs& in, do
 }
 
 }  // namespace maya::detail
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

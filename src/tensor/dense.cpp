@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "kernel_clones.hpp"
+#include "../core/simd.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "small_gemm.hpp"

@@ -2,9 +2,8 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <cstring>
 
-#include "kernel_clones.hpp"
+#include "../core/simd.hpp"
 
 namespace maya::detail {
 namespace {
@@ -13,26 +12,6 @@ using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 using ConstMatrix = Eigen::Map<const RowMajor>;
 using Matrix = Eigen::Map<RowMajor>;
 
-// Four doubles as one value (GCC/Clang vector extension): an AVX register where the copy of a
-// kernel compiled for x86-64-v3 or v4 runs, two SSE2 registers in the baseline copy. Values of
-// this type never cross a call (the helpers are always inlined), so GCC's note that their
-// calling convention depends on AVX does not apply.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-using V4 = double __attribute__((vector_size(32)));
-
-[[gnu::always_inline]] inline V4 load(const double* p) noexcept {
-  V4 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-[[gnu::always_inline]] inline void store(double* p, V4 v) noexcept { std::memcpy(p, &v, sizeof v); }
-[[gnu::always_inline]] inline V4 splat(double x) noexcept { return V4{x, x, x, x}; }
-[[gnu::always_inline]] inline double lane_sum(V4 v) noexcept {
-  return (v[0] + v[1]) + (v[2] + v[3]);
-}
-
 // Transposes below this many elements go through a stack buffer.
 constexpr std::size_t kStackElements = 1024;
 
@@ -40,39 +19,38 @@ constexpr std::size_t kStackElements = 1024;
 // scaled rows of B, eight columns at a time held in registers, for four rows of C at once so
 // that each load of B feeds four multiply-adds. Good for small k.
 template <std::size_t Rows>
-[[gnu::always_inline]] inline void scaled_row_block(const double* a, const double* b, double* c,
-                                                    std::size_t k, std::size_t n,
-                                                    bool accumulate) noexcept {
+MAYA_INLINE void scaled_row_block(const double* a, const double* b, double* c, std::size_t k,
+                                  std::size_t n, bool accumulate) noexcept {
   std::size_t j = 0;
   for (; j + 8 <= n; j += 8) {
     V4 lo[Rows];
     V4 hi[Rows];
     for (std::size_t r = 0; r < Rows; ++r) {
-      lo[r] = accumulate ? load(c + r * n + j) : V4{};
-      hi[r] = accumulate ? load(c + r * n + j + 4) : V4{};
+      lo[r] = accumulate ? load4(c + r * n + j) : V4{};
+      hi[r] = accumulate ? load4(c + r * n + j + 4) : V4{};
     }
     for (std::size_t q = 0; q < k; ++q) {
-      const V4 b0 = load(b + q * n + j);
-      const V4 b1 = load(b + q * n + j + 4);
+      const V4 b0 = load4(b + q * n + j);
+      const V4 b1 = load4(b + q * n + j + 4);
       for (std::size_t r = 0; r < Rows; ++r) {
-        const V4 s = splat(a[r * k + q]);
+        const V4 s = splat4(a[r * k + q]);
         lo[r] += s * b0;
         hi[r] += s * b1;
       }
     }
     for (std::size_t r = 0; r < Rows; ++r) {
-      store(c + r * n + j, lo[r]);
-      store(c + r * n + j + 4, hi[r]);
+      store4(c + r * n + j, lo[r]);
+      store4(c + r * n + j + 4, hi[r]);
     }
   }
   if (j + 4 <= n) {
     V4 lo[Rows];
-    for (std::size_t r = 0; r < Rows; ++r) lo[r] = accumulate ? load(c + r * n + j) : V4{};
+    for (std::size_t r = 0; r < Rows; ++r) lo[r] = accumulate ? load4(c + r * n + j) : V4{};
     for (std::size_t q = 0; q < k; ++q) {
-      const V4 b0 = load(b + q * n + j);
-      for (std::size_t r = 0; r < Rows; ++r) lo[r] += splat(a[r * k + q]) * b0;
+      const V4 b0 = load4(b + q * n + j);
+      for (std::size_t r = 0; r < Rows; ++r) lo[r] += splat4(a[r * k + q]) * b0;
     }
-    for (std::size_t r = 0; r < Rows; ++r) store(c + r * n + j, lo[r]);
+    for (std::size_t r = 0; r < Rows; ++r) store4(c + r * n + j, lo[r]);
     j += 4;
   }
   for (; j < n; ++j) {
@@ -94,16 +72,15 @@ MAYA_KERNEL_CLONES void scaled_rows(const double* a, const double* b, double* c,
 // C[r, j0 + t] (+)= A[r, :] . B[j0 + t, :] for t < Count: Count dot products for each of Rows
 // rows of A, sharing the loads of both. Good for few columns of C and a long inner dimension.
 template <std::size_t Rows, std::size_t Count>
-[[gnu::always_inline]] inline void dot_block(const double* a, const double* b, double* c,
-                                             std::size_t k, std::size_t n, std::size_t j0,
-                                             bool accumulate) noexcept {
+MAYA_INLINE void dot_block(const double* a, const double* b, double* c, std::size_t k,
+                           std::size_t n, std::size_t j0, bool accumulate) noexcept {
   V4 acc[Rows][Count] = {};
   std::size_t q = 0;
   for (; q + 4 <= k; q += 4) {
     V4 x[Rows];
-    for (std::size_t r = 0; r < Rows; ++r) x[r] = load(a + r * k + q);
+    for (std::size_t r = 0; r < Rows; ++r) x[r] = load4(a + r * k + q);
     for (std::size_t t = 0; t < Count; ++t) {
-      const V4 y = load(b + (j0 + t) * k + q);
+      const V4 y = load4(b + (j0 + t) * k + q);
       for (std::size_t r = 0; r < Rows; ++r) acc[r][t] += x[r] * y;
     }
   }
@@ -118,9 +95,8 @@ template <std::size_t Rows, std::size_t Count>
 }
 
 template <std::size_t Count>
-[[gnu::always_inline]] inline void dot_group(const double* a, const double* b, double* c,
-                                             std::size_t m, std::size_t k, std::size_t n,
-                                             std::size_t j0, bool accumulate) noexcept {
+MAYA_INLINE void dot_group(const double* a, const double* b, double* c, std::size_t m,
+                           std::size_t k, std::size_t n, std::size_t j0, bool accumulate) noexcept {
   // At least eight independent sums in flight, to cover the latency of the multiply-adds.
   constexpr std::size_t kRows = Count <= 2 ? 4 : 2;
   std::size_t r = 0;
@@ -145,29 +121,29 @@ MAYA_KERNEL_CLONES void row_dots(const double* a, const double* b, double* c, st
 // C[q0 + t, :] (+)= sum_r A[r, q0 + t] B[r, :] for t < Count: Count rows of C at a time, eight
 // columns in registers, one pass over the rows of A and B. Good for few rows of C.
 template <std::size_t Count>
-[[gnu::always_inline]] inline void outer_group(const double* a, const double* b, double* c,
-                                               std::size_t m, std::size_t k, std::size_t n,
-                                               std::size_t q0, bool accumulate) noexcept {
+MAYA_INLINE void outer_group(const double* a, const double* b, double* c, std::size_t m,
+                             std::size_t k, std::size_t n, std::size_t q0,
+                             bool accumulate) noexcept {
   std::size_t j = 0;
   for (; j + 8 <= n; j += 8) {
     V4 lo[Count];
     V4 hi[Count];
     for (std::size_t t = 0; t < Count; ++t) {
-      lo[t] = accumulate ? load(c + (q0 + t) * n + j) : V4{};
-      hi[t] = accumulate ? load(c + (q0 + t) * n + j + 4) : V4{};
+      lo[t] = accumulate ? load4(c + (q0 + t) * n + j) : V4{};
+      hi[t] = accumulate ? load4(c + (q0 + t) * n + j + 4) : V4{};
     }
     for (std::size_t r = 0; r < m; ++r) {
-      const V4 b0 = load(b + r * n + j);
-      const V4 b1 = load(b + r * n + j + 4);
+      const V4 b0 = load4(b + r * n + j);
+      const V4 b1 = load4(b + r * n + j + 4);
       for (std::size_t t = 0; t < Count; ++t) {
-        const V4 s = splat(a[r * k + q0 + t]);
+        const V4 s = splat4(a[r * k + q0 + t]);
         lo[t] += s * b0;
         hi[t] += s * b1;
       }
     }
     for (std::size_t t = 0; t < Count; ++t) {
-      store(c + (q0 + t) * n + j, lo[t]);
-      store(c + (q0 + t) * n + j + 4, hi[t]);
+      store4(c + (q0 + t) * n + j, lo[t]);
+      store4(c + (q0 + t) * n + j + 4, hi[t]);
     }
   }
   for (; j < n; ++j) {

@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "kernel_clones.hpp"
+#include "../core/simd.hpp"
 
 namespace maya::detail {
 namespace {

@@ -87,6 +87,57 @@ TEST(MassSpring, FusedStepEqualsComposedInValuesAndGradientsOver100Steps) {
   }
 }
 
+// The fused kernels take springs four at a time with a scalar tail, and gather 2-D points in
+// pairs: random spring graphs in one, two and three dimensions, 11 springs (two blocks and a
+// tail of 3), particles shared by many springs, with and without a ground.
+TEST(MassSpring, FusedStepEqualsComposedForRandomGraphsInEveryDimension) {
+  for (const std::size_t dim : {1u, 2u, 3u}) {
+    constexpr std::size_t kParticles = 6;
+    std::vector<std::int64_t> first, second;
+    std::uint64_t seed = 12345 + dim;
+    const auto next = [&seed] {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      return static_cast<std::int64_t>((seed >> 33) % kParticles);
+    };
+    while (first.size() < 11) {
+      const std::int64_t a = next(), b = next();
+      if (a == b) continue;
+      first.push_back(a);
+      second.push_back(b);
+    }
+    std::vector<double> gravity(dim, 0.0);
+    gravity[dim - 1] = -9.8;
+    maya::GroundContact ground;
+    ground.up_axis = dim - 1;
+    ground.height = -0.2;
+    const MassSpringModel model(kParticles, dim, first, second, gravity, ground);
+    const Tensor positions = Tensor::uniform({kParticles, dim}, -0.5, 0.5, 30 + dim);
+    const Tensor velocities = Tensor::uniform({kParticles, dim}, -1.0, 1.0, 40 + dim);
+    const Tensor inputs[] = {MassSpringModel::make_state(positions, velocities),
+                             Tensor::uniform({kParticles}, 0.5, 1.5, 50),
+                             Tensor::uniform({11}, 50, 150, 51), Tensor::uniform({11}, 0.5, 2, 52),
+                             Tensor::uniform({11}, 0.3, 0.6, 53)};
+    Tensor final_state[2];
+    Tensor gradients[2][5];
+    for (const Path path : {Path::kFused, Path::kComposed}) {
+      TensorTape t;
+      TensorVar x[5];
+      for (int i = 0; i < 5; ++i) x[i] = t.var(inputs[i]);
+      const TensorVar state = run(model, x, 200, 2e-3, path);
+      const auto g = t.grad(loss_of(state));
+      const int k = path == Path::kFused ? 0 : 1;
+      final_state[k] = state.value();
+      for (int i = 0; i < 5; ++i) gradients[k][i] = g[x[i]];
+    }
+    EXPECT_TRUE(maya::allclose(final_state[0], final_state[1], 1e-12, 1e-14)) << "dim " << dim;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_TRUE(maya::allclose(gradients[0][i], gradients[1][i], 1e-11, 1e-12))
+          << "dim " << dim << " input " << i << ": max difference "
+          << maya::max_abs_difference(gradients[0][i], gradients[1][i]);
+    }
+  }
+}
+
 // One tensor feeding several parameters (here damping and rest length, and stiffness and
 // damping) must collect the sum of their gradients, in the fused path as in the composed one.
 TEST(MassSpring, FusedStepSumsGradientsOfATensorUsedForSeveralParameters) {
