@@ -12,6 +12,10 @@ using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::Ro
 using ConstMatrix = Eigen::Map<const RowMajor>;
 using Matrix = Eigen::Map<RowMajor>;
 
+// Products of at most this many multiply-adds (the 2 x 3 matrices of a seed example, a 3 x 3
+// rotation) run as plain loops: dispatching to a kernel would cost more than the arithmetic.
+constexpr std::size_t kTinyWork = 256;
+
 // Transposes below this many elements go through a stack buffer.
 constexpr std::size_t kStackElements = 1024;
 
@@ -192,7 +196,15 @@ Eigen::Index idx(std::size_t n) { return static_cast<Eigen::Index>(n); }
 
 void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate) {
-  if (n >= 4 && k <= 16) {
+  if (m * k * n <= kTinyWork) {
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        double total = accumulate ? c[i * n + j] : 0.0;
+        for (std::size_t p = 0; p < k; ++p) total += a[i * k + p] * b[p * n + j];
+        c[i * n + j] = total;
+      }
+    }
+  } else if (n >= 4 && k <= 16) {
     scaled_rows(a, b, c, m, k, n, accumulate);
   } else if (n <= 4 && k * n <= kStackElements) {
     double bt[kStackElements];
@@ -206,7 +218,15 @@ void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::si
 
 void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate) {
-  if (n <= 8) {
+  if (m * k * n <= kTinyWork) {
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        double total = accumulate ? c[i * n + j] : 0.0;
+        for (std::size_t p = 0; p < k; ++p) total += a[i * k + p] * b[j * k + p];
+        c[i * n + j] = total;
+      }
+    }
+  } else if (n <= 8) {
     row_dots(a, b, c, m, k, n, accumulate);
   } else if (k <= 16 && k * n <= kStackElements) {
     double bt[kStackElements];
@@ -221,7 +241,15 @@ void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::si
 
 void gemm_tn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate) {
-  if (k <= 8) {
+  if (m * k * n <= kTinyWork) {
+    for (std::size_t i = 0; i < k; ++i) {
+      for (std::size_t j = 0; j < n; ++j) {
+        double total = accumulate ? c[i * n + j] : 0.0;
+        for (std::size_t r = 0; r < m; ++r) total += a[r * k + i] * b[r * n + j];
+        c[i * n + j] = total;
+      }
+    }
+  } else if (k <= 8) {
     outer_sums(a, b, c, m, k, n, accumulate);
   } else if (n <= 8 && k * n <= kStackElements) {
     // C^T[n, k] = B^T A by the same kernel, then written transposed.

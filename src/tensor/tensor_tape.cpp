@@ -125,6 +125,7 @@ void TensorTape::clear() noexcept {
   saved_ints_.reset();
   values_arena_.reset();
   gradient_arena_.reset();
+  gradient_pool_.reset();
   stamp_ = detail::TapeRegistry::restamp(slot_);
 }
 
@@ -155,7 +156,11 @@ double* TensorTape::gradient_buffer(std::uint32_t index) {
 double* TensorTape::gradient_buffer_unfilled(std::uint32_t index, bool& fresh) {
   double*& buffer = gradients_[index];
   fresh = buffer == nullptr;
-  if (fresh) buffer = gradient_arena_.allocate(node_numel(nodes_[index]));
+  if (fresh) {
+    const std::size_t count = node_numel(nodes_[index]);
+    buffer = gradient_pool_.take(count);
+    if (buffer == nullptr) buffer = gradient_arena_.allocate(count);
+  }
   return buffer;
 }
 
@@ -173,6 +178,7 @@ void TensorTape::grad(TensorVar loss, TensorGradients& out) {
                      shape_string(node_shape(loss_node)));
   }
   gradient_arena_.reset();
+  gradient_pool_.reset();
   gradients_.assign(nodes_.size(), nullptr);
   const FlushSubnormals flush(flush_subnormals_);
   gradient_buffer(loss.index_)[0] = 1.0;
@@ -190,6 +196,12 @@ void TensorTape::grad(TensorVar loss, TensorGradients& out) {
     context.saved_ = {node.saved, node.num_saved};
     context.saved_ints_ = {node.saved_ints, node.num_saved_ints};
     node.op->backward(context);
+    // Nothing reads this node's gradient again (only leaves' gradients are returned), unless
+    // it went on to an input, which now owns it.
+    if (!context.grad_output_passed_) {
+      gradient_pool_.give(gradients_[i], node_numel(node));
+      gradients_[i] = nullptr;
+    }
   }
 
   out.slot_ = slot_;

@@ -1,6 +1,7 @@
 // A bump allocator in chunks that never move, so views into it stay valid while the tape grows.
 // reset() keeps every chunk for reuse: a re-recorded tape allocates nothing. Chunks of 2 MiB and
-// more come from allocate_pages (huge pages where the system offers them).
+// more come from allocate_pages (huge pages where the system offers them). BufferPool recycles
+// such buffers by size.
 #pragma once
 
 #include <algorithm>
@@ -79,6 +80,49 @@ class ChunkArena {
   std::size_t current_ = 0;
   std::size_t used_ = 0;
   std::size_t used_before_current_ = 0;
+};
+
+// Buffers handed back during a reverse sweep, by element count, for the next gradient of that
+// size: a T-step rollout then keeps about one step's gradients live instead of all T of them,
+// and those stay in cache. A sweep meets few distinct sizes (a state, its parameters), so bins
+// are searched linearly; sizes beyond the first kMaxBins are not pooled, which bounds the search.
+class BufferPool {
+ public:
+  static constexpr std::size_t kMaxBins = 32;
+
+  // A buffer of `count` elements handed back earlier (uninitialized), or nullptr.
+  [[nodiscard]] double* take(std::size_t count) noexcept {
+    for (Bin& bin : bins_) {
+      if (bin.count != count) continue;
+      if (bin.free.empty()) return nullptr;
+      double* buffer = bin.free.back();
+      bin.free.pop_back();
+      return buffer;
+    }
+    return nullptr;
+  }
+
+  void give(double* buffer, std::size_t count) {
+    for (Bin& bin : bins_) {
+      if (bin.count == count) {
+        bin.free.push_back(buffer);
+        return;
+      }
+    }
+    if (bins_.size() < kMaxBins) bins_.push_back(Bin{count, {buffer}});
+  }
+
+  // Forgets the buffers (their arena was reset) but keeps the bins' memory.
+  void reset() noexcept {
+    for (Bin& bin : bins_) bin.free.clear();
+  }
+
+ private:
+  struct Bin {
+    std::size_t count;
+    std::vector<double*> free;
+  };
+  std::vector<Bin> bins_;
 };
 
 }  // namespace maya::detail
