@@ -137,7 +137,7 @@ class TensorTape {
   detail::ChunkArena<std::size_t> shapes_{std::size_t{64} << 10};
   detail::ChunkArena<double> saved_{std::size_t{64} << 10};
   detail::ChunkArena<std::int64_t> saved_ints_{std::size_t{64} << 10};
-  std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
+  std::vector<double*> gradients_;    // per node during a sweep; nullptr = no gradient reached it
   detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
   bool finite_check_ = false;
   bool flush_subnormals_ = true;
