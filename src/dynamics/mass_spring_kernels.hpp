@@ -189,12 +189,23 @@ MAYA_INLINE void spring_step_forward(const SpringSystem& system, const SpringInp
   const double* x = in.x;
   const double* v = in.x + nd;
   const GroundContact& ground = system.ground;
-  for (std::size_t i = 0; i < system.num_particles; ++i) {
-    double* fi = force + i * D;
-    if (ground.enabled) {
-      const std::size_t up = i * D + ground.up_axis;
-      fi[ground.up_axis] += ground_force(ground, x[up], v[up]);
+  for (std::size_t i = 0; ground.enabled && i < system.num_particles; ++i) {
+    const std::size_t up = i * D + ground.up_axis;
+    force[up] += ground_force(ground, x[up], v[up]);
+  }
+  std::size_t i = 0;
+  if constexpr (D == 2) {  // two particles per vector, one division for both masses
+    const V4 dt_gravity =
+        dt * V4{system.gravity[0], system.gravity[1], system.gravity[0], system.gravity[1]};
+    for (; i + 2 <= system.num_particles; i += 2) {
+      const V4 dt_over_m = dt / V4{in.mass[i], in.mass[i], in.mass[i + 1], in.mass[i + 1]};
+      const V4 v1 = load4(v + i * D) + dt_over_m * load4(force + i * D) + dt_gravity;
+      store4(force + i * D, v1);
+      store4(x1 + i * D, load4(x + i * D) + dt * v1);
     }
+  }
+  for (; i < system.num_particles; ++i) {
+    double* fi = force + i * D;
     const double dt_over_m = dt / in.mass[i];
     for (std::size_t k = 0; k < D; ++k) {
       const double v1 = v[i * D + k] + dt_over_m * fi[k] + dt * system.gravity[k];
@@ -245,7 +256,22 @@ MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringIn
   // x1 = x + dt v1 and v1 = v + dt (F / m + g): the total adjoint reaching v1 is
   // g_v1 + dt g_x1, and d loss / d F = dt (g_v1 + dt g_x1) / m.
   double* g_force = scratch;
-  for (std::size_t i = 0; i < n; ++i) {
+  std::size_t first_scalar = 0;
+  if constexpr (D == 2) {  // two particles per vector, as in the forward step
+    for (; first_scalar + 2 <= n; first_scalar += 2) {
+      const std::size_t j = first_scalar * D;
+      const V4 dt_over_m = dt / V4{in.mass[first_scalar], in.mass[first_scalar],
+                                   in.mass[first_scalar + 1], in.mass[first_scalar + 1]};
+      const V4 g_x1_j = load4(g_x1 + j);
+      const V4 g_v1_total = load4(g_v1 + j) + dt * g_x1_j;
+      store4(g_force + j, dt_over_m * g_v1_total);
+      if (g_x) {
+        grads.state.put4(j, g_x1_j);
+        grads.state.put4(nd + j, g_v1_total);
+      }
+    }
+  }
+  for (std::size_t i = first_scalar; i < n; ++i) {
     const double dt_over_m = dt / in.mass[i];
     for (std::size_t k = 0; k < D; ++k) {
       const std::size_t j = i * D + k;
