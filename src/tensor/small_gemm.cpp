@@ -192,18 +192,27 @@ void eigen_write(double* c, std::size_t rows, std::size_t cols, const Product& p
 
 Eigen::Index idx(std::size_t n) { return static_cast<Eigen::Index>(n); }
 
+// C[i, j] (+)= sum_p A(i, p) B(p, j) for a tiny product, with A(i, p) = a[i * a_row + p * a_inner]
+// and B(p, j) = b[p * b_inner + j * b_col]: one loop nest serves all three forms.
+void tiny_product(const double* a, std::size_t a_row, std::size_t a_inner, const double* b,
+                  std::size_t b_inner, std::size_t b_col, double* c, std::size_t rows,
+                  std::size_t inner, std::size_t cols, bool accumulate) noexcept {
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) {
+      double total = accumulate ? c[i * cols + j] : 0.0;
+      for (std::size_t p = 0; p < inner; ++p)
+        total += a[i * a_row + p * a_inner] * b[p * b_inner + j * b_col];
+      c[i * cols + j] = total;
+    }
+  }
+}
+
 }  // namespace
 
 void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate) {
   if (m * k * n <= kTinyWork) {
-    for (std::size_t i = 0; i < m; ++i) {
-      for (std::size_t j = 0; j < n; ++j) {
-        double total = accumulate ? c[i * n + j] : 0.0;
-        for (std::size_t p = 0; p < k; ++p) total += a[i * k + p] * b[p * n + j];
-        c[i * n + j] = total;
-      }
-    }
+    tiny_product(a, k, 1, b, n, 1, c, m, k, n, accumulate);
   } else if (n >= 4 && k <= 16) {
     scaled_rows(a, b, c, m, k, n, accumulate);
   } else if (n <= 4 && k * n <= kStackElements) {
@@ -219,13 +228,7 @@ void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::si
 void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate) {
   if (m * k * n <= kTinyWork) {
-    for (std::size_t i = 0; i < m; ++i) {
-      for (std::size_t j = 0; j < n; ++j) {
-        double total = accumulate ? c[i * n + j] : 0.0;
-        for (std::size_t p = 0; p < k; ++p) total += a[i * k + p] * b[j * k + p];
-        c[i * n + j] = total;
-      }
-    }
+    tiny_product(a, k, 1, b, 1, k, c, m, k, n, accumulate);
   } else if (n <= 8) {
     row_dots(a, b, c, m, k, n, accumulate);
   } else if (k <= 16 && k * n <= kStackElements) {
@@ -242,13 +245,7 @@ void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::si
 void gemm_tn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate) {
   if (m * k * n <= kTinyWork) {
-    for (std::size_t i = 0; i < k; ++i) {
-      for (std::size_t j = 0; j < n; ++j) {
-        double total = accumulate ? c[i * n + j] : 0.0;
-        for (std::size_t r = 0; r < m; ++r) total += a[r * k + i] * b[r * n + j];
-        c[i * n + j] = total;
-      }
-    }
+    tiny_product(a, 1, k, b, n, 1, c, k, m, n, accumulate);
   } else if (k <= 8) {
     outer_sums(a, b, c, m, k, n, accumulate);
   } else if (n <= 8 && k * n <= kStackElements) {
