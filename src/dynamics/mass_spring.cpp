@@ -2,6 +2,7 @@
 #include "maya/dynamics/mass_spring.hpp"
 
 #include <cmath>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -123,11 +124,14 @@ Tensor MassSpringModel::make_state(const Tensor& positions, const Tensor& veloci
 
 void MassSpringModel::check_inputs(TensorVar state, const SpringParameters& params,
                                    double dt) const {
-  const auto expect = [](TensorVar var, const Shape& shape, const char* what) {
+  // Runs every step: the expected shapes are compared in place, without building vectors.
+  const auto expect = [](TensorVar var, std::initializer_list<std::size_t> shape,
+                         const char* what) {
     const ShapeView actual = var.shape();
     if (!std::equal(actual.begin(), actual.end(), shape.begin(), shape.end())) {
       throw ShapeError(std::string("mass_spring_step: ") + what + " has shape " +
-                       shape_string(actual) + ", expected " + shape_string(shape));
+                       shape_string(actual) + ", expected " +
+                       shape_string(ShapeView(shape.begin(), shape.size())));
     }
   };
   expect(state, {2, num_particles_, dim_}, "state");
