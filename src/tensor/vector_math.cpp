@@ -50,9 +50,10 @@ namespace {
 
 // expm1(r) = exp(r) - 1 for r in [-40, 0] without calls or branches, so the loop around it
 // vectorizes: r = k ln2 + f with |f| <= ln2 / 2 (Cody-Waite: ln2_hi has trailing zero bits, so
-// k ln2_hi is exact), exp(f) - 1 = f (1 + f/2! + ... + f^12/13!) (truncation below 4e-18
+// k ln2_hi is exact), exp(f) - 1 = f (1 + f/2! + ... + f^12/13!) (truncation below 2e-17
 // relative), then exp(r) - 1 = 2^k (exp(f) - 1) + (2^k - 1), with 2^k built in the exponent
-// bits; 2^k - 1 is exact for these k, so small |r| keeps full relative precision.
+// bits. 2^k - 1 is exact for k >= -53 (below, the result rounds to -1 anyway), and k = 0 near
+// r = 0, so small |r| keeps full relative precision.
 inline double expm1_nonpositive(double r) noexcept {
   constexpr double kLog2e = 1.4426950408889634;
   constexpr double kLn2Hi = 0.6931471803691238;
