@@ -10,6 +10,7 @@
 #include "maya/ad/var_math.hpp"
 
 #include "maya/tensor/device.hpp"
+#include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/gradcheck.hpp"
 #include "maya/tensor/index_tensor.hpp"
 #include "maya/tensor/ops.hpp"

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "maya/core/error.hpp"
+#include "maya/tensor/expect_shape.hpp"
 
 namespace maya::contact {
 
@@ -132,20 +133,14 @@ HardContactParameterValues HardContactWorld2D::parameters(const std::vector<doub
 void HardContactWorld2D::check_inputs(TensorVar state, const HardContactParameters& params,
                                       double dt) const {
   const std::size_t k = num_bodies();
-  const auto expect = [](TensorVar var, const Shape& shape, const char* what) {
-    const ShapeView actual = var.shape();
-    if (!std::equal(actual.begin(), actual.end(), shape.begin(), shape.end())) {
-      throw ShapeError(std::string("hard_contact_step: ") + what + " has shape " +
-                       shape_string(actual) + ", expected " + shape_string(shape));
-    }
-  };
-  expect(state, {2, k, 3}, "state");
-  expect(params.mass, {k}, "mass");
-  expect(params.inertia, {k}, "inertia");
-  expect(params.vertices, {bodies_.num_vertices(), 2}, "vertices");
-  expect(params.radius, {k}, "radius");
-  expect(params.applied, {k, 3}, "applied");
-  expect(params.anchors, {joints_.size(), 4}, "anchors");
+  expect_shape(state.shape(), {2, k, 3}, "hard_contact_step", "state");
+  expect_shape(params.mass.shape(), {k}, "hard_contact_step", "mass");
+  expect_shape(params.inertia.shape(), {k}, "hard_contact_step", "inertia");
+  expect_shape(params.vertices.shape(), {bodies_.num_vertices(), 2}, "hard_contact_step",
+               "vertices");
+  expect_shape(params.radius.shape(), {k}, "hard_contact_step", "radius");
+  expect_shape(params.applied.shape(), {k, 3}, "hard_contact_step", "applied");
+  expect_shape(params.anchors.shape(), {joints_.size(), 4}, "hard_contact_step", "anchors");
   if (!(dt > 0.0) || !std::isfinite(dt)) {
     throw ValueError("hard_contact_step: dt must be positive and finite, got " +
                      std::to_string(dt));

@@ -8,6 +8,7 @@
 
 #include "mass_spring_kernels.hpp"
 #include "maya/core/error.hpp"
+#include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
@@ -124,21 +125,11 @@ Tensor MassSpringModel::make_state(const Tensor& positions, const Tensor& veloci
 
 void MassSpringModel::check_inputs(TensorVar state, const SpringParameters& params,
                                    double dt) const {
-  // Runs every step: the expected shapes are compared in place, without building vectors.
-  const auto expect = [](TensorVar var, std::initializer_list<std::size_t> shape,
-                         const char* what) {
-    const ShapeView actual = var.shape();
-    if (!std::equal(actual.begin(), actual.end(), shape.begin(), shape.end())) {
-      throw ShapeError(std::string("mass_spring_step: ") + what + " has shape " +
-                       shape_string(actual) + ", expected " +
-                       shape_string(ShapeView(shape.begin(), shape.size())));
-    }
-  };
-  expect(state, {2, num_particles_, dim_}, "state");
-  expect(params.mass, {num_particles_}, "mass");
-  expect(params.stiffness, {first_.size()}, "stiffness");
-  expect(params.damping, {first_.size()}, "damping");
-  expect(params.rest_length, {first_.size()}, "rest_length");
+  expect_shape(state.shape(), {2, num_particles_, dim_}, "mass_spring_step", "state");
+  expect_shape(params.mass.shape(), {num_particles_}, "mass_spring_step", "mass");
+  expect_shape(params.stiffness.shape(), {first_.size()}, "mass_spring_step", "stiffness");
+  expect_shape(params.damping.shape(), {first_.size()}, "mass_spring_step", "damping");
+  expect_shape(params.rest_length.shape(), {first_.size()}, "mass_spring_step", "rest_length");
   if (!(dt > 0.0) || !std::isfinite(dt)) {
     throw ValueError("mass_spring_step: dt must be positive and finite, got " + std::to_string(dt));
   }

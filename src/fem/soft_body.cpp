@@ -8,6 +8,7 @@
 
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
+#include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
 #include "rigid_contact_kernel.hpp"
 #include "simplex.hpp"
@@ -230,13 +231,6 @@ void SoftBody::check_parameters(const BodyParameters& params, std::string_view o
                                 bool need_mass) const {
   const std::size_t m = num_elements();
   const std::size_t d = dim();
-  const auto expect = [&](TensorVar var, const Shape& shape, const char* what) {
-    const ShapeView actual = var.shape();
-    if (!std::equal(actual.begin(), actual.end(), shape.begin(), shape.end())) {
-      throw ShapeError(std::string(operation) + ": " + what + " has shape " + shape_string(actual) +
-                       ", expected " + shape_string(shape));
-    }
-  };
   const auto expect_per_element = [&](TensorVar var, const char* what) {
     const std::size_t size = var.numel();
     if (var.ndim() > 1 || (size != 1 && size != m)) {
@@ -245,13 +239,13 @@ void SoftBody::check_parameters(const BodyParameters& params, std::string_view o
                        "]");
     }
   };
-  expect(params.rest.inverse_edges, {m, d, d}, "rest.inverse_edges");
-  expect(params.rest.volumes, {m}, "rest.volumes");
+  expect_shape(params.rest.inverse_edges.shape(), {m, d, d}, operation, "rest.inverse_edges");
+  expect_shape(params.rest.volumes.shape(), {m}, operation, "rest.volumes");
   expect_per_element(params.lame.mu, "lame.mu");
   expect_per_element(params.lame.lambda, "lame.lambda");
   if (params.actuation.valid()) expect_per_element(params.actuation, "actuation");
   if (need_mass) {
-    expect(params.mass, {num_vertices()}, "mass");
+    expect_shape(params.mass.shape(), {num_vertices()}, operation, "mass");
     const auto masses = params.mass.view();
     for (std::size_t i = 0; i < masses.numel(); ++i) {
       if (!(masses[i] > 0.0)) {

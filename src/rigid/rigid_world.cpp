@@ -10,6 +10,7 @@
 #include "contact_detection.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
+#include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
 
 namespace maya {
@@ -143,13 +144,6 @@ Tensor RigidWorld2D::make_state(const Tensor& poses, const Tensor& velocities) {
 void RigidWorld2D::check_inputs(TensorVar state, const RigidParameters& params,
                                 const char* operation) const {
   const std::size_t n = shapes_.size();
-  const auto expect = [&](TensorVar var, const Shape& shape, const char* what) {
-    const ShapeView actual = var.shape();
-    if (!std::equal(actual.begin(), actual.end(), shape.begin(), shape.end())) {
-      throw ShapeError(std::string(operation) + ": " + what + " has shape " + shape_string(actual) +
-                       ", expected " + shape_string(shape));
-    }
-  };
   const auto one = [&](TensorVar var, const char* what, bool positive) {
     if (var.numel() != 1) {
       throw ShapeError(std::string(operation) + ": " + what + " must have one element, got shape " +
@@ -162,12 +156,12 @@ void RigidWorld2D::check_inputs(TensorVar state, const RigidParameters& params,
                        std::to_string(value));
     }
   };
-  expect(state, {2, n, 3}, "state");
-  expect(params.mass, {n}, "mass");
-  expect(params.inertia, {n}, "inertia");
-  expect(params.vertices, {next_vertex_.size(), 2}, "vertices");
-  expect(params.radius, {n}, "radius");
-  expect(params.applied, {n, 3}, "applied");
+  expect_shape(state.shape(), {2, n, 3}, operation, "state");
+  expect_shape(params.mass.shape(), {n}, operation, "mass");
+  expect_shape(params.inertia.shape(), {n}, operation, "inertia");
+  expect_shape(params.vertices.shape(), {next_vertex_.size(), 2}, operation, "vertices");
+  expect_shape(params.radius.shape(), {n}, operation, "radius");
+  expect_shape(params.applied.shape(), {n, 3}, operation, "applied");
   one(params.stiffness, "stiffness", true);
   one(params.damping, "damping", false);
   one(params.friction, "friction", false);
