@@ -71,6 +71,13 @@ class SumAxisOp final : public TensorOp {
     const auto inner = static_cast<std::size_t>(split[2]);
     const TensorView g = context.grad_output();
     const MutableTensorView gx = context.grad_input(0);
+    if (inner == 1) {  // the last axis: each output spreads over one contiguous row
+      for (std::size_t o = 0; o < outer; ++o) {
+        const double spread = g.values[o] * factor;
+        for (std::size_t e = 0; e < extent; ++e) gx.values[o * extent + e] += spread;
+      }
+      return;
+    }
     for (std::size_t o = 0; o < outer; ++o) {
       for (std::size_t e = 0; e < extent; ++e) {
         double* row = gx.values + (o * extent + e) * inner;
@@ -100,6 +107,15 @@ TensorVar record_sum_axis(TensorVar x, long axis, bool keepdim, bool mean, const
   return tape.record(
       SumAxisOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
+        if (s.inner == 1) {  // the last axis: one contiguous row per output, no row loops
+          for (std::size_t o = 0; o < s.outer; ++o) {
+            const double* row = vx.values + o * s.extent;
+            double total = 0.0;
+            for (std::size_t e = 0; e < s.extent; ++e) total += row[e];
+            out.values[o] = total * factor;
+          }
+          return;
+        }
         for (std::size_t o = 0; o < s.outer; ++o) {
           double* orow = out.values + o * s.inner;
           for (std::size_t i = 0; i < s.inner; ++i) orow[i] = 0.0;

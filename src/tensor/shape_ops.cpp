@@ -11,6 +11,7 @@
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "row_copy.hpp"
 #include "small_shape.hpp"
 
 namespace maya {
@@ -384,10 +385,7 @@ TensorVar concat(std::span<const TensorVar> parts, long axis) {
         for (const TensorVar p : parts) {
           const TensorView part = tape.view(p);
           const std::size_t part_row = part.numel() / divisor;
-          for (std::size_t o = 0; o < outer; ++o) {
-            std::copy(part.values + o * part_row, part.values + (o + 1) * part_row,
-                      out.values + o * row + offset);
-          }
+          detail::copy_rows(part.values, part_row, out.values + offset, row, outer, part_row);
           offset += part_row;
         }
       },
@@ -424,10 +422,8 @@ TensorVar stack(std::span<const TensorVar> parts, long axis) {
         const std::size_t row = part_row * parts.size();
         for (std::size_t p = 0; p < parts.size(); ++p) {
           const TensorView part = tape.view(parts[p]);
-          for (std::size_t o = 0; o < outer; ++o) {
-            std::copy(part.values + o * part_row, part.values + (o + 1) * part_row,
-                      out.values + o * row + p * part_row);
-          }
+          detail::copy_rows(part.values, part_row, out.values + p * part_row, row, outer,
+                            part_row);
         }
       },
       SavedData{{}, saved_axis});

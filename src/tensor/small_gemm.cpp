@@ -66,8 +66,68 @@ MAYA_INLINE void scaled_row_block(const double* a, const double* b, double* c, s
   }
 }
 
+// The same product for an inner dimension K known at compile time (a state of 1-8 components):
+// the K x Rows scalars of A stay broadcast in registers across all of C's columns, so each
+// column block costs K loads of B, K x Rows multiply-adds and Rows stores.
+// GCC 12 reports s[][] as maybe uninitialized once splat4's shuffle is inlined, though every
+// element is assigned before the column loop reads it; the warning is silenced for this block.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+template <std::size_t K, std::size_t Rows>
+MAYA_INLINE void fixed_scaled_row_block(const double* a, const double* b, double* c,
+                                        std::size_t n, bool accumulate) noexcept {
+  V4 s[Rows][K];
+  for (std::size_t r = 0; r < Rows; ++r) {
+    for (std::size_t q = 0; q < K; ++q) s[r][q] = splat4(a[r * K + q]);
+  }
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    V4 acc[Rows];
+    for (std::size_t r = 0; r < Rows; ++r) acc[r] = accumulate ? load4(c + r * n + j) : V4{};
+    for (std::size_t q = 0; q < K; ++q) {
+      const V4 bq = load4(b + q * n + j);
+      for (std::size_t r = 0; r < Rows; ++r) acc[r] += s[r][q] * bq;
+    }
+    for (std::size_t r = 0; r < Rows; ++r) store4(c + r * n + j, acc[r]);
+  }
+  for (; j < n; ++j) {
+    for (std::size_t r = 0; r < Rows; ++r) {
+      double total = accumulate ? c[r * n + j] : 0.0;
+      for (std::size_t q = 0; q < K; ++q) total += a[r * K + q] * b[q * n + j];
+      c[r * n + j] = total;
+    }
+  }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <std::size_t K>
+MAYA_INLINE void fixed_scaled_rows(const double* a, const double* b, double* c, std::size_t m,
+                                   std::size_t n, bool accumulate) noexcept {
+  // Broadcasts, loads of B and sums together within 16 vector registers.
+  constexpr std::size_t kRows = K <= 2 ? 4 : K <= 4 ? 2 : 1;
+  std::size_t r = 0;
+  for (; r + kRows <= m; r += kRows) {
+    fixed_scaled_row_block<K, kRows>(a + r * K, b, c + r * n, n, accumulate);
+  }
+  for (; r < m; ++r) fixed_scaled_row_block<K, 1>(a + r * K, b, c + r * n, n, accumulate);
+}
+
 MAYA_KERNEL_CLONES void scaled_rows(const double* a, const double* b, double* c, std::size_t m,
                                     std::size_t k, std::size_t n, bool accumulate) noexcept {
+  switch (k) {
+    case 1: return fixed_scaled_rows<1>(a, b, c, m, n, accumulate);
+    case 2: return fixed_scaled_rows<2>(a, b, c, m, n, accumulate);
+    case 3: return fixed_scaled_rows<3>(a, b, c, m, n, accumulate);
+    case 4: return fixed_scaled_rows<4>(a, b, c, m, n, accumulate);
+    case 6: return fixed_scaled_rows<6>(a, b, c, m, n, accumulate);
+    case 8: return fixed_scaled_rows<8>(a, b, c, m, n, accumulate);
+    default: break;
+  }
   std::size_t r = 0;
   for (; r + 4 <= m; r += 4) scaled_row_block<4>(a + r * k, b, c + r * n, k, n, accumulate);
   for (; r < m; ++r) scaled_row_block<1>(a + r * k, b, c + r * n, k, n, accumulate);
@@ -89,11 +149,21 @@ MAYA_INLINE void dot_block(const double* a, const double* b, double* c, std::siz
     }
   }
   for (std::size_t r = 0; r < Rows; ++r) {
+    double total[Count];
+    if constexpr (Count == 4) {
+      const V4 sums = lane_sums(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
+      for (std::size_t t = 0; t < Count; ++t) total[t] = sums[t];
+    } else {
+      for (std::size_t t = 0; t < Count; ++t) total[t] = lane_sum(acc[r][t]);
+    }
+    if (q < k) {  // the tail of the inner dimension; a branch, so the common case stays lean
+      for (std::size_t t = 0; t < Count; ++t) {
+        for (std::size_t p = q; p < k; ++p) total[t] += a[r * k + p] * b[(j0 + t) * k + p];
+      }
+    }
     for (std::size_t t = 0; t < Count; ++t) {
-      double total = lane_sum(acc[r][t]);
-      for (std::size_t p = q; p < k; ++p) total += a[r * k + p] * b[(j0 + t) * k + p];
       double& out = c[r * n + j0 + t];
-      out = accumulate ? out + total : total;
+      out = accumulate ? out + total[t] : total[t];
     }
   }
 }

@@ -183,8 +183,10 @@ TEST(ShapeOps, GradientsMatchCentralDifferences) {
 }
 
 TEST(ShapeOps, ConcatAndStackGradientsReachEveryPart) {
+  // Parts of every row width the row copies treat apart: 1 to 4, and wider.
   const Tensor inputs[] = {Tensor::uniform({2, 3}, -1, 1, 1), Tensor::uniform({2, 1}, -1, 1, 2),
-                           Tensor::uniform({2, 2}, -1, 1, 3)};
+                           Tensor::uniform({2, 2}, -1, 1, 3), Tensor::uniform({2, 4}, -1, 1, 6),
+                           Tensor::uniform({2, 6}, -1, 1, 7)};
   const auto concat_report = maya::gradcheck(
       [](TensorTape&, std::span<const TensorVar> x) {
         return weighted_sum(maya::square(maya::concat(x, -1)));

@@ -40,7 +40,7 @@ double reference(Form form, const std::vector<double>& a, const std::vector<doub
 TEST(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
   std::mt19937 rng(7);
   const std::size_t ms[] = {0, 1, 3, 4, 5, 9, 33};
-  const std::size_t ks[] = {0, 1, 2, 3, 4, 5, 8, 9, 16, 17, 64};
+  const std::size_t ks[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 64};
   const std::size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 64, 130};
   std::size_t checked = 0;
   for (const Form form : {Form::nn, Form::nt, Form::tn}) {
