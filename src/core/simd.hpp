@@ -36,13 +36,9 @@ using V4Unaligned = double __attribute__((vector_size(32), aligned(8), may_alias
 using V2Unaligned = double __attribute__((vector_size(16), aligned(8), may_alias));
 
 MAYA_INLINE V2 load2(const double* p) noexcept { return *reinterpret_cast<const V2Unaligned*>(p); }
-MAYA_INLINE void store2(double* p, const V2& v) noexcept {
-  *reinterpret_cast<V2Unaligned*>(p) = v;
-}
+MAYA_INLINE void store2(double* p, const V2& v) noexcept { *reinterpret_cast<V2Unaligned*>(p) = v; }
 MAYA_INLINE V4 load4(const double* p) noexcept { return *reinterpret_cast<const V4Unaligned*>(p); }
-MAYA_INLINE void store4(double* p, const V4& v) noexcept {
-  *reinterpret_cast<V4Unaligned*>(p) = v;
-}
+MAYA_INLINE void store4(double* p, const V4& v) noexcept { *reinterpret_cast<V4Unaligned*>(p) = v; }
 // Written as a shuffle, this is one broadcast instruction (vbroadcastsd, from memory where x
 // comes from memory) in the cloned kernels; GCC builds the four-element initializer {x, x, x, x}
 // from two shuffles, and 0 + x costs an add it may not drop (0 + -0 is +0).
@@ -56,8 +52,10 @@ MAYA_INLINE double lane_sum(const V4& v) noexcept { return (v[0] + v[1]) + (v[2]
 // separate lane sums would each move every lane out of the register.
 MAYA_INLINE V4 lane_sums(const V4& a, const V4& b, const V4& c, const V4& d) noexcept {
   // {a0 + a1, b0 + b1, a2 + a3, b2 + b3} and the same for c, d.
-  const V4 ab = __builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7);
-  const V4 cd = __builtin_shufflevector(c, d, 0, 4, 2, 6) + __builtin_shufflevector(c, d, 1, 5, 3, 7);
+  const V4 ab =
+      __builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7);
+  const V4 cd =
+      __builtin_shufflevector(c, d, 0, 4, 2, 6) + __builtin_shufflevector(c, d, 1, 5, 3, 7);
   return __builtin_shufflevector(ab, cd, 0, 1, 4, 5) + __builtin_shufflevector(ab, cd, 2, 3, 6, 7);
 }
 

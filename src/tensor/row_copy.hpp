@@ -8,8 +8,8 @@
 namespace maya::detail {
 
 template <std::size_t Width>
-void copy_fixed_rows(const double* from, std::size_t from_stride, double* to,
-                     std::size_t to_stride, std::size_t rows) noexcept {
+void copy_fixed_rows(const double* from, std::size_t from_stride, double* to, std::size_t to_stride,
+                     std::size_t rows) noexcept {
   for (std::size_t o = 0; o < rows; ++o) {
     for (std::size_t i = 0; i < Width; ++i) to[o * to_stride + i] = from[o * from_stride + i];
   }

@@ -422,8 +422,7 @@ TensorVar stack(std::span<const TensorVar> parts, long axis) {
         const std::size_t row = part_row * parts.size();
         for (std::size_t p = 0; p < parts.size(); ++p) {
           const TensorView part = tape.view(parts[p]);
-          detail::copy_rows(part.values, part_row, out.values + p * part_row, row, outer,
-                            part_row);
+          detail::copy_rows(part.values, part_row, out.values + p * part_row, row, outer, part_row);
         }
       },
       SavedData{{}, saved_axis});

@@ -76,8 +76,8 @@ MAYA_INLINE void scaled_row_block(const double* a, const double* b, double* c, s
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 template <std::size_t K, std::size_t Rows>
-MAYA_INLINE void fixed_scaled_row_block(const double* a, const double* b, double* c,
-                                        std::size_t n, bool accumulate) noexcept {
+MAYA_INLINE void fixed_scaled_row_block(const double* a, const double* b, double* c, std::size_t n,
+                                        bool accumulate) noexcept {
   V4 s[Rows][K];
   for (std::size_t r = 0; r < Rows; ++r) {
     for (std::size_t q = 0; q < K; ++q) s[r][q] = splat4(a[r * K + q]);
