@@ -1,7 +1,8 @@
 // Workload W2 of the benchmark specification: a G x G spring lattice with ground contact,
 // T semi-implicit steps, loss = mean |p_T - (1, 0.1)|^2, gradient w.r.t. stiffness and v0.
 // Fused (one node per step) and composed (tensor ops) paths, forward-only and gradient.
-// Counters: loss, checksum = sum |g| over stiffness and v0, tape bytes kept per step.
+// Counters: loss, checksum = sum |g| over stiffness and v0, tape bytes kept per step, threads.
+// MAYA_NUM_THREADS in the environment sets maya's thread count (default 1).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -51,7 +52,13 @@ Result run(const maya::SpringLattice& lattice, maya::TensorTape& tape, bool fuse
   return result;
 }
 
+std::size_t threads_from_environment() {
+  const char* text = std::getenv("MAYA_NUM_THREADS");
+  return text != nullptr ? static_cast<std::size_t>(std::strtoul(text, nullptr, 10)) : 1;
+}
+
 void spring_lattice(benchmark::State& bench, bool fused, bool gradient) {
+  maya::set_num_threads(threads_from_environment());
   maya::LatticeOptions options;
   options.size = static_cast<std::size_t>(bench.range(0));
   const std::size_t steps = static_cast<std::size_t>(bench.range(1));
@@ -66,6 +73,7 @@ void spring_lattice(benchmark::State& bench, bool fused, bool gradient) {
   bench.counters["checksum"] = result.checksum;
   bench.counters["bytes_per_step"] = result.bytes_per_step;
   bench.counters["steps"] = static_cast<double>(steps);
+  bench.counters["threads"] = static_cast<double>(maya::num_threads());
 }
 
 void fused_forward(benchmark::State& s) { spring_lattice(s, true, false); }

@@ -24,11 +24,12 @@ WORKLOADS = {
 }
 
 
-def run_maya(binary, repetitions):
+def run_maya(binary, repetitions, threads):
+    environment = dict(os.environ, MAYA_NUM_THREADS=str(threads))
     out = subprocess.run([binary, "--benchmark_format=json",
                           f"--benchmark_repetitions={repetitions}",
                           "--benchmark_report_aggregates_only=true"],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=environment).stdout
     rows = {}
     for b in json.loads(out)["benchmarks"]:
         if b.get("aggregate_name") != "median":
@@ -50,7 +51,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     w = WORKLOADS[args.workload]
-    maya = run_maya(os.path.join(args.build, "bench", w["binary"]), args.repetitions)
+    maya = run_maya(os.path.join(args.build, "bench", w["binary"]), args.repetitions, args.threads)
     peer_out = subprocess.run([args.python, os.path.join(HERE, w["peer"]), *w["peer_args"],
                                "--repeats", str(args.repetitions), "--threads", str(args.threads)],
                               check=True, capture_output=True, text=True).stdout
@@ -77,7 +78,8 @@ def main():
                   f"| {torch_ms:.1f} | {torch_ms / grad['real_time']:.1f} | {grad['loss']:.12g} "
                   f"| {grad['checksum']:.12g} | {peer['checksum']:.12g} "
                   f"| {rel:.1e}{'' if same_run else ' (steps differ)'} |")
-    print(f"\nthreads: maya 1, pytorch {args.threads} (torch {next(iter(peers.values()))['version']})")
+    version = next(iter(peers.values()))["version"]
+    print(f"\nthreads: maya {args.threads}, pytorch {args.threads} (torch {version})")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 #include "maya/core/error.hpp"
 #include "maya/core/subnormals.hpp"
+#include "maya/core/threads.hpp"
 
 #include "maya/ad/tape.hpp"
 #include "maya/ad/var.hpp"

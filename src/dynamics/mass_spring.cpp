@@ -1,11 +1,13 @@
 // The mass-spring model: validation and the fused step with its hand-derived adjoint.
 #include "maya/dynamics/mass_spring.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
+#include "../core/parallel.hpp"
 #include "mass_spring_kernels.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/expect_shape.hpp"
@@ -15,25 +17,173 @@
 namespace maya {
 namespace {
 
-// The kernels per dimension, each compiled for several instruction sets.
-MAYA_KERNEL_CLONES void step_forward(std::size_t dim, const detail::SpringSystem& system,
-                                     const detail::SpringInputs& in, double dt, double* out) {
-  switch (dim) {
-    case 1: detail::spring_step_forward<1>(system, in, dt, out); break;
-    case 2: detail::spring_step_forward<2>(system, in, dt, out); break;
-    default: detail::spring_step_forward<3>(system, in, dt, out); break;
+// The kernels per dimension, way of summing and range, each compiled for several instruction
+// sets. `scatter`: one thread adds each spring's values to its ends (spring_pulls's Scatter);
+// otherwise springs store them and each particle sums its own.
+template <template <std::size_t, bool> class Kernel, class... Args>
+MAYA_INLINE void dispatch(std::size_t dim, bool scatter, Args&&... args) {
+  switch (dim * 2 + (scatter ? 1 : 0)) {
+    case 2: Kernel<1, false>::run(args...); break;
+    case 3: Kernel<1, true>::run(args...); break;
+    case 4: Kernel<2, false>::run(args...); break;
+    case 5: Kernel<2, true>::run(args...); break;
+    case 6: Kernel<3, false>::run(args...); break;
+    default: Kernel<3, true>::run(args...); break;
   }
 }
 
-MAYA_KERNEL_CLONES void step_backward(std::size_t dim, const detail::SpringSystem& system,
+template <std::size_t D, bool Scatter>
+struct Pulls {
+  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
+                              double* target, std::size_t begin, std::size_t end) {
+    detail::spring_pulls<D, Scatter>(system, in, target, begin, end);
+  }
+};
+template <std::size_t D, bool Scatter>
+struct StepParticles {
+  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
+                              double dt, const double* pulls, double* out, std::size_t begin,
+                              std::size_t end) {
+    detail::spring_step_particles<D, Scatter>(system, in, dt, pulls, out, begin, end);
+  }
+};
+template <std::size_t D, bool Scatter>
+struct AdjointFirst {
+  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
+                              double dt, const double* g_out, const detail::SpringGradients& grads,
+                              const detail::AdjointScratch& scratch, std::size_t begin,
+                              std::size_t end) {
+    detail::adjoint_particles_first<D, Scatter>(system, in, dt, g_out, grads, scratch, begin, end);
+  }
+};
+template <std::size_t D, bool Scatter>
+struct AdjointSprings {
+  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
+                              const detail::SpringGradients& grads,
+                              const detail::AdjointScratch& scratch, std::size_t begin,
+                              std::size_t end) {
+    detail::adjoint_springs<D, Scatter>(system, in, grads, scratch, begin, end);
+  }
+};
+template <std::size_t D, bool Scatter>
+struct AdjointLast {
+  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
+                              const detail::SpringGradients& grads,
+                              const detail::AdjointScratch& scratch, std::size_t begin,
+                              std::size_t end) {
+    detail::adjoint_particles_last<D, Scatter>(system, in, grads, scratch, begin, end);
+  }
+};
+
+MAYA_KERNEL_CLONES void pulls_of(std::size_t dim, bool scatter, const detail::SpringSystem& system,
+                                 const detail::SpringInputs& in, double* target, std::size_t begin,
+                                 std::size_t end) {
+  dispatch<Pulls>(dim, scatter, system, in, target, begin, end);
+}
+
+MAYA_KERNEL_CLONES void step_particles(std::size_t dim, bool scatter,
+                                       const detail::SpringSystem& system,
+                                       const detail::SpringInputs& in, double dt,
+                                       const double* pulls, double* out, std::size_t begin,
+                                       std::size_t end) {
+  dispatch<StepParticles>(dim, scatter, system, in, dt, pulls, out, begin, end);
+}
+
+MAYA_KERNEL_CLONES void adjoint_first(std::size_t dim, bool scatter,
+                                      const detail::SpringSystem& system,
                                       const detail::SpringInputs& in, double dt,
                                       const double* g_out, const detail::SpringGradients& grads,
-                                      double* scratch) {
-  switch (dim) {
-    case 1: detail::spring_step_backward<1>(system, in, dt, g_out, grads, scratch); break;
-    case 2: detail::spring_step_backward<2>(system, in, dt, g_out, grads, scratch); break;
-    default: detail::spring_step_backward<3>(system, in, dt, g_out, grads, scratch); break;
+                                      const detail::AdjointScratch& scratch, std::size_t begin,
+                                      std::size_t end) {
+  dispatch<AdjointFirst>(dim, scatter, system, in, dt, g_out, grads, scratch, begin, end);
+}
+
+MAYA_KERNEL_CLONES void adjoint_of_springs(std::size_t dim, bool scatter,
+                                           const detail::SpringSystem& system,
+                                           const detail::SpringInputs& in,
+                                           const detail::SpringGradients& grads,
+                                           const detail::AdjointScratch& scratch, std::size_t begin,
+                                           std::size_t end) {
+  dispatch<AdjointSprings>(dim, scatter, system, in, grads, scratch, begin, end);
+}
+
+MAYA_KERNEL_CLONES void adjoint_last(std::size_t dim, bool scatter,
+                                     const detail::SpringSystem& system,
+                                     const detail::SpringInputs& in,
+                                     const detail::SpringGradients& grads,
+                                     const detail::AdjointScratch& scratch, std::size_t begin,
+                                     std::size_t end) {
+  dispatch<AdjointLast>(dim, scatter, system, in, grads, scratch, begin, end);
+}
+
+// A thread takes at least this many springs or particles of a step (some microseconds of work):
+// smaller systems step on one thread. Ranges start at multiples of 4, as the vector loops need.
+constexpr std::size_t kSpringGrain = 2048;
+constexpr std::size_t kParticleGrain = 1024;
+constexpr std::size_t kAlign = 4;
+
+// Whether a step splits across threads; if not, it scatters (fewer instructions on one thread).
+// Both sum each particle's springs in spring order, so the results agree bit for bit.
+bool splits(const detail::SpringSystem& system) {
+  return detail::pool_threads() > 1 &&
+         (system.num_springs >= 2 * kSpringGrain || system.num_particles >= 2 * kParticleGrain);
+}
+
+// `pulls` holds 2 E D doubles (used only when the step splits).
+void step_forward(std::size_t dim, const detail::SpringSystem& system,
+                  const detail::SpringInputs& in, double dt, double* out, double* pulls) {
+  const std::size_t n = system.num_particles;
+  if (!splits(system)) {
+    double* force = out + n * dim;
+    std::fill(force, force + n * dim, 0.0);
+    pulls_of(dim, true, system, in, force, 0, system.num_springs);
+    step_particles(dim, true, system, in, dt, nullptr, out, 0, n);
+    return;
   }
+  detail::parallel_for(system.num_springs, kSpringGrain, kAlign, [&](std::size_t b, std::size_t e) {
+    pulls_of(dim, false, system, in, pulls, b, e);
+  });
+  detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t e) {
+    step_particles(dim, false, system, in, dt, pulls, out, b, e);
+  });
+}
+
+void step_backward(std::size_t dim, const detail::SpringSystem& system,
+                   const detail::SpringInputs& in, double dt, const double* g_out,
+                   const detail::SpringGradients& grads, const detail::AdjointScratch& scratch) {
+  const std::size_t n = system.num_particles;
+  const std::size_t e = system.num_springs;
+  if (!splits(system)) {
+    if (scratch.force) {
+      std::fill(scratch.force, scratch.force + n * dim, 0.0);
+      pulls_of(dim, true, system, in, scratch.force, 0, e);
+    }
+    adjoint_first(dim, true, system, in, dt, g_out, grads, scratch, 0, n);
+    adjoint_of_springs(dim, true, system, in, grads, scratch, 0, e);
+    adjoint_last(dim, true, system, in, grads, scratch, 0, n);
+    return;
+  }
+  if (scratch.force) {
+    detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
+      pulls_of(dim, false, system, in, scratch.per_spring, b, end);
+    });
+  }
+  detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
+    adjoint_first(dim, false, system, in, dt, g_out, grads, scratch, b, end);
+  });
+  detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
+    adjoint_of_springs(dim, false, system, in, grads, scratch, b, end);
+  });
+  detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
+    adjoint_last(dim, false, system, in, grads, scratch, b, end);
+  });
+}
+
+// Working memory of the kernels, kept per thread so that steady stepping allocates nothing.
+double* kernel_scratch(std::size_t size) {
+  thread_local std::vector<double> scratch;
+  if (scratch.size() < size) scratch.resize(size);
+  return scratch.data();
 }
 
 }  // namespace
@@ -72,6 +222,31 @@ MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
     throw ValueError("MassSpringModel: ground up axis " + std::to_string(ground_.up_axis) +
                      " is not an axis of a " + std::to_string(dim_) + "-dimensional system");
   }
+  build_incidence();
+}
+
+void MassSpringModel::build_incidence() {
+  // Codes 2 e + 1 and offsets up to 2 E fit 32 bits.
+  if (first_.size() >= (std::size_t{1} << 31)) {
+    throw ValueError("MassSpringModel: " + std::to_string(first_.size()) +
+                     " springs; at most 2^31 - 1 are supported");
+  }
+  incidence_offsets_.assign(num_particles_ + 1, 0);
+  for (std::size_t e = 0; e < first_.size(); ++e) {
+    ++incidence_offsets_[static_cast<std::size_t>(first_[e]) + 1];
+    ++incidence_offsets_[static_cast<std::size_t>(second_[e]) + 1];
+  }
+  for (std::size_t i = 0; i < num_particles_; ++i) {
+    incidence_offsets_[i + 1] += incidence_offsets_[i];
+  }
+  // Filled in spring order, so each particle's list is in spring order.
+  incidence_.resize(2 * first_.size());
+  std::vector<std::uint32_t> next(incidence_offsets_.begin(), incidence_offsets_.end() - 1);
+  for (std::size_t e = 0; e < first_.size(); ++e) {
+    const auto code = static_cast<std::uint32_t>(2 * e);
+    incidence_[next[static_cast<std::size_t>(first_[e])]++] = code + 1;
+    incidence_[next[static_cast<std::size_t>(second_[e])]++] = code;
+  }
 }
 
 MassSpringModel::MassSpringModel(const MassSpringModel& other)
@@ -80,7 +255,9 @@ MassSpringModel::MassSpringModel(const MassSpringModel& other)
       first_(other.first_),
       second_(other.second_),
       gravity_(other.gravity_),
-      ground_(other.ground_) {}
+      ground_(other.ground_),
+      incidence_offsets_(other.incidence_offsets_),
+      incidence_(other.incidence_) {}
 
 MassSpringModel& MassSpringModel::operator=(const MassSpringModel& other) {
   num_particles_ = other.num_particles_;
@@ -89,6 +266,8 @@ MassSpringModel& MassSpringModel::operator=(const MassSpringModel& other) {
   second_ = other.second_;
   gravity_ = other.gravity_;
   ground_ = other.ground_;
+  incidence_offsets_ = other.incidence_offsets_;
+  incidence_ = other.incidence_;
   return *this;
 }
 
@@ -141,7 +320,14 @@ void MassSpringModel::check_inputs(TensorVar state, const SpringParameters& para
 }
 
 detail::SpringSystem MassSpringModel::system() const noexcept {
-  return {num_particles_, first_.size(), first_.data(), second_.data(), gravity_.data(), ground_};
+  return {num_particles_,
+          first_.size(),
+          first_.data(),
+          second_.data(),
+          gravity_.data(),
+          ground_,
+          incidence_offsets_.data(),
+          incidence_.data()};
 }
 
 TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params, double dt) const {
@@ -156,7 +342,10 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
   return tape.record(
       step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length},
       Shape{2, num_particles_, dim_},
-      [&](MutableTensorView out) { step_forward(dim_, system, in, dt, out.values); },
+      [&](MutableTensorView out) {
+        double* pulls = kernel_scratch(2 * first_.size() * dim_);
+        step_forward(dim_, system, in, dt, out.values, pulls);
+      },
       SavedData{saved, {}});
 }
 
@@ -175,10 +364,11 @@ void MassSpringModel::StepOp::backward(BackwardContext& context) const {
       slot_of(3), slot_of(4)};
   const double dt = context.saved()[0];
   const double* g_out = context.grad_output().values;
-  thread_local std::vector<double> scratch;
-  scratch.resize(3 * model.num_particles_ * model.dim_);
+  const std::size_t nd = model.num_particles_ * model.dim_;
+  double* memory = kernel_scratch(2 * nd + 4 * model.num_springs() * model.dim_);
+  const detail::AdjointScratch scratch{memory, grads.mass ? memory + nd : nullptr, memory + 2 * nd};
   const detail::SpringSystem system = model.system();
-  step_backward(model.dim_, system, in, dt, g_out, grads, scratch.data());
+  step_backward(model.dim_, system, in, dt, g_out, grads, scratch);
 }
 
 }  // namespace maya

@@ -1,7 +1,9 @@
 // The fused mass-spring step and its adjoint as loops over plain arrays, compiled once per
 // dimension: with D known, a spring's vectors live in registers and its loops unroll (the step and
-// its adjoint run about 1.7x faster than with D a runtime value). Springs go four at a time
-// through vector lanes (SpringLanes); the callers compile the kernels for several instruction
+// its adjoint run about 1.7x faster than with D a runtime value). Each kernel takes a range of
+// springs or particles, so that the callers can split a step across threads: springs go four at
+// a time through vector lanes (SpringLanes) and store their values, then each particle sums its
+// own springs' values (sum_incident). The callers compile the kernels for several instruction
 // sets (MAYA_KERNEL_CLONES), so everything here is inlined into them.
 #pragma once
 
@@ -29,6 +31,10 @@ struct SpringSystem {
   const std::int64_t* second;
   const double* gravity;
   GroundContact ground;
+  // Particle i's springs are incidence[incidence_offsets[i] .. incidence_offsets[i + 1]], in
+  // spring order, each as (e << 1) | [i is the first end of spring e].
+  const std::uint32_t* incidence_offsets;
+  const std::uint32_t* incidence;
 };
 
 // The step's differentiable inputs.
@@ -123,6 +129,30 @@ struct SpringLanes {
     }
   }
 
+  // values[t * stride + k] = value[k][t] and values[t * stride + negated + k] = -value[k][t]
+  // for the four springs t and k < D: each spring's vector and its negation, side by side, for
+  // sum_incident. In 2-D the lanes are transposed back into one pair per spring.
+  MAYA_INLINE static void store_lanes(double* values, std::size_t stride, std::size_t negated,
+                                      const V4 (&value)[D]) {
+    if constexpr (D == 2) {
+      const V4 even = __builtin_shufflevector(value[0], value[1], 0, 4, 2, 6);
+      const V4 odd = __builtin_shufflevector(value[0], value[1], 1, 5, 3, 7);
+      const V2 pairs[4] = {V2{even[0], even[1]}, V2{odd[0], odd[1]}, V2{even[2], even[3]},
+                           V2{odd[2], odd[3]}};
+      for (std::size_t t = 0; t < 4; ++t) {
+        store2(values + t * stride, pairs[t]);
+        store2(values + t * stride + negated, -pairs[t]);
+      }
+    } else {
+      for (std::size_t t = 0; t < 4; ++t) {
+        for (std::size_t k = 0; k < D; ++k) {
+          values[t * stride + k] = value[k][t];
+          values[t * stride + negated + k] = -value[k][t];
+        }
+      }
+    }
+  }
+
   MAYA_INLINE SpringLanes(const SpringSystem& system, const SpringInputs& in, const double* x,
                           const double* v, std::size_t e) {
     for (std::size_t t = 0; t < 4; ++t) {
@@ -146,27 +176,77 @@ struct SpringLanes {
   }
 };
 
-// Adds every spring's force to `force` [N, D] (zeroed by the caller), in spring order.
-template <std::size_t D>
-MAYA_INLINE void add_spring_forces(const SpringSystem& system, const SpringInputs& in,
-                                   double* force) {
+// Per spring, Parts vectors of D values (kWidth = Parts D) and their negations:
+// values[(2 e + s) kWidth + p D + k], s = 0 for the spring's second end (+), 1 for its first
+// (-). A particle's incidence codes (2 e + [first end]) index it directly.
+//
+// out_p[i * D + k] (+)= the sum over particle i's springs, in spring order, of their values for
+// i's end. These are the additions, in the order, of scattering each spring's vector to its two
+// ends (x + (-y) is x - y exactly), but one particle's sum is one thread's and stays in
+// registers: a scatter chains a read-modify-write through memory from one spring to the next,
+// and cannot be split across threads.
+template <std::size_t D, std::size_t Parts>
+MAYA_INLINE void sum_incident(const SpringSystem& system, const double* values,
+                              double* const (&out)[Parts], bool from_zero, std::size_t i) {
+  constexpr std::size_t kWidth = Parts * D;
+  const std::uint32_t begin = system.incidence_offsets[i];
+  const std::uint32_t end = system.incidence_offsets[i + 1];
+  if constexpr (D == 2) {
+    V2 sum[Parts];
+    for (std::size_t p = 0; p < Parts; ++p) sum[p] = from_zero ? V2{} : load2(out[p] + i * D);
+    for (std::uint32_t j = begin; j < end; ++j) {
+      const double* value = values + static_cast<std::size_t>(system.incidence[j]) * kWidth;
+      for (std::size_t p = 0; p < Parts; ++p) sum[p] += load2(value + p * D);
+    }
+    for (std::size_t p = 0; p < Parts; ++p) store2(out[p] + i * D, sum[p]);
+  } else {
+    double sum[kWidth];
+    for (std::size_t p = 0; p < Parts; ++p) {
+      for (std::size_t k = 0; k < D; ++k) sum[p * D + k] = from_zero ? 0.0 : out[p][i * D + k];
+    }
+    for (std::uint32_t j = begin; j < end; ++j) {
+      const double* value = values + static_cast<std::size_t>(system.incidence[j]) * kWidth;
+      for (std::size_t w = 0; w < kWidth; ++w) sum[w] += value[w];
+    }
+    for (std::size_t p = 0; p < Parts; ++p) {
+      for (std::size_t k = 0; k < D; ++k) out[p][i * D + k] = sum[p * D + k];
+    }
+  }
+}
+
+// Springs [begin, end) (begin a multiple of 4): pull = -f for each, so that force_b += pull
+// and force_a -= pull. With Scatter, added so to `target` = force [N, D] (zeroed by the caller)
+// spring by spring, the fastest order on one thread; otherwise stored with their negations in
+// `target` (2 E D doubles), the layout of sum_incident with one part, for the particles' sums.
+template <std::size_t D, bool Scatter>
+MAYA_INLINE void spring_pulls(const SpringSystem& system, const SpringInputs& in, double* target,
+                              std::size_t begin, std::size_t end) {
   const double* x = in.x;
   const double* v = in.x + system.num_particles * D;
-  std::size_t e = 0;
-  for (; e + 4 <= system.num_springs; e += 4) {
+  std::size_t e = begin;
+  for (; e + 4 <= end; e += 4) {
     const SpringLanes<D> s(system, in, x, v, e);
-    V4 pull[D];  // -f: force_a += f, force_b -= f
+    V4 pull[D];
     for (std::size_t k = 0; k < D; ++k) pull[k] = -(s.magnitude * s.unit[k]);
-    s.scatter_differences(force, pull);
+    if constexpr (Scatter) {
+      s.scatter_differences(target, pull);
+    } else {
+      SpringLanes<D>::store_lanes(target + e * 2 * D, 2 * D, D, pull);
+    }
   }
-  for (; e < system.num_springs; ++e) {
+  for (; e < end; ++e) {
     const auto ia = static_cast<std::size_t>(system.first[e]) * D;
     const auto ib = static_cast<std::size_t>(system.second[e]) * D;
     const SpringGeometry<D> s(x, v, ia, ib, in.stiffness[e], in.damping[e], in.rest[e]);
     for (std::size_t k = 0; k < D; ++k) {
-      const double f = s.magnitude * s.unit[k];
-      force[ia + k] += f;
-      force[ib + k] -= f;
+      const double pull = -(s.magnitude * s.unit[k]);
+      if constexpr (Scatter) {
+        target[ib + k] += pull;
+        target[ia + k] -= pull;
+      } else {
+        target[e * 2 * D + k] = pull;
+        target[e * 2 * D + D + k] = -pull;
+      }
     }
   }
 }
@@ -177,34 +257,50 @@ inline double ground_force(const GroundContact& ground, double x_up, double v_up
   return penetration > 0.0 ? ground.stiffness * penetration - ground.damping * v_up : 0.0;
 }
 
-// out = [x1, v1]: v1 = v + dt (F / m + g), x1 = x + dt v1.
-template <std::size_t D>
-MAYA_INLINE void spring_step_forward(const SpringSystem& system, const SpringInputs& in, double dt,
-                                     double* out) {
-  const std::size_t nd = system.num_particles * D;
-  double* x1 = out;
-  double* force = out + nd;  // the new velocities are computed in place of F
-  for (std::size_t i = 0; i < nd; ++i) force[i] = 0.0;
-  add_spring_forces<D>(system, in, force);
+// force[i] for particles [begin, end): the springs' pulls summed (already scattered into force
+// with Scatter), then the ground.
+template <std::size_t D, bool Scatter>
+MAYA_INLINE void particle_forces(const SpringSystem& system, const SpringInputs& in,
+                                 const double* pulls, double* force, std::size_t begin,
+                                 std::size_t end) {
+  if constexpr (!Scatter) {
+    double* const out[1] = {force};
+    for (std::size_t i = begin; i < end; ++i) sum_incident<D, 1>(system, pulls, out, true, i);
+  }
   const double* x = in.x;
-  const double* v = in.x + nd;
+  const double* v = in.x + system.num_particles * D;
   const GroundContact& ground = system.ground;
-  for (std::size_t i = 0; ground.enabled && i < system.num_particles; ++i) {
+  for (std::size_t i = begin; ground.enabled && i < end; ++i) {
     const std::size_t up = i * D + ground.up_axis;
     force[up] += ground_force(ground, x[up], v[up]);
   }
-  std::size_t i = 0;
+}
+
+// The step's second half for particles [begin, end) (begin even), after spring_pulls over all
+// springs (with Scatter, into out's velocity half): out = [x1, v1] with v1 = v + dt (F / m + g),
+// x1 = x + dt v1.
+template <std::size_t D, bool Scatter>
+MAYA_INLINE void spring_step_particles(const SpringSystem& system, const SpringInputs& in,
+                                       double dt, const double* pulls, double* out,
+                                       std::size_t begin, std::size_t end) {
+  const std::size_t nd = system.num_particles * D;
+  double* x1 = out;
+  double* force = out + nd;  // the new velocities are computed in place of F
+  particle_forces<D, Scatter>(system, in, pulls, force, begin, end);
+  const double* x = in.x;
+  const double* v = in.x + nd;
+  std::size_t i = begin;
   if constexpr (D == 2) {  // two particles per vector, one division for both masses
     const V4 dt_gravity =
         dt * V4{system.gravity[0], system.gravity[1], system.gravity[0], system.gravity[1]};
-    for (; i + 2 <= system.num_particles; i += 2) {
+    for (; i + 2 <= end; i += 2) {
       const V4 dt_over_m = dt / V4{in.mass[i], in.mass[i], in.mass[i + 1], in.mass[i + 1]};
       const V4 v1 = load4(v + i * D) + dt_over_m * load4(force + i * D) + dt_gravity;
       store4(force + i * D, v1);
       store4(x1 + i * D, load4(x + i * D) + dt * v1);
     }
   }
-  for (; i < system.num_particles; ++i) {
+  for (; i < end; ++i) {
     double* fi = force + i * D;
     const double dt_over_m = dt / in.mass[i];
     for (std::size_t k = 0; k < D; ++k) {
@@ -232,33 +328,43 @@ struct GradientSlot {
 };
 struct SpringGradients {
   GradientSlot state;  // [2, N, D]
-  double* mass;        // zero-filled: every spring adds into two of its entries
+  double* mass;        // each entry is added to once per step
   GradientSlot stiffness;
   GradientSlot damping;
   GradientSlot rest;
 };
 
-// Accumulates the adjoint of one step into `grads`, given the adjoint g_out = [g_x1, g_v1].
-// `scratch` holds 2 N D doubles (3 N D when the mass needs a gradient).
-template <std::size_t D>
-MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringInputs& in, double dt,
-                                      const double* g_out, const SpringGradients& grads,
-                                      double* scratch) {
-  const std::size_t n = system.num_particles;
-  const std::size_t nd = n * D;
+// The adjoint's working memory: 2 N D + 4 E D doubles.
+struct AdjointScratch {
+  double* g_force;     // [N, D]: d loss / d F
+  double* force;       // [N, D]: F itself, only for the mass gradient (else null)
+  double* per_spring;  // [2 E, 2 D]: the pulls (first half), later the springs' adjoints
+};
+
+// The adjoint of one step, g_out = [g_x1, g_v1], runs in three passes, each split by range
+// across threads: particles (this one), springs, particles again. Before it, when the mass
+// needs a gradient, spring_pulls over all springs into scratch.per_spring.
+//
+// Particles [begin, end) (begin even): x1 = x + dt v1 and v1 = v + dt (F / m + g), so the total
+// adjoint reaching v1 is g_v1 + dt g_x1, and d loss / d F = dt (g_v1 + dt g_x1) / m. Then the
+// ground: F_up += k pen - c v_up [pen > 0], pen = height - x_up.
+template <std::size_t D, bool Scatter>
+MAYA_INLINE void adjoint_particles_first(const SpringSystem& system, const SpringInputs& in,
+                                         double dt, const double* g_out,
+                                         const SpringGradients& grads,
+                                         const AdjointScratch& scratch, std::size_t begin,
+                                         std::size_t end) {
+  const std::size_t nd = system.num_particles * D;
   const double* x = in.x;
   const double* v = in.x + nd;
   const double* g_x1 = g_out;
   const double* g_v1 = g_out + nd;
   double* g_x = grads.state.values;
   double* g_v = g_x ? g_x + nd : nullptr;
-
-  // x1 = x + dt v1 and v1 = v + dt (F / m + g): the total adjoint reaching v1 is
-  // g_v1 + dt g_x1, and d loss / d F = dt (g_v1 + dt g_x1) / m.
-  double* g_force = scratch;
-  std::size_t first_scalar = 0;
+  double* g_force = scratch.g_force;
+  std::size_t first_scalar = begin;
   if constexpr (D == 2) {  // two particles per vector, as in the forward step
-    for (; first_scalar + 2 <= n; first_scalar += 2) {
+    for (; first_scalar + 2 <= end; first_scalar += 2) {
       const std::size_t j = first_scalar * D;
       const V4 dt_over_m = dt / V4{in.mass[first_scalar], in.mass[first_scalar],
                                    in.mass[first_scalar + 1], in.mass[first_scalar + 1]};
@@ -271,7 +377,7 @@ MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringIn
       }
     }
   }
-  for (std::size_t i = first_scalar; i < n; ++i) {
+  for (std::size_t i = first_scalar; i < end; ++i) {
     const double dt_over_m = dt / in.mass[i];
     for (std::size_t k = 0; k < D; ++k) {
       const std::size_t j = i * D + k;
@@ -283,29 +389,37 @@ MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringIn
       }
     }
   }
-
-  // The forces themselves, only for d (F / m) / d m = -F / m^2.
-  double* force = grads.mass ? scratch + nd : nullptr;
-  if (force) {
-    for (std::size_t i = 0; i < nd; ++i) force[i] = 0.0;
-    add_spring_forces<D>(system, in, force);
+  if (scratch.force) {
+    particle_forces<D, Scatter>(system, in, scratch.per_spring, scratch.force, begin, end);
   }
-
-  // Ground: F_up += k pen - c v_up [pen > 0], pen = height - x_up.
   const GroundContact& ground = system.ground;
-  for (std::size_t i = 0; ground.enabled && i < n; ++i) {
+  for (std::size_t i = begin; ground.enabled && g_x && i < end; ++i) {
     const std::size_t j = i * D + ground.up_axis;
     if (ground.height - x[j] <= 0.0) continue;
-    if (g_x) {
-      g_x[j] -= g_force[j] * ground.stiffness;
-      g_v[j] -= g_force[j] * ground.damping;
-    }
-    if (force) force[j] += ground_force(ground, x[j], v[j]);
+    g_x[j] -= g_force[j] * ground.stiffness;
+    g_v[j] -= g_force[j] * ground.damping;
   }
+  (void)v;
+}
 
+// Springs [begin, end) (begin a multiple of 4): the parameters' gradients, and each spring's
+// adjoints reaching d = x_b - x_a and v_b - v_a: with Scatter added to its ends' g_x and g_v,
+// otherwise stored for adjoint_particles_last.
+template <std::size_t D, bool Scatter>
+MAYA_INLINE void adjoint_springs(const SpringSystem& system, const SpringInputs& in,
+                                 const SpringGradients& grads, const AdjointScratch& scratch,
+                                 std::size_t begin, std::size_t end) {
+  const std::size_t nd = system.num_particles * D;
+  const double* x = in.x;
+  const double* v = in.x + nd;
+  const double* g_force = scratch.g_force;
+  double* per_spring = scratch.per_spring;
+  const bool state = static_cast<bool>(grads.state);
+  double* g_x = grads.state.values;
+  double* g_v = state ? g_x + nd : nullptr;
   // The same adjoint four springs at a time (the scalar loop below documents each line).
-  std::size_t e = 0;
-  for (; e + 4 <= system.num_springs; e += 4) {
+  std::size_t e = begin;
+  for (; e + 4 <= end; e += 4) {
     const SpringLanes<D> s(system, in, x, v, e);
     V4 g_f[D];
     s.gather_differences(g_force, g_f);
@@ -319,7 +433,7 @@ MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringIn
     if (grads.stiffness) grads.stiffness.put4(e, g_magnitude * (s.length - load4(in.rest + e)));
     if (grads.damping) grads.damping.put4(e, g_magnitude * s.closing_speed);
     if (grads.rest) grads.rest.put4(e, -g_magnitude * stiffness);
-    if (!g_x) continue;
+    if (!state) continue;
     V4 g_unit[D];
     V4 along{};
     for (std::size_t k = 0; k < D; ++k) {
@@ -333,10 +447,15 @@ MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringIn
           (g_unit[k] - along * s.unit[k]) * s.inverse_length + g_magnitude * stiffness * s.unit[k];
       g_closing[k] = g_magnitude * damping * s.unit[k];
     }
-    s.scatter_differences(g_x, g_d);
-    s.scatter_differences(g_v, g_closing);
+    if constexpr (Scatter) {
+      s.scatter_differences(g_x, g_d);
+      s.scatter_differences(g_v, g_closing);
+    } else {
+      SpringLanes<D>::store_lanes(per_spring + e * 4 * D, 4 * D, 2 * D, g_d);
+      SpringLanes<D>::store_lanes(per_spring + e * 4 * D + D, 4 * D, 2 * D, g_closing);
+    }
   }
-  for (; e < system.num_springs; ++e) {
+  for (; e < end; ++e) {
     const auto ia = static_cast<std::size_t>(system.first[e]) * D;
     const auto ib = static_cast<std::size_t>(system.second[e]) * D;
     const double stiffness = in.stiffness[e];
@@ -354,9 +473,10 @@ MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringIn
     if (grads.stiffness) grads.stiffness.put(e, g_magnitude * (s.length - in.rest[e]));
     if (grads.damping) grads.damping.put(e, g_magnitude * s.closing_speed);
     if (grads.rest) grads.rest.put(e, -g_magnitude * stiffness);
-    if (!g_x) continue;
+    if (!state) continue;
     // d loss / d u = magnitude g_f + (g_magnitude c) closing; u = d / l projects it onto the
-    // plane normal to u and divides by l; l = |d| adds (g_magnitude k) u.
+    // plane normal to u and divides by l; l = |d| adds (g_magnitude k) u. Then g_x_b += g_d,
+    // g_x_a -= g_d, and the same for v with g_closing.
     double g_unit[D];
     double along = 0.0;
     for (std::size_t k = 0; k < D; ++k) {
@@ -366,18 +486,40 @@ MAYA_INLINE void spring_step_backward(const SpringSystem& system, const SpringIn
     for (std::size_t k = 0; k < D; ++k) {
       const double g_d =
           (g_unit[k] - along * s.unit[k]) * s.inverse_length + g_magnitude * stiffness * s.unit[k];
-      g_x[ib + k] += g_d;
-      g_x[ia + k] -= g_d;
       const double g_closing = g_magnitude * damping * s.unit[k];
-      g_v[ib + k] += g_closing;
-      g_v[ia + k] -= g_closing;
+      if constexpr (Scatter) {
+        g_x[ib + k] += g_d;
+        g_x[ia + k] -= g_d;
+        g_v[ib + k] += g_closing;
+        g_v[ia + k] -= g_closing;
+      } else {
+        double* spring = per_spring + e * 4 * D;
+        spring[k] = g_d;
+        spring[D + k] = g_closing;
+        spring[2 * D + k] = -g_d;
+        spring[3 * D + k] = -g_closing;
+      }
     }
   }
+}
 
-  // d (F / m) / d m = -F / m^2 = -(g_F . F) / m with g_F = dt g_v1_total / m.
-  for (std::size_t i = 0; force && i < n; ++i) {
+// Particles [begin, end): the springs' adjoints summed into g_x and g_v, and the mass gradient,
+// d (F / m) / d m = -F / m^2 = -(g_F . F) / m with g_F = dt g_v1_total / m.
+template <std::size_t D, bool Scatter>
+MAYA_INLINE void adjoint_particles_last(const SpringSystem& system, const SpringInputs& in,
+                                        const SpringGradients& grads, const AdjointScratch& scratch,
+                                        std::size_t begin, std::size_t end) {
+  if (!Scatter && grads.state) {
+    double* g_x = grads.state.values;
+    double* const out[2] = {g_x, g_x + system.num_particles * D};
+    for (std::size_t i = begin; i < end; ++i) {
+      sum_incident<D, 2>(system, scratch.per_spring, out, false, i);
+    }
+  }
+  for (std::size_t i = begin; scratch.force && i < end; ++i) {
     double total = 0.0;
-    for (std::size_t k = 0; k < D; ++k) total += g_force[i * D + k] * force[i * D + k];
+    for (std::size_t k = 0; k < D; ++k)
+      total += scratch.g_force[i * D + k] * scratch.force[i * D + k];
     grads.mass[i] -= total / in.mass[i];
   }
 }

@@ -138,6 +138,58 @@ TEST(MassSpring, FusedStepEqualsComposedForRandomGraphsInEveryDimension) {
   }
 }
 
+// Large enough that the step splits its springs and particles across threads (kSpringGrain,
+// kParticleGrain): every thread count gives the same values and gradients, bit for bit, because
+// each particle's sum is made by one thread in spring order.
+TEST(MassSpring, FusedStepGivesTheSameBitsOnEveryThreadCount) {
+  constexpr std::size_t kParticles = 2500;
+  constexpr std::size_t kSprings = 7001;  // a scalar tail after the blocks of four
+  for (const std::size_t dim : {1u, 2u, 3u}) {
+    std::vector<std::int64_t> first, second;
+    std::uint64_t seed = 777 + dim;
+    const auto next = [&seed] {
+      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+      return static_cast<std::int64_t>((seed >> 33) % kParticles);
+    };
+    while (first.size() < kSprings) {
+      const std::int64_t a = next(), b = next();
+      if (a == b) continue;
+      first.push_back(a);
+      second.push_back(b);
+    }
+    std::vector<double> gravity(dim, 0.0);
+    gravity[dim - 1] = -9.8;
+    maya::GroundContact ground;
+    ground.up_axis = dim - 1;
+    ground.height = -0.2;
+    const MassSpringModel model(kParticles, dim, first, second, gravity, ground);
+    const Tensor inputs[] = {
+        MassSpringModel::make_state(Tensor::uniform({kParticles, dim}, -0.5, 0.5, 60 + dim),
+                                    Tensor::uniform({kParticles, dim}, -1.0, 1.0, 70 + dim)),
+        Tensor::uniform({kParticles}, 0.5, 1.5, 80), Tensor::uniform({kSprings}, 50, 150, 81),
+        Tensor::uniform({kSprings}, 0.5, 2, 82), Tensor::uniform({kSprings}, 0.3, 0.6, 83)};
+    Tensor final_state[2];
+    Tensor gradients[2][5];
+    const std::size_t thread_counts[2] = {1, 3};
+    for (int k = 0; k < 2; ++k) {
+      maya::set_num_threads(thread_counts[k]);
+      TensorTape t;
+      TensorVar x[5];
+      for (int i = 0; i < 5; ++i) x[i] = t.var(inputs[i]);
+      const TensorVar state = run(model, x, 5, 1e-3, Path::kFused);
+      const auto g = t.grad(loss_of(state));
+      final_state[k] = state.value();
+      for (int i = 0; i < 5; ++i) gradients[k][i] = g[x[i]];
+    }
+    maya::set_num_threads(1);
+    EXPECT_EQ(maya::max_abs_difference(final_state[0], final_state[1]), 0.0) << "dim " << dim;
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(maya::max_abs_difference(gradients[0][i], gradients[1][i]), 0.0)
+          << "dim " << dim << " input " << i;
+    }
+  }
+}
+
 // One tensor feeding several parameters (here damping and rest length, and stiffness and
 // damping) must collect the sum of their gradients, in the fused path as in the composed one.
 TEST(MassSpring, FusedStepSumsGradientsOfATensorUsedForSeveralParameters) {

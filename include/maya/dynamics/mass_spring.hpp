@@ -83,6 +83,7 @@ class MassSpringModel {
   };
 
   void check_inputs(TensorVar state, const SpringParameters& params, double dt) const;
+  void build_incidence();
   [[nodiscard]] detail::SpringSystem system() const noexcept;
 
   std::size_t num_particles_;
@@ -91,6 +92,10 @@ class MassSpringModel {
   std::vector<std::int64_t> second_;
   std::vector<double> gravity_;
   GroundContact ground_;
+  // Each particle's springs in spring order, as 2 e + [first end]: the fused step sums forces
+  // per particle over these (one thread per particle) rather than scattering them per spring.
+  std::vector<std::uint32_t> incidence_offsets_;  // [N + 1]
+  std::vector<std::uint32_t> incidence_;          // [2 E]
   StepOp step_op_{this};
 };
 
