@@ -14,8 +14,8 @@ void run_parts(std::size_t parts, void (*task)(void* context, std::size_t part),
 
 std::size_t pool_threads() noexcept;
 
-// body(begin, end) over consecutive non-empty sub-ranges of [0, count) whose bounds are multiples of
-// `align` (but the last end, count), at least `grain` indices each: the work is split only when
+// body(begin, end) over consecutive non-empty sub-ranges of [0, count) whose bounds are multiples
+// of `align` (but the last end, count), at least `grain` indices each: the work is split only when
 // each thread gets enough to outweigh waking it (a few microseconds).
 template <class Body>
 void parallel_for(std::size_t count, std::size_t grain, std::size_t align, const Body& body) {
