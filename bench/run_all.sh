@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs maya's benchmarks and their peers side by side on this machine, one thread each, and
+# Runs maya's benchmarks and their peers side by side on this machine, one thread each (and W2
+# again with THREADS threads each, default 4, where the machine has that many cores), and
 # prints the tables recorded in docs/benchmarks.md. Usage:
 #   bench/run_all.sh [BUILD_DIR]        (default build/bench, from `cmake --preset bench`)
 # PYTHON selects the interpreter holding PyTorch (default /usr/bin/python3); JAX runs if it is
@@ -24,6 +25,13 @@ for workload in w2 w3 w4; do
   echo "## ${workload^^} against PyTorch eager"
   "$python" bench/compare.py "$workload" --build "$build" --python "$python"
 done
+threads="${THREADS:-4}"
+if [[ "$(nproc)" -ge "$threads" && "$threads" -gt 1 ]]; then
+  echo
+  echo "## W2 against PyTorch eager, $threads threads each"
+  OMP_NUM_THREADS="$threads" "$python" bench/compare.py w2 --build "$build" --python "$python" \
+    --threads "$threads"
+fi
 if "$python" -c "import jax" 2>/dev/null; then
   echo
   echo "## W2 in JAX (jit + lax.scan, CPU)"

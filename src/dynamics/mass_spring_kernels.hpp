@@ -108,13 +108,22 @@ struct SpringLanes {
     }
   }
 
+  // The 2-D vectors of the four springs, one (x, y) pair each, from the x and y lanes.
+  MAYA_INLINE static void transpose_to_pairs(const V4 (&value)[D], V2 (&pairs)[4]) {
+    static_assert(D == 2);
+    const V4 even = __builtin_shufflevector(value[0], value[1], 0, 4, 2, 6);
+    const V4 odd = __builtin_shufflevector(value[0], value[1], 1, 5, 3, 7);
+    pairs[0] = V2{even[0], even[1]};
+    pairs[1] = V2{odd[0], odd[1]};
+    pairs[2] = V2{even[2], even[3]};
+    pairs[3] = V2{odd[2], odd[3]};
+  }
+
   // p[b + k] += value[k] and p[a + k] -= value[k] for the four springs, in spring order.
   MAYA_INLINE void scatter_differences(double* p, const V4 (&value)[D]) const {
     if constexpr (D == 2) {
-      const V4 even = __builtin_shufflevector(value[0], value[1], 0, 4, 2, 6);
-      const V4 odd = __builtin_shufflevector(value[0], value[1], 1, 5, 3, 7);
-      const V2 lanes[4] = {V2{even[0], even[1]}, V2{odd[0], odd[1]}, V2{even[2], even[3]},
-                           V2{odd[2], odd[3]}};
+      V2 lanes[4];
+      transpose_to_pairs(value, lanes);
       for (std::size_t t = 0; t < 4; ++t) {
         store2(p + ib[t], load2(p + ib[t]) + lanes[t]);
         store2(p + ia[t], load2(p + ia[t]) - lanes[t]);
@@ -135,10 +144,8 @@ struct SpringLanes {
   MAYA_INLINE static void store_lanes(double* values, std::size_t stride, std::size_t negated,
                                       const V4 (&value)[D]) {
     if constexpr (D == 2) {
-      const V4 even = __builtin_shufflevector(value[0], value[1], 0, 4, 2, 6);
-      const V4 odd = __builtin_shufflevector(value[0], value[1], 1, 5, 3, 7);
-      const V2 pairs[4] = {V2{even[0], even[1]}, V2{odd[0], odd[1]}, V2{even[2], even[3]},
-                           V2{odd[2], odd[3]}};
+      V2 pairs[4];
+      transpose_to_pairs(value, pairs);
       for (std::size_t t = 0; t < 4; ++t) {
         store2(values + t * stride, pairs[t]);
         store2(values + t * stride + negated, -pairs[t]);

@@ -1,7 +1,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <maya/maya.hpp>
+#include <vector>
 
 namespace {
 
@@ -40,6 +42,29 @@ Inputs perturbed_inputs(const maya::SpringLattice& lattice) {
   return {MassSpringModel::make_state(lattice.positions, velocities),
           Tensor::uniform({lattice.model.num_particles()}, 0.5, 1.5, 23),
           Tensor::uniform({e}, 800, 1200, 24), Tensor::uniform({e}, 2, 8, 25), rest};
+}
+
+// `springs` springs joining random pairs of `particles` particles in `dim` dimensions (many
+// share a particle), with gravity and a ground along the last axis.
+MassSpringModel random_model(std::size_t particles, std::size_t springs, std::size_t dim,
+                             std::uint64_t seed) {
+  std::vector<std::int64_t> first, second;
+  const auto next = [&seed, particles] {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<std::int64_t>((seed >> 33) % particles);
+  };
+  while (first.size() < springs) {
+    const std::int64_t a = next(), b = next();
+    if (a == b) continue;
+    first.push_back(a);
+    second.push_back(b);
+  }
+  std::vector<double> gravity(dim, 0.0);
+  gravity[dim - 1] = -9.8;
+  maya::GroundContact ground;
+  ground.up_axis = dim - 1;
+  ground.height = -0.2;
+  return MassSpringModel(particles, dim, first, second, gravity, ground);
 }
 
 enum class Path { kFused, kComposed };
@@ -93,24 +118,7 @@ TEST(MassSpring, FusedStepEqualsComposedInValuesAndGradientsOver100Steps) {
 TEST(MassSpring, FusedStepEqualsComposedForRandomGraphsInEveryDimension) {
   for (const std::size_t dim : {1u, 2u, 3u}) {
     constexpr std::size_t kParticles = 6;
-    std::vector<std::int64_t> first, second;
-    std::uint64_t seed = 12345 + dim;
-    const auto next = [&seed] {
-      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-      return static_cast<std::int64_t>((seed >> 33) % kParticles);
-    };
-    while (first.size() < 11) {
-      const std::int64_t a = next(), b = next();
-      if (a == b) continue;
-      first.push_back(a);
-      second.push_back(b);
-    }
-    std::vector<double> gravity(dim, 0.0);
-    gravity[dim - 1] = -9.8;
-    maya::GroundContact ground;
-    ground.up_axis = dim - 1;
-    ground.height = -0.2;
-    const MassSpringModel model(kParticles, dim, first, second, gravity, ground);
+    const MassSpringModel model = random_model(kParticles, 11, dim, 12345 + dim);
     const Tensor positions = Tensor::uniform({kParticles, dim}, -0.5, 0.5, 30 + dim);
     const Tensor velocities = Tensor::uniform({kParticles, dim}, -1.0, 1.0, 40 + dim);
     const Tensor inputs[] = {MassSpringModel::make_state(positions, velocities),
@@ -145,24 +153,7 @@ TEST(MassSpring, FusedStepGivesTheSameBitsOnEveryThreadCount) {
   constexpr std::size_t kParticles = 2500;
   constexpr std::size_t kSprings = 7001;  // a scalar tail after the blocks of four
   for (const std::size_t dim : {1u, 2u, 3u}) {
-    std::vector<std::int64_t> first, second;
-    std::uint64_t seed = 777 + dim;
-    const auto next = [&seed] {
-      seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-      return static_cast<std::int64_t>((seed >> 33) % kParticles);
-    };
-    while (first.size() < kSprings) {
-      const std::int64_t a = next(), b = next();
-      if (a == b) continue;
-      first.push_back(a);
-      second.push_back(b);
-    }
-    std::vector<double> gravity(dim, 0.0);
-    gravity[dim - 1] = -9.8;
-    maya::GroundContact ground;
-    ground.up_axis = dim - 1;
-    ground.height = -0.2;
-    const MassSpringModel model(kParticles, dim, first, second, gravity, ground);
+    const MassSpringModel model = random_model(kParticles, kSprings, dim, 777 + dim);
     const Tensor inputs[] = {
         MassSpringModel::make_state(Tensor::uniform({kParticles, dim}, -0.5, 0.5, 60 + dim),
                                     Tensor::uniform({kParticles, dim}, -1.0, 1.0, 70 + dim)),
