@@ -1,14 +1,14 @@
-// The mass-spring model: validation and the fused step with its hand-derived adjoint.
+// The mass-spring model: validation, each particle's spring list, and recording the fused step
+// (run by mass_spring_step.cpp) with its hand-derived adjoint.
 #include "maya/dynamics/mass_spring.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <string>
 #include <vector>
 
-#include "../core/parallel.hpp"
 #include "mass_spring_kernels.hpp"
+#include "mass_spring_step.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
@@ -16,168 +16,6 @@
 
 namespace maya {
 namespace {
-
-// The kernels per dimension, way of summing and range, each compiled for several instruction
-// sets. `scatter`: one thread adds each spring's values to its ends (spring_pulls's Scatter);
-// otherwise springs store them and each particle sums its own.
-template <template <std::size_t, bool> class Kernel, class... Args>
-MAYA_INLINE void dispatch(std::size_t dim, bool scatter, Args&&... args) {
-  switch (dim * 2 + (scatter ? 1 : 0)) {
-    case 2: Kernel<1, false>::run(args...); break;
-    case 3: Kernel<1, true>::run(args...); break;
-    case 4: Kernel<2, false>::run(args...); break;
-    case 5: Kernel<2, true>::run(args...); break;
-    case 6: Kernel<3, false>::run(args...); break;
-    default: Kernel<3, true>::run(args...); break;
-  }
-}
-
-template <std::size_t D, bool Scatter>
-struct Pulls {
-  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
-                              double* target, std::size_t begin, std::size_t end) {
-    detail::spring_pulls<D, Scatter>(system, in, target, begin, end);
-  }
-};
-template <std::size_t D, bool Scatter>
-struct StepParticles {
-  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
-                              double dt, const double* pulls, double* out, std::size_t begin,
-                              std::size_t end) {
-    detail::spring_step_particles<D, Scatter>(system, in, dt, pulls, out, begin, end);
-  }
-};
-template <std::size_t D, bool Scatter>
-struct AdjointFirst {
-  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
-                              double dt, const double* g_out, const detail::SpringGradients& grads,
-                              const detail::AdjointScratch& scratch, std::size_t begin,
-                              std::size_t end) {
-    detail::adjoint_particles_first<D, Scatter>(system, in, dt, g_out, grads, scratch, begin, end);
-  }
-};
-template <std::size_t D, bool Scatter>
-struct AdjointSprings {
-  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
-                              const detail::SpringGradients& grads,
-                              const detail::AdjointScratch& scratch, std::size_t begin,
-                              std::size_t end) {
-    detail::adjoint_springs<D, Scatter>(system, in, grads, scratch, begin, end);
-  }
-};
-template <std::size_t D, bool Scatter>
-struct AdjointLast {
-  MAYA_INLINE static void run(const detail::SpringSystem& system, const detail::SpringInputs& in,
-                              const detail::SpringGradients& grads,
-                              const detail::AdjointScratch& scratch, std::size_t begin,
-                              std::size_t end) {
-    detail::adjoint_particles_last<D, Scatter>(system, in, grads, scratch, begin, end);
-  }
-};
-
-MAYA_KERNEL_CLONES void pulls_of(std::size_t dim, bool scatter, const detail::SpringSystem& system,
-                                 const detail::SpringInputs& in, double* target, std::size_t begin,
-                                 std::size_t end) {
-  dispatch<Pulls>(dim, scatter, system, in, target, begin, end);
-}
-
-MAYA_KERNEL_CLONES void step_particles(std::size_t dim, bool scatter,
-                                       const detail::SpringSystem& system,
-                                       const detail::SpringInputs& in, double dt,
-                                       const double* pulls, double* out, std::size_t begin,
-                                       std::size_t end) {
-  dispatch<StepParticles>(dim, scatter, system, in, dt, pulls, out, begin, end);
-}
-
-MAYA_KERNEL_CLONES void adjoint_first(std::size_t dim, bool scatter,
-                                      const detail::SpringSystem& system,
-                                      const detail::SpringInputs& in, double dt,
-                                      const double* g_out, const detail::SpringGradients& grads,
-                                      const detail::AdjointScratch& scratch, std::size_t begin,
-                                      std::size_t end) {
-  dispatch<AdjointFirst>(dim, scatter, system, in, dt, g_out, grads, scratch, begin, end);
-}
-
-MAYA_KERNEL_CLONES void adjoint_of_springs(std::size_t dim, bool scatter,
-                                           const detail::SpringSystem& system,
-                                           const detail::SpringInputs& in,
-                                           const detail::SpringGradients& grads,
-                                           const detail::AdjointScratch& scratch, std::size_t begin,
-                                           std::size_t end) {
-  dispatch<AdjointSprings>(dim, scatter, system, in, grads, scratch, begin, end);
-}
-
-MAYA_KERNEL_CLONES void adjoint_last(std::size_t dim, bool scatter,
-                                     const detail::SpringSystem& system,
-                                     const detail::SpringInputs& in,
-                                     const detail::SpringGradients& grads,
-                                     const detail::AdjointScratch& scratch, std::size_t begin,
-                                     std::size_t end) {
-  dispatch<AdjointLast>(dim, scatter, system, in, grads, scratch, begin, end);
-}
-
-// A thread takes at least this many springs or particles of a step (some microseconds of work):
-// smaller systems step on one thread. Ranges start at multiples of 4, as the vector loops need.
-constexpr std::size_t kSpringGrain = 2048;
-constexpr std::size_t kParticleGrain = 1024;
-constexpr std::size_t kAlign = 4;
-
-// Whether a step splits across threads; if not, it scatters (fewer instructions on one thread).
-// Both sum each particle's springs in spring order, so the results agree bit for bit.
-bool splits(const detail::SpringSystem& system) {
-  return detail::pool_threads() > 1 &&
-         (system.num_springs >= 2 * kSpringGrain || system.num_particles >= 2 * kParticleGrain);
-}
-
-// `pulls` holds 2 E D doubles (used only when the step splits).
-void step_forward(std::size_t dim, const detail::SpringSystem& system,
-                  const detail::SpringInputs& in, double dt, double* out, double* pulls) {
-  const std::size_t n = system.num_particles;
-  if (!splits(system)) {
-    double* force = out + n * dim;
-    std::fill(force, force + n * dim, 0.0);
-    pulls_of(dim, true, system, in, force, 0, system.num_springs);
-    step_particles(dim, true, system, in, dt, nullptr, out, 0, n);
-    return;
-  }
-  detail::parallel_for(system.num_springs, kSpringGrain, kAlign, [&](std::size_t b, std::size_t e) {
-    pulls_of(dim, false, system, in, pulls, b, e);
-  });
-  detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t e) {
-    step_particles(dim, false, system, in, dt, pulls, out, b, e);
-  });
-}
-
-void step_backward(std::size_t dim, const detail::SpringSystem& system,
-                   const detail::SpringInputs& in, double dt, const double* g_out,
-                   const detail::SpringGradients& grads, const detail::AdjointScratch& scratch) {
-  const std::size_t n = system.num_particles;
-  const std::size_t e = system.num_springs;
-  if (!splits(system)) {
-    if (scratch.force) {
-      std::fill(scratch.force, scratch.force + n * dim, 0.0);
-      pulls_of(dim, true, system, in, scratch.force, 0, e);
-    }
-    adjoint_first(dim, true, system, in, dt, g_out, grads, scratch, 0, n);
-    adjoint_of_springs(dim, true, system, in, grads, scratch, 0, e);
-    adjoint_last(dim, true, system, in, grads, scratch, 0, n);
-    return;
-  }
-  if (scratch.force) {
-    detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
-      pulls_of(dim, false, system, in, scratch.per_spring, b, end);
-    });
-  }
-  detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
-    adjoint_first(dim, false, system, in, dt, g_out, grads, scratch, b, end);
-  });
-  detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
-    adjoint_of_springs(dim, false, system, in, grads, scratch, b, end);
-  });
-  detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
-    adjoint_last(dim, false, system, in, grads, scratch, b, end);
-  });
-}
 
 // Working memory of the kernels, kept per thread so that steady stepping allocates nothing.
 double* kernel_scratch(std::size_t size) {
@@ -344,7 +182,7 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
       Shape{2, num_particles_, dim_},
       [&](MutableTensorView out) {
         double* pulls = kernel_scratch(2 * first_.size() * dim_);
-        step_forward(dim_, system, in, dt, out.values, pulls);
+        detail::mass_spring_forward(dim_, system, in, dt, out.values, pulls);
       },
       SavedData{saved, {}});
 }
@@ -368,7 +206,7 @@ void MassSpringModel::StepOp::backward(BackwardContext& context) const {
   double* memory = kernel_scratch(2 * nd + 4 * model.num_springs() * model.dim_);
   const detail::AdjointScratch scratch{memory, grads.mass ? memory + nd : nullptr, memory + 2 * nd};
   const detail::SpringSystem system = model.system();
-  step_backward(model.dim_, system, in, dt, g_out, grads, scratch);
+  detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads, scratch);
 }
 
 }  // namespace maya

@@ -9,8 +9,8 @@
 namespace maya {
 
 // Uses up to `count` threads (the caller and count - 1 workers, started here and kept until the
-// count changes or the program ends). Throws maya::ValueError for 0. Call it between steps, not
-// while a kernel runs on another thread.
+// count changes or the program ends). Throws maya::ValueError for 0 or more than 1024. If
+// another thread is running a parallel kernel, waits for it to finish first.
 void set_num_threads(std::size_t count);
 
 [[nodiscard]] std::size_t num_threads() noexcept;
