@@ -5,7 +5,17 @@
 // Hot loops are compiled three times (baseline x86-64, v3 with AVX2 and FMA, v4 with AVX-512)
 // and the loader picks the copy the CPU runs, so a portable build still uses the wide units.
 // Helpers they call must be inlined into them (MAYA_INLINE) to be compiled for the same units.
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// ThreadSanitizer builds compile one copy: the loader runs the copies' resolver before the
+// sanitizer's runtime is up, and the instrumented resolver crashes.
+#if defined(__SANITIZE_THREAD__)
+#define MAYA_THREAD_SANITIZER 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MAYA_THREAD_SANITIZER 1
+#endif
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(MAYA_THREAD_SANITIZER)
 #define MAYA_KERNEL_CLONES \
   __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
