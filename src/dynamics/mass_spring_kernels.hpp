@@ -363,7 +363,6 @@ MAYA_INLINE void adjoint_particles_first(const SpringSystem& system, const Sprin
                                          std::size_t end) {
   const std::size_t nd = system.num_particles * D;
   const double* x = in.x;
-  const double* v = in.x + nd;
   const double* g_x1 = g_out;
   const double* g_v1 = g_out + nd;
   double* g_x = grads.state.values;
@@ -406,7 +405,6 @@ MAYA_INLINE void adjoint_particles_first(const SpringSystem& system, const Sprin
     g_x[j] -= g_force[j] * ground.stiffness;
     g_v[j] -= g_force[j] * ground.damping;
   }
-  (void)v;
 }
 
 // Springs [begin, end) (begin a multiple of 4): the parameters' gradients, and each spring's
