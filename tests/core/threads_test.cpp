@@ -71,6 +71,28 @@ TEST(Threads, NestedRangesRunInlineAndComplete) {
   EXPECT_EQ(total.load(), 300u);
 }
 
+// Two threads of the program run kernels at once: one gets the pool, the other runs its parts
+// inline; both finish with every index done once.
+TEST(Threads, ConcurrentCallersBothComplete) {
+  const ThreadCount count(4);
+  constexpr std::size_t kCount = 100000;
+  std::vector<std::atomic<int>> hits[2] = {std::vector<std::atomic<int>>(kCount),
+                                           std::vector<std::atomic<int>>(kCount)};
+  const auto run = [&](int which) {
+    for (int round = 0; round < 20; ++round) {
+      maya::detail::parallel_for(kCount, 1000, 4, [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) hits[which][i].fetch_add(1);
+      });
+    }
+  };
+  std::thread other(run, 1);
+  run(0);
+  other.join();
+  for (const auto& per_caller : hits) {
+    for (std::size_t i = 0; i < kCount; ++i) ASSERT_EQ(per_caller[i].load(), 20) << i;
+  }
+}
+
 TEST(Threads, WorkersUseTheCallersSubnormalFlush) {
   if (!maya::can_flush_subnormals()) GTEST_SKIP() << "no subnormal flush on this CPU";
   const ThreadCount count(4);
