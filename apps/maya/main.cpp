@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "maya/core/error.hpp"
+#include "maya/core/threads.hpp"
 
 namespace {
 
@@ -32,6 +33,10 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   bool quiet = false;
   app.add_flag("-q,--quiet", quiet, "no progress output")->configurable(false);
+  std::size_t threads = 1;
+  app.add_option("-j,--threads", threads,
+                 "threads for the simulator steps that split large systems (default 1)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
 
   std::string demo_name;
   bool demo_list = false;
@@ -88,6 +93,7 @@ int main(int argc, char** argv) {
   }
 
   try {
+    maya::set_num_threads(threads);
     if (demo->parsed()) {
       return maya::cli::demo_command(
           demo_name, demo_list,

@@ -174,6 +174,28 @@ TEST(MayaSimulate, WritesReadableTrajectoryFiles) {
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 1 + 21 * 2);
 }
 
+// -j parses and leaves the result unchanged (this small scene stays on one thread; the split
+// step's bit-for-bit agreement is tested in the dynamics suite), and 0 threads is bad input.
+TEST(MayaSimulate, ThreadCountGivesTheSameTrajectory) {
+  const ScratchDir dir;
+  std::string trajectories[2];
+  for (int k = 0; k < 2; ++k) {
+    const fs::path out = dir.path() / ("out" + std::to_string(k));
+    const CliResult result = run_cli({"-j", k == 0 ? "1" : "3", "simulate",
+                                      example("lattice_drop.json").string(), "-o", out.string()},
+                                     dir.path());
+    ASSERT_EQ(result.status, 0) << result.err;
+    trajectories[k] = maya::test::slurp(out / "positions.npy");
+  }
+  EXPECT_FALSE(trajectories[0].empty());
+  EXPECT_EQ(trajectories[0], trajectories[1]);
+  const CliResult zero = run_cli({"-j", "0", "simulate", example("lattice_drop.json").string(),
+                                  "-o", (dir.path() / "bad").string()},
+                                 dir.path());
+  EXPECT_EQ(zero.status, 2);
+  EXPECT_NE(zero.err.find("threads"), std::string::npos) << zero.err;
+}
+
 TEST(MayaSimulate, EveryExampleSceneRuns) {
   const ScratchDir dir;
   const CliResult result = run_cli(
