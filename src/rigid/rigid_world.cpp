@@ -168,16 +168,16 @@ void RigidWorld2D::check_inputs(TensorVar state, const RigidParameters& params,
   const auto mass = params.mass.view();
   const auto inertia = params.inertia.view();
   const auto radius = params.radius.view();
+  // Runs every step: a plain test per body, the message built only for a bad value.
+  const auto bad = [](double value) { return !(value > 0.0) || !std::isfinite(value); };
   for (std::size_t k = 0; k < n; ++k) {
-    const auto check = [&](double value, const char* what) {
-      if (!(value > 0.0) || !std::isfinite(value)) {
-        throw ValueError(std::string(operation) + ": " + what + " of body " + std::to_string(k) +
-                         " must be positive and finite, got " + std::to_string(value));
-      }
-    };
-    check(mass[k], "mass");
-    check(inertia[k], "inertia");
-    if (shapes_[k].kind() == ShapeKind::kCircle) check(radius[k], "radius");
+    const bool circle = shapes_[k].kind() == ShapeKind::kCircle;
+    if (bad(mass[k]) || bad(inertia[k]) || (circle && bad(radius[k]))) [[unlikely]] {
+      const char* what = bad(mass[k]) ? "mass" : bad(inertia[k]) ? "inertia" : "radius";
+      const double value = bad(mass[k]) ? mass[k] : bad(inertia[k]) ? inertia[k] : radius[k];
+      throw ValueError(std::string(operation) + ": " + what + " of body " + std::to_string(k) +
+                       " must be positive and finite, got " + std::to_string(value));
+    }
   }
 }
 
