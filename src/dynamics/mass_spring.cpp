@@ -15,16 +15,6 @@
 #include "maya/tensor/tensor_tape.hpp"
 
 namespace maya {
-namespace {
-
-// Working memory of the kernels, kept per thread so that steady stepping allocates nothing.
-double* kernel_scratch(std::size_t size) {
-  thread_local std::vector<double> scratch;
-  if (scratch.size() < size) scratch.resize(size);
-  return scratch.data();
-}
-
-}  // namespace
 
 MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
                                  std::vector<std::int64_t> first, std::vector<std::int64_t> second,
@@ -180,10 +170,7 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
   return tape.record(
       step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length},
       Shape{2, num_particles_, dim_},
-      [&](MutableTensorView out) {
-        double* pulls = kernel_scratch(2 * first_.size() * dim_);
-        detail::mass_spring_forward(dim_, system, in, dt, out.values, pulls);
-      },
+      [&](MutableTensorView out) { detail::mass_spring_forward(dim_, system, in, dt, out.values); },
       SavedData{saved, {}});
 }
 
@@ -202,11 +189,8 @@ void MassSpringModel::StepOp::backward(BackwardContext& context) const {
       slot_of(3), slot_of(4)};
   const double dt = context.saved()[0];
   const double* g_out = context.grad_output().values;
-  const std::size_t nd = model.num_particles_ * model.dim_;
-  double* memory = kernel_scratch(2 * nd + 4 * model.num_springs() * model.dim_);
-  const detail::AdjointScratch scratch{memory, grads.mass ? memory + nd : nullptr, memory + 2 * nd};
   const detail::SpringSystem system = model.system();
-  detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads, scratch);
+  detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads);
 }
 
 }  // namespace maya

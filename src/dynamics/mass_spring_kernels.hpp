@@ -341,11 +341,11 @@ struct SpringGradients {
   GradientSlot rest;
 };
 
-// The adjoint's working memory: 2 N D + 4 E D doubles.
+// The adjoint's working memory.
 struct AdjointScratch {
   double* g_force;     // [N, D]: d loss / d F
   double* force;       // [N, D]: F itself, only for the mass gradient (else null)
-  double* per_spring;  // [2 E, 2 D]: the pulls (first half), later the springs' adjoints
+  double* per_spring;  // [2 E, 2 D], only when split: the pulls, later the springs' adjoints
 };
 
 // The adjoint of one step, g_out = [g_x1, g_v1], runs in three passes, each split by range

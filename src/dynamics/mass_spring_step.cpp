@@ -1,6 +1,7 @@
 #include "mass_spring_step.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "../core/parallel.hpp"
 #include "mass_spring_kernels.hpp"
@@ -110,10 +111,17 @@ bool splits(const SpringSystem& system) {
          (system.num_springs >= 2 * kSpringGrain || system.num_particles >= 2 * kParticleGrain);
 }
 
+// Working memory of the kernels, kept per thread so that steady stepping allocates nothing.
+double* kernel_scratch(std::size_t size) {
+  thread_local std::vector<double> scratch;
+  if (scratch.size() < size) scratch.resize(size);
+  return scratch.data();
+}
+
 }  // namespace
 
 void mass_spring_forward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                         double dt, double* out, double* pulls) {
+                         double dt, double* out) {
   const std::size_t n = system.num_particles;
   if (!splits(system)) {
     double* force = out + n * dim;
@@ -122,6 +130,7 @@ void mass_spring_forward(std::size_t dim, const SpringSystem& system, const Spri
     step_particles(dim, true, system, in, dt, nullptr, out, 0, n);
     return;
   }
+  double* pulls = kernel_scratch(2 * system.num_springs * dim);  // each pull and its negation
   parallel_for(system.num_springs, kSpringGrain, kAlign, [&](std::size_t b, std::size_t e) {
     pulls_of(dim, false, system, in, pulls, b, e);
   });
@@ -131,11 +140,17 @@ void mass_spring_forward(std::size_t dim, const SpringSystem& system, const Spri
 }
 
 void mass_spring_backward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                          double dt, const double* g_out, const SpringGradients& grads,
-                          const AdjointScratch& scratch) {
+                          double dt, const double* g_out, const SpringGradients& grads) {
   const std::size_t n = system.num_particles;
   const std::size_t e = system.num_springs;
-  if (!splits(system)) {
+  const std::size_t nd = n * dim;
+  const bool split = splits(system);
+  // Split, the springs store their pulls (for the mass gradient), then their adjoints, each with
+  // its negation: 4 E D doubles. On one thread they scatter and store nothing.
+  double* memory = kernel_scratch(2 * nd + (split ? 4 * e * dim : 0));
+  const AdjointScratch scratch{memory, grads.mass != nullptr ? memory + nd : nullptr,
+                               memory + 2 * nd};
+  if (!split) {
     if (scratch.force) {
       std::fill(scratch.force, scratch.force + n * dim, 0.0);
       pulls_of(dim, true, system, in, scratch.force, 0, e);

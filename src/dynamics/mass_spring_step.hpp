@@ -9,16 +9,13 @@ namespace maya::detail {
 struct SpringSystem;
 struct SpringInputs;
 struct SpringGradients;
-struct AdjointScratch;
 
-// out = [x1, v1] of one step. `pulls` holds 2 E D doubles (used only when the step splits
-// across threads).
+// out = [x1, v1] of one step.
 void mass_spring_forward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                         double dt, double* out, double* pulls);
+                         double dt, double* out);
 
 // Accumulates the adjoint of one step into `grads`, given g_out = [g_x1, g_v1].
 void mass_spring_backward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                          double dt, const double* g_out, const SpringGradients& grads,
-                          const AdjointScratch& scratch);
+                          double dt, const double* g_out, const SpringGradients& grads);
 
 }  // namespace maya::detail
