@@ -8,7 +8,6 @@
 #include "../core/simd.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "row_copy.hpp"
 #include "small_gemm.hpp"
 #include "small_shape.hpp"
 #include "vector_math.hpp"
@@ -128,8 +127,7 @@ TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
   return tape.record(
       DenseOp::instance(), {x, w, b}, ShapeView(out_shape.data(), out_shape.size()),
       [&](MutableTensorView out) {
-        detail::copy_rows(vb.values, 0, out.values, n, m, n);  // the bias in every row
-        detail::gemm_nn(vx.values, vw.values, out.values, m, k, n, true);
+        detail::gemm_nn_bias(vx.values, vw.values, vb.values, out.values, m, k, n);
         apply_activation(activation, out.values, out.numel());
       },
       SavedData{{}, ints});

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "../core/simd.hpp"
+#include "row_copy.hpp"
 
 namespace maya::detail {
 namespace {
@@ -19,19 +20,37 @@ constexpr std::size_t kTinyWork = 256;
 // Transposes below this many elements go through a stack buffer.
 constexpr std::size_t kStackElements = 1024;
 
+// Where the sums of the scaled-row kernels start: at zero, at C's current values (accumulate),
+// or at a row vector repeated in every row of C (a dense layer's bias, so that C is written
+// once instead of filled with the bias first).
+struct SumStart {
+  bool accumulate = false;
+  const double* row = nullptr;
+};
+
+MAYA_INLINE V4 start4(const SumStart& start, const double* c, std::size_t j) noexcept {
+  if (start.row != nullptr) return load4(start.row + j);
+  return start.accumulate ? load4(c + j) : V4{};
+}
+
+MAYA_INLINE double start1(const SumStart& start, const double* c, std::size_t j) noexcept {
+  if (start.row != nullptr) return start.row[j];
+  return start.accumulate ? c[j] : 0.0;
+}
+
 // C[r, :] (+)= sum_q A[r, q] B[q, :] with B row-major [k, n]: each row of C is built from k
 // scaled rows of B, eight columns at a time held in registers, for four rows of C at once so
 // that each load of B feeds four multiply-adds. Good for small k.
 template <std::size_t Rows>
 MAYA_INLINE void scaled_row_block(const double* a, const double* b, double* c, std::size_t k,
-                                  std::size_t n, bool accumulate) noexcept {
+                                  std::size_t n, const SumStart& start) noexcept {
   std::size_t j = 0;
   for (; j + 8 <= n; j += 8) {
     V4 lo[Rows];
     V4 hi[Rows];
     for (std::size_t r = 0; r < Rows; ++r) {
-      lo[r] = accumulate ? load4(c + r * n + j) : V4{};
-      hi[r] = accumulate ? load4(c + r * n + j + 4) : V4{};
+      lo[r] = start4(start, c + r * n, j);
+      hi[r] = start4(start, c + r * n, j + 4);
     }
     for (std::size_t q = 0; q < k; ++q) {
       const V4 b0 = load4(b + q * n + j);
@@ -49,7 +68,7 @@ MAYA_INLINE void scaled_row_block(const double* a, const double* b, double* c, s
   }
   if (j + 4 <= n) {
     V4 lo[Rows];
-    for (std::size_t r = 0; r < Rows; ++r) lo[r] = accumulate ? load4(c + r * n + j) : V4{};
+    for (std::size_t r = 0; r < Rows; ++r) lo[r] = start4(start, c + r * n, j);
     for (std::size_t q = 0; q < k; ++q) {
       const V4 b0 = load4(b + q * n + j);
       for (std::size_t r = 0; r < Rows; ++r) lo[r] += splat4(a[r * k + q]) * b0;
@@ -59,7 +78,7 @@ MAYA_INLINE void scaled_row_block(const double* a, const double* b, double* c, s
   }
   for (; j < n; ++j) {
     for (std::size_t r = 0; r < Rows; ++r) {
-      double total = accumulate ? c[r * n + j] : 0.0;
+      double total = start1(start, c + r * n, j);
       for (std::size_t q = 0; q < k; ++q) total += a[r * k + q] * b[q * n + j];
       c[r * n + j] = total;
     }
@@ -77,7 +96,7 @@ MAYA_INLINE void scaled_row_block(const double* a, const double* b, double* c, s
 #endif
 template <std::size_t K, std::size_t Rows>
 MAYA_INLINE void fixed_scaled_row_block(const double* a, const double* b, double* c, std::size_t n,
-                                        bool accumulate) noexcept {
+                                        const SumStart& start) noexcept {
   V4 s[Rows][K];
   for (std::size_t r = 0; r < Rows; ++r) {
     for (std::size_t q = 0; q < K; ++q) s[r][q] = splat4(a[r * K + q]);
@@ -85,7 +104,7 @@ MAYA_INLINE void fixed_scaled_row_block(const double* a, const double* b, double
   std::size_t j = 0;
   for (; j + 4 <= n; j += 4) {
     V4 acc[Rows];
-    for (std::size_t r = 0; r < Rows; ++r) acc[r] = accumulate ? load4(c + r * n + j) : V4{};
+    for (std::size_t r = 0; r < Rows; ++r) acc[r] = start4(start, c + r * n, j);
     for (std::size_t q = 0; q < K; ++q) {
       const V4 bq = load4(b + q * n + j);
       for (std::size_t r = 0; r < Rows; ++r) acc[r] += s[r][q] * bq;
@@ -94,7 +113,7 @@ MAYA_INLINE void fixed_scaled_row_block(const double* a, const double* b, double
   }
   for (; j < n; ++j) {
     for (std::size_t r = 0; r < Rows; ++r) {
-      double total = accumulate ? c[r * n + j] : 0.0;
+      double total = start1(start, c + r * n, j);
       for (std::size_t q = 0; q < K; ++q) total += a[r * K + q] * b[q * n + j];
       c[r * n + j] = total;
     }
@@ -107,30 +126,30 @@ MAYA_INLINE void fixed_scaled_row_block(const double* a, const double* b, double
 
 template <std::size_t K>
 MAYA_INLINE void fixed_scaled_rows(const double* a, const double* b, double* c, std::size_t m,
-                                   std::size_t n, bool accumulate) noexcept {
+                                   std::size_t n, const SumStart& start) noexcept {
   // Broadcasts, loads of B and sums together within 16 vector registers.
   constexpr std::size_t kRows = K <= 2 ? 4 : K <= 4 ? 2 : 1;
   std::size_t r = 0;
   for (; r + kRows <= m; r += kRows) {
-    fixed_scaled_row_block<K, kRows>(a + r * K, b, c + r * n, n, accumulate);
+    fixed_scaled_row_block<K, kRows>(a + r * K, b, c + r * n, n, start);
   }
-  for (; r < m; ++r) fixed_scaled_row_block<K, 1>(a + r * K, b, c + r * n, n, accumulate);
+  for (; r < m; ++r) fixed_scaled_row_block<K, 1>(a + r * K, b, c + r * n, n, start);
 }
 
 MAYA_KERNEL_CLONES void scaled_rows(const double* a, const double* b, double* c, std::size_t m,
-                                    std::size_t k, std::size_t n, bool accumulate) noexcept {
+                                    std::size_t k, std::size_t n, SumStart start) noexcept {
   switch (k) {
-    case 1: return fixed_scaled_rows<1>(a, b, c, m, n, accumulate);
-    case 2: return fixed_scaled_rows<2>(a, b, c, m, n, accumulate);
-    case 3: return fixed_scaled_rows<3>(a, b, c, m, n, accumulate);
-    case 4: return fixed_scaled_rows<4>(a, b, c, m, n, accumulate);
-    case 6: return fixed_scaled_rows<6>(a, b, c, m, n, accumulate);
-    case 8: return fixed_scaled_rows<8>(a, b, c, m, n, accumulate);
+    case 1: return fixed_scaled_rows<1>(a, b, c, m, n, start);
+    case 2: return fixed_scaled_rows<2>(a, b, c, m, n, start);
+    case 3: return fixed_scaled_rows<3>(a, b, c, m, n, start);
+    case 4: return fixed_scaled_rows<4>(a, b, c, m, n, start);
+    case 6: return fixed_scaled_rows<6>(a, b, c, m, n, start);
+    case 8: return fixed_scaled_rows<8>(a, b, c, m, n, start);
     default: break;
   }
   std::size_t r = 0;
-  for (; r + 4 <= m; r += 4) scaled_row_block<4>(a + r * k, b, c + r * n, k, n, accumulate);
-  for (; r < m; ++r) scaled_row_block<1>(a + r * k, b, c + r * n, k, n, accumulate);
+  for (; r + 4 <= m; r += 4) scaled_row_block<4>(a + r * k, b, c + r * n, k, n, start);
+  for (; r < m; ++r) scaled_row_block<1>(a + r * k, b, c + r * n, k, n, start);
 }
 
 // C[r, j0 + t] (+)= A[r, :] . B[j0 + t, :] for t < Count: Count dot products for each of Rows
@@ -242,6 +261,67 @@ MAYA_KERNEL_CLONES void outer_sums(const double* a, const double* b, double* c, 
   }
 }
 
+// C^T[j, q] += sum_r A[r, q] B[r, j] for the N (1-4) columns of B: A's rows are read once, in
+// order, each scaled by its row's N values of B (held broadcast in registers for Rows rows at a
+// time) into the N rows of C^T, which stay in L1. For a weight gradient x^T dz with a wide x
+// and a narrow dz; the column-block form (outer_group) reads x in strided passes instead.
+// The same GCC 12 false positive as for fixed_scaled_row_block, on s[][].
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+template <std::size_t N, std::size_t Rows>
+MAYA_INLINE void narrow_outer_block(const double* a, const double* b, double* ct,
+                                    std::size_t k) noexcept {
+  V4 s[Rows][N];
+  for (std::size_t r = 0; r < Rows; ++r) {
+    for (std::size_t j = 0; j < N; ++j) s[r][j] = splat4(b[r * N + j]);
+  }
+  std::size_t q = 0;
+  for (; q + 4 <= k; q += 4) {
+    V4 acc[N];
+    for (std::size_t j = 0; j < N; ++j) acc[j] = load4(ct + j * k + q);
+    for (std::size_t r = 0; r < Rows; ++r) {
+      const V4 x = load4(a + r * k + q);
+      for (std::size_t j = 0; j < N; ++j) acc[j] += s[r][j] * x;
+    }
+    for (std::size_t j = 0; j < N; ++j) store4(ct + j * k + q, acc[j]);
+  }
+  for (; q < k; ++q) {
+    for (std::size_t j = 0; j < N; ++j) {
+      double total = ct[j * k + q];
+      for (std::size_t r = 0; r < Rows; ++r) total += a[r * k + q] * b[r * N + j];
+      ct[j * k + q] = total;
+    }
+  }
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+template <std::size_t N>
+MAYA_INLINE void narrow_outer(const double* a, const double* b, double* ct, std::size_t m,
+                              std::size_t k) noexcept {
+  // Rows x N broadcasts, N sums and a row of A within 16 vector registers.
+  constexpr std::size_t kRows = N == 1 ? 8 : N == 2 ? 4 : 2;
+  std::fill(ct, ct + N * k, 0.0);
+  std::size_t r = 0;
+  for (; r + kRows <= m; r += kRows) narrow_outer_block<N, kRows>(a + r * k, b + r * N, ct, k);
+  for (; r < m; ++r) narrow_outer_block<N, 1>(a + r * k, b + r * N, ct, k);
+}
+
+// C^T[n, k] = B[m, n]^T A[m, k] for n <= 4.
+MAYA_KERNEL_CLONES void narrow_outer_sums(const double* a, const double* b, double* ct,
+                                          std::size_t m, std::size_t k, std::size_t n) noexcept {
+  switch (n) {
+    case 1: return narrow_outer<1>(a, b, ct, m, k);
+    case 2: return narrow_outer<2>(a, b, ct, m, k);
+    case 3: return narrow_outer<3>(a, b, ct, m, k);
+    case 4: return narrow_outer<4>(a, b, ct, m, k);
+    default: break;
+  }
+}
+
 // out[cols, rows] = in[rows, cols]^T.
 void transpose_into(const double* in, double* out, std::size_t rows, std::size_t cols) noexcept {
   for (std::size_t i = 0; i < rows; ++i) {
@@ -277,14 +357,16 @@ void tiny_product(const double* a, std::size_t a_row, std::size_t a_inner, const
   }
 }
 
-}  // namespace
-
-void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
-             std::size_t n, bool accumulate) {
-  if (m * k * n <= kTinyWork) {
+// C = start + A B, for gemm_nn and gemm_nn_bias.
+void product_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+                std::size_t n, SumStart start) {
+  const bool tiny = m * k * n <= kTinyWork;
+  if (!tiny && n >= 4 && k <= 16) return scaled_rows(a, b, c, m, k, n, start);
+  // The other kernels start from zero or from C: a bias is copied into C first.
+  if (start.row != nullptr) copy_rows(start.row, 0, c, n, m, n);
+  const bool accumulate = start.accumulate || start.row != nullptr;
+  if (tiny) {
     tiny_product(a, k, 1, b, n, 1, c, m, k, n, accumulate);
-  } else if (n >= 4 && k <= 16) {
-    scaled_rows(a, b, c, m, k, n, accumulate);
   } else if (n <= 4 && k * n <= kStackElements) {
     double bt[kStackElements];
     transpose_into(b, bt, k, n);
@@ -293,6 +375,18 @@ void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::si
     eigen_write(c, m, n, ConstMatrix(a, idx(m), idx(k)) * ConstMatrix(b, idx(k), idx(n)),
                 accumulate);
   }
+}
+
+}  // namespace
+
+void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+             std::size_t n, bool accumulate) {
+  product_nn(a, b, c, m, k, n, SumStart{accumulate});
+}
+
+void gemm_nn_bias(const double* a, const double* b, const double* bias, double* c, std::size_t m,
+                  std::size_t k, std::size_t n) {
+  product_nn(a, b, c, m, k, n, SumStart{false, bias});
 }
 
 void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
@@ -304,7 +398,7 @@ void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::si
   } else if (k <= 16 && k * n <= kStackElements) {
     double bt[kStackElements];
     transpose_into(b, bt, n, k);
-    scaled_rows(a, bt, c, m, k, n, accumulate);
+    scaled_rows(a, bt, c, m, k, n, SumStart{accumulate});
   } else {
     eigen_write(c, m, n,
                 ConstMatrix(a, idx(m), idx(k)) * ConstMatrix(b, idx(n), idx(k)).transpose(),
@@ -319,9 +413,13 @@ void gemm_tn(const double* a, const double* b, double* c, std::size_t m, std::si
   } else if (k <= 8) {
     outer_sums(a, b, c, m, k, n, accumulate);
   } else if (n <= 8 && k * n <= kStackElements) {
-    // C^T[n, k] = B^T A by the same kernel, then written transposed.
+    // C^T[n, k] = B^T A, then written transposed.
     double ct[kStackElements];
-    outer_sums(b, a, ct, m, n, k, false);
+    if (n <= 4) {
+      narrow_outer_sums(a, b, ct, m, k, n);
+    } else {
+      outer_sums(b, a, ct, m, n, k, false);
+    }
     for (std::size_t q = 0; q < k; ++q) {
       for (std::size_t j = 0; j < n; ++j) {
         c[q * n + j] = accumulate ? c[q * n + j] + ct[j * k + q] : ct[j * k + q];

@@ -12,6 +12,10 @@ namespace maya::detail {
 void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate);
 
+// C[m, n] = bias + A[m, k] B[k, n], with bias[n] added to every row of C.
+void gemm_nn_bias(const double* a, const double* b, const double* bias, double* c, std::size_t m,
+                  std::size_t k, std::size_t n);
+
 // C[m, n] = A[m, k] B[n, k]^T, or C += ... when `accumulate`.
 void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate);

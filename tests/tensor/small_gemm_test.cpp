@@ -82,4 +82,28 @@ TEST(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
   EXPECT_GT(checked, 100000u);
 }
 
+TEST(SmallGemm, BiasStartsEveryRowOfTheProduct) {
+  std::mt19937 rng(11);
+  const std::size_t ms[] = {0, 1, 3, 4, 5, 33};
+  const std::size_t ks[] = {1, 2, 3, 4, 5, 8, 9, 17, 64};
+  const std::size_t ns[] = {1, 2, 3, 4, 5, 8, 9, 64, 130};
+  for (const std::size_t m : ms) {
+    for (const std::size_t k : ks) {
+      for (const std::size_t n : ns) {
+        const std::vector<double> a = random_values(m * k, rng);
+        const std::vector<double> b = random_values(k * n, rng);
+        const std::vector<double> bias = random_values(n, rng);
+        std::vector<double> c = random_values(m * n, rng);  // overwritten, never read
+        maya::detail::gemm_nn_bias(a.data(), b.data(), bias.data(), c.data(), m, k, n);
+        for (std::size_t i = 0; i < m; ++i) {
+          for (std::size_t j = 0; j < n; ++j) {
+            ASSERT_NEAR(c[i * n + j], bias[j] + reference(Form::nn, a, b, m, k, n, i, j), 1e-13)
+                << "m " << m << " k " << k << " n " << n << " at (" << i << ", " << j << ")";
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
