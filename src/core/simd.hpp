@@ -2,6 +2,9 @@
 // for several instruction sets. Private to maya's sources.
 #pragma once
 
+#include <atomic>
+#include <cstddef>
+
 // Hot loops are compiled three times (baseline x86-64, v3 with AVX2 and FMA, v4 with AVX-512)
 // and the loader picks the copy the CPU runs, so a portable build still uses the wide units.
 // Helpers they call must be inlined into them (MAYA_INLINE) to be compiled for the same units.
@@ -22,6 +25,22 @@
 #define MAYA_KERNEL_CLONES
 #endif
 #define MAYA_INLINE [[gnu::always_inline]] inline
+
+// Kernels written for eight-double vectors (V8) are compiled once, for x86-64-v4, and called only
+// where the CPU has AVX-512 (wide_vectors()); their four-double twins cover the rest, compiled
+// for baseline x86-64 and v3 (MAYA_NARROW_CLONES).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MAYA_HAS_WIDE_KERNELS 1
+#define MAYA_WIDE_KERNEL __attribute__((target("arch=x86-64-v4")))
+#if defined(MAYA_THREAD_SANITIZER)
+#define MAYA_NARROW_CLONES
+#else
+#define MAYA_NARROW_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
+#endif
+#else
+#define MAYA_HAS_WIDE_KERNELS 0
+#define MAYA_NARROW_CLONES
+#endif
 
 // Values of V4 never cross a call (the helpers are always inlined), so GCC's note that their
 // calling convention depends on AVX does not apply; it is silenced for the including file.
@@ -57,6 +76,64 @@ MAYA_INLINE V4 splat4(double x) noexcept {
   return __builtin_shufflevector(all, all, 0, 0, 0, 0);
 }
 MAYA_INLINE double lane_sum(const V4& v) noexcept { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+// Eight doubles: one AVX-512 register, in kernels compiled with MAYA_WIDE_KERNEL only.
+using V8 = double __attribute__((vector_size(64)));
+using V8Unaligned = double __attribute__((vector_size(64), aligned(8), may_alias));
+
+template <class V>
+inline constexpr std::size_t kLanes = sizeof(V) / sizeof(double);
+
+// The vector registers a kernel of V's width may hold: 16 below AVX-512, 32 with it.
+template <class V>
+inline constexpr std::size_t kRegisters = kLanes<V> == 8 ? 32 : 16;
+
+// load4, store4 and splat4 for either width.
+template <class V>
+MAYA_INLINE V load(const double* p) noexcept {
+  if constexpr (kLanes<V> == 8) {
+    return *reinterpret_cast<const V8Unaligned*>(p);
+  } else {
+    return load4(p);
+  }
+}
+MAYA_INLINE void store(double* p, const V4& v) noexcept { store4(p, v); }
+MAYA_INLINE void store(double* p, const V8& v) noexcept { *reinterpret_cast<V8Unaligned*>(p) = v; }
+template <class V>
+MAYA_INLINE V splat(double x) noexcept {
+  if constexpr (kLanes<V> == 8) {
+    const V8 all = {x, x, x, x, x, x, x, x};
+    return __builtin_shufflevector(all, all, 0, 0, 0, 0, 0, 0, 0, 0);
+  } else {
+    return splat4(x);
+  }
+}
+
+// The four-lane partial sums of a vector: its two halves added, for V8.
+MAYA_INLINE V4 fold4(const V4& v) noexcept { return v; }
+MAYA_INLINE V4 fold4(const V8& v) noexcept {
+  return __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+}
+
+// Tests switch the wide copies off to check the four-double ones on the same CPU.
+inline std::atomic<bool>& wide_vectors_allowed() noexcept {
+  static std::atomic<bool> allowed{true};
+  return allowed;
+}
+
+// Whether this CPU runs the MAYA_WIDE_KERNEL copies (the features of x86-64-v4), asked once.
+inline bool wide_vectors() noexcept {
+#if MAYA_HAS_WIDE_KERNELS
+  static const bool supported =
+      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma");
+  return supported && wide_vectors_allowed().load(std::memory_order_relaxed);
+#else
+  return false;
+#endif
+}
 
 // {lane_sum(a), lane_sum(b), lane_sum(c), lane_sum(d)} in six shuffles and three adds, where four
 // separate lane sums would each move every lane out of the register.

@@ -26,30 +26,84 @@ void apply_activation(Activation activation, double* values, std::size_t n) {
   }
 }
 
-// g *= f'(y), with f' written through the output y.
-MAYA_KERNEL_CLONES void multiply_by_derivative(Activation activation, const double* __restrict y,
-                                               double* __restrict g, std::size_t n) noexcept {
-  switch (activation) {
-    case Activation::identity: return;
-    case Activation::tanh:
-      for (std::size_t i = 0; i < n; ++i) g[i] *= 1.0 - y[i] * y[i];
-      return;
-    case Activation::sigmoid:
-      for (std::size_t i = 0; i < n; ++i) g[i] *= y[i] * (1.0 - y[i]);
-      return;
-    case Activation::relu:
-      for (std::size_t i = 0; i < n; ++i) g[i] = y[i] > 0.0 ? g[i] : 0.0;
-      return;
+// g f'(y), with f' written through the output y.
+template <Activation A>
+MAYA_INLINE double times_derivative(double g, double y) noexcept {
+  if constexpr (A == Activation::tanh) return g * (1.0 - y * y);
+  if constexpr (A == Activation::sigmoid) return g * (y * (1.0 - y));
+  if constexpr (A == Activation::relu) return y > 0.0 ? g : 0.0;
+  return g;  // identity
+}
+
+// dz[r, j] = g[r, j] f'(y[r, j]) (dz may be g itself; not written for the identity) and, when
+// Sums, sums[j] += dz[r, j]: one pass for the activation's derivative and the bias gradient.
+template <Activation A, bool Sums>
+MAYA_INLINE void derivative_rows(const double* y, const double* g, double* dz,
+                                 double* __restrict sums, std::size_t m, std::size_t n) noexcept {
+  for (std::size_t r = 0; r < m; ++r) {
+    for (std::size_t j = 0; j < n; ++j) {
+      double d = g[r * n + j];
+      if constexpr (A != Activation::identity)
+        dz[r * n + j] = d = times_derivative<A>(d, y[r * n + j]);
+      if constexpr (Sums) sums[j] += d;
+    }
   }
 }
 
-// sums[j] (+)= sum_r z[r, j].
-MAYA_KERNEL_CLONES void add_column_sums(const double* __restrict z, double* __restrict sums,
-                                        std::size_t m, std::size_t n, bool accumulate) noexcept {
-  if (!accumulate) std::fill(sums, sums + n, 0.0);
-  for (std::size_t r = 0; r < m; ++r) {
-    for (std::size_t j = 0; j < n; ++j) sums[j] += z[r * n + j];
+// The same over a narrow gradient (n = 1, 2 or 4 columns), seen as one flat array: eight
+// partial sums hold column l % n in lane l, so the sums neither wait on each other row by row
+// nor leave the vector registers.
+template <Activation A>
+MAYA_INLINE void derivative_flat(const double* y, const double* g, double* dz,
+                                 double* __restrict sums, std::size_t m, std::size_t n) noexcept {
+  constexpr std::size_t kLanes = 8;
+  double partial[kLanes] = {};
+  const std::size_t total = m * n;
+  std::size_t i = 0;
+  for (; i + kLanes <= total; i += kLanes) {
+    for (std::size_t l = 0; l < kLanes; ++l) {
+      double d = g[i + l];
+      if constexpr (A != Activation::identity) dz[i + l] = d = times_derivative<A>(d, y[i + l]);
+      partial[l] += d;
+    }
   }
+  for (; i < total; ++i) {
+    double d = g[i];
+    if constexpr (A != Activation::identity) dz[i] = d = times_derivative<A>(d, y[i]);
+    partial[i % kLanes] += d;
+  }
+  for (std::size_t l = 0; l < kLanes; ++l) sums[l % n] += partial[l];
+}
+
+template <Activation A>
+MAYA_INLINE void derivative_rows(const double* y, const double* g, double* dz, double* sums,
+                                 bool accumulate, std::size_t m, std::size_t n) noexcept {
+  if (sums == nullptr) return derivative_rows<A, false>(y, g, dz, nullptr, m, n);
+  if (!accumulate) std::fill(sums, sums + n, 0.0);
+  if (n == 1 || n == 2 || n == 4) return derivative_flat<A>(y, g, dz, sums, m, n);
+  derivative_rows<A, true>(y, g, dz, sums, m, n);
+}
+
+// g = dz = g f'(y) in place (m rows of n), and the bias gradient sums (+)= column sums of dz
+// when sums is given.
+MAYA_KERNEL_CLONES void multiply_by_derivative(Activation activation, const double* y, double* g,
+                                               double* sums, bool accumulate, std::size_t m,
+                                               std::size_t n) noexcept {
+  switch (activation) {
+    case Activation::identity: break;
+    case Activation::tanh:
+      return derivative_rows<Activation::tanh>(y, g, g, sums, accumulate, m, n);
+    case Activation::sigmoid:
+      return derivative_rows<Activation::sigmoid>(y, g, g, sums, accumulate, m, n);
+    case Activation::relu:
+      return derivative_rows<Activation::relu>(y, g, g, sums, accumulate, m, n);
+  }
+}
+
+// sums[j] (+)= sum_r z[r, j]: the bias gradient of an identity layer.
+MAYA_KERNEL_CLONES void add_column_sums(const double* z, double* sums, bool accumulate,
+                                        std::size_t m, std::size_t n) noexcept {
+  derivative_rows<Activation::identity>(nullptr, z, nullptr, sums, accumulate, m, n);
 }
 
 // saved_ints: {m, k, n, activation}; x is viewed as m rows of k.
@@ -65,13 +119,19 @@ class DenseOp final : public TensorOp {
     const auto n = static_cast<std::size_t>(ints[2]);
     const auto activation = static_cast<Activation>(ints[3]);
     const double* dz = context.grad_output().values;
-    if (activation != Activation::identity) {
-      const MutableTensorView scratch = context.grad_output_as_scratch();
-      multiply_by_derivative(activation, context.output().values, scratch.values, scratch.numel());
-    }
+    double* db = nullptr;
+    bool db_accumulate = false;
     if (context.needs_grad(2)) {
-      const BackwardContext::GradientTarget db = context.grad_input_target(2);
-      add_column_sums(dz, db.view.values, m, n, !db.fresh);
+      const BackwardContext::GradientTarget target = context.grad_input_target(2);
+      db = target.view.values;
+      db_accumulate = !target.fresh;
+    }
+    if (activation != Activation::identity) {
+      // The output gradient becomes dz in place; the bias gradient is summed in the same pass.
+      double* scratch = context.grad_output_as_scratch().values;
+      multiply_by_derivative(activation, context.output().values, scratch, db, db_accumulate, m, n);
+    } else if (db != nullptr) {
+      add_column_sums(dz, db, db_accumulate, m, n);
     }
     if (context.needs_grad(1)) {
       const BackwardContext::GradientTarget dw = context.grad_input_target(1);

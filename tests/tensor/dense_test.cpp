@@ -36,8 +36,11 @@ struct Case {
   std::size_t out;
 };
 
-// Row shapes: a matrix, a single vector, leading batch axes, an empty batch, a layer of width 1.
-const Case kCases[] = {{{5, 3}, 4}, {{3}, 4}, {{2, 3, 4}, 5}, {{0, 3}, 2}, {{6, 1}, 1}};
+// Row shapes: a matrix, a single vector, leading batch axes, an empty batch, a layer of width 1;
+// narrow layers (1, 2, 4 outputs) whose bias gradient is summed as one flat array, with and
+// without a partial last block of eight; wide layers past a vector of eight.
+const Case kCases[] = {{{5, 3}, 4}, {{3}, 4},     {{2, 3, 4}, 5}, {{0, 3}, 2},  {{6, 1}, 1},
+                       {{9, 3}, 2}, {{33, 2}, 1}, {{16, 4}, 4},   {{7, 5}, 12}, {{5, 6}, 20}};
 
 struct Outcome {
   Tensor value;
@@ -91,26 +94,31 @@ TEST(Dense, GradientMatchesCentralDifferences) {
 
 // The backward pass overwrites its output gradient in place; these graphs route that buffer in
 // every way the tape can: shared by two consumers, handed on by an add, and a chain of layers.
+// Widths 2 and 3 take the two forms of the bias gradient, each adding into a shared bias's.
 TEST(Dense, OutputGradientBufferIsNotSeenByOthers) {
-  const auto run = [](bool fused) {
-    TensorTape tape;
-    const TensorVar x = tape.var(Tensor::uniform({4, 3}, -1.0, 1.0, 7));
-    const TensorVar w = tape.var(Tensor::uniform({3, 3}, -1.0, 1.0, 8));
-    const TensorVar b = tape.var(Tensor::uniform({3}, -0.5, 0.5, 9));
-    const auto layer = [&](TensorVar in) {
-      return fused ? maya::dense(in, w, b, Activation::tanh) : composed(in, w, b, Activation::tanh);
+  for (const std::size_t width : {2, 3}) {
+    const auto run = [width](bool fused) {
+      TensorTape tape;
+      const TensorVar x = tape.var(Tensor::uniform({4, width}, -1.0, 1.0, 7));
+      const TensorVar w = tape.var(Tensor::uniform({width, width}, -1.0, 1.0, 8));
+      const TensorVar b = tape.var(Tensor::uniform({width}, -0.5, 0.5, 9));
+      const auto layer = [&](TensorVar in) {
+        return fused ? maya::dense(in, w, b, Activation::tanh)
+                     : composed(in, w, b, Activation::tanh);
+      };
+      const TensorVar h1 = layer(x);
+      const TensorVar h2 = layer(h1 + 0.5);      // h1's gradient buffer is handed on by the add
+      const TensorVar h3 = layer(h2) + h2 * h2;  // h2 feeds two consumers
+      const TensorVar loss = weighted_sum(h3) + weighted_sum(h1, 5);
+      const maya::TensorGradients g = tape.grad(loss);
+      return std::vector<Tensor>{g[x], g[w], g[b]};
     };
-    const TensorVar h1 = layer(x);
-    const TensorVar h2 = layer(h1 + 0.5);      // h1's gradient buffer is handed on by the add
-    const TensorVar h3 = layer(h2) + h2 * h2;  // h2 feeds two consumers
-    const TensorVar loss = weighted_sum(h3) + weighted_sum(h1, 5);
-    const maya::TensorGradients g = tape.grad(loss);
-    return std::vector<Tensor>{g[x], g[w], g[b]};
-  };
-  const std::vector<Tensor> fused = run(true);
-  const std::vector<Tensor> reference = run(false);
-  for (std::size_t i = 0; i < 3; ++i) {
-    EXPECT_TRUE(maya::allclose(fused[i], reference[i], 1e-12, 1e-12)) << "input " << i;
+    const std::vector<Tensor> fused = run(true);
+    const std::vector<Tensor> reference = run(false);
+    for (std::size_t i = 0; i < 3; ++i) {
+      EXPECT_TRUE(maya::allclose(fused[i], reference[i], 1e-12, 1e-12))
+          << "width " << width << " input " << i;
+    }
   }
 }
 

@@ -1,11 +1,13 @@
 // The three row-major products of small_gemm.hpp against their definition, over shapes that
-// reach every kernel, every register-block tail and the Eigen fallback, assigning and adding.
+// reach every kernel, every register-block tail and the Eigen fallback, assigning and adding;
+// with the eight-double (AVX-512) kernels where the CPU has them, and with the four-double ones.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "../../src/core/simd.hpp"
 #include "../../src/tensor/small_gemm.hpp"
 
 namespace {
@@ -37,11 +39,18 @@ double reference(Form form, const std::vector<double>& a, const std::vector<doub
   return total;
 }
 
-TEST(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
+// Parameter: whether the wide kernels may run (they do only where the CPU has AVX-512).
+class SmallGemm : public testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { maya::detail::wide_vectors_allowed() = GetParam(); }
+  void TearDown() override { maya::detail::wide_vectors_allowed() = true; }
+};
+
+TEST_P(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
   std::mt19937 rng(7);
   const std::size_t ms[] = {0, 1, 3, 4, 5, 9, 33};
-  const std::size_t ks[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 64};
-  const std::size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 16, 17, 64, 130};
+  const std::size_t ks[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 16, 17, 20, 64};
+  const std::size_t ns[] = {1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 20, 64, 130};
   std::size_t checked = 0;
   for (const Form form : {Form::nn, Form::nt, Form::tn}) {
     for (const std::size_t m : ms) {
@@ -82,11 +91,11 @@ TEST(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
   EXPECT_GT(checked, 100000u);
 }
 
-TEST(SmallGemm, BiasStartsEveryRowOfTheProduct) {
+TEST_P(SmallGemm, BiasStartsEveryRowOfTheProduct) {
   std::mt19937 rng(11);
   const std::size_t ms[] = {0, 1, 3, 4, 5, 33};
-  const std::size_t ks[] = {1, 2, 3, 4, 5, 8, 9, 17, 64};
-  const std::size_t ns[] = {1, 2, 3, 4, 5, 8, 9, 64, 130};
+  const std::size_t ks[] = {1, 2, 3, 4, 5, 8, 9, 13, 17, 64};
+  const std::size_t ns[] = {1, 2, 3, 4, 5, 8, 9, 13, 20, 64, 130};
   for (const std::size_t m : ms) {
     for (const std::size_t k : ks) {
       for (const std::size_t n : ns) {
@@ -105,5 +114,10 @@ TEST(SmallGemm, BiasStartsEveryRowOfTheProduct) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(VectorWidths, SmallGemm, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& param) {
+                           return param.param ? "WideWhereAvailable" : "FourDoubles";
+                         });
 
 }  // namespace
