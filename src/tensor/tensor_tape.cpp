@@ -52,15 +52,17 @@ TensorVar TensorTape::add_leaf(const Tensor& value, bool is_var) {
                       " cannot be recorded on a CPU tape");
   }
   const auto index = static_cast<std::uint32_t>(nodes_.size());
-  Node node{};
-  node.op = nullptr;
-  node.shape = store_shape(value.shape());
+  const std::size_t* shape = store_shape(value.shape());
+  double* values = values_arena_.allocate(value.numel());
+  std::copy(value.data().begin(), value.data().end(), values);
+  // Filled in place: a Node built on the stack and copied was written in pieces and read back
+  // whole, which stalled the store forwarding of every record.
+  Node& node = nodes_.emplace_back();
+  node.shape = shape;
   node.ndim = static_cast<std::uint32_t>(value.ndim());
-  node.values = values_arena_.allocate(value.numel());
-  std::copy(value.data().begin(), value.data().end(), node.values);
+  node.values = values;
   node.requires_grad = is_var;
   node.is_var = is_var;
-  nodes_.push_back(node);
   if (finite_check_) finish_node(index);
   return TensorVar(slot_, index, stamp_);
 }
@@ -70,35 +72,40 @@ TensorVar TensorTape::constant(const Tensor& value) { return add_leaf(value, fal
 
 std::uint32_t TensorTape::begin_node(const TensorOp& op, std::span<const TensorVar> inputs,
                                      ShapeView shape, SavedData saved) {
-  Node node{};
-  node.op = &op;
-  node.inputs_offset = static_cast<std::uint32_t>(inputs_.size());
-  node.num_inputs = static_cast<std::uint32_t>(inputs.size());
   bool requires_grad = false;
   for (const TensorVar input : inputs) {
     if (input.slot_ != slot_ || input.stamp_ != stamp_) [[unlikely]]
       throw_not_owned(input, op.name());
     requires_grad = requires_grad || nodes_[input.index_].requires_grad;
   }
+  const auto inputs_offset = static_cast<std::uint32_t>(inputs_.size());
   for (const TensorVar input : inputs) inputs_.push_back(input.index_);
-  node.requires_grad = requires_grad;
-  node.shape = store_shape(shape);
+  const std::size_t* stored_shape = store_shape(shape);
+  double* values = values_arena_.allocate(numel_of(shape));
+  double* stored = nullptr;
+  if (!saved.values.empty()) {
+    stored = saved_.allocate(saved.values.size());
+    std::copy(saved.values.begin(), saved.values.end(), stored);
+  }
+  std::int64_t* stored_ints = nullptr;
+  if (!saved.ints.empty()) {
+    stored_ints = saved_ints_.allocate(saved.ints.size());
+    std::copy(saved.ints.begin(), saved.ints.end(), stored_ints);
+  }
+  // Filled in place, as in add_leaf.
+  Node& node = nodes_.emplace_back();
+  node.op = &op;
+  node.values = values;
+  node.shape = stored_shape;
   node.ndim = static_cast<std::uint32_t>(shape.size());
-  node.values = values_arena_.allocate(numel_of(shape));
+  node.inputs_offset = inputs_offset;
+  node.num_inputs = static_cast<std::uint32_t>(inputs.size());
+  node.saved = stored;
   node.num_saved = static_cast<std::uint32_t>(saved.values.size());
   node.num_saved_ints = static_cast<std::uint32_t>(saved.ints.size());
-  if (!saved.values.empty()) {
-    double* stored = saved_.allocate(saved.values.size());
-    std::copy(saved.values.begin(), saved.values.end(), stored);
-    node.saved = stored;
-  }
-  if (!saved.ints.empty()) {
-    std::int64_t* stored = saved_ints_.allocate(saved.ints.size());
-    std::copy(saved.ints.begin(), saved.ints.end(), stored);
-    node.saved_ints = stored;
-  }
+  node.saved_ints = stored_ints;
+  node.requires_grad = requires_grad;
   node.is_var = false;
-  nodes_.push_back(node);
   return static_cast<std::uint32_t>(nodes_.size() - 1);
 }
 
