@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "../core/simd.hpp"
 #include "maya/tensor/shape.hpp"
 #include "small_shape.hpp"
 
@@ -32,8 +33,10 @@ struct BroadcastPlan {
 // The broadcast of shapes a and b into `out`; throws maya::ShapeError naming `operation`.
 void broadcast_shape_into(ShapeView a, ShapeView b, const char* operation, SmallShape& out);
 
+// Always inlined, so that a kernel compiled for several instruction sets (simd.hpp) gets its
+// own copy of these loops.
 template <class Body>
-void for_each_broadcast(const BroadcastPlan& plan, Body&& body) {
+MAYA_INLINE void for_each_broadcast(const BroadcastPlan& plan, Body&& body) {
   const std::size_t n = plan.numel;
   switch (plan.kind) {
     case BroadcastPlan::Kind::kSame:

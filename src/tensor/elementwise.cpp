@@ -3,8 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "../core/simd.hpp"
 #include "broadcast.hpp"
-#include "gradient_write.hpp"
 #include "maya/tensor/ops.hpp"
 
 namespace maya {
@@ -63,6 +63,56 @@ struct MinimumF {
   static double d_b(double a, double b, double) { return a <= b ? 0.0 : 1.0; }
 };
 
+// The loops of the ops below, compiled for each instruction set (simd.hpp): a batch of states
+// plus a bias, or a state times a constant, runs in the CPU's widest vectors.
+
+// out = F(a, b) over a broadcast plan.
+template <class F>
+MAYA_KERNEL_CLONES void binary_values(const detail::BroadcastPlan& plan, const double* a,
+                                      const double* b, double* out) noexcept {
+  detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+    out[i] = F::value(a[ia], b[ib]);
+  });
+}
+
+// Operand kInput's gradient gx (=, or += unless kAssign) g dF/d(operand) over a broadcast plan.
+template <class F, std::size_t kInput, bool kAssign>
+MAYA_KERNEL_CLONES void binary_partials(const detail::BroadcastPlan& plan, const double* a,
+                                        const double* b, const double* out, const double* g,
+                                        double* gx) noexcept {
+  detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+    const double partial =
+        kInput == 0 ? F::d_a(a[ia], b[ib], out[i]) : F::d_b(a[ia], b[ib], out[i]);
+    double& target = gx[kInput == 0 ? ia : ib];
+    if constexpr (kAssign) {
+      target = g[i] * partial;
+    } else {
+      target += g[i] * partial;
+    }
+  });
+}
+
+// out = F(x, c), or F(c, x) when kLeft.
+template <class F, bool kLeft>
+MAYA_KERNEL_CLONES void constant_values(const double* x, double c, double* out,
+                                        std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) out[i] = kLeft ? F::value(c, x[i]) : F::value(x[i], c);
+}
+
+// gx (=, or += unless kAssign) g dF/dx for F(x, c), or F(c, x) when kLeft.
+template <class F, bool kLeft, bool kAssign>
+MAYA_KERNEL_CLONES void constant_partials(const double* x, double c, const double* out,
+                                          const double* g, double* gx, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    const double partial = kLeft ? F::d_b(c, x[i], out[i]) : F::d_a(x[i], c, out[i]);
+    if constexpr (kAssign) {
+      gx[i] = g[i] * partial;
+    } else {
+      gx[i] += g[i] * partial;
+    }
+  }
+}
+
 template <class F>
 class BinaryOp final : public TensorOp {
  public:
@@ -74,14 +124,8 @@ class BinaryOp final : public TensorOp {
     const TensorView out = context.output();
     const TensorView g = context.grad_output();
     const detail::BroadcastPlan plan = detail::plan_broadcast(a.shape, b.shape, F::kName);
-    const auto d_a = [&](std::size_t i, std::size_t ia, std::size_t ib) {
-      return g[i] * F::d_a(a[ia], b[ib], out[i]);
-    };
-    const auto d_b = [&](std::size_t i, std::size_t ia, std::size_t ib) {
-      return g[i] * F::d_b(a[ia], b[ib], out[i]);
-    };
-    if (context.needs_grad(0)) write_operand<F::kUnitA, 0>(context, plan, a.numel(), d_a);
-    if (context.needs_grad(1)) write_operand<F::kUnitB, 1>(context, plan, b.numel(), d_b);
+    if (context.needs_grad(0)) write_operand<F::kUnitA, 0>(context, plan, a, b, out, g);
+    if (context.needs_grad(1)) write_operand<F::kUnitB, 1>(context, plan, a, b, out, g);
   }
 
   static const BinaryOp& instance() {
@@ -90,26 +134,24 @@ class BinaryOp final : public TensorOp {
   }
 
  private:
-  // Adds partial(i, ia, ib) of every output element i into operand kInput's gradient. An operand
-  // of the output's size is visited once per element, so a fresh buffer is assigned, or, with a
+  // Adds g dF/d(operand) of every output element into operand kInput's gradient. An operand of
+  // the output's size is visited once per element, so a fresh buffer is assigned, or, with a
   // unit partial (kUnit), takes over the output's gradient without a pass.
-  template <bool kUnit, std::size_t kInput, class Partial>
+  template <bool kUnit, std::size_t kInput>
   static void write_operand(BackwardContext& context, const detail::BroadcastPlan& plan,
-                            std::size_t operand_numel, Partial&& partial) {
+                            TensorView a, TensorView b, TensorView out, TensorView g) {
+    const std::size_t operand_numel = kInput == 0 ? a.numel() : b.numel();
     const bool full = operand_numel == plan.numel;
     if (kUnit && full && context.pass_grad_output(kInput)) return;
     const BackwardContext::GradientTarget target =
         full ? context.grad_input_target(kInput)
              : BackwardContext::GradientTarget{context.grad_input(kInput), false};
-    double* gx = target.view.values;
     if (target.fresh) {
-      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-        gx[kInput == 0 ? ia : ib] = partial(i, ia, ib);
-      });
+      binary_partials<F, kInput, true>(plan, a.values, b.values, out.values, g.values,
+                                       target.view.values);
     } else {
-      detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-        gx[kInput == 0 ? ia : ib] += partial(i, ia, ib);
-      });
+      binary_partials<F, kInput, false>(plan, a.values, b.values, out.values, g.values,
+                                        target.view.values);
     }
   }
 };
@@ -121,9 +163,7 @@ TensorVar record_binary(TensorVar a, TensorVar b) {
   const TensorView vb = tape.view(b);
   const detail::BroadcastPlan plan = detail::plan_broadcast(va.shape, vb.shape, F::kName);
   return tape.record(BinaryOp<F>::instance(), {a, b}, plan.out_shape, [&](MutableTensorView out) {
-    detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-      out[i] = F::value(va[ia], vb[ib]);
-    });
+    binary_values<F>(plan, va.values, vb.values, out.values);
   });
 }
 
@@ -138,8 +178,14 @@ class ConstantRightOp final : public TensorOp {
     const TensorView g = context.grad_output();
     const double c = context.saved()[0];
     if (F::kUnitA && context.pass_grad_output(0)) return;
-    detail::write_gradient(context, 0, x.numel(),
-                           [&](std::size_t i) { return g[i] * F::d_a(x[i], c, out[i]); });
+    const BackwardContext::GradientTarget target = context.grad_input_target(0);
+    if (target.fresh) {
+      constant_partials<F, false, true>(x.values, c, out.values, g.values, target.view.values,
+                                        x.numel());
+    } else {
+      constant_partials<F, false, false>(x.values, c, out.values, g.values, target.view.values,
+                                         x.numel());
+    }
   }
   static const ConstantRightOp& instance() {
     static const ConstantRightOp op;
@@ -158,8 +204,14 @@ class ConstantLeftOp final : public TensorOp {
     const TensorView g = context.grad_output();
     const double c = context.saved()[0];
     if (F::kUnitB && context.pass_grad_output(0)) return;
-    detail::write_gradient(context, 0, x.numel(),
-                           [&](std::size_t i) { return g[i] * F::d_b(c, x[i], out[i]); });
+    const BackwardContext::GradientTarget target = context.grad_input_target(0);
+    if (target.fresh) {
+      constant_partials<F, true, true>(x.values, c, out.values, g.values, target.view.values,
+                                       x.numel());
+    } else {
+      constant_partials<F, true, false>(x.values, c, out.values, g.values, target.view.values,
+                                        x.numel());
+    }
   }
   static const ConstantLeftOp& instance() {
     static const ConstantLeftOp op;
@@ -175,7 +227,7 @@ TensorVar record_constant_right(TensorVar x, double c) {
   return tape.record(
       ConstantRightOp<F>::instance(), {x}, vx.shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0, n = out.numel(); i < n; ++i) out[i] = F::value(vx[i], c);
+        constant_values<F, false>(vx.values, c, out.values, out.numel());
       },
       SavedData{saved, {}});
 }
@@ -188,7 +240,7 @@ TensorVar record_constant_left(double c, TensorVar x) {
   return tape.record(
       ConstantLeftOp<F>::instance(), {x}, vx.shape,
       [&](MutableTensorView out) {
-        for (std::size_t i = 0, n = out.numel(); i < n; ++i) out[i] = F::value(c, vx[i]);
+        constant_values<F, true>(vx.values, c, out.values, out.numel());
       },
       SavedData{saved, {}});
 }

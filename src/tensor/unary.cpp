@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "../core/simd.hpp"
 #include "gradient_write.hpp"
 #include "maya/ad/scalar_op.hpp"
 #include "maya/core/error.hpp"
@@ -84,6 +85,27 @@ struct SquareF {
   static double derivative(double x, double) { return 2.0 * x; }
 };
 
+// The loops of the ops below, compiled for each instruction set (simd.hpp).
+
+// out = F(x), for the functors without a vector kernel of their own.
+template <class F>
+MAYA_KERNEL_CLONES void unary_values(const double* x, double* out, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) out[i] = F::value(x[i]);
+}
+
+// gx (=, or += unless kAssign) g F'(x), with F' written through the input x and output y.
+template <class F, bool kAssign>
+MAYA_KERNEL_CLONES void unary_partials(const double* x, const double* y, const double* g,
+                                       double* gx, std::size_t n) noexcept {
+  for (std::size_t i = 0; i < n; ++i) {
+    if constexpr (kAssign) {
+      gx[i] = g[i] * F::derivative(x[i], y[i]);
+    } else {
+      gx[i] += g[i] * F::derivative(x[i], y[i]);
+    }
+  }
+}
+
 template <class F>
 class UnaryOp final : public TensorOp {
  public:
@@ -92,8 +114,12 @@ class UnaryOp final : public TensorOp {
     const TensorView x = context.input(0);
     const TensorView y = context.output();
     const TensorView g = context.grad_output();
-    detail::write_gradient(context, 0, x.numel(),
-                           [&](std::size_t i) { return g[i] * F::derivative(x[i], y[i]); });
+    const BackwardContext::GradientTarget target = context.grad_input_target(0);
+    if (target.fresh) {
+      unary_partials<F, true>(x.values, y.values, g.values, target.view.values, x.numel());
+    } else {
+      unary_partials<F, false>(x.values, y.values, g.values, target.view.values, x.numel());
+    }
   }
   static const UnaryOp& instance() {
     static const UnaryOp op;
@@ -116,7 +142,7 @@ TensorVar record_unary(TensorVar x) {
     if constexpr (HasVectorKernel<F>) {
       F::vector(vx.values, out.values, n);
     } else {
-      for (std::size_t i = 0; i < n; ++i) out[i] = F::value(vx[i]);
+      unary_values<F>(vx.values, out.values, n);
     }
   });
 }
