@@ -167,9 +167,9 @@ TensorVar record_binary(TensorVar a, TensorVar b) {
   });
 }
 
-// op(x, c) for a constant c kept in the node's saved data.
-template <class F>
-class ConstantRightOp final : public TensorOp {
+// op(x, c), or op(c, x) when kLeft, for a constant c kept in the node's saved data.
+template <class F, bool kLeft>
+class ConstantOp final : public TensorOp {
  public:
   std::string_view name() const noexcept override { return F::kName; }
   void backward(BackwardContext& context) const override {
@@ -177,72 +177,43 @@ class ConstantRightOp final : public TensorOp {
     const TensorView out = context.output();
     const TensorView g = context.grad_output();
     const double c = context.saved()[0];
-    if (F::kUnitA && context.pass_grad_output(0)) return;
+    if ((kLeft ? F::kUnitB : F::kUnitA) && context.pass_grad_output(0)) return;
     const BackwardContext::GradientTarget target = context.grad_input_target(0);
     if (target.fresh) {
-      constant_partials<F, false, true>(x.values, c, out.values, g.values, target.view.values,
+      constant_partials<F, kLeft, true>(x.values, c, out.values, g.values, target.view.values,
                                         x.numel());
     } else {
-      constant_partials<F, false, false>(x.values, c, out.values, g.values, target.view.values,
+      constant_partials<F, kLeft, false>(x.values, c, out.values, g.values, target.view.values,
                                          x.numel());
     }
   }
-  static const ConstantRightOp& instance() {
-    static const ConstantRightOp op;
+  static const ConstantOp& instance() {
+    static const ConstantOp op;
     return op;
   }
 };
 
-// op(c, x).
-template <class F>
-class ConstantLeftOp final : public TensorOp {
- public:
-  std::string_view name() const noexcept override { return F::kName; }
-  void backward(BackwardContext& context) const override {
-    const TensorView x = context.input(0);
-    const TensorView out = context.output();
-    const TensorView g = context.grad_output();
-    const double c = context.saved()[0];
-    if (F::kUnitB && context.pass_grad_output(0)) return;
-    const BackwardContext::GradientTarget target = context.grad_input_target(0);
-    if (target.fresh) {
-      constant_partials<F, true, true>(x.values, c, out.values, g.values, target.view.values,
-                                       x.numel());
-    } else {
-      constant_partials<F, true, false>(x.values, c, out.values, g.values, target.view.values,
-                                        x.numel());
-    }
-  }
-  static const ConstantLeftOp& instance() {
-    static const ConstantLeftOp op;
-    return op;
-  }
-};
-
-template <class F>
-TensorVar record_constant_right(TensorVar x, double c) {
+template <class F, bool kLeft>
+TensorVar record_constant(TensorVar x, double c) {
   TensorTape& tape = x.tape();
   const TensorView vx = tape.view(x);
   const double saved[] = {c};
   return tape.record(
-      ConstantRightOp<F>::instance(), {x}, vx.shape,
+      ConstantOp<F, kLeft>::instance(), {x}, vx.shape,
       [&](MutableTensorView out) {
-        constant_values<F, false>(vx.values, c, out.values, out.numel());
+        constant_values<F, kLeft>(vx.values, c, out.values, out.numel());
       },
       SavedData{saved, {}});
 }
 
 template <class F>
+TensorVar record_constant_right(TensorVar x, double c) {
+  return record_constant<F, false>(x, c);
+}
+
+template <class F>
 TensorVar record_constant_left(double c, TensorVar x) {
-  TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
-  const double saved[] = {c};
-  return tape.record(
-      ConstantLeftOp<F>::instance(), {x}, vx.shape,
-      [&](MutableTensorView out) {
-        constant_values<F, true>(vx.values, c, out.values, out.numel());
-      },
-      SavedData{saved, {}});
+  return record_constant<F, true>(x, c);
 }
 
 class WhereOp final : public TensorOp {
