@@ -1,5 +1,5 @@
-// Hand-vectorized kernels: a vector of four doubles, and the attribute that compiles a kernel
-// for several instruction sets. Private to maya's sources.
+// Hand-vectorized kernels: vectors of four and of eight doubles, and the attributes that compile
+// a kernel for several instruction sets. Private to maya's sources.
 #pragma once
 
 #include <atomic>
