@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "mass_spring_kernels.hpp"
-#include "mass_spring_step.hpp"
+#include "dynamics/mass_spring_kernels.hpp"
+#include "dynamics/mass_spring_step.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
                                  std::vector<std::int64_t> first, std::vector<std::int64_t> second,
@@ -193,4 +193,4 @@ void MassSpringModel::StepOp::backward(BackwardContext& context) const {
   detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads);
 }
 
-}  // namespace maya
+}  // namespace maya::dynamics

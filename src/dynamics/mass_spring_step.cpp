@@ -1,13 +1,15 @@
-#include "mass_spring_step.hpp"
+#include "dynamics/mass_spring_step.hpp"
 
 #include <algorithm>
 #include <vector>
 
-#include "../core/parallel.hpp"
-#include "mass_spring_kernels.hpp"
+#include "core/parallel.hpp"
+#include "dynamics/mass_spring_kernels.hpp"
 
-namespace maya::detail {
+namespace maya::dynamics::detail {
 namespace {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 // The kernels per dimension, way of summing and range, each compiled for several instruction
 // sets. `scatter`: one thread adds each spring's values to its ends (spring_pulls's Scatter);
@@ -107,7 +109,7 @@ constexpr std::size_t kAlign = 4;
 // Whether a step splits across threads; if not, it scatters (fewer instructions on one thread).
 // Both sum each particle's springs in spring order, so the results agree bit for bit.
 bool splits(const SpringSystem& system) {
-  return pool_threads() > 1 &&
+  return core::detail::pool_threads() > 1 &&
          (system.num_springs >= 2 * kSpringGrain || system.num_particles >= 2 * kParticleGrain);
 }
 
@@ -131,10 +133,10 @@ void mass_spring_forward(std::size_t dim, const SpringSystem& system, const Spri
     return;
   }
   double* pulls = kernel_scratch(2 * system.num_springs * dim);  // each pull and its negation
-  parallel_for(system.num_springs, kSpringGrain, kAlign, [&](std::size_t b, std::size_t e) {
-    pulls_of(dim, false, system, in, pulls, b, e);
-  });
-  parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t e) {
+  core::detail::parallel_for(
+      system.num_springs, kSpringGrain, kAlign,
+      [&](std::size_t b, std::size_t e) { pulls_of(dim, false, system, in, pulls, b, e); });
+  core::detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t e) {
     step_particles(dim, false, system, in, dt, pulls, out, b, e);
   });
 }
@@ -161,19 +163,19 @@ void mass_spring_backward(std::size_t dim, const SpringSystem& system, const Spr
     return;
   }
   if (scratch.force) {
-    parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
+    core::detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
       pulls_of(dim, false, system, in, scratch.per_spring, b, end);
     });
   }
-  parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
+  core::detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
     adjoint_first(dim, false, system, in, dt, g_out, grads, scratch, b, end);
   });
-  parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
+  core::detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
     adjoint_of_springs(dim, false, system, in, grads, scratch, b, end);
   });
-  parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
+  core::detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
     adjoint_last(dim, false, system, in, grads, scratch, b, end);
   });
 }
 
-}  // namespace maya::detail
+}  // namespace maya::dynamics::detail

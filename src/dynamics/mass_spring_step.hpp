@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-namespace maya::detail {
+namespace maya::dynamics::detail {
 
 struct SpringSystem;
 struct SpringInputs;
@@ -18,4 +18,4 @@ void mass_spring_forward(std::size_t dim, const SpringSystem& system, const Spri
 void mass_spring_backward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
                           double dt, const double* g_out, const SpringGradients& grads);
 
-}  // namespace maya::detail
+}  // namespace maya::dynamics::detail

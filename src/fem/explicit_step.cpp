@@ -3,12 +3,12 @@
 #include <string>
 #include <vector>
 
-#include "ground_contact.hpp"
+#include "fem/ground_contact.hpp"
+#include "fem/rigid_contact_kernel.hpp"
+#include "fem/soft_body_ops.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
-#include "rigid_contact_kernel.hpp"
-#include "soft_body_ops.hpp"
 
 namespace maya::fem {
 
@@ -69,8 +69,8 @@ TensorVar SoftBody::compose_explicit(TensorVar state, const BodyParameters& para
   check_parameters(params, "SoftBody::step_explicit_composed", true);
   check_obstacles(obstacles, "SoftBody::step_explicit_composed");
   TensorTape& tape = state.tape();
-  const TensorVar x = positions_of(state);
-  const TensorVar v = velocities_of(state);
+  const TensorVar x = dynamics::positions_of(state);
+  const TensorVar v = dynamics::velocities_of(state);
   TensorVar force = elastic_forces(x, params);
   if (options_.ground.enabled) force = force + ground_forces(x, v);
   if (obstacles != nullptr) force = force + rigid_contact_forces(state, *obstacles).soft;

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "ground_contact.hpp"
+#include "fem/ground_contact.hpp"
+#include "fem/rigid_contact_kernel.hpp"
+#include "fem/soft_body_ops.hpp"
+#include "fem/sparse_system.hpp"
 #include "maya/core/error.hpp"
-#include "rigid_contact_kernel.hpp"
-#include "soft_body_ops.hpp"
-#include "sparse_system.hpp"
 
 namespace maya::fem {
 namespace {

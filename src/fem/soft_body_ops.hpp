@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "element_kernels.hpp"
+#include "fem/element_kernels.hpp"
 #include "maya/fem/soft_body.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 
+#include "io/viewer_page.hpp"
 #include "maya/core/error.hpp"
-#include "viewer_page.hpp"
 
 namespace maya::io {
 namespace {

@@ -1,12 +1,12 @@
 // Broad and narrow phase of body-body contact. The narrow phase only chooses features; whether a
 // contact exists is decided by contact_geometry's depth, the same number the step then uses.
-#include "contact_detection.hpp"
+#include "rigid/contact_detection.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-namespace maya::detail {
+namespace maya::rigid::detail {
 
 namespace {
 
@@ -219,4 +219,4 @@ void find_pair_contacts(const RigidWorld2D& world, const ContactInputs& in,
   }
 }
 
-}  // namespace maya::detail
+}  // namespace maya::rigid::detail

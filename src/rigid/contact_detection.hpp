@@ -6,10 +6,10 @@
 
 #include <vector>
 
-#include "contact_kernel.hpp"
 #include "maya/rigid/rigid_world.hpp"
+#include "rigid/contact_kernel.hpp"
 
-namespace maya::detail {
+namespace maya::rigid::detail {
 
 inline Contact make_contact(ContactKind kind, std::int32_t body_a, std::int32_t feature_a,
                             std::int32_t body_b, std::int32_t feature_b,
@@ -57,4 +57,4 @@ void for_each_ground_contact(const RigidWorld2D& world, const ContactInputs& in,
 void find_pair_contacts(const RigidWorld2D& world, const ContactInputs& in,
                         std::vector<Contact>& out);
 
-}  // namespace maya::detail
+}  // namespace maya::rigid::detail

@@ -5,12 +5,12 @@
 #include <string>
 #include <vector>
 
-#include "contact_detection.hpp"
-#include "contact_kernel.hpp"
 #include "maya/core/error.hpp"
 #include "maya/rigid/rigid_world.hpp"
+#include "rigid/contact_detection.hpp"
+#include "rigid/contact_kernel.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 namespace {
 
@@ -239,4 +239,4 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
   }
 }
 
-}  // namespace maya
+}  // namespace maya::rigid

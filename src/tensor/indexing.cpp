@@ -6,16 +6,16 @@
 #include <string>
 #include <vector>
 
-#include "axis_split.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "small_shape.hpp"
+#include "tensor/axis_split.hpp"
+#include "tensor/small_shape.hpp"
 
 namespace maya {
 namespace {
 
-using detail::AxisSplit;
-using detail::split_at;
+using tensor::detail::AxisSplit;
+using tensor::detail::split_at;
 
 void check_index(const char* operation, std::int64_t index, std::size_t position, std::size_t axis,
                  ShapeView shape) {
@@ -268,7 +268,7 @@ TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> ind
   const std::size_t a = normalize_axis(axis, vx.ndim(), "index_select");
   check_indices("index_select", a, indices, vx.shape);
   const double saved_axis[] = {static_cast<double>(a)};
-  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape[a] = indices.size();
   const AxisSplit split = split_at(vx.shape, a);
   return tape.record(

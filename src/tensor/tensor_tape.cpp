@@ -22,11 +22,11 @@ namespace {
 
 }  // namespace
 
-TensorTape::TensorTape() : slot_(detail::TapeRegistry::acquire(this)) {
-  stamp_ = detail::TapeRegistry::stamp(slot_);
+TensorTape::TensorTape() : slot_(core::detail::TapeRegistry::acquire(this)) {
+  stamp_ = core::detail::TapeRegistry::stamp(slot_);
 }
 
-TensorTape::~TensorTape() { detail::TapeRegistry::release(slot_); }
+TensorTape::~TensorTape() { core::detail::TapeRegistry::release(slot_); }
 
 void TensorTape::check_owned(TensorVar var, std::string_view operation) const {
   if (var.slot_ == slot_ && var.stamp_ == stamp_) [[likely]]
@@ -35,7 +35,7 @@ void TensorTape::check_owned(TensorVar var, std::string_view operation) const {
 }
 
 void TensorTape::throw_not_owned(TensorVar var, std::string_view operation) const {
-  if (!detail::TapeRegistry::is_current(var.slot_, var.stamp_))
+  if (!core::detail::TapeRegistry::is_current(var.slot_, var.stamp_))
     throw_unusable(var.stamp_, operation);
   throw TapeError(std::string(operation) + ": the operands were recorded on two different tapes");
 }
@@ -133,7 +133,7 @@ void TensorTape::clear() noexcept {
   values_arena_.reset();
   gradient_arena_.reset();
   gradient_pool_.reset();
-  stamp_ = detail::TapeRegistry::restamp(slot_);
+  stamp_ = core::detail::TapeRegistry::restamp(slot_);
 }
 
 std::size_t TensorTape::bytes_used() const noexcept {
@@ -315,12 +315,14 @@ const Tensor& TensorGradients::operator[](TensorVar var) const {
   return (*this)[var.idx()];
 }
 
-bool TensorVar::valid() const noexcept { return detail::TapeRegistry::is_current(slot_, stamp_); }
+bool TensorVar::valid() const noexcept {
+  return core::detail::TapeRegistry::is_current(slot_, stamp_);
+}
 
 TensorTape& TensorVar::tape() const {
-  if (!detail::TapeRegistry::is_current(slot_, stamp_)) [[unlikely]]
+  if (!core::detail::TapeRegistry::is_current(slot_, stamp_)) [[unlikely]]
     throw_unusable(stamp_, "TensorVar");
-  return *static_cast<TensorTape*>(detail::TapeRegistry::tape(slot_));
+  return *static_cast<TensorTape*>(core::detail::TapeRegistry::tape(slot_));
 }
 
 TensorView TensorVar::view() const { return tape().view(*this); }

@@ -7,7 +7,7 @@
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/tensor.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 struct SpringLattice {
   MassSpringModel model;
@@ -34,4 +34,4 @@ struct LatticeOptions {
 // Rest lengths are the initial distances.
 [[nodiscard]] SpringLattice make_spring_lattice(const LatticeOptions& options);
 
-}  // namespace maya
+}  // namespace maya::dynamics

@@ -20,7 +20,7 @@
 #include "maya/tensor/tensor_op.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 namespace detail {
 struct SpringSystem;
@@ -103,4 +103,4 @@ class MassSpringModel {
 [[nodiscard]] TensorVar positions_of(TensorVar state);
 [[nodiscard]] TensorVar velocities_of(TensorVar state);
 
-}  // namespace maya
+}  // namespace maya::dynamics

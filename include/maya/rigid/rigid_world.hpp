@@ -28,7 +28,7 @@
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 // The solid half-plane normal . p < offset; its boundary is the line normal . p = offset.
 struct GroundPlane {
@@ -171,4 +171,4 @@ class RigidWorld2D {
 [[nodiscard]] TensorVar wrench_at_points(TensorVar state, std::span<const std::int64_t> bodies,
                                          TensorVar points, TensorVar forces);
 
-}  // namespace maya
+}  // namespace maya::rigid

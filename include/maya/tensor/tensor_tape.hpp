@@ -132,13 +132,13 @@ class TensorTape {
   std::vector<std::uint32_t> inputs_;
   // Values and gradients are the bulk of a tape: huge-page chunks. Shapes and saved data are
   // small: 64 KiB chunks.
-  detail::ChunkArena<double> values_arena_;
-  detail::ChunkArena<double> gradient_arena_;
-  detail::ChunkArena<std::size_t> shapes_{std::size_t{64} << 10};
-  detail::ChunkArena<double> saved_{std::size_t{64} << 10};
-  detail::ChunkArena<std::int64_t> saved_ints_{std::size_t{64} << 10};
-  std::vector<double*> gradients_;    // per node during a sweep; nullptr = no gradient reached it
-  detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
+  tensor::detail::ChunkArena<double> values_arena_;
+  tensor::detail::ChunkArena<double> gradient_arena_;
+  tensor::detail::ChunkArena<std::size_t> shapes_{std::size_t{64} << 10};
+  tensor::detail::ChunkArena<double> saved_{std::size_t{64} << 10};
+  tensor::detail::ChunkArena<std::int64_t> saved_ints_{std::size_t{64} << 10};
+  std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
+  tensor::detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
   bool finite_check_ = false;
   bool flush_subnormals_ = true;
 };
