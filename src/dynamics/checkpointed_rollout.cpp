@@ -100,9 +100,9 @@ class Runner {
   explicit Runner(const RolloutProblem& problem) : problem_(problem) {
     for (const Tensor& state : problem.initial_state) working_.push_back(state);
     for (const Tensor& state : problem.initial_state)
-      adjoint_.push_back(Tensor::zeros(state.shape()));
+      carried_.resize(carried_.size() + state.numel(), 0.0);
     for (const Tensor& parameter : problem.parameters) {
-      parameter_gradient_.push_back(Tensor::zeros(parameter.shape()));
+      carried_.resize(carried_.size() + parameter.numel(), 0.0);
     }
     report_.steps = problem.steps;
     report_.snapshot_bytes = bytes_of(problem.initial_state);
@@ -207,8 +207,16 @@ class Runner {
     RolloutGradient out;
     out.loss = loss_.value();
     out.final_state = std::move(final_state_);
-    out.initial_state_gradient = std::move(adjoint_);
-    out.parameter_gradient = std::move(parameter_gradient_);
+    std::size_t offset = 0;
+    const auto unpack = [&](const std::vector<Tensor>& like, std::vector<Tensor>& to) {
+      for (const Tensor& tensor : like) {
+        to.push_back(Tensor::zeros(tensor.shape()));
+        copy_values({carried_.data() + offset, tensor.shape()}, to.back());
+        offset += tensor.numel();
+      }
+    };
+    unpack(problem_.initial_state, out.initial_state_gradient);
+    unpack(problem_.parameters, out.parameter_gradient);
     out.report = report_;
     return out;
   }
@@ -287,7 +295,7 @@ class Runner {
   }
 
   // Records step t from x_t, its losses and the seed carrying the adjoint of x_{t+1}; sweeps;
-  // leaves the adjoint of x_t in adjoint_ and the gradient so far in parameter_gradient_.
+  // leaves the adjoint of x_t and the parameters' gradient so far in carried_.
   void record_and_sweep(const std::vector<Tensor>& state, std::size_t t) {
     tape_.clear();
     load_leaves(state, true);
@@ -318,13 +326,6 @@ class Runner {
     inputs_.insert(inputs_.end(), state_.begin(), state_.end());
     inputs_.insert(inputs_.end(), parameters_.begin(), parameters_.end());
     inputs_.insert(inputs_.end(), losses.begin(), losses.end());
-    carried_.clear();
-    for (const Tensor& adjoint : adjoint_) {
-      carried_.insert(carried_.end(), adjoint.data().begin(), adjoint.data().end());
-    }
-    for (const Tensor& gradient : parameter_gradient_) {
-      carried_.insert(carried_.end(), gradient.data().begin(), gradient.data().end());
-    }
     const std::int64_t counts[2] = {static_cast<std::int64_t>(state_.size()),
                                     static_cast<std::int64_t>(parameters_.size())};
     double value = 0.0;
@@ -335,11 +336,14 @@ class Runner {
         SavedData{carried_, counts});
     report_.peak_tape_bytes = std::max(report_.peak_tape_bytes, tape_.bytes_used());
     tape_.grad(seed, gradients_);
-    for (std::size_t i = 0; i < leaves_.size(); ++i) {
-      copy_values(gradients_[leaves_[i]].view(), adjoint_[i]);
+    double* to = carried_.data();
+    for (const TensorVar leaf : leaves_) {
+      const auto g = gradients_[leaf].data();
+      to = std::copy(g.begin(), g.end(), to);
     }
-    for (std::size_t i = 0; i < parameters_.size(); ++i) {
-      copy_values(gradients_[parameters_[i]].view(), parameter_gradient_[i]);
+    for (const TensorVar parameter : parameters_) {
+      const auto g = gradients_[parameter].data();
+      to = std::copy(g.begin(), g.end(), to);
     }
   }
 
@@ -351,10 +355,10 @@ class Runner {
   std::vector<TensorVar> state_;       // the latest state recorded on tape_
   std::vector<TensorVar> losses_;
   std::vector<TensorVar> inputs_;
+  // d loss / d (the state the sweep reached), then d loss / d parameters over the steps swept,
+  // flattened: what the next short tape's seed carries.
   std::vector<double> carried_;
   std::vector<Tensor> working_;                 // the state the last advance reached
-  std::vector<Tensor> adjoint_;                 // d loss / d (the state the sweep reached)
-  std::vector<Tensor> parameter_gradient_;      // d loss / d parameters over the steps swept
   std::vector<std::vector<Tensor>> snapshots_;  // slots, reused; the first held_ are live
   std::size_t held_ = 0;
   std::vector<Tensor> final_state_;
