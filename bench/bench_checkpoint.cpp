@@ -3,12 +3,15 @@
 //   bench_checkpoint                  Google Benchmark timings at T = 1e4 (full tape, budgets)
 //   bench_checkpoint --run MODE T [REPEAT]
 //        MODE = full | forward | snapshots:N | bytes:B    one configuration in this process; prints
-//        one line of key=value pairs: the median seconds of REPEAT gradients, the peak resident
-//        memory of the process (VmHWM), loss, checksum and the schedule's counts.
+//        one line of key=value pairs: the median and fastest wall and CPU seconds of REPEAT
+//        gradients, the peak resident memory of the process (VmHWM), loss, checksum and the
+//        schedule's counts.
 // bench/checkpoint_table.py runs the second form for each T and writes docs/checkpointing.md.
 #include <benchmark/benchmark.h>
 
+#include <time.h>
 #include <algorithm>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -116,6 +119,14 @@ Outcome checkpointed(const W2& w2, std::size_t steps, CheckpointBudget budget) {
   return out;
 }
 
+// CPU time of this process (one thread), seconds: unlike wall time, it does not count the time
+// other processes on a loaded machine hold the core.
+double cpu_time() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
 // Peak resident memory of this process, bytes.
 std::size_t peak_resident_bytes() {
   std::ifstream status("/proc/self/status");
@@ -135,9 +146,11 @@ int run_one(const std::string& mode, std::size_t steps, std::size_t repeat) {
   const W2 w2;
   TensorTape tape;
   std::vector<double> seconds;
+  std::vector<double> cpu_seconds;
   Outcome out;
   for (std::size_t i = 0; i < repeat; ++i) {
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = cpu_time();
     if (mode == "full") {
       out = full_tape(w2, tape, steps);
     } else if (mode == "forward") {
@@ -152,16 +165,20 @@ int run_one(const std::string& mode, std::size_t steps, std::size_t repeat) {
     }
     seconds.push_back(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    cpu_seconds.push_back(cpu_time() - cpu_start);
   }
   std::sort(seconds.begin(), seconds.end());
+  std::sort(cpu_seconds.begin(), cpu_seconds.end());
   const auto& r = out.report;
   std::printf(
-      "mode=%s steps=%zu seconds=%.6f min_seconds=%.6f peak_rss=%zu loss=%.17g checksum=%.17g "
+      "mode=%s steps=%zu seconds=%.6f min_seconds=%.6f cpu_seconds=%.6f min_cpu_seconds=%.6f "
+      "peak_rss=%zu loss=%.17g checksum=%.17g "
       "snapshots=%zu repetitions=%zu advances=%zu revolve_bound=%zu taped_steps=%zu "
       "peak_snapshots=%zu snapshot_bytes=%zu peak_tape_bytes=%zu\n",
-      mode.c_str(), steps, seconds[seconds.size() / 2], seconds.front(), peak_resident_bytes(),
-      out.loss, out.checksum, r.snapshots, r.repetitions, r.advances, r.revolve_bound,
-      r.taped_steps, r.peak_snapshots, r.snapshot_bytes, r.peak_tape_bytes);
+      mode.c_str(), steps, seconds[seconds.size() / 2], seconds.front(),
+      cpu_seconds[cpu_seconds.size() / 2], cpu_seconds.front(), peak_resident_bytes(), out.loss,
+      out.checksum, r.snapshots, r.repetitions, r.advances, r.revolve_bound, r.taped_steps,
+      r.peak_snapshots, r.snapshot_bytes, r.peak_tape_bytes);
   return 0;
 }
 

@@ -38,7 +38,7 @@ def svg_plot(rows_full, rows_ckpt, path):
     """Two log-log panels: peak resident memory and seconds against T."""
     width, height, pad = 360, 260, 48
     panels = [("peak resident memory (MiB)", "peak_rss", mib),
-              ("time (s)", "min_seconds", float)]
+              ("time (s)", "min_cpu_seconds", float)]
     all_t = [int(r["steps"]) for r in rows_full + rows_ckpt]
     tmin, tmax = math.log10(min(all_t)), math.log10(max(all_t))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * width}" height="{height}" '
@@ -104,7 +104,9 @@ def main():
     lines = [f"Measured on {machine()}, {datetime.date.today().isoformat()}, one thread, "
              f"times the fastest of {repeats[1000]}, {repeats[10000]}, {repeats[100000]} and "
              f"{repeats[1000000]} runs at T = 1e3, 1e4, 1e5, 1e6, "
-             f"by `bench/checkpoint_table.py` (release build). Checkpointed runs use a byte budget "
+             f"by `bench/checkpoint_table.py` (release build); times are CPU seconds of the process "
+             f"(one thread), which the load of other processes on a shared machine does not "
+             f"inflate as it does wall time. Checkpointed runs use a byte budget "
              f"of {BUDGET >> 20} MiB; peak resident memory is the whole process's (VmHWM).", "",
              "| T | full tape: peak RSS | full tape: time | checkpointed: peak RSS | time | "
              "snapshots s | r | advances (= Revolve's bound) | time / full tape |",
@@ -113,16 +115,16 @@ def main():
     for c in ckpt:
         f = by_steps.get(c["steps"])
         if f:
-            full_cells = (f"{mib(f['peak_rss']):.1f} MiB", f"{float(f['min_seconds']):.3f} s")
+            full_cells = (f"{mib(f['peak_rss']):.1f} MiB", f"{float(f['min_cpu_seconds']):.3f} s")
         else:
             # Not run: the tape grows linearly in T, so scale the longest measured run.
             last = full[-1]
             scale = int(c["steps"]) / int(last["steps"])
             full_cells = (f"≈ {mib(last['peak_rss']) * scale / 1024:.1f} GiB (extrapolated)",
-                          f"≈ {float(last['min_seconds']) * scale:.0f} s (extrapolated)")
-        ratio = f"{float(c['min_seconds']) / float(f['min_seconds']):.2f}" if f else ""
+                          f"≈ {float(last['min_cpu_seconds']) * scale:.0f} s (extrapolated)")
+        ratio = f"{float(c['min_cpu_seconds']) / float(f['min_cpu_seconds']):.2f}" if f else ""
         lines.append(f"| {int(c['steps']):.0e} | {full_cells[0]} | {full_cells[1]} | "
-                     f"{mib(c['peak_rss']):.1f} MiB | {float(c['min_seconds']):.3f} s | "
+                     f"{mib(c['peak_rss']):.1f} MiB | {float(c['min_cpu_seconds']):.3f} s | "
                      f"{c['snapshots']} | {c['repetitions']} | {c['advances']} | {ratio} |")
     lines.append("")
     lines.append("Loss and gradient checksum (sum |g| over k and v0) of every checkpointed run "
@@ -138,10 +140,10 @@ def main():
     for _ in range(args.rounds):
         for mode in modes:
             r = run(binary, mode, t, 3)
-            if mode not in best or float(r["min_seconds"]) < float(best[mode]["min_seconds"]):
+            if mode not in best or float(r["min_cpu_seconds"]) < float(best[mode]["min_cpu_seconds"]):
                 best[mode] = r
-    base = float(best["full"]["min_seconds"])
-    per_forward = float(best["forward"]["min_seconds"]) / t
+    base = float(best["full"]["min_cpu_seconds"])
+    per_forward = float(best["forward"]["min_cpu_seconds"]) / t
     lines += ["", f"At T = 1e4 (fastest of {3 * args.rounds} runs each, taking turns): full tape "
               f"{base:.3f} s; one forward-only step (recorded on a tape cleared after it, as an "
               f"advance is) {per_forward * 1e6:.2f} us. Revolve's count predicts the time as the "
@@ -152,7 +154,7 @@ def main():
     for s in budgets:
         c = best[f"snapshots:{s}"]
         predicted = base + int(c["advances"]) * per_forward
-        measured = float(c["min_seconds"])
+        measured = float(c["min_cpu_seconds"])
         lines.append(f"| {s} | {c['repetitions']} | {c['advances']} | "
                      f"{int(c['advances']) / t:.2f} | {predicted:.3f} s | {measured:.3f} s | "
                      f"{measured / base:.2f} | {measured / predicted:.2f} |")
