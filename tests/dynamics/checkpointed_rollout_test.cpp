@@ -128,6 +128,16 @@ TEST(CheckpointedRollout, FusedMassSpringEqualsTheFullTapeForEveryBudget) {
   }
 }
 
+TEST(CheckpointedRollout, DeepSchedulesEqualTheFullTape) {
+  // Many repetitions (r = 19 and r = 7): snapshots are taken, dropped and reused many times.
+  const SpringScene scene;
+  const RolloutProblem problem = scene.problem(1500);
+  for (const std::size_t snapshots : {3, 6}) {
+    expect_equal_to_full_tape(problem, CheckpointBudget::snapshots(snapshots),
+                              "T = 1500, s = " + std::to_string(snapshots));
+  }
+}
+
 TEST(CheckpointedRollout, ComposedMassSpringEqualsTheFullTape) {
   const SpringScene scene;
   const RolloutProblem problem = scene.problem(30, true);
