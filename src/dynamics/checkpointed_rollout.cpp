@@ -99,8 +99,9 @@ class Runner {
  public:
   explicit Runner(const RolloutProblem& problem) : problem_(problem) {
     for (const Tensor& state : problem.initial_state) working_.push_back(state);
-    for (const Tensor& state : problem.initial_state)
+    for (const Tensor& state : problem.initial_state) {
       carried_.resize(carried_.size() + state.numel(), 0.0);
+    }
     for (const Tensor& parameter : problem.parameters) {
       carried_.resize(carried_.size() + parameter.numel(), 0.0);
     }
