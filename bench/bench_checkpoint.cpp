@@ -30,17 +30,17 @@ using maya::TensorVar;
 using maya::dynamics::CheckpointBudget;
 
 struct W2 {
-  maya::SpringLattice lattice = maya::make_spring_lattice({.size = 16});
+  maya::dynamics::SpringLattice lattice = maya::dynamics::make_spring_lattice({.size = 16});
   Tensor damping = Tensor::full({lattice.model.num_springs()}, 5.0);
   Tensor stiffness = Tensor::full({lattice.model.num_springs()}, 1000.0);
   Tensor target = Tensor::from_data({1.0, 0.1}, {2});
   double dt = 1e-3;
 
   [[nodiscard]] Tensor initial_state() const {
-    return maya::MassSpringModel::make_state(lattice.positions, lattice.velocities);
+    return maya::dynamics::MassSpringModel::make_state(lattice.positions, lattice.velocities);
   }
   [[nodiscard]] TensorVar loss(TensorTape& tape, TensorVar state) const {
-    const TensorVar diff = maya::positions_of(state) - tape.constant(target);
+    const TensorVar diff = maya::dynamics::positions_of(state) - tape.constant(target);
     return maya::mean(maya::sum(diff * diff, 1));
   }
 };
@@ -63,9 +63,9 @@ Outcome full_tape(const W2& w2, TensorTape& tape, std::size_t steps) {
   tape.clear();
   const TensorVar k = tape.var(w2.stiffness);
   const TensorVar x0 = tape.var(w2.initial_state());
-  const maya::SpringParameters params{tape.constant(w2.lattice.masses), k,
-                                      tape.constant(w2.damping),
-                                      tape.constant(w2.lattice.rest_length)};
+  const maya::dynamics::SpringParameters params{tape.constant(w2.lattice.masses), k,
+                                                tape.constant(w2.damping),
+                                                tape.constant(w2.lattice.rest_length)};
   TensorVar state = x0;
   for (std::size_t t = 0; t < steps; ++t) state = w2.lattice.model.step(state, params, w2.dt);
   const TensorVar loss = w2.loss(tape, state);
@@ -84,9 +84,9 @@ Outcome forward_only(const W2& w2, TensorTape& tape, std::size_t steps) {
   Tensor state = w2.initial_state();
   for (std::size_t t = 0; t < steps; ++t) {
     tape.clear();
-    const maya::SpringParameters params{tape.constant(w2.lattice.masses),
-                                        tape.constant(w2.stiffness), tape.constant(w2.damping),
-                                        tape.constant(w2.lattice.rest_length)};
+    const maya::dynamics::SpringParameters params{
+        tape.constant(w2.lattice.masses), tape.constant(w2.stiffness), tape.constant(w2.damping),
+        tape.constant(w2.lattice.rest_length)};
     state = w2.lattice.model.step(tape.constant(state), params, w2.dt).value();
   }
   tape.clear();
@@ -100,9 +100,9 @@ Outcome checkpointed(const W2& w2, std::size_t steps, CheckpointBudget budget) {
   maya::dynamics::RolloutProblem problem;
   problem.step = [&w2](TensorTape& tape, std::span<const TensorVar> state,
                        std::span<const TensorVar> params, std::size_t) {
-    const maya::SpringParameters p{tape.constant(w2.lattice.masses), params[0],
-                                   tape.constant(w2.damping),
-                                   tape.constant(w2.lattice.rest_length)};
+    const maya::dynamics::SpringParameters p{tape.constant(w2.lattice.masses), params[0],
+                                             tape.constant(w2.damping),
+                                             tape.constant(w2.lattice.rest_length)};
     return std::vector<TensorVar>{w2.lattice.model.step(state[0], p, w2.dt)};
   };
   problem.initial_state = {w2.initial_state()};

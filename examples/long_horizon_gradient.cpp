@@ -9,27 +9,28 @@
 
 int main() {
   namespace md = maya::dynamics;
-  const maya::SpringLattice lattice =
-      maya::make_spring_lattice({.size = 4, .spacing = 0.1, .velocity_x = 0.02});
+  const maya::dynamics::SpringLattice lattice =
+      maya::dynamics::make_spring_lattice({.size = 4, .spacing = 0.1, .velocity_x = 0.02});
   const std::size_t springs = lattice.model.num_springs();
   const maya::Tensor damping = maya::Tensor::full({springs}, 5.0);
 
   md::RolloutProblem problem;
   problem.step = [&](maya::TensorTape& tape, std::span<const maya::TensorVar> state,
                      std::span<const maya::TensorVar> params, std::size_t) {
-    const maya::SpringParameters p{tape.constant(lattice.masses), params[0], tape.constant(damping),
-                                   tape.constant(lattice.rest_length)};
+    const maya::dynamics::SpringParameters p{tape.constant(lattice.masses), params[0],
+                                             tape.constant(damping),
+                                             tape.constant(lattice.rest_length)};
     return std::vector<maya::TensorVar>{lattice.model.step(state[0], p, 1e-3)};
   };
   problem.initial_state = {
-      maya::MassSpringModel::make_state(lattice.positions, lattice.velocities)};
+      maya::dynamics::MassSpringModel::make_state(lattice.positions, lattice.velocities)};
   problem.parameters = {maya::Tensor::full({springs}, 1000.0)};  // stiffness [E]
   problem.steps = 50'000;
   // Where the lattice ends up: mean squared distance of its particles to (1, 0.1).
   problem.final_loss = [](maya::TensorTape& tape, std::span<const maya::TensorVar> state,
                           std::span<const maya::TensorVar>) {
     const maya::TensorVar target = tape.constant(maya::Tensor::from_data({1.0, 0.1}, {2}));
-    const maya::TensorVar diff = maya::positions_of(state[0]) - target;
+    const maya::TensorVar diff = maya::dynamics::positions_of(state[0]) - target;
     return maya::mean(maya::sum(diff * diff, 1));
   };
 

@@ -36,13 +36,13 @@ TensorVar frame_loss(const io::SpringTask& task, TensorTape& tape, TensorVar sta
       const TensorVar target = tape.constant(Tensor::from_data(
           std::vector<double>(first, first + static_cast<std::ptrdiff_t>(particles * kDim)),
           {particles, kDim}));
-      value = sum(square(positions_of(state) - target)) *
+      value = sum(square(dynamics::positions_of(state) - target)) *
               (term.weight / static_cast<double>(compared * particles));
     } else {
       if (frame != term.step) continue;
       // weight * |mean position of the particles at `step` - target|^2
       const std::vector<std::int64_t> indices(term.particles.begin(), term.particles.end());
-      const TensorVar centre = mean(index_select(positions_of(state), 0, indices), 0);
+      const TensorVar centre = mean(index_select(dynamics::positions_of(state), 0, indices), 0);
       const TensorVar target =
           tape.constant(Tensor::from_data({term.target[0], term.target[1]}, {kDim}));
       value = sum(square(centre - target)) * term.weight;
@@ -76,7 +76,8 @@ optim::Objective checkpointed_objective(const io::SpringTask& task,
     const io::SceneSpec scene = task.scene_with(values);
     const io::SpringScene fields = io::make_spring_scene(scene);
     dynamics::RolloutProblem problem;
-    problem.initial_state = {MassSpringModel::make_state(fields.positions, fields.velocities)};
+    problem.initial_state = {
+        dynamics::MassSpringModel::make_state(fields.positions, fields.velocities)};
     problem.parameters = {fields.mass, fields.stiffness, fields.damping, fields.rest_length};
     problem.steps = scene.steps;
     const double dt = scene.dt;

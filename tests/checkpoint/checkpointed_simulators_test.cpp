@@ -96,15 +96,17 @@ void expect_hand_written_tape_agrees(const RolloutProblem& problem, const Simple
 
 // ---- 2-D rigid bodies, penalty contact (fused step) ----
 
-maya::RigidWorld2D penalty_world() {
-  maya::RigidWorldOptions options;
-  options.grounds = {maya::GroundPlane{}, maya::GroundPlane::through({1.2, 0.0}, {-1.0, 0.3})};
+maya::rigid::RigidWorld2D penalty_world() {
+  maya::rigid::RigidWorldOptions options;
+  options.grounds = {maya::rigid::GroundPlane{},
+                     maya::rigid::GroundPlane::through({1.2, 0.0}, {-1.0, 0.3})};
   options.linear_damping = 0.1;
   options.angular_damping = 0.2;
-  return maya::RigidWorld2D({maya::BodyShape::box(0.4, 0.1), maya::BodyShape::box(0.2, 0.1),
-                             maya::BodyShape::circle(0.08),
-                             maya::BodyShape::polygon({{0.0, 0.0}, {0.2, 0.0}, {0.05, 0.15}})},
-                            options);
+  return maya::rigid::RigidWorld2D(
+      {maya::rigid::BodyShape::box(0.4, 0.1), maya::rigid::BodyShape::box(0.2, 0.1),
+       maya::rigid::BodyShape::circle(0.08),
+       maya::rigid::BodyShape::polygon({{0.0, 0.0}, {0.2, 0.0}, {0.05, 0.15}})},
+      options);
 }
 
 Tensor rows_to_state(const std::vector<std::vector<double>>& rows) {
@@ -114,12 +116,12 @@ Tensor rows_to_state(const std::vector<std::vector<double>>& rows) {
     velocities.insert(velocities.end(), r.begin() + 3, r.end());
   }
   const std::size_t n = rows.size();
-  return maya::RigidWorld2D::make_state(Tensor::from_data(poses, {n, 3}),
-                                        Tensor::from_data(velocities, {n, 3}));
+  return maya::rigid::RigidWorld2D::make_state(Tensor::from_data(poses, {n, 3}),
+                                               Tensor::from_data(velocities, {n, 3}));
 }
 
 TEST(CheckpointedSimulators, RigidPenaltyContactEqualsTheFullTape) {
-  const maya::RigidWorld2D world = penalty_world();
+  const maya::rigid::RigidWorld2D world = penalty_world();
   auto values = world.parameters_from_density(50.0, {5e3, 10.0, 0.5});
   values.applied = Tensor::uniform(values.applied.shape(), -0.3, 0.3, 8);
   const Tensor initial = rows_to_state({{0.3, 0.049, 0.0, 0.2, 0.0, 0.0},
@@ -140,7 +142,7 @@ TEST(CheckpointedSimulators, RigidPenaltyContactEqualsTheFullTape) {
 }
 
 TEST(CheckpointedSimulators, ComposedRigidStepEqualsTheFullTape) {
-  const maya::RigidWorld2D world = penalty_world();
+  const maya::rigid::RigidWorld2D world = penalty_world();
   const auto values = world.parameters_from_density(50.0, {5e3, 10.0, 0.5});
   const Tensor initial = rows_to_state({{0.3, 0.049, 0.0, 0.2, 0.0, 0.0},
                                         {0.35, 0.148, 0.1, -0.1, -0.2, 0.5},
@@ -161,14 +163,15 @@ TEST(CheckpointedSimulators, ComposedRigidStepEqualsTheFullTape) {
 // ---- 2-D rigid bodies, hard contact (contact layer) ----
 
 TEST(CheckpointedSimulators, HardContactEqualsTheFullTape) {
-  maya::RigidWorldOptions bodies;
+  maya::rigid::RigidWorldOptions bodies;
   bodies.linear_damping = 0.3;
   bodies.angular_damping = 0.2;
   maya::contact::HardContactOptions options;
   options.material = {0.4, 0.0};
   options.ground_material = {0.4, 0.0};
   const maya::contact::HardContactWorld2D world(
-      maya::RigidWorld2D({maya::BodyShape::box(0.8, 0.5), maya::BodyShape::circle(0.3)}, bodies),
+      maya::rigid::RigidWorld2D(
+          {maya::rigid::BodyShape::box(0.8, 0.5), maya::rigid::BodyShape::circle(0.3)}, bodies),
       {}, options);
   const Tensor initial =
       rows_to_state({{0.0, 0.248, 0.02, 1.0, -0.1, 0.3}, {0.68, 0.35, 0.0, -0.5, 0.0, 0.0}});

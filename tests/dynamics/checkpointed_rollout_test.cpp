@@ -19,28 +19,29 @@ using maya::dynamics::RolloutProblem;
 
 // W2's lattice, small, thrown at the ground so contact switches during the rollout.
 struct SpringScene {
-  maya::SpringLattice lattice;
+  maya::dynamics::SpringLattice lattice;
   Tensor damping;
   double dt = 2e-3;
 
   SpringScene() : lattice(make()), damping(Tensor::full({lattice.model.num_springs()}, 5.0)) {}
 
-  static maya::SpringLattice make() {
-    maya::LatticeOptions options;
+  static maya::dynamics::SpringLattice make() {
+    maya::dynamics::LatticeOptions options;
     options.size = 4;
     options.spacing = 0.1;
     options.origin_y = 0.02;
     options.velocity_y = -1.0;
-    return maya::make_spring_lattice(options);
+    return maya::dynamics::make_spring_lattice(options);
   }
 
   [[nodiscard]] Tensor initial_state() const {
-    return maya::MassSpringModel::make_state(lattice.positions, lattice.velocities);
+    return maya::dynamics::MassSpringModel::make_state(lattice.positions, lattice.velocities);
   }
   [[nodiscard]] Tensor stiffness() const {
     return Tensor::uniform({lattice.model.num_springs()}, 800.0, 1200.0, 7);
   }
-  [[nodiscard]] maya::SpringParameters parameters(TensorTape& tape, TensorVar stiffness) const {
+  [[nodiscard]] maya::dynamics::SpringParameters parameters(TensorTape& tape,
+                                                            TensorVar stiffness) const {
     return {tape.constant(lattice.masses), stiffness, tape.constant(damping),
             tape.constant(lattice.rest_length)};
   }
@@ -50,7 +51,7 @@ struct SpringScene {
     RolloutProblem problem;
     problem.step = [this, composed](TensorTape& tape, std::span<const TensorVar> state,
                                     std::span<const TensorVar> params, std::size_t) {
-      const maya::SpringParameters p = parameters(tape, params[0]);
+      const maya::dynamics::SpringParameters p = parameters(tape, params[0]);
       return std::vector<TensorVar>{composed ? lattice.model.step_composed(state[0], p, dt)
                                              : lattice.model.step(state[0], p, dt)};
     };
@@ -59,7 +60,7 @@ struct SpringScene {
     problem.steps = steps;
     problem.final_loss = [](TensorTape&, std::span<const TensorVar> state,
                             std::span<const TensorVar>) {
-      return maya::mean(maya::square(maya::positions_of(state[0]) - 0.1));
+      return maya::mean(maya::square(maya::dynamics::positions_of(state[0]) - 0.1));
     };
     return problem;
   }
@@ -99,11 +100,12 @@ TEST(CheckpointedRollout, FullTapeModeEqualsAHandWrittenTape) {
   TensorTape tape;
   const TensorVar k = tape.var(scene.stiffness());
   const TensorVar x0 = tape.var(scene.initial_state());
-  const maya::SpringParameters p = scene.parameters(tape, k);
-  const maya::Trajectory trajectory = maya::rollout(x0, steps, [&](TensorVar s, std::size_t) {
-    return scene.lattice.model.step(s, p, scene.dt);
-  });
-  const TensorVar loss = maya::mean(maya::square(maya::positions_of(trajectory.final()) - 0.1));
+  const maya::dynamics::SpringParameters p = scene.parameters(tape, k);
+  const maya::dynamics::Trajectory trajectory = maya::dynamics::rollout(
+      x0, steps,
+      [&](TensorVar s, std::size_t) { return scene.lattice.model.step(s, p, scene.dt); });
+  const TensorVar loss =
+      maya::mean(maya::square(maya::dynamics::positions_of(trajectory.final()) - 0.1));
   const maya::TensorGradients g = tape.grad(loss);
 
   const RolloutProblem problem = scene.problem(steps);
@@ -156,7 +158,7 @@ RolloutProblem drag_problem(std::size_t steps) {
     const TensorVar force = maya::select(params[1], 0, static_cast<long>(t));
     const TensorVar drag = params[0] * state[1] * maya::abs(state[1]);
     const TensorVar accel = force - drag + tape.constant(Tensor::from_data({0.0, -9.8}, {2}));
-    auto [p1, v1] = maya::semi_implicit_euler_step(state[0], state[1], accel, 0.01);
+    auto [p1, v1] = maya::dynamics::semi_implicit_euler_step(state[0], state[1], accel, 0.01);
     return std::vector<TensorVar>{p1, v1};
   };
   problem.initial_state = {Tensor::from_data({0.0, 1.0, 0.5, 2.0, -1.0, 1.5}, {3, 2}),
