@@ -19,8 +19,8 @@ namespace ad::detail {
 
 // Memory for a tape's node arrays from allocate_pages: arrays of 2 MiB and more are mapped on
 // their own and offered transparent huge pages, so a growing tape takes a page fault per 2 MiB
-// instead of per 4 KiB (it made the first W1 gradient of a process about 2.5x faster). A reused
-// tape (clear()) touches no new memory and is not affected.
+// instead of per 4 KiB (it made the first scalar-chain gradient of a process about 2.5x faster,
+// docs/benchmarks.md). A reused tape (clear()) touches no new memory and is not affected.
 
 template <class T>
 struct NodeArrayAllocator {

@@ -1,5 +1,5 @@
 // Builders for common mass-spring scenes: a G x G lattice with structural and shear springs, as
-// in workload W2 of the benchmark specification.
+// used by the spring-lattice benchmark (docs/benchmarks.md).
 #pragma once
 
 #include <cstddef>
