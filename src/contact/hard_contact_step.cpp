@@ -45,8 +45,8 @@ class HardContactWorld2D::Assembly {
     double dt;
   };
 
-  Assembly(const HardContactWorld2D& world, const Inputs& in)
-      : world_(world), in_(in), k_(world.num_bodies()) {
+  Assembly(const HardContactWorld2D& world, const Inputs& in, Workspace& work)
+      : world_(world), in_(in), k_(world.num_bodies()), work_(work) {
     frames_.resize(k_);
     rigid::detail::fill_frames(in.state, k_, frames_.data());
     contact_inputs_ = {frames_.data(), in.vertices, in.radius,
@@ -60,9 +60,9 @@ class HardContactWorld2D::Assembly {
         world_.bodies_, contact_inputs_,
         [&](const rigid::Contact& c, const rigid::detail::Geometry&) { contacts_.push_back(c); });
     if (!world_.bodies_.options().body_contacts) return;
-    thread_local std::vector<rigid::Contact> pairs;
-    pairs.clear();
-    rigid::detail::find_pair_contacts(world_.bodies_, contact_inputs_, pairs);
+    auto pairs_memory = work_.borrow<rigid::Contact>();
+    std::vector<rigid::Contact>& pairs = *pairs_memory;
+    rigid::detail::find_pair_contacts(world_.bodies_, contact_inputs_, pairs, work_);
     for (const rigid::Contact& c : pairs) {
       const bool jointed =
           std::any_of(world_.joints_.begin(), world_.joints_.end(), [&](const RevoluteJoint& j) {
@@ -353,6 +353,7 @@ class HardContactWorld2D::Assembly {
   const HardContactWorld2D& world_;
   Inputs in_;
   std::size_t k_;
+  Workspace& work_;
   std::vector<rigid::detail::BodyFrame> frames_;
   rigid::detail::ContactInputs contact_inputs_{};
   std::vector<rigid::Contact> contacts_;
@@ -375,16 +376,18 @@ TensorVar HardContactWorld2D::step(TensorVar state, const HardContactParameters&
   Assembly assembly(*this,
                     {x, tape.view(params.mass).values, tape.view(params.inertia).values,
                      tape.view(params.vertices).values, tape.view(params.radius).values,
-                     tape.view(params.applied).values, tape.view(params.anchors).values, dt});
+                     tape.view(params.applied).values, tape.view(params.anchors).values, dt},
+                    tape.workspace());
   assembly.detect();
   assembly.build();
   const ContactSolution solution = solve(assembly.problem(), options_.solver);
 
   // Saved for the reverse sweep: dt, then y, z and s; the contact list as ints.
-  thread_local std::vector<double> saved;
-  thread_local std::vector<std::int64_t> saved_ints;
+  auto saved_memory = tape.workspace().borrow<double>();
+  auto saved_ints_memory = tape.workspace().borrow<std::int64_t>();
+  std::vector<double>& saved = *saved_memory;
+  std::vector<std::int64_t>& saved_ints = *saved_ints_memory;
   saved.assign(1, dt);
-  saved_ints.clear();
   const bool differentiable = std::any_of(std::begin(inputs), std::end(inputs),
                                           [&](TensorVar v) { return tape.requires_grad(v); });
   if (differentiable) {
@@ -414,7 +417,8 @@ void HardContactWorld2D::StepOp::backward(BackwardContext& context) const {
   Assembly assembly(world,
                     {context.input(0).values, context.input(1).values, context.input(2).values,
                      context.input(3).values, context.input(4).values, context.input(5).values,
-                     context.input(6).values, dt});
+                     context.input(6).values, dt},
+                    context.workspace());
   assembly.take_contacts(context.saved_ints());
   assembly.build();
   const ContactProblem& problem = assembly.problem();
@@ -433,8 +437,8 @@ void HardContactWorld2D::StepOp::backward(BackwardContext& context) const {
   // x+ = x + dt v+: the adjoint reaching v+ is g_v+ + dt g_x+, and x gets g_x+ directly.
   const double* g_pose1 = context.grad_output().values;
   const double* g_velocity1 = g_pose1 + n;
-  thread_local std::vector<double> g_velocity_total;
-  g_velocity_total.resize(n);
+  auto g_velocity_total_memory = context.workspace().borrow<double>(n);
+  std::vector<double>& g_velocity_total = *g_velocity_total_memory;
   for (std::size_t i = 0; i < n; ++i) g_velocity_total[i] = g_velocity1[i] + dt * g_pose1[i];
   const ProblemGradient g =
       differentiate(problem, solution, world.options_.solver, g_velocity_total);

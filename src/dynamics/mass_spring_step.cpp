@@ -113,17 +113,10 @@ bool splits(const SpringSystem& system) {
          (system.num_springs >= 2 * kSpringGrain || system.num_particles >= 2 * kParticleGrain);
 }
 
-// Working memory of the kernels, kept per thread so that steady stepping allocates nothing.
-double* kernel_scratch(std::size_t size) {
-  thread_local std::vector<double> scratch;
-  if (scratch.size() < size) scratch.resize(size);
-  return scratch.data();
-}
-
 }  // namespace
 
 void mass_spring_forward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                         double dt, double* out) {
+                         double dt, double* out, Workspace& work) {
   const std::size_t n = system.num_particles;
   if (!splits(system)) {
     double* force = out + n * dim;
@@ -132,7 +125,8 @@ void mass_spring_forward(std::size_t dim, const SpringSystem& system, const Spri
     step_particles(dim, true, system, in, dt, nullptr, out, 0, n);
     return;
   }
-  double* pulls = kernel_scratch(2 * system.num_springs * dim);  // each pull and its negation
+  auto pulls_memory = work.borrow_unset<double>(2 * system.num_springs * dim);
+  double* pulls = pulls_memory->data();  // each pull and its negation
   core::detail::parallel_for(
       system.num_springs, kSpringGrain, kAlign,
       [&](std::size_t b, std::size_t e) { pulls_of(dim, false, system, in, pulls, b, e); });
@@ -142,14 +136,16 @@ void mass_spring_forward(std::size_t dim, const SpringSystem& system, const Spri
 }
 
 void mass_spring_backward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                          double dt, const double* g_out, const SpringGradients& grads) {
+                          double dt, const double* g_out, const SpringGradients& grads,
+                          Workspace& work) {
   const std::size_t n = system.num_particles;
   const std::size_t e = system.num_springs;
   const std::size_t nd = n * dim;
   const bool split = splits(system);
   // Split, the springs store their pulls (for the mass gradient), then their adjoints, each with
   // its negation: 4 E D doubles. On one thread they scatter and store nothing.
-  double* memory = kernel_scratch(2 * nd + (split ? 4 * e * dim : 0));
+  auto scratch_memory = work.borrow_unset<double>(2 * nd + (split ? 4 * e * dim : 0));
+  double* memory = scratch_memory->data();
   const AdjointScratch scratch{memory, grads.mass != nullptr ? memory + nd : nullptr,
                                memory + 2 * nd};
   if (!split) {

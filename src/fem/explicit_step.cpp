@@ -180,8 +180,8 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
   const detail::RigidContactKernel rigid =
       layout.rigid ? body.rigid_kernel(context, r) : detail::RigidContactKernel{};
 
-  thread_local std::vector<double> g_force;
-  g_force.assign(nd, 0.0);
+  auto g_force_memory = context.workspace().borrow<double>(nd);  // zeros
+  std::vector<double>& g_force = *g_force_memory;
   const bool state_grad = context.needs_grad(Slot::kState);
   double* g_x = state_grad ? context.grad_input(Slot::kState).values : nullptr;
   double* g_v = state_grad ? g_x + nd : nullptr;
@@ -193,8 +193,8 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
     g_force[j] = dt * g_velocity / mass[j / d];
   }
   if (context.needs_grad(Slot::kMass)) {
-    thread_local std::vector<double> force;
-    force.resize(nd);
+    auto force_memory = context.workspace().borrow<double>(nd);
+    std::vector<double>& force = *force_memory;
     total_forces(in, body.options_.energy, d, ground, rigid, x, v, n, force.data());
     double* g_mass = context.grad_input(Slot::kMass).values;
     for (std::size_t j = 0; j < nd; ++j) g_mass[j / d] -= g_force[j] * force[j] / mass[j / d];

@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "maya/core/workspace.hpp"
 #include "maya/rigid/rigid_world.hpp"
 #include "rigid/contact_kernel.hpp"
 
@@ -53,8 +54,9 @@ void for_each_ground_contact(const RigidWorld2D& world, const ContactInputs& in,
   }
 }
 
-// Appends the body-body contacts (each with geometry.depth > 0 by contact_geometry).
+// Appends the body-body contacts (each with geometry.depth > 0 by contact_geometry), with
+// scratch memory and the broad phase's warm start from `work`.
 void find_pair_contacts(const RigidWorld2D& world, const ContactInputs& in,
-                        std::vector<Contact>& out);
+                        std::vector<Contact>& out, Workspace& work);
 
 }  // namespace maya::rigid::detail

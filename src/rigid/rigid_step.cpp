@@ -57,10 +57,13 @@ TensorVar RigidWorld2D::record_step(TensorVar state, const RigidParameters& para
   check_inputs(state, params, "rigid_step");
   TensorTape& tape = state.tape();
   const std::size_t n = shapes_.size();
-  thread_local std::vector<detail::BodyFrame> frames;
-  thread_local std::vector<Contact> pairs;
-  thread_local std::vector<std::int64_t> pair_ints;
-  frames.resize(n);
+  Workspace& work = tape.workspace();
+  auto frames_memory = work.borrow<detail::BodyFrame>(n);
+  auto pairs_memory = work.borrow<Contact>();
+  auto pair_ints_memory = work.borrow<std::int64_t>();
+  std::vector<detail::BodyFrame>& frames = *frames_memory;
+  std::vector<Contact>& pairs = *pairs_memory;
+  std::vector<std::int64_t>& pair_ints = *pair_ints_memory;
   const double* x = tape.view(state).values;
   detail::fill_frames(x, n, frames.data());
   const detail::ContactInputs in{frames.data(), tape.view(params.vertices).values,
@@ -69,9 +72,7 @@ TensorVar RigidWorld2D::record_step(TensorVar state, const RigidParameters& para
   const detail::Material material{tape.view(params.stiffness)[0], tape.view(params.damping)[0],
                                   tape.view(params.friction)[0], options_.friction_smoothing,
                                   options_.normal_law};
-  pairs.clear();
-  pair_ints.clear();
-  if (options_.body_contacts) detail::find_pair_contacts(*this, in, pairs);
+  if (options_.body_contacts) detail::find_pair_contacts(*this, in, pairs, work);
   for (const Contact& c : pairs) {
     pair_ints.insert(pair_ints.end(), {static_cast<std::int64_t>(c.kind), c.body_a, c.feature_a,
                                        c.body_b, c.feature_b});
@@ -149,9 +150,13 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
 
   // x1 = x + dt v1, v1 = v + dt (W / M + g - lambda v): the adjoint reaching v1 is
   // g_v1 + dt g_x1, and d loss / d W = dt (g_v1 + dt g_x1) / M, M = (m, m, I).
-  thread_local std::vector<double> g_velocity1_total, g_wrench, wrench;
-  g_velocity1_total.resize(3 * n);
-  g_wrench.resize(3 * n);
+  Workspace& work = context.workspace();
+  auto g_velocity1_total_memory = work.borrow<double>(3 * n);
+  auto g_wrench_memory = work.borrow<double>(3 * n);
+  auto wrench_memory = work.borrow<double>();
+  std::vector<double>& g_velocity1_total = *g_velocity1_total_memory;
+  std::vector<double>& g_wrench = *g_wrench_memory;
+  std::vector<double>& wrench = *wrench_memory;
   for (std::size_t i = 0; i < 3 * n; ++i) g_velocity1_total[i] = g_velocity1[i] + dt * g_pose1[i];
   for (std::size_t k = 0; k < n; ++k) {
     const double moment[3] = {mass[k], mass[k], inertia[k]};
@@ -176,8 +181,8 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
   if (need_wrench) wrench.assign(applied, applied + 3 * n);
 
   if (contact_grad) {
-    thread_local std::vector<detail::BodyFrame> frames;
-    frames.resize(n);
+    auto frames_memory = work.borrow<detail::BodyFrame>(n);
+    std::vector<detail::BodyFrame>& frames = *frames_memory;
     detail::fill_frames(x, n, frames.data());
     const detail::ContactInputs in{frames.data(), context.input(kVertices).values,
                                    context.input(kRadius).values, options.grounds.data(),

@@ -192,7 +192,8 @@ std::vector<Contact> RigidWorld2D::find_contacts(TensorVar state,
   std::vector<Contact> contacts;
   detail::for_each_ground_contact(
       *this, in, [&](const Contact& c, const detail::Geometry&) { contacts.push_back(c); });
-  if (options_.body_contacts) detail::find_pair_contacts(*this, in, contacts);
+  Workspace work;
+  if (options_.body_contacts) detail::find_pair_contacts(*this, in, contacts, work);
   return contacts;
 }
 

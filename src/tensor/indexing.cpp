@@ -212,13 +212,6 @@ void walk_index(const char* operation, ShapeView x, const IndexTensor& index, st
   }
 }
 
-// Reused between calls so recording a gather allocates nothing in steady state.
-std::vector<std::int64_t>& offsets_scratch() {
-  thread_local std::vector<std::int64_t> scratch;
-  scratch.clear();
-  return scratch;
-}
-
 }  // namespace
 
 TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
@@ -226,8 +219,9 @@ TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
   const TensorView vx = tape.view(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "gather");
   check_index_shape("gather", vx.shape, index, a, nullptr);
-  std::vector<std::int64_t>& offsets = offsets_scratch();
-  offsets.resize(index.values.size());
+  // From the tape's workspace, so recording a gather allocates nothing in steady state.
+  auto offsets_memory = tape.workspace().borrow<std::int64_t>(index.values.size());
+  std::vector<std::int64_t>& offsets = *offsets_memory;
   walk_index("gather", vx.shape, index, a, {},
              [&](std::size_t p, std::size_t x_offset, std::size_t) {
                offsets[p] = static_cast<std::int64_t>(x_offset);
@@ -246,8 +240,8 @@ TensorVar scatter_add(TensorVar x, long axis, const IndexTensor& index, TensorVa
   const TensorView vs = tape.view(source);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "scatter_add");
   check_index_shape("scatter_add", vx.shape, index, a, &vs.shape);
-  std::vector<std::int64_t>& pairs = offsets_scratch();
-  pairs.resize(2 * index.values.size());
+  auto pairs_memory = tape.workspace().borrow<std::int64_t>(2 * index.values.size());
+  std::vector<std::int64_t>& pairs = *pairs_memory;
   walk_index("scatter_add", vx.shape, index, a, vs.shape,
              [&](std::size_t p, std::size_t x_offset, std::size_t source_offset) {
                pairs[2 * p] = static_cast<std::int64_t>(x_offset);

@@ -244,6 +244,8 @@ TensorView BackwardContext::input(std::size_t i) const {
   return {node.values, tape_->node_shape(node)};
 }
 
+Workspace& BackwardContext::workspace() const noexcept { return tape_->workspace_; }
+
 bool BackwardContext::needs_grad(std::size_t i) const {
   return tape_->nodes_[inputs_[i]].requires_grad;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "maya/core/error.hpp"
+#include "maya/core/workspace.hpp"
 #include "maya/tensor/arena.hpp"
 #include "maya/tensor/tensor.hpp"
 #include "maya/tensor/tensor_op.hpp"
@@ -85,6 +86,10 @@ class TensorTape {
                   std::forward<Fill>(fill), saved);
   }
 
+  // Scratch memory for the ops recorded on this tape and for their backward passes
+  // (BackwardContext::workspace() lends the same): fused steps borrow their working vectors here.
+  [[nodiscard]] Workspace& workspace() noexcept { return workspace_; }
+
   // The value of a node of this tape (checks that the handle belongs here).
   [[nodiscard]] TensorView view(TensorVar var) const;
   [[nodiscard]] bool requires_grad(TensorVar var) const;
@@ -139,6 +144,7 @@ class TensorTape {
   tensor::detail::ChunkArena<std::int64_t> saved_ints_{std::size_t{64} << 10};
   std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
   tensor::detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
+  Workspace workspace_;
   bool finite_check_ = false;
   bool flush_subnormals_ = true;
 };
