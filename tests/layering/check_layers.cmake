@@ -1,6 +1,6 @@
 # Fails when a layer includes a header of a layer above it. The order is the architecture:
-# core <- ad <- tensor <- dynamics <- optim <- rigid <- contact, fem <- io (apps sit on top).
-set(layers core ad tensor dynamics optim rigid contact fem io)
+# core <- ad <- tensor <- dynamics <- optim <- rigid <- contact, fem, multibody <- io (apps on top).
+set(layers core ad tensor dynamics optim rigid contact fem multibody io)
 set(rank_core 0)
 set(rank_ad 1)
 set(rank_tensor 2)
@@ -9,6 +9,7 @@ set(rank_optim 4)
 set(rank_rigid 5)
 set(rank_contact 6)
 set(rank_fem 6)
+set(rank_multibody 6)
 set(rank_io 7)
 
 set(violations "")

@@ -1,0 +1,506 @@
+// The multibody algorithms, templated on the scalar (double, or Dual<N> for exact Jacobians):
+// joint kinematics, the articulated-body algorithm (forward dynamics), recursive Newton-Euler
+// (inverse dynamics), the composite-rigid-body mass matrix, penalty contact and the integrators.
+// Featherstone, "Rigid Body Dynamics Algorithms" (2008): tables 5.1 (RNEA), 6.2 (CRBA), 7.1 (ABA).
+// Bodies are ordered parents first, so every pass is one loop over the bodies.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "maya/multibody/model.hpp"
+#include "multibody/spatial.hpp"
+
+namespace maya::multibody::detail {
+
+using PL = ParameterLayout;
+
+template <class S>
+struct Workspace {
+  std::vector<Transform<S>> X;                  // parent frame -> body frame
+  std::vector<Transform<S>> X_world;            // world -> body frame
+  std::vector<std::array<Vec6<S>, 6>> columns;  // motion subspace S, one column per joint dof
+  std::vector<Vec6<S>> velocity, bias, joint_bias, acceleration, force, external;
+  std::vector<Mat6<S>> inertia, articulated;
+  std::vector<std::array<Vec6<S>, 6>> U;
+  std::vector<std::array<S, 36>> D_inverse;
+  std::vector<std::array<S, 6>> u;
+  std::vector<S> tau;
+
+  void resize(std::size_t bodies, std::size_t nv) {
+    X.resize(bodies);
+    X_world.resize(bodies);
+    columns.resize(bodies);
+    velocity.resize(bodies);
+    bias.resize(bodies);
+    joint_bias.resize(bodies);
+    acceleration.resize(bodies);
+    force.resize(bodies);
+    external.resize(bodies);
+    inertia.resize(bodies);
+    articulated.resize(bodies);
+    U.resize(bodies);
+    D_inverse.resize(bodies);
+    u.resize(bodies);
+    tau.resize(nv);
+  }
+};
+
+template <class S>
+Vec6<S> zero6() {
+  return {S(0.0), S(0.0), S(0.0), S(0.0), S(0.0), S(0.0)};
+}
+
+// Inverts a symmetric positive definite n x n matrix (n <= 6) in place, by Gauss-Jordan without
+// pivoting (stable for such matrices).
+template <class S>
+void invert_spd(std::array<S, 36>& a, int n) {
+  std::array<S, 36> inv;
+  for (int i = 0; i < n * n; ++i) inv[i] = S(0.0);
+  for (int i = 0; i < n; ++i) inv[n * i + i] = S(1.0);
+  for (int k = 0; k < n; ++k) {
+    const S pivot_inverse = 1.0 / a[n * k + k];
+    for (int j = 0; j < n; ++j) {
+      a[n * k + j] *= pivot_inverse;
+      inv[n * k + j] *= pivot_inverse;
+    }
+    for (int i = 0; i < n; ++i) {
+      if (i == k) continue;
+      const S factor = a[n * i + k];
+      for (int j = 0; j < n; ++j) {
+        a[n * i + j] -= factor * a[n * k + j];
+        inv[n * i + j] -= factor * inv[n * k + j];
+      }
+    }
+  }
+  a = inv;
+}
+
+inline Mat3<double> rotation_of(const Quaternion& q) {
+  return quat_to_matrix(Quat<double>{q[0], q[1], q[2], q[3]});
+}
+
+// Joint transform X_J, motion subspace and the joint's velocity-product term c_J = (dS/dt) qdot.
+template <class S>
+void joint_kinematics(const Body& body, const S* q, const S* qd, Transform<S>& XJ,
+                      std::array<Vec6<S>, 6>& columns, Vec6<S>& c_J) {
+  c_J = zero6<S>();
+  const Vec3<double>& a = body.axis;
+  switch (body.joint) {
+    case JointType::kFixed: XJ = Transform<S>{}; break;
+    case JointType::kRevolute:
+      XJ = frame_transform(axis_angle(a, q[0]), Vec3<S>{S(0.0), S(0.0), S(0.0)});
+      columns[0] = {S(a[0]), S(a[1]), S(a[2]), S(0.0), S(0.0), S(0.0)};
+      break;
+    case JointType::kPrismatic:
+      XJ = Transform<S>{identity3<S>(), Vec3<S>{a[0] * q[0], a[1] * q[0], a[2] * q[0]}};
+      columns[0] = {S(0.0), S(0.0), S(0.0), S(a[0]), S(a[1]), S(a[2])};
+      break;
+    case JointType::kSpherical:
+      XJ = frame_transform(quat_to_matrix(Quat<S>{q[0], q[1], q[2], q[3]}),
+                           Vec3<S>{S(0.0), S(0.0), S(0.0)});
+      for (int k = 0; k < 3; ++k) {
+        columns[k] = zero6<S>();
+        columns[k][k] = S(1.0);
+      }
+      break;
+    case JointType::kFree: {
+      // qdot = [v (parent frame), w (body frame)]; the body's velocity is [w; R^T v], so
+      // S = [0 1; R^T 0] and c_J = [0; d(R^T)/dt v] = [0; -w x R^T v].
+      const Mat3<S> R = quat_to_matrix(Quat<S>{q[3], q[4], q[5], q[6]});
+      XJ = frame_transform(R, Vec3<S>{q[0], q[1], q[2]});
+      for (int k = 0; k < 3; ++k) {
+        columns[k] = {S(0.0), S(0.0), S(0.0), R[3 * k], R[3 * k + 1], R[3 * k + 2]};
+        columns[k + 3] = zero6<S>();
+        columns[k + 3][k] = S(1.0);
+      }
+      if (qd != nullptr) {
+        const Vec3<S> w{qd[3], qd[4], qd[5]};
+        const Vec3<S> v_body = mul_transpose(R, Vec3<S>{qd[0], qd[1], qd[2]});
+        const Vec3<S> c = cross(w, v_body);
+        c_J = {S(0.0), S(0.0), S(0.0), -c[0], -c[1], -c[2]};
+      }
+      break;
+    }
+  }
+}
+
+// Transforms, subspaces, body velocities, velocity-product accelerations and spatial inertias.
+// `v` may be null (every velocity zero).
+template <class S>
+void kinematics(const Model& model, const S* params, const S* q, const S* v, Workspace<S>& ws) {
+  const std::size_t n = model.num_bodies();
+  ws.resize(n, model.nv());
+  for (std::size_t i = 0; i < n; ++i) {
+    const Body& body = model.body(i);
+    const S* p = params + PL::kPerBody * i;
+    const std::size_t nv = Model::joint_nv(body.joint);
+    const S* qd = v != nullptr ? v + model.v_index(i) : nullptr;
+    Transform<S> XJ;
+    joint_kinematics(body, q + model.q_index(i), qd, XJ, ws.columns[i], ws.joint_bias[i]);
+    const Transform<S> X_tree{
+        transpose(cast3<S>(rotation_of(body.joint_orientation))),
+        Vec3<S>{p[PL::kJointPosition], p[PL::kJointPosition + 1], p[PL::kJointPosition + 2]}};
+    ws.X[i] = compose(XJ, X_tree);
+    Vec6<S> vJ = zero6<S>();
+    if (qd != nullptr) {
+      for (std::size_t k = 0; k < nv; ++k) {
+        for (int r = 0; r < 6; ++r) vJ[r] += ws.columns[i][k][r] * qd[k];
+      }
+    }
+    const int parent = body.parent;
+    if (parent < 0) {
+      ws.X_world[i] = ws.X[i];
+      ws.velocity[i] = vJ;
+    } else {
+      ws.X_world[i] = compose(ws.X[i], ws.X_world[parent]);
+      ws.velocity[i] = add6(apply_motion(ws.X[i], ws.velocity[parent]), vJ);
+    }
+    ws.bias[i] = add6(ws.joint_bias[i], cross_motion(ws.velocity[i], vJ));
+    const Mat3<S> Ic{p[PL::kInertia],     p[PL::kInertia + 3], p[PL::kInertia + 4],
+                     p[PL::kInertia + 3], p[PL::kInertia + 1], p[PL::kInertia + 5],
+                     p[PL::kInertia + 4], p[PL::kInertia + 5], p[PL::kInertia + 2]};
+    ws.inertia[i] =
+        body_inertia(p[PL::kMass], Vec3<S>{p[PL::kCom], p[PL::kCom + 1], p[PL::kCom + 2]}, Ic);
+    ws.external[i] = zero6<S>();
+  }
+}
+
+// The spatial acceleration of the world frame: -gravity (Featherstone's trick: gravity as an
+// upward acceleration of the base).
+template <class S>
+Vec6<S> base_acceleration(const Model& model) {
+  const Vec3<double>& g = model.options().gravity;
+  return {S(0.0), S(0.0), S(0.0), S(-g[0]), S(-g[1]), S(-g[2])};
+}
+
+// Articulated-body algorithm after kinematics(): qdd = FD(q, qdot, tau, external forces).
+template <class S>
+void articulated_body(const Model& model, const S* tau, S* qdd, Workspace<S>& ws) {
+  const std::size_t n = model.num_bodies();
+  for (std::size_t i = 0; i < n; ++i) {
+    ws.articulated[i] = ws.inertia[i];
+    ws.force[i] =
+        sub6(cross_force(ws.velocity[i], mul6(ws.inertia[i], ws.velocity[i])), ws.external[i]);
+  }
+  for (std::size_t i = n; i-- > 0;) {
+    const Body& body = model.body(i);
+    const int nv = static_cast<int>(Model::joint_nv(body.joint));
+    const S* tau_i = tau + model.v_index(i);
+    auto& U = ws.U[i];
+    auto& D = ws.D_inverse[i];
+    auto& u = ws.u[i];
+    for (int k = 0; k < nv; ++k) U[k] = mul6(ws.articulated[i], ws.columns[i][k]);
+    for (int k = 0; k < nv; ++k) {
+      for (int l = 0; l < nv; ++l) D[nv * k + l] = dot6(ws.columns[i][k], U[l]);
+      D[nv * k + k] += body.armature;
+      u[k] = tau_i[k] - dot6(ws.columns[i][k], ws.force[i]);
+    }
+    if (nv > 0) invert_spd(D, nv);
+    const int parent = body.parent;
+    if (parent < 0) continue;
+    // Ia = IA - U D^-1 U^T, pa = pA + Ia c + U D^-1 u.
+    Mat6<S> Ia = ws.articulated[i];
+    std::array<Vec6<S>, 6> UD;  // U D^-1
+    for (int k = 0; k < nv; ++k) {
+      UD[k] = zero6<S>();
+      for (int l = 0; l < nv; ++l) {
+        for (int r = 0; r < 6; ++r) UD[k][r] += U[l][r] * D[nv * l + k];
+      }
+    }
+    for (int k = 0; k < nv; ++k) {
+      for (int r = 0; r < 6; ++r) {
+        for (int c = 0; c < 6; ++c) Ia[6 * r + c] -= UD[k][r] * U[k][c];
+      }
+    }
+    Vec6<S> pa = add6(ws.force[i], mul6(Ia, ws.bias[i]));
+    for (int k = 0; k < nv; ++k) {
+      for (int r = 0; r < 6; ++r) pa[r] += UD[k][r] * u[k];
+    }
+    const Mat6<S> to_parent = inertia_to_parent(ws.X[i], Ia);
+    for (int r = 0; r < 36; ++r) ws.articulated[parent][r] += to_parent[r];
+    ws.force[parent] = add6(ws.force[parent], inverse_force(ws.X[i], pa));
+  }
+  const Vec6<S> a0 = base_acceleration<S>(model);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Body& body = model.body(i);
+    const int nv = static_cast<int>(Model::joint_nv(body.joint));
+    const int parent = body.parent;
+    const Vec6<S> a_parent = parent < 0 ? a0 : ws.acceleration[parent];
+    Vec6<S> a = add6(apply_motion(ws.X[i], a_parent), ws.bias[i]);
+    S* qdd_i = qdd + model.v_index(i);
+    std::array<S, 6> rhs;
+    for (int k = 0; k < nv; ++k) rhs[k] = ws.u[i][k] - dot6(ws.U[i][k], a);
+    for (int k = 0; k < nv; ++k) {
+      S s = S(0.0);
+      for (int l = 0; l < nv; ++l) s += ws.D_inverse[i][nv * k + l] * rhs[l];
+      qdd_i[k] = s;
+      for (int r = 0; r < 6; ++r) a[r] += ws.columns[i][k][r] * s;
+    }
+    ws.acceleration[i] = a;
+  }
+}
+
+// Recursive Newton-Euler after kinematics(): tau = ID(q, qdot, qdd, external forces), with the
+// armature's armature * qdd included.
+template <class S>
+void newton_euler(const Model& model, const S* qdd, S* tau, Workspace<S>& ws) {
+  const std::size_t n = model.num_bodies();
+  const Vec6<S> a0 = base_acceleration<S>(model);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Body& body = model.body(i);
+    const std::size_t nv = Model::joint_nv(body.joint);
+    const int parent = body.parent;
+    Vec6<S> a = add6(apply_motion(ws.X[i], parent < 0 ? a0 : ws.acceleration[parent]), ws.bias[i]);
+    const S* qdd_i = qdd + model.v_index(i);
+    for (std::size_t k = 0; k < nv; ++k) {
+      for (int r = 0; r < 6; ++r) a[r] += ws.columns[i][k][r] * qdd_i[k];
+    }
+    ws.acceleration[i] = a;
+    ws.force[i] = sub6(add6(mul6(ws.inertia[i], a),
+                            cross_force(ws.velocity[i], mul6(ws.inertia[i], ws.velocity[i]))),
+                       ws.external[i]);
+  }
+  for (std::size_t i = n; i-- > 0;) {
+    const Body& body = model.body(i);
+    const std::size_t nv = Model::joint_nv(body.joint);
+    const std::size_t vi = model.v_index(i);
+    for (std::size_t k = 0; k < nv; ++k) {
+      tau[vi + k] = dot6(ws.columns[i][k], ws.force[i]) + body.armature * qdd[vi + k];
+    }
+    if (body.parent >= 0) {
+      ws.force[body.parent] = add6(ws.force[body.parent], inverse_force(ws.X[i], ws.force[i]));
+    }
+  }
+}
+
+// Composite-rigid-body algorithm after kinematics(): the joint-space mass matrix M [nv, nv],
+// row-major, armature on its diagonal.
+template <class S>
+void composite_rigid_body(const Model& model, S* M, Workspace<S>& ws) {
+  const std::size_t n = model.num_bodies();
+  const std::size_t nv_total = model.nv();
+  for (std::size_t i = 0; i < nv_total * nv_total; ++i) M[i] = S(0.0);
+  for (std::size_t i = 0; i < n; ++i) ws.articulated[i] = ws.inertia[i];  // composite inertias
+  for (std::size_t i = n; i-- > 0;) {
+    const Body& body = model.body(i);
+    if (body.parent >= 0) {
+      const Mat6<S> to_parent = inertia_to_parent(ws.X[i], ws.articulated[i]);
+      for (int r = 0; r < 36; ++r) ws.articulated[body.parent][r] += to_parent[r];
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const Body& body = model.body(i);
+    const std::size_t nv = Model::joint_nv(body.joint);
+    const std::size_t vi = model.v_index(i);
+    for (std::size_t k = 0; k < nv; ++k) {
+      Vec6<S> F = mul6(ws.articulated[i], ws.columns[i][k]);
+      for (std::size_t l = 0; l < nv; ++l)
+        M[(vi + l) * nv_total + vi + k] = dot6(ws.columns[i][l], F);
+      M[(vi + k) * nv_total + vi + k] += body.armature;
+      int j = static_cast<int>(i);
+      while (model.body(j).parent >= 0) {
+        F = inverse_force(ws.X[j], F);
+        j = model.body(j).parent;
+        const std::size_t nvj = Model::joint_nv(model.body(j).joint);
+        const std::size_t vj = model.v_index(j);
+        for (std::size_t l = 0; l < nvj; ++l) {
+          const S value = dot6(ws.columns[j][l], F);
+          M[(vj + l) * nv_total + vi + k] = value;
+          M[(vi + k) * nv_total + vj + l] = value;
+        }
+      }
+    }
+  }
+}
+
+// Actuator, damping and limit forces: the generalized force [nv] that enters forward dynamics.
+template <class S>
+void joint_forces(const Model& model, const S* params, const S* q, const S* v, const S* u, S* tau) {
+  for (std::size_t i = 0; i < model.nv(); ++i) tau[i] = S(0.0);
+  const ModelOptions& options = model.options();
+  for (std::size_t i = 0; i < model.num_bodies(); ++i) {
+    const Body& body = model.body(i);
+    const std::size_t nv = Model::joint_nv(body.joint);
+    const std::size_t vi = model.v_index(i);
+    const S& damping = params[PL::kPerBody * i + PL::kDamping];
+    for (std::size_t k = 0; k < nv; ++k) tau[vi + k] -= damping * v[vi + k];
+    if (body.limited && nv == 1) {
+      const S& position = q[model.q_index(i)];
+      if (value_of(position) < body.lower) {
+        tau[vi] +=
+            options.limit_stiffness * (body.lower - position) - options.limit_damping * v[vi];
+      } else if (value_of(position) > body.upper) {
+        tau[vi] +=
+            options.limit_stiffness * (body.upper - position) - options.limit_damping * v[vi];
+      }
+    }
+  }
+  for (std::size_t a = 0; a < model.nu(); ++a) {
+    const Actuator& act = model.actuators()[a];
+    S control = u[a];
+    if (act.ctrl_limited) {
+      if (value_of(control) < act.ctrl_lower) control = S(act.ctrl_lower);
+      if (value_of(control) > act.ctrl_upper) control = S(act.ctrl_upper);
+    }
+    const std::size_t qi = model.q_index(static_cast<std::size_t>(act.body));
+    const std::size_t vi = model.v_index(static_cast<std::size_t>(act.body));
+    switch (act.type) {
+      case ActuatorType::kTorque: tau[vi] += act.gear * control; break;
+      case ActuatorType::kPosition: tau[vi] += act.kp * (control - q[qi]) - act.kv * v[vi]; break;
+      case ActuatorType::kVelocity: tau[vi] += act.kv * (control - v[vi]); break;
+    }
+  }
+}
+
+// Penalty contact after kinematics(): adds every contact point's wrench to ws.external, and
+// writes its world force (3 per point) when `forces` is given.
+template <class S>
+void contact_wrenches(const Model& model, const S* params, Workspace<S>& ws, S* forces) {
+  const ModelOptions& options = model.options();
+  const S* material = params + PL::kPerBody * model.num_bodies();
+  const S& stiffness = material[PL::kContactStiffness];
+  const S& damping = material[PL::kContactDamping];
+  const S& friction = material[PL::kFriction];
+  const double eps_sq = options.friction_smoothing * options.friction_smoothing;
+  const auto& points = model.contact_points();
+  for (std::size_t c = 0; c < points.size(); ++c) {
+    const ContactPoint& point = points[c];
+    if (forces != nullptr) forces[3 * c] = forces[3 * c + 1] = forces[3 * c + 2] = S(0.0);
+    const Plane& plane = options.planes[static_cast<std::size_t>(point.plane)];
+    const Transform<S>& X = ws.X_world[static_cast<std::size_t>(point.body)];
+    const Vec3<S> local{S(point.position[0]), S(point.position[1]), S(point.position[2])};
+    const Vec3<S> world = add(X.r, mul_transpose(X.E, local));
+    const Vec3<S> n{S(plane.normal[0]), S(plane.normal[1]), S(plane.normal[2])};
+    const S depth = point.radius - (dot(n, world) - plane.offset);
+    if (!(value_of(depth) > 0.0)) continue;
+    // Velocity of the contact point (the deepest point of the shape), world frame.
+    const Vec3<S> contact_local = sub(local, scale(point.radius, mul(X.E, n)));
+    const Vec6<S>& vb = ws.velocity[static_cast<std::size_t>(point.body)];
+    const Vec3<S> w{vb[0], vb[1], vb[2]};
+    const Vec3<S> v_local = add(Vec3<S>{vb[3], vb[4], vb[5]}, cross(w, contact_local));
+    const Vec3<S> velocity = mul_transpose(X.E, v_local);
+    const S normal_speed = dot(n, velocity);
+    S normal_force =
+        stiffness * pow(depth, options.contact_exponent) * (1.0 - damping * normal_speed);
+    if (value_of(normal_force) < 0.0) normal_force = S(0.0);
+    const Vec3<S> tangential = sub(velocity, scale(normal_speed, n));
+    const S slip = sqrt(dot(tangential, tangential) + eps_sq);
+    const S friction_scale = -friction * normal_force / slip;
+    const Vec3<S> F = add(scale(normal_force, n), scale(friction_scale, tangential));
+    if (forces != nullptr) {
+      for (int k = 0; k < 3; ++k) forces[3 * c + k] = F[k];
+    }
+    const Vec3<S> F_local = mul(X.E, F);
+    const Vec3<S> moment = cross(contact_local, F_local);
+    Vec6<S>& ext = ws.external[static_cast<std::size_t>(point.body)];
+    ext = add6(ext, Vec6<S>{moment[0], moment[1], moment[2], F_local[0], F_local[1], F_local[2]});
+  }
+}
+
+// qdd of the full model: kinematics, joint forces, contact, ABA.
+template <class S>
+void acceleration(const Model& model, const S* params, const S* q, const S* v, const S* u, S* qdd,
+                  Workspace<S>& ws) {
+  kinematics(model, params, q, v, ws);
+  joint_forces(model, params, q, v, u, ws.tau.data());
+  if (!model.contact_points().empty())
+    contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
+  articulated_body(model, ws.tau.data(), qdd, ws);
+}
+
+// q1 = q (+) h v: Euler on scalar joints and free positions, the exponential map on quaternions
+// (angular velocities are in the body frame), renormalized.
+template <class S>
+void integrate_positions(const Model& model, const S* q, const S* v, double h, S* q1) {
+  for (std::size_t i = 0; i < model.num_bodies(); ++i) {
+    const Body& body = model.body(i);
+    const S* qi = q + model.q_index(i);
+    const S* vi = v + model.v_index(i);
+    S* out = q1 + model.q_index(i);
+    switch (body.joint) {
+      case JointType::kFixed: break;
+      case JointType::kRevolute:
+      case JointType::kPrismatic: out[0] = qi[0] + h * vi[0]; break;
+      case JointType::kSpherical: {
+        const Quat<S> r =
+            quat_integrate(Quat<S>{qi[0], qi[1], qi[2], qi[3]}, Vec3<S>{vi[0], vi[1], vi[2]}, h);
+        for (int k = 0; k < 4; ++k) out[k] = r[k];
+        break;
+      }
+      case JointType::kFree: {
+        for (int k = 0; k < 3; ++k) out[k] = qi[k] + h * vi[k];
+        const Quat<S> r =
+            quat_integrate(Quat<S>{qi[3], qi[4], qi[5], qi[6]}, Vec3<S>{vi[3], vi[4], vi[5]}, h);
+        for (int k = 0; k < 4; ++k) out[3 + k] = r[k];
+        break;
+      }
+    }
+  }
+}
+
+// The quaternions of q normalized in place (the step's first operation, so a state a little off
+// the unit sphere is mapped back smoothly).
+template <class S>
+void normalize_quaternions(const Model& model, S* q) {
+  for (std::size_t i = 0; i < model.num_bodies(); ++i) {
+    const JointType type = model.body(i).joint;
+    if (type != JointType::kSpherical && type != JointType::kFree) continue;
+    S* quat = q + model.q_index(i) + (type == JointType::kFree ? 3 : 0);
+    const Quat<S> r = quat_normalized(Quat<S>{quat[0], quat[1], quat[2], quat[3]});
+    for (int k = 0; k < 4; ++k) quat[k] = r[k];
+  }
+}
+
+template <class S>
+struct StepScratch {
+  Workspace<S> ws;
+  std::vector<S> q, v, qdd, q_stage, v_stage, v_sum, a_sum;
+};
+
+// One step x1 = step(x, u): semi-implicit Euler (v1 = v + dt a(q, v), q1 = q (+) dt v1) or
+// classical RK4 on (q, v) with the position update through the exponential map.
+template <class S>
+void step(const Model& model, const S* params, const S* x, const S* u, double dt,
+          Integrator integrator, S* x1, StepScratch<S>& s) {
+  const std::size_t nq = model.nq(), nv = model.nv();
+  s.q.assign(x, x + nq);
+  s.v.assign(x + nq, x + nq + nv);
+  s.qdd.resize(nv);
+  normalize_quaternions(model, s.q.data());
+  if (integrator == Integrator::kSemiImplicitEuler) {
+    acceleration(model, params, s.q.data(), s.v.data(), u, s.qdd.data(), s.ws);
+    S* v1 = x1 + nq;
+    for (std::size_t k = 0; k < nv; ++k) v1[k] = s.v[k] + dt * s.qdd[k];
+    integrate_positions(model, s.q.data(), v1, dt, x1);
+    return;
+  }
+  s.q_stage.resize(nq);
+  s.v_stage.resize(nv);
+  s.v_sum.assign(nv, S(0.0));
+  s.a_sum.assign(nv, S(0.0));
+  const double stage_step[4] = {0.0, 0.5 * dt, 0.5 * dt, dt};
+  const double weight[4] = {1.0, 2.0, 2.0, 1.0};
+  // Stage k evaluates at (q (+) h_k v_{k-1}, v + h_k a_{k-1}).
+  for (int k = 0; k < 4; ++k) {
+    if (k == 0) {
+      s.q_stage = s.q;
+      s.v_stage = s.v;
+    } else {
+      std::vector<S> v_prev = s.v_stage;
+      for (std::size_t j = 0; j < nv; ++j) s.v_stage[j] = s.v[j] + stage_step[k] * s.qdd[j];
+      integrate_positions(model, s.q.data(), v_prev.data(), stage_step[k], s.q_stage.data());
+    }
+    for (std::size_t j = 0; j < nv; ++j) s.v_sum[j] += weight[k] * s.v_stage[j];
+    acceleration(model, params, s.q_stage.data(), s.v_stage.data(), u, s.qdd.data(), s.ws);
+    for (std::size_t j = 0; j < nv; ++j) s.a_sum[j] += weight[k] * s.qdd[j];
+  }
+  S* v1 = x1 + nq;
+  for (std::size_t j = 0; j < nv; ++j) {
+    v1[j] = s.v[j] + (dt / 6.0) * s.a_sum[j];
+    s.v_sum[j] = s.v_sum[j] / 6.0;
+  }
+  integrate_positions(model, s.q.data(), s.v_sum.data(), dt, x1);
+}
+
+}  // namespace maya::multibody::detail
