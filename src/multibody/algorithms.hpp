@@ -409,6 +409,53 @@ void acceleration(const Model& model, const S* params, const S* q, const S* v, c
   articulated_body(model, ws.tau.data(), qdd, ws);
 }
 
+// In place: A [n, n] symmetric positive definite becomes its Cholesky factor L (lower), and b [n]
+// becomes A^-1 b.
+template <class S>
+void cholesky_solve(S* A, S* b, std::size_t n) {
+  for (std::size_t j = 0; j < n; ++j) {
+    S d = A[j * n + j];
+    for (std::size_t k = 0; k < j; ++k) d -= A[j * n + k] * A[j * n + k];
+    const S l = sqrt(d);
+    A[j * n + j] = l;
+    for (std::size_t i = j + 1; i < n; ++i) {
+      S s = A[i * n + j];
+      for (std::size_t k = 0; k < j; ++k) s -= A[i * n + k] * A[j * n + k];
+      A[i * n + j] = s / l;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    S s = b[i];
+    for (std::size_t k = 0; k < i; ++k) s -= A[i * n + k] * b[k];
+    b[i] = s / A[i * n + i];
+  }
+  for (std::size_t i = n; i-- > 0;) {
+    S s = b[i];
+    for (std::size_t k = i + 1; k < n; ++k) s -= A[k * n + i] * b[k];
+    b[i] = s / A[i * n + i];
+  }
+}
+
+// qdd of the full model the other way: M(q) qdd = tau - C(q, qdot), with C from inverse dynamics
+// at qdd = 0 (contact forces included) and M from the composite rigid bodies. O(n^3) where ABA is
+// O(n); the composed step uses it so that its twin test compares two algorithms.
+template <class S>
+void acceleration_crba(const Model& model, const S* params, const S* q, const S* v, const S* u,
+                       S* qdd, Workspace<S>& ws, std::vector<S>& M, std::vector<S>& bias) {
+  const std::size_t nv = model.nv();
+  kinematics(model, params, q, v, ws);
+  joint_forces(model, params, q, v, u, ws.tau.data());
+  if (!model.contact_points().empty())
+    contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
+  M.resize(nv * nv);
+  bias.resize(nv);
+  composite_rigid_body(model, M.data(), ws);
+  for (std::size_t k = 0; k < nv; ++k) qdd[k] = S(0.0);
+  newton_euler(model, qdd, bias.data(), ws);
+  for (std::size_t k = 0; k < nv; ++k) qdd[k] = ws.tau[k] - bias[k];
+  cholesky_solve(M.data(), qdd, nv);
+}
+
 // q1 = q (+) h v: Euler on scalar joints and free positions, the exponential map on quaternions
 // (angular velocities are in the body frame), renormalized.
 template <class S>

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "maya/core/error.hpp"
+#include "multibody/model_ops.hpp"
 #include "multibody/spatial.hpp"
 
 namespace maya::multibody {
@@ -180,7 +181,36 @@ Model::Model(std::vector<Body> bodies, std::vector<Actuator> actuators, ModelOpt
       add_points(geom, static_cast<int>(i), options_.planes.size(), contact_points_);
     }
   }
+  ops_ = detail::make_model_ops(*this);
 }
+
+Model::Model(const Model& other)
+    : bodies_(other.bodies_),
+      actuators_(other.actuators_),
+      options_(other.options_),
+      q_index_(other.q_index_),
+      v_index_(other.v_index_),
+      contact_points_(other.contact_points_),
+      nq_(other.nq_),
+      nv_(other.nv_),
+      ops_(detail::make_model_ops(*this)) {}
+
+Model& Model::operator=(const Model& other) {
+  if (this != &other) {
+    bodies_ = other.bodies_;
+    actuators_ = other.actuators_;
+    options_ = other.options_;
+    q_index_ = other.q_index_;
+    v_index_ = other.v_index_;
+    contact_points_ = other.contact_points_;
+    nq_ = other.nq_;
+    nv_ = other.nv_;
+    ops_ = detail::make_model_ops(*this);
+  }
+  return *this;
+}
+
+Model::~Model() = default;
 
 std::size_t Model::body_index(const std::string& name) const {
   for (std::size_t i = 0; i < bodies_.size(); ++i) {

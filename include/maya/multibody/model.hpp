@@ -6,10 +6,15 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace maya::multibody {
+
+namespace detail {
+class ModelOps;  // the tape ops of a model (differentiable.cpp)
+}
 
 using Vec3 = std::array<double, 3>;
 using Quaternion = std::array<double, 4>;  // (w, x, y, z), unit
@@ -135,6 +140,11 @@ class Model {
   // body, an actuator on a joint that is not scalar, a negative damping or armature, lower >
   // upper, a zero plane normal.
   Model(std::vector<Body> bodies, std::vector<Actuator> actuators = {}, ModelOptions options = {});
+  // The tape ops refer back to their model, so copies re-point them. A model must outlive the
+  // grad() calls of every tape it recorded on.
+  Model(const Model& other);
+  Model& operator=(const Model& other);
+  ~Model();
 
   [[nodiscard]] std::size_t num_bodies() const noexcept { return bodies_.size(); }
   [[nodiscard]] std::size_t nq() const noexcept { return nq_; }
@@ -165,6 +175,9 @@ class Model {
   // The state [nx()] with every joint at zero (identity quaternions) and at rest.
   [[nodiscard]] std::vector<double> zero_state() const;
 
+  // The model's tape ops (for differentiable.hpp's functions).
+  [[nodiscard]] const detail::ModelOps& tape_ops() const noexcept { return *ops_; }
+
  private:
   std::vector<Body> bodies_;
   std::vector<Actuator> actuators_;
@@ -172,6 +185,7 @@ class Model {
   std::vector<std::size_t> q_index_, v_index_;
   std::vector<ContactPoint> contact_points_;
   std::size_t nq_ = 0, nv_ = 0;
+  std::shared_ptr<const detail::ModelOps> ops_;
 };
 
 }  // namespace maya::multibody
