@@ -101,7 +101,8 @@ struct ModelOptions {
   double contact_damping = 1.0;    // s / m
   double friction = 1.0;
   double contact_exponent = 1.5;
-  double friction_smoothing = 1e-3;  // m / s
+  // Explicit steps damp slip stably while dt friction f_n / (friction_smoothing m) < 2.
+  double friction_smoothing = 1e-2;  // m / s
   // Joint limits: tau = limit_stiffness (bound - q) - limit_damping qdot while q is outside.
   double limit_stiffness = 1e4;
   double limit_damping = 10.0;
