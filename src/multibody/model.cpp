@@ -1,6 +1,7 @@
 // Model: validation of the tree, coordinate indices, contact points and the parameter vector.
 #include "maya/multibody/model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 #include <string>
@@ -141,6 +142,11 @@ Model::Model(std::vector<Body> bodies, std::vector<Actuator> actuators, ModelOpt
     const double qn = std::sqrt(q[0] * q[0] + q[1] * q[1] + q[2] * q[2] + q[3] * q[3]);
     if (!(qn > 1e-12)) fail(b, i, "joint orientation quaternion is zero");
     for (double& x : b.joint_orientation) x /= qn;
+    if (!b.initial_q.empty() && b.initial_q.size() != joint_nq(b.joint)) {
+      fail(b, i,
+           "initial_q has " + std::to_string(b.initial_q.size()) + " entries, the joint has " +
+               std::to_string(joint_nq(b.joint)));
+    }
     q_index_.push_back(nq_);
     v_index_.push_back(nv_);
     nq_ += joint_nq(b.joint);
@@ -245,6 +251,19 @@ std::vector<double> Model::zero_state() const {
   for (std::size_t i = 0; i < bodies_.size(); ++i) {
     if (bodies_[i].joint == JointType::kSpherical) x[q_index_[i]] = 1.0;
     if (bodies_[i].joint == JointType::kFree) x[q_index_[i] + 3] = 1.0;
+  }
+  return x;
+}
+
+}  // namespace maya::multibody
+
+namespace maya::multibody {
+
+std::vector<double> Model::initial_state() const {
+  std::vector<double> x = zero_state();
+  for (std::size_t i = 0; i < bodies_.size(); ++i) {
+    const std::vector<double>& q = bodies_[i].initial_q;
+    std::copy(q.begin(), q.end(), x.begin() + static_cast<std::ptrdiff_t>(q_index_[i]));
   }
   return x;
 }

@@ -62,6 +62,9 @@ struct Body {
   Vec3 com{0.0, 0.0, 0.0};                          // centre of mass in the body frame
   std::array<double, 6> inertia{1, 1, 1, 0, 0, 0};  // Ixx Iyy Izz Ixy Ixz Iyz about the com
   std::vector<Geom> geoms;
+  // The joint's coordinates in the state a file describes (a free body's position and
+  // quaternion, a ball joint's quaternion); empty for zero (identity quaternions).
+  std::vector<double> initial_q;
 };
 
 // Actuators act on one scalar joint (revolute or prismatic). With control u (clamped to
@@ -138,7 +141,7 @@ class Model {
   // Validates the tree and throws maya::ValueError naming the body for: a parent that is not an
   // earlier body, a non-positive or non-finite mass, an inertia that is not positive definite
   // (or breaks the triangle inequality), a zero-length axis, a free joint that is not on a root
-  // body, an actuator on a joint that is not scalar, a negative damping or armature, lower >
+  // body, initial_q of the wrong length, an actuator on a joint that is not scalar, a negative damping or armature, lower >
   // upper, a zero plane normal.
   Model(std::vector<Body> bodies, std::vector<Actuator> actuators = {}, ModelOptions options = {});
   // The tape ops refer back to their model, so copies re-point them. A model must outlive the
@@ -175,6 +178,8 @@ class Model {
   [[nodiscard]] std::vector<double> parameters() const;
   // The state [nx()] with every joint at zero (identity quaternions) and at rest.
   [[nodiscard]] std::vector<double> zero_state() const;
+  // The state [nx()] with each joint at its Body::initial_q, at rest.
+  [[nodiscard]] std::vector<double> initial_state() const;
 
   // The model's tape ops (for differentiable.hpp's functions).
   [[nodiscard]] const detail::ModelOps& tape_ops() const noexcept { return *ops_; }
