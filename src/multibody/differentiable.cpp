@@ -86,9 +86,32 @@ void contact_forces_any(const Model& model, const S* x, const S* p, S* forces) {
   detail::contact_wrenches(model, p, ws, forces);
 }
 
+template <class S>
+void point_any(const Model& model, const S* x, const S* p, std::size_t body, const Vec3& point,
+               S* out) {
+  thread_local detail::Workspace<S> ws;
+  thread_local std::vector<S> q;
+  q.assign(x, x + model.nq());
+  detail::normalize_quaternions(model, q.data());
+  detail::kinematics(model, p, q.data(), static_cast<const S*>(nullptr), ws);
+  const detail::Transform<S>& X = ws.X_world[body];
+  const detail::Vec3<S> local{S(point[0]), S(point[1]), S(point[2])};
+  const detail::Vec3<S> world = detail::add(X.r, detail::mul_transpose(X.E, local));
+  for (int k = 0; k < 3; ++k) out[k] = world[k];
+}
+
 }  // namespace
 
 namespace detail {
+
+void PointOp::backward(BackwardContext& context) const {
+  const Model& model = *model_;
+  const auto body = static_cast<std::size_t>(context.saved_ints()[0]);
+  const multibody::Vec3 point{context.saved()[0], context.saved()[1], context.saved()[2]};
+  backward_by_columns(context, 3, [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
+    point_any(model, in[0].data(), in[1].data(), body, point, out);
+  });
+}
 
 void StepOp::backward(BackwardContext& context) const {
   const Model& model = *model_;
@@ -189,6 +212,27 @@ TensorVar contact_forces(const Model& model, TensorVar state, TensorVar params) 
   const Shape shape{model.contact_points().size(), 3};
   return tape.record(model.tape_ops().contact_forces, {state, params}, shape,
                      [&](MutableTensorView out) { contact_forces_any(model, x, p, out.values); });
+}
+
+TensorVar body_point(const Model& model, TensorVar state, TensorVar params, std::size_t body,
+                     const Vec3& point) {
+  const char* op = "multibody::body_point";
+  check_var(op, "state", state, model.nx());
+  check_var(op, "params", params, model.num_parameters());
+  if (body >= model.num_bodies()) {
+    throw ValueError(std::string(op) + ": body " + std::to_string(body) +
+                     " is out of range; the model has " + std::to_string(model.num_bodies()));
+  }
+  TensorTape& tape = state.tape();
+  const double* x = tape.view(state).values;
+  const double* p = tape.view(params).values;
+  const double saved[] = {point[0], point[1], point[2]};
+  const std::int64_t saved_ints[] = {static_cast<std::int64_t>(body)};
+  const Shape shape{3};
+  return tape.record(
+      model.tape_ops().point, {state, params}, shape,
+      [&](MutableTensorView out) { point_any(model, x, p, body, point, out.values); },
+      SavedData{saved, saved_ints});
 }
 
 StepJacobians step_jacobians(const Model& model, const Tensor& states, const Tensor& controls,

@@ -58,14 +58,26 @@ class ContactForcesOp final : public TensorOp {
   const Model* model_;
 };
 
+// World position [3] of a point fixed to a body. saved: the point; saved_ints: the body.
+class PointOp final : public TensorOp {
+ public:
+  explicit PointOp(const Model* model) : model_(model) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "multibody_point"; }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const Model* model_;
+};
+
 class ModelOps {
  public:
   explicit ModelOps(const Model* model)
-      : step(model), acceleration(model), integrate(model), contact_forces(model) {}
+      : step(model), acceleration(model), integrate(model), contact_forces(model), point(model) {}
   StepOp step;
   AccelerationOp acceleration;
   IntegrateOp integrate;
   ContactForcesOp contact_forces;
+  PointOp point;
 };
 
 [[nodiscard]] inline std::shared_ptr<const ModelOps> make_model_ops(const Model& model) {

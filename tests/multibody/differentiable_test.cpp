@@ -172,3 +172,30 @@ TEST(StepJacobians, RejectBadShapes) {
 
 }  // namespace
 }  // namespace maya::multibody
+
+namespace maya::multibody {
+namespace {
+
+TEST(BodyPoint, IsTheForwardKinematicsAndDifferentiable) {
+  const Model model = testing::hinge_chain(4, 0.1);
+  std::vector<double> x(model.nx(), 0.0);
+  TensorTape tape;
+  const TensorVar tip =
+      body_point(model, tape.constant(Tensor::from_data(x, {x.size()})),
+                 tape.constant(Tensor::from_data(model.parameters(), {model.num_parameters()})), 3,
+                 Vec3{0.0, 0.0, -0.1});
+  EXPECT_NEAR(tip.view()[2], -0.4, 1e-12);  // the hanging chain's tip
+  for (std::size_t i = 0; i < 4; ++i) x[i] = 0.2 * static_cast<double>(i + 1);
+  const Tensor inputs[] = {Tensor::from_data(x, {x.size()}),
+                           Tensor::from_data(model.parameters(), {model.num_parameters()})};
+  const GradcheckReport report = gradcheck(
+      [&](TensorTape& t, std::span<const TensorVar> in) {
+        const TensorVar p = body_point(model, in[0], in[1], 3, Vec3{0.01, 0.02, -0.1});
+        return sum(p * t.constant(Tensor::from_data({1.0, -2.0, 0.5}, {3})));
+      },
+      inputs);
+  EXPECT_LT(report.max_error(), 1e-7);
+}
+
+}  // namespace
+}  // namespace maya::multibody

@@ -31,6 +31,11 @@ namespace maya::multibody {
 // differentiable in the state and the parameters.
 [[nodiscard]] TensorVar contact_forces(const Model& model, TensorVar state, TensorVar params);
 
+// World position [3] of `point` (body frame) of body `body` at `state`: an end effector, a foot.
+// Throws maya::ValueError for a body out of range.
+[[nodiscard]] TensorVar body_point(const Model& model, TensorVar state, TensorVar params,
+                                   std::size_t body, const Vec3& point);
+
 // Per-step Jacobians of x_{t+1} = step(x_t, u_t, p), exact (forward-mode duals).
 struct StepJacobians {
   Tensor state;       // [T, nx, nx]: d x_{t+1} / d x_t

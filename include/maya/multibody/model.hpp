@@ -141,8 +141,8 @@ class Model {
   // Validates the tree and throws maya::ValueError naming the body for: a parent that is not an
   // earlier body, a non-positive or non-finite mass, an inertia that is not positive definite
   // (or breaks the triangle inequality), a zero-length axis, a free joint that is not on a root
-  // body, initial_q of the wrong length, an actuator on a joint that is not scalar, a negative damping or armature, lower >
-  // upper, a zero plane normal.
+  // body, initial_q of the wrong length, an actuator on a joint that is not scalar, a negative
+  // damping or armature, lower > upper, a zero plane normal.
   Model(std::vector<Body> bodies, std::vector<Actuator> actuators = {}, ModelOptions options = {});
   // The tape ops refer back to their model, so copies re-point them. A model must outlive the
   // grad() calls of every tape it recorded on.
