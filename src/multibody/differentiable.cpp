@@ -1,7 +1,9 @@
 // Multibody steps on the tensor tape: the fused step, its composed twin, contact forces and step
-// Jacobians. Every backward pass is exact forward mode over the templated dynamics (jacobian.hpp)
-// contracted with the output's gradient: no finite differences and no approximation, at a cost of
-// ceil(inputs needing a gradient / 8) dual evaluations of the step.
+// Jacobians. Every backward pass is exact, from the templated dynamics evaluated on other
+// numbers: the fused step's in reverse mode (reverse.hpp: one recorded evaluation and one sweep,
+// whatever the number of inputs), the composed twin's nodes, the contact forces, body points and
+// the step Jacobians in chunked forward mode (jacobian.hpp: ceil(inputs / 8) dual evaluations).
+// No finite differences anywhere.
 #include "maya/multibody/differentiable.hpp"
 
 #include <array>
@@ -14,6 +16,7 @@
 #include "multibody/checks.hpp"
 #include "multibody/jacobian.hpp"
 #include "multibody/model_ops.hpp"
+#include "multibody/reverse.hpp"
 
 namespace maya::multibody {
 
@@ -50,6 +53,43 @@ void backward_by_columns(BackwardContext& context, std::size_t num_outputs, Eval
                              }
                              sinks[b][i] += sum;
                            });
+}
+
+// The same contraction in reverse mode: the evaluation is recorded on Rev numbers (reverse.hpp)
+// with a leaf per input entry that needs a gradient, and one sweep from g gives J_b^T g for every
+// block at once.
+template <class Evaluate>
+void backward_by_reverse(BackwardContext& context, std::size_t num_outputs, Evaluate&& evaluate) {
+  using detail::Rev;
+  detail::RevTape& tape = detail::rev_tape();
+  tape.nodes.clear();
+  const std::size_t n = context.num_inputs();
+  thread_local std::vector<std::vector<Rev>> inputs;
+  thread_local std::vector<Rev> out;
+  std::array<std::uint32_t, 3> first{};
+  inputs.resize(n);
+  for (std::size_t b = 0; b < n; ++b) {
+    const TensorView in = context.input(b);
+    inputs[b].resize(in.numel());
+    first[b] = static_cast<std::uint32_t>(tape.nodes.size());
+    const bool leaf = context.needs_grad(b);
+    for (std::size_t j = 0; j < in.numel(); ++j) {
+      inputs[b][j] = leaf ? Rev::input(in.values[j]) : Rev(in.values[j]);
+    }
+  }
+  out.resize(num_outputs);
+  evaluate(inputs, out.data());
+  tape.adjoints.assign(tape.nodes.size(), 0.0);
+  const double* g = context.grad_output().values;
+  for (std::size_t k = 0; k < num_outputs; ++k) {
+    if (out[k].i != detail::kConstant) tape.adjoints[out[k].i] += g[k];
+  }
+  tape.sweep();
+  for (std::size_t b = 0; b < n; ++b) {
+    if (!context.needs_grad(b)) continue;
+    double* grad = context.grad_input(b).values;
+    for (std::size_t j = 0; j < inputs[b].size(); ++j) grad[j] += tape.adjoints[first[b] + j];
+  }
 }
 
 template <class S>
@@ -117,10 +157,9 @@ void StepOp::backward(BackwardContext& context) const {
   const Model& model = *model_;
   const double dt = context.saved()[0];
   const auto integrator = static_cast<Integrator>(context.saved_ints()[0]);
-  backward_by_columns(
-      context, model.nx(), [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
-        step_any(model, in[0].data(), in[1].data(), in[2].data(), dt, integrator, out);
-      });
+  backward_by_reverse(context, model.nx(), [&](auto& in, auto* out) {
+    step_any(model, in[0].data(), in[1].data(), in[2].data(), dt, integrator, out);
+  });
 }
 
 void AccelerationOp::backward(BackwardContext& context) const {
