@@ -241,6 +241,48 @@ void articulated_body(const Model& model, const S* tau, S* qdd, Workspace<S>& ws
   }
 }
 
+// out = M(q)^-1 g after articulated_body() on the same configuration, which left the articulated
+// inertias, U and D^-1 in `ws`: ABA's second and third passes with every velocity, gravity and
+// external term zero (ABA is affine in tau, and its linear part is M^-1). O(n).
+inline void apply_inverse_mass(const Model& model, Workspace<double>& ws, const double* g,
+                               double* out) {
+  const std::size_t n = model.num_bodies();
+  for (std::size_t i = 0; i < n; ++i) ws.force[i] = zero6<double>();
+  for (std::size_t i = n; i-- > 0;) {
+    const Body& body = model.body(i);
+    const int nv = static_cast<int>(Model::joint_nv(body.joint));
+    const auto& U = ws.U[i];
+    const auto& D = ws.D_inverse[i];
+    auto& u = ws.u[i];
+    for (int k = 0; k < nv; ++k) {
+      u[k] = g[model.v_index(i) + k] - dot6(ws.columns[i][k], ws.force[i]);
+    }
+    if (body.parent < 0) continue;
+    Vec6<double> pa = ws.force[i];
+    for (int k = 0; k < nv; ++k) {
+      double Du = 0.0;  // (D^-1 u)_k
+      for (int l = 0; l < nv; ++l) Du += D[nv * k + l] * u[l];
+      for (int r = 0; r < 6; ++r) pa[r] += U[k][r] * Du;
+    }
+    ws.force[body.parent] = add6(ws.force[body.parent], inverse_force(ws.X[i], pa));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const Body& body = model.body(i);
+    const int nv = static_cast<int>(Model::joint_nv(body.joint));
+    Vec6<double> a =
+        body.parent < 0 ? zero6<double>() : apply_motion(ws.X[i], ws.acceleration[body.parent]);
+    std::array<double, 6> rhs;
+    for (int k = 0; k < nv; ++k) rhs[k] = ws.u[i][k] - dot6(ws.U[i][k], a);
+    for (int k = 0; k < nv; ++k) {
+      double s = 0.0;
+      for (int l = 0; l < nv; ++l) s += ws.D_inverse[i][nv * k + l] * rhs[l];
+      out[model.v_index(i) + k] = s;
+      for (int r = 0; r < 6; ++r) a[r] += ws.columns[i][k][r] * s;
+    }
+    ws.acceleration[i] = a;
+  }
+}
+
 // Recursive Newton-Euler after kinematics(): tau = ID(q, qdot, qdd, external forces), with the
 // armature's armature * qdd included.
 template <class S>

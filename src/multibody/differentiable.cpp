@@ -55,41 +55,126 @@ void backward_by_columns(BackwardContext& context, std::size_t num_outputs, Eval
                            });
 }
 
-// The same contraction in reverse mode: the evaluation is recorded on Rev numbers (reverse.hpp)
-// with a leaf per input entry that needs a gradient, and one sweep from g gives J_b^T g for every
-// block at once.
-template <class Evaluate>
-void backward_by_reverse(BackwardContext& context, std::size_t num_outputs, Evaluate&& evaluate) {
-  using detail::Rev;
-  detail::RevTape& tape = detail::rev_tape();
-  tape.nodes.clear();
-  const std::size_t n = context.num_inputs();
-  thread_local std::vector<std::vector<Rev>> inputs;
-  thread_local std::vector<Rev> out;
+// Reverse mode: the inputs that need a gradient become leaves of the Rev tape (reverse.hpp), the
+// evaluation is recorded, and one sweep from g gives J_b^T g for every block at once.
+struct RevInputs {
+  std::vector<std::vector<detail::Rev>> values;
   std::array<std::uint32_t, 3> first{};
-  inputs.resize(n);
-  for (std::size_t b = 0; b < n; ++b) {
-    const TensorView in = context.input(b);
-    inputs[b].resize(in.numel());
-    first[b] = static_cast<std::uint32_t>(tape.nodes.size());
-    const bool leaf = context.needs_grad(b);
-    for (std::size_t j = 0; j < in.numel(); ++j) {
-      inputs[b][j] = leaf ? Rev::input(in.values[j]) : Rev(in.values[j]);
+
+  void record(BackwardContext& context) {
+    detail::RevTape& tape = detail::rev_tape();
+    values.resize(context.num_inputs());
+    for (std::size_t b = 0; b < context.num_inputs(); ++b) {
+      const TensorView in = context.input(b);
+      values[b].resize(in.numel());
+      first[b] = static_cast<std::uint32_t>(tape.nodes.size());
+      const bool leaf = context.needs_grad(b);
+      for (std::size_t j = 0; j < in.numel(); ++j) {
+        values[b][j] = leaf ? detail::Rev::input(in.values[j]) : detail::Rev(in.values[j]);
+      }
     }
   }
+  // After a sweep: grad_input(b) += the leaves' adjoints.
+  void add_gradients(BackwardContext& context) const {
+    const detail::RevTape& tape = detail::rev_tape();
+    for (std::size_t b = 0; b < context.num_inputs(); ++b) {
+      if (!context.needs_grad(b)) continue;
+      double* grad = context.grad_input(b).values;
+      for (std::size_t j = 0; j < values[b].size(); ++j) grad[j] += tape.adjoints[first[b] + j];
+    }
+  }
+};
+
+template <class Evaluate>
+void backward_by_reverse(BackwardContext& context, std::size_t num_outputs, Evaluate&& evaluate) {
+  detail::RevTape& tape = detail::rev_tape();
+  tape.nodes.clear();
+  thread_local RevInputs inputs;
+  thread_local std::vector<detail::Rev> out;
+  inputs.record(context);
   out.resize(num_outputs);
-  evaluate(inputs, out.data());
+  evaluate(inputs.values, out.data());
   tape.adjoints.assign(tape.nodes.size(), 0.0);
   const double* g = context.grad_output().values;
   for (std::size_t k = 0; k < num_outputs; ++k) {
     if (out[k].i != detail::kConstant) tape.adjoints[out[k].i] += g[k];
   }
   tape.sweep();
-  for (std::size_t b = 0; b < n; ++b) {
-    if (!context.needs_grad(b)) continue;
-    double* grad = context.grad_input(b).values;
-    for (std::size_t j = 0; j < inputs[b].size(); ++j) grad[j] += tape.adjoints[first[b] + j];
+  inputs.add_gradients(context);
+}
+
+// The semi-implicit Euler step's adjoint without recording the articulated-body algorithm.
+// x1 = (q (+) dt v1, v1), v1 = v + dt qdd, and qdd solves R = ID(q, v, qdd) - tau(q, v, u) = 0
+// (inverse dynamics with the contact forces, tau the actuator, damping and limit forces). So
+//   d loss / d theta = g_qdd^T d qdd / d theta = -lambda^T dR / d theta,  lambda = M^-1 g_qdd,
+// with qdd held at its value: one recorded position update gives g_qdd, one O(n) pass lambda,
+// and one recorded Newton-Euler pass (a third of ABA's operations) the rest.
+void euler_step_adjoint(const Model& model, BackwardContext& context, double dt) {
+  using detail::Rev;
+  const std::size_t nq = model.nq(), nv = model.nv();
+  const double* x = context.input(0).values;
+  const double* u = context.input(1).values;
+  const double* p = context.input(2).values;
+  thread_local detail::Workspace<double> ws;
+  thread_local std::vector<double> q, qdd, g_qdd, lambda;
+  q.assign(x, x + nq);
+  detail::normalize_quaternions(model, q.data());
+  qdd.resize(nv);
+  detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws);
+
+  detail::RevTape& tape = detail::rev_tape();
+  thread_local RevInputs inputs;
+  thread_local std::vector<Rev> q_rev, qdd_rev, out;
+  // 1. The position and velocity update, with qdd as leaves.
+  tape.nodes.clear();
+  inputs.record(context);
+  const std::uint32_t qdd_first = static_cast<std::uint32_t>(tape.nodes.size());
+  qdd_rev.resize(nv);
+  for (std::size_t k = 0; k < nv; ++k) qdd_rev[k] = Rev::input(qdd[k]);
+  q_rev.assign(inputs.values[0].begin(), inputs.values[0].begin() + static_cast<long>(nq));
+  detail::normalize_quaternions(model, q_rev.data());
+  out.resize(nq + nv);
+  for (std::size_t k = 0; k < nv; ++k) out[nq + k] = inputs.values[0][nq + k] + dt * qdd_rev[k];
+  detail::integrate_positions(model, q_rev.data(), out.data() + nq, dt, out.data());
+  tape.adjoints.assign(tape.nodes.size(), 0.0);
+  const double* g = context.grad_output().values;
+  for (std::size_t k = 0; k < nq + nv; ++k) {
+    if (out[k].i != detail::kConstant) tape.adjoints[out[k].i] += g[k];
   }
+  tape.sweep();
+  inputs.add_gradients(context);
+  g_qdd.resize(nv);
+  for (std::size_t k = 0; k < nv; ++k) g_qdd[k] = tape.adjoints[qdd_first + k];
+  // 2. lambda = M^-1 g_qdd.
+  lambda.resize(nv);
+  detail::apply_inverse_mass(model, ws, g_qdd.data(), lambda.data());
+  // 3. psi = lambda^T (tau - ID) recorded with qdd constant; its gradient is the rest.
+  tape.nodes.clear();
+  inputs.record(context);
+  thread_local detail::Workspace<Rev> ws_rev;
+  thread_local std::vector<Rev> tau, inverse, qdd_constant;
+  q_rev.assign(inputs.values[0].begin(), inputs.values[0].begin() + static_cast<long>(nq));
+  detail::normalize_quaternions(model, q_rev.data());
+  const Rev* v_rev = inputs.values[0].data() + nq;
+  const Rev* p_rev = inputs.values[2].data();
+  detail::kinematics(model, p_rev, q_rev.data(), v_rev, ws_rev);
+  tau.resize(nv);
+  detail::joint_forces(model, p_rev, q_rev.data(), v_rev, inputs.values[1].data(), tau.data());
+  if (!model.contact_points().empty()) {
+    detail::contact_wrenches(model, p_rev, ws_rev, static_cast<Rev*>(nullptr));
+  }
+  qdd_constant.assign(qdd.begin(), qdd.end());
+  inverse.resize(nv);
+  detail::newton_euler(model, qdd_constant.data(), inverse.data(), ws_rev);
+  tape.adjoints.assign(tape.nodes.size(), 0.0);
+  // d psi / d node: lambda_k on tau_k, -lambda_k on ID_k; seeding them directly avoids
+  // recording the sum.
+  for (std::size_t k = 0; k < nv; ++k) {
+    if (tau[k].i != detail::kConstant) tape.adjoints[tau[k].i] += lambda[k];
+    if (inverse[k].i != detail::kConstant) tape.adjoints[inverse[k].i] -= lambda[k];
+  }
+  tape.sweep();
+  inputs.add_gradients(context);
 }
 
 template <class S>
@@ -157,6 +242,10 @@ void StepOp::backward(BackwardContext& context) const {
   const Model& model = *model_;
   const double dt = context.saved()[0];
   const auto integrator = static_cast<Integrator>(context.saved_ints()[0]);
+  if (integrator == Integrator::kSemiImplicitEuler) {
+    euler_step_adjoint(model, context, dt);
+    return;
+  }
   backward_by_reverse(context, model.nx(), [&](auto& in, auto* out) {
     step_any(model, in[0].data(), in[1].data(), in[2].data(), dt, integrator, out);
   });
