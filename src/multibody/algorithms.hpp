@@ -126,9 +126,11 @@ void joint_kinematics(const Body& body, const S* q, const S* qd, Transform<S>& X
 }
 
 // Transforms, subspaces, body velocities, velocity-product accelerations and spatial inertias.
-// `v` may be null (every velocity zero).
+// `v` may be null (every velocity zero). The world transforms are only needed by contact, poses
+// and energies; `world_frames = false` skips them.
 template <class S>
-void kinematics(const Model& model, const S* params, const S* q, const S* v, Workspace<S>& ws) {
+void kinematics(const Model& model, const S* params, const S* q, const S* v, Workspace<S>& ws,
+                bool world_frames = true) {
   const std::size_t n = model.num_bodies();
   ws.resize(n, model.nv());
   for (std::size_t i = 0; i < n; ++i) {
@@ -150,10 +152,10 @@ void kinematics(const Model& model, const S* params, const S* q, const S* v, Wor
     }
     const int parent = body.parent;
     if (parent < 0) {
-      ws.X_world[i] = ws.X[i];
+      if (world_frames) ws.X_world[i] = ws.X[i];
       ws.velocity[i] = vJ;
     } else {
-      ws.X_world[i] = compose(ws.X[i], ws.X_world[parent]);
+      if (world_frames) ws.X_world[i] = compose(ws.X[i], ws.X_world[parent]);
       ws.velocity[i] = add6(apply_motion(ws.X[i], ws.velocity[parent]), vJ);
     }
     ws.bias[i] = add6(ws.joint_bias[i], cross_motion(ws.velocity[i], vJ));
@@ -444,7 +446,7 @@ void contact_wrenches(const Model& model, const S* params, Workspace<S>& ws, S* 
 template <class S>
 void acceleration(const Model& model, const S* params, const S* q, const S* v, const S* u, S* qdd,
                   Workspace<S>& ws) {
-  kinematics(model, params, q, v, ws);
+  kinematics(model, params, q, v, ws, !model.contact_points().empty());
   joint_forces(model, params, q, v, u, ws.tau.data());
   if (!model.contact_points().empty())
     contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
@@ -485,7 +487,7 @@ template <class S>
 void acceleration_crba(const Model& model, const S* params, const S* q, const S* v, const S* u,
                        S* qdd, Workspace<S>& ws, std::vector<S>& M, std::vector<S>& bias) {
   const std::size_t nv = model.nv();
-  kinematics(model, params, q, v, ws);
+  kinematics(model, params, q, v, ws, !model.contact_points().empty());
   joint_forces(model, params, q, v, u, ws.tau.data());
   if (!model.contact_points().empty())
     contact_wrenches(model, params, ws, static_cast<S*>(nullptr));

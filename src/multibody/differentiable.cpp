@@ -157,7 +157,7 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   detail::normalize_quaternions(model, q_rev.data());
   const Rev* v_rev = inputs.values[0].data() + nq;
   const Rev* p_rev = inputs.values[2].data();
-  detail::kinematics(model, p_rev, q_rev.data(), v_rev, ws_rev);
+  detail::kinematics(model, p_rev, q_rev.data(), v_rev, ws_rev, !model.contact_points().empty());
   tau.resize(nv);
   detail::joint_forces(model, p_rev, q_rev.data(), v_rev, inputs.values[1].data(), tau.data());
   if (!model.contact_points().empty()) {

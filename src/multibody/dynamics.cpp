@@ -21,7 +21,7 @@ std::vector<double> forward_dynamics(const Model& model, std::span<const double>
   check_length(op, "qdot", qdot.size(), model.nv());
   check_length(op, "tau", tau.size(), model.nv());
   thread_local detail::Workspace<double> ws;
-  detail::kinematics(model, params.data(), q.data(), qdot.data(), ws);
+  detail::kinematics(model, params.data(), q.data(), qdot.data(), ws, false);
   std::vector<double> qdd(model.nv());
   detail::articulated_body(model, tau.data(), qdd.data(), ws);
   return qdd;
@@ -36,7 +36,7 @@ std::vector<double> inverse_dynamics(const Model& model, std::span<const double>
   check_length(op, "qdot", qdot.size(), model.nv());
   check_length(op, "qdd", qdd.size(), model.nv());
   thread_local detail::Workspace<double> ws;
-  detail::kinematics(model, params.data(), q.data(), qdot.data(), ws);
+  detail::kinematics(model, params.data(), q.data(), qdot.data(), ws, false);
   std::vector<double> tau(model.nv());
   detail::newton_euler(model, qdd.data(), tau.data(), ws);
   return tau;
@@ -48,7 +48,8 @@ std::vector<double> mass_matrix(const Model& model, std::span<const double> para
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "q", q.size(), model.nq());
   thread_local detail::Workspace<double> ws;
-  detail::kinematics(model, params.data(), q.data(), static_cast<const double*>(nullptr), ws);
+  detail::kinematics(model, params.data(), q.data(), static_cast<const double*>(nullptr), ws,
+                     false);
   std::vector<double> M(model.nv() * model.nv());
   detail::composite_rigid_body(model, M.data(), ws);
   return M;
