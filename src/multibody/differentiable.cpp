@@ -1,9 +1,9 @@
 // Multibody steps on the tensor tape: the fused step, its composed twin, contact forces and step
 // Jacobians. Every backward pass is exact, from the templated dynamics evaluated on other
-// numbers: the fused step's in reverse mode (reverse.hpp: one recorded evaluation and one sweep,
-// whatever the number of inputs), the composed twin's nodes, the contact forces, body points and
-// the step Jacobians in chunked forward mode (jacobian.hpp: ceil(inputs / 8) dual evaluations).
-// No finite differences anywhere.
+// numbers: the fused step's in reverse mode (reverse.hpp; for Euler through the implicit-function
+// form, euler_step_adjoint), the composed twin's nodes, the contact forces, body points and the
+// step Jacobians in chunked forward mode (jacobian.hpp: ceil(inputs / 8) dual evaluations). No
+// finite differences anywhere.
 #include "maya/multibody/differentiable.hpp"
 
 #include <array>

@@ -2,12 +2,13 @@
 // [nx] = [q (nq), qdot (nv)], a control [nu], the parameters [num_parameters()] (ParameterLayout:
 // masses, centres of mass, inertias, joint offsets, joint damping, contact material).
 //
-// step() records one fused node. Its adjoint is exact: the backward pass evaluates the step on
-// forward-mode dual numbers (the dynamics are templates on the scalar), which gives the columns of
-// the step's Jacobian for the inputs that need a gradient, eight at a time, and contracts them with
-// the output's gradient. step_composed() records the same semi-implicit Euler step as three nodes
-// (accelerations through the mass matrix and inverse dynamics, tensor ops for the velocity
-// update, the position update), the twin the tests hold the fused node to.
+// step() records one fused node with an exact adjoint of O(1) cost in the number of inputs: for
+// semi-implicit Euler the implicit-function form g = -lambda^T dR/d(x, u, p), lambda = M^-1 g_qdd,
+// R = inverse dynamics - applied forces, with R's gradient taken by recording one Newton-Euler
+// pass in reverse mode; for RK4 the whole step recorded in reverse mode (docs/multibody.md).
+// step_composed() records the same semi-implicit Euler step as three nodes (accelerations through
+// the mass matrix and inverse dynamics, tensor ops for the velocity update, the position update),
+// differentiated in forward mode: the twin the tests hold the fused node to.
 #pragma once
 
 #include <span>
