@@ -12,7 +12,7 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
-#include "multibody/algorithms.hpp"
+#include "multibody/integration.hpp"
 #include "multibody/checks.hpp"
 #include "multibody/jacobian.hpp"
 #include "multibody/model_ops.hpp"

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "maya/core/error.hpp"
-#include "multibody/algorithms.hpp"
+#include "multibody/integration.hpp"
 #include "multibody/checks.hpp"
 
 namespace maya::multibody {

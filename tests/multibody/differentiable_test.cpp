@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <random>
 
 #include "maya/core/error.hpp"
@@ -253,6 +254,28 @@ TEST(FusedStep, AdjointEqualsStepJacobiansTransposedTimesTheGradient) {
     }
     EXPECT_LT(worst, 1e-9) << (integrator == Integrator::kRungeKutta4 ? "RK4" : "Euler");
   }
+}
+
+}  // namespace
+}  // namespace maya::multibody
+
+namespace maya::multibody {
+namespace {
+
+TEST(FusedStep, ACopiedModelDifferentiatesAfterItsOriginalIsGone) {
+  auto original = std::make_unique<Model>(actuated_tree(81));
+  const Model copy = *original;
+  const std::vector<double> x = testing::random_state(copy, 82);
+  TensorTape tape;
+  const TensorVar xs = tape.var(from(x));
+  const TensorVar next = step(copy, xs, tape.constant(Tensor::zeros({copy.nu()})),
+                              tape.constant(from(copy.parameters())), 0.01);
+  original.reset();  // the copy's tape op must not refer to it
+  const TensorGradients g = tape.grad(sum(next));
+  double total = 0.0;
+  for (double v : g[xs].data()) total += std::abs(v);
+  EXPECT_GT(total, 0.0);
+  EXPECT_TRUE(std::isfinite(total));
 }
 
 }  // namespace
