@@ -12,10 +12,11 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
-#include "multibody/integration.hpp"
 #include "multibody/checks.hpp"
+#include "multibody/integration.hpp"
 #include "multibody/jacobian.hpp"
 #include "multibody/model_ops.hpp"
+#include "multibody/newton_euler_adjoint.hpp"
 #include "multibody/reverse.hpp"
 
 namespace maya::multibody {
@@ -121,6 +122,39 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   detail::normalize_quaternions(model, q.data());
   qdd.resize(nv);
   detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws);
+  const double* g = context.grad_output().values;
+
+  if (!context.needs_grad(2) && model.contact_points().empty() &&
+      detail::scalar_joints_only(model)) {
+    // Everything by hand: q1 = q + dt v1 (no quaternions), so g_v1 gathers dt g_q1, and Newton-
+    // Euler's reverse pass (newton_euler_adjoint.hpp) replaces the recorded one.
+    thread_local std::vector<double> q_bar, qd_bar, u_bar, inverse;
+    q_bar.assign(g, g + nq);
+    qd_bar.resize(nv);
+    g_qdd.resize(nv);
+    for (std::size_t k = 0; k < nv; ++k) {
+      qd_bar[k] = g[nq + k] + dt * g[k];
+      g_qdd[k] = dt * qd_bar[k];
+    }
+    lambda.resize(nv);
+    detail::apply_inverse_mass(model, ws, g_qdd.data(), lambda.data());
+    inverse.resize(nv);
+    detail::newton_euler(model, qdd.data(), inverse.data(), ws);
+    detail::newton_euler_adjoint(model, ws, x + nq, lambda.data(), q_bar.data(), qd_bar.data());
+    u_bar.assign(model.nu(), 0.0);
+    detail::joint_forces_adjoint(model, p, q.data(), u, lambda.data(), q_bar.data(), qd_bar.data(),
+                                 u_bar.data());
+    if (context.needs_grad(0)) {
+      double* gx = context.grad_input(0).values;
+      for (std::size_t k = 0; k < nq; ++k) gx[k] += q_bar[k];
+      for (std::size_t k = 0; k < nv; ++k) gx[nq + k] += qd_bar[k];
+    }
+    if (context.needs_grad(1)) {
+      double* gu = context.grad_input(1).values;
+      for (std::size_t k = 0; k < model.nu(); ++k) gu[k] += u_bar[k];
+    }
+    return;
+  }
 
   detail::RevTape& tape = detail::rev_tape();
   thread_local RevInputs inputs;
@@ -137,7 +171,6 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   for (std::size_t k = 0; k < nv; ++k) out[nq + k] = inputs.values[0][nq + k] + dt * qdd_rev[k];
   detail::integrate_positions(model, q_rev.data(), out.data() + nq, dt, out.data());
   tape.adjoints.assign(tape.nodes.size(), 0.0);
-  const double* g = context.grad_output().values;
   for (std::size_t k = 0; k < nq + nv; ++k) {
     if (out[k].i != detail::kConstant) tape.adjoints[out[k].i] += g[k];
   }

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "maya/core/error.hpp"
-#include "multibody/integration.hpp"
 #include "multibody/checks.hpp"
+#include "multibody/integration.hpp"
 
 namespace maya::multibody {
 

@@ -280,3 +280,64 @@ TEST(FusedStep, ACopiedModelDifferentiatesAfterItsOriginalIsGone) {
 
 }  // namespace
 }  // namespace maya::multibody
+
+namespace maya::multibody {
+namespace {
+
+// A tree of hinges, slides and welds with every actuator kind, one joint past its limit and one
+// control clamped: the case the hand-derived Newton-Euler reverse pass handles.
+Model scalar_tree(std::uint64_t seed) {
+  const Model base = testing::random_tree(8, seed, false);
+  std::vector<Body> bodies = base.bodies();
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    if (bodies[i].joint == JointType::kSpherical) bodies[i].joint = JointType::kRevolute;
+    bodies[i].damping = 0.02 * static_cast<double>(i);
+    bodies[i].armature = 0.01;
+  }
+  bodies[4].limited = true;  // revolute, starts outside [lower, upper]
+  bodies[4].lower = -2.0;
+  bodies[4].upper = -1.5;
+  std::vector<Actuator> actuators(4);
+  actuators[0] = {"torque", 0, ActuatorType::kTorque, 1.5, 0.0, 0.0, false, 0.0, 0.0};
+  actuators[1] = {"servo", 1, ActuatorType::kPosition, 1.0, 4.0, 0.3, false, 0.0, 0.0};
+  actuators[2] = {"speed", 2, ActuatorType::kVelocity, 1.0, 0.0, 1.5, false, 0.0, 0.0};
+  actuators[3] = {"clamped", 4, ActuatorType::kTorque, 1.0, 0.0, 0.0, true, -0.1, 0.1};
+  return Model(std::move(bodies), std::move(actuators));
+}
+
+TEST(FusedStep, HandDerivedNewtonEulerAdjointMatchesJacobiansAndCentralDifferences) {
+  const Model model = scalar_tree(91);
+  const std::vector<double> x = testing::random_state(model, 92);
+  const std::vector<double> u{0.3, -0.2, 0.5, 0.7};  // the last is clamped to 0.1
+  const std::vector<double> p = model.parameters();
+  const std::size_t nx = model.nx(), nu = model.nu();
+  const StepJacobians J =
+      step_jacobians(model, Tensor::from_data(x, {1, nx}), Tensor::from_data(u, {1, nu}), p, 0.01);
+  TensorTape tape;
+  const TensorVar xs = tape.var(from(x)), us = tape.var(from(u));
+  const TensorVar w = tape.constant(Tensor::uniform({nx}, -1.0, 1.0, 93));
+  const TensorGradients g = tape.grad(sum(step(model, xs, us, tape.constant(from(p)), 0.01) * w));
+  for (std::size_t j = 0; j < nx; ++j) {
+    double expected = 0.0;
+    for (std::size_t i = 0; i < nx; ++i) expected += w.view()[i] * J.state.data()[i * nx + j];
+    EXPECT_NEAR(g[xs].data()[j], expected, 1e-10 * (1.0 + std::abs(expected))) << "state " << j;
+  }
+  for (std::size_t j = 0; j < nu; ++j) {
+    double expected = 0.0;
+    for (std::size_t i = 0; i < nx; ++i) expected += w.view()[i] * J.control.data()[i * nu + j];
+    EXPECT_NEAR(g[us].data()[j], expected, 1e-10 * (1.0 + std::abs(expected))) << "control " << j;
+  }
+  EXPECT_EQ(g[us].data()[3], 0.0);  // clamped
+  const Tensor inputs[] = {from(x), from(u)};
+  const GradcheckReport report = gradcheck(
+      [&](TensorTape& t, std::span<const TensorVar> in) {
+        TensorVar s = in[0];
+        for (int k = 0; k < 3; ++k) s = step(model, s, in[1], t.constant(from(p)), 0.01);
+        return weighted_sum(t, s, 94);
+      },
+      inputs);
+  EXPECT_LT(report.max_error(), 1e-6);
+}
+
+}  // namespace
+}  // namespace maya::multibody
