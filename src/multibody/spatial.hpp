@@ -215,47 +215,51 @@ Vec6<S> mul6(const Mat6<S>& m, const Vec6<S>& a) {
   return r;
 }
 
-// The 6x6 matrix of X acting on motion vectors: [E 0; -E [r]x E].
-template <class S>
-Mat6<S> motion_matrix(const Transform<S>& X) {
-  Mat6<S> m;
-  for (auto& x : m) x = S(0.0);
-  // -E [r]x: row i of E times [r]x.
-  const Vec3<S>& r = X.r;
-  const Mat3<S> rx{S(0.0), -r[2], r[1], r[2], S(0.0), -r[0], -r[1], r[0], S(0.0)};
-  const Mat3<S> Erx = mul(X.E, rx);
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      m[6 * i + j] = X.E[3 * i + j];
-      m[6 * (i + 3) + j + 3] = X.E[3 * i + j];
-      m[6 * (i + 3) + j] = -Erx[3 * i + j];
-    }
-  }
-  return m;
-}
-
-// X^T I X for a symmetric 6x6 inertia I expressed in B: the same inertia expressed in A.
+// X^T I X for a symmetric 6x6 inertia I expressed in B: the same inertia expressed in A. With
+// I = [A B; B^T C], X = [E 0; -E R E], R = [r]x and bars for E^T (.) E:
+//   X^T I X = [A' - B' R + R B'^T - R C' R,  B' + R C';  (B' + R C')^T,  C'].
 template <class S>
 Mat6<S> inertia_to_parent(const Transform<S>& X, const Mat6<S>& inertia) {
-  const Mat6<S> x = motion_matrix(X);
-  Mat6<S> ix;  // I X
-  for (int i = 0; i < 6; ++i) {
-    for (int j = 0; j < 6; ++j) {
-      S s = inertia[6 * i] * x[j];
-      for (int k = 1; k < 6; ++k) s += inertia[6 * i + k] * x[6 * k + j];
-      ix[6 * i + j] = s;
+  Mat3<S> A, B, C;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      A[3 * i + j] = inertia[6 * i + j];
+      B[3 * i + j] = inertia[6 * i + j + 3];
+      C[3 * i + j] = inertia[6 * (i + 3) + j + 3];
     }
   }
-  Mat6<S> r;
-  for (int i = 0; i < 6; ++i) {
-    for (int j = i; j < 6; ++j) {
-      S s = x[i] * ix[j];
-      for (int k = 1; k < 6; ++k) s += x[6 * k + i] * ix[6 * k + j];
-      r[6 * i + j] = s;
-      r[6 * j + i] = s;
+  const Mat3<S> Et = transpose(X.E);
+  const Mat3<S> Ab = mul(mul(Et, A), X.E), Bb = mul(mul(Et, B), X.E), Cb = mul(mul(Et, C), X.E);
+  const Vec3<S>& r = X.r;
+  // R M and M R for the skew matrix R = [r]x, column by column / row by row.
+  const auto skew_times = [&](const Mat3<S>& M) {  // R M
+    Mat3<S> out;
+    for (int j = 0; j < 3; ++j) {
+      const Vec3<S> c = cross(r, Vec3<S>{M[j], M[3 + j], M[6 + j]});
+      out[j] = c[0], out[3 + j] = c[1], out[6 + j] = c[2];
+    }
+    return out;
+  };
+  const auto times_skew = [&](const Mat3<S>& M) {  // M R = -(R M^T)^T
+    Mat3<S> out = transpose(skew_times(transpose(M)));
+    for (auto& x : out) x = -x;
+    return out;
+  };
+  const Mat3<S> RC = skew_times(Cb);
+  const Mat3<S> RCR = times_skew(RC);
+  const Mat3<S> BR = times_skew(Bb);
+  Mat6<S> out;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      // R B'^T = -(B' R)^T, so the top-left block is A' - B'R - (B'R)^T - R C' R.
+      out[6 * i + j] = Ab[3 * i + j] - BR[3 * i + j] - BR[3 * j + i] - RCR[3 * i + j];
+      const S top_right = Bb[3 * i + j] + RC[3 * i + j];
+      out[6 * i + j + 3] = top_right;
+      out[6 * (j + 3) + i] = top_right;
+      out[6 * (i + 3) + j + 3] = Cb[3 * i + j];
     }
   }
-  return r;
+  return out;
 }
 
 // The spatial inertia of a body of mass m, centre of mass c and rotational inertia Ic about the
