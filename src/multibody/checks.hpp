@@ -26,8 +26,9 @@ inline void check_dt(const char* op, double dt) {
 }
 
 // A simulation that blows up is reported by step and body, never passed on as NaN.
+// `where` says which step: "after step 12", "in the step recorded as tape node 40".
 inline void check_finite_state(const Model& model, const char* op, const double* x,
-                               std::size_t step_index) {
+                               const std::string& where) {
   for (std::size_t i = 0; i < model.num_bodies(); ++i) {
     const std::size_t nq = Model::joint_nq(model.body(i).joint);
     const std::size_t nv = Model::joint_nv(model.body(i).joint);
@@ -38,8 +39,7 @@ inline void check_finite_state(const Model& model, const char* op, const double*
     }
     if (!finite) {
       throw NonFiniteError(std::string(op) + ": the state of body " + std::to_string(i) + " '" +
-                           model.body(i).name + "' is not finite after step " +
-                           std::to_string(step_index) +
+                           model.body(i).name + "' is not finite " + where +
                            " (the simulation blew up: reduce dt or stiffness)");
     }
   }

@@ -80,7 +80,7 @@ std::vector<double> step(const Model& model, std::span<const double> params,
   std::vector<double> next(model.nx());
   detail::step(model, params.data(), state.data(), control.data(), dt, integrator, next.data(),
                scratch);
-  detail::check_finite_state(model, op, next.data(), 0);
+  detail::check_finite_state(model, op, next.data(), "after the step");
   return next;
 }
 
@@ -101,7 +101,8 @@ std::vector<double> rollout(const Model& model, std::span<const double> params,
     const double* u = controls.empty() ? zero.data() : controls.data() + t * nu;
     detail::step(model, params.data(), states.data() + t * nx, u, dt, integrator,
                  states.data() + (t + 1) * nx, scratch);
-    detail::check_finite_state(model, op, states.data() + (t + 1) * nx, t);
+    detail::check_finite_state(model, op, states.data() + (t + 1) * nx,
+                               "after step " + std::to_string(t));
   }
   return states;
 }

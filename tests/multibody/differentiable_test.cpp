@@ -341,3 +341,24 @@ TEST(FusedStep, HandDerivedNewtonEulerAdjointMatchesJacobiansAndCentralDifferenc
 
 }  // namespace
 }  // namespace maya::multibody
+
+namespace maya::multibody {
+namespace {
+
+TEST(FusedStep, ABlowUpIsANamedErrorNotNaNOnTheTape) {
+  const Model model = testing::hinge_chain(3);
+  std::vector<double> x(model.nx(), 0.0);
+  x[3] = 1e200;
+  TensorTape tape;
+  try {
+    (void)step(model, tape.var(from(x)), tape.constant(Tensor::zeros({0})),
+               tape.constant(from(model.parameters())), 1e-3);
+    FAIL() << "expected NonFiniteError";
+  } catch (const NonFiniteError& e) {
+    EXPECT_NE(std::string(e.what()).find("body 0 'link0'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("tape node"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace maya::multibody
