@@ -1,11 +1,12 @@
 // The MJCF reader (a subset of MuJoCo's format) on tinyxml2. Supported: <compiler angle
 // eulerseq="xyz" inertiafromgeom>, <option timestep gravity integrator> with <flag contact>, one
 // level of <default> (joint, geom, motor, position, velocity), <worldbody> planes and a tree of
-// <body pos quat euler axisangle> with at most one <joint> (hinge, slide, ball, free) or
-// <freejoint>, <inertial>, <geom> (sphere, capsule, box, cylinder as a capsule for contact;
-// size or fromto), and <actuator> motor, position, velocity. Elements that change the dynamics
-// and are not supported (tendons, equality constraints, composites) are a ParseError; purely
-// visual ones (site, camera, light, asset, visual, sensor) are skipped.
+// <body pos quat euler axisangle> with <joint>s (hinge, slide, ball, free; several in one body
+// become a chain of negligible-mass links) or <freejoint>, <inertial>, <geom> (sphere, capsule,
+// box, cylinder as a capsule for contact; size or fromto), and <actuator> motor, position,
+// velocity. Elements that change the dynamics and are not supported (tendons, equality constraints,
+// composites) are a ParseError; purely visual ones (site, camera, light, asset, visual, sensor) are
+// skipped.
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -47,6 +48,10 @@ namespace {
 
 using detail::Mat3;
 using tinyxml2::XMLElement;
+
+// The links that carry all but the last of a body's joints.
+constexpr double kNegligibleMass = 1e-9;
+constexpr double kNegligibleInertia = 1e-12;
 
 struct Reader {
   std::string source;
@@ -270,6 +275,53 @@ struct Reader {
     }
   }
 
+  // The joint's kind, axis, damping, armature and range into `body`; returns its anchor (pos) in
+  // the body frame.
+  Vec3 read_joint(const XMLElement* j, Body& body, int parent, std::size_t joints_in_body) {
+    const bool free = std::strcmp(j->Name(), "freejoint") == 0;
+    const char* type_text = free ? "free" : attribute(j, "type", "joint");
+    const std::string type = type_text != nullptr ? type_text : "hinge";
+    if (j->Attribute("name") != nullptr) body.joint_name = j->Attribute("name");
+    if (type == "free") {
+      if (parent != -1) fail(j, "a free joint must be on a child of <worldbody>");
+      if (joints_in_body != 1) fail(j, "a free joint must be its body's only joint");
+      body.joint = JointType::kFree;
+      return {0.0, 0.0, 0.0};
+    }
+    if (type == "hinge") {
+      body.joint = JointType::kRevolute;
+    } else if (type == "slide") {
+      body.joint = JointType::kPrismatic;
+    } else if (type == "ball") {
+      body.joint = JointType::kSpherical;
+    } else {
+      fail(j, "joint type \"" + type + "\" is not supported (hinge, slide, ball, free)");
+    }
+    const std::vector<double> anchor = read(j, "pos", 3, {0.0, 0.0, 0.0}, "joint");
+    const std::vector<double> axis = read(j, "axis", 3, {0.0, 0.0, 1.0}, "joint");
+    if (std::sqrt(axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]) < 1e-12) {
+      fail(j, "joint axis has zero length");
+    }
+    body.axis = {axis[0], axis[1], axis[2]};
+    body.damping = read1(j, "damping", 0.0, "joint");
+    body.armature = read1(j, "armature", 0.0, "joint");
+    if (body.damping < 0.0 || body.armature < 0.0) {
+      fail(j, "damping and armature must be non-negative");
+    }
+    const char* range_text = attribute(j, "range", "joint");
+    body.limited =
+        flag(j, "limited", range_text != nullptr, "joint") && body.joint != JointType::kSpherical;
+    if (body.limited) {
+      if (range_text == nullptr) fail(j, "limited joint without a range");
+      const std::vector<double> range = read(j, "range", 2, {}, "joint");
+      const double scale = body.joint == JointType::kRevolute ? angle_scale : 1.0;
+      body.lower = range[0] * scale;
+      body.upper = range[1] * scale;
+      if (!(body.lower <= body.upper)) fail(j, "range lower > upper");
+    }
+    return {anchor[0], anchor[1], anchor[2]};
+  }
+
   void read_body(const XMLElement* e, int parent, const Vec3& parent_offset) {
     for (const char* unsupported : {"composite", "flexcomp", "replicate"}) {
       if (e->FirstChildElement(unsupported) != nullptr) {
@@ -288,71 +340,55 @@ struct Reader {
         joints.push_back(c);
       }
     }
-    if (joints.size() > 1) {
-      fail(joints[1], "a body with more than one joint is not supported (nest bodies instead)");
-    }
-    Vec3 offset{0.0, 0.0, 0.0};  // the joint's anchor in the body frame becomes its origin
+    Vec3 offset{0.0, 0.0, 0.0};  // the last joint's anchor in the body frame becomes its origin
     body.joint_position = position;
     body.joint_orientation = detail::quaternion_of(R);
-    if (!joints.empty()) {
-      const XMLElement* j = joints[0];
-      const bool free = std::strcmp(j->Name(), "freejoint") == 0;
-      const char* type_text = free ? "free" : attribute(j, "type", "joint");
-      const std::string type = type_text != nullptr ? type_text : "hinge";
-      if (j->Attribute("name") != nullptr) {
-        body.joint_name = j->Attribute("name");
-        joint_body[body.joint_name] = bodies.size();
+    // Several joints in one body act in order, each about its own anchor: they become a chain of
+    // bodies of negligible mass, one joint each, whose frames sit at the anchors.
+    int chain_parent = parent;
+    Vec3 previous_anchor{0.0, 0.0, 0.0};
+    for (std::size_t k = 0; k < joints.size(); ++k) {
+      const XMLElement* j = joints[k];
+      const bool last = k + 1 == joints.size();
+      Body link;
+      Body& target = last ? body : link;
+      if (!last) {
+        link.name = body.name + "/" +
+                    (j->Attribute("name") != nullptr ? j->Attribute("name") : std::to_string(k));
+        link.mass = kNegligibleMass;
+        link.inertia = {kNegligibleInertia, kNegligibleInertia, kNegligibleInertia, 0.0, 0.0, 0.0};
       }
-      if (type == "free") {
-        if (parent != -1) fail(j, "a free joint must be on a child of <worldbody>");
-        body.joint = JointType::kFree;
-        body.initial_q = {position[0],
-                          position[1],
-                          position[2],
-                          body.joint_orientation[0],
-                          body.joint_orientation[1],
-                          body.joint_orientation[2],
-                          body.joint_orientation[3]};
-        body.joint_position = {0.0, 0.0, 0.0};
-        body.joint_orientation = {1.0, 0.0, 0.0, 0.0};
+      target.parent = chain_parent;
+      const Vec3 anchor = read_joint(j, target, parent, joints.size());
+      if (target.joint == JointType::kFree) {
+        target.initial_q = {position[0],
+                            position[1],
+                            position[2],
+                            body.joint_orientation[0],
+                            body.joint_orientation[1],
+                            body.joint_orientation[2],
+                            body.joint_orientation[3]};
+        target.joint_position = {0.0, 0.0, 0.0};
+        target.joint_orientation = {1.0, 0.0, 0.0, 0.0};
+      } else if (k == 0) {
+        const Vec3 shift = detail::mul(R, anchor);
+        target.joint_position = {position[0] + shift[0], position[1] + shift[1],
+                                 position[2] + shift[2]};
+        target.joint_orientation = detail::quaternion_of(R);
       } else {
-        if (type == "hinge") {
-          body.joint = JointType::kRevolute;
-        } else if (type == "slide") {
-          body.joint = JointType::kPrismatic;
-        } else if (type == "ball") {
-          body.joint = JointType::kSpherical;
-        } else {
-          fail(j, "joint type \"" + type + "\" is not supported (hinge, slide, ball, free)");
-        }
-        const std::vector<double> anchor = read(j, "pos", 3, {0.0, 0.0, 0.0}, "joint");
-        offset = {anchor[0], anchor[1], anchor[2]};
-        const Vec3 shift = detail::mul(R, offset);
-        body.joint_position = {position[0] + shift[0], position[1] + shift[1],
-                               position[2] + shift[2]};
-        const std::vector<double> axis = read(j, "axis", 3, {0.0, 0.0, 1.0}, "joint");
-        if (std::sqrt(axis[0] * axis[0] + axis[1] * axis[1] + axis[2] * axis[2]) < 1e-12) {
-          fail(j, "joint axis has zero length");
-        }
-        body.axis = {axis[0], axis[1], axis[2]};
-        body.damping = read1(j, "damping", 0.0, "joint");
-        body.armature = read1(j, "armature", 0.0, "joint");
-        if (body.damping < 0.0 || body.armature < 0.0) {
-          fail(j, "damping and armature must be non-negative");
-        }
-        const char* range_text = attribute(j, "range", "joint");
-        body.limited = flag(j, "limited", range_text != nullptr, "joint") &&
-                       body.joint != JointType::kSpherical;
-        if (body.limited) {
-          if (range_text == nullptr) fail(j, "limited joint without a range");
-          const std::vector<double> range = read(j, "range", 2, {}, "joint");
-          const double scale = body.joint == JointType::kRevolute ? angle_scale : 1.0;
-          body.lower = range[0] * scale;
-          body.upper = range[1] * scale;
-          if (!(body.lower <= body.upper)) fail(j, "range lower > upper");
-        }
+        target.joint_position = {anchor[0] - previous_anchor[0], anchor[1] - previous_anchor[1],
+                                 anchor[2] - previous_anchor[2]};
+        target.joint_orientation = {1.0, 0.0, 0.0, 0.0};
+      }
+      if (!target.joint_name.empty()) joint_body[target.joint_name] = bodies.size();
+      previous_anchor = anchor;
+      offset = anchor;
+      if (!last) {
+        chain_parent = static_cast<int>(bodies.size());
+        bodies.push_back(link);
       }
     }
+    body.parent = chain_parent;
     detail::MassAccumulator mass;
     for (const XMLElement* g = e->FirstChildElement("geom"); g != nullptr;
          g = g->NextSiblingElement("geom")) {

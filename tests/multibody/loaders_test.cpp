@@ -166,9 +166,10 @@ TEST(MjcfErrors, NameFileLineAndElement) {
   expect_parse_error(parse("<mujoco>\n<worldbody>\n<body>\n<joint/>\n<geom size=\"abc\"/>\n"
                            "</body>\n</worldbody>\n</mujoco>"),
                      "robot.xml:5: <geom>", "not a list of numbers");
-  expect_parse_error(parse("<mujoco>\n<worldbody>\n<body>\n<joint/><joint/>\n<geom size=\"1\"/>\n"
-                           "</body>\n</worldbody>\n</mujoco>"),
-                     "robot.xml:4: <joint>", "more than one joint");
+  expect_parse_error(
+      parse("<mujoco>\n<worldbody>\n<body>\n<freejoint/><joint/>\n<geom size=\"1\"/>\n"
+            "</body>\n</worldbody>\n</mujoco>"),
+      "robot.xml:4: <freejoint>", "only joint");
   expect_parse_error(parse("<mujoco>\n<worldbody/>\n<tendon/>\n</mujoco>"), "robot.xml:3: <tendon>",
                      "not supported");
 }
