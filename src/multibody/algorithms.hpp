@@ -176,9 +176,22 @@ Vec6<S> base_acceleration(const Model& model) {
   return {S(0.0), S(0.0), S(0.0), S(-g[0]), S(-g[1]), S(-g[2])};
 }
 
+// Implicit joint damping: dt * damping added to the mass matrix's diagonal (with the damping force
+// -damping qdot kept explicit, (M + dt D) qdd = tau is semi-implicit Euler with the damping taken
+// at the new velocity, as MuJoCo's Euler integrator does). Zero when `params` is null.
+template <class S>
+struct ImplicitDamping {
+  const S* params = nullptr;
+  double dt = 0.0;
+  [[nodiscard]] S at(std::size_t body) const {
+    return params == nullptr ? S(0.0) : dt * params[PL::kPerBody * body + PL::kDamping];
+  }
+};
+
 // Articulated-body algorithm after kinematics(): qdd = FD(q, qdot, tau, external forces).
 template <class S>
-void articulated_body(const Model& model, const S* tau, S* qdd, Workspace<S>& ws) {
+void articulated_body(const Model& model, const S* tau, S* qdd, Workspace<S>& ws,
+                      ImplicitDamping<S> implicit = {}) {
   const std::size_t n = model.num_bodies();
   for (std::size_t i = 0; i < n; ++i) {
     ws.articulated[i] = ws.inertia[i];
@@ -195,7 +208,7 @@ void articulated_body(const Model& model, const S* tau, S* qdd, Workspace<S>& ws
     for (int k = 0; k < nv; ++k) U[k] = mul6(ws.articulated[i], ws.columns[i][k]);
     for (int k = 0; k < nv; ++k) {
       for (int l = 0; l < nv; ++l) D[nv * k + l] = dot6(ws.columns[i][k], U[l]);
-      D[nv * k + k] += body.armature;
+      D[nv * k + k] += body.armature + implicit.at(i);
       u[k] = tau_i[k] - dot6(ws.columns[i][k], ws.force[i]);
     }
     if (nv > 0) invert_spd(D, nv);
@@ -288,7 +301,8 @@ inline void apply_inverse_mass(const Model& model, Workspace<double>& ws, const 
 // Recursive Newton-Euler after kinematics(): tau = ID(q, qdot, qdd, external forces), with the
 // armature's armature * qdd included.
 template <class S>
-void newton_euler(const Model& model, const S* qdd, S* tau, Workspace<S>& ws) {
+void newton_euler(const Model& model, const S* qdd, S* tau, Workspace<S>& ws,
+                  ImplicitDamping<S> implicit = {}) {
   const std::size_t n = model.num_bodies();
   const Vec6<S> a0 = base_acceleration<S>(model);
   for (std::size_t i = 0; i < n; ++i) {
@@ -310,7 +324,8 @@ void newton_euler(const Model& model, const S* qdd, S* tau, Workspace<S>& ws) {
     const std::size_t nv = Model::joint_nv(body.joint);
     const std::size_t vi = model.v_index(i);
     for (std::size_t k = 0; k < nv; ++k) {
-      tau[vi + k] = dot6(ws.columns[i][k], ws.force[i]) + body.armature * qdd[vi + k];
+      tau[vi + k] =
+          dot6(ws.columns[i][k], ws.force[i]) + (body.armature + implicit.at(i)) * qdd[vi + k];
     }
     if (body.parent >= 0) {
       ws.force[body.parent] = add6(ws.force[body.parent], inverse_force(ws.X[i], ws.force[i]));
@@ -321,7 +336,8 @@ void newton_euler(const Model& model, const S* qdd, S* tau, Workspace<S>& ws) {
 // Composite-rigid-body algorithm after kinematics(): the joint-space mass matrix M [nv, nv],
 // row-major, armature on its diagonal.
 template <class S>
-void composite_rigid_body(const Model& model, S* M, Workspace<S>& ws) {
+void composite_rigid_body(const Model& model, S* M, Workspace<S>& ws,
+                          ImplicitDamping<S> implicit = {}) {
   const std::size_t n = model.num_bodies();
   const std::size_t nv_total = model.nv();
   for (std::size_t i = 0; i < nv_total * nv_total; ++i) M[i] = S(0.0);
@@ -341,7 +357,7 @@ void composite_rigid_body(const Model& model, S* M, Workspace<S>& ws) {
       Vec6<S> F = mul6(ws.articulated[i], ws.columns[i][k]);
       for (std::size_t l = 0; l < nv; ++l)
         M[(vi + l) * nv_total + vi + k] = dot6(ws.columns[i][l], F);
-      M[(vi + k) * nv_total + vi + k] += body.armature;
+      M[(vi + k) * nv_total + vi + k] += body.armature + implicit.at(i);
       int j = static_cast<int>(i);
       while (model.body(j).parent >= 0) {
         F = inverse_force(ws.X[j], F);

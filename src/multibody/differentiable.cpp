@@ -121,7 +121,8 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   q.assign(x, x + nq);
   detail::normalize_quaternions(model, q.data());
   qdd.resize(nv);
-  detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws);
+  const double implicit_dt = model.options().implicit_damping ? dt : 0.0;
+  detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws, implicit_dt);
   const double* g = context.grad_output().values;
 
   if (!context.needs_grad(2) && model.contact_points().empty() &&
@@ -198,7 +199,9 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   }
   qdd_constant.assign(qdd.begin(), qdd.end());
   inverse.resize(nv);
-  detail::newton_euler(model, qdd_constant.data(), inverse.data(), ws_rev);
+  detail::newton_euler(
+      model, qdd_constant.data(), inverse.data(), ws_rev,
+      detail::ImplicitDamping<Rev>{implicit_dt > 0.0 ? p_rev : nullptr, implicit_dt});
   tape.adjoints.assign(tape.nodes.size(), 0.0);
   // d psi / d node: lambda_k on tau_k, -lambda_k on ID_k; seeding them directly avoids
   // recording the sum.
@@ -218,12 +221,14 @@ void step_any(const Model& model, const S* x, const S* u, const S* p, double dt,
 }
 
 template <class S>
-void acceleration_composed(const Model& model, const S* x, const S* u, const S* p, S* qdd) {
+void acceleration_composed(const Model& model, const S* x, const S* u, const S* p, double dt,
+                           S* qdd) {
   thread_local detail::Workspace<S> ws;
   thread_local std::vector<S> q, M, bias;
   q.assign(x, x + model.nq());
   detail::normalize_quaternions(model, q.data());
-  detail::acceleration_crba(model, p, q.data(), x + model.nq(), u, qdd, ws, M, bias);
+  detail::acceleration_crba(model, p, q.data(), x + model.nq(), u, qdd, ws, M, bias,
+                            model.options().implicit_damping ? dt : 0.0);
 }
 
 template <class S>
@@ -286,10 +291,11 @@ void StepOp::backward(BackwardContext& context) const {
 
 void AccelerationOp::backward(BackwardContext& context) const {
   const Model& model = *model_;
-  backward_by_columns(context, model.nv(),
-                      [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
-                        acceleration_composed(model, in[0].data(), in[1].data(), in[2].data(), out);
-                      });
+  const double dt = context.saved()[0];
+  backward_by_columns(
+      context, model.nv(), [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
+        acceleration_composed(model, in[0].data(), in[1].data(), in[2].data(), dt, out);
+      });
 }
 
 void IntegrateOp::backward(BackwardContext& context) const {
@@ -349,9 +355,11 @@ TensorVar step_composed(const Model& model, TensorVar state, TensorVar control, 
   const double* u = tape.view(control).values;
   const double* p = tape.view(params).values;
   const Shape v_shape{model.nv()};
+  const double saved_dt[] = {dt};
   const TensorVar qdd = tape.record(
       model.tape_ops().acceleration, {state, control, params}, v_shape,
-      [&](MutableTensorView out) { acceleration_composed(model, x, u, p, out.values); });
+      [&](MutableTensorView out) { acceleration_composed(model, x, u, p, dt, out.values); },
+      SavedData{saved_dt, {}});
   const TensorVar q = slice(state, 0, 0, nq);
   const TensorVar v1 = slice(state, 0, nq, nx) + qdd * dt;
   const double* q_values = tape.view(q).values;

@@ -13,12 +13,13 @@ namespace maya::multibody::detail {
 // qdd of the full model: kinematics, joint forces, contact, ABA.
 template <class S>
 void acceleration(const Model& model, const S* params, const S* q, const S* v, const S* u, S* qdd,
-                  Workspace<S>& ws) {
+                  Workspace<S>& ws, double implicit_dt = 0.0) {
   kinematics(model, params, q, v, ws, !model.contact_points().empty());
   joint_forces(model, params, q, v, u, ws.tau.data());
   if (!model.contact_points().empty())
     contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
-  articulated_body(model, ws.tau.data(), qdd, ws);
+  articulated_body(model, ws.tau.data(), qdd, ws,
+                   ImplicitDamping<S>{implicit_dt > 0.0 ? params : nullptr, implicit_dt});
 }
 
 // qdd of the full model the other way: M(q) qdd = tau - C(q, qdot), with C from inverse dynamics
@@ -26,7 +27,9 @@ void acceleration(const Model& model, const S* params, const S* q, const S* v, c
 // O(n); the composed step uses it so that its twin test compares two algorithms.
 template <class S>
 void acceleration_crba(const Model& model, const S* params, const S* q, const S* v, const S* u,
-                       S* qdd, Workspace<S>& ws, std::vector<S>& M, std::vector<S>& bias) {
+                       S* qdd, Workspace<S>& ws, std::vector<S>& M, std::vector<S>& bias,
+                       double implicit_dt = 0.0) {
+  const ImplicitDamping<S> implicit{implicit_dt > 0.0 ? params : nullptr, implicit_dt};
   const std::size_t nv = model.nv();
   kinematics(model, params, q, v, ws, !model.contact_points().empty());
   joint_forces(model, params, q, v, u, ws.tau.data());
@@ -34,7 +37,7 @@ void acceleration_crba(const Model& model, const S* params, const S* q, const S*
     contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
   M.resize(nv * nv);
   bias.resize(nv);
-  composite_rigid_body(model, M.data(), ws);
+  composite_rigid_body(model, M.data(), ws, implicit);
   for (std::size_t k = 0; k < nv; ++k) qdd[k] = S(0.0);
   newton_euler(model, qdd, bias.data(), ws);
   for (std::size_t k = 0; k < nv; ++k) qdd[k] = ws.tau[k] - bias[k];
@@ -101,7 +104,8 @@ void step(const Model& model, const S* params, const S* x, const S* u, double dt
   s.qdd.resize(nv);
   normalize_quaternions(model, s.q.data());
   if (integrator == Integrator::kSemiImplicitEuler) {
-    acceleration(model, params, s.q.data(), s.v.data(), u, s.qdd.data(), s.ws);
+    acceleration(model, params, s.q.data(), s.v.data(), u, s.qdd.data(), s.ws,
+                 model.options().implicit_damping ? dt : 0.0);
     S* v1 = x1 + nq;
     for (std::size_t k = 0; k < nv; ++k) v1[k] = s.v[k] + dt * s.qdd[k];
     integrate_positions(model, s.q.data(), v1, dt, x1);

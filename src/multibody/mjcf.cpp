@@ -559,6 +559,8 @@ Model parse_mjcf(const std::string& xml, const std::string& source) {
     actuators = reader.read_actuators(a);
   }
   reader.options.planes = reader.planes;
+  // MuJoCo's Euler integrator takes joint damping at the new velocity.
+  reader.options.implicit_damping = true;
   try {
     return Model(std::move(reader.bodies), std::move(actuators), reader.options);
   } catch (const ValueError& e) {

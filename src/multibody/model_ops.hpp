@@ -21,7 +21,8 @@ class StepOp final : public TensorOp {
 };
 
 // qdd = M(q)^-1 (tau(u) - C(q, qdot)) through the mass matrix and inverse dynamics (the composed
-// step's first node; a different algorithm from the fused step's ABA).
+// step's first node; a different algorithm from the fused step's ABA). saved: dt (for implicit
+// damping).
 class AccelerationOp final : public TensorOp {
  public:
   explicit AccelerationOp(const Model* model) : model_(model) {}

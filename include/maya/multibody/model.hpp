@@ -109,6 +109,10 @@ struct ModelOptions {
   // Joint limits: tau = limit_stiffness (bound - q) - limit_damping qdot while q is outside.
   double limit_stiffness = 1e4;
   double limit_damping = 10.0;
+  // Semi-implicit Euler with the joint damping taken at the new velocity: (M + dt D) qdd = tau,
+  // as MuJoCo's Euler integrator (the MJCF reader turns it on). Stable for any damping; RK4 keeps
+  // damping explicit.
+  bool implicit_damping = false;
   double timestep = 1e-3;  // a default for callers (MJCF's option timestep)
   Integrator integrator = Integrator::kSemiImplicitEuler;
 };
