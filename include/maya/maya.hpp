@@ -35,3 +35,5 @@
 #include "maya/contact/contact.hpp"
 
 #include "maya/fem/fem.hpp"
+
+#include "maya/multibody/multibody.hpp"
