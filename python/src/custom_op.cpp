@@ -19,7 +19,7 @@ class PyTensorOp : public TensorOp {
   explicit PyTensorOp(std::string name) : name_(std::move(name)) {}
   [[nodiscard]] std::string_view name() const noexcept override { return name_; }
   void backward(BackwardContext& context) const override {
-    // The tape's grad() releases the GIL for the sweep.
+    // grad() keeps the GIL, but a sweep started from C++ (an optimizer's objective) may not.
     py::gil_scoped_acquire gil;
     PYBIND11_OVERRIDE_PURE(void, TensorOp, backward, context);
   }

@@ -59,10 +59,10 @@ void register_tensor_tape(py::module_& m) {
       .def(
           "constant", [](TensorTape& t, py::handle value) { return leaf(t, value, false); },
           py::arg("value"), "A non-differentiable input.")
-      .def("grad", py::overload_cast<TensorVar>(&TensorTape::grad), py::arg("loss"),
-           py::call_guard<py::gil_scoped_release>())
+      // The sweep keeps the GIL: another thread recording on this tape meanwhile would race.
+      .def("grad", py::overload_cast<TensorVar>(&TensorTape::grad), py::arg("loss"))
       .def("grad", py::overload_cast<TensorVar, TensorGradients&>(&TensorTape::grad),
-           py::arg("loss"), py::arg("out"), py::call_guard<py::gil_scoped_release>())
+           py::arg("loss"), py::arg("out"))
       .def(
           "clear",
           [](TensorTape& t) {
