@@ -86,3 +86,14 @@ def test_replay_recomputes_with_new_input_values():
     t.replay()
     assert t.value(y) == 10.0
     assert t.grad(y)[x] == 6.0
+
+
+def test_submodules_import_and_star_import_keeps_builtins():
+    import maya.fem
+    from maya.optim import Adam
+
+    assert maya.fem.SoftBody is maya.fem.SoftBody and Adam is maya.optim.Adam
+    namespace = {}
+    exec("from maya import *", namespace)
+    assert "Tape" in namespace and "sum" not in namespace and "ValueError" not in namespace
+    assert issubclass(maya.ValueError, ValueError) and maya.ValueError is not ValueError
