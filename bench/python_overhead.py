@@ -108,6 +108,23 @@ def w3_bridge_ms(batch, repeats):
     return best * 1e3, float(loss), checksum
 
 
+def w3_python_ms(batch, repeats):
+    """The same rollout and gradient recorded from Python on a reused tape, without torch."""
+    initial_state = policy_training.splitmix_uniform((batch, 4), -1.0, 1.0, 1)
+    policy = policy_training.Policy()
+    record = policy_training.record_w3_loss(initial_state)
+    weights = [p.detach().numpy() for p in policy.parameters()]
+    tape = maya.TensorTape()
+    best = float("inf")
+    for _ in range(repeats + 1):
+        tape.clear()
+        start = time.perf_counter()
+        leaves = [tape.var(w) for w in weights]
+        gradients = tape.grad(record(tape, *leaves))
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3, sum(float(np.abs(gradients[leaf]).sum()) for leaf in leaves)
+
+
 def cpp_benchmarks(program, filter_regex):
     out = subprocess.run([str(program), f"--benchmark_filter={filter_regex}",
                           "--benchmark_format=json", "--benchmark_repetitions=5",
@@ -149,15 +166,15 @@ def main():
     if args.build:
         cpp_w3 = cpp_benchmarks(args.build / "bench" / "bench_policy_rollout",
                                 "fused_gradient")
-    print("\nW3 (T = 200)   bridge ms   C++ fused gradient ms   ratio   loss   checksum")
+    print("\nW3 (T = 200)  C++ ms  Python ms  ratio  bridge ms  ratio  loss  checksum")
     for batch in batches:
-        ms, loss, checksum = w3_bridge_ms(batch, 5 if batch == 256 else 2)
+        repeats = 7 if batch == 256 else 3
+        bridge, loss, checksum = w3_bridge_ms(batch, repeats)
+        plain, _ = w3_python_ms(batch, repeats)
         cpp = cpp_w3.get(f"fused_gradient/{batch}/real_time")
-        cpp_ms = cpp / 1e6 if cpp is not None else None
-        ratio = f"{ms / cpp_ms:5.2f}" if cpp_ms else "    -"
-        cpp_text = f"{cpp_ms:10.2f}" if cpp_ms else "         -"
-        print(f"B = {batch:5d}  {ms:10.2f}   {cpp_text}              {ratio}   {loss:.9f}  "
-              f"{checksum:.9f}")
+        cpp_ms = cpp / 1e6 if cpp is not None else float("nan")
+        print(f"B = {batch:5d}  {cpp_ms:7.2f}  {plain:9.2f}  {plain / cpp_ms:5.2f}  "
+              f"{bridge:9.2f}  {bridge / cpp_ms:5.2f}  {loss:.9f}  {checksum:.9f}")
 
 
 if __name__ == "__main__":

@@ -33,31 +33,62 @@ def _as_array(value, what):
     return value.detach().numpy()
 
 
+def _record(fn, tape, inputs, needs):
+    """Records fn on tape from the torch inputs; returns (leaves, outputs, single)."""
+    leaves = []
+    for i, (value, need) in enumerate(zip(inputs, needs)):
+        array = _as_array(value, f"input {i}")
+        leaves.append(tape.var(array) if need else tape.constant(array))
+    result = fn(tape, *leaves)
+    single = isinstance(result, _maya.TensorVar)
+    outputs = (result,) if single else tuple(result)
+    for i, output in enumerate(outputs):
+        if not isinstance(output, _maya.TensorVar):
+            raise TypeError(f"maya.torch.function: output {i} of the recorded function is a "
+                            f"{type(output).__name__}, expected a maya.TensorVar")
+    return leaves, outputs, single
+
+
+class _TapePool:
+    """Tapes of one function, reused: a tape keeps its memory across clear(), so a training loop
+    does not map and fault in fresh pages for every rollout."""
+
+    def __init__(self, size=2):
+        self._free = []
+        self._size = size
+
+    def take(self):
+        return self._free.pop() if self._free else _maya.TensorTape()
+
+    def give_back(self, tape):
+        if len(self._free) < self._size:
+            tape.clear()
+            self._free.append(tape)
+
+
 class _TapeFunction(_torch.autograd.Function):
     @staticmethod
-    def forward(ctx, fn, *inputs):
-        tape = _maya.TensorTape()
-        needs = ctx.needs_input_grad[1:]
-        leaves = []
-        for i, (value, need) in enumerate(zip(inputs, needs)):
-            array = _as_array(value, f"input {i}")
-            leaves.append(tape.var(array) if need else tape.constant(array))
-        result = fn(tape, *leaves)
-        single = isinstance(result, _maya.TensorVar)
-        outputs = (result,) if single else tuple(result)
-        for i, output in enumerate(outputs):
-            if not isinstance(output, _maya.TensorVar):
-                raise TypeError(f"maya.torch.function: output {i} of the recorded function is a "
-                                f"{type(output).__name__}, expected a maya.TensorVar")
-        ctx.tape = tape
-        ctx.leaves = leaves
-        ctx.outputs = outputs
+    def forward(ctx, fn, pool, *inputs):
+        tape = pool.take()
+        try:
+            leaves, outputs, single = _record(fn, tape, inputs, ctx.needs_input_grad[2:])
+        except BaseException:
+            pool.give_back(tape)
+            raise
+        ctx.fn, ctx.pool, ctx.tape, ctx.leaves, ctx.outputs = fn, pool, tape, leaves, outputs
+        ctx.save_for_backward(*inputs)
         values = tuple(_torch.from_numpy(output.numpy().copy()) for output in outputs)
         return values[0] if single else values
 
     @staticmethod
     @_torch.autograd.function.once_differentiable
     def backward(ctx, *grad_outputs):
+        needs = ctx.needs_input_grad[2:]
+        if ctx.tape is None:
+            # A second backward through the same graph (retain_graph=True): the first one gave
+            # the tape back, so record the function again from the saved inputs.
+            ctx.tape = _maya.TensorTape()
+            ctx.leaves, ctx.outputs, _ = _record(ctx.fn, ctx.tape, ctx.saved_tensors, needs)
         tape = ctx.tape
         # d/dinputs sum_k <g_k, output_k>: the vector-Jacobian product of every output at once.
         seed = None
@@ -70,23 +101,29 @@ class _TapeFunction(_torch.autograd.Function):
                 weights = tape.constant(_as_array(g, "a gradient").reshape(output.shape))
                 term = _maya.sum(output * weights)
             seed = term if seed is None else seed + term
-        needs = ctx.needs_input_grad[1:]
         if seed is None:
-            return (None,) * (1 + len(needs))
+            return (None, None) + (None,) * len(needs)
         gradients = tape.grad(seed)
-        return (None,) + tuple(
+        result = (None, None) + tuple(
             _torch.from_numpy(gradients[leaf]) if need else None
             for leaf, need in zip(ctx.leaves, needs))
+        # The gradients live in `gradients`, not in the tape: the tape can be reused.
+        ctx.pool.give_back(tape)
+        ctx.tape, ctx.leaves, ctx.outputs = None, None, None
+        return result
 
 
 def function(fn):
     """A torch function from fn(tape, *leaves) -> TensorVar or tuple of TensorVars.
 
     Every argument of the returned function is a float64 CPU torch tensor; those that require a
-    gradient become var() leaves of the tape, the others constants.
+    gradient become var() leaves of the tape, the others constants. The function reuses its
+    tapes from one call to the next once their backward pass is done.
     """
+    pool = _TapePool()
+
     def apply(*inputs):
-        return _TapeFunction.apply(fn, *inputs)
+        return _TapeFunction.apply(fn, pool, *inputs)
 
     apply.__doc__ = fn.__doc__
     apply.__name__ = getattr(fn, "__name__", "maya_function")

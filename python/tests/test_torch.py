@@ -94,3 +94,19 @@ def test_float32_and_non_tensor_inputs_raise():
     assert "float64" in str(error.value)
     with pytest.raises(TypeError):
         maya.torch.function(lambda tape, a: 3.0)(torch.ones(2, dtype=torch.float64))
+
+
+def test_backward_twice_with_retain_graph_and_tape_reuse():
+    f = maya.torch.function(lambda tape, a: maya.sum(maya.sin(a) * a))
+    a = torch.rand(4, dtype=torch.float64, requires_grad=True)
+    loss = f(a)
+    loss.backward(retain_graph=True)
+    first = a.grad.clone()
+    loss.backward()  # the tape went back to the pool: recorded again from the saved inputs
+    assert torch.allclose(a.grad, 2 * first, rtol=1e-15)
+    expected = torch.sin(a) + a * torch.cos(a)
+    assert torch.allclose(first, expected.detach(), rtol=1e-14)
+    for _ in range(3):  # later calls reuse the tape
+        a.grad = None
+        f(a).backward()
+        assert torch.allclose(a.grad, first, rtol=1e-15)
