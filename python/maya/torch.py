@@ -96,7 +96,8 @@ class _TapeFunction(_torch.autograd.Function):
             if g is None:
                 continue
             if output.numel == 1:
-                term = output * float(g.reshape(-1)[0])
+                weight = float(g.reshape(-1)[0])
+                term = output if weight == 1.0 else output * weight
             else:
                 weights = tape.constant(_as_array(g, "a gradient").reshape(output.shape))
                 term = _maya.sum(output * weights)

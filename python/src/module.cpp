@@ -1,5 +1,6 @@
 // The extension module maya._maya; python/maya/__init__.py re-exports it as `maya`.
 #include "bindings.hpp"
+#include "maya/core/threads.hpp"
 
 namespace maya::python {
 void register_custom_op(py::module_& m);  // custom_op.cpp
@@ -7,8 +8,12 @@ void register_custom_op(py::module_& m);  // custom_op.cpp
 
 PYBIND11_MODULE(_maya, m) {
   namespace python = maya::python;
+  namespace py = pybind11;
   m.doc() = "maya: differentiable physics (C++20), from Python";
   python::register_errors(m);
+  m.def("set_num_threads", &maya::set_num_threads, py::arg("count"),
+        "Threads maya's parallel kernels may use (default 1).");
+  m.def("num_threads", &maya::num_threads);
   python::register_ad(m);
   python::register_tensor(m);
   python::register_tensor_tape(m);
