@@ -93,6 +93,8 @@ void register_tensor_tape(py::module_& m) {
           "numpy",
           [](TensorVar v) {
             const TensorView view = v.view();
+            // A tape maya made itself (gradcheck's) lives only for the call: copy its values.
+            if (PyTensorTape::owner_of(v) == nullptr) return array_copy(view);
             return array_view(view.values, view.shape, tape_object(v), false);
           },
           "The value as a read-only ndarray over the tape's memory (no copy): the tape needs it "
