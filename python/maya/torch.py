@@ -30,7 +30,8 @@ def _as_array(value, what):
     if value.device.type != "cpu":
         raise _maya.DeviceError(
             f"maya.torch: {what} is on {value.device}; maya's tensors are on the CPU")
-    return value.detach().numpy()
+    # resolve_neg: a lazily negated view has no NumPy form (a no-op for every other tensor).
+    return value.detach().resolve_neg().numpy()
 
 
 def _record(fn, tape, inputs, needs):

@@ -5,7 +5,12 @@
 #include "bindings.hpp"
 #include "maya/contact/contact.hpp"
 
+// The layer namespace its types move into (empty until they do).
+namespace maya::rigid {}
+
 namespace maya::python {
+
+using namespace maya::rigid;
 
 void register_contact(py::module_& parent) {
   using namespace maya::contact;

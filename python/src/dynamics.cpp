@@ -8,7 +8,12 @@
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/dynamics/rollout.hpp"
 
+// The layer namespace its types move into (empty until they do).
+namespace maya::dynamics {}
+
 namespace maya::python {
+
+using namespace maya::dynamics;
 
 namespace {
 

@@ -8,7 +8,12 @@
 #include "maya/fem/fem.hpp"
 #include "maya/fem/mesh_io.hpp"
 
+// The layer namespace its types move into (empty until they do).
+namespace maya::rigid {}
+
 namespace maya::python {
+
+using namespace maya::rigid;
 
 namespace {
 

@@ -4,7 +4,12 @@
 #include "bindings.hpp"
 #include "maya/rigid/rigid.hpp"
 
+// The layer namespace its types move into (empty until they do).
+namespace maya::rigid {}
+
 namespace maya::python {
+
+using namespace maya::rigid;
 
 namespace {
 
