@@ -91,3 +91,23 @@ def test_non_contiguous_torch_inputs_are_read_correctly():
     f = maya.torch.function(lambda tape, a: a * 1.0)
     assert torch.equal(f(base.t()), base.t())
     assert torch.equal(f(base[:, ::2]), base[:, ::2])
+
+
+def test_messages_are_maya_messages_verbatim():
+    world = maya.RigidWorld2D([maya.BodyShape.box(0.2, 0.1)])
+    tape = maya.TensorTape()
+    params = world.parameters_from_masses([1.0]).constants(tape)
+    with pytest.raises(maya.ShapeError) as error:
+        world.step(tape.var(np.zeros((2, 2, 3))), params, 1e-3)
+    assert str(error.value) == "rigid_step: state has shape [2, 2, 3], expected [2, 1, 3]"
+
+
+def test_values_seen_inside_gradcheck_stay_readable_afterwards():
+    seen = []
+
+    def loss(tape, a):
+        seen.append(a.numpy())  # gradcheck's own tape is gone after the call: this is a copy
+        return maya.sum(a * a)
+
+    maya.gradcheck(loss, [np.array([1.0, 2.0])])
+    assert np.array_equal(seen[0], [1.0, 2.0])
