@@ -46,15 +46,11 @@ const std::size_t* TensorTape::store_shape(ShapeView shape) {
   return stored;
 }
 
-TensorVar TensorTape::add_leaf(const Tensor& value, bool is_var) {
-  if (value.device() != Device::kCpu) {
-    throw DeviceError("TensorTape: a tensor on " + std::string(to_string(value.device())) +
-                      " cannot be recorded on a CPU tape");
-  }
+TensorVar TensorTape::add_leaf(TensorView value, bool is_var) {
   const auto index = static_cast<std::uint32_t>(nodes_.size());
-  const std::size_t* shape = store_shape(value.shape());
+  const std::size_t* shape = store_shape(value.shape);
   double* values = values_arena_.allocate(value.numel());
-  std::copy(value.data().begin(), value.data().end(), values);
+  std::copy_n(value.values, value.numel(), values);
   // Filled in place: a Node built on the stack and copied was written in pieces and read back
   // whole, which stalled the store forwarding of every record.
   Node& node = nodes_.emplace_back();
@@ -67,8 +63,20 @@ TensorVar TensorTape::add_leaf(const Tensor& value, bool is_var) {
   return TensorVar(slot_, index, stamp_);
 }
 
-TensorVar TensorTape::var(const Tensor& value) { return add_leaf(value, true); }
-TensorVar TensorTape::constant(const Tensor& value) { return add_leaf(value, false); }
+namespace {
+TensorView host_view(const Tensor& value) {
+  if (value.device() != Device::kCpu) {
+    throw DeviceError("TensorTape: a tensor on " + std::string(to_string(value.device())) +
+                      " cannot be recorded on a CPU tape");
+  }
+  return value.view();
+}
+}  // namespace
+
+TensorVar TensorTape::var(const Tensor& value) { return add_leaf(host_view(value), true); }
+TensorVar TensorTape::constant(const Tensor& value) { return add_leaf(host_view(value), false); }
+TensorVar TensorTape::var(TensorView value) { return add_leaf(value, true); }
+TensorVar TensorTape::constant(TensorView value) { return add_leaf(value, false); }
 
 std::uint32_t TensorTape::begin_node(const TensorOp& op, std::span<const TensorVar> inputs,
                                      ShapeView shape, SavedData saved) {
