@@ -41,7 +41,8 @@ maya::dynamics::FinalStateLoss w2_loss(std::size_t worlds) {
 
 maya::dynamics::SpringWorlds w5_worlds(const maya::SpringLattice& lattice, std::size_t worlds) {
   const std::size_t s = lattice.model.num_springs();
-  const maya::Tensor state = maya::MassSpringModel::make_state(lattice.positions, lattice.velocities);
+  const maya::Tensor state =
+      maya::MassSpringModel::make_state(lattice.positions, lattice.velocities);
   maya::dynamics::SpringWorlds w =
       maya::dynamics::replicate_world(state, lattice.masses, maya::Tensor::full({s}, 1000.0),
                                       maya::Tensor::full({s}, 5.0), lattice.rest_length, worlds);
@@ -97,9 +98,8 @@ void w2(benchmark::State& bench, maya::Device device) {
   const std::size_t s = lattice.model.num_springs();
   run(bench, lattice.model,
       maya::dynamics::replicate_world(
-          maya::MassSpringModel::make_state(lattice.positions, lattice.velocities),
-          lattice.masses, Tensor::full({s}, 1000.0), Tensor::full({s}, 5.0), lattice.rest_length,
-          1),
+          maya::MassSpringModel::make_state(lattice.positions, lattice.velocities), lattice.masses,
+          Tensor::full({s}, 1000.0), Tensor::full({s}, 5.0), lattice.rest_length, 1),
       device);
 }
 
@@ -114,11 +114,30 @@ void w5_cpu(benchmark::State& s) { w5(s, maya::Device::kCpu); }
 
 }  // namespace
 
-BENCHMARK(w2_gpu)->Arg(16)->Arg(128)->Arg(512)->Arg(1024)->Unit(benchmark::kMillisecond)
-    ->UseRealTime()->Iterations(1)->Repetitions(5)->ReportAggregatesOnly(true);
-BENCHMARK(w5_gpu)->Arg(1024)->Arg(16384)->Unit(benchmark::kMillisecond)->UseRealTime()
-    ->Iterations(1)->Repetitions(5)->ReportAggregatesOnly(true);
-BENCHMARK(w5_cpu)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1)
-    ->Repetitions(5)->ReportAggregatesOnly(true);
+BENCHMARK(w2_gpu)
+    ->Arg(16)
+    ->Arg(128)
+    ->Arg(512)
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(w5_gpu)
+    ->Arg(1024)
+    ->Arg(16384)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(w5_cpu)
+    ->Arg(1024)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
 
 BENCHMARK_MAIN();

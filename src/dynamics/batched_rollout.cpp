@@ -51,14 +51,14 @@ std::size_t check_worlds(const MassSpringModel& model, const SpringWorlds& world
   check(worlds.stiffness, s, "stiffness");
   check(worlds.damping, s, "damping");
   check(worlds.rest_length, s, "rest_length");
-  for (const Tensor* t : {&worlds.state, &worlds.mass, &worlds.stiffness, &worlds.damping,
-                          &worlds.rest_length}) {
+  for (const Tensor* t :
+       {&worlds.state, &worlds.mass, &worlds.stiffness, &worlds.damping, &worlds.rest_length}) {
     if (t->device() != Device::kCpu) {
       throw DeviceError(std::string(kOp) + ": the worlds' tensors must be on the CPU for now");
     }
   }
-  if (d > 3) throw ValueError(std::string(kOp) + ": supports 1 to 3 dimensions, got " +
-                              std::to_string(d));
+  if (d > 3)
+    throw ValueError(std::string(kOp) + ": supports 1 to 3 dimensions, got " + std::to_string(d));
   if (!(options.dt > 0.0) || !std::isfinite(options.dt)) {
     throw ValueError(std::string(kOp) + ": dt must be positive and finite, got " +
                      std::to_string(options.dt));
@@ -145,8 +145,10 @@ void cpu_world(const MassSpringModel& model, const maya::detail::SpringSystem& s
   const auto slot = [](Tensor& t, std::size_t offset) {
     return maya::detail::GradientSlot{t.mutable_data().data() + offset, false};
   };
-  maya::detail::SpringGradients grads{{}, out.mass.mutable_data().data() + w * n,
-                                      slot(out.stiffness, w * s), slot(out.damping, w * s),
+  maya::detail::SpringGradients grads{{},
+                                      out.mass.mutable_data().data() + w * n,
+                                      slot(out.stiffness, w * s),
+                                      slot(out.damping, w * s),
                                       slot(out.rest_length, w * s)};
   for (std::size_t t = steps; t-- > 0;) {
     grads.state = maya::detail::GradientSlot{previous, true};
@@ -160,9 +162,12 @@ void cpu_world(const MassSpringModel& model, const maya::detail::SpringSystem& s
 // The first world with a NaN or infinity in its final state or a gradient.
 void check_finite(const SpringRolloutGradients& out, std::size_t worlds) {
   const std::pair<const Tensor*, const char*> outputs[] = {
-      {&out.final_state, "final state"}, {&out.loss, "loss"},
-      {&out.state, "gradient of the initial state"}, {&out.mass, "mass gradient"},
-      {&out.stiffness, "stiffness gradient"}, {&out.damping, "damping gradient"},
+      {&out.final_state, "final state"},
+      {&out.loss, "loss"},
+      {&out.state, "gradient of the initial state"},
+      {&out.mass, "mass gradient"},
+      {&out.stiffness, "stiffness gradient"},
+      {&out.damping, "damping gradient"},
       {&out.rest_length, "rest-length gradient"}};
   for (std::size_t w = 0; w < worlds; ++w) {
     for (const auto& [tensor, name] : outputs) {
@@ -210,12 +215,23 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
       throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
     }
     const auto& ground = model.ground();
-    detail::HostTopology topology{n, s, model.dim(), model.first().data(), model.second().data(),
-                                  {0.0, 0.0, 0.0}, ground.enabled, ground.height,
-                                  ground.stiffness, ground.damping, ground.up_axis};
+    detail::HostTopology topology{n,
+                                  s,
+                                  model.dim(),
+                                  model.first().data(),
+                                  model.second().data(),
+                                  {0.0, 0.0, 0.0},
+                                  ground.enabled,
+                                  ground.height,
+                                  ground.stiffness,
+                                  ground.damping,
+                                  ground.up_axis};
     for (std::size_t k = 0; k < model.dim(); ++k) topology.gravity[k] = model.gravity()[k];
-    const detail::HostWorlds host{e, worlds.state.data().data(), worlds.mass.data().data(),
-                                  worlds.stiffness.data().data(), worlds.damping.data().data(),
+    const detail::HostWorlds host{e,
+                                  worlds.state.data().data(),
+                                  worlds.mass.data().data(),
+                                  worlds.stiffness.data().data(),
+                                  worlds.damping.data().data(),
                                   worlds.rest_length.data().data()};
     const detail::HostGradients grads{
         out.final_state.mutable_data().data(), out.state.mutable_data().data(),
@@ -234,8 +250,9 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
     out.kernel_seconds_forward = times.forward;
     out.kernel_seconds_reverse = times.reverse;
 #else
-    throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but maya was built without "
-                                         "CUDA (configure with -DMAYA_CUDA=ON)");
+    throw DeviceError(std::string(kOp) +
+                      ": Device::kCuda asked for, but maya was built without "
+                      "CUDA (configure with -DMAYA_CUDA=ON)");
 #endif
   } else {
     const CpuSystem cpu(model);
@@ -250,8 +267,7 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
 }
 
 SpringWorlds replicate_world(const Tensor& state, const Tensor& mass, const Tensor& stiffness,
-                             const Tensor& damping, const Tensor& rest_length,
-                             std::size_t worlds) {
+                             const Tensor& damping, const Tensor& rest_length, std::size_t worlds) {
   const auto stack = [worlds](const Tensor& t) {
     std::vector<double> values;
     values.reserve(t.numel() * worlds);

@@ -47,8 +47,8 @@ SingleWorld single_world(const maya::MassSpringModel& model, const maya::dynamic
   const std::size_t n = model.num_particles();
   std::vector<double> target;
   for (std::size_t i = 0; i < n; ++i) target.insert(target.end(), {1.0, 0.1});
-  const TensorVar diff = maya::positions_of(state) -
-                         tape.constant(Tensor::from_data(target, {n, 2}));
+  const TensorVar diff =
+      maya::positions_of(state) - tape.constant(Tensor::from_data(target, {n, 2}));
   const TensorVar loss = maya::sum(maya::square(diff)) / static_cast<double>(n);
   maya::TensorGradients g = tape.grad(loss);
   return {tape.view(loss).data()[0],
@@ -64,8 +64,8 @@ TEST(SpringRolloutGradient, CpuEqualsSingleWorldFusedStepsOnTapes) {
   const maya::SpringLattice lattice = falling_lattice(4);
   const auto worlds = maya::test::varied_worlds(lattice, 3, 7);
   const maya::dynamics::SpringRolloutOptions options{.dt = 1e-3, .steps = 120};
-  const auto out = maya::dynamics::spring_rollout_gradient(
-      lattice.model, worlds, maya::test::w2_loss_of(2), options);
+  const auto out = maya::dynamics::spring_rollout_gradient(lattice.model, worlds,
+                                                           maya::test::w2_loss_of(2), options);
   for (std::size_t w = 0; w < 3; ++w) {
     const SingleWorld ref = single_world(lattice.model, worlds, w, options.dt, options.steps);
     EXPECT_NEAR(out.loss.data()[w], ref.loss, 1e-12 * std::abs(ref.loss)) << "world " << w;
@@ -105,21 +105,22 @@ TEST(SpringRolloutGradient, StiffnessGradientMatchesCentralDifferences) {
   const std::size_t s = lattice.model.num_springs();
   for (const std::size_t spring : {std::size_t{0}, std::size_t{5}}) {
     const std::size_t j = 1 * s + spring;  // world 1
-    const double h = 1e-3;                  // stiffness ~ 1000: relative step 1e-6
+    const double h = 1e-3;                 // stiffness ~ 1000: relative step 1e-6
     const double k = worlds.stiffness.data()[j];
     worlds.stiffness.mutable_data()[j] = k + h;
-    const double up = maya::dynamics::spring_rollout_gradient(
-                          lattice.model, worlds, maya::test::w2_loss_of(2), options)
+    const double up = maya::dynamics::spring_rollout_gradient(lattice.model, worlds,
+                                                              maya::test::w2_loss_of(2), options)
                           .loss.data()[1];
     worlds.stiffness.mutable_data()[j] = k - h;
-    const double down = maya::dynamics::spring_rollout_gradient(
-                            lattice.model, worlds, maya::test::w2_loss_of(2), options)
+    const double down = maya::dynamics::spring_rollout_gradient(lattice.model, worlds,
+                                                                maya::test::w2_loss_of(2), options)
                             .loss.data()[1];
     worlds.stiffness.mutable_data()[j] = k;
     const double numeric = (up - down) / (2 * h);
     // Relative to the world's largest stiffness gradient: these two are small.
     double largest = 0.0;
-    for (std::size_t e = 0; e < s; ++e) largest = std::max(largest, std::abs(out.stiffness.data()[s + e]));
+    for (std::size_t e = 0; e < s; ++e)
+      largest = std::max(largest, std::abs(out.stiffness.data()[s + e]));
     EXPECT_NEAR(out.stiffness.data()[j], numeric, 1e-6 * largest);
   }
 }
@@ -233,12 +234,12 @@ TEST(BatchedMassSpringStep, ParametersOfAnotherWorldCountThrowShapeErrorNamingBo
     EXPECT_NE(message.find("stiffness of shape [3, 20]"), std::string::npos) << message;
     EXPECT_NE(message.find("state of shape [4, 2, 9, 2]"), std::string::npos) << message;
   }
-  EXPECT_THROW((void)lattice.model.step_composed(state, {tape.var(worlds.mass),
-                                                         tape.var(worlds.stiffness),
-                                                         tape.var(worlds.damping),
-                                                         tape.var(worlds.rest_length)},
-                                                 1e-3),
-               maya::ShapeError);
+  EXPECT_THROW(
+      (void)lattice.model.step_composed(state,
+                                        {tape.var(worlds.mass), tape.var(worlds.stiffness),
+                                         tape.var(worlds.damping), tape.var(worlds.rest_length)},
+                                        1e-3),
+      maya::ShapeError);
 }
 
 TEST(BatchedMassSpringStep, FiniteCheckNamesTheWorldAndOtherWorldsStayExact) {
@@ -255,8 +256,7 @@ TEST(BatchedMassSpringStep, FiniteCheckNamesTheWorldAndOtherWorldsStayExact) {
       (void)lattice.model.step(state, params, 1e-3);
       FAIL() << "expected NonFiniteError";
     } catch (const maya::NonFiniteError& error) {
-      EXPECT_NE(std::string(error.what()).find("world 1 of 3"), std::string::npos)
-          << error.what();
+      EXPECT_NE(std::string(error.what()).find("world 1 of 3"), std::string::npos) << error.what();
     }
   }
   TensorTape tape;
@@ -266,10 +266,9 @@ TEST(BatchedMassSpringStep, FiniteCheckNamesTheWorldAndOtherWorldsStayExact) {
   const Tensor batched = Tensor::from_view(tape.view(next));
   for (const std::size_t w : {std::size_t{0}, std::size_t{2}}) {
     TensorTape single;
-    const maya::SpringParameters p{single.var(world_slice(worlds.mass, w)),
-                                   single.var(world_slice(worlds.stiffness, w)),
-                                   single.var(world_slice(worlds.damping, w)),
-                                   single.var(world_slice(worlds.rest_length, w))};
+    const maya::SpringParameters p{
+        single.var(world_slice(worlds.mass, w)), single.var(world_slice(worlds.stiffness, w)),
+        single.var(world_slice(worlds.damping, w)), single.var(world_slice(worlds.rest_length, w))};
     const TensorVar ref = lattice.model.step(single.var(world_slice(worlds.state, w)), p, 1e-3);
     EXPECT_EQ(relative_error(world_slice(batched, w), Tensor::from_view(single.view(ref))), 0.0);
   }

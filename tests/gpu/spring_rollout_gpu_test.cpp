@@ -44,15 +44,17 @@ void expect_gpu_matches_cpu(const maya::MassSpringModel& model,
   EXPECT_LT(relative_error(gpu.rest_length, cpu.rest_length), tolerance);
   EXPECT_GT(gpu.kernel_seconds_forward, 0.0);
   EXPECT_GT(gpu.kernel_seconds_reverse, 0.0);
-  std::printf("  errors: loss %.2e state %.2e g_state %.2e g_mass %.2e g_k %.2e g_c %.2e g_L %.2e\n",
-              relative_error(gpu.loss, cpu.loss), relative_error(gpu.final_state, cpu.final_state),
-              relative_error(gpu.state, cpu.state), relative_error(gpu.mass, cpu.mass),
-              relative_error(gpu.stiffness, cpu.stiffness),
-              relative_error(gpu.damping, cpu.damping),
-              relative_error(gpu.rest_length, cpu.rest_length));
+  std::printf(
+      "  errors: loss %.2e state %.2e g_state %.2e g_mass %.2e g_k %.2e g_c %.2e g_L %.2e\n",
+      relative_error(gpu.loss, cpu.loss), relative_error(gpu.final_state, cpu.final_state),
+      relative_error(gpu.state, cpu.state), relative_error(gpu.mass, cpu.mass),
+      relative_error(gpu.stiffness, cpu.stiffness), relative_error(gpu.damping, cpu.damping),
+      relative_error(gpu.rest_length, cpu.rest_length));
 }
 
-maya::SpringLattice w2_lattice(std::size_t size) { return maya::make_spring_lattice({.size = size}); }
+maya::SpringLattice w2_lattice(std::size_t size) {
+  return maya::make_spring_lattice({.size = size});
+}
 
 TEST(GpuSpringRollout, OneBlockW2G16MatchesCpuOver1000Steps) {
   MAYA_REQUIRE_GPU();
@@ -109,17 +111,17 @@ TEST(GpuSpringRollout, OneAndThreeDimensionsMatchCpu) {
         state.push_back(0.05 * std::sin(static_cast<double>(w * 31 + i)) - 0.5);
       }
     }
-    Tensor positions = Tensor::from_data(std::vector<double>(state.begin(), state.begin() + n * dim),
-                                         {n, dim});
+    Tensor positions =
+        Tensor::from_data(std::vector<double>(state.begin(), state.begin() + n * dim), {n, dim});
     const Tensor rest = model.rest_lengths_of(positions);
     std::vector<double> rests;
     for (std::size_t w = 0; w < worlds; ++w) {
       rests.insert(rests.end(), rest.data().begin(), rest.data().end());
     }
     const maya::dynamics::SpringWorlds batch{
-        Tensor::from_data(state, {worlds, 2, n, dim}),
-        Tensor::uniform({worlds, n}, 0.8, 1.2, 3), Tensor::uniform({worlds, s}, 500, 1500, 4),
-        Tensor::uniform({worlds, s}, 1, 5, 5), Tensor::from_data(rests, {worlds, s})};
+        Tensor::from_data(state, {worlds, 2, n, dim}), Tensor::uniform({worlds, n}, 0.8, 1.2, 3),
+        Tensor::uniform({worlds, s}, 500, 1500, 4), Tensor::uniform({worlds, s}, 1, 5, 5),
+        Tensor::from_data(rests, {worlds, s})};
     SCOPED_TRACE("dimension " + std::to_string(dim));
     expect_gpu_matches_cpu(model, batch, 500);
   }

@@ -28,8 +28,8 @@ namespace cg = cooperative_groups;
 
 void check(cudaError_t status, const char* what) {
   if (status != cudaSuccess) {
-    throw DeviceError(std::string("spring_rollout_gradient: ") + what + " failed: " +
-                      cudaGetErrorString(status));
+    throw DeviceError(std::string("spring_rollout_gradient: ") + what +
+                      " failed: " + cudaGetErrorString(status));
   }
 }
 
@@ -142,7 +142,8 @@ __device__ void forward_rollout(const DeviceSystem& system, const WorldParameter
       for (unsigned j = system.incidence_begin[i]; j < system.incidence_begin[i + 1]; ++j) {
         const unsigned code = system.incidence[j];
         const double* pull = pulls + (code >> 1) * D;
-        for (int k = 0; k < D; ++k) force[k] = (code & 1u) ? force[k] - pull[k] : force[k] + pull[k];
+        for (int k = 0; k < D; ++k)
+          force[k] = (code & 1u) ? force[k] - pull[k] : force[k] + pull[k];
       }
       if (system.ground_enabled) {
         const int up = i * D + system.up_axis;
@@ -315,8 +316,9 @@ __device__ WorldGradients gradients_of(const WorldArrays& w, const DeviceSystem&
 // One block per world, everything of a step in shared memory: [2 N D] state, [S D] pulls.
 // states: [E, 2, N, D] initial in, final out; history: [E, T + 1, 2, N, D].
 template <int D>
-__global__ void __launch_bounds__(1024) forward_worlds(DeviceSystem system, WorldArrays w, double dt, int steps,
-                               double* states, double* history) {
+__global__ void __launch_bounds__(1024)
+    forward_worlds(DeviceSystem system, WorldArrays w, double dt, int steps, double* states,
+                   double* history) {
   extern __shared__ double shared[];
   const std::size_t world = blockIdx.x;
   const int nd2 = 2 * system.num_particles * D;
@@ -333,8 +335,9 @@ __global__ void __launch_bounds__(1024) forward_worlds(DeviceSystem system, Worl
 // adjoints: [E, 2, N, D], d loss / d final state in, d loss / d initial state out. Shared:
 // [2 N D] state, [2 N D] adjoint, [N D] g_force, [S 3 D] per spring.
 template <int D>
-__global__ void __launch_bounds__(1024) reverse_worlds(DeviceSystem system, WorldArrays w, double dt, int steps,
-                               const double* history, double* adjoints) {
+__global__ void __launch_bounds__(1024)
+    reverse_worlds(DeviceSystem system, WorldArrays w, double dt, int steps, const double* history,
+                   double* adjoints) {
   extern __shared__ double shared[];
   const std::size_t world = blockIdx.x;
   const int nd = system.num_particles * D;
@@ -366,8 +369,8 @@ __global__ void reverse_grid(DeviceSystem system, WorldArrays w, std::size_t wor
                              int steps, const double* history, double* state, double* adjoint,
                              double* g_force, double* per_spring) {
   reverse_rollout<D, GridScope>(system, parameters_of(w, system, world),
-                                gradients_of(w, system, world), dt, steps, history, state,
-                                adjoint, g_force, per_spring);
+                                gradients_of(w, system, world), dt, steps, history, state, adjoint,
+                                g_force, per_spring);
 }
 
 // Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
@@ -403,7 +406,8 @@ Workspace& workspace() {
 
 template <class T>
 T* upload(std::size_t slot, const T* host, std::size_t count) {
-  auto* device = static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  auto* device =
+      static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
   if (count > 0) {
     check(cudaMemcpy(device, host, count * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
   }
@@ -417,8 +421,7 @@ T* scratch(std::size_t slot, std::size_t count) {
 
 void download(double* host, const double* device, std::size_t count) {
   if (count > 0) {
-    check(cudaMemcpy(host, device, count * sizeof(double), cudaMemcpyDeviceToHost),
-          "copy to host");
+    check(cudaMemcpy(host, device, count * sizeof(double), cudaMemcpyDeviceToHost), "copy to host");
   }
 }
 
@@ -500,8 +503,14 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     for (std::size_t world = 0; world < worlds; ++world) {
       double* world_state = states + world * 2 * nd;
       double* world_history = history + world * per_world_history;
-      void* args[] = {const_cast<DeviceSystem*>(&system), const_cast<WorldArrays*>(&arrays),
-                      &world,  &dt, &steps, &world_state, &pulls, &world_history};
+      void* args[] = {const_cast<DeviceSystem*>(&system),
+                      const_cast<WorldArrays*>(&arrays),
+                      &world,
+                      &dt,
+                      &steps,
+                      &world_state,
+                      &pulls,
+                      &world_history};
       check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid<D>), forward_blocks,
                                         kGridThreads, args, 0, nullptr),
             "forward cooperative launch");

@@ -12,9 +12,9 @@ namespace maya::dynamics::detail {
 struct HostTopology {
   std::size_t num_particles;
   std::size_t num_springs;
-  std::size_t dim;                // 1, 2 or 3
-  const std::int64_t* first;      // [S]
-  const std::int64_t* second;     // [S]
+  std::size_t dim;             // 1, 2 or 3
+  const std::int64_t* first;   // [S]
+  const std::int64_t* second;  // [S]
   double gravity[3];
   bool ground_enabled;
   double ground_height;
