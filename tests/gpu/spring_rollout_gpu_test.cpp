@@ -3,8 +3,10 @@
 // spread over a cooperative grid, and 1-D and 3-D systems. Skipped where no GPU is present.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <maya/dynamics/batched_rollout.hpp>
 #include <maya/maya.hpp>
@@ -25,9 +27,11 @@ using maya::test::relative_error;
     GTEST_SKIP() << "no CUDA GPU here (or maya built without CUDA): nothing to compare"; \
   }
 
+// Every output of the GPU rollout against the CPU's: values to `tolerance`, gradients to
+// `gradient_tolerance` (relative, over whole tensors).
 void expect_gpu_matches_cpu(const maya::MassSpringModel& model,
                             const maya::dynamics::SpringWorlds& worlds, std::size_t steps,
-                            double tolerance = 1e-10) {
+                            double tolerance = 1e-10, double gradient_tolerance = 1e-10) {
   SpringRolloutOptions options{.dt = 1e-3, .steps = steps};
   const auto loss = maya::test::w2_loss_of(model.dim());
   const SpringRolloutGradients cpu =
@@ -37,35 +41,75 @@ void expect_gpu_matches_cpu(const maya::MassSpringModel& model,
       maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
   EXPECT_LT(relative_error(gpu.loss, cpu.loss), tolerance);
   EXPECT_LT(relative_error(gpu.final_state, cpu.final_state), tolerance);
-  EXPECT_LT(relative_error(gpu.state, cpu.state), tolerance);
-  EXPECT_LT(relative_error(gpu.mass, cpu.mass), tolerance);
-  EXPECT_LT(relative_error(gpu.stiffness, cpu.stiffness), tolerance);
-  EXPECT_LT(relative_error(gpu.damping, cpu.damping), tolerance);
-  EXPECT_LT(relative_error(gpu.rest_length, cpu.rest_length), tolerance);
+  EXPECT_LT(relative_error(gpu.state, cpu.state), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.mass, cpu.mass), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.stiffness, cpu.stiffness), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.damping, cpu.damping), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.rest_length, cpu.rest_length), gradient_tolerance);
   EXPECT_GT(gpu.kernel_seconds_forward, 0.0);
   EXPECT_GT(gpu.kernel_seconds_reverse, 0.0);
   std::printf(
-      "  errors: loss %.2e state %.2e g_state %.2e g_mass %.2e g_k %.2e g_c %.2e g_L %.2e\n",
+      "  gpu vs cpu: loss %.2e state %.2e | gradients: state %.2e mass %.2e stiffness "
+      "%.2e damping %.2e rest %.2e\n",
       relative_error(gpu.loss, cpu.loss), relative_error(gpu.final_state, cpu.final_state),
       relative_error(gpu.state, cpu.state), relative_error(gpu.mass, cpu.mass),
       relative_error(gpu.stiffness, cpu.stiffness), relative_error(gpu.damping, cpu.damping),
       relative_error(gpu.rest_length, cpu.rest_length));
 }
 
+// How far the CPU's own gradient moves when the initial velocities move by one part in 1e15
+// (rounding-sized): the rollout's sensitivity, which bounds how closely two correct
+// implementations that round differently (multiply-add contraction) can agree.
+double cpu_rounding_sensitivity(const maya::MassSpringModel& model,
+                                maya::dynamics::SpringWorlds worlds, std::size_t steps) {
+  const SpringRolloutOptions options{.dt = 1e-3, .steps = steps};
+  const auto loss = maya::test::w2_loss_of(model.dim());
+  const auto base = maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
+  auto data = worlds.state.mutable_data();
+  const std::size_t half = worlds.state.shape()[2] * worlds.state.shape()[3];
+  for (std::size_t w = 0; w < worlds.state.shape()[0]; ++w) {
+    for (std::size_t j = 0; j < half; ++j) data[(2 * w + 1) * half + j] *= 1.0 + 1e-15;
+  }
+  const auto moved = maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
+  const double error = relative_error(moved.stiffness, base.stiffness);
+  std::printf("  cpu vs cpu with v0 moved by 1e-15: stiffness gradient %.2e\n", error);
+  return error;
+}
+
 maya::SpringLattice w2_lattice(std::size_t size) {
   return maya::make_spring_lattice({.size = size});
 }
 
-TEST(GpuSpringRollout, OneBlockW2G16MatchesCpuOver1000Steps) {
+TEST(GpuSpringRollout, OneBlockW2G16MatchesCpu) {
   MAYA_REQUIRE_GPU();
   const maya::SpringLattice lattice = w2_lattice(16);
-  expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 1, 3), 1000);
+  const auto worlds = maya::test::varied_worlds(lattice, 1, 3);
+  // 400 steps: the lattice lands at step ~250 and bounces.
+  expect_gpu_matches_cpu(lattice.model, worlds, 400);
+}
+
+// Over W2's 1000 steps the contact amplifies rounding: the gradients of two correct
+// implementations agree only as far as the rollout's sensitivity to rounding allows.
+TEST(GpuSpringRollout, OneBlockW2G16MatchesCpuOver1000StepsWithinRoundingSensitivity) {
+  MAYA_REQUIRE_GPU();
+  const maya::SpringLattice lattice = w2_lattice(16);
+  const auto worlds = maya::test::varied_worlds(lattice, 1, 3);
+  const double sensitivity = cpu_rounding_sensitivity(lattice.model, worlds, 1000);
+  expect_gpu_matches_cpu(lattice.model, worlds, 1000, 1e-10, std::max(1e-10, 100 * sensitivity));
 }
 
 TEST(GpuSpringRollout, ManyWorldsOneBlockEachMatchCpu) {
   MAYA_REQUIRE_GPU();
   const maya::SpringLattice lattice = w2_lattice(8);
-  expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 100, 5), 1000);
+  expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 100, 5), 400);
+}
+
+TEST(GpuSpringRollout, ManyWorldsMatchCpuOver1000StepsWithinRoundingSensitivity) {
+  MAYA_REQUIRE_GPU();
+  const maya::SpringLattice lattice = w2_lattice(8);
+  const auto worlds = maya::test::varied_worlds(lattice, 100, 5);
+  const double sensitivity = cpu_rounding_sensitivity(lattice.model, worlds, 1000);
+  expect_gpu_matches_cpu(lattice.model, worlds, 1000, 1e-10, std::max(1e-10, 100 * sensitivity));
 }
 
 TEST(GpuSpringRollout, CooperativeGridWorldMatchesCpu) {

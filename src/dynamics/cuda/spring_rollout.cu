@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -114,6 +115,30 @@ __device__ inline double ground_force(const DeviceSystem& s, double x_up, double
   return penetration > 0.0 ? s.ground_stiffness * penetration - s.ground_damping * v_up : 0.0;
 }
 
+// visit(first_end, values + e * Width) for particle i's springs e, in spring order. The codes
+// and values of a few springs are loaded together before they are summed (in the same order), so
+// that their load latencies overlap instead of adding up.
+template <int D, int Width, class Visit>
+__device__ void for_incident(const DeviceSystem& system, const double* values, int i,
+                             const Visit& visit) {
+  constexpr int kChunk = Width > 3 ? 2 : 4;
+  const unsigned end = system.incidence_begin[i + 1];
+  for (unsigned j = system.incidence_begin[i]; j < end; j += kChunk) {
+    unsigned codes[kChunk];
+    for (int c = 0; c < kChunk; ++c) codes[c] = j + c < end ? system.incidence[j + c] : 0u;
+    double loaded[kChunk][Width];
+    for (int c = 0; c < kChunk; ++c) {
+      if (j + c < end) {
+        const double* source = values + static_cast<std::size_t>(codes[c] >> 1) * Width;
+        for (int w = 0; w < Width; ++w) loaded[c][w] = source[w];
+      }
+    }
+    for (int c = 0; c < kChunk; ++c) {
+      if (j + c < end) visit((codes[c] & 1u) != 0, loaded[c]);
+    }
+  }
+}
+
 // The forward rollout: `state` [2, N, D] holds the initial state and ends with the final one;
 // history [T + 1, 2, N, D] receives every state. pulls: [S, D] scratch.
 template <int D, class Scope>
@@ -139,12 +164,9 @@ __device__ void forward_rollout(const DeviceSystem& system, const WorldParameter
     for (int i = rank; i < n; i += size) {
       double force[D];
       for (int k = 0; k < D; ++k) force[k] = 0.0;
-      for (unsigned j = system.incidence_begin[i]; j < system.incidence_begin[i + 1]; ++j) {
-        const unsigned code = system.incidence[j];
-        const double* pull = pulls + (code >> 1) * D;
-        for (int k = 0; k < D; ++k)
-          force[k] = (code & 1u) ? force[k] - pull[k] : force[k] + pull[k];
-      }
+      for_incident<D, D>(system, pulls, i, [&](bool first_end, const double* pull) {
+        for (int k = 0; k < D; ++k) force[k] = first_end ? force[k] - pull[k] : force[k] + pull[k];
+      });
       if (system.ground_enabled) {
         const int up = i * D + system.up_axis;
         const double ground = ground_force(system, x[up], v[up]);
@@ -186,16 +208,14 @@ __device__ void finish_particle(const DeviceSystem& system, const WorldParameter
     g_v[k] = adjoint[nd + i * D + k];
     force[k] = 0.0;
   }
-  for (unsigned j = system.incidence_begin[i]; j < system.incidence_begin[i + 1]; ++j) {
-    const unsigned code = system.incidence[j];
-    const double* spring = per_spring + (code >> 1) * kSpringValues<D>;
-    const bool first_end = (code & 1u) != 0;
-    for (int k = 0; k < D; ++k) {
-      g_x[k] = first_end ? g_x[k] - spring[k] : g_x[k] + spring[k];
-      g_v[k] = first_end ? g_v[k] - spring[D + k] : g_v[k] + spring[D + k];
-      force[k] = first_end ? force[k] - spring[2 * D + k] : force[k] + spring[2 * D + k];
-    }
-  }
+  for_incident<D, kSpringValues<D>>(
+      system, per_spring, i, [&](bool first_end, const double* spring) {
+        for (int k = 0; k < D; ++k) {
+          g_x[k] = first_end ? g_x[k] - spring[k] : g_x[k] + spring[k];
+          g_v[k] = first_end ? g_v[k] - spring[D + k] : g_v[k] + spring[D + k];
+          force[k] = first_end ? force[k] - spring[2 * D + k] : force[k] + spring[2 * D + k];
+        }
+      });
   if (system.ground_enabled) {
     const int up = i * D + system.up_axis;
     const double ground = ground_force(system, state[up], state[nd + up]);
@@ -211,13 +231,15 @@ __device__ void finish_particle(const DeviceSystem& system, const WorldParameter
 }
 
 // The reverse sweep: `adjoint` [2, N, D] holds d loss / d final state and ends with d loss /
-// d initial state; parameter gradients accumulate into g. state: [2, N, D], g_force: [N, D],
-// per_spring: [S, 3 D] scratch. Two synchronizations per step: particles (the last part of step
-// t + 1's adjoint, then the first part of step t's), springs.
-template <int D, class Scope>
+// d initial state; parameter gradients accumulate into g. g_force: [N, D], per_spring: [S, 3 D]
+// scratch. Two synchronizations per step: particles (the last part of step t + 1's adjoint,
+// then the first part of step t's), springs. With CopyState each step's input state is copied
+// from the history into `copy` [2, N, D] (shared memory) for the springs to read; otherwise they
+// read the history itself (global memory, the grid).
+template <int D, class Scope, bool CopyState>
 __device__ void reverse_rollout(const DeviceSystem& system, const WorldParameters& p,
                                 const WorldGradients& g, double dt, int steps,
-                                const double* history, double* state, double* adjoint,
+                                const double* history, double* copy, double* adjoint,
                                 double* g_force, double* per_spring) {
   const int n = system.num_particles;
   const int nd = n * D;
@@ -225,31 +247,48 @@ __device__ void reverse_rollout(const DeviceSystem& system, const WorldParameter
   const int size = Scope::size();
   for (int t = steps - 1; t >= 0; --t) {
     const double* input = history + static_cast<std::size_t>(t) * 2 * nd;
+    const double* later = CopyState ? copy : input + 2 * nd;  // step t + 1's input
     for (int i = rank; i < n; i += size) {
-      if (t < steps - 1) finish_particle<D>(system, p, g, state, per_spring, g_force, adjoint, i);
+      // Loaded first, so that their latency overlaps finish_particle's work.
+      double x[D];
+      double v[D];
       for (int k = 0; k < D; ++k) {
-        state[i * D + k] = input[i * D + k];
-        state[nd + i * D + k] = input[nd + i * D + k];
+        x[k] = input[i * D + k];
+        v[k] = input[nd + i * D + k];
+      }
+      if (t < steps - 1) finish_particle<D>(system, p, g, later, per_spring, g_force, adjoint, i);
+      if constexpr (CopyState) {
+        for (int k = 0; k < D; ++k) {
+          copy[i * D + k] = x[k];
+          copy[nd + i * D + k] = v[k];
+        }
       }
       // x1 = x + dt v1, v1 = v + dt (F / m + g): the adjoint reaching v1 is g_v1 + dt g_x1,
       // and d loss / d F = dt (g_v1 + dt g_x1) / m.
       const double dt_over_m = dt / p.mass[i];
+      double g_force_up = 0.0;
+      double x_up = 0.0;
       for (int k = 0; k < D; ++k) {
         const double g_x1 = adjoint[i * D + k];
         const double g_v1_total = adjoint[nd + i * D + k] + dt * g_x1;
-        g_force[i * D + k] = dt_over_m * g_v1_total;
+        const double g_f = dt_over_m * g_v1_total;
+        g_force[i * D + k] = g_f;
         adjoint[nd + i * D + k] = g_v1_total;
+        if (k == system.up_axis) {
+          g_force_up = g_f;
+          x_up = x[k];
+        }
       }
       // Ground: F_up += k pen - c v_up where pen = height - x_up > 0.
       const int up = i * D + system.up_axis;
-      if (system.ground_enabled && system.ground_height - state[up] > 0.0) {
-        adjoint[up] -= g_force[up] * system.ground_stiffness;
-        adjoint[nd + up] -= g_force[up] * system.ground_damping;
+      if (system.ground_enabled && system.ground_height - x_up > 0.0) {
+        adjoint[up] -= g_force_up * system.ground_stiffness;
+        adjoint[nd + up] -= g_force_up * system.ground_damping;
       }
     }
     Scope::sync();
-    const double* x = state;
-    const double* v = state + nd;
+    const double* x = CopyState ? copy : input;
+    const double* v = x + nd;
     for (int e = rank; e < system.num_springs; e += size) {
       const Geometry<D> s(system, p, x, v, e);
       const double stiffness = p.stiffness[e];
@@ -283,7 +322,9 @@ __device__ void reverse_rollout(const DeviceSystem& system, const WorldParameter
     Scope::sync();
   }
   for (int i = rank; i < n; i += size) {
-    if (steps > 0) finish_particle<D>(system, p, g, state, per_spring, g_force, adjoint, i);
+    if (steps > 0) {
+      finish_particle<D>(system, p, g, CopyState ? copy : history, per_spring, g_force, adjoint, i);
+    }
   }
 }
 
@@ -333,27 +374,41 @@ __global__ void __launch_bounds__(1024)
 }
 
 // adjoints: [E, 2, N, D], d loss / d final state in, d loss / d initial state out. Shared:
-// [2 N D] state, [2 N D] adjoint, [N D] g_force, [S 3 D] per spring.
+// [2 N D] state, [2 N D] adjoint, [N D] g_force, [S 3 D] per spring, then the gradients of the
+// masses [N] and of stiffness, damping and rest length [S] each, accumulated over the steps
+// there and written out once.
 template <int D>
 __global__ void __launch_bounds__(1024)
     reverse_worlds(DeviceSystem system, WorldArrays w, double dt, int steps, const double* history,
                    double* adjoints) {
   extern __shared__ double shared[];
   const std::size_t world = blockIdx.x;
-  const int nd = system.num_particles * D;
+  const int n = system.num_particles;
+  const int s = system.num_springs;
+  const int nd = n * D;
   double* state = shared;
   double* adjoint = shared + 2 * nd;
   double* g_force = shared + 4 * nd;
   double* per_spring = shared + 5 * nd;
+  double* sums = per_spring + s * kSpringValues<D>;
+  const WorldGradients local{sums, sums + n, sums + n + s, sums + n + 2 * s};
   double* world_adjoint = adjoints + world * 2 * nd;
   for (int j = threadIdx.x; j < 2 * nd; j += blockDim.x) adjoint[j] = world_adjoint[j];
+  for (int j = threadIdx.x; j < n + 3 * s; j += blockDim.x) sums[j] = 0.0;
   __syncthreads();
-  reverse_rollout<D, BlockScope>(system, parameters_of(w, system, world),
-                                 gradients_of(w, system, world), dt, steps,
-                                 history + world * static_cast<std::size_t>(steps + 1) * 2 * nd,
-                                 state, adjoint, g_force, per_spring);
+  reverse_rollout<D, BlockScope, true>(
+      system, parameters_of(w, system, world), local, dt, steps,
+      history + world * static_cast<std::size_t>(steps + 1) * 2 * nd, state, adjoint, g_force,
+      per_spring);
   __syncthreads();
   for (int j = threadIdx.x; j < 2 * nd; j += blockDim.x) world_adjoint[j] = adjoint[j];
+  const WorldGradients out = gradients_of(w, system, world);
+  for (int j = threadIdx.x; j < n; j += blockDim.x) out.mass[j] = local.mass[j];
+  for (int j = threadIdx.x; j < s; j += blockDim.x) {
+    out.stiffness[j] = local.stiffness[j];
+    out.damping[j] = local.damping[j];
+    out.rest[j] = local.rest[j];
+  }
 }
 
 // One world over the whole cooperative grid; the scratch is in global memory (the L2 cache).
@@ -366,11 +421,11 @@ __global__ void forward_grid(DeviceSystem system, WorldArrays w, std::size_t wor
 
 template <int D>
 __global__ void reverse_grid(DeviceSystem system, WorldArrays w, std::size_t world, double dt,
-                             int steps, const double* history, double* state, double* adjoint,
-                             double* g_force, double* per_spring) {
-  reverse_rollout<D, GridScope>(system, parameters_of(w, system, world),
-                                gradients_of(w, system, world), dt, steps, history, state, adjoint,
-                                g_force, per_spring);
+                             int steps, const double* history, double* adjoint, double* g_force,
+                             double* per_spring) {
+  reverse_rollout<D, GridScope, false>(system, parameters_of(w, system, world),
+                                       gradients_of(w, system, world), dt, steps, history, nullptr,
+                                       adjoint, g_force, per_spring);
 }
 
 // Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
@@ -446,7 +501,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
   check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
         "cudaDeviceGetAttribute");
   const std::size_t forward_shared = (2 * nd + s * D) * sizeof(double);
-  const std::size_t reverse_shared = (5 * nd + s * kSpringValues<D>)*sizeof(double);
+  const std::size_t reverse_shared = (5 * nd + s * kSpringValues<D> + n + 3 * s) * sizeof(double);
   const bool per_block = reverse_shared <= static_cast<std::size_t>(shared_limit);
 
   cudaEvent_t marks[4];
@@ -498,7 +553,6 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     const unsigned reverse_blocks = blocks(per_sm_reverse);
     double* pulls = scratch<double>(20, s * kSpringValues<D>);
     double* g_force = scratch<double>(21, nd);
-    double* state = scratch<double>(22, 2 * nd);
     check(cudaEventRecord(marks[0]), "cudaEventRecord");
     for (std::size_t world = 0; world < worlds; ++world) {
       double* world_state = states + world * 2 * nd;
@@ -531,7 +585,6 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
                       &dt,
                       &steps,
                       const_cast<double**>(&world_history),
-                      &state,
                       &world_adjoint,
                       &g_force,
                       &pulls};
@@ -624,21 +677,23 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   double* adjoints = scratch<double>(13, e * state_size);
   double* history = scratch<double>(14, e * (steps + 1) * state_size);
 
-  std::vector<double> host_adjoint(e * state_size);
+  // Filled by adjoint_of_final (no zero fill here).
+  const std::unique_ptr<double[]> host_adjoint(
+      new double[std::max<std::size_t>(e * state_size, 1)]);
   const int t = static_cast<int>(steps);
   KernelTimes times;
   switch (d) {
     case 1:
       times = run<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                     adjoint_of_final, out.final_state, host_adjoint.data());
+                     adjoint_of_final, out.final_state, host_adjoint.get());
       break;
     case 2:
       times = run<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                     adjoint_of_final, out.final_state, host_adjoint.data());
+                     adjoint_of_final, out.final_state, host_adjoint.get());
       break;
     default:
       times = run<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                     adjoint_of_final, out.final_state, host_adjoint.data());
+                     adjoint_of_final, out.final_state, host_adjoint.get());
       break;
   }
   download(out.state, adjoints, e * state_size);
