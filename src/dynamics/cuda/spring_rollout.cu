@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -119,8 +120,8 @@ __device__ inline double ground_force(const DeviceSystem& s, double x_up, double
 // and values of a few springs are loaded together before they are summed (in the same order), so
 // that their load latencies overlap instead of adding up.
 template <int D, int Width, class Visit>
-__device__ void for_incident(const DeviceSystem& system, const double* values, int i,
-                             const Visit& visit) {
+__device__ __forceinline__ void for_incident(const DeviceSystem& system, const double* values,
+                                             int i, const Visit& visit) {
   constexpr int kChunk = Width > 3 ? 2 : 4;
   const unsigned end = system.incidence_begin[i + 1];
   for (unsigned j = system.incidence_begin[i]; j < end; j += kChunk) {
@@ -195,10 +196,10 @@ constexpr int kSpringValues = 3 * D;
 // adjoints summed into adjoint [2, N, D], and the mass gradient -(g_F . F) / m, with F
 // recomputed from the stored pulls and the state in `state` (the step's input).
 template <int D>
-__device__ void finish_particle(const DeviceSystem& system, const WorldParameters& p,
-                                const WorldGradients& g, const double* state,
-                                const double* per_spring, const double* g_force, double* adjoint,
-                                int i) {
+__device__ __forceinline__ void finish_particle(const DeviceSystem& system,
+                                                const WorldParameters& p, const WorldGradients& g,
+                                                const double* state, const double* per_spring,
+                                                const double* g_force, double* adjoint, int i) {
   const int nd = system.num_particles * D;
   double g_x[D];
   double g_v[D];
@@ -428,6 +429,283 @@ __global__ void reverse_grid(DeviceSystem system, WorldArrays w, std::size_t wor
                                        adjoint, g_force, per_spring);
 }
 
+// The gathering variant (MAYA_SPRING_KERNEL=gather): each particle computes the forces, and in
+// the reverse pass the adjoints, of its own springs itself, so every spring is computed by both
+// of its ends and nothing per spring is stored between phases. One synchronization per step in
+// each direction instead of two. The values are the same bits as the split kernels'; each
+// spring's parameter gradients are added by its first end only.
+
+// Particle i's force from its springs (in spring order, from zero) and the ground, on state
+// [2, N, D] (SpringGeometry and ground_force as above).
+template <int D>
+__device__ __forceinline__ void gathered_force(const DeviceSystem& system, const WorldParameters& p,
+                                               const double* state, int i, double (&force)[D]) {
+  const int nd = system.num_particles * D;
+  for (int k = 0; k < D; ++k) force[k] = 0.0;
+  const unsigned end = system.incidence_begin[i + 1];
+  for (unsigned j = system.incidence_begin[i]; j < end; ++j) {
+    const unsigned code = system.incidence[j];
+    const Geometry<D> s(system, p, state, state + nd, static_cast<int>(code >> 1));
+    for (int k = 0; k < D; ++k) {
+      const double pull = -(s.magnitude * s.unit[k]);
+      force[k] = (code & 1u) ? force[k] - pull : force[k] + pull;
+    }
+  }
+  if (system.ground_enabled) {
+    const int up = i * D + system.up_axis;
+    const double ground = ground_force(system, state[up], state[nd + up]);
+    for (int k = 0; k < D; ++k) force[k] += k == system.up_axis ? ground : 0.0;
+  }
+}
+
+// Forward: step t reads state t and writes state t + 1. With Shared the states alternate
+// between two buffers of `buffers` [2][2, N, D] (shared memory; the initial state in the first)
+// and are copied to the history; otherwise the history itself is read and written (the
+// initial state already in history[0]).
+template <int D, class Scope, bool Shared>
+__device__ void forward_gather(const DeviceSystem& system, const WorldParameters& p, double dt,
+                               int steps, double* buffers, double* history) {
+  const int n = system.num_particles;
+  const int nd = n * D;
+  const int rank = Scope::rank();
+  const int size = Scope::size();
+  if constexpr (Shared) {
+    for (int j = rank; j < 2 * nd; j += size) history[j] = buffers[j];
+  }
+  for (int t = 0; t < steps; ++t) {
+    const double* current =
+        Shared ? buffers + (t & 1) * 2 * nd : history + static_cast<std::size_t>(t) * 2 * nd;
+    double* next = history + static_cast<std::size_t>(t + 1) * 2 * nd;
+    double* next_shared = Shared ? buffers + ((t + 1) & 1) * 2 * nd : nullptr;
+    for (int i = rank; i < n; i += size) {
+      double force[D];
+      gathered_force<D>(system, p, current, i, force);
+      const double dt_over_m = dt / p.mass[i];
+      for (int k = 0; k < D; ++k) {
+        const double v1 = current[nd + i * D + k] + dt_over_m * force[k] + dt * system.gravity[k];
+        const double x1 = current[i * D + k] + dt * v1;
+        next[i * D + k] = x1;
+        next[nd + i * D + k] = v1;
+        if constexpr (Shared) {
+          next_shared[i * D + k] = x1;
+          next_shared[nd + i * D + k] = v1;
+        }
+      }
+    }
+    Scope::sync();
+  }
+}
+
+// The first part of step t's adjoint for particle i, from G = d loss / d state t + 1 (own):
+// g_force = dt (G_v + dt G_x) / m into `g_force`, and the adjoint of state t before its springs
+// (G_x, G_v + dt G_x, less the ground's share) into `partial`.
+template <int D>
+__device__ __forceinline__ void start_adjoint(const DeviceSystem& system, const WorldParameters& p,
+                                              double dt, int i, const double (&x)[D],
+                                              const double (&g_x)[D], const double (&g_v)[D],
+                                              double* g_force, double* partial) {
+  const int nd = system.num_particles * D;
+  const double dt_over_m = dt / p.mass[i];
+  double g_force_up = 0.0;
+  double x_up = 0.0;
+  for (int k = 0; k < D; ++k) {
+    const double g_v1_total = g_v[k] + dt * g_x[k];
+    const double g_f = dt_over_m * g_v1_total;
+    g_force[i * D + k] = g_f;
+    partial[i * D + k] = g_x[k];
+    partial[nd + i * D + k] = g_v1_total;
+    if (k == system.up_axis) {
+      g_force_up = g_f;
+      x_up = x[k];
+    }
+  }
+  const int up = i * D + system.up_axis;
+  if (system.ground_enabled && system.ground_height - x_up > 0.0) {
+    partial[up] -= g_force_up * system.ground_stiffness;
+    partial[nd + up] -= g_force_up * system.ground_damping;
+  }
+}
+
+// Reverse: `adjoint` [2, N, D] holds d loss / d final state and ends with d loss / d initial
+// state. g_forces: [2][N, D] (steps alternate), partial: [2, N, D]. With Shared the states are
+// copied from the history into `buffers` [2][2, N, D] for the springs to read.
+template <int D, class Scope, bool Shared>
+__device__ void reverse_gather(const DeviceSystem& system, const WorldParameters& p,
+                               const WorldGradients& g, double dt, int steps, const double* history,
+                               double* buffers, double* g_forces, double* partial,
+                               double* adjoint) {
+  const int n = system.num_particles;
+  const int nd = n * D;
+  const int rank = Scope::rank();
+  const int size = Scope::size();
+  if (steps == 0) return;
+  // Step T - 1's first part.
+  for (int i = rank; i < n; i += size) {
+    const double* input = history + static_cast<std::size_t>(steps - 1) * 2 * nd;
+    double x[D];
+    double g_x[D];
+    double g_v[D];
+    for (int k = 0; k < D; ++k) {
+      x[k] = input[i * D + k];
+      g_x[k] = adjoint[i * D + k];
+      g_v[k] = adjoint[nd + i * D + k];
+      if constexpr (Shared) {
+        buffers[((steps - 1) & 1) * 2 * nd + i * D + k] = x[k];
+        buffers[((steps - 1) & 1) * 2 * nd + nd + i * D + k] = input[nd + i * D + k];
+      }
+    }
+    start_adjoint<D>(system, p, dt, i, x, g_x, g_v, g_forces + ((steps - 1) & 1) * nd, partial);
+  }
+  Scope::sync();
+  for (int t = steps - 1; t >= 0; --t) {
+    const double* state =
+        Shared ? buffers + (t & 1) * 2 * nd : history + static_cast<std::size_t>(t) * 2 * nd;
+    const double* x = state;
+    const double* v = state + nd;
+    const double* g_force = g_forces + (t & 1) * nd;
+    for (int i = rank; i < n; i += size) {
+      double g_x[D];
+      double g_v[D];
+      double force[D];
+      for (int k = 0; k < D; ++k) {
+        g_x[k] = partial[i * D + k];
+        g_v[k] = partial[nd + i * D + k];
+        force[k] = 0.0;
+      }
+      const unsigned end = system.incidence_begin[i + 1];
+      for (unsigned j = system.incidence_begin[i]; j < end; ++j) {
+        const unsigned code = system.incidence[j];
+        const bool first_end = (code & 1u) != 0;
+        const int e = static_cast<int>(code >> 1);
+        const Geometry<D> s(system, p, x, v, e);
+        const double stiffness = p.stiffness[e];
+        const double damping = p.damping[e];
+        double g_f[D];
+        double g_magnitude = 0.0;
+        for (int k = 0; k < D; ++k) {
+          g_f[k] = g_force[s.a + k] - g_force[s.b + k];
+          g_magnitude += g_f[k] * s.unit[k];
+        }
+        if (first_end) {
+          g.stiffness[e] += g_magnitude * (s.length - p.rest[e]);
+          g.damping[e] += g_magnitude * s.closing_speed;
+          g.rest[e] += -g_magnitude * stiffness;
+        }
+        double g_unit[D];
+        double along = 0.0;
+        for (int k = 0; k < D; ++k) {
+          g_unit[k] = s.magnitude * g_f[k] + g_magnitude * damping * s.closing[k];
+          along += g_unit[k] * s.unit[k];
+        }
+        for (int k = 0; k < D; ++k) {
+          const double g_d = (g_unit[k] - along * s.unit[k]) * s.inverse_length +
+                             g_magnitude * stiffness * s.unit[k];
+          const double g_closing = g_magnitude * damping * s.unit[k];
+          const double pull = -(s.magnitude * s.unit[k]);
+          g_x[k] = first_end ? g_x[k] - g_d : g_x[k] + g_d;
+          g_v[k] = first_end ? g_v[k] - g_closing : g_v[k] + g_closing;
+          force[k] = first_end ? force[k] - pull : force[k] + pull;
+        }
+      }
+      if (system.ground_enabled) {
+        const int up = i * D + system.up_axis;
+        const double ground = ground_force(system, x[up], v[up]);
+        for (int k = 0; k < D; ++k) force[k] += k == system.up_axis ? ground : 0.0;
+      }
+      double total = 0.0;
+      for (int k = 0; k < D; ++k) total += g_force[i * D + k] * force[k];
+      g.mass[i] -= total / p.mass[i];
+      if (t > 0) {
+        const double* input = history + static_cast<std::size_t>(t - 1) * 2 * nd;
+        double x0[D];
+        for (int k = 0; k < D; ++k) {
+          x0[k] = input[i * D + k];
+          if constexpr (Shared) {
+            buffers[((t - 1) & 1) * 2 * nd + i * D + k] = x0[k];
+            buffers[((t - 1) & 1) * 2 * nd + nd + i * D + k] = input[nd + i * D + k];
+          }
+        }
+        start_adjoint<D>(system, p, dt, i, x0, g_x, g_v, g_forces + ((t - 1) & 1) * nd, partial);
+      } else {
+        for (int k = 0; k < D; ++k) {
+          adjoint[i * D + k] = g_x[k];
+          adjoint[nd + i * D + k] = g_v[k];
+        }
+      }
+    }
+    Scope::sync();
+  }
+}
+
+// Shared: [2][2, N, D] states.
+template <int D>
+__global__ void __launch_bounds__(1024)
+    forward_worlds_gather(DeviceSystem system, WorldArrays w, double dt, int steps, double* states,
+                          double* history) {
+  extern __shared__ double shared[];
+  const std::size_t world = blockIdx.x;
+  const int nd2 = 2 * system.num_particles * D;
+  double* world_state = states + world * nd2;
+  for (int j = threadIdx.x; j < nd2; j += blockDim.x) shared[j] = world_state[j];
+  __syncthreads();
+  forward_gather<D, BlockScope, true>(system, parameters_of(w, system, world), dt, steps, shared,
+                                      history + world * static_cast<std::size_t>(steps + 1) * nd2);
+  const double* final_state = shared + (steps & 1) * nd2;
+  for (int j = threadIdx.x; j < nd2; j += blockDim.x) world_state[j] = final_state[j];
+}
+
+// Shared: [2][2, N, D] states, [2][N, D] g_force, [2, N, D] partial adjoint, [2, N, D] adjoint,
+// then the gradients of the masses [N] and of stiffness, damping and rest length [S] each.
+template <int D>
+__global__ void __launch_bounds__(1024)
+    reverse_worlds_gather(DeviceSystem system, WorldArrays w, double dt, int steps,
+                          const double* history, double* adjoints) {
+  extern __shared__ double shared[];
+  const std::size_t world = blockIdx.x;
+  const int n = system.num_particles;
+  const int s = system.num_springs;
+  const int nd = n * D;
+  double* buffers = shared;
+  double* g_forces = shared + 4 * nd;
+  double* partial = shared + 6 * nd;
+  double* adjoint = shared + 8 * nd;
+  double* sums = shared + 10 * nd;
+  const WorldGradients local{sums, sums + n, sums + n + s, sums + n + 2 * s};
+  double* world_adjoint = adjoints + world * 2 * nd;
+  for (int j = threadIdx.x; j < 2 * nd; j += blockDim.x) adjoint[j] = world_adjoint[j];
+  for (int j = threadIdx.x; j < n + 3 * s; j += blockDim.x) sums[j] = 0.0;
+  __syncthreads();
+  reverse_gather<D, BlockScope, true>(
+      system, parameters_of(w, system, world), local, dt, steps,
+      history + world * static_cast<std::size_t>(steps + 1) * 2 * nd, buffers, g_forces, partial,
+      adjoint);
+  __syncthreads();
+  for (int j = threadIdx.x; j < 2 * nd; j += blockDim.x) world_adjoint[j] = adjoint[j];
+  const WorldGradients out = gradients_of(w, system, world);
+  for (int j = threadIdx.x; j < n; j += blockDim.x) out.mass[j] = local.mass[j];
+  for (int j = threadIdx.x; j < s; j += blockDim.x) {
+    out.stiffness[j] = local.stiffness[j];
+    out.damping[j] = local.damping[j];
+    out.rest[j] = local.rest[j];
+  }
+}
+
+template <int D>
+__global__ void forward_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world,
+                                    double dt, int steps, double* history) {
+  forward_gather<D, GridScope, false>(system, parameters_of(w, system, world), dt, steps, nullptr,
+                                      history);
+}
+
+template <int D>
+__global__ void reverse_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world,
+                                    double dt, int steps, const double* history, double* g_forces,
+                                    double* partial, double* adjoint) {
+  reverse_gather<D, GridScope, false>(system, parameters_of(w, system, world),
+                                      gradients_of(w, system, world), dt, steps, history, nullptr,
+                                      g_forces, partial, adjoint);
+}
+
 // Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
 // nothing.
 class Workspace {
@@ -605,6 +883,126 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
   return times;
 }
 
+// The gathering kernels (see forward_gather): one thread per particle.
+template <int D>
+KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
+                       const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
+                       double* states, double* adjoints, double* history,
+                       const HostAdjointOfFinal& adjoint_of_final, double* host_final,
+                       double* host_adjoint) {
+  const std::size_t n = topology.num_particles;
+  const std::size_t s = topology.num_springs;
+  const std::size_t nd = n * D;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int shared_limit = 0;
+  check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+        "cudaDeviceGetAttribute");
+  const std::size_t forward_shared = 4 * nd * sizeof(double);
+  const std::size_t reverse_shared = (10 * nd + n + 3 * s) * sizeof(double);
+  const bool per_block = reverse_shared <= static_cast<std::size_t>(shared_limit);
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
+  const auto hand_over = [&] {
+    check(cudaEventRecord(marks[1]), "cudaEventRecord");
+    download(host_final, states, worlds * 2 * nd);
+    adjoint_of_final(host_final, host_adjoint);
+    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
+                     cudaMemcpyHostToDevice),
+          "copy to device");
+    check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  };
+  if (per_block) {
+    check(
+        cudaFuncSetAttribute(forward_worlds_gather<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(forward_shared)),
+        "cudaFuncSetAttribute");
+    check(
+        cudaFuncSetAttribute(reverse_worlds_gather<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(reverse_shared)),
+        "cudaFuncSetAttribute");
+    const int threads = static_cast<int>(std::clamp<std::size_t>((n + 31) / 32 * 32, 64, 1024));
+    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    forward_worlds_gather<D><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
+        system, arrays, dt, steps, states, history);
+    check(cudaGetLastError(), "forward launch");
+    hand_over();
+    reverse_worlds_gather<D><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
+        system, arrays, dt, steps, history, adjoints);
+    check(cudaGetLastError(), "reverse launch");
+  } else {
+    int sms = 0;
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+    int per_sm_forward = 0;
+    int per_sm_reverse = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_grid_gather<D>,
+                                                        kGridThreads, 0),
+          "occupancy");
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_grid_gather<D>,
+                                                        kGridThreads, 0),
+          "occupancy");
+    const std::size_t wanted = (n + kGridThreads - 1) / kGridThreads;
+    const auto blocks = [&](int per_sm) {
+      return static_cast<unsigned>(
+          std::max<std::size_t>(1, std::min<std::size_t>(wanted, std::size_t(per_sm) * sms)));
+    };
+    double* g_forces = scratch<double>(21, 2 * nd);
+    double* partial = scratch<double>(22, 2 * nd);
+    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    for (std::size_t world = 0; world < worlds; ++world) {
+      double* world_state = states + world * 2 * nd;
+      double* world_history = history + world * per_world_history;
+      check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
+                            cudaMemcpyDeviceToDevice),
+            "copy on device");
+      void* args[] = {const_cast<DeviceSystem*>(&system),
+                      const_cast<WorldArrays*>(&arrays),
+                      &world,
+                      &dt,
+                      &steps,
+                      &world_history};
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid_gather<D>),
+                                        blocks(per_sm_forward), kGridThreads, args, 0, nullptr),
+            "forward cooperative launch");
+      check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
+                            2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+            "copy on device");
+    }
+    hand_over();
+    for (std::size_t world = 0; world < worlds; ++world) {
+      const double* world_history = history + world * per_world_history;
+      double* world_adjoint = adjoints + world * 2 * nd;
+      void* args[] = {const_cast<DeviceSystem*>(&system),
+                      const_cast<WorldArrays*>(&arrays),
+                      &world,
+                      &dt,
+                      &steps,
+                      const_cast<double**>(&world_history),
+                      &g_forces,
+                      &partial,
+                      &world_adjoint};
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid_gather<D>),
+                                        blocks(per_sm_reverse), kGridThreads, args, 0, nullptr),
+            "reverse cooperative launch");
+    }
+  }
+  check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+}
+
+// MAYA_SPRING_KERNEL=gather picks the gathering kernels; anything else the split ones.
+bool gathering() {
+  const char* kernel = std::getenv("MAYA_SPRING_KERNEL");
+  return kernel != nullptr && std::string(kernel) == "gather";
+}
+
 }  // namespace
 
 int cuda_devices() noexcept {
@@ -682,19 +1080,36 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
       new double[std::max<std::size_t>(e * state_size, 1)]);
   const int t = static_cast<int>(steps);
   KernelTimes times;
-  switch (d) {
-    case 1:
-      times = run<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                     adjoint_of_final, out.final_state, host_adjoint.get());
-      break;
-    case 2:
-      times = run<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                     adjoint_of_final, out.final_state, host_adjoint.get());
-      break;
-    default:
-      times = run<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                     adjoint_of_final, out.final_state, host_adjoint.get());
-      break;
+  if (gathering()) {
+    switch (d) {
+      case 1:
+        times = run_gather<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                              adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run_gather<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                              adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run_gather<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                              adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
+  } else {
+    switch (d) {
+      case 1:
+        times = run<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                       adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                       adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                       adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
   }
   download(out.state, adjoints, e * state_size);
   download(out.mass, arrays.g_mass, e * n);
