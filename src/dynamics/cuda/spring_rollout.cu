@@ -997,10 +997,22 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
   return {forward_ms * 1e-3, reverse_ms * 1e-3};
 }
 
-// MAYA_SPRING_KERNEL=gather picks the gathering kernels; anything else the split ones.
-bool gathering() {
-  const char* kernel = std::getenv("MAYA_SPRING_KERNEL");
-  return kernel != nullptr && std::string(kernel) == "gather";
+// Which kernels run: the split ones where a world fits one block (there they were faster:
+// W2 G = 16 6.2 ms against 8.2, W5 about even), the gathering ones for worlds spread over the
+// grid (one synchronization per step instead of two: G = 128 18 ms against 25, G = 1024 458
+// against 517). MAYA_SPRING_KERNEL=split or =gather forces one (the tests run both).
+bool gathering(std::size_t n, std::size_t s, std::size_t d) {
+  const char* forced = std::getenv("MAYA_SPRING_KERNEL");
+  if (forced != nullptr && std::string(forced) == "gather") return true;
+  if (forced != nullptr && std::string(forced) == "split") return false;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int shared_limit = 0;
+  check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+        "cudaDeviceGetAttribute");
+  // The split kernels' reverse pass in shared memory (reverse_worlds).
+  const std::size_t split_shared = (5 * n * d + 3 * s * d + n + 3 * s) * sizeof(double);
+  return split_shared > static_cast<std::size_t>(shared_limit);
 }
 
 }  // namespace
@@ -1080,7 +1092,7 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
       new double[std::max<std::size_t>(e * state_size, 1)]);
   const int t = static_cast<int>(steps);
   KernelTimes times;
-  if (gathering()) {
+  if (gathering(n, s, d)) {
     switch (d) {
       case 1:
         times = run_gather<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
