@@ -201,7 +201,6 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
   const std::size_t e = check_worlds(model, worlds, options);
   const std::size_t n = model.num_particles();
   const std::size_t s = model.num_springs();
-  const std::size_t size = 2 * n * model.dim();
   SpringRolloutGradients out{Tensor::zeros({e}),
                              Tensor::zeros(worlds.state.shape()),
                              Tensor::zeros(worlds.state.shape()),
@@ -214,6 +213,7 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
     if (detail::cuda_devices() == 0) {
       throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
     }
+    const std::size_t size = 2 * n * model.dim();
     const auto& ground = model.ground();
     detail::HostTopology topology{n,
                                   s,
