@@ -62,8 +62,8 @@ void mass_spring_step(benchmark::State& state) {
   const maya::dynamics::SpringLattice lattice = maya::dynamics::make_spring_lattice(options);
   maya::TensorTape tape;
   const auto record = [&] {
-    const maya::TensorVar s =
-        tape.var(maya::dynamics::MassSpringModel::make_state(lattice.positions, lattice.velocities));
+    const maya::TensorVar s = tape.var(
+        maya::dynamics::MassSpringModel::make_state(lattice.positions, lattice.velocities));
     const std::size_t springs = lattice.model.num_springs();
     const maya::dynamics::SpringParameters params{
         tape.constant(lattice.masses), tape.constant(maya::Tensor::full({springs}, 1e3)),

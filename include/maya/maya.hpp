@@ -21,6 +21,7 @@
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
+#include "maya/dynamics/batched_rollout.hpp"
 #include "maya/dynamics/binomial_schedule.hpp"
 #include "maya/dynamics/checkpointed_rollout.hpp"
 #include "maya/dynamics/integrators.hpp"
