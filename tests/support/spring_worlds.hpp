@@ -15,8 +15,8 @@ namespace maya::test {
 
 // E worlds of `lattice`: world w's stiffness, damping and velocities differ (seeded), masses
 // and rest lengths jitter a little.
-inline dynamics::SpringWorlds varied_worlds(const dynamics::SpringLattice& lattice, std::size_t worlds,
-                                            std::uint64_t seed) {
+inline dynamics::SpringWorlds varied_worlds(const dynamics::SpringLattice& lattice,
+                                            std::size_t worlds, std::uint64_t seed) {
   const std::size_t n = lattice.model.num_particles();
   const std::size_t s = lattice.model.num_springs();
   const std::size_t d = lattice.model.dim();
