@@ -6,6 +6,7 @@
 #include "maya/core/subnormals.hpp"
 #include "maya/core/threads.hpp"
 
+#include "maya/ad/gradcheck.hpp"
 #include "maya/ad/tape.hpp"
 #include "maya/ad/var.hpp"
 #include "maya/ad/var_math.hpp"
