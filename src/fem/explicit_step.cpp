@@ -201,16 +201,7 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
   }
   detail::ElementGradients out;
   out.positions = g_x;
-  const std::pair<std::size_t, double**> element_slots[] = {
-      {Slot::kInverseEdges, &out.inverse_edges},
-      {Slot::kVolumes, &out.volumes},
-      {Slot::kMu, &out.mu},
-      {Slot::kLambda, &out.lambda}};
-  for (const auto& [slot, target] : element_slots) {
-    if (context.needs_grad(slot)) *target = context.grad_input(slot).values;
-  }
-  if (actuated && context.needs_grad(Slot::kActuation))
-    out.actuation = context.grad_input(Slot::kActuation).values;
+  layout.point_element_gradients(context, out);
   detail::dispatch(body.options_.energy, d, [&]<int D, template <int> class Material>() {
     detail::elastic_force_vjp<D, Material>(in, g_force.data(), out);
   });

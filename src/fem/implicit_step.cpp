@@ -396,16 +396,7 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   std::vector<double> coupling(state_grad ? nd : 0, 0.0);
   detail::ElementGradients out;
   out.positions = state_grad ? coupling.data() : nullptr;
-  const std::pair<std::size_t, double**> element_slots[] = {
-      {Slot::kInverseEdges, &out.inverse_edges},
-      {Slot::kVolumes, &out.volumes},
-      {Slot::kMu, &out.mu},
-      {Slot::kLambda, &out.lambda}};
-  for (const auto& [slot, target] : element_slots) {
-    if (context.needs_grad(slot)) *target = context.grad_input(slot).values;
-  }
-  if (actuated && context.needs_grad(Slot::kActuation))
-    out.actuation = context.grad_input(Slot::kActuation).values;
+  layout.point_element_gradients(context, out);
   problem.elastic.positions = x1;
   detail::dispatch(body.options_.energy, d, [&]<int D, template <int> class Material>() {
     detail::elastic_force_vjp<D, Material>(problem.elastic, lambda.data(), out);

@@ -28,10 +28,13 @@
 #include <limits>
 #include <vector>
 
-#include "fem/dual.hpp"
+#include "ad/dual.hpp"
 #include "maya/rigid/body_shape.hpp"
 
 namespace maya::fem::detail {
+
+using ad::detail::Dual;
+using ad::detail::value_of;
 
 // ---- The rigid shapes, as the kernels read them ----
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string_view>
+#include <utility>
 
 #include "fem/element_kernels.hpp"
 #include "maya/fem/soft_body.hpp"
@@ -110,6 +111,20 @@ struct StepInputs {
   std::size_t rigid_state = 0;  // the obstacles' state, then stiffness, damping, friction
   [[nodiscard]] std::size_t rigid_material(std::size_t j) const noexcept {
     return rigid_state + 1 + j;
+  }
+  // Points `out`'s element-parameter gradients (B, W, mu, lambda, actuation) at the inputs'
+  // gradient buffers, for the inputs that need one.
+  void point_element_gradients(BackwardContext& context, ElementGradients& out) const {
+    const std::pair<std::size_t, double**> slots[] = {{kInverseEdges, &out.inverse_edges},
+                                                      {kVolumes, &out.volumes},
+                                                      {kMu, &out.mu},
+                                                      {kLambda, &out.lambda}};
+    for (const auto& [slot, target] : slots) {
+      if (context.needs_grad(slot)) *target = context.grad_input(slot).values;
+    }
+    if (actuated && context.needs_grad(kActuation)) {
+      out.actuation = context.grad_input(kActuation).values;
+    }
   }
   [[nodiscard]] static StepInputs of(std::size_t count) {
     StepInputs in;

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "multibody/dual.hpp"
+#include "ad/dual.hpp"
 
 namespace maya::multibody::detail {
 

@@ -6,9 +6,19 @@
 
 #include <array>
 
-#include "multibody/dual.hpp"
+#include "ad/dual.hpp"
 
 namespace maya::multibody::detail {
+
+// Forward-mode numbers and the scalar functions the templated dynamics call (ad/dual.hpp).
+using ad::detail::chain;
+using ad::detail::cos;
+using ad::detail::Dual;
+using ad::detail::pow;
+using ad::detail::sin;
+using ad::detail::sqrt;
+using ad::detail::tanh;
+using ad::detail::value_of;
 
 template <class S>
 using Vec3 = std::array<S, 3>;

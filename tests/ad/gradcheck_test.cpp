@@ -25,8 +25,8 @@ TEST(ScalarGradcheck, PassesTheTapesGradientOfASmoothFunction) {
   const maya::ScalarGradcheckReport report = maya::gradcheck(f, at);
   ASSERT_EQ(report.analytic.size(), 2u);
   const double a = at[0], b = at[1];
-  EXPECT_NEAR(report.analytic[0], b * std::cos(a * b) * std::exp(-a) - std::sin(a * b) * std::exp(-a),
-              1e-14);
+  EXPECT_NEAR(report.analytic[0],
+              b * std::cos(a * b) * std::exp(-a) - std::sin(a * b) * std::exp(-a), 1e-14);
   EXPECT_LT(report.max_error(), 1e-7);
 }
 

@@ -1,6 +1,6 @@
-// Forward-mode numbers for the multibody layer: a value and its derivatives along N seeded
-// directions. The dynamics are templates over their scalar, so one evaluation with Dual<N> gives N
-// exact columns of a step's Jacobian (chunked forward mode: ceil(inputs / N) evaluations).
+// Forward-mode numbers: a value and its derivatives along N seeded directions. Code templated over
+// its scalar (the multibody dynamics, the FEM rigid-contact laws) evaluated once with Dual<N> gives
+// N exact columns of its Jacobian (chunked forward mode: ceil(inputs / N) evaluations).
 #pragma once
 
 #include <algorithm>
@@ -8,7 +8,7 @@
 #include <cmath>
 #include <cstddef>
 
-namespace maya::multibody::detail {
+namespace maya::ad::detail {
 
 template <int N>
 struct Dual {
@@ -17,6 +17,12 @@ struct Dual {
 
   Dual() = default;
   Dual(double value) : v(value) {}  // NOLINT: constants mix with duals
+  // Input number `slot` of N: its derivative along its own direction is 1.
+  [[nodiscard]] static Dual input(double value, int slot) {
+    Dual x(value);
+    x.d[static_cast<std::size_t>(slot)] = 1.0;
+    return x;
+  }
 
   Dual& operator+=(const Dual& b) {
     v += b.v;
@@ -154,4 +160,4 @@ inline double cos(double x) { return std::cos(x); }
 inline double tanh(double x) { return std::tanh(x); }
 inline double pow(double x, double p) { return std::pow(x, p); }
 
-}  // namespace maya::multibody::detail
+}  // namespace maya::ad::detail
