@@ -6,12 +6,14 @@
 #include "../core/simd.hpp"
 #include "broadcast.hpp"
 #include "maya/tensor/ops.hpp"
+#include "tensor/gpu_ops.hpp"
 
 namespace maya {
 namespace {
 
 struct AddF {
   static constexpr const char* kName = "add";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::add;
   static constexpr bool kUnitA = true, kUnitB = true;  // partials exactly 1
   static double value(double a, double b) { return a + b; }
   static double d_a(double, double, double) { return 1.0; }
@@ -19,6 +21,7 @@ struct AddF {
 };
 struct SubF {
   static constexpr const char* kName = "sub";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::sub;
   static constexpr bool kUnitA = true, kUnitB = false;
   static double value(double a, double b) { return a - b; }
   static double d_a(double, double, double) { return 1.0; }
@@ -26,6 +29,7 @@ struct SubF {
 };
 struct MulF {
   static constexpr const char* kName = "mul";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::mul;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a * b; }
   static double d_a(double, double b, double) { return b; }
@@ -33,6 +37,7 @@ struct MulF {
 };
 struct DivF {
   static constexpr const char* kName = "div";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::div;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a / b; }
   static double d_a(double, double b, double) { return 1.0 / b; }
@@ -40,6 +45,7 @@ struct DivF {
 };
 struct PowF {
   static constexpr const char* kName = "pow";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::pow;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return std::pow(a, b); }
   static double d_a(double a, double b, double) {
@@ -50,6 +56,7 @@ struct PowF {
 };
 struct MaximumF {
   static constexpr const char* kName = "maximum";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::maximum;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a >= b ? a : b; }
   static double d_a(double a, double b, double) { return a >= b ? 1.0 : 0.0; }
@@ -57,6 +64,7 @@ struct MaximumF {
 };
 struct MinimumF {
   static constexpr const char* kName = "minimum";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::minimum;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a <= b ? a : b; }
   static double d_a(double a, double b, double) { return a <= b ? 1.0 : 0.0; }
@@ -159,6 +167,8 @@ class BinaryOp final : public TensorOp {
 template <class F>
 TensorVar record_binary(TensorVar a, TensorVar b) {
   TensorTape& tape = a.tape();
+  if (tensor::detail::on_cuda(tape, {a, b}, F::kName)) [[unlikely]]
+    return tensor::detail::gpu::binary(F::kCode, F::kName, a, b);
   const TensorView va = tape.view(a);
   const TensorView vb = tape.view(b);
   const detail::BroadcastPlan plan = detail::plan_broadcast(va.shape, vb.shape, F::kName);
@@ -196,6 +206,8 @@ class ConstantOp final : public TensorOp {
 template <class F, bool kLeft>
 TensorVar record_constant(TensorVar x, double c) {
   TensorTape& tape = x.tape();
+  if (tensor::detail::on_cuda(tape, {x}, F::kName)) [[unlikely]]
+    return tensor::detail::gpu::constant(F::kCode, F::kName, x, c, kLeft);
   const TensorView vx = tape.view(x);
   const double saved[] = {c};
   return tape.record(

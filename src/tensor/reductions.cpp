@@ -10,6 +10,7 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "small_shape.hpp"
+#include "tensor/gpu_ops.hpp"
 
 namespace maya {
 namespace {
@@ -44,9 +45,12 @@ class SumAllOp final : public TensorOp {
 
 TensorVar record_sum_all(TensorVar x, bool mean) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, mean ? "mean" : "sum");
+  const TensorView vx = gpu ? tape.values(x) : tape.view(x);
   const std::size_t n = vx.numel();
   if (mean && n == 0) throw ShapeError("mean: the tensor is empty");
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::sum_all(x, mean);
   const double factor = mean ? 1.0 / static_cast<double>(n) : 1.0;
   const double saved[] = {factor};
   return tape.record(
@@ -94,10 +98,13 @@ class SumAxisOp final : public TensorOp {
 
 TensorVar record_sum_axis(TensorVar x, long axis, bool keepdim, bool mean, const char* name) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, name);
+  const TensorView vx = gpu ? tape.values(x) : tape.view(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), name);
   const AxisSplit s = split_at(vx.shape, a);
   if (mean && s.extent == 0) throw ShapeError(std::string(name) + ": axis has extent 0");
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::sum_axis(x, a, keepdim, mean);
   const double factor = mean ? 1.0 / static_cast<double>(s.extent) : 1.0;
   const double saved[] = {factor};
   const std::int64_t ints[] = {static_cast<std::int64_t>(s.outer),
