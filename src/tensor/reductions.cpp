@@ -314,11 +314,17 @@ TensorVar norm(TensorVar x, long axis, bool keepdim) {
 
 TensorVar dot(TensorVar a, TensorVar b) {
   TensorTape& tape = a.tape();
-  const TensorView va = tape.view(a);
-  const TensorView vb = tape.view(b);
+  const bool gpu = tensor::detail::on_cuda(tape, {a, b}, "dot");
+  const TensorView va = gpu ? tape.values(a) : tape.view(a);
+  const TensorView vb = gpu ? tape.values(b) : tape.view(b);
   if (va.ndim() != 1 || vb.ndim() != 1 || va.shape[0] != vb.shape[0]) {
     throw ShapeError("dot: expects two 1-d tensors of equal length, got " + shape_string(va.shape) +
                      " and " + shape_string(vb.shape));
+  }
+  if (gpu) [[unlikely]] {  // sum(a * b): two nodes on the GPU
+    using tensor::detail::BinaryCode;
+    return tensor::detail::gpu::sum_all(tensor::detail::gpu::binary(BinaryCode::mul, "mul", a, b),
+                                        false);
   }
   return tape.record(DotOp::instance(), {a, b}, ShapeView{}, [&](MutableTensorView out) {
     double total = 0.0;

@@ -74,6 +74,23 @@ Tensor Tensor::to(Device device) const {
   return t;
 }
 
+void Tensor::assign(const Tensor& source) {
+  if (source.shape_ != shape_) {
+    throw ShapeError("Tensor::assign: source shape " + shape_string(source.shape_) +
+                     " differs from " + shape_string(shape_));
+  }
+  const std::size_t n = numel();
+  if (device_ == Device::kCpu && source.device_ == Device::kCpu) {
+    std::copy(source.values_.begin(), source.values_.end(), values_.begin());
+  } else if (device_ == Device::kCpu) {
+    tensor::detail::copy_to_host(values_.data(), source.device_values_.get(), n);
+  } else if (source.device_ == Device::kCpu) {
+    tensor::detail::copy_to_device(device_values_.get(), source.values_.data(), n);
+  } else {
+    tensor::detail::copy_on_device(device_values_.get(), source.device_values_.get(), n);
+  }
+}
+
 const double* Tensor::cuda_data() const {
   if (device_ != Device::kCuda) {
     throw DeviceError("Tensor::cuda_data: the tensor lives on " + std::string(to_string(device_)) +

@@ -74,6 +74,10 @@ class Tensor {
   // A copy on `device` (a plain copy when it is already there). Copies to the CPU wait for the
   // GPU's queued work; copies to the GPU are queued on maya's stream.
   [[nodiscard]] Tensor to(Device device) const;
+  // Copies source's values (same shape, any device) into this tensor's own storage, keeping its
+  // device and its buffer: a captured CudaGraph then reads the new values at its next replay.
+  // Throws maya::ShapeError when the shapes differ.
+  void assign(const Tensor& source);
   // The device pointer of a tensor on kCuda, for kernels of the user's own (launch them on
   // maya::cuda_stream()); throws maya::DeviceError for a tensor on the CPU.
   [[nodiscard]] const double* cuda_data() const;
