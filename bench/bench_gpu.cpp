@@ -126,7 +126,9 @@ void w3_composed_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, fals
 constexpr std::size_t kChain = 1000;
 
 struct Chain {
-  Chain() : x0(maya::Tensor::ones({4}, Device::kCuda)), y0(maya::Tensor::full({4}, 1e-3, Device::kCuda)) {}
+  Chain()
+      : x0(maya::Tensor::ones({4}, Device::kCuda)),
+        y0(maya::Tensor::full({4}, 1e-3, Device::kCuda)) {}
   void record(bool gradient) {
     tape.clear();
     const maya::TensorVar x = tape.var(x0);
@@ -167,10 +169,26 @@ void tiny_gradient_graph(benchmark::State& s) { tiny_op_chain(s, true, true); }
 
 }  // namespace
 
-BENCHMARK(w3_fused_gradient_graph)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(w3_fused_gradient_eager)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(w3_composed_gradient_graph)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(w3_composed_gradient_eager)->Arg(256)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(w3_fused_gradient_graph)
+    ->Arg(256)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(w3_fused_gradient_eager)
+    ->Arg(256)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(w3_composed_gradient_graph)
+    ->Arg(256)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(w3_composed_gradient_eager)
+    ->Arg(256)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(tiny_forward_eager)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(tiny_forward_graph)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(tiny_gradient_eager)->Unit(benchmark::kMicrosecond)->UseRealTime();

@@ -51,7 +51,6 @@ function(maya_link_cuda target)
   if(NOT MAYA_WITH_CUDA)
     return()
   endif()
-  target_compile_definitions(${target} PRIVATE MAYA_WITH_CUDA=1)
   target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublas)
   # The kernels need C++17 only (CMake 3.25 knows no C++20 flag for nvcc).
   set_target_properties(${target} PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON

@@ -8,9 +8,9 @@
 #include "../core/simd.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "tensor/gpu_ops.hpp"
 #include "small_gemm.hpp"
 #include "small_shape.hpp"
+#include "tensor/gpu_ops.hpp"
 #include "vector_math.hpp"
 
 namespace maya {

@@ -286,7 +286,8 @@ TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> ind
     for (std::size_t o = 0; o < split.outer; ++o) {
       for (const std::int64_t j : indices) {
         const auto row = (o * split.extent + static_cast<std::size_t>(j)) * split.inner;
-        for (std::size_t i = 0; i < split.inner; ++i) map.push_back(static_cast<std::int64_t>(row + i));
+        for (std::size_t i = 0; i < split.inner; ++i)
+          map.push_back(static_cast<std::int64_t>(row + i));
       }
     }
     return tensor::detail::gpu::gather_map("index_select", x, out_shape, map);

@@ -12,8 +12,8 @@
 #include "broadcast.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "tensor/gpu_ops.hpp"
 #include "small_gemm.hpp"
+#include "tensor/gpu_ops.hpp"
 
 namespace maya {
 namespace {

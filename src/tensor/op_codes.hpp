@@ -5,7 +5,19 @@ namespace maya::tensor::detail {
 
 enum class BinaryCode : int { add, sub, mul, div, pow, maximum, minimum };
 enum class UnaryCode : int {
-  sin, cos, tan, exp, log, sqrt, tanh, sigmoid, relu, softplus, abs, square, clamp
+  sin,
+  cos,
+  tan,
+  exp,
+  log,
+  sqrt,
+  tanh,
+  sigmoid,
+  relu,
+  softplus,
+  abs,
+  square,
+  clamp
 };
 
 }  // namespace maya::tensor::detail

@@ -11,9 +11,9 @@
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "tensor/gpu_ops.hpp"
 #include "row_copy.hpp"
 #include "small_shape.hpp"
+#include "tensor/gpu_ops.hpp"
 
 namespace maya {
 namespace {

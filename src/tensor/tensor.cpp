@@ -148,8 +148,7 @@ Tensor Tensor::uniform(Shape shape, double low, double high, std::uint64_t seed,
   return from_data(std::move(values), std::move(shape), device);
 }
 
-Tensor Tensor::normal(Shape shape, double mean, double stddev, std::uint64_t seed,
-                      Device device) {
+Tensor Tensor::normal(Shape shape, double mean, double stddev, std::uint64_t seed, Device device) {
   if (!(stddev >= 0.0)) throw ValueError("Tensor::normal: stddev must be non-negative");
   std::mt19937_64 engine(seed);
   std::normal_distribution<double> distribution(mean, stddev);

@@ -99,7 +99,8 @@ void TensorTape::throw_devices(const TensorOp& op, std::span<const TensorVar> in
                         "; move one with to(Device) first");
     }
   }
-  throw DeviceError(std::string(op.name()) + " has no CUDA implementation; move its operands with " +
+  throw DeviceError(std::string(op.name()) +
+                    " has no CUDA implementation; move its operands with " +
                     "to(Device::kCpu) first");
 }
 

@@ -12,11 +12,11 @@
 #include <vector>
 
 // Skips (never passes) the test where Device::kCuda is unusable, naming why.
-#define MAYA_REQUIRE_GPU()                                                              \
-  do {                                                                                  \
-    if (!maya::cuda_available()) {                                                      \
-      GTEST_SKIP() << "no usable GPU: " << maya::cuda_unavailable_reason();             \
-    }                                                                                   \
+#define MAYA_REQUIRE_GPU()                                                  \
+  do {                                                                      \
+    if (!maya::cuda_available()) {                                          \
+      GTEST_SKIP() << "no usable GPU: " << maya::cuda_unavailable_reason(); \
+    }                                                                       \
   } while (false)
 
 namespace maya_gpu_test {

@@ -23,8 +23,8 @@ struct ShapePair {
 };
 
 const ShapePair kBroadcasts[] = {
-    {{3, 4}, {3, 4}}, {{3, 4}, {4}},       {{4}, {3, 4}},     {{2, 1, 3}, {4, 1}},
-    {{}, {3, 2}},     {{5, 1}, {1, 6}},    {{2, 3, 4}, {3, 1}}, {{1}, {7}},
+    {{3, 4}, {3, 4}}, {{3, 4}, {4}},    {{4}, {3, 4}},       {{2, 1, 3}, {4, 1}},
+    {{}, {3, 2}},     {{5, 1}, {1, 6}}, {{2, 3, 4}, {3, 1}}, {{1}, {7}},
 };
 
 TEST(GpuElementwise, BinaryOpsBroadcastLikeTheCpu) {
@@ -99,15 +99,15 @@ TEST(GpuReductions, SumAndMeanOverEveryAxis) {
   const std::vector<Tensor> tall = {uniform({3000, 3}, -1.0, 1.0, 22)};
   expect_same_on_gpu(tall, [](Inputs v) { return maya::sum(v[0], 0); });
   expect_same_on_gpu(tall, [](Inputs v) { return maya::mean(v[0]); });
-  expect_same_on_gpu(x, [](Inputs v) { return maya::dot(maya::reshape(v[0], {60}),
-                                                         maya::reshape(v[0], {60})); });
+  expect_same_on_gpu(
+      x, [](Inputs v) { return maya::dot(maya::reshape(v[0], {60}), maya::reshape(v[0], {60})); });
 }
 
 TEST(GpuMatmul, MatricesVectorsAndBroadcastBatches) {
   MAYA_REQUIRE_GPU();
   const ShapePair cases[] = {
-      {{3, 4}, {4, 5}},       {{4}, {4, 5}},       {{3, 4}, {4}},         {{4}, {4}},
-      {{2, 3, 4}, {2, 4, 5}}, {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}},   {{2, 1, 3, 4}, {5, 4, 2}},
+      {{3, 4}, {4, 5}},       {{4}, {4, 5}},       {{3, 4}, {4}},       {{4}, {4}},
+      {{2, 3, 4}, {2, 4, 5}}, {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}}, {{2, 1, 3, 4}, {5, 4, 2}},
       {{64, 33}, {33, 17}},   {{1, 4}, {4, 1}},
   };
   std::uint64_t seed = 30;
@@ -130,13 +130,15 @@ TEST(GpuDense, EveryActivationAndBatchedRows) {
       const std::vector<Tensor> inputs = {uniform(x, -1.0, 1.0, seed++),
                                           uniform({4, 3}, -1.0, 1.0, seed++),
                                           uniform({3}, -0.5, 0.5, seed++)};
-      expect_same_on_gpu(inputs, [=](Inputs v) { return maya::dense(v[0], v[1], v[2], activation); });
+      expect_same_on_gpu(inputs,
+                         [=](Inputs v) { return maya::dense(v[0], v[1], v[2], activation); });
     }
   }
   // A wider layer (the W3 shape).
-  expect_same_on_gpu({uniform({300, 64}, -1.0, 1.0, 50), uniform({64, 2}, -0.5, 0.5, 51),
-                      uniform({2}, -0.5, 0.5, 52)},
-                     [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::tanh); });
+  expect_same_on_gpu(
+      {uniform({300, 64}, -1.0, 1.0, 50), uniform({64, 2}, -0.5, 0.5, 51),
+       uniform({2}, -0.5, 0.5, 52)},
+      [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::tanh); });
 }
 
 TEST(GpuShapeOps, CopiesViewsAndJoins) {
@@ -150,9 +152,13 @@ TEST(GpuShapeOps, CopiesViewsAndJoins) {
   expect_same_on_gpu(x, [](Inputs v) { return maya::slice(v[0], -2, 0, 2); });
   expect_same_on_gpu(x, [](Inputs v) { return maya::select(v[0], 1, -1); });
   expect_same_on_gpu(x, [](Inputs v) { return maya::squeeze(maya::unsqueeze(v[0], 1), 1); });
-  expect_same_on_gpu(x, [](Inputs v) { return maya::broadcast_to(maya::slice(v[0], 1, 0, 1), {5, 2, 3, 4}); });
+  expect_same_on_gpu(x, [](Inputs v) {
+    return maya::broadcast_to(maya::slice(v[0], 1, 0, 1), {5, 2, 3, 4});
+  });
   expect_same_on_gpu(x, [](Inputs v) { return maya::concat({v[0], v[0] * 2.0, v[0]}, 1); });
-  expect_same_on_gpu(x, [](Inputs v) { return maya::concat({v[0], maya::slice(v[0], 2, 0, 1)}, 2); });
+  expect_same_on_gpu(x, [](Inputs v) {
+    return maya::concat({v[0], maya::slice(v[0], 2, 0, 1)}, 2);
+  });
   expect_same_on_gpu(x, [](Inputs v) { return maya::stack({v[0], v[0] + 1.0}, 0); });
   expect_same_on_gpu(x, [](Inputs v) { return maya::stack({v[0], v[0] + 1.0}, -1); });
 }
@@ -162,7 +168,9 @@ TEST(GpuIndexing, RepeatsAccumulateInTheCpuOrder) {
   const std::vector<Tensor> x = {uniform({5, 3}, -1.0, 1.0, 70)};
   const std::vector<std::int64_t> indices = {4, 0, 4, 2, 4, 1};
   expect_same_on_gpu(x, [&](Inputs v) { return maya::index_select(v[0], 0, indices); });
-  expect_same_on_gpu(x, [&](Inputs v) { return maya::index_select(v[0], 1, std::vector<std::int64_t>{2, 2, 0}); });
+  expect_same_on_gpu(x, [&](Inputs v) {
+    return maya::index_select(v[0], 1, std::vector<std::int64_t>{2, 2, 0});
+  });
   const std::vector<Tensor> xs = {uniform({5, 3}, -1.0, 1.0, 71), uniform({6, 3}, -1.0, 1.0, 72)};
   expect_same_on_gpu(xs, [&](Inputs v) { return maya::index_add(v[0], 0, indices, v[1]); });
   const maya::IndexTensor index = maya::IndexTensor::from_data({1, 0, 2, 4, 4, 0}, {2, 3});

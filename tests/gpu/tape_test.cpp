@@ -52,8 +52,8 @@ TensorVar policy_loss(TensorTape& tape, const std::vector<TensorVar>& p, const T
 }
 
 std::vector<Tensor> policy_parameters() {
-  return {uniform({4, 64}, -0.5, 0.5, 2), uniform({64}, -0.1, 0.1, 3), uniform({64, 2}, -0.5, 0.5, 4),
-          uniform({2}, -0.1, 0.1, 5)};
+  return {uniform({4, 64}, -0.5, 0.5, 2), uniform({64}, -0.1, 0.1, 3),
+          uniform({64, 2}, -0.5, 0.5, 4), uniform({2}, -0.1, 0.1, 5)};
 }
 
 Rollout rollout(Device device, std::size_t batch, std::size_t steps, bool fused) {
@@ -248,7 +248,9 @@ TEST(GpuErrors, MixingDevicesNamesTheOpAndBothDevices) {
        {std::pair<std::string, std::string>{"add", device_error_of([&] { (void)(a + b); })},
         {"matmul", device_error_of([&] { (void)maya::matmul(b, w); })},
         {"dense", device_error_of([&] { (void)maya::dense(b, w, bias); })},
-        {"concat", device_error_of([&] { (void)maya::concat({a, b}, 0); })}}) {
+        {"concat", device_error_of([&] {
+           (void)maya::concat({a, b}, 0);
+         })}}) {
     EXPECT_NE(message.find(name), std::string::npos) << message;
     EXPECT_NE(message.find("cpu"), std::string::npos) << message;
     EXPECT_NE(message.find("cuda"), std::string::npos) << message;
@@ -285,8 +287,7 @@ TEST(GpuErrors, OutOfMemoryNamesTheBytes) {
 
 TEST(GpuErrors, WithoutAGpuTheFirstUseOfCudaIsAClearError) {
   if (maya::cuda_available()) GTEST_SKIP() << "a GPU is usable here";
-  const std::string message =
-      device_error_of([] { (void)Tensor::zeros({2}, Device::kCuda); });
+  const std::string message = device_error_of([] { (void)Tensor::zeros({2}, Device::kCuda); });
   EXPECT_NE(message.find("Device::kCuda is unusable"), std::string::npos) << message;
   TensorTape tape;
   const TensorVar x = tape.var(Tensor::ones({2}));

@@ -53,7 +53,7 @@ __device__ double activation_slope(ActivationCode activation, double y) {
   return 1.0;
 }
 
-#define MAYA_GRID_LOOP(i, n)                                                          \
+#define MAYA_GRID_LOOP(i, n)                                                              \
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
        i < static_cast<std::int64_t>(n); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
@@ -75,9 +75,8 @@ __global__ void activation_backward_kernel(double* g, const double* y, std::size
   MAYA_GRID_LOOP(i, count) { g[i] *= activation_slope(activation, y[i]); }
 }
 
-__global__ void input_gradient_kernel(const double* dz, const double* w, double* gx,
-                                      std::int64_t m, std::int64_t k, std::int64_t n,
-                                      bool accumulate) {
+__global__ void input_gradient_kernel(const double* dz, const double* w, double* gx, std::int64_t m,
+                                      std::int64_t k, std::int64_t n, bool accumulate) {
   MAYA_GRID_LOOP(i, m * k) {
     const std::int64_t row = i / k;
     const std::int64_t input = i % k;
@@ -128,8 +127,7 @@ void dense_forward(const double* x, const double* w, const double* b, double* y,
   check_launch("dense_forward");
 }
 
-void activation_backward(double* g, const double* y, std::size_t count,
-                         ActivationCode activation) {
+void activation_backward(double* g, const double* y, std::size_t count, ActivationCode activation) {
   if (count == 0 || activation == ActivationCode::identity) return;
   activation_backward_kernel<<<blocks_for(count), kThreads, 0, queue()>>>(g, y, count, activation);
   check_launch("activation_backward");
@@ -161,8 +159,8 @@ void dense_parameter_gradients(const double* x, const double* dz, double* gw, do
   } else if (bias_blocks > 0) {
     // Only gb: pretend k = 0 so every block is a bias block.
     parameter_gradients_kernel<<<static_cast<unsigned>(n), kThreads, 0, queue()>>>(
-        x, dz, gw, gb, static_cast<std::int64_t>(m), 0, static_cast<std::int64_t>(n),
-        accumulate_w, accumulate_b);
+        x, dz, gw, gb, static_cast<std::int64_t>(m), 0, static_cast<std::int64_t>(n), accumulate_w,
+        accumulate_b);
   } else {
     return;
   }

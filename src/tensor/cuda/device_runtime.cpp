@@ -103,9 +103,9 @@ double* device_allocate(std::size_t count, std::string_view operation) {
     std::size_t free_bytes = 0;
     std::size_t total_bytes = 0;
     cudaMemGetInfo(&free_bytes, &total_bytes);
-    throw Error(std::string(operation) + ": out of GPU memory: requested " +
-                std::to_string(bytes) + " bytes, " + std::to_string(free_bytes) + " of " +
-                std::to_string(total_bytes) + " bytes free");
+    throw Error(std::string(operation) + ": out of GPU memory: requested " + std::to_string(bytes) +
+                " bytes, " + std::to_string(free_bytes) + " of " + std::to_string(total_bytes) +
+                " bytes free");
   }
   check(error, std::string(operation) + ": allocating " + std::to_string(bytes) + " bytes");
   return static_cast<double*>(memory);

@@ -120,7 +120,7 @@ __device__ void store(double* target, double value, bool accumulate) {
   }
 }
 
-#define MAYA_GRID_LOOP(i, n)                                                          \
+#define MAYA_GRID_LOOP(i, n)                                                              \
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
        i < static_cast<std::int64_t>(n); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
@@ -143,12 +143,14 @@ __global__ void binary_partials_kernel(BinaryCode code, int operand, Indexer ix,
 
 __global__ void constant_values_kernel(BinaryCode code, bool left, std::size_t n, const double* x,
                                        double c, double* out) {
-  MAYA_GRID_LOOP(i, n) { out[i] = left ? binary_value(code, c, x[i]) : binary_value(code, x[i], c); }
+  MAYA_GRID_LOOP(i, n) {
+    out[i] = left ? binary_value(code, c, x[i]) : binary_value(code, x[i], c);
+  }
 }
 
-__global__ void constant_partials_kernel(BinaryCode code, bool left, std::size_t n,
-                                         const double* x, double c, const double* out,
-                                         const double* g, double* gx, bool accumulate) {
+__global__ void constant_partials_kernel(BinaryCode code, bool left, std::size_t n, const double* x,
+                                         double c, const double* out, const double* g, double* gx,
+                                         bool accumulate) {
   MAYA_GRID_LOOP(i, n) {
     const double partial =
         left ? binary_partial(code, 1, c, x[i], out[i]) : binary_partial(code, 0, x[i], c, out[i]);
@@ -164,7 +166,9 @@ __global__ void unary_values_kernel(UnaryCode code, std::size_t n, const double*
 __global__ void unary_partials_kernel(UnaryCode code, std::size_t n, const double* x,
                                       const double* y, double lo, double hi, const double* g,
                                       double* gx, bool accumulate) {
-  MAYA_GRID_LOOP(i, n) { store(gx + i, g[i] * unary_derivative(code, x[i], y[i], lo, hi), accumulate); }
+  MAYA_GRID_LOOP(i, n) {
+    store(gx + i, g[i] * unary_derivative(code, x[i], y[i], lo, hi), accumulate);
+  }
 }
 
 __global__ void gather_strided_kernel(Indexer ix, std::size_t n, std::int64_t base, const double* x,
@@ -269,8 +273,8 @@ void constant_values(BinaryCode code, bool left, std::size_t n, const double* x,
 void constant_partials(BinaryCode code, bool left, std::size_t n, const double* x, double c,
                        const double* out, const double* g, double* gx, bool accumulate) {
   if (n == 0) return;
-  constant_partials_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, left, n, x, c, out, g,
-                                                                    gx, accumulate);
+  constant_partials_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, left, n, x, c, out, g, gx,
+                                                                    accumulate);
   check_launch("constant_partials");
 }
 

@@ -69,7 +69,6 @@ void csr_sum(const std::int64_t* offsets, const std::int64_t* items, std::size_t
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation);
 
-
 // g = g act'(y), in place.
 void activation_backward(double* g, const double* y, std::size_t count, ActivationCode activation);
 // gx [m, k] (= or +=) dz [m, n] w^T.

@@ -133,9 +133,8 @@ class BinaryGpuOp final : public TensorOp {
 
 const BinaryGpuOp& binary_op(BinaryCode code) {
   static const BinaryGpuOp ops[] = {
-      {BinaryCode::add, "add"},         {BinaryCode::sub, "sub"},
-      {BinaryCode::mul, "mul"},         {BinaryCode::div, "div"},
-      {BinaryCode::pow, "pow"},         {BinaryCode::maximum, "maximum"},
+      {BinaryCode::add, "add"},         {BinaryCode::sub, "sub"}, {BinaryCode::mul, "mul"},
+      {BinaryCode::div, "div"},         {BinaryCode::pow, "pow"}, {BinaryCode::maximum, "maximum"},
       {BinaryCode::minimum, "minimum"},
   };
   return ops[static_cast<int>(code)];
@@ -165,9 +164,8 @@ class ConstantGpuOp final : public TensorOp {
 
 const ConstantGpuOp& constant_op(BinaryCode code) {
   static const ConstantGpuOp ops[] = {
-      {BinaryCode::add, "add"},         {BinaryCode::sub, "sub"},
-      {BinaryCode::mul, "mul"},         {BinaryCode::div, "div"},
-      {BinaryCode::pow, "pow"},         {BinaryCode::maximum, "maximum"},
+      {BinaryCode::add, "add"},         {BinaryCode::sub, "sub"}, {BinaryCode::mul, "mul"},
+      {BinaryCode::div, "div"},         {BinaryCode::pow, "pow"}, {BinaryCode::maximum, "maximum"},
       {BinaryCode::minimum, "minimum"},
   };
   return ops[static_cast<int>(code)];
@@ -195,12 +193,12 @@ class UnaryGpuOp final : public TensorOp {
 
 const UnaryGpuOp& unary_op(UnaryCode code) {
   static const UnaryGpuOp ops[] = {
-      {UnaryCode::sin, "sin"},           {UnaryCode::cos, "cos"},
-      {UnaryCode::tan, "tan"},           {UnaryCode::exp, "exp"},
-      {UnaryCode::log, "log"},           {UnaryCode::sqrt, "sqrt"},
-      {UnaryCode::tanh, "tanh"},         {UnaryCode::sigmoid, "sigmoid"},
-      {UnaryCode::relu, "relu"},         {UnaryCode::softplus, "softplus"},
-      {UnaryCode::abs, "abs"},           {UnaryCode::square, "square"},
+      {UnaryCode::sin, "sin"},     {UnaryCode::cos, "cos"},
+      {UnaryCode::tan, "tan"},     {UnaryCode::exp, "exp"},
+      {UnaryCode::log, "log"},     {UnaryCode::sqrt, "sqrt"},
+      {UnaryCode::tanh, "tanh"},   {UnaryCode::sigmoid, "sigmoid"},
+      {UnaryCode::relu, "relu"},   {UnaryCode::softplus, "softplus"},
+      {UnaryCode::abs, "abs"},     {UnaryCode::square, "square"},
       {UnaryCode::clamp, "clamp"},
   };
   return ops[static_cast<int>(code)];
@@ -249,8 +247,8 @@ struct MatmulShapes {
 MatmulShapes matmul_shapes(ShapeView sa, ShapeView sb) {
   MatmulShapes s;
   if (sa.empty() || sb.empty()) {
-    throw ShapeError("matmul: both operands need at least one dimension, got " +
-                     shape_string(sa) + " x " + shape_string(sb));
+    throw ShapeError("matmul: both operands need at least one dimension, got " + shape_string(sa) +
+                     " x " + shape_string(sb));
   }
   s.a_shape.assign(sa.begin(), sa.end());
   s.b_shape.assign(sb.begin(), sb.end());
@@ -377,15 +375,14 @@ class DenseGpuOp final : public TensorOp {
     kernels::activation_backward(dz, context.output().values, m * n, activation);
     if (context.needs_grad(0)) {
       const BackwardContext::GradientTarget t = context.grad_input_target(0);
-      kernels::dense_input_gradient(dz, context.input(1).values, t.view.values, m, k, n,
-                                    !t.fresh);
+      kernels::dense_input_gradient(dz, context.input(1).values, t.view.values, m, k, n, !t.fresh);
     }
     BackwardContext::GradientTarget gw{};
     BackwardContext::GradientTarget gb{};
     if (context.needs_grad(1)) gw = context.grad_input_target(1);
     if (context.needs_grad(2)) gb = context.grad_input_target(2);
-    kernels::dense_parameter_gradients(context.input(0).values, dz, gw.view.values,
-                                       gb.view.values, m, k, n, !gw.fresh, !gb.fresh);
+    kernels::dense_parameter_gradients(context.input(0).values, dz, gw.view.values, gb.view.values,
+                                       m, k, n, !gw.fresh, !gb.fresh);
   }
 };
 
@@ -503,7 +500,9 @@ void append_csr(std::span<const std::int64_t> targets, std::span<const std::int6
   out.insert(out.end(), grouped.begin(), grouped.end());
 }
 
-const std::int64_t* as_ints(const double* bits) { return reinterpret_cast<const std::int64_t*>(bits); }
+const std::int64_t* as_ints(const double* bits) {
+  return reinterpret_cast<const std::int64_t*>(bits);
+}
 
 // Gather: bits = [map (N) | csr offsets (X + 1) | csr items (N)].
 class GatherGpuOp final : public TensorOp {
@@ -590,8 +589,7 @@ TensorVar unary(UnaryCode code, const char*, TensorVar x, double lo, double hi) 
   TensorTape& tape = x.tape();
   const TensorView vx = tape.values(x);
   const double bounds[] = {lo, hi};
-  const SavedData saved =
-      code == UnaryCode::clamp ? SavedData{bounds, {}} : SavedData{};
+  const SavedData saved = code == UnaryCode::clamp ? SavedData{bounds, {}} : SavedData{};
   return tape.record(
       unary_op(code), {x}, vx.shape,
       [&](MutableTensorView out) {
@@ -615,7 +613,9 @@ TensorVar sum_all(TensorVar x, bool mean) {
   const double saved[] = {scale};
   return tape.record(
       mean ? mean_op : sum_op, {x}, ShapeView{},
-      [&](MutableTensorView out) { kernels::reduce_sum(plan, vx.values, out.values, scale, false); },
+      [&](MutableTensorView out) {
+        kernels::reduce_sum(plan, vx.values, out.values, scale, false);
+      },
       SavedData{saved, {}});
 }
 
@@ -649,7 +649,9 @@ TensorVar sum_axis(TensorVar x, std::size_t axis, bool keepdim, bool mean) {
   const std::int64_t ints[] = {static_cast<std::int64_t>(axis)};
   return tape.record(
       mean ? mean_op : sum_op, {x}, out_shape,
-      [&](MutableTensorView out) { kernels::reduce_sum(plan, vx.values, out.values, scale, false); },
+      [&](MutableTensorView out) {
+        kernels::reduce_sum(plan, vx.values, out.values, scale, false);
+      },
       SavedData{saved, ints});
 }
 
@@ -749,8 +751,8 @@ TensorVar concat_rows(const char* name, std::span<const TensorVar> parts, ShapeV
           target.shape[1] = static_cast<std::int64_t>(part_row);
           target.stride[0][0] = static_cast<std::int64_t>(row);
           target.stride[0][1] = 1;
-          kernels::scatter_add_strided(target, outer * part_row,
-                                       static_cast<std::int64_t>(offset), part.values, out.values);
+          kernels::scatter_add_strided(target, outer * part_row, static_cast<std::int64_t>(offset),
+                                       part.values, out.values);
           offset += part_row;
         }
       },
@@ -767,11 +769,10 @@ TensorVar gather_map(const char* name, TensorVar x, ShapeView out_shape,
   append_csr(map, items, vx.numel(), bits);
   const TensorVar table = tape.constant(index_tensor(bits));
   const double* table_values = tape.values(table).values;
-  return tape.record(named_op<GatherGpuOp>(name), {x, table}, out_shape,
-                     [&](MutableTensorView out) {
-                       kernels::gather_map(as_ints(table_values), out.numel(), vx.values,
-                                           out.values, false);
-                     });
+  return tape.record(
+      named_op<GatherGpuOp>(name), {x, table}, out_shape, [&](MutableTensorView out) {
+        kernels::gather_map(as_ints(table_values), out.numel(), vx.values, out.values, false);
+      });
 }
 
 TensorVar scatter_pairs(const char* name, TensorVar x, TensorVar source,
