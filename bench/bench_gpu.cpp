@@ -48,7 +48,7 @@ struct Policy {
     const maya::TensorVar s = tape.constant(s0);
     maya::TensorVar x = maya::slice(s, 1, 0, 2);
     maya::TensorVar v = maya::slice(s, 1, 2, 4);
-    maya::TensorVar effort = tape.constant(maya::Tensor::zeros({}, Device::kCuda));
+    maya::TensorVar effort = tape.constant(zero);
     for (std::size_t t = 0; t < kSteps; ++t) {
       const maya::TensorVar state = maya::concat({x, v}, 1);
       const maya::TensorVar action =
@@ -75,6 +75,7 @@ struct Policy {
   }
 
   maya::Tensor s0;
+  maya::Tensor zero = maya::Tensor::zeros({}, Device::kCuda);  // made here, never in a capture
   std::vector<maya::Tensor> parameters;
   maya::TensorTape tape;
   std::vector<maya::TensorVar> vars;

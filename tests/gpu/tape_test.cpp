@@ -37,7 +37,10 @@ TensorVar policy_loss(TensorTape& tape, const std::vector<TensorVar>& p, const T
   const TensorVar s = tape.constant(s0);
   TensorVar x = maya::slice(s, 1, 0, 2);
   TensorVar v = maya::slice(s, 1, 2, 4);
-  TensorVar effort = tape.constant(Tensor::scalar(0.0).to(s0.device()));
+  // A zero made once per device: a captured step creates no device tensor.
+  static const Tensor zero_cpu = Tensor::scalar(0.0);
+  static const Tensor zero_gpu = zero_cpu.to(Device::kCuda);
+  TensorVar effort = tape.constant(s0.device() == Device::kCuda ? zero_gpu : zero_cpu);
   for (std::size_t t = 0; t < steps; ++t) {
     const TensorVar state = maya::concat({x, v}, 1);
     const TensorVar action =

@@ -70,28 +70,30 @@ __global__ void dense_forward_kernel(const double* x, const double* w, const dou
   }
 }
 
-__global__ void activation_backward_kernel(double* g, const double* y, std::size_t count,
-                                           ActivationCode activation) {
-  MAYA_GRID_LOOP(i, count) { g[i] *= activation_slope(activation, y[i]); }
-}
-
-__global__ void input_gradient_kernel(const double* dz, const double* w, double* gx, std::int64_t m,
-                                      std::int64_t k, std::int64_t n, bool accumulate) {
+// With dz = g act'(y) on the fly: gx[r, i] (= or +=) sum_j dz[r, j] w[i, j].
+__global__ void input_gradient_kernel(const double* g, const double* y, const double* w,
+                                      double* gx, std::int64_t m, std::int64_t k, std::int64_t n,
+                                      ActivationCode activation, bool accumulate) {
   MAYA_GRID_LOOP(i, m * k) {
     const std::int64_t row = i / k;
     const std::int64_t input = i % k;
-    const double* dz_row = dz + row * n;
+    const double* g_row = g + row * n;
+    const double* y_row = y + row * n;
     const double* w_row = w + input * n;
     double sum = 0.0;
-    for (std::int64_t j = 0; j < n; ++j) sum += dz_row[j] * w_row[j];
+    for (std::int64_t j = 0; j < n; ++j) {
+      sum += g_row[j] * activation_slope(activation, y_row[j]) * w_row[j];
+    }
     gx[i] = accumulate ? gx[i] + sum : sum;
   }
 }
 
 // Block e < k n: gw[e] = sum_r x[r, e / n] dz[r, e % n]; block k n + j: gb[j] = sum_r dz[r, j].
-__global__ void parameter_gradients_kernel(const double* x, const double* dz, double* gw,
-                                           double* gb, std::int64_t m, std::int64_t k,
-                                           std::int64_t n, bool accumulate_w, bool accumulate_b) {
+__global__ void parameter_gradients_kernel(const double* x, const double* g, const double* y,
+                                           double* gw, double* gb, std::int64_t m,
+                                           std::int64_t k, std::int64_t n,
+                                           ActivationCode activation, bool accumulate_w,
+                                           bool accumulate_b) {
   __shared__ double partial[kThreads];
   const std::int64_t element = blockIdx.x;
   const bool weight = element < k * n;
@@ -99,8 +101,8 @@ __global__ void parameter_gradients_kernel(const double* x, const double* dz, do
   const std::int64_t column = weight ? element % n : element - k * n;
   double sum = 0.0;
   for (std::int64_t r = threadIdx.x; r < m; r += blockDim.x) {
-    const double g = dz[r * n + column];
-    sum += weight ? x[r * k + input] * g : g;
+    const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
+    sum += weight ? x[r * k + input] * dz : dz;
   }
   partial[threadIdx.x] = sum;
   __syncthreads();
@@ -127,40 +129,35 @@ void dense_forward(const double* x, const double* w, const double* b, double* y,
   check_launch("dense_forward");
 }
 
-void activation_backward(double* g, const double* y, std::size_t count, ActivationCode activation) {
-  if (count == 0 || activation == ActivationCode::identity) return;
-  activation_backward_kernel<<<blocks_for(count), kThreads, 0, queue()>>>(g, y, count, activation);
-  check_launch("activation_backward");
-}
-
-void dense_input_gradient(const double* dz, const double* w, double* gx, std::size_t m,
-                          std::size_t k, std::size_t n, bool accumulate) {
+void dense_input_gradient(const double* g, const double* y, const double* w, double* gx,
+                          std::size_t m, std::size_t k, std::size_t n, ActivationCode activation,
+                          bool accumulate) {
   if (m * k == 0) return;
   input_gradient_kernel<<<blocks_for(m * k), kThreads, 0, queue()>>>(
-      dz, w, gx, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-      static_cast<std::int64_t>(n), accumulate);
+      g, y, w, gx, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+      static_cast<std::int64_t>(n), activation, accumulate);
   check_launch("dense_input_gradient");
 }
 
-void dense_parameter_gradients(const double* x, const double* dz, double* gw, double* gb,
-                               std::size_t m, std::size_t k, std::size_t n, bool accumulate_w,
-                               bool accumulate_b) {
+void dense_parameter_gradients(const double* x, const double* g, const double* y, double* gw,
+                               double* gb, std::size_t m, std::size_t k, std::size_t n,
+                               ActivationCode activation, bool accumulate_w, bool accumulate_b) {
   // Blocks for gw (when asked) and gb (when asked) in one launch; absent ones are skipped.
   const std::size_t weight_blocks = gw != nullptr ? k * n : 0;
   const std::size_t bias_blocks = gb != nullptr ? n : 0;
   if (weight_blocks > 0 && bias_blocks > 0) {
     parameter_gradients_kernel<<<static_cast<unsigned>(k * n + n), kThreads, 0, queue()>>>(
-        x, dz, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-        static_cast<std::int64_t>(n), accumulate_w, accumulate_b);
+        x, g, y, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+        static_cast<std::int64_t>(n), activation, accumulate_w, accumulate_b);
   } else if (weight_blocks > 0) {
     parameter_gradients_kernel<<<static_cast<unsigned>(k * n), kThreads, 0, queue()>>>(
-        x, dz, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-        static_cast<std::int64_t>(n), accumulate_w, accumulate_b);
+        x, g, y, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+        static_cast<std::int64_t>(n), activation, accumulate_w, accumulate_b);
   } else if (bias_blocks > 0) {
     // Only gb: pretend k = 0 so every block is a bias block.
     parameter_gradients_kernel<<<static_cast<unsigned>(n), kThreads, 0, queue()>>>(
-        x, dz, gw, gb, static_cast<std::int64_t>(m), 0, static_cast<std::int64_t>(n), accumulate_w,
-        accumulate_b);
+        x, g, y, gw, gb, static_cast<std::int64_t>(m), 0, static_cast<std::int64_t>(n), activation,
+        accumulate_w, accumulate_b);
   } else {
     return;
   }

@@ -237,6 +237,35 @@ __global__ void csr_sum_kernel(const std::int64_t* offsets, const std::int64_t* 
   }
 }
 
+// The part holding column c of a joined row (parts are few: a linear search).
+__device__ int part_of(const RowParts& parts, std::int64_t column) {
+  int p = 0;
+  while (p + 1 < parts.count && column >= parts.offset[p + 1]) ++p;
+  return p;
+}
+
+__global__ void join_rows_kernel(RowParts parts, std::int64_t outer, std::int64_t row,
+                                 double* out) {
+  MAYA_GRID_LOOP(i, outer * row) {
+    const std::int64_t o = i / row;
+    const std::int64_t column = i % row;
+    const int p = part_of(parts, column);
+    out[i] = parts.values[p][o * parts.width[p] + column - parts.offset[p]];
+  }
+}
+
+__global__ void split_rows_kernel(RowParts parts, std::int64_t outer, std::int64_t row,
+                                  const double* g) {
+  MAYA_GRID_LOOP(i, outer * row) {
+    const std::int64_t o = i / row;
+    const std::int64_t column = i % row;
+    const int p = part_of(parts, column);
+    if (parts.gradients[p] == nullptr) continue;
+    store(parts.gradients[p] + o * parts.width[p] + column - parts.offset[p], g[i],
+          parts.accumulate[p]);
+  }
+}
+
 __global__ void fill_kernel(double* to, double value, std::size_t n) {
   MAYA_GRID_LOOP(i, n) { to[i] = value; }
 }
@@ -334,6 +363,20 @@ void csr_sum(const std::int64_t* offsets, const std::int64_t* items, std::size_t
   csr_sum_kernel<<<blocks_for(targets), kThreads, 0, queue()>>>(offsets, items, targets, src, out,
                                                                 accumulate);
   check_launch("csr_sum");
+}
+
+void join_rows(const RowParts& parts, std::size_t outer, std::size_t row, double* out) {
+  if (outer * row == 0) return;
+  join_rows_kernel<<<blocks_for(outer * row), kThreads, 0, queue()>>>(
+      parts, static_cast<std::int64_t>(outer), static_cast<std::int64_t>(row), out);
+  check_launch("join_rows");
+}
+
+void split_rows(const RowParts& parts, std::size_t outer, std::size_t row, const double* g) {
+  if (outer * row == 0) return;
+  split_rows_kernel<<<blocks_for(outer * row), kThreads, 0, queue()>>>(
+      parts, static_cast<std::int64_t>(outer), static_cast<std::int64_t>(row), g);
+  check_launch("split_rows");
 }
 
 }  // namespace kernels

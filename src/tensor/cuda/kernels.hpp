@@ -65,19 +65,33 @@ void gather_map(const std::int64_t* map, std::size_t n, const double* x, double*
 void csr_sum(const std::int64_t* offsets, const std::int64_t* items, std::size_t targets,
              const double* src, double* out, bool accumulate);
 
+// Parts side by side in rows: out[o, offset[p] + j] = part p [o, j] for `outer` rows of `row`
+// elements, and the reverse (gradient p (= or +=) g's columns of part p; null parts skipped).
+inline constexpr int kMaxParts = 8;
+struct RowParts {
+  int count = 0;
+  const double* values[kMaxParts] = {};
+  double* gradients[kMaxParts] = {};
+  bool accumulate[kMaxParts] = {};
+  std::int64_t width[kMaxParts] = {};
+  std::int64_t offset[kMaxParts] = {};
+};
+void join_rows(const RowParts& parts, std::size_t outer, std::size_t row, double* out);
+void split_rows(const RowParts& parts, std::size_t outer, std::size_t row, const double* g);
+
 // The dense layer y = act(x w + b): x [m, k], w [k, n], b [n].
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation);
 
-// g = g act'(y), in place.
-void activation_backward(double* g, const double* y, std::size_t count, ActivationCode activation);
+// With dz = g act'(y) formed on the fly from the output gradient g and the output y:
 // gx [m, k] (= or +=) dz [m, n] w^T.
-void dense_input_gradient(const double* dz, const double* w, double* gx, std::size_t m,
-                          std::size_t k, std::size_t n, bool accumulate);
+void dense_input_gradient(const double* g, const double* y, const double* w, double* gx,
+                          std::size_t m, std::size_t k, std::size_t n, ActivationCode activation,
+                          bool accumulate);
 // gw [k, n] (= or +=) x^T dz and gb [n] (= or +=) column sums of dz; gw or gb may be null.
-void dense_parameter_gradients(const double* x, const double* dz, double* gw, double* gb,
-                               std::size_t m, std::size_t k, std::size_t n, bool accumulate_w,
-                               bool accumulate_b);
+void dense_parameter_gradients(const double* x, const double* g, const double* y, double* gw,
+                               double* gb, std::size_t m, std::size_t k, std::size_t n,
+                               ActivationCode activation, bool accumulate_w, bool accumulate_b);
 
 // Row-major C (= or += when beta is 1) op(A) op(B), batched with element strides (0 reuses one
 // matrix): A is [m, k] ([k, m] when trans_a), B is [k, n] ([n, k] when trans_b). cuBLAS.

@@ -370,19 +370,20 @@ class DenseGpuOp final : public TensorOp {
     const auto k = static_cast<std::size_t>(ints[1]);
     const auto n = static_cast<std::size_t>(ints[2]);
     const auto activation = static_cast<kernels::ActivationCode>(ints[3]);
-    // dz = g act'(y), in the output gradient's own buffer.
-    double* dz = context.grad_output_as_scratch().values;
-    kernels::activation_backward(dz, context.output().values, m * n, activation);
+    // dz = g act'(y) is formed inside both kernels: the output gradient stays as it is.
+    const double* g = context.grad_output().values;
+    const double* y = context.output().values;
     if (context.needs_grad(0)) {
       const BackwardContext::GradientTarget t = context.grad_input_target(0);
-      kernels::dense_input_gradient(dz, context.input(1).values, t.view.values, m, k, n, !t.fresh);
+      kernels::dense_input_gradient(g, y, context.input(1).values, t.view.values, m, k, n,
+                                    activation, !t.fresh);
     }
     BackwardContext::GradientTarget gw{};
     BackwardContext::GradientTarget gb{};
     if (context.needs_grad(1)) gw = context.grad_input_target(1);
     if (context.needs_grad(2)) gb = context.grad_input_target(2);
-    kernels::dense_parameter_gradients(context.input(0).values, dz, gw.view.values, gb.view.values,
-                                       m, k, n, !gw.fresh, !gb.fresh);
+    kernels::dense_parameter_gradients(context.input(0).values, g, y, gw.view.values,
+                                       gb.view.values, m, k, n, activation, !gw.fresh, !gb.fresh);
   }
 };
 
@@ -452,10 +453,30 @@ class ConcatGpuOp final : public TensorOp {
   void backward(BackwardContext& context) const override {
     const TensorView g = context.grad_output();
     const auto outer = static_cast<std::size_t>(context.saved_ints()[0]);
-    const std::size_t row = g.numel() / std::max<std::size_t>(outer, 1);
+    const std::size_t rows = std::max<std::size_t>(outer, 1);
+    const std::size_t row = g.numel() / rows;
+    if (context.num_inputs() <= static_cast<std::size_t>(kernels::kMaxParts)) {
+      // One kernel: each element of g goes to its part's gradient.
+      kernels::RowParts parts;
+      parts.count = static_cast<int>(context.num_inputs());
+      std::size_t offset = 0;
+      for (std::size_t p = 0; p < context.num_inputs(); ++p) {
+        const std::size_t width = context.input(p).numel() / rows;
+        parts.width[p] = static_cast<std::int64_t>(width);
+        parts.offset[p] = static_cast<std::int64_t>(offset);
+        if (context.needs_grad(p)) {
+          const BackwardContext::GradientTarget t = context.grad_input_target(p);
+          parts.gradients[p] = t.view.values;
+          parts.accumulate[p] = !t.fresh;
+        }
+        offset += width;
+      }
+      kernels::split_rows(parts, outer, row, g.values);
+      return;
+    }
     std::size_t offset = 0;
     for (std::size_t p = 0; p < context.num_inputs(); ++p) {
-      const std::size_t part_row = context.input(p).numel() / std::max<std::size_t>(outer, 1);
+      const std::size_t part_row = context.input(p).numel() / rows;
       if (context.needs_grad(p)) {
         Indexer ix;
         ix.ndim = 2;
@@ -470,7 +491,6 @@ class ConcatGpuOp final : public TensorOp {
       offset += part_row;
     }
   }
-
  private:
   const char* name_;
 };
@@ -739,6 +759,20 @@ TensorVar concat_rows(const char* name, std::span<const TensorVar> parts, ShapeV
       named_op<ConcatGpuOp>(name), parts, out_shape,
       [&](MutableTensorView out) {
         const std::size_t row = out.numel() / rows;
+        if (parts.size() <= static_cast<std::size_t>(kernels::kMaxParts)) {
+          kernels::RowParts joined;
+          joined.count = static_cast<int>(parts.size());
+          std::size_t offset = 0;
+          for (std::size_t p = 0; p < parts.size(); ++p) {
+            const TensorView part = tape.values(parts[p]);
+            joined.values[p] = part.values;
+            joined.width[p] = static_cast<std::int64_t>(part.numel() / rows);
+            joined.offset[p] = static_cast<std::int64_t>(offset);
+            offset += part.numel() / rows;
+          }
+          kernels::join_rows(joined, outer, row, out.values);
+          return;
+        }
         std::size_t offset = 0;
         for (const TensorVar p : parts) {
           const TensorView part = tape.values(p);
