@@ -67,7 +67,8 @@ struct Policy {
     maya::cuda_synchronize();
     double checksum = 0.0;
     for (const maya::TensorVar p : vars) {
-      for (const double d : gradients[p].to(Device::kCpu).data()) checksum += std::abs(d);
+      const maya::Tensor host = gradients[p].to(Device::kCpu);
+      for (const double d : host.data()) checksum += std::abs(d);
     }
     state.counters["loss"] = loss.item();
     state.counters["checksum"] = checksum;

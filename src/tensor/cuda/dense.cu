@@ -8,6 +8,7 @@
 
 #include "maya/core/error.hpp"
 #include "tensor/cuda/kernels.hpp"
+#include "tensor/cuda/launch.cuh"
 #include "tensor/device_runtime.hpp"
 
 namespace maya::tensor::detail::kernels {
@@ -15,7 +16,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-cudaStream_t queue() { return static_cast<cudaStream_t>(stream()); }
 
 unsigned blocks_for(std::size_t n) {
   return static_cast<unsigned>(std::min<std::size_t>((n + kThreads - 1) / kThreads, 8192));
@@ -60,6 +60,7 @@ __device__ double activation_slope(ActivationCode activation, double y) {
 __global__ void dense_forward_kernel(const double* x, const double* w, const double* b, double* y,
                                      std::int64_t m, std::int64_t k, std::int64_t n,
                                      ActivationCode activation) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, m * n) {
     const std::int64_t row = i / n;
     const std::int64_t column = i % n;
@@ -71,9 +72,10 @@ __global__ void dense_forward_kernel(const double* x, const double* w, const dou
 }
 
 // With dz = g act'(y) on the fly: gx[r, i] (= or +=) sum_j dz[r, j] w[i, j].
-__global__ void input_gradient_kernel(const double* g, const double* y, const double* w,
-                                      double* gx, std::int64_t m, std::int64_t k, std::int64_t n,
+__global__ void input_gradient_kernel(const double* g, const double* y, const double* w, double* gx,
+                                      std::int64_t m, std::int64_t k, std::int64_t n,
                                       ActivationCode activation, bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, m * k) {
     const std::int64_t row = i / k;
     const std::int64_t input = i % k;
@@ -90,10 +92,10 @@ __global__ void input_gradient_kernel(const double* g, const double* y, const do
 
 // Block e < k n: gw[e] = sum_r x[r, e / n] dz[r, e % n]; block k n + j: gb[j] = sum_r dz[r, j].
 __global__ void parameter_gradients_kernel(const double* x, const double* g, const double* y,
-                                           double* gw, double* gb, std::int64_t m,
-                                           std::int64_t k, std::int64_t n,
-                                           ActivationCode activation, bool accumulate_w,
-                                           bool accumulate_b) {
+                                           double* gw, double* gb, std::int64_t m, std::int64_t k,
+                                           std::int64_t n, ActivationCode activation,
+                                           bool accumulate_w, bool accumulate_b) {
+  MAYA_KERNEL_BEGIN();
   __shared__ double partial[kThreads];
   const std::int64_t element = blockIdx.x;
   const bool weight = element < k * n;
@@ -123,9 +125,9 @@ __global__ void parameter_gradients_kernel(const double* x, const double* g, con
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation) {
   if (m * n == 0) return;
-  dense_forward_kernel<<<blocks_for(m * n), kThreads, 0, queue()>>>(
-      x, w, b, y, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-      static_cast<std::int64_t>(n), activation);
+  launch("dense_forward_kernel", dense_forward_kernel, blocks_for(m * n), kThreads, x, w, b, y,
+         static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
+         activation);
   check_launch("dense_forward");
 }
 
@@ -133,9 +135,9 @@ void dense_input_gradient(const double* g, const double* y, const double* w, dou
                           std::size_t m, std::size_t k, std::size_t n, ActivationCode activation,
                           bool accumulate) {
   if (m * k == 0) return;
-  input_gradient_kernel<<<blocks_for(m * k), kThreads, 0, queue()>>>(
-      g, y, w, gx, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-      static_cast<std::int64_t>(n), activation, accumulate);
+  launch("input_gradient_kernel", input_gradient_kernel, blocks_for(m * k), kThreads, g, y, w, gx,
+         static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
+         activation, accumulate);
   check_launch("dense_input_gradient");
 }
 
@@ -146,18 +148,19 @@ void dense_parameter_gradients(const double* x, const double* g, const double* y
   const std::size_t weight_blocks = gw != nullptr ? k * n : 0;
   const std::size_t bias_blocks = gb != nullptr ? n : 0;
   if (weight_blocks > 0 && bias_blocks > 0) {
-    parameter_gradients_kernel<<<static_cast<unsigned>(k * n + n), kThreads, 0, queue()>>>(
-        x, g, y, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-        static_cast<std::int64_t>(n), activation, accumulate_w, accumulate_b);
+    launch("parameter_gradients_kernel", parameter_gradients_kernel,
+           static_cast<unsigned>(k * n + n), kThreads, x, g, y, gw, gb,
+           static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
+           activation, accumulate_w, accumulate_b);
   } else if (weight_blocks > 0) {
-    parameter_gradients_kernel<<<static_cast<unsigned>(k * n), kThreads, 0, queue()>>>(
-        x, g, y, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-        static_cast<std::int64_t>(n), activation, accumulate_w, accumulate_b);
+    launch("parameter_gradients_kernel", parameter_gradients_kernel, static_cast<unsigned>(k * n),
+           kThreads, x, g, y, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+           static_cast<std::int64_t>(n), activation, accumulate_w, accumulate_b);
   } else if (bias_blocks > 0) {
     // Only gb: pretend k = 0 so every block is a bias block.
-    parameter_gradients_kernel<<<static_cast<unsigned>(n), kThreads, 0, queue()>>>(
-        x, g, y, gw, gb, static_cast<std::int64_t>(m), 0, static_cast<std::int64_t>(n), activation,
-        accumulate_w, accumulate_b);
+    launch("parameter_gradients_kernel", parameter_gradients_kernel, static_cast<unsigned>(n),
+           kThreads, x, g, y, gw, gb, static_cast<std::int64_t>(m), 0, static_cast<std::int64_t>(n),
+           activation, accumulate_w, accumulate_b);
   } else {
     return;
   }

@@ -8,6 +8,7 @@
 
 #include "maya/core/error.hpp"
 #include "tensor/cuda/kernels.hpp"
+#include "tensor/cuda/launch.cuh"
 #include "tensor/device_runtime.hpp"
 
 namespace maya::tensor::detail {
@@ -16,7 +17,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-cudaStream_t queue() { return static_cast<cudaStream_t>(stream()); }
 
 unsigned blocks_for(std::size_t n) {
   return static_cast<unsigned>(std::min<std::size_t>((n + kThreads - 1) / kThreads, 8192));
@@ -126,6 +126,7 @@ __device__ void store(double* target, double value, bool accumulate) {
 
 __global__ void binary_values_kernel(BinaryCode code, Indexer ix, std::size_t n, const double* a,
                                      const double* b, double* out) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) {
     out[i] = binary_value(code, a[offset_of(ix, 0, i)], b[offset_of(ix, 1, i)]);
   }
@@ -134,6 +135,7 @@ __global__ void binary_values_kernel(BinaryCode code, Indexer ix, std::size_t n,
 __global__ void binary_partials_kernel(BinaryCode code, int operand, Indexer ix, std::size_t n,
                                        const double* a, const double* b, const double* out,
                                        const double* g, double* dst, bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) {
     const double partial =
         binary_partial(code, operand, a[offset_of(ix, 0, i)], b[offset_of(ix, 1, i)], out[i]);
@@ -143,6 +145,7 @@ __global__ void binary_partials_kernel(BinaryCode code, int operand, Indexer ix,
 
 __global__ void constant_values_kernel(BinaryCode code, bool left, std::size_t n, const double* x,
                                        double c, double* out) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) {
     out[i] = left ? binary_value(code, c, x[i]) : binary_value(code, x[i], c);
   }
@@ -151,6 +154,7 @@ __global__ void constant_values_kernel(BinaryCode code, bool left, std::size_t n
 __global__ void constant_partials_kernel(BinaryCode code, bool left, std::size_t n, const double* x,
                                          double c, const double* out, const double* g, double* gx,
                                          bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) {
     const double partial =
         left ? binary_partial(code, 1, c, x[i], out[i]) : binary_partial(code, 0, x[i], c, out[i]);
@@ -160,12 +164,14 @@ __global__ void constant_partials_kernel(BinaryCode code, bool left, std::size_t
 
 __global__ void unary_values_kernel(UnaryCode code, std::size_t n, const double* x, double lo,
                                     double hi, double* out) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) { out[i] = unary_value(code, x[i], lo, hi); }
 }
 
 __global__ void unary_partials_kernel(UnaryCode code, std::size_t n, const double* x,
                                       const double* y, double lo, double hi, const double* g,
                                       double* gx, bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) {
     store(gx + i, g[i] * unary_derivative(code, x[i], y[i], lo, hi), accumulate);
   }
@@ -173,17 +179,20 @@ __global__ void unary_partials_kernel(UnaryCode code, std::size_t n, const doubl
 
 __global__ void gather_strided_kernel(Indexer ix, std::size_t n, std::int64_t base, const double* x,
                                       double* out, double scale, bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) { store(out + i, scale * x[base + offset_of(ix, 0, i)], accumulate); }
 }
 
 __global__ void scatter_add_strided_kernel(Indexer ix, std::size_t n, std::int64_t base,
                                            const double* g, double* x) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) { x[base + offset_of(ix, 0, i)] += g[i]; }
 }
 
 // One thread per output: short reductions.
 __global__ void reduce_rows_kernel(ReducePlan plan, const double* x, double* out, double scale,
                                    bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(o, plan.outputs) {
     const double* start = x + offset_of(plan.kept, 0, o);
     double sum = 0.0;
@@ -197,6 +206,7 @@ __global__ void reduce_rows_kernel(ReducePlan plan, const double* x, double* out
 // One block per output: long reductions, a strided partial sum per thread then a tree.
 __global__ void reduce_blocks_kernel(ReducePlan plan, const double* x, double* out, double scale,
                                      bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   __shared__ double partial[kThreads];
   for (std::int64_t o = blockIdx.x; o < static_cast<std::int64_t>(plan.outputs); o += gridDim.x) {
     const double* start = x + offset_of(plan.kept, 0, o);
@@ -217,6 +227,7 @@ __global__ void reduce_blocks_kernel(ReducePlan plan, const double* x, double* o
 
 __global__ void gather_map_kernel(const std::int64_t* map, std::size_t n, const double* x,
                                   double* out, bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   // A negative entry reads nothing (a source element no index reached).
   MAYA_GRID_LOOP(i, n) {
     if (map[i] >= 0) {
@@ -230,6 +241,7 @@ __global__ void gather_map_kernel(const std::int64_t* map, std::size_t n, const 
 __global__ void csr_sum_kernel(const std::int64_t* offsets, const std::int64_t* items,
                                std::size_t targets, const double* src, double* out,
                                bool accumulate) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(t, targets) {
     double sum = 0.0;
     for (std::int64_t j = offsets[t]; j < offsets[t + 1]; ++j) sum += src[items[j]];
@@ -246,6 +258,7 @@ __device__ int part_of(const RowParts& parts, std::int64_t column) {
 
 __global__ void join_rows_kernel(RowParts parts, std::int64_t outer, std::int64_t row,
                                  double* out) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, outer * row) {
     const std::int64_t o = i / row;
     const std::int64_t column = i % row;
@@ -256,6 +269,7 @@ __global__ void join_rows_kernel(RowParts parts, std::int64_t outer, std::int64_
 
 __global__ void split_rows_kernel(RowParts parts, std::int64_t outer, std::int64_t row,
                                   const double* g) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, outer * row) {
     const std::int64_t o = i / row;
     const std::int64_t column = i % row;
@@ -267,10 +281,12 @@ __global__ void split_rows_kernel(RowParts parts, std::int64_t outer, std::int64
 }
 
 __global__ void fill_kernel(double* to, double value, std::size_t n) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) { to[i] = value; }
 }
 
 __global__ void add_kernel(double* to, const double* from, std::size_t n) {
+  MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, n) { to[i] += from[i]; }
 }
 
@@ -279,7 +295,8 @@ __global__ void add_kernel(double* to, const double* from, std::size_t n) {
 void binary_values(BinaryCode code, const Indexer& ix, std::size_t n, const double* a,
                    const double* b, double* out) {
   if (n == 0) return;
-  binary_values_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, ix, n, a, b, out);
+  launch("binary_values_kernel", binary_values_kernel, blocks_for(n), kThreads, code, ix, n, a, b,
+         out);
   check_launch("binary_values");
 }
 
@@ -287,53 +304,56 @@ void binary_partials(BinaryCode code, int operand, const Indexer& ix, std::size_
                      const double* a, const double* b, const double* out, const double* g,
                      double* dst, bool accumulate) {
   if (n == 0) return;
-  binary_partials_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, operand, ix, n, a, b, out,
-                                                                  g, dst, accumulate);
+  launch("binary_partials_kernel", binary_partials_kernel, blocks_for(n), kThreads, code, operand,
+         ix, n, a, b, out, g, dst, accumulate);
   check_launch("binary_partials");
 }
 
 void constant_values(BinaryCode code, bool left, std::size_t n, const double* x, double c,
                      double* out) {
   if (n == 0) return;
-  constant_values_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, left, n, x, c, out);
+  launch("constant_values_kernel", constant_values_kernel, blocks_for(n), kThreads, code, left, n,
+         x, c, out);
   check_launch("constant_values");
 }
 
 void constant_partials(BinaryCode code, bool left, std::size_t n, const double* x, double c,
                        const double* out, const double* g, double* gx, bool accumulate) {
   if (n == 0) return;
-  constant_partials_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, left, n, x, c, out, g, gx,
-                                                                    accumulate);
+  launch("constant_partials_kernel", constant_partials_kernel, blocks_for(n), kThreads, code, left,
+         n, x, c, out, g, gx, accumulate);
   check_launch("constant_partials");
 }
 
 void unary_values(UnaryCode code, std::size_t n, const double* x, double lo, double hi,
                   double* out) {
   if (n == 0) return;
-  unary_values_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, n, x, lo, hi, out);
+  launch("unary_values_kernel", unary_values_kernel, blocks_for(n), kThreads, code, n, x, lo, hi,
+         out);
   check_launch("unary_values");
 }
 
 void unary_partials(UnaryCode code, std::size_t n, const double* x, const double* y, double lo,
                     double hi, const double* g, double* gx, bool accumulate) {
   if (n == 0) return;
-  unary_partials_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(code, n, x, y, lo, hi, g, gx,
-                                                                 accumulate);
+  launch("unary_partials_kernel", unary_partials_kernel, blocks_for(n), kThreads, code, n, x, y, lo,
+         hi, g, gx, accumulate);
   check_launch("unary_partials");
 }
 
 void gather_strided(const Indexer& ix, std::size_t n, std::int64_t base, const double* x,
                     double* out, double scale, bool accumulate) {
   if (n == 0) return;
-  gather_strided_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(ix, n, base, x, out, scale,
-                                                                 accumulate);
+  launch("gather_strided_kernel", gather_strided_kernel, blocks_for(n), kThreads, ix, n, base, x,
+         out, scale, accumulate);
   check_launch("gather_strided");
 }
 
 void scatter_add_strided(const Indexer& ix, std::size_t n, std::int64_t base, const double* g,
                          double* x) {
   if (n == 0) return;
-  scatter_add_strided_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(ix, n, base, g, x);
+  launch("scatter_add_strided_kernel", scatter_add_strided_kernel, blocks_for(n), kThreads, ix, n,
+         base, g, x);
   check_launch("scatter_add_strided");
 }
 
@@ -341,11 +361,12 @@ void reduce_sum(const ReducePlan& plan, const double* x, double* out, double sca
                 bool accumulate) {
   if (plan.outputs == 0) return;
   if (plan.count < 128) {
-    reduce_rows_kernel<<<blocks_for(plan.outputs), kThreads, 0, queue()>>>(plan, x, out, scale,
-                                                                           accumulate);
+    launch("reduce_rows_kernel", reduce_rows_kernel, blocks_for(plan.outputs), kThreads, plan, x,
+           out, scale, accumulate);
   } else {
     const auto blocks = static_cast<unsigned>(std::min<std::size_t>(plan.outputs, 65535));
-    reduce_blocks_kernel<<<blocks, kThreads, 0, queue()>>>(plan, x, out, scale, accumulate);
+    launch("reduce_blocks_kernel", reduce_blocks_kernel, blocks, kThreads, plan, x, out, scale,
+           accumulate);
   }
   check_launch("reduce_sum");
 }
@@ -353,29 +374,30 @@ void reduce_sum(const ReducePlan& plan, const double* x, double* out, double sca
 void gather_map(const std::int64_t* map, std::size_t n, const double* x, double* out,
                 bool accumulate) {
   if (n == 0) return;
-  gather_map_kernel<<<blocks_for(n), kThreads, 0, queue()>>>(map, n, x, out, accumulate);
+  launch("gather_map_kernel", gather_map_kernel, blocks_for(n), kThreads, map, n, x, out,
+         accumulate);
   check_launch("gather_map");
 }
 
 void csr_sum(const std::int64_t* offsets, const std::int64_t* items, std::size_t targets,
              const double* src, double* out, bool accumulate) {
   if (targets == 0) return;
-  csr_sum_kernel<<<blocks_for(targets), kThreads, 0, queue()>>>(offsets, items, targets, src, out,
-                                                                accumulate);
+  launch("csr_sum_kernel", csr_sum_kernel, blocks_for(targets), kThreads, offsets, items, targets,
+         src, out, accumulate);
   check_launch("csr_sum");
 }
 
 void join_rows(const RowParts& parts, std::size_t outer, std::size_t row, double* out) {
   if (outer * row == 0) return;
-  join_rows_kernel<<<blocks_for(outer * row), kThreads, 0, queue()>>>(
-      parts, static_cast<std::int64_t>(outer), static_cast<std::int64_t>(row), out);
+  launch("join_rows_kernel", join_rows_kernel, blocks_for(outer * row), kThreads, parts,
+         static_cast<std::int64_t>(outer), static_cast<std::int64_t>(row), out);
   check_launch("join_rows");
 }
 
 void split_rows(const RowParts& parts, std::size_t outer, std::size_t row, const double* g) {
   if (outer * row == 0) return;
-  split_rows_kernel<<<blocks_for(outer * row), kThreads, 0, queue()>>>(
-      parts, static_cast<std::int64_t>(outer), static_cast<std::int64_t>(row), g);
+  launch("split_rows_kernel", split_rows_kernel, blocks_for(outer * row), kThreads, parts,
+         static_cast<std::int64_t>(outer), static_cast<std::int64_t>(row), g);
   check_launch("split_rows");
 }
 
@@ -383,15 +405,15 @@ void split_rows(const RowParts& parts, std::size_t outer, std::size_t row, const
 
 void fill_value(double* device, double value, std::size_t count) {
   if (count == 0) return;
-  kernels::fill_kernel<<<kernels::blocks_for(count), kernels::kThreads, 0, kernels::queue()>>>(
-      device, value, count);
+  kernels::launch("fill_kernel", kernels::fill_kernel, kernels::blocks_for(count),
+                  kernels::kThreads, device, value, count);
   kernels::check_launch("fill_value");
 }
 
 void add_on_device(double* to, const double* from, std::size_t count) {
   if (count == 0) return;
-  kernels::add_kernel<<<kernels::blocks_for(count), kernels::kThreads, 0, kernels::queue()>>>(
-      to, from, count);
+  kernels::launch("add_kernel", kernels::add_kernel, kernels::blocks_for(count), kernels::kThreads,
+                  to, from, count);
   kernels::check_launch("add_on_device");
 }
 

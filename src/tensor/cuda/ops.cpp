@@ -455,7 +455,15 @@ class ConcatGpuOp final : public TensorOp {
     const auto outer = static_cast<std::size_t>(context.saved_ints()[0]);
     const std::size_t rows = std::max<std::size_t>(outer, 1);
     const std::size_t row = g.numel() / rows;
-    if (context.num_inputs() <= static_cast<std::size_t>(kernels::kMaxParts)) {
+    // A tensor joined with itself gets one gradient buffer for two parts: those go one kernel
+    // after the other (the first assigns, the next add), never both in one kernel.
+    bool repeated = false;
+    for (std::size_t p = 0; p < context.num_inputs(); ++p) {
+      for (std::size_t q = 0; q < p; ++q) {
+        repeated = repeated || context.input(p).values == context.input(q).values;
+      }
+    }
+    if (!repeated && context.num_inputs() <= static_cast<std::size_t>(kernels::kMaxParts)) {
       // One kernel: each element of g goes to its part's gradient.
       kernels::RowParts parts;
       parts.count = static_cast<int>(context.num_inputs());
@@ -491,6 +499,7 @@ class ConcatGpuOp final : public TensorOp {
       offset += part_row;
     }
   }
+
  private:
   const char* name_;
 };
