@@ -134,6 +134,15 @@ TEST(GpuDense, EveryActivationAndBatchedRows) {
                          [=](Inputs v) { return maya::dense(v[0], v[1], v[2], activation); });
     }
   }
+  // Wide layers: a warp per output element (inputs >= 32) and per input gradient (outputs >= 32).
+  expect_same_on_gpu(
+      {uniform({50, 4}, -1.0, 1.0, 53), uniform({4, 40}, -0.5, 0.5, 54),
+       uniform({40}, -0.5, 0.5, 55)},
+      [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::sigmoid); });
+  expect_same_on_gpu(
+      {uniform({9, 70}, -1.0, 1.0, 56), uniform({70, 33}, -0.5, 0.5, 57),
+       uniform({33}, -0.5, 0.5, 58)},
+      [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::relu); });
   // A wider layer (the W3 shape).
   expect_same_on_gpu(
       {uniform({300, 64}, -1.0, 1.0, 50), uniform({64, 2}, -0.5, 0.5, 51),

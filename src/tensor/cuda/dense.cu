@@ -16,7 +16,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-
 unsigned blocks_for(std::size_t n) {
   return static_cast<unsigned>(std::min<std::size_t>((n + kThreads - 1) / kThreads, 8192));
 }
@@ -68,6 +67,53 @@ __global__ void dense_forward_kernel(const double* x, const double* w, const dou
     double z = b[column];
     for (std::int64_t j = 0; j < k; ++j) z += x_row[j] * w[j * n + column];
     y[i] = activate(activation, z);
+  }
+}
+
+// Sum over the 32 lanes of a warp, in a fixed tree order.
+__device__ double warp_sum(double value) {
+  for (int offset = 16; offset > 0; offset /= 2)
+    value += __shfl_down_sync(0xffffffffu, value, offset);
+  return value;
+}
+
+// Long inner products (k >= 32): a warp per output element, its lanes over the k products, so
+// the loop per thread is k / 32 long instead of k (one thread per output is latency-bound there).
+__global__ void dense_forward_warp_kernel(const double* x, const double* w, const double* b,
+                                          double* y, std::int64_t m, std::int64_t k, std::int64_t n,
+                                          ActivationCode activation) {
+  MAYA_KERNEL_BEGIN();
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * blockDim.x / 32;
+  for (std::int64_t e = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
+       e < m * n; e += warps) {
+    const std::int64_t row = e / n;
+    const std::int64_t column = e % n;
+    double z = 0.0;
+    for (std::int64_t j = lane; j < k; j += 32) z += x[row * k + j] * w[j * n + column];
+    z = warp_sum(z);
+    if (lane == 0) y[e] = activate(activation, b[column] + z);
+  }
+}
+
+// The input gradient with a warp per element of gx when n >= 32.
+__global__ void input_gradient_warp_kernel(const double* g, const double* y, const double* w,
+                                           double* gx, std::int64_t m, std::int64_t k,
+                                           std::int64_t n, ActivationCode activation,
+                                           bool accumulate) {
+  MAYA_KERNEL_BEGIN();
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * blockDim.x / 32;
+  for (std::int64_t e = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
+       e < m * k; e += warps) {
+    const std::int64_t row = e / k;
+    const std::int64_t input = e % k;
+    double sum = 0.0;
+    for (std::int64_t j = lane; j < n; j += 32) {
+      sum += g[row * n + j] * activation_slope(activation, y[row * n + j]) * w[input * n + j];
+    }
+    sum = warp_sum(sum);
+    if (lane == 0) gx[e] = accumulate ? gx[e] + sum : sum;
   }
 }
 
@@ -125,6 +171,12 @@ __global__ void parameter_gradients_kernel(const double* x, const double* g, con
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation) {
   if (m * n == 0) return;
+  if (k >= 32) {
+    launch("dense_forward_warp_kernel", dense_forward_warp_kernel, blocks_for(32 * m * n), kThreads,
+           x, w, b, y, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+           static_cast<std::int64_t>(n), activation);
+    return;
+  }
   launch("dense_forward_kernel", dense_forward_kernel, blocks_for(m * n), kThreads, x, w, b, y,
          static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
          activation);
@@ -135,6 +187,12 @@ void dense_input_gradient(const double* g, const double* y, const double* w, dou
                           std::size_t m, std::size_t k, std::size_t n, ActivationCode activation,
                           bool accumulate) {
   if (m * k == 0) return;
+  if (n >= 32) {
+    launch("input_gradient_warp_kernel", input_gradient_warp_kernel, blocks_for(32 * m * k),
+           kThreads, g, y, w, gx, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+           static_cast<std::int64_t>(n), activation, accumulate);
+    return;
+  }
   launch("input_gradient_kernel", input_gradient_kernel, blocks_for(m * k), kThreads, g, y, w, gx,
          static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
          activation, accumulate);

@@ -17,7 +17,6 @@ namespace {
 
 constexpr int kThreads = 256;
 
-
 unsigned blocks_for(std::size_t n) {
   return static_cast<unsigned>(std::min<std::size_t>((n + kThreads - 1) / kThreads, 8192));
 }

@@ -18,8 +18,8 @@
 namespace maya::tensor::detail::kernels {
 
 // Every kernel's first statement.
-#define MAYA_KERNEL_BEGIN()            \
-  cudaGridDependencySynchronize();     \
+#define MAYA_KERNEL_BEGIN()        \
+  cudaGridDependencySynchronize(); \
   cudaTriggerProgrammaticLaunchCompletion()
 
 inline bool programmatic_launch() {
