@@ -5,7 +5,8 @@
 
 namespace maya::tensor::detail {
 
-bool on_cuda(const TensorTape& tape, std::span<const TensorVar> operands, const char* operation) {
+bool operands_on_cuda(const TensorTape& tape, std::span<const TensorVar> operands,
+                      const char* operation) {
   bool gpu = false;
   bool cpu = false;
   for (const TensorVar v : operands) {

@@ -16,8 +16,15 @@ namespace maya::tensor::detail {
 // True when every operand lives on kCuda, false when all are on the CPU (or an operand is not
 // of `tape`, which the CPU op then reports); maya::DeviceError naming `operation` and both
 // devices when they are mixed.
-[[nodiscard]] bool on_cuda(const TensorTape& tape, std::span<const TensorVar> operands,
-                           const char* operation);
+// A tape that never held a GPU node answers at once (the CPU path pays one load and a branch).
+[[nodiscard]] bool operands_on_cuda(const TensorTape& tape, std::span<const TensorVar> operands,
+                                    const char* operation);
+[[nodiscard]] inline bool on_cuda(const TensorTape& tape, std::span<const TensorVar> operands,
+                                  const char* operation) {
+  if (!tape.holds_cuda_nodes()) [[likely]]
+    return false;
+  return operands_on_cuda(tape, operands, operation);
+}
 [[nodiscard]] inline bool on_cuda(const TensorTape& tape, std::initializer_list<TensorVar> operands,
                                   const char* operation) {
   return on_cuda(tape, std::span<const TensorVar>(operands.begin(), operands.size()), operation);

@@ -94,6 +94,8 @@ class TensorTape {
   // The value where it lives: on kCuda a view of device memory, for ops that launch kernels.
   [[nodiscard]] TensorView values(TensorVar var) const;
   [[nodiscard]] Device device(TensorVar var) const;
+  // Whether this tape has ever held a node on kCuda (ops skip their device checks when not).
+  [[nodiscard]] bool holds_cuda_nodes() const noexcept { return device_ != nullptr; }
   [[nodiscard]] bool requires_grad(TensorVar var) const;
   // Throws maya::TapeError unless `var` is a live handle of this tape; used by every op.
   void check_owned(TensorVar var, std::string_view operation) const;
