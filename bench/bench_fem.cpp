@@ -68,7 +68,7 @@ Run run(const Block& block, maya::TensorTape& tape, bool implicit, bool gradient
     result.newton_iterations += static_cast<double>(report.iterations);
   }
   result.bytes = static_cast<double>(tape.bytes_used() - before) / static_cast<double>(steps);
-  const maya::TensorVar loss = maya::mean(maya::square(maya::positions_of(state)));
+  const maya::TensorVar loss = maya::mean(maya::square(maya::dynamics::positions_of(state)));
   result.loss = loss.item();
   if (gradient) {
     const maya::TensorGradients g = tape.grad(loss);

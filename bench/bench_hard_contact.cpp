@@ -33,13 +33,13 @@ struct Scene {
 
 Scene billiards() {
   constexpr double kRadius = 0.0286;
-  maya::RigidWorldOptions table;
+  maya::rigid::RigidWorldOptions table;
   table.gravity = {0.0, 0.0};
   table.linear_damping = 0.3;
-  table.grounds = {maya::GroundPlane::through({0.0, 0.0}, {1.0, 0.0}),
-                   maya::GroundPlane::through({2.54, 0.0}, {-1.0, 0.0}),
-                   maya::GroundPlane::through({0.0, 0.0}, {0.0, 1.0}),
-                   maya::GroundPlane::through({0.0, 1.27}, {0.0, -1.0})};
+  table.grounds = {maya::rigid::GroundPlane::through({0.0, 0.0}, {1.0, 0.0}),
+                   maya::rigid::GroundPlane::through({2.54, 0.0}, {-1.0, 0.0}),
+                   maya::rigid::GroundPlane::through({0.0, 0.0}, {0.0, 1.0}),
+                   maya::rigid::GroundPlane::through({0.0, 1.27}, {0.0, -1.0})};
   contact::HardContactOptions options;
   options.material = {.friction = 0.05, .restitution = 0.9};
   options.ground_material = {.friction = 0.0, .restitution = 0.7};
@@ -56,11 +56,12 @@ Scene billiards() {
   }
   const std::size_t balls = poses.size() / 3;
   contact::HardContactWorld2D world(
-      maya::RigidWorld2D(std::vector<maya::BodyShape>(balls, maya::BodyShape::circle(kRadius)),
-                         table),
+      maya::rigid::RigidWorld2D(
+          std::vector<maya::rigid::BodyShape>(balls, maya::rigid::BodyShape::circle(kRadius)),
+          table),
       {}, options);
-  const Tensor state = maya::RigidWorld2D::make_state(Tensor::from_data(poses, {balls, 3}),
-                                                      Tensor::from_data(velocities, {balls, 3}));
+  const Tensor state = maya::rigid::RigidWorld2D::make_state(
+      Tensor::from_data(poses, {balls, 3}), Tensor::from_data(velocities, {balls, 3}));
   auto values = world.parameters(std::vector<double>(balls, 0.17), state);
   return {std::move(world), std::move(values), state, 2e-3};
 }
@@ -75,11 +76,11 @@ Scene stack(contact::Reduction reduction) {
     poses.insert(poses.end(), {0.01 * (i % 2), 0.1 + 0.2 * i, 0.0});
     velocities.insert(velocities.end(), 3, 0.0);
   }
-  contact::HardContactWorld2D world(
-      maya::RigidWorld2D(std::vector<maya::BodyShape>(4, maya::BodyShape::box(0.4, 0.2))), {},
-      options);
-  const Tensor state = maya::RigidWorld2D::make_state(Tensor::from_data(poses, {4, 3}),
-                                                      Tensor::from_data(velocities, {4, 3}));
+  contact::HardContactWorld2D world(maya::rigid::RigidWorld2D(std::vector<maya::rigid::BodyShape>(
+                                        4, maya::rigid::BodyShape::box(0.4, 0.2))),
+                                    {}, options);
+  const Tensor state = maya::rigid::RigidWorld2D::make_state(Tensor::from_data(poses, {4, 3}),
+                                                             Tensor::from_data(velocities, {4, 3}));
   auto values = world.parameters(std::vector<double>(4, 1.0), state);
   return {std::move(world), std::move(values), state, 1e-2};
 }

@@ -15,24 +15,24 @@ namespace {
 constexpr long kSteps = 2000;
 
 struct Scene {
-  maya::RigidWorld2D world;
-  maya::RigidParameterValues values;
+  maya::rigid::RigidWorld2D world;
+  maya::rigid::RigidParameterValues values;
   maya::Tensor state;
 };
 
 Scene make_scene(std::size_t boxes, bool body_contacts) {
-  maya::RigidWorldOptions options;
+  maya::rigid::RigidWorldOptions options;
   options.body_contacts = body_contacts;
-  maya::RigidWorld2D world(std::vector<maya::BodyShape>(boxes, maya::BodyShape::box(0.2, 0.1)),
-                           options);
-  maya::RigidParameterValues values =
+  maya::rigid::RigidWorld2D world(
+      std::vector<maya::rigid::BodyShape>(boxes, maya::rigid::BodyShape::box(0.2, 0.1)), options);
+  maya::rigid::RigidParameterValues values =
       world.parameters_from_masses(std::vector<double>(boxes, 1.0), {1e4, 30.0, 0.5});
   std::vector<double> poses, velocities;
   for (std::size_t k = 0; k < boxes; ++k) {
     poses.insert(poses.end(), {0.5 * static_cast<double>(k), 1.0, 0.3});
     velocities.insert(velocities.end(), {0.5, 0.0, 2.0});
   }
-  maya::Tensor state = maya::RigidWorld2D::make_state(
+  maya::Tensor state = maya::rigid::RigidWorld2D::make_state(
       maya::Tensor::from_data(poses, {boxes, 3}), maya::Tensor::from_data(velocities, {boxes, 3}));
   return {std::move(world), std::move(values), std::move(state)};
 }
@@ -47,13 +47,13 @@ Result run(const Scene& scene, maya::TensorTape& tape, bool fused, bool gradient
            std::size_t steps) {
   tape.clear();
   const maya::TensorVar state0 = tape.var(scene.state);
-  const maya::RigidParameters params = scene.values.constants(tape);
+  const maya::rigid::RigidParameters params = scene.values.constants(tape);
   maya::TensorVar state = state0;
   for (std::size_t t = 0; t < steps; ++t) {
     state = fused ? scene.world.step(state, params, 1e-3)
                   : scene.world.step_composed(state, params, 1e-3);
   }
-  const maya::TensorVar pose = maya::positions_of(state);
+  const maya::TensorVar pose = maya::dynamics::positions_of(state);
   const maya::TensorVar loss = maya::sum(maya::square(maya::select(pose, 1, 0) - 2.0)) +
                                maya::sum(maya::square(maya::select(pose, 1, 1))) +
                                maya::sum(maya::square(maya::select(pose, 1, 2)));

@@ -19,23 +19,23 @@ struct Result {
   double bytes_per_step = 0.0;
 };
 
-Result run(const maya::SpringLattice& lattice, maya::TensorTape& tape, bool fused, bool gradient,
-           std::size_t steps) {
+Result run(const maya::dynamics::SpringLattice& lattice, maya::TensorTape& tape, bool fused,
+           bool gradient, std::size_t steps) {
   tape.clear();
   const std::size_t e = lattice.model.num_springs();
   const maya::TensorVar stiffness = tape.var(maya::Tensor::full({e}, 1000.0));
   const maya::TensorVar state0 =
-      tape.var(maya::MassSpringModel::make_state(lattice.positions, lattice.velocities));
-  const maya::SpringParameters params{tape.constant(lattice.masses), stiffness,
-                                      tape.constant(maya::Tensor::full({e}, 5.0)),
-                                      tape.constant(lattice.rest_length)};
+      tape.var(maya::dynamics::MassSpringModel::make_state(lattice.positions, lattice.velocities));
+  const maya::dynamics::SpringParameters params{tape.constant(lattice.masses), stiffness,
+                                                tape.constant(maya::Tensor::full({e}, 5.0)),
+                                                tape.constant(lattice.rest_length)};
   maya::TensorVar state = state0;
   for (std::size_t t = 0; t < steps; ++t) {
     state = fused ? lattice.model.step(state, params, 1e-3)
                   : lattice.model.step_composed(state, params, 1e-3);
   }
   const maya::TensorVar target = tape.constant(maya::Tensor::from_data({1.0, 0.1}, {2}));
-  const maya::TensorVar diff = maya::positions_of(state) - target;
+  const maya::TensorVar diff = maya::dynamics::positions_of(state) - target;
   const maya::TensorVar loss = maya::mean(maya::sum(diff * diff, 1));
   Result result;
   result.loss = loss.item();
@@ -59,10 +59,10 @@ std::size_t threads_from_environment() {
 
 void spring_lattice(benchmark::State& bench, bool fused, bool gradient) {
   maya::set_num_threads(threads_from_environment());
-  maya::LatticeOptions options;
+  maya::dynamics::LatticeOptions options;
   options.size = static_cast<std::size_t>(bench.range(0));
   const std::size_t steps = static_cast<std::size_t>(bench.range(1));
-  const maya::SpringLattice lattice = maya::make_spring_lattice(options);
+  const maya::dynamics::SpringLattice lattice = maya::dynamics::make_spring_lattice(options);
   maya::TensorTape tape;
   Result result = run(lattice, tape, fused, gradient, steps);  // warm-up: the tape's memory
   for (auto _ : bench) {

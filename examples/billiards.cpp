@@ -34,27 +34,28 @@ struct Run {
 }  // namespace
 
 int main() {
-  maya::RigidWorldOptions options;
+  maya::rigid::RigidWorldOptions options;
   options.grounds.clear();
   options.gravity = {0.0, 0.0};
   options.linear_damping = 0.3;
-  options.normal_law = maya::NormalForceLaw::kHuntCrossley;
-  const maya::RigidWorld2D world(std::vector<maya::BodyShape>(3, maya::BodyShape::circle(kRadius)),
-                                 options);
+  options.normal_law = maya::rigid::NormalForceLaw::kHuntCrossley;
+  const maya::rigid::RigidWorld2D world(
+      std::vector<maya::rigid::BodyShape>(3, maya::rigid::BodyShape::circle(kRadius)), options);
   // 200 g balls; k pen^(3/2) (1 - c v_n) with c = 0.1 s/m, frictionless.
-  const maya::RigidParameterValues values =
+  const maya::rigid::RigidParameterValues values =
       world.parameters_from_masses({0.2, 0.2, 0.2}, {2e5, 0.1, 0.0});
   // Cue ball, the ball it strikes, and the target ball.
   const Tensor poses = Tensor::from_data({0.1, 0.5, 0.0, 0.5, 0.52, 0.0, 0.75, 0.6, 0.0}, {3, 3});
 
   const auto loss = [&](TensorTape& tape, std::span<const TensorVar> p) {
-    const maya::RigidParameters params = values.constants(tape);
+    const maya::rigid::RigidParameters params = values.constants(tape);
     const TensorVar cue = maya::concat({p[0], tape.constant(Tensor::zeros({1}))}, 0);
     const TensorVar velocities =
         maya::concat({maya::reshape(cue, {1, 3}), tape.constant(Tensor::zeros({2, 3}))}, 0);
     TensorVar state = maya::stack({tape.constant(poses), velocities}, 0);
     for (int t = 0; t < kSteps; ++t) state = world.step(state, params, kDt);
-    const TensorVar target = maya::slice(maya::select(maya::positions_of(state), 0, 2), 0, 0, 2);
+    const TensorVar target =
+        maya::slice(maya::select(maya::dynamics::positions_of(state), 0, 2), 0, 0, 2);
     return maya::sum(
         maya::square(target - tape.constant(Tensor::from_data({kGoal[0], kGoal[1]}, {2}))));
   };

@@ -13,9 +13,10 @@ using maya::TensorTape;
 using maya::TensorVar;
 
 int main() {
-  const maya::RigidWorld2D world({maya::BodyShape::box(0.2, 0.1)});
+  const maya::rigid::RigidWorld2D world({maya::rigid::BodyShape::box(0.2, 0.1)});
   // 1 kg; restitution of a corner impact exp(-0.3 pi / sqrt(0.91)) = 0.37 (zeta 0.3).
-  const maya::RigidParameterValues values = world.parameters_from_masses({1.0}, {1e4, 60.0, 0.5});
+  const maya::rigid::RigidParameterValues values =
+      world.parameters_from_masses({1.0}, {1e4, 60.0, 0.5});
   const double target_x = 0.5;
   const double target_angle = std::numbers::pi;
   const int steps = 2000;  // 2 s
@@ -23,7 +24,7 @@ int main() {
 
   // The final state from the initial velocity (vx, vy, omega), thrown from (0, 0.3) level.
   const auto final_state = [&](TensorTape& tape, TensorVar velocity) {
-    const maya::RigidParameters params = values.constants(tape);
+    const maya::rigid::RigidParameters params = values.constants(tape);
     const TensorVar pose = tape.constant(Tensor::from_data({0.0, 0.3, 0.0}, {1, 3}));
     TensorVar state = maya::stack({pose, maya::reshape(velocity, {1, 3})}, 0);
     for (int t = 0; t < steps; ++t) state = world.step(state, params, dt);
@@ -32,11 +33,11 @@ int main() {
   // At the target (x and angle) and at rest: every velocity component squared.
   const auto loss = [&](TensorTape& tape, std::span<const TensorVar> p) {
     const TensorVar state = final_state(tape, p[0]);
-    const TensorVar pose = maya::select(maya::positions_of(state), 0, 0);
+    const TensorVar pose = maya::select(maya::dynamics::positions_of(state), 0, 0);
     const TensorVar target = tape.constant(Tensor::from_data({target_x, 0.0, target_angle}, {3}));
     const TensorVar weight = tape.constant(Tensor::from_data({1.0, 0.0, 1.0}, {3}));
     return maya::sum(maya::square((pose - target) * weight)) +
-           maya::sum(maya::square(maya::velocities_of(state)));
+           maya::sum(maya::square(maya::dynamics::velocities_of(state)));
   };
 
   optim::ParameterSet params;

@@ -57,7 +57,7 @@ std::vector<maya::TensorVar> simulate(const fem::SoftBody& body, maya::TensorTap
   std::vector<maya::TensorVar> observed;
   for (int t = 1; t <= kSteps; ++t) {
     state = body.step_implicit(state, params, kDt);
-    if (t % kObserveEvery == 0) observed.push_back(maya::positions_of(state));
+    if (t % kObserveEvery == 0) observed.push_back(maya::dynamics::positions_of(state));
   }
   return observed;
 }

@@ -35,7 +35,7 @@ TensorVar trajectory(const contact::HardContactWorld2D& world, TensorTape& tape,
                      const double shot[4]) {
   const TensorVar inertia =
       mass * ((kBoxWidth * kBoxWidth + kBoxHeight * kBoxHeight) / 12.0);  // uniform box
-  const Tensor start = maya::RigidWorld2D::make_state(
+  const Tensor start = maya::rigid::RigidWorld2D::make_state(
       Tensor::from_data({shot[0], shot[1], 0.0, 0.0, 0.0, 0.0}, {2, 3}),
       Tensor::from_data({shot[2], shot[3], 0.0, 0.0, 0.0, 0.0}, {2, 3}));
   const contact::HardContactParameterValues values = world.parameters({kBallMass, 1.0}, start);
@@ -54,7 +54,7 @@ TensorVar trajectory(const contact::HardContactWorld2D& world, TensorTape& tape,
 }  // namespace
 
 int main() {
-  maya::RigidWorldOptions table;
+  maya::rigid::RigidWorldOptions table;
   table.gravity = {0.0, 0.0};
   table.grounds.clear();
   table.linear_damping = 0.2;  // rolling resistance
@@ -62,8 +62,9 @@ int main() {
   contact::HardContactOptions options;
   options.material = {.friction = 0.3, .restitution = 0.6};
   const contact::HardContactWorld2D world(
-      maya::RigidWorld2D(
-          {maya::BodyShape::circle(0.1), maya::BodyShape::box(kBoxWidth, kBoxHeight)}, table),
+      maya::rigid::RigidWorld2D(
+          {maya::rigid::BodyShape::circle(0.1), maya::rigid::BodyShape::box(kBoxWidth, kBoxHeight)},
+          table),
       {}, options);
 
   // The observations: the same simulator with the true mass.

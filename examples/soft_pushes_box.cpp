@@ -18,12 +18,12 @@ constexpr int kSteps = 2000;
 constexpr double kGoal = 0.6;  // m, the box's final centre
 
 struct Scene {
-  maya::RigidWorld2D world{
-      {maya::BodyShape::box(0.1, 0.1)},
+  maya::rigid::RigidWorld2D world{
+      {maya::rigid::BodyShape::box(0.1, 0.1)},
       {.gravity = {0.0, 0.0}, .grounds = {}, .linear_damping = 2.0, .angular_damping = 2.0}};
   fem::SoftBody body = make_body(world);
 
-  static fem::SoftBody make_body(const maya::RigidWorld2D& world) {
+  static fem::SoftBody make_body(const maya::rigid::RigidWorld2D& world) {
     fem::SoftBodyOptions options;
     options.gravity = {0.0, 0.0};
     options.rigid = fem::RigidContactOptions::of(world, 0.5);
@@ -44,7 +44,7 @@ maya::TensorVar box_position(const Scene& scene, maya::TensorTape& tape, maya::T
   const fem::BodyParameters params = body.parameters(
       tape.constant(body.mesh().rest_positions()), tape.constant(maya::Tensor::scalar(1e5)),
       tape.constant(maya::Tensor::scalar(0.3)), tape.constant(maya::Tensor::scalar(500.0)));
-  const maya::RigidParameters rigid_params =
+  const maya::rigid::RigidParameters rigid_params =
       scene.world
           .parameters_from_density(500.0, {.stiffness = 1e4, .damping = 30.0, .friction = 0.3})
           .constants(tape);
@@ -57,7 +57,7 @@ maya::TensorVar box_position(const Scene& scene, maya::TensorTape& tape, maya::T
   for (std::size_t i = 0; i < n; ++i) direction.mutable_data()[2 * n + 2 * i] = 1.0;
   fem::CoupledState state{
       tape.constant(body.rest_state()) + speed * tape.constant(direction),
-      tape.constant(maya::RigidWorld2D::make_state(
+      tape.constant(maya::rigid::RigidWorld2D::make_state(
           maya::Tensor::from_data({0.3, 0.05, 0.0}, {1, 3}), maya::Tensor::zeros({1, 3})))};
   for (int t = 0; t < kSteps; ++t) {
     state = fem::step_coupled(body, params, scene.world, rigid_params, material, state, kDt);

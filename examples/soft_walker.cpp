@@ -63,7 +63,7 @@ Walk walk(const fem::SoftBody& body, maya::TensorTape& tape, maya::TensorVar wei
       tape.constant(body.mesh().rest_positions()), tape.constant(maya::Tensor::scalar(kYoungs)),
       tape.constant(maya::Tensor::scalar(kPoisson)), tape.constant(maya::Tensor::scalar(kDensity)));
   maya::TensorVar state = tape.constant(body.rest_state());
-  const maya::TensorVar start = maya::mean(maya::select(maya::positions_of(state), 1, 0));
+  const maya::TensorVar start = maya::mean(maya::select(maya::dynamics::positions_of(state), 1, 0));
   std::vector<double> phase(kPhases);
   for (int t = 0; t < kSteps; ++t) {
     for (std::size_t k = 0; k < kPhases; ++k) {
@@ -75,7 +75,7 @@ Walk walk(const fem::SoftBody& body, maya::TensorTape& tape, maya::TensorVar wei
     params.actuation = kMaxTension * maya::tanh(drive);
     state = body.step_explicit(state, params, kDt);
   }
-  return {maya::mean(maya::select(maya::positions_of(state), 1, 0)) - start};
+  return {maya::mean(maya::select(maya::dynamics::positions_of(state), 1, 0)) - start};
 }
 
 }  // namespace

@@ -15,17 +15,18 @@ constexpr std::size_t kObserveEvery = 10;
 constexpr double kDt = 1e-3;
 
 // The lattice's positions every kObserveEvery steps for a (scalar) stiffness and damping.
-std::vector<maya::TensorVar> simulate(const maya::SpringLattice& lattice, maya::TensorTape& tape,
-                                      maya::TensorVar stiffness, maya::TensorVar damping) {
+std::vector<maya::TensorVar> simulate(const maya::dynamics::SpringLattice& lattice,
+                                      maya::TensorTape& tape, maya::TensorVar stiffness,
+                                      maya::TensorVar damping) {
   const maya::TensorVar ones = tape.constant(maya::Tensor::ones({lattice.model.num_springs()}));
-  const maya::SpringParameters params{tape.constant(lattice.masses), stiffness * ones,
-                                      damping * ones, tape.constant(lattice.rest_length)};
-  maya::TensorVar state =
-      tape.constant(maya::MassSpringModel::make_state(lattice.positions, lattice.velocities));
+  const maya::dynamics::SpringParameters params{tape.constant(lattice.masses), stiffness * ones,
+                                                damping * ones, tape.constant(lattice.rest_length)};
+  maya::TensorVar state = tape.constant(
+      maya::dynamics::MassSpringModel::make_state(lattice.positions, lattice.velocities));
   std::vector<maya::TensorVar> observed;
   for (std::size_t t = 1; t <= kSteps; ++t) {
     state = lattice.model.step(state, params, kDt);
-    if (t % kObserveEvery == 0) observed.push_back(maya::positions_of(state));
+    if (t % kObserveEvery == 0) observed.push_back(maya::dynamics::positions_of(state));
   }
   return observed;
 }
@@ -33,12 +34,12 @@ std::vector<maya::TensorVar> simulate(const maya::SpringLattice& lattice, maya::
 }  // namespace
 
 int main() {
-  maya::LatticeOptions options;
+  maya::dynamics::LatticeOptions options;
   options.size = 5;
   options.spacing = 0.05;
   options.origin_y = 0.1;
   options.velocity_y = -1.0;
-  const maya::SpringLattice lattice = maya::make_spring_lattice(options);
+  const maya::dynamics::SpringLattice lattice = maya::dynamics::make_spring_lattice(options);
 
   // The observed trajectory, made with the hidden true parameters.
   std::vector<maya::Tensor> observations;

@@ -6,9 +6,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache clang-format
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
+  libtinyxml2-dev liburdfdom-dev
 )
 # Tools only the test suite uses.
-test_packages=(chromium libpng-dev)
+test_packages=(chromium libpng-dev libmujoco-dev)
 [[ "${1:-}" == "--with-test-tools" ]] && packages+=("${test_packages[@]}")
 
 missing=()

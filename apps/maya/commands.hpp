@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/dynamics/checkpointed_rollout.hpp"
 #include "maya/io/output_files.hpp"
 #include "maya/io/spring_scene.hpp"
 #include "maya/optim/objective.hpp"
@@ -16,6 +17,7 @@ namespace maya::cli {
 struct OptimizeOverrides {
   std::optional<std::size_t> iterations;
   std::optional<std::string> method;
+  std::string checkpoints = "auto";  // --checkpoints N|auto|none
 };
 
 int simulate_command(const std::filesystem::path& scene_file, const std::filesystem::path& out,
@@ -37,8 +39,22 @@ struct FitRun {
   io::Trajectory after;
 };
 
-// Fits the task's parameters with its optimizer, reporting progress on stderr.
-[[nodiscard]] FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet);
+// Fits the task's parameters with its optimizer, reporting progress on stderr. With a budget,
+// each gradient is a checkpointed rollout (checkpointed_objective); without, one full tape.
+[[nodiscard]] FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet,
+                         std::optional<dynamics::CheckpointBudget> checkpoints = std::nullopt);
+
+// ---- --checkpoints ----
+
+// The memory share above which `--checkpoints auto` checkpoints, and its byte budget then.
+inline constexpr std::size_t kAutoShare = std::size_t{256} << 20;
+// The task loss and gradient through maya::dynamics::checkpointed_rollout within `budget`.
+[[nodiscard]] optim::Objective checkpointed_objective(const io::SpringTask& task,
+                                                      dynamics::CheckpointBudget budget);
+// "none" -> no budget; "auto" -> none while the full tape (one state per step) fits kAutoShare,
+// else a byte budget of kAutoShare; "N" -> N snapshots. Throws maya::ValueError otherwise.
+[[nodiscard]] std::optional<dynamics::CheckpointBudget> checkpoint_budget(
+    const std::string& choice, const io::SceneSpec& scene);
 // fitted.json, fitted_scene.json, loss.svg, trajectories.svg, before/after CSV and .npy, and
 // viewer.html, staged for `directory`.
 [[nodiscard]] io::OutputFiles fit_outputs(const io::SpringTask& task, const FitRun& run,

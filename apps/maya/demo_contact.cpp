@@ -29,13 +29,15 @@ constexpr double kShot[kShots][4] = {
     {-0.6, 0.05, 3.0, 0.0}, {-0.5, -0.45, 2.0, 2.2}, {0.1, 0.7, -0.4, -3.5}};
 
 contact::HardContactWorld2D make_table() {
-  RigidWorldOptions table;
+  rigid::RigidWorldOptions table;
   table.gravity = {0.0, 0.0};
   table.grounds.clear();
   contact::HardContactOptions options;
   options.material = {.friction = 0.3, .restitution = 0.6};
   return contact::HardContactWorld2D(
-      RigidWorld2D({BodyShape::circle(kBallRadius), BodyShape::box(kBoxWidth, kBoxHeight)}, table),
+      rigid::RigidWorld2D(
+          {rigid::BodyShape::circle(kBallRadius), rigid::BodyShape::box(kBoxWidth, kBoxHeight)},
+          table),
       {}, options);
 }
 
@@ -44,9 +46,9 @@ contact::HardContactWorld2D make_table() {
 TensorVar shot_poses(const contact::HardContactWorld2D& world, TensorTape& tape, TensorVar mass,
                      const double shot[4], io::Trajectory* record, double start_time) {
   const TensorVar inertia = mass * ((kBoxWidth * kBoxWidth + kBoxHeight * kBoxHeight) / 12.0);
-  const Tensor start =
-      RigidWorld2D::make_state(Tensor::from_data({shot[0], shot[1], 0.0, 0.0, 0.0, 0.0}, {2, 3}),
-                               Tensor::from_data({shot[2], shot[3], 0.0, 0.0, 0.0, 0.0}, {2, 3}));
+  const Tensor start = rigid::RigidWorld2D::make_state(
+      Tensor::from_data({shot[0], shot[1], 0.0, 0.0, 0.0, 0.0}, {2, 3}),
+      Tensor::from_data({shot[2], shot[3], 0.0, 0.0, 0.0, 0.0}, {2, 3}));
   const contact::HardContactParameterValues values = world.parameters({kBallMass, 1.0}, start);
   contact::HardContactParameters params = values.constants(tape);
   params.mass = concat({tape.constant(Tensor::from_data({kBallMass}, {1})), mass}, 0);
@@ -158,7 +160,7 @@ bool contact_demo(const DemoContext& context) {
     ball.radius = kBallRadius;
     io::ViewerBody box;
     box.shape = io::ViewerBody::Shape::kPolygon;
-    for (const Vec2 vertex : world.bodies().shape(1).vertices()) {
+    for (const rigid::Vec2 vertex : world.bodies().shape(1).vertices()) {
       box.vertices.push_back({vertex.x, vertex.y});
     }
     viewer.bodies = {ball, box};

@@ -21,14 +21,14 @@ constexpr double kDt = 1e-3;
 constexpr double kTolerance = 1e-3;  // m, rad and m/s at the end
 
 struct BoxToss {
-  RigidWorld2D world{{BodyShape::box(kWidth, kHeight)}};
+  rigid::RigidWorld2D world{{rigid::BodyShape::box(kWidth, kHeight)}};
   // 1 kg; zeta 0.3 gives a corner impact restitution of 0.37.
-  RigidParameterValues values = world.parameters_from_masses({1.0}, {1e4, 60.0, 0.5});
+  rigid::RigidParameterValues values = world.parameters_from_masses({1.0}, {1e4, 60.0, 0.5});
 
   // The final state from the initial velocity (vx, vy, omega) [3], thrown level from (0, 0.3);
   // every pose is appended to `record` when given.
   TensorVar run(TensorTape& tape, TensorVar velocity, io::Trajectory* record) const {
-    const RigidParameters params = values.constants(tape);
+    const rigid::RigidParameters params = values.constants(tape);
     const TensorVar pose = tape.constant(Tensor::from_data({0.0, 0.3, 0.0}, {1, 3}));
     TensorVar state = stack({pose, reshape(velocity, {1, 3})}, 0);
     const auto keep = [&](int t) {
@@ -65,10 +65,10 @@ bool rigid_demo(const DemoContext& context) {
   // At the target (x and angle) and at rest: every velocity component squared.
   const auto loss = [&](TensorTape& tape, std::span<const TensorVar> p) {
     const TensorVar state = toss.run(tape, p[0], nullptr);
-    const TensorVar pose = select(positions_of(state), 0, 0);
+    const TensorVar pose = select(dynamics::positions_of(state), 0, 0);
     const TensorVar target = tape.constant(Tensor::from_data({kTargetX, 0.0, kTargetAngle}, {3}));
     const TensorVar weight = tape.constant(Tensor::from_data({1.0, 0.0, 1.0}, {3}));
-    return sum(square((pose - target) * weight)) + sum(square(velocities_of(state)));
+    return sum(square((pose - target) * weight)) + sum(square(dynamics::velocities_of(state)));
   };
   const Tensor initial = Tensor::from_data({0.5, 1.5, 6.0}, {3});  // lands near x = 0.1
   optim::ParameterSet parameters;
@@ -123,7 +123,7 @@ bool rigid_demo(const DemoContext& context) {
     viewer.trajectory = after;
     io::ViewerBody box;
     box.shape = io::ViewerBody::Shape::kPolygon;
-    for (const Vec2 vertex : toss.world.shape(0).vertices()) {
+    for (const rigid::Vec2 vertex : toss.world.shape(0).vertices()) {
       box.vertices.push_back({vertex.x, vertex.y});
     }
     viewer.bodies = {box};

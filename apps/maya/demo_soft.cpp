@@ -96,7 +96,7 @@ struct Drop {
                                   values.begin() + static_cast<long>(half), values.end());
       }
       if (t % kEvery == 0) {
-        frames.push_back(positions_of(state));
+        frames.push_back(dynamics::positions_of(state));
       }
       if (t == kSteps) {
         break;

@@ -68,6 +68,12 @@ int main(int argc, char** argv) {
   optimize->add_option("--iterations", iterations, "override the task's iteration count");
   optimize->add_option("--method", method, "override the task's optimizer")
       ->check(CLI::IsMember({"adam", "lbfgs"}));
+  std::string checkpoints = "auto";
+  optimize
+      ->add_option("--checkpoints", checkpoints,
+                   "snapshots kept for the gradient: N, auto (checkpoint when the full tape "
+                   "would pass 256 MiB) or none (default auto)")
+      ->default_str("auto");
   optimize->add_flag("-q,--quiet", quiet, "no progress output");
 
   std::string gradcheck_file;
@@ -103,7 +109,8 @@ int main(int argc, char** argv) {
       return maya::cli::simulate_command(scene_file, simulate_out, quiet);
     }
     if (optimize->parsed()) {
-      return maya::cli::optimize_command(task_file, optimize_out, {iterations, method}, quiet);
+      return maya::cli::optimize_command(task_file, optimize_out, {iterations, method, checkpoints},
+                                         quiet);
     }
     if (gradcheck->parsed()) {
       return maya::cli::gradcheck_command(gradcheck_file, step, tolerance);

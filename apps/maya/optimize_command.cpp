@@ -38,7 +38,8 @@ void print_parameters(const io::SpringTask& task, const FitRun& run) {
 
 }  // namespace
 
-FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet) {
+FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet,
+           std::optional<dynamics::CheckpointBudget> checkpoints) {
   const io::OptimizerSpec& spec = task.spec().optimizer;
   optim::ParameterSet parameters = task.parameters();
   FitRun run;
@@ -50,7 +51,8 @@ FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet) {
   options.tolerance = spec.tolerance;
   options.loss_tolerance = spec.loss_tolerance;
   options.callback = [&](const optim::Progress& progress) { reporter.update(progress); };
-  const optim::Objective objective = optim::tape_objective(task.loss_function());
+  const optim::Objective objective = checkpoints ? checkpointed_objective(task, *checkpoints)
+                                                 : optim::tape_objective(task.loss_function());
   if (spec.method == io::OptimizerSpec::Method::kAdam) {
     optim::AdamOptions adam;
     adam.learning_rate = spec.learning_rate;
@@ -141,9 +143,11 @@ int optimize_command(const std::filesystem::path& task_file, const std::filesyst
     spec.optimizer.method = *overrides.method == "adam" ? io::OptimizerSpec::Method::kAdam
                                                         : io::OptimizerSpec::Method::kLbfgs;
   }
+  const std::optional<dynamics::CheckpointBudget> checkpoints =
+      checkpoint_budget(overrides.checkpoints, spec.scene);
   io::check_output_directory(out);
   const io::SpringTask task(std::move(spec));
-  const FitRun run = fit(task, "optimize", quiet);
+  const FitRun run = fit(task, "optimize", quiet, checkpoints);
   fit_outputs(task, run, out).commit();
   if (!quiet) {
     std::printf("%s\n",

@@ -21,6 +21,8 @@
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
+#include "maya/dynamics/binomial_schedule.hpp"
+#include "maya/dynamics/checkpointed_rollout.hpp"
 #include "maya/dynamics/integrators.hpp"
 #include "maya/dynamics/lattice.hpp"
 #include "maya/dynamics/mass_spring.hpp"
@@ -33,3 +35,5 @@
 #include "maya/contact/contact.hpp"
 
 #include "maya/fem/fem.hpp"
+
+#include "maya/multibody/multibody.hpp"

@@ -13,11 +13,11 @@
 
 namespace maya {
 
-Tape::Tape() : slot_(detail::TapeRegistry::acquire(this)) {
-  stamp_ = detail::TapeRegistry::stamp(slot_);
+Tape::Tape() : slot_(core::detail::TapeRegistry::acquire(this)) {
+  stamp_ = core::detail::TapeRegistry::stamp(slot_);
 }
 
-Tape::~Tape() { detail::TapeRegistry::release(slot_); }
+Tape::~Tape() { core::detail::TapeRegistry::release(slot_); }
 
 Var Tape::var(double value) { return push(ScalarOp::kLeaf, kSelf, kSelf, {value, 0.0, 0.0}); }
 
@@ -35,12 +35,12 @@ void Tape::reserve(std::size_t nodes) {
 
 void Tape::clear() noexcept {
   size_ = 0;
-  stamp_ = detail::TapeRegistry::restamp(slot_);
+  stamp_ = core::detail::TapeRegistry::restamp(slot_);
 }
 
 void Tape::check_owned(Var var, const char* operation) const {
   if (var.slot_ != slot_ || var.stamp_ != stamp_) {
-    if (!detail::TapeRegistry::is_current(var.slot_, var.stamp_)) {
+    if (!core::detail::TapeRegistry::is_current(var.slot_, var.stamp_)) {
       VarAccess::throw_unusable(var, operation);
     }
     throw TapeError(std::string("Tape::") + operation + ": the Var belongs to another tape");
@@ -70,7 +70,8 @@ void Tape::grad(Var output, Gradients& out) const {
   // chain of adjoint updates through memory waits on store-to-load forwarding at every link. So
   // what node i sends to node i - 1 travels in a register (`carry`). It is added last, as a plain
   // sweep would add it (node i is the last consumer of i - 1 swept), and the memory update of
-  // that edge goes to node i's own slot instead, overwritten just after. W1 sweep: ~20% faster.
+  // that edge goes to node i's own slot instead, overwritten just after. It made
+  // the scalar-chain sweep (docs/benchmarks.md) about 20% faster.
   double carry = 0.0;
   for (std::size_t i = output.index_ + 1; i-- > 0;) {
     const Edge& e = edges[i];
@@ -141,7 +142,7 @@ double Gradients::operator[](Var var) const {
   return (*this)[var.index_];
 }
 
-bool Var::valid() const noexcept { return detail::TapeRegistry::is_current(slot_, stamp_); }
+bool Var::valid() const noexcept { return core::detail::TapeRegistry::is_current(slot_, stamp_); }
 
 void VarAccess::throw_unusable(Var v, const char* operation) {
   if (v.stamp_ == 0) {

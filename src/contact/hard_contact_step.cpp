@@ -10,16 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "../rigid/contact_detection.hpp"
-#include "../rigid/contact_kernel.hpp"
 #include "maya/contact/hard_contact_world.hpp"
 #include "maya/core/error.hpp"
+#include "rigid/contact_detection.hpp"
+#include "rigid/contact_kernel.hpp"
 
 namespace maya::contact {
 
 namespace {
-
-namespace rigid = ::maya::detail;
 
 constexpr std::size_t kIntsPerContact = 5;
 constexpr std::size_t kNumInputs = 7;
@@ -47,10 +45,10 @@ class HardContactWorld2D::Assembly {
     double dt;
   };
 
-  Assembly(const HardContactWorld2D& world, const Inputs& in)
-      : world_(world), in_(in), k_(world.num_bodies()) {
+  Assembly(const HardContactWorld2D& world, const Inputs& in, Workspace& work)
+      : world_(world), in_(in), k_(world.num_bodies()), work_(work) {
     frames_.resize(k_);
-    rigid::fill_frames(in.state, k_, frames_.data());
+    rigid::detail::fill_frames(in.state, k_, frames_.data());
     contact_inputs_ = {frames_.data(), in.vertices, in.radius,
                        world.bodies_.options().grounds.data(), world.next_vertex_.data()};
   }
@@ -58,14 +56,14 @@ class HardContactWorld2D::Assembly {
   // The contacts of the rigid layer's detection, but none between jointed bodies.
   void detect() {
     contacts_.clear();
-    rigid::for_each_ground_contact(
+    rigid::detail::for_each_ground_contact(
         world_.bodies_, contact_inputs_,
-        [&](const Contact& c, const rigid::Geometry&) { contacts_.push_back(c); });
+        [&](const rigid::Contact& c, const rigid::detail::Geometry&) { contacts_.push_back(c); });
     if (!world_.bodies_.options().body_contacts) return;
-    thread_local std::vector<Contact> pairs;
-    pairs.clear();
-    rigid::find_pair_contacts(world_.bodies_, contact_inputs_, pairs);
-    for (const Contact& c : pairs) {
+    auto pairs_memory = work_.borrow<rigid::Contact>();
+    std::vector<rigid::Contact>& pairs = *pairs_memory;
+    rigid::detail::find_pair_contacts(world_.bodies_, contact_inputs_, pairs, work_);
+    for (const rigid::Contact& c : pairs) {
       const bool jointed =
           std::any_of(world_.joints_.begin(), world_.joints_.end(), [&](const RevoluteJoint& j) {
             return (j.body_a == c.body_a && j.body_b == c.body_b) ||
@@ -78,8 +76,8 @@ class HardContactWorld2D::Assembly {
   void take_contacts(std::span<const std::int64_t> ints) {
     contacts_.clear();
     for (std::size_t i = 0; i + kIntsPerContact <= ints.size(); i += kIntsPerContact) {
-      Contact c;
-      c.kind = static_cast<ContactKind>(ints[i]);
+      rigid::Contact c;
+      c.kind = static_cast<rigid::ContactKind>(ints[i]);
       c.body_a = static_cast<std::int32_t>(ints[i + 1]);
       c.feature_a = static_cast<std::int32_t>(ints[i + 2]);
       c.body_b = static_cast<std::int32_t>(ints[i + 3]);
@@ -90,7 +88,7 @@ class HardContactWorld2D::Assembly {
 
   void save_contacts(std::vector<std::int64_t>& ints) const {
     ints.clear();
-    for (const Contact& c : contacts_) {
+    for (const rigid::Contact& c : contacts_) {
       for (const std::int64_t v :
            {static_cast<std::int64_t>(c.kind), static_cast<std::int64_t>(c.body_a),
             static_cast<std::int64_t>(c.feature_a), static_cast<std::int64_t>(c.body_b),
@@ -106,7 +104,7 @@ class HardContactWorld2D::Assembly {
     const std::size_t nc = contacts_.size();
     const double dt = in_.dt;
     const double beta = world_.options_.stabilization;
-    const Vec2 gravity = world_.bodies_.options().gravity;
+    const rigid::Vec2 gravity = world_.bodies_.options().gravity;
     const double* velocity = in_.state + n;
     ContactProblem& p = problem_;
     p.num_velocities = n;
@@ -158,17 +156,17 @@ class HardContactWorld2D::Assembly {
     modes_.resize(nc);
     restitution_.resize(nc);
     for (std::size_t i = 0; i < nc; ++i) {
-      const Contact& c = contacts_[i];
-      const rigid::Geometry g = rigid::contact_geometry(contact_inputs_, c.kind, c.body_a,
-                                                        c.feature_a, c.body_b, c.feature_b);
+      const rigid::Contact& c = contacts_[i];
+      const rigid::detail::Geometry g = rigid::detail::contact_geometry(
+          contact_inputs_, c.kind, c.body_a, c.feature_a, c.body_b, c.feature_b);
       geometry_[i] = g;
-      const rigid::V2 t = rigid::perp(g.normal);
+      const rigid::detail::V2 t = rigid::detail::perp(g.normal);
       double* normal_row = p.normal_jacobian.data() + i * n;
       double* tangent_row = p.tangent_jacobian.data() + i * n;
       fill_rows(c.body_b, g, t, 1.0, normal_row, tangent_row);
       if (c.body_a >= 0) fill_rows(c.body_a, g, t, -1.0, normal_row, tangent_row);
       const SurfaceMaterial ma =
-          world_.material_of(c.kind == ContactKind::kGround ? kWorld : c.body_a);
+          world_.material_of(c.kind == rigid::ContactKind::kGround ? kWorld : c.body_a);
       const SurfaceMaterial mb = world_.material_of(c.body_b);
       p.friction[i] = std::sqrt(ma.friction * mb.friction);
       restitution_[i] = std::max(ma.restitution, mb.restitution);
@@ -192,7 +190,7 @@ class HardContactWorld2D::Assembly {
     const std::size_t n = 3 * k_;
     const double dt = in_.dt;
     const double beta = world_.options_.stabilization;
-    const Vec2 gravity = world_.bodies_.options().gravity;
+    const rigid::Vec2 gravity = world_.bodies_.options().gravity;
     const double* velocity = in_.state + n;
     double* g_pose = g_state;
     double* g_velocity = g_state != nullptr ? g_state + n : nullptr;
@@ -223,9 +221,9 @@ class HardContactWorld2D::Assembly {
       const double* d_row_x = g.joint_jacobian.data() + 2 * j * n;
       const double* d_row_y = d_row_x + n;
       const auto a = static_cast<std::size_t>(joint.body_a);
-      const rigid::V2 g_error{-beta / dt * g.joint_target[2 * j],
-                              -beta / dt * g.joint_target[2 * j + 1]};
-      rigid::V2 g_arm_a{d_row_y[3 * a + 2], -d_row_x[3 * a + 2]};
+      const rigid::detail::V2 g_error{-beta / dt * g.joint_target[2 * j],
+                                      -beta / dt * g.joint_target[2 * j + 1]};
+      rigid::detail::V2 g_arm_a{d_row_y[3 * a + 2], -d_row_x[3 * a + 2]};
       g_arm_a += g_error;
       double* g_anchor = g_anchors != nullptr ? g_anchors + 4 * j : nullptr;
       add_arm_gradient(joint.body_a, geo.arm_a, g_arm_a, g_pose, g_anchor);
@@ -241,7 +239,7 @@ class HardContactWorld2D::Assembly {
         continue;
       }
       const auto b = static_cast<std::size_t>(joint.body_b);
-      rigid::V2 g_arm_b{-d_row_y[3 * b + 2], d_row_x[3 * b + 2]};
+      rigid::detail::V2 g_arm_b{-d_row_y[3 * b + 2], d_row_x[3 * b + 2]};
       g_arm_b -= g_error;
       add_arm_gradient(joint.body_b, geo.arm_b, g_arm_b, g_pose,
                        g_anchor != nullptr ? g_anchor + 2 : nullptr);
@@ -252,18 +250,18 @@ class HardContactWorld2D::Assembly {
     }
 
     // Contacts: rows from (n, p, x), b_n from pen (or from J_n v-), then the geometry's adjoint.
-    rigid::GradientSinks sinks;
+    rigid::detail::GradientSinks sinks;
     sinks.pose = g_pose;
     sinks.vertices = g_vertices;
     sinks.radius = g_radius;
     for (std::size_t i = 0; i < contacts_.size(); ++i) {
-      const Contact& c = contacts_[i];
-      const rigid::Geometry& geo = geometry_[i];
+      const rigid::Contact& c = contacts_[i];
+      const rigid::detail::Geometry& geo = geometry_[i];
       const double* d_normal_row = g.normal_jacobian.data() + i * n;
       const double* d_tangent_row = g.tangent_jacobian.data() + i * n;
       const double* normal_row = problem_.normal_jacobian.data() + i * n;
       const double g_offset = g.normal_offset[i];
-      rigid::GeometryAdjoint adj;
+      rigid::detail::GeometryAdjoint adj;
       // b_n = e J_n v-: J_n gains e g_b v-, and v- gains e g_b J_n.
       const double restituting =
           modes_[i] == OffsetMode::kRestituting ? restitution_[i] * g_offset : 0.0;
@@ -271,23 +269,25 @@ class HardContactWorld2D::Assembly {
       if (restituting != 0.0 && g_velocity != nullptr) {
         for (std::size_t j = 0; j < n; ++j) g_velocity[j] += restituting * normal_row[j];
       }
-      const rigid::V2 t = rigid::perp(geo.normal);
-      rigid::V2 g_tangent;
+      const rigid::detail::V2 t = rigid::detail::perp(geo.normal);
+      rigid::detail::V2 g_tangent;
       for (const std::int32_t body : {c.body_b, c.body_a}) {
         if (body < 0) continue;
         const double sign = body == c.body_b ? 1.0 : -1.0;
         const auto s = static_cast<std::size_t>(body);
-        const rigid::V2 arm = geo.point - frames_[s].position;
+        const rigid::detail::V2 arm = geo.point - frames_[s].position;
         const double dn[3] = {d_normal_row[3 * s] + restituting * velocity[3 * s],
                               d_normal_row[3 * s + 1] + restituting * velocity[3 * s + 1],
                               d_normal_row[3 * s + 2] + restituting * velocity[3 * s + 2]};
         const double* dt_row = d_tangent_row + 3 * s;
         // row = sign (d, arm x d) for d = n and d = t: d (arm x d)/d arm = (d_y, -d_x) and
         // d (arm x d)/d d = perp(arm).
-        adj.normal += sign * (rigid::V2{dn[0], dn[1]} + dn[2] * rigid::perp(arm));
-        g_tangent += sign * (rigid::V2{dt_row[0], dt_row[1]} + dt_row[2] * rigid::perp(arm));
-        const rigid::V2 g_arm = sign * (dn[2] * rigid::V2{geo.normal.y, -geo.normal.x} +
-                                        dt_row[2] * rigid::V2{t.y, -t.x});
+        adj.normal += sign * (rigid::detail::V2{dn[0], dn[1]} + dn[2] * rigid::detail::perp(arm));
+        g_tangent +=
+            sign * (rigid::detail::V2{dt_row[0], dt_row[1]} + dt_row[2] * rigid::detail::perp(arm));
+        const rigid::detail::V2 g_arm =
+            sign * (dn[2] * rigid::detail::V2{geo.normal.y, -geo.normal.x} +
+                    dt_row[2] * rigid::detail::V2{t.y, -t.x});
         adj.point += g_arm;
         if (g_pose != nullptr) {
           g_pose[3 * s] -= g_arm.x;
@@ -295,9 +295,9 @@ class HardContactWorld2D::Assembly {
         }
       }
       // t = (-n_y, n_x)
-      adj.normal += rigid::V2{g_tangent.y, -g_tangent.x};
-      rigid::contact_geometry_backward(contact_inputs_, geo, adj, c.kind, c.body_a, c.feature_a,
-                                       c.body_b, c.feature_b, sinks);
+      adj.normal += rigid::detail::V2{g_tangent.y, -g_tangent.x};
+      rigid::detail::contact_geometry_backward(contact_inputs_, geo, adj, c.kind, c.body_a,
+                                               c.feature_a, c.body_b, c.feature_b, sinks);
     }
   }
 
@@ -305,20 +305,20 @@ class HardContactWorld2D::Assembly {
 
  private:
   struct JointGeometry {
-    rigid::V2 arm_a;  // R(theta_a) r_a
-    rigid::V2 arm_b;  // R(theta_b) r_b, or the world point
-    rigid::V2 error;  // C
+    rigid::detail::V2 arm_a;  // R(theta_a) r_a
+    rigid::detail::V2 arm_b;  // R(theta_b) r_b, or the world point
+    rigid::detail::V2 error;  // C
   };
 
   [[nodiscard]] JointGeometry joint_geometry(std::size_t j) const {
     const RevoluteJoint& joint = world_.joints_[j];
     const double* r = in_.anchors + 4 * j;
-    const rigid::BodyFrame& fa = frames_[static_cast<std::size_t>(joint.body_a)];
+    const rigid::detail::BodyFrame& fa = frames_[static_cast<std::size_t>(joint.body_a)];
     JointGeometry g;
     g.arm_a = fa.rotate({r[0], r[1]});
-    rigid::V2 point_b{r[2], r[3]};
+    rigid::detail::V2 point_b{r[2], r[3]};
     if (joint.body_b != kWorld) {
-      const rigid::BodyFrame& fb = frames_[static_cast<std::size_t>(joint.body_b)];
+      const rigid::detail::BodyFrame& fb = frames_[static_cast<std::size_t>(joint.body_b)];
       g.arm_b = fb.rotate(point_b);
       point_b = fb.position + g.arm_b;
     }
@@ -327,36 +327,37 @@ class HardContactWorld2D::Assembly {
   }
 
   // u = R(theta) r: d/dtheta = perp(u), d/dr = R^T.
-  void add_arm_gradient(std::int32_t body, rigid::V2 arm, rigid::V2 g_arm, double* g_pose,
-                        double* g_anchor) const {
+  void add_arm_gradient(std::int32_t body, rigid::detail::V2 arm, rigid::detail::V2 g_arm,
+                        double* g_pose, double* g_anchor) const {
     const auto s = static_cast<std::size_t>(body);
-    if (g_pose != nullptr) g_pose[3 * s + 2] += rigid::dot(g_arm, rigid::perp(arm));
+    if (g_pose != nullptr) g_pose[3 * s + 2] += rigid::detail::dot(g_arm, rigid::detail::perp(arm));
     if (g_anchor != nullptr) {
-      const rigid::V2 local = frames_[s].unrotate(g_arm);
+      const rigid::detail::V2 local = frames_[s].unrotate(g_arm);
       g_anchor[0] += local.x;
       g_anchor[1] += local.y;
     }
   }
 
-  void fill_rows(std::int32_t body, const rigid::Geometry& g, rigid::V2 t, double sign,
-                 double* normal_row, double* tangent_row) const {
+  void fill_rows(std::int32_t body, const rigid::detail::Geometry& g, rigid::detail::V2 t,
+                 double sign, double* normal_row, double* tangent_row) const {
     const auto s = static_cast<std::size_t>(body);
-    const rigid::V2 arm = g.point - frames_[s].position;
+    const rigid::detail::V2 arm = g.point - frames_[s].position;
     normal_row[3 * s] += sign * g.normal.x;
     normal_row[3 * s + 1] += sign * g.normal.y;
-    normal_row[3 * s + 2] += sign * rigid::cross(arm, g.normal);
+    normal_row[3 * s + 2] += sign * rigid::detail::cross(arm, g.normal);
     tangent_row[3 * s] += sign * t.x;
     tangent_row[3 * s + 1] += sign * t.y;
-    tangent_row[3 * s + 2] += sign * rigid::cross(arm, t);
+    tangent_row[3 * s + 2] += sign * rigid::detail::cross(arm, t);
   }
 
   const HardContactWorld2D& world_;
   Inputs in_;
   std::size_t k_;
-  std::vector<rigid::BodyFrame> frames_;
-  rigid::ContactInputs contact_inputs_{};
-  std::vector<Contact> contacts_;
-  std::vector<rigid::Geometry> geometry_;
+  Workspace& work_;
+  std::vector<rigid::detail::BodyFrame> frames_;
+  rigid::detail::ContactInputs contact_inputs_{};
+  std::vector<rigid::Contact> contacts_;
+  std::vector<rigid::detail::Geometry> geometry_;
   std::vector<OffsetMode> modes_;
   std::vector<double> restitution_;
   ContactProblem problem_;
@@ -375,16 +376,18 @@ TensorVar HardContactWorld2D::step(TensorVar state, const HardContactParameters&
   Assembly assembly(*this,
                     {x, tape.view(params.mass).values, tape.view(params.inertia).values,
                      tape.view(params.vertices).values, tape.view(params.radius).values,
-                     tape.view(params.applied).values, tape.view(params.anchors).values, dt});
+                     tape.view(params.applied).values, tape.view(params.anchors).values, dt},
+                    tape.workspace());
   assembly.detect();
   assembly.build();
   const ContactSolution solution = solve(assembly.problem(), options_.solver);
 
   // Saved for the reverse sweep: dt, then y, z and s; the contact list as ints.
-  thread_local std::vector<double> saved;
-  thread_local std::vector<std::int64_t> saved_ints;
+  auto saved_memory = tape.workspace().borrow<double>();
+  auto saved_ints_memory = tape.workspace().borrow<std::int64_t>();
+  std::vector<double>& saved = *saved_memory;
+  std::vector<std::int64_t>& saved_ints = *saved_ints_memory;
   saved.assign(1, dt);
-  saved_ints.clear();
   const bool differentiable = std::any_of(std::begin(inputs), std::end(inputs),
                                           [&](TensorVar v) { return tape.requires_grad(v); });
   if (differentiable) {
@@ -414,7 +417,8 @@ void HardContactWorld2D::StepOp::backward(BackwardContext& context) const {
   Assembly assembly(world,
                     {context.input(0).values, context.input(1).values, context.input(2).values,
                      context.input(3).values, context.input(4).values, context.input(5).values,
-                     context.input(6).values, dt});
+                     context.input(6).values, dt},
+                    context.workspace());
   assembly.take_contacts(context.saved_ints());
   assembly.build();
   const ContactProblem& problem = assembly.problem();
@@ -433,8 +437,8 @@ void HardContactWorld2D::StepOp::backward(BackwardContext& context) const {
   // x+ = x + dt v+: the adjoint reaching v+ is g_v+ + dt g_x+, and x gets g_x+ directly.
   const double* g_pose1 = context.grad_output().values;
   const double* g_velocity1 = g_pose1 + n;
-  thread_local std::vector<double> g_velocity_total;
-  g_velocity_total.resize(n);
+  auto g_velocity_total_memory = context.workspace().borrow<double>(n);
+  std::vector<double>& g_velocity_total = *g_velocity_total_memory;
   for (std::size_t i = 0; i < n; ++i) g_velocity_total[i] = g_velocity1[i] + dt * g_pose1[i];
   const ProblemGradient g =
       differentiate(problem, solution, world.options_.solver, g_velocity_total);

@@ -35,7 +35,8 @@ HardContactParameters HardContactParameterValues::vars(TensorTape& tape) const {
           tape.var(radius), tape.var(applied), tape.var(anchors)};
 }
 
-HardContactWorld2D::HardContactWorld2D(RigidWorld2D bodies, std::vector<RevoluteJoint> joints,
+HardContactWorld2D::HardContactWorld2D(rigid::RigidWorld2D bodies,
+                                       std::vector<RevoluteJoint> joints,
                                        HardContactOptions options)
     : bodies_(std::move(bodies)), joints_(std::move(joints)), options_(std::move(options)) {
   const auto k = static_cast<std::int32_t>(bodies_.num_bodies());
@@ -93,9 +94,9 @@ SurfaceMaterial HardContactWorld2D::material_of(std::int32_t body) const noexcep
   return options_.body_materials[static_cast<std::size_t>(body)];
 }
 
-HardContactParameterValues HardContactWorld2D::parameters(const std::vector<double>& masses,
-                                                          const Tensor& state,
-                                                          const std::vector<Vec2>& pivots) const {
+HardContactParameterValues HardContactWorld2D::parameters(
+    const std::vector<double>& masses, const Tensor& state,
+    const std::vector<rigid::Vec2>& pivots) const {
   const std::size_t k = num_bodies();
   if (state.shape() != Shape{2, k, 3}) {
     throw ShapeError("HardContactWorld2D::parameters: state of shape " +
@@ -105,23 +106,24 @@ HardContactParameterValues HardContactWorld2D::parameters(const std::vector<doub
     throw ShapeError("HardContactWorld2D::parameters: " + std::to_string(pivots.size()) +
                      " pivots for " + std::to_string(joints_.size()) + " joints");
   }
-  const RigidParameterValues rigid = bodies_.parameters_from_masses(masses);
+  const rigid::RigidParameterValues rigid = bodies_.parameters_from_masses(masses);
   HardContactParameterValues out{rigid.mass,   rigid.inertia, rigid.vertices,
                                  rigid.radius, rigid.applied, Tensor::zeros({joints_.size(), 4})};
   const auto pose = state.data();
   // r = R(theta)^T (pivot - x): the pivot in the body's frame.
-  const auto local = [&](std::int32_t body, Vec2 pivot) {
+  const auto local = [&](std::int32_t body, rigid::Vec2 pivot) {
     const auto b = static_cast<std::size_t>(body);
     const double dx = pivot.x - pose[3 * b];
     const double dy = pivot.y - pose[3 * b + 1];
     const double c = std::cos(pose[3 * b + 2]);
     const double s = std::sin(pose[3 * b + 2]);
-    return Vec2{c * dx + s * dy, -s * dx + c * dy};
+    return rigid::Vec2{c * dx + s * dy, -s * dx + c * dy};
   };
   auto anchors = out.anchors.mutable_data();
   for (std::size_t j = 0; j < joints_.size(); ++j) {
-    const Vec2 a = local(joints_[j].body_a, pivots[j]);
-    const Vec2 b = joints_[j].body_b == kWorld ? pivots[j] : local(joints_[j].body_b, pivots[j]);
+    const rigid::Vec2 a = local(joints_[j].body_a, pivots[j]);
+    const rigid::Vec2 b =
+        joints_[j].body_b == kWorld ? pivots[j] : local(joints_[j].body_b, pivots[j]);
     anchors[4 * j] = a.x;
     anchors[4 * j + 1] = a.y;
     anchors[4 * j + 2] = b.x;
@@ -175,7 +177,7 @@ double kinetic_energy(const Tensor& state, const Tensor& mass, const Tensor& ine
   return total;
 }
 
-double potential_energy(const Tensor& state, const Tensor& mass, Vec2 gravity) {
+double potential_energy(const Tensor& state, const Tensor& mass, rigid::Vec2 gravity) {
   const std::size_t k = mass.numel();
   if (state.numel() != 6 * k) {
     throw ShapeError("potential_energy: state " + shape_string(state.shape()) + " and mass " +

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "interior_point.hpp"
+#include "contact/interior_point.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya::contact {

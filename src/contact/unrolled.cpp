@@ -5,7 +5,7 @@
 // AutoDiff needs Eigen/Dense first.
 #include <unsupported/Eigen/AutoDiff>
 
-#include "interior_point.hpp"
+#include "contact/interior_point.hpp"
 #include "maya/contact/solver.hpp"
 
 namespace maya::contact {

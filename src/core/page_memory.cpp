@@ -7,7 +7,7 @@
 #include <sys/mman.h>
 #endif
 
-namespace maya::detail {
+namespace maya::core::detail {
 
 #if defined(__linux__)
 
@@ -45,4 +45,4 @@ void free_pages(void* data, std::size_t) noexcept {
 
 #endif
 
-}  // namespace maya::detail
+}  // namespace maya::core::detail

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace maya::detail {
+namespace maya::core::detail {
 
 // Runs task(context, part) for every part in [0, parts) on the pool's threads and the caller,
 // and returns when all are done. Runs them all on the caller when the pool has one thread, when
@@ -48,4 +48,4 @@ void parallel_for(std::size_t count, std::size_t grain, std::size_t align, const
       &context);
 }
 
-}  // namespace maya::detail
+}  // namespace maya::core::detail

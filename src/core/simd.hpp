@@ -48,7 +48,7 @@
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-namespace maya::detail {
+namespace maya::core::simd {
 
 // Four doubles as one value (GCC/Clang vector extension): one AVX register in the copies of a
 // kernel compiled for x86-64-v3 or v4, two SSE2 registers in the baseline copy.
@@ -146,4 +146,4 @@ MAYA_INLINE V4 lane_sums(const V4& a, const V4& b, const V4& c, const V4& d) noe
   return __builtin_shufflevector(ab, cd, 0, 1, 4, 5) + __builtin_shufflevector(ab, cd, 2, 3, 6, 7);
 }
 
-}  // namespace maya::detail
+}  // namespace maya::core::simd

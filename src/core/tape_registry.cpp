@@ -5,7 +5,7 @@
 
 #include "maya/core/error.hpp"
 
-namespace maya::detail {
+namespace maya::core::detail {
 
 TapeSlot TapeRegistry::slots_[TapeRegistry::kCapacity];
 
@@ -61,4 +61,4 @@ std::uint64_t TapeRegistry::restamp(std::uint32_t slot) noexcept {
   return stamp;
 }
 
-}  // namespace maya::detail
+}  // namespace maya::core::detail

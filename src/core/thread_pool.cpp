@@ -10,16 +10,16 @@
 #include <thread>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "maya/core/error.hpp"
 #include "maya/core/threads.hpp"
-#include "parallel.hpp"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define MAYA_HAVE_MXCSR 1
 #endif
 
-namespace maya::detail {
+namespace maya::core::detail {
 namespace {
 
 using Task = void (*)(void*, std::size_t);
@@ -200,7 +200,7 @@ void run_parts(std::size_t parts, Task task, void* context) { pool().run(parts, 
 
 std::size_t pool_threads() noexcept { return pool().threads(); }
 
-}  // namespace maya::detail
+}  // namespace maya::core::detail
 
 namespace maya {
 
@@ -211,9 +211,9 @@ void set_num_threads(std::size_t count) {
     throw ValueError("set_num_threads: " + std::to_string(count) + " threads; at most " +
                      std::to_string(kMaxThreads) + " are supported");
   }
-  detail::pool().resize(count);
+  core::detail::pool().resize(count);
 }
 
-std::size_t num_threads() noexcept { return detail::pool_threads(); }
+std::size_t num_threads() noexcept { return core::detail::pool_threads(); }
 
 }  // namespace maya

@@ -1,6 +1,6 @@
 #include "maya/dynamics/integrators.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 namespace {
 
 template <class Dt>
@@ -37,4 +37,4 @@ StepResult rk4_step(TensorVar p, TensorVar v, TensorVar a, TensorVar dt) {
       p, v, [a](TensorVar, TensorVar) { return a; }, dt);
 }
 
-}  // namespace maya
+}  // namespace maya::dynamics

@@ -4,7 +4,7 @@
 
 #include "maya/core/error.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 SpringLattice make_spring_lattice(const LatticeOptions& options) {
   const std::size_t g = options.size;
@@ -53,4 +53,4 @@ SpringLattice make_spring_lattice(const LatticeOptions& options) {
                        Tensor::full({n}, options.mass), std::move(rest)};
 }
 
-}  // namespace maya
+}  // namespace maya::dynamics

@@ -7,14 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "mass_spring_kernels.hpp"
-#include "mass_spring_step.hpp"
+#include "dynamics/mass_spring_kernels.hpp"
+#include "dynamics/mass_spring_step.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
                                  std::vector<std::int64_t> first, std::vector<std::int64_t> second,
@@ -170,7 +170,9 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
   return tape.record(
       step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length},
       Shape{2, num_particles_, dim_},
-      [&](MutableTensorView out) { detail::mass_spring_forward(dim_, system, in, dt, out.values); },
+      [&](MutableTensorView out) {
+        detail::mass_spring_forward(dim_, system, in, dt, out.values, tape.workspace());
+      },
       SavedData{saved, {}});
 }
 
@@ -190,7 +192,7 @@ void MassSpringModel::StepOp::backward(BackwardContext& context) const {
   const double dt = context.saved()[0];
   const double* g_out = context.grad_output().values;
   const detail::SpringSystem system = model.system();
-  detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads);
+  detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads, context.workspace());
 }
 
-}  // namespace maya
+}  // namespace maya::dynamics

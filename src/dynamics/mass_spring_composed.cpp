@@ -6,7 +6,7 @@
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 TensorVar positions_of(TensorVar state) { return select(state, 0, 0); }
 TensorVar velocities_of(TensorVar state) { return select(state, 0, 1); }
@@ -56,4 +56,4 @@ TensorVar MassSpringModel::step_composed(TensorVar state, const SpringParameters
   return stack({x1, v1}, 0);
 }
 
-}  // namespace maya
+}  // namespace maya::dynamics

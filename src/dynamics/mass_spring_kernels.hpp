@@ -11,7 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "../core/simd.hpp"
+#include "core/simd.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 
 // GCC 12 reports arrays of vectors filled element by element in a loop (V4 x[D]) as maybe
@@ -21,7 +21,9 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
-namespace maya::detail {
+namespace maya::dynamics::detail {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 // The model's constants, flattened for the kernels.
 struct SpringSystem {
@@ -529,7 +531,7 @@ MAYA_INLINE void adjoint_particles_last(const SpringSystem& system, const Spring
   }
 }
 
-}  // namespace maya::detail
+}  // namespace maya::dynamics::detail
 
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop

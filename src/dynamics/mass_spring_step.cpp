@@ -1,13 +1,15 @@
-#include "mass_spring_step.hpp"
+#include "dynamics/mass_spring_step.hpp"
 
 #include <algorithm>
 #include <vector>
 
-#include "../core/parallel.hpp"
-#include "mass_spring_kernels.hpp"
+#include "core/parallel.hpp"
+#include "dynamics/mass_spring_kernels.hpp"
 
-namespace maya::detail {
+namespace maya::dynamics::detail {
 namespace {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 // The kernels per dimension, way of summing and range, each compiled for several instruction
 // sets. `scatter`: one thread adds each spring's values to its ends (spring_pulls's Scatter);
@@ -107,21 +109,14 @@ constexpr std::size_t kAlign = 4;
 // Whether a step splits across threads; if not, it scatters (fewer instructions on one thread).
 // Both sum each particle's springs in spring order, so the results agree bit for bit.
 bool splits(const SpringSystem& system) {
-  return pool_threads() > 1 &&
+  return core::detail::pool_threads() > 1 &&
          (system.num_springs >= 2 * kSpringGrain || system.num_particles >= 2 * kParticleGrain);
-}
-
-// Working memory of the kernels, kept per thread so that steady stepping allocates nothing.
-double* kernel_scratch(std::size_t size) {
-  thread_local std::vector<double> scratch;
-  if (scratch.size() < size) scratch.resize(size);
-  return scratch.data();
 }
 
 }  // namespace
 
 void mass_spring_forward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                         double dt, double* out) {
+                         double dt, double* out, Workspace& work) {
   const std::size_t n = system.num_particles;
   if (!splits(system)) {
     double* force = out + n * dim;
@@ -130,24 +125,27 @@ void mass_spring_forward(std::size_t dim, const SpringSystem& system, const Spri
     step_particles(dim, true, system, in, dt, nullptr, out, 0, n);
     return;
   }
-  double* pulls = kernel_scratch(2 * system.num_springs * dim);  // each pull and its negation
-  parallel_for(system.num_springs, kSpringGrain, kAlign, [&](std::size_t b, std::size_t e) {
-    pulls_of(dim, false, system, in, pulls, b, e);
-  });
-  parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t e) {
+  auto pulls_memory = work.borrow_unset<double>(2 * system.num_springs * dim);
+  double* pulls = pulls_memory->data();  // each pull and its negation
+  core::detail::parallel_for(
+      system.num_springs, kSpringGrain, kAlign,
+      [&](std::size_t b, std::size_t e) { pulls_of(dim, false, system, in, pulls, b, e); });
+  core::detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t e) {
     step_particles(dim, false, system, in, dt, pulls, out, b, e);
   });
 }
 
 void mass_spring_backward(std::size_t dim, const SpringSystem& system, const SpringInputs& in,
-                          double dt, const double* g_out, const SpringGradients& grads) {
+                          double dt, const double* g_out, const SpringGradients& grads,
+                          Workspace& work) {
   const std::size_t n = system.num_particles;
   const std::size_t e = system.num_springs;
   const std::size_t nd = n * dim;
   const bool split = splits(system);
   // Split, the springs store their pulls (for the mass gradient), then their adjoints, each with
   // its negation: 4 E D doubles. On one thread they scatter and store nothing.
-  double* memory = kernel_scratch(2 * nd + (split ? 4 * e * dim : 0));
+  auto scratch_memory = work.borrow_unset<double>(2 * nd + (split ? 4 * e * dim : 0));
+  double* memory = scratch_memory->data();
   const AdjointScratch scratch{memory, grads.mass != nullptr ? memory + nd : nullptr,
                                memory + 2 * nd};
   if (!split) {
@@ -161,19 +159,19 @@ void mass_spring_backward(std::size_t dim, const SpringSystem& system, const Spr
     return;
   }
   if (scratch.force) {
-    parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
+    core::detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
       pulls_of(dim, false, system, in, scratch.per_spring, b, end);
     });
   }
-  parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
+  core::detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
     adjoint_first(dim, false, system, in, dt, g_out, grads, scratch, b, end);
   });
-  parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
+  core::detail::parallel_for(e, kSpringGrain, kAlign, [&](std::size_t b, std::size_t end) {
     adjoint_of_springs(dim, false, system, in, grads, scratch, b, end);
   });
-  parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
+  core::detail::parallel_for(n, kParticleGrain, kAlign, [&](std::size_t b, std::size_t end) {
     adjoint_last(dim, false, system, in, grads, scratch, b, end);
   });
 }
 
-}  // namespace maya::detail
+}  // namespace maya::dynamics::detail

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "fem/soft_body_ops.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "soft_body_ops.hpp"
 
 namespace maya::fem {
 namespace {

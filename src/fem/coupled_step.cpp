@@ -9,7 +9,7 @@
 namespace maya::fem {
 namespace {
 
-bool same_shape(const BodyShape& a, const BodyShape& b) {
+bool same_shape(const rigid::BodyShape& a, const rigid::BodyShape& b) {
   if (a.kind() != b.kind() || a.radius() != b.radius()) return false;
   const auto& p = a.vertices();
   const auto& q = b.vertices();
@@ -23,7 +23,8 @@ bool same_shape(const BodyShape& a, const BodyShape& b) {
 }  // namespace
 
 CoupledState step_coupled(const SoftBody& body, const BodyParameters& soft_params,
-                          const RigidWorld2D& world, const RigidParameters& rigid_params,
+                          const rigid::RigidWorld2D& world,
+                          const rigid::RigidParameters& rigid_params,
                           const RigidContactMaterial& material, const CoupledState& state,
                           double dt) {
   const auto& shapes = body.options().rigid.shapes;
@@ -41,7 +42,7 @@ CoupledState step_coupled(const SoftBody& body, const BodyParameters& soft_param
   }
   const RigidObstacles obstacles{state.rigid, material};
   const RigidContactForces contact = body.rigid_contact_forces(state.soft, obstacles);
-  RigidParameters params = rigid_params;
+  rigid::RigidParameters params = rigid_params;
   params.applied = params.applied.valid() ? params.applied + contact.rigid : contact.rigid;
   return {body.step_explicit(state.soft, soft_params, dt, obstacles),
           world.step(state.rigid, params, dt)};

@@ -2,8 +2,8 @@
 #include <string>
 #include <vector>
 
+#include "fem/soft_body_ops.hpp"
 #include "maya/core/error.hpp"
-#include "soft_body_ops.hpp"
 
 namespace maya::fem {
 

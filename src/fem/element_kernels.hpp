@@ -19,7 +19,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "constitutive.hpp"
+#include "fem/constitutive.hpp"
 #include "maya/fem/material.hpp"
 
 namespace maya::fem::detail {

@@ -1,16 +1,19 @@
 // Ground forces as a fused node, and the semi-implicit Euler step composed around the fused
 // force nodes.
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "ground_contact.hpp"
+#include "fem/ground_contact.hpp"
+#include "fem/rigid_contact_kernel.hpp"
+#include "fem/soft_body_ops.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
-#include "rigid_contact_kernel.hpp"
-#include "soft_body_ops.hpp"
 
 namespace maya::fem {
+
+using Slot = detail::StepInputs;  // the step nodes' named inputs
 
 TensorVar SoftBody::ground_forces(TensorVar positions, TensorVar velocities) const {
   const Shape expected{num_vertices(), dim()};
@@ -34,10 +37,11 @@ TensorVar SoftBody::ground_forces(TensorVar positions, TensorVar velocities) con
 void SoftBody::GroundOp::backward(BackwardContext& context) const {
   const detail::GroundKernel kernel(body_->options_.ground, body_->dim(),
                                     body_->pinned_mask_.data());
-  double* g_x = context.needs_grad(0) ? context.grad_input(0).values : nullptr;
-  double* g_v = context.needs_grad(1) ? context.grad_input(1).values : nullptr;
-  kernel.explicit_vjp(context.input(0).values, context.input(1).values, body_->num_vertices(),
-                      context.grad_output().values, g_x, g_v);
+  enum Input : std::size_t { kPositions, kVelocities };
+  double* g_x = context.needs_grad(kPositions) ? context.grad_input(kPositions).values : nullptr;
+  double* g_v = context.needs_grad(kVelocities) ? context.grad_input(kVelocities).values : nullptr;
+  kernel.explicit_vjp(context.input(kPositions).values, context.input(kVelocities).values,
+                      body_->num_vertices(), context.grad_output().values, g_x, g_v);
 }
 
 void SoftBody::check_state(TensorVar state, double dt, std::string_view operation) const {
@@ -69,8 +73,8 @@ TensorVar SoftBody::compose_explicit(TensorVar state, const BodyParameters& para
   check_parameters(params, "SoftBody::step_explicit_composed", true);
   check_obstacles(obstacles, "SoftBody::step_explicit_composed");
   TensorTape& tape = state.tape();
-  const TensorVar x = positions_of(state);
-  const TensorVar v = velocities_of(state);
+  const TensorVar x = dynamics::positions_of(state);
+  const TensorVar v = dynamics::velocities_of(state);
   TensorVar force = elastic_forces(x, params);
   if (options_.ground.enabled) force = force + ground_forces(x, v);
   if (obstacles != nullptr) force = force + rigid_contact_forces(state, *obstacles).soft;
@@ -160,26 +164,26 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
   const std::size_t d = body.dim();
   const std::size_t nd = n * d;
   const double dt = context.saved()[0];
-  const double* x = context.input(0).values;
+  const double* x = context.input(Slot::kState).values;
   const double* v = x + nd;
-  const double* mass = context.input(5).values;
+  const double* mass = context.input(Slot::kMass).values;
   const double* g_x1 = context.grad_output().values;
   const double* g_v1 = g_x1 + nd;
   const detail::StepInputs layout = detail::StepInputs::of(context.num_inputs());
   const bool actuated = layout.actuated;
-  const TensorView actuation = actuated ? context.input(6) : TensorView{};
-  const detail::ElementInputs in =
-      detail::element_inputs(body, x, context.input(1), context.input(2), context.input(3),
-                             context.input(4), actuated ? &actuation : nullptr);
+  const TensorView actuation = actuated ? context.input(Slot::kActuation) : TensorView{};
+  const detail::ElementInputs in = detail::element_inputs(
+      body, x, context.input(Slot::kInverseEdges), context.input(Slot::kVolumes),
+      context.input(Slot::kMu), context.input(Slot::kLambda), actuated ? &actuation : nullptr);
   const detail::GroundKernel ground(body.options_.ground, d, body.pinned_mask_.data());
-  const std::size_t r = layout.first_rigid;
+  const std::size_t r = layout.rigid_state;
   const detail::RigidContactKernel rigid =
       layout.rigid ? body.rigid_kernel(context, r) : detail::RigidContactKernel{};
 
-  thread_local std::vector<double> g_force;
-  g_force.assign(nd, 0.0);
-  const bool state_grad = context.needs_grad(0);
-  double* g_x = state_grad ? context.grad_input(0).values : nullptr;
+  auto g_force_memory = context.workspace().borrow<double>(nd);  // zeros
+  std::vector<double>& g_force = *g_force_memory;
+  const bool state_grad = context.needs_grad(Slot::kState);
+  double* g_x = state_grad ? context.grad_input(Slot::kState).values : nullptr;
   double* g_v = state_grad ? g_x + nd : nullptr;
   for (std::size_t j = 0; j < nd; ++j) {
     if (state_grad) g_x[j] += g_x1[j];
@@ -188,20 +192,25 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
     if (state_grad) g_v[j] += g_velocity;
     g_force[j] = dt * g_velocity / mass[j / d];
   }
-  if (context.needs_grad(5)) {
-    thread_local std::vector<double> force;
-    force.resize(nd);
+  if (context.needs_grad(Slot::kMass)) {
+    auto force_memory = context.workspace().borrow<double>(nd);
+    std::vector<double>& force = *force_memory;
     total_forces(in, body.options_.energy, d, ground, rigid, x, v, n, force.data());
-    double* g_mass = context.grad_input(5).values;
+    double* g_mass = context.grad_input(Slot::kMass).values;
     for (std::size_t j = 0; j < nd; ++j) g_mass[j / d] -= g_force[j] * force[j] / mass[j / d];
   }
   detail::ElementGradients out;
   out.positions = g_x;
-  double** targets[] = {&out.inverse_edges, &out.volumes, &out.mu, &out.lambda};
-  for (std::size_t i = 1; i <= 4; ++i) {
-    if (context.needs_grad(i)) *targets[i - 1] = context.grad_input(i).values;
+  const std::pair<std::size_t, double**> element_slots[] = {
+      {Slot::kInverseEdges, &out.inverse_edges},
+      {Slot::kVolumes, &out.volumes},
+      {Slot::kMu, &out.mu},
+      {Slot::kLambda, &out.lambda}};
+  for (const auto& [slot, target] : element_slots) {
+    if (context.needs_grad(slot)) *target = context.grad_input(slot).values;
   }
-  if (actuated && context.needs_grad(6)) out.actuation = context.grad_input(6).values;
+  if (actuated && context.needs_grad(Slot::kActuation))
+    out.actuation = context.grad_input(Slot::kActuation).values;
   detail::dispatch(body.options_.energy, d, [&]<int D, template <int> class Material>() {
     detail::elastic_force_vjp<D, Material>(in, g_force.data(), out);
   });
@@ -211,7 +220,8 @@ void SoftBody::ExplicitOp::backward(BackwardContext& context) const {
     double* g_rigid = context.needs_grad(r) ? context.grad_input(r).values : nullptr;
     rigid.explicit_vjp(x, v, n, g_force.data(), nullptr, g_x, g_v, g_rigid, g_material);
     for (std::size_t j = 0; j < 3; ++j) {
-      if (context.needs_grad(r + 1 + j)) context.grad_input(r + 1 + j).values[0] += g_material[j];
+      if (context.needs_grad(layout.rigid_material(j)))
+        context.grad_input(layout.rigid_material(j)).values[0] += g_material[j];
     }
   }
 }

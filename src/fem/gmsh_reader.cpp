@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "line_reader.hpp"
+#include "fem/line_reader.hpp"
 #include "maya/fem/mesh_io.hpp"
 
 namespace maya::fem {

@@ -10,8 +10,8 @@
 //     -df_t/dx1_t = df_t/dx0_t = mu_f N0 (I - s s^T) / (q dt),  df_t/dx0_up = mu_f k s
 //   static: f_up = k pen1, no friction.
 // The implicit forces are minus the gradient of a potential in x1 (for Newton's line search):
-//   pen1^2/2 (k - c (h - x0_up)/dt) + c pen1^3 / (3 dt)  +  mu_f N0 dt q(v1_t)   (k pen1^2/2
-//   static)
+//   pen1^2/2 (k - c (h - x0_up)/dt) + c pen1^3 / (3 dt)  +  mu_f N0 dt q(v1_t)
+//   (k pen1^2/2 when static)
 #pragma once
 
 #include <algorithm>

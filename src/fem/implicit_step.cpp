@@ -12,15 +12,18 @@
 #include <cmath>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "ground_contact.hpp"
+#include "fem/ground_contact.hpp"
+#include "fem/rigid_contact_kernel.hpp"
+#include "fem/soft_body_ops.hpp"
+#include "fem/sparse_system.hpp"
 #include "maya/core/error.hpp"
-#include "rigid_contact_kernel.hpp"
-#include "soft_body_ops.hpp"
-#include "sparse_system.hpp"
 
 namespace maya::fem {
+
+using Slot = detail::StepInputs;  // the step nodes' named inputs
 namespace {
 
 struct ImplicitProblem {
@@ -332,17 +335,18 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   newton.cg_max_iterations = static_cast<std::size_t>(context.saved()[3]);
   const detail::StepInputs layout = detail::StepInputs::of(context.num_inputs());
   const bool actuated = layout.actuated;
-  const TensorView actuation = actuated ? context.input(6) : TensorView{};
-  const double* start = context.input(0).values;
-  const double* mass = context.input(5).values;
+  const TensorView actuation = actuated ? context.input(Slot::kActuation) : TensorView{};
+  const double* start = context.input(Slot::kState).values;
+  const double* mass = context.input(Slot::kMass).values;
   const detail::SystemPattern& pattern = *body.pattern_;
-  const std::size_t first_rigid = layout.first_rigid;
+  const std::size_t first_rigid = layout.rigid_state;
   const detail::RigidContactKernel rigid =
       layout.rigid ? body.rigid_kernel(context, first_rigid) : detail::RigidContactKernel{};
   ImplicitProblem problem{
       pattern,
-      detail::element_inputs(body, start, context.input(1), context.input(2), context.input(3),
-                             context.input(4), actuated ? &actuation : nullptr),
+      detail::element_inputs(body, start, context.input(Slot::kInverseEdges),
+                             context.input(Slot::kVolumes), context.input(Slot::kMu),
+                             context.input(Slot::kLambda), actuated ? &actuation : nullptr),
       detail::GroundKernel(body.options_.ground, d, body.pinned_mask_.data()),
       rigid,
       body.options_.energy,
@@ -388,22 +392,27 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   }
 
   // lambda^T df_el/d(x, B, W, mu, lambda, a).
-  const bool state_grad = context.needs_grad(0);
+  const bool state_grad = context.needs_grad(Slot::kState);
   std::vector<double> coupling(state_grad ? nd : 0, 0.0);
   detail::ElementGradients out;
   out.positions = state_grad ? coupling.data() : nullptr;
-  double** targets[] = {&out.inverse_edges, &out.volumes, &out.mu, &out.lambda};
-  for (std::size_t i = 1; i <= 4; ++i) {
-    if (context.needs_grad(i)) *targets[i - 1] = context.grad_input(i).values;
+  const std::pair<std::size_t, double**> element_slots[] = {
+      {Slot::kInverseEdges, &out.inverse_edges},
+      {Slot::kVolumes, &out.volumes},
+      {Slot::kMu, &out.mu},
+      {Slot::kLambda, &out.lambda}};
+  for (const auto& [slot, target] : element_slots) {
+    if (context.needs_grad(slot)) *target = context.grad_input(slot).values;
   }
-  if (actuated && context.needs_grad(6)) out.actuation = context.grad_input(6).values;
+  if (actuated && context.needs_grad(Slot::kActuation))
+    out.actuation = context.grad_input(Slot::kActuation).values;
   problem.elastic.positions = x1;
   detail::dispatch(body.options_.energy, d, [&]<int D, template <int> class Material>() {
     detail::elastic_force_vjp<D, Material>(problem.elastic, lambda.data(), out);
   });
 
   if (state_grad) {
-    double* g_x0 = context.grad_input(0).values;
+    double* g_x0 = context.grad_input(Slot::kState).values;
     double* g_v0 = dynamic ? g_x0 + nd : nullptr;
     for (std::size_t j = 0; j < nd; ++j) {
       const double m = mass[j / d];
@@ -421,18 +430,18 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   if (layout.rigid) {
     // lambda^T df_rigid/d(x0, rigid state, material); the bodies were held over the step.
     double g_material[3] = {0.0, 0.0, 0.0};
-    double* g_x0 = state_grad ? context.grad_input(0).values : nullptr;
+    double* g_x0 = state_grad ? context.grad_input(Slot::kState).values : nullptr;
     double* g_rigid =
         context.needs_grad(first_rigid) ? context.grad_input(first_rigid).values : nullptr;
     problem.rigid.implicit_vjp(x1, start, dt, n, lambda.data(), g_x0, g_rigid, g_material);
     for (std::size_t j = 0; j < 3; ++j) {
-      if (context.needs_grad(first_rigid + 1 + j)) {
-        context.grad_input(first_rigid + 1 + j).values[0] += g_material[j];
+      if (context.needs_grad(layout.rigid_material(j))) {
+        context.grad_input(layout.rigid_material(j)).values[0] += g_material[j];
       }
     }
   }
-  if (context.needs_grad(5)) {
-    double* g_mass = context.grad_input(5).values;
+  if (context.needs_grad(Slot::kMass)) {
+    double* g_mass = context.grad_input(Slot::kMass).values;
     for (std::size_t j = 0; j < nd; ++j) {
       if (pattern.free_index[j] < 0) continue;
       const double momentum = dynamic ? (x1[j] - start[j] - dt * start[nd + j]) / (dt * dt) : 0.0;

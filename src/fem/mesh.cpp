@@ -6,8 +6,8 @@
 #include <string>
 #include <utility>
 
+#include "fem/simplex.hpp"
 #include "maya/core/error.hpp"
-#include "simplex.hpp"
 
 namespace maya::fem {
 

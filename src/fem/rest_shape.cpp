@@ -5,8 +5,8 @@
 #include <Eigen/Dense>
 #include <string>
 
+#include "fem/soft_body_ops.hpp"
 #include "maya/core/error.hpp"
-#include "soft_body_ops.hpp"
 
 namespace maya::fem {
 namespace {

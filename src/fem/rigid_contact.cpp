@@ -5,15 +5,16 @@
 #include <string>
 #include <vector>
 
+#include "fem/rigid_contact_kernel.hpp"
+#include "fem/soft_body_ops.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
-#include "rigid_contact_kernel.hpp"
-#include "soft_body_ops.hpp"
 
 namespace maya::fem {
 
-RigidContactOptions RigidContactOptions::of(const RigidWorld2D& world, double slip_velocity) {
+RigidContactOptions RigidContactOptions::of(const rigid::RigidWorld2D& world,
+                                            double slip_velocity) {
   RigidContactOptions options;
   for (std::size_t k = 0; k < world.num_bodies(); ++k) options.shapes.push_back(world.shape(k));
   options.slip_velocity = slip_velocity;
@@ -194,8 +195,8 @@ RigidContactForces SoftBody::rigid_contact_forces_composed(TensorVar state,
   const TensorVar damping = reshape(m.damping, {1});
   const TensorVar friction = reshape(m.friction, {1});
   const double eps = options_.rigid.slip_velocity;
-  const TensorVar poses = positions_of(obstacles.state);
-  const TensorVar body_velocities = velocities_of(obstacles.state);
+  const TensorVar poses = dynamics::positions_of(obstacles.state);
+  const TensorVar body_velocities = dynamics::velocities_of(obstacles.state);
   TensorVar soft = tape.constant(Tensor::zeros({n, 2}));
   TensorVar wrench = tape.constant(Tensor::zeros({k, 3}));
   const auto column = [](TensorVar a, long j) { return select(a, 1, j); };
@@ -205,8 +206,8 @@ RigidContactForces SoftBody::rigid_contact_forces_composed(TensorVar state,
     const auto constant = [&](const std::vector<double>& values) {
       return tape.constant(Tensor::from_data(values, {count}));
     };
-    const TensorVar x = index_select(positions_of(state), 0, group->vertices);
-    const TensorVar v = index_select(velocities_of(state), 0, group->vertices);
+    const TensorVar x = index_select(dynamics::positions_of(state), 0, group->vertices);
+    const TensorVar v = index_select(dynamics::velocities_of(state), 0, group->vertices);
     const TensorVar pose = index_select(poses, 0, group->bodies);
     const TensorVar velocity = index_select(body_velocities, 0, group->bodies);
     const TensorVar dx = column(x, 0) - column(pose, 0);
@@ -236,7 +237,7 @@ RigidContactForces SoftBody::rigid_contact_forces_composed(TensorVar state,
     const TensorVar f_t = -(friction * stiffness) * pen * slip / sqrt(slip * slip + eps * eps);
     const TensorVar force = stack({f_n * nx - f_t * ny, f_n * ny + f_t * nx}, 1);
     soft = index_add(soft, 0, group->vertices, force);
-    wrench = wrench + wrench_at_points(obstacles.state, group->bodies, x, -force);
+    wrench = wrench + rigid::wrench_at_points(obstacles.state, group->bodies, x, -force);
   }
   return {soft, wrench};
 }

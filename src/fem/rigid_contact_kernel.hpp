@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "rigid_contact_law.hpp"
+#include "fem/rigid_contact_law.hpp"
 
 namespace maya::fem::detail {
 

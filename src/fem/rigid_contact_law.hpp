@@ -28,7 +28,7 @@
 #include <limits>
 #include <vector>
 
-#include "dual.hpp"
+#include "fem/dual.hpp"
 #include "maya/rigid/body_shape.hpp"
 
 namespace maya::fem::detail {
@@ -48,18 +48,18 @@ struct RigidShapes {
   [[nodiscard]] std::size_t num_bodies() const noexcept { return circle.size(); }
 };
 
-[[nodiscard]] inline RigidShapes make_rigid_shapes(const std::vector<BodyShape>& shapes) {
+[[nodiscard]] inline RigidShapes make_rigid_shapes(const std::vector<rigid::BodyShape>& shapes) {
   RigidShapes s;
   s.faces.push_back(0);
-  for (const BodyShape& shape : shapes) {
-    const bool circle = shape.kind() == ShapeKind::kCircle;
+  for (const rigid::BodyShape& shape : shapes) {
+    const bool circle = shape.kind() == rigid::ShapeKind::kCircle;
     s.circle.push_back(circle ? 1 : 0);
     s.radius.push_back(shape.radius());
     s.bound.push_back(shape.bounding_radius());
     const auto& v = shape.vertices();
     for (std::size_t a = 0; !circle && a < v.size(); ++a) {
-      const Vec2 p = v[a];
-      const Vec2 q = v[(a + 1) % v.size()];
+      const rigid::Vec2 p = v[a];
+      const rigid::Vec2 q = v[(a + 1) % v.size()];
       // Counter-clockwise edge e: the outward normal is (e_y, -e_x) / |e|.
       const double length = std::hypot(q.x - p.x, q.y - p.y);
       const double mx = (q.y - p.y) / length;

@@ -6,14 +6,14 @@
 #include <limits>
 #include <string>
 
+#include "fem/rigid_contact_kernel.hpp"
+#include "fem/simplex.hpp"
+#include "fem/soft_body_ops.hpp"
+#include "fem/sparse_system.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
-#include "rigid_contact_kernel.hpp"
-#include "simplex.hpp"
-#include "soft_body_ops.hpp"
-#include "sparse_system.hpp"
 
 namespace maya::fem {
 namespace {
@@ -220,7 +220,7 @@ BodyParameters SoftBody::parameters(TensorVar rest_positions, TensorVar youngs_m
 }
 
 Tensor SoftBody::make_state(const Tensor& positions, const Tensor& velocities) {
-  return MassSpringModel::make_state(positions, velocities);
+  return dynamics::MassSpringModel::make_state(positions, velocities);
 }
 
 Tensor SoftBody::rest_state() const {

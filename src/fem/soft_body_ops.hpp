@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "element_kernels.hpp"
+#include "fem/element_kernels.hpp"
 #include "maya/fem/soft_body.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
@@ -94,17 +94,28 @@ class SoftBody::ImplicitOp final : public TensorOp {
 
 namespace detail {
 
-// Where the optional inputs of the step nodes sit: actuation after the six fixed ones, then the
-// four of rigid contact (which come only with rigid shapes, so the count tells them apart).
+// The inputs of the fused step nodes, in recording order: six fixed ones, the actuation of an
+// actuated body, then the obstacles' state and contact material (which come only with rigid
+// shapes, so the count tells the layouts apart).
 struct StepInputs {
+  static constexpr std::size_t kState = 0;
+  static constexpr std::size_t kInverseEdges = 1;
+  static constexpr std::size_t kVolumes = 2;
+  static constexpr std::size_t kMu = 3;
+  static constexpr std::size_t kLambda = 4;
+  static constexpr std::size_t kMass = 5;
+  static constexpr std::size_t kActuation = 6;  // when actuated
   bool actuated = false;
   bool rigid = false;
-  std::size_t first_rigid = 0;
+  std::size_t rigid_state = 0;  // the obstacles' state, then stiffness, damping, friction
+  [[nodiscard]] std::size_t rigid_material(std::size_t j) const noexcept {
+    return rigid_state + 1 + j;
+  }
   [[nodiscard]] static StepInputs of(std::size_t count) {
     StepInputs in;
     in.actuated = count == 7 || count == 11;
     in.rigid = count >= 10;
-    in.first_rigid = in.actuated ? 7 : 6;
+    in.rigid_state = in.actuated ? kActuation + 1 : kActuation;
     return in;
   }
 };

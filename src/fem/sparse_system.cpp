@@ -1,4 +1,4 @@
-#include "sparse_system.hpp"
+#include "fem/sparse_system.hpp"
 
 #include <algorithm>
 #include <string>

@@ -7,8 +7,8 @@
 #include <set>
 #include <utility>
 
+#include "io/number_format.hpp"
 #include "maya/io/output_files.hpp"
-#include "number_format.hpp"
 
 namespace maya::io {
 namespace {

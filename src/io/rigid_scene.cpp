@@ -7,17 +7,17 @@
 namespace maya::io {
 namespace {
 
-BodyShape shape_of(const BodySpec& body) {
+rigid::BodyShape shape_of(const BodySpec& body) {
   switch (body.shape) {
-    case BodySpec::Shape::kBox: return BodyShape::box(body.size[0], body.size[1]);
-    case BodySpec::Shape::kCircle: return BodyShape::circle(body.radius);
+    case BodySpec::Shape::kBox: return rigid::BodyShape::box(body.size[0], body.size[1]);
+    case BodySpec::Shape::kCircle: return rigid::BodyShape::circle(body.radius);
     case BodySpec::Shape::kPolygon: break;
   }
-  std::vector<Vec2> vertices;
+  std::vector<rigid::Vec2> vertices;
   for (const auto& vertex : body.vertices) {
     vertices.push_back({vertex[0], vertex[1]});
   }
-  return BodyShape::polygon(std::move(vertices));
+  return rigid::BodyShape::polygon(std::move(vertices));
 }
 
 void append_poses(Trajectory& trajectory, const Tensor& state) {
@@ -28,24 +28,25 @@ void append_poses(Trajectory& trajectory, const Tensor& state) {
 
 }  // namespace
 
-RigidWorld2D make_rigid_world(const SceneSpec& scene) {
+rigid::RigidWorld2D make_rigid_world(const SceneSpec& scene) {
   if (scene.bodies.empty()) {
     throw ValueError("make_rigid_world: the scene has no bodies");
   }
-  std::vector<BodyShape> shapes;
+  std::vector<rigid::BodyShape> shapes;
   for (const BodySpec& body : scene.bodies) {
     shapes.push_back(shape_of(body));
   }
-  RigidWorldOptions options;
+  rigid::RigidWorldOptions options;
   options.gravity = {scene.gravity[0], scene.gravity[1]};
   options.grounds.clear();
   if (scene.ground) {
-    options.grounds.push_back(GroundPlane{{0.0, 1.0}, scene.ground->height});
+    options.grounds.push_back(rigid::GroundPlane{{0.0, 1.0}, scene.ground->height});
   }
-  return RigidWorld2D(std::move(shapes), options);
+  return rigid::RigidWorld2D(std::move(shapes), options);
 }
 
-RigidParameterValues rigid_parameter_values(const SceneSpec& scene, const RigidWorld2D& world) {
+rigid::RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
+                                                   const rigid::RigidWorld2D& world) {
   std::vector<double> masses;
   for (std::size_t k = 0; k < scene.bodies.size(); ++k) {
     const BodySpec& body = scene.bodies[k];
@@ -59,8 +60,8 @@ RigidParameterValues rigid_parameter_values(const SceneSpec& scene, const RigidW
 }
 
 void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
-  const RigidWorld2D world = make_rigid_world(scene);
-  const RigidParameterValues values = rigid_parameter_values(scene, world);
+  const rigid::RigidWorld2D world = make_rigid_world(scene);
+  const rigid::RigidParameterValues values = rigid_parameter_values(scene, world);
   const std::size_t count = scene.bodies.size();
   std::vector<double> poses;
   std::vector<double> velocities;
@@ -69,8 +70,9 @@ void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
     velocities.insert(velocities.end(),
                       {body.velocity[0], body.velocity[1], body.angular_velocity});
   }
-  Tensor state = RigidWorld2D::make_state(Tensor::from_data(std::move(poses), {count, 3}),
-                                          Tensor::from_data(std::move(velocities), {count, 3}));
+  Tensor state =
+      rigid::RigidWorld2D::make_state(Tensor::from_data(std::move(poses), {count, 3}),
+                                      Tensor::from_data(std::move(velocities), {count, 3}));
   const bool with_times = trajectory.times.empty();
   trajectory.num_bodies = count;
   trajectory.body_poses.clear();
@@ -90,16 +92,16 @@ void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
   }
 }
 
-std::vector<ViewerBody> viewer_bodies(const RigidWorld2D& world) {
+std::vector<ViewerBody> viewer_bodies(const rigid::RigidWorld2D& world) {
   std::vector<ViewerBody> bodies;
   for (std::size_t k = 0; k < world.num_bodies(); ++k) {
-    const BodyShape& shape = world.shape(k);
+    const rigid::BodyShape& shape = world.shape(k);
     ViewerBody body;
-    if (shape.kind() == ShapeKind::kCircle) {
+    if (shape.kind() == rigid::ShapeKind::kCircle) {
       body.radius = shape.radius();
     } else {
       body.shape = ViewerBody::Shape::kPolygon;
-      for (const Vec2 vertex : shape.vertices()) {
+      for (const rigid::Vec2 vertex : shape.vertices()) {
         body.vertices.push_back({vertex.x, vertex.y});
       }
     }

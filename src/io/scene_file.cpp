@@ -102,12 +102,12 @@ BodySpec parse_body(const JsonValue& value) {
       for (const JsonValue& vertex : vertices.elements()) {
         body.vertices.push_back(pair_of(vertex));
       }
-      std::vector<Vec2> points;
+      std::vector<rigid::Vec2> points;
       for (const auto& vertex : body.vertices) {
         points.push_back({vertex[0], vertex[1]});
       }
       try {
-        static_cast<void>(BodyShape::polygon(std::move(points)));
+        static_cast<void>(rigid::BodyShape::polygon(std::move(points)));
       } catch (const ValueError& error) {
         vertices.fail(error.what());
       }

@@ -91,7 +91,7 @@ SpringScene make_spring_scene(const SceneSpec& scene) {
     velocities.insert(velocities.end(), particle.velocity.begin(), particle.velocity.end());
     mass.push_back(particle.mass);
   }
-  GroundContact ground;
+  dynamics::GroundContact ground;
   ground.enabled = scene.ground.has_value();
   if (scene.ground) {
     ground.height = scene.ground->height;
@@ -99,27 +99,28 @@ SpringScene make_spring_scene(const SceneSpec& scene) {
     ground.damping = scene.ground->damping;
   }
   ground.up_axis = 1;
-  return SpringScene{
-      MassSpringModel(n, kDim, first, second, {scene.gravity[0], scene.gravity[1]}, ground),
-      Tensor::from_data(std::move(positions), {n, kDim}),
-      Tensor::from_data(std::move(velocities), {n, kDim}),
-      Tensor::from_data(std::move(mass), {n}),
-      Tensor::from_data(std::move(stiffness), {e}),
-      Tensor::from_data(std::move(damping), {e}),
-      Tensor::from_data(std::move(rest), {e})};
+  return SpringScene{dynamics::MassSpringModel(n, kDim, first, second,
+                                               {scene.gravity[0], scene.gravity[1]}, ground),
+                     Tensor::from_data(std::move(positions), {n, kDim}),
+                     Tensor::from_data(std::move(velocities), {n, kDim}),
+                     Tensor::from_data(std::move(mass), {n}),
+                     Tensor::from_data(std::move(stiffness), {e}),
+                     Tensor::from_data(std::move(damping), {e}),
+                     Tensor::from_data(std::move(rest), {e})};
 }
 
 Trajectory simulate(const SceneSpec& scene) {
   const SpringScene spring_scene = make_spring_scene(scene);
   Trajectory trajectory;
   trajectory.num_particles = scene.particles.size();
-  Tensor state = MassSpringModel::make_state(spring_scene.positions, spring_scene.velocities);
+  Tensor state =
+      dynamics::MassSpringModel::make_state(spring_scene.positions, spring_scene.velocities);
   append_state(trajectory, state.view(), 0.0);
   // A fresh tape per step keeps memory flat however long the run: nothing is differentiated.
   TensorTape tape;
   for (std::size_t t = 0; t < scene.steps; ++t) {
     tape.clear();
-    const SpringParameters params{
+    const dynamics::SpringParameters params{
         tape.constant(spring_scene.mass), tape.constant(spring_scene.stiffness),
         tape.constant(spring_scene.damping), tape.constant(spring_scene.rest_length)};
     const TensorVar next = spring_scene.model.step(tape.constant(state), params, scene.dt);
@@ -232,14 +233,14 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
     }
     target = index_add(target * tape.constant(mask), 0, indices, source);
   }
-  const SpringParameters params{field(Selector::Field::kMass), field(Selector::Field::kStiffness),
-                                field(Selector::Field::kDamping),
-                                field(Selector::Field::kRestLength)};
+  const dynamics::SpringParameters params{
+      field(Selector::Field::kMass), field(Selector::Field::kStiffness),
+      field(Selector::Field::kDamping), field(Selector::Field::kRestLength)};
   const TensorVar initial =
       stack({field(Selector::Field::kPosition), field(Selector::Field::kVelocity)}, 0);
-  const maya::Trajectory run = rollout(initial, scene.steps, [&](TensorVar state, std::size_t) {
-    return base_.model.step(state, params, scene.dt);
-  });
+  const maya::dynamics::Trajectory run = dynamics::rollout(
+      initial, scene.steps,
+      [&](TensorVar state, std::size_t) { return base_.model.step(state, params, scene.dt); });
   TensorVar total;
   for (std::size_t k = 0; k < task_.loss.size(); ++k) {
     const LossTermSpec& term = task_.loss[k];
@@ -255,7 +256,7 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
         const std::span<const double> row = observed.data().subspan(t * frame_size, frame_size);
         const TensorVar frame = tape.constant(
             Tensor::from_data(std::vector<double>(row.begin(), row.end()), {particles, kDim}));
-        const TensorVar squares = sum(square(positions_of(run.states[t]) - frame));
+        const TensorVar squares = sum(square(dynamics::positions_of(run.states[t]) - frame));
         sum_squares = sum_squares.valid() ? sum_squares + squares : squares;
         ++compared;
       }
@@ -264,7 +265,7 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
       // weight * |mean position of the particles at `step` - target|^2
       const std::vector<std::int64_t> indices(term.particles.begin(), term.particles.end());
       const TensorVar centre =
-          mean(index_select(positions_of(run.states[term.step]), 0, indices), 0);
+          mean(index_select(dynamics::positions_of(run.states[term.step]), 0, indices), 0);
       const TensorVar target =
           tape.constant(Tensor::from_data({term.target[0], term.target[1]}, {kDim}));
       value = sum(square(centre - target)) * term.weight;

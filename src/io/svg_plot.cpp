@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "io/number_format.hpp"
 #include "maya/core/error.hpp"
-#include "number_format.hpp"
 
 namespace maya::io {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cmath>
 
+#include "io/number_format.hpp"
 #include "maya/io/json.hpp"
-#include "number_format.hpp"
 
 namespace maya::io {
 namespace {

@@ -1,9 +1,9 @@
 // CSV and .npy views of a Trajectory.
 #include "maya/io/trajectory.hpp"
 
+#include "io/number_format.hpp"
 #include "maya/core/error.hpp"
 #include "maya/io/npy.hpp"
-#include "number_format.hpp"
 
 namespace maya::io {
 namespace {

@@ -4,11 +4,17 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <string_view>
 
 #include "maya/core/error.hpp"
-#include "viewer_page.hpp"
 
 namespace maya::io {
+
+namespace detail {
+extern const std::string_view kViewerPage;  // generated from viewer_page.html
+}  // namespace detail
+
 namespace {
 
 void append_number(std::string& out, double value) {
@@ -206,11 +212,21 @@ std::string viewer_json(const ViewerScene& scene) {
   return out;
 }
 
+// The page (src/io/viewer_page.html, compiled in) with its title and frame data filled in. The
+// script only reads the embedded JSON; it fetches nothing.
 std::string viewer_html(const ViewerScene& scene) {
-  std::string head = detail::kViewerPageHead;
+  constexpr std::string_view kTitle = "@MAYA_TITLE@";
+  constexpr std::string_view kData = "@MAYA_DATA@";
+  const std::string_view page = detail::kViewerPage;
+  const std::size_t title_at = page.find(kTitle);
+  const std::size_t data_at = page.find(kData);
   const std::string title = html_escape(scene.title.empty() ? "maya trajectory" : scene.title);
-  head.replace(head.find("@MAYA_TITLE@"), std::string_view("@MAYA_TITLE@").size(), title);
-  return head + viewer_json(scene) + detail::kViewerPageTail;
+  std::string html(page.substr(0, title_at));
+  html += title;
+  html += page.substr(title_at + kTitle.size(), data_at - title_at - kTitle.size());
+  html += viewer_json(scene);
+  html += page.substr(data_at + kData.size());
+  return html;
 }
 
 }  // namespace maya::io

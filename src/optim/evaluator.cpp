@@ -1,10 +1,10 @@
-#include "evaluator.hpp"
+#include "optim/evaluator.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "maya/core/error.hpp"
-#include "messages.hpp"
+#include "optim/messages.hpp"
 
 namespace maya::optim::detail {
 

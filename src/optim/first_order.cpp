@@ -1,9 +1,9 @@
-#include "first_order.hpp"
+#include "optim/first_order.hpp"
 
 #include <vector>
 
-#include "evaluator.hpp"
-#include "messages.hpp"
+#include "optim/evaluator.hpp"
+#include "optim/messages.hpp"
 
 namespace maya::optim::detail {
 

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 
-#include "evaluator.hpp"
-#include "line_search.hpp"
 #include "maya/core/error.hpp"
-#include "messages.hpp"
+#include "optim/evaluator.hpp"
+#include "optim/line_search.hpp"
+#include "optim/messages.hpp"
 
 namespace maya::optim {
 

@@ -1,9 +1,9 @@
-#include "line_search.hpp"
+#include "optim/line_search.hpp"
 
 #include <algorithm>
 #include <cmath>
 
-#include "messages.hpp"
+#include "optim/messages.hpp"
 
 namespace maya::optim::detail {
 

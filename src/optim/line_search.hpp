@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "evaluator.hpp"
+#include "optim/evaluator.hpp"
 
 namespace maya::optim::detail {
 

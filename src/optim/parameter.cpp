@@ -6,7 +6,7 @@
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "messages.hpp"
+#include "optim/messages.hpp"
 
 namespace maya::optim {
 

@@ -2,10 +2,10 @@
 
 #include <cmath>
 
-#include "evaluator.hpp"
-#include "first_order.hpp"
 #include "maya/core/error.hpp"
-#include "messages.hpp"
+#include "optim/evaluator.hpp"
+#include "optim/first_order.hpp"
+#include "optim/messages.hpp"
 
 namespace maya::optim {
 

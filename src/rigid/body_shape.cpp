@@ -10,7 +10,7 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 namespace {
 
@@ -167,4 +167,4 @@ TensorVar box_vertices(TensorVar width, TensorVar height) {
   return reshape(corners, {4 * corners.shape()[0], 2});
 }
 
-}  // namespace maya
+}  // namespace maya::rigid

@@ -1,12 +1,12 @@
 // Broad and narrow phase of body-body contact. The narrow phase only chooses features; whether a
 // contact exists is decided by contact_geometry's depth, the same number the step then uses.
-#include "contact_detection.hpp"
+#include "rigid/contact_detection.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <utility>
 
-namespace maya::detail {
+namespace maya::rigid::detail {
 
 namespace {
 
@@ -84,8 +84,11 @@ std::pair<double, std::int32_t> max_separation(const std::vector<V2>& p, const s
 }
 
 void collide_polygons(const ContactInputs& in, const PolygonRef& a, const PolygonRef& b,
-                      std::vector<Contact>& out) {
-  thread_local std::vector<V2> world_a, world_b;
+                      std::vector<Contact>& out, Workspace& work) {
+  auto world_a_memory = work.borrow<V2>();
+  auto world_b_memory = work.borrow<V2>();
+  std::vector<V2>& world_a = *world_a_memory;
+  std::vector<V2>& world_b = *world_b_memory;
   const auto to_world = [&](const PolygonRef& p, std::vector<V2>& w) {
     w.resize(static_cast<std::size_t>(p.count));
     for (std::int32_t i = 0; i < p.count; ++i) {
@@ -147,7 +150,7 @@ void collide_polygons(const ContactInputs& in, const PolygonRef& a, const Polygo
 }
 
 void collide(const RigidWorld2D& world, const ContactInputs& in, std::int32_t a, std::int32_t b,
-             std::vector<Contact>& out) {
+             std::vector<Contact>& out, Workspace& work) {
   const bool a_circle = world.shape(static_cast<std::size_t>(a)).kind() == ShapeKind::kCircle;
   const bool b_circle = world.shape(static_cast<std::size_t>(b)).kind() == ShapeKind::kCircle;
   if (a_circle && b_circle) {
@@ -161,20 +164,21 @@ void collide(const RigidWorld2D& world, const ContactInputs& in, std::int32_t a,
   } else if (a_circle) {
     collide_polygon_circle(in, polygon_of(world, b), a, out);
   } else {
-    collide_polygons(in, polygon_of(world, a), polygon_of(world, b), out);
+    collide_polygons(in, polygon_of(world, a), polygon_of(world, b), out, work);
   }
 }
 
 }  // namespace
 
 void find_pair_contacts(const RigidWorld2D& world, const ContactInputs& in,
-                        std::vector<Contact>& out) {
+                        std::vector<Contact>& out, Workspace& work) {
   const std::size_t n = world.num_bodies();
   if (n < 2) return;
-  thread_local std::vector<double> reach, low;
-  thread_local std::vector<std::int32_t> order;
-  reach.resize(n);
-  low.resize(n);
+  auto reach_memory = work.borrow<double>(n);
+  auto low_memory = work.borrow<double>(n);
+  std::vector<double>& reach = *reach_memory;
+  std::vector<double>& low = *low_memory;
+  std::vector<std::int32_t>& order = work.kept<std::int32_t>(&world);
   for (std::size_t k = 0; k < n; ++k) {
     const BodyShape& shape = world.shape(k);
     double r = 0.0;
@@ -191,8 +195,9 @@ void find_pair_contacts(const RigidWorld2D& world, const ContactInputs& in,
     reach[k] = r;
     low[k] = in.frames[k].position.x - r;
   }
-  // Sort-and-sweep along x. The order persists between calls on this thread, so for coherent
-  // motion the insertion sort is linear; ties break by index, so the result depends only on values.
+  // Sort-and-sweep along x. The order persists between calls on one workspace (a tape's), so for
+  // coherent motion the insertion sort is linear; ties break by index, so the result depends only
+  // on values.
   if (order.size() != n) {
     order.resize(n);
     for (std::size_t k = 0; k < n; ++k) order[k] = static_cast<std::int32_t>(k);
@@ -214,9 +219,9 @@ void find_pair_contacts(const RigidWorld2D& world, const ContactInputs& in,
       const V2 d = in.frames[q].position - in.frames[p].position;
       const double r = reach[p] + reach[q];
       if (dot(d, d) > r * r) continue;
-      collide(world, in, std::min(p, q), std::max(p, q), out);
+      collide(world, in, std::min(p, q), std::max(p, q), out, work);
     }
   }
 }
 
-}  // namespace maya::detail
+}  // namespace maya::rigid::detail

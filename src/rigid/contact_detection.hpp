@@ -6,10 +6,11 @@
 
 #include <vector>
 
-#include "contact_kernel.hpp"
+#include "maya/core/workspace.hpp"
 #include "maya/rigid/rigid_world.hpp"
+#include "rigid/contact_kernel.hpp"
 
-namespace maya::detail {
+namespace maya::rigid::detail {
 
 inline Contact make_contact(ContactKind kind, std::int32_t body_a, std::int32_t feature_a,
                             std::int32_t body_b, std::int32_t feature_b,
@@ -53,8 +54,9 @@ void for_each_ground_contact(const RigidWorld2D& world, const ContactInputs& in,
   }
 }
 
-// Appends the body-body contacts (each with geometry.depth > 0 by contact_geometry).
+// Appends the body-body contacts (each with geometry.depth > 0 by contact_geometry), with
+// scratch memory and the broad phase's warm start from `work`.
 void find_pair_contacts(const RigidWorld2D& world, const ContactInputs& in,
-                        std::vector<Contact>& out);
+                        std::vector<Contact>& out, Workspace& work);
 
-}  // namespace maya::detail
+}  // namespace maya::rigid::detail

@@ -8,7 +8,7 @@
 
 #include "maya/rigid/rigid_world.hpp"
 
-namespace maya::detail {
+namespace maya::rigid::detail {
 
 struct V2 {
   double x = 0.0;
@@ -373,4 +373,4 @@ inline void contact_geometry_backward(const ContactInputs& in, const Geometry& g
   radius_backward(sinks, body_b, feature_b, g_radius_b);
 }
 
-}  // namespace maya::detail
+}  // namespace maya::rigid::detail

@@ -9,7 +9,7 @@
 
 #include "maya/core/error.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 namespace {
 
@@ -52,4 +52,4 @@ double kelvin_voigt_damping_for_restitution(double restitution, double stiffness
   return 2.0 * zeta * std::sqrt(stiffness * mass);
 }
 
-}  // namespace maya
+}  // namespace maya::rigid

@@ -5,17 +5,30 @@
 #include <string>
 #include <vector>
 
-#include "contact_detection.hpp"
-#include "contact_kernel.hpp"
 #include "maya/core/error.hpp"
 #include "maya/rigid/rigid_world.hpp"
+#include "rigid/contact_detection.hpp"
+#include "rigid/contact_kernel.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 namespace {
 
 constexpr std::size_t kIntsPerContact = 5;
-constexpr std::size_t kNumInputs = 9;  // a tenth input, when present, is dt
+// The step node's inputs, in recording order. kDt is present only when dt is a tape variable.
+enum Input : std::size_t {
+  kState,
+  kMass,
+  kInertia,
+  kVertices,
+  kRadius,
+  kApplied,
+  kStiffness,  // then kDamping and kFriction: the material, in ContactMaterial's order
+  kDamping,
+  kFriction,
+  kDt,
+};
+constexpr std::size_t kNumInputs = kDt;  // without dt
 
 void check_dt(double dt, const char* operation) {
   if (!(dt > 0.0) || !std::isfinite(dt)) {
@@ -44,10 +57,13 @@ TensorVar RigidWorld2D::record_step(TensorVar state, const RigidParameters& para
   check_inputs(state, params, "rigid_step");
   TensorTape& tape = state.tape();
   const std::size_t n = shapes_.size();
-  thread_local std::vector<detail::BodyFrame> frames;
-  thread_local std::vector<Contact> pairs;
-  thread_local std::vector<std::int64_t> pair_ints;
-  frames.resize(n);
+  Workspace& work = tape.workspace();
+  auto frames_memory = work.borrow<detail::BodyFrame>(n);
+  auto pairs_memory = work.borrow<Contact>();
+  auto pair_ints_memory = work.borrow<std::int64_t>();
+  std::vector<detail::BodyFrame>& frames = *frames_memory;
+  std::vector<Contact>& pairs = *pairs_memory;
+  std::vector<std::int64_t>& pair_ints = *pair_ints_memory;
   const double* x = tape.view(state).values;
   detail::fill_frames(x, n, frames.data());
   const detail::ContactInputs in{frames.data(), tape.view(params.vertices).values,
@@ -56,9 +72,7 @@ TensorVar RigidWorld2D::record_step(TensorVar state, const RigidParameters& para
   const detail::Material material{tape.view(params.stiffness)[0], tape.view(params.damping)[0],
                                   tape.view(params.friction)[0], options_.friction_smoothing,
                                   options_.normal_law};
-  pairs.clear();
-  pair_ints.clear();
-  if (options_.body_contacts) detail::find_pair_contacts(*this, in, pairs);
+  if (options_.body_contacts) detail::find_pair_contacts(*this, in, pairs, work);
   for (const Contact& c : pairs) {
     pair_ints.insert(pair_ints.end(), {static_cast<std::int64_t>(c.kind), c.body_a, c.feature_a,
                                        c.body_b, c.feature_b});
@@ -67,16 +81,17 @@ TensorVar RigidWorld2D::record_step(TensorVar state, const RigidParameters& para
   const double* inertia = tape.view(params.inertia).values;
   const double* applied = tape.view(params.applied).values;
   const double saved[] = {dt};
-  const TensorVar inputs[] = {state,
-                              params.mass,
-                              params.inertia,
-                              params.vertices,
-                              params.radius,
-                              params.applied,
-                              params.stiffness,
-                              params.damping,
-                              params.friction,
-                              dt_var != nullptr ? *dt_var : TensorVar{}};
+  TensorVar inputs[kDt + 1];
+  inputs[kState] = state;
+  inputs[kMass] = params.mass;
+  inputs[kInertia] = params.inertia;
+  inputs[kVertices] = params.vertices;
+  inputs[kRadius] = params.radius;
+  inputs[kApplied] = params.applied;
+  inputs[kStiffness] = params.stiffness;
+  inputs[kDamping] = params.damping;
+  inputs[kFriction] = params.friction;
+  if (dt_var != nullptr) inputs[kDt] = *dt_var;
   const std::size_t num_inputs = dt_var != nullptr ? kNumInputs + 1 : kNumInputs;
   const Shape shape{2, n, 3};
   return tape.record(
@@ -123,11 +138,11 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
   const std::size_t n = world.shapes_.size();
   const double dt = context.saved()[0];
   const bool dt_input = context.num_inputs() > kNumInputs;
-  const double* x = context.input(0).values;
+  const double* x = context.input(kState).values;
   const double* velocity = x + 3 * n;
-  const double* mass = context.input(1).values;
-  const double* inertia = context.input(2).values;
-  const double* applied = context.input(5).values;
+  const double* mass = context.input(kMass).values;
+  const double* inertia = context.input(kInertia).values;
+  const double* applied = context.input(kApplied).values;
   const double* g_pose1 = context.grad_output().values;
   const double* g_velocity1 = g_pose1 + 3 * n;
   const double damping[3] = {options.linear_damping, options.linear_damping,
@@ -135,9 +150,13 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
 
   // x1 = x + dt v1, v1 = v + dt (W / M + g - lambda v): the adjoint reaching v1 is
   // g_v1 + dt g_x1, and d loss / d W = dt (g_v1 + dt g_x1) / M, M = (m, m, I).
-  thread_local std::vector<double> g_velocity1_total, g_wrench, wrench;
-  g_velocity1_total.resize(3 * n);
-  g_wrench.resize(3 * n);
+  Workspace& work = context.workspace();
+  auto g_velocity1_total_memory = work.borrow<double>(3 * n);
+  auto g_wrench_memory = work.borrow<double>(3 * n);
+  auto wrench_memory = work.borrow<double>();
+  std::vector<double>& g_velocity1_total = *g_velocity1_total_memory;
+  std::vector<double>& g_wrench = *g_wrench_memory;
+  std::vector<double>& wrench = *wrench_memory;
   for (std::size_t i = 0; i < 3 * n; ++i) g_velocity1_total[i] = g_velocity1[i] + dt * g_pose1[i];
   for (std::size_t k = 0; k < n; ++k) {
     const double moment[3] = {mass[k], mass[k], inertia[k]};
@@ -147,28 +166,30 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
   }
 
   detail::GradientSinks sinks;
-  if (context.needs_grad(0)) {
-    sinks.pose = context.grad_input(0).values;
+  if (context.needs_grad(kState)) {
+    sinks.pose = context.grad_input(kState).values;
     sinks.velocity = sinks.pose + 3 * n;
   }
-  if (context.needs_grad(3)) sinks.vertices = context.grad_input(3).values;
-  if (context.needs_grad(4)) sinks.radius = context.grad_input(4).values;
-  const bool dt_grad = dt_input && context.needs_grad(kNumInputs);
-  const bool need_wrench = context.needs_grad(1) || context.needs_grad(2) || dt_grad;
-  const bool material_grad =
-      context.needs_grad(6) || context.needs_grad(7) || context.needs_grad(8);
+  if (context.needs_grad(kVertices)) sinks.vertices = context.grad_input(kVertices).values;
+  if (context.needs_grad(kRadius)) sinks.radius = context.grad_input(kRadius).values;
+  const bool dt_grad = dt_input && context.needs_grad(kDt);
+  const bool need_wrench = context.needs_grad(kMass) || context.needs_grad(kInertia) || dt_grad;
+  const bool material_grad = context.needs_grad(kStiffness) || context.needs_grad(kDamping) ||
+                             context.needs_grad(kFriction);
   const bool contact_grad = sinks.pose != nullptr || sinks.vertices != nullptr ||
                             sinks.radius != nullptr || material_grad || need_wrench;
   if (need_wrench) wrench.assign(applied, applied + 3 * n);
 
   if (contact_grad) {
-    thread_local std::vector<detail::BodyFrame> frames;
-    frames.resize(n);
+    auto frames_memory = work.borrow<detail::BodyFrame>(n);
+    std::vector<detail::BodyFrame>& frames = *frames_memory;
     detail::fill_frames(x, n, frames.data());
-    const detail::ContactInputs in{frames.data(), context.input(3).values, context.input(4).values,
-                                   options.grounds.data(), world.next_vertex_.data()};
-    const detail::Material material{context.input(6)[0], context.input(7)[0], context.input(8)[0],
-                                    options.friction_smoothing, options.normal_law};
+    const detail::ContactInputs in{frames.data(), context.input(kVertices).values,
+                                   context.input(kRadius).values, options.grounds.data(),
+                                   world.next_vertex_.data()};
+    const detail::Material material{context.input(kStiffness)[0], context.input(kDamping)[0],
+                                    context.input(kFriction)[0], options.friction_smoothing,
+                                    options.normal_law};
     const auto backward_contact = [&](const Contact& c, const detail::Geometry& g) {
       const detail::BodyFrame* a = c.body_a >= 0 ? &frames[c.body_a] : nullptr;
       const detail::BodyFrame& b = frames[c.body_b];
@@ -201,26 +222,27 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
       sinks.velocity[i] += g_velocity1_total[i] * (1.0 - dt * damping[i % 3]);
     }
   }
-  if (context.needs_grad(5)) {
-    double* g_applied = context.grad_input(5).values;
+  if (context.needs_grad(kApplied)) {
+    double* g_applied = context.grad_input(kApplied).values;
     for (std::size_t i = 0; i < 3 * n; ++i) g_applied[i] += g_wrench[i];
   }
   // d (W / m) / d m = -W / m^2, so d loss / d m = -(g_W . W) / m.
-  if (context.needs_grad(1)) {
-    double* g_mass = context.grad_input(1).values;
+  if (context.needs_grad(kMass)) {
+    double* g_mass = context.grad_input(kMass).values;
     for (std::size_t k = 0; k < n; ++k) {
       g_mass[k] -=
           (g_wrench[3 * k] * wrench[3 * k] + g_wrench[3 * k + 1] * wrench[3 * k + 1]) / mass[k];
     }
   }
-  if (context.needs_grad(2)) {
-    double* g_inertia = context.grad_input(2).values;
+  if (context.needs_grad(kInertia)) {
+    double* g_inertia = context.grad_input(kInertia).values;
     for (std::size_t k = 0; k < n; ++k) {
       g_inertia[k] -= g_wrench[3 * k + 2] * wrench[3 * k + 2] / inertia[k];
     }
   }
   for (std::size_t m = 0; m < 3; ++m) {
-    if (context.needs_grad(6 + m)) context.grad_input(6 + m)[0] += sinks.material[m];
+    if (context.needs_grad(kStiffness + m))
+      context.grad_input(kStiffness + m)[0] += sinks.material[m];
   }
   // d loss / d dt = (g_v1 + dt g_x1) . a + g_x1 . v1.
   if (dt_grad) {
@@ -235,8 +257,8 @@ void RigidWorld2D::StepOp::backward(BackwardContext& context) const {
         g_dt += g_velocity1_total[i] * acceleration + g_pose1[i] * velocity1[i];
       }
     }
-    context.grad_input(kNumInputs)[0] += g_dt;
+    context.grad_input(kDt)[0] += g_dt;
   }
 }
 
-}  // namespace maya
+}  // namespace maya::rigid

@@ -10,7 +10,7 @@
 #include "maya/rigid/rigid_world.hpp"
 #include "maya/tensor/ops.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 namespace {
 
@@ -31,8 +31,8 @@ struct ExtendedBodies {
 
 ExtendedBodies extend(TensorVar state, const RigidParameters& params) {
   TensorTape& tape = state.tape();
-  const TensorVar pose = positions_of(state);
-  const TensorVar velocity = velocities_of(state);
+  const TensorVar pose = dynamics::positions_of(state);
+  const TensorVar velocity = dynamics::velocities_of(state);
   const TensorVar zero_row = tape.constant(Tensor::zeros({1, 2}));
   const TensorVar zero = tape.constant(Tensor::zeros({1}));
   const auto n = static_cast<std::int64_t>(pose.shape()[0]);
@@ -236,8 +236,8 @@ TensorVar RigidWorld2D::compose_step(TensorVar state, const RigidParameters& par
   check_inputs(state, params, "rigid_step_composed");
   TensorTape& tape = state.tape();
   const std::size_t n = shapes_.size();
-  const TensorVar pose = positions_of(state);
-  const TensorVar velocity = velocities_of(state);
+  const TensorVar pose = dynamics::positions_of(state);
+  const TensorVar velocity = dynamics::velocities_of(state);
   const std::vector<Contact> contacts = find_contacts(state, params);
   TensorVar wrench = params.applied;
   if (!contacts.empty()) {
@@ -302,4 +302,4 @@ TensorVar RigidWorld2D::step_composed(TensorVar state, const RigidParameters& pa
   return compose_step(state, params, dt);
 }
 
-}  // namespace maya
+}  // namespace maya::rigid

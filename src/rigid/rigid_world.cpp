@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "contact_detection.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
+#include "rigid/contact_detection.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 GroundPlane GroundPlane::through(Vec2 point, Vec2 normal) noexcept {
   const double length = std::hypot(normal.x, normal.y);
@@ -192,7 +192,8 @@ std::vector<Contact> RigidWorld2D::find_contacts(TensorVar state,
   std::vector<Contact> contacts;
   detail::for_each_ground_contact(
       *this, in, [&](const Contact& c, const detail::Geometry&) { contacts.push_back(c); });
-  if (options_.body_contacts) detail::find_pair_contacts(*this, in, contacts);
+  Workspace work;
+  if (options_.body_contacts) detail::find_pair_contacts(*this, in, contacts, work);
   return contacts;
 }
 
@@ -220,7 +221,7 @@ TensorVar wrench_at_points(TensorVar state, std::span<const std::int64_t> bodies
     }
   }
   TensorTape& tape = state.tape();
-  const TensorVar centres = index_select(slice(positions_of(state), 1, 0, 2), 0, bodies);
+  const TensorVar centres = index_select(slice(dynamics::positions_of(state), 1, 0, 2), 0, bodies);
   const TensorVar arm = points - centres;
   // tau = arm x f = arm_x f_y - arm_y f_x
   const TensorVar torque =
@@ -229,4 +230,4 @@ TensorVar wrench_at_points(TensorVar state, std::span<const std::int64_t> bodies
   return index_add(tape.constant(Tensor::zeros({n, 3})), 0, bodies, wrench);
 }
 
-}  // namespace maya
+}  // namespace maya::rigid

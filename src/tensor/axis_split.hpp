@@ -6,7 +6,7 @@
 
 #include "maya/tensor/shape.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 
 struct AxisSplit {
   std::size_t outer = 1;
@@ -22,4 +22,4 @@ struct AxisSplit {
   return s;
 }
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

@@ -1,11 +1,11 @@
-#include "broadcast.hpp"
+#include "tensor/broadcast.hpp"
 
 #include <algorithm>
 #include <string>
 
 #include "maya/core/error.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 namespace {
 
 // Whether `small`, after dropping leading 1s, equals a trailing part of `out`: then its values
@@ -77,4 +77,4 @@ BroadcastPlan plan_broadcast(ShapeView a, ShapeView b, const char* operation) {
   return plan;
 }
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

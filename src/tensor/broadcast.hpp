@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <vector>
 
-#include "../core/simd.hpp"
+#include "core/simd.hpp"
 #include "maya/tensor/shape.hpp"
-#include "small_shape.hpp"
+#include "tensor/small_shape.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 struct BroadcastPlan {
   SmallShape out_shape;
@@ -83,4 +85,4 @@ MAYA_INLINE void for_each_broadcast(const BroadcastPlan& plan, Body&& body) {
   }
 }
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

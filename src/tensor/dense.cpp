@@ -5,22 +5,24 @@
 #include <cstdint>
 #include <string>
 
-#include "../core/simd.hpp"
+#include "core/simd.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "small_gemm.hpp"
-#include "small_shape.hpp"
 #include "tensor/gpu_ops.hpp"
-#include "vector_math.hpp"
+#include "tensor/small_gemm.hpp"
+#include "tensor/small_shape.hpp"
+#include "tensor/vector_math.hpp"
 
 namespace maya {
 namespace {
 
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
+
 void apply_activation(Activation activation, double* values, std::size_t n) {
   switch (activation) {
     case Activation::identity: return;
-    case Activation::tanh: detail::vector_tanh(values, values, n); return;
-    case Activation::sigmoid: detail::vector_sigmoid(values, values, n); return;
+    case Activation::tanh: tensor::detail::vector_tanh(values, values, n); return;
+    case Activation::sigmoid: tensor::detail::vector_sigmoid(values, values, n); return;
     case Activation::relu:
       for (std::size_t i = 0; i < n; ++i) values[i] = values[i] > 0.0 ? values[i] : 0.0;
       return;
@@ -136,11 +138,11 @@ class DenseOp final : public TensorOp {
     }
     if (context.needs_grad(1)) {
       const BackwardContext::GradientTarget dw = context.grad_input_target(1);
-      detail::gemm_tn(context.input(0).values, dz, dw.view.values, m, k, n, !dw.fresh);
+      tensor::detail::gemm_tn(context.input(0).values, dz, dw.view.values, m, k, n, !dw.fresh);
     }
     if (context.needs_grad(0)) {
       const BackwardContext::GradientTarget dx = context.grad_input_target(0);
-      detail::gemm_nt(dz, context.input(1).values, dx.view.values, m, n, k, !dx.fresh);
+      tensor::detail::gemm_nt(dz, context.input(1).values, dx.view.values, m, n, k, !dx.fresh);
     }
   }
 
@@ -184,14 +186,14 @@ TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
   const std::size_t k = vw.shape[0];
   const std::size_t n = vw.shape[1];
   const std::size_t m = numel_of(vx.shape.first(vx.ndim() - 1));
-  detail::SmallShape out_shape(vx.shape);
+  tensor::detail::SmallShape out_shape(vx.shape);
   out_shape[out_shape.size() - 1] = n;
   const std::int64_t ints[] = {static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
                                static_cast<std::int64_t>(n), static_cast<std::int64_t>(activation)};
   return tape.record(
       DenseOp::instance(), {x, w, b}, ShapeView(out_shape.data(), out_shape.size()),
       [&](MutableTensorView out) {
-        detail::gemm_nn_bias(vx.values, vw.values, vb.values, out.values, m, k, n);
+        tensor::detail::gemm_nn_bias(vx.values, vw.values, vb.values, out.values, m, k, n);
         apply_activation(activation, out.values, out.numel());
       },
       SavedData{{}, ints});

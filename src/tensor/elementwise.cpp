@@ -3,13 +3,15 @@
 #include <cmath>
 #include <string>
 
-#include "../core/simd.hpp"
-#include "broadcast.hpp"
+#include "core/simd.hpp"
 #include "maya/tensor/ops.hpp"
+#include "tensor/broadcast.hpp"
 #include "tensor/gpu_ops.hpp"
 
 namespace maya {
 namespace {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 struct AddF {
   static constexpr const char* kName = "add";
@@ -76,19 +78,19 @@ struct MinimumF {
 
 // out = F(a, b) over a broadcast plan.
 template <class F>
-MAYA_KERNEL_CLONES void binary_values(const detail::BroadcastPlan& plan, const double* a,
+MAYA_KERNEL_CLONES void binary_values(const tensor::detail::BroadcastPlan& plan, const double* a,
                                       const double* b, double* out) noexcept {
-  detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+  tensor::detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
     out[i] = F::value(a[ia], b[ib]);
   });
 }
 
 // Operand kInput's gradient gx (=, or += unless kAssign) g dF/d(operand) over a broadcast plan.
 template <class F, std::size_t kInput, bool kAssign>
-MAYA_KERNEL_CLONES void binary_partials(const detail::BroadcastPlan& plan, const double* a,
+MAYA_KERNEL_CLONES void binary_partials(const tensor::detail::BroadcastPlan& plan, const double* a,
                                         const double* b, const double* out, const double* g,
                                         double* gx) noexcept {
-  detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+  tensor::detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
     const double partial =
         kInput == 0 ? F::d_a(a[ia], b[ib], out[i]) : F::d_b(a[ia], b[ib], out[i]);
     double& target = gx[kInput == 0 ? ia : ib];
@@ -131,7 +133,8 @@ class BinaryOp final : public TensorOp {
     const TensorView b = context.input(1);
     const TensorView out = context.output();
     const TensorView g = context.grad_output();
-    const detail::BroadcastPlan plan = detail::plan_broadcast(a.shape, b.shape, F::kName);
+    const tensor::detail::BroadcastPlan plan =
+        tensor::detail::plan_broadcast(a.shape, b.shape, F::kName);
     if (context.needs_grad(0)) write_operand<F::kUnitA, 0>(context, plan, a, b, out, g);
     if (context.needs_grad(1)) write_operand<F::kUnitB, 1>(context, plan, a, b, out, g);
   }
@@ -146,7 +149,7 @@ class BinaryOp final : public TensorOp {
   // the output's size is visited once per element, so a fresh buffer is assigned, or, with a
   // unit partial (kUnit), takes over the output's gradient without a pass.
   template <bool kUnit, std::size_t kInput>
-  static void write_operand(BackwardContext& context, const detail::BroadcastPlan& plan,
+  static void write_operand(BackwardContext& context, const tensor::detail::BroadcastPlan& plan,
                             TensorView a, TensorView b, TensorView out, TensorView g) {
     const std::size_t operand_numel = kInput == 0 ? a.numel() : b.numel();
     const bool full = operand_numel == plan.numel;
@@ -171,7 +174,8 @@ TensorVar record_binary(TensorVar a, TensorVar b) {
     return tensor::detail::gpu::binary(F::kCode, F::kName, a, b);
   const TensorView va = tape.view(a);
   const TensorView vb = tape.view(b);
-  const detail::BroadcastPlan plan = detail::plan_broadcast(va.shape, vb.shape, F::kName);
+  const tensor::detail::BroadcastPlan plan =
+      tensor::detail::plan_broadcast(va.shape, vb.shape, F::kName);
   return tape.record(BinaryOp<F>::instance(), {a, b}, plan.out_shape, [&](MutableTensorView out) {
     binary_values<F>(plan, va.values, vb.values, out.values);
   });
@@ -237,8 +241,8 @@ class WhereOp final : public TensorOp {
     for (std::size_t operand = 1; operand <= 2; ++operand) {
       if (!context.needs_grad(operand)) continue;
       const MutableTensorView gx = context.grad_input(operand);
-      const auto mask_strides = detail::broadcast_strides(mask.shape, g.shape);
-      const auto x_strides = detail::broadcast_strides(gx.shape, g.shape);
+      const auto mask_strides = tensor::detail::broadcast_strides(mask.shape, g.shape);
+      const auto x_strides = tensor::detail::broadcast_strides(gx.shape, g.shape);
       const bool take_when = operand == 1;
       walk(g.shape, mask_strides, x_strides, [&](std::size_t i, std::size_t im, std::size_t ix) {
         if ((mask[im] != 0.0) == take_when) gx[ix] += g[i];
@@ -248,19 +252,19 @@ class WhereOp final : public TensorOp {
 
   // body(out_index, offset_1, offset_2) over `shape` with two stride sets.
   template <class Body>
-  static void walk(ShapeView shape, const detail::SmallShape& s1, const detail::SmallShape& s2,
-                   Body&& body) {
-    detail::BroadcastPlan plan;
+  static void walk(ShapeView shape, const tensor::detail::SmallShape& s1,
+                   const tensor::detail::SmallShape& s2, Body&& body) {
+    tensor::detail::BroadcastPlan plan;
     plan.out_shape.assign(shape.begin(), shape.end());
     plan.numel = numel_of(shape);
-    plan.kind = detail::BroadcastPlan::Kind::kGeneral;
+    plan.kind = tensor::detail::BroadcastPlan::Kind::kGeneral;
     plan.stride_a = s1;
     plan.stride_b = s2;
     if (shape.empty()) {
       if (plan.numel == 1) body(0, 0, 0);
       return;
     }
-    detail::for_each_broadcast(plan, body);
+    tensor::detail::for_each_broadcast(plan, body);
   }
 
   static const WhereOp& instance() {
@@ -300,13 +304,13 @@ TensorVar where(TensorVar mask, TensorVar a, TensorVar b) {
   const TensorView vm = tape.view(mask);
   const TensorView va = tape.view(a);
   const TensorView vb = tape.view(b);
-  detail::SmallShape ab;
-  detail::broadcast_shape_into(va.shape, vb.shape, "where", ab);
-  detail::SmallShape out_shape;
-  detail::broadcast_shape_into(vm.shape, ab, "where", out_shape);
-  const auto sm = detail::broadcast_strides(vm.shape, out_shape);
-  const auto sa = detail::broadcast_strides(va.shape, out_shape);
-  const auto sb = detail::broadcast_strides(vb.shape, out_shape);
+  tensor::detail::SmallShape ab;
+  tensor::detail::broadcast_shape_into(va.shape, vb.shape, "where", ab);
+  tensor::detail::SmallShape out_shape;
+  tensor::detail::broadcast_shape_into(vm.shape, ab, "where", out_shape);
+  const auto sm = tensor::detail::broadcast_strides(vm.shape, out_shape);
+  const auto sa = tensor::detail::broadcast_strides(va.shape, out_shape);
+  const auto sb = tensor::detail::broadcast_strides(vb.shape, out_shape);
   return tape.record(WhereOp::instance(), {mask, a, b}, out_shape, [&](MutableTensorView out) {
     WhereOp::walk(out_shape, sm, sa, [&](std::size_t i, std::size_t im, std::size_t ia) {
       out[i] = vm[im] != 0.0 ? va[ia] : 0.0;

@@ -6,7 +6,7 @@
 
 #include "maya/tensor/tensor_op.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 
 // grad_input(i)[j] += value(j) for every j < n, where n is the input's element count.
 template <class Value>
@@ -20,4 +20,4 @@ void write_gradient(BackwardContext& context, std::size_t i, std::size_t n, Valu
   }
 }
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

@@ -6,17 +6,17 @@
 #include <string>
 #include <vector>
 
-#include "axis_split.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "small_shape.hpp"
+#include "tensor/axis_split.hpp"
 #include "tensor/gpu_ops.hpp"
+#include "tensor/small_shape.hpp"
 
 namespace maya {
 namespace {
 
-using detail::AxisSplit;
-using detail::split_at;
+using tensor::detail::AxisSplit;
+using tensor::detail::split_at;
 
 void check_index(const char* operation, std::int64_t index, std::size_t position, std::size_t axis,
                  ShapeView shape) {
@@ -213,13 +213,6 @@ void walk_index(const char* operation, ShapeView x, const IndexTensor& index, st
   }
 }
 
-// Reused between calls so recording a gather allocates nothing in steady state.
-std::vector<std::int64_t>& offsets_scratch() {
-  thread_local std::vector<std::int64_t> scratch;
-  scratch.clear();
-  return scratch;
-}
-
 }  // namespace
 
 TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
@@ -228,8 +221,9 @@ TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
   const TensorView vx = tape.values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "gather");
   check_index_shape("gather", vx.shape, index, a, nullptr);
-  std::vector<std::int64_t>& offsets = offsets_scratch();
-  offsets.resize(index.values.size());
+  // From the tape's workspace, so recording a gather allocates nothing in steady state.
+  auto offsets_memory = tape.workspace().borrow<std::int64_t>(index.values.size());
+  std::vector<std::int64_t>& offsets = *offsets_memory;
   walk_index("gather", vx.shape, index, a, {},
              [&](std::size_t p, std::size_t x_offset, std::size_t) {
                offsets[p] = static_cast<std::int64_t>(x_offset);
@@ -251,8 +245,8 @@ TensorVar scatter_add(TensorVar x, long axis, const IndexTensor& index, TensorVa
   const TensorView vs = tape.values(source);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "scatter_add");
   check_index_shape("scatter_add", vx.shape, index, a, &vs.shape);
-  std::vector<std::int64_t>& pairs = offsets_scratch();
-  pairs.resize(2 * index.values.size());
+  auto pairs_memory = tape.workspace().borrow<std::int64_t>(2 * index.values.size());
+  std::vector<std::int64_t>& pairs = *pairs_memory;
   walk_index("scatter_add", vx.shape, index, a, vs.shape,
              [&](std::size_t p, std::size_t x_offset, std::size_t source_offset) {
                pairs[2 * p] = static_cast<std::int64_t>(x_offset);
@@ -276,7 +270,7 @@ TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> ind
   const std::size_t a = normalize_axis(axis, vx.ndim(), "index_select");
   check_indices("index_select", a, indices, vx.shape);
   const double saved_axis[] = {static_cast<double>(a)};
-  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape[a] = indices.size();
   const AxisSplit split = split_at(vx.shape, a);
   if (gpu) [[unlikely]] {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "broadcast.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "small_gemm.hpp"
+#include "tensor/broadcast.hpp"
 #include "tensor/gpu_ops.hpp"
+#include "tensor/small_gemm.hpp"
 
 namespace maya {
 namespace {
@@ -48,8 +48,8 @@ class MatmulOp final : public TensorOp {
           batch == 1 ? context.grad_input_target(0)
                      : BackwardContext::GradientTarget{context.grad_input(0), false};
       for (std::size_t i = 0; i < batch; ++i) {
-        detail::gemm_nt(g + i * m * n, b + b_at(i) * k * n, target.view.values + a_at(i) * m * k, m,
-                        n, k, !target.fresh);
+        tensor::detail::gemm_nt(g + i * m * n, b + b_at(i) * k * n,
+                                target.view.values + a_at(i) * m * k, m, n, k, !target.fresh);
       }
     }
     if (context.needs_grad(1)) {
@@ -58,8 +58,8 @@ class MatmulOp final : public TensorOp {
           batch == 1 ? context.grad_input_target(1)
                      : BackwardContext::GradientTarget{context.grad_input(1), false};
       for (std::size_t i = 0; i < batch; ++i) {
-        detail::gemm_tn(a + a_at(i) * m * k, g + i * m * n, target.view.values + b_at(i) * k * n, m,
-                        k, n, !target.fresh);
+        tensor::detail::gemm_tn(a + a_at(i) * m * k, g + i * m * n,
+                                target.view.values + b_at(i) * k * n, m, k, n, !target.fresh);
       }
     }
   }
@@ -120,11 +120,12 @@ TensorVar matmul(TensorVar a, TensorVar b) {
   std::vector<std::int64_t> batched;
   std::span<std::int64_t> ints(plain);
   if (batch_ndim > 0) {
-    const detail::BroadcastPlan plan = detail::plan_broadcast(batch_a, batch_b, "matmul");
+    const tensor::detail::BroadcastPlan plan =
+        tensor::detail::plan_broadcast(batch_a, batch_b, "matmul");
     out_shape.assign(plan.out_shape.begin(), plan.out_shape.end());
     batched.assign(kHeader, 0);
     batched.reserve(kHeader + 2 * plan.numel);
-    detail::for_each_broadcast(plan, [&](std::size_t, std::size_t ia, std::size_t ib) {
+    tensor::detail::for_each_broadcast(plan, [&](std::size_t, std::size_t ia, std::size_t ib) {
       batched.push_back(static_cast<std::int64_t>(ia));
       batched.push_back(static_cast<std::int64_t>(ib));
     });
@@ -145,9 +146,10 @@ TensorVar matmul(TensorVar a, TensorVar b) {
       MatmulOp::instance(), {a, b}, out_view,
       [&](MutableTensorView out) {
         for (std::size_t i = 0; i < batch; ++i) {
-          detail::gemm_nn(va.values + static_cast<std::size_t>(ints[kHeader + 2 * i]) * m * k,
-                          vb.values + static_cast<std::size_t>(ints[kHeader + 2 * i + 1]) * k * n,
-                          out.values + i * m * n, m, k, n, false);
+          tensor::detail::gemm_nn(
+              va.values + static_cast<std::size_t>(ints[kHeader + 2 * i]) * m * k,
+              vb.values + static_cast<std::size_t>(ints[kHeader + 2 * i + 1]) * k * n,
+              out.values + i * m * n, m, k, n, false);
         }
       },
       SavedData{{}, ints});

@@ -6,20 +6,20 @@
 #include <cstdint>
 #include <string>
 
-#include "axis_split.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "small_shape.hpp"
+#include "tensor/axis_split.hpp"
 #include "tensor/gpu_ops.hpp"
+#include "tensor/small_shape.hpp"
 
 namespace maya {
 namespace {
 
-using detail::AxisSplit;
-using detail::split_at;
+using tensor::detail::AxisSplit;
+using tensor::detail::split_at;
 
-detail::SmallShape reduced_shape(ShapeView shape, std::size_t axis, bool keepdim) {
-  detail::SmallShape out(shape.begin(), shape.end());
+tensor::detail::SmallShape reduced_shape(ShapeView shape, std::size_t axis, bool keepdim) {
+  tensor::detail::SmallShape out(shape.begin(), shape.end());
   if (keepdim) {
     out[axis] = 1;
   } else {
@@ -110,7 +110,7 @@ TensorVar record_sum_axis(TensorVar x, long axis, bool keepdim, bool mean, const
   const std::int64_t ints[] = {static_cast<std::int64_t>(s.outer),
                                static_cast<std::int64_t>(s.extent),
                                static_cast<std::int64_t>(s.inner)};
-  const detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
+  const tensor::detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
   return tape.record(
       SumAxisOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
@@ -206,7 +206,7 @@ TensorVar record_extremum(TensorVar x, long axis, bool keepdim) {
   std::size_t a = 0;
   const AxisSplit s = checked_split(vx, axis, F::kName, a);
   const std::int64_t ints[] = {to_int(s.outer), to_int(s.extent), to_int(s.inner)};
-  const detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
+  const tensor::detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
   return tape.record(
       ExtremumOp<F>::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
@@ -295,7 +295,7 @@ TensorVar norm(TensorVar x, long axis, bool keepdim) {
   const std::size_t a = normalize_axis(axis, vx.ndim(), "norm");
   const AxisSplit s = split_at(vx.shape, a);
   const std::int64_t ints[] = {to_int(s.outer), to_int(s.extent), to_int(s.inner)};
-  const detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
+  const tensor::detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
   return tape.record(
       NormOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 
 template <std::size_t Width>
 void copy_fixed_rows(const double* from, std::size_t from_stride, double* to, std::size_t to_stride,
@@ -32,4 +32,4 @@ inline void copy_rows(const double* from, std::size_t from_stride, double* to,
   }
 }
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <string>
 
-#include "broadcast.hpp"
 #include "maya/core/error.hpp"
+#include "tensor/broadcast.hpp"
 
 namespace maya {
 
@@ -18,8 +18,8 @@ std::string shape_string(ShapeView shape) {
 }
 
 Shape broadcast_shapes(ShapeView a, ShapeView b, const char* operation) {
-  detail::SmallShape out;
-  detail::broadcast_shape_into(a, b, operation, out);
+  tensor::detail::SmallShape out;
+  tensor::detail::broadcast_shape_into(a, b, operation, out);
   return Shape(out.begin(), out.end());
 }
 

@@ -11,9 +11,9 @@
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "row_copy.hpp"
-#include "small_shape.hpp"
 #include "tensor/gpu_ops.hpp"
+#include "tensor/row_copy.hpp"
+#include "tensor/small_shape.hpp"
 
 namespace maya {
 namespace {
@@ -198,7 +198,7 @@ TensorVar record_permute(const StridedGatherOp& op, TensorVar x, std::span<const
     throw ShapeError(name + ": " + std::to_string(axes.size()) + " axes given for a tensor of " +
                      std::to_string(ndim) + " dimensions (shape " + shape_string(vx.shape) + ")");
   }
-  detail::SmallShape out_shape(ndim, 0);
+  tensor::detail::SmallShape out_shape(ndim, 0);
   StridePlan plan(ndim);
   std::vector<bool> seen(ndim, false);
   for (std::size_t i = 0; i < ndim; ++i) {
@@ -250,7 +250,7 @@ TensorVar reshape(TensorVar x, Shape shape) {
 TensorVar transpose(TensorVar x) {
   const TensorView vx = x.tape().values(x);
   const std::size_t ndim = vx.ndim();
-  const detail::SmallShape out_shape(vx.shape.rbegin(), vx.shape.rend());
+  const tensor::detail::SmallShape out_shape(vx.shape.rbegin(), vx.shape.rend());
   StridePlan plan(ndim);
   for (std::size_t d = 0; d < ndim; ++d) plan.stride(d) = stride_of(vx.shape, ndim - 1 - d);
   return record_strided(kTransposeOp, x, vx, out_shape, plan);
@@ -261,7 +261,7 @@ TensorVar transpose(TensorVar x, long axis0, long axis1) {
   const std::size_t ndim = vx.ndim();
   const std::size_t a0 = normalize_axis(axis0, ndim, "transpose");
   const std::size_t a1 = normalize_axis(axis1, ndim, "transpose");
-  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   std::swap(out_shape[a0], out_shape[a1]);
   StridePlan plan(ndim);
   for (std::size_t d = 0; d < ndim; ++d) plan.stride(d) = stride_of(vx.shape, d);
@@ -284,7 +284,7 @@ TensorVar squeeze(TensorVar x, long axis) {
                      std::to_string(vx.shape[a]) + ", not 1 (shape " + shape_string(vx.shape) +
                      ")");
   }
-  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape.erase_at(a);
   return record_flat(kSqueezeOp, x, vx, out_shape);
 }
@@ -292,7 +292,7 @@ TensorVar squeeze(TensorVar x, long axis) {
 TensorVar unsqueeze(TensorVar x, long axis) {
   const TensorView vx = x.tape().values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim() + 1, "unsqueeze");
-  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape.insert_at(a, 1);
   return record_flat(kUnsqueezeOp, x, vx, out_shape);
 }
@@ -305,7 +305,7 @@ TensorVar slice(TensorVar x, long axis, long start, long stop, long step) {
                      std::to_string(axis) + " of shape " + shape_string(vx.shape) + ")");
   }
   const SliceRange range = python_slice(start, stop, step, vx.shape[a]);
-  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape[a] = range.count;
   StridePlan plan(vx.ndim());
   for (std::size_t d = 0; d < vx.ndim(); ++d) plan.stride(d) = stride_of(vx.shape, d);
@@ -325,7 +325,7 @@ TensorVar select(TensorVar x, long axis, long index) {
                      " to " + std::to_string(extent - 1) + ")");
   }
   const long position = index < 0 ? index + extent : index;
-  detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
+  tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape.erase_at(a);
   StridePlan plan(out_shape.size());
   for (std::size_t d = 0, o = 0; d < vx.ndim(); ++d) {
@@ -363,7 +363,7 @@ TensorVar concat(std::span<const TensorVar> parts, long axis) {
   const bool gpu = tensor::detail::on_cuda(tape, parts, "concat");
   const TensorView first = tape.values(parts[0]);
   const std::size_t a = normalize_axis(axis, first.ndim(), "concat");
-  detail::SmallShape out_shape(first.shape.begin(), first.shape.end());
+  tensor::detail::SmallShape out_shape(first.shape.begin(), first.shape.end());
   out_shape[a] = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const TensorView part = tape.values(parts[p]);
@@ -393,7 +393,8 @@ TensorVar concat(std::span<const TensorVar> parts, long axis) {
         for (const TensorVar p : parts) {
           const TensorView part = tape.view(p);
           const std::size_t part_row = part.numel() / divisor;
-          detail::copy_rows(part.values, part_row, out.values + offset, row, outer, part_row);
+          tensor::detail::copy_rows(part.values, part_row, out.values + offset, row, outer,
+                                    part_row);
           offset += part_row;
         }
       },
@@ -419,7 +420,7 @@ TensorVar stack(std::span<const TensorVar> parts, long axis) {
                        shape_string(first.shape) + "; all parts must have the same shape");
     }
   }
-  detail::SmallShape out_shape(first.shape.begin(), first.shape.end());
+  tensor::detail::SmallShape out_shape(first.shape.begin(), first.shape.end());
   out_shape.insert_at(a, parts.size());
   std::size_t outer = 1;
   for (std::size_t d = 0; d < a; ++d) outer *= out_shape[d];
@@ -433,7 +434,8 @@ TensorVar stack(std::span<const TensorVar> parts, long axis) {
         const std::size_t row = part_row * parts.size();
         for (std::size_t p = 0; p < parts.size(); ++p) {
           const TensorView part = tape.view(parts[p]);
-          detail::copy_rows(part.values, part_row, out.values + p * part_row, row, outer, part_row);
+          tensor::detail::copy_rows(part.values, part_row, out.values + p * part_row, row, outer,
+                                    part_row);
         }
       },
       SavedData{{}, saved_axis});

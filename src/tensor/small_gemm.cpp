@@ -1,14 +1,16 @@
-#include "small_gemm.hpp"
+#include "tensor/small_gemm.hpp"
 
 #include <Eigen/Core>
 #include <algorithm>
 
-#include "../core/simd.hpp"
-#include "row_copy.hpp"
-#include "small_gemm_kernels.hpp"
+#include "core/simd.hpp"
+#include "tensor/row_copy.hpp"
+#include "tensor/small_gemm_kernels.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 namespace {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstMatrix = Eigen::Map<const RowMajor>;
@@ -211,4 +213,4 @@ void gemm_tn(const double* a, const double* b, double* c, std::size_t m, std::si
   }
 }
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

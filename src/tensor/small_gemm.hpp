@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 
 // C[m, n] = A[m, k] B[k, n], or C += ... when `accumulate`.
 void gemm_nn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
@@ -24,4 +24,4 @@ void gemm_nt(const double* a, const double* b, double* c, std::size_t m, std::si
 void gemm_tn(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
              std::size_t n, bool accumulate);
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cstddef>
 
-#include "../core/simd.hpp"
+#include "core/simd.hpp"
 
-namespace maya::detail::gemm {
+namespace maya::tensor::detail::gemm {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 // Where the sums of the scaled-row kernels start: at zero, at C's current values (accumulate),
 // or at a row vector repeated in every row of C (a dense layer's bias, so that C is written
@@ -373,4 +375,4 @@ MAYA_INLINE void narrow_outer_sums(const double* a, const double* b, double* ct,
 #pragma GCC diagnostic pop
 #endif
 
-}  // namespace maya::detail::gemm
+}  // namespace maya::tensor::detail::gemm

@@ -10,7 +10,7 @@
 
 #include "maya/tensor/shape.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 
 class SmallShape {
  public:
@@ -81,4 +81,4 @@ class SmallShape {
   bool on_heap_ = false;
 };
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

@@ -16,7 +16,7 @@ namespace maya {
 struct TensorTape::DeviceMemory {
   tensor::detail::DeviceArena values;
   tensor::detail::DeviceArena gradients;
-  detail::BufferPool pool;
+  tensor::detail::BufferPool pool;
 };
 
 namespace {
@@ -31,11 +31,11 @@ namespace {
 
 }  // namespace
 
-TensorTape::TensorTape() : slot_(detail::TapeRegistry::acquire(this)) {
-  stamp_ = detail::TapeRegistry::stamp(slot_);
+TensorTape::TensorTape() : slot_(core::detail::TapeRegistry::acquire(this)) {
+  stamp_ = core::detail::TapeRegistry::stamp(slot_);
 }
 
-TensorTape::~TensorTape() { detail::TapeRegistry::release(slot_); }
+TensorTape::~TensorTape() { core::detail::TapeRegistry::release(slot_); }
 
 TensorTape::DeviceMemory& TensorTape::device_memory() {
   if (!device_) device_ = std::make_unique<DeviceMemory>();
@@ -49,7 +49,7 @@ void TensorTape::check_owned(TensorVar var, std::string_view operation) const {
 }
 
 void TensorTape::throw_not_owned(TensorVar var, std::string_view operation) const {
-  if (!detail::TapeRegistry::is_current(var.slot_, var.stamp_))
+  if (!core::detail::TapeRegistry::is_current(var.slot_, var.stamp_))
     throw_unusable(var.stamp_, operation);
   throw TapeError(std::string(operation) + ": the operands were recorded on two different tapes");
 }
@@ -199,7 +199,7 @@ void TensorTape::clear() noexcept {
     device_->gradients.reset();
     device_->pool.reset();
   }
-  stamp_ = detail::TapeRegistry::restamp(slot_);
+  stamp_ = core::detail::TapeRegistry::restamp(slot_);
 }
 
 std::size_t TensorTape::bytes_used() const noexcept {
@@ -362,6 +362,8 @@ TensorView BackwardContext::input(std::size_t i) const {
   return {node.values, tape_->node_shape(node)};
 }
 
+Workspace& BackwardContext::workspace() const noexcept { return tape_->workspace_; }
+
 bool BackwardContext::needs_grad(std::size_t i) const {
   return tape_->nodes_[inputs_[i]].requires_grad;
 }
@@ -433,12 +435,14 @@ const Tensor& TensorGradients::operator[](TensorVar var) const {
   return (*this)[var.idx()];
 }
 
-bool TensorVar::valid() const noexcept { return detail::TapeRegistry::is_current(slot_, stamp_); }
+bool TensorVar::valid() const noexcept {
+  return core::detail::TapeRegistry::is_current(slot_, stamp_);
+}
 
 TensorTape& TensorVar::tape() const {
-  if (!detail::TapeRegistry::is_current(slot_, stamp_)) [[unlikely]]
+  if (!core::detail::TapeRegistry::is_current(slot_, stamp_)) [[unlikely]]
     throw_unusable(stamp_, "TensorVar");
-  return *static_cast<TensorTape*>(detail::TapeRegistry::tape(slot_));
+  return *static_cast<TensorTape*>(core::detail::TapeRegistry::tape(slot_));
 }
 
 TensorView TensorVar::view() const { return tape().view(*this); }

@@ -3,16 +3,18 @@
 #include <cmath>
 #include <string>
 
-#include "../core/simd.hpp"
-#include "gradient_write.hpp"
+#include "core/simd.hpp"
 #include "maya/ad/scalar_op.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "tensor/gpu_ops.hpp"
-#include "vector_math.hpp"
+#include "tensor/gradient_write.hpp"
+#include "tensor/vector_math.hpp"
 
 namespace maya {
 namespace {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 struct SinF {
   static constexpr const char* kName = "sin";
@@ -37,7 +39,7 @@ struct ExpF {
   static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::exp;
   static double value(double x) { return std::exp(x); }
   static void vector(const double* in, double* out, std::size_t n) {
-    detail::vector_exp(in, out, n);
+    tensor::detail::vector_exp(in, out, n);
   }
   static double derivative(double, double y) { return y; }
 };
@@ -58,16 +60,16 @@ struct TanhF {
   static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::tanh;
   static double value(double x) { return std::tanh(x); }
   static void vector(const double* in, double* out, std::size_t n) {
-    detail::vector_tanh(in, out, n);
+    tensor::detail::vector_tanh(in, out, n);
   }
   static double derivative(double, double y) { return 1.0 - y * y; }
 };
 struct SigmoidF {
   static constexpr const char* kName = "sigmoid";
   static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::sigmoid;
-  static double value(double x) { return detail::stable_sigmoid(x); }
+  static double value(double x) { return ad::detail::stable_sigmoid(x); }
   static void vector(const double* in, double* out, std::size_t n) {
-    detail::vector_sigmoid(in, out, n);
+    tensor::detail::vector_sigmoid(in, out, n);
   }
   static double derivative(double, double y) { return y * (1.0 - y); }
 };
@@ -83,7 +85,7 @@ struct SoftplusF {
   static double value(double x) {
     return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
   }
-  static double derivative(double x, double) { return detail::stable_sigmoid(x); }
+  static double derivative(double x, double) { return ad::detail::stable_sigmoid(x); }
 };
 struct AbsF {
   static constexpr const char* kName = "abs";
@@ -170,8 +172,8 @@ class ClampOp final : public TensorOp {
     const TensorView g = context.grad_output();
     const double lo = context.saved()[0];
     const double hi = context.saved()[1];
-    detail::write_gradient(context, 0, x.numel(),
-                           [&](std::size_t i) { return x[i] > lo && x[i] < hi ? g[i] : 0.0; });
+    tensor::detail::write_gradient(
+        context, 0, x.numel(), [&](std::size_t i) { return x[i] > lo && x[i] < hi ? g[i] : 0.0; });
   }
   static const ClampOp& instance() {
     static const ClampOp op;

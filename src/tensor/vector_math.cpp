@@ -1,4 +1,4 @@
-#include "vector_math.hpp"
+#include "tensor/vector_math.hpp"
 
 #include <Eigen/Core>
 #include <algorithm>
@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstdint>
 
-#include "../core/simd.hpp"
+#include "core/simd.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 namespace {
+
+using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 // Fixed-size blocks on the stack: no allocation per call, and Eigen vectorizes fixed-size
 // expressions fully. The tail is copied into a zero-padded block.
@@ -121,4 +123,4 @@ void vector_exp(const double* in, double* out, std::size_t n) noexcept {
   blockwise(in, out, n, [](const ConstMap& x, Map y) { y = exp_or_zero(x); });
 }
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 
 // out[i] = tanh(in[i]) with a few ulp of error: -m / (2 + m), m = expm1(-2|x|). in may equal
 // out.
@@ -16,4 +16,4 @@ void vector_sigmoid(const double* in, double* out, std::size_t n) noexcept;
 // out[i] = exp(in[i]).
 void vector_exp(const double* in, double* out, std::size_t n) noexcept;
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

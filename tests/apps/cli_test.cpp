@@ -4,6 +4,12 @@
 // Built without the program (MAYA_BUILD_APPS=OFF), there is nothing to run.
 #ifdef MAYA_CLI_PATH
 
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "cli_support.hpp"
 #include "maya/io/npy.hpp"
 
@@ -375,6 +381,68 @@ TEST(MayaBadInput, TaskErrorsCarryTheirPath) {
                    "task.parameters[0].of: 'particles.mas': particles have no field 'mas'; did "
                    "you mean 'mass'?");
   expect_bad_input({"gradcheck", task.string()}, dir, "did you mean 'mass'?");
+}
+
+namespace {
+
+// The numbers of every "fitted" array of a fitted.json, in order.
+std::vector<double> fitted_values(const std::string& json) {
+  std::vector<double> values;
+  for (std::size_t at = json.find("\"fitted\""); at != std::string::npos;
+       at = json.find("\"fitted\"", at + 1)) {
+    const std::size_t open = json.find('[', at);
+    const std::size_t close = json.find(']', open);
+    const char* cursor = json.c_str() + open + 1;
+    while (cursor < json.c_str() + close) {
+      char* end = nullptr;
+      const double value = std::strtod(cursor, &end);
+      if (end == cursor) {
+        ++cursor;
+        continue;
+      }
+      values.push_back(value);
+      cursor = end;
+    }
+  }
+  return values;
+}
+
+}  // namespace
+
+TEST(MayaOptimize, CheckpointedGradientsFitWhatTheFullTapeFits) {
+  for (const char* task : {"spring_sysid.json", "dumbbell_throw.json"}) {
+    std::vector<double> fitted[2];
+    for (const int run : {0, 1}) {
+      const ScratchDir dir;
+      const fs::path out = dir.path() / "out";
+      const CliResult result = run_cli({"optimize", example(task).string(), "-o", out.string(),
+                                        "-q", "--checkpoints", run == 0 ? "none" : "2"},
+                                       dir.path());
+      ASSERT_EQ(result.status, 0) << task << result.err;
+      fitted[run] = fitted_values(maya::test::slurp(out / "fitted.json"));
+    }
+    ASSERT_FALSE(fitted[0].empty()) << task;
+    ASSERT_EQ(fitted[0].size(), fitted[1].size()) << task;
+    for (std::size_t i = 0; i < fitted[0].size(); ++i) {
+      EXPECT_NEAR(fitted[1][i], fitted[0][i], 1e-9 * std::abs(fitted[0][i])) << task << " " << i;
+    }
+  }
+}
+
+TEST(MayaBadInput, CheckpointBudgetsBelowOneSnapshotOrNotNumbersAreRejected) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"0", "--checkpoints: a budget of 0 snapshots cannot run; at least 1 is needed"},
+      {"lots", "--checkpoints: expected a snapshot count, auto or none, got 'lots'"},
+      {"-3", "--checkpoints: expected a snapshot count, auto or none, got '-3'"}};
+  for (const auto& [value, message] : cases) {
+    const ScratchDir dir;
+    const CliResult result = run_cli({"optimize", example("spring_sysid.json").string(), "-o",
+                                      (dir.path() / "out").string(), "--checkpoints", value},
+                                     dir.path());
+    EXPECT_EQ(result.status, 2) << value;
+    EXPECT_NE(result.err.find(message), std::string::npos) << result.err;
+    EXPECT_FALSE(fs::exists(dir.path() / "out")) << value;
+  }
 }
 
 #endif  // MAYA_CLI_PATH

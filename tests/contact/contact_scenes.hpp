@@ -27,18 +27,18 @@ inline Tensor state_of(const std::vector<std::array<double, 6>>& bodies) {
     for (std::size_t i = 3; i < 6; ++i) velocities.push_back(b[i]);
   }
   const std::size_t n = bodies.size();
-  return maya::RigidWorld2D::make_state(Tensor::from_data(poses, {n, 3}),
-                                        Tensor::from_data(velocities, {n, 3}));
+  return maya::rigid::RigidWorld2D::make_state(Tensor::from_data(poses, {n, 3}),
+                                               Tensor::from_data(velocities, {n, 3}));
 }
 
-inline maya::RigidWorldOptions flat_ground(double gravity = -9.8) {
-  maya::RigidWorldOptions options;
+inline maya::rigid::RigidWorldOptions flat_ground(double gravity = -9.8) {
+  maya::rigid::RigidWorldOptions options;
   options.gravity = {0.0, gravity};
   return options;
 }
 
-inline maya::RigidWorldOptions empty_space() {
-  maya::RigidWorldOptions options;
+inline maya::rigid::RigidWorldOptions empty_space() {
+  maya::rigid::RigidWorldOptions options;
   options.gravity = {0.0, 0.0};
   options.grounds.clear();
   return options;

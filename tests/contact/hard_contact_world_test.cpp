@@ -7,9 +7,9 @@
 namespace {
 
 using namespace contact_test;
-using maya::BodyShape;
-using maya::RigidWorld2D;
 using maya::contact::SurfaceMaterial;
+using maya::rigid::BodyShape;
+using maya::rigid::RigidWorld2D;
 
 HardContactOptions with_material(double friction, double restitution) {
   HardContactOptions options;
@@ -198,7 +198,7 @@ namespace {
 
 // Gradients of a few steps against central differences in every input (state, mass, inertia,
 // vertices, radii, applied wrench), with the solver run to 1e-13.
-void expect_gradients_match(std::vector<BodyShape> shapes, maya::RigidWorldOptions bodies,
+void expect_gradients_match(std::vector<BodyShape> shapes, maya::rigid::RigidWorldOptions bodies,
                             SurfaceMaterial material, const Tensor& initial,
                             const std::vector<double>& masses, const char* scene) {
   HardContactOptions options = with_material(material.friction, material.restitution);
@@ -221,7 +221,7 @@ void expect_gradients_match(std::vector<BodyShape> shapes, maya::RigidWorldOptio
 TEST(HardContactWorld, GradientMatchesCentralDifferencesBoxOnGroundAgainstBall) {
   // A box sliding and tipping on the ground (one corner down) into a ball, with friction and
   // the rigid world's velocity damping.
-  maya::RigidWorldOptions damped = flat_ground();
+  maya::rigid::RigidWorldOptions damped = flat_ground();
   damped.linear_damping = 0.3;
   damped.angular_damping = 0.2;
   expect_gradients_match(

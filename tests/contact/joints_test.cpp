@@ -8,10 +8,10 @@
 namespace {
 
 using namespace contact_test;
-using maya::BodyShape;
-using maya::RigidWorld2D;
 using maya::contact::kWorld;
 using maya::contact::RevoluteJoint;
+using maya::rigid::BodyShape;
+using maya::rigid::RigidWorld2D;
 
 constexpr double kGravity = 9.8;
 constexpr double kBobRadius = 0.05;
@@ -20,7 +20,7 @@ HardContactWorld2D pendulum_world(std::size_t links, double tolerance = 1e-10) {
   std::vector<BodyShape> shapes(links, BodyShape::circle(kBobRadius));
   std::vector<RevoluteJoint> joints{{0, kWorld}};
   for (std::int32_t i = 1; i < static_cast<std::int32_t>(links); ++i) joints.push_back({i, i - 1});
-  maya::RigidWorldOptions options;
+  maya::rigid::RigidWorldOptions options;
   options.gravity = {0.0, -kGravity};
   options.grounds.clear();
   HardContactOptions contact;
@@ -200,7 +200,7 @@ TEST(Chain, OfBoxesSwingsDownAndHoldsEveryJoint) {
   std::vector<BodyShape> shapes(kLinks, BodyShape::box(0.5, 0.1));
   std::vector<RevoluteJoint> joints{{0, kWorld}};
   std::vector<std::array<double, 6>> rows;
-  std::vector<maya::Vec2> pivots{{0.0, 0.0}};
+  std::vector<maya::rigid::Vec2> pivots{{0.0, 0.0}};
   for (std::size_t i = 0; i < kLinks; ++i) {
     rows.push_back({0.25 + 0.5 * static_cast<double>(i), 0.0, 0.0, 0.0, 0.0, 0.0});
     if (i > 0) {
@@ -208,8 +208,8 @@ TEST(Chain, OfBoxesSwingsDownAndHoldsEveryJoint) {
       pivots.push_back({0.5 * static_cast<double>(i), 0.0});
     }
   }
-  maya::RigidWorldOptions bodies = flat_ground();
-  bodies.grounds = {maya::GroundPlane::through({0.0, -2.5}, {0.0, 1.0})};
+  maya::rigid::RigidWorldOptions bodies = flat_ground();
+  bodies.grounds = {maya::rigid::GroundPlane::through({0.0, -2.5}, {0.0, 1.0})};
   const HardContactWorld2D world(RigidWorld2D(shapes, bodies), joints);
   const Tensor initial = state_of(rows);
   const auto values = world.parameters(std::vector<double>(kLinks, 0.5), initial, pivots);
@@ -218,8 +218,8 @@ TEST(Chain, OfBoxesSwingsDownAndHoldsEveryJoint) {
   TensorVar state = tape.constant(initial);
   const auto anchor = [&](const Tensor& s, std::size_t body_index, double rx, double ry) {
     const BodyState b = body(s, body_index);
-    return maya::Vec2{b.x + std::cos(b.theta) * rx - std::sin(b.theta) * ry,
-                      b.y + std::sin(b.theta) * rx + std::cos(b.theta) * ry};
+    return maya::rigid::Vec2{b.x + std::cos(b.theta) * rx - std::sin(b.theta) * ry,
+                             b.y + std::sin(b.theta) * rx + std::cos(b.theta) * ry};
   };
   double lowest = 0.0;
   for (int step = 1; step <= 1500; ++step) {
@@ -227,10 +227,11 @@ TEST(Chain, OfBoxesSwingsDownAndHoldsEveryJoint) {
     const Tensor s = state.value();
     for (std::size_t j = 0; j < joints.size(); ++j) {
       const auto r = values.anchors.data().subspan(4 * j, 4);
-      const maya::Vec2 a = anchor(s, static_cast<std::size_t>(joints[j].body_a), r[0], r[1]);
-      const maya::Vec2 b = joints[j].body_b == kWorld
-                               ? maya::Vec2{r[2], r[3]}
-                               : anchor(s, static_cast<std::size_t>(joints[j].body_b), r[2], r[3]);
+      const maya::rigid::Vec2 a = anchor(s, static_cast<std::size_t>(joints[j].body_a), r[0], r[1]);
+      const maya::rigid::Vec2 b =
+          joints[j].body_b == kWorld
+              ? maya::rigid::Vec2{r[2], r[3]}
+              : anchor(s, static_cast<std::size_t>(joints[j].body_b), r[2], r[3]);
       ASSERT_LT(std::hypot(a.x - b.x, a.y - b.y), 5e-3) << "joint " << j << " step " << step;
     }
     lowest = std::min(lowest, body(s, kLinks - 1).y);

@@ -31,7 +31,7 @@ TEST(Threads, EveryIndexOnceOnAlignedRangesForEveryThreadCount) {
     for (const std::size_t n : {0, 1, 5, 64, 1000, 4099}) {
       std::vector<std::atomic<int>> hits(n);
       std::atomic<std::size_t> ranges{0};
-      maya::detail::parallel_for(n, 16, 4, [&](std::size_t begin, std::size_t end) {
+      maya::core::detail::parallel_for(n, 16, 4, [&](std::size_t begin, std::size_t end) {
         EXPECT_LT(begin, end);
         EXPECT_EQ(begin % 4, 0u) << "begin " << begin;
         for (std::size_t i = begin; i < end; ++i) hits[i].fetch_add(1);
@@ -50,7 +50,7 @@ TEST(Threads, WorkRunsOnSeveralThreadsWhenThereIsEnough) {
   std::set<std::thread::id> ids;
   // Each part waits for the others a while, so one thread cannot take them all.
   std::atomic<int> started{0};
-  maya::detail::parallel_for(4, 1, 1, [&](std::size_t, std::size_t) {
+  maya::core::detail::parallel_for(4, 1, 1, [&](std::size_t, std::size_t) {
     started.fetch_add(1);
     for (int spin = 0; spin < 1000000 && started.load() < 4; ++spin) std::this_thread::yield();
     const std::lock_guard<std::mutex> lock(mutex);
@@ -62,10 +62,10 @@ TEST(Threads, WorkRunsOnSeveralThreadsWhenThereIsEnough) {
 TEST(Threads, NestedRangesRunInlineAndComplete) {
   const ThreadCount count(3);
   std::atomic<std::size_t> total{0};
-  maya::detail::parallel_for(3, 1, 1, [&](std::size_t begin, std::size_t end) {
+  maya::core::detail::parallel_for(3, 1, 1, [&](std::size_t begin, std::size_t end) {
     for (std::size_t outer = begin; outer < end; ++outer) {
-      maya::detail::parallel_for(100, 1, 1,
-                                 [&](std::size_t b, std::size_t e) { total.fetch_add(e - b); });
+      maya::core::detail::parallel_for(
+          100, 1, 1, [&](std::size_t b, std::size_t e) { total.fetch_add(e - b); });
     }
   });
   EXPECT_EQ(total.load(), 300u);
@@ -80,7 +80,7 @@ TEST(Threads, ConcurrentCallersBothComplete) {
                                            std::vector<std::atomic<int>>(kCount)};
   const auto run = [&](int which) {
     for (int round = 0; round < 20; ++round) {
-      maya::detail::parallel_for(kCount, 1000, 4, [&](std::size_t begin, std::size_t end) {
+      maya::core::detail::parallel_for(kCount, 1000, 4, [&](std::size_t begin, std::size_t end) {
         for (std::size_t i = begin; i < end; ++i) hits[which][i].fetch_add(1);
       });
     }
@@ -99,7 +99,7 @@ TEST(Threads, WorkersUseTheCallersSubnormalFlush) {
   const maya::FlushSubnormals flush;
   std::vector<double> out(4, -1.0);
   volatile double tiny = DBL_MIN;
-  maya::detail::parallel_for(4, 1, 1, [&](std::size_t begin, std::size_t end) {
+  maya::core::detail::parallel_for(4, 1, 1, [&](std::size_t begin, std::size_t end) {
     for (std::size_t i = begin; i < end; ++i) out[i] = tiny / 4.0;  // subnormal, so flushed
   });
   for (const double value : out) EXPECT_EQ(value, 0.0);

@@ -7,30 +7,30 @@
 
 namespace {
 
-using maya::MassSpringModel;
-using maya::SpringParameters;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
+using maya::dynamics::MassSpringModel;
+using maya::dynamics::SpringParameters;
 
 // A small lattice that falls onto the ground during the rollout, with perturbed parameters so
 // no two springs are alike.
-maya::SpringLattice small_lattice(bool ground = true, double gravity = -9.8) {
-  maya::LatticeOptions options;
+maya::dynamics::SpringLattice small_lattice(bool ground = true, double gravity = -9.8) {
+  maya::dynamics::LatticeOptions options;
   options.size = 3;
   options.spacing = 0.1;
   options.origin_y = -0.003;  // the bottom row starts in contact with the ground
   options.velocity_y = -0.5;
   options.gravity = gravity;
   options.ground.enabled = ground;
-  return maya::make_spring_lattice(options);
+  return maya::dynamics::make_spring_lattice(options);
 }
 
 struct Inputs {
   Tensor state, mass, stiffness, damping, rest;
 };
 
-Inputs perturbed_inputs(const maya::SpringLattice& lattice) {
+Inputs perturbed_inputs(const maya::dynamics::SpringLattice& lattice) {
   const std::size_t e = lattice.model.num_springs();
   Tensor velocities = lattice.velocities;
   const Tensor jitter = Tensor::uniform(velocities.shape(), -0.3, 0.3, 21);
@@ -61,7 +61,7 @@ MassSpringModel random_model(std::size_t particles, std::size_t springs, std::si
   }
   std::vector<double> gravity(dim, 0.0);
   gravity[dim - 1] = -9.8;
-  maya::GroundContact ground;
+  maya::dynamics::GroundContact ground;
   ground.up_axis = dim - 1;
   ground.height = -0.2;
   return MassSpringModel(particles, dim, first, second, gravity, ground);

@@ -8,13 +8,13 @@
 
 namespace {
 
-using maya::BodyShape;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
 using maya::fem::BodyParameters;
 using maya::fem::RigidObstacles;
 using maya::fem::SoftBody;
+using maya::rigid::BodyShape;
 
 // A 10 cm square block of 4 x 4 cells with its bottom at `bottom`.
 maya::fem::Mesh block(double bottom, double left = 0.0) {
@@ -153,8 +153,8 @@ TEST(RigidContact, AMovingPlatformCarriesABlock) {
 // box (and, off-centre, sets it spinning). Linear momentum and angular momentum about the origin
 // of soft body plus rigid body are conserved to roundoff, and the box has taken most of it.
 TEST(RigidContact, TwoWayCouplingConservesMomentum) {
-  const maya::RigidWorld2D world({BodyShape::box(0.1, 0.2)},
-                                 {.gravity = {0.0, 0.0}, .grounds = {}});
+  const maya::rigid::RigidWorld2D world({BodyShape::box(0.1, 0.2)},
+                                        {.gravity = {0.0, 0.0}, .grounds = {}});
   maya::fem::SoftBodyOptions options;
   options.gravity = {0.0, 0.0};
   options.rigid = maya::fem::RigidContactOptions::of(world, 0.05);
@@ -163,7 +163,7 @@ TEST(RigidContact, TwoWayCouplingConservesMomentum) {
   const BodyParameters params = body.parameters(
       tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
       tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
-  const maya::RigidParameters rigid_params =
+  const maya::rigid::RigidParameters rigid_params =
       world.parameters_from_masses({12.0}, {.stiffness = 1e4, .damping = 0.0, .friction = 0.5})
           .constants(tape);
   const maya::fem::RigidContactMaterial material{tape.constant(Tensor::scalar(1e5)),
@@ -207,7 +207,7 @@ TEST(RigidContact, TwoWayCouplingConservesMomentum) {
 }
 
 TEST(RigidContact, CoupledStepThrowsForAWorldOfOtherShapes) {
-  const maya::RigidWorld2D world({BodyShape::circle(0.1)});
+  const maya::rigid::RigidWorld2D world({BodyShape::circle(0.1)});
   maya::fem::SoftBodyOptions options;
   options.rigid.shapes = {BodyShape::box(0.1, 0.1)};
   const SoftBody body(block(0.0), options);
@@ -215,7 +215,8 @@ TEST(RigidContact, CoupledStepThrowsForAWorldOfOtherShapes) {
   const BodyParameters params = body.parameters(
       tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
       tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
-  const maya::RigidParameters rigid_params = world.parameters_from_density(1e3).constants(tape);
+  const maya::rigid::RigidParameters rigid_params =
+      world.parameters_from_density(1e3).constants(tape);
   const auto one = [&](double v) { return tape.constant(Tensor::scalar(v)); };
   const maya::fem::CoupledState state{tape.constant(body.rest_state()),
                                       tape.constant(Tensor::zeros({2, 1, 3}))};

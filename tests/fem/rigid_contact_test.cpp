@@ -9,7 +9,6 @@
 
 namespace {
 
-using maya::BodyShape;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
@@ -17,12 +16,13 @@ using maya::fem::BodyParameters;
 using maya::fem::Energy;
 using maya::fem::RigidObstacles;
 using maya::fem::SoftBody;
+using maya::rigid::BodyShape;
 
 // Three bodies overlapping the 0.3 x 0.2 test mesh: a circle over its top-right corner, a tilted
 // box under its bottom row and a triangle over its left side, so every feature kind is touched.
-std::vector<BodyShape> obstacle_shapes() {
-  return {BodyShape::circle(0.12), BodyShape::box(0.25, 0.1),
-          BodyShape::polygon({{-0.0467, -0.05}, {0.0933, 0.0}, {-0.0467, 0.05}})};
+std::vector<maya::rigid::BodyShape> obstacle_shapes() {
+  return {maya::rigid::BodyShape::circle(0.12), maya::rigid::BodyShape::box(0.25, 0.1),
+          maya::rigid::BodyShape::polygon({{-0.0467, -0.05}, {0.0933, 0.0}, {-0.0467, 0.05}})};
 }
 
 // Poses (x, y, theta), then velocities (vx, vy, omega), of the three bodies.
@@ -53,8 +53,8 @@ TensorVar weighted(TensorVar x, std::uint64_t seed) {
 
 // The rigid state at step t of a prescribed trajectory: poses advance at the given velocities.
 TensorVar rigid_state_at(TensorVar start, double time) {
-  const TensorVar velocities = maya::velocities_of(start);
-  return maya::stack({maya::positions_of(start) + time * velocities, velocities}, 0);
+  const TensorVar velocities = maya::dynamics::velocities_of(start);
+  return maya::stack({maya::dynamics::positions_of(start) + time * velocities, velocities}, 0);
 }
 
 RigidObstacles obstacles_of(TensorVar state, TensorVar stiffness, TensorVar damping,
@@ -213,7 +213,7 @@ TEST(RigidContact, StaticEquilibriumGradientMatchesCentralDifferences) {
   maya::fem::SoftBodyOptions options;
   options.gravity = {0.0, -9.81};
   options.pinned = {8, 9, 10, 11};  // the top row of the 3 x 2 mesh
-  options.rigid = {.shapes = {BodyShape::box(0.5, 0.1)}};
+  options.rigid = {.shapes = {maya::rigid::BodyShape::box(0.5, 0.1)}};
   const SoftBody body(fem_test::small_mesh_2d(), options);
   const Tensor inputs[] = {Tensor::from_data({0.15, -0.04, 0.05, 0.0, 0.0, 0.0}, {2, 1, 3}),
                            Tensor::from_data({5.0}, {1})};
@@ -255,7 +255,7 @@ TEST(RigidContact, ThrowsForBadInput) {
   // Rigid contact is 2-D.
   const maya::fem::Mesh mesh_3d = fem_test::small_mesh_3d();
   maya::fem::SoftBodyOptions options_3d;
-  options_3d.rigid.shapes = {BodyShape::circle(0.1)};
+  options_3d.rigid.shapes = {maya::rigid::BodyShape::circle(0.1)};
   EXPECT_THROW(SoftBody(mesh_3d, options_3d), maya::ValueError);
   try {
     const SoftBody body_3d(mesh_3d);
@@ -290,7 +290,8 @@ TEST(RigidContact, ThrowsForBadInput) {
   EXPECT_THROW((void)body.rigid_contact_forces_composed(
                    state, obstacles_of(rigid, scalar(1e3), scalar(1.0), scalar(-0.5))),
                maya::ValueError);
-  EXPECT_THROW((void)body.rigid_contact_forces(positions_of(state), good), maya::ShapeError);
+  EXPECT_THROW((void)body.rigid_contact_forces(maya::dynamics::positions_of(state), good),
+               maya::ShapeError);
   maya::fem::SoftBodyOptions no_slip = contact_options(Energy::kLinear);
   no_slip.rigid.slip_velocity = 0.0;
   EXPECT_THROW(SoftBody(mesh, no_slip), maya::ValueError);

@@ -8,29 +8,30 @@
 
 namespace {
 
-using maya::BodyShape;
-using maya::NormalForceLaw;
-using maya::RigidWorld2D;
-using maya::RigidWorldOptions;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
+using maya::rigid::BodyShape;
+using maya::rigid::NormalForceLaw;
+using maya::rigid::RigidWorld2D;
+using maya::rigid::RigidWorldOptions;
 
 TEST(KelvinVoigt, RestitutionClosedFormAndItsInverse) {
-  EXPECT_DOUBLE_EQ(maya::kelvin_voigt_restitution(1e4, 0.0, 1.0), 1.0);
+  EXPECT_DOUBLE_EQ(maya::rigid::kelvin_voigt_restitution(1e4, 0.0, 1.0), 1.0);
   // zeta = 30 / (2 * 100) = 0.15
-  EXPECT_NEAR(maya::kelvin_voigt_damping_ratio(1e4, 30.0, 1.0), 0.15, 1e-15);
-  EXPECT_NEAR(maya::kelvin_voigt_restitution(1e4, 30.0, 1.0),
+  EXPECT_NEAR(maya::rigid::kelvin_voigt_damping_ratio(1e4, 30.0, 1.0), 0.15, 1e-15);
+  EXPECT_NEAR(maya::rigid::kelvin_voigt_restitution(1e4, 30.0, 1.0),
               std::exp(-0.15 * std::numbers::pi / std::sqrt(1.0 - 0.0225)), 1e-15);
-  EXPECT_EQ(maya::kelvin_voigt_restitution(1e4, 200.0, 1.0), 0.0);  // critically damped
+  EXPECT_EQ(maya::rigid::kelvin_voigt_restitution(1e4, 200.0, 1.0), 0.0);  // critically damped
   for (const double e : {0.1, 0.5, 0.9, 1.0}) {
-    const double c = maya::kelvin_voigt_damping_for_restitution(e, 2e4, 0.3);
-    EXPECT_NEAR(maya::kelvin_voigt_restitution(2e4, c, 0.3), e, 1e-14);
+    const double c = maya::rigid::kelvin_voigt_damping_for_restitution(e, 2e4, 0.3);
+    EXPECT_NEAR(maya::rigid::kelvin_voigt_restitution(2e4, c, 0.3), e, 1e-14);
   }
-  EXPECT_THROW((void)maya::kelvin_voigt_restitution(-1.0, 1.0, 1.0), maya::ValueError);
-  EXPECT_THROW((void)maya::kelvin_voigt_restitution(1.0, -1.0, 1.0), maya::ValueError);
-  EXPECT_THROW((void)maya::kelvin_voigt_restitution(1.0, 1.0, 0.0), maya::ValueError);
-  EXPECT_THROW((void)maya::kelvin_voigt_damping_for_restitution(0.0, 1.0, 1.0), maya::ValueError);
+  EXPECT_THROW((void)maya::rigid::kelvin_voigt_restitution(-1.0, 1.0, 1.0), maya::ValueError);
+  EXPECT_THROW((void)maya::rigid::kelvin_voigt_restitution(1.0, -1.0, 1.0), maya::ValueError);
+  EXPECT_THROW((void)maya::rigid::kelvin_voigt_restitution(1.0, 1.0, 0.0), maya::ValueError);
+  EXPECT_THROW((void)maya::rigid::kelvin_voigt_damping_for_restitution(0.0, 1.0, 1.0),
+               maya::ValueError);
 }
 
 // A ball of mass 1 and radius 0.1 that reaches the ground at speed 1 without gravity: the speed
@@ -62,7 +63,7 @@ Bounce bounce(NormalForceLaw law, double stiffness, double damping, double dt) {
 TEST(KelvinVoigt, BallBounceRestitutionMatchesTheClosedForm) {
   for (const double zeta : {0.05, 0.2, 0.5}) {
     const double damping = 2.0 * zeta * std::sqrt(1e4 * 1.0);
-    const double expected = maya::kelvin_voigt_restitution(1e4, damping, 1.0);
+    const double expected = maya::rigid::kelvin_voigt_restitution(1e4, damping, 1.0);
     const Bounce measured = bounce(NormalForceLaw::kKelvinVoigt, 1e4, damping, 1e-5);
     // Semi-implicit Euler and the step at which contact ends add O(omega dt) = 1e-3.
     EXPECT_NEAR(measured.restitution, expected, 2e-3) << "zeta " << zeta;
@@ -88,11 +89,11 @@ TEST(PenaltyGround, DroppedBallHeightGradientMatchesCentralDifferences) {
   const Tensor inputs[] = {rigid_test::state_of({{0.0, 0.5, 0.0, 0.0, 0.3, 0.0}}),
                            values.stiffness};
   const auto height_at_end = [&](TensorTape& tape, std::span<const TensorVar> x) {
-    maya::RigidParameters params = values.constants(tape);
+    maya::rigid::RigidParameters params = values.constants(tape);
     params.stiffness = x[1];
     TensorVar state = x[0];
     for (int step = 0; step < 700; ++step) state = world.step(state, params, 1e-3);
-    return maya::select(maya::select(maya::positions_of(state), 0, 0), 0, 1);
+    return maya::select(maya::select(maya::dynamics::positions_of(state), 0, 0), 0, 1);
   };
   const auto report = maya::gradcheck(height_at_end, inputs);
   EXPECT_LT(report.worst_error[0], 1e-6);

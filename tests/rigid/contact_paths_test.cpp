@@ -14,16 +14,16 @@
 
 namespace {
 
-using maya::BodyShape;
-using maya::Contact;
-using maya::ContactKind;
-using maya::NormalForceLaw;
-using maya::RigidWorld2D;
-using maya::RigidWorldOptions;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
-using maya::Vec2;
+using maya::rigid::BodyShape;
+using maya::rigid::Contact;
+using maya::rigid::ContactKind;
+using maya::rigid::NormalForceLaw;
+using maya::rigid::RigidWorld2D;
+using maya::rigid::RigidWorldOptions;
+using maya::rigid::Vec2;
 using rigid_test::Path;
 
 constexpr int kSteps = 10;
@@ -51,7 +51,7 @@ RigidWorldOptions no_ground(NormalForceLaw law) {
 
 RigidWorldOptions with_ground(NormalForceLaw law, Vec2 normal = {0.0, 1.0}) {
   RigidWorldOptions options;
-  options.grounds = {maya::GroundPlane::through({0.0, 0.0}, normal)};
+  options.grounds = {maya::rigid::GroundPlane::through({0.0, 0.0}, normal)};
   options.normal_law = law;
   return options;
 }
@@ -144,14 +144,14 @@ std::string law_name(NormalForceLaw law) {
   return law == NormalForceLaw::kKelvinVoigt ? "KelvinVoigt" : "HuntCrossley";
 }
 
-maya::RigidParameterValues values_for(const Scene& scene, NormalForceLaw law) {
-  maya::ContactMaterial material;
+maya::rigid::RigidParameterValues values_for(const Scene& scene, NormalForceLaw law) {
+  maya::rigid::ContactMaterial material;
   if (law == NormalForceLaw::kKelvinVoigt) {
     material = {2e3, 5.0, 0.4};
   } else {
     material = {2e4, 0.5, 0.4};
   }
-  maya::RigidParameterValues v = scene.world.parameters_from_density(200.0, material);
+  maya::rigid::RigidParameterValues v = scene.world.parameters_from_density(200.0, material);
   // A small applied wrench so that its gradient path is exercised too.
   v.applied = Tensor::uniform(v.applied.shape(), -0.5, 0.5, 5);
   return v;
@@ -234,7 +234,7 @@ TEST_P(ContactPath, FrameGeometryIsDifferentiableAndMatchesDetection) {
   const auto params = values.constants(tape);
   const std::vector<Contact> contacts =
       scene.world.find_contacts(tape.constant(scene.state), params);
-  const maya::ContactFrames frames =
+  const maya::rigid::ContactFrames frames =
       scene.world.contact_frames(tape.constant(scene.state), params, contacts);
   for (std::size_t i = 0; i < contacts.size(); ++i) {
     EXPECT_NEAR(frames.depth.view()[i], contacts[i].depth, 1e-15);
@@ -248,10 +248,10 @@ TEST_P(ContactPath, FrameGeometryIsDifferentiableAndMatchesDetection) {
   const Tensor inputs[] = {scene.state, values.vertices, values.radius};
   const auto report = maya::gradcheck(
       [&](TensorTape& t, std::span<const TensorVar> x) {
-        maya::RigidParameters p = values.constants(t);
+        maya::rigid::RigidParameters p = values.constants(t);
         p.vertices = x[1];
         p.radius = x[2];
-        const maya::ContactFrames f = scene.world.contact_frames(x[0], p, contacts);
+        const maya::rigid::ContactFrames f = scene.world.contact_frames(x[0], p, contacts);
         return rigid_test::loss_of(
             maya::concat({maya::reshape(f.point, {2 * contacts.size()}),
                           maya::reshape(f.normal, {2 * contacts.size()}), f.depth},

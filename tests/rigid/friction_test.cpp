@@ -11,12 +11,12 @@
 
 namespace {
 
-using maya::BodyShape;
-using maya::RigidWorld2D;
-using maya::RigidWorldOptions;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
+using maya::rigid::BodyShape;
+using maya::rigid::RigidWorld2D;
+using maya::rigid::RigidWorldOptions;
 
 constexpr double kGravity = 9.8;
 
@@ -73,7 +73,8 @@ TEST(Friction, SlidingBoxStopsAtCoulombsDistancePlusTheSmoothingTerm) {
 TEST(Friction, BoxOnASlopeCreepsAtTheSmoothingsClosedFormSpeed) {
   const double slope = std::atan(0.25), mu = 0.5, eps = 0.01;
   RigidWorldOptions options;
-  options.grounds = {maya::GroundPlane::through({0.0, 0.0}, {-std::sin(slope), std::cos(slope)})};
+  options.grounds = {
+      maya::rigid::GroundPlane::through({0.0, 0.0}, {-std::sin(slope), std::cos(slope)})};
   const RigidWorld2D world({BodyShape::box(0.4, 0.02)}, options);
   const auto values = world.parameters_from_masses({1.0}, {1e4, 30.0, mu});
   TensorTape tape;

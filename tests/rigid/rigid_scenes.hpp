@@ -12,12 +12,12 @@
 
 namespace rigid_test {
 
-using maya::RigidParameters;
-using maya::RigidParameterValues;
-using maya::RigidWorld2D;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
+using maya::rigid::RigidParameters;
+using maya::rigid::RigidParameterValues;
+using maya::rigid::RigidWorld2D;
 
 // One row per body: x, y, theta, vx, vy, omega.
 inline Tensor state_of(const std::vector<std::array<double, 6>>& bodies) {

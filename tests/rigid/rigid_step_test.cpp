@@ -9,13 +9,13 @@
 
 namespace {
 
-using maya::BodyShape;
-using maya::RigidParameters;
-using maya::RigidWorld2D;
-using maya::RigidWorldOptions;
 using maya::Tensor;
 using maya::TensorTape;
 using maya::TensorVar;
+using maya::rigid::BodyShape;
+using maya::rigid::RigidParameters;
+using maya::rigid::RigidWorld2D;
+using maya::rigid::RigidWorldOptions;
 using rigid_test::Path;
 
 RigidWorldOptions free_space(double gx = 0.0, double gy = 0.0) {
@@ -87,8 +87,8 @@ TEST(FreeFlight, GradientsMatchTheClosedFormInEveryParameter) {
   const TensorVar state0 = tape.var(start);
   const TensorVar force = tape.var(applied);
   const TensorVar step = tape.var(Tensor::scalar(dt));
-  const auto box = maya::box_mass_properties(w, h, rho);
-  const auto disc = maya::circle_mass_properties(r, rho);
+  const auto box = maya::rigid::box_mass_properties(w, h, rho);
+  const auto disc = maya::rigid::circle_mass_properties(r, rho);
   RigidParameters params = base.constants(tape);
   params.mass =
       maya::concat({maya::reshape(box.mass, {1}), maya::reshape(disc.mass, {1}), polygon_mass}, 0);
@@ -200,9 +200,10 @@ TEST(Collision, BodiesConserveLinearAndAngularMomentumThroughImpacts) {
 
 // A scene with every kind of contact at once, switching contacts included: two grounds, boxes
 // resting on and falling onto each other, a disc and a triangle.
-RigidWorld2D busy_world(maya::NormalForceLaw law) {
+RigidWorld2D busy_world(maya::rigid::NormalForceLaw law) {
   RigidWorldOptions options;
-  options.grounds = {maya::GroundPlane{}, maya::GroundPlane::through({1.2, 0.0}, {-1.0, 0.3})};
+  options.grounds = {maya::rigid::GroundPlane{},
+                     maya::rigid::GroundPlane::through({1.2, 0.0}, {-1.0, 0.3})};
   options.normal_law = law;
   options.linear_damping = 0.1;
   options.angular_damping = 0.2;
@@ -221,11 +222,12 @@ Tensor busy_state() {
 }
 
 TEST(RigidStep, FusedEqualsComposedInValuesAndGradientsWithEveryContactKind) {
-  for (const auto law : {maya::NormalForceLaw::kKelvinVoigt, maya::NormalForceLaw::kHuntCrossley}) {
+  for (const auto law :
+       {maya::rigid::NormalForceLaw::kKelvinVoigt, maya::rigid::NormalForceLaw::kHuntCrossley}) {
     const RigidWorld2D world = busy_world(law);
-    const maya::ContactMaterial material = law == maya::NormalForceLaw::kKelvinVoigt
-                                               ? maya::ContactMaterial{5e3, 10.0, 0.5}
-                                               : maya::ContactMaterial{1e5, 0.5, 0.5};
+    const maya::rigid::ContactMaterial material = law == maya::rigid::NormalForceLaw::kKelvinVoigt
+                                                      ? maya::rigid::ContactMaterial{5e3, 10.0, 0.5}
+                                                      : maya::rigid::ContactMaterial{1e5, 0.5, 0.5};
     auto values = world.parameters_from_density(50.0, material);
     values.applied = Tensor::uniform(values.applied.shape(), -0.3, 0.3, 8);
     const auto inputs = rigid_test::inputs_of(busy_state(), values);
@@ -267,7 +269,7 @@ TEST(RigidStep, FusedEqualsComposedInValuesAndGradientsWithEveryContactKind) {
 }
 
 TEST(RigidStep, TimeStepGradientMatchesCentralDifferencesInContact) {
-  const RigidWorld2D world = busy_world(maya::NormalForceLaw::kKelvinVoigt);
+  const RigidWorld2D world = busy_world(maya::rigid::NormalForceLaw::kKelvinVoigt);
   const auto values = world.parameters_from_density(50.0, {5e3, 10.0, 0.5});
   const Tensor inputs[] = {Tensor::scalar(1e-3)};
   for (const Path path : {Path::kFused, Path::kComposed}) {
@@ -317,7 +319,7 @@ TEST(WrenchAtPoints, GivesForceAndTorqueAboutTheCentreAndIsDifferentiable) {
   const std::int64_t bodies[] = {0, 0, 1};
   const TensorVar points = tape.constant(Tensor::from_data({1.5, 2.0, 1.0, 3.0, 0.0, 0.0}, {3, 2}));
   const TensorVar forces = tape.constant(Tensor::from_data({0.0, 2.0, 1.0, 0.0, 0.5, 0.5}, {3, 2}));
-  const Tensor wrench = maya::wrench_at_points(state, bodies, points, forces).value();
+  const Tensor wrench = maya::rigid::wrench_at_points(state, bodies, points, forces).value();
   // Body 0: (0.5, 0) x (0, 2) = 1 and (0, 1) x (1, 0) = -1; body 1: (1, 0) x (0.5, 0.5) = 0.5.
   const Tensor expected = Tensor::from_data({1.0, 2.0, 0.0, 0.5, 0.5, 0.5}, {2, 3});
   EXPECT_TRUE(maya::allclose(wrench, expected, 1e-15, 1e-15)) << wrench;
@@ -327,13 +329,13 @@ TEST(WrenchAtPoints, GivesForceAndTorqueAboutTheCentreAndIsDifferentiable) {
   const std::int64_t one[] = {0};
   const auto report = maya::gradcheck(
       [&](TensorTape&, std::span<const TensorVar> x) {
-        return rigid_test::loss_of(maya::wrench_at_points(x[0], one, x[1], x[2]));
+        return rigid_test::loss_of(maya::rigid::wrench_at_points(x[0], one, x[1], x[2]));
       },
       inputs);
   EXPECT_LT(report.max_error(), 1e-8);
-  EXPECT_THROW(
-      (void)maya::wrench_at_points(state, std::vector<std::int64_t>{0, 0, 2}, points, forces),
-      maya::ValueError);
+  EXPECT_THROW((void)maya::rigid::wrench_at_points(state, std::vector<std::int64_t>{0, 0, 2},
+                                                   points, forces),
+               maya::ValueError);
 }
 
 std::string error_of(auto&& call) {
@@ -348,7 +350,7 @@ std::string error_of(auto&& call) {
 TEST(RigidStep, BadInputsAreNamed) {
   EXPECT_THROW(RigidWorld2D({}), maya::ValueError);
   RigidWorldOptions zero_ground;
-  zero_ground.grounds = {maya::GroundPlane{{0.0, 0.0}, 0.0}};
+  zero_ground.grounds = {maya::rigid::GroundPlane{{0.0, 0.0}, 0.0}};
   EXPECT_NE(
       error_of([&] { RigidWorld2D w({BodyShape::circle(1.0)}, zero_ground); }).find("ground 0"),
       std::string::npos);
@@ -370,7 +372,7 @@ TEST(RigidStep, BadInputsAreNamed) {
     TensorTape tape;
     return error_of([&] { (void)world.step(tape.constant(state), values.constants(tape), dt); });
   };
-  const auto nothing = [](maya::RigidParameterValues&) {};
+  const auto nothing = [](maya::rigid::RigidParameterValues&) {};
   EXPECT_NE(step_error(nothing, 0.0).find("dt"), std::string::npos);
   EXPECT_NE(step_error([](auto& v) {
               v.mass = Tensor::from_data({1.0, -1.0}, {2});
@@ -402,8 +404,8 @@ TEST(RigidStep, BadInputsAreNamed) {
       maya::ShapeError);
   EXPECT_THROW((void)RigidWorld2D::make_state(Tensor::zeros({2, 3}), Tensor::zeros({2, 2})),
                maya::ShapeError);
-  maya::Contact bad;
-  bad.kind = maya::ContactKind::kFace;
+  maya::rigid::Contact bad;
+  bad.kind = maya::rigid::ContactKind::kFace;
   bad.body_a = 0;
   bad.feature_a = 7;
   bad.body_b = 1;
@@ -412,17 +414,17 @@ TEST(RigidStep, BadInputsAreNamed) {
             }).find("contact 0"),
             std::string::npos);
   // The centre of a polygon is no point feature; vertex 0 belongs to body 0, not body 1.
-  maya::Contact centre_of_box;
-  centre_of_box.kind = maya::ContactKind::kPoints;
+  maya::rigid::Contact centre_of_box;
+  centre_of_box.kind = maya::rigid::ContactKind::kPoints;
   centre_of_box.body_a = 0;
   centre_of_box.feature_a = -1;
   centre_of_box.body_b = 1;
   centre_of_box.feature_b = -1;
-  maya::Contact foreign_vertex = centre_of_box;
+  maya::rigid::Contact foreign_vertex = centre_of_box;
   foreign_vertex.body_a = 1;
   foreign_vertex.feature_a = 0;
   foreign_vertex.body_b = 1;
-  for (const maya::Contact& c : {centre_of_box, foreign_vertex}) {
+  for (const maya::rigid::Contact& c : {centre_of_box, foreign_vertex}) {
     EXPECT_THROW((void)world.contact_frames(tape.constant(state), good.constants(tape), {&c, 1}),
                  maya::ValueError);
   }

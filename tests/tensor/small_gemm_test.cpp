@@ -42,8 +42,8 @@ double reference(Form form, const std::vector<double>& a, const std::vector<doub
 // Parameter: whether the wide kernels may run (they do only where the CPU has AVX-512).
 class SmallGemm : public testing::TestWithParam<bool> {
  protected:
-  void SetUp() override { maya::detail::wide_vectors_allowed() = GetParam(); }
-  void TearDown() override { maya::detail::wide_vectors_allowed() = true; }
+  void SetUp() override { maya::core::simd::wide_vectors_allowed() = GetParam(); }
+  void TearDown() override { maya::core::simd::wide_vectors_allowed() = true; }
 };
 
 TEST_P(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
@@ -64,13 +64,13 @@ TEST_P(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
             std::vector<double> c = start;
             switch (form) {
               case Form::nn:
-                maya::detail::gemm_nn(a.data(), b.data(), c.data(), m, k, n, accumulate);
+                maya::tensor::detail::gemm_nn(a.data(), b.data(), c.data(), m, k, n, accumulate);
                 break;
               case Form::nt:
-                maya::detail::gemm_nt(a.data(), b.data(), c.data(), m, k, n, accumulate);
+                maya::tensor::detail::gemm_nt(a.data(), b.data(), c.data(), m, k, n, accumulate);
                 break;
               case Form::tn:
-                maya::detail::gemm_tn(a.data(), b.data(), c.data(), m, k, n, accumulate);
+                maya::tensor::detail::gemm_tn(a.data(), b.data(), c.data(), m, k, n, accumulate);
                 break;
             }
             for (std::size_t i = 0; i < rows; ++i) {
@@ -103,7 +103,7 @@ TEST_P(SmallGemm, BiasStartsEveryRowOfTheProduct) {
         const std::vector<double> b = random_values(k * n, rng);
         const std::vector<double> bias = random_values(n, rng);
         std::vector<double> c = random_values(m * n, rng);  // overwritten, never read
-        maya::detail::gemm_nn_bias(a.data(), b.data(), bias.data(), c.data(), m, k, n);
+        maya::tensor::detail::gemm_nn_bias(a.data(), b.data(), bias.data(), c.data(), m, k, n);
         for (std::size_t i = 0; i < m; ++i) {
           for (std::size_t j = 0; j < n; ++j) {
             ASSERT_NEAR(c[i * n + j], bias[j] + reference(Form::nn, a, b, m, k, n, i, j), 1e-13)

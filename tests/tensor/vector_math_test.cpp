@@ -33,7 +33,7 @@ std::vector<double> sample_points() {
 TEST(VectorMath, TanhIsWithinFourUlpsOfTheLibm) {
   const std::vector<double> x = sample_points();
   std::vector<double> y(x.size());
-  maya::detail::vector_tanh(x.data(), y.data(), x.size());
+  maya::tensor::detail::vector_tanh(x.data(), y.data(), x.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
     EXPECT_LE(ulps(y[i], std::tanh(x[i])), 4.0) << "x = " << x[i];
   }
@@ -42,10 +42,10 @@ TEST(VectorMath, TanhIsWithinFourUlpsOfTheLibm) {
 TEST(VectorMath, SigmoidAndExpAreWithinFourUlps) {
   const std::vector<double> x = sample_points();
   std::vector<double> s(x.size()), e(x.size());
-  maya::detail::vector_sigmoid(x.data(), s.data(), x.size());
-  maya::detail::vector_exp(x.data(), e.data(), x.size());
+  maya::tensor::detail::vector_sigmoid(x.data(), s.data(), x.size());
+  maya::tensor::detail::vector_exp(x.data(), e.data(), x.size());
   for (std::size_t i = 0; i < x.size(); ++i) {
-    EXPECT_LE(ulps(s[i], maya::detail::stable_sigmoid(x[i])), 4.0) << "x = " << x[i];
+    EXPECT_LE(ulps(s[i], maya::ad::detail::stable_sigmoid(x[i])), 4.0) << "x = " << x[i];
     if (x[i] < 709.0) {
       EXPECT_LE(ulps(e[i], std::exp(x[i])), 4.0) << "x = " << x[i];
     }

@@ -56,7 +56,7 @@ struct LocalPartials {
   double d_rhs;  // d value / d b (ignored where b is a constant)
 };
 
-namespace detail {
+namespace ad::detail {
 
 [[nodiscard]] inline double stable_sigmoid(double x) noexcept {
   if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
@@ -64,7 +64,7 @@ namespace detail {
   return e / (1.0 + e);
 }
 
-}  // namespace detail
+}  // namespace ad::detail
 
 // Values and partials of op(a, b). Conventions at non-differentiable points (documented in
 // docs/scalar-tape.md): abs'(0) = 0, relu'(0) = 0, sqrt'(0) = +inf, cbrt'(0) = +inf, min/max give
@@ -127,14 +127,14 @@ namespace detail {
       return {t, 1.0 - t * t, 0.0};
     }
     case ScalarOp::kSigmoid: {
-      const double s = detail::stable_sigmoid(a);
+      const double s = ad::detail::stable_sigmoid(a);
       return {s, s * (1.0 - s), 0.0};
     }
     case ScalarOp::kRelu: return {a > 0.0 ? a : 0.0, a > 0.0 ? 1.0 : 0.0, 0.0};
     case ScalarOp::kSoftplus: {
       // log(1 + e^a) without overflow: a + log1p(e^-a) for positive a.
       const double v = a > 0.0 ? a + std::log1p(std::exp(-a)) : std::log1p(std::exp(a));
-      return {v, detail::stable_sigmoid(a), 0.0};
+      return {v, ad::detail::stable_sigmoid(a), 0.0};
     }
     case ScalarOp::kSquare: return {a * a, 2.0 * a, 0.0};
     case ScalarOp::kPow: {

@@ -15,12 +15,12 @@
 
 namespace maya {
 
-namespace detail {
+namespace ad::detail {
 
 // Memory for a tape's node arrays from allocate_pages: arrays of 2 MiB and more are mapped on
 // their own and offered transparent huge pages, so a growing tape takes a page fault per 2 MiB
-// instead of per 4 KiB (it made the first W1 gradient of a process about 2.5x faster). A reused
-// tape (clear()) touches no new memory and is not affected.
+// instead of per 4 KiB (it made the first scalar-chain gradient of a process about 2.5x faster,
+// docs/benchmarks.md). A reused tape (clear()) touches no new memory and is not affected.
 
 template <class T>
 struct NodeArrayAllocator {
@@ -29,16 +29,18 @@ struct NodeArrayAllocator {
   template <class U>
   NodeArrayAllocator(const NodeArrayAllocator<U>&) noexcept {}
   [[nodiscard]] T* allocate(std::size_t n) {
-    return static_cast<T*>(allocate_pages(n * sizeof(T)));
+    return static_cast<T*>(core::detail::allocate_pages(n * sizeof(T)));
   }
-  void deallocate(T* data, std::size_t n) noexcept { free_pages(data, n * sizeof(T)); }
+  void deallocate(T* data, std::size_t n) noexcept {
+    core::detail::free_pages(data, n * sizeof(T));
+  }
   friend bool operator==(NodeArrayAllocator, NodeArrayAllocator) noexcept { return true; }
 };
 
 template <class T>
 using NodeArray = std::vector<T, NodeArrayAllocator<T>>;
 
-}  // namespace detail
+}  // namespace ad::detail
 
 // Adjoints d y / d node for every node of a tape, indexed by Var or by Var::idx().
 class Gradients {
@@ -124,9 +126,9 @@ class Tape {
   std::uint64_t stamp_;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
-  detail::NodeArray<double> values_;
-  detail::NodeArray<Edge> edges_;
-  detail::NodeArray<ScalarOp> ops_;
+  ad::detail::NodeArray<double> values_;
+  ad::detail::NodeArray<Edge> edges_;
+  ad::detail::NodeArray<ScalarOp> ops_;
   bool finite_check_ = false;
   bool flush_subnormals_ = true;
 };

@@ -3,12 +3,12 @@
 // then moves the bodies with them (semi-implicit Euler). One tape node per step, differentiated
 // by the implicit function theorem at the solution.
 //
-// Bodies, shapes, gravity and ground planes come from a maya::RigidWorld2D (include/maya/rigid/),
-// and so do its contact detection and contact geometry: the state is the same [2, K, 3] tensor of
-// poses (x, y, theta) then velocities (vx, vy, omega), so a scene runs under penalty or hard
-// contact unchanged (its linear and angular damping rates act too, as in the penalty world:
-// q = M ((1 - dt lambda) v + dt g) + dt f). Per contact (normal n out of body a or the ground,
-// point p, depth pen > 0):
+// Bodies, shapes, gravity and ground planes come from a maya::rigid::RigidWorld2D
+// (include/maya/rigid/), and so do its contact detection and contact geometry: the state is the
+// same [2, K, 3] tensor of poses (x, y, theta) then velocities (vx, vy, omega), so a scene runs
+// under penalty or hard contact unchanged (its linear and angular damping rates act too, as in the
+// penalty world: q = M ((1 - dt lambda) v + dt g) + dt f). Per contact (normal n out of body a or
+// the ground, point p, depth pen > 0):
 //   J_n v = n . (relative velocity of b's point p),  J_t likewise along t = (-n_y, n_x),
 //   b_n = min(-beta max(pen - slop, 0) / dt, e J_n v-)   when approaching (J_n v- < 0),
 //   b_n = -beta max(pen - slop, 0) / dt                  otherwise,
@@ -76,13 +76,13 @@ class HardContactWorld2D {
  public:
   // Throws maya::ValueError for a joint naming a missing body, a body jointed to itself, a
   // material or stabilization out of range, or per-body materials of the wrong count.
-  explicit HardContactWorld2D(RigidWorld2D bodies, std::vector<RevoluteJoint> joints = {},
+  explicit HardContactWorld2D(rigid::RigidWorld2D bodies, std::vector<RevoluteJoint> joints = {},
                               HardContactOptions options = {});
   // The fused op refers back to its world, so copies re-point it.
   HardContactWorld2D(const HardContactWorld2D& other);
   HardContactWorld2D& operator=(const HardContactWorld2D& other);
 
-  [[nodiscard]] const RigidWorld2D& bodies() const noexcept { return bodies_; }
+  [[nodiscard]] const rigid::RigidWorld2D& bodies() const noexcept { return bodies_; }
   [[nodiscard]] std::size_t num_bodies() const noexcept { return bodies_.num_bodies(); }
   [[nodiscard]] const std::vector<RevoluteJoint>& joints() const noexcept { return joints_; }
   [[nodiscard]] const HardContactOptions& options() const noexcept { return options_; }
@@ -93,9 +93,9 @@ class HardContactWorld2D {
   // vertices and radii, no applied wrench, and joint anchors that meet at the world `pivots`
   // [J] in the poses of `state` ([2, K, 3]). Throws maya::ShapeError for wrong counts and
   // maya::ValueError for a non-positive mass.
-  [[nodiscard]] HardContactParameterValues parameters(const std::vector<double>& masses,
-                                                      const Tensor& state,
-                                                      const std::vector<Vec2>& pivots = {}) const;
+  [[nodiscard]] HardContactParameterValues parameters(
+      const std::vector<double>& masses, const Tensor& state,
+      const std::vector<rigid::Vec2>& pivots = {}) const;
 
   // One step as a single fused node (the world must outlive the tape's grad() calls). Throws
   // maya::ShapeError / maya::ValueError for bad inputs and the solver's errors (solver.hpp).
@@ -116,7 +116,7 @@ class HardContactWorld2D {
 
   void check_inputs(TensorVar state, const HardContactParameters& params, double dt) const;
 
-  RigidWorld2D bodies_;
+  rigid::RigidWorld2D bodies_;
   std::vector<RevoluteJoint> joints_;
   HardContactOptions options_;
   std::vector<std::int32_t> next_vertex_;  // per vertex: the next one of its polygon
@@ -125,6 +125,6 @@ class HardContactWorld2D {
 
 // Kinetic energy sum (m |v|^2 + I omega^2) / 2 and potential energy -m g . x of a [2, K, 3] state.
 [[nodiscard]] double kinetic_energy(const Tensor& state, const Tensor& mass, const Tensor& inertia);
-[[nodiscard]] double potential_energy(const Tensor& state, const Tensor& mass, Vec2 gravity);
+[[nodiscard]] double potential_energy(const Tensor& state, const Tensor& mass, rigid::Vec2 gravity);
 
 }  // namespace maya::contact

@@ -6,7 +6,7 @@
 
 #include <cstddef>
 
-namespace maya::detail {
+namespace maya::core::detail {
 
 inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 
@@ -16,4 +16,4 @@ inline constexpr std::size_t kHugePageBytes = std::size_t{2} << 20;
 // Frees a block from allocate_pages; `bytes` must be the size it was asked for.
 void free_pages(void* data, std::size_t bytes) noexcept;
 
-}  // namespace maya::detail
+}  // namespace maya::core::detail

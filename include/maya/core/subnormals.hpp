@@ -1,9 +1,10 @@
 // Flushing subnormal numbers to zero while a reverse sweep runs. Adjoints that decay along long
-// chains (the early nodes of an unrolled simulation, W1's first inputs) pass through the
+// chains (the early nodes of an unrolled simulation, a long chain's first inputs) pass through the
 // subnormal range below 2.2e-308 on their way to zero, and on Intel CPUs every arithmetic
-// operation on a subnormal takes a microcode assist of about a hundred cycles: the W1 sweep ran
-// 8x slower for it. With the flush on, such values are taken as 0; nothing of normal magnitude
-// changes. x86-64 only (the MXCSR's FTZ and DAZ bits); elsewhere this does nothing.
+// operation on a subnormal takes a microcode assist of about a hundred cycles: the scalar-chain
+// benchmark's sweep (docs/benchmarks.md) ran 8x slower for it. With the flush on, such values
+// are taken as 0; nothing of normal magnitude changes. x86-64 only (the MXCSR's FTZ and DAZ
+// bits); elsewhere this does nothing.
 #pragma once
 
 namespace maya {

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdint>
 
-namespace maya::detail {
+namespace maya::core::detail {
 
 struct TapeSlot {
   std::atomic<void*> tape{nullptr};
@@ -38,4 +38,4 @@ class TapeRegistry {
   static TapeSlot slots_[kCapacity];
 };
 
-}  // namespace maya::detail
+}  // namespace maya::core::detail

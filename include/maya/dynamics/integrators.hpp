@@ -7,7 +7,7 @@
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 struct StepResult {
   TensorVar position;
@@ -52,4 +52,12 @@ requires std::same_as<Dt, double> || std::same_as<Dt, TensorVar>
   return {p + full(dx) / 6.0, v + full(dv) / 6.0};
 }
 
+}  // namespace maya::dynamics
+
+// The seed's integrators are maya's vocabulary: users reach them as maya::euler_step.
+namespace maya {
+using dynamics::euler_step;
+using dynamics::rk4_step;
+using dynamics::semi_implicit_euler_step;
+using dynamics::StepResult;
 }  // namespace maya

@@ -1,5 +1,5 @@
 // Builders for common mass-spring scenes: a G x G lattice with structural and shear springs, as
-// in workload W2 of the benchmark specification.
+// used by the spring-lattice benchmark (docs/benchmarks.md).
 #pragma once
 
 #include <cstddef>
@@ -7,7 +7,7 @@
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/tensor.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 struct SpringLattice {
   MassSpringModel model;
@@ -34,4 +34,4 @@ struct LatticeOptions {
 // Rest lengths are the initial distances.
 [[nodiscard]] SpringLattice make_spring_lattice(const LatticeOptions& options);
 
-}  // namespace maya
+}  // namespace maya::dynamics

@@ -5,7 +5,7 @@
 // Per spring e = (a, b):  d = x_b - x_a,  l = |d|,  u = d / l,
 //   f = (k_e (l - L_e) + c_e (v_b - v_a) . u) u,   F_a += f,  F_b -= f.
 // Gravity adds m g. The ground (a plane normal to the up axis at `height`) adds, along the up axis,
-//   stiffness * pen - damping * v_up * [pen > 0],  pen = relu(height - x_up)   (seed v0.7).
+//   stiffness * pen - damping * v_up * [pen > 0],  pen = relu(height - x_up).
 // Step: v1 = v + dt F / m;  x1 = x + dt v1.
 //
 // step() records the whole step as one tape node with a hand-derived adjoint (the fast path);
@@ -20,7 +20,7 @@
 #include "maya/tensor/tensor_op.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 namespace detail {
 struct SpringSystem;
@@ -55,8 +55,9 @@ class MassSpringModel {
   [[nodiscard]] std::size_t num_particles() const noexcept { return num_particles_; }
   [[nodiscard]] std::size_t num_springs() const noexcept { return first_.size(); }
   [[nodiscard]] std::size_t dim() const noexcept { return dim_; }
-  [[nodiscard]] const std::vector<std::int64_t>& first() const noexcept { return first_; }
-  [[nodiscard]] const std::vector<std::int64_t>& second() const noexcept { return second_; }
+  // The particles at ends a and b of every spring e = (a, b), [E] each.
+  [[nodiscard]] const std::vector<std::int64_t>& end_a() const noexcept { return first_; }
+  [[nodiscard]] const std::vector<std::int64_t>& end_b() const noexcept { return second_; }
   [[nodiscard]] const std::vector<double>& gravity() const noexcept { return gravity_; }
   [[nodiscard]] const GroundContact& ground() const noexcept { return ground_; }
 
@@ -103,4 +104,4 @@ class MassSpringModel {
 [[nodiscard]] TensorVar positions_of(TensorVar state);
 [[nodiscard]] TensorVar velocities_of(TensorVar state);
 
-}  // namespace maya
+}  // namespace maya::dynamics

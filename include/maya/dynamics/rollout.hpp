@@ -8,7 +8,7 @@
 
 #include "maya/tensor/tensor_var.hpp"
 
-namespace maya {
+namespace maya::dynamics {
 
 struct Trajectory {
   std::vector<TensorVar> states;  // states[0] is the initial state, states[t] after t steps
@@ -33,4 +33,4 @@ requires std::convertible_to<std::invoke_result_t<Step, TensorVar, std::size_t>,
   return trajectory;
 }
 
-}  // namespace maya
+}  // namespace maya::dynamics

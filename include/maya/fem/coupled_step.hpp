@@ -19,8 +19,8 @@ struct CoupledState {
 // the world has them). The body's options().rigid.shapes must be the world's shapes
 // (RigidContactOptions::of(world)); throws maya::ValueError otherwise.
 [[nodiscard]] CoupledState step_coupled(const SoftBody& body, const BodyParameters& soft_params,
-                                        const RigidWorld2D& world,
-                                        const RigidParameters& rigid_params,
+                                        const rigid::RigidWorld2D& world,
+                                        const rigid::RigidParameters& rigid_params,
                                         const RigidContactMaterial& material,
                                         const CoupledState& state, double dt);
 

@@ -21,10 +21,10 @@ namespace maya::fem {
 // The rigid bodies a 2-D soft body can touch (SoftBodyOptions::rigid): their shapes in body
 // frames (centre of mass at the origin, as RigidWorld2D's) and friction's smoothing.
 struct RigidContactOptions {
-  std::vector<BodyShape> shapes{};
+  std::vector<rigid::BodyShape> shapes{};
   double slip_velocity = 1e-2;  // eps, m/s
   // The shapes of a world's bodies, in its order.
-  [[nodiscard]] static RigidContactOptions of(const RigidWorld2D& world,
+  [[nodiscard]] static RigidContactOptions of(const rigid::RigidWorld2D& world,
                                               double slip_velocity = 1e-2);
 };
 

@@ -14,15 +14,15 @@ namespace maya::io {
 
 // The world of the scene's bodies: its gravity, a ground plane y = height when the scene has a
 // ground, contact between bodies. Throws maya::ValueError when the scene has no bodies.
-[[nodiscard]] RigidWorld2D make_rigid_world(const SceneSpec& scene);
-[[nodiscard]] RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
-                                                          const RigidWorld2D& world);
+[[nodiscard]] rigid::RigidWorld2D make_rigid_world(const SceneSpec& scene);
+[[nodiscard]] rigid::RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
+                                                                 const rigid::RigidWorld2D& world);
 
 // Runs the bodies for scene.steps steps (forward only) and writes their poses into `trajectory`
 // (num_bodies, body_poses; the times too when it has none yet).
 void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory);
 
 // The bodies as the viewer draws them: boxes and polygons by their vertices, circles by radius.
-[[nodiscard]] std::vector<ViewerBody> viewer_bodies(const RigidWorld2D& world);
+[[nodiscard]] std::vector<ViewerBody> viewer_bodies(const rigid::RigidWorld2D& world);
 
 }  // namespace maya::io

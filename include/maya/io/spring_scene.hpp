@@ -21,7 +21,7 @@ namespace maya::io {
 
 // The model of a scene (springs, gravity, ground) and its initial values as tensors.
 struct SpringScene {
-  MassSpringModel model;
+  dynamics::MassSpringModel model;
   Tensor positions;    // [N, 2]
   Tensor velocities;   // [N, 2]
   Tensor mass;         // [N]

@@ -8,7 +8,7 @@
 
 #include "maya/tensor/tensor_var.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 struct Vec2 {
   double x = 0.0;
@@ -72,4 +72,4 @@ struct MassPropertiesVar {
 // Vertices of K boxes [4 K, 2] from widths and heights [K], in BodyShape::box order.
 [[nodiscard]] TensorVar box_vertices(TensorVar width, TensorVar height);
 
-}  // namespace maya
+}  // namespace maya::rigid

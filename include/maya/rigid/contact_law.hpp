@@ -6,7 +6,7 @@
 // -mu f_n sign(v_t) as eps -> 0 (sliding); for |v_t| << eps it is viscous, mu f_n v_t / eps.
 #pragma once
 
-namespace maya {
+namespace maya::rigid {
 
 enum class NormalForceLaw { kKelvinVoigt, kHuntCrossley };
 
@@ -29,4 +29,4 @@ struct ContactMaterial {
 [[nodiscard]] double kelvin_voigt_damping_for_restitution(double restitution, double stiffness,
                                                           double mass);
 
-}  // namespace maya
+}  // namespace maya::rigid

@@ -3,8 +3,8 @@
 // [2, K, 3] tensor: poses (x, y, theta) of the K centres of mass, then velocities (vx, vy, omega).
 //
 // Per step, with W the applied wrench plus every contact's force and torque (about the centre):
-//   v1 = v + dt (F / m + g - linear_damping v),   omega1 = omega + dt (tau / I - angular_damping
-//   omega) x1 = x + dt v1,                               theta1 = theta + dt omega1
+//   v1 = v + dt (F / m + g - linear_damping v),   x1 = x + dt v1,
+//   omega1 = omega + dt (tau / I - angular_damping omega),   theta1 = theta + dt omega1
 // A contact has a normal n (the direction of the force on body b, out of body a or the ground), an
 // application point p and a depth pen > 0; the force on b at p is f_n n + f_t t (contact_law.hpp),
 // t = (-n_y, n_x), and body a receives the opposite force at the same point, so momentum and
@@ -28,7 +28,7 @@
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
-namespace maya {
+namespace maya::rigid {
 
 // The solid half-plane normal . p < offset; its boundary is the line normal . p = offset.
 struct GroundPlane {
@@ -171,4 +171,4 @@ class RigidWorld2D {
 [[nodiscard]] TensorVar wrench_at_points(TensorVar state, std::span<const std::int64_t> bodies,
                                          TensorVar points, TensorVar forces);
 
-}  // namespace maya
+}  // namespace maya::rigid

@@ -12,7 +12,7 @@
 
 #include "maya/core/page_memory.hpp"
 
-namespace maya::detail {
+namespace maya::tensor::detail {
 
 template <class T>
 class ChunkArena {
@@ -23,7 +23,7 @@ class ChunkArena {
   static constexpr std::size_t kGranule = kAlignment / sizeof(T);
 
   // Chunks hold at least `chunk_bytes` (a multiple of 64).
-  explicit ChunkArena(std::size_t chunk_bytes = kHugePageBytes)
+  explicit ChunkArena(std::size_t chunk_bytes = core::detail::kHugePageBytes)
       : chunk_elements_(chunk_bytes / sizeof(T)) {}
 
   // Uninitialized storage for `count` elements, 64-byte aligned.
@@ -42,7 +42,7 @@ class ChunkArena {
       used_ = 0;
     }
     const std::size_t capacity = std::max(chunk_elements_, padded);
-    void* memory = allocate_pages(capacity * sizeof(T));
+    void* memory = core::detail::allocate_pages(capacity * sizeof(T));
     chunks_.push_back(
         Chunk{std::unique_ptr<T[], FreeDeleter>(static_cast<T*>(memory), FreeDeleter{capacity}),
               capacity});
@@ -69,7 +69,7 @@ class ChunkArena {
  private:
   struct FreeDeleter {
     std::size_t elements;
-    void operator()(T* p) const noexcept { free_pages(p, elements * sizeof(T)); }
+    void operator()(T* p) const noexcept { core::detail::free_pages(p, elements * sizeof(T)); }
   };
   struct Chunk {
     std::unique_ptr<T[], FreeDeleter> values;
@@ -125,4 +125,4 @@ class BufferPool {
   std::vector<Bin> bins_;
 };
 
-}  // namespace maya::detail
+}  // namespace maya::tensor::detail

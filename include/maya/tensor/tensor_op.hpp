@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "maya/core/workspace.hpp"
 #include "maya/tensor/device.hpp"
 #include "maya/tensor/tensor_view.hpp"
 
@@ -55,6 +56,8 @@ class BackwardContext {
   // Data the op saved when it was recorded.
   [[nodiscard]] std::span<const double> saved() const noexcept { return saved_; }
   [[nodiscard]] std::span<const std::int64_t> saved_ints() const noexcept { return saved_ints_; }
+  // Scratch memory for the pass, lent by the tape (maya/core/workspace.hpp).
+  [[nodiscard]] Workspace& workspace() const noexcept;
 
  private:
   friend class TensorTape;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "maya/core/error.hpp"
+#include "maya/core/workspace.hpp"
 #include "maya/tensor/arena.hpp"
 #include "maya/tensor/tensor.hpp"
 #include "maya/tensor/tensor_op.hpp"
@@ -88,6 +89,10 @@ class TensorTape {
                   std::forward<Fill>(fill), saved);
   }
 
+  // Scratch memory for the ops recorded on this tape and for their backward passes
+  // (BackwardContext::workspace() lends the same): fused steps borrow their working vectors here.
+  [[nodiscard]] Workspace& workspace() noexcept { return workspace_; }
+
   // The value of a node of this tape (checks that the handle belongs here); a host view, so
   // maya::DeviceError for a node on kCuda.
   [[nodiscard]] TensorView view(TensorVar var) const;
@@ -148,13 +153,14 @@ class TensorTape {
   std::vector<std::uint32_t> inputs_;
   // Values and gradients are the bulk of a tape: huge-page chunks. Shapes and saved data are
   // small: 64 KiB chunks.
-  detail::ChunkArena<double> values_arena_;
-  detail::ChunkArena<double> gradient_arena_;
-  detail::ChunkArena<std::size_t> shapes_{std::size_t{64} << 10};
-  detail::ChunkArena<double> saved_{std::size_t{64} << 10};
-  detail::ChunkArena<std::int64_t> saved_ints_{std::size_t{64} << 10};
-  std::vector<double*> gradients_;    // per node during a sweep; nullptr = no gradient reached it
-  detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
+  tensor::detail::ChunkArena<double> values_arena_;
+  tensor::detail::ChunkArena<double> gradient_arena_;
+  tensor::detail::ChunkArena<std::size_t> shapes_{std::size_t{64} << 10};
+  tensor::detail::ChunkArena<double> saved_{std::size_t{64} << 10};
+  tensor::detail::ChunkArena<std::int64_t> saved_ints_{std::size_t{64} << 10};
+  std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
+  tensor::detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
+  Workspace workspace_;
   std::unique_ptr<DeviceMemory> device_;  // values and gradients of nodes on kCuda
   bool finite_check_ = false;
   bool flush_subnormals_ = true;

@@ -1,0 +1,33 @@
+// Robot models from files: MJCF (a subset: bodies, joints, geoms, inertials, actuators, options,
+// root defaults) through tinyxml2, and URDF through urdfdom. A malformed or unsupported element,
+// a non-positive mass, an inertia that is not positive definite, a kinematic loop or a zero-length
+// axis throws maya::ParseError naming the file, the line and the element.
+#pragma once
+
+#include <string>
+
+#include "maya/multibody/model.hpp"
+
+namespace maya::multibody {
+
+// Whether this build has the loaders (they need tinyxml2 and urdfdom at build time); without them
+// the functions below throw maya::Error saying which package is missing.
+[[nodiscard]] bool mjcf_available() noexcept;
+[[nodiscard]] bool urdf_available() noexcept;
+
+// MJCF. `source` names the text in error messages.
+[[nodiscard]] Model load_mjcf(const std::string& path);
+[[nodiscard]] Model parse_mjcf(const std::string& xml, const std::string& source = "<string>");
+
+struct UrdfOptions {
+  bool floating_base = false;  // a free joint on the root link; else it is welded to the world
+  bool ground_plane = false;   // the plane z = 0
+  bool actuate_joints = true;  // a torque actuator per revolute/prismatic joint (effort limits
+                               // become control ranges)
+  Vec3 gravity{0.0, 0.0, -9.81};
+};
+[[nodiscard]] Model load_urdf(const std::string& path, const UrdfOptions& options = {});
+[[nodiscard]] Model parse_urdf(const std::string& xml, const std::string& source = "<string>",
+                               const UrdfOptions& options = {});
+
+}  // namespace maya::multibody

@@ -1,0 +1,88 @@
+// The tape ops of one model. Each holds a pointer back to its model (ops are long-lived objects
+// the tape calls in its reverse sweep); the model rebuilds them when copied.
+#pragma once
+
+#include <memory>
+
+#include "maya/multibody/model.hpp"
+#include "maya/tensor/tensor_op.hpp"
+
+namespace maya::multibody::detail {
+
+// x1 = step(x, u, p), one node. saved: dt; saved_ints: the integrator.
+class StepOp final : public TensorOp {
+ public:
+  explicit StepOp(const Model* model) : model_(model) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "multibody_step"; }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const Model* model_;
+};
+
+// qdd = M(q)^-1 (tau(u) - C(q, qdot)) through the mass matrix and inverse dynamics (the composed
+// step's first node; a different algorithm from the fused step's ABA). saved: dt (for implicit
+// damping).
+class AccelerationOp final : public TensorOp {
+ public:
+  explicit AccelerationOp(const Model* model) : model_(model) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "multibody_acceleration"; }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const Model* model_;
+};
+
+// q1 = q (+) dt v1 (the composed step's position update). saved: dt.
+class IntegrateOp final : public TensorOp {
+ public:
+  explicit IntegrateOp(const Model* model) : model_(model) {}
+  [[nodiscard]] std::string_view name() const noexcept override {
+    return "multibody_integrate_positions";
+  }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const Model* model_;
+};
+
+// World contact forces [P, 3] at a state.
+class ContactForcesOp final : public TensorOp {
+ public:
+  explicit ContactForcesOp(const Model* model) : model_(model) {}
+  [[nodiscard]] std::string_view name() const noexcept override {
+    return "multibody_contact_forces";
+  }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const Model* model_;
+};
+
+// World position [3] of a point fixed to a body. saved: the point; saved_ints: the body.
+class PointOp final : public TensorOp {
+ public:
+  explicit PointOp(const Model* model) : model_(model) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "multibody_point"; }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  const Model* model_;
+};
+
+class ModelOps {
+ public:
+  explicit ModelOps(const Model* model)
+      : step(model), acceleration(model), integrate(model), contact_forces(model), point(model) {}
+  StepOp step;
+  AccelerationOp acceleration;
+  IntegrateOp integrate;
+  ContactForcesOp contact_forces;
+  PointOp point;
+};
+
+[[nodiscard]] inline std::shared_ptr<const ModelOps> make_model_ops(const Model& model) {
+  return std::make_shared<const ModelOps>(&model);
+}
+
+}  // namespace maya::multibody::detail

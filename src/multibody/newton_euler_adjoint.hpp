@@ -1,0 +1,132 @@
+// The reverse pass of recursive Newton-Euler, derived by hand, for trees of revolute, prismatic and
+// fixed joints (motion subspaces constant in body coordinates, c_J = 0) without external forces:
+// the gradient of -lambda^T ID(q, qdot, qdd) with respect to q and qdot at fixed qdd. The fused
+// Euler step's adjoint uses it when no gradient reaches the parameters and nothing touches the
+// ground; otherwise it records Newton-Euler on Rev numbers. Forward recursions (body i, parent p,
+// s_i its joint's subspace, X_i = X_J(q_i) X_tree):
+//   v_i = X_i v_p + s_i qd_i,  a_i = X_i a_p + s_i qdd_i + v_i x (s_i qd_i),
+//   f_i = I_i a_i + v_i x* I_i v_i,  F_i = f_i + sum_children X_c^T F_c,  ID_i = s_i . F_i.
+// Reverse, with dX_i/dq_i = -(s_i x) X_i (Featherstone 2008, eq. 3.33):
+//   F'_i = ID'_i s_i + X_i F'_p                               (root to leaves), f'_i = F'_i
+//   a'_i += I_i f'_i,  v'_i += -(f'_i x* I_i v_i) - I_i (v_i x f'_i)
+//   v'_i += (s_i qd_i) x* a'_i,  qd'_i += a'_i . (v_i x s_i) + v'_i . s_i
+//   q'_i += -v'_i . (s_i x X_i v_p) - a'_i . (s_i x X_i a_p) + (X_i F'_p) . (s_i x* F_i)
+//   a'_p += X_i^T a'_i,  v'_p += X_i^T v'_i                    (leaves to root)
+#pragma once
+
+#include <vector>
+
+#include "multibody/algorithms.hpp"
+
+namespace maya::multibody::detail {
+
+// Whether newton_euler_adjoint() applies to the model's joints.
+inline bool scalar_joints_only(const Model& model) {
+  for (const Body& b : model.bodies()) {
+    if (b.joint == JointType::kSpherical || b.joint == JointType::kFree) return false;
+  }
+  return true;
+}
+
+// After kinematics() and newton_euler() at (q, qd, qdd) (which leave X, velocities,
+// accelerations and the accumulated forces F in `ws`): q_bar, qd_bar += the gradient of
+// -lambda^T ID.
+inline void newton_euler_adjoint(const Model& model, const Workspace<double>& ws, const double* qd,
+                                 const double* lambda, double* q_bar, double* qd_bar) {
+  const std::size_t n = model.num_bodies();
+  thread_local std::vector<Vec6<double>> F_bar, a_bar, v_bar;
+  F_bar.assign(n, zero6<double>());
+  a_bar.assign(n, zero6<double>());
+  v_bar.assign(n, zero6<double>());
+  const Vec6<double> a0 = base_acceleration<double>(model);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Body& body = model.body(i);
+    Vec6<double> F = body.parent < 0
+                         ? zero6<double>()
+                         : apply_motion(ws.X[i], F_bar[static_cast<std::size_t>(body.parent)]);
+    if (Model::joint_nv(body.joint) == 1) {
+      const double seed = -lambda[model.v_index(i)];
+      for (int r = 0; r < 6; ++r) F[r] += seed * ws.columns[i][0][r];
+    }
+    F_bar[i] = F;
+  }
+  for (std::size_t i = n; i-- > 0;) {
+    const Body& body = model.body(i);
+    const Vec6<double>& v = ws.velocity[i];
+    const Vec6<double>& f_bar = F_bar[i];
+    const Vec6<double> Iv = mul6(ws.inertia[i], v);
+    a_bar[i] = add6(a_bar[i], mul6(ws.inertia[i], f_bar));
+    v_bar[i] =
+        sub6(v_bar[i], add6(cross_force(f_bar, Iv), mul6(ws.inertia[i], cross_motion(v, f_bar))));
+    const int parent = body.parent;
+    const Vec6<double> v_parent =
+        parent < 0 ? zero6<double>() : ws.velocity[static_cast<std::size_t>(parent)];
+    const Vec6<double> a_parent =
+        parent < 0 ? a0 : ws.acceleration[static_cast<std::size_t>(parent)];
+    if (Model::joint_nv(body.joint) == 1) {
+      const std::size_t vi = model.v_index(i), qi = model.q_index(i);
+      const Vec6<double>& s = ws.columns[i][0];
+      Vec6<double> sqd;
+      for (int r = 0; r < 6; ++r) sqd[r] = s[r] * qd[vi];
+      v_bar[i] = add6(v_bar[i], cross_force(sqd, a_bar[i]));
+      qd_bar[vi] += dot6(a_bar[i], cross_motion(v, s)) + dot6(v_bar[i], s);
+      double dq = -dot6(v_bar[i], cross_motion(s, apply_motion(ws.X[i], v_parent))) -
+                  dot6(a_bar[i], cross_motion(s, apply_motion(ws.X[i], a_parent)));
+      if (parent >= 0) {
+        dq += dot6(apply_motion(ws.X[i], F_bar[static_cast<std::size_t>(parent)]),
+                   cross_force(s, ws.force[i]));
+      }
+      q_bar[qi] += dq;
+    }
+    if (parent >= 0) {
+      const auto p = static_cast<std::size_t>(parent);
+      a_bar[p] = add6(a_bar[p], inverse_force(ws.X[i], a_bar[i]));
+      v_bar[p] = add6(v_bar[p], inverse_force(ws.X[i], v_bar[i]));
+    }
+  }
+}
+
+// q_bar, qd_bar, u_bar += the gradient of lambda^T tau(q, qd, u) for the actuator, damping and
+// limit forces of joint_forces() (parameters held fixed).
+inline void joint_forces_adjoint(const Model& model, const double* params, const double* q,
+                                 const double* u, const double* lambda, double* q_bar,
+                                 double* qd_bar, double* u_bar) {
+  const ModelOptions& options = model.options();
+  for (std::size_t i = 0; i < model.num_bodies(); ++i) {
+    const Body& body = model.body(i);
+    const std::size_t nv = Model::joint_nv(body.joint);
+    const std::size_t vi = model.v_index(i);
+    const double damping = params[PL::kPerBody * i + PL::kDamping];
+    for (std::size_t k = 0; k < nv; ++k) qd_bar[vi + k] -= damping * lambda[vi + k];
+    if (body.limited && nv == 1) {
+      const double position = q[model.q_index(i)];
+      if (position < body.lower || position > body.upper) {
+        q_bar[model.q_index(i)] -= options.limit_stiffness * lambda[vi];
+        qd_bar[vi] -= options.limit_damping * lambda[vi];
+      }
+    }
+  }
+  for (std::size_t a = 0; a < model.nu(); ++a) {
+    const Actuator& act = model.actuators()[a];
+    const bool clamped = act.ctrl_limited && (u[a] < act.ctrl_lower || u[a] > act.ctrl_upper);
+    const std::size_t qi = model.q_index(static_cast<std::size_t>(act.body));
+    const std::size_t vi = model.v_index(static_cast<std::size_t>(act.body));
+    const double l = lambda[vi];
+    switch (act.type) {
+      case ActuatorType::kTorque:
+        if (!clamped && u_bar != nullptr) u_bar[a] += act.gear * l;
+        break;
+      case ActuatorType::kPosition:
+        if (!clamped && u_bar != nullptr) u_bar[a] += act.kp * l;
+        q_bar[qi] -= act.kp * l;
+        qd_bar[vi] -= act.kv * l;
+        break;
+      case ActuatorType::kVelocity:
+        if (!clamped && u_bar != nullptr) u_bar[a] += act.kv * l;
+        qd_bar[vi] -= act.kv * l;
+        break;
+    }
+  }
+}
+
+}  // namespace maya::multibody::detail
