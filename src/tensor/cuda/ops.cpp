@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -579,8 +580,11 @@ class ScatterGpuOp final : public TensorOp {
 
 template <class Op>
 const Op& named_op(const char* name) {
-  // One op object per name, for the life of the program (ops must outlive their tapes).
+  // One op object per name, for the life of the program (ops must outlive their tapes); tapes on
+  // several threads may ask at once.
+  static std::mutex mutex;
   static std::vector<std::unique_ptr<Op>> ops;
+  const std::lock_guard<std::mutex> lock(mutex);
   for (const auto& op : ops) {
     if (op->name() == std::string_view(name)) return *op;
   }
