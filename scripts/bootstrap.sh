@@ -6,10 +6,11 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache clang-format
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-  libtinyxml2-dev liburdfdom-dev
+  libtinyxml2-dev liburdfdom-dev python3-dev pybind11-dev
 )
-# Tools only the test suite uses.
-test_packages=(chromium libpng-dev libmujoco-dev)
+# Tools only the test suite uses (the Python tests run on Debian's /usr/bin/python3; MuJoCo is the
+# multibody layer's reference).
+test_packages=(chromium libpng-dev libmujoco-dev python3-numpy python3-pytest python3-torch)
 [[ "${1:-}" == "--with-test-tools" ]] && packages+=("${test_packages[@]}")
 
 missing=()

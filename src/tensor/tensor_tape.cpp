@@ -60,17 +60,17 @@ const std::size_t* TensorTape::store_shape(ShapeView shape) {
   return stored;
 }
 
-TensorVar TensorTape::add_leaf(const Tensor& value, bool is_var) {
+TensorVar TensorTape::add_leaf(TensorView value, bool is_var, Device device) {
   const auto index = static_cast<std::uint32_t>(nodes_.size());
-  const std::size_t* shape = store_shape(value.shape());
+  const std::size_t* shape = store_shape(value.shape);
   double* values = nullptr;
-  if (value.device() == Device::kCuda) {
+  if (device == Device::kCuda) {
     // Queued on the stream: a graph replay copies the tensor's current values.
     values = device_memory().values.allocate(value.numel());
-    tensor::detail::copy_on_device(values, value.cuda_data(), value.numel());
+    tensor::detail::copy_on_device(values, value.values, value.numel());
   } else {
     values = values_arena_.allocate(value.numel());
-    std::copy(value.data().begin(), value.data().end(), values);
+    std::copy_n(value.values, value.numel(), values);
   }
   // Filled in place: a Node built on the stack and copied was written in pieces and read back
   // whole, which stalled the store forwarding of every record.
@@ -80,13 +80,27 @@ TensorVar TensorTape::add_leaf(const Tensor& value, bool is_var) {
   node.values = values;
   node.requires_grad = is_var;
   node.is_var = is_var;
-  node.device = value.device();
+  node.device = device;
   if (finite_check_) finish_node(index);
   return TensorVar(slot_, index, stamp_);
 }
 
-TensorVar TensorTape::var(const Tensor& value) { return add_leaf(value, true); }
-TensorVar TensorTape::constant(const Tensor& value) { return add_leaf(value, false); }
+TensorVar TensorTape::var(const Tensor& value) {
+  if (value.device() == Device::kCuda) {
+    return add_leaf({value.cuda_data(), value.shape()}, true, Device::kCuda);
+  }
+  return add_leaf(value.view(), true, Device::kCpu);
+}
+
+TensorVar TensorTape::constant(const Tensor& value) {
+  if (value.device() == Device::kCuda) {
+    return add_leaf({value.cuda_data(), value.shape()}, false, Device::kCuda);
+  }
+  return add_leaf(value.view(), false, Device::kCpu);
+}
+
+TensorVar TensorTape::var(TensorView value) { return add_leaf(value, true, Device::kCpu); }
+TensorVar TensorTape::constant(TensorView value) { return add_leaf(value, false, Device::kCpu); }
 
 void TensorTape::throw_devices(const TensorOp& op, std::span<const TensorVar> inputs) const {
   const Device first = nodes_[inputs[0].index_].device;

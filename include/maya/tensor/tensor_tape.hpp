@@ -54,6 +54,9 @@ class TensorTape {
   // A differentiable leaf, and a non-differentiable input.
   [[nodiscard]] TensorVar var(const Tensor& value);
   [[nodiscard]] TensorVar constant(const Tensor& value);
+  // The same from host values someone else owns (a NumPy array): copied once, into the tape.
+  [[nodiscard]] TensorVar var(TensorView value);
+  [[nodiscard]] TensorVar constant(TensorView value);
 
   // Reverse sweep from a one-element loss; gradients of every var() leaf (zeros where the loss
   // does not depend on it). Throws maya::ShapeError for a loss with more than one element.
@@ -134,7 +137,8 @@ class TensorTape {
     return numel_of(node_shape(node));
   }
   [[noreturn]] void throw_not_owned(TensorVar var, std::string_view operation) const;
-  TensorVar add_leaf(const Tensor& value, bool is_var);
+  // `value` holds device memory when `device` is kCuda.
+  TensorVar add_leaf(TensorView value, bool is_var, Device device);
   const std::size_t* store_shape(ShapeView shape);
   std::uint32_t begin_node(const TensorOp& op, std::span<const TensorVar> inputs, ShapeView shape,
                            SavedData saved);
