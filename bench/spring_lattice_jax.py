@@ -19,7 +19,7 @@ def lattice(g):
     return pos, a, b, jnp.linalg.norm(pos[b] - pos[a], axis=1)
 
 
-def make_loss(pos0, a, b, rest, steps, dt=1e-3, c=5.0):
+def make_loss(pos0, a, b, rest, steps, dt=1e-3, c=5.0, remat=False):
     gravity = jnp.array([0.0, -9.8])
 
     def step(carry, _):
@@ -36,8 +36,12 @@ def make_loss(pos0, a, b, rest, steps, dt=1e-3, c=5.0):
         v = v + dt * (force + gravity)
         return (p + dt * v, v, k), None
 
+    # remat: keep only each step's carry for the reverse pass and recompute the rest (what
+    # large lattices need to fit in memory; maya's kernels keep the same states).
+    body = jax.checkpoint(step) if remat else step
+
     def loss(k, v0):
-        (p, _, _), _ = jax.lax.scan(step, (pos0, v0, k), None, length=steps)
+        (p, _, _), _ = jax.lax.scan(body, (pos0, v0, k), None, length=steps)
         return jnp.mean(jnp.sum((p - jnp.array([1.0, 0.1])) ** 2, axis=1))
 
     return loss
@@ -47,11 +51,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="16:1000,64:1000,128:1000")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--remat-from", type=int, default=1 << 30,
+                        help="checkpoint each step (jax.checkpoint) from this G up")
     args = parser.parse_args()
     for item in args.sizes.split(","):
         g, steps = (int(x) for x in item.split(":"))
         pos, a, b, rest = lattice(g)
-        loss = make_loss(pos, a, b, rest, steps)
+        remat = g >= args.remat_from
+        loss = make_loss(pos, a, b, rest, steps, remat=remat)
         k = jnp.full((a.shape[0],), 1000.0)
         v0 = jnp.tile(jnp.array([[1.0, 0.0]]), (g * g, 1))
         forward = jax.jit(loss)
@@ -63,7 +70,7 @@ def main():
         t_fwd, _ = measure(lambda: forward(k, v0), args.repeats, jax.block_until_ready)
         t_grad, (value, (gk, gv)) = measure(lambda: gradient(k, v0), args.repeats, jax.block_until_ready)
         print(json.dumps({"framework": "jax", "version": jax.__version__,
-                          "device": str(jax.devices()[0]), "G": g, "steps": steps,
+                          "device": str(jax.devices()[0]), "G": g, "steps": steps, "remat": remat,
                           "compile_s": compile_s, "forward_s": t_fwd, "gradient_s": t_grad,
                           "loss": float(value),
                           "checksum": float(jnp.abs(gk).sum() + jnp.abs(gv).sum())}))

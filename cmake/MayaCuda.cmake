@@ -34,13 +34,22 @@ if(NOT _maya_cuda STREQUAL "OFF")
   endif()
 endif()
 message(STATUS "maya: CUDA backend ${MAYA_WITH_CUDA} (MAYA_CUDA=${MAYA_CUDA})")
+# The name the GPU physics kernels (src/dynamics/cuda/cuda_sources.cmake) test.
+set(MAYA_HAVE_CUDA ${MAYA_WITH_CUDA})
 
-# Sources of the backend: with CUDA, every src/**/cuda/*.cu and *.cpp; without it, only the
-# src/**/no_cuda/*.cpp stand-ins, which throw DeviceError at the first use of Device::kCuda.
+# Sources of the backend: with CUDA, every src/**/cuda/*.cu and *.cpp (but those of a cuda/
+# folder that builds itself with a cuda_sources.cmake); without it, only the src/**/no_cuda/*.cpp
+# stand-ins, which throw DeviceError at the first use of Device::kCuda.
 function(maya_cuda_sources source_dir out_var)
   if(MAYA_WITH_CUDA)
-    file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${source_dir}/*/cuda/*.cu
-         ${source_dir}/*/cuda/*.cpp)
+    file(GLOB_RECURSE found CONFIGURE_DEPENDS ${source_dir}/*/cuda/*.cu ${source_dir}/*/cuda/*.cpp)
+    set(sources "")
+    foreach(file ${found})
+      get_filename_component(folder ${file} DIRECTORY)
+      if(NOT EXISTS ${folder}/cuda_sources.cmake)
+        list(APPEND sources ${file})
+      endif()
+    endforeach()
   else()
     file(GLOB_RECURSE sources CONFIGURE_DEPENDS ${source_dir}/*/no_cuda/*.cpp)
   endif()
@@ -51,7 +60,8 @@ function(maya_link_cuda target)
   if(NOT MAYA_WITH_CUDA)
     return()
   endif()
-  target_link_libraries(${target} PRIVATE CUDA::cudart CUDA::cublas)
+  # The static runtime, as the GPU physics kernels link it: one runtime in the library.
+  target_link_libraries(${target} PRIVATE CUDA::cudart_static CUDA::cublas)
   # The kernels need C++17 only (CMake 3.25 knows no C++20 flag for nvcc).
   set_target_properties(${target} PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON
                                              CUDA_EXTENSIONS OFF)

@@ -6,6 +6,7 @@
 #include "maya/core/subnormals.hpp"
 #include "maya/core/threads.hpp"
 
+#include "maya/ad/gradcheck.hpp"
 #include "maya/ad/tape.hpp"
 #include "maya/ad/var.hpp"
 #include "maya/ad/var_math.hpp"
@@ -21,6 +22,7 @@
 #include "maya/tensor/tensor_tape.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
+#include "maya/dynamics/batched_rollout.hpp"
 #include "maya/dynamics/binomial_schedule.hpp"
 #include "maya/dynamics/checkpointed_rollout.hpp"
 #include "maya/dynamics/integrators.hpp"

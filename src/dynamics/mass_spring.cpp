@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/parallel.hpp"
 #include "dynamics/mass_spring_kernels.hpp"
 #include "dynamics/mass_spring_step.hpp"
 #include "maya/core/error.hpp"
@@ -15,6 +16,19 @@
 #include "maya/tensor/tensor_tape.hpp"
 
 namespace maya::dynamics {
+
+namespace {
+
+// One workspace per world of a batch, kept in the tape's workspace: worlds step on several
+// threads at once, and each borrows only from its own.
+std::vector<Workspace>& world_workspaces(Workspace& tape_work, std::size_t worlds) {
+  static const char kWorldWorkspaces = 0;
+  std::vector<Workspace>& work = tape_work.kept<Workspace>(&kWorldWorkspaces);
+  if (work.size() < worlds) work.resize(worlds);
+  return work;
+}
+
+}  // namespace
 
 MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
                                  std::vector<std::int64_t> first, std::vector<std::int64_t> second,
@@ -130,13 +144,33 @@ Tensor MassSpringModel::make_state(const Tensor& positions, const Tensor& veloci
   return Tensor::from_data(std::move(values), {2, positions.shape()[0], positions.shape()[1]});
 }
 
-void MassSpringModel::check_inputs(TensorVar state, const SpringParameters& params,
-                                   double dt) const {
-  expect_shape(state.shape(), {2, num_particles_, dim_}, "mass_spring_step", "state");
-  expect_shape(params.mass.shape(), {num_particles_}, "mass_spring_step", "mass");
-  expect_shape(params.stiffness.shape(), {first_.size()}, "mass_spring_step", "stiffness");
-  expect_shape(params.damping.shape(), {first_.size()}, "mass_spring_step", "damping");
-  expect_shape(params.rest_length.shape(), {first_.size()}, "mass_spring_step", "rest_length");
+std::size_t MassSpringModel::check_inputs(TensorVar state, const SpringParameters& params,
+                                          double dt) const {
+  const ShapeView shape = state.shape();
+  if (shape.size() == 4) {
+    // E worlds: state [E, 2, N, D], each parameter with the same leading E.
+    const std::size_t worlds = shape[0];
+    expect_shape(shape, {worlds, 2, num_particles_, dim_}, "mass_spring_step", "state");
+    const auto check = [&](TensorVar param, std::size_t per_world, const char* what) {
+      const ShapeView p = param.shape();
+      if (p.size() == 2 && p[1] == per_world && p[0] != worlds) {
+        throw ShapeError(std::string("mass_spring_step: ") + what + " of shape " + shape_string(p) +
+                         " holds " + std::to_string(p[0]) + " worlds but state of shape " +
+                         shape_string(shape) + " holds " + std::to_string(worlds));
+      }
+      expect_shape(p, {worlds, per_world}, "mass_spring_step", what);
+    };
+    check(params.mass, num_particles_, "mass");
+    check(params.stiffness, first_.size(), "stiffness");
+    check(params.damping, first_.size(), "damping");
+    check(params.rest_length, first_.size(), "rest_length");
+  } else {
+    expect_shape(shape, {2, num_particles_, dim_}, "mass_spring_step", "state");
+    expect_shape(params.mass.shape(), {num_particles_}, "mass_spring_step", "mass");
+    expect_shape(params.stiffness.shape(), {first_.size()}, "mass_spring_step", "stiffness");
+    expect_shape(params.damping.shape(), {first_.size()}, "mass_spring_step", "damping");
+    expect_shape(params.rest_length.shape(), {first_.size()}, "mass_spring_step", "rest_length");
+  }
   if (!(dt > 0.0) || !std::isfinite(dt)) {
     throw ValueError("mass_spring_step: dt must be positive and finite, got " + std::to_string(dt));
   }
@@ -145,6 +179,7 @@ void MassSpringModel::check_inputs(TensorVar state, const SpringParameters& para
       throw ValueError("mass_spring_step: every mass must be positive, got " + std::to_string(m));
     }
   }
+  return shape.size() == 4 ? shape[0] : 0;
 }
 
 detail::SpringSystem MassSpringModel::system() const noexcept {
@@ -160,20 +195,58 @@ detail::SpringSystem MassSpringModel::system() const noexcept {
 
 TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params, double dt) const {
   if (dim_ > 3) throw ValueError("mass_spring_step: the fused step supports 1 to 3 dimensions");
-  check_inputs(state, params, dt);
+  const std::size_t worlds = check_inputs(state, params, dt);
   TensorTape& tape = state.tape();
   const detail::SpringInputs in{
       tape.view(state).values, tape.view(params.mass).values, tape.view(params.stiffness).values,
       tape.view(params.damping).values, tape.view(params.rest_length).values};
   const detail::SpringSystem system = this->system();
   const double saved[] = {dt};
+  Shape shape{2, num_particles_, dim_};
+  if (worlds > 0) shape.insert(shape.begin(), worlds);
+  const bool finite_check = tape.finite_check();
   return tape.record(
-      step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length},
-      Shape{2, num_particles_, dim_},
+      step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length}, shape,
       [&](MutableTensorView out) {
-        detail::mass_spring_forward(dim_, system, in, dt, out.values, tape.workspace());
+        if (worlds == 0) {
+          detail::mass_spring_forward(dim_, system, in, dt, out.values, tape.workspace());
+          return;
+        }
+        // One world per task; a world's step inside a task runs on that task's thread, with that
+        // world's own workspace.
+        const std::size_t size = 2 * num_particles_ * dim_;
+        std::vector<Workspace>& work = world_workspaces(tape.workspace(), worlds);
+        core::detail::parallel_for(worlds, 1, 1, [&](std::size_t begin, std::size_t end) {
+          for (std::size_t w = begin; w < end; ++w) {
+            detail::mass_spring_forward(dim_, system, world_inputs(in, w), dt,
+                                        out.values + w * size, work[w]);
+          }
+        });
+        if (finite_check) check_worlds_finite(out.values, worlds, size);
       },
       SavedData{saved, {}});
+}
+
+detail::SpringInputs MassSpringModel::world_inputs(const detail::SpringInputs& in,
+                                                   std::size_t world) const noexcept {
+  const std::size_t n = num_particles_;
+  const std::size_t s = first_.size();
+  return {in.x + world * 2 * n * dim_, in.mass + world * n, in.stiffness + world * s,
+          in.damping + world * s, in.rest + world * s};
+}
+
+void MassSpringModel::check_worlds_finite(const double* states, std::size_t worlds,
+                                          std::size_t size) {
+  for (std::size_t w = 0; w < worlds; ++w) {
+    for (std::size_t j = 0; j < size; ++j) {
+      const double value = states[w * size + j];
+      if (!std::isfinite(value)) {
+        throw NonFiniteError("finite check: mass_spring_step produced " + std::to_string(value) +
+                             " in world " + std::to_string(w) + " of " + std::to_string(worlds) +
+                             " (element " + std::to_string(j) + " of its [2, N, D] state)");
+      }
+    }
+  }
 }
 
 void MassSpringModel::StepOp::backward(BackwardContext& context) const {
@@ -192,7 +265,29 @@ void MassSpringModel::StepOp::backward(BackwardContext& context) const {
   const double dt = context.saved()[0];
   const double* g_out = context.grad_output().values;
   const detail::SpringSystem system = model.system();
-  detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads, context.workspace());
+  if (context.input(0).ndim() == 3) {
+    detail::mass_spring_backward(model.dim_, system, in, dt, g_out, grads, context.workspace());
+    return;
+  }
+  // E worlds, each its own slice of every input and gradient.
+  const std::size_t worlds = context.input(0).shape[0];
+  const std::size_t n = model.num_particles_;
+  const std::size_t s = model.first_.size();
+  const std::size_t size = 2 * n * model.dim_;
+  const auto offset = [](detail::GradientSlot slot, std::size_t by) {
+    if (slot) slot.values += by;
+    return slot;
+  };
+  std::vector<Workspace>& work = world_workspaces(context.workspace(), worlds);
+  core::detail::parallel_for(worlds, 1, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t w = begin; w < end; ++w) {
+      const detail::SpringGradients world{
+          offset(grads.state, w * size), grads.mass ? grads.mass + w * n : nullptr,
+          offset(grads.stiffness, w * s), offset(grads.damping, w * s), offset(grads.rest, w * s)};
+      detail::mass_spring_backward(model.dim_, system, model.world_inputs(in, w), dt,
+                                   g_out + w * size, world, work[w]);
+    }
+  });
 }
 
 }  // namespace maya::dynamics

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
@@ -13,7 +14,12 @@ TensorVar velocities_of(TensorVar state) { return select(state, 0, 1); }
 
 TensorVar MassSpringModel::step_composed(TensorVar state, const SpringParameters& params,
                                          double dt) const {
-  check_inputs(state, params, dt);
+  if (check_inputs(state, params, dt) > 0) {
+    throw ShapeError(
+        "mass_spring_step_composed: steps one world (state [2, N, D]); got state of "
+        "shape " +
+        shape_string(state.shape()) + " (use step() for many worlds)");
+  }
   TensorTape& tape = state.tape();
   const TensorVar x = positions_of(state);
   const TensorVar v = velocities_of(state);

@@ -24,7 +24,8 @@ namespace maya::dynamics {
 
 namespace detail {
 struct SpringSystem;
-}
+struct SpringInputs;
+}  // namespace detail
 
 struct GroundContact {
   bool enabled = true;
@@ -62,6 +63,11 @@ class MassSpringModel {
   [[nodiscard]] const GroundContact& ground() const noexcept { return ground_; }
 
   // One step as a single fused node. The model must outlive the tape's grad() calls.
+  // Many worlds: a state [E, 2, N, D] with parameters [E, N] (mass) and [E, S] steps E
+  // independent worlds of this topology in one node (one world per thread, maya::set_num_threads),
+  // each with its own parameters and gradients; parameters whose E differs from the state's throw
+  // maya::ShapeError naming both. With the tape's finite check on, a world that produces a NaN
+  // or an infinity is named (maya::NonFiniteError); the other worlds' values are unaffected.
   [[nodiscard]] TensorVar step(TensorVar state, const SpringParameters& params, double dt) const;
   // The same step composed of tensor ops.
   [[nodiscard]] TensorVar step_composed(TensorVar state, const SpringParameters& params,
@@ -83,7 +89,11 @@ class MassSpringModel {
     const MassSpringModel* model_;
   };
 
-  void check_inputs(TensorVar state, const SpringParameters& params, double dt) const;
+  // E for a batch of worlds, 0 for one world.
+  std::size_t check_inputs(TensorVar state, const SpringParameters& params, double dt) const;
+  [[nodiscard]] detail::SpringInputs world_inputs(const detail::SpringInputs& in,
+                                                  std::size_t world) const noexcept;
+  static void check_worlds_finite(const double* states, std::size_t worlds, std::size_t size);
   void build_incidence();
   [[nodiscard]] detail::SpringSystem system() const noexcept;
 

@@ -1,0 +1,288 @@
+// spring_rollout_gradient: checks the worlds against the model and each other, then rolls them
+// out on the CPU (the fused step's kernels, one world per task) or hands them to the CUDA code.
+#include "maya/dynamics/batched_rollout.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/parallel.hpp"
+#include "dynamics/mass_spring_kernels.hpp"
+#include "dynamics/mass_spring_step.hpp"
+#include "maya/core/error.hpp"
+#if defined(MAYA_HAVE_CUDA)
+#include "dynamics/cuda/spring_rollout_cuda.hpp"
+#endif
+
+namespace maya::dynamics {
+namespace {
+
+constexpr const char* kOp = "spring_rollout_gradient";
+
+// E of the worlds; throws unless every tensor is [E, ...] with the model's sizes.
+std::size_t check_worlds(const MassSpringModel& model, const SpringWorlds& worlds,
+                         const SpringRolloutOptions& options) {
+  const std::size_t n = model.num_particles();
+  const std::size_t s = model.num_springs();
+  const std::size_t d = model.dim();
+  const Shape& state = worlds.state.shape();
+  if (state.size() != 4 || state[1] != 2 || state[2] != n || state[3] != d) {
+    throw ShapeError(std::string(kOp) + ": state of shape " + shape_string(state) +
+                     ", expected [E, 2, " + std::to_string(n) + ", " + std::to_string(d) +
+                     "] for E worlds of this model");
+  }
+  const std::size_t e = state[0];
+  if (e == 0) throw ShapeError(std::string(kOp) + ": no worlds (state of shape [0, ...])");
+  const auto check = [&](const Tensor& t, std::size_t per_world, const char* name) {
+    const Shape& shape = t.shape();
+    if (shape.size() != 2 || shape[1] != per_world) {
+      throw ShapeError(std::string(kOp) + ": " + name + " of shape " + shape_string(shape) +
+                       ", expected [E, " + std::to_string(per_world) + "]");
+    }
+    if (shape[0] != e) {
+      throw ShapeError(std::string(kOp) + ": " + name + " of shape " + shape_string(shape) +
+                       " holds " + std::to_string(shape[0]) + " worlds but state of shape " +
+                       shape_string(state) + " holds " + std::to_string(e));
+    }
+  };
+  check(worlds.mass, n, "mass");
+  check(worlds.stiffness, s, "stiffness");
+  check(worlds.damping, s, "damping");
+  check(worlds.rest_length, s, "rest_length");
+  for (const Tensor* t :
+       {&worlds.state, &worlds.mass, &worlds.stiffness, &worlds.damping, &worlds.rest_length}) {
+    if (t->device() != Device::kCpu) {
+      throw DeviceError(std::string(kOp) + ": the worlds' tensors must be on the CPU for now");
+    }
+  }
+  if (d > 3)
+    throw ValueError(std::string(kOp) + ": supports 1 to 3 dimensions, got " + std::to_string(d));
+  if (!(options.dt > 0.0) || !std::isfinite(options.dt)) {
+    throw ValueError(std::string(kOp) + ": dt must be positive and finite, got " +
+                     std::to_string(options.dt));
+  }
+  const auto masses = worlds.mass.data();
+  for (std::size_t j = 0; j < masses.size(); ++j) {
+    if (!(masses[j] > 0.0)) {
+      throw ValueError(std::string(kOp) + ": every mass must be positive, got " +
+                       std::to_string(masses[j]) + " for particle " + std::to_string(j % n) +
+                       " of world " + std::to_string(j / n));
+    }
+  }
+  return e;
+}
+
+// The model flattened for the CPU kernels, with each particle's springs in spring order.
+struct CpuSystem {
+  std::vector<std::uint32_t> offsets;
+  std::vector<std::uint32_t> incidence;
+  maya::dynamics::detail::SpringSystem system;
+
+  explicit CpuSystem(const MassSpringModel& model) {
+    const std::size_t n = model.num_particles();
+    const std::size_t s = model.num_springs();
+    const auto& first = model.end_a();
+    const auto& second = model.end_b();
+    offsets.assign(n + 1, 0);
+    for (std::size_t e = 0; e < s; ++e) {
+      ++offsets[static_cast<std::size_t>(first[e]) + 1];
+      ++offsets[static_cast<std::size_t>(second[e]) + 1];
+    }
+    for (std::size_t i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
+    incidence.resize(2 * s);
+    std::vector<std::uint32_t> next(offsets.begin(), offsets.end() - 1);
+    for (std::size_t e = 0; e < s; ++e) {
+      incidence[next[static_cast<std::size_t>(first[e])]++] = static_cast<std::uint32_t>(2 * e + 1);
+      incidence[next[static_cast<std::size_t>(second[e])]++] = static_cast<std::uint32_t>(2 * e);
+    }
+    system = {n,
+              s,
+              first.data(),
+              second.data(),
+              model.gravity().data(),
+              model.ground(),
+              offsets.data(),
+              incidence.data()};
+  }
+};
+
+// World w on the calling thread: T fused steps keeping every state, the loss, T adjoint steps.
+void cpu_world(const MassSpringModel& model, const maya::dynamics::detail::SpringSystem& system,
+               const SpringWorlds& worlds, const FinalStateLoss& loss,
+               const SpringRolloutOptions& options, std::size_t w, SpringRolloutGradients& out,
+               Workspace& work) {
+  const std::size_t n = model.num_particles();
+  const std::size_t s = model.num_springs();
+  const std::size_t d = model.dim();
+  const std::size_t size = 2 * n * d;
+  const std::size_t steps = options.steps;
+  auto history_memory = work.borrow_unset<double>((steps + 1) * size);
+  auto adjoints_memory = work.borrow<double>(2 * size);
+  std::vector<double>& history = *history_memory;
+  std::vector<double>& adjoints = *adjoints_memory;
+  const auto initial = worlds.state.data().subspan(w * size, size);
+  std::copy(initial.begin(), initial.end(), history.begin());
+  const double* mass = worlds.mass.data().data() + w * n;
+  const double* stiffness = worlds.stiffness.data().data() + w * s;
+  const double* damping = worlds.damping.data().data() + w * s;
+  const double* rest = worlds.rest_length.data().data() + w * s;
+  const auto inputs_at = [&](std::size_t t) {
+    return maya::dynamics::detail::SpringInputs{history.data() + t * size, mass, stiffness, damping,
+                                                rest};
+  };
+  for (std::size_t t = 0; t < steps; ++t) {
+    maya::dynamics::detail::mass_spring_forward(d, system, inputs_at(t), options.dt,
+                                                history.data() + (t + 1) * size, work);
+  }
+  const std::span<const double> final_state(history.data() + steps * size, size);
+  std::copy(final_state.begin(), final_state.end(),
+            out.final_state.mutable_data().begin() + static_cast<std::ptrdiff_t>(w * size));
+  double* adjoint = adjoints.data();
+  double* previous = adjoints.data() + size;
+  out.loss.mutable_data()[w] = loss(w, final_state, std::span<double>(adjoint, size));
+  // Parameter gradients accumulate over the steps into the (zeroed) outputs; each step's state
+  // adjoint is a fresh buffer.
+  const auto slot = [](Tensor& t, std::size_t offset) {
+    return maya::dynamics::detail::GradientSlot{t.mutable_data().data() + offset, false};
+  };
+  maya::dynamics::detail::SpringGradients grads{{},
+                                                out.mass.mutable_data().data() + w * n,
+                                                slot(out.stiffness, w * s),
+                                                slot(out.damping, w * s),
+                                                slot(out.rest_length, w * s)};
+  for (std::size_t t = steps; t-- > 0;) {
+    grads.state = maya::dynamics::detail::GradientSlot{previous, true};
+    maya::dynamics::detail::mass_spring_backward(d, system, inputs_at(t), options.dt, adjoint,
+                                                 grads, work);
+    std::swap(adjoint, previous);
+  }
+  std::copy(adjoint, adjoint + size,
+            out.state.mutable_data().begin() + static_cast<std::ptrdiff_t>(w * size));
+}
+
+// The first world with a NaN or infinity in its final state or a gradient.
+void check_finite(const SpringRolloutGradients& out, std::size_t worlds) {
+  const std::pair<const Tensor*, const char*> outputs[] = {
+      {&out.final_state, "final state"},
+      {&out.loss, "loss"},
+      {&out.state, "gradient of the initial state"},
+      {&out.mass, "mass gradient"},
+      {&out.stiffness, "stiffness gradient"},
+      {&out.damping, "damping gradient"},
+      {&out.rest_length, "rest-length gradient"}};
+  for (std::size_t w = 0; w < worlds; ++w) {
+    for (const auto& [tensor, name] : outputs) {
+      const std::size_t per_world = tensor->numel() / worlds;
+      const auto values = tensor->data().subspan(w * per_world, per_world);
+      for (std::size_t j = 0; j < per_world; ++j) {
+        if (!std::isfinite(values[j])) {
+          throw NonFiniteError(std::string(kOp) + ": world " + std::to_string(w) + " of " +
+                               std::to_string(worlds) + " blew up: its " + name + " holds " +
+                               std::to_string(values[j]) + " at element " + std::to_string(j));
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int cuda_device_count() noexcept {
+#if defined(MAYA_HAVE_CUDA)
+  return detail::cuda_devices();
+#else
+  return 0;
+#endif
+}
+
+SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
+                                               const SpringWorlds& worlds,
+                                               const FinalStateLoss& loss,
+                                               const SpringRolloutOptions& options) {
+  const std::size_t e = check_worlds(model, worlds, options);
+  const std::size_t n = model.num_particles();
+  const std::size_t s = model.num_springs();
+  SpringRolloutGradients out{Tensor::zeros({e}),
+                             Tensor::zeros(worlds.state.shape()),
+                             Tensor::zeros(worlds.state.shape()),
+                             Tensor::zeros({e, n}),
+                             Tensor::zeros({e, s}),
+                             Tensor::zeros({e, s}),
+                             Tensor::zeros({e, s})};
+  if (options.device == Device::kCuda) {
+#if defined(MAYA_HAVE_CUDA)
+    if (detail::cuda_devices() == 0) {
+      throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
+    }
+    const std::size_t size = 2 * n * model.dim();
+    const auto& ground = model.ground();
+    detail::HostTopology topology{n,
+                                  s,
+                                  model.dim(),
+                                  model.end_a().data(),
+                                  model.end_b().data(),
+                                  {0.0, 0.0, 0.0},
+                                  ground.enabled,
+                                  ground.height,
+                                  ground.stiffness,
+                                  ground.damping,
+                                  ground.up_axis};
+    for (std::size_t k = 0; k < model.dim(); ++k) topology.gravity[k] = model.gravity()[k];
+    const detail::HostWorlds host{e,
+                                  worlds.state.data().data(),
+                                  worlds.mass.data().data(),
+                                  worlds.stiffness.data().data(),
+                                  worlds.damping.data().data(),
+                                  worlds.rest_length.data().data()};
+    const detail::HostGradients grads{
+        out.final_state.mutable_data().data(), out.state.mutable_data().data(),
+        out.mass.mutable_data().data(),        out.stiffness.mutable_data().data(),
+        out.damping.mutable_data().data(),     out.rest_length.mutable_data().data()};
+    double* losses = out.loss.mutable_data().data();
+    const auto adjoint_of_final = [&](const double* final_state, double* adjoint) {
+      std::fill(adjoint, adjoint + e * size, 0.0);
+      for (std::size_t w = 0; w < e; ++w) {
+        losses[w] = loss(w, std::span<const double>(final_state + w * size, size),
+                         std::span<double>(adjoint + w * size, size));
+      }
+    };
+    const detail::KernelTimes times = detail::cuda_spring_rollout_gradient(
+        topology, host, options.dt, options.steps, adjoint_of_final, grads);
+    out.kernel_seconds_forward = times.forward;
+    out.kernel_seconds_reverse = times.reverse;
+#else
+    throw DeviceError(std::string(kOp) +
+                      ": Device::kCuda asked for, but maya was built without "
+                      "CUDA (configure with -DMAYA_CUDA=ON)");
+#endif
+  } else {
+    const CpuSystem cpu(model);
+    maya::core::detail::parallel_for(e, 1, 1, [&](std::size_t begin, std::size_t end) {
+      Workspace work;  // this task's: its worlds run one after another on one thread
+      for (std::size_t w = begin; w < end; ++w) {
+        cpu_world(model, cpu.system, worlds, loss, options, w, out, work);
+      }
+    });
+  }
+  if (options.finite_check) check_finite(out, e);
+  return out;
+}
+
+SpringWorlds replicate_world(const Tensor& state, const Tensor& mass, const Tensor& stiffness,
+                             const Tensor& damping, const Tensor& rest_length, std::size_t worlds) {
+  const auto stack = [worlds](const Tensor& t) {
+    std::vector<double> values;
+    values.reserve(t.numel() * worlds);
+    for (std::size_t w = 0; w < worlds; ++w) {
+      values.insert(values.end(), t.data().begin(), t.data().end());
+    }
+    Shape shape{worlds};
+    shape.insert(shape.end(), t.shape().begin(), t.shape().end());
+    return Tensor::from_data(std::move(values), shape);
+  };
+  return {stack(state), stack(mass), stack(stiffness), stack(damping), stack(rest_length)};
+}
+
+}  // namespace maya::dynamics

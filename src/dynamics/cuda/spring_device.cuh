@@ -1,0 +1,145 @@
+// What the mass-spring rollout kernels share: the topology and each world's arrays on the
+// device, who synchronizes a step (a block or the cooperative grid), one spring's geometry, and
+// the gathering of a particle's springs. Private to spring_rollout.cu.
+#pragma once
+
+#include <cooperative_groups.h>
+
+#include <cstddef>
+
+namespace maya::dynamics::detail {
+
+namespace cg = cooperative_groups;
+
+// The topology on the device.
+struct DeviceSystem {
+  int num_particles;
+  int num_springs;
+  const int* first;                 // [S]
+  const int* second;                // [S]
+  const unsigned* incidence_begin;  // [N + 1]
+  const unsigned* incidence;        // [2 S]: (e << 1) | [particle is spring e's first end]
+  double gravity[3];
+  bool ground_enabled;
+  double ground_height;
+  double ground_stiffness;
+  double ground_damping;
+  int up_axis;
+};
+
+// One world's parameters and gradients (device pointers into the [E, ...] arrays).
+struct WorldParameters {
+  const double* mass;
+  const double* stiffness;
+  const double* damping;
+  const double* rest;
+};
+struct WorldGradients {
+  double* mass;  // accumulated over steps; zeroed before the launch
+  double* stiffness;
+  double* damping;
+  double* rest;
+};
+
+// Who shares a step: one block (one world), or the whole cooperative grid.
+struct BlockScope {
+  __device__ static int rank() { return static_cast<int>(threadIdx.x); }
+  __device__ static int size() { return static_cast<int>(blockDim.x); }
+  __device__ static void sync() { __syncthreads(); }
+};
+struct GridScope {
+  __device__ static int rank() { return static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); }
+  __device__ static int size() { return static_cast<int>(gridDim.x * blockDim.x); }
+  __device__ static void sync() { cg::this_grid().sync(); }
+};
+
+// Spring e's length, direction, closing velocity and force magnitude, from positions x and
+// velocities v [N, D] (SpringGeometry of mass_spring_kernels.hpp).
+template <int D>
+struct Geometry {
+  int a;
+  int b;
+  double length;
+  double inverse_length;
+  double unit[D];
+  double closing[D];
+  double closing_speed;
+  double magnitude;
+
+  __device__ Geometry(const DeviceSystem& system, const WorldParameters& p, const double* x,
+                      const double* v, int e) {
+    a = system.first[e] * D;
+    b = system.second[e] * D;
+    double squared = 0.0;
+    for (int k = 0; k < D; ++k) {
+      unit[k] = x[b + k] - x[a + k];
+      squared += unit[k] * unit[k];
+    }
+    length = sqrt(squared);
+    inverse_length = 1.0 / length;
+    closing_speed = 0.0;
+    for (int k = 0; k < D; ++k) {
+      unit[k] *= inverse_length;
+      closing[k] = v[b + k] - v[a + k];
+      closing_speed += closing[k] * unit[k];
+    }
+    magnitude = p.stiffness[e] * (length - p.rest[e]) + p.damping[e] * closing_speed;
+  }
+};
+
+__device__ inline double ground_force(const DeviceSystem& s, double x_up, double v_up) {
+  const double penetration = s.ground_height - x_up;
+  return penetration > 0.0 ? s.ground_stiffness * penetration - s.ground_damping * v_up : 0.0;
+}
+
+// visit(first_end, values + e * Width) for particle i's springs e, in spring order. The codes
+// and values of a few springs are loaded together before they are summed (in the same order), so
+// that their load latencies overlap instead of adding up.
+template <int D, int Width, class Visit>
+__device__ __forceinline__ void for_incident(const DeviceSystem& system, const double* values,
+                                             int i, const Visit& visit) {
+  constexpr int kChunk = Width > 3 ? 2 : 4;
+  const unsigned end = system.incidence_begin[i + 1];
+  for (unsigned j = system.incidence_begin[i]; j < end; j += kChunk) {
+    unsigned codes[kChunk];
+    for (int c = 0; c < kChunk; ++c) codes[c] = j + c < end ? system.incidence[j + c] : 0u;
+    double loaded[kChunk][Width];
+    for (int c = 0; c < kChunk; ++c) {
+      if (j + c < end) {
+        const double* source = values + static_cast<std::size_t>(codes[c] >> 1) * Width;
+        for (int w = 0; w < Width; ++w) loaded[c][w] = source[w];
+      }
+    }
+    for (int c = 0; c < kChunk; ++c) {
+      if (j + c < end) visit((codes[c] & 1u) != 0, loaded[c]);
+    }
+  }
+}
+
+// Arrays of all worlds, world-major, on the device.
+struct WorldArrays {
+  const double* mass;       // [E, N]
+  const double* stiffness;  // [E, S]
+  const double* damping;
+  const double* rest;
+  double* g_mass;
+  double* g_stiffness;
+  double* g_damping;
+  double* g_rest;
+};
+
+__device__ inline WorldParameters parameters_of(const WorldArrays& w, const DeviceSystem& s,
+                                                std::size_t world) {
+  const std::size_t n = s.num_particles;
+  const std::size_t e = s.num_springs;
+  return {w.mass + world * n, w.stiffness + world * e, w.damping + world * e, w.rest + world * e};
+}
+__device__ inline WorldGradients gradients_of(const WorldArrays& w, const DeviceSystem& s,
+                                              std::size_t world) {
+  const std::size_t n = s.num_particles;
+  const std::size_t e = s.num_springs;
+  return {w.g_mass + world * n, w.g_stiffness + world * e, w.g_damping + world * e,
+          w.g_rest + world * e};
+}
+
+}  // namespace maya::dynamics::detail

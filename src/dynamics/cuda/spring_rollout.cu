@@ -1,0 +1,461 @@
+// Mass-spring rollouts of many worlds and their reverse sweeps on a CUDA GPU: the host side of
+// spring_rollout_gradient. Each direction of a whole rollout is one launch. A world small enough
+// for one block's shared memory (W2's G = 16, W5's G = 8) is one block, and many worlds are many
+// blocks (split_kernels.cuh); a larger world is one cooperative grid (gather_kernels.cuh).
+//
+// The arithmetic is mass_spring_kernels.hpp's, line for line and in the same order (each
+// particle sums its springs in spring order), so results agree with the CPU fused step up to the
+// contraction of multiply-adds. The forward pass keeps every state [T + 1, 2, N, D]; the reverse
+// pass reads them back and recomputes each spring's geometry.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dynamics/cuda/gather_kernels.cuh"
+#include "dynamics/cuda/split_kernels.cuh"
+#include "dynamics/cuda/spring_rollout_cuda.hpp"
+#include "maya/core/error.hpp"
+
+namespace maya::dynamics::detail {
+namespace {
+
+void check(cudaError_t status, const char* what) {
+  if (status != cudaSuccess) {
+    throw DeviceError(std::string("spring_rollout_gradient: ") + what +
+                      " failed: " + cudaGetErrorString(status));
+  }
+}
+
+// Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
+// nothing.
+class Workspace {
+ public:
+  ~Workspace() {
+    for (auto& [pointer, bytes] : buffers_) cudaFree(pointer);
+  }
+  // Buffer `slot`, at least `bytes` long.
+  void* get(std::size_t slot, std::size_t bytes) {
+    if (buffers_.size() <= slot) buffers_.resize(slot + 1, {nullptr, 0});
+    auto& [pointer, size] = buffers_[slot];
+    if (size < bytes) {
+      if (pointer != nullptr) check(cudaFree(pointer), "cudaFree");
+      pointer = nullptr;
+      size = 0;
+      check(cudaMalloc(&pointer, bytes), "cudaMalloc");
+      size = bytes;
+    }
+    return pointer;
+  }
+  std::mutex mutex;
+
+ private:
+  std::vector<std::pair<void*, std::size_t>> buffers_;
+};
+
+Workspace& workspace() {
+  static Workspace instance;
+  return instance;
+}
+
+template <class T>
+T* upload(std::size_t slot, const T* host, std::size_t count) {
+  auto* device =
+      static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  if (count > 0) {
+    check(cudaMemcpy(device, host, count * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
+  }
+  return device;
+}
+
+template <class T>
+T* scratch(std::size_t slot, std::size_t count) {
+  return static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+}
+
+void download(double* host, const double* device, std::size_t count) {
+  if (count > 0) {
+    check(cudaMemcpy(host, device, count * sizeof(double), cudaMemcpyDeviceToHost), "copy to host");
+  }
+}
+
+// Block sizes: one thread per spring up to 1024 for a world in a block; 256 in the grid.
+int block_threads(const HostTopology& t) {
+  const std::size_t widest = std::max(t.num_springs, t.num_particles);
+  return static_cast<int>(std::clamp<std::size_t>((widest + 31) / 32 * 32, 64, 1024));
+}
+constexpr int kGridThreads = 256;
+
+template <int D>
+KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const WorldArrays& arrays,
+                std::size_t worlds, double dt, int steps, double* states, double* adjoints,
+                double* history, const HostAdjointOfFinal& adjoint_of_final, double* host_final,
+                double* host_adjoint) {
+  const std::size_t n = topology.num_particles;
+  const std::size_t s = topology.num_springs;
+  const std::size_t nd = n * D;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int shared_limit = 0;
+  check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+        "cudaDeviceGetAttribute");
+  const std::size_t forward_shared = (2 * nd + s * D) * sizeof(double);
+  const std::size_t reverse_shared = (5 * nd + s * kSpringValues<D> + n + 3 * s) * sizeof(double);
+  const bool per_block = reverse_shared <= static_cast<std::size_t>(shared_limit);
+
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  KernelTimes times;
+  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
+  if (per_block) {
+    check(cudaFuncSetAttribute(forward_worlds<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(forward_shared)),
+          "cudaFuncSetAttribute");
+    check(cudaFuncSetAttribute(reverse_worlds<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(reverse_shared)),
+          "cudaFuncSetAttribute");
+    const int threads = block_threads(topology);
+    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    forward_worlds<D><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
+        system, arrays, dt, steps, states, history);
+    check(cudaGetLastError(), "forward launch");
+    check(cudaEventRecord(marks[1]), "cudaEventRecord");
+    download(host_final, states, worlds * 2 * nd);
+    adjoint_of_final(host_final, host_adjoint);
+    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
+                     cudaMemcpyHostToDevice),
+          "copy to device");
+    check(cudaEventRecord(marks[2]), "cudaEventRecord");
+    reverse_worlds<D><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
+        system, arrays, dt, steps, history, adjoints);
+    check(cudaGetLastError(), "reverse launch");
+    check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  } else {
+    // A grid as large as can be resident at once (a cooperative launch needs every block
+    // resident), but no larger than one thread per spring.
+    int sms = 0;
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+    int per_sm_forward = 0;
+    int per_sm_reverse = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_grid<D>,
+                                                        kGridThreads, 0),
+          "occupancy");
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_grid<D>,
+                                                        kGridThreads, 0),
+          "occupancy");
+    const std::size_t wanted = (std::max(s, n) + kGridThreads - 1) / kGridThreads;
+    const auto blocks = [&](int per_sm) {
+      return static_cast<unsigned>(
+          std::max<std::size_t>(1, std::min<std::size_t>(wanted, std::size_t(per_sm) * sms)));
+    };
+    const unsigned forward_blocks = blocks(per_sm_forward);
+    const unsigned reverse_blocks = blocks(per_sm_reverse);
+    double* pulls = scratch<double>(20, s * kSpringValues<D>);
+    double* g_force = scratch<double>(21, nd);
+    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    for (std::size_t world = 0; world < worlds; ++world) {
+      double* world_state = states + world * 2 * nd;
+      double* world_history = history + world * per_world_history;
+      void* args[] = {const_cast<DeviceSystem*>(&system),
+                      const_cast<WorldArrays*>(&arrays),
+                      &world,
+                      &dt,
+                      &steps,
+                      &world_state,
+                      &pulls,
+                      &world_history};
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid<D>), forward_blocks,
+                                        kGridThreads, args, 0, nullptr),
+            "forward cooperative launch");
+    }
+    check(cudaEventRecord(marks[1]), "cudaEventRecord");
+    download(host_final, states, worlds * 2 * nd);
+    adjoint_of_final(host_final, host_adjoint);
+    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
+                     cudaMemcpyHostToDevice),
+          "copy to device");
+    check(cudaEventRecord(marks[2]), "cudaEventRecord");
+    for (std::size_t world = 0; world < worlds; ++world) {
+      const double* world_history = history + world * per_world_history;
+      double* world_adjoint = adjoints + world * 2 * nd;
+      void* args[] = {const_cast<DeviceSystem*>(&system),
+                      const_cast<WorldArrays*>(&arrays),
+                      &world,
+                      &dt,
+                      &steps,
+                      const_cast<double**>(&world_history),
+                      &world_adjoint,
+                      &g_force,
+                      &pulls};
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid<D>), reverse_blocks,
+                                        kGridThreads, args, 0, nullptr),
+            "reverse cooperative launch");
+    }
+    check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  }
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  times.forward = forward_ms * 1e-3;
+  times.reverse = reverse_ms * 1e-3;
+  return times;
+}
+
+// The gathering kernels (see forward_gather): one thread per particle.
+template <int D>
+KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
+                       const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
+                       double* states, double* adjoints, double* history,
+                       const HostAdjointOfFinal& adjoint_of_final, double* host_final,
+                       double* host_adjoint) {
+  const std::size_t n = topology.num_particles;
+  const std::size_t s = topology.num_springs;
+  const std::size_t nd = n * D;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int shared_limit = 0;
+  check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+        "cudaDeviceGetAttribute");
+  const std::size_t forward_shared = 4 * nd * sizeof(double);
+  const std::size_t reverse_shared = (10 * nd + n + 3 * s) * sizeof(double);
+  const bool per_block = reverse_shared <= static_cast<std::size_t>(shared_limit);
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
+  const auto hand_over = [&] {
+    check(cudaEventRecord(marks[1]), "cudaEventRecord");
+    download(host_final, states, worlds * 2 * nd);
+    adjoint_of_final(host_final, host_adjoint);
+    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
+                     cudaMemcpyHostToDevice),
+          "copy to device");
+    check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  };
+  if (per_block) {
+    check(
+        cudaFuncSetAttribute(forward_worlds_gather<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(forward_shared)),
+        "cudaFuncSetAttribute");
+    check(
+        cudaFuncSetAttribute(reverse_worlds_gather<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(reverse_shared)),
+        "cudaFuncSetAttribute");
+    const int threads = static_cast<int>(std::clamp<std::size_t>((n + 31) / 32 * 32, 64, 1024));
+    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    forward_worlds_gather<D><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
+        system, arrays, dt, steps, states, history);
+    check(cudaGetLastError(), "forward launch");
+    hand_over();
+    reverse_worlds_gather<D><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
+        system, arrays, dt, steps, history, adjoints);
+    check(cudaGetLastError(), "reverse launch");
+  } else {
+    int sms = 0;
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+    int per_sm_forward = 0;
+    int per_sm_reverse = 0;
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_grid_gather<D>,
+                                                        kGridThreads, 0),
+          "occupancy");
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_grid_gather<D>,
+                                                        kGridThreads, 0),
+          "occupancy");
+    const std::size_t wanted = (n + kGridThreads - 1) / kGridThreads;
+    const auto blocks = [&](int per_sm) {
+      return static_cast<unsigned>(
+          std::max<std::size_t>(1, std::min<std::size_t>(wanted, std::size_t(per_sm) * sms)));
+    };
+    double* g_forces = scratch<double>(21, 2 * nd);
+    double* partial = scratch<double>(22, 2 * nd);
+    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    for (std::size_t world = 0; world < worlds; ++world) {
+      double* world_state = states + world * 2 * nd;
+      double* world_history = history + world * per_world_history;
+      check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
+                            cudaMemcpyDeviceToDevice),
+            "copy on device");
+      void* args[] = {const_cast<DeviceSystem*>(&system),
+                      const_cast<WorldArrays*>(&arrays),
+                      &world,
+                      &dt,
+                      &steps,
+                      &world_history};
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid_gather<D>),
+                                        blocks(per_sm_forward), kGridThreads, args, 0, nullptr),
+            "forward cooperative launch");
+      check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
+                            2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+            "copy on device");
+    }
+    hand_over();
+    for (std::size_t world = 0; world < worlds; ++world) {
+      const double* world_history = history + world * per_world_history;
+      double* world_adjoint = adjoints + world * 2 * nd;
+      void* args[] = {const_cast<DeviceSystem*>(&system),
+                      const_cast<WorldArrays*>(&arrays),
+                      &world,
+                      &dt,
+                      &steps,
+                      const_cast<double**>(&world_history),
+                      &g_forces,
+                      &partial,
+                      &world_adjoint};
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid_gather<D>),
+                                        blocks(per_sm_reverse), kGridThreads, args, 0, nullptr),
+            "reverse cooperative launch");
+    }
+  }
+  check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+}
+
+// Which kernels run: the split ones where a world fits one block (there they were faster:
+// W2 G = 16 6.2 ms against 8.2, W5 about even), the gathering ones for worlds spread over the
+// grid (one synchronization per step instead of two: G = 128 18 ms against 25, G = 1024 458
+// against 517). MAYA_SPRING_KERNEL=split or =gather forces one (the tests run both).
+bool gathering(std::size_t n, std::size_t s, std::size_t d) {
+  const char* forced = std::getenv("MAYA_SPRING_KERNEL");
+  if (forced != nullptr && std::string(forced) == "gather") return true;
+  if (forced != nullptr && std::string(forced) == "split") return false;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int shared_limit = 0;
+  check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+        "cudaDeviceGetAttribute");
+  // The split kernels' reverse pass in shared memory (reverse_worlds).
+  const std::size_t split_shared = (5 * n * d + 3 * s * d + n + 3 * s) * sizeof(double);
+  return split_shared > static_cast<std::size_t>(shared_limit);
+}
+
+}  // namespace
+
+int cuda_devices() noexcept {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return 0;
+  }
+  return count;
+}
+
+KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const HostWorlds& worlds,
+                                         double dt, std::size_t steps,
+                                         const HostAdjointOfFinal& adjoint_of_final,
+                                         const HostGradients& out) {
+  Workspace& space = workspace();
+  const std::lock_guard lock(space.mutex);
+  const std::size_t n = topology.num_particles;
+  const std::size_t s = topology.num_springs;
+  const std::size_t d = topology.dim;
+  const std::size_t e = worlds.worlds;
+  const std::size_t state_size = 2 * n * d;
+
+  // Each particle's springs in spring order, as in MassSpringModel::build_incidence.
+  std::vector<int> first(s);
+  std::vector<int> second(s);
+  std::vector<unsigned> begin(n + 1, 0);
+  for (std::size_t j = 0; j < s; ++j) {
+    first[j] = static_cast<int>(topology.first[j]);
+    second[j] = static_cast<int>(topology.second[j]);
+    ++begin[static_cast<std::size_t>(first[j]) + 1];
+    ++begin[static_cast<std::size_t>(second[j]) + 1];
+  }
+  for (std::size_t i = 0; i < n; ++i) begin[i + 1] += begin[i];
+  std::vector<unsigned> incidence(2 * s);
+  std::vector<unsigned> next(begin.begin(), begin.end() - 1);
+  for (std::size_t j = 0; j < s; ++j) {
+    incidence[next[static_cast<std::size_t>(first[j])]++] = static_cast<unsigned>(2 * j + 1);
+    incidence[next[static_cast<std::size_t>(second[j])]++] = static_cast<unsigned>(2 * j);
+  }
+
+  DeviceSystem system{};
+  system.num_particles = static_cast<int>(n);
+  system.num_springs = static_cast<int>(s);
+  system.first = upload(0, first.data(), s);
+  system.second = upload(1, second.data(), s);
+  system.incidence_begin = upload(2, begin.data(), n + 1);
+  system.incidence = upload(3, incidence.data(), 2 * s);
+  for (std::size_t k = 0; k < 3; ++k) system.gravity[k] = topology.gravity[k];
+  system.ground_enabled = topology.ground_enabled;
+  system.ground_height = topology.ground_height;
+  system.ground_stiffness = topology.ground_stiffness;
+  system.ground_damping = topology.ground_damping;
+  system.up_axis = static_cast<int>(topology.up_axis);
+
+  WorldArrays arrays{};
+  arrays.mass = upload(4, worlds.mass, e * n);
+  arrays.stiffness = upload(5, worlds.stiffness, e * s);
+  arrays.damping = upload(6, worlds.damping, e * s);
+  arrays.rest = upload(7, worlds.rest_length, e * s);
+  arrays.g_mass = scratch<double>(8, e * n);
+  arrays.g_stiffness = scratch<double>(9, e * s);
+  arrays.g_damping = scratch<double>(10, e * s);
+  arrays.g_rest = scratch<double>(11, e * s);
+  check(cudaMemset(arrays.g_mass, 0, std::max<std::size_t>(e * n, 1) * sizeof(double)), "memset");
+  for (double* g : {arrays.g_stiffness, arrays.g_damping, arrays.g_rest}) {
+    check(cudaMemset(g, 0, std::max<std::size_t>(e * s, 1) * sizeof(double)), "memset");
+  }
+  double* states = upload(12, worlds.state, e * state_size);
+  double* adjoints = scratch<double>(13, e * state_size);
+  double* history = scratch<double>(14, e * (steps + 1) * state_size);
+
+  // Filled by adjoint_of_final (no zero fill here).
+  const std::unique_ptr<double[]> host_adjoint(
+      new double[std::max<std::size_t>(e * state_size, 1)]);
+  const int t = static_cast<int>(steps);
+  KernelTimes times;
+  if (gathering(n, s, d)) {
+    switch (d) {
+      case 1:
+        times = run_gather<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                              adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run_gather<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                              adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run_gather<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                              adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
+  } else {
+    switch (d) {
+      case 1:
+        times = run<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                       adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                       adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                       adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
+  }
+  download(out.state, adjoints, e * state_size);
+  download(out.mass, arrays.g_mass, e * n);
+  download(out.stiffness, arrays.g_stiffness, e * s);
+  download(out.damping, arrays.g_damping, e * s);
+  download(out.rest_length, arrays.g_rest, e * s);
+  return times;
+}
+
+}  // namespace maya::dynamics::detail

@@ -1,0 +1,216 @@
+// The CUDA rollout kernels against the CPU fused step: values and every gradient to 1e-10
+// relative, for one world in one block (W2's G = 16), many worlds (one block each), a world
+// spread over a cooperative grid, and 1-D and 3-D systems. Skipped where no GPU is present.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <maya/dynamics/batched_rollout.hpp>
+#include <maya/maya.hpp>
+#include <string>
+#include <vector>
+
+#include "support/spring_worlds.hpp"
+
+namespace {
+
+using maya::Tensor;
+using maya::dynamics::SpringRolloutGradients;
+using maya::dynamics::SpringRolloutOptions;
+using maya::test::relative_error;
+
+#define MAYA_REQUIRE_GPU()                                                               \
+  if (maya::dynamics::cuda_device_count() == 0) {                                        \
+    GTEST_SKIP() << "no CUDA GPU here (or maya built without CUDA): nothing to compare"; \
+  }
+
+void expect_close(const SpringRolloutGradients& gpu, const SpringRolloutGradients& cpu,
+                  double tolerance, double gradient_tolerance);
+
+// Every output of the GPU rollout against the CPU's: values to `tolerance`, gradients to
+// `gradient_tolerance` (relative, over whole tensors).
+void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
+                            const maya::dynamics::SpringWorlds& worlds, std::size_t steps,
+                            double tolerance = 1e-10, double gradient_tolerance = 1e-10) {
+  SpringRolloutOptions options{.dt = 1e-3, .steps = steps};
+  const auto loss = maya::test::w2_loss_of(model.dim());
+  const SpringRolloutGradients cpu =
+      maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
+  options.device = maya::Device::kCuda;
+  // Both kernel variants, whichever the size would pick.
+  for (const char* kernels : {"split", "gather"}) {
+    SCOPED_TRACE(kernels);
+    setenv("MAYA_SPRING_KERNEL", kernels, 1);
+    const SpringRolloutGradients gpu =
+        maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
+    unsetenv("MAYA_SPRING_KERNEL");
+    expect_close(gpu, cpu, tolerance, gradient_tolerance);
+  }
+}
+
+void expect_close(const SpringRolloutGradients& gpu, const SpringRolloutGradients& cpu,
+                  double tolerance, double gradient_tolerance) {
+  EXPECT_LT(relative_error(gpu.loss, cpu.loss), tolerance);
+  EXPECT_LT(relative_error(gpu.final_state, cpu.final_state), tolerance);
+  EXPECT_LT(relative_error(gpu.state, cpu.state), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.mass, cpu.mass), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.stiffness, cpu.stiffness), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.damping, cpu.damping), gradient_tolerance);
+  EXPECT_LT(relative_error(gpu.rest_length, cpu.rest_length), gradient_tolerance);
+  EXPECT_GT(gpu.kernel_seconds_forward, 0.0);
+  EXPECT_GT(gpu.kernel_seconds_reverse, 0.0);
+  std::printf(
+      "  gpu vs cpu: loss %.2e state %.2e | gradients: state %.2e mass %.2e stiffness "
+      "%.2e damping %.2e rest %.2e\n",
+      relative_error(gpu.loss, cpu.loss), relative_error(gpu.final_state, cpu.final_state),
+      relative_error(gpu.state, cpu.state), relative_error(gpu.mass, cpu.mass),
+      relative_error(gpu.stiffness, cpu.stiffness), relative_error(gpu.damping, cpu.damping),
+      relative_error(gpu.rest_length, cpu.rest_length));
+}
+
+// How far the CPU's own gradient moves when the initial velocities move by one part in 1e15
+// (rounding-sized): the rollout's sensitivity, which bounds how closely two correct
+// implementations that round differently (multiply-add contraction) can agree.
+double cpu_rounding_sensitivity(const maya::dynamics::MassSpringModel& model,
+                                maya::dynamics::SpringWorlds worlds, std::size_t steps) {
+  const SpringRolloutOptions options{.dt = 1e-3, .steps = steps};
+  const auto loss = maya::test::w2_loss_of(model.dim());
+  const auto base = maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
+  auto data = worlds.state.mutable_data();
+  const std::size_t half = worlds.state.shape()[2] * worlds.state.shape()[3];
+  for (std::size_t w = 0; w < worlds.state.shape()[0]; ++w) {
+    for (std::size_t j = 0; j < half; ++j) data[(2 * w + 1) * half + j] *= 1.0 + 1e-15;
+  }
+  const auto moved = maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
+  const double error = relative_error(moved.stiffness, base.stiffness);
+  std::printf("  cpu vs cpu with v0 moved by 1e-15: stiffness gradient %.2e\n", error);
+  return error;
+}
+
+maya::dynamics::SpringLattice w2_lattice(std::size_t size) {
+  return maya::dynamics::make_spring_lattice({.size = size});
+}
+
+TEST(GpuSpringRollout, OneBlockW2G16MatchesCpu) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(16);
+  const auto worlds = maya::test::varied_worlds(lattice, 1, 3);
+  // 400 steps: the lattice lands at step ~250 and bounces.
+  expect_gpu_matches_cpu(lattice.model, worlds, 400);
+}
+
+// Over W2's 1000 steps the contact amplifies rounding: the gradients of two correct
+// implementations agree only as far as the rollout's sensitivity to rounding allows.
+TEST(GpuSpringRollout, OneBlockW2G16MatchesCpuOver1000StepsWithinRoundingSensitivity) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(16);
+  const auto worlds = maya::test::varied_worlds(lattice, 1, 3);
+  const double sensitivity = cpu_rounding_sensitivity(lattice.model, worlds, 1000);
+  expect_gpu_matches_cpu(lattice.model, worlds, 1000, 1e-10, std::max(1e-10, 10 * sensitivity));
+}
+
+TEST(GpuSpringRollout, ManyWorldsOneBlockEachMatchCpu) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 100, 5), 400);
+}
+
+TEST(GpuSpringRollout, ManyWorldsMatchCpuOver1000StepsWithinRoundingSensitivity) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  const auto worlds = maya::test::varied_worlds(lattice, 100, 5);
+  const double sensitivity = cpu_rounding_sensitivity(lattice.model, worlds, 1000);
+  expect_gpu_matches_cpu(lattice.model, worlds, 1000, 1e-10, std::max(1e-10, 10 * sensitivity));
+}
+
+TEST(GpuSpringRollout, CooperativeGridWorldMatchesCpu) {
+  MAYA_REQUIRE_GPU();
+  // 1600 particles, 6162 springs: more than one block's shared memory holds.
+  const maya::dynamics::SpringLattice lattice = w2_lattice(40);
+  expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 2, 9), 300);
+}
+
+TEST(GpuSpringRollout, OneAndThreeDimensionsMatchCpu) {
+  MAYA_REQUIRE_GPU();
+  for (const std::size_t dim : {std::size_t{1}, std::size_t{3}}) {
+    // A chain of particles with a spring to the one after next as well, falling onto a ground
+    // normal to the last axis.
+    const std::size_t n = 24;
+    std::vector<std::int64_t> first;
+    std::vector<std::int64_t> second;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      first.push_back(static_cast<std::int64_t>(i));
+      second.push_back(static_cast<std::int64_t>(i + 1));
+      if (i + 2 < n) {
+        first.push_back(static_cast<std::int64_t>(i));
+        second.push_back(static_cast<std::int64_t>(i + 2));
+      }
+    }
+    std::vector<double> gravity(dim, 0.0);
+    gravity[dim - 1] = -9.8;
+    const maya::dynamics::MassSpringModel model(n, dim, first, second, gravity,
+                                                {true, 0.0, 1e4, 10.0, dim - 1});
+    const std::size_t worlds = 7;
+    const std::size_t s = model.num_springs();
+    std::vector<double> state;
+    for (std::size_t w = 0; w < worlds; ++w) {
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < dim; ++k) {
+          const bool last = k == dim - 1;
+          // In 1-D the chain stands on its axis; in 3-D it lies along x, 0.1 above the ground.
+          state.push_back(dim == 1 ? 0.05 + 0.03 * static_cast<double>(i)
+                                   : (k == 0 ? 0.03 * static_cast<double>(i) : (last ? 0.1 : 0.0)));
+        }
+      }
+      for (std::size_t i = 0; i < n * dim; ++i) {
+        state.push_back(0.05 * std::sin(static_cast<double>(w * 31 + i)) - 0.5);
+      }
+    }
+    Tensor positions =
+        Tensor::from_data(std::vector<double>(state.begin(), state.begin() + n * dim), {n, dim});
+    const Tensor rest = model.rest_lengths_of(positions);
+    std::vector<double> rests;
+    for (std::size_t w = 0; w < worlds; ++w) {
+      rests.insert(rests.end(), rest.data().begin(), rest.data().end());
+    }
+    const maya::dynamics::SpringWorlds batch{
+        Tensor::from_data(state, {worlds, 2, n, dim}), Tensor::uniform({worlds, n}, 0.8, 1.2, 3),
+        Tensor::uniform({worlds, s}, 500, 1500, 4), Tensor::uniform({worlds, s}, 1, 5, 5),
+        Tensor::from_data(rests, {worlds, s})};
+    SCOPED_TRACE("dimension " + std::to_string(dim));
+    expect_gpu_matches_cpu(model, batch, 500);
+  }
+}
+
+TEST(GpuSpringRollout, BlownUpWorldIsNamedAndLeavesOthersUntouched) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  auto worlds = maya::test::varied_worlds(lattice, 4, 8);
+  SpringRolloutOptions options{.dt = 1e-3, .steps = 200, .device = maya::Device::kCuda};
+  const auto clean = maya::dynamics::spring_rollout_gradient(lattice.model, worlds,
+                                                             maya::test::w2_loss_of(2), options);
+  worlds.state.mutable_data()[3 * 2 * 64 * 2 + 70] = std::numeric_limits<double>::quiet_NaN();
+  const auto dirty = maya::dynamics::spring_rollout_gradient(lattice.model, worlds,
+                                                             maya::test::w2_loss_of(2), options);
+  EXPECT_TRUE(std::isnan(dirty.loss.data()[3]));
+  for (std::size_t w = 0; w < 3; ++w) {
+    EXPECT_EQ(dirty.loss.data()[w], clean.loss.data()[w]);
+    EXPECT_EQ(relative_error(maya::test::world_slice(dirty.stiffness, w),
+                             maya::test::world_slice(clean.stiffness, w)),
+              0.0);
+  }
+  options.finite_check = true;
+  try {
+    (void)maya::dynamics::spring_rollout_gradient(lattice.model, worlds, maya::test::w2_loss_of(2),
+                                                  options);
+    FAIL() << "expected NonFiniteError";
+  } catch (const maya::NonFiniteError& error) {
+    EXPECT_NE(std::string(error.what()).find("world 3 of 4"), std::string::npos) << error.what();
+  }
+}
+
+}  // namespace
