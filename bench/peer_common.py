@@ -32,3 +32,24 @@ def lattice_springs(g):
                 first.append(idx(i, j)); second.append(idx(i + 1, j + 1))
                 first.append(idx(i + 1, j)); second.append(idx(i, j + 1))
     return positions, first, second
+
+
+MASK = (1 << 64) - 1
+
+
+def splitmix_values(shape, low, high, seed):
+    """splitmix64 -> uniform [low, high) as nested lists of `shape` (row-major)."""
+    count = 1
+    for extent in shape:
+        count *= extent
+    state, values = seed, []
+    for _ in range(count):
+        state = (state + 0x9E3779B97F4A7C15) & MASK
+        z = state
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        z ^= z >> 31
+        values.append(low + (high - low) * (z >> 11) * 2.0 ** -53)
+    for extent in reversed(shape[1:]):
+        values = [values[i:i + extent] for i in range(0, len(values), extent)]
+    return values

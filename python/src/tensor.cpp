@@ -45,18 +45,31 @@ void register_tensor(py::module_& m) {
             return py::array(view.attr("astype")(dtype));
           },
           py::arg("dtype") = py::none())
-      .def_static("zeros", &Tensor::zeros, py::arg("shape"))
-      .def_static("ones", &Tensor::ones, py::arg("shape"))
-      .def_static("full", &Tensor::full, py::arg("shape"), py::arg("value"))
+      // The factories' device argument stays in C++: the Python package works on the CPU.
+      .def_static(
+          "zeros", [](Shape shape) { return Tensor::zeros(std::move(shape)); }, py::arg("shape"))
+      .def_static(
+          "ones", [](Shape shape) { return Tensor::ones(std::move(shape)); }, py::arg("shape"))
+      .def_static(
+          "full", [](Shape shape, double value) { return Tensor::full(std::move(shape), value); },
+          py::arg("shape"), py::arg("value"))
       .def_static("scalar", &Tensor::scalar, py::arg("value"))
       .def_static("arange", &Tensor::arange, py::arg("start"), py::arg("stop"),
                   py::arg("step") = 1.0)
       .def_static("linspace", &Tensor::linspace, py::arg("start"), py::arg("stop"),
                   py::arg("count"))
-      .def_static("uniform", &Tensor::uniform, py::arg("shape"), py::arg("low"), py::arg("high"),
-                  py::arg("seed"))
-      .def_static("normal", &Tensor::normal, py::arg("shape"), py::arg("mean"), py::arg("stddev"),
-                  py::arg("seed"))
+      .def_static(
+          "uniform",
+          [](Shape shape, double low, double high, std::uint64_t seed) {
+            return Tensor::uniform(std::move(shape), low, high, seed);
+          },
+          py::arg("shape"), py::arg("low"), py::arg("high"), py::arg("seed"))
+      .def_static(
+          "normal",
+          [](Shape shape, double mean, double stddev, std::uint64_t seed) {
+            return Tensor::normal(std::move(shape), mean, stddev, seed);
+          },
+          py::arg("shape"), py::arg("mean"), py::arg("stddev"), py::arg("seed"))
       .def_property_readonly("shape", [](const Tensor& t) { return shape_tuple(t.shape()); })
       .def_property_readonly("ndim", &Tensor::ndim)
       .def_property_readonly("numel", &Tensor::numel)

@@ -8,6 +8,7 @@
 #include "core/simd.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "tensor/gpu_ops.hpp"
 #include "tensor/small_gemm.hpp"
 #include "tensor/small_shape.hpp"
 #include "tensor/vector_math.hpp"
@@ -160,9 +161,10 @@ class DenseOp final : public TensorOp {
 
 TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
-  const TensorView vw = tape.view(w);
-  const TensorView vb = tape.view(b);
+  const bool gpu = tensor::detail::on_cuda(tape, {x, w, b}, "dense");
+  const TensorView vx = gpu ? tape.values(x) : tape.view(x);
+  const TensorView vw = gpu ? tape.values(w) : tape.view(w);
+  const TensorView vb = gpu ? tape.values(b) : tape.view(b);
   if (vw.ndim() != 2) throw_dense("w must be 2-D [in, out]", vx.shape, vw.shape, vb.shape);
   if (vx.ndim() == 0 || vx.shape.back() != vw.shape[0]) {
     throw_dense("x's last axis must equal w's rows", vx.shape, vw.shape, vb.shape);
@@ -178,6 +180,8 @@ TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
     default:
       throw ValueError("dense: unknown activation " + std::to_string(static_cast<int>(activation)));
   }
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::dense(x, w, b, activation);
 
   const std::size_t k = vw.shape[0];
   const std::size_t n = vw.shape[1];

@@ -6,6 +6,7 @@
 #include "core/simd.hpp"
 #include "maya/tensor/ops.hpp"
 #include "tensor/broadcast.hpp"
+#include "tensor/gpu_ops.hpp"
 
 namespace maya {
 namespace {
@@ -14,6 +15,7 @@ using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 struct AddF {
   static constexpr const char* kName = "add";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::add;
   static constexpr bool kUnitA = true, kUnitB = true;  // partials exactly 1
   static double value(double a, double b) { return a + b; }
   static double d_a(double, double, double) { return 1.0; }
@@ -21,6 +23,7 @@ struct AddF {
 };
 struct SubF {
   static constexpr const char* kName = "sub";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::sub;
   static constexpr bool kUnitA = true, kUnitB = false;
   static double value(double a, double b) { return a - b; }
   static double d_a(double, double, double) { return 1.0; }
@@ -28,6 +31,7 @@ struct SubF {
 };
 struct MulF {
   static constexpr const char* kName = "mul";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::mul;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a * b; }
   static double d_a(double, double b, double) { return b; }
@@ -35,6 +39,7 @@ struct MulF {
 };
 struct DivF {
   static constexpr const char* kName = "div";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::div;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a / b; }
   static double d_a(double, double b, double) { return 1.0 / b; }
@@ -42,6 +47,7 @@ struct DivF {
 };
 struct PowF {
   static constexpr const char* kName = "pow";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::pow;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return std::pow(a, b); }
   static double d_a(double a, double b, double) {
@@ -52,6 +58,7 @@ struct PowF {
 };
 struct MaximumF {
   static constexpr const char* kName = "maximum";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::maximum;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a >= b ? a : b; }
   static double d_a(double a, double b, double) { return a >= b ? 1.0 : 0.0; }
@@ -59,6 +66,7 @@ struct MaximumF {
 };
 struct MinimumF {
   static constexpr const char* kName = "minimum";
+  static constexpr tensor::detail::BinaryCode kCode = tensor::detail::BinaryCode::minimum;
   static constexpr bool kUnitA = false, kUnitB = false;
   static double value(double a, double b) { return a <= b ? a : b; }
   static double d_a(double a, double b, double) { return a <= b ? 1.0 : 0.0; }
@@ -162,6 +170,8 @@ class BinaryOp final : public TensorOp {
 template <class F>
 TensorVar record_binary(TensorVar a, TensorVar b) {
   TensorTape& tape = a.tape();
+  if (tensor::detail::on_cuda(tape, {a, b}, F::kName)) [[unlikely]]
+    return tensor::detail::gpu::binary(F::kCode, F::kName, a, b);
   const TensorView va = tape.view(a);
   const TensorView vb = tape.view(b);
   const tensor::detail::BroadcastPlan plan =
@@ -200,6 +210,8 @@ class ConstantOp final : public TensorOp {
 template <class F, bool kLeft>
 TensorVar record_constant(TensorVar x, double c) {
   TensorTape& tape = x.tape();
+  if (tensor::detail::on_cuda(tape, {x}, F::kName)) [[unlikely]]
+    return tensor::detail::gpu::constant(F::kCode, F::kName, x, c, kLeft);
   const TensorView vx = tape.view(x);
   const double saved[] = {c};
   return tape.record(

@@ -9,6 +9,7 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "tensor/axis_split.hpp"
+#include "tensor/gpu_ops.hpp"
 #include "tensor/small_shape.hpp"
 
 namespace maya {
@@ -216,7 +217,8 @@ void walk_index(const char* operation, ShapeView x, const IndexTensor& index, st
 
 TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, "gather");
+  const TensorView vx = tape.values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "gather");
   check_index_shape("gather", vx.shape, index, a, nullptr);
   // From the tape's workspace, so recording a gather allocates nothing in steady state.
@@ -226,6 +228,8 @@ TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
              [&](std::size_t p, std::size_t x_offset, std::size_t) {
                offsets[p] = static_cast<std::int64_t>(x_offset);
              });
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::gather_map("gather", x, index.shape, offsets);
   return tape.record(
       GatherOp::instance(), {x}, index.shape,
       [&](MutableTensorView out) {
@@ -236,8 +240,9 @@ TensorVar gather(TensorVar x, long axis, const IndexTensor& index) {
 
 TensorVar scatter_add(TensorVar x, long axis, const IndexTensor& index, TensorVar source) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
-  const TensorView vs = tape.view(source);
+  const bool gpu = tensor::detail::on_cuda(tape, {x, source}, "scatter_add");
+  const TensorView vx = tape.values(x);
+  const TensorView vs = tape.values(source);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "scatter_add");
   check_index_shape("scatter_add", vx.shape, index, a, &vs.shape);
   auto pairs_memory = tape.workspace().borrow<std::int64_t>(2 * index.values.size());
@@ -247,6 +252,8 @@ TensorVar scatter_add(TensorVar x, long axis, const IndexTensor& index, TensorVa
                pairs[2 * p] = static_cast<std::int64_t>(x_offset);
                pairs[2 * p + 1] = static_cast<std::int64_t>(source_offset);
              });
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::scatter_pairs("scatter_add", x, source, pairs);
   return tape.record(
       ScatterAddOp::instance(), {x, source}, vx.shape,
       [&](MutableTensorView out) {
@@ -258,13 +265,27 @@ TensorVar scatter_add(TensorVar x, long axis, const IndexTensor& index, TensorVa
 
 TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> indices) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, "index_select");
+  const TensorView vx = tape.values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "index_select");
   check_indices("index_select", a, indices, vx.shape);
   const double saved_axis[] = {static_cast<double>(a)};
   tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape[a] = indices.size();
   const AxisSplit split = split_at(vx.shape, a);
+  if (gpu) [[unlikely]] {
+    // out[o, j, i] = x[o, indices[j], i] as a map from output to input offsets.
+    std::vector<std::int64_t> map;
+    map.reserve(split.outer * indices.size() * split.inner);
+    for (std::size_t o = 0; o < split.outer; ++o) {
+      for (const std::int64_t j : indices) {
+        const auto row = (o * split.extent + static_cast<std::size_t>(j)) * split.inner;
+        for (std::size_t i = 0; i < split.inner; ++i)
+          map.push_back(static_cast<std::int64_t>(row + i));
+      }
+    }
+    return tensor::detail::gpu::gather_map("index_select", x, out_shape, map);
+  }
   return tape.record(
       IndexSelectOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
@@ -277,13 +298,30 @@ TensorVar index_select(TensorVar x, long axis, std::span<const std::int64_t> ind
 TensorVar index_add(TensorVar x, long axis, std::span<const std::int64_t> indices,
                     TensorVar source) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
-  const TensorView vs = tape.view(source);
+  const bool gpu = tensor::detail::on_cuda(tape, {x, source}, "index_add");
+  const TensorView vx = tape.values(x);
+  const TensorView vs = tape.values(source);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "index_add");
   check_source_shape(vx.shape, vs.shape, a, indices.size());
   check_indices("index_add", a, indices, vx.shape);
   const double saved_axis[] = {static_cast<double>(a)};
   const AxisSplit split = split_at(vx.shape, a);
+  if (gpu) [[unlikely]] {
+    // out[o, indices[j], i] += source[o, j, i] as (x offset, source offset) pairs.
+    std::vector<std::int64_t> pairs;
+    pairs.reserve(2 * split.outer * indices.size() * split.inner);
+    for (std::size_t o = 0; o < split.outer; ++o) {
+      for (std::size_t j = 0; j < indices.size(); ++j) {
+        const auto row = (o * split.extent + static_cast<std::size_t>(indices[j])) * split.inner;
+        const auto from = (o * indices.size() + j) * split.inner;
+        for (std::size_t i = 0; i < split.inner; ++i) {
+          pairs.push_back(static_cast<std::int64_t>(row + i));
+          pairs.push_back(static_cast<std::int64_t>(from + i));
+        }
+      }
+    }
+    return tensor::detail::gpu::scatter_pairs("index_add", x, source, pairs);
+  }
   return tape.record(
       IndexAddOp::instance(), {x, source}, vx.shape,
       [&](MutableTensorView out) {

@@ -12,6 +12,7 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "tensor/broadcast.hpp"
+#include "tensor/gpu_ops.hpp"
 #include "tensor/small_gemm.hpp"
 
 namespace maya {
@@ -87,6 +88,8 @@ bool broadcastable(ShapeView a, ShapeView b) noexcept {
 
 TensorVar matmul(TensorVar a, TensorVar b) {
   TensorTape& tape = a.tape();
+  if (tensor::detail::on_cuda(tape, {a, b}, "matmul")) [[unlikely]]
+    return tensor::detail::gpu::matmul(a, b);
   const TensorView va = tape.view(a);
   const TensorView vb = tape.view(b);
   const ShapeView sa = va.shape;

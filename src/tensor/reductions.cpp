@@ -9,6 +9,7 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "tensor/axis_split.hpp"
+#include "tensor/gpu_ops.hpp"
 #include "tensor/small_shape.hpp"
 
 namespace maya {
@@ -44,9 +45,12 @@ class SumAllOp final : public TensorOp {
 
 TensorVar record_sum_all(TensorVar x, bool mean) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, mean ? "mean" : "sum");
+  const TensorView vx = gpu ? tape.values(x) : tape.view(x);
   const std::size_t n = vx.numel();
   if (mean && n == 0) throw ShapeError("mean: the tensor is empty");
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::sum_all(x, mean);
   const double factor = mean ? 1.0 / static_cast<double>(n) : 1.0;
   const double saved[] = {factor};
   return tape.record(
@@ -94,10 +98,13 @@ class SumAxisOp final : public TensorOp {
 
 TensorVar record_sum_axis(TensorVar x, long axis, bool keepdim, bool mean, const char* name) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, name);
+  const TensorView vx = gpu ? tape.values(x) : tape.view(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), name);
   const AxisSplit s = split_at(vx.shape, a);
   if (mean && s.extent == 0) throw ShapeError(std::string(name) + ": axis has extent 0");
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::sum_axis(x, a, keepdim, mean);
   const double factor = mean ? 1.0 / static_cast<double>(s.extent) : 1.0;
   const double saved[] = {factor};
   const std::int64_t ints[] = {static_cast<std::int64_t>(s.outer),
@@ -307,11 +314,17 @@ TensorVar norm(TensorVar x, long axis, bool keepdim) {
 
 TensorVar dot(TensorVar a, TensorVar b) {
   TensorTape& tape = a.tape();
-  const TensorView va = tape.view(a);
-  const TensorView vb = tape.view(b);
+  const bool gpu = tensor::detail::on_cuda(tape, {a, b}, "dot");
+  const TensorView va = gpu ? tape.values(a) : tape.view(a);
+  const TensorView vb = gpu ? tape.values(b) : tape.view(b);
   if (va.ndim() != 1 || vb.ndim() != 1 || va.shape[0] != vb.shape[0]) {
     throw ShapeError("dot: expects two 1-d tensors of equal length, got " + shape_string(va.shape) +
                      " and " + shape_string(vb.shape));
+  }
+  if (gpu) [[unlikely]] {  // sum(a * b): two nodes on the GPU
+    using tensor::detail::BinaryCode;
+    return tensor::detail::gpu::sum_all(tensor::detail::gpu::binary(BinaryCode::mul, "mul", a, b),
+                                        false);
   }
   return tape.record(DotOp::instance(), {a, b}, ShapeView{}, [&](MutableTensorView out) {
     double total = 0.0;

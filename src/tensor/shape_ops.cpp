@@ -11,6 +11,7 @@
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "tensor/gpu_ops.hpp"
 #include "tensor/row_copy.hpp"
 #include "tensor/small_shape.hpp"
 
@@ -161,6 +162,8 @@ class StridePlan {
 TensorVar record_strided(const StridedGatherOp& op, TensorVar x, const TensorView& vx,
                          ShapeView out_shape, const StridePlan& plan) {
   const auto ints = plan.ints();
+  if (tensor::detail::on_cuda(x.tape(), {x}, op.name().data())) [[unlikely]]
+    return tensor::detail::gpu::strided(op.name().data(), x, out_shape, ints);
   return x.tape().record(
       op, {x}, out_shape,
       [&](MutableTensorView out) {
@@ -172,6 +175,8 @@ TensorVar record_strided(const StridedGatherOp& op, TensorVar x, const TensorVie
 
 TensorVar record_flat(const FlatCopyOp& op, TensorVar x, const TensorView& vx,
                       ShapeView out_shape) {
+  if (tensor::detail::on_cuda(x.tape(), {x}, op.name().data())) [[unlikely]]
+    return tensor::detail::gpu::flat_copy(op.name().data(), x, out_shape);
   return x.tape().record(op, {x}, out_shape, [&](MutableTensorView out) {
     std::copy(vx.values, vx.values + vx.numel(), out.values);
   });
@@ -186,7 +191,7 @@ std::int64_t stride_of(ShapeView shape, std::size_t axis) {
 
 // A permutation of 0..ndim-1 (negative axes allowed) applied to x.
 TensorVar record_permute(const StridedGatherOp& op, TensorVar x, std::span<const long> axes) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t ndim = vx.ndim();
   const std::string name(op.name());
   if (axes.size() != ndim) {
@@ -233,7 +238,7 @@ SliceRange python_slice(long start, long stop, long step, std::size_t extent) {
 }  // namespace
 
 TensorVar reshape(TensorVar x, Shape shape) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   if (numel_of(shape) != vx.numel()) {
     throw ShapeError("reshape: cannot reshape a tensor of shape " + shape_string(vx.shape) + " (" +
                      std::to_string(vx.numel()) + " elements) to " + shape_string(shape) + " (" +
@@ -243,7 +248,7 @@ TensorVar reshape(TensorVar x, Shape shape) {
 }
 
 TensorVar transpose(TensorVar x) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t ndim = vx.ndim();
   const tensor::detail::SmallShape out_shape(vx.shape.rbegin(), vx.shape.rend());
   StridePlan plan(ndim);
@@ -252,7 +257,7 @@ TensorVar transpose(TensorVar x) {
 }
 
 TensorVar transpose(TensorVar x, long axis0, long axis1) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t ndim = vx.ndim();
   const std::size_t a0 = normalize_axis(axis0, ndim, "transpose");
   const std::size_t a1 = normalize_axis(axis1, ndim, "transpose");
@@ -272,7 +277,7 @@ TensorVar permute(TensorVar x, std::initializer_list<long> axes) {
 }
 
 TensorVar squeeze(TensorVar x, long axis) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "squeeze");
   if (vx.shape[a] != 1) {
     throw ShapeError("squeeze: axis " + std::to_string(axis) + " has extent " +
@@ -285,7 +290,7 @@ TensorVar squeeze(TensorVar x, long axis) {
 }
 
 TensorVar unsqueeze(TensorVar x, long axis) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim() + 1, "unsqueeze");
   tensor::detail::SmallShape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape.insert_at(a, 1);
@@ -293,7 +298,7 @@ TensorVar unsqueeze(TensorVar x, long axis) {
 }
 
 TensorVar slice(TensorVar x, long axis, long start, long stop, long step) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "slice");
   if (step <= 0) {
     throw ValueError("slice: step must be positive, got " + std::to_string(step) + " (axis " +
@@ -310,7 +315,7 @@ TensorVar slice(TensorVar x, long axis, long start, long stop, long step) {
 }
 
 TensorVar select(TensorVar x, long axis, long index) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "select");
   const auto extent = static_cast<long>(vx.shape[a]);
   if (index < -extent || index >= extent) {
@@ -332,7 +337,7 @@ TensorVar select(TensorVar x, long axis, long index) {
 }
 
 TensorVar broadcast_to(TensorVar x, Shape shape) {
-  const TensorView vx = x.tape().view(x);
+  const TensorView vx = x.tape().values(x);
   const std::size_t ndim = shape.size();
   bool ok = vx.ndim() <= ndim;
   const std::size_t lead = ok ? ndim - vx.ndim() : 0;
@@ -355,12 +360,13 @@ TensorVar broadcast_to(TensorVar x, Shape shape) {
 TensorVar concat(std::span<const TensorVar> parts, long axis) {
   if (parts.empty()) throw ShapeError("concat: needs at least one tensor");
   TensorTape& tape = parts[0].tape();
-  const TensorView first = tape.view(parts[0]);
+  const bool gpu = tensor::detail::on_cuda(tape, parts, "concat");
+  const TensorView first = tape.values(parts[0]);
   const std::size_t a = normalize_axis(axis, first.ndim(), "concat");
   tensor::detail::SmallShape out_shape(first.shape.begin(), first.shape.end());
   out_shape[a] = 0;
   for (std::size_t p = 0; p < parts.size(); ++p) {
-    const TensorView part = tape.view(parts[p]);
+    const TensorView part = tape.values(parts[p]);
     bool ok = part.ndim() == first.ndim();
     for (std::size_t d = 0; ok && d < first.ndim(); ++d)
       ok = d == a || part.shape[d] == first.shape[d];
@@ -377,6 +383,8 @@ TensorVar concat(std::span<const TensorVar> parts, long axis) {
   for (std::size_t d = 0; d < a; ++d) outer *= out_shape[d];
   const std::size_t divisor = std::max<std::size_t>(outer, 1);
   const std::int64_t saved_axis[] = {static_cast<std::int64_t>(a)};
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::concat_rows("concat", parts, out_shape, outer);
   return tape.record(
       kConcatOp, parts, out_shape,
       [&](MutableTensorView out) {
@@ -401,10 +409,11 @@ TensorVar concat(std::initializer_list<TensorVar> parts, long axis) {
 TensorVar stack(std::span<const TensorVar> parts, long axis) {
   if (parts.empty()) throw ShapeError("stack: needs at least one tensor");
   TensorTape& tape = parts[0].tape();
-  const TensorView first = tape.view(parts[0]);
+  const bool gpu = tensor::detail::on_cuda(tape, parts, "stack");
+  const TensorView first = tape.values(parts[0]);
   const std::size_t a = normalize_axis(axis, first.ndim() + 1, "stack");
   for (std::size_t p = 1; p < parts.size(); ++p) {
-    const TensorView part = tape.view(parts[p]);
+    const TensorView part = tape.values(parts[p]);
     if (!std::equal(part.shape.begin(), part.shape.end(), first.shape.begin(), first.shape.end())) {
       throw ShapeError("stack: part " + std::to_string(p) + " has shape " +
                        shape_string(part.shape) + " but part 0 has shape " +
@@ -417,6 +426,8 @@ TensorVar stack(std::span<const TensorVar> parts, long axis) {
   for (std::size_t d = 0; d < a; ++d) outer *= out_shape[d];
   const std::size_t part_row = first.numel() / std::max<std::size_t>(outer, 1);
   const std::int64_t saved_axis[] = {static_cast<std::int64_t>(a)};
+  if (gpu) [[unlikely]]
+    return tensor::detail::gpu::concat_rows("stack", parts, out_shape, outer);
   return tape.record(
       kStackOp, parts, out_shape,
       [&](MutableTensorView out) {

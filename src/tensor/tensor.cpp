@@ -7,12 +7,46 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <utility>
 
 #include "maya/core/error.hpp"
+#include "tensor/device_runtime.hpp"
 
 namespace maya {
 
-Tensor Tensor::from_data(std::vector<double> values, Shape shape) {
+namespace detail {
+
+DeviceValues::DeviceValues(std::size_t count)
+    : values_(tensor::detail::device_allocate(count, "Tensor on cuda")), count_(count) {}
+
+DeviceValues::DeviceValues(const DeviceValues& other) : count_(other.count_) {
+  if (other.values_ == nullptr) return;
+  values_ = tensor::detail::device_allocate(count_, "Tensor on cuda");
+  tensor::detail::copy_on_device(values_, other.values_, count_);
+}
+
+DeviceValues& DeviceValues::operator=(const DeviceValues& other) {
+  if (this != &other) *this = DeviceValues(other);
+  return *this;
+}
+
+DeviceValues::DeviceValues(DeviceValues&& other) noexcept
+    : values_(std::exchange(other.values_, nullptr)), count_(std::exchange(other.count_, 0)) {}
+
+DeviceValues& DeviceValues::operator=(DeviceValues&& other) noexcept {
+  if (this != &other) {
+    tensor::detail::device_free(values_);
+    values_ = std::exchange(other.values_, nullptr);
+    count_ = std::exchange(other.count_, 0);
+  }
+  return *this;
+}
+
+DeviceValues::~DeviceValues() { tensor::detail::device_free(values_); }
+
+}  // namespace detail
+
+Tensor Tensor::from_data(std::vector<double> values, Shape shape, Device device) {
   if (values.size() != numel_of(shape)) {
     throw ShapeError("Tensor::from_data: " + std::to_string(values.size()) +
                      " values do not fill shape " + shape_string(shape) + " (" +
@@ -21,21 +55,64 @@ Tensor Tensor::from_data(std::vector<double> values, Shape shape) {
   Tensor t;
   t.shape_ = std::move(shape);
   t.values_ = std::move(values);
+  if (device != Device::kCpu) return t.to(device);
   return t;
 }
+
+Tensor Tensor::to(Device device) const {
+  if (device == device_) return *this;
+  Tensor t;
+  t.shape_ = shape_;
+  t.device_ = device;
+  if (device == Device::kCuda) {
+    t.device_values_ = detail::DeviceValues(values_.size());
+    tensor::detail::copy_to_device(t.device_values_.get(), values_.data(), values_.size());
+  } else {
+    t.values_.resize(device_values_.size());
+    tensor::detail::copy_to_host(t.values_.data(), device_values_.get(), t.values_.size());
+  }
+  return t;
+}
+
+void Tensor::assign(const Tensor& source) {
+  if (source.shape_ != shape_) {
+    throw ShapeError("Tensor::assign: source shape " + shape_string(source.shape_) +
+                     " differs from " + shape_string(shape_));
+  }
+  const std::size_t n = numel();
+  if (device_ == Device::kCpu && source.device_ == Device::kCpu) {
+    std::copy(source.values_.begin(), source.values_.end(), values_.begin());
+  } else if (device_ == Device::kCpu) {
+    tensor::detail::copy_to_host(values_.data(), source.device_values_.get(), n);
+  } else if (source.device_ == Device::kCpu) {
+    tensor::detail::copy_to_device(device_values_.get(), source.values_.data(), n);
+  } else {
+    tensor::detail::copy_on_device(device_values_.get(), source.device_values_.get(), n);
+  }
+}
+
+const double* Tensor::cuda_data() const {
+  if (device_ != Device::kCuda) {
+    throw DeviceError("Tensor::cuda_data: the tensor lives on " + std::string(to_string(device_)) +
+                      "; move it with to(Device::kCuda) first");
+  }
+  return device_values_.get();
+}
+
+double* Tensor::mutable_cuda_data() { return const_cast<double*>(cuda_data()); }
 
 Tensor Tensor::from_view(TensorView view) {
   return from_data(std::vector<double>(view.values, view.values + view.numel()),
                    Shape(view.shape.begin(), view.shape.end()));
 }
 
-Tensor Tensor::full(Shape shape, double value) {
+Tensor Tensor::full(Shape shape, double value, Device device) {
   std::vector<double> values(numel_of(shape), value);
-  return from_data(std::move(values), std::move(shape));
+  return from_data(std::move(values), std::move(shape), device);
 }
 
-Tensor Tensor::zeros(Shape shape) { return full(std::move(shape), 0.0); }
-Tensor Tensor::ones(Shape shape) { return full(std::move(shape), 1.0); }
+Tensor Tensor::zeros(Shape shape, Device device) { return full(std::move(shape), 0.0, device); }
+Tensor Tensor::ones(Shape shape, Device device) { return full(std::move(shape), 1.0, device); }
 Tensor Tensor::scalar(double value) { return from_data({value}, {}); }
 
 Tensor Tensor::arange(double start, double stop, double step) {
@@ -59,7 +136,7 @@ Tensor Tensor::linspace(double start, double stop, std::size_t count) {
   return from_data(std::move(values), {count});
 }
 
-Tensor Tensor::uniform(Shape shape, double low, double high, std::uint64_t seed) {
+Tensor Tensor::uniform(Shape shape, double low, double high, std::uint64_t seed, Device device) {
   if (!(low < high)) {
     throw ValueError("Tensor::uniform: low (" + std::to_string(low) + ") must be below high (" +
                      std::to_string(high) + ")");
@@ -68,16 +145,16 @@ Tensor Tensor::uniform(Shape shape, double low, double high, std::uint64_t seed)
   std::uniform_real_distribution<double> distribution(low, high);
   std::vector<double> values(numel_of(shape));
   for (double& v : values) v = distribution(engine);
-  return from_data(std::move(values), std::move(shape));
+  return from_data(std::move(values), std::move(shape), device);
 }
 
-Tensor Tensor::normal(Shape shape, double mean, double stddev, std::uint64_t seed) {
+Tensor Tensor::normal(Shape shape, double mean, double stddev, std::uint64_t seed, Device device) {
   if (!(stddev >= 0.0)) throw ValueError("Tensor::normal: stddev must be non-negative");
   std::mt19937_64 engine(seed);
   std::normal_distribution<double> distribution(mean, stddev);
   std::vector<double> values(numel_of(shape));
   for (double& v : values) v = distribution(engine);
-  return from_data(std::move(values), std::move(shape));
+  return from_data(std::move(values), std::move(shape), device);
 }
 
 std::span<const double> Tensor::data() const {
@@ -122,6 +199,11 @@ double Tensor::item() const {
   if (numel() != 1) {
     throw ShapeError("Tensor::item: the tensor has shape " + shape_string(shape_) +
                      ", not one element");
+  }
+  if (device_ == Device::kCuda) {
+    double value = 0.0;
+    tensor::detail::copy_to_host(&value, device_values_.get(), 1);
+    return value;
   }
   return data()[0];
 }
@@ -184,6 +266,9 @@ void print_axis(std::ostream& out, const Tensor& t, std::size_t axis, std::size_
 }  // namespace
 
 std::ostream& operator<<(std::ostream& out, const Tensor& tensor) {
+  if (tensor.device() != Device::kCpu) {
+    return out << tensor.to(Device::kCpu) << " on " << to_string(tensor.device());
+  }
   std::ostringstream text;
   text << std::setprecision(6);
   text << "Tensor(";

@@ -7,6 +7,7 @@
 #include "maya/ad/scalar_op.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
+#include "tensor/gpu_ops.hpp"
 #include "tensor/gradient_write.hpp"
 #include "tensor/vector_math.hpp"
 
@@ -17,21 +18,25 @@ using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 struct SinF {
   static constexpr const char* kName = "sin";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::sin;
   static double value(double x) { return std::sin(x); }
   static double derivative(double x, double) { return std::cos(x); }
 };
 struct CosF {
   static constexpr const char* kName = "cos";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::cos;
   static double value(double x) { return std::cos(x); }
   static double derivative(double x, double) { return -std::sin(x); }
 };
 struct TanF {
   static constexpr const char* kName = "tan";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::tan;
   static double value(double x) { return std::tan(x); }
   static double derivative(double, double y) { return 1.0 + y * y; }
 };
 struct ExpF {
   static constexpr const char* kName = "exp";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::exp;
   static double value(double x) { return std::exp(x); }
   static void vector(const double* in, double* out, std::size_t n) {
     tensor::detail::vector_exp(in, out, n);
@@ -40,16 +45,19 @@ struct ExpF {
 };
 struct LogF {
   static constexpr const char* kName = "log";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::log;
   static double value(double x) { return std::log(x); }
   static double derivative(double x, double) { return 1.0 / x; }
 };
 struct SqrtF {
   static constexpr const char* kName = "sqrt";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::sqrt;
   static double value(double x) { return std::sqrt(x); }
   static double derivative(double, double y) { return 0.5 / y; }
 };
 struct TanhF {
   static constexpr const char* kName = "tanh";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::tanh;
   static double value(double x) { return std::tanh(x); }
   static void vector(const double* in, double* out, std::size_t n) {
     tensor::detail::vector_tanh(in, out, n);
@@ -58,6 +66,7 @@ struct TanhF {
 };
 struct SigmoidF {
   static constexpr const char* kName = "sigmoid";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::sigmoid;
   static double value(double x) { return ad::detail::stable_sigmoid(x); }
   static void vector(const double* in, double* out, std::size_t n) {
     tensor::detail::vector_sigmoid(in, out, n);
@@ -66,11 +75,13 @@ struct SigmoidF {
 };
 struct ReluF {
   static constexpr const char* kName = "relu";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::relu;
   static double value(double x) { return x > 0.0 ? x : 0.0; }
   static double derivative(double x, double) { return x > 0.0 ? 1.0 : 0.0; }
 };
 struct SoftplusF {
   static constexpr const char* kName = "softplus";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::softplus;
   static double value(double x) {
     return x > 0.0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
   }
@@ -78,11 +89,13 @@ struct SoftplusF {
 };
 struct AbsF {
   static constexpr const char* kName = "abs";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::abs;
   static double value(double x) { return std::abs(x); }
   static double derivative(double x, double) { return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0); }
 };
 struct SquareF {
   static constexpr const char* kName = "square";
+  static constexpr tensor::detail::UnaryCode kCode = tensor::detail::UnaryCode::square;
   static double value(double x) { return x * x; }
   static double derivative(double x, double) { return 2.0 * x; }
 };
@@ -138,6 +151,8 @@ concept HasVectorKernel = requires(const double* in, double* out) {
 template <class F>
 TensorVar record_unary(TensorVar x) {
   TensorTape& tape = x.tape();
+  if (tensor::detail::on_cuda(tape, {x}, F::kName)) [[unlikely]]
+    return tensor::detail::gpu::unary(F::kCode, F::kName, x);
   const TensorView vx = tape.view(x);
   return tape.record(UnaryOp<F>::instance(), {x}, vx.shape, [&](MutableTensorView out) {
     const std::size_t n = out.numel();
@@ -187,6 +202,8 @@ TensorVar clamp(TensorVar x, double lo, double hi) {
                      std::to_string(hi));
   }
   TensorTape& tape = x.tape();
+  if (tensor::detail::on_cuda(tape, {x}, "clamp")) [[unlikely]]
+    return tensor::detail::gpu::unary(tensor::detail::UnaryCode::clamp, "clamp", x, lo, hi);
   const TensorView vx = tape.view(x);
   const double saved[] = {lo, hi};
   return tape.record(

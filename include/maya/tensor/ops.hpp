@@ -14,6 +14,12 @@
 
 namespace maya {
 
+// ---- Devices (tensor_tape.cpp) ----
+// x copied to `device`, differentiably: the gradient is copied back. One tape then holds nodes on
+// both devices, and grad() runs each node where its values live. Every other op needs its
+// operands on one device and throws maya::DeviceError naming the op and both devices otherwise.
+[[nodiscard]] TensorVar to(TensorVar x, Device device);
+
 // ---- Elementwise, broadcasting (elementwise.cpp) ----
 [[nodiscard]] TensorVar operator+(TensorVar a, TensorVar b);
 [[nodiscard]] TensorVar operator-(TensorVar a, TensorVar b);

@@ -10,15 +10,19 @@
 #include <string_view>
 
 #include "maya/core/workspace.hpp"
+#include "maya/tensor/device.hpp"
 #include "maya/tensor/tensor_view.hpp"
 
 namespace maya {
 
 class TensorTape;
 
-// What backward() sees of one recorded node.
+// What backward() sees of one recorded node. For a node on Device::kCuda every view below holds
+// device pointers, and backward() queues its kernels on maya::cuda_stream().
 class BackwardContext {
  public:
+  // Where the node's values, its gradient and its inputs live.
+  [[nodiscard]] Device device() const noexcept { return device_; }
   [[nodiscard]] std::size_t num_inputs() const noexcept { return inputs_.size(); }
   [[nodiscard]] TensorView input(std::size_t i) const;
   [[nodiscard]] TensorView output() const noexcept { return output_; }
@@ -58,6 +62,7 @@ class BackwardContext {
  private:
   friend class TensorTape;
   TensorTape* tape_ = nullptr;
+  Device device_ = Device::kCpu;
   std::span<const std::uint32_t> inputs_;
   TensorView output_;
   TensorView grad_output_;
@@ -74,6 +79,10 @@ class TensorOp {
   [[nodiscard]] virtual std::string_view name() const noexcept = 0;
   // grad_input(i) += (d output / d input i)^T grad_output(), for every i with needs_grad(i).
   virtual void backward(BackwardContext& context) const = 0;
+  // Whether the op runs on Device::kCuda: recorded with inputs there, its fill receives a device
+  // pointer and queues its kernel on maya::cuda_stream(), and so does backward(). An op that
+  // says false is refused there with maya::DeviceError.
+  [[nodiscard]] virtual bool runs_on_cuda() const noexcept { return false; }
 };
 
 }  // namespace maya

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -79,6 +80,8 @@ class TensorTape {
 
   // Records one node: allocates its output of `shape`, calls fill(MutableTensorView) to compute
   // it, and keeps `saved` for op.backward(). `op` must outlive the tape's last grad() call.
+  // The node lives on its inputs' device (the CPU without inputs); inputs on two devices are a
+  // maya::DeviceError naming the op and both, and so is an op on kCuda without runs_on_cuda().
   template <class Fill>
   TensorVar record(const TensorOp& op, std::span<const TensorVar> inputs, ShapeView shape,
                    Fill&& fill, SavedData saved = {});
@@ -93,8 +96,14 @@ class TensorTape {
   // (BackwardContext::workspace() lends the same): fused steps borrow their working vectors here.
   [[nodiscard]] Workspace& workspace() noexcept { return workspace_; }
 
-  // The value of a node of this tape (checks that the handle belongs here).
+  // The value of a node of this tape (checks that the handle belongs here); a host view, so
+  // maya::DeviceError for a node on kCuda.
   [[nodiscard]] TensorView view(TensorVar var) const;
+  // The value where it lives: on kCuda a view of device memory, for ops that launch kernels.
+  [[nodiscard]] TensorView values(TensorVar var) const;
+  [[nodiscard]] Device device(TensorVar var) const;
+  // Whether this tape has ever held a node on kCuda (ops skip their device checks when not).
+  [[nodiscard]] bool holds_cuda_nodes() const noexcept { return device_ != nullptr; }
   [[nodiscard]] bool requires_grad(TensorVar var) const;
   // Throws maya::TapeError unless `var` is a live handle of this tape; used by every op.
   void check_owned(TensorVar var, std::string_view operation) const;
@@ -102,6 +111,8 @@ class TensorTape {
  private:
   friend class BackwardContext;
   friend class TensorVar;
+  friend TensorVar to(TensorVar x, Device device);
+  struct DeviceMemory;
 
   struct Node {
     const TensorOp* op;  // nullptr for leaves and constants
@@ -116,6 +127,7 @@ class TensorTape {
     const std::int64_t* saved_ints;
     bool requires_grad;
     bool is_var;
+    Device device;
   };
 
   [[nodiscard]] ShapeView node_shape(const Node& node) const noexcept {
@@ -125,10 +137,15 @@ class TensorTape {
     return numel_of(node_shape(node));
   }
   [[noreturn]] void throw_not_owned(TensorVar var, std::string_view operation) const;
-  TensorVar add_leaf(TensorView value, bool is_var);
+  // `value` holds device memory when `device` is kCuda.
+  TensorVar add_leaf(TensorView value, bool is_var, Device device);
   const std::size_t* store_shape(ShapeView shape);
   std::uint32_t begin_node(const TensorOp& op, std::span<const TensorVar> inputs, ShapeView shape,
                            SavedData saved);
+  std::uint32_t begin_node_on(Device device, const TensorOp& op, std::span<const TensorVar> inputs,
+                              ShapeView shape, SavedData saved);
+  [[noreturn]] void throw_devices(const TensorOp& op, std::span<const TensorVar> inputs) const;
+  DeviceMemory& device_memory();
   void finish_node(std::uint32_t index);
   double* gradient_buffer(std::uint32_t index);
   // The buffer of node `index` without zero fill when it is new; `fresh` tells which.
@@ -148,6 +165,7 @@ class TensorTape {
   std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
   tensor::detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
   Workspace workspace_;
+  std::unique_ptr<DeviceMemory> device_;  // values and gradients of nodes on kCuda
   bool finite_check_ = false;
   bool flush_subnormals_ = true;
 };

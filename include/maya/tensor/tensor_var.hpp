@@ -22,16 +22,19 @@ class TensorVar {
   [[nodiscard]] bool valid() const noexcept;
   [[nodiscard]] TensorTape& tape() const;  // throws TapeError if unbound, cleared or destroyed
 
-  // A copy of the value, and a view valid until the tape is cleared or destroyed.
+  // A copy of the value (on the node's device), and a host view valid until the tape is cleared
+  // or destroyed (maya::DeviceError for a node on kCuda).
   [[nodiscard]] Tensor value() const;
   [[nodiscard]] TensorView view() const;
+  [[nodiscard]] Device device() const;
   [[nodiscard]] ShapeView shape() const;
   [[nodiscard]] std::size_t numel() const;
   [[nodiscard]] std::size_t ndim() const;
-  [[nodiscard]] double item() const;  // the only element of a one-element tensor
+  [[nodiscard]] double item() const;  // the only element (copied to the host from kCuda)
 
   // Method forms of common ops (see tensor/ops.hpp for the full list).
   [[nodiscard]] TensorVar matmul(TensorVar other) const;
+  [[nodiscard]] TensorVar to(Device device) const;
   [[nodiscard]] TensorVar sum() const;
   [[nodiscard]] TensorVar sum(long axis, bool keepdim = false) const;
   [[nodiscard]] TensorVar mean() const;
@@ -53,6 +56,7 @@ class TensorVar {
  private:
   friend class TensorTape;
   friend class TensorGradients;
+  friend TensorVar to(TensorVar x, Device device);
   TensorVar(std::uint32_t slot, std::uint32_t index, std::uint64_t stamp) noexcept
       : slot_(slot), index_(index), stamp_(stamp) {}
 
