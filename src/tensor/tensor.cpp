@@ -14,7 +14,7 @@
 
 namespace maya {
 
-namespace detail {
+namespace tensor::detail {
 
 DeviceValues::DeviceValues(std::size_t count)
     : values_(tensor::detail::device_allocate(count, "Tensor on cuda")), count_(count) {}
@@ -44,7 +44,7 @@ DeviceValues& DeviceValues::operator=(DeviceValues&& other) noexcept {
 
 DeviceValues::~DeviceValues() { tensor::detail::device_free(values_); }
 
-}  // namespace detail
+}  // namespace tensor::detail
 
 Tensor Tensor::from_data(std::vector<double> values, Shape shape, Device device) {
   if (values.size() != numel_of(shape)) {
@@ -65,7 +65,7 @@ Tensor Tensor::to(Device device) const {
   t.shape_ = shape_;
   t.device_ = device;
   if (device == Device::kCuda) {
-    t.device_values_ = detail::DeviceValues(values_.size());
+    t.device_values_ = tensor::detail::DeviceValues(values_.size());
     tensor::detail::copy_to_device(t.device_values_.get(), values_.data(), values_.size());
   } else {
     t.values_.resize(device_values_.size());

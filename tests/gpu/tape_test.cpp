@@ -277,7 +277,7 @@ TEST(GpuErrors, HostViewsOfDeviceValuesAreRefused) {
 TEST(GpuErrors, OutOfMemoryNamesTheBytes) {
   MAYA_REQUIRE_GPU();
   try {
-    const maya::detail::DeviceValues huge(std::size_t{1} << 43);  // 64 TiB
+    const maya::tensor::detail::DeviceValues huge(std::size_t{1} << 43);  // 64 TiB
     FAIL() << "allocated 64 TiB";
   } catch (const maya::DeviceError& e) {
     FAIL() << "a DeviceError instead of the memory error: " << e.what();

@@ -16,7 +16,7 @@
 
 namespace maya {
 
-namespace detail {
+namespace tensor::detail {
 
 // Device memory of a tensor on Device::kCuda, from the CUDA backend's caching, stream-ordered
 // allocator (maya/tensor/cuda.hpp). Copies copy on the device.
@@ -38,7 +38,7 @@ class DeviceValues {
   std::size_t count_ = 0;
 };
 
-}  // namespace detail
+}  // namespace tensor::detail
 
 class Tensor {
  public:
@@ -99,8 +99,8 @@ class Tensor {
 
  private:
   Shape shape_;
-  std::vector<double> values_;          // on the CPU
-  detail::DeviceValues device_values_;  // on kCuda
+  std::vector<double> values_;                  // on the CPU
+  tensor::detail::DeviceValues device_values_;  // on kCuda
   Device device_ = Device::kCpu;
 };
 
