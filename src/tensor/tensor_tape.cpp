@@ -72,6 +72,7 @@ TensorVar TensorTape::constant(const Tensor& value) { return add_leaf(value, fal
 
 std::uint32_t TensorTape::begin_node(const TensorOp& op, std::span<const TensorVar> inputs,
                                      ShapeView shape, SavedData saved) {
+  const std::size_t count = checked_numel(shape, op.name());
   bool requires_grad = false;
   for (const TensorVar input : inputs) {
     if (input.slot_ != slot_ || input.stamp_ != stamp_) [[unlikely]]
@@ -81,7 +82,7 @@ std::uint32_t TensorTape::begin_node(const TensorOp& op, std::span<const TensorV
   const auto inputs_offset = static_cast<std::uint32_t>(inputs_.size());
   for (const TensorVar input : inputs) inputs_.push_back(input.index_);
   const std::size_t* stored_shape = store_shape(shape);
-  double* values = values_arena_.allocate(numel_of(shape));
+  double* values = values_arena_.allocate(count);
   double* stored = nullptr;
   if (!saved.values.empty()) {
     stored = saved_.allocate(saved.values.size());
