@@ -9,6 +9,7 @@
 #include "maya/optim/adam.hpp"
 #include "maya/optim/lbfgs.hpp"
 #include "progress.hpp"
+#include "run_checks.hpp"
 
 namespace maya::cli {
 namespace {
@@ -44,6 +45,9 @@ FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet) {
   FitRun run;
   run.initial.assign(parameters.values().begin(), parameters.values().end());
   run.before = io::simulate(task.spec().scene);
+  // A run that blows up has no gradient worth following (the tape's may be 0 where central
+  // differences give 1e104): stop before optimizing, naming the step and particle.
+  check_trajectory(task.spec().scene, run.before, label);
   ProgressReporter reporter(label, spec.iterations, quiet);
   optim::MinimizeOptions options;
   options.max_iterations = spec.iterations;
@@ -142,7 +146,15 @@ int optimize_command(const std::filesystem::path& task_file, const std::filesyst
                                                         : io::OptimizerSpec::Method::kLbfgs;
   }
   io::check_output_directory(out);
+  // The before/after trajectories, an observed one per term, and the tape's copy of the states.
+  check_memory(spec.scene, 4 + spec.loss.size(), "optimize");
+  warn_if_unstable(spec.scene, "optimize");
   const io::SpringTask task(std::move(spec));
+  for (const io::Trajectory& observed : task.observed()) {
+    if (observed.num_frames() > 0) {
+      check_trajectory(task.spec().scene, observed, "optimize: the observed trajectory", false);
+    }
+  }
   const FitRun run = fit(task, "optimize", quiet);
   fit_outputs(task, run, out).commit();
   if (!quiet) {
