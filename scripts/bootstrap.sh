@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
 )
 # Tools only the test suite uses.
-test_packages=(chromium libpng-dev)
+test_packages=(chromium libpng-dev clang-14 libclang-rt-14-dev)
 [[ "${1:-}" == "--with-test-tools" ]] && packages+=("${test_packages[@]}")
 
 missing=()
