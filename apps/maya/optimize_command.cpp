@@ -66,7 +66,9 @@ FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet) {
   }
   reporter.finish();
   run.fitted.assign(parameters.values().begin(), parameters.values().end());
-  run.after = io::simulate(task.scene_with(run.fitted));
+  const io::SceneSpec fitted_scene = task.scene_with(run.fitted);
+  run.after = io::simulate(fitted_scene);
+  check_trajectory(fitted_scene, run.after, label + ": with the fitted parameters");
   return run;
 }
 
