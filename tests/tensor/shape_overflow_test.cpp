@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "maya/core/error.hpp"
+#include "maya/tensor/index_tensor.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor.hpp"
 #include "maya/tensor/tensor_tape.hpp"
@@ -14,6 +15,10 @@ TEST(ShapeOverflow, FromDataRejectsAWrappingElementCount) {
   // 2^32 * 2^32 wraps to 0, which an empty value list used to "fill".
   EXPECT_THROW((void)maya::Tensor::from_data({}, {kBig, kBig}), maya::ShapeError);
   EXPECT_THROW((void)maya::Tensor::from_data({1.0}, {kBig, kBig, 1}), maya::ShapeError);
+}
+
+TEST(ShapeOverflow, IndexTensorRejectsAWrappingElementCount) {
+  EXPECT_THROW((void)maya::IndexTensor::from_data({}, {kBig, kBig}), maya::ShapeError);
 }
 
 TEST(ShapeOverflow, MakersRejectBeforeAllocating) {
