@@ -149,7 +149,7 @@ int optimize_command(const std::filesystem::path& task_file, const std::filesyst
   }
   io::check_output_directory(out);
   // The before/after trajectories, an observed one per term, and the tape's copy of the states.
-  check_memory(spec.scene, 4 + spec.loss.size(), "optimize");
+  check_memory(spec.scene, 3 + spec.loss.size(), "optimize");
   warn_if_unstable(spec.scene, "optimize");
   const io::SpringTask task(std::move(spec));
   for (const io::Trajectory& observed : task.observed()) {

@@ -19,8 +19,10 @@ namespace maya::cli {
 // Prints "maya: warning: ..." on stderr when dt exceeds stability_limit(scene).
 void warn_if_unstable(const io::SceneSpec& scene, std::string_view what);
 
-// The bytes a run of the scene holds (its trajectory; `copies` trajectories at once); throws
-// maya::ValueError naming the estimate and the machine's memory when it exceeds half of it.
+// The bytes a run holds at its peak: `copies` trajectories of the scene with their output files
+// (about 256 bytes per particle and frame: the states, the CSV, .npy, SVG and viewer text);
+// throws maya::ValueError naming the estimate and the machine's memory when it exceeds half of
+// it, before anything runs.
 void check_memory(const io::SceneSpec& scene, std::size_t copies, std::string_view what);
 
 // Throws maya::BlowUpError naming the first step and particle or body whose state is not finite
