@@ -42,7 +42,12 @@ std::string article(std::string_view noun) {
 constexpr std::size_t kMaxDepth = 100;
 
 // The compact JSON text of `json`, written only until `out` holds `budget` characters, so a
-// preview of a huge value costs no more than a preview of a small one.
+// preview of a huge value costs no more than a preview of a small one. Text cut inside a UTF-8
+// sequence is written with the replacement character (never an exception).
+std::string compact(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 void preview_into(const Json& json, std::string& out, std::size_t budget) {
   if (out.size() >= budget) return;
   if (json.is_object()) {
@@ -51,7 +56,7 @@ void preview_into(const Json& json, std::string& out, std::size_t budget) {
     for (auto item = json.begin(); item != json.end() && out.size() < budget; ++item) {
       out += first ? "" : ",";
       first = false;
-      out += Json(item.key()).dump() + ":";
+      out += compact(Json(item.key())) + ":";
       preview_into(item.value(), out, budget);
     }
     out += '}';
@@ -65,18 +70,20 @@ void preview_into(const Json& json, std::string& out, std::size_t budget) {
     }
     out += ']';
   } else if (json.is_string() && json.get_ref<const std::string&>().size() > budget) {
-    out += Json(json.get_ref<const std::string&>().substr(0, budget)).dump();
+    out += compact(Json(json.get_ref<const std::string&>().substr(0, budget)));
   } else {
-    out += json.dump();
+    out += compact(json);
   }
 }
 
-// The JSON text of a value, cut short for messages.
+// The JSON text of a value, cut short for messages (at a character boundary).
 std::string excerpt(const Json& json) {
   std::string text;
   preview_into(json, text, 40);
   if (text.size() > 40) {
-    text = text.substr(0, 37) + "...";
+    std::size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
   }
   return text;
 }
@@ -92,7 +99,7 @@ bool is_identifier(std::string_view key) {
 
 std::string child_path(const std::string& parent, std::string_view key) {
   if (!is_identifier(key)) {
-    return parent + "[" + Json(std::string(key)).dump() + "]";
+    return parent + "[" + compact(Json(std::string(key))) + "]";
   }
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
@@ -405,7 +412,7 @@ std::vector<std::pair<std::string, JsonValue>> JsonValue::members() const {
   return result;
 }
 
-std::string JsonValue::dump() const { return node_of(node_).dump(); }
+std::string JsonValue::dump() const { return compact(node_of(node_)); }
 
 // ---- JsonDocument ----
 

@@ -172,3 +172,18 @@ TEST(JsonDocument, DuplicateKeysAreRejectedInNestedObjectsOnly) {
       [] { (void)JsonDocument::parse(R"({"a": {"x": 1, "y": {}, "x": 2}})", "f.json", ""); });
   EXPECT_NE(message.find("duplicate key \"x\""), std::string::npos) << message;
 }
+
+// Found by fuzz_task_json: a preview cut a long string inside a UTF-8 sequence, and nlohmann's
+// dump threw type_error (not a maya::Error).
+TEST(JsonDocument, PreviewOfALongNonAsciiStringIsAParseError) {
+  std::string text = "{\"dt\": \"";
+  for (int i = 0; i < 60; ++i) text += "\xc3\xa9";  // e acute
+  text += "\"}";
+  const JsonDocument document = JsonDocument::parse(text, "s.json", "scene");
+  const std::string message = parse_error_of([&] {
+    const JsonObject scene(document.root(), {"dt"});
+    (void)scene.number("dt");
+  });
+  EXPECT_NE(message.find("scene.dt: expected a number, got a string"), std::string::npos)
+      << message;
+}
