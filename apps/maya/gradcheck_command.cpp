@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "maya/core/check.hpp"
 #include "maya/io/task_file.hpp"
 
 namespace maya::cli {
@@ -9,8 +10,11 @@ namespace maya::cli {
 int gradcheck_command(const std::filesystem::path& task_file, std::optional<double> step,
                       std::optional<double> tolerance) {
   const io::SpringTask task(io::load_task(task_file));
-  const double h = step.value_or(task.spec().gradcheck.step);
-  const double accepted = tolerance.value_or(task.spec().gradcheck.tolerance);
+  const double h =
+      check_in_range(step.value_or(task.spec().gradcheck.step), io::GradcheckSpec::kMinStep,
+                     io::GradcheckSpec::kMaxStep, "gradcheck: the step");
+  const double accepted = check_positive(tolerance.value_or(task.spec().gradcheck.tolerance),
+                                         "gradcheck: the tolerance");
   const io::GradcheckSummary summary = io::gradcheck_task(task, h);
   std::printf("gradcheck %s: loss %.6e, central differences with h = %g max(1, |value|)\n",
               task_file.string().c_str(), summary.loss, h);
@@ -19,9 +23,10 @@ int gradcheck_command(const std::filesystem::path& task_file, std::optional<doub
   for (const io::GradcheckEntry& entry : summary.worst) {
     std::printf("  %-20s %6zu %16.9e %16.9e %12.3e%s\n", entry.parameter.c_str(), entry.entry,
                 entry.analytic, entry.numeric, entry.relative_error,
-                entry.relative_error > accepted ? "  FAIL" : "");
+                !(entry.relative_error <= accepted) ? "  FAIL" : "");
   }
-  if (summary.max_error() > accepted) {
+  // Written so that NaN fails: every comparison that passes is a true `<=`.
+  if (!(summary.max_error() <= accepted)) {
     std::fprintf(stderr, "maya: gradcheck: worst relative error %.3e exceeds %.1e\n",
                  summary.max_error(), accepted);
     return 1;

@@ -2,6 +2,7 @@
 // Exit status: 0 success, 2 bad input (one line on stderr), 1 failure to converge or an
 // internal error.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -22,6 +23,28 @@ std::string one_line(const std::string& message) {
   return newline == std::string::npos ? message : message.substr(0, newline);
 }
 
+// CLI11 reads "-5" into an unsigned option as 2^64 - 5; a count flag must be digits only.
+const CLI::Validator kCount(
+    [](const std::string& text) -> std::string {
+      if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+        return "expected a count (0, 1, 2, ...), got '" + text + "'";
+      }
+      return {};
+    },
+    "COUNT", "count");
+
+// A positive finite number; CLI::PositiveNumber lets "nan" through (every comparison with it is
+// false).
+const CLI::Validator kPositiveFinite(
+    [](const std::string& text) -> std::string {
+      double value = 0.0;
+      if (!CLI::detail::lexical_cast(text, value) || !(value > 0.0) || !std::isfinite(value)) {
+        return "expected a positive finite number, got '" + text + "'";
+      }
+      return {};
+    },
+    "POSITIVE", "positive finite");
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -36,7 +59,7 @@ int main(int argc, char** argv) {
   std::size_t threads = 1;
   app.add_option("-j,--threads", threads,
                  "threads for the simulator steps that split large systems (default 1)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{1024}));
+      ->check(kCount & CLI::Range(std::size_t{1}, std::size_t{1024}));
 
   std::string demo_name;
   bool demo_list = false;
@@ -65,7 +88,8 @@ int main(int argc, char** argv) {
   optimize->add_option("TASK", task_file, "task file (JSON)")->required();
   optimize->add_option("-o,--output", optimize_out, "output directory (created if missing)")
       ->required();
-  optimize->add_option("--iterations", iterations, "override the task's iteration count");
+  optimize->add_option("--iterations", iterations, "override the task's iteration count")
+      ->check(kCount);
   optimize->add_option("--method", method, "override the task's optimizer")
       ->check(CLI::IsMember({"adam", "lbfgs"}));
   std::string checkpoints = "auto";
@@ -82,10 +106,9 @@ int main(int argc, char** argv) {
   CLI::App* gradcheck = app.add_subcommand(
       "gradcheck", "compare a task's gradient with central differences, per parameter");
   gradcheck->add_option("TASK", gradcheck_file, "task file (JSON)")->required();
-  gradcheck->add_option("--step", step, "relative finite-difference step")
-      ->check(CLI::PositiveNumber);
+  gradcheck->add_option("--step", step, "relative finite-difference step")->check(kPositiveFinite);
   gradcheck->add_option("--tolerance", tolerance, "worst relative error accepted")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositiveFinite);
 
   try {
     app.parse(argc, argv);
@@ -115,6 +138,9 @@ int main(int argc, char** argv) {
     if (gradcheck->parsed()) {
       return maya::cli::gradcheck_command(gradcheck_file, step, tolerance);
     }
+  } catch (const maya::BlowUpError& error) {
+    std::fprintf(stderr, "maya: %s\n", one_line(error.what()).c_str());
+    return kBadInput;
   } catch (const maya::ConvergenceError& error) {
     std::fprintf(stderr, "maya: did not converge: %s\n", one_line(error.what()).c_str());
     return kFailure;

@@ -9,6 +9,7 @@
 #include "maya/optim/adam.hpp"
 #include "maya/optim/lbfgs.hpp"
 #include "progress.hpp"
+#include "run_checks.hpp"
 
 namespace maya::cli {
 namespace {
@@ -45,6 +46,9 @@ FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet,
   FitRun run;
   run.initial.assign(parameters.values().begin(), parameters.values().end());
   run.before = io::simulate(task.spec().scene);
+  // A run that blows up has no gradient worth following (the tape's may be 0 where central
+  // differences give 1e104): stop before optimizing, naming the step and particle.
+  check_trajectory(task.spec().scene, run.before, label);
   ProgressReporter reporter(label, spec.iterations, quiet);
   optim::MinimizeOptions options;
   options.max_iterations = spec.iterations;
@@ -64,7 +68,9 @@ FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet,
   }
   reporter.finish();
   run.fitted.assign(parameters.values().begin(), parameters.values().end());
-  run.after = io::simulate(task.scene_with(run.fitted));
+  const io::SceneSpec fitted_scene = task.scene_with(run.fitted);
+  run.after = io::simulate(fitted_scene);
+  check_trajectory(fitted_scene, run.after, label + ": with the fitted parameters");
   return run;
 }
 
@@ -146,7 +152,15 @@ int optimize_command(const std::filesystem::path& task_file, const std::filesyst
   const std::optional<dynamics::CheckpointBudget> checkpoints =
       checkpoint_budget(overrides.checkpoints, spec.scene);
   io::check_output_directory(out);
+  // The before/after trajectories, an observed one per term, and the tape's copy of the states.
+  check_memory(spec.scene, 3 + spec.loss.size(), "optimize");
+  warn_if_unstable(spec.scene, "optimize");
   const io::SpringTask task(std::move(spec));
+  for (const io::Trajectory& observed : task.observed()) {
+    if (observed.num_frames() > 0) {
+      check_trajectory(task.spec().scene, observed, "optimize: the observed trajectory", false);
+    }
+  }
   const FitRun run = fit(task, "optimize", quiet, checkpoints);
   fit_outputs(task, run, out).commit();
   if (!quiet) {

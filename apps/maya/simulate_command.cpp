@@ -9,6 +9,7 @@
 #include "maya/io/svg_plot.hpp"
 #include "maya/io/trajectory.hpp"
 #include "maya/io/viewer.hpp"
+#include "run_checks.hpp"
 
 namespace maya::cli {
 
@@ -16,11 +17,14 @@ int simulate_command(const std::filesystem::path& scene_file, const std::filesys
                      bool quiet) {
   const io::SceneSpec scene = io::load_scene(scene_file);
   io::check_output_directory(out);
+  check_memory(scene, 1, "simulate");
+  warn_if_unstable(scene, "simulate");
   const bool has_particles = !scene.particles.empty();
   io::Trajectory trajectory = has_particles ? io::simulate(scene) : io::Trajectory{};
   if (!scene.bodies.empty()) {
     io::simulate_bodies(scene, trajectory);
   }
+  check_trajectory(scene, trajectory, "simulate");
   const std::string title = scene.name.empty() ? scene_file.filename().string() : scene.name;
 
   io::OutputFiles files(out);

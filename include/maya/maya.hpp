@@ -2,6 +2,7 @@
 // layer from the bottom up.
 #pragma once
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/core/subnormals.hpp"
 #include "maya/core/threads.hpp"

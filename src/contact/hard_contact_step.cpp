@@ -27,6 +27,7 @@ enum class OffsetMode : int {
   kResting,      // pen <= slop: b_n = 0
   kStabilizing,  // b_n = -beta (pen - slop) / dt
   kRestituting,  // b_n = e J_n v-
+  kCapped,       // b_n = -max_correction_speed: a deep overlap, resolved over several steps
 };
 
 }  // namespace
@@ -84,6 +85,30 @@ class HardContactWorld2D::Assembly {
       c.feature_b = static_cast<std::int32_t>(ints[i + 4]);
       contacts_.push_back(c);
     }
+  }
+
+  // Drops the contacts of `solution` that carry no load: a contact whose separation speed is at
+  // least half of what its own impulse gives it (s_i >= lambda_i w_i / 2, w_i = J_n M^-1 J_n^T)
+  // is held only by the barrier, which would otherwise keep pushing its bodies apart by about
+  // sqrt(smoothing w_i) per step (an inelastic collision would end separating). A loaded contact
+  // (a resting box, a collision) has s_i ~ smoothing / lambda_i, far below. True if any was
+  // dropped; then the caller builds and solves again without them.
+  bool drop_unloaded(const ContactSolution& solution) {
+    const ContactProblem& p = problem_;
+    const std::size_t n = p.num_velocities;
+    std::vector<rigid::Contact> kept;
+    for (std::size_t i = 0; i < contacts_.size(); ++i) {
+      const double* row = p.normal_jacobian.data() + i * n;
+      double w = 0.0;
+      for (std::size_t j = 0; j < n; ++j) w += row[j] * row[j] / p.mass[j];
+      const double own = solution.normal_impulse[i] * w;
+      const bool unloaded =
+          modes_[i] == OffsetMode::kResting && solution.normal_velocity[i] >= 0.5 * own;
+      if (!unloaded) kept.push_back(contacts_[i]);
+    }
+    if (kept.size() == contacts_.size()) return false;
+    contacts_ = std::move(kept);
+    return true;
   }
 
   void save_contacts(std::vector<std::int64_t>& ints) const {
@@ -173,12 +198,16 @@ class HardContactWorld2D::Assembly {
       double approach = 0.0;  // J_n v-
       for (std::size_t j = 0; j < n; ++j) approach += normal_row[j] * velocity[j];
       const double excess = g.depth - world_.options_.slop;
-      const double stabilizing = excess > 0.0 ? -beta * excess / dt : 0.0;
+      const double cap = world_.options_.max_correction_speed;
+      const bool capped = excess > 0.0 && beta * excess / dt > cap;
+      const double stabilizing = capped ? -cap : excess > 0.0 ? -beta * excess / dt : 0.0;
       if (restitution_[i] > 0.0 && approach < 0.0 && restitution_[i] * approach < stabilizing) {
         modes_[i] = OffsetMode::kRestituting;
         p.normal_offset[i] = restitution_[i] * approach;
       } else {
-        modes_[i] = excess > 0.0 ? OffsetMode::kStabilizing : OffsetMode::kResting;
+        modes_[i] = capped         ? OffsetMode::kCapped
+                    : excess > 0.0 ? OffsetMode::kStabilizing
+                                   : OffsetMode::kResting;
         p.normal_offset[i] = stabilizing;
       }
     }
@@ -380,7 +409,11 @@ TensorVar HardContactWorld2D::step(TensorVar state, const HardContactParameters&
                     tape.workspace());
   assembly.detect();
   assembly.build();
-  const ContactSolution solution = solve(assembly.problem(), options_.solver);
+  ContactSolution solution = solve(assembly.problem(), options_.solver);
+  if (assembly.drop_unloaded(solution)) {
+    assembly.build();
+    solution = solve(assembly.problem(), options_.solver);
+  }
 
   // Saved for the reverse sweep: dt, then y, z and s; the contact list as ints.
   auto saved_memory = tape.workspace().borrow<double>();

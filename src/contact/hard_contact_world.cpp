@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/expect_shape.hpp"
 
@@ -143,17 +144,14 @@ void HardContactWorld2D::check_inputs(TensorVar state, const HardContactParamete
   expect_shape(params.radius.shape(), {k}, "hard_contact_step", "radius");
   expect_shape(params.applied.shape(), {k, 3}, "hard_contact_step", "applied");
   expect_shape(params.anchors.shape(), {joints_.size(), 4}, "hard_contact_step", "anchors");
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError("hard_contact_step: dt must be positive and finite, got " +
-                     std::to_string(dt));
-  }
+  (void)check_positive(dt, "hard_contact_step: dt");
   const auto mass = params.mass.view();
   const auto inertia = params.inertia.view();
   for (std::size_t b = 0; b < k; ++b) {
-    if (!(mass[b] > 0.0) || !(inertia[b] > 0.0)) {
-      throw ValueError("hard_contact_step: body " + std::to_string(b) + " has mass " +
-                       std::to_string(mass[b]) + " and inertia " + std::to_string(inertia[b]) +
-                       "; both must be positive");
+    if (!(mass[b] > 0.0) || !(inertia[b] > 0.0) || !std::isfinite(mass[b] + inertia[b])) {
+      (void)check_positive(mass[b], "hard_contact_step: the mass of body " + std::to_string(b));
+      (void)check_positive(inertia[b],
+                           "hard_contact_step: the inertia of body " + std::to_string(b));
     }
   }
   for (const double x : state.view().data()) {

@@ -3,9 +3,11 @@
 #include "maya/contact/solver.hpp"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "contact/interior_point.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya::contact {
@@ -50,9 +52,9 @@ void validate(const ContactProblem& problem, const SolverOptions& options) {
   expect(problem.joint_target, me, "joint_target");
   expect(problem.normal_offset, nc, "normal_offset");
   for (std::size_t j = 0; j < n; ++j) {
-    if (!(problem.mass[j] > 0.0)) {
-      throw ValueError(std::string(kOperation) + ": mass[" + std::to_string(j) +
-                       "] must be positive, got " + std::to_string(problem.mass[j]));
+    if (!(problem.mass[j] > 0.0 && problem.mass[j] <= std::numeric_limits<double>::max())) {
+      (void)check_positive(problem.mass[j],
+                           std::string(kOperation) + ": mass[" + std::to_string(j) + "]");
     }
   }
   for (std::size_t i = 0; i < nc; ++i) {
@@ -61,14 +63,8 @@ void validate(const ContactProblem& problem, const SolverOptions& options) {
                        "] must be >= 0, got " + std::to_string(problem.friction[i]));
     }
   }
-  if (!(options.smoothing > 0.0) || !std::isfinite(options.smoothing)) {
-    throw ValueError(std::string(kOperation) + ": smoothing must be positive and finite, got " +
-                     std::to_string(options.smoothing));
-  }
-  if (!(options.tolerance > 0.0)) {
-    throw ValueError(std::string(kOperation) + ": tolerance must be positive, got " +
-                     std::to_string(options.tolerance));
-  }
+  (void)check_positive(options.smoothing, std::string(kOperation) + ": smoothing");
+  (void)check_positive(options.tolerance, std::string(kOperation) + ": tolerance");
   if (options.max_iterations < 1) {
     throw ValueError(std::string(kOperation) + ": max_iterations must be at least 1, got " +
                      std::to_string(options.max_iterations));

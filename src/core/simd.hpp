@@ -17,7 +17,8 @@
 #define MAYA_THREAD_SANITIZER 1
 #endif
 #endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+// GCC only: clang (14) rejects target_clones on function templates, which the kernels are.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(MAYA_THREAD_SANITIZER)
 #define MAYA_KERNEL_CLONES \
   __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))

@@ -4,12 +4,14 @@
 
 #include <cmath>
 #include <initializer_list>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "core/parallel.hpp"
 #include "dynamics/mass_spring_kernels.hpp"
 #include "dynamics/mass_spring_step.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/expect_shape.hpp"
 #include "maya/tensor/ops.hpp"
@@ -171,12 +173,10 @@ std::size_t MassSpringModel::check_inputs(TensorVar state, const SpringParameter
     expect_shape(params.damping.shape(), {first_.size()}, "mass_spring_step", "damping");
     expect_shape(params.rest_length.shape(), {first_.size()}, "mass_spring_step", "rest_length");
   }
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError("mass_spring_step: dt must be positive and finite, got " + std::to_string(dt));
-  }
+  (void)check_positive(dt, "mass_spring_step: dt");
   for (const double m : params.mass.view().data()) {
-    if (!(m > 0.0)) {
-      throw ValueError("mass_spring_step: every mass must be positive, got " + std::to_string(m));
+    if (!(m > 0.0 && m <= std::numeric_limits<double>::max())) {
+      (void)check_positive(m, "mass_spring_step: every mass");
     }
   }
   return shape.size() == 4 ? shape[0] : 0;

@@ -7,6 +7,7 @@
 #include "fem/ground_contact.hpp"
 #include "fem/rigid_contact_kernel.hpp"
 #include "fem/soft_body_ops.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
@@ -45,10 +46,7 @@ void SoftBody::GroundOp::backward(BackwardContext& context) const {
 }
 
 void SoftBody::check_state(TensorVar state, double dt, std::string_view operation) const {
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError(std::string(operation) + ": dt must be positive and finite, got " +
-                     std::to_string(dt));
-  }
+  (void)check_positive(dt, std::string(operation) + ": dt");
   const ShapeView shape = state.shape();
   const Shape expected{2, num_vertices(), dim()};
   if (!std::equal(shape.begin(), shape.end(), expected.begin(), expected.end())) {

@@ -56,7 +56,7 @@ Mesh read_gmsh(std::istream& in, std::string_view name, const MeshReadOptions& o
   RawElements raw;
   bool have_elements = false;
   while (reader.next(tokens)) {
-    const std::string_view section = tokens[0];
+    const std::string section(tokens[0]);  // a copy: the next line read reuses the buffer
     if (section.empty() || section[0] != '$') {
       reader.fail("expected a section header such as '$MeshFormat' or '$Nodes', got '" +
                   std::string(section) + "'");

@@ -19,6 +19,7 @@
 #include "fem/rigid_contact_kernel.hpp"
 #include "fem/soft_body_ops.hpp"
 #include "fem/sparse_system.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya::fem {
@@ -119,30 +120,18 @@ double max_abs(const std::vector<double>& r) {
   return largest;
 }
 
-std::string format(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.3g", value);
-  return buffer;
-}
-
 }  // namespace
 
 TensorVar SoftBody::step_implicit(TensorVar state, const BodyParameters& params, double dt,
                                   const NewtonOptions& newton) const {
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError("SoftBody::step_implicit: dt must be positive and finite, got " +
-                     std::to_string(dt));
-  }
+  (void)check_positive(dt, "SoftBody::step_implicit: dt");
   return solve_implicit(state, params, dt, newton, true, nullptr);
 }
 
 TensorVar SoftBody::step_implicit(TensorVar state, const BodyParameters& params, double dt,
                                   const RigidObstacles& obstacles,
                                   const NewtonOptions& newton) const {
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError("SoftBody::step_implicit: dt must be positive and finite, got " +
-                     std::to_string(dt));
-  }
+  (void)check_positive(dt, "SoftBody::step_implicit: dt");
   return solve_implicit(state, params, dt, newton, true, &obstacles);
 }
 
@@ -288,15 +277,16 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
     }
     throw ConvergenceError(
         std::string(operation) +
-        ": Newton's line search found no step that reduces the residual (|r| = " + format(norm) +
-        " N after " + std::to_string(iteration) + " iterations); try a smaller dt");
+        ": Newton's line search found no step that reduces the residual (|r| = " +
+        format_number(norm) + " N after " + std::to_string(iteration) +
+        " iterations); try a smaller dt");
   }
   if (!converged) {
     throw ConvergenceError(std::string(operation) + ": Newton's method did not converge in " +
                            std::to_string(newton.max_iterations) + " iterations (last step " +
-                           format(last_step) + " m, tolerance " +
-                           format(newton.tolerance * length_scale_) + " m; residual " +
-                           format(norm) + " N); try a smaller dt or more iterations");
+                           format_number(last_step) + " m, tolerance " +
+                           format_number(newton.tolerance * length_scale_) + " m; residual " +
+                           format_number(norm) + " N); try a smaller dt or more iterations");
   }
   if (newton.report != nullptr) {
     newton.report->iterations = iteration;

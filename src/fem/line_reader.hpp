@@ -16,6 +16,10 @@
 
 namespace maya::fem::detail {
 
+// The most items a reader reserves room for up front from a count a file declares; beyond it the
+// containers grow with the items actually read.
+inline constexpr std::size_t kReserveLimit = std::size_t{1} << 16;
+
 class LineReader {
  public:
   // comment: a character that starts a comment to the end of the line ('\0' for none).
@@ -69,6 +73,10 @@ class LineReader {
     const auto [end, error] = std::from_chars(token.data(), token.data() + token.size(), value);
     if (error != std::errc() || end != token.data() + token.size()) {
       fail("expected " + std::string(what) + " (a number), got '" + std::string(token) + "'");
+    }
+    if (!(value - value == 0.0)) {
+      fail("expected " + std::string(what) + " (a finite number), got '" + std::string(token) +
+           "'");
     }
     return value;
   }

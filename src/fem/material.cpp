@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 
@@ -11,13 +12,10 @@ namespace maya::fem {
 namespace {
 
 void check_young_poisson(double youngs_modulus, double poisson_ratio) {
-  if (!(youngs_modulus > 0.0) || !std::isfinite(youngs_modulus)) {
-    throw ValueError("lame_parameters: Young's modulus must be positive and finite, got " +
-                     std::to_string(youngs_modulus));
-  }
+  (void)check_positive(youngs_modulus, "lame_parameters: Young's modulus");
   if (!(poisson_ratio > -1.0 && poisson_ratio < 0.5)) {
     throw ValueError("lame_parameters: Poisson's ratio must lie in (-1, 0.5), got " +
-                     std::to_string(poisson_ratio));
+                     format_number(poisson_ratio));
   }
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/fem/mesh.hpp"
 
@@ -14,10 +15,7 @@ void check_extent(const char* operation, const char* axis, double size, std::siz
   if (cells == 0) {
     throw ValueError(std::string(operation) + ": cells_" + axis + " must be at least 1");
   }
-  if (!(size > 0.0) || !std::isfinite(size)) {
-    throw ValueError(std::string(operation) + ": the size along " + axis +
-                     " must be positive and finite, got " + std::to_string(size));
-  }
+  (void)check_positive(size, std::string(operation) + ": the size along " + axis);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 // TetGen / Triangle .node and .ele files.
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -35,7 +36,11 @@ Mesh read_node_ele(std::istream& node, std::string_view node_name, std::istream&
   if (num_points == 0) nodes.fail("expected at least one point, got 0");
   const auto d = static_cast<std::size_t>(dim);
   const auto n = static_cast<std::size_t>(num_points);
-  std::vector<double> positions(n * d);
+  // The header's count is only a claim: reserve what a modest file holds and let the vector grow
+  // with the lines actually there, so a header of 4e12 points is a ParseError at the first
+  // missing line, not an allocation of 100 TB.
+  std::vector<double> positions;
+  positions.reserve(std::min<std::size_t>(n, detail::kReserveLimit) * d);
   std::int64_t base = 0;
   const std::size_t per_line = 1 + d + static_cast<std::size_t>(attributes + (markers > 0 ? 1 : 0));
   for (std::size_t i = 0; i < n; ++i) {
@@ -59,7 +64,7 @@ Mesh read_node_ele(std::istream& node, std::string_view node_name, std::istream&
                  " (points are numbered consecutively), got " + std::to_string(index));
     }
     for (std::size_t k = 0; k < d; ++k) {
-      positions[i * d + k] = nodes.real(tokens[1 + k], "coordinate " + std::to_string(k));
+      positions.push_back(nodes.real(tokens[1 + k], "coordinate " + std::to_string(k)));
     }
   }
 
@@ -76,7 +81,9 @@ Mesh read_node_ele(std::istream& node, std::string_view node_name, std::istream&
   }
   if (num_elements == 0) elements_file.fail("expected at least one element, got 0");
   std::vector<std::int64_t> elements;
-  elements.reserve(static_cast<std::size_t>(num_elements * per));
+  elements.reserve(
+      std::min<std::size_t>(static_cast<std::size_t>(num_elements), detail::kReserveLimit) *
+      static_cast<std::size_t>(per));
   for (std::int64_t e = 0; e < num_elements; ++e) {
     elements_file.require(
         tokens, "element " + std::to_string(e + 1) + " of " + std::to_string(num_elements));

@@ -7,6 +7,7 @@
 
 #include "fem/rigid_contact_kernel.hpp"
 #include "fem/soft_body_ops.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/ops.hpp"
@@ -61,9 +62,10 @@ void SoftBody::check_obstacles(const RigidObstacles* obstacles, std::string_view
     }
     const double value = var.view()[0];
     const bool positive = j == 0;  // a contact without stiffness is no contact
-    if (!std::isfinite(value) || value < 0.0 || (positive && value == 0.0)) {
-      throw ValueError(op + ": the rigid contact " + what + " must be finite and " +
-                       (positive ? "positive" : "non-negative") + ", got " + std::to_string(value));
+    if (positive) {
+      (void)check_positive(value, op + ": the rigid contact " + what);
+    } else {
+      (void)check_non_negative(value, op + ": the rigid contact " + what);
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "fem/simplex.hpp"
 #include "fem/soft_body_ops.hpp"
 #include "fem/sparse_system.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/expect_shape.hpp"
@@ -19,10 +20,7 @@ namespace maya::fem {
 namespace {
 
 void check_finite_nonnegative(const char* what, double value) {
-  if (!(value >= 0.0) || !std::isfinite(value)) {
-    throw ValueError(std::string("SoftBody: ground ") + what +
-                     " must be finite and non-negative, got " + std::to_string(value));
-  }
+  (void)check_non_negative(value, std::string("SoftBody: ground ") + what);
 }
 
 }  // namespace
@@ -49,10 +47,7 @@ SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
   check_finite_nonnegative("stiffness", ground.stiffness);
   check_finite_nonnegative("damping", ground.damping);
   check_finite_nonnegative("friction", ground.friction);
-  if (!(ground.slip_velocity > 0.0)) {
-    throw ValueError("SoftBody: ground slip_velocity must be positive, got " +
-                     std::to_string(ground.slip_velocity));
-  }
+  (void)check_positive(ground.slip_velocity, "SoftBody: ground slip_velocity");
   gravity_ = options_.gravity;
   if (gravity_.empty()) {
     gravity_.assign(dim, 0.0);
@@ -130,10 +125,7 @@ SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
                        std::to_string(rigid.shapes.size()) +
                        " rigid shapes were given to a 3-D mesh");
     }
-    if (!(rigid.slip_velocity > 0.0) || !std::isfinite(rigid.slip_velocity)) {
-      throw ValueError("SoftBody: rigid slip_velocity must be positive and finite, got " +
-                       std::to_string(rigid.slip_velocity));
-    }
+    (void)check_positive(rigid.slip_velocity, "SoftBody: rigid slip_velocity");
     rigid_shapes_ =
         std::make_shared<const detail::RigidShapes>(detail::make_rigid_shapes(rigid.shapes));
   }
@@ -191,10 +183,7 @@ TensorVar SoftBody::lumped_masses(const RestShape& rest, TensorVar density) cons
   }
   const TensorView densities = density.view();
   for (const double rho : densities.data()) {
-    if (!(rho > 0.0)) {
-      throw ValueError("SoftBody::lumped_masses: density must be positive, got " +
-                       std::to_string(rho));
-    }
+    (void)check_positive(rho, "SoftBody::lumped_masses: density");
   }
   const TensorVar flat_density = size == 1 ? reshape(density, {1}) : density;
   // Each element gives a (D+1)-th of its mass to each of its vertices.
@@ -248,9 +237,9 @@ void SoftBody::check_parameters(const BodyParameters& params, std::string_view o
     expect_shape(params.mass.shape(), {num_vertices()}, operation, "mass");
     const auto masses = params.mass.view();
     for (std::size_t i = 0; i < masses.numel(); ++i) {
-      if (!(masses[i] > 0.0)) {
-        throw ValueError(std::string(operation) + ": the mass of vertex " + std::to_string(i) +
-                         " must be positive, got " + std::to_string(masses[i]));
+      if (!(masses[i] > 0.0 && masses[i] <= std::numeric_limits<double>::max())) {
+        (void)check_positive(masses[i],
+                             std::string(operation) + ": the mass of vertex " + std::to_string(i));
       }
     }
   }

@@ -29,13 +29,10 @@ struct SystemPattern {
 [[nodiscard]] SystemPattern build_pattern(const Mesh& mesh,
                                           const std::vector<std::uint8_t>& pinned);
 
-// Thrown by a conjugate-gradient solve that meets negative curvature (p^T A p <= 0) or a
-// non-positive diagonal: the matrix is not positive definite, so the caller should use another
-// matrix (Newton: the projected Hessian) or another solver (the adjoint: LDLT).
-class IndefiniteMatrix : public ConvergenceError {
- public:
-  using ConvergenceError::ConvergenceError;
-};
+// maya::IndefiniteMatrix is thrown by a conjugate-gradient solve that meets negative curvature
+// (p^T A p <= 0) or a non-positive diagonal: the caller should use another matrix (Newton: the
+// projected Hessian) or another solver (the adjoint: LDLT).
+using maya::IndefiniteMatrix;
 
 // The solver a NewtonOptions::solver asks for on a system of `unknowns` in `dim` dimensions.
 [[nodiscard]] LinearSolver resolve_solver(LinearSolver requested, std::size_t dim,

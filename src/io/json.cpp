@@ -4,10 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
-#include "io/number_format.hpp"
+#include "maya/core/check.hpp"
 #include "maya/io/output_files.hpp"
 
 namespace maya::io {
@@ -36,11 +37,53 @@ std::string article(std::string_view noun) {
          std::string(noun);
 }
 
-// The JSON text of a value, cut short for messages.
+// Nesting deeper than this is an error: scenes and tasks nest a few levels, and every walk over a
+// document (the destructor, dump(), the messages' previews) then has a bounded depth.
+constexpr std::size_t kMaxDepth = 100;
+
+// The compact JSON text of `json`, written only until `out` holds `budget` characters, so a
+// preview of a huge value costs no more than a preview of a small one. Text cut inside a UTF-8
+// sequence is written with the replacement character (never an exception).
+std::string compact(const Json& json) {
+  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+void preview_into(const Json& json, std::string& out, std::size_t budget) {
+  if (out.size() >= budget) return;
+  if (json.is_object()) {
+    out += '{';
+    bool first = true;
+    for (auto item = json.begin(); item != json.end() && out.size() < budget; ++item) {
+      out += first ? "" : ",";
+      first = false;
+      out += compact(Json(item.key())) + ":";
+      preview_into(item.value(), out, budget);
+    }
+    out += '}';
+  } else if (json.is_array()) {
+    out += '[';
+    bool first = true;
+    for (auto element = json.begin(); element != json.end() && out.size() < budget; ++element) {
+      out += first ? "" : ",";
+      first = false;
+      preview_into(*element, out, budget);
+    }
+    out += ']';
+  } else if (json.is_string() && json.get_ref<const std::string&>().size() > budget) {
+    out += compact(Json(json.get_ref<const std::string&>().substr(0, budget)));
+  } else {
+    out += compact(json);
+  }
+}
+
+// The JSON text of a value, cut short for messages (at a character boundary).
 std::string excerpt(const Json& json) {
-  std::string text = json.dump();
+  std::string text;
+  preview_into(json, text, 40);
   if (text.size() > 40) {
-    text = text.substr(0, 37) + "...";
+    std::size_t cut = 37;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
   }
   return text;
 }
@@ -56,7 +99,7 @@ bool is_identifier(std::string_view key) {
 
 std::string child_path(const std::string& parent, std::string_view key) {
   if (!is_identifier(key)) {
-    return parent + "[" + Json(std::string(key)).dump() + "]";
+    return parent + "[" + compact(Json(std::string(key))) + "]";
   }
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
@@ -76,8 +119,7 @@ std::pair<std::size_t, std::size_t> line_and_column(std::string_view text, std::
 }
 
 // nlohmann's message without its "[json.exception...] parse error at line L, column C: " prefix.
-std::string reason_of(const Json::parse_error& error) {
-  std::string message = error.what();
+std::string reason_of(std::string message) {
   const std::size_t column = message.find("column ");
   std::size_t start = column == std::string::npos ? message.find("] ") : message.find(": ", column);
   if (start == std::string::npos) {
@@ -87,6 +129,101 @@ std::string reason_of(const Json::parse_error& error) {
   std::replace(message.begin(), message.end(), '\n', ' ');
   return message;
 }
+
+// Where the value opened at depth kMaxDepth + 1 starts: the offset of its bracket.
+std::size_t offset_of_too_deep(std::string_view text) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxDepth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return text.size();
+}
+
+// Builds the document with nlohmann's own DOM builder, adding what maya's files need: duplicate
+// keys are an error, nesting is bounded (so nothing downstream recurses without bound), and a
+// number that overflows a double is a ParseError with line and column like any syntax error. One
+// pass, linear in the text (nlohmann's callback parser rescans a parent array each time one of
+// its elements closes, which is quadratic for a scene of a million particles).
+class DocumentBuilder : public nlohmann::json_sax<Json> {
+ public:
+  DocumentBuilder(Json& root, std::string_view text, std::string prefix)
+      : dom_(root), text_(text), prefix_(std::move(prefix)) {}
+
+  bool null() override { return dom_.null(); }
+  bool boolean(bool value) override { return dom_.boolean(value); }
+  bool number_integer(number_integer_t value) override { return dom_.number_integer(value); }
+  bool number_unsigned(number_unsigned_t value) override { return dom_.number_unsigned(value); }
+  bool number_float(number_float_t value, const string_t& text) override {
+    return dom_.number_float(value, text);
+  }
+  bool string(string_t& value) override { return dom_.string(value); }
+  bool binary(binary_t& value) override { return dom_.binary(value); }
+
+  bool start_object(std::size_t elements) override {
+    open();
+    while (keys_.size() < depth_) keys_.emplace_back();
+    keys_[depth_ - 1].clear();
+    return dom_.start_object(elements);
+  }
+  bool key(string_t& value) override {
+    if (!keys_[depth_ - 1].insert(value).second) {
+      throw ParseError((prefix_.empty() ? "" : prefix_ + " ") + "invalid JSON: duplicate key \"" +
+                       value + "\"");
+    }
+    return dom_.key(value);
+  }
+  bool end_object() override {
+    close();
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t elements) override {
+    open();
+    return dom_.start_array(elements);
+  }
+  bool end_array() override {
+    close();
+    return dom_.end_array();
+  }
+
+  bool parse_error(std::size_t position, const std::string& /*last_token*/,
+                   const nlohmann::detail::exception& error) override {
+    fail_at(position > 0 ? position - 1 : 0, reason_of(error.what()));
+  }
+
+ private:
+  void open() {
+    if (++depth_ > kMaxDepth) {
+      fail_at(offset_of_too_deep(text_),
+              "values nest deeper than " + std::to_string(kMaxDepth) + " levels");
+    }
+  }
+  void close() { --depth_; }
+  [[noreturn]] void fail_at(std::size_t offset, const std::string& reason) const {
+    const auto [line, column] = line_and_column(text_, offset);
+    throw ParseError(prefix_ + std::to_string(line) + ":" + std::to_string(column) +
+                     ": invalid JSON: " + reason);
+  }
+
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
+  std::string_view text_;
+  std::string prefix_;
+  std::size_t depth_ = 0;
+  std::vector<std::unordered_set<std::string>> keys_;  // per open depth, reused
+};
 
 }  // namespace
 
@@ -125,12 +262,25 @@ namespace {
              excerpt(json) + ")");
 }
 
+// The magnitudes a file's number may have: its square and its reciprocal stay finite, so the
+// physics can run on it (1e308 for a dt or 5e-324 for a mass cannot).
+constexpr double kLargest = 1e100;
+constexpr double kSmallestPositive = 1e-100;
+
 void check_rule(const JsonValue& value, double number, NumberRule rule) {
   if (rule == NumberRule::kPositive && !(number > 0)) {
-    value.fail("must be positive, got " + detail::human(number, 10));
+    value.fail("must be positive, got " + format_number(number));
   }
   if (rule == NumberRule::kNonNegative && !(number >= 0)) {
-    value.fail("must be >= 0, got " + detail::human(number, 10));
+    value.fail("must be >= 0, got " + format_number(number));
+  }
+  if (std::abs(number) > kLargest) {
+    value.fail("must be within [-1e100, 1e100] (a magnitude the physics can square), got " +
+               format_number(number));
+  }
+  if (rule == NumberRule::kPositive && number < kSmallestPositive) {
+    value.fail("must be at least 1e-100 (a magnitude the physics can invert), got " +
+               format_number(number));
   }
 }
 
@@ -152,8 +302,8 @@ double JsonValue::as_number(NumberRule rule) const {
 double JsonValue::as_number_in(double low, double high) const {
   const double number = as_number();
   if (!(number >= low && number <= high)) {
-    fail("must be in [" + detail::human(low) + ", " + detail::human(high) + "], got " +
-         detail::human(number, 10));
+    fail("must be in [" + format_number(low) + ", " + format_number(high) + "], got " +
+         format_number(number));
   }
   return number;
 }
@@ -262,7 +412,7 @@ std::vector<std::pair<std::string, JsonValue>> JsonValue::members() const {
   return result;
 }
 
-std::string JsonValue::dump() const { return node_of(node_).dump(); }
+std::string JsonValue::dump() const { return compact(node_of(node_)); }
 
 // ---- JsonDocument ----
 
@@ -282,30 +432,8 @@ JsonDocument JsonDocument::parse(std::string_view text, std::string source, std:
   impl->source = std::move(source);
   impl->root_name = std::move(root_name);
   const std::string prefix = impl->source.empty() ? std::string() : impl->source + ":";
-  // One set of seen keys per open object, to reject duplicates (nlohmann keeps the last).
-  std::vector<std::set<std::string>> open_objects;
-  const Json::parser_callback_t reject_duplicates = [&](int, Json::parse_event_t event,
-                                                        Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      open_objects.emplace_back();
-    } else if (event == Json::parse_event_t::object_end && !open_objects.empty()) {
-      open_objects.pop_back();
-    } else if (event == Json::parse_event_t::key && !open_objects.empty()) {
-      const std::string key = parsed.get<std::string>();
-      if (!open_objects.back().insert(key).second) {
-        throw ParseError((prefix.empty() ? "" : prefix + " ") + "invalid JSON: duplicate key \"" +
-                         key + "\"");
-      }
-    }
-    return true;
-  };
-  try {
-    impl->json = Json::parse(text.begin(), text.end(), reject_duplicates);
-  } catch (const Json::parse_error& error) {
-    const auto [line, column] = line_and_column(text, error.byte > 0 ? error.byte - 1 : 0);
-    throw ParseError(prefix + std::to_string(line) + ":" + std::to_string(column) +
-                     ": invalid JSON: " + reason_of(error));
-  }
+  DocumentBuilder builder(impl->json, text, prefix);
+  (void)Json::sax_parse(text.begin(), text.end(), &builder);
   return JsonDocument(std::move(impl));
 }
 

@@ -6,8 +6,10 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <numeric>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya::io {
@@ -139,7 +141,7 @@ NpyArray parse_npy(std::string_view bytes) {
     bad("malformed shape " + std::string(tuple));
   }
   NpyArray array;
-  std::size_t count = 1;
+  std::size_t count = 0;
   std::size_t i = 1;
   while (i + 1 < tuple.size()) {
     while (i + 1 < tuple.size() && (tuple[i] == ' ' || tuple[i] == ',')) {
@@ -151,6 +153,9 @@ NpyArray parse_npy(std::string_view bytes) {
     std::size_t dimension = 0;
     bool digits = false;
     while (i + 1 < tuple.size() && tuple[i] >= '0' && tuple[i] <= '9') {
+      if (dimension > (std::numeric_limits<std::size_t>::max() - 9) / 10) {
+        bad("shape " + std::string(tuple) + " has an extent that overflows");
+      }
       dimension = dimension * 10 + static_cast<std::size_t>(tuple[i] - '0');
       digits = true;
       ++i;
@@ -159,9 +164,15 @@ NpyArray parse_npy(std::string_view bytes) {
       bad("malformed shape " + std::string(tuple));
     }
     array.shape.push_back(dimension);
-    count *= dimension;
   }
   const std::size_t data_at = header_at + header_length;
+  // Bounded by what the file holds, so a product that wraps around cannot match its size.
+  try {
+    count = checked_element_count(array.shape, "npy", (bytes.size() - data_at) / sizeof(double));
+  } catch (const ShapeError&) {
+    bad("shape " + std::string(tuple) + " needs more data than the file's " +
+        std::to_string(bytes.size() - data_at) + " bytes");
+  }
   if (bytes.size() - data_at != count * sizeof(double)) {
     bad("shape " + std::string(tuple) + " needs " + std::to_string(count * sizeof(double)) +
         " bytes of data, the file has " + std::to_string(bytes.size() - data_at));

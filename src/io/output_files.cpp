@@ -6,9 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <system_error>
 
@@ -16,6 +20,51 @@ namespace maya::io {
 namespace {
 
 namespace fs = std::filesystem;
+
+// The signal (SIGINT, SIGTERM, SIGHUP) that arrived while files were being committed, or 0. The
+// handler only records it; the commit then rolls back and re-raises it once its files are
+// consistent again, so neither a temporary nor a half-replaced set of files outlives the process.
+volatile std::sig_atomic_t g_interrupted = 0;
+
+extern "C" void record_interruption(int signal_number) { g_interrupted = signal_number; }
+
+int interrupted() noexcept { return g_interrupted; }
+
+constexpr int kInterruptions[] = {SIGINT, SIGTERM, SIGHUP};
+
+// While alive, interruptions are recorded instead of ending the process; on destruction the old
+// handlers come back and a recorded interruption is raised again (ending the process as it
+// would have, after the files are consistent).
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    if (depth_++ > 0) return;  // nested (a commit checks its directory): the outer one acts
+    g_interrupted = 0;
+    struct sigaction action {};
+    action.sa_handler = record_interruption;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;
+    for (std::size_t i = 0; i < std::size(kInterruptions); ++i) {
+      ::sigaction(kInterruptions[i], &action, &previous_[i]);
+    }
+  }
+  ~InterruptGuard() {
+    if (--depth_ > 0) return;
+    for (std::size_t i = 0; i < std::size(kInterruptions); ++i) {
+      ::sigaction(kInterruptions[i], &previous_[i], nullptr);
+    }
+    if (const int signal_number = g_interrupted; signal_number != 0) {
+      g_interrupted = 0;
+      std::raise(signal_number);
+    }
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  static inline std::atomic<int> depth_{0};  // guards alive, over all threads
+  static inline struct sigaction previous_[std::size(kInterruptions)]{};
+};
 
 std::string system_reason(int error_number) { return std::strerror(error_number); }
 
@@ -40,7 +89,11 @@ fs::path write_temporary(const fs::path& target, std::string_view contents) {
   const char* data = contents.data();
   std::size_t left = contents.size();
   while (left > 0) {
-    const ssize_t written = ::write(fd, data, left);
+    if (interrupted() != 0) {
+      give_up(EINTR);
+    }
+    // In chunks, so an interruption is noticed within a few milliseconds.
+    const ssize_t written = ::write(fd, data, std::min<std::size_t>(left, std::size_t{1} << 22));
     if (written < 0) {
       if (errno == EINTR) {
         continue;
@@ -101,10 +154,12 @@ std::string read_file(const fs::path& path) {
 }
 
 void write_file_atomically(const fs::path& path, std::string_view contents) {
+  const InterruptGuard guard;
   rename_into_place(write_temporary(path, contents), path);
 }
 
 void check_output_directory(const fs::path& directory) {
+  const InterruptGuard guard;  // the probe file below must not outlive an interruption
   std::error_code error;
   if (fs::exists(directory, error)) {
     if (!fs::is_directory(directory, error)) {
@@ -147,6 +202,7 @@ std::vector<std::string> OutputFiles::names() const {
 }
 
 std::vector<fs::path> OutputFiles::commit() const {
+  const InterruptGuard guard;
   check_output_directory(directory_);
   // Remember which directories we create, so a failure can take them away again.
   std::vector<fs::path> created;
@@ -167,18 +223,71 @@ std::vector<fs::path> OutputFiles::commit() const {
                     "': " + error.message());
   }
   std::vector<fs::path> temporaries;
+  std::vector<fs::path> backups(files_.size());  // a hard link to each target that existed
+  std::size_t renamed = 0;
   const auto roll_back = [&] {
-    for (const fs::path& temporary : temporaries) {
-      ::unlink(temporary.c_str());
+    // Undo the renames newest first: an old file comes back from its backup, a new one goes.
+    for (std::size_t i = renamed; i-- > 0;) {
+      const fs::path target = directory_ / files_[i].name;
+      if (!backups[i].empty()) {
+        (void)::rename(backups[i].c_str(), target.c_str());
+      } else {
+        (void)::unlink(target.c_str());
+      }
+    }
+    for (std::size_t i = renamed; i < temporaries.size(); ++i) {
+      (void)::unlink(temporaries[i].c_str());
+    }
+    for (std::size_t i = renamed; i < backups.size(); ++i) {
+      if (!backups[i].empty()) (void)::unlink(backups[i].c_str());
     }
     for (const fs::path& directory : created) {  // innermost first
       std::error_code ignored;
       fs::remove(directory, ignored);
     }
   };
+  const auto check_interruption = [&] {
+    if (interrupted() != 0) {
+      throw FileError("writing to '" + directory_.string() + "' was interrupted by a signal");
+    }
+  };
   try {
+    // A target that is not a regular file (a directory, say) cannot be replaced: find out before
+    // anything is replaced.
+    for (const Staged& file : files_) {
+      const fs::path target = directory_ / file.name;
+      std::error_code status_error;
+      const fs::file_status status = fs::symlink_status(target, status_error);
+      if (fs::exists(status) && !fs::is_regular_file(status)) {
+        throw FileError("cannot write '" + target.string() + "': it exists and is not a file");
+      }
+    }
     for (const Staged& file : files_) {
       temporaries.push_back(write_temporary(directory_ / file.name, file.contents));
+      check_interruption();
+    }
+    // Keep the old files reachable until every new one is in place.
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+      const fs::path target = directory_ / files_[i].name;
+      if (::access(target.c_str(), F_OK) != 0) continue;
+      for (int attempt = 0; backups[i].empty(); ++attempt) {
+        const fs::path backup =
+            directory_ / ("." + files_[i].name + ".old" + std::to_string(::getpid()) + "_" +
+                          std::to_string(attempt));
+        if (::link(target.c_str(), backup.c_str()) == 0) {
+          backups[i] = backup;
+        } else if (errno != EEXIST || attempt > 100) {
+          fail("cannot keep the old version of", target, errno);
+        }
+      }
+    }
+    check_interruption();
+    for (; renamed < files_.size(); ++renamed) {
+      const fs::path target = directory_ / files_[renamed].name;
+      if (::rename(temporaries[renamed].c_str(), target.c_str()) != 0) {
+        fail("cannot write", target, errno);
+      }
+      check_interruption();
     }
   } catch (...) {
     roll_back();
@@ -186,15 +295,8 @@ std::vector<fs::path> OutputFiles::commit() const {
   }
   std::vector<fs::path> written;
   for (std::size_t i = 0; i < files_.size(); ++i) {
-    const fs::path target = directory_ / files_[i].name;
-    if (::rename(temporaries[i].c_str(), target.c_str()) != 0) {
-      const int error_number = errno;
-      for (std::size_t j = i; j < temporaries.size(); ++j) {
-        ::unlink(temporaries[j].c_str());
-      }
-      fail("cannot write", target, error_number);
-    }
-    written.push_back(target);
+    if (!backups[i].empty()) (void)::unlink(backups[i].c_str());
+    written.push_back(directory_ / files_[i].name);
   }
   return written;
 }

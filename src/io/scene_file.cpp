@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/io/json.hpp"
 #include "maya/rigid/body_shape.hpp"
@@ -89,8 +90,8 @@ BodySpec parse_body(const JsonValue& value) {
       const JsonValue size = object.required("size");
       body.size = pair_of(size);
       if (!(body.size[0] > 0.0) || !(body.size[1] > 0.0)) {
-        size.fail("width and height must be positive, got [" + std::to_string(body.size[0]) + ", " +
-                  std::to_string(body.size[1]) + "]");
+        size.fail("width and height must be positive, got [" + format_number(body.size[0]) + ", " +
+                  format_number(body.size[1]) + "]");
       }
       break;
     }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/rollout.hpp"
 #include "maya/io/npy.hpp"
@@ -166,13 +167,28 @@ SpringTask::SpringTask(TaskSpec task)
     }
     Trajectory observed;
     if (term.observed_file) {
-      const NpyArray array = parse_npy(read_file(*term.observed_file));
+      const std::string file = term.observed_file->string();
+      NpyArray array;
+      try {
+        array = parse_npy(read_file(*term.observed_file));
+      } catch (const ParseError& error) {
+        throw ParseError(file + ": " + error.what());
+      }
       const std::size_t expected[] = {frames, particles, kDim};
       if (!std::equal(array.shape.begin(), array.shape.end(), std::begin(expected),
                       std::end(expected))) {
         throw ParseError(term.observed_file->string() + ": observed positions have shape " +
                          shape_text(array.shape) + ", the scene needs " + shape_text(expected) +
                          " (steps + 1 frames, particles, 2)");
+      }
+      for (std::size_t k = 0; k < array.values.size(); ++k) {
+        if (!std::isfinite(array.values[k])) {
+          const std::size_t frame = k / (particles * kDim);
+          const std::size_t particle = (k / kDim) % particles;
+          throw ParseError(file + ": observed position of particle " + std::to_string(particle) +
+                           " at frame " + std::to_string(frame) + " is " +
+                           format_number(array.values[k]) + "; observations must be finite");
+        }
       }
       observed = trajectory_from_positions(array, task_.scene.dt);
     } else {
@@ -343,7 +359,9 @@ std::vector<std::vector<double>> SpringTask::true_values() const {
 double GradcheckSummary::max_error() const noexcept {
   double worst_error = 0.0;
   for (const GradcheckEntry& entry : worst) {
-    worst_error = std::max(worst_error, entry.relative_error);
+    // A NaN error (a non-finite loss or gradient) is the worst there is, never a pass.
+    worst_error =
+        std::isnan(entry.relative_error) ? INFINITY : std::max(worst_error, entry.relative_error);
   }
   return worst_error;
 }

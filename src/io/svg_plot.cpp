@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 
-#include "io/number_format.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya::io {

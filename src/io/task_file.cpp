@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "io/number_format.hpp"
+#include "maya/core/check.hpp"
 #include "maya/io/json.hpp"
 
 namespace maya::io {
@@ -90,11 +90,24 @@ Selector parse_selector(std::string text_, const JsonValue& value, const SceneSp
 }
 
 // A number or an array of numbers, as a flat list.
-std::vector<double> numbers_of(const JsonValue& value) {
+std::vector<double> numbers_of(const JsonValue& value, NumberRule rule = NumberRule::kAny) {
   if (value.is_number()) {
-    return {value.as_number()};
+    return {value.as_number(rule)};
   }
-  return value.as_numbers();
+  return value.as_numbers(std::nullopt, rule);
+}
+
+// The rule a scene file applies to the field a selector names, so that a task's values are
+// validated like the scene's own: masses and rest lengths positive, stiffness and damping
+// non-negative, positions and velocities finite.
+NumberRule scene_rule(Selector::Field field) {
+  switch (field) {
+    case Selector::Field::kMass:
+    case Selector::Field::kRestLength: return NumberRule::kPositive;
+    case Selector::Field::kStiffness:
+    case Selector::Field::kDamping: return NumberRule::kNonNegative;
+    default: return NumberRule::kAny;
+  }
 }
 
 double spring_length(const SceneSpec& scene, const SpringSpec& spring) {
@@ -147,8 +160,8 @@ ParameterSpec parse_parameter(const JsonValue& value, const SceneSpec& scene) {
   parameter.lower = object.number_or("lower", default_lower(parameter.selector.field));
   parameter.upper = object.number_or("upper", std::numeric_limits<double>::infinity());
   if (!(parameter.lower < parameter.upper)) {
-    object.value().fail("lower (" + detail::human(parameter.lower) + ") must be below upper (" +
-                        detail::human(parameter.upper) + ")");
+    object.value().fail("lower (" + format_number(parameter.lower) + ") must be below upper (" +
+                        format_number(parameter.upper) + ")");
   }
   if (parameter.log_scale && (object.has("lower") || object.has("upper"))) {
     object.value().fail("log_scale parameters are positive by construction; drop lower/upper");
@@ -159,10 +172,10 @@ ParameterSpec parse_parameter(const JsonValue& value, const SceneSpec& scene) {
                             ? initial > 0
                             : initial >= parameter.lower && initial <= parameter.upper;
     if (!inside) {
-      object.value().fail("initial value " + detail::human(initial) + " is outside " +
+      object.value().fail("initial value " + format_number(initial) + " is outside " +
                           (parameter.log_scale ? std::string("(0, inf) required by log_scale")
-                                               : "the bounds [" + detail::human(parameter.lower) +
-                                                     ", " + detail::human(parameter.upper) + "]"));
+                                               : "the bounds [" + format_number(parameter.lower) +
+                                                     ", " + format_number(parameter.upper) + "]"));
     }
   }
   return parameter;
@@ -172,7 +185,7 @@ Assignment parse_assignment(const std::string& selector_text, const JsonValue& v
                             const SceneSpec& scene) {
   Assignment assignment;
   assignment.selector = parse_selector(selector_text, values, scene);
-  assignment.values = numbers_of(values);
+  assignment.values = numbers_of(values, scene_rule(assignment.selector.field));
   const std::size_t width = assignment.selector.width();
   const std::size_t all = width * assignment.selector.elements(scene).size();
   if (assignment.values.size() != width && assignment.values.size() != all) {
@@ -387,7 +400,9 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
   }
   if (const auto gradcheck = object.optional("gradcheck")) {
     const JsonObject fields(*gradcheck, {"step", "tolerance"});
-    task.gradcheck.step = fields.number_or("step", task.gradcheck.step, NumberRule::kPositive);
+    if (const auto step = fields.optional("step")) {
+      task.gradcheck.step = step->as_number_in(GradcheckSpec::kMinStep, GradcheckSpec::kMaxStep);
+    }
     task.gradcheck.tolerance =
         fields.number_or("tolerance", task.gradcheck.tolerance, NumberRule::kPositive);
   }

@@ -1,7 +1,7 @@
 // CSV and .npy views of a Trajectory.
 #include "maya/io/trajectory.hpp"
 
-#include "io/number_format.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/io/npy.hpp"
 
@@ -45,15 +45,15 @@ std::string trajectory_csv(const Trajectory& trajectory) {
   csv += '\n';
   for (std::size_t frame = 0; frame < trajectory.num_frames(); ++frame) {
     for (std::size_t particle = 0; particle < trajectory.num_particles; ++particle) {
-      csv += std::to_string(frame) + ',' + detail::shortest(trajectory.times[frame]) + ',' +
+      csv += std::to_string(frame) + ',' + format_number(trajectory.times[frame]) + ',' +
              std::to_string(particle);
       const std::size_t at = (frame * trajectory.num_particles + particle) * trajectory.dim;
       for (std::size_t axis = 0; axis < trajectory.dim; ++axis) {
-        csv += ',' + detail::shortest(trajectory.positions[at + axis]);
+        csv += ',' + format_number(trajectory.positions[at + axis]);
       }
       if (!trajectory.velocities.empty()) {
         for (std::size_t axis = 0; axis < trajectory.dim; ++axis) {
-          csv += ',' + detail::shortest(trajectory.velocities[at + axis]);
+          csv += ',' + format_number(trajectory.velocities[at + axis]);
         }
       }
       csv += '\n';
@@ -71,10 +71,10 @@ std::string body_trajectory_csv(const Trajectory& trajectory) {
   for (std::size_t frame = 0; frame < trajectory.num_frames(); ++frame) {
     for (std::size_t body = 0; body < trajectory.num_bodies; ++body) {
       const std::size_t at = (frame * trajectory.num_bodies + body) * 3;
-      csv += std::to_string(frame) + ',' + detail::shortest(trajectory.times[frame]) + ',' +
-             std::to_string(body) + ',' + detail::shortest(trajectory.body_poses[at]) + ',' +
-             detail::shortest(trajectory.body_poses[at + 1]) + ',' +
-             detail::shortest(trajectory.body_poses[at + 2]) + '\n';
+      csv += std::to_string(frame) + ',' + format_number(trajectory.times[frame]) + ',' +
+             std::to_string(body) + ',' + format_number(trajectory.body_poses[at]) + ',' +
+             format_number(trajectory.body_poses[at + 1]) + ',' +
+             format_number(trajectory.body_poses[at + 2]) + '\n';
     }
   }
   return csv;

@@ -2,14 +2,12 @@
 
 #include <cmath>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "optim/evaluator.hpp"
 #include "optim/first_order.hpp"
-#include "optim/messages.hpp"
 
 namespace maya::optim {
-
-using detail::number_string;
 
 Adam::Adam(ParameterSet& parameters, AdamOptions options)
     : parameters_(&parameters),
@@ -19,18 +17,13 @@ Adam::Adam(ParameterSet& parameters, AdamOptions options)
       latent_gradient_(parameters.numel(), 0.0) {
   detail::check_learning_rate(options.learning_rate, "Adam");
   if (!(options.beta1 >= 0.0 && options.beta1 < 1.0)) {
-    throw ValueError("Adam: beta1 must be in [0, 1), got " + number_string(options.beta1));
+    throw ValueError("Adam: beta1 must be in [0, 1), got " + format_number(options.beta1));
   }
   if (!(options.beta2 >= 0.0 && options.beta2 < 1.0)) {
-    throw ValueError("Adam: beta2 must be in [0, 1), got " + number_string(options.beta2));
+    throw ValueError("Adam: beta2 must be in [0, 1), got " + format_number(options.beta2));
   }
-  if (!(options.epsilon > 0.0) || !std::isfinite(options.epsilon)) {
-    throw ValueError("Adam: epsilon must be finite and > 0, got " + number_string(options.epsilon));
-  }
-  if (!(options.weight_decay >= 0.0) || !std::isfinite(options.weight_decay)) {
-    throw ValueError("Adam: weight_decay must be finite and >= 0, got " +
-                     number_string(options.weight_decay));
-  }
+  (void)check_positive(options.epsilon, "Adam: epsilon");
+  (void)check_non_negative(options.weight_decay, "Adam: weight_decay");
 }
 
 void Adam::step(std::span<const Tensor> gradients) {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
-#include "optim/messages.hpp"
 
 namespace maya::optim::detail {
 
@@ -12,6 +12,11 @@ Evaluator::Evaluator(ParameterSet& parameters, const Objective& objective,
                      std::string_view operation)
     : parameters_(parameters), objective_(objective), operation_(operation) {
   if (!objective_) throw ValueError(operation_ + ": the objective is empty");
+  if (parameters.numel() == 0) {
+    // Nothing to move: "converged" would be a claim about no parameters at all.
+    throw ValueError(operation_ + ": the parameter set has no values to optimize (" +
+                     std::to_string(parameters.size()) + " parameters, 0 values)");
+  }
   value_gradients_.reserve(parameters.size());
   for (const Tensor& value : parameters.values())
     value_gradients_.push_back(Tensor::zeros(value.shape()));
@@ -31,7 +36,7 @@ double Evaluator::operator()(std::span<const double> latent, std::span<double> g
   parameters_.latent_gradient(value_gradients_, gradient, operation_);
   if (strict) {
     if (!std::isfinite(loss)) {
-      throw NonFiniteError(operation_ + ": the objective returned loss " + number_string(loss) +
+      throw NonFiniteError(operation_ + ": the objective returned loss " + format_number(loss) +
                            " at iteration " + std::to_string(iteration) + " (evaluation " +
                            std::to_string(count_) + ")");
     }
@@ -49,7 +54,7 @@ void check_finite_gradient(const ParameterSet& parameters, std::span<const doubl
       if (!std::isfinite(gradient[offset + i])) {
         throw NonFiniteError(std::string(operation) + ": gradient of '" + parameters.name(k) +
                              "' entry " + std::to_string(i) + " is " +
-                             number_string(gradient[offset + i]) + " at iteration " +
+                             format_number(gradient[offset + i]) + " at iteration " +
                              std::to_string(iteration));
       }
     }
@@ -60,19 +65,16 @@ void check_finite_gradient(const ParameterSet& parameters, std::span<const doubl
 void check_minimize_options(const MinimizeOptions& options, std::string_view operation) {
   if (!(options.tolerance >= 0.0)) {
     throw ValueError(std::string(operation) + ": tolerance must be >= 0, got " +
-                     number_string(options.tolerance));
+                     format_number(options.tolerance));
   }
   if (!(options.loss_tolerance >= 0.0)) {
     throw ValueError(std::string(operation) + ": loss_tolerance must be >= 0, got " +
-                     number_string(options.loss_tolerance));
+                     format_number(options.loss_tolerance));
   }
 }
 
 void check_learning_rate(double learning_rate, std::string_view operation) {
-  if (!(learning_rate > 0.0) || !std::isfinite(learning_rate)) {
-    throw ValueError(std::string(operation) + ": learning_rate must be finite and > 0, got " +
-                     number_string(learning_rate));
-  }
+  (void)check_positive(learning_rate, std::string(operation) + ": learning_rate");
 }
 
 bool all_finite(std::span<const double> x) noexcept {

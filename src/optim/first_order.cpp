@@ -2,8 +2,8 @@
 
 #include <vector>
 
+#include "maya/core/check.hpp"
 #include "optim/evaluator.hpp"
-#include "optim/messages.hpp"
 
 namespace maya::optim::detail {
 
@@ -48,8 +48,8 @@ Result minimize_first_order(ParameterSet& parameters, const Objective& objective
       result.status == Status::kGradientTolerance || result.status == Status::kLossTolerance;
   result.message = std::string(operation) + ": " + std::string(to_string(result.status)) +
                    " after " + std::to_string(result.iterations) + " iterations, loss " +
-                   number_string(result.loss) + ", gradient norm " +
-                   number_string(result.gradient_norm);
+                   format_number(result.loss) + ", gradient norm " +
+                   format_number(result.gradient_norm);
   return result;
 }
 

@@ -3,23 +3,22 @@
 #include <algorithm>
 #include <cmath>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "optim/evaluator.hpp"
 #include "optim/line_search.hpp"
-#include "optim/messages.hpp"
 
 namespace maya::optim {
 
 using detail::dot;
 using detail::norm;
-using detail::number_string;
 
 Lbfgs::Lbfgs(ParameterSet& parameters, LbfgsOptions options)
     : parameters_(&parameters), options_(options) {
   if (options.history == 0) throw ValueError("Lbfgs: history must be >= 1, got 0");
   if (!(options.c1 > 0.0 && options.c1 < options.c2 && options.c2 < 1.0)) {
     throw ValueError("Lbfgs: line search constants must satisfy 0 < c1 < c2 < 1, got c1 = " +
-                     number_string(options.c1) + ", c2 = " + number_string(options.c2));
+                     format_number(options.c1) + ", c2 = " + format_number(options.c2));
   }
   if (options.max_line_search_evaluations == 0) {
     throw ValueError("Lbfgs: max_line_search_evaluations must be >= 1, got 0");
@@ -209,8 +208,8 @@ Result Lbfgs::minimize(const Objective& objective, const MinimizeOptions& option
       result.status == Status::kGradientTolerance || result.status == Status::kLossTolerance;
   result.message = "Lbfgs::minimize: " + std::string(to_string(result.status)) + " after " +
                    std::to_string(result.iterations) + " iterations, loss " +
-                   number_string(result.loss) + ", gradient norm " +
-                   number_string(result.gradient_norm);
+                   format_number(result.loss) + ", gradient norm " +
+                   format_number(result.gradient_norm);
   return result;
 }
 

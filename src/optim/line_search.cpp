@@ -1,9 +1,8 @@
 #include "optim/line_search.hpp"
+#include "maya/core/check.hpp"
 
 #include <algorithm>
 #include <cmath>
-
-#include "optim/messages.hpp"
 
 namespace maya::optim::detail {
 
@@ -74,9 +73,9 @@ double cubic_minimizer(double a, double fa, double da, double b, double fb, doub
 
 std::string no_decrease(const LinePath& path, std::size_t evaluations, double last_step) {
   return "no step along the search direction lowered the loss enough in " +
-         std::to_string(evaluations) + " evaluations (loss " + number_string(path.loss0()) +
-         ", directional derivative " + number_string(path.slope0()) + ", last trial step " +
-         number_string(last_step) +
+         std::to_string(evaluations) + " evaluations (loss " + format_number(path.loss0()) +
+         ", directional derivative " + format_number(path.slope0()) + ", last trial step " +
+         format_number(last_step) +
          "); the gradient may not match the loss, the loss may be non-smooth or noisy, or the "
          "tolerance may be finer than float64 resolves";
 }

@@ -4,13 +4,11 @@
 #include <cmath>
 #include <utility>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
-#include "optim/messages.hpp"
 
 namespace maya::optim {
-
-using detail::number_string;
 
 namespace {
 
@@ -30,9 +28,7 @@ double sigmoid(double u) noexcept {
 // ---- Positive ----
 
 Positive::Positive(Map map, double floor) : map_(map), floor_(floor) {
-  if (!std::isfinite(floor)) {
-    throw ValueError("Positive: floor must be finite, got " + number_string(floor));
-  }
+  (void)check_finite(floor, "Positive: floor");
 }
 
 double Positive::value(double latent) const noexcept {
@@ -42,8 +38,8 @@ double Positive::value(double latent) const noexcept {
 double Positive::latent(double value) const {
   const double excess = value - floor_;
   if (!(excess > 0.0) || !std::isfinite(value)) {
-    throw ValueError("Positive: value " + number_string(value) +
-                     " must be finite and above the floor " + number_string(floor_));
+    throw ValueError("Positive: value " + format_number(value) +
+                     " must be finite and above the floor " + format_number(floor_));
   }
   // softplus^-1(y) = log(e^y - 1) = y + log(1 - e^-y), written with expm1 to stay exact as y -> 0
   // and y -> inf.
@@ -88,16 +84,16 @@ TensorVar Positive::value(TensorVar latent) const {
 std::size_t ParameterSet::add(std::string name, Tensor initial, Bounds bounds) {
   if (std::isnan(bounds.lower) || std::isnan(bounds.upper) || bounds.lower > bounds.upper) {
     throw ValueError("ParameterSet::add: bounds of '" + name +
-                     "' must satisfy lower <= upper, got [" + number_string(bounds.lower) + ", " +
-                     number_string(bounds.upper) + "]");
+                     "' must satisfy lower <= upper, got [" + format_number(bounds.lower) + ", " +
+                     format_number(bounds.upper) + "]");
   }
   const auto data = initial.data();
   for (std::size_t i = 0; i < data.size(); ++i) {
     if (!(data[i] >= bounds.lower && data[i] <= bounds.upper)) {
       throw ValueError("ParameterSet::add: initial value of '" + name + "' entry " +
-                       std::to_string(i) + " is " + number_string(data[i]) +
-                       ", outside its bounds [" + number_string(bounds.lower) + ", " +
-                       number_string(bounds.upper) + "]");
+                       std::to_string(i) + " is " + format_number(data[i]) +
+                       ", outside its bounds [" + format_number(bounds.lower) + ", " +
+                       format_number(bounds.upper) + "]");
     }
   }
   return add_entry(std::move(name), std::move(initial), bounds, std::nullopt);
@@ -108,9 +104,9 @@ std::size_t ParameterSet::add(std::string name, Tensor initial, Positive positiv
   for (std::size_t i = 0; i < data.size(); ++i) {
     if (!(data[i] > positive.floor()) || !std::isfinite(data[i])) {
       throw ValueError("ParameterSet::add: initial value of positive parameter '" + name +
-                       "' entry " + std::to_string(i) + " is " + number_string(data[i]) +
+                       "' entry " + std::to_string(i) + " is " + format_number(data[i]) +
                        "; it must be finite and above the floor " +
-                       number_string(positive.floor()));
+                       format_number(positive.floor()));
     }
   }
   return add_entry(std::move(name), std::move(initial), Bounds{}, positive);
@@ -188,10 +184,10 @@ void ParameterSet::set_value(std::size_t index, Tensor value) {
                             : data[i] >= entry.bounds.lower && data[i] <= entry.bounds.upper;
     if (!inside) {
       throw ValueError("ParameterSet::set_value: value of '" + entry.name + "' entry " +
-                       std::to_string(i) + " is " + number_string(data[i]) + ", outside " +
-                       (entry.positive ? "(" + number_string(entry.positive->floor()) + ", inf)"
-                                       : "[" + number_string(entry.bounds.lower) + ", " +
-                                             number_string(entry.bounds.upper) + "]"));
+                       std::to_string(i) + " is " + format_number(data[i]) + ", outside " +
+                       (entry.positive ? "(" + format_number(entry.positive->floor()) + ", inf)"
+                                       : "[" + format_number(entry.bounds.lower) + ", " +
+                                             format_number(entry.bounds.upper) + "]"));
     }
     latent_[entry.offset + i] = entry.positive ? entry.positive->latent(data[i]) : data[i];
   }

@@ -2,14 +2,12 @@
 
 #include <cmath>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "optim/evaluator.hpp"
 #include "optim/first_order.hpp"
-#include "optim/messages.hpp"
 
 namespace maya::optim {
-
-using detail::number_string;
 
 Sgd::Sgd(ParameterSet& parameters, SgdOptions options)
     : parameters_(&parameters),
@@ -18,15 +16,12 @@ Sgd::Sgd(ParameterSet& parameters, SgdOptions options)
       latent_gradient_(parameters.numel(), 0.0) {
   detail::check_learning_rate(options.learning_rate, "Sgd");
   if (!(options.momentum >= 0.0 && options.momentum < 1.0)) {
-    throw ValueError("Sgd: momentum must be in [0, 1), got " + number_string(options.momentum));
+    throw ValueError("Sgd: momentum must be in [0, 1), got " + format_number(options.momentum));
   }
   if (options.nesterov && options.momentum == 0.0) {
     throw ValueError("Sgd: nesterov needs momentum > 0");
   }
-  if (!(options.weight_decay >= 0.0) || !std::isfinite(options.weight_decay)) {
-    throw ValueError("Sgd: weight_decay must be finite and >= 0, got " +
-                     number_string(options.weight_decay));
-  }
+  (void)check_non_negative(options.weight_decay, "Sgd: weight_decay");
 }
 
 void Sgd::step(std::span<const Tensor> gradients) {

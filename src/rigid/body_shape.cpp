@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 
@@ -22,10 +23,7 @@ std::string point_string(Vec2 p) {
 }
 
 void check_side(double value, const char* what) {
-  if (!(value > 0.0) || !std::isfinite(value)) {
-    throw ValueError(std::string("BodyShape: ") + what + " must be positive and finite, got " +
-                     std::to_string(value));
-  }
+  (void)check_positive(value, std::string("BodyShape: ") + what);
 }
 
 }  // namespace

@@ -156,7 +156,7 @@ void collide(const RigidWorld2D& world, const ContactInputs& in, std::int32_t a,
   if (a_circle && b_circle) {
     const V2 d = in.frames[b].position - in.frames[a].position;
     const double reach = in.radius[a] + in.radius[b];
-    if (dot(d, d) < reach * reach && dot(d, d) > 0.0) {
+    if (dot(d, d) < reach * reach) {  // coincident centres too (contact_geometry's normal)
       accept(in, ContactKind::kPoints, a, -1, b, -1, out);
     }
   } else if (b_circle) {

@@ -144,7 +144,10 @@ inline Geometry contact_geometry(const ContactInputs& in, ContactKind kind, std:
       g.radius_a = feature_radius(in, body_a, feature_a);
       const V2 d = g.world_b - g.world_a;
       g.length = std::sqrt(dot(d, d));
-      g.normal = (1.0 / g.length) * d;
+      // Coincident points (two circles at one centre) have no direction between them: push b
+      // up out of a, a fixed choice, so they separate instead of staying fused; the normal is
+      // then a constant (no gradient through it).
+      g.normal = g.length > 0.0 ? (1.0 / g.length) * d : V2{0.0, 1.0};
       g.depth = g.radius_a + g.radius_b - g.length;
       break;
     }
@@ -360,8 +363,10 @@ inline void contact_geometry_backward(const ContactInputs& in, const Geometry& g
     }
     case ContactKind::kPoints: {
       // n = d / |d|, pen = r_a + r_b - |d|, d = P_b - P_a
-      const V2 g_d =
-          (1.0 / g.length) * (g_normal - dot(g_normal, g.normal) * g.normal) - adj.depth * g.normal;
+      const V2 g_d = g.length > 0.0
+                         ? (1.0 / g.length) * (g_normal - dot(g_normal, g.normal) * g.normal) -
+                               adj.depth * g.normal
+                         : -adj.depth * g.normal;
       g_world_b += g_d;
       g_radius_b += adj.depth;
       point_backward(in, sinks, body_a, feature_a, g.world_a, -g_d);

@@ -7,6 +7,7 @@
 #include <numbers>
 #include <string>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya::rigid {
@@ -14,10 +15,7 @@ namespace maya::rigid {
 namespace {
 
 void check_positive(double value, const char* what, const char* operation) {
-  if (!(value > 0.0) || !std::isfinite(value)) {
-    throw ValueError(std::string(operation) + ": " + what + " must be positive and finite, got " +
-                     std::to_string(value));
-  }
+  (void)maya::check_positive(value, std::string(operation) + ": " + what);
 }
 
 }  // namespace
@@ -26,10 +24,7 @@ double kelvin_voigt_damping_ratio(double stiffness, double damping, double mass)
   constexpr const char* kOperation = "kelvin_voigt_damping_ratio";
   check_positive(stiffness, "stiffness", kOperation);
   check_positive(mass, "mass", kOperation);
-  if (!(damping >= 0.0) || !std::isfinite(damping)) {
-    throw ValueError(std::string(kOperation) + ": damping must be non-negative and finite, got " +
-                     std::to_string(damping));
-  }
+  (void)check_non_negative(damping, std::string(kOperation) + ": damping");
   return damping / (2.0 * std::sqrt(stiffness * mass));
 }
 

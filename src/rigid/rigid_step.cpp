@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/rigid/rigid_world.hpp"
 #include "rigid/contact_detection.hpp"
@@ -31,10 +32,7 @@ enum Input : std::size_t {
 constexpr std::size_t kNumInputs = kDt;  // without dt
 
 void check_dt(double dt, const char* operation) {
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError(std::string(operation) + ": dt must be positive and finite, got " +
-                     std::to_string(dt));
-  }
+  (void)check_positive(dt, std::string(operation) + ": dt");
 }
 
 }  // namespace

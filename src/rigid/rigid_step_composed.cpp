@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/rigid/rigid_world.hpp"
@@ -286,10 +287,7 @@ TensorVar RigidWorld2D::compose_step(TensorVar state, const RigidParameters& par
 
 TensorVar RigidWorld2D::step_composed(TensorVar state, const RigidParameters& params,
                                       double dt) const {
-  if (!(dt > 0.0) || !std::isfinite(dt)) {
-    throw ValueError("rigid_step_composed: dt must be positive and finite, got " +
-                     std::to_string(dt));
-  }
+  (void)check_positive(dt, "rigid_step_composed: dt");
   return compose_step(state, params, dt);
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/tensor/expect_shape.hpp"
@@ -30,16 +31,12 @@ RigidParameters RigidParameterValues::constants(TensorTape& tape) const {
 RigidWorld2D::RigidWorld2D(std::vector<BodyShape> shapes, RigidWorldOptions options)
     : shapes_(std::move(shapes)), options_(std::move(options)) {
   if (shapes_.empty()) throw ValueError("RigidWorld2D: a world needs at least one body");
-  const auto finite = [](double v) { return std::isfinite(v); };
-  if (!finite(options_.gravity.x) || !finite(options_.gravity.y)) {
-    throw ValueError("RigidWorld2D: gravity must be finite, got (" +
-                     std::to_string(options_.gravity.x) + ", " +
-                     std::to_string(options_.gravity.y) + ")");
-  }
+  (void)check_finite(options_.gravity.x, "RigidWorld2D: gravity.x");
+  (void)check_finite(options_.gravity.y, "RigidWorld2D: gravity.y");
   for (std::size_t g = 0; g < options_.grounds.size(); ++g) {
     GroundPlane& plane = options_.grounds[g];
     const double length = std::hypot(plane.normal.x, plane.normal.y);
-    if (!(length > 0.0) || !finite(length) || !finite(plane.offset)) {
+    if (!(length > 0.0) || !std::isfinite(length) || !std::isfinite(plane.offset)) {
       throw ValueError("RigidWorld2D: ground " + std::to_string(g) + " has normal (" +
                        std::to_string(plane.normal.x) + ", " + std::to_string(plane.normal.y) +
                        ") and offset " + std::to_string(plane.offset) +
@@ -47,16 +44,9 @@ RigidWorld2D::RigidWorld2D(std::vector<BodyShape> shapes, RigidWorldOptions opti
     }
     plane.normal = {plane.normal.x / length, plane.normal.y / length};
   }
-  if (!(options_.friction_smoothing > 0.0) || !finite(options_.friction_smoothing)) {
-    throw ValueError("RigidWorld2D: friction_smoothing must be positive, got " +
-                     std::to_string(options_.friction_smoothing));
-  }
-  if (!(options_.linear_damping >= 0.0) || !(options_.angular_damping >= 0.0) ||
-      !finite(options_.linear_damping) || !finite(options_.angular_damping)) {
-    throw ValueError("RigidWorld2D: linear_damping " + std::to_string(options_.linear_damping) +
-                     " and angular_damping " + std::to_string(options_.angular_damping) +
-                     " must be non-negative and finite");
-  }
+  (void)check_positive(options_.friction_smoothing, "RigidWorld2D: friction_smoothing");
+  (void)check_non_negative(options_.linear_damping, "RigidWorld2D: linear_damping");
+  (void)check_non_negative(options_.angular_damping, "RigidWorld2D: angular_damping");
   build_topology();
 }
 
@@ -90,10 +80,7 @@ void RigidWorld2D::build_topology() {
 
 RigidParameterValues RigidWorld2D::parameters_from_density(double density,
                                                            ContactMaterial material) const {
-  if (!(density > 0.0) || !std::isfinite(density)) {
-    throw ValueError("RigidWorld2D::parameters_from_density: density must be positive, got " +
-                     std::to_string(density));
-  }
+  (void)check_positive(density, "RigidWorld2D::parameters_from_density: density");
   std::vector<double> masses(shapes_.size());
   for (std::size_t k = 0; k < shapes_.size(); ++k) masses[k] = density * shapes_[k].area();
   return parameters_from_masses(masses, material);
@@ -109,8 +96,8 @@ RigidParameterValues RigidWorld2D::parameters_from_masses(const std::vector<doub
   std::vector<double> inertia(n), radius(n, 0.0), vertices;
   for (std::size_t k = 0; k < n; ++k) {
     if (!(masses[k] > 0.0) || !std::isfinite(masses[k])) {
-      throw ValueError("RigidWorld2D::parameters_from_masses: mass of body " + std::to_string(k) +
-                       " must be positive, got " + std::to_string(masses[k]));
+      (void)check_positive(
+          masses[k], "RigidWorld2D::parameters_from_masses: mass of body " + std::to_string(k));
     }
     inertia[k] = shapes_[k].inertia_for_mass(masses[k]);
     radius[k] = shapes_[k].radius();
@@ -150,10 +137,10 @@ void RigidWorld2D::check_inputs(TensorVar state, const RigidParameters& params,
                        shape_string(var.shape()));
     }
     const double value = var.view()[0];
-    if (!std::isfinite(value) || value < 0.0 || (positive && value == 0.0)) {
-      throw ValueError(std::string(operation) + ": " + what + " must be " +
-                       (positive ? "positive" : "non-negative") + " and finite, got " +
-                       std::to_string(value));
+    if (positive) {
+      (void)check_positive(value, std::string(operation) + ": " + what);
+    } else {
+      (void)check_non_negative(value, std::string(operation) + ": " + what);
     }
   };
   expect_shape(state.shape(), {2, n, 3}, operation, "state");
@@ -175,8 +162,8 @@ void RigidWorld2D::check_inputs(TensorVar state, const RigidParameters& params,
     if (bad(mass[k]) || bad(inertia[k]) || (circle && bad(radius[k]))) [[unlikely]] {
       const char* what = bad(mass[k]) ? "mass" : bad(inertia[k]) ? "inertia" : "radius";
       const double value = bad(mass[k]) ? mass[k] : bad(inertia[k]) ? inertia[k] : radius[k];
-      throw ValueError(std::string(operation) + ": " + what + " of body " + std::to_string(k) +
-                       " must be positive and finite, got " + std::to_string(value));
+      (void)check_positive(value,
+                           std::string(operation) + ": " + what + " of body " + std::to_string(k));
     }
   }
 }

@@ -36,6 +36,7 @@ void broadcast_shape_into(ShapeView a, ShapeView b, const char* operation, Small
     }
     out[i] = ea == 1 ? eb : ea;
   }
+  (void)checked_numel(out, operation);
 }
 
 SmallShape broadcast_strides(ShapeView shape, ShapeView out) {
@@ -52,7 +53,7 @@ SmallShape broadcast_strides(ShapeView shape, ShapeView out) {
 BroadcastPlan plan_broadcast(ShapeView a, ShapeView b, const char* operation) {
   BroadcastPlan plan;
   broadcast_shape_into(a, b, operation, plan.out_shape);
-  plan.numel = numel_of(plan.out_shape);
+  plan.numel = checked_numel(plan.out_shape, operation);
   const std::size_t na = numel_of(a);
   const std::size_t nb = numel_of(b);
   if (na == plan.numel && nb == plan.numel) {

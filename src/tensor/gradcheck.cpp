@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "maya/core/check.hpp"
+
 namespace maya {
 
 namespace {
@@ -24,6 +26,7 @@ double GradcheckReport::max_error() const noexcept {
 }
 
 GradcheckReport gradcheck(const LossFunction& loss, std::span<const Tensor> inputs, double step) {
+  (void)check_positive(step, "gradcheck: step");
   GradcheckReport report;
   TensorTape tape;
   std::vector<TensorVar> leaves;

@@ -7,7 +7,7 @@
 namespace maya {
 
 IndexTensor IndexTensor::from_data(std::vector<std::int64_t> values, Shape shape) {
-  if (values.size() != numel_of(shape)) {
+  if (values.size() != checked_numel(shape, "IndexTensor::from_data")) {
     throw ShapeError("IndexTensor::from_data: " + std::to_string(values.size()) +
                      " indices do not fill shape " + shape_string(shape));
   }

@@ -17,6 +17,12 @@ std::string shape_string(ShapeView shape) {
   return text + "]";
 }
 
+void throw_shape_too_large(ShapeView shape, std::string_view operation) {
+  throw ShapeError(std::string(operation) + ": shape " + shape_string(shape) +
+                   " has more elements than a tensor can hold (" + std::to_string(kMaxElements) +
+                   ")");
+}
+
 Shape broadcast_shapes(ShapeView a, ShapeView b, const char* operation) {
   tensor::detail::SmallShape out;
   tensor::detail::broadcast_shape_into(a, b, operation, out);

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "tensor/gpu_ops.hpp"
@@ -239,7 +240,7 @@ SliceRange python_slice(long start, long stop, long step, std::size_t extent) {
 
 TensorVar reshape(TensorVar x, Shape shape) {
   const TensorView vx = x.tape().values(x);
-  if (numel_of(shape) != vx.numel()) {
+  if (checked_numel(shape, "reshape") != vx.numel()) {
     throw ShapeError("reshape: cannot reshape a tensor of shape " + shape_string(vx.shape) + " (" +
                      std::to_string(vx.numel()) + " elements) to " + shape_string(shape) + " (" +
                      std::to_string(numel_of(shape)) + " elements)");

@@ -9,6 +9,7 @@
 #include <string>
 #include <utility>
 
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "tensor/device_runtime.hpp"
 
@@ -47,10 +48,11 @@ DeviceValues::~DeviceValues() { tensor::detail::device_free(values_); }
 }  // namespace tensor::detail
 
 Tensor Tensor::from_data(std::vector<double> values, Shape shape, Device device) {
-  if (values.size() != numel_of(shape)) {
+  const std::size_t count = checked_numel(shape, "Tensor::from_data");
+  if (values.size() != count) {
     throw ShapeError("Tensor::from_data: " + std::to_string(values.size()) +
                      " values do not fill shape " + shape_string(shape) + " (" +
-                     std::to_string(numel_of(shape)) + " elements)");
+                     std::to_string(count) + " elements)");
   }
   Tensor t;
   t.shape_ = std::move(shape);
@@ -107,7 +109,7 @@ Tensor Tensor::from_view(TensorView view) {
 }
 
 Tensor Tensor::full(Shape shape, double value, Device device) {
-  std::vector<double> values(numel_of(shape), value);
+  std::vector<double> values(checked_numel(shape, "Tensor::full"), value);
   return from_data(std::move(values), std::move(shape), device);
 }
 
@@ -119,14 +121,21 @@ Tensor Tensor::arange(double start, double stop, double step) {
   if (step == 0.0 || !std::isfinite(start) || !std::isfinite(stop) || !std::isfinite(step)) {
     throw ValueError("Tensor::arange: step must be non-zero and bounds finite");
   }
-  const double span = (stop - start) / step;
-  const auto count = static_cast<std::size_t>(std::max(0.0, std::ceil(span)));
+  const double span = std::max(0.0, std::ceil((stop - start) / step));
+  if (!(span <= static_cast<double>(kMaxElements))) {
+    throw ShapeError("Tensor::arange: [" + format_number(start) + ", " + format_number(stop) +
+                     ") in steps of " + format_number(step) +
+                     " has more elements than a tensor "
+                     "can hold");
+  }
+  const auto count = static_cast<std::size_t>(span);
   std::vector<double> values(count);
   for (std::size_t i = 0; i < count; ++i) values[i] = start + static_cast<double>(i) * step;
   return from_data(std::move(values), {count});
 }
 
 Tensor Tensor::linspace(double start, double stop, std::size_t count) {
+  (void)checked_numel(Shape{count}, "Tensor::linspace");
   std::vector<double> values(count);
   if (count == 1) values[0] = start;
   for (std::size_t i = 0; count > 1 && i < count; ++i) {
@@ -143,16 +152,16 @@ Tensor Tensor::uniform(Shape shape, double low, double high, std::uint64_t seed,
   }
   std::mt19937_64 engine(seed);
   std::uniform_real_distribution<double> distribution(low, high);
-  std::vector<double> values(numel_of(shape));
+  std::vector<double> values(checked_numel(shape, "Tensor::uniform"));
   for (double& v : values) v = distribution(engine);
   return from_data(std::move(values), std::move(shape), device);
 }
 
 Tensor Tensor::normal(Shape shape, double mean, double stddev, std::uint64_t seed, Device device) {
-  if (!(stddev >= 0.0)) throw ValueError("Tensor::normal: stddev must be non-negative");
+  (void)check_non_negative(stddev, "Tensor::normal: stddev");
   std::mt19937_64 engine(seed);
   std::normal_distribution<double> distribution(mean, stddev);
-  std::vector<double> values(numel_of(shape));
+  std::vector<double> values(checked_numel(shape, "Tensor::normal"));
   for (double& v : values) v = distribution(engine);
   return from_data(std::move(values), std::move(shape), device);
 }
@@ -209,7 +218,7 @@ double Tensor::item() const {
 }
 
 Tensor Tensor::reshape(Shape shape) const {
-  if (numel_of(shape) != numel()) {
+  if (checked_numel(shape, "Tensor::reshape") != numel()) {
     throw ShapeError("Tensor::reshape: cannot reshape " + shape_string(shape_) + " (" +
                      std::to_string(numel()) + " elements) to " + shape_string(shape));
   }

@@ -147,8 +147,9 @@ std::uint32_t TensorTape::begin_node_on(Device device, const TensorOp& op,
   const auto inputs_offset = static_cast<std::uint32_t>(inputs_.size());
   for (const TensorVar input : inputs) inputs_.push_back(input.index_);
   const std::size_t* stored_shape = store_shape(shape);
-  double* values = device == Device::kCpu ? values_arena_.allocate(numel_of(shape))
-                                          : device_memory().values.allocate(numel_of(shape));
+  const std::size_t count = checked_numel(shape, op.name());
+  double* values = device == Device::kCpu ? values_arena_.allocate(count)
+                                          : device_memory().values.allocate(count);
   double* stored = nullptr;
   if (!saved.values.empty()) {
     stored = saved_.allocate(saved.values.size());

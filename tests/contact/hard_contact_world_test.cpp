@@ -246,3 +246,64 @@ TEST(HardContactWorld, GradientMatchesCentralDifferencesThroughRestitution) {
       state_of({{-0.54, 0.02, 0.0, 1.0, 0.1, 0.5}, {0.0, 0.0, 0.0, -0.5, 0.0, 0.0}}), {1.0, 1.5},
       "restitution");
 }
+
+// Regression: with restitution 0 the bodies left separating (0.12350 and 0.12550 m/s): the
+// contact stayed active after the collision, unloaded, and the barrier kept pushing. Unloaded
+// contacts are now dropped, so both leave at the common velocity, to smoothing / lambda.
+TEST(HardContactWorld, PerfectlyInelasticCollisionEndsWithEqualVelocities) {
+  const HardContactWorld2D world(
+      RigidWorld2D({BodyShape::circle(0.5), BodyShape::circle(0.5)}, empty_space()), {},
+      with_material(0.0, 0.0));
+  // Masses 1 and 3 meeting at 2.5 m/s: v' = (1 * 2 + 3 * (-0.5)) / 4 = 0.125. They first
+  // overlap by 0.5 mm (within the slop), so after the collision the contact stays detected; before
+  // the fix they left at 0.12406 and 0.12531 m/s, with d v'/d m1 = 0.46934.
+  const Tensor initial =
+      state_of({{-1.2245, 0.0, 0.0, 2.0, 0.0, 0.0}, {0.0, 0.0, 0.0, -0.5, 0.0, 0.0}});
+  const auto values = world.parameters({1.0, 3.0}, initial);
+  TensorTape tape;
+  const HardContactParameters params = values.vars(tape);
+  TensorVar state = tape.constant(initial);
+  for (int i = 0; i < 100; ++i) state = world.step(state, params, 0.01);
+  const Tensor end = state.value();
+  EXPECT_NEAR(body(end, 0).vx, 0.125, 1e-8);
+  EXPECT_NEAR(body(end, 1).vx, 0.125, 1e-8);
+  // d v' / d m1 = (v1 - v') / (m1 + m2) = 1.875 / 4.
+  const TensorVar velocity = maya::slice(state, 0, 1, 2);
+  const TensorVar v0 = maya::sum(maya::slice(maya::slice(velocity, 1, 0, 1), 2, 0, 1));
+  const maya::TensorGradients g = tape.grad(v0);
+  EXPECT_NEAR(g[params.mass].at({0}), 0.46875, 1e-6);
+  EXPECT_NEAR(g[params.mass].at({1}), (-0.5 - 0.125) / 4.0, 1e-6);
+}
+
+// Regression: a box 5 m under the ground left at 100 m/s (beta pen / dt).
+TEST(HardContactWorld, DeepOverlapIsResolvedAtTheCappedCorrectionSpeed) {
+  const HardContactWorld2D world(RigidWorld2D({BodyShape::box(1.0, 1.0)}, flat_ground()), {},
+                                 with_material(0.5, 0.0));
+  const Tensor initial = state_of({{0.0, -4.5, 0.0, 0.0, 0.0, 0.0}});
+  const auto values = world.parameters({1.0}, initial);
+  TensorTape tape;
+  const HardContactParameters params = values.constants(tape);
+  TensorVar state = tape.constant(initial);
+  for (int i = 0; i < 10; ++i) {
+    state = world.step(state, params, 0.01);
+    EXPECT_LE(body(state.value(), 0).vy, world.options().max_correction_speed + 1e-6);
+  }
+  EXPECT_GT(body(state.value(), 0).vy, 0.5 * world.options().max_correction_speed);
+}
+
+// Regression: two circles at one centre had no normal and stayed fused, silently.
+TEST(HardContactWorld, CoincidentCirclesAreGivenANormalAndSeparate) {
+  const HardContactWorld2D world(
+      RigidWorld2D({BodyShape::circle(0.5), BodyShape::circle(0.5)}, empty_space()), {},
+      with_material(0.0, 0.0));
+  const Tensor initial = state_of({{0.0, 0.0, 0.0, 0.0, 0.0, 0.0}, {0.0, 0.0, 0.0, 0.0, 0.0, 0.0}});
+  const auto values = world.parameters({1.0, 1.0}, initial);
+  TensorTape tape;
+  const HardContactParameters params = values.constants(tape);
+  TensorVar state = tape.constant(initial);
+  for (int i = 0; i < 200; ++i) state = world.step(state, params, 0.01);
+  const Tensor end = state.value();
+  EXPECT_GT(body(end, 1).y - body(end, 0).y, 0.99);
+  EXPECT_NEAR(body(end, 0).x, 0.0, 1e-12);
+  EXPECT_NEAR(body(end, 0).y + body(end, 1).y, 0.0, 1e-9);  // momentum: the centre stays
+}

@@ -213,3 +213,34 @@ TEST_F(MeshFiles, MalformedGmshFilesNameTheFileLineAndExpectation) {
   expect_error(kTetMsh.substr(0, kTetMsh.find("$EndElements")),
                "part.msh:", "expected '$EndElements', got the end of the file");
 }
+
+// Regression: the name of an unknown section pointed into the line buffer, which the next line
+// (longer than the buffer's capacity) reallocated; the error then read freed memory (ASan).
+TEST_F(MeshFiles, UnterminatedUnknownGmshSectionIsAParseError) {
+  const std::string text = "$MeshFormat\n4.1 0 8\n$EndMeshFormat\n$PhysicalNamesAndMore\n" +
+                           std::string(300, 'x') + "\n";
+  const std::string message = parse_error([&] { return msh(text); });
+  EXPECT_NE(message.find("expected '$EndPhysicalNamesAndMore' to close $PhysicalNamesAndMore"),
+            std::string::npos)
+      << message;
+}
+
+// Regression: the reader reserved the count the header declared (std::bad_alloc for 4e12).
+TEST_F(MeshFiles, NodeHeaderClaimingHugeCountsIsAParseErrorWithTheLine) {
+  const std::string message =
+      parse_error([&] { return node_ele("4000000000000 2 0 0\n1 0 0\n", kSquareEle); });
+  EXPECT_NE(message.find("cube.node:3: expected point 2 of 4000000000000"), std::string::npos)
+      << message;
+  const std::string elements =
+      parse_error([&] { return node_ele(kSquareNode, "4000000000000 3 0\n1 1 2 3\n"); });
+  EXPECT_NE(elements.find("cube.ele:3: expected element 2 of 4000000000000"), std::string::npos)
+      << elements;
+}
+
+TEST_F(MeshFiles, NonFiniteCoordinatesAreAParseError) {
+  const std::string message = parse_error(
+      [&] { return node_ele("4 2 0 1\n1 0 0 1\n2 nan 0 1\n3 1 1 1\n4 0 1 1\n", kSquareEle); });
+  EXPECT_NE(message.find("cube.node:3: expected coordinate 0 (a finite number), got 'nan'"),
+            std::string::npos)
+      << message;
+}

@@ -121,3 +121,69 @@ TEST(NearestWord, ReturnsNothingForUnrelatedWords) {
   EXPECT_EQ(maya::io::nearest_word("gravty", candidates), "gravity");
   EXPECT_FALSE(maya::io::nearest_word("colour", candidates).has_value());
 }
+
+// Regression: a deeply nested value overflowed the stack (in the parser's callbacks, the
+// destructor and the message's preview of the value). Nesting is now bounded.
+TEST(JsonDocument, NestingBeyondTheLimitIsAParseErrorAtTheBracket) {
+  const std::string text = std::string(100000, '[') + std::string(100000, ']');
+  const std::string message =
+      parse_error_of([&] { (void)JsonDocument::parse(text, "s.json", ""); });
+  EXPECT_EQ(message, "s.json:1:101: invalid JSON: values nest deeper than 100 levels");
+  // Brackets inside strings do not count; the object is the first level.
+  const std::string prefix = "{\"a\": \"[{\\\"\", \"b\": ";
+  const std::string in_object = prefix + std::string(200, '[');
+  const std::string object_message =
+      parse_error_of([&] { (void)JsonDocument::parse(in_object, "s.json", ""); });
+  EXPECT_EQ(object_message, "s.json:1:" + std::to_string(prefix.size() + 100) +
+                                ": invalid JSON: values nest deeper than 100 levels");
+}
+
+TEST(JsonDocument, NestingAtTheLimitParsesAndItsPreviewIsShort) {
+  const std::string text = std::string(100, '[') + std::string(100, ']');
+  const JsonDocument document = JsonDocument::parse(text, "s.json", "scene");
+  const std::string message = parse_error_of([&] { (void)JsonObject(document.root(), {"dt"}); });
+  EXPECT_EQ(message,
+            "s.json: scene: expected an object, got an array ([[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+            "[[[[[[[...)");
+}
+
+TEST(JsonDocument, PreviewOfAHugeArrayIsBounded) {
+  std::string text = "[";
+  for (int i = 0; i < 100000; ++i) text += (i == 0 ? "" : ",") + std::to_string(i);
+  text += "]";
+  const JsonDocument document = JsonDocument::parse(text, "s.json", "scene");
+  const std::string message = parse_error_of([&] { (void)JsonObject(document.root(), {"dt"}); });
+  EXPECT_LT(message.size(), 120U) << message;
+}
+
+// Regression: 1e999 escaped as nlohmann's out_of_range exception (not a maya::Error).
+TEST(JsonDocument, NumberOverflowingADoubleIsAParseErrorWithLineAndColumn) {
+  const std::string message = parse_error_of(
+      [] { (void)JsonDocument::parse("{\n  \"dt\": 1e999\n}", "scene.json", "scene"); });
+  EXPECT_EQ(message.rfind("scene.json:2:", 0), 0U) << message;
+  EXPECT_NE(message.find("number overflow"), std::string::npos) << message;
+  EXPECT_NE(message.find("1e999"), std::string::npos) << message;
+}
+
+TEST(JsonDocument, DuplicateKeysAreRejectedInNestedObjectsOnly) {
+  (void)JsonDocument::parse(R"({"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 1}, {"x": 2}]})", "f",
+                            "");
+  const std::string message = parse_error_of(
+      [] { (void)JsonDocument::parse(R"({"a": {"x": 1, "y": {}, "x": 2}})", "f.json", ""); });
+  EXPECT_NE(message.find("duplicate key \"x\""), std::string::npos) << message;
+}
+
+// Found by fuzz_task_json: a preview cut a long string inside a UTF-8 sequence, and nlohmann's
+// dump threw type_error (not a maya::Error).
+TEST(JsonDocument, PreviewOfALongNonAsciiStringIsAParseError) {
+  std::string text = "{\"dt\": \"";
+  for (int i = 0; i < 60; ++i) text += "\xc3\xa9";  // e acute
+  text += "\"}";
+  const JsonDocument document = JsonDocument::parse(text, "s.json", "scene");
+  const std::string message = parse_error_of([&] {
+    const JsonObject scene(document.root(), {"dt"});
+    (void)scene.number("dt");
+  });
+  EXPECT_NE(message.find("scene.dt: expected a number, got a string"), std::string::npos)
+      << message;
+}

@@ -1,10 +1,15 @@
 #include "maya/io/output_files.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -118,4 +123,72 @@ TEST(OutputFiles, CommitUnderARegularFileThrowsAndCreatesNothing) {
 TEST(OutputFiles, RejectsNamesWithSeparators) {
   maya::io::OutputFiles files("somewhere");
   EXPECT_THROW(files.add("../escape.txt", "x"), maya::ValueError);
+}
+
+namespace {
+std::string contents_of(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+// Regression: when one target could not be replaced, the files before it were already new.
+TEST(OutputFiles, FailedCommitKeepsEveryOldFile) {
+  const ScratchDir dir;
+  std::ofstream(dir.path() / "a.txt") << "old A";
+  std::ofstream(dir.path() / "c.txt") << "old C";
+  fs::create_directory(dir.path() / "b.txt");
+  maya::io::OutputFiles files(dir.path());
+  files.add("a.txt", "new A");
+  files.add("b.txt", "new B");
+  files.add("c.txt", "new C");
+  EXPECT_THROW((void)files.commit(), maya::FileError);
+  EXPECT_EQ(contents_of(dir.path() / "a.txt"), "old A");
+  EXPECT_EQ(contents_of(dir.path() / "c.txt"), "old C");
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"a.txt", "b.txt", "c.txt"}));
+}
+
+TEST(OutputFiles, SuccessfulCommitReplacesOldFilesAndLeavesNoBackup) {
+  const ScratchDir dir;
+  std::ofstream(dir.path() / "a.txt") << "old A";
+  maya::io::OutputFiles files(dir.path());
+  files.add("a.txt", "new A");
+  files.add("b.txt", "new B");
+  (void)files.commit();
+  EXPECT_EQ(contents_of(dir.path() / "a.txt"), "new A");
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"a.txt", "b.txt"}));
+}
+
+// Regression: SIGTERM while large outputs were being written left hidden temporaries behind.
+// A child process commits two large files over two old ones and is sent SIGTERM as soon as its
+// first temporary appears: it must die by the signal (or finish first) with either both old or
+// both new files, and nothing else, in the directory.
+TEST(OutputFiles, InterruptedCommitLeavesOldOrNewFilesAndNoTemporary) {
+  const ScratchDir dir;
+  std::ofstream(dir.path() / "a.bin") << "old";
+  std::ofstream(dir.path() / "b.bin") << "old";
+  const std::string big(std::size_t{64} << 20, 'x');
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    maya::io::OutputFiles files(dir.path());
+    files.add("a.bin", big);
+    files.add("b.bin", big);
+    (void)files.commit();
+    ::_exit(0);
+  }
+  bool temporary_seen = false;
+  for (int poll = 0; poll < 20000 && !temporary_seen; ++poll) {
+    for (const std::string& name : dir.entries()) temporary_seen |= name.front() == '.';
+    if (!temporary_seen) ::usleep(100);
+  }
+  ::kill(child, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) ? WTERMSIG(status) == SIGTERM : WEXITSTATUS(status) == 0);
+  EXPECT_EQ(dir.entries(), (std::vector<std::string>{"a.bin", "b.bin"}));
+  const std::size_t a = fs::file_size(dir.path() / "a.bin");
+  const std::size_t b = fs::file_size(dir.path() / "b.bin");
+  EXPECT_EQ(a, b);
+  EXPECT_TRUE(a == 3 || a == big.size()) << a;
 }

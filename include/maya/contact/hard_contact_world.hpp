@@ -52,6 +52,9 @@ struct HardContactOptions {
   // joint's position error, removed per step.
   double stabilization = 0.2;
   double slop = 1e-3;  // penetration left uncorrected (m): resting contacts stay active
+  // The fastest a contact's stabilization pushes its bodies apart (m/s), so a deep overlap is
+  // resolved over several steps instead of launching the bodies (Box2D's contact push speed).
+  double max_correction_speed = 3.0;
   SolverOptions solver;
 };
 

@@ -48,9 +48,25 @@ class ConvergenceError : public Error {
   using Error::Error;
 };
 
-}  // namespace maya
+// A linear solve that met a matrix that is not positive definite (negative curvature in
+// conjugate gradients, a non-positive pivot); the caller may retry with another matrix or solver.
+class IndefiniteMatrix : public ConvergenceError {
+ public:
+  using ConvergenceError::ConvergenceError;
+};
 
-namespace maya {
+// A file or directory that cannot be read or written (missing input, unwritable output).
+class FileError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A simulation whose state became non-finite or left the range the physics can represent (a
+// blow-up: dt above the stability limit, absurd parameters).
+class BlowUpError : public NonFiniteError {
+ public:
+  using NonFiniteError::NonFiniteError;
+};
 
 // Values asked for on a device where they are not (a host view of a CUDA tensor), or a device
 // this build does not support.

@@ -12,11 +12,8 @@
 
 namespace maya::io {
 
-// A file or directory that cannot be read or written (missing input, unwritable output).
-class FileError : public Error {
- public:
-  using Error::Error;
-};
+// maya::FileError, reachable where io's users have always named it.
+using maya::FileError;
 
 // Reads a whole file; throws FileError naming the path and the system's reason.
 [[nodiscard]] std::string read_file(const std::filesystem::path& path);
@@ -39,9 +36,12 @@ class OutputFiles {
   [[nodiscard]] const std::filesystem::path& directory() const noexcept { return directory_; }
   [[nodiscard]] std::vector<std::string> names() const;
 
-  // Creates the directory (and parents) if needed, writes every file to a temporary, then renames
-  // them into place. On failure removes the temporaries and any directory it created, and throws
-  // FileError. Returns the written paths.
+  // Creates the directory (and parents) if needed, writes every file to a temporary, keeps a hard
+  // link to each file it replaces, then renames the temporaries into place. All or nothing: on
+  // failure the old files come back, the temporaries and any directory it created are removed,
+  // and FileError is thrown. SIGINT, SIGTERM or SIGHUP during the commit is held until the files
+  // are consistent (rolled back if it came before the last rename), then raised again. Returns
+  // the written paths.
   std::vector<std::filesystem::path> commit() const;
 
  private:

@@ -79,6 +79,10 @@ struct OptimizerSpec {
 };
 
 struct GradcheckSpec {
+  // The steps a central difference can use: below kMinStep the difference is rounding noise,
+  // above kMaxStep it no longer measures a derivative.
+  static constexpr double kMinStep = 1e-15;
+  static constexpr double kMaxStep = 0.1;
   double step = 1e-6;       // relative: h = step * max(1, |value|)
   double tolerance = 1e-6;  // worst relative error accepted
 };
