@@ -139,23 +139,7 @@ std::vector<double> body_poses(const Model& model, std::span<const double> param
   for (std::size_t i = 0; i < model.num_bodies(); ++i) {
     const detail::Transform<double>& X = ws.X_world[i];
     const detail::Mat3<double> R = detail::transpose(X.E);
-    // Shepperd's method: the quaternion of R from its largest diagonal combination.
-    double w, x, y, z;
-    const double trace = R[0] + R[4] + R[8];
-    if (trace > 0.0) {
-      const double s = 2.0 * std::sqrt(1.0 + trace);
-      w = 0.25 * s, x = (R[7] - R[5]) / s, y = (R[2] - R[6]) / s, z = (R[3] - R[1]) / s;
-    } else if (R[0] > R[4] && R[0] > R[8]) {
-      const double s = 2.0 * std::sqrt(1.0 + R[0] - R[4] - R[8]);
-      w = (R[7] - R[5]) / s, x = 0.25 * s, y = (R[1] + R[3]) / s, z = (R[2] + R[6]) / s;
-    } else if (R[4] > R[8]) {
-      const double s = 2.0 * std::sqrt(1.0 + R[4] - R[0] - R[8]);
-      w = (R[2] - R[6]) / s, x = (R[1] + R[3]) / s, y = 0.25 * s, z = (R[5] + R[7]) / s;
-    } else {
-      const double s = 2.0 * std::sqrt(1.0 + R[8] - R[0] - R[4]);
-      w = (R[3] - R[1]) / s, x = (R[2] + R[6]) / s, y = (R[5] + R[7]) / s, z = 0.25 * s;
-    }
-    if (w < 0.0) w = -w, x = -x, y = -y, z = -z;
+    const auto [w, x, y, z] = detail::quaternion_of(R);
     const double pose[7] = {X.r[0], X.r[1], X.r[2], w, x, y, z};
     std::copy(pose, pose + 7, poses.begin() + static_cast<std::ptrdiff_t>(7 * i));
   }

@@ -11,26 +11,6 @@
 
 namespace maya::multibody::detail {
 
-inline Quaternion quaternion_of(const Mat3<double>& R) {
-  double w, x, y, z;
-  const double trace = R[0] + R[4] + R[8];
-  if (trace > 0.0) {
-    const double s = 2.0 * std::sqrt(1.0 + trace);
-    w = 0.25 * s, x = (R[7] - R[5]) / s, y = (R[2] - R[6]) / s, z = (R[3] - R[1]) / s;
-  } else if (R[0] > R[4] && R[0] > R[8]) {
-    const double s = 2.0 * std::sqrt(1.0 + R[0] - R[4] - R[8]);
-    w = (R[7] - R[5]) / s, x = 0.25 * s, y = (R[1] + R[3]) / s, z = (R[2] + R[6]) / s;
-  } else if (R[4] > R[8]) {
-    const double s = 2.0 * std::sqrt(1.0 + R[4] - R[0] - R[8]);
-    w = (R[2] - R[6]) / s, x = (R[1] + R[3]) / s, y = 0.25 * s, z = (R[5] + R[7]) / s;
-  } else {
-    const double s = 2.0 * std::sqrt(1.0 + R[8] - R[0] - R[4]);
-    w = (R[3] - R[1]) / s, x = (R[2] + R[6]) / s, y = (R[5] + R[7]) / s, z = 0.25 * s;
-  }
-  if (w < 0.0) w = -w, x = -x, y = -y, z = -z;
-  return {w, x, y, z};
-}
-
 inline Mat3<double> rotation_x(double a) {
   return {1, 0, 0, 0, std::cos(a), -std::sin(a), 0, std::sin(a), std::cos(a)};
 }
