@@ -1,8 +1,16 @@
 // Workload W1 of bench/SPEC.md (shared): a long chain of scalar operations, differentiated by the
-// maya Tape and, when Debian's libadolc-dev is present, by ADOL-C, against the plain double code.
+// maya Tape, by ADOL-C when Debian's libadolc-dev is present and by Adept 2 when the build is given
+// an Adept source tree (-DMAYA_ADEPT_DIR, bench/CMakeLists.txt), against the plain double code.
 // One templated function is the workload for every method, so all compute the same numbers; main()
 // checks that their losses and gradient checksums agree before timing anything, and prints the
-// ratios the issue asks for (gradient/primal, ADOL-C/maya) after the benchmarks ran.
+// ratios the issue asks for (gradient/primal, peer/maya) after the benchmarks ran.
+//
+// Floating-point modes. W1's early adjoints decay through the subnormal range (below 2.2e-308),
+// where Intel CPUs take a microcode assist of about a hundred cycles per operation. So every
+// gradient is timed in two modes, the same for all methods: IEEE (the thread's default MXCSR;
+// maya's sweep flush turned off) and FTZ|DAZ (flush-to-zero and denormals-are-zero set around the
+// whole gradient, record and sweep, with maya::FlushSubnormals). maya's default, which flushes
+// during its own sweep only, is timed as well.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -12,10 +20,14 @@
 #include <map>
 #include <maya/maya.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifdef MAYA_HAVE_ADOLC
 #include <adolc/adolc.h>
+#endif
+#ifdef MAYA_HAVE_ADEPT
+#include <adept.h>
 #endif
 
 namespace {
@@ -26,7 +38,8 @@ constexpr int kTorchRounds = 5;      // R of bench/scalar_chain_torch.py, for it
 constexpr double kAgreement = 1e-9;  // relative, SPEC.md
 
 // W1: y = y + sin(x_i y + 0.1) exp(-0.01 x_i) / (1 + y^2), R sweeps over the n inputs. `Real` is
-// double (the primal), maya::Var or adouble; math functions are found by argument-dependent lookup.
+// double (the primal), maya::Var, ADOL-C's adouble or Adept's adept::adouble; math functions are
+// found by argument-dependent lookup.
 template <class Real>
 Real scalar_chain(const std::vector<Real>& x, Real y, int rounds) {
   using std::exp, std::sin;
@@ -42,9 +55,17 @@ std::vector<double> w1_inputs() {
   return x;
 }
 
-// Nodes the tape records for W1: n inputs, the starting y and 10 operations per inner step
-// (mul, add, sin, mul, exp, mul, mul, add, div, add).
+// Operations W1 evaluates: 10 per inner step (mul, add, sin, mul, exp, mul, mul, add, div, add),
+// plus the n inputs and the starting y; ns per operation divides a time by this.
 constexpr double recorded_nodes(int rounds) { return kInputs + 1.0 + 10.0 * kInputs * rounds; }
+// Nodes the maya tape holds for W1: the inputs, the starting y and one per inner step (the
+// statement y = ... is one node).
+constexpr std::size_t tape_nodes(int rounds) {
+  return static_cast<std::size_t>(kInputs) + 1 + static_cast<std::size_t>(kInputs) * rounds;
+}
+
+// How a gradient is timed: see the top of the file.
+enum class Mode { kDefault, kIeee, kFlush };
 
 struct Result {
   double loss = 0.0;
@@ -59,10 +80,17 @@ struct Result {
 // One W1 gradient on a reused tape, as an optimization loop would do it.
 class MayaW1 {
  public:
-  explicit MayaW1(int rounds) : rounds_(rounds), values_(w1_inputs()) {
-    tape_.reserve(static_cast<std::size_t>(recorded_nodes(rounds)));
+  explicit MayaW1(int rounds, Mode mode = Mode::kDefault)
+      : rounds_(rounds), mode_(mode), values_(w1_inputs()) {
+    tape_.reserve(tape_nodes(rounds));
+    tape_.set_flush_subnormals(mode != Mode::kIeee);
   }
 
+  void gradient() {
+    const maya::FlushSubnormals flush(mode_ == Mode::kFlush);
+    record();
+    sweep();
+  }
   void record() {
     tape_.clear();
     inputs_.clear();
@@ -72,10 +100,7 @@ class MayaW1 {
   void sweep() { tape_.grad(loss_, gradients_); }
   // One gradient before a timed loop, so the tape and the adjoint buffer are allocated and their
   // pages touched outside it: the timed loops measure the warm steady state of SPEC.md.
-  void warm_up() {
-    record();
-    sweep();
-  }
+  void warm_up() { gradient(); }
   void replay() {
     for (int i = 0; i < kInputs; ++i) tape_.set_value(inputs_[i], values_[i]);
     tape_.replay();
@@ -90,6 +115,7 @@ class MayaW1 {
 
  private:
   int rounds_;
+  Mode mode_;
   std::vector<double> values_;
   maya::Tape tape_;
   std::vector<maya::Var> inputs_;
@@ -119,18 +145,55 @@ double adolc_record(const std::vector<double>& values, int rounds, int keep_tayl
 }
 
 // The documented ADOL-C driver: record, then gradient() (a forward replay and a reverse sweep).
-Result adolc_gradient(const std::vector<double>& values, int rounds) {
+Result adolc_gradient(const std::vector<double>& values, int rounds, Mode mode) {
+  const maya::FlushSubnormals flush(mode == Mode::kFlush);
   Result out{adolc_record(values, rounds, 0), std::vector<double>(values.size())};
   gradient(kAdolcTag, static_cast<int>(values.size()), values.data(), out.gradient.data());
   return out;
 }
 
 // The faster ADOL-C path: record keeping the Taylor values, then only the reverse sweep.
-Result adolc_keep_reverse(const std::vector<double>& values, int rounds) {
+Result adolc_keep_reverse(const std::vector<double>& values, int rounds, Mode mode) {
+  const maya::FlushSubnormals flush(mode == Mode::kFlush);
   Result out{adolc_record(values, rounds, 1), std::vector<double>(values.size())};
   reverse(kAdolcTag, 1, static_cast<int>(values.size()), 0, 1.0, out.gradient.data());
   return out;
 }
+#endif
+
+#ifdef MAYA_HAVE_ADEPT
+// One W1 gradient with Adept on a reused stack: new_recording() keeps its memory and the inputs'
+// gradient indices. Adept allows one active stack per thread, so one AdeptW1 at a time.
+class AdeptW1 {
+ public:
+  AdeptW1(int rounds, Mode mode) : rounds_(rounds), mode_(mode), values_(w1_inputs()) {
+    inputs_.resize(values_.size());  // after stack_ exists: the inputs register with it
+    result_.gradient.resize(values_.size());
+  }
+
+  void gradient() {
+    const maya::FlushSubnormals flush(mode_ == Mode::kFlush);
+    for (std::size_t i = 0; i < values_.size(); ++i) inputs_[i].set_value(values_[i]);
+    stack_.new_recording();
+    adept::adouble y = 0.0;
+    y = scalar_chain(inputs_, y, rounds_);
+    y.set_gradient(1.0);
+    stack_.compute_adjoint();
+    result_.loss = y.value();
+    for (std::size_t i = 0; i < values_.size(); ++i) {
+      result_.gradient[i] = inputs_[i].get_gradient();
+    }
+  }
+  [[nodiscard]] const Result& result() const { return result_; }
+
+ private:
+  int rounds_;
+  Mode mode_;
+  std::vector<double> values_;
+  adept::Stack stack_;
+  std::vector<adept::adouble> inputs_;
+  Result result_;
+};
 #endif
 
 void set_counters(benchmark::State& state, const Result& result, int rounds) {
@@ -155,13 +218,10 @@ void bm_primal(benchmark::State& state) {
   state.counters["loss"] = loss;
 }
 
-void bm_maya_gradient(benchmark::State& state) {
-  MayaW1 w1(kRounds);
+void bm_maya_gradient(benchmark::State& state, Mode mode) {
+  MayaW1 w1(kRounds, mode);
   w1.warm_up();
-  for (auto _ : state) {
-    w1.record();
-    w1.sweep();
-  }
+  for (auto _ : state) w1.gradient();
   set_counters(state, w1.result(), kRounds);
 }
 
@@ -191,18 +251,27 @@ void bm_maya_replay_sweep(benchmark::State& state) {
 }
 
 #ifdef MAYA_HAVE_ADOLC
-void bm_adolc_gradient(benchmark::State& state) {
+void bm_adolc_gradient(benchmark::State& state, Mode mode) {
   const std::vector<double> x = w1_inputs();
-  Result result = adolc_gradient(x, kRounds);  // warm-up
-  for (auto _ : state) result = adolc_gradient(x, kRounds);
+  Result result = adolc_gradient(x, kRounds, mode);  // warm-up
+  for (auto _ : state) result = adolc_gradient(x, kRounds, mode);
   set_counters(state, result, kRounds);
 }
 
-void bm_adolc_keep_reverse(benchmark::State& state) {
+void bm_adolc_keep_reverse(benchmark::State& state, Mode mode) {
   const std::vector<double> x = w1_inputs();
-  Result result = adolc_keep_reverse(x, kRounds);  // warm-up
-  for (auto _ : state) result = adolc_keep_reverse(x, kRounds);
+  Result result = adolc_keep_reverse(x, kRounds, mode);  // warm-up
+  for (auto _ : state) result = adolc_keep_reverse(x, kRounds, mode);
   set_counters(state, result, kRounds);
+}
+#endif
+
+#ifdef MAYA_HAVE_ADEPT
+void bm_adept_gradient(benchmark::State& state, Mode mode) {
+  AdeptW1 w1(kRounds, mode);
+  w1.gradient();  // warm-up: the stack's memory is allocated and touched outside the loop
+  for (auto _ : state) w1.gradient();
+  set_counters(state, w1.result(), kRounds);
 }
 #endif
 
@@ -225,12 +294,23 @@ bool check_agreement() {
   recorded.replay();
   recorded.sweep();
   results["maya replay+sweep"] = recorded.result();
+  for (const auto& [mode, label] : {std::pair{Mode::kIeee, "IEEE"}, {Mode::kFlush, "FTZ|DAZ"}}) {
+    MayaW1 maya(kRounds, mode);
+    maya.gradient();
+    results[std::string("maya gradient ") + label] = maya.result();
 #ifdef MAYA_HAVE_ADOLC
-  results["ADOL-C gradient()"] = adolc_gradient(w1_inputs(), kRounds);
-  results["ADOL-C keep+reverse"] = adolc_keep_reverse(w1_inputs(), kRounds);
+    results[std::string("ADOL-C gradient() ") + label] = adolc_gradient(w1_inputs(), kRounds, mode);
+    results[std::string("ADOL-C keep+rev. ") + label] =
+        adolc_keep_reverse(w1_inputs(), kRounds, mode);
 #endif
+#ifdef MAYA_HAVE_ADEPT
+    AdeptW1 adept(kRounds, mode);
+    adept.gradient();
+    results[std::string("Adept ") + label] = adept.result();
+#endif
+  }
   const double checksum = results["maya gradient"].checksum();
-  bool ok = recorded.size() == static_cast<std::size_t>(recorded_nodes(kRounds));
+  bool ok = recorded.size() == tape_nodes(kRounds);
   std::printf("W1: n = %d, R = %d, %zu recorded nodes; primal loss %.15g\n", kInputs, kRounds,
               recorded.size(), loss);
   std::printf("  first maya gradient of the process (fresh tape, cold memory): %.1f ms CPU\n",
@@ -238,7 +318,7 @@ bool check_agreement() {
   for (const auto& [name, result] : results) {
     const bool same = agree(result.loss, loss) && agree(result.checksum(), checksum);
     ok = ok && same;
-    std::printf("  %-22s loss %.15g  sum|g| %.15g  %s\n", name.c_str(), result.loss,
+    std::printf("  %-26s loss %.15g  sum|g| %.15g  %s\n", name.c_str(), result.loss,
                 result.checksum(), same ? "agrees" : "DISAGREES (relative 1e-9)");
   }
   MayaW1 small(kTorchRounds);
@@ -273,10 +353,10 @@ class SummaryReporter : public benchmark::ConsoleReporter {
     const double primal_s = cpu_time("W1/primal");
     const double maya_s = cpu_time("W1/maya_gradient");
     std::printf("\nW1 summary (medians, 1 thread; ratios and ns/op from CPU time)\n");
-    std::printf("  %-24s %9s %9s %9s %12s %12s\n", "method", "real ms", "CPU ms", "ns/op",
+    std::printf("  %-26s %9s %9s %9s %12s %12s\n", "method", "real ms", "CPU ms", "ns/op",
                 "time/primal", "time/maya");
     for (const auto& [name, time] : times_) {
-      std::printf("  %-24s %9.2f %9.2f %9.2f %12.2f %12.2f\n", name.c_str(), time.real * 1e3,
+      std::printf("  %-26s %9.2f %9.2f %9.2f %12.2f %12.2f\n", name.c_str(), time.real * 1e3,
                   time.cpu * 1e3, time.cpu * 1e9 / recorded_nodes(kRounds), time.cpu / primal_s,
                   time.cpu / maya_s);
     }
@@ -284,10 +364,32 @@ class SummaryReporter : public benchmark::ConsoleReporter {
       std::printf("  gradient/primal (maya record+sweep): %.2f  (target <= 3)\n",
                   maya_s / primal_s);
     }
-    const double adolc_s =
-        std::min(cpu_time("W1/adolc_gradient"), cpu_time("W1/adolc_keep_reverse"));
-    if (adolc_s > 0.0 && maya_s > 0.0) {
-      std::printf("  fastest ADOL-C / maya: %.2fx  (target >= 3)\n", adolc_s / maya_s);
+    // The same methods side by side in the two floating-point modes, each ratio within one mode.
+    std::printf(
+        "\nW1 gradients by floating-point mode (CPU ms, and gradient/primal)\n"
+        "  IEEE: the default MXCSR, maya's sweep flush off; FTZ|DAZ: set for the whole gradient\n");
+    std::printf("  %-26s %18s %18s\n", "method", "IEEE", "FTZ|DAZ");
+    const std::pair<const char*, const char*> methods[] = {
+        {"maya", "W1/maya_gradient"},
+        {"Adept 2", "W1/adept_gradient"},
+        {"ADOL-C gradient()", "W1/adolc_gradient"},
+        {"ADOL-C keep + reverse", "W1/adolc_keep_reverse"}};
+    for (const auto& [label, name] : methods) {
+      const double ieee = cpu_time(std::string(name) + "_ieee");
+      const double flush = cpu_time(std::string(name) + "_ftz");
+      if (ieee <= 0.0 || flush <= 0.0) continue;
+      std::printf("  %-26s %9.2f (%5.2f)  %9.2f (%5.2f)\n", label, ieee * 1e3, ieee / primal_s,
+                  flush * 1e3, flush / primal_s);
+    }
+    for (const auto& [label, name] : methods) {
+      if (std::string(label) == "maya") continue;
+      const double ieee = cpu_time(std::string(name) + "_ieee");
+      const double flush = cpu_time(std::string(name) + "_ftz");
+      const double maya_ieee = cpu_time("W1/maya_gradient_ieee");
+      const double maya_flush = cpu_time("W1/maya_gradient_ftz");
+      if (ieee <= 0.0 || flush <= 0.0 || maya_ieee <= 0.0 || maya_flush <= 0.0) continue;
+      std::printf("  %s / maya: %.2fx in IEEE, %.2fx in FTZ|DAZ\n", label, ieee / maya_ieee,
+                  flush / maya_flush);
     }
   }
 
@@ -304,20 +406,28 @@ class SummaryReporter : public benchmark::ConsoleReporter {
 };
 
 void register_benchmarks() {
-  const auto add = [](const char* name, void (*function)(benchmark::State&)) {
-    benchmark::RegisterBenchmark(name, function)
+  const auto add = [](const std::string& name, auto function) {
+    benchmark::RegisterBenchmark(name.c_str(), function)
         ->Unit(benchmark::kMillisecond)
         ->Repetitions(5)
         ->ReportAggregatesOnly(true);
   };
+  const auto add_modes = [&](const std::string& name, void (*function)(benchmark::State&, Mode)) {
+    add(name + "_ieee", [function](benchmark::State& state) { function(state, Mode::kIeee); });
+    add(name + "_ftz", [function](benchmark::State& state) { function(state, Mode::kFlush); });
+  };
   add("W1/primal", bm_primal);
-  add("W1/maya_gradient", bm_maya_gradient);
+  add("W1/maya_gradient", [](benchmark::State& state) { bm_maya_gradient(state, Mode::kDefault); });
   add("W1/maya_record", bm_maya_record);
   add("W1/maya_sweep", bm_maya_sweep);
   add("W1/maya_replay_sweep", bm_maya_replay_sweep);
+  add_modes("W1/maya_gradient", bm_maya_gradient);
+#ifdef MAYA_HAVE_ADEPT
+  add_modes("W1/adept_gradient", bm_adept_gradient);
+#endif
 #ifdef MAYA_HAVE_ADOLC
-  add("W1/adolc_gradient", bm_adolc_gradient);
-  add("W1/adolc_keep_reverse", bm_adolc_keep_reverse);
+  add_modes("W1/adolc_gradient", bm_adolc_gradient);
+  add_modes("W1/adolc_keep_reverse", bm_adolc_keep_reverse);
 #endif
 }
 

@@ -1,5 +1,4 @@
 // The scalar tape: maya.Tape, maya.Var (with Python operators) and maya.Gradients.
-#include <pybind11/operators.h>
 #include <pybind11/stl.h>
 
 #include <sstream>
@@ -30,55 +29,79 @@ void register_ad(py::module_& m) {
              }
              return text.str();
            })
-      .def(py::self + py::self)
-      .def(py::self - py::self)
-      .def(py::self * py::self)
-      .def(py::self / py::self)
-      .def(py::self + double())
-      .def(double() + py::self)
-      .def(py::self - double())
-      .def(double() - py::self)
-      .def(py::self * double())
-      .def(double() * py::self)
-      .def(py::self / double())
-      .def(double() / py::self)
-      .def(-py::self)
-      .def(+py::self)
       .def(
-          "__pow__", [](Var x, Var y) { return pow(x, y); }, py::is_operator())
+          "__add__", [](Var a, Var b) -> Var { return a + b; }, py::is_operator())
       .def(
-          "__pow__", [](Var x, double y) { return pow(x, y); }, py::is_operator())
+          "__sub__", [](Var a, Var b) -> Var { return a - b; }, py::is_operator())
       .def(
-          "__rpow__", [](Var y, double x) { return pow(x, y); }, py::is_operator())
-      .def(py::self < py::self)
-      .def(py::self <= py::self)
-      .def(py::self > py::self)
-      .def(py::self >= py::self)
-      .def(py::self < double())
-      .def(py::self <= double())
-      .def(py::self > double())
-      .def(py::self >= double())
-      .def("__abs__", [](Var x) { return abs(x); })
-      .def("sin", &Var::sin)
-      .def("cos", &Var::cos)
-      .def("tan", &Var::tan)
-      .def("asin", &Var::asin)
-      .def("acos", &Var::acos)
-      .def("atan", &Var::atan)
-      .def("exp", &Var::exp)
-      .def("log", &Var::log)
-      .def("log1p", &Var::log1p)
-      .def("sqrt", &Var::sqrt)
-      .def("cbrt", &Var::cbrt)
-      .def("abs", &Var::abs)
-      .def("tanh", &Var::tanh)
-      .def("sigmoid", &Var::sigmoid)
-      .def("relu", &Var::relu)
-      .def("softplus", &Var::softplus)
-      .def("square", &Var::square)
-      .def("pow", py::overload_cast<double>(&Var::pow, py::const_))
-      .def("pow", py::overload_cast<Var>(&Var::pow, py::const_))
-      .def("clamp", &Var::clamp, py::arg("lo"), py::arg("hi"));
+          "__mul__", [](Var a, Var b) -> Var { return a * b; }, py::is_operator())
+      .def(
+          "__truediv__", [](Var a, Var b) -> Var { return a / b; }, py::is_operator())
+      .def(
+          "__add__", [](Var a, double b) -> Var { return a + b; }, py::is_operator())
+      .def(
+          "__radd__", [](Var b, double a) -> Var { return a + b; }, py::is_operator())
+      .def(
+          "__sub__", [](Var a, double b) -> Var { return a - b; }, py::is_operator())
+      .def(
+          "__rsub__", [](Var b, double a) -> Var { return a - b; }, py::is_operator())
+      .def(
+          "__mul__", [](Var a, double b) -> Var { return a * b; }, py::is_operator())
+      .def(
+          "__rmul__", [](Var b, double a) -> Var { return a * b; }, py::is_operator())
+      .def(
+          "__truediv__", [](Var a, double b) -> Var { return a / b; }, py::is_operator())
+      .def(
+          "__rtruediv__", [](Var b, double a) -> Var { return a / b; }, py::is_operator())
+      .def(
+          "__neg__", [](Var a) -> Var { return -a; }, py::is_operator())
+      .def(
+          "__pos__", [](Var a) -> Var { return +a; }, py::is_operator())
+      .def(
+          "__pow__", [](Var x, Var y) -> Var { return pow(x, y); }, py::is_operator())
+      .def(
+          "__pow__", [](Var x, double y) -> Var { return pow(x, y); }, py::is_operator())
+      .def(
+          "__rpow__", [](Var y, double x) -> Var { return pow(x, y); }, py::is_operator())
+      .def(
+          "__lt__", [](Var a, Var b) { return a < b; }, py::is_operator())
+      .def(
+          "__le__", [](Var a, Var b) { return a <= b; }, py::is_operator())
+      .def(
+          "__gt__", [](Var a, Var b) { return a > b; }, py::is_operator())
+      .def(
+          "__ge__", [](Var a, Var b) { return a >= b; }, py::is_operator())
+      .def(
+          "__lt__", [](Var a, double b) { return a < b; }, py::is_operator())
+      .def(
+          "__le__", [](Var a, double b) { return a <= b; }, py::is_operator())
+      .def(
+          "__gt__", [](Var a, double b) { return a > b; }, py::is_operator())
+      .def(
+          "__ge__", [](Var a, double b) { return a >= b; }, py::is_operator())
+      .def("__abs__", [](Var x) -> Var { return abs(x); })
+      .def("sin", [](Var x) -> Var { return x.sin(); })
+      .def("cos", [](Var x) -> Var { return x.cos(); })
+      .def("tan", [](Var x) -> Var { return x.tan(); })
+      .def("asin", [](Var x) -> Var { return x.asin(); })
+      .def("acos", [](Var x) -> Var { return x.acos(); })
+      .def("atan", [](Var x) -> Var { return x.atan(); })
+      .def("exp", [](Var x) -> Var { return x.exp(); })
+      .def("log", [](Var x) -> Var { return x.log(); })
+      .def("log1p", [](Var x) -> Var { return x.log1p(); })
+      .def("sqrt", [](Var x) -> Var { return x.sqrt(); })
+      .def("cbrt", [](Var x) -> Var { return x.cbrt(); })
+      .def("abs", [](Var x) -> Var { return x.abs(); })
+      .def("tanh", [](Var x) -> Var { return x.tanh(); })
+      .def("sigmoid", [](Var x) -> Var { return x.sigmoid(); })
+      .def("relu", [](Var x) -> Var { return x.relu(); })
+      .def("softplus", [](Var x) -> Var { return x.softplus(); })
+      .def("square", [](Var x) -> Var { return x.square(); })
+      .def("pow", [](Var x, double e) -> Var { return x.pow(e); })
+      .def("pow", [](Var x, Var e) -> Var { return x.pow(e); })
+      .def(
+          "clamp", [](Var x, double lo, double hi) -> Var { return x.clamp(lo, hi); },
+          py::arg("lo"), py::arg("hi"));
 
   py::class_<Gradients>(m, "Gradients", "Adjoints d output / d node of every node of a Tape.")
       .def("__getitem__", py::overload_cast<Var>(&Gradients::operator[], py::const_))
@@ -105,40 +128,40 @@ void register_ad(py::module_& m) {
       .def("value", &Tape::value);
 
   // Free functions; the tensor overloads of the same names join them in register_ops.
-  m.def("sin", [](Var x) { return sin(x); });
-  m.def("cos", [](Var x) { return cos(x); });
-  m.def("tan", [](Var x) { return tan(x); });
-  m.def("asin", [](Var x) { return asin(x); });
-  m.def("acos", [](Var x) { return acos(x); });
-  m.def("atan", [](Var x) { return atan(x); });
-  m.def("exp", [](Var x) { return exp(x); });
-  m.def("log", [](Var x) { return log(x); });
-  m.def("log1p", [](Var x) { return log1p(x); });
-  m.def("sqrt", [](Var x) { return sqrt(x); });
-  m.def("cbrt", [](Var x) { return cbrt(x); });
-  m.def("abs", [](Var x) { return abs(x); });
-  m.def("tanh", [](Var x) { return tanh(x); });
-  m.def("sigmoid", [](Var x) { return sigmoid(x); });
-  m.def("relu", [](Var x) { return relu(x); });
-  m.def("softplus", [](Var x) { return softplus(x); });
-  m.def("square", [](Var x) { return square(x); });
-  m.def("pow", [](Var x, Var y) { return pow(x, y); });
-  m.def("pow", [](Var x, double y) { return pow(x, y); });
-  m.def("pow", [](double x, Var y) { return pow(x, y); });
-  m.def("atan2", [](Var y, Var x) { return atan2(y, x); });
-  m.def("atan2", [](Var y, double x) { return atan2(y, x); });
-  m.def("atan2", [](double y, Var x) { return atan2(y, x); });
-  m.def("hypot", [](Var a, Var b) { return hypot(a, b); });
-  m.def("hypot", [](Var a, double b) { return hypot(a, b); });
-  m.def("hypot", [](double a, Var b) { return hypot(a, b); });
-  m.def("minimum", [](Var a, Var b) { return min(a, b); });
-  m.def("minimum", [](Var a, double b) { return min(a, b); });
-  m.def("minimum", [](double a, Var b) { return min(a, b); });
-  m.def("maximum", [](Var a, Var b) { return max(a, b); });
-  m.def("maximum", [](Var a, double b) { return max(a, b); });
-  m.def("maximum", [](double a, Var b) { return max(a, b); });
+  m.def("sin", [](Var x) -> Var { return sin(x); });
+  m.def("cos", [](Var x) -> Var { return cos(x); });
+  m.def("tan", [](Var x) -> Var { return tan(x); });
+  m.def("asin", [](Var x) -> Var { return asin(x); });
+  m.def("acos", [](Var x) -> Var { return acos(x); });
+  m.def("atan", [](Var x) -> Var { return atan(x); });
+  m.def("exp", [](Var x) -> Var { return exp(x); });
+  m.def("log", [](Var x) -> Var { return log(x); });
+  m.def("log1p", [](Var x) -> Var { return log1p(x); });
+  m.def("sqrt", [](Var x) -> Var { return sqrt(x); });
+  m.def("cbrt", [](Var x) -> Var { return cbrt(x); });
+  m.def("abs", [](Var x) -> Var { return abs(x); });
+  m.def("tanh", [](Var x) -> Var { return tanh(x); });
+  m.def("sigmoid", [](Var x) -> Var { return sigmoid(x); });
+  m.def("relu", [](Var x) -> Var { return relu(x); });
+  m.def("softplus", [](Var x) -> Var { return softplus(x); });
+  m.def("square", [](Var x) -> Var { return square(x); });
+  m.def("pow", [](Var x, Var y) -> Var { return pow(x, y); });
+  m.def("pow", [](Var x, double y) -> Var { return pow(x, y); });
+  m.def("pow", [](double x, Var y) -> Var { return pow(x, y); });
+  m.def("atan2", [](Var y, Var x) -> Var { return atan2(y, x); });
+  m.def("atan2", [](Var y, double x) -> Var { return atan2(y, x); });
+  m.def("atan2", [](double y, Var x) -> Var { return atan2(y, x); });
+  m.def("hypot", [](Var a, Var b) -> Var { return hypot(a, b); });
+  m.def("hypot", [](Var a, double b) -> Var { return hypot(a, b); });
+  m.def("hypot", [](double a, Var b) -> Var { return hypot(a, b); });
+  m.def("minimum", [](Var a, Var b) -> Var { return min(a, b); });
+  m.def("minimum", [](Var a, double b) -> Var { return min(a, b); });
+  m.def("minimum", [](double a, Var b) -> Var { return min(a, b); });
+  m.def("maximum", [](Var a, Var b) -> Var { return max(a, b); });
+  m.def("maximum", [](Var a, double b) -> Var { return max(a, b); });
+  m.def("maximum", [](double a, Var b) -> Var { return max(a, b); });
   m.def(
-      "clamp", [](Var x, double lo, double hi) { return clamp(x, lo, hi); }, py::arg("x"),
+      "clamp", [](Var x, double lo, double hi) -> Var { return clamp(x, lo, hi); }, py::arg("x"),
       py::arg("lo"), py::arg("hi"));
 }
 

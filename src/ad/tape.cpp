@@ -19,22 +19,74 @@ Tape::Tape() : slot_(core::detail::TapeRegistry::acquire(this)) {
 
 Tape::~Tape() { core::detail::TapeRegistry::release(slot_); }
 
-Var Tape::var(double value) { return push(ScalarOp::kLeaf, kSelf, kSelf, {value, 0.0, 0.0}); }
+Var Tape::var(double value) {
+  if (size_ == node_capacity_) [[unlikely]]
+    grow(0, 0);
+  const std::size_t index = size_;
+  values_[index] = value;
+  ops_[index] = ScalarOp::kLeaf;
+  replays_[index] = nullptr;
+  previous_mask_[index] = 0;
+  operand_end_[index] = static_cast<std::uint32_t>(operands_);
+  size_ = index + 1;
+  return Var(slot_, static_cast<std::uint32_t>(index), stamp_);
+}
 
-void Tape::grow() {
-  capacity_ = std::max<std::size_t>(1024, capacity_ * 2);
-  if (capacity_ > kSelf) throw TapeError("Tape: more than 2^32 - 1 nodes recorded");
-  values_.resize(capacity_);
-  edges_.resize(capacity_);
-  ops_.resize(capacity_);
+namespace {
+
+// Doubles `capacity` until `needed` fits (from `minimum`); throws past `limit`.
+std::size_t grown(std::size_t capacity, std::size_t needed, std::size_t minimum, std::size_t limit,
+                  const char* what) {
+  if (needed > limit) {
+    throw TapeError(std::string("Tape: more than ") + std::to_string(limit) + " " + what +
+                    " recorded");
+  }
+  std::size_t out = std::max(capacity, minimum);
+  while (out < needed) out *= 2;
+  return std::min(out, limit);
+}
+
+}  // namespace
+
+// Node and operand numbers are stored in 32 bits. Index 2^32 - 1 is never a node, so the sweep can
+// compare an operand with `node - 1` at node 0 without matching.
+constexpr std::size_t kMaxNodes = 0xffffffffu - 1;
+constexpr std::size_t kMaxOperands = 0xffffffffu;
+
+void Tape::grow_nodes(std::size_t needed) {
+  node_capacity_ = grown(node_capacity_, needed, 1024, kMaxNodes, "nodes");
+  values_.resize(node_capacity_);
+  operand_end_.resize(node_capacity_);
+  previous_mask_.resize(node_capacity_);
+  ops_.resize(node_capacity_);
+  replays_.resize(node_capacity_);
+}
+
+void Tape::grow_operands(std::size_t needed) {
+  operand_capacity_ = grown(operand_capacity_, needed, 2048, kMaxOperands, "operands");
+  operand_index_.resize(operand_capacity_);
+  operand_partial_.resize(operand_capacity_);
+}
+
+void Tape::grow(std::size_t operands, std::size_t constants) {
+  if (size_ == node_capacity_) grow_nodes(size_ + 1);
+  if (operand_capacity_ - operands_ < operands) grow_operands(operands_ + operands);
+  if (constant_capacity_ - constants_ < constants) {
+    constant_capacity_ =
+        grown(constant_capacity_, constants_ + constants, 1024, kMaxOperands, "constant operands");
+    constant_values_.resize(constant_capacity_);
+  }
 }
 
 void Tape::reserve(std::size_t nodes) {
-  while (capacity_ < nodes) grow();
+  if (node_capacity_ < nodes) grow_nodes(nodes);
+  if (operand_capacity_ < 2 * nodes) grow_operands(2 * nodes);
 }
 
 void Tape::clear() noexcept {
   size_ = 0;
+  operands_ = 0;
+  constants_ = 0;
   stamp_ = core::detail::TapeRegistry::restamp(slot_);
 }
 
@@ -60,30 +112,28 @@ void Tape::grad(Var output, Gradients& out) const {
   out.slot_ = slot_;
   out.stamp_ = stamp_;
   double* adjoint = out.adjoints_.data();
-  const Edge* edges = edges_.data();
+  const std::uint32_t* end = operand_end_.data();
+  const std::uint32_t* operand = operand_index_.data();
+  const double* partial = operand_partial_.data();
   adjoint[output.index_] = 1.0;
-  // d y / d parent += d node / d parent * d y / d node, in reverse recording order. A missing
-  // parent is the node itself (its partial slot holds 0 or a constant operand); restoring the
-  // node's adjoint afterwards discards what that self edge added, including NaN from 0 * inf.
+  // d y / d operand += d node / d operand * d y / d node, over the nodes in reverse recording
+  // order and each node's operands.
   //
-  // Most nodes feed the node recorded just before them (chains like sin(x * y + 0.1)), and a
-  // chain of adjoint updates through memory waits on store-to-load forwarding at every link. So
-  // what node i sends to node i - 1 travels in a register (`carry`). It is added last, as a plain
-  // sweep would add it (node i is the last consumer of i - 1 swept), and the memory update of
-  // that edge goes to node i's own slot instead, overwritten just after. It made
-  // the scalar-chain sweep (docs/benchmarks.md) about 20% faster.
+  // Most nodes read the node recorded just before them (y = f(y, x) in a loop), and a chain of
+  // adjoint updates through memory would wait on store-to-load forwarding at every link. So
+  // record() merges the leaves of a statement that are node i - 1 into its last operand, and
+  // what node i sends to i - 1 travels in a register (`carry`). Node i is the last consumer of
+  // i - 1 swept, so adding the carry when i - 1 is reached gives what a plain sweep would.
   double carry = 0.0;
   for (std::size_t i = output.index_ + 1; i-- > 0;) {
-    const Edge& e = edges[i];
     const double a = adjoint[i] + carry;
-    const std::size_t previous = i - 1;  // wraps at i = 0, where no parent can match it
-    const bool lhs_previous = e.lhs == previous;
-    const bool rhs_previous = e.rhs == previous;
-    const double to_previous =
-        ((lhs_previous ? e.d_lhs : 0.0) + (rhs_previous ? e.d_rhs : 0.0)) * a;
-    carry = lhs_previous || rhs_previous ? to_previous : 0.0;  // never 0 * inf from a non-edge
-    adjoint[lhs_previous ? i : e.lhs] += e.d_lhs * a;
-    adjoint[rhs_previous ? i : e.rhs] += e.d_rhs * a;
+    const std::size_t first = i == 0 ? 0 : end[i - 1];
+    std::size_t last = end[i];
+    const bool feeds_previous =
+        last > first && operand[last - 1] == static_cast<std::uint32_t>(i - 1);
+    carry = feeds_previous ? partial[last - 1] * a : 0.0;  // never 0 * inf from a non-operand
+    last -= feeds_previous ? 1 : 0;
+    for (std::size_t k = first; k < last; ++k) adjoint[operand[k]] += partial[k] * a;
     adjoint[i] = a;
   }
 }
@@ -98,18 +148,9 @@ void Tape::set_value(Var input, double value) {
 }
 
 void Tape::replay() {
+  std::size_t constant = 0;
   for (std::size_t i = 0; i < size_; ++i) {
-    const ScalarOp op = ops_[i];
-    if (op == ScalarOp::kLeaf) continue;
-    Edge& e = edges_[i];
-    const double a = values_[e.lhs];
-    const bool has_rhs = e.rhs != i;
-    const double b = has_rhs ? values_[e.rhs] : e.d_rhs;  // a constant operand, or 0 if unary
-    const LocalPartials local = evaluate(op, a, b);
-    if (finite_check_ && !std::isfinite(local.value)) throw_non_finite(op, a, b, i);
-    values_[i] = local.value;
-    e.d_lhs = local.d_lhs;
-    if (has_rhs) e.d_rhs = local.d_rhs;
+    if (replays_[i] != nullptr) replays_[i](*this, i, constant);
   }
 }
 
@@ -158,13 +199,35 @@ void VarAccess::throw_mixed(Var a, Var b, const char* operation) {
   throw TapeError(std::string(operation) + ": the operands were recorded on two different tapes");
 }
 
-Var clamp(Var x, double lo, double hi) {
-  if (!(lo <= hi)) {
-    std::ostringstream message;
-    message << "clamp: lower bound " << lo << " exceeds upper bound " << hi;
-    throw ValueError(message.str());
+void VarAccess::throw_mixed(ad::detail::Origin a, ad::detail::Origin b, const char* operation) {
+  for (const ad::detail::Origin origin : {a, b}) {
+    if (!core::detail::TapeRegistry::is_current(origin.slot, origin.stamp)) {
+      throw TapeError(std::string(operation) +
+                      ": an operand's tape was cleared or destroyed after it was read");
+    }
   }
-  return min(max(x, lo), hi);
+  throw TapeError(std::string(operation) + ": the operands were recorded on two different tapes");
+}
+
+void VarAccess::throw_stale_expression(ad::detail::Origin origin) {
+  throw TapeError(origin.stamp == 0
+                      ? std::string("record: the expression has no tape")
+                      : std::string("record: the expression's tape was cleared or destroyed "
+                                    "after its operands were read"));
+}
+
+void VarAccess::throw_non_finite(ad::detail::Origin origin, ScalarOp op, double a, double b) {
+  if (!core::detail::TapeRegistry::is_current(origin.slot, origin.stamp)) {
+    throw_stale_expression(origin);
+  }
+  Tape::throw_non_finite(
+      op, a, b, static_cast<const Tape*>(core::detail::TapeRegistry::tape(origin.slot))->size());
+}
+
+void ad::detail::throw_bad_clamp(double lo, double hi) {
+  std::ostringstream message;
+  message << "clamp: lower bound " << lo << " exceeds upper bound " << hi;
+  throw ValueError(message.str());
 }
 
 std::string_view op_name(ScalarOp op) noexcept {

@@ -58,6 +58,22 @@ struct LocalPartials {
 
 namespace ad::detail {
 
+// sin x and cos x. With the GNU C library one sincos call computes both for about the price of
+// one: compilers merge separate sin and cos calls into it only some of the time.
+struct SinCos {
+  double sin;
+  double cos;
+};
+[[nodiscard]] inline SinCos sin_cos(double x) noexcept {
+#if defined(__GLIBC__)
+  SinCos out;
+  ::sincos(x, &out.sin, &out.cos);
+  return out;
+#else
+  return {std::sin(x), std::cos(x)};
+#endif
+}
+
 [[nodiscard]] inline double stable_sigmoid(double x) noexcept {
   if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
   const double e = std::exp(x);
@@ -88,8 +104,14 @@ namespace ad::detail {
       return {q, -q * inv, inv};
     }
     case ScalarOp::kNeg: return {-a, -1.0, 0.0};
-    case ScalarOp::kSin: return {std::sin(a), std::cos(a), 0.0};
-    case ScalarOp::kCos: return {std::cos(a), -std::sin(a), 0.0};
+    case ScalarOp::kSin: {
+      const ad::detail::SinCos sc = ad::detail::sin_cos(a);
+      return {sc.sin, sc.cos, 0.0};
+    }
+    case ScalarOp::kCos: {
+      const ad::detail::SinCos sc = ad::detail::sin_cos(a);
+      return {sc.cos, -sc.sin, 0.0};
+    }
     case ScalarOp::kTan: {
       const double t = std::tan(a);
       return {t, 1.0 + t * t, 0.0};

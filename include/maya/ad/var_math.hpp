@@ -1,8 +1,14 @@
 // Arithmetic, comparisons and elementary functions on Var. Free functions live in namespace maya
 // so argument-dependent lookup finds them: exp(sin(x * x)) and maya::exp(...) both work. Every
-// two-argument function also takes a double in either position.
+// two-argument function also takes a double in either position. Each operation returns a
+// VarExpr (maya/ad/expression.hpp): evaluated at once, recorded as one node with the rest of its
+// expression when it becomes a Var.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
+
+#include "maya/ad/expression.hpp"
 #include "maya/ad/tape.hpp"
 #include "maya/core/tape_registry.hpp"
 
@@ -15,74 +21,153 @@ struct VarAccess {
       return *static_cast<Tape*>(core::detail::TapeRegistry::tape(v.slot_));
     throw_unusable(v, operation);
   }
-  [[nodiscard]] static Tape& tape(Var a, Var b, const char* operation) {
-    if (a.slot_ == b.slot_ && a.stamp_ == b.stamp_ &&
-        core::detail::TapeRegistry::is_current(a.slot_, a.stamp_)) [[likely]]
-      return *static_cast<Tape*>(core::detail::TapeRegistry::tape(a.slot_));
-    throw_mixed(a, b, operation);
+  // `v` as an expression operand: its index and the value read from its (checked) tape.
+  [[nodiscard]] static VarExpr<ad::detail::Leaf> leaf(Var v, const char* operation) {
+    const Tape& t = tape(v, operation);
+    return VarExpr<ad::detail::Leaf>(ad::detail::Origin{v.stamp_, v.slot_, t.finite_check_},
+                                     ad::detail::Leaf(v.index_, t.values_[v.index_]));
+  }
+  template <class Node>
+  [[nodiscard]] static Var record(const VarExpr<Node>& e) {
+    const ad::detail::Origin origin = e.origin();
+    if (!core::detail::TapeRegistry::is_current(origin.slot, origin.stamp)) [[unlikely]] {
+      throw_stale_expression(origin);
+    }
+    return static_cast<Tape*>(core::detail::TapeRegistry::tape(origin.slot))->record(e.node());
   }
   [[noreturn]] static void throw_unusable(Var v, const char* operation);
   [[noreturn]] static void throw_mixed(Var a, Var b, const char* operation);
+  // Operands of one operation from two tapes (or tape generations).
+  [[noreturn]] static void throw_mixed(ad::detail::Origin a, ad::detail::Origin b,
+                                       const char* operation);
+  [[noreturn]] static void throw_stale_expression(ad::detail::Origin origin);
+  // The finite check of an operation evaluated outside replay(): names the node it would be.
+  [[noreturn]] static void throw_non_finite(ad::detail::Origin origin, ScalarOp op, double a,
+                                            double b);
 };
 
 namespace ad::detail {
 
-template <ScalarOp Op>
-[[nodiscard]] inline Var unary(Var x, const char* name) {
-  return VarAccess::tape(x, name).record_unary<Op>(VarAccess::index(x));
+[[nodiscard]] inline VarExpr<Leaf> as_expr(Var v, const char* operation) {
+  return VarAccess::leaf(v, operation);
 }
-template <ScalarOp Op>
-[[nodiscard]] inline Var binary(Var a, Var b, const char* name) {
-  return VarAccess::tape(a, b, name).record_binary<Op>(VarAccess::index(a), VarAccess::index(b));
+template <class Node>
+[[nodiscard]] inline const VarExpr<Node>& as_expr(const VarExpr<Node>& e,
+                                                  const char* /*operation*/) noexcept {
+  return e;
 }
-template <ScalarOp Op>
-[[nodiscard]] inline Var with_constant(Var x, double c, const char* name) {
-  return VarAccess::tape(x, name).record_constant<Op>(VarAccess::index(x), c);
+template <class T>
+using ExprNode = typename std::remove_cvref_t<T>::NodeType;
+
+inline void check_finite(const Origin& origin, ScalarOp op, double value, double a, double b) {
+  if (origin.finite_check && !std::isfinite(value)) [[unlikely]] {
+    VarAccess::throw_non_finite(origin, op, a, b);
+  }
 }
+
+template <ScalarOp Op, Operand A>
+[[nodiscard]] inline auto unary(const A& a, const char* name) {
+  const auto& x = as_expr(a, name);
+  VarExpr<Unary<Op, ExprNode<decltype(x)>>> result(x.origin(), x.node());
+  check_finite(x.origin(), Op, result.value(), x.value(), 0.0);
+  return result;
+}
+
+template <ScalarOp Op, Operand A, Operand B>
+[[nodiscard]] inline auto binary(const A& a, const B& b, const char* name) {
+  const auto& x = as_expr(a, name);
+  const auto& y = as_expr(b, name);
+  const Origin origin = x.origin();
+  if (origin.slot != y.origin().slot || origin.stamp != y.origin().stamp) [[unlikely]] {
+    VarAccess::throw_mixed(origin, y.origin(), name);
+  }
+  VarExpr<Binary<Op, ExprNode<decltype(x)>, ExprNode<decltype(y)>>> result(origin, x.node(),
+                                                                           y.node());
+  check_finite(origin, Op, result.value(), x.value(), y.value());
+  return result;
+}
+
+template <ScalarOp Op, Operand A>
+[[nodiscard]] inline auto with_constant(const A& a, double c, const char* name) {
+  const auto& x = as_expr(a, name);
+  VarExpr<WithConstant<Op, ExprNode<decltype(x)>>> result(x.origin(), x.node(), c);
+  check_finite(x.origin(), Op, result.value(), x.value(), c);
+  return result;
+}
+
+[[nodiscard]] inline double value_of(Var v) { return v.value(); }
+template <class Node>
+[[nodiscard]] inline double value_of(const VarExpr<Node>& e) noexcept {
+  return e.value();
+}
+
+[[noreturn]] void throw_bad_clamp(double lo, double hi);
 
 }  // namespace ad::detail
 
-// Arithmetic.
-[[nodiscard]] inline Var operator+(Var a, Var b) {
+template <class Node>
+VarExpr<Node>::operator Var() const {
+  return VarAccess::record(*this);
+}
+
+// Arithmetic. Operands are Vars or expressions; at least one side of each operator is one.
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline auto operator+(const A& a, const B& b) {
   return ad::detail::binary<ScalarOp::kAdd>(a, b, "+");
 }
-[[nodiscard]] inline Var operator-(Var a, Var b) {
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline auto operator-(const A& a, const B& b) {
   return ad::detail::binary<ScalarOp::kSub>(a, b, "-");
 }
-[[nodiscard]] inline Var operator*(Var a, Var b) {
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline auto operator*(const A& a, const B& b) {
   return ad::detail::binary<ScalarOp::kMul>(a, b, "*");
 }
-[[nodiscard]] inline Var operator/(Var a, Var b) {
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline auto operator/(const A& a, const B& b) {
   return ad::detail::binary<ScalarOp::kDiv>(a, b, "/");
 }
-[[nodiscard]] inline Var operator+(Var a, double b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator+(const A& a, double b) {
   return ad::detail::with_constant<ScalarOp::kAdd>(a, b, "+");
 }
-[[nodiscard]] inline Var operator+(double a, Var b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator+(double a, const A& b) {
   return ad::detail::with_constant<ScalarOp::kAdd>(b, a, "+");
 }
-[[nodiscard]] inline Var operator-(Var a, double b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator-(const A& a, double b) {
   return ad::detail::with_constant<ScalarOp::kAdd>(a, -b, "-");
 }
-[[nodiscard]] inline Var operator-(double a, Var b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator-(double a, const A& b) {
   return ad::detail::with_constant<ScalarOp::kRSub>(b, a, "-");
 }
-[[nodiscard]] inline Var operator*(Var a, double b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator*(const A& a, double b) {
   return ad::detail::with_constant<ScalarOp::kMul>(a, b, "*");
 }
-[[nodiscard]] inline Var operator*(double a, Var b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator*(double a, const A& b) {
   return ad::detail::with_constant<ScalarOp::kMul>(b, a, "*");
 }
-[[nodiscard]] inline Var operator/(Var a, double b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator/(const A& a, double b) {
   return ad::detail::with_constant<ScalarOp::kDiv>(a, b, "/");
 }
-[[nodiscard]] inline Var operator/(double a, Var b) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator/(double a, const A& b) {
   return ad::detail::with_constant<ScalarOp::kRDiv>(b, a, "/");
 }
-[[nodiscard]] inline Var operator-(Var a) {
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto operator-(const A& a) {
   return ad::detail::unary<ScalarOp::kNeg>(a, "unary -");
 }
 [[nodiscard]] inline Var operator+(Var a) { return a; }
+template <class Node>
+[[nodiscard]] inline VarExpr<Node> operator+(const VarExpr<Node>& a) {
+  return a;
+}
 
 inline Var& Var::operator+=(Var other) { return *this = *this + other; }
 inline Var& Var::operator-=(Var other) { return *this = *this - other; }
@@ -92,113 +177,162 @@ inline Var& Var::operator+=(double other) { return *this = *this + other; }
 inline Var& Var::operator-=(double other) { return *this = *this - other; }
 inline Var& Var::operator*=(double other) { return *this = *this * other; }
 inline Var& Var::operator/=(double other) { return *this = *this / other; }
+template <class Node>
+Var& Var::operator+=(const VarExpr<Node>& other) {
+  return *this = *this + other;
+}
+template <class Node>
+Var& Var::operator-=(const VarExpr<Node>& other) {
+  return *this = *this - other;
+}
+template <class Node>
+Var& Var::operator*=(const VarExpr<Node>& other) {
+  return *this = *this * other;
+}
+template <class Node>
+Var& Var::operator/=(const VarExpr<Node>& other) {
+  return *this = *this / other;
+}
 
 // Comparisons compare values; they are not recorded.
-[[nodiscard]] inline bool operator<(Var a, Var b) { return a.value() < b.value(); }
-[[nodiscard]] inline bool operator<=(Var a, Var b) { return a.value() <= b.value(); }
-[[nodiscard]] inline bool operator>(Var a, Var b) { return a.value() > b.value(); }
-[[nodiscard]] inline bool operator>=(Var a, Var b) { return a.value() >= b.value(); }
-[[nodiscard]] inline bool operator<(Var a, double b) { return a.value() < b; }
-[[nodiscard]] inline bool operator<=(Var a, double b) { return a.value() <= b; }
-[[nodiscard]] inline bool operator>(Var a, double b) { return a.value() > b; }
-[[nodiscard]] inline bool operator>=(Var a, double b) { return a.value() >= b; }
-[[nodiscard]] inline bool operator<(double a, Var b) { return a < b.value(); }
-[[nodiscard]] inline bool operator<=(double a, Var b) { return a <= b.value(); }
-[[nodiscard]] inline bool operator>(double a, Var b) { return a > b.value(); }
-[[nodiscard]] inline bool operator>=(double a, Var b) { return a >= b.value(); }
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline bool operator<(const A& a, const B& b) {
+  return ad::detail::value_of(a) < ad::detail::value_of(b);
+}
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline bool operator<=(const A& a, const B& b) {
+  return ad::detail::value_of(a) <= ad::detail::value_of(b);
+}
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline bool operator>(const A& a, const B& b) {
+  return ad::detail::value_of(a) > ad::detail::value_of(b);
+}
+template <ad::detail::Operand A, ad::detail::Operand B>
+[[nodiscard]] inline bool operator>=(const A& a, const B& b) {
+  return ad::detail::value_of(a) >= ad::detail::value_of(b);
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator<(const A& a, double b) {
+  return ad::detail::value_of(a) < b;
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator<=(const A& a, double b) {
+  return ad::detail::value_of(a) <= b;
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator>(const A& a, double b) {
+  return ad::detail::value_of(a) > b;
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator>=(const A& a, double b) {
+  return ad::detail::value_of(a) >= b;
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator<(double a, const A& b) {
+  return a < ad::detail::value_of(b);
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator<=(double a, const A& b) {
+  return a <= ad::detail::value_of(b);
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator>(double a, const A& b) {
+  return a > ad::detail::value_of(b);
+}
+template <ad::detail::Operand A>
+[[nodiscard]] inline bool operator>=(double a, const A& b) {
+  return a >= ad::detail::value_of(b);
+}
 
 // Elementary functions.
-[[nodiscard]] inline Var sin(Var x) { return ad::detail::unary<ScalarOp::kSin>(x, "sin"); }
-[[nodiscard]] inline Var cos(Var x) { return ad::detail::unary<ScalarOp::kCos>(x, "cos"); }
-[[nodiscard]] inline Var tan(Var x) { return ad::detail::unary<ScalarOp::kTan>(x, "tan"); }
-[[nodiscard]] inline Var asin(Var x) { return ad::detail::unary<ScalarOp::kAsin>(x, "asin"); }
-[[nodiscard]] inline Var acos(Var x) { return ad::detail::unary<ScalarOp::kAcos>(x, "acos"); }
-[[nodiscard]] inline Var atan(Var x) { return ad::detail::unary<ScalarOp::kAtan>(x, "atan"); }
-[[nodiscard]] inline Var exp(Var x) { return ad::detail::unary<ScalarOp::kExp>(x, "exp"); }
-[[nodiscard]] inline Var log(Var x) { return ad::detail::unary<ScalarOp::kLog>(x, "log"); }
-[[nodiscard]] inline Var log1p(Var x) { return ad::detail::unary<ScalarOp::kLog1p>(x, "log1p"); }
-[[nodiscard]] inline Var sqrt(Var x) { return ad::detail::unary<ScalarOp::kSqrt>(x, "sqrt"); }
-[[nodiscard]] inline Var cbrt(Var x) { return ad::detail::unary<ScalarOp::kCbrt>(x, "cbrt"); }
-[[nodiscard]] inline Var abs(Var x) { return ad::detail::unary<ScalarOp::kAbs>(x, "abs"); }
-[[nodiscard]] inline Var tanh(Var x) { return ad::detail::unary<ScalarOp::kTanh>(x, "tanh"); }
-[[nodiscard]] inline Var sigmoid(Var x) {
-  return ad::detail::unary<ScalarOp::kSigmoid>(x, "sigmoid");
-}
-[[nodiscard]] inline Var relu(Var x) { return ad::detail::unary<ScalarOp::kRelu>(x, "relu"); }
-[[nodiscard]] inline Var softplus(Var x) {
-  return ad::detail::unary<ScalarOp::kSoftplus>(x, "softplus");
-}
-[[nodiscard]] inline Var square(Var x) { return ad::detail::unary<ScalarOp::kSquare>(x, "square"); }
+#define MAYA_AD_UNARY_FUNCTION(name, op)                                              \
+  template <ad::detail::Operand A>                                                    \
+  [[nodiscard]] inline auto name(const A& x) {                                        \
+    return ad::detail::unary<ScalarOp::op>(x, #name);                                 \
+  }                                                                                   \
+  inline Var::UnaryExpr<ScalarOp::op> Var::name() const { return maya::name(*this); } \
+  template <class Node>                                                               \
+  VarExpr<ad::detail::Unary<ScalarOp::op, Node>> VarExpr<Node>::name() const {        \
+    return maya::name(*this);                                                         \
+  }
 
-[[nodiscard]] inline Var pow(Var x, Var y) {
-  return ad::detail::binary<ScalarOp::kPow>(x, y, "pow");
-}
-[[nodiscard]] inline Var pow(Var x, double y) {
-  return ad::detail::with_constant<ScalarOp::kPowConst>(x, y, "pow");
-}
-[[nodiscard]] inline Var pow(double x, Var y) {
-  return ad::detail::with_constant<ScalarOp::kRPow>(y, x, "pow");
-}
-[[nodiscard]] inline Var atan2(Var y, Var x) {
-  return ad::detail::binary<ScalarOp::kAtan2>(y, x, "atan2");
-}
-[[nodiscard]] inline Var atan2(Var y, double x) {
-  return ad::detail::with_constant<ScalarOp::kAtan2>(y, x, "atan2");
-}
-[[nodiscard]] inline Var atan2(double y, Var x) {
-  return ad::detail::with_constant<ScalarOp::kRAtan2>(x, y, "atan2");
-}
-[[nodiscard]] inline Var hypot(Var a, Var b) {
-  return ad::detail::binary<ScalarOp::kHypot>(a, b, "hypot");
-}
-[[nodiscard]] inline Var hypot(Var a, double b) {
-  return ad::detail::with_constant<ScalarOp::kHypot>(a, b, "hypot");
-}
-[[nodiscard]] inline Var hypot(double a, Var b) {
-  return ad::detail::with_constant<ScalarOp::kHypot>(b, a, "hypot");
-}
-[[nodiscard]] inline Var min(Var a, Var b) {
-  return ad::detail::binary<ScalarOp::kMin>(a, b, "min");
-}
-[[nodiscard]] inline Var min(Var a, double b) {
-  return ad::detail::with_constant<ScalarOp::kMin>(a, b, "min");
-}
-[[nodiscard]] inline Var min(double a, Var b) {
-  return ad::detail::with_constant<ScalarOp::kMin>(b, a, "min");
-}
-[[nodiscard]] inline Var max(Var a, Var b) {
-  return ad::detail::binary<ScalarOp::kMax>(a, b, "max");
-}
-[[nodiscard]] inline Var max(Var a, double b) {
-  return ad::detail::with_constant<ScalarOp::kMax>(a, b, "max");
-}
-[[nodiscard]] inline Var max(double a, Var b) {
-  return ad::detail::with_constant<ScalarOp::kMax>(b, a, "max");
+MAYA_AD_UNARY_FUNCTION(sin, kSin)
+MAYA_AD_UNARY_FUNCTION(cos, kCos)
+MAYA_AD_UNARY_FUNCTION(tan, kTan)
+MAYA_AD_UNARY_FUNCTION(asin, kAsin)
+MAYA_AD_UNARY_FUNCTION(acos, kAcos)
+MAYA_AD_UNARY_FUNCTION(atan, kAtan)
+MAYA_AD_UNARY_FUNCTION(exp, kExp)
+MAYA_AD_UNARY_FUNCTION(log, kLog)
+MAYA_AD_UNARY_FUNCTION(log1p, kLog1p)
+MAYA_AD_UNARY_FUNCTION(sqrt, kSqrt)
+MAYA_AD_UNARY_FUNCTION(cbrt, kCbrt)
+MAYA_AD_UNARY_FUNCTION(abs, kAbs)
+MAYA_AD_UNARY_FUNCTION(tanh, kTanh)
+MAYA_AD_UNARY_FUNCTION(sigmoid, kSigmoid)
+MAYA_AD_UNARY_FUNCTION(relu, kRelu)
+MAYA_AD_UNARY_FUNCTION(softplus, kSoftplus)
+MAYA_AD_UNARY_FUNCTION(square, kSquare)
+#undef MAYA_AD_UNARY_FUNCTION
+
+// Two-argument functions: f(expr, expr), f(expr, double), f(double, expr). Two Vars, or two
+// expressions of one type, have overloads of their own, more specialized than std::min and
+// std::max, so `using std::min; min(a, b)` still records a node that replay() re-evaluates.
+#define MAYA_AD_BINARY_FUNCTION(name, op, op_constant, op_constant_first)          \
+  template <ad::detail::Operand A, ad::detail::Operand B>                          \
+  [[nodiscard]] inline auto name(const A& a, const B& b) {                         \
+    return ad::detail::binary<ScalarOp::op>(a, b, #name);                          \
+  }                                                                                \
+  [[nodiscard]] inline auto name(Var a, Var b) {                                   \
+    return ad::detail::binary<ScalarOp::op>(a, b, #name);                          \
+  }                                                                                \
+  template <class Node>                                                            \
+  [[nodiscard]] inline auto name(const VarExpr<Node>& a, const VarExpr<Node>& b) { \
+    return ad::detail::binary<ScalarOp::op>(a, b, #name);                          \
+  }                                                                                \
+  template <ad::detail::Operand A>                                                 \
+  [[nodiscard]] inline auto name(const A& a, double b) {                           \
+    return ad::detail::with_constant<ScalarOp::op_constant>(a, b, #name);          \
+  }                                                                                \
+  template <ad::detail::Operand A>                                                 \
+  [[nodiscard]] inline auto name(double a, const A& b) {                           \
+    return ad::detail::with_constant<ScalarOp::op_constant_first>(b, a, #name);    \
+  }
+
+MAYA_AD_BINARY_FUNCTION(pow, kPow, kPowConst, kRPow)
+MAYA_AD_BINARY_FUNCTION(atan2, kAtan2, kAtan2, kRAtan2)
+MAYA_AD_BINARY_FUNCTION(hypot, kHypot, kHypot, kHypot)
+MAYA_AD_BINARY_FUNCTION(min, kMin, kMin, kMin)
+MAYA_AD_BINARY_FUNCTION(max, kMax, kMax, kMax)
+#undef MAYA_AD_BINARY_FUNCTION
+
+// clamp(x, lo, hi) = min(max(x, lo), hi); throws maya::ValueError when lo > hi (or a bound is NaN).
+template <ad::detail::Operand A>
+[[nodiscard]] inline auto clamp(const A& x, double lo, double hi) {
+  if (!(lo <= hi)) [[unlikely]]
+    ad::detail::throw_bad_clamp(lo, hi);
+  return min(max(x, lo), hi);
 }
 
-// clamp(x, lo, hi) = min(max(x, lo), hi); throws maya::ValueError when lo > hi.
-[[nodiscard]] Var clamp(Var x, double lo, double hi);
+inline Var::PowConstExpr Var::pow(double exponent) const { return maya::pow(*this, exponent); }
+inline Var::PowExpr Var::pow(Var exponent) const { return maya::pow(*this, exponent); }
+inline Var::ClampExpr Var::clamp(double lo, double hi) const { return maya::clamp(*this, lo, hi); }
 
-inline Var Var::sin() const { return maya::sin(*this); }
-inline Var Var::cos() const { return maya::cos(*this); }
-inline Var Var::tan() const { return maya::tan(*this); }
-inline Var Var::asin() const { return maya::asin(*this); }
-inline Var Var::acos() const { return maya::acos(*this); }
-inline Var Var::atan() const { return maya::atan(*this); }
-inline Var Var::exp() const { return maya::exp(*this); }
-inline Var Var::log() const { return maya::log(*this); }
-inline Var Var::log1p() const { return maya::log1p(*this); }
-inline Var Var::sqrt() const { return maya::sqrt(*this); }
-inline Var Var::cbrt() const { return maya::cbrt(*this); }
-inline Var Var::abs() const { return maya::abs(*this); }
-inline Var Var::tanh() const { return maya::tanh(*this); }
-inline Var Var::sigmoid() const { return maya::sigmoid(*this); }
-inline Var Var::relu() const { return maya::relu(*this); }
-inline Var Var::softplus() const { return maya::softplus(*this); }
-inline Var Var::square() const { return maya::square(*this); }
-inline Var Var::pow(double exponent) const { return maya::pow(*this, exponent); }
-inline Var Var::pow(Var exponent) const { return maya::pow(*this, exponent); }
-inline Var Var::clamp(double lo, double hi) const { return maya::clamp(*this, lo, hi); }
+template <class Node>
+VarExpr<ad::detail::WithConstant<ScalarOp::kPowConst, Node>> VarExpr<Node>::pow(
+    double exponent) const {
+  return maya::pow(*this, exponent);
+}
+template <class Node>
+template <ad::detail::Operand E>
+auto VarExpr<Node>::pow(const E& exponent) const {
+  return maya::pow(*this, exponent);
+}
+template <class Node>
+VarExpr<ad::detail::WithConstant<ScalarOp::kMin, ad::detail::WithConstant<ScalarOp::kMax, Node>>>
+VarExpr<Node>::clamp(double lo, double hi) const {
+  return maya::clamp(*this, lo, hi);
+}
 
 inline double Var::value() const { return VarAccess::tape(*this, "value").value(*this); }
 
