@@ -104,8 +104,8 @@ void register_ad(py::module_& m) {
           py::arg("lo"), py::arg("hi"));
 
   py::class_<Gradients>(m, "Gradients", "Adjoints d output / d node of every node of a Tape.")
-      .def("__getitem__", py::overload_cast<Var>(&Gradients::operator[], py::const_))
-      .def("__getitem__", py::overload_cast<std::size_t>(&Gradients::operator[], py::const_))
+      .def("__getitem__", [](const Gradients& g, Var v) { return g[v]; })
+      .def("__getitem__", [](const Gradients& g, std::size_t index) { return g[index]; })
       .def("__len__", &Gradients::size)
       .def_property_readonly("values", [](const Gradients& g) {
         return array_copy(TensorView{g.values().data(), Shape{g.values().size()}});
