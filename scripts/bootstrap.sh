@@ -9,9 +9,10 @@ packages=(
   libtinyxml2-dev liburdfdom-dev python3-dev pybind11-dev
 )
 # Tools only the test suite uses (the Python tests run on Debian's /usr/bin/python3; MuJoCo is the
-# multibody layer's reference; clang and its runtime build the fuzzers).
-test_packages=(chromium libpng-dev libmujoco-dev python3-numpy python3-pytest python3-torch clang-14
-  libclang-rt-14-dev)
+# multibody layer's reference; ADOL-C is a peer of the scalar-tape benchmark; clang and its runtime
+# build the fuzzers).
+test_packages=(chromium libpng-dev libmujoco-dev python3-numpy python3-pytest python3-torch
+  libadolc-dev clang-14 libclang-rt-14-dev)
 [[ "${1:-}" == "--with-test-tools" ]] && packages+=("${test_packages[@]}")
 
 missing=()

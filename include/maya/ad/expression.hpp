@@ -47,13 +47,15 @@ template <std::size_t Offset, std::size_t N, std::size_t C, std::size_t M, std::
 inline void scale_into(Flat<N, C>& out, const Flat<M, D>& in, double scale) noexcept {
   [&]<std::size_t... k>(std::index_sequence<k...>) {
     ((out.index[Offset + k] = in.index[k], out.partial[Offset + k] = in.partial[k] * scale), ...);
-  }(std::make_index_sequence<M>{});
+  }
+  (std::make_index_sequence<M>{});
 }
 template <std::size_t Offset, std::size_t N, std::size_t C, std::size_t M, std::size_t D>
 inline void constants_into(Flat<N, C>& out, const Flat<M, D>& in) noexcept {
   [&]<std::size_t... k>(std::index_sequence<k...>) {
     ((out.constants[Offset + k] = in.constants[k]), ...);
-  }(std::make_index_sequence<D>{});
+  }
+  (std::make_index_sequence<D>{});
 }
 
 // Every node type is a Flat plus its shape, which says how to make it again from new leaf values
@@ -193,8 +195,8 @@ class VarExpr {
       double exponent) const;
   template <ad::detail::Operand E>
   [[nodiscard]] auto pow(const E& exponent) const;
-  [[nodiscard]] VarExpr<ad::detail::WithConstant<
-      ScalarOp::kMin, ad::detail::WithConstant<ScalarOp::kMax, Node>>>
+  [[nodiscard]] VarExpr<
+      ad::detail::WithConstant<ScalarOp::kMin, ad::detail::WithConstant<ScalarOp::kMax, Node>>>
   clamp(double lo, double hi) const;
 
  private:

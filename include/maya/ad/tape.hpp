@@ -104,12 +104,13 @@ class Tape {
   void replay();
   [[nodiscard]] double value(Var var) const;
 
-  // Appends the expression tree `node` as one node (what converting a VarExpr to a Var does).
-  template <class Node>
-  Var record(const Node& node);
-
  private:
   friend struct VarAccess;
+
+  // Appends the expression `node` (the Node of a VarExpr whose origin is this tape, checked by
+  // VarAccess::record) as one node: what converting a VarExpr to a Var does.
+  template <class Node>
+  Var record(const Node& node);
 
   // Recomputes node `node` (a statement of type Node) in replay(); `constant` is its first
   // constant operand, advanced past them.
