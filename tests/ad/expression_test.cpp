@@ -189,14 +189,16 @@ TEST(Expressions, ChainOfStatementsMatchesCentralDifferencesAndReplays) {
   EXPECT_EQ(tape.grad(y).values(), fresh.grad(fresh_y).values());
 }
 
-// More than 32 leaves: stored without merging the repeats of the previous node.
+// More than 32 leaves: stored without merging the repeats of the previous node, the last leaf
+// being that node (the sweep passes that one in a register and the others through memory).
 template <class Real>
 auto wide(Real previous, Real x) {
   auto term = [](const auto& p, const auto& q) { return p * q + sin(p); };
   return term(previous, x) + term(previous, previous) + term(x, previous) + term(previous, x) +
          term(previous, x) + term(previous, previous) + term(x, previous) + term(previous, x) +
          term(previous, x) + term(previous, previous) + term(x, previous) + term(previous, x) +
-         term(previous, x) + term(previous, previous) + term(x, previous) + term(previous, x);
+         term(previous, x) + term(previous, previous) + term(x, previous) + term(previous, x) +
+         x * previous;
 }
 
 double wide_value(double previous, double x) {
@@ -206,7 +208,7 @@ double wide_value(double previous, double x) {
   for (int i = 0; i < 4; ++i) {
     sum += term(previous, x) + term(previous, previous) + term(x, previous) + term(previous, x);
   }
-  return sum;
+  return sum + x * previous;
 }
 
 TEST(Expressions, StatementsOfManyLeavesSweepAndReplayRight) {
