@@ -193,12 +193,6 @@ void VarAccess::throw_unusable(Var v, const char* operation) {
                   ": the Var's tape was cleared or destroyed after it was recorded");
 }
 
-void VarAccess::throw_mixed(Var a, Var b, const char* operation) {
-  if (!a.valid()) throw_unusable(a, operation);
-  if (!b.valid()) throw_unusable(b, operation);
-  throw TapeError(std::string(operation) + ": the operands were recorded on two different tapes");
-}
-
 void VarAccess::throw_mixed(ad::detail::Origin a, ad::detail::Origin b, const char* operation) {
   for (const ad::detail::Origin origin : {a, b}) {
     if (!core::detail::TapeRegistry::is_current(origin.slot, origin.stamp)) {

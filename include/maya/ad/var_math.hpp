@@ -36,7 +36,6 @@ struct VarAccess {
     return static_cast<Tape*>(core::detail::TapeRegistry::tape(origin.slot))->record(e.node());
   }
   [[noreturn]] static void throw_unusable(Var v, const char* operation);
-  [[noreturn]] static void throw_mixed(Var a, Var b, const char* operation);
   // Operands of one operation from two tapes (or tape generations).
   [[noreturn]] static void throw_mixed(ad::detail::Origin a, ad::detail::Origin b,
                                        const char* operation);
