@@ -38,7 +38,8 @@ def run_maya(binary, repetitions, threads):
                          check=True, capture_output=True, text=True, env=environment).stdout
     rows = {}
     for b in json.loads(out)["benchmarks"]:
-        if b.get("aggregate_name") != "median":
+        # The median of the repetitions; with one repetition there is no aggregate, only the run.
+        if b.get("aggregate_name", "median" if repetitions == 1 else None) != "median":
             continue
         name = b["run_name"]  # e.g. fused_gradient/16/1000/real_time
         parts = name.split("/")
