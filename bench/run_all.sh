@@ -4,36 +4,44 @@
 # prints the tables recorded in docs/benchmarks.md. Usage:
 #   bench/run_all.sh [BUILD_DIR]        (default build/bench, from `cmake --preset bench`)
 # PYTHON selects the interpreter holding PyTorch (default /usr/bin/python3); JAX runs if it is
-# importable there.
+# importable there. Every program is pinned with taskset: the one-thread runs to core CORE
+# (default 3, or 0 on a machine with fewer cores), the THREADS-thread run to the THREADS cores
+# from CORE on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${1:-build/bench}"
 python="${PYTHON:-/usr/bin/python3}"
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# XLA's CPU backend: no Eigen thread pool inside an op. JAX still starts threads of its own, so
+# the pinning below is what holds it to one core.
+export XLA_FLAGS="--xla_cpu_multi_thread_eigen=false"
+core="${CORE:-3}"
+[[ "$(nproc)" -gt "$core" ]] || core=0
+pin=(taskset -c "$core")
 
 echo "## machine"
 echo "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
 echo "## W1 scalar chain"
-"$build/bench/bench_scalar_chain" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+"${pin[@]}" "$build/bench/bench_scalar_chain" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 echo
 echo "## Tensor micro-benchmarks"
-"$build/bench/bench_tensor_ops" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+"${pin[@]}" "$build/bench/bench_tensor_ops" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 for workload in w2 w3 w4; do
   echo
   echo "## ${workload^^} against PyTorch eager"
-  "$python" bench/compare.py "$workload" --build "$build" --python "$python"
+  "${pin[@]}" "$python" bench/compare.py "$workload" --build "$build" --python "$python"
 done
 threads="${THREADS:-4}"
-if [[ "$(nproc)" -ge "$threads" && "$threads" -gt 1 ]]; then
+if [[ "$(nproc)" -ge $((core + threads)) && "$threads" -gt 1 ]]; then
   echo
   echo "## W2 against PyTorch eager, $threads threads each"
-  OMP_NUM_THREADS="$threads" "$python" bench/compare.py w2 --build "$build" --python "$python" \
+  OMP_NUM_THREADS="$threads" taskset -c "$core-$((core + threads - 1))" \
+    "$python" bench/compare.py w2 --build "$build" --python "$python" \
     --threads "$threads"
 fi
 if "$python" -c "import jax" 2>/dev/null; then
   echo
   echo "## W2 in JAX (jit + lax.scan, CPU)"
-  JAX_PLATFORMS=cpu "$python" bench/spring_lattice_jax.py
+  JAX_PLATFORMS=cpu "${pin[@]}" "$python" bench/spring_lattice_jax.py
 fi

@@ -122,5 +122,6 @@ int main() {
               kTrueYoungs / 1e3, youngs_error);
   std::printf("Poisson's ratio: %.8f    (true %.2f),     relative error %.1e\n", poisson,
               kTruePoisson, poisson_error);
-  return youngs_error < 1e-4 && poisson_error < 1e-4 ? 0 : 1;
+  // docs/fem.md: both recovered to better than 1e-12 relative (measured 5e-14 and 2e-13).
+  return youngs_error < 1e-12 && poisson_error < 1e-12 ? 0 : 1;
 }

@@ -84,5 +84,6 @@ int main() {
               stiffness_error);
   std::printf("damping:   fitted %.9f, true %.1f, relative error %.2e\n", damping, kTrueDamping,
               damping_error);
-  return stiffness_error < 1e-6 && damping_error < 1e-6 ? 0 : 1;
+  // docs/dynamics.md: both recovered to better than 1e-9 relative (measured ~1e-10).
+  return stiffness_error < 1e-9 && damping_error < 1e-9 ? 0 : 1;
 }

@@ -45,5 +45,5 @@ int main() {
       "initial velocity (%.6f, %.6f) lands at (%.9f, %.9f): miss %.2e after %zu "
       "iterations\n",
       v0.data()[0], v0.data()[1], landed.data()[0], landed.data()[1], miss, result.iterations);
-  return miss < 1e-6 ? 0 : 1;
+  return miss < 1e-12 ? 0 : 1;  // docs/dynamics.md: measured ~1e-14 m
 }

@@ -4,6 +4,7 @@
 
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
+#include "maya/core/gradient_error.hpp"
 #include "maya/core/subnormals.hpp"
 #include "maya/core/threads.hpp"
 

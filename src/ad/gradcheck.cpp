@@ -6,6 +6,7 @@
 #include <string>
 
 #include "maya/core/error.hpp"
+#include "maya/core/gradient_error.hpp"
 
 namespace maya {
 
@@ -45,8 +46,7 @@ ScalarGradcheckReport gradcheck(const ScalarFunction& f, std::span<const double>
     throw ValueError("gradcheck: the function's value is not finite at the given point");
   }
   const Gradients g = tape.grad(y);
-  const double floor =
-      std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(y.value())) / step;
+  const double floor = central_difference_floor(y.value(), step);
   std::vector<double> point(at.begin(), at.end());
   for (std::size_t i = 0; i < at.size(); ++i) {
     point[i] = at[i] + step;
@@ -56,12 +56,10 @@ ScalarGradcheckReport gradcheck(const ScalarFunction& f, std::span<const double>
     point[i] = at[i];
     const double numeric = (plus - minus) / (2.0 * step);
     const double analytic = g[inputs[i]];
-    const double scale = std::max({std::abs(analytic), std::abs(numeric), floor});
     report.analytic.push_back(analytic);
     report.numeric.push_back(numeric);
-    report.error.push_back(std::isfinite(numeric) && std::isfinite(analytic)
-                               ? std::abs(analytic - numeric) / scale
-                               : std::numeric_limits<double>::quiet_NaN());
+    const double scale = std::max(std::abs(analytic), std::abs(numeric));
+    report.error.push_back(gradient_error(analytic, numeric, scale, floor));
   }
   return report;
 }

@@ -6,41 +6,29 @@
 #include <cstddef>
 
 // Hot loops are compiled three times (baseline x86-64, v3 with AVX2 and FMA, v4 with AVX-512)
-// and the loader picks the copy the CPU runs, so a portable build still uses the wide units.
-// Helpers they call must be inlined into them (MAYA_INLINE) to be compiled for the same units.
-// ThreadSanitizer builds compile one copy: the loader runs the copies' resolver before the
-// sanitizer's runtime is up, and the instrumented resolver crashes.
-#if defined(__SANITIZE_THREAD__)
-#define MAYA_THREAD_SANITIZER 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define MAYA_THREAD_SANITIZER 1
-#endif
-#endif
-// GCC only: clang (14) rejects target_clones on function templates, which the kernels are.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(MAYA_THREAD_SANITIZER)
-#define MAYA_KERNEL_CLONES \
-  __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
+// and maya picks the copy the CPU runs at the first kernel call (kernel_copy() below), so a
+// portable build still uses the wide units and tests can run every copy the CPU has. A kernel is
+// a struct whose MAYA_INLINE static run() holds the loop; run_kernel<Kernel>(args...) calls the
+// copy. Helpers it calls must be inlined too (MAYA_INLINE) to be compiled for the same units.
+// GCC only: clang (14) makes one copy, as does any other compiler or processor.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define MAYA_KERNEL_COPIES 1
+#define MAYA_TARGET_V3 __attribute__((target("arch=x86-64-v3")))
+#define MAYA_TARGET_V4 __attribute__((target("arch=x86-64-v4")))
 #else
-#define MAYA_KERNEL_CLONES
+#define MAYA_KERNEL_COPIES 0
+#define MAYA_TARGET_V3
+#define MAYA_TARGET_V4
 #endif
 #define MAYA_INLINE [[gnu::always_inline]] inline
 
 // Kernels written for eight-double vectors (V8) are compiled once, for x86-64-v4, and called only
-// where the CPU has AVX-512 (wide_vectors()); their four-double twins cover the rest, compiled
-// for baseline x86-64 and v3 (MAYA_NARROW_CLONES).
+// where kernel_copy() is kV4 (wide_vectors()); their four-double twins cover the other copies.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define MAYA_HAS_WIDE_KERNELS 1
 #define MAYA_WIDE_KERNEL __attribute__((target("arch=x86-64-v4")))
-#if defined(MAYA_THREAD_SANITIZER)
-#define MAYA_NARROW_CLONES
-#else
-#define MAYA_NARROW_CLONES __attribute__((target_clones("default", "arch=x86-64-v3")))
-#endif
 #else
 #define MAYA_HAS_WIDE_KERNELS 0
-#define MAYA_NARROW_CLONES
 #endif
 
 // Values of V4 never cross a call (the helpers are always inlined), so GCC's note that their
@@ -116,24 +104,64 @@ MAYA_INLINE V4 fold4(const V8& v) noexcept {
   return __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
 }
 
-// Tests switch the wide copies off to check the four-double ones on the same CPU.
-inline std::atomic<bool>& wide_vectors_allowed() noexcept {
-  static std::atomic<bool> allowed{true};
-  return allowed;
+// The copies of a kernel, narrowest first.
+enum class KernelCopy : int { kBaseline = 0, kV3 = 1, kV4 = 2 };
+
+namespace detail {
+// The copy kernels run, -1 until the first kernel call chooses it (choose_kernel_copy).
+extern std::atomic<int> active_kernel_copy;
+// The widest copy this CPU runs, lowered to the one named by the environment variable
+// MAYA_KERNEL_COPY (baseline, x86-64-v3, x86-64-v4) when that is narrower; stored and returned.
+int choose_kernel_copy() noexcept;
+}  // namespace detail
+
+// The widest copy this CPU and this build run: kV4 with AVX-512 (F, VL, DQ, BW, CD), kV3 with
+// AVX2, FMA, BMI1/2, F16C, LZCNT and MOVBE, else kBaseline; kBaseline where the build makes one copy.
+[[nodiscard]] KernelCopy supported_kernel_copy() noexcept;
+
+// The copy every kernel call runs now.
+MAYA_INLINE KernelCopy kernel_copy() noexcept {
+  int copy = detail::active_kernel_copy.load(std::memory_order_relaxed);
+  if (copy < 0) [[unlikely]]
+    copy = detail::choose_kernel_copy();
+  return static_cast<KernelCopy>(copy);
 }
 
-// Whether this CPU runs the MAYA_WIDE_KERNEL copies (the features of x86-64-v4), asked once.
-inline bool wide_vectors() noexcept {
-#if MAYA_HAS_WIDE_KERNELS
-  static const bool supported =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx2") &&
-      __builtin_cpu_supports("fma");
-  return supported && wide_vectors_allowed().load(std::memory_order_relaxed);
-#else
-  return false;
+// Makes every later kernel call run `copy` (tests compare the copies on one CPU). Throws
+// maya::ValueError for a copy wider than supported_kernel_copy().
+void use_kernel_copy(KernelCopy copy);
+
+// "baseline", "x86-64-v3", "x86-64-v4".
+[[nodiscard]] const char* kernel_copy_name(KernelCopy copy) noexcept;
+
+// Whether the kernels run their MAYA_WIDE_KERNEL (eight-double) versions.
+MAYA_INLINE bool wide_vectors() noexcept {
+  return MAYA_HAS_WIDE_KERNELS && kernel_copy() == KernelCopy::kV4;
+}
+
+// The three compiled copies of Kernel::run and the call that picks one.
+template <class Kernel, class... Args>
+MAYA_TARGET_V4 void run_copy_v4(Args&&... args) {
+  Kernel::run(static_cast<Args&&>(args)...);
+}
+template <class Kernel, class... Args>
+MAYA_TARGET_V3 void run_copy_v3(Args&&... args) {
+  Kernel::run(static_cast<Args&&>(args)...);
+}
+template <class Kernel, class... Args>
+void run_copy_baseline(Args&&... args) {
+  Kernel::run(static_cast<Args&&>(args)...);
+}
+template <class Kernel, class... Args>
+MAYA_INLINE void run_kernel(Args&&... args) {
+#if MAYA_KERNEL_COPIES
+  switch (kernel_copy()) {
+    case KernelCopy::kV4: return run_copy_v4<Kernel>(static_cast<Args&&>(args)...);
+    case KernelCopy::kV3: return run_copy_v3<Kernel>(static_cast<Args&&>(args)...);
+    case KernelCopy::kBaseline: break;
+  }
 #endif
+  run_copy_baseline<Kernel>(static_cast<Args&&>(args)...);
 }
 
 // {lane_sum(a), lane_sum(b), lane_sum(c), lane_sum(d)} in six shuffles and three adds, where four

@@ -4,7 +4,7 @@
 // springs or particles, so that the callers can split a step across threads: springs go four at
 // a time through vector lanes (SpringLanes) and store their values, then each particle sums its
 // own springs' values (sum_incident). The callers compile the kernels for several instruction
-// sets (MAYA_KERNEL_CLONES), so everything here is inlined into them.
+// sets (core::simd::run_kernel), so everything here is inlined into them.
 #pragma once
 
 #include <cmath>

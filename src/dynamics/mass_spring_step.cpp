@@ -12,8 +12,9 @@ namespace {
 using namespace core::simd;  // the kernels' vector vocabulary (V4, load4, ...)
 
 // The kernels per dimension, way of summing and range, each compiled for several instruction
-// sets. `scatter`: one thread adds each spring's values to its ends (spring_pulls's Scatter);
-// otherwise springs store them and each particle sums its own.
+// sets (run_kernel<ByShape<Kernel>> runs the copy core::simd::kernel_copy() names). `scatter`:
+// one thread adds each spring's values to its ends (spring_pulls's Scatter); otherwise springs
+// store them and each particle sums its own.
 template <template <std::size_t, bool> class Kernel, class... Args>
 MAYA_INLINE void dispatch(std::size_t dim, bool scatter, Args&&... args) {
   switch (dim * 2 + (scatter ? 1 : 0)) {
@@ -25,6 +26,14 @@ MAYA_INLINE void dispatch(std::size_t dim, bool scatter, Args&&... args) {
     default: Kernel<3, true>::run(args...); break;
   }
 }
+
+template <template <std::size_t, bool> class Kernel>
+struct ByShape {
+  template <class... Args>
+  MAYA_INLINE static void run(std::size_t dim, bool scatter, Args&&... args) {
+    dispatch<Kernel>(dim, scatter, args...);
+  }
+};
 
 template <std::size_t D, bool Scatter>
 struct Pulls {
@@ -66,38 +75,35 @@ struct AdjointLast {
   }
 };
 
-MAYA_KERNEL_CLONES void pulls_of(std::size_t dim, bool scatter, const SpringSystem& system,
-                                 const SpringInputs& in, double* target, std::size_t begin,
-                                 std::size_t end) {
-  dispatch<Pulls>(dim, scatter, system, in, target, begin, end);
+void pulls_of(std::size_t dim, bool scatter, const SpringSystem& system, const SpringInputs& in,
+              double* target, std::size_t begin, std::size_t end) {
+  run_kernel<ByShape<Pulls>>(dim, scatter, system, in, target, begin, end);
 }
 
-MAYA_KERNEL_CLONES void step_particles(std::size_t dim, bool scatter, const SpringSystem& system,
-                                       const SpringInputs& in, double dt, const double* pulls,
-                                       double* out, std::size_t begin, std::size_t end) {
-  dispatch<StepParticles>(dim, scatter, system, in, dt, pulls, out, begin, end);
+void step_particles(std::size_t dim, bool scatter, const SpringSystem& system,
+                    const SpringInputs& in, double dt, const double* pulls, double* out,
+                    std::size_t begin, std::size_t end) {
+  run_kernel<ByShape<StepParticles>>(dim, scatter, system, in, dt, pulls, out, begin, end);
 }
 
-MAYA_KERNEL_CLONES void adjoint_first(std::size_t dim, bool scatter, const SpringSystem& system,
-                                      const SpringInputs& in, double dt, const double* g_out,
-                                      const SpringGradients& grads, const AdjointScratch& scratch,
-                                      std::size_t begin, std::size_t end) {
-  dispatch<AdjointFirst>(dim, scatter, system, in, dt, g_out, grads, scratch, begin, end);
+void adjoint_first(std::size_t dim, bool scatter, const SpringSystem& system,
+                   const SpringInputs& in, double dt, const double* g_out,
+                   const SpringGradients& grads, const AdjointScratch& scratch, std::size_t begin,
+                   std::size_t end) {
+  run_kernel<ByShape<AdjointFirst>>(dim, scatter, system, in, dt, g_out, grads, scratch, begin,
+                                    end);
 }
 
-MAYA_KERNEL_CLONES void adjoint_of_springs(std::size_t dim, bool scatter,
-                                           const SpringSystem& system, const SpringInputs& in,
-                                           const SpringGradients& grads,
-                                           const AdjointScratch& scratch, std::size_t begin,
-                                           std::size_t end) {
-  dispatch<AdjointSprings>(dim, scatter, system, in, grads, scratch, begin, end);
+void adjoint_of_springs(std::size_t dim, bool scatter, const SpringSystem& system,
+                        const SpringInputs& in, const SpringGradients& grads,
+                        const AdjointScratch& scratch, std::size_t begin, std::size_t end) {
+  run_kernel<ByShape<AdjointSprings>>(dim, scatter, system, in, grads, scratch, begin, end);
 }
 
-MAYA_KERNEL_CLONES void adjoint_last(std::size_t dim, bool scatter, const SpringSystem& system,
-                                     const SpringInputs& in, const SpringGradients& grads,
-                                     const AdjointScratch& scratch, std::size_t begin,
-                                     std::size_t end) {
-  dispatch<AdjointLast>(dim, scatter, system, in, grads, scratch, begin, end);
+void adjoint_last(std::size_t dim, bool scatter, const SpringSystem& system, const SpringInputs& in,
+                  const SpringGradients& grads, const AdjointScratch& scratch, std::size_t begin,
+                  std::size_t end) {
+  run_kernel<ByShape<AdjointLast>>(dim, scatter, system, in, grads, scratch, begin, end);
 }
 
 // A thread takes at least this many springs or particles of a step (some microseconds of work):

@@ -89,24 +89,35 @@ MAYA_INLINE void derivative_rows(const double* y, const double* g, double* dz, d
 
 // g = dz = g f'(y) in place (m rows of n), and the bias gradient sums (+)= column sums of dz
 // when sums is given.
-MAYA_KERNEL_CLONES void multiply_by_derivative(Activation activation, const double* y, double* g,
-                                               double* sums, bool accumulate, std::size_t m,
-                                               std::size_t n) noexcept {
-  switch (activation) {
-    case Activation::identity: break;
-    case Activation::tanh:
-      return derivative_rows<Activation::tanh>(y, g, g, sums, accumulate, m, n);
-    case Activation::sigmoid:
-      return derivative_rows<Activation::sigmoid>(y, g, g, sums, accumulate, m, n);
-    case Activation::relu:
-      return derivative_rows<Activation::relu>(y, g, g, sums, accumulate, m, n);
+struct MultiplyByDerivative {
+  MAYA_INLINE static void run(Activation activation, const double* y, double* g, double* sums,
+                              bool accumulate, std::size_t m, std::size_t n) noexcept {
+    switch (activation) {
+      case Activation::identity: break;
+      case Activation::tanh:
+        return derivative_rows<Activation::tanh>(y, g, g, sums, accumulate, m, n);
+      case Activation::sigmoid:
+        return derivative_rows<Activation::sigmoid>(y, g, g, sums, accumulate, m, n);
+      case Activation::relu:
+        return derivative_rows<Activation::relu>(y, g, g, sums, accumulate, m, n);
+    }
   }
+};
+void multiply_by_derivative(Activation activation, const double* y, double* g, double* sums,
+                            bool accumulate, std::size_t m, std::size_t n) noexcept {
+  run_kernel<MultiplyByDerivative>(activation, y, g, sums, accumulate, m, n);
 }
 
 // sums[j] (+)= sum_r z[r, j]: the bias gradient of an identity layer.
-MAYA_KERNEL_CLONES void add_column_sums(const double* z, double* sums, bool accumulate,
-                                        std::size_t m, std::size_t n) noexcept {
-  derivative_rows<Activation::identity>(nullptr, z, nullptr, sums, accumulate, m, n);
+struct AddColumnSums {
+  MAYA_INLINE static void run(const double* z, double* sums, bool accumulate, std::size_t m,
+                              std::size_t n) noexcept {
+    derivative_rows<Activation::identity>(nullptr, z, nullptr, sums, accumulate, m, n);
+  }
+};
+void add_column_sums(const double* z, double* sums, bool accumulate, std::size_t m,
+                     std::size_t n) noexcept {
+  run_kernel<AddColumnSums>(z, sums, accumulate, m, n);
 }
 
 // saved_ints: {m, k, n, activation}; x is viewed as m rows of k.

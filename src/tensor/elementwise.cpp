@@ -78,49 +78,75 @@ struct MinimumF {
 
 // out = F(a, b) over a broadcast plan.
 template <class F>
-MAYA_KERNEL_CLONES void binary_values(const tensor::detail::BroadcastPlan& plan, const double* a,
-                                      const double* b, double* out) noexcept {
-  tensor::detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-    out[i] = F::value(a[ia], b[ib]);
-  });
+struct BinaryValues {
+  MAYA_INLINE static void run(const tensor::detail::BroadcastPlan& plan, const double* a,
+                              const double* b, double* out) noexcept {
+    tensor::detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+      out[i] = F::value(a[ia], b[ib]);
+    });
+  }
+};
+template <class F>
+void binary_values(const tensor::detail::BroadcastPlan& plan, const double* a, const double* b,
+                   double* out) noexcept {
+  run_kernel<BinaryValues<F>>(plan, a, b, out);
 }
 
 // Operand kInput's gradient gx (=, or += unless kAssign) g dF/d(operand) over a broadcast plan.
 template <class F, std::size_t kInput, bool kAssign>
-MAYA_KERNEL_CLONES void binary_partials(const tensor::detail::BroadcastPlan& plan, const double* a,
-                                        const double* b, const double* out, const double* g,
-                                        double* gx) noexcept {
-  tensor::detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
-    const double partial =
-        kInput == 0 ? F::d_a(a[ia], b[ib], out[i]) : F::d_b(a[ia], b[ib], out[i]);
-    double& target = gx[kInput == 0 ? ia : ib];
-    if constexpr (kAssign) {
-      target = g[i] * partial;
-    } else {
-      target += g[i] * partial;
-    }
-  });
+struct BinaryPartials {
+  MAYA_INLINE static void run(const tensor::detail::BroadcastPlan& plan, const double* a,
+                              const double* b, const double* out, const double* g,
+                              double* gx) noexcept {
+    tensor::detail::for_each_broadcast(plan, [&](std::size_t i, std::size_t ia, std::size_t ib) {
+      const double partial =
+          kInput == 0 ? F::d_a(a[ia], b[ib], out[i]) : F::d_b(a[ia], b[ib], out[i]);
+      double& target = gx[kInput == 0 ? ia : ib];
+      if constexpr (kAssign) {
+        target = g[i] * partial;
+      } else {
+        target += g[i] * partial;
+      }
+    });
+  }
+};
+template <class F, std::size_t kInput, bool kAssign>
+void binary_partials(const tensor::detail::BroadcastPlan& plan, const double* a, const double* b,
+                     const double* out, const double* g, double* gx) noexcept {
+  run_kernel<BinaryPartials<F, kInput, kAssign>>(plan, a, b, out, g, gx);
 }
 
 // out = F(x, c), or F(c, x) when kLeft.
 template <class F, bool kLeft>
-MAYA_KERNEL_CLONES void constant_values(const double* x, double c, double* out,
-                                        std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) out[i] = kLeft ? F::value(c, x[i]) : F::value(x[i], c);
+struct ConstantValues {
+  MAYA_INLINE static void run(const double* x, double c, double* out, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = kLeft ? F::value(c, x[i]) : F::value(x[i], c);
+  }
+};
+template <class F, bool kLeft>
+void constant_values(const double* x, double c, double* out, std::size_t n) noexcept {
+  run_kernel<ConstantValues<F, kLeft>>(x, c, out, n);
 }
 
 // gx (=, or += unless kAssign) g dF/dx for F(x, c), or F(c, x) when kLeft.
 template <class F, bool kLeft, bool kAssign>
-MAYA_KERNEL_CLONES void constant_partials(const double* x, double c, const double* out,
-                                          const double* g, double* gx, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    const double partial = kLeft ? F::d_b(c, x[i], out[i]) : F::d_a(x[i], c, out[i]);
-    if constexpr (kAssign) {
-      gx[i] = g[i] * partial;
-    } else {
-      gx[i] += g[i] * partial;
+struct ConstantPartials {
+  MAYA_INLINE static void run(const double* x, double c, const double* out, const double* g,
+                              double* gx, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double partial = kLeft ? F::d_b(c, x[i], out[i]) : F::d_a(x[i], c, out[i]);
+      if constexpr (kAssign) {
+        gx[i] = g[i] * partial;
+      } else {
+        gx[i] += g[i] * partial;
+      }
     }
   }
+};
+template <class F, bool kLeft, bool kAssign>
+void constant_partials(const double* x, double c, const double* out, const double* g, double* gx,
+                       std::size_t n) noexcept {
+  run_kernel<ConstantPartials<F, kLeft, kAssign>>(x, c, out, g, gx, n);
 }
 
 template <class F>

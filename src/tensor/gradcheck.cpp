@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <span>
 
 #include "maya/core/check.hpp"
+#include "maya/core/gradient_error.hpp"
 
 namespace maya {
 
@@ -33,13 +36,12 @@ GradcheckReport gradcheck(const LossFunction& loss, std::span<const Tensor> inpu
   for (const Tensor& input : inputs) leaves.push_back(tape.var(input));
   const TensorVar output = loss(tape, leaves);
   const TensorGradients grads = tape.grad(output);
+  const double floor = central_difference_floor(output.item(), step);
   for (const TensorVar leaf : leaves) report.analytic.push_back(grads[leaf]);
 
   std::vector<Tensor> perturbed(inputs.begin(), inputs.end());
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     Tensor numeric = Tensor::zeros(inputs[k].shape());
-    double worst = 0.0;
-    std::size_t worst_entry = 0;
     for (std::size_t i = 0; i < inputs[k].numel(); ++i) {
       const double x = inputs[k].data()[i];
       perturbed[k].mutable_data()[i] = x + step;
@@ -47,11 +49,21 @@ GradcheckReport gradcheck(const LossFunction& loss, std::span<const Tensor> inpu
       perturbed[k].mutable_data()[i] = x - step;
       const double minus = evaluate(loss, perturbed, tape);
       perturbed[k].mutable_data()[i] = x;
-      const double n = (plus - minus) / (2.0 * step);
-      numeric.mutable_data()[i] = n;
-      const double a = report.analytic[k].data()[i];
-      const double error = std::abs(a - n) / std::max(1.0, std::abs(n));
-      if (!(error <= worst)) {
+      numeric.mutable_data()[i] = (plus - minus) / (2.0 * step);
+    }
+    // The size of this input's gradient: its largest entry, analytic or numeric (NaN if any is).
+    const std::span<const double> a = report.analytic[k].data();
+    const std::span<const double> n = numeric.data();
+    double scale = 0.0;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      if (std::isnan(a[i]) || std::isnan(n[i])) scale = std::numeric_limits<double>::quiet_NaN();
+      if (!std::isnan(scale)) scale = std::max({scale, std::abs(a[i]), std::abs(n[i])});
+    }
+    double worst = 0.0;
+    std::size_t worst_entry = 0;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      const double error = gradient_error(a[i], n[i], scale, floor);
+      if (!std::isnan(worst) && !(error <= worst)) {  // NaN (a non-finite value) stays worst
         worst = error;
         worst_entry = i;
       }

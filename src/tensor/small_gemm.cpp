@@ -26,23 +26,47 @@ constexpr std::size_t kStackElements = 1024;
 using gemm::SumStart;
 
 // Each kernel of small_gemm_kernels.hpp has two entry points: one compiled for AVX-512 with
-// eight-double vectors, and one with four-double vectors compiled for baseline x86-64 and v3.
-// The dispatchers below pick by wide_vectors().
-MAYA_NARROW_CLONES void scaled_rows_4(const double* a, const double* b, double* c, std::size_t m,
-                                      std::size_t k, std::size_t n, SumStart start) noexcept {
-  gemm::scaled_rows<V4>(a, b, c, m, k, n, start);
+// eight-double vectors, and one with four-double vectors (run_kernel: compiled for baseline
+// x86-64 and v3). The dispatchers below pick by wide_vectors(), true for the x86-64-v4 copy.
+struct ScaledRows4 {
+  MAYA_INLINE static void run(const double* a, const double* b, double* c, std::size_t m,
+                              std::size_t k, std::size_t n, SumStart start) noexcept {
+    gemm::scaled_rows<V4>(a, b, c, m, k, n, start);
+  }
+};
+void scaled_rows_4(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+                   std::size_t n, SumStart start) noexcept {
+  run_kernel<ScaledRows4>(a, b, c, m, k, n, start);
 }
-MAYA_NARROW_CLONES void row_dots_4(const double* a, const double* b, double* c, std::size_t m,
-                                   std::size_t k, std::size_t n, bool accumulate) noexcept {
-  gemm::row_dots<V4>(a, b, c, m, k, n, accumulate);
+struct RowDots4 {
+  MAYA_INLINE static void run(const double* a, const double* b, double* c, std::size_t m,
+                              std::size_t k, std::size_t n, bool accumulate) noexcept {
+    gemm::row_dots<V4>(a, b, c, m, k, n, accumulate);
+  }
+};
+void row_dots_4(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+                std::size_t n, bool accumulate) noexcept {
+  run_kernel<RowDots4>(a, b, c, m, k, n, accumulate);
 }
-MAYA_NARROW_CLONES void outer_sums_4(const double* a, const double* b, double* c, std::size_t m,
-                                     std::size_t k, std::size_t n, bool accumulate) noexcept {
-  gemm::outer_sums<V4>(a, b, c, m, k, n, accumulate);
+struct OuterSums4 {
+  MAYA_INLINE static void run(const double* a, const double* b, double* c, std::size_t m,
+                              std::size_t k, std::size_t n, bool accumulate) noexcept {
+    gemm::outer_sums<V4>(a, b, c, m, k, n, accumulate);
+  }
+};
+void outer_sums_4(const double* a, const double* b, double* c, std::size_t m, std::size_t k,
+                  std::size_t n, bool accumulate) noexcept {
+  run_kernel<OuterSums4>(a, b, c, m, k, n, accumulate);
 }
-MAYA_NARROW_CLONES void narrow_outer_sums_4(const double* a, const double* b, double* ct,
-                                            std::size_t m, std::size_t k, std::size_t n) noexcept {
-  gemm::narrow_outer_sums<V4>(a, b, ct, m, k, n);
+struct NarrowOuterSums4 {
+  MAYA_INLINE static void run(const double* a, const double* b, double* ct, std::size_t m,
+                              std::size_t k, std::size_t n) noexcept {
+    gemm::narrow_outer_sums<V4>(a, b, ct, m, k, n);
+  }
+};
+void narrow_outer_sums_4(const double* a, const double* b, double* ct, std::size_t m, std::size_t k,
+                         std::size_t n) noexcept {
+  run_kernel<NarrowOuterSums4>(a, b, ct, m, k, n);
 }
 
 #if MAYA_HAS_WIDE_KERNELS

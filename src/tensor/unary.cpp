@@ -104,21 +104,34 @@ struct SquareF {
 
 // out = F(x), for the functors without a vector kernel of their own.
 template <class F>
-MAYA_KERNEL_CLONES void unary_values(const double* x, double* out, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) out[i] = F::value(x[i]);
+struct UnaryValues {
+  MAYA_INLINE static void run(const double* x, double* out, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) out[i] = F::value(x[i]);
+  }
+};
+template <class F>
+void unary_values(const double* x, double* out, std::size_t n) noexcept {
+  run_kernel<UnaryValues<F>>(x, out, n);
 }
 
 // gx (=, or += unless kAssign) g F'(x), with F' written through the input x and output y.
 template <class F, bool kAssign>
-MAYA_KERNEL_CLONES void unary_partials(const double* x, const double* y, const double* g,
-                                       double* gx, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    if constexpr (kAssign) {
-      gx[i] = g[i] * F::derivative(x[i], y[i]);
-    } else {
-      gx[i] += g[i] * F::derivative(x[i], y[i]);
+struct UnaryPartials {
+  MAYA_INLINE static void run(const double* x, const double* y, const double* g, double* gx,
+                              std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+      if constexpr (kAssign) {
+        gx[i] = g[i] * F::derivative(x[i], y[i]);
+      } else {
+        gx[i] += g[i] * F::derivative(x[i], y[i]);
+      }
     }
   }
+};
+template <class F, bool kAssign>
+void unary_partials(const double* x, const double* y, const double* g, double* gx,
+                    std::size_t n) noexcept {
+  run_kernel<UnaryPartials<F, kAssign>>(x, y, g, gx, n);
 }
 
 template <class F>

@@ -100,15 +100,20 @@ inline double select(bool cond, double a, double b) noexcept {
 // tanh |x| = -m / (2 + m) with m = expm1(-2|x|): no cancellation anywhere (m has full relative
 // precision near 0, and 2 + m >= 1), one polynomial and one division per element; beyond
 // |x| = 20 that rounds to exactly 1, so 2|x| is clamped to 40.
-MAYA_KERNEL_CLONES void vector_tanh(const double* in, double* out, std::size_t n) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    const double x = in[i];
-    const double twice = 2.0 * std::fabs(x);
-    const double m = expm1_nonpositive(select(twice < 40.0, -twice, -40.0));
-    const double magnitude = -m / (2.0 + m);
-    // A NaN took the clamped branch above; give it back unchanged.
-    out[i] = select(x != x, x, std::copysign(magnitude, x));
+struct VectorTanh {
+  MAYA_INLINE static void run(const double* in, double* out, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double x = in[i];
+      const double twice = 2.0 * std::fabs(x);
+      const double m = expm1_nonpositive(select(twice < 40.0, -twice, -40.0));
+      const double magnitude = -m / (2.0 + m);
+      // A NaN took the clamped branch above; give it back unchanged.
+      out[i] = select(x != x, x, std::copysign(magnitude, x));
+    }
   }
+};
+void vector_tanh(const double* in, double* out, std::size_t n) noexcept {
+  run_kernel<VectorTanh>(in, out, n);
 }
 
 void vector_sigmoid(const double* in, double* out, std::size_t n) noexcept {

@@ -5,6 +5,8 @@
 #include <maya/maya.hpp>
 #include <vector>
 
+#include "support/kernel_copies.hpp"
+
 namespace {
 
 using maya::Tensor;
@@ -86,6 +88,10 @@ TensorVar loss_of(TensorVar state) {
   return maya::sum(state * state * state.tape().constant(w));
 }
 
+// The fused step's kernels are compiled for baseline x86-64, x86-64-v3 and x86-64-v4: the tests
+// of this fixture run once with each copy the CPU has.
+class MassSpringKernels : public kernel_copies::EveryKernelCopy {};
+
 }  // namespace
 
 TEST(MassSpring, FusedStepEqualsComposedInValuesAndGradientsOver100Steps) {
@@ -115,7 +121,7 @@ TEST(MassSpring, FusedStepEqualsComposedInValuesAndGradientsOver100Steps) {
 // The fused kernels take springs four at a time with a scalar tail, and gather 2-D points in
 // pairs: random spring graphs in one, two and three dimensions, 11 springs (two blocks and a
 // tail of 3), particles shared by many springs, with and without a ground.
-TEST(MassSpring, FusedStepEqualsComposedForRandomGraphsInEveryDimension) {
+TEST_P(MassSpringKernels, FusedStepEqualsComposedForRandomGraphsInEveryDimension) {
   for (const std::size_t dim : {1u, 2u, 3u}) {
     constexpr std::size_t kParticles = 6;
     const MassSpringModel model = random_model(kParticles, 11, dim, 12345 + dim);
@@ -149,7 +155,7 @@ TEST(MassSpring, FusedStepEqualsComposedForRandomGraphsInEveryDimension) {
 // Large enough that the step splits its springs and particles across threads (kSpringGrain,
 // kParticleGrain): every thread count gives the same values and gradients, bit for bit, because
 // each particle's sum is made by one thread in spring order.
-TEST(MassSpring, FusedStepGivesTheSameBitsOnEveryThreadCount) {
+TEST_P(MassSpringKernels, FusedStepGivesTheSameBitsOnEveryThreadCount) {
   constexpr std::size_t kParticles = 2500;
   constexpr std::size_t kSprings = 7001;  // a scalar tail after the blocks of four
   for (const std::size_t dim : {1u, 2u, 3u}) {
@@ -201,16 +207,61 @@ TEST(MassSpring, FusedStepSumsGradientsOfATensorUsedForSeveralParameters) {
   }
 }
 
-TEST(MassSpring, FusedGradientMatchesCentralDifferences) {
+TEST_P(MassSpringKernels, FusedGradientMatchesCentralDifferences) {
   const auto lattice = small_lattice();
   const Inputs in = perturbed_inputs(lattice);
-  const Tensor inputs[] = {in.state, in.mass, in.stiffness, in.damping, in.rest};
+  // Stiffness (~1000 N/m) enters in units of 1000 N/m, so that the difference's step (1e-6)
+  // moves it by 1e-3 N/m: a step of 1e-6 N/m would move the loss by ~1e-11, at its rounding noise.
+  constexpr double kStiffnessUnit = 1000.0;
+  Tensor stiffness = in.stiffness;
+  for (double& k : stiffness.mutable_data()) k /= kStiffnessUnit;
+  const Tensor inputs[] = {in.state, in.mass, stiffness, in.damping, in.rest};
   const auto report = maya::gradcheck(
       [&](TensorTape&, std::span<const TensorVar> x) {
-        return loss_of(run(lattice.model, x, 20, 1e-3, Path::kFused));
+        const TensorVar scaled[] = {x[0], x[1], x[2] * kStiffnessUnit, x[3], x[4]};
+        return loss_of(run(lattice.model, scaled, 20, 1e-3, Path::kFused));
       },
       inputs);
   for (std::size_t i = 0; i < 5; ++i) EXPECT_LT(report.worst_error[i], 1e-6) << "input " << i;
+}
+
+MAYA_INSTANTIATE_FOR_EVERY_KERNEL_COPY(MassSpringKernels);
+
+// Every copy of the kernels the CPU has gives the baseline copy's rollout and gradients, to
+// rounding (the v3 and v4 copies contract a * b + c into one FMA), in each dimension.
+TEST(MassSpring, KernelCopiesAgreeWithEachOther) {
+  for (const std::size_t dim : {1u, 2u, 3u}) {
+    constexpr std::size_t kParticles = 7;
+    const MassSpringModel model = random_model(kParticles, 13, dim, 4242 + dim);
+    const Tensor inputs[] = {
+        MassSpringModel::make_state(Tensor::uniform({kParticles, dim}, -0.5, 0.5, 90 + dim),
+                                    Tensor::uniform({kParticles, dim}, -1.0, 1.0, 95 + dim)),
+        Tensor::uniform({kParticles}, 0.5, 1.5, 91), Tensor::uniform({13}, 50, 150, 92),
+        Tensor::uniform({13}, 0.5, 2, 93), Tensor::uniform({13}, 0.3, 0.6, 94)};
+    const auto results = kernel_copies::results_by_copy([&] {
+      TensorTape t;
+      TensorVar x[5];
+      for (int i = 0; i < 5; ++i) x[i] = t.var(inputs[i]);
+      const TensorVar state = run(model, x, 100, 2e-3, Path::kFused);
+      const auto g = t.grad(loss_of(state));
+      std::vector<Tensor> out = {state.value()};
+      for (int i = 0; i < 5; ++i) out.push_back(g[x[i]]);
+      return out;
+    });
+    if (results.size() < 2) {
+      GTEST_SKIP() << "this CPU (or this build) runs one copy of the kernels";
+    }
+    const std::vector<Tensor>& baseline = results.front().second;
+    for (const auto& [copy, values] : results) {
+      for (std::size_t i = 0; i < values.size(); ++i) {
+        // Relative to each output's largest entry: rounding over 100 steps, not a 1e-9 drift.
+        const double scale =
+            maya::max_abs_difference(baseline[i], Tensor::zeros(baseline[i].shape()));
+        EXPECT_LE(maya::max_abs_difference(values[i], baseline[i]), 1e-12 * scale)
+            << maya::core::simd::kernel_copy_name(copy) << " dim " << dim << " output " << i;
+      }
+    }
+  }
 }
 
 TEST(MassSpring, ConservesMomentumWithoutGroundOrGravity) {

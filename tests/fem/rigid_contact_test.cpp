@@ -172,12 +172,13 @@ TEST(RigidContact, ExplicitStepFusedEqualsComposedOver100Steps) {
 
 // Central differences through 20 explicit steps (fused) or 6 implicit ones, obstacles moving:
 // w.r.t. the initial soft state, the rigid state (poses and velocities of the trajectory), the
-// stiffness (in kN/m), damping and friction.
+// stiffness (in 10 kN/m), damping (in 100 N s/m) and friction: in those units the difference's
+// step (1e-6) moves the loss by well above its rounding noise.
 TEST(RigidContact, GradientMatchesCentralDifferences) {
   for (const bool implicit : {false, true}) {
     const SoftBody body(fem_test::small_mesh_2d(), contact_options(Energy::kStableNeoHookean));
     const Tensor inputs[] = {moving_state(body, 21), obstacle_state(),
-                             Tensor::from_data({2.0}, {1}), Tensor::from_data({40.0}, {1}),
+                             Tensor::from_data({0.2}, {1}), Tensor::from_data({0.4}, {1}),
                              Tensor::from_data({0.6}, {1})};
     const double dt = implicit ? 4e-3 : 1e-3;
     const int steps = implicit ? 6 : 20;
@@ -191,7 +192,7 @@ TEST(RigidContact, GradientMatchesCentralDifferences) {
             // Implicit steps hold each body at the pose of the end of the step.
             const double time = dt * (implicit ? t + 1 : t);
             const RigidObstacles obstacles =
-                obstacles_of(rigid_state_at(x[1], time), x[2] * 1e3, x[3], x[4]);
+                obstacles_of(rigid_state_at(x[1], time), x[2] * 1e4, x[3] * 1e2, x[4]);
             state = implicit ? body.step_implicit(state, params, dt, obstacles)
                              : body.step_explicit(state, params, dt, obstacles);
           }

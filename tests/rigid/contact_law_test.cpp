@@ -86,11 +86,14 @@ TEST(HuntCrossley, NeverPullsAndRestitutionFallsWithDamping) {
 TEST(PenaltyGround, DroppedBallHeightGradientMatchesCentralDifferences) {
   const RigidWorld2D world({BodyShape::circle(0.1)});
   const auto values = world.parameters_from_masses({1.0}, {1e4, 10.0, 0.5});
+  // The stiffness enters in units of 1e4 N/m, so that the difference's step (1e-6) moves it by
+  // 1e-2 N/m and the height by more than its rounding noise.
+  constexpr double kStiffnessUnit = 1e4;
   const Tensor inputs[] = {rigid_test::state_of({{0.0, 0.5, 0.0, 0.0, 0.3, 0.0}}),
-                           values.stiffness};
+                           Tensor::ones(values.stiffness.shape())};
   const auto height_at_end = [&](TensorTape& tape, std::span<const TensorVar> x) {
     maya::rigid::RigidParameters params = values.constants(tape);
-    params.stiffness = x[1];
+    params.stiffness = x[1] * kStiffnessUnit;
     TensorVar state = x[0];
     for (int step = 0; step < 700; ++step) state = world.step(state, params, 1e-3);
     return maya::select(maya::select(maya::dynamics::positions_of(state), 0, 0), 0, 1);
@@ -103,9 +106,9 @@ TEST(PenaltyGround, DroppedBallHeightGradientMatchesCentralDifferences) {
   const TensorVar x[] = {check.var(inputs[0]), check.var(inputs[1])};
   EXPECT_GT(height_at_end(check, x).item(), 0.1);
   const Tensor& g_state = report.analytic[0];
-  EXPECT_GT(std::abs(g_state.data()[1]), 0.1);           // d y_T / d y_0
-  EXPECT_GT(std::abs(g_state.data()[4]), 0.01);          // d y_T / d vy_0
-  EXPECT_GT(std::abs(report.analytic[1].item()), 1e-6);  // d y_T / d k
+  EXPECT_GT(std::abs(g_state.data()[1]), 0.1);                            // d y_T / d y_0
+  EXPECT_GT(std::abs(g_state.data()[4]), 0.01);                           // d y_T / d vy_0
+  EXPECT_GT(std::abs(report.analytic[1].item()), 1e-6 * kStiffnessUnit);  // d y_T / d k
 }
 
 }  // namespace

@@ -191,10 +191,12 @@ TEST_P(ContactPath, HasTheDesignedContactsThroughoutTheRollout) {
 
 TEST_P(ContactPath, FusedGradientMatchesCentralDifferences) {
   const Scene scene = GetParam().make(GetParam().law);
-  const auto inputs = rigid_test::inputs_of(scene.state, values_for(scene, GetParam().law));
+  const auto values = values_for(scene, GetParam().law);
+  const auto inputs = rigid_test::unit_parameter_inputs_of(scene.state, values);
   const auto report = maya::gradcheck(
       [&](TensorTape&, std::span<const TensorVar> x) {
-        return rigid_test::loss_of(rigid_test::rollout(scene.world, x, kSteps, kDt, Path::kFused));
+        return rigid_test::loss_of(rigid_test::rollout(
+            scene.world, rigid_test::unit_parameters(x, values), kSteps, kDt, Path::kFused));
       },
       inputs);
   for (std::size_t i = 0; i < inputs.size(); ++i) {

@@ -41,6 +41,34 @@ inline RigidParameters parameters_of(std::span<const TensorVar> x) {
   return {x[1], x[2], x[3], x[4], x[5], x[6], x[7], x[8]};
 }
 
+// A gradient check moves every input by the same step (1e-6): a stiffness of 1e4 then moves by a
+// relative 1e-10, and the loss by about its own rounding noise; the masses' derivatives over a
+// few steps are 1e-5 of the loss, and a step of 1e-6 resolves them to 1e-4 only. For checks, the
+// masses, inertias, stiffness and damping enter in units of 100 times their own values (each
+// input entry is 0.01, and unit_parameters scales it back): the step moves each by 1e-4 of itself.
+constexpr std::size_t kUnitInputs[] = {1, 2, 6, 7};  // mass, inertia, stiffness, damping
+constexpr double kUnitInputValue = 0.01;
+
+inline std::vector<Tensor> unit_parameter_inputs_of(const Tensor& state,
+                                                    const RigidParameterValues& v) {
+  std::vector<Tensor> inputs = inputs_of(state, v);
+  for (const std::size_t i : kUnitInputs) {
+    inputs[i] = Tensor::full(inputs[i].shape(), kUnitInputValue);
+  }
+  return inputs;
+}
+inline std::vector<TensorVar> unit_parameters(std::span<const TensorVar> x,
+                                              const RigidParameterValues& v) {
+  const std::vector<Tensor> values = inputs_of(Tensor(), v);
+  std::vector<TensorVar> scaled(x.begin(), x.end());
+  for (const std::size_t i : kUnitInputs) {
+    Tensor unit = values[i];
+    for (double& u : unit.mutable_data()) u /= kUnitInputValue;
+    scaled[i] = x[i] * x[i].tape().constant(unit);
+  }
+  return scaled;
+}
+
 enum class Path { kFused, kComposed };
 
 inline TensorVar rollout(const RigidWorld2D& world, std::span<const TensorVar> x, int steps,

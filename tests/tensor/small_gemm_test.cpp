@@ -1,14 +1,15 @@
 // The three row-major products of small_gemm.hpp against their definition, over shapes that
 // reach every kernel, every register-block tail and the Eigen fallback, assigning and adding;
-// with the eight-double (AVX-512) kernels where the CPU has them, and with the four-double ones.
+// with every compiled copy of the kernels the CPU runs: the four-double ones (baseline x86-64 and
+// x86-64-v3) and the eight-double ones (x86-64-v4, AVX-512).
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "../../src/core/simd.hpp"
 #include "../../src/tensor/small_gemm.hpp"
+#include "support/kernel_copies.hpp"
 
 namespace {
 
@@ -39,12 +40,8 @@ double reference(Form form, const std::vector<double>& a, const std::vector<doub
   return total;
 }
 
-// Parameter: whether the wide kernels may run (they do only where the CPU has AVX-512).
-class SmallGemm : public testing::TestWithParam<bool> {
- protected:
-  void SetUp() override { maya::core::simd::wide_vectors_allowed() = GetParam(); }
-  void TearDown() override { maya::core::simd::wide_vectors_allowed() = true; }
-};
+// Parameter: the copy of the kernels that runs.
+class SmallGemm : public kernel_copies::EveryKernelCopy {};
 
 TEST_P(SmallGemm, EveryFormAndShapeMatchesTheDefinition) {
   std::mt19937 rng(7);
@@ -115,9 +112,6 @@ TEST_P(SmallGemm, BiasStartsEveryRowOfTheProduct) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(VectorWidths, SmallGemm, testing::Bool(),
-                         [](const testing::TestParamInfo<bool>& param) {
-                           return param.param ? "WideWhereAvailable" : "FourDoubles";
-                         });
+MAYA_INSTANTIATE_FOR_EVERY_KERNEL_COPY(SmallGemm);
 
 }  // namespace

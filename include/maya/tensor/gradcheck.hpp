@@ -16,7 +16,11 @@ namespace maya {
 using LossFunction = std::function<TensorVar(TensorTape&, std::span<const TensorVar>)>;
 
 struct GradcheckReport {
-  // Per input: the worst |analytic - numeric| / max(1, |numeric|) over its entries.
+  // Per input: the worst error over its entries, |analytic - numeric| / max(scale, floor), where
+  // scale is the input's largest gradient entry (analytic or numeric) and the floor
+  // eps max(1, |loss|) / step the difference's rounding noise (maya::gradient_error in
+  // core/gradient_error.hpp, the rule of the scalar tape's gradcheck too). A gradient of size
+  // 1e-5 is judged relative to 1e-5. NaN anywhere makes the input's error NaN.
   std::vector<double> worst_error;
   std::vector<std::size_t> worst_entry;
   std::vector<Tensor> analytic;
