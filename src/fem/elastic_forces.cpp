@@ -7,37 +7,40 @@
 
 namespace maya::fem {
 
-TensorVar SoftBody::elastic_forces(TensorVar positions, const BodyParameters& params) const {
-  check_parameters(params, "SoftBody::elastic_forces", false);
+TensorVar elastic_forces(const SoftBody& body, TensorVar positions, const BodyParameters& params) {
+  const detail::SoftBodyModel& model = body.model();
+  detail::check_parameters(model, params, "fem::elastic_forces", false);
   const ShapeView shape = positions.shape();
-  const Shape expected{num_vertices(), dim()};
+  const Shape expected{model.num_vertices(), model.dim()};
   if (!std::equal(shape.begin(), shape.end(), expected.begin(), expected.end())) {
-    throw ShapeError("SoftBody::elastic_forces: positions of shape " + shape_string(shape) +
+    throw ShapeError("fem::elastic_forces: positions of shape " + shape_string(shape) +
                      ", expected " + shape_string(expected));
   }
   TensorTape& tape = positions.tape();
   const bool actuated = params.actuation.valid();
   const TensorView actuation = actuated ? tape.view(params.actuation) : TensorView{};
   const detail::ElementInputs in = detail::element_inputs(
-      *this, tape.view(positions).values, tape.view(params.rest.inverse_edges),
+      model, tape.view(positions).values, tape.view(params.rest.inverse_edges),
       tape.view(params.rest.volumes), tape.view(params.lame.mu), tape.view(params.lame.lambda),
       actuated ? &actuation : nullptr);
   std::vector<TensorVar> inputs{positions, params.rest.inverse_edges, params.rest.volumes,
                                 params.lame.mu, params.lame.lambda};
   if (actuated) inputs.push_back(params.actuation);
-  return tape.record(*force_op_, inputs, expected, [&](MutableTensorView out) {
+  tape.keep_alive(body.ops());
+  return tape.record(body.ops()->elastic_forces, inputs, expected, [&](MutableTensorView out) {
     std::fill(out.values, out.values + out.numel(), 0.0);
-    detail::dispatch(options_.energy, dim(), [&]<int D, template <int> class Material>() {
-      detail::add_elastic_forces<D, Material>(in, out.values);
-    });
+    detail::dispatch(model.options.energy, model.dim(),
+                     [&]<int D, template <int> class Material>() {
+                       detail::add_elastic_forces<D, Material>(in, out.values);
+                     });
   });
 }
 
-void SoftBody::ElasticForceOp::backward(BackwardContext& context) const {
+void detail::ElasticForceOp::backward(BackwardContext& context) const {
   const bool actuated = context.num_inputs() == 6;
   const TensorView actuation = actuated ? context.input(5) : TensorView{};
   const detail::ElementInputs in =
-      detail::element_inputs(*body_, context.input(0).values, context.input(1), context.input(2),
+      detail::element_inputs(*model_, context.input(0).values, context.input(1), context.input(2),
                              context.input(3), context.input(4), actuated ? &actuation : nullptr);
   detail::ElementGradients out;
   double** targets[] = {&out.positions, &out.inverse_edges, &out.volumes,
@@ -45,7 +48,7 @@ void SoftBody::ElasticForceOp::backward(BackwardContext& context) const {
   for (std::size_t i = 0; i < context.num_inputs(); ++i) {
     if (context.needs_grad(i)) *targets[i] = context.grad_input(i).values;
   }
-  detail::dispatch(body_->options_.energy, body_->dim(),
+  detail::dispatch(model_->options.energy, model_->dim(),
                    [&]<int D, template <int> class Material>() {
                      detail::elastic_force_vjp<D, Material>(in, context.grad_output().values, out);
                    });
