@@ -300,7 +300,6 @@ void register_fem(py::module_& parent) {
       "step_coupled",
       [](py::object body, Params soft_params, py::object world, const RigidParameters& rigid_params,
          const RigidContactMaterial& material, const CoupledState& state, double dt) {
-        hold_for_tape(state.soft, world);
         return step_coupled(body.cast<const SoftBody&>(), soft_params,
                             world.cast<const RigidWorld2D&>(), rigid_params, material, state, dt);
       },

@@ -73,20 +73,7 @@ HardContactWorld2D::HardContactWorld2D(rigid::RigidWorld2D bodies,
   }
   next_vertex_.resize(bodies_.num_vertices());
   for (std::size_t v = 0; v < next_vertex_.size(); ++v) next_vertex_[v] = bodies_.next_vertex(v);
-}
-
-HardContactWorld2D::HardContactWorld2D(const HardContactWorld2D& other)
-    : bodies_(other.bodies_),
-      joints_(other.joints_),
-      options_(other.options_),
-      next_vertex_(other.next_vertex_) {}
-
-HardContactWorld2D& HardContactWorld2D::operator=(const HardContactWorld2D& other) {
-  bodies_ = other.bodies_;
-  joints_ = other.joints_;
-  options_ = other.options_;
-  next_vertex_ = other.next_vertex_;
-  return *this;
+  step_op_ = std::make_shared<const StepOp>(std::make_shared<const HardContactWorld2D>(*this));
 }
 
 SurfaceMaterial HardContactWorld2D::material_of(std::int32_t body) const noexcept {
