@@ -41,7 +41,7 @@ MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
       second_(std::move(second)),
       gravity_(std::move(gravity)),
       ground_(ground) {
-  if (dim_ == 0) throw ValueError("MassSpringModel: dimension must be at least 1");
+  (void)check_at_least(dim_, 1, "MassSpringModel: dimension");
   if (first_.size() != second_.size()) {
     throw ValueError("MassSpringModel: " + std::to_string(first_.size()) + " first ends but " +
                      std::to_string(second_.size()) + " second ends");

@@ -135,16 +135,16 @@ TensorVar solve_implicit(const SoftBody& body, TensorVar input, const BodyParame
     throw ShapeError(std::string(operation) + ": " + (dynamic ? "state" : "positions") +
                      " of shape " + shape_string(shape) + ", expected " + shape_string(expected));
   }
-  if (newton.max_iterations == 0 || !(newton.tolerance > 0.0)) {
-    throw ValueError(std::string(operation) +
-                     ": Newton needs max_iterations >= 1 and a positive tolerance");
-  }
+  (void)check_at_least(newton.max_iterations, 1,
+                       std::string(operation) + ": Newton's max_iterations");
+  (void)check_positive(newton.tolerance, std::string(operation) + ": Newton's tolerance");
   TensorTape& tape = input.tape();
   const double* start = tape.view(input).values;
   for (std::size_t j = 0; j < input.numel(); ++j) {
     if (!std::isfinite(start[j])) {
-      throw ValueError(std::string(operation) + ": the " + (dynamic ? "state" : "positions") +
-                       " hold a non-finite value at entry " + std::to_string(j));
+      (void)check_finite(start[j], std::string(operation) + ": " +
+                                       (dynamic ? "state" : "positions") + " entry " +
+                                       std::to_string(j));
     }
   }
   const bool actuated = params.actuation.valid();
