@@ -1,5 +1,6 @@
 // The elastic forces as one fused node; the adjoint is element_kernels.hpp's elastic_force_vjp.
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fem/soft_body_ops.hpp"
@@ -37,16 +38,23 @@ TensorVar elastic_forces(const SoftBody& body, TensorVar positions, const BodyPa
 }
 
 void detail::ElasticForceOp::backward(BackwardContext& context) const {
-  const bool actuated = context.num_inputs() == 6;
-  const TensorView actuation = actuated ? context.input(5) : TensorView{};
-  const detail::ElementInputs in =
-      detail::element_inputs(*model_, context.input(0).values, context.input(1), context.input(2),
-                             context.input(3), context.input(4), actuated ? &actuation : nullptr);
+  // The inputs in recording order (the actuation only for an actuated body).
+  enum Input : std::size_t { kPositions, kInverseEdges, kVolumes, kMu, kLambda, kActuation };
+  const bool actuated = context.num_inputs() == kActuation + 1;
+  const TensorView actuation = actuated ? context.input(kActuation) : TensorView{};
+  const detail::ElementInputs in = detail::element_inputs(
+      *model_, context.input(kPositions).values, context.input(kInverseEdges),
+      context.input(kVolumes), context.input(kMu), context.input(kLambda),
+      actuated ? &actuation : nullptr);
   detail::ElementGradients out;
-  double** targets[] = {&out.positions, &out.inverse_edges, &out.volumes,
-                        &out.mu,        &out.lambda,        &out.actuation};
-  for (std::size_t i = 0; i < context.num_inputs(); ++i) {
-    if (context.needs_grad(i)) *targets[i] = context.grad_input(i).values;
+  const std::pair<Input, double**> targets[] = {
+      {kPositions, &out.positions}, {kInverseEdges, &out.inverse_edges},
+      {kVolumes, &out.volumes},     {kMu, &out.mu},
+      {kLambda, &out.lambda},       {kActuation, &out.actuation}};
+  for (const auto& [slot, target] : targets) {
+    if (slot < context.num_inputs() && context.needs_grad(slot)) {
+      *target = context.grad_input(slot).values;
+    }
   }
   detail::dispatch(model_->options.energy, model_->dim(),
                    [&]<int D, template <int> class Material>() {

@@ -1,5 +1,5 @@
-// Ground forces as a fused node, and the semi-implicit Euler step composed around the fused
-// force nodes.
+// Ground forces as a fused node and their composed twin; the semi-implicit Euler step as a fused
+// node, and its composed twin built from the forces' composed twins and elementwise ops.
 #include <string>
 #include <utility>
 #include <vector>
@@ -226,9 +226,9 @@ TensorVar step_explicit(const SoftBody& body, TensorVar state, const BodyParamet
 // the adjoint reaching v1 is g_v1 + dt g_x1, so dL/df = dt (g_v1 + dt g_x1) / m, and
 // dL/dm = -dL/df . f / m; dL/df then flows through the force adjoints.
 void detail::ExplicitOp::backward(BackwardContext& context) const {
-  const SoftBodyModel& body = *model_;
-  const std::size_t n = body.num_vertices();
-  const std::size_t d = body.dim();
+  const SoftBodyModel& model = *model_;
+  const std::size_t n = model.num_vertices();
+  const std::size_t d = model.dim();
   const std::size_t nd = n * d;
   const double dt = context.saved()[0];
   const double* x = context.input(Slot::kState).values;
@@ -240,12 +240,12 @@ void detail::ExplicitOp::backward(BackwardContext& context) const {
   const bool actuated = layout.actuated;
   const TensorView actuation = actuated ? context.input(Slot::kActuation) : TensorView{};
   const detail::ElementInputs in = detail::element_inputs(
-      body, x, context.input(Slot::kInverseEdges), context.input(Slot::kVolumes),
+      model, x, context.input(Slot::kInverseEdges), context.input(Slot::kVolumes),
       context.input(Slot::kMu), context.input(Slot::kLambda), actuated ? &actuation : nullptr);
-  const detail::GroundKernel ground(body.options.ground, d, body.pinned_mask.data());
+  const detail::GroundKernel ground(model.options.ground, d, model.pinned_mask.data());
   const std::size_t r = layout.rigid_state;
   const detail::RigidContactKernel rigid =
-      layout.rigid ? detail::rigid_kernel(body, context, r) : detail::RigidContactKernel{};
+      layout.rigid ? detail::rigid_kernel(model, context, r) : detail::RigidContactKernel{};
 
   auto g_force_memory = context.workspace().borrow<double>(nd);  // zeros
   std::vector<double>& g_force = *g_force_memory;
@@ -254,7 +254,7 @@ void detail::ExplicitOp::backward(BackwardContext& context) const {
   double* g_v = state_grad ? g_x + nd : nullptr;
   for (std::size_t j = 0; j < nd; ++j) {
     if (state_grad) g_x[j] += g_x1[j];
-    if (body.pinned_mask[j / d]) continue;
+    if (model.pinned_mask[j / d]) continue;
     const double g_velocity = g_v1[j] + dt * g_x1[j];
     if (state_grad) g_v[j] += g_velocity;
     g_force[j] = dt * g_velocity / mass[j / d];
@@ -262,14 +262,14 @@ void detail::ExplicitOp::backward(BackwardContext& context) const {
   if (context.needs_grad(Slot::kMass)) {
     auto force_memory = context.workspace().borrow<double>(nd);
     std::vector<double>& force = *force_memory;
-    total_forces(in, body.options.energy, d, ground, rigid, x, v, n, force.data());
+    total_forces(in, model.options.energy, d, ground, rigid, x, v, n, force.data());
     double* g_mass = context.grad_input(Slot::kMass).values;
     for (std::size_t j = 0; j < nd; ++j) g_mass[j / d] -= g_force[j] * force[j] / mass[j / d];
   }
   detail::ElementGradients out;
   out.positions = g_x;
   layout.point_element_gradients(context, out);
-  detail::dispatch(body.options.energy, d, [&]<int D, template <int> class Material>() {
+  detail::dispatch(model.options.energy, d, [&]<int D, template <int> class Material>() {
     detail::elastic_force_vjp<D, Material>(in, g_force.data(), out);
   });
   if (state_grad) ground.explicit_vjp(x, v, n, g_force.data(), g_x, g_v);

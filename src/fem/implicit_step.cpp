@@ -314,9 +314,9 @@ TensorVar static_equilibrium(const SoftBody& body, TensorVar positions,
 }
 
 void detail::ImplicitOp::backward(BackwardContext& context) const {
-  const SoftBodyModel& body = *model_;
-  const std::size_t n = body.num_vertices();
-  const std::size_t d = body.dim();
+  const SoftBodyModel& model = *model_;
+  const std::size_t n = model.num_vertices();
+  const std::size_t d = model.dim();
   const std::size_t nd = n * d;
   const double dt = context.saved()[0];
   const bool dynamic = dt > 0.0;
@@ -329,25 +329,25 @@ void detail::ImplicitOp::backward(BackwardContext& context) const {
   const TensorView actuation = actuated ? context.input(Slot::kActuation) : TensorView{};
   const double* start = context.input(Slot::kState).values;
   const double* mass = context.input(Slot::kMass).values;
-  const detail::SystemPattern& pattern = *body.pattern;
+  const detail::SystemPattern& pattern = *model.pattern;
   const std::size_t first_rigid = layout.rigid_state;
   const detail::RigidContactKernel rigid = layout.rigid
-                                               ? detail::rigid_kernel(body, context, first_rigid)
+                                               ? detail::rigid_kernel(model, context, first_rigid)
                                                : detail::RigidContactKernel{};
   ImplicitProblem problem{
       pattern,
-      detail::element_inputs(body, start, context.input(Slot::kInverseEdges),
+      detail::element_inputs(model, start, context.input(Slot::kInverseEdges),
                              context.input(Slot::kVolumes), context.input(Slot::kMu),
                              context.input(Slot::kLambda), actuated ? &actuation : nullptr),
-      detail::GroundKernel(body.options.ground, d, body.pinned_mask.data()),
+      detail::GroundKernel(model.options.ground, d, model.pinned_mask.data()),
       rigid,
-      body.options.energy,
+      model.options.energy,
       n,
       d,
       start,
       dynamic ? start + nd : nullptr,
       mass,
-      body.gravity,
+      model.gravity,
       dt};
   const double* x1 = context.output().values;
   const double* g_x1 = context.grad_output().values;
@@ -390,7 +390,7 @@ void detail::ImplicitOp::backward(BackwardContext& context) const {
   out.positions = state_grad ? coupling.data() : nullptr;
   layout.point_element_gradients(context, out);
   problem.elastic.positions = x1;
-  detail::dispatch(body.options.energy, d, [&]<int D, template <int> class Material>() {
+  detail::dispatch(model.options.energy, d, [&]<int D, template <int> class Material>() {
     detail::elastic_force_vjp<D, Material>(problem.elastic, lambda.data(), out);
   });
 
@@ -428,7 +428,7 @@ void detail::ImplicitOp::backward(BackwardContext& context) const {
     for (std::size_t j = 0; j < nd; ++j) {
       if (pattern.free_index[j] < 0) continue;
       const double momentum = dynamic ? (x1[j] - start[j] - dt * start[nd + j]) / (dt * dt) : 0.0;
-      g_mass[j / d] -= lambda[j] * (momentum - body.gravity[j % d]);
+      g_mass[j / d] -= lambda[j] * (momentum - model.gravity[j % d]);
     }
   }
 }

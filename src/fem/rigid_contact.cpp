@@ -140,21 +140,25 @@ RigidContactForces rigid_contact_forces(const SoftBody& body, TensorVar state,
 }
 
 void detail::RigidContactOp::backward(BackwardContext& context) const {
+  // The inputs in recording order; the material's three follow the rigid state.
+  enum Input : std::size_t { kSoftState, kRigidState, kStiffness, kDamping, kFriction };
   const SoftBodyModel& model = *model_;
   const std::size_t n = model.num_vertices();
-  const detail::RigidContactKernel kernel(*model.rigid_shapes, model.pinned_mask.data(),
-                                          context.input(1).values, context.input(2).values[0],
-                                          context.input(3).values[0], context.input(4).values[0],
-                                          model.options.rigid.slip_velocity);
-  double* g_x = context.needs_grad(0) ? context.grad_input(0).values : nullptr;
-  double* g_state = context.needs_grad(1) ? context.grad_input(1).values : nullptr;
-  double g_material[3] = {0.0, 0.0, 0.0};
-  const double* x = context.input(0).values;
+  const detail::RigidContactKernel kernel(
+      *model.rigid_shapes, model.pinned_mask.data(), context.input(kRigidState).values,
+      context.input(kStiffness).values[0], context.input(kDamping).values[0],
+      context.input(kFriction).values[0], model.options.rigid.slip_velocity);
+  double* g_x = context.needs_grad(kSoftState) ? context.grad_input(kSoftState).values : nullptr;
+  double* g_state =
+      context.needs_grad(kRigidState) ? context.grad_input(kRigidState).values : nullptr;
+  double g_material[3] = {0.0, 0.0, 0.0};  // stiffness, damping, friction
+  const double* x = context.input(kSoftState).values;
   const double* g = context.grad_output().values;
   kernel.explicit_vjp(x, x + 2 * n, n, g, g + 2 * n, g_x, g_x == nullptr ? nullptr : g_x + 2 * n,
                       g_state, g_material);
   for (std::size_t j = 0; j < 3; ++j) {
-    if (context.needs_grad(2 + j)) context.grad_input(2 + j).values[0] += g_material[j];
+    if (context.needs_grad(kStiffness + j))
+      context.grad_input(kStiffness + j).values[0] += g_material[j];
   }
 }
 
