@@ -54,17 +54,17 @@ Run run(const Block& block, maya::TensorTape& tape, bool implicit, bool gradient
   const auto start = std::chrono::steady_clock::now();
   const maya::TensorVar youngs = tape.var(maya::Tensor::scalar(1e5));
   const maya::TensorVar state0 = tape.var(block.state);
-  const fem::BodyParameters params = block.body.parameters(
-      tape.constant(block.body.mesh().rest_positions()), youngs,
+  const fem::BodyParameters params = fem::parameters(
+      block.body, tape.constant(block.body.mesh().rest_positions()), youngs,
       tape.constant(maya::Tensor::scalar(0.3)), tape.constant(maya::Tensor::scalar(1000.0)));
   const std::size_t before = tape.bytes_used();
   fem::NewtonReport report;
   Run result;
   maya::TensorVar state = state0;
   for (std::size_t t = 0; t < steps; ++t) {
-    state = implicit
-                ? block.body.step_implicit(state, params, dt, {.solver = solver, .report = &report})
-                : block.body.step_explicit(state, params, dt);
+    state = implicit ? fem::step_implicit(block.body, state, params, dt,
+                                          {.solver = solver, .report = &report})
+                     : fem::step_explicit(block.body, state, params, dt);
     result.newton_iterations += static_cast<double>(report.iterations);
   }
   result.bytes = static_cast<double>(tape.bytes_used() - before) / static_cast<double>(steps);

@@ -51,12 +51,12 @@ maya::Tensor initial_state(const fem::SoftBody& body) {
 std::vector<maya::TensorVar> simulate(const fem::SoftBody& body, maya::TensorTape& tape,
                                       maya::TensorVar youngs, maya::TensorVar poisson) {
   const fem::BodyParameters params =
-      body.parameters(tape.constant(body.mesh().rest_positions()), youngs, poisson,
+      fem::parameters(body, tape.constant(body.mesh().rest_positions()), youngs, poisson,
                       tape.constant(maya::Tensor::scalar(kDensity)));
   maya::TensorVar state = tape.constant(initial_state(body));
   std::vector<maya::TensorVar> observed;
   for (int t = 1; t <= kSteps; ++t) {
-    state = body.step_implicit(state, params, kDt);
+    state = fem::step_implicit(body, state, params, kDt);
     if (t % kObserveEvery == 0) observed.push_back(maya::dynamics::positions_of(state));
   }
   return observed;

@@ -41,8 +41,8 @@ struct Scene {
 // resting at x = 0.3 (centred on the block's line: a head-on hit).
 maya::TensorVar box_position(const Scene& scene, maya::TensorTape& tape, maya::TensorVar speed) {
   const fem::SoftBody& body = scene.body;
-  const fem::BodyParameters params = body.parameters(
-      tape.constant(body.mesh().rest_positions()), tape.constant(maya::Tensor::scalar(1e5)),
+  const fem::BodyParameters params = fem::parameters(
+      body, tape.constant(body.mesh().rest_positions()), tape.constant(maya::Tensor::scalar(1e5)),
       tape.constant(maya::Tensor::scalar(0.3)), tape.constant(maya::Tensor::scalar(500.0)));
   const maya::rigid::RigidParameters rigid_params =
       scene.world

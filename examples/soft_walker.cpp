@@ -59,9 +59,10 @@ struct Walk {
 };
 
 Walk walk(const fem::SoftBody& body, maya::TensorTape& tape, maya::TensorVar weights) {
-  fem::BodyParameters params = body.parameters(
-      tape.constant(body.mesh().rest_positions()), tape.constant(maya::Tensor::scalar(kYoungs)),
-      tape.constant(maya::Tensor::scalar(kPoisson)), tape.constant(maya::Tensor::scalar(kDensity)));
+  fem::BodyParameters params = fem::parameters(body, tape.constant(body.mesh().rest_positions()),
+                                               tape.constant(maya::Tensor::scalar(kYoungs)),
+                                               tape.constant(maya::Tensor::scalar(kPoisson)),
+                                               tape.constant(maya::Tensor::scalar(kDensity)));
   maya::TensorVar state = tape.constant(body.rest_state());
   const maya::TensorVar start = maya::mean(maya::select(maya::dynamics::positions_of(state), 1, 0));
   std::vector<double> phase(kPhases);
@@ -73,7 +74,7 @@ Walk walk(const fem::SoftBody& body, maya::TensorTape& tape, maya::TensorVar wei
     const maya::TensorVar drive =
         maya::matmul(weights, tape.constant(maya::Tensor::from_data(phase, {kPhases})));
     params.actuation = kMaxTension * maya::tanh(drive);
-    state = body.step_explicit(state, params, kDt);
+    state = fem::step_explicit(body, state, params, kDt);
   }
   return {maya::mean(maya::select(maya::dynamics::positions_of(state), 1, 0)) - start};
 }

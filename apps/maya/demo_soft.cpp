@@ -81,7 +81,7 @@ struct Drop {
   TensorVar run(TensorTape& tape, TensorVar youngs, TensorVar poisson,
                 io::Trajectory* record) const {
     const fem::BodyParameters params =
-        body.parameters(tape.constant(body.mesh().rest_positions()), youngs, poisson,
+        fem::parameters(body, tape.constant(body.mesh().rest_positions()), youngs, poisson,
                         tape.constant(Tensor::from_data({kDensity}, {1})));
     TensorVar state = tape.constant(start);
     std::vector<TensorVar> frames;
@@ -101,7 +101,7 @@ struct Drop {
       if (t == kSteps) {
         break;
       }
-      state = body.step_explicit(state, params, kDt);
+      state = fem::step_explicit(body, state, params, kDt);
     }
     return stack(frames, 0);
   }

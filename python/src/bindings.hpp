@@ -1,5 +1,5 @@
-// Shared pieces of the Python module: the Python-owned tensor tape (which keeps alive the models
-// its nodes refer to), NumPy conversions, and one registration function per layer.
+// Shared pieces of the Python module: the Python-owned tensor tape (which keeps alive the Python
+// custom ops its nodes call), NumPy conversions, and one registration function per layer.
 #pragma once
 
 #include <pybind11/numpy.h>
@@ -16,9 +16,9 @@ namespace maya::python {
 
 namespace py = pybind11;
 
-// A TensorTape made from Python. A simulator's fused node refers back to its model (the model
-// must outlive the tape's grad() calls), so every step recorded from Python hands the model's
-// Python object to its tape, which holds it until clear() or its own end.
+// A TensorTape made from Python. A custom op written in Python is a Python object its nodes call
+// back, so each record hands it to the tape, which holds it until clear() or its own end.
+// (Simulators' fused nodes hold their models in C++: TensorTape::keep_alive.)
 class PyTensorTape : public TensorTape {
  public:
   PyTensorTape();
@@ -36,10 +36,6 @@ class PyTensorTape : public TensorTape {
  private:
   std::vector<py::object> held_;
 };
-
-// Keeps `model` alive as long as the tape of `var` holds nodes (tapes maya made itself live only
-// for the call that made them, while the caller holds the model).
-void hold_for_tape(TensorVar var, py::handle model);
 
 // ---- NumPy ----
 // A C-contiguous float64 array with the values of `object`: the same array when it already is

@@ -41,10 +41,6 @@ PyTensorTape* PyTensorTape::from(TensorTape& tape) {
   return static_cast<PyTensorTape*>(&tape);
 }
 
-void hold_for_tape(TensorVar var, py::handle model) {
-  if (PyTensorTape* tape = PyTensorTape::owner_of(var)) tape->hold(model);
-}
-
 py::array float64_array(py::handle object, const char* operation) {
   if (py::isinstance<py::array>(object)) {
     auto array = py::reinterpret_borrow<py::array>(object);

@@ -90,7 +90,6 @@ void register_contact(py::module_& parent) {
       .def(
           "step",
           [](py::object self, TV state, const HardContactParameters& params, double dt) {
-            hold_for_tape(state, self);
             return self.cast<const HardContactWorld2D&>().step(state, params, dt);
           },
           py::arg("state"), py::arg("params"), py::arg("dt"));

@@ -94,7 +94,6 @@ void register_dynamics(py::module_& m) {
       .def(
           "step",
           [](py::object self, TV state, const SpringParameters& params, double dt) {
-            hold_for_tape(state, self);
             return self.cast<const MassSpringModel&>().step(state, params, dt);
           },
           py::arg("state"), py::arg("params"), py::arg("dt"),
@@ -109,7 +108,6 @@ void register_dynamics(py::module_& m) {
           "rollout",
           [](py::object self, TV state, const SpringParameters& params, double dt,
              std::size_t steps) {
-            hold_for_tape(state, self);
             const auto& model = self.cast<const MassSpringModel&>();
             return rollout(state, steps,
                            [&](TV s, std::size_t) { return model.step(s, params, dt); })

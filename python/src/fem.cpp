@@ -20,15 +20,6 @@ namespace {
 using namespace maya::fem;
 using TV = TensorVar;
 
-// A SoftBody method that records a fused node: the tape holds the body while it has nodes.
-template <class... Args, class Method>
-auto recording(Method method) {
-  return [method](py::object self, TV first, Args... args) {
-    hold_for_tape(first, self);
-    return (self.cast<const SoftBody&>().*method)(first, args...);
-  };
-}
-
 }  // namespace
 
 void register_fem(py::module_& parent) {
@@ -198,52 +189,110 @@ void register_fem(py::module_& parent) {
       .def_property_readonly("num_elements", &SoftBody::num_elements)
       .def_property_readonly("options", &SoftBody::options)
       .def("is_pinned", &SoftBody::is_pinned)
-      .def("rest_shape", recording<>(&SoftBody::rest_shape), py::arg("rest_positions"))
-      .def("rest_shape_composed", &SoftBody::rest_shape_composed, py::arg("rest_positions"))
-      .def("lumped_masses", &SoftBody::lumped_masses, py::arg("rest"), py::arg("density"))
-      .def("lame", &SoftBody::lame, py::arg("youngs_modulus"), py::arg("poisson_ratio"))
-      .def("parameters", recording<TV, TV, TV>(&SoftBody::parameters), py::arg("rest_positions"),
-           py::arg("youngs_modulus"), py::arg("poisson_ratio"), py::arg("density"))
-      .def("elastic_forces", recording<Params>(&SoftBody::elastic_forces), py::arg("positions"),
-           py::arg("params"))
-      .def("elastic_forces_composed", &SoftBody::elastic_forces_composed, py::arg("positions"),
-           py::arg("params"))
-      .def("elastic_energy", &SoftBody::elastic_energy, py::arg("positions"), py::arg("params"))
-      .def("deformation_gradients", &SoftBody::deformation_gradients, py::arg("positions"),
-           py::arg("rest"))
-      .def("stresses", &SoftBody::stresses, py::arg("positions"), py::arg("params"))
-      .def("ground_forces", recording<TV>(&SoftBody::ground_forces), py::arg("positions"),
-           py::arg("velocities"))
-      .def("rigid_contact_forces", recording<Obstacles>(&SoftBody::rigid_contact_forces),
-           py::arg("state"), py::arg("obstacles"))
-      .def("rigid_contact_forces_composed", &SoftBody::rigid_contact_forces_composed,
-           py::arg("state"), py::arg("obstacles"))
-      .def("step_explicit",
-           recording<Params, double>(
-               py::overload_cast<TV, Params, double>(&SoftBody::step_explicit, py::const_)),
-           py::arg("state"), py::arg("params"), py::arg("dt"))
-      .def("step_explicit",
-           recording<Params, double, Obstacles>(py::overload_cast<TV, Params, double, Obstacles>(
-               &SoftBody::step_explicit, py::const_)),
-           py::arg("state"), py::arg("params"), py::arg("dt"), py::arg("obstacles"))
-      .def("step_explicit_composed",
-           recording<Params, double>(py::overload_cast<TV, Params, double>(
-               &SoftBody::step_explicit_composed, py::const_)),
-           py::arg("state"), py::arg("params"), py::arg("dt"))
-      .def("step_implicit",
-           recording<Params, double, Newton>(
-               py::overload_cast<TV, Params, double, Newton>(&SoftBody::step_implicit, py::const_)),
-           py::arg("state"), py::arg("params"), py::arg("dt"), py::arg("newton") = NewtonOptions{})
-      .def("step_implicit",
-           recording<Params, double, Obstacles, Newton>(
-               py::overload_cast<TV, Params, double, Obstacles, Newton>(&SoftBody::step_implicit,
-                                                                        py::const_)),
-           py::arg("state"), py::arg("params"), py::arg("dt"), py::arg("obstacles"),
-           py::arg("newton") = NewtonOptions{})
-      .def("static_equilibrium",
-           recording<Params, Newton>(
-               py::overload_cast<TV, Params, Newton>(&SoftBody::static_equilibrium, py::const_)),
-           py::arg("positions"), py::arg("params"), py::arg("newton") = NewtonOptions{})
+      // Methods over the free functions of soft_body.hpp (the nodes they record hold the body).
+      .def(
+          "rest_shape", [](const SoftBody& body, TV x) { return rest_shape(body, x); },
+          py::arg("rest_positions"))
+      .def(
+          "rest_shape_composed",
+          [](const SoftBody& body, TV x) { return rest_shape_composed(body, x); },
+          py::arg("rest_positions"))
+      .def(
+          "lumped_masses",
+          [](const SoftBody& body, const RestShape& rest, TV density) {
+            return lumped_masses(body, rest, density);
+          },
+          py::arg("rest"), py::arg("density"))
+      .def(
+          "lame", [](const SoftBody& body, TV e, TV nu) { return lame(body, e, nu); },
+          py::arg("youngs_modulus"), py::arg("poisson_ratio"))
+      .def(
+          "parameters",
+          [](const SoftBody& body, TV x, TV e, TV nu, TV density) {
+            return parameters(body, x, e, nu, density);
+          },
+          py::arg("rest_positions"), py::arg("youngs_modulus"), py::arg("poisson_ratio"),
+          py::arg("density"))
+      .def(
+          "elastic_forces",
+          [](const SoftBody& body, TV x, Params params) { return elastic_forces(body, x, params); },
+          py::arg("positions"), py::arg("params"))
+      .def(
+          "elastic_forces_composed",
+          [](const SoftBody& body, TV x, Params params) {
+            return elastic_forces_composed(body, x, params);
+          },
+          py::arg("positions"), py::arg("params"))
+      .def(
+          "elastic_energy",
+          [](const SoftBody& body, TV x, Params params) { return elastic_energy(body, x, params); },
+          py::arg("positions"), py::arg("params"))
+      .def(
+          "deformation_gradients",
+          [](const SoftBody& body, TV x, const RestShape& rest) {
+            return deformation_gradients(body, x, rest);
+          },
+          py::arg("positions"), py::arg("rest"))
+      .def(
+          "stresses",
+          [](const SoftBody& body, TV x, Params params) { return stresses(body, x, params); },
+          py::arg("positions"), py::arg("params"))
+      .def(
+          "ground_forces",
+          [](const SoftBody& body, TV x, TV v) { return ground_forces(body, x, v); },
+          py::arg("positions"), py::arg("velocities"))
+      .def(
+          "ground_forces_composed",
+          [](const SoftBody& body, TV x, TV v) { return ground_forces_composed(body, x, v); },
+          py::arg("positions"), py::arg("velocities"))
+      .def(
+          "rigid_contact_forces",
+          [](const SoftBody& body, TV state, Obstacles obstacles) {
+            return rigid_contact_forces(body, state, obstacles);
+          },
+          py::arg("state"), py::arg("obstacles"))
+      .def(
+          "rigid_contact_forces_composed",
+          [](const SoftBody& body, TV state, Obstacles obstacles) {
+            return rigid_contact_forces_composed(body, state, obstacles);
+          },
+          py::arg("state"), py::arg("obstacles"))
+      .def(
+          "step_explicit",
+          [](const SoftBody& body, TV state, Params params, double dt) {
+            return step_explicit(body, state, params, dt);
+          },
+          py::arg("state"), py::arg("params"), py::arg("dt"))
+      .def(
+          "step_explicit",
+          [](const SoftBody& body, TV state, Params params, double dt, Obstacles obstacles) {
+            return step_explicit(body, state, params, dt, obstacles);
+          },
+          py::arg("state"), py::arg("params"), py::arg("dt"), py::arg("obstacles"))
+      .def(
+          "step_explicit_composed",
+          [](const SoftBody& body, TV state, Params params, double dt) {
+            return step_explicit_composed(body, state, params, dt);
+          },
+          py::arg("state"), py::arg("params"), py::arg("dt"))
+      .def(
+          "step_implicit",
+          [](const SoftBody& body, TV state, Params params, double dt, Newton newton) {
+            return step_implicit(body, state, params, dt, newton);
+          },
+          py::arg("state"), py::arg("params"), py::arg("dt"), py::arg("newton") = NewtonOptions{})
+      .def(
+          "step_implicit",
+          [](const SoftBody& body, TV state, Params params, double dt, Obstacles obstacles,
+             Newton newton) { return step_implicit(body, state, params, dt, obstacles, newton); },
+          py::arg("state"), py::arg("params"), py::arg("dt"), py::arg("obstacles"),
+          py::arg("newton") = NewtonOptions{})
+      .def(
+          "static_equilibrium",
+          [](const SoftBody& body, TV x, Params params, Newton newton) {
+            return static_equilibrium(body, x, params, newton);
+          },
+          py::arg("positions"), py::arg("params"), py::arg("newton") = NewtonOptions{})
       .def_static("make_state", &SoftBody::make_state, py::arg("positions"), py::arg("velocities"))
       .def("rest_state", &SoftBody::rest_state);
 
@@ -251,8 +300,6 @@ void register_fem(py::module_& parent) {
       "step_coupled",
       [](py::object body, Params soft_params, py::object world, const RigidParameters& rigid_params,
          const RigidContactMaterial& material, const CoupledState& state, double dt) {
-        hold_for_tape(state.soft, body);
-        hold_for_tape(state.soft, world);
         return step_coupled(body.cast<const SoftBody&>(), soft_params,
                             world.cast<const RigidWorld2D&>(), rigid_params, material, state, dt);
       },

@@ -17,7 +17,6 @@ using TV = TensorVar;
 
 template <class Dt>
 TV world_step(py::object self, TV state, const RigidParameters& params, Dt dt) {
-  hold_for_tape(state, self);
   return self.cast<const RigidWorld2D&>().step(state, params, dt);
 }
 

@@ -1,5 +1,7 @@
 """The 2-D rigid world, hard contact and FEM from Python: physics and gradients."""
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -91,6 +93,30 @@ def test_fem_explicit_step_gradient_in_youngs_modulus_matches_differences():
     _, analytic = loss(youngs, record=True)
     numeric = central_differences(loss, youngs, h=1.0)
     assert relative_error(analytic, numeric) < 1e-6
+
+
+def test_fem_body_lives_as_long_as_the_tape_needs_it():
+    mesh = maya.fem.rectangle_mesh(maya.fem.RectangleSpec(width=1.0, height=0.2, cells_x=3,
+                                                          cells_y=1))
+
+    def gradient(drop_body):
+        body = maya.fem.SoftBody(mesh, maya.fem.SoftBodyOptions(pinned=[0, 4]))
+        tape = maya.TensorTape()
+        e = tape.var(np.array([1e4]))
+        params = body.parameters(tape.constant(mesh.rest_positions), e,
+                                 tape.constant(np.array([0.3])), tape.constant(np.array([1000.0])))
+        state = tape.constant(body.rest_state())
+        state = body.step_explicit(state, params, 1e-4)
+        state = body.step_implicit(state, params, 1e-3)
+        loss = maya.sum(maya.select(state, 0, 0).square())
+        if drop_body:
+            del body
+            gc.collect()
+        return np.array(tape.grad(loss)[e])
+
+    kept = gradient(False)
+    assert np.all(kept != 0.0)
+    np.testing.assert_array_equal(gradient(True), kept)
 
 
 def test_fem_implicit_step_sags_under_gravity():

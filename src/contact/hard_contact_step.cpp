@@ -430,8 +430,9 @@ TensorVar HardContactWorld2D::step(TensorVar state, const HardContactParameters&
     assembly.save_contacts(saved_ints);
   }
   const Shape shape{2, k, 3};
+  tape.keep_alive(step_op_);
   return tape.record(
-      step_op_, std::span<const TensorVar>(inputs, kNumInputs), shape,
+      *step_op_, std::span<const TensorVar>(inputs, kNumInputs), shape,
       [&](MutableTensorView out) {
         for (std::size_t i = 0; i < 3 * k; ++i) {
           out[3 * k + i] = solution.velocity[i];

@@ -14,14 +14,8 @@ namespace maya::contact {
 namespace {
 
 void check_material(const SurfaceMaterial& m, const std::string& what) {
-  if (!(m.friction >= 0.0) || !std::isfinite(m.friction)) {
-    throw ValueError("HardContactWorld2D: " + what + " friction must be >= 0 and finite, got " +
-                     std::to_string(m.friction));
-  }
-  if (!(m.restitution >= 0.0 && m.restitution <= 1.0)) {
-    throw ValueError("HardContactWorld2D: " + what + " restitution must be in [0, 1], got " +
-                     std::to_string(m.restitution));
-  }
+  (void)check_non_negative(m.friction, "HardContactWorld2D: " + what + " friction");
+  (void)check_in_range(m.restitution, 0.0, 1.0, "HardContactWorld2D: " + what + " restitution");
 }
 
 }  // namespace
@@ -63,30 +57,11 @@ HardContactWorld2D::HardContactWorld2D(rigid::RigidWorld2D bodies,
   for (std::size_t b = 0; b < options_.body_materials.size(); ++b) {
     check_material(options_.body_materials[b], "body " + std::to_string(b));
   }
-  if (!(options_.stabilization >= 0.0 && options_.stabilization <= 1.0)) {
-    throw ValueError("HardContactWorld2D: stabilization must be in [0, 1], got " +
-                     std::to_string(options_.stabilization));
-  }
-  if (!(options_.slop >= 0.0) || !std::isfinite(options_.slop)) {
-    throw ValueError("HardContactWorld2D: slop must be >= 0 and finite, got " +
-                     std::to_string(options_.slop));
-  }
+  (void)check_in_range(options_.stabilization, 0.0, 1.0, "HardContactWorld2D: stabilization");
+  (void)check_non_negative(options_.slop, "HardContactWorld2D: slop");
   next_vertex_.resize(bodies_.num_vertices());
   for (std::size_t v = 0; v < next_vertex_.size(); ++v) next_vertex_[v] = bodies_.next_vertex(v);
-}
-
-HardContactWorld2D::HardContactWorld2D(const HardContactWorld2D& other)
-    : bodies_(other.bodies_),
-      joints_(other.joints_),
-      options_(other.options_),
-      next_vertex_(other.next_vertex_) {}
-
-HardContactWorld2D& HardContactWorld2D::operator=(const HardContactWorld2D& other) {
-  bodies_ = other.bodies_;
-  joints_ = other.joints_;
-  options_ = other.options_;
-  next_vertex_ = other.next_vertex_;
-  return *this;
+  step_op_ = std::make_shared<const StepOp>(std::make_shared<const HardContactWorld2D>(*this));
 }
 
 SurfaceMaterial HardContactWorld2D::material_of(std::int32_t body) const noexcept {
@@ -154,8 +129,11 @@ void HardContactWorld2D::check_inputs(TensorVar state, const HardContactParamete
                            "hard_contact_step: the inertia of body " + std::to_string(b));
     }
   }
-  for (const double x : state.view().data()) {
-    if (!std::isfinite(x)) throw ValueError("hard_contact_step: the state is not finite");
+  const auto values = state.view().data();
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      (void)check_finite(values[i], "hard_contact_step: state entry " + std::to_string(i));
+    }
   }
 }
 

@@ -38,8 +38,8 @@ void validate(const ContactProblem& problem, const SolverOptions& options) {
     }
     for (std::size_t i = 0; i < values.size(); ++i) {
       if (!std::isfinite(values[i])) {
-        throw ValueError(std::string(kOperation) + ": " + what + "[" + std::to_string(i) +
-                         "] is not finite (" + std::to_string(values[i]) + ")");
+        (void)check_finite(values[i],
+                           std::string(kOperation) + ": " + what + "[" + std::to_string(i) + "]");
       }
     }
   };
@@ -58,14 +58,14 @@ void validate(const ContactProblem& problem, const SolverOptions& options) {
     }
   }
   for (std::size_t i = 0; i < nc; ++i) {
-    if (problem.friction[i] < 0.0) {
-      throw ValueError(std::string(kOperation) + ": friction[" + std::to_string(i) +
-                       "] must be >= 0, got " + std::to_string(problem.friction[i]));
+    if (!(problem.friction[i] >= 0.0)) {
+      (void)check_non_negative(problem.friction[i],
+                               std::string(kOperation) + ": friction[" + std::to_string(i) + "]");
     }
   }
   (void)check_positive(options.smoothing, std::string(kOperation) + ": smoothing");
   (void)check_positive(options.tolerance, std::string(kOperation) + ": tolerance");
-  if (options.max_iterations < 1) {
+  if (options.max_iterations < 1) {  // a signed setting: check_at_least takes counts
     throw ValueError(std::string(kOperation) + ": max_iterations must be at least 1, got " +
                      std::to_string(options.max_iterations));
   }

@@ -37,6 +37,10 @@ std::string range_rule(double low, double high) {
   return "must be in [" + format_number(low) + ", " + format_number(high) + "]";
 }
 
+std::string half_open_range_rule(double low, double high) {
+  return "must be in [" + format_number(low) + ", " + format_number(high) + ")";
+}
+
 namespace {
 std::string shape_text(std::span<const std::size_t> shape) {
   std::string text = "[";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/parallel.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/core/threads.hpp"
 
@@ -205,7 +206,7 @@ std::size_t pool_threads() noexcept { return pool().threads(); }
 namespace maya {
 
 void set_num_threads(std::size_t count) {
-  if (count == 0) throw ValueError("set_num_threads: the thread count must be at least 1");
+  (void)check_at_least(count, 1, "set_num_threads: the thread count");
   constexpr std::size_t kMaxThreads = 1024;
   if (count > kMaxThreads) {
     throw ValueError("set_num_threads: " + std::to_string(count) + " threads; at most " +

@@ -1,9 +1,11 @@
 // spring_rollout_gradient: checks the worlds against the model and each other, then rolls them
 // out on the CPU (the fused step's kernels, one world per task) or hands them to the CUDA code.
 #include "maya/dynamics/batched_rollout.hpp"
+#include "maya/core/check.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,16 +61,13 @@ std::size_t check_worlds(const MassSpringModel& model, const SpringWorlds& world
   }
   if (d > 3)
     throw ValueError(std::string(kOp) + ": supports 1 to 3 dimensions, got " + std::to_string(d));
-  if (!(options.dt > 0.0) || !std::isfinite(options.dt)) {
-    throw ValueError(std::string(kOp) + ": dt must be positive and finite, got " +
-                     std::to_string(options.dt));
-  }
+  (void)check_positive(options.dt, std::string(kOp) + ": dt");
   const auto masses = worlds.mass.data();
   for (std::size_t j = 0; j < masses.size(); ++j) {
-    if (!(masses[j] > 0.0)) {
-      throw ValueError(std::string(kOp) + ": every mass must be positive, got " +
-                       std::to_string(masses[j]) + " for particle " + std::to_string(j % n) +
-                       " of world " + std::to_string(j / n));
+    if (!(masses[j] > 0.0 && masses[j] <= std::numeric_limits<double>::max())) {
+      (void)check_positive(masses[j], std::string(kOp) + ": the mass of particle " +
+                                          std::to_string(j % n) + " of world " +
+                                          std::to_string(j / n));
     }
   }
   return e;

@@ -1,4 +1,5 @@
 #include "maya/dynamics/lattice.hpp"
+#include "maya/core/check.hpp"
 
 #include <vector>
 
@@ -8,7 +9,7 @@ namespace maya::dynamics {
 
 SpringLattice make_spring_lattice(const LatticeOptions& options) {
   const std::size_t g = options.size;
-  if (g < 2) throw ValueError("make_spring_lattice: size must be at least 2");
+  (void)check_at_least(g, 2, "make_spring_lattice: size");
   const std::size_t n = g * g;
   std::vector<double> positions(n * 2);
   std::vector<double> velocities(n * 2);

@@ -41,7 +41,7 @@ MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
       second_(std::move(second)),
       gravity_(std::move(gravity)),
       ground_(ground) {
-  if (dim_ == 0) throw ValueError("MassSpringModel: dimension must be at least 1");
+  (void)check_at_least(dim_, 1, "MassSpringModel: dimension");
   if (first_.size() != second_.size()) {
     throw ValueError("MassSpringModel: " + std::to_string(first_.size()) + " first ends but " +
                      std::to_string(second_.size()) + " second ends");
@@ -67,6 +67,7 @@ MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
                      " is not an axis of a " + std::to_string(dim_) + "-dimensional system");
   }
   build_incidence();
+  step_op_ = std::make_shared<const StepOp>(std::make_shared<const MassSpringModel>(*this));
 }
 
 void MassSpringModel::build_incidence() {
@@ -91,28 +92,6 @@ void MassSpringModel::build_incidence() {
     incidence_[next[static_cast<std::size_t>(first_[e])]++] = code + 1;
     incidence_[next[static_cast<std::size_t>(second_[e])]++] = code;
   }
-}
-
-MassSpringModel::MassSpringModel(const MassSpringModel& other)
-    : num_particles_(other.num_particles_),
-      dim_(other.dim_),
-      first_(other.first_),
-      second_(other.second_),
-      gravity_(other.gravity_),
-      ground_(other.ground_),
-      incidence_offsets_(other.incidence_offsets_),
-      incidence_(other.incidence_) {}
-
-MassSpringModel& MassSpringModel::operator=(const MassSpringModel& other) {
-  num_particles_ = other.num_particles_;
-  dim_ = other.dim_;
-  first_ = other.first_;
-  second_ = other.second_;
-  gravity_ = other.gravity_;
-  ground_ = other.ground_;
-  incidence_offsets_ = other.incidence_offsets_;
-  incidence_ = other.incidence_;
-  return *this;
 }
 
 Tensor MassSpringModel::rest_lengths_of(const Tensor& positions) const {
@@ -205,8 +184,9 @@ TensorVar MassSpringModel::step(TensorVar state, const SpringParameters& params,
   Shape shape{2, num_particles_, dim_};
   if (worlds > 0) shape.insert(shape.begin(), worlds);
   const bool finite_check = tape.finite_check();
+  tape.keep_alive(step_op_);
   return tape.record(
-      step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length}, shape,
+      *step_op_, {state, params.mass, params.stiffness, params.damping, params.rest_length}, shape,
       [&](MutableTensorView out) {
         if (worlds == 0) {
           detail::mass_spring_forward(dim_, system, in, dt, out.values, tape.workspace());

@@ -159,52 +159,57 @@ TensorVar edge_matrices(const Mesh& mesh, TensorVar positions) {
 
 }  // namespace
 
-RestShape SoftBody::rest_shape_composed(TensorVar rest_positions) const {
-  const std::size_t d = dim();
+RestShape rest_shape_composed(const SoftBody& body, TensorVar rest_positions) {
+  const std::size_t d = body.dim();
   const Batch batch(rest_positions.tape(), d);
-  const TensorVar edges = edge_matrices(mesh_, rest_positions);
+  const TensorVar edges = edge_matrices(body.mesh(), rest_positions);
   const TensorVar det = batch.determinant(edges);
-  for (std::size_t e = 0; e < num_elements(); ++e) {
+  for (std::size_t e = 0; e < body.num_elements(); ++e) {
     if (!(det.view()[e] > 0.0)) {
-      throw ValueError("SoftBody::rest_shape_composed: element " + std::to_string(e) +
+      throw ValueError("fem::rest_shape_composed: element " + std::to_string(e) +
                        " has non-positive rest volume " +
                        std::to_string(det.view()[e] / kFactorial[d]));
     }
   }
   const TensorVar inverse =
-      Batch::transposed(batch.cofactor(edges)) / reshape(det, {num_elements(), 1, 1});
+      Batch::transposed(batch.cofactor(edges)) / reshape(det, {body.num_elements(), 1, 1});
   return {inverse, det / kFactorial[d]};
 }
 
-TensorVar SoftBody::deformation_gradients(TensorVar positions, const RestShape& rest) const {
-  return matmul(edge_matrices(mesh_, positions), rest.inverse_edges);
+TensorVar deformation_gradients(const SoftBody& body, TensorVar positions, const RestShape& rest) {
+  return matmul(edge_matrices(body.mesh(), positions), rest.inverse_edges);
 }
 
-TensorVar SoftBody::stresses(TensorVar positions, const BodyParameters& params) const {
-  check_parameters(params, "SoftBody::stresses", false);
-  const Batch batch(positions.tape(), dim());
-  const TensorVar f = deformation_gradients(positions, params.rest);
+TensorVar stresses(const SoftBody& body, TensorVar positions, const BodyParameters& params) {
+  const std::size_t d = body.dim();
+  detail::check_parameters(body.model(), params, "fem::stresses", false);
+  const Batch batch(positions.tape(), d);
+  const TensorVar f = deformation_gradients(body, positions, params.rest);
   TensorVar stress =
-      constitutive(batch, options_.energy, dim(), f, params.lame.mu, params.lame.lambda).stress;
+      constitutive(batch, body.options().energy, d, f, params.lame.mu, params.lame.lambda).stress;
   if (params.actuation.valid()) {
-    std::vector<double> outer(dim() * dim());
-    for (std::size_t i = 0; i < dim(); ++i) {
-      for (std::size_t j = 0; j < dim(); ++j) outer[i * dim() + j] = fiber_[i] * fiber_[j];
+    const std::span<const double> direction = body.fiber();
+    std::vector<double> outer(d * d);
+    for (std::size_t i = 0; i < d; ++i) {
+      for (std::size_t j = 0; j < d; ++j) outer[i * d + j] = direction[i] * direction[j];
     }
-    const TensorVar fiber = positions.tape().constant(Tensor::from_data(outer, {dim(), dim()}));
+    const TensorVar fiber = positions.tape().constant(Tensor::from_data(outer, {d, d}));
     stress = stress + Batch::scaled(matmul(f, fiber), params.actuation);
   }
   return stress;
 }
 
-TensorVar SoftBody::elastic_energy(TensorVar positions, const BodyParameters& params) const {
-  check_parameters(params, "SoftBody::elastic_energy", false);
-  const Batch batch(positions.tape(), dim());
-  const TensorVar f = deformation_gradients(positions, params.rest);
+TensorVar elastic_energy(const SoftBody& body, TensorVar positions, const BodyParameters& params) {
+  const std::size_t d = body.dim();
+  detail::check_parameters(body.model(), params, "fem::elastic_energy", false);
+  const Batch batch(positions.tape(), d);
+  const TensorVar f = deformation_gradients(body, positions, params.rest);
   TensorVar psi =
-      constitutive(batch, options_.energy, dim(), f, params.lame.mu, params.lame.lambda).energy;
+      constitutive(batch, body.options().energy, d, f, params.lame.mu, params.lame.lambda).energy;
   if (params.actuation.valid()) {
-    const TensorVar n = positions.tape().constant(Tensor::from_data(fiber_, {dim()}));
+    const std::span<const double> fiber = body.fiber();
+    const TensorVar n = positions.tape().constant(
+        Tensor::from_data(std::vector<double>(fiber.begin(), fiber.end()), {d}));
     const TensorVar stretched = matmul(f, n);  // F n, [M, D]
     psi = psi + 0.5 * reshape(params.actuation, {params.actuation.numel()}) *
                     (sum(stretched * stretched, 1) - 1.0);
@@ -212,17 +217,17 @@ TensorVar SoftBody::elastic_energy(TensorVar positions, const BodyParameters& pa
   return sum(params.rest.volumes * psi);
 }
 
-TensorVar SoftBody::elastic_forces_composed(TensorVar positions,
-                                            const BodyParameters& params) const {
-  const std::size_t per = dim() + 1;
-  const std::size_t m = num_elements();
+TensorVar elastic_forces_composed(const SoftBody& body, TensorVar positions,
+                                  const BodyParameters& params) {
+  const std::size_t per = body.dim() + 1;
+  const std::size_t m = body.num_elements();
   // H = -W P B^T: column a-1 is the force on vertex a, minus their sum the force on vertex 0.
   const TensorVar h = -Batch::scaled(
-      matmul(stresses(positions, params), Batch::transposed(params.rest.inverse_edges)),
+      matmul(stresses(body, positions, params), Batch::transposed(params.rest.inverse_edges)),
       params.rest.volumes);
-  const auto elements = mesh_.elements();
+  const auto elements = body.mesh().elements();
   std::vector<std::int64_t> corner(m);
-  TensorVar force = positions.tape().constant(Tensor::zeros({num_vertices(), dim()}));
+  TensorVar force = positions.tape().constant(Tensor::zeros({body.num_vertices(), body.dim()}));
   for (std::size_t a = 0; a < per; ++a) {
     for (std::size_t e = 0; e < m; ++e) corner[e] = elements[e * per + a];
     const TensorVar part = a == 0 ? -sum(h, 2) : select(h, 2, static_cast<long>(a - 1));

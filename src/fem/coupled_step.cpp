@@ -41,10 +41,10 @@ CoupledState step_coupled(const SoftBody& body, const BodyParameters& soft_param
     }
   }
   const RigidObstacles obstacles{state.rigid, material};
-  const RigidContactForces contact = body.rigid_contact_forces(state.soft, obstacles);
+  const RigidContactForces contact = rigid_contact_forces(body, state.soft, obstacles);
   rigid::RigidParameters params = rigid_params;
   params.applied = params.applied.valid() ? params.applied + contact.rigid : contact.rigid;
-  return {body.step_explicit(state.soft, soft_params, dt, obstacles),
+  return {step_explicit(body, state.soft, soft_params, dt, obstacles),
           world.step(state.rigid, params, dt)};
 }
 

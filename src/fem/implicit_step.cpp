@@ -120,77 +120,52 @@ double max_abs(const std::vector<double>& r) {
   return largest;
 }
 
-}  // namespace
-
-TensorVar SoftBody::step_implicit(TensorVar state, const BodyParameters& params, double dt,
-                                  const NewtonOptions& newton) const {
-  (void)check_positive(dt, "SoftBody::step_implicit: dt");
-  return solve_implicit(state, params, dt, newton, true, nullptr);
-}
-
-TensorVar SoftBody::step_implicit(TensorVar state, const BodyParameters& params, double dt,
-                                  const RigidObstacles& obstacles,
-                                  const NewtonOptions& newton) const {
-  (void)check_positive(dt, "SoftBody::step_implicit: dt");
-  return solve_implicit(state, params, dt, newton, true, &obstacles);
-}
-
-TensorVar SoftBody::static_equilibrium(TensorVar positions, const BodyParameters& params,
-                                       const NewtonOptions& newton) const {
-  return solve_implicit(positions, params, 0.0, newton, false, nullptr);
-}
-
-TensorVar SoftBody::static_equilibrium(TensorVar positions, const BodyParameters& params,
-                                       const RigidObstacles& obstacles,
-                                       const NewtonOptions& newton) const {
-  return solve_implicit(positions, params, 0.0, newton, false, &obstacles);
-}
-
-TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params, double dt,
-                                   const NewtonOptions& newton, bool dynamic,
-                                   const RigidObstacles* obstacles) const {
-  const char* operation = dynamic ? "SoftBody::step_implicit" : "SoftBody::static_equilibrium";
-  check_parameters(params, operation, true);
-  check_obstacles(obstacles, operation);
-  const std::size_t n = num_vertices();
-  const std::size_t d = dim();
+TensorVar solve_implicit(const SoftBody& body, TensorVar input, const BodyParameters& params,
+                         double dt, const NewtonOptions& newton, bool dynamic,
+                         const RigidObstacles* obstacles) {
+  const detail::SoftBodyModel& model = body.model();
+  const char* operation = dynamic ? "fem::step_implicit" : "fem::static_equilibrium";
+  detail::check_parameters(model, params, operation, true);
+  detail::check_obstacles(model, obstacles, operation);
+  const std::size_t n = model.num_vertices();
+  const std::size_t d = model.dim();
   const Shape expected = dynamic ? Shape{2, n, d} : Shape{n, d};
   const ShapeView shape = input.shape();
   if (!std::equal(shape.begin(), shape.end(), expected.begin(), expected.end())) {
     throw ShapeError(std::string(operation) + ": " + (dynamic ? "state" : "positions") +
                      " of shape " + shape_string(shape) + ", expected " + shape_string(expected));
   }
-  if (newton.max_iterations == 0 || !(newton.tolerance > 0.0)) {
-    throw ValueError(std::string(operation) +
-                     ": Newton needs max_iterations >= 1 and a positive tolerance");
-  }
+  (void)check_at_least(newton.max_iterations, 1,
+                       std::string(operation) + ": Newton's max_iterations");
+  (void)check_positive(newton.tolerance, std::string(operation) + ": Newton's tolerance");
   TensorTape& tape = input.tape();
   const double* start = tape.view(input).values;
   for (std::size_t j = 0; j < input.numel(); ++j) {
     if (!std::isfinite(start[j])) {
-      throw ValueError(std::string(operation) + ": the " + (dynamic ? "state" : "positions") +
-                       " hold a non-finite value at entry " + std::to_string(j));
+      (void)check_finite(start[j], std::string(operation) + ": " +
+                                       (dynamic ? "state" : "positions") + " entry " +
+                                       std::to_string(j));
     }
   }
   const bool actuated = params.actuation.valid();
   const TensorView actuation = actuated ? tape.view(params.actuation) : TensorView{};
-  const detail::SystemPattern& pattern = *pattern_;
+  const detail::SystemPattern& pattern = *model.pattern;
   const detail::RigidContactKernel rigid =
-      obstacles != nullptr ? rigid_kernel(*obstacles) : detail::RigidContactKernel{};
+      obstacles != nullptr ? detail::rigid_kernel(model, *obstacles) : detail::RigidContactKernel{};
   ImplicitProblem problem{
       pattern,
-      detail::element_inputs(*this, start, tape.view(params.rest.inverse_edges),
+      detail::element_inputs(model, start, tape.view(params.rest.inverse_edges),
                              tape.view(params.rest.volumes), tape.view(params.lame.mu),
                              tape.view(params.lame.lambda), actuated ? &actuation : nullptr),
-      detail::GroundKernel(options_.ground, d, pinned_mask_.data()),
+      detail::GroundKernel(model.options.ground, d, model.pinned_mask.data()),
       rigid,
-      options_.energy,
+      model.options.energy,
       n,
       d,
       start,
       dynamic ? start + n * d : nullptr,
       tape.view(params.mass).values,
-      gravity_,
+      model.gravity,
       dt};
 
   // Newton on the free degrees of freedom from x0 + dt v0. Each iteration tries the exact
@@ -235,7 +210,7 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
     const double slope = -rhs.dot(step);  // grad(potential) . step, grad = r
     if (!step.allFinite() || !(slope < 0.0)) return Outcome::kFailed;
     last_step = step.cwiseAbs().maxCoeff();
-    if (last_step <= newton.tolerance * length_scale_) {
+    if (last_step <= newton.tolerance * model.length_scale) {
       for (std::size_t c = 0; c < free_count; ++c) x[dof(c)] += step(static_cast<Eigen::Index>(c));
       problem.residual(x.data(), r);
       return Outcome::kConverged;
@@ -285,7 +260,7 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
     throw ConvergenceError(std::string(operation) + ": Newton's method did not converge in " +
                            std::to_string(newton.max_iterations) + " iterations (last step " +
                            format_number(last_step) + " m, tolerance " +
-                           format_number(newton.tolerance * length_scale_) + " m; residual " +
+                           format_number(newton.tolerance * model.length_scale) + " m; residual " +
                            format_number(norm) + " N); try a smaller dt or more iterations");
   }
   if (newton.report != nullptr) {
@@ -302,8 +277,9 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
   }
   const double saved[] = {dt, static_cast<double>(kind), newton.cg_tolerance,
                           static_cast<double>(newton.cg_max_iterations)};
+  tape.keep_alive(body.ops());
   return tape.record(
-      *implicit_op_, inputs, expected,
+      body.ops()->implicit_step, inputs, expected,
       [&](MutableTensorView out) {
         std::copy(x.begin(), x.end(), out.values);
         if (!dynamic) return;
@@ -312,10 +288,35 @@ TensorVar SoftBody::solve_implicit(TensorVar input, const BodyParameters& params
       SavedData{saved, {}});
 }
 
-void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
-  const SoftBody& body = *body_;
-  const std::size_t n = body.num_vertices();
-  const std::size_t d = body.dim();
+}  // namespace
+
+TensorVar step_implicit(const SoftBody& body, TensorVar state, const BodyParameters& params,
+                        double dt, const NewtonOptions& newton) {
+  (void)check_positive(dt, "fem::step_implicit: dt");
+  return solve_implicit(body, state, params, dt, newton, true, nullptr);
+}
+
+TensorVar step_implicit(const SoftBody& body, TensorVar state, const BodyParameters& params,
+                        double dt, const RigidObstacles& obstacles, const NewtonOptions& newton) {
+  (void)check_positive(dt, "fem::step_implicit: dt");
+  return solve_implicit(body, state, params, dt, newton, true, &obstacles);
+}
+
+TensorVar static_equilibrium(const SoftBody& body, TensorVar positions,
+                             const BodyParameters& params, const NewtonOptions& newton) {
+  return solve_implicit(body, positions, params, 0.0, newton, false, nullptr);
+}
+
+TensorVar static_equilibrium(const SoftBody& body, TensorVar positions,
+                             const BodyParameters& params, const RigidObstacles& obstacles,
+                             const NewtonOptions& newton) {
+  return solve_implicit(body, positions, params, 0.0, newton, false, &obstacles);
+}
+
+void detail::ImplicitOp::backward(BackwardContext& context) const {
+  const SoftBodyModel& model = *model_;
+  const std::size_t n = model.num_vertices();
+  const std::size_t d = model.dim();
   const std::size_t nd = n * d;
   const double dt = context.saved()[0];
   const bool dynamic = dt > 0.0;
@@ -328,24 +329,25 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   const TensorView actuation = actuated ? context.input(Slot::kActuation) : TensorView{};
   const double* start = context.input(Slot::kState).values;
   const double* mass = context.input(Slot::kMass).values;
-  const detail::SystemPattern& pattern = *body.pattern_;
+  const detail::SystemPattern& pattern = *model.pattern;
   const std::size_t first_rigid = layout.rigid_state;
-  const detail::RigidContactKernel rigid =
-      layout.rigid ? body.rigid_kernel(context, first_rigid) : detail::RigidContactKernel{};
+  const detail::RigidContactKernel rigid = layout.rigid
+                                               ? detail::rigid_kernel(model, context, first_rigid)
+                                               : detail::RigidContactKernel{};
   ImplicitProblem problem{
       pattern,
-      detail::element_inputs(body, start, context.input(Slot::kInverseEdges),
+      detail::element_inputs(model, start, context.input(Slot::kInverseEdges),
                              context.input(Slot::kVolumes), context.input(Slot::kMu),
                              context.input(Slot::kLambda), actuated ? &actuation : nullptr),
-      detail::GroundKernel(body.options_.ground, d, body.pinned_mask_.data()),
+      detail::GroundKernel(model.options.ground, d, model.pinned_mask.data()),
       rigid,
-      body.options_.energy,
+      model.options.energy,
       n,
       d,
       start,
       dynamic ? start + nd : nullptr,
       mass,
-      body.gravity_,
+      model.gravity,
       dt};
   const double* x1 = context.output().values;
   const double* g_x1 = context.grad_output().values;
@@ -388,7 +390,7 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
   out.positions = state_grad ? coupling.data() : nullptr;
   layout.point_element_gradients(context, out);
   problem.elastic.positions = x1;
-  detail::dispatch(body.options_.energy, d, [&]<int D, template <int> class Material>() {
+  detail::dispatch(model.options.energy, d, [&]<int D, template <int> class Material>() {
     detail::elastic_force_vjp<D, Material>(problem.elastic, lambda.data(), out);
   });
 
@@ -426,7 +428,7 @@ void SoftBody::ImplicitOp::backward(BackwardContext& context) const {
     for (std::size_t j = 0; j < nd; ++j) {
       if (pattern.free_index[j] < 0) continue;
       const double momentum = dynamic ? (x1[j] - start[j] - dt * start[nd + j]) / (dt * dt) : 0.0;
-      g_mass[j / d] -= lambda[j] * (momentum - body.gravity_[j % d]);
+      g_mass[j / d] -= lambda[j] * (momentum - model.gravity[j % d]);
     }
   }
 }

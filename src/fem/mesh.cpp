@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "fem/simplex.hpp"
+#include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 
 namespace maya::fem {
@@ -28,7 +29,8 @@ Mesh::Mesh(Tensor rest_positions, std::vector<std::int64_t> elements)
   const std::size_t n = shape[0];
   for (std::size_t i = 0; i < n * dim_; ++i) {
     if (!std::isfinite(rest_positions_.data()[i])) {
-      throw ValueError("Mesh: vertex " + std::to_string(i / dim_) + " has a non-finite coordinate");
+      (void)check_finite(rest_positions_.data()[i], "Mesh: coordinate " + std::to_string(i % dim_) +
+                                                        " of vertex " + std::to_string(i / dim_));
     }
   }
   std::vector<std::uint8_t> used(n, 0);

@@ -12,9 +12,7 @@ namespace maya::fem {
 namespace {
 
 void check_extent(const char* operation, const char* axis, double size, std::size_t cells) {
-  if (cells == 0) {
-    throw ValueError(std::string(operation) + ": cells_" + axis + " must be at least 1");
-  }
+  (void)check_at_least(cells, 1, std::string(operation) + ": cells_" + axis);
   (void)check_positive(size, std::string(operation) + ": the size along " + axis);
 }
 

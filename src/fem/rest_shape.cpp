@@ -93,55 +93,57 @@ void rest_volume_backward(const double* x, const Mesh& mesh, const double* grad,
 
 }  // namespace
 
-RestShape SoftBody::rest_shape(TensorVar rest_positions) const {
+RestShape rest_shape(const SoftBody& body, TensorVar rest_positions) {
+  const Mesh& mesh = body.mesh();
   const ShapeView shape = rest_positions.shape();
-  const Shape expected{num_vertices(), dim()};
+  const Shape expected{body.num_vertices(), body.dim()};
   if (!std::equal(shape.begin(), shape.end(), expected.begin(), expected.end())) {
-    throw ShapeError("SoftBody::rest_shape: rest positions of shape " + shape_string(shape) +
+    throw ShapeError("fem::rest_shape: rest positions of shape " + shape_string(shape) +
                      ", expected " + shape_string(expected));
   }
   TensorTape& tape = rest_positions.tape();
   const double* x = tape.view(rest_positions).values;
-  const std::size_t m = num_elements();
-  const std::size_t d = dim();
+  const std::size_t m = body.num_elements();
+  const std::size_t d = body.dim();
   if (d == 2) {
-    check_volumes<2>(x, mesh_, "SoftBody::rest_shape");
+    check_volumes<2>(x, mesh, "fem::rest_shape");
   } else {
-    check_volumes<3>(x, mesh_, "SoftBody::rest_shape");
+    check_volumes<3>(x, mesh, "fem::rest_shape");
   }
   const auto fill = [&](double* inverse_edges, double* volumes) {
     if (d == 2) {
-      fill_rest<2>(x, mesh_, inverse_edges, volumes);
+      fill_rest<2>(x, mesh, inverse_edges, volumes);
     } else {
-      fill_rest<3>(x, mesh_, inverse_edges, volumes);
+      fill_rest<3>(x, mesh, inverse_edges, volumes);
     }
   };
+  tape.keep_alive(body.ops());
   RestShape rest;
-  rest.inverse_edges = tape.record(*rest_inverse_op_, {rest_positions}, Shape{m, d, d},
+  rest.inverse_edges = tape.record(body.ops()->rest_inverse, {rest_positions}, Shape{m, d, d},
                                    [&](MutableTensorView out) { fill(out.values, nullptr); });
-  rest.volumes = tape.record(*rest_volume_op_, {rest_positions}, Shape{m},
+  rest.volumes = tape.record(body.ops()->rest_volume, {rest_positions}, Shape{m},
                              [&](MutableTensorView out) { fill(nullptr, out.values); });
   return rest;
 }
 
-void SoftBody::RestInverseOp::backward(BackwardContext& context) const {
+void detail::RestInverseOp::backward(BackwardContext& context) const {
   double* g_x = context.grad_input(0).values;
-  if (body_->dim() == 2) {
-    rest_inverse_backward<2>(body_->mesh_, context.output().values, context.grad_output().values,
+  if (model_->dim() == 2) {
+    rest_inverse_backward<2>(model_->mesh, context.output().values, context.grad_output().values,
                              g_x);
   } else {
-    rest_inverse_backward<3>(body_->mesh_, context.output().values, context.grad_output().values,
+    rest_inverse_backward<3>(model_->mesh, context.output().values, context.grad_output().values,
                              g_x);
   }
 }
 
-void SoftBody::RestVolumeOp::backward(BackwardContext& context) const {
+void detail::RestVolumeOp::backward(BackwardContext& context) const {
   const double* x = context.input(0).values;
   double* g_x = context.grad_input(0).values;
-  if (body_->dim() == 2) {
-    rest_volume_backward<2>(x, body_->mesh_, context.grad_output().values, g_x);
+  if (model_->dim() == 2) {
+    rest_volume_backward<2>(x, model_->mesh, context.grad_output().values, g_x);
   } else {
-    rest_volume_backward<3>(x, body_->mesh_, context.grad_output().values, g_x);
+    rest_volume_backward<3>(x, model_->mesh, context.grad_output().values, g_x);
   }
 }
 

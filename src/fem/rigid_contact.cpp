@@ -22,26 +22,28 @@ RigidContactOptions RigidContactOptions::of(const rigid::RigidWorld2D& world,
   return options;
 }
 
-void SoftBody::check_obstacles(const RigidObstacles* obstacles, std::string_view operation) const {
+void detail::check_obstacles(const SoftBodyModel& model, const RigidObstacles* obstacles,
+                             std::string_view operation) {
   const std::string op(operation);
+  const std::shared_ptr<const RigidShapes>& rigid_shapes = model.rigid_shapes;
   if (obstacles == nullptr) {
-    if (rigid_shapes_) {
-      throw ValueError(op + ": the body has " + std::to_string(rigid_shapes_->num_bodies()) +
+    if (rigid_shapes) {
+      throw ValueError(op + ": the body has " + std::to_string(rigid_shapes->num_bodies()) +
                        " rigid shapes (SoftBodyOptions::rigid); pass their state and contact "
                        "material as RigidObstacles");
     }
     return;
   }
-  if (!rigid_shapes_) {
-    if (dim() != 2) {
+  if (!rigid_shapes) {
+    if (model.dim() != 2) {
       throw ValueError(op + ": rigid contact is 2-D (maya's rigid bodies are 2-D); a " +
-                       std::to_string(dim()) + "-D soft body cannot take rigid obstacles");
+                       std::to_string(model.dim()) + "-D soft body cannot take rigid obstacles");
     }
     throw ValueError(op +
                      ": rigid obstacles were given, but the body has no rigid shapes (set "
                      "SoftBodyOptions::rigid.shapes)");
   }
-  const std::size_t k = rigid_shapes_->num_bodies();
+  const std::size_t k = rigid_shapes->num_bodies();
   if (!obstacles->state.valid()) throw ValueError(op + ": the rigid state is not set");
   const ShapeView shape = obstacles->state.shape();
   const Shape expected{2, k, 3};
@@ -70,26 +72,27 @@ void SoftBody::check_obstacles(const RigidObstacles* obstacles, std::string_view
   }
 }
 
-detail::RigidContactKernel SoftBody::rigid_kernel(const RigidObstacles& obstacles) const {
+detail::RigidContactKernel detail::rigid_kernel(const SoftBodyModel& model,
+                                                const RigidObstacles& obstacles) {
   const RigidContactMaterial& m = obstacles.material;
-  return {*rigid_shapes_,
-          pinned_mask_.data(),
+  return {*model.rigid_shapes,
+          model.pinned_mask.data(),
           obstacles.state.view().values,
           m.stiffness.view()[0],
           m.damping.view()[0],
           m.friction.view()[0],
-          options_.rigid.slip_velocity};
+          model.options.rigid.slip_velocity};
 }
 
-detail::RigidContactKernel SoftBody::rigid_kernel(const BackwardContext& context,
-                                                  std::size_t first) const {
-  return {*rigid_shapes_,
-          pinned_mask_.data(),
+detail::RigidContactKernel detail::rigid_kernel(const SoftBodyModel& model,
+                                                const BackwardContext& context, std::size_t first) {
+  return {*model.rigid_shapes,
+          model.pinned_mask.data(),
           context.input(first).values,
           context.input(first + 1).values[0],
           context.input(first + 2).values[0],
           context.input(first + 3).values[0],
-          options_.rigid.slip_velocity};
+          model.options.rigid.slip_velocity};
 }
 
 namespace {
@@ -111,57 +114,65 @@ RigidContactForces split(TensorVar packed, std::size_t n, std::size_t k) {
 
 }  // namespace
 
-RigidContactForces SoftBody::rigid_contact_forces(TensorVar state,
-                                                  const RigidObstacles& obstacles) const {
-  const char* operation = "SoftBody::rigid_contact_forces";
-  check_obstacles(&obstacles, operation);
-  const std::size_t n = num_vertices();
+RigidContactForces rigid_contact_forces(const SoftBody& body, TensorVar state,
+                                        const RigidObstacles& obstacles) {
+  const detail::SoftBodyModel& model = body.model();
+  const char* operation = "fem::rigid_contact_forces";
+  detail::check_obstacles(model, &obstacles, operation);
+  const std::size_t n = model.num_vertices();
   check_soft_state(state, n, operation);
-  const std::size_t k = rigid_shapes_->num_bodies();
+  const std::size_t k = model.rigid_shapes->num_bodies();
   TensorTape& tape = state.tape();
   const double* x = tape.view(state).values;
   const RigidContactMaterial& m = obstacles.material;
-  const detail::RigidContactKernel kernel(
-      *rigid_shapes_, pinned_mask_.data(), tape.view(obstacles.state).values, m.stiffness.view()[0],
-      m.damping.view()[0], m.friction.view()[0], options_.rigid.slip_velocity);
-  const TensorVar packed =
-      tape.record(*rigid_contact_op_, {state, obstacles.state, m.stiffness, m.damping, m.friction},
-                  Shape{2 * n + 3 * k}, [&](MutableTensorView out) {
-                    std::fill(out.values, out.values + out.numel(), 0.0);
-                    kernel.add_explicit_forces(x, x + 2 * n, n, out.values, out.values + 2 * n);
-                  });
+  const detail::RigidContactKernel kernel(*model.rigid_shapes, model.pinned_mask.data(),
+                                          tape.view(obstacles.state).values, m.stiffness.view()[0],
+                                          m.damping.view()[0], m.friction.view()[0],
+                                          model.options.rigid.slip_velocity);
+  tape.keep_alive(body.ops());
+  const TensorVar packed = tape.record(
+      body.ops()->rigid_contact, {state, obstacles.state, m.stiffness, m.damping, m.friction},
+      Shape{2 * n + 3 * k}, [&](MutableTensorView out) {
+        std::fill(out.values, out.values + out.numel(), 0.0);
+        kernel.add_explicit_forces(x, x + 2 * n, n, out.values, out.values + 2 * n);
+      });
   return split(packed, n, k);
 }
 
-void SoftBody::RigidContactOp::backward(BackwardContext& context) const {
-  const SoftBody& body = *body_;
-  const std::size_t n = body.num_vertices();
-  const detail::RigidContactKernel kernel(*body.rigid_shapes_, body.pinned_mask_.data(),
-                                          context.input(1).values, context.input(2).values[0],
-                                          context.input(3).values[0], context.input(4).values[0],
-                                          body.options_.rigid.slip_velocity);
-  double* g_x = context.needs_grad(0) ? context.grad_input(0).values : nullptr;
-  double* g_state = context.needs_grad(1) ? context.grad_input(1).values : nullptr;
-  double g_material[3] = {0.0, 0.0, 0.0};
-  const double* x = context.input(0).values;
+void detail::RigidContactOp::backward(BackwardContext& context) const {
+  // The inputs in recording order; the material's three follow the rigid state.
+  enum Input : std::size_t { kSoftState, kRigidState, kStiffness, kDamping, kFriction };
+  const SoftBodyModel& model = *model_;
+  const std::size_t n = model.num_vertices();
+  const detail::RigidContactKernel kernel(
+      *model.rigid_shapes, model.pinned_mask.data(), context.input(kRigidState).values,
+      context.input(kStiffness).values[0], context.input(kDamping).values[0],
+      context.input(kFriction).values[0], model.options.rigid.slip_velocity);
+  double* g_x = context.needs_grad(kSoftState) ? context.grad_input(kSoftState).values : nullptr;
+  double* g_state =
+      context.needs_grad(kRigidState) ? context.grad_input(kRigidState).values : nullptr;
+  double g_material[3] = {0.0, 0.0, 0.0};  // stiffness, damping, friction
+  const double* x = context.input(kSoftState).values;
   const double* g = context.grad_output().values;
   kernel.explicit_vjp(x, x + 2 * n, n, g, g + 2 * n, g_x, g_x == nullptr ? nullptr : g_x + 2 * n,
                       g_state, g_material);
   for (std::size_t j = 0; j < 3; ++j) {
-    if (context.needs_grad(2 + j)) context.grad_input(2 + j).values[0] += g_material[j];
+    if (context.needs_grad(kStiffness + j))
+      context.grad_input(kStiffness + j).values[0] += g_material[j];
   }
 }
 
 // The explicit law of rigid_contact.hpp, one row per touching (vertex, body) pair, in two groups
 // (circles: n = d / |d|, pen = r - |d|; faces: n = R m, pen = o - n . d, d = x - c), each
 // scattered to the vertices by index_add and to the bodies by wrench_at_points.
-RigidContactForces SoftBody::rigid_contact_forces_composed(TensorVar state,
-                                                           const RigidObstacles& obstacles) const {
-  const char* operation = "SoftBody::rigid_contact_forces_composed";
-  check_obstacles(&obstacles, operation);
-  const std::size_t n = num_vertices();
+RigidContactForces rigid_contact_forces_composed(const SoftBody& body, TensorVar state,
+                                                 const RigidObstacles& obstacles) {
+  const detail::SoftBodyModel& model = body.model();
+  const char* operation = "fem::rigid_contact_forces_composed";
+  detail::check_obstacles(model, &obstacles, operation);
+  const std::size_t n = model.num_vertices();
   check_soft_state(state, n, operation);
-  const detail::RigidShapes& shapes = *rigid_shapes_;
+  const detail::RigidShapes& shapes = *model.rigid_shapes;
   const std::size_t k = shapes.num_bodies();
   TensorTape& tape = state.tape();
   const double* x_values = tape.view(state).values;
@@ -174,7 +185,7 @@ RigidContactForces SoftBody::rigid_contact_forces_composed(TensorVar state,
   Group circles, faces;
   for (std::size_t b = 0; b < k; ++b) {
     for (std::size_t i = 0; i < n; ++i) {
-      if (pinned_mask_[i] != 0) continue;
+      if (model.pinned_mask[i] != 0) continue;
       const detail::Closest c = detail::closest_feature(shapes, b, x_values[2 * i],
                                                         x_values[2 * i + 1], rigid_values + 3 * b);
       if (!(c.depth > 0.0)) continue;
@@ -196,7 +207,7 @@ RigidContactForces SoftBody::rigid_contact_forces_composed(TensorVar state,
   const TensorVar stiffness = reshape(m.stiffness, {1});
   const TensorVar damping = reshape(m.damping, {1});
   const TensorVar friction = reshape(m.friction, {1});
-  const double eps = options_.rigid.slip_velocity;
+  const double eps = model.options.rigid.slip_velocity;
   const TensorVar poses = dynamics::positions_of(obstacles.state);
   const TensorVar body_velocities = dynamics::velocities_of(obstacles.state);
   TensorVar soft = tape.constant(Tensor::zeros({n, 2}));

@@ -35,11 +35,15 @@ std::string_view to_string(Energy energy) noexcept {
   return "unknown";
 }
 
-SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
-    : mesh_(mesh), options_(std::move(options)) {
-  const std::size_t dim = mesh_.dim();
-  const std::size_t n = mesh_.num_vertices();
-  const GroundContact& ground = options_.ground;
+SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options) {
+  auto model = std::make_shared<detail::SoftBodyModel>(mesh, std::move(options));
+  const SoftBodyOptions& checked = model->options;
+  std::vector<double>& gravity = model->gravity;
+  std::vector<double>& fiber = model->fiber;
+  std::vector<std::uint8_t>& pinned_mask = model->pinned_mask;
+  const std::size_t dim = mesh.dim();
+  const std::size_t n = mesh.num_vertices();
+  const GroundContact& ground = checked.ground;
   if (ground.up_axis >= dim) {
     throw ValueError("SoftBody: ground up axis " + std::to_string(ground.up_axis) +
                      " is not an axis of a " + std::to_string(dim) + "-D mesh");
@@ -48,40 +52,40 @@ SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
   check_finite_nonnegative("damping", ground.damping);
   check_finite_nonnegative("friction", ground.friction);
   (void)check_positive(ground.slip_velocity, "SoftBody: ground slip_velocity");
-  gravity_ = options_.gravity;
-  if (gravity_.empty()) {
-    gravity_.assign(dim, 0.0);
-    gravity_[ground.up_axis] = -9.81;
+  gravity = checked.gravity;
+  if (gravity.empty()) {
+    gravity.assign(dim, 0.0);
+    gravity[ground.up_axis] = -9.81;
   }
-  if (gravity_.size() != dim) {
-    throw ValueError("SoftBody: gravity has " + std::to_string(gravity_.size()) +
+  if (gravity.size() != dim) {
+    throw ValueError("SoftBody: gravity has " + std::to_string(gravity.size()) +
                      " components for a " + std::to_string(dim) + "-D mesh");
   }
-  fiber_ = options_.fiber;
-  if (fiber_.empty()) {
-    fiber_.assign(dim, 0.0);
-    fiber_[0] = 1.0;
+  fiber = checked.fiber;
+  if (fiber.empty()) {
+    fiber.assign(dim, 0.0);
+    fiber[0] = 1.0;
   }
   double fiber_norm = 0.0;
-  for (const double c : fiber_) fiber_norm += c * c;
+  for (const double c : fiber) fiber_norm += c * c;
   fiber_norm = std::sqrt(fiber_norm);
-  if (fiber_.size() != dim || !(fiber_norm > 0.0) || !std::isfinite(fiber_norm)) {
+  if (fiber.size() != dim || !(fiber_norm > 0.0) || !std::isfinite(fiber_norm)) {
     throw ValueError("SoftBody: the fibre direction needs " + std::to_string(dim) +
                      " finite components, not all zero");
   }
-  for (double& c : fiber_) c /= fiber_norm;
-  pinned_mask_.assign(n, 0);
-  for (const std::int64_t v : options_.pinned) {
+  for (double& c : fiber) c /= fiber_norm;
+  pinned_mask.assign(n, 0);
+  for (const std::int64_t v : checked.pinned) {
     if (v < 0 || static_cast<std::size_t>(v) >= n) {
       throw ValueError("SoftBody: pinned vertex " + std::to_string(v) +
                        " is not a vertex (they are numbered 0.." + std::to_string(n - 1) + ")");
     }
-    pinned_mask_[static_cast<std::size_t>(v)] = 1;
+    pinned_mask[static_cast<std::size_t>(v)] = 1;
   }
   // Degenerate elements, judged against the element's own size so units do not matter.
-  const double* x = mesh_.rest_positions().data().data();
-  for (std::size_t e = 0; e < mesh_.num_elements(); ++e) {
-    const auto element = mesh_.element(e);
+  const double* x = mesh.rest_positions().data().data();
+  for (std::size_t e = 0; e < mesh.num_elements(); ++e) {
+    const auto element = mesh.element(e);
     const double volume = detail::signed_volume(x, element, dim);
     double longest = 0.0;
     for (std::size_t a = 1; a <= dim; ++a) {
@@ -115,10 +119,10 @@ SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
   }
   double diagonal = 0.0;
   for (std::size_t k = 0; k < dim; ++k) diagonal += (high[k] - low[k]) * (high[k] - low[k]);
-  length_scale_ = std::sqrt(diagonal);
-  pattern_ =
-      std::make_shared<const detail::SystemPattern>(detail::build_pattern(mesh_, pinned_mask_));
-  const RigidContactOptions& rigid = options_.rigid;
+  model->length_scale = std::sqrt(diagonal);
+  model->pattern =
+      std::make_shared<const detail::SystemPattern>(detail::build_pattern(mesh, pinned_mask));
+  const RigidContactOptions& rigid = checked.rigid;
   if (!rigid.shapes.empty()) {
     if (dim != 2) {
       throw ValueError("SoftBody: rigid contact is 2-D (maya's rigid bodies are 2-D), but " +
@@ -126,56 +130,26 @@ SoftBody::SoftBody(const Mesh& mesh, SoftBodyOptions options)
                        " rigid shapes were given to a 3-D mesh");
     }
     (void)check_positive(rigid.slip_velocity, "SoftBody: rigid slip_velocity");
-    rigid_shapes_ =
+    model->rigid_shapes =
         std::make_shared<const detail::RigidShapes>(detail::make_rigid_shapes(rigid.shapes));
   }
-  make_ops();
+  ops_ = std::make_shared<const detail::SoftBodyOps>(std::move(model));
 }
 
-SoftBody::SoftBody(const SoftBody& other)
-    : mesh_(other.mesh_),
-      options_(other.options_),
-      gravity_(other.gravity_),
-      fiber_(other.fiber_),
-      pinned_mask_(other.pinned_mask_),
-      length_scale_(other.length_scale_),
-      pattern_(other.pattern_),
-      rigid_shapes_(other.rigid_shapes_) {
-  make_ops();
-}
+const detail::SoftBodyModel& SoftBody::model() const noexcept { return *ops_->model; }
+const Mesh& SoftBody::mesh() const noexcept { return model().mesh; }
+const SoftBodyOptions& SoftBody::options() const noexcept { return model().options; }
+std::span<const double> SoftBody::gravity() const noexcept { return model().gravity; }
+std::span<const double> SoftBody::fiber() const noexcept { return model().fiber; }
+bool SoftBody::is_pinned(std::size_t vertex) const { return model().pinned_mask.at(vertex) != 0; }
 
-SoftBody& SoftBody::operator=(const SoftBody& other) {
-  if (this == &other) return *this;
-  mesh_ = other.mesh_;
-  options_ = other.options_;
-  gravity_ = other.gravity_;
-  fiber_ = other.fiber_;
-  pinned_mask_ = other.pinned_mask_;
-  length_scale_ = other.length_scale_;
-  pattern_ = other.pattern_;
-  rigid_shapes_ = other.rigid_shapes_;
-  return *this;
-}
-
-SoftBody::~SoftBody() = default;
-
-void SoftBody::make_ops() {
-  rest_inverse_op_ = std::make_unique<RestInverseOp>(this);
-  rest_volume_op_ = std::make_unique<RestVolumeOp>(this);
-  force_op_ = std::make_unique<ElasticForceOp>(this);
-  ground_op_ = std::make_unique<GroundOp>(this);
-  explicit_op_ = std::make_unique<ExplicitOp>(this);
-  implicit_op_ = std::make_unique<ImplicitOp>(this);
-  rigid_contact_op_ = std::make_unique<RigidContactOp>(this);
-}
-
-Lame SoftBody::lame(TensorVar youngs_modulus, TensorVar poisson_ratio) const {
+Lame lame(const SoftBody& body, TensorVar youngs_modulus, TensorVar poisson_ratio) {
   return lame_parameters(youngs_modulus, poisson_ratio,
-                         dim() == 2 ? options_.plane : Plane::kStrain);
+                         body.dim() == 2 ? body.options().plane : Plane::kStrain);
 }
 
-TensorVar SoftBody::lumped_masses(const RestShape& rest, TensorVar density) const {
-  const std::size_t m = num_elements();
+TensorVar lumped_masses(const SoftBody& body, const RestShape& rest, TensorVar density) {
+  const std::size_t m = body.num_elements();
   const std::size_t size = density.numel();
   if (size != 1 && size != m) {
     throw ShapeError("SoftBody::lumped_masses: density of shape " + shape_string(density.shape()) +
@@ -187,10 +161,10 @@ TensorVar SoftBody::lumped_masses(const RestShape& rest, TensorVar density) cons
   }
   const TensorVar flat_density = size == 1 ? reshape(density, {1}) : density;
   // Each element gives a (D+1)-th of its mass to each of its vertices.
-  const TensorVar share = rest.volumes * flat_density / static_cast<double>(dim() + 1);
-  TensorVar mass = density.tape().constant(Tensor::zeros({num_vertices()}));
-  const std::size_t per = dim() + 1;
-  const auto elements = mesh_.elements();
+  const TensorVar share = rest.volumes * flat_density / static_cast<double>(body.dim() + 1);
+  TensorVar mass = density.tape().constant(Tensor::zeros({body.num_vertices()}));
+  const std::size_t per = body.dim() + 1;
+  const auto elements = body.mesh().elements();
   std::vector<std::int64_t> corner(m);
   for (std::size_t a = 0; a < per; ++a) {
     for (std::size_t e = 0; e < m; ++e) corner[e] = elements[e * per + a];
@@ -199,12 +173,12 @@ TensorVar SoftBody::lumped_masses(const RestShape& rest, TensorVar density) cons
   return mass;
 }
 
-BodyParameters SoftBody::parameters(TensorVar rest_positions, TensorVar youngs_modulus,
-                                    TensorVar poisson_ratio, TensorVar density) const {
+BodyParameters parameters(const SoftBody& body, TensorVar rest_positions, TensorVar youngs_modulus,
+                          TensorVar poisson_ratio, TensorVar density) {
   BodyParameters params;
-  params.rest = rest_shape(rest_positions);
-  params.lame = lame(youngs_modulus, poisson_ratio);
-  params.mass = lumped_masses(params.rest, density);
+  params.rest = rest_shape(body, rest_positions);
+  params.lame = lame(body, youngs_modulus, poisson_ratio);
+  params.mass = lumped_masses(body, params.rest, density);
   return params;
 }
 
@@ -213,13 +187,15 @@ Tensor SoftBody::make_state(const Tensor& positions, const Tensor& velocities) {
 }
 
 Tensor SoftBody::rest_state() const {
-  return make_state(mesh_.rest_positions(), Tensor::zeros(mesh_.rest_positions().shape()));
+  return make_state(mesh().rest_positions(), Tensor::zeros(mesh().rest_positions().shape()));
 }
 
-void SoftBody::check_parameters(const BodyParameters& params, std::string_view operation,
-                                bool need_mass) const {
-  const std::size_t m = num_elements();
-  const std::size_t d = dim();
+namespace detail {
+
+void check_parameters(const SoftBodyModel& model, const BodyParameters& params,
+                      std::string_view operation, bool need_mass) {
+  const std::size_t m = model.num_elements();
+  const std::size_t d = model.dim();
   const auto expect_per_element = [&](TensorVar var, const char* what) {
     const std::size_t size = var.numel();
     if (var.ndim() > 1 || (size != 1 && size != m)) {
@@ -234,7 +210,7 @@ void SoftBody::check_parameters(const BodyParameters& params, std::string_view o
   expect_per_element(params.lame.lambda, "lame.lambda");
   if (params.actuation.valid()) expect_per_element(params.actuation, "actuation");
   if (need_mass) {
-    expect_shape(params.mass.shape(), {num_vertices()}, operation, "mass");
+    expect_shape(params.mass.shape(), {model.num_vertices()}, operation, "mass");
     const auto masses = params.mass.view();
     for (std::size_t i = 0; i < masses.numel(); ++i) {
       if (!(masses[i] > 0.0 && masses[i] <= std::numeric_limits<double>::max())) {
@@ -245,4 +221,5 @@ void SoftBody::check_parameters(const BodyParameters& params, std::string_view o
   }
 }
 
+}  // namespace detail
 }  // namespace maya::fem

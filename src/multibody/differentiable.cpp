@@ -331,6 +331,7 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
   const double saved[] = {dt};
   const std::int64_t saved_ints[] = {static_cast<std::int64_t>(integrator)};
   const Shape shape{model.nx()};
+  tape.keep_alive(model.shared_tape_ops());
   return tape.record(
       model.tape_ops().step, {state, control, params}, shape,
       [&](MutableTensorView out) {
@@ -356,6 +357,7 @@ TensorVar step_composed(const Model& model, TensorVar state, TensorVar control, 
   const double* p = tape.view(params).values;
   const Shape v_shape{model.nv()};
   const double saved_dt[] = {dt};
+  tape.keep_alive(model.shared_tape_ops());
   const TensorVar qdd = tape.record(
       model.tape_ops().acceleration, {state, control, params}, v_shape,
       [&](MutableTensorView out) { acceleration_composed(model, x, u, p, dt, out.values); },
@@ -366,6 +368,7 @@ TensorVar step_composed(const Model& model, TensorVar state, TensorVar control, 
   const double* v1_values = tape.view(v1).values;
   const double saved[] = {dt};
   const Shape q_shape{model.nq()};
+  tape.keep_alive(model.shared_tape_ops());
   const TensorVar q1 = tape.record(
       model.tape_ops().integrate, {q, v1}, q_shape,
       [&](MutableTensorView out) { integrate_any(model, q_values, v1_values, dt, out.values); },
@@ -381,6 +384,7 @@ TensorVar contact_forces(const Model& model, TensorVar state, TensorVar params) 
   const double* x = tape.view(state).values;
   const double* p = tape.view(params).values;
   const Shape shape{model.contact_points().size(), 3};
+  tape.keep_alive(model.shared_tape_ops());
   return tape.record(model.tape_ops().contact_forces, {state, params}, shape,
                      [&](MutableTensorView out) { contact_forces_any(model, x, p, out.values); });
 }
@@ -400,6 +404,7 @@ TensorVar body_point(const Model& model, TensorVar state, TensorVar params, std:
   const double saved[] = {point[0], point[1], point[2]};
   const std::int64_t saved_ints[] = {static_cast<std::int64_t>(body)};
   const Shape shape{3};
+  tape.keep_alive(model.shared_tape_ops());
   return tape.record(
       model.tape_ops().point, {state, params}, shape,
       [&](MutableTensorView out) { point_any(model, x, p, body, point, out.values); },

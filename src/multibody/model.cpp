@@ -190,32 +190,6 @@ Model::Model(std::vector<Body> bodies, std::vector<Actuator> actuators, ModelOpt
   ops_ = detail::make_model_ops(*this);
 }
 
-Model::Model(const Model& other)
-    : bodies_(other.bodies_),
-      actuators_(other.actuators_),
-      options_(other.options_),
-      q_index_(other.q_index_),
-      v_index_(other.v_index_),
-      contact_points_(other.contact_points_),
-      nq_(other.nq_),
-      nv_(other.nv_),
-      ops_(detail::make_model_ops(*this)) {}
-
-Model& Model::operator=(const Model& other) {
-  if (this != &other) {
-    bodies_ = other.bodies_;
-    actuators_ = other.actuators_;
-    options_ = other.options_;
-    q_index_ = other.q_index_;
-    v_index_ = other.v_index_;
-    contact_points_ = other.contact_points_;
-    nq_ = other.nq_;
-    nv_ = other.nv_;
-    ops_ = detail::make_model_ops(*this);
-  }
-  return *this;
-}
-
 Model::~Model() = default;
 
 std::size_t Model::body_index(const std::string& name) const {

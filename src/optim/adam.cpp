@@ -16,12 +16,8 @@ Adam::Adam(ParameterSet& parameters, AdamOptions options)
       second_moment_(parameters.numel(), 0.0),
       latent_gradient_(parameters.numel(), 0.0) {
   detail::check_learning_rate(options.learning_rate, "Adam");
-  if (!(options.beta1 >= 0.0 && options.beta1 < 1.0)) {
-    throw ValueError("Adam: beta1 must be in [0, 1), got " + format_number(options.beta1));
-  }
-  if (!(options.beta2 >= 0.0 && options.beta2 < 1.0)) {
-    throw ValueError("Adam: beta2 must be in [0, 1), got " + format_number(options.beta2));
-  }
+  (void)check_in_half_open_range(options.beta1, 0.0, 1.0, "Adam: beta1");
+  (void)check_in_half_open_range(options.beta2, 0.0, 1.0, "Adam: beta2");
   (void)check_positive(options.epsilon, "Adam: epsilon");
   (void)check_non_negative(options.weight_decay, "Adam: weight_decay");
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
@@ -63,14 +64,11 @@ void check_finite_gradient(const ParameterSet& parameters, std::span<const doubl
 }
 
 void check_minimize_options(const MinimizeOptions& options, std::string_view operation) {
-  if (!(options.tolerance >= 0.0)) {
-    throw ValueError(std::string(operation) + ": tolerance must be >= 0, got " +
-                     format_number(options.tolerance));
-  }
-  if (!(options.loss_tolerance >= 0.0)) {
-    throw ValueError(std::string(operation) + ": loss_tolerance must be >= 0, got " +
-                     format_number(options.loss_tolerance));
-  }
+  // Any tolerance from 0 up, infinity included.
+  (void)check_in_range(options.tolerance, 0.0, std::numeric_limits<double>::infinity(),
+                       std::string(operation) + ": tolerance");
+  (void)check_in_range(options.loss_tolerance, 0.0, std::numeric_limits<double>::infinity(),
+                       std::string(operation) + ": loss_tolerance");
 }
 
 void check_learning_rate(double learning_rate, std::string_view operation) {

@@ -15,14 +15,13 @@ using detail::norm;
 
 Lbfgs::Lbfgs(ParameterSet& parameters, LbfgsOptions options)
     : parameters_(&parameters), options_(options) {
-  if (options.history == 0) throw ValueError("Lbfgs: history must be >= 1, got 0");
+  (void)check_at_least(options.history, 1, "Lbfgs: history");
   if (!(options.c1 > 0.0 && options.c1 < options.c2 && options.c2 < 1.0)) {
     throw ValueError("Lbfgs: line search constants must satisfy 0 < c1 < c2 < 1, got c1 = " +
                      format_number(options.c1) + ", c2 = " + format_number(options.c2));
   }
-  if (options.max_line_search_evaluations == 0) {
-    throw ValueError("Lbfgs: max_line_search_evaluations must be >= 1, got 0");
-  }
+  (void)check_at_least(options.max_line_search_evaluations, 1,
+                       "Lbfgs: max_line_search_evaluations");
 }
 
 void Lbfgs::reset() {

@@ -15,9 +15,7 @@ Sgd::Sgd(ParameterSet& parameters, SgdOptions options)
       velocity_(parameters.numel(), 0.0),
       latent_gradient_(parameters.numel(), 0.0) {
   detail::check_learning_rate(options.learning_rate, "Sgd");
-  if (!(options.momentum >= 0.0 && options.momentum < 1.0)) {
-    throw ValueError("Sgd: momentum must be in [0, 1), got " + format_number(options.momentum));
-  }
+  (void)check_in_half_open_range(options.momentum, 0.0, 1.0, "Sgd: momentum");
   if (options.nesterov && options.momentum == 0.0) {
     throw ValueError("Sgd: nesterov needs momentum > 0");
   }

@@ -92,8 +92,9 @@ TensorVar RigidWorld2D::record_step(TensorVar state, const RigidParameters& para
   if (dt_var != nullptr) inputs[kDt] = *dt_var;
   const std::size_t num_inputs = dt_var != nullptr ? kNumInputs + 1 : kNumInputs;
   const Shape shape{2, n, 3};
+  tape.keep_alive(step_op_);
   return tape.record(
-      step_op_, std::span<const TensorVar>(inputs, num_inputs), shape,
+      *step_op_, std::span<const TensorVar>(inputs, num_inputs), shape,
       [&](MutableTensorView out) {
         double* pose1 = out.values;
         double* velocity1 = out.values + 3 * n;

@@ -48,20 +48,7 @@ RigidWorld2D::RigidWorld2D(std::vector<BodyShape> shapes, RigidWorldOptions opti
   (void)check_non_negative(options_.linear_damping, "RigidWorld2D: linear_damping");
   (void)check_non_negative(options_.angular_damping, "RigidWorld2D: angular_damping");
   build_topology();
-}
-
-RigidWorld2D::RigidWorld2D(const RigidWorld2D& other)
-    : shapes_(other.shapes_),
-      options_(other.options_),
-      first_vertex_(other.first_vertex_),
-      next_vertex_(other.next_vertex_) {}
-
-RigidWorld2D& RigidWorld2D::operator=(const RigidWorld2D& other) {
-  shapes_ = other.shapes_;
-  options_ = other.options_;
-  first_vertex_ = other.first_vertex_;
-  next_vertex_ = other.next_vertex_;
-  return *this;
+  step_op_ = std::make_shared<const StepOp>(std::make_shared<const RigidWorld2D>(*this));
 }
 
 void RigidWorld2D::build_topology() {

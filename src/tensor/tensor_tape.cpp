@@ -200,8 +200,18 @@ void TensorTape::finish_node(std::uint32_t index) {
   }
 }
 
+bool TensorTape::holds(const void* owner) const noexcept {
+  constexpr std::size_t kScan = 8;
+  const std::size_t first = kept_.size() > kScan ? kept_.size() - kScan : 0;
+  for (std::size_t i = kept_.size(); i > first; --i) {
+    if (kept_[i - 1].get() == owner) return true;
+  }
+  return false;
+}
+
 void TensorTape::clear() noexcept {
   nodes_.clear();
+  kept_.clear();
   shapes_.reset();
   inputs_.clear();
   saved_.reset();

@@ -22,6 +22,7 @@ using maya::dynamics::CheckpointBudget;
 using maya::dynamics::checkpointed_rollout;
 using maya::dynamics::RolloutGradient;
 using maya::dynamics::RolloutProblem;
+namespace fem = maya::fem;
 
 // A single-tensor state stepped with parameters given as leaves.
 using SimpleStep = std::function<TensorVar(TensorVar state, std::span<const TensorVar> params)>;
@@ -196,9 +197,10 @@ TEST(CheckpointedSimulators, HardContactEqualsTheFullTape) {
 // the material outside the rollout.
 std::vector<Tensor> body_parameter_values(const maya::fem::SoftBody& body) {
   TensorTape tape;
-  const maya::fem::BodyParameters p = body.parameters(
-      tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::from_data({1e4}, {1})),
-      tape.constant(Tensor::from_data({0.3}, {1})), tape.constant(Tensor::from_data({1e3}, {1})));
+  const maya::fem::BodyParameters p = fem::parameters(
+      body, tape.constant(body.mesh().rest_positions()),
+      tape.constant(Tensor::from_data({1e4}, {1})), tape.constant(Tensor::from_data({0.3}, {1})),
+      tape.constant(Tensor::from_data({1e3}, {1})));
   return {p.rest.inverse_edges.value(), p.rest.volumes.value(), p.lame.mu.value(),
           p.lame.lambda.value(), p.mass.value()};
 }
@@ -247,7 +249,7 @@ TEST(CheckpointedSimulators, FemExplicitEqualsTheFullTape) {
   const maya::fem::SoftBody body(small_mesh(2),
                                  options_with_ground(maya::fem::Energy::kStableNeoHookean));
   const SimpleStep step = [&body](TensorVar state, std::span<const TensorVar> p) {
-    return body.step_explicit(state, body_parameters(p), 2e-4);
+    return fem::step_explicit(body, state, body_parameters(p), 2e-4);
   };
   const auto make = [&](std::size_t steps) {
     return problem_of(moving_state(body), body_parameter_values(body), steps, step);
@@ -261,7 +263,7 @@ TEST(CheckpointedSimulators, FemImplicitEqualsTheFullTape) {
     const maya::fem::SoftBody body(small_mesh(dim),
                                    options_with_ground(maya::fem::Energy::kCorotational));
     const SimpleStep step = [&body](TensorVar state, std::span<const TensorVar> p) {
-      return body.step_implicit(state, body_parameters(p), 5e-3);
+      return fem::step_implicit(body, state, body_parameters(p), 5e-3);
     };
     const auto make = [&](std::size_t steps) {
       return problem_of(moving_state(body), body_parameter_values(body), steps, step);

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
+#include <vector>
 
 #include "contact_scenes.hpp"
 
@@ -306,4 +308,27 @@ TEST(HardContactWorld, CoincidentCirclesAreGivenANormalAndSeparate) {
   EXPECT_GT(body(end, 1).y - body(end, 0).y, 0.99);
   EXPECT_NEAR(body(end, 0).x, 0.0, 1e-12);
   EXPECT_NEAR(body(end, 0).y + body(end, 1).y, 0.0, 1e-9);  // momentum: the centre stays
+}
+
+// The fused step's node holds the world: the collision above, recorded through the world and a
+// copy of it, gives the same closed-form gradient after both are destroyed.
+TEST(HardContactWorld, TapeKeepsTheWorldAliveAfterTheWorldIsGone) {
+  auto world = std::make_unique<HardContactWorld2D>(
+      RigidWorld2D({BodyShape::circle(0.5), BodyShape::circle(0.5)}, empty_space()),
+      std::vector<maya::contact::RevoluteJoint>{}, with_material(0.0, 0.0));
+  auto copy = std::make_unique<HardContactWorld2D>(*world);
+  const Tensor initial =
+      state_of({{-1.2245, 0.0, 0.0, 2.0, 0.0, 0.0}, {0.0, 0.0, 0.0, -0.5, 0.0, 0.0}});
+  const auto values = world->parameters({1.0, 3.0}, initial);
+  TensorTape tape;
+  const HardContactParameters params = values.vars(tape);
+  TensorVar state = tape.constant(initial);
+  for (int i = 0; i < 100; ++i) state = (i % 2 ? *copy : *world).step(state, params, 0.01);
+  const TensorVar velocity = maya::slice(state, 0, 1, 2);
+  const TensorVar v0 = maya::sum(maya::slice(maya::slice(velocity, 1, 0, 1), 2, 0, 1));
+  world.reset();
+  copy.reset();
+  const maya::TensorGradients g = tape.grad(v0);
+  EXPECT_NEAR(g[params.mass].at({0}), 0.46875, 1e-6);
+  EXPECT_NEAR(g[params.mass].at({1}), (-0.5 - 0.125) / 4.0, 1e-6);
 }

@@ -51,6 +51,22 @@ TEST(Check, MessageNamesArgumentRuleAndValue) {
             "file: x must be finite, got nan");
 }
 
+TEST(Check, HalfOpenRangesExcludeTheirUpperBound) {
+  EXPECT_EQ(maya::check_in_half_open_range(0.0, 0.0, 1.0, "Adam: beta1"), 0.0);
+  EXPECT_THROW((void)maya::check_in_half_open_range(kNaN, 0.0, 1.0, "Adam: beta1"),
+               maya::ValueError);
+  EXPECT_EQ(message_of<maya::ValueError>(
+                [] { (void)maya::check_in_half_open_range(1.0, 0.0, 1.0, "Sgd: momentum"); }),
+            "Sgd: momentum must be in [0, 1), got 1");
+}
+
+TEST(Check, AtLeastNamesTheMinimum) {
+  EXPECT_EQ(maya::check_at_least(3, 1, "solve: max_iterations"), 3U);
+  EXPECT_EQ(
+      message_of<maya::ValueError>([] { (void)maya::check_at_least(0, 1, "Lbfgs: history"); }),
+      "Lbfgs: history must be at least 1, got 0");
+}
+
 TEST(Check, CountsRejectNegativesAndLimits) {
   EXPECT_EQ(maya::check_count(5, "run: --iterations"), 5U);
   EXPECT_THROW((void)maya::check_count(-5, "run: --iterations"), maya::ValueError);

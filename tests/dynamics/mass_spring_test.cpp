@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <maya/maya.hpp>
+#include <memory>
 #include <vector>
 
 #include "support/kernel_copies.hpp"
@@ -325,5 +326,36 @@ TEST(MassSpring, BadInputsAreNamed) {
     FAIL() << "expected ValueError";
   } catch (const maya::ValueError& error) {
     EXPECT_NE(std::string(error.what()).find("mass"), std::string::npos);
+  }
+}
+
+// The fused step's node holds the model: a model and its copy destroyed before grad() give the
+// same gradient as ones still alive.
+TEST(MassSpring, TapeKeepsTheModelAliveAfterTheModelIsGone) {
+  const auto run_steps = [](bool drop_model) {
+    auto model = std::make_unique<MassSpringModel>(random_model(5, 8, 2, 99));
+    auto copy = std::make_unique<MassSpringModel>(*model);
+    const Tensor positions = Tensor::uniform({5, 2}, -0.5, 0.5, 100);
+    const Tensor velocities = Tensor::uniform({5, 2}, -1.0, 1.0, 101);
+    TensorTape tape;
+    const TensorVar start = tape.var(MassSpringModel::make_state(positions, velocities));
+    const SpringParameters params{
+        tape.var(Tensor::uniform({5}, 0.5, 1.5, 102)), tape.var(Tensor::uniform({8}, 50, 150, 103)),
+        tape.var(Tensor::uniform({8}, 0.5, 2, 104)), tape.var(Tensor::uniform({8}, 0.3, 0.6, 105))};
+    TensorVar state = start;
+    for (int t = 0; t < 10; ++t) state = (t % 2 ? *copy : *model).step(state, params, 1e-3);
+    const TensorVar loss = maya::sum(state * state);
+    if (drop_model) {
+      model.reset();
+      copy.reset();
+    }
+    const auto g = tape.grad(loss);
+    return std::vector<Tensor>{g[start], g[params.stiffness], g[params.mass]};
+  };
+  const std::vector<Tensor> alive = run_steps(false);
+  const std::vector<Tensor> dropped = run_steps(true);
+  for (std::size_t i = 0; i < alive.size(); ++i) {
+    EXPECT_GT(maya::max_abs_difference(alive[i], Tensor::zeros(alive[i].shape())), 0.0) << i;
+    EXPECT_EQ(maya::max_abs_difference(alive[i], dropped[i]), 0.0) << i;
   }
 }

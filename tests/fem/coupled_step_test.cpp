@@ -15,6 +15,7 @@ using maya::fem::BodyParameters;
 using maya::fem::RigidObstacles;
 using maya::fem::SoftBody;
 using maya::rigid::BodyShape;
+namespace fem = maya::fem;
 
 // A 10 cm square block of 4 x 4 cells with its bottom at `bottom`.
 maya::fem::Mesh block(double bottom, double left = 0.0) {
@@ -42,8 +43,8 @@ Drop drop_on_box(bool implicit) {
   options.rigid = {.shapes = {BodyShape::box(0.4, 0.1)}, .slip_velocity = 0.05};
   const SoftBody body(block(0.1), options);
   TensorTape tape;
-  const BodyParameters params = body.parameters(
-      tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
+  const BodyParameters params = fem::parameters(
+      body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
       tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
   const RigidObstacles box{
       tape.constant(Tensor::from_data({0.05, 0.0, 0.0, 0.0, 0.0, 0.0}, {2, 1, 3})),
@@ -54,8 +55,8 @@ Drop drop_on_box(bool implicit) {
   const double dt = implicit ? 5e-3 : 1e-3;
   Drop drop;
   for (int t = 0; t < static_cast<int>(std::lround(1.0 / dt)); ++t) {
-    state = implicit ? body.step_implicit(state, params, dt, box)
-                     : body.step_explicit(state, params, dt, box);
+    state = implicit ? fem::step_implicit(body, state, params, dt, box)
+                     : fem::step_explicit(body, state, params, dt, box);
     for (std::size_t i = 0; i < n; ++i) {
       drop.lowest_ever = std::min(drop.lowest_ever, state.view()[2 * i + 1]);
     }
@@ -101,8 +102,8 @@ TEST(RigidContact, AMovingPlatformCarriesABlock) {
     options.rigid = {.shapes = {BodyShape::box(0.4, 0.1)}, .slip_velocity = 0.01};
     const SoftBody body(block(0.05), options);
     TensorTape tape;
-    const BodyParameters params = body.parameters(
-        tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
+    const BodyParameters params = fem::parameters(
+        body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
         tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
     const maya::fem::RigidContactMaterial material{tape.constant(Tensor::scalar(1e5)),
                                                    tape.constant(Tensor::scalar(1e5)),
@@ -121,10 +122,10 @@ TEST(RigidContact, AMovingPlatformCarriesABlock) {
           {0.05 + speed[0] * time, speed[1] * time, 0.0, speed[0], speed[1], 0.0}, {2, 1, 3}));
       const RigidObstacles obstacles{platform, material};
       if (implicit) {
-        state = body.step_implicit(state, params, dt, obstacles, {.report = &report});
+        state = fem::step_implicit(body, state, params, dt, obstacles, {.report = &report});
         most_iterations = std::max(most_iterations, report.iterations);
       } else {
-        state = body.step_explicit(state, params, dt, obstacles);
+        state = fem::step_explicit(body, state, params, dt, obstacles);
       }
     }
     const double top = 0.05 + speed[1] * dt * steps;  // the platform's top at the end
@@ -160,8 +161,8 @@ TEST(RigidContact, TwoWayCouplingConservesMomentum) {
   options.rigid = maya::fem::RigidContactOptions::of(world, 0.05);
   const SoftBody body(block(0.005, -0.11), options);
   TensorTape tape;
-  const BodyParameters params = body.parameters(
-      tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
+  const BodyParameters params = fem::parameters(
+      body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
       tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
   const maya::rigid::RigidParameters rigid_params =
       world.parameters_from_masses({12.0}, {.stiffness = 1e4, .damping = 0.0, .friction = 0.5})
@@ -212,8 +213,8 @@ TEST(RigidContact, CoupledStepThrowsForAWorldOfOtherShapes) {
   options.rigid.shapes = {BodyShape::box(0.1, 0.1)};
   const SoftBody body(block(0.0), options);
   TensorTape tape;
-  const BodyParameters params = body.parameters(
-      tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
+  const BodyParameters params = fem::parameters(
+      body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e5)),
       tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
   const maya::rigid::RigidParameters rigid_params =
       world.parameters_from_density(1e3).constants(tape);

@@ -14,6 +14,7 @@ using maya::TensorVar;
 using maya::fem::BodyParameters;
 using maya::fem::Energy;
 using maya::fem::SoftBody;
+namespace fem = maya::fem;
 
 // Per-element Lame parameters and actuation, on the tape as leaves.
 struct Leaves {
@@ -22,8 +23,8 @@ struct Leaves {
 
 BodyParameters parameters_of(const SoftBody& body, const Leaves& leaves, bool composed_rest) {
   BodyParameters params;
-  params.rest = composed_rest ? body.rest_shape_composed(leaves.rest_positions)
-                              : body.rest_shape(leaves.rest_positions);
+  params.rest = composed_rest ? fem::rest_shape_composed(body, leaves.rest_positions)
+                              : fem::rest_shape(body, leaves.rest_positions);
   params.lame = {leaves.mu, leaves.lambda};
   params.actuation = leaves.actuation;
   return params;
@@ -51,14 +52,14 @@ TEST(ElasticForces, ZeroEnergyAndForceAtRest) {
       TensorTape tape;
       const TensorVar rest = tape.constant(body.mesh().rest_positions());
       const BodyParameters params =
-          body.parameters(rest, tape.constant(Tensor::scalar(1e5)),
+          fem::parameters(body, rest, tape.constant(Tensor::scalar(1e5)),
                           tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
       // Roundoff relative to the energy scale E * volume.
       const double scale = 1e5 * maya::sum(params.rest.volumes).item();
-      EXPECT_NEAR(body.elastic_energy(rest, params).item(), 0.0, 1e-15 * scale)
+      EXPECT_NEAR(fem::elastic_energy(body, rest, params).item(), 0.0, 1e-15 * scale)
           << maya::fem::to_string(energy) << " " << dim << "-D";
       // Typical force scale: E h^(D-1) ~ 1e5 * 0.1^(D-1).
-      const Tensor forces = body.elastic_forces(rest, params).value();
+      const Tensor forces = fem::elastic_forces(body, rest, params).value();
       for (const double f : forces.data()) {
         EXPECT_NEAR(f, 0.0, 1e-9) << maya::fem::to_string(energy) << " " << dim << "-D";
       }
@@ -102,10 +103,10 @@ TEST(ElasticForces, PatchTestAffineDeformationGivesConstantStressAndZeroInterior
       const SoftBody body(mesh, {.energy = energy});
       TensorTape tape;
       const BodyParameters params =
-          body.parameters(tape.constant(rest), tape.constant(Tensor::scalar(1e5)),
+          fem::parameters(body, tape.constant(rest), tape.constant(Tensor::scalar(1e5)),
                           tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
       const TensorVar positions = tape.constant(x);
-      const auto stress = body.stresses(positions, params).view();
+      const auto stress = fem::stresses(body, positions, params).view();
       const std::size_t dd = dim * dim;
       double scale = 0.0;
       for (std::size_t k = 0; k < dd; ++k) scale = std::max(scale, std::abs(stress[k]));
@@ -116,7 +117,7 @@ TEST(ElasticForces, PatchTestAffineDeformationGivesConstantStressAndZeroInterior
               << maya::fem::to_string(energy) << " " << dim << "-D element " << e;
         }
       }
-      const auto force = body.elastic_forces(positions, params).view();
+      const auto force = fem::elastic_forces(body, positions, params).view();
       double largest = 0.0;
       for (std::size_t v = 0; v < n; ++v) {
         for (std::size_t k = 0; k < dim; ++k) {
@@ -141,8 +142,8 @@ TEST(ElasticForces, ForceIsMinusTheGradientOfTheComposedEnergy) {
       const Leaves leaves{tape.var(in[0]), tape.var(in[1]), tape.var(in[2]), tape.var(in[3]),
                           tape.var(in[4])};
       const BodyParameters params = parameters_of(body, leaves, false);
-      const Tensor force = body.elastic_forces(leaves.positions, params).value();
-      const auto g = tape.grad(body.elastic_energy(leaves.positions, params));
+      const Tensor force = fem::elastic_forces(body, leaves.positions, params).value();
+      const auto g = tape.grad(fem::elastic_energy(body, leaves.positions, params));
       const Tensor& de_dx = g[leaves.positions];
       for (std::size_t i = 0; i < force.numel(); ++i) {
         EXPECT_NEAR(force.data()[i], -de_dx.data()[i], 1e-9 * (1.0 + std::abs(force.data()[i])))
@@ -164,8 +165,8 @@ TEST(ElasticForces, FusedEqualsComposedInValuesAndGradients) {
         const Leaves leaves{tape.var(in[0]), tape.var(in[1]), tape.var(in[2]), tape.var(in[3]),
                             tape.var(in[4])};
         const BodyParameters params = parameters_of(body, leaves, composed);
-        const TensorVar f = composed ? body.elastic_forces_composed(leaves.positions, params)
-                                     : body.elastic_forces(leaves.positions, params);
+        const TensorVar f = composed ? fem::elastic_forces_composed(body, leaves.positions, params)
+                                     : fem::elastic_forces(body, leaves.positions, params);
         const auto g = tape.grad(weighted(f));
         forces[composed] = f.value();
         const TensorVar all[] = {leaves.positions, leaves.rest_positions, leaves.mu, leaves.lambda,
@@ -203,7 +204,7 @@ TEST(ElasticForces, FusedGradientMatchesCentralDifferences) {
           [&](TensorTape&, std::span<const TensorVar> x) {
             const Leaves leaves{x[0], x[1], x[2] * kMaterialUnit, x[3] * kMaterialUnit,
                                 x[4] * kMaterialUnit};
-            return weighted(body.elastic_forces(x[0], parameters_of(body, leaves, false)));
+            return weighted(fem::elastic_forces(body, x[0], parameters_of(body, leaves, false)));
           },
           in);
       for (std::size_t i = 0; i < in.size(); ++i) {
@@ -220,7 +221,8 @@ TEST(RestShape, FusedEqualsComposedAndMatchesCentralDifferences) {
     const Tensor rest = body.mesh().rest_positions();
     const auto loss = [&](bool composed) {
       return [&body, composed](TensorTape& tape, std::span<const TensorVar> x) {
-        const auto r = composed ? body.rest_shape_composed(x[0]) : body.rest_shape(x[0]);
+        const auto r =
+            composed ? fem::rest_shape_composed(body, x[0]) : fem::rest_shape(body, x[0]);
         const Tensor wb = Tensor::uniform(
             maya::Shape(r.inverse_edges.shape().begin(), r.inverse_edges.shape().end()), -1, 1, 3);
         const Tensor ww = Tensor::uniform({body.num_elements()}, -1, 1, 4);

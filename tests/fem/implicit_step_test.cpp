@@ -14,6 +14,7 @@ using maya::TensorVar;
 using maya::fem::BodyParameters;
 using maya::fem::Energy;
 using maya::fem::SoftBody;
+namespace fem = maya::fem;
 
 Tensor moving_state(const SoftBody& body, std::uint64_t seed) {
   const Tensor& rest = body.mesh().rest_positions();
@@ -56,9 +57,9 @@ TEST(ImplicitStep, GradientMatchesCentralDifferences) {
                              moving_state(body, 50)};
     const auto report = maya::gradcheck(
         [&](TensorTape&, std::span<const TensorVar> x) {
-          const BodyParameters params = body.parameters(x[3], x[0] * 1e4, x[1], x[2] * 1e3);
+          const BodyParameters params = fem::parameters(body, x[3], x[0] * 1e4, x[1], x[2] * 1e3);
           TensorVar state = x[4];
-          for (int t = 0; t < 10; ++t) state = body.step_implicit(state, params, 5e-3);
+          for (int t = 0; t < 10; ++t) state = fem::step_implicit(body, state, params, 5e-3);
           return weighted(state);
         },
         inputs);
@@ -74,15 +75,15 @@ TEST(ImplicitStep, AgreesWithExplicitStepsAsDtShrinks) {
   const SoftBody body(fem_test::small_mesh_2d(), {.energy = Energy::kCorotational});
   const auto difference = [&](double dt) {
     TensorTape tape;
-    const BodyParameters params = body.parameters(
-        tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
+    const BodyParameters params = fem::parameters(
+        body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
         tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
     TensorVar explicit_state = tape.constant(moving_state(body, 5));
     TensorVar implicit_state = explicit_state;
     const int steps = static_cast<int>(std::lround(0.02 / dt));
     for (int t = 0; t < steps; ++t) {
-      explicit_state = body.step_explicit(explicit_state, params, dt);
-      implicit_state = body.step_implicit(implicit_state, params, dt);
+      explicit_state = fem::step_explicit(body, explicit_state, params, dt);
+      implicit_state = fem::step_implicit(body, implicit_state, params, dt);
     }
     return maya::max_abs_difference(explicit_state.value(), implicit_state.value());
   };
@@ -95,12 +96,12 @@ TEST(ImplicitStep, AgreesWithExplicitStepsAsDtShrinks) {
 TEST(ImplicitStep, ThrowsConvergenceErrorWhenNewtonFails) {
   const SoftBody body(fem_test::small_mesh_2d(), {.energy = Energy::kStableNeoHookean});
   TensorTape tape;
-  const BodyParameters params = body.parameters(
-      tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
+  const BodyParameters params = fem::parameters(
+      body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
       tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
   const TensorVar state = tape.constant(moving_state(body, 5));
   try {
-    (void)body.step_implicit(state, params, 1e-2, {.max_iterations = 1});
+    (void)fem::step_implicit(body, state, params, 1e-2, {.max_iterations = 1});
     FAIL() << "expected maya::ConvergenceError";
   } catch (const maya::ConvergenceError& error) {
     const std::string message = error.what();
@@ -117,12 +118,13 @@ TEST(ImplicitStep, ConjugateGradientSolverGivesTheSameStepAndGradient) {
     TensorTape tape;
     const TensorVar youngs = tape.var(Tensor::scalar(1e4));
     const BodyParameters params =
-        body.parameters(tape.constant(body.mesh().rest_positions()), youngs,
+        fem::parameters(body, tape.constant(body.mesh().rest_positions()), youngs,
                         tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
     const TensorVar state0 = tape.var(moving_state(body, 5));
     TensorVar state = state0;
     for (int t = 0; t < 5; ++t) {
-      state = body.step_implicit(state, params, 1e-2, {.solver = solver, .cg_tolerance = 1e-14});
+      state =
+          fem::step_implicit(body, state, params, 1e-2, {.solver = solver, .cg_tolerance = 1e-14});
     }
     const auto g = tape.grad(weighted(state));
     const int k = solver == maya::fem::LinearSolver::kLdlt ? 0 : 1;
@@ -157,11 +159,11 @@ TEST(ImplicitStep, ConjugateGradientHandlesAnIndefiniteHessianUnderCompression) 
     TensorTape tape;
     const TensorVar youngs = tape.var(Tensor::scalar(1e5));
     const BodyParameters params =
-        body.parameters(tape.constant(body.mesh().rest_positions()), youngs,
+        fem::parameters(body, tape.constant(body.mesh().rest_positions()), youngs,
                         tape.constant(Tensor::scalar(0.45)), tape.constant(Tensor::scalar(1e3)));
     TensorVar state = tape.constant(body.rest_state());
     for (int t = 0; t < 15; ++t) {
-      state = body.step_implicit(state, params, 2e-3,
+      state = fem::step_implicit(body, state, params, 2e-3,
                                  {.max_iterations = 100, .solver = solver, .cg_tolerance = 1e-14});
     }
     const auto g = tape.grad(weighted(state));
@@ -181,8 +183,8 @@ TEST(StaticEquilibrium, GradientMatchesCentralDifferences) {
                            fem_test::deformed(mesh.rest_positions(), 0.002, 4)};
   const auto report = maya::gradcheck(
       [&](TensorTape&, std::span<const TensorVar> x) {
-        const BodyParameters params = body.parameters(x[3], x[0] * 1e4, x[1], x[2] * 1e3);
-        return weighted(body.static_equilibrium(x[4], params)) * 10.0;
+        const BodyParameters params = fem::parameters(body, x[3], x[0] * 1e4, x[1], x[2] * 1e3);
+        return weighted(fem::static_equilibrium(body, x[4], params)) * 10.0;
       },
       inputs);
   const char* names[] = {"E", "nu", "density", "rest positions", "positions"};

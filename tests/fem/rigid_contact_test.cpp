@@ -17,6 +17,7 @@ using maya::fem::Energy;
 using maya::fem::RigidObstacles;
 using maya::fem::SoftBody;
 using maya::rigid::BodyShape;
+namespace fem = maya::fem;
 
 // Three bodies overlapping the 0.3 x 0.2 test mesh: a circle over its top-right corner, a tilted
 // box under its bottom row and a triangle over its left side, so every feature kind is touched.
@@ -93,8 +94,8 @@ TEST(RigidContact, FusedEqualsComposedInValuesAndGradients) {
     for (const Tensor& input : inputs) x.push_back(tape.var(input));
     const RigidObstacles obstacles = obstacles_of(x[1], x[2], x[3], x[4]);
     const maya::fem::RigidContactForces forces =
-        composed ? body.rigid_contact_forces_composed(x[0], obstacles)
-                 : body.rigid_contact_forces(x[0], obstacles);
+        composed ? fem::rigid_contact_forces_composed(body, x[0], obstacles)
+                 : fem::rigid_contact_forces(body, x[0], obstacles);
     const auto g = tape.grad(weighted(forces.soft, 5) + weighted(forces.rigid, 6));
     values[composed][0] = forces.soft.value();
     values[composed][1] = forces.rigid.value();
@@ -147,14 +148,14 @@ TEST(RigidContact, ExplicitStepFusedEqualsComposedOver100Steps) {
     std::vector<TensorVar> x;
     for (const Tensor& input : inputs) x.push_back(tape.var(input));
     const BodyParameters params =
-        body.parameters(tape.constant(body.mesh().rest_positions()), x[5],
+        fem::parameters(body, tape.constant(body.mesh().rest_positions()), x[5],
                         tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
     TensorVar state = x[0];
     for (int t = 0; t < 100; ++t) {
       const RigidObstacles obstacles =
           obstacles_of(rigid_state_at(x[1], 1e-3 * t), x[2], x[3], x[4]);
-      state = composed ? body.step_explicit_composed(state, params, 1e-3, obstacles)
-                       : body.step_explicit(state, params, 1e-3, obstacles);
+      state = composed ? fem::step_explicit_composed(body, state, params, 1e-3, obstacles)
+                       : fem::step_explicit(body, state, params, 1e-3, obstacles);
     }
     const auto g = tape.grad(weighted(state, 7));
     final_state[composed] = state.value();
@@ -184,8 +185,8 @@ TEST(RigidContact, GradientMatchesCentralDifferences) {
     const int steps = implicit ? 6 : 20;
     const auto report = maya::gradcheck(
         [&](TensorTape& tape, std::span<const TensorVar> x) {
-          const BodyParameters params = body.parameters(
-              tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
+          const BodyParameters params = fem::parameters(
+              body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
               tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
           TensorVar state = x[0];
           for (int t = 0; t < steps; ++t) {
@@ -193,8 +194,8 @@ TEST(RigidContact, GradientMatchesCentralDifferences) {
             const double time = dt * (implicit ? t + 1 : t);
             const RigidObstacles obstacles =
                 obstacles_of(rigid_state_at(x[1], time), x[2] * 1e4, x[3] * 1e2, x[4]);
-            state = implicit ? body.step_implicit(state, params, dt, obstacles)
-                             : body.step_explicit(state, params, dt, obstacles);
+            state = implicit ? fem::step_implicit(body, state, params, dt, obstacles)
+                             : fem::step_explicit(body, state, params, dt, obstacles);
           }
           return weighted(state, 9);
         },
@@ -220,12 +221,12 @@ TEST(RigidContact, StaticEquilibriumGradientMatchesCentralDifferences) {
                            Tensor::from_data({5.0}, {1})};
   const auto report = maya::gradcheck(
       [&](TensorTape& tape, std::span<const TensorVar> x) {
-        const BodyParameters params = body.parameters(
-            tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
+        const BodyParameters params = fem::parameters(
+            body, tape.constant(body.mesh().rest_positions()), tape.constant(Tensor::scalar(1e4)),
             tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
         const TensorVar zero = tape.constant(Tensor::scalar(0.0));
         const TensorVar x_eq =
-            body.static_equilibrium(tape.constant(body.mesh().rest_positions()), params,
+            fem::static_equilibrium(body, tape.constant(body.mesh().rest_positions()), params,
                                     obstacles_of(x[0], x[1] * 1e3, zero, zero));
         return weighted(x_eq, 13);
       },
@@ -239,20 +240,20 @@ TEST(RigidContact, ThrowsForBadInput) {
   const maya::fem::Mesh mesh = fem_test::small_mesh_2d();
   const SoftBody body(mesh, contact_options(Energy::kLinear));
   TensorTape tape;
-  const BodyParameters params =
-      body.parameters(tape.constant(mesh.rest_positions()), tape.constant(Tensor::scalar(1e4)),
-                      tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
+  const BodyParameters params = fem::parameters(
+      body, tape.constant(mesh.rest_positions()), tape.constant(Tensor::scalar(1e4)),
+      tape.constant(Tensor::scalar(0.3)), tape.constant(Tensor::scalar(1e3)));
   const TensorVar state = tape.constant(body.rest_state());
   const TensorVar rigid = tape.constant(obstacle_state());
   const auto scalar = [&](double v) { return tape.constant(Tensor::scalar(v)); };
   const RigidObstacles good = obstacles_of(rigid, scalar(1e3), scalar(1.0), scalar(0.5));
-  EXPECT_NO_THROW((void)body.step_explicit(state, params, 1e-3, good));
+  EXPECT_NO_THROW((void)fem::step_explicit(body, state, params, 1e-3, good));
 
   // A body with rigid shapes needs obstacles; one without takes none.
-  EXPECT_THROW((void)body.step_explicit(state, params, 1e-3), maya::ValueError);
-  EXPECT_THROW((void)body.step_implicit(state, params, 1e-3), maya::ValueError);
+  EXPECT_THROW((void)fem::step_explicit(body, state, params, 1e-3), maya::ValueError);
+  EXPECT_THROW((void)fem::step_implicit(body, state, params, 1e-3), maya::ValueError);
   const SoftBody plain(mesh);
-  EXPECT_THROW((void)plain.step_explicit(state, params, 1e-3, good), maya::ValueError);
+  EXPECT_THROW((void)fem::step_explicit(plain, state, params, 1e-3, good), maya::ValueError);
   // Rigid contact is 2-D.
   const maya::fem::Mesh mesh_3d = fem_test::small_mesh_3d();
   maya::fem::SoftBodyOptions options_3d;
@@ -261,37 +262,38 @@ TEST(RigidContact, ThrowsForBadInput) {
   try {
     const SoftBody body_3d(mesh_3d);
     TensorTape tape_3d;
-    const BodyParameters params_3d = body_3d.parameters(
-        tape_3d.constant(mesh_3d.rest_positions()), tape_3d.constant(Tensor::scalar(1e4)),
+    const BodyParameters params_3d = fem::parameters(
+        body_3d, tape_3d.constant(mesh_3d.rest_positions()), tape_3d.constant(Tensor::scalar(1e4)),
         tape_3d.constant(Tensor::scalar(0.3)), tape_3d.constant(Tensor::scalar(1e3)));
     const auto one = [&](double v) { return tape_3d.constant(Tensor::scalar(v)); };
-    (void)body_3d.step_implicit(
-        tape_3d.constant(body_3d.rest_state()), params_3d, 1e-3,
+    (void)fem::step_implicit(
+        body_3d, tape_3d.constant(body_3d.rest_state()), params_3d, 1e-3,
         obstacles_of(tape_3d.constant(Tensor::zeros({2, 1, 3})), one(1e3), one(0.0), one(0.0)));
     ADD_FAILURE() << "a 3-D body took rigid obstacles";
   } catch (const maya::ValueError& e) {
     EXPECT_NE(std::string(e.what()).find("2-D"), std::string::npos) << e.what();
   }
   // Shapes and values of the obstacles.
-  EXPECT_THROW((void)body.step_explicit(state, params, 1e-3,
+  EXPECT_THROW((void)fem::step_explicit(body, state, params, 1e-3,
                                         obstacles_of(tape.constant(Tensor::zeros({2, 2, 3})),
                                                      scalar(1e3), scalar(1.0), scalar(0.5))),
                maya::ShapeError);
   EXPECT_THROW(
-      (void)body.rigid_contact_forces(
-          state, obstacles_of(rigid, tape.constant(Tensor::zeros({2})), scalar(1.0), scalar(0.5))),
+      (void)fem::rigid_contact_forces(
+          body, state,
+          obstacles_of(rigid, tape.constant(Tensor::zeros({2})), scalar(1.0), scalar(0.5))),
       maya::ShapeError);
-  EXPECT_THROW((void)body.step_explicit(state, params, 1e-3,
+  EXPECT_THROW((void)fem::step_explicit(body, state, params, 1e-3,
                                         obstacles_of(rigid, scalar(0.0), scalar(1.0), scalar(0.5))),
                maya::ValueError);
   EXPECT_THROW(
-      (void)body.step_implicit(state, params, 1e-3,
+      (void)fem::step_implicit(body, state, params, 1e-3,
                                obstacles_of(rigid, scalar(1e3), scalar(-1.0), scalar(0.5))),
       maya::ValueError);
-  EXPECT_THROW((void)body.rigid_contact_forces_composed(
-                   state, obstacles_of(rigid, scalar(1e3), scalar(1.0), scalar(-0.5))),
+  EXPECT_THROW((void)fem::rigid_contact_forces_composed(
+                   body, state, obstacles_of(rigid, scalar(1e3), scalar(1.0), scalar(-0.5))),
                maya::ValueError);
-  EXPECT_THROW((void)body.rigid_contact_forces(maya::dynamics::positions_of(state), good),
+  EXPECT_THROW((void)fem::rigid_contact_forces(body, maya::dynamics::positions_of(state), good),
                maya::ShapeError);
   maya::fem::SoftBodyOptions no_slip = contact_options(Energy::kLinear);
   no_slip.rigid.slip_velocity = 0.0;

@@ -13,6 +13,7 @@ using maya::TensorTape;
 using maya::TensorVar;
 using maya::fem::Energy;
 using maya::fem::SoftBody;
+namespace fem = maya::fem;
 
 // Tip deflection of a cantilever (length L, height H, plane stress, clamped at x = 0) under its
 // own weight, by static equilibrium of linear elasticity on cells_x x cells_y cells.
@@ -27,10 +28,11 @@ double cantilever_tip_deflection(std::size_t cells_x, std::size_t cells_y, doubl
   const SoftBody body(
       mesh, {.energy = Energy::kLinear, .plane = maya::fem::Plane::kStress, .pinned = clamped});
   TensorTape tape;
-  const auto params = body.parameters(
-      tape.constant(mesh.rest_positions()), tape.constant(Tensor::scalar(youngs)),
+  const auto params = fem::parameters(
+      body, tape.constant(mesh.rest_positions()), tape.constant(Tensor::scalar(youngs)),
       tape.constant(Tensor::scalar(poisson)), tape.constant(Tensor::scalar(density)));
-  const Tensor x = body.static_equilibrium(tape.constant(mesh.rest_positions()), params).value();
+  const Tensor x =
+      fem::static_equilibrium(body, tape.constant(mesh.rest_positions()), params).value();
   // Mean vertical displacement of the tip's vertices.
   double deflection = 0.0;
   for (std::size_t j = 0; j <= cells_y; ++j) {
@@ -83,16 +85,16 @@ double smallest_volume_ratio_when_crushed(Energy energy) {
                     .slip_velocity = 0.01};
   const SoftBody body(mesh, options);
   TensorTape tape;
-  const auto params =
-      body.parameters(tape.constant(mesh.rest_positions()), tape.constant(Tensor::scalar(1e5)),
-                      tape.constant(Tensor::scalar(0.45)), tape.constant(Tensor::scalar(1000.0)));
+  const auto params = fem::parameters(
+      body, tape.constant(mesh.rest_positions()), tape.constant(Tensor::scalar(1e5)),
+      tape.constant(Tensor::scalar(0.45)), tape.constant(Tensor::scalar(1000.0)));
   const std::vector<std::int64_t> elements(mesh.elements().begin(), mesh.elements().end());
   const std::vector<double> rest = mesh.signed_volumes();
   const std::size_t n = mesh.num_vertices();
   TensorVar state = tape.constant(body.rest_state());
   double smallest = 1.0;
   for (int t = 0; t < 100; ++t) {
-    state = body.step_implicit(state, params, 2e-3, {.max_iterations = 100});
+    state = fem::step_implicit(body, state, params, 2e-3, {.max_iterations = 100});
     const Tensor x = Tensor::from_data({state.view().values, state.view().values + n * 3}, {n, 3});
     const std::vector<double> volumes = maya::fem::Mesh(x, elements).signed_volumes();
     for (std::size_t e = 0; e < volumes.size(); ++e) {

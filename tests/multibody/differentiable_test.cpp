@@ -105,6 +105,33 @@ TEST(ComposedTwin, MatchesTheFusedStepInValueAndGradient) {
   EXPECT_GT(composed_tape.size(), fused_tape.size());
 }
 
+// Every node holds the model's ops and so its data: a model and its copy destroyed before grad()
+// give the same gradient as ones still alive, through the fused step and the composed twin.
+TEST(FusedStep, TapeKeepsTheModelAliveAfterTheModelIsGone) {
+  const auto run = [](bool drop_models) {
+    auto model = std::make_unique<Model>(actuated_tree(35));
+    auto copy = std::make_unique<Model>(*model);
+    const Tensor x = from(testing::random_state(*model, 36));
+    const Tensor u = random_tensor(model->nu(), 37);
+    const Tensor p = from(model->parameters());
+    TensorTape tape;
+    const TensorVar xs = tape.var(x), us = tape.var(u), ps = tape.var(p);
+    TensorVar s = step(*model, xs, us, ps, 0.005);
+    s = step_composed(*copy, s, us, ps, 0.005);
+    s = step(*copy, s, us, ps, 0.005);
+    const TensorVar loss = weighted_sum(tape, s, 38);
+    if (drop_models) {
+      model.reset();
+      copy.reset();
+    }
+    const TensorGradients g = tape.grad(loss);
+    return std::array<Tensor, 3>{g[xs], g[us], g[ps]};
+  };
+  const auto alive = run(false);
+  const auto dropped = run(true);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(max_abs_difference(alive[k], dropped[k]), 0.0) << k;
+}
+
 TEST(ComposedTwin, GradientMatchesCentralDifferences) {
   const Model model = actuated_tree(41);
   const Tensor inputs[] = {from(testing::random_state(model, 42)), random_tensor(model.nu(), 43),

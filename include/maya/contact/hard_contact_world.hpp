@@ -19,6 +19,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "maya/contact/solver.hpp"
@@ -81,9 +83,6 @@ class HardContactWorld2D {
   // material or stabilization out of range, or per-body materials of the wrong count.
   explicit HardContactWorld2D(rigid::RigidWorld2D bodies, std::vector<RevoluteJoint> joints = {},
                               HardContactOptions options = {});
-  // The fused op refers back to its world, so copies re-point it.
-  HardContactWorld2D(const HardContactWorld2D& other);
-  HardContactWorld2D& operator=(const HardContactWorld2D& other);
 
   [[nodiscard]] const rigid::RigidWorld2D& bodies() const noexcept { return bodies_; }
   [[nodiscard]] std::size_t num_bodies() const noexcept { return bodies_.num_bodies(); }
@@ -100,7 +99,7 @@ class HardContactWorld2D {
       const std::vector<double>& masses, const Tensor& state,
       const std::vector<rigid::Vec2>& pivots = {}) const;
 
-  // One step as a single fused node (the world must outlive the tape's grad() calls). Throws
+  // One step as a single fused node (the node holds the world, which may go before grad()). Throws
   // maya::ShapeError / maya::ValueError for bad inputs and the solver's errors (solver.hpp).
   [[nodiscard]] TensorVar step(TensorVar state, const HardContactParameters& params,
                                double dt) const;
@@ -108,12 +107,12 @@ class HardContactWorld2D {
  private:
   class StepOp final : public TensorOp {
    public:
-    explicit StepOp(const HardContactWorld2D* world) : world_(world) {}
+    explicit StepOp(std::shared_ptr<const HardContactWorld2D> world) : world_(std::move(world)) {}
     [[nodiscard]] std::string_view name() const noexcept override { return "hard_contact_step"; }
     void backward(BackwardContext& context) const override;
 
    private:
-    const HardContactWorld2D* world_;
+    std::shared_ptr<const HardContactWorld2D> world_;
   };
   class Assembly;  // builds a step's ContactProblem (src/contact/hard_contact_step.cpp)
 
@@ -123,7 +122,9 @@ class HardContactWorld2D {
   std::vector<RevoluteJoint> joints_;
   HardContactOptions options_;
   std::vector<std::int32_t> next_vertex_;  // per vertex: the next one of its polygon
-  StepOp step_op_{this};
+  // The fused step. It holds an immutable copy of this world made without an op of its own (so
+  // no cycle); copies of the world share it, and every tape that recorded it keeps it alive.
+  std::shared_ptr<const StepOp> step_op_;
 };
 
 // Kinetic energy sum (m |v|^2 + I omega^2) / 2 and potential energy -m g . x of a [2, K, 3] state.

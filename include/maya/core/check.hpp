@@ -23,6 +23,7 @@ namespace core::detail {
                                         std::string_view value);
 [[nodiscard]] std::string check_message(std::string_view what, std::string_view rule, double value);
 [[nodiscard]] std::string range_rule(double low, double high);
+[[nodiscard]] std::string half_open_range_rule(double low, double high);
 }  // namespace core::detail
 
 // `what` names the operation and the argument ("SoftBody::step_implicit: dt"). Each returns the
@@ -60,6 +61,26 @@ template <class E = ValueError>
 double check_in_range(double value, double low, double high, std::string_view what) {
   if (!(value >= low && value <= high)) {
     throw E(core::detail::check_message(what, core::detail::range_rule(low, high), value));
+  }
+  return value;
+}
+
+// low <= value < high: a bound the value may approach but not reach (a momentum below 1).
+template <class E = ValueError>
+double check_in_half_open_range(double value, double low, double high, std::string_view what) {
+  if (!(value >= low && value < high)) {
+    throw E(
+        core::detail::check_message(what, core::detail::half_open_range_rule(low, high), value));
+  }
+  return value;
+}
+
+// value >= minimum for a count a caller chose (iterations, cells, threads).
+template <class E = ValueError>
+std::size_t check_at_least(std::size_t value, std::size_t minimum, std::string_view what) {
+  if (value < minimum) {
+    throw E(core::detail::check_message(what, "must be at least " + std::to_string(minimum),
+                                        std::to_string(value)));
   }
   return value;
 }

@@ -14,6 +14,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <utility>
 #include <vector>
 
 #include "maya/tensor/tensor.hpp"
@@ -49,9 +51,6 @@ class MassSpringModel {
   MassSpringModel(std::size_t num_particles, std::size_t dim, std::vector<std::int64_t> first,
                   std::vector<std::int64_t> second, std::vector<double> gravity,
                   GroundContact ground = {});
-  // The fused op refers back to its model, so copies re-point it.
-  MassSpringModel(const MassSpringModel& other);
-  MassSpringModel& operator=(const MassSpringModel& other);
 
   [[nodiscard]] std::size_t num_particles() const noexcept { return num_particles_; }
   [[nodiscard]] std::size_t num_springs() const noexcept { return first_.size(); }
@@ -62,7 +61,7 @@ class MassSpringModel {
   [[nodiscard]] const std::vector<double>& gravity() const noexcept { return gravity_; }
   [[nodiscard]] const GroundContact& ground() const noexcept { return ground_; }
 
-  // One step as a single fused node. The model must outlive the tape's grad() calls.
+  // One step as a single fused node; the node holds the model, which may go before grad().
   // Many worlds: a state [E, 2, N, D] with parameters [E, N] (mass) and [E, S] steps E
   // independent worlds of this topology in one node (one world per thread, maya::set_num_threads),
   // each with its own parameters and gradients; parameters whose E differs from the state's throw
@@ -81,12 +80,12 @@ class MassSpringModel {
  private:
   class StepOp final : public TensorOp {
    public:
-    explicit StepOp(const MassSpringModel* model) : model_(model) {}
+    explicit StepOp(std::shared_ptr<const MassSpringModel> model) : model_(std::move(model)) {}
     [[nodiscard]] std::string_view name() const noexcept override { return "mass_spring_step"; }
     void backward(BackwardContext& context) const override;
 
    private:
-    const MassSpringModel* model_;
+    std::shared_ptr<const MassSpringModel> model_;
   };
 
   // E for a batch of worlds, 0 for one world.
@@ -107,7 +106,9 @@ class MassSpringModel {
   // per particle over these (one thread per particle) rather than scattering them per spring.
   std::vector<std::uint32_t> incidence_offsets_;  // [N + 1]
   std::vector<std::uint32_t> incidence_;          // [2 E]
-  StepOp step_op_{this};
+  // The fused step. It holds an immutable copy of this model made without an op of its own (so
+  // no cycle); copies of the model share it, and every tape that recorded it keeps it alive.
+  std::shared_ptr<const StepOp> step_op_;
 };
 
 // Positions [N, D] and velocities [N, D] of a [2, N, D] state.

@@ -148,10 +148,8 @@ class Model {
   // body, initial_q of the wrong length, an actuator on a joint that is not scalar, a negative
   // damping or armature, lower > upper, a zero plane normal.
   Model(std::vector<Body> bodies, std::vector<Actuator> actuators = {}, ModelOptions options = {});
-  // The tape ops refer back to their model, so copies re-point them. A model must outlive the
-  // grad() calls of every tape it recorded on.
-  Model(const Model& other);
-  Model& operator=(const Model& other);
+  // Copies share the tape ops, which hold the model's data: the nodes a model records keep it
+  // alive, so it may be destroyed before the tape's grad().
   ~Model();
 
   [[nodiscard]] std::size_t num_bodies() const noexcept { return bodies_.size(); }
@@ -187,6 +185,9 @@ class Model {
 
   // The model's tape ops (for differentiable.hpp's functions).
   [[nodiscard]] const detail::ModelOps& tape_ops() const noexcept { return *ops_; }
+  [[nodiscard]] const std::shared_ptr<const detail::ModelOps>& shared_tape_ops() const noexcept {
+    return ops_;
+  }
 
  private:
   std::vector<Body> bodies_;

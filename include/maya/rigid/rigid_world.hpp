@@ -18,7 +18,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "maya/rigid/body_shape.hpp"
@@ -99,9 +101,6 @@ class RigidWorld2D {
   // Throws maya::ValueError for no bodies, a ground normal that is zero or not finite, a
   // friction smoothing that is not positive, or negative damping rates.
   explicit RigidWorld2D(std::vector<BodyShape> shapes, RigidWorldOptions options = {});
-  // The fused op refers back to its world, so copies re-point it.
-  RigidWorld2D(const RigidWorld2D& other);
-  RigidWorld2D& operator=(const RigidWorld2D& other);
 
   [[nodiscard]] std::size_t num_bodies() const noexcept { return shapes_.size(); }
   [[nodiscard]] std::size_t num_vertices() const noexcept { return next_vertex_.size(); }
@@ -123,7 +122,7 @@ class RigidWorld2D {
   // A [2, K, 3] state from poses and velocities [K, 3].
   [[nodiscard]] static Tensor make_state(const Tensor& poses, const Tensor& velocities);
 
-  // One step as a single fused node (the world must outlive the tape's grad() calls). dt is a
+  // One step as a single fused node (the node holds the world, which may go before grad()). dt is a
   // double or a one-element TensorVar, which is then differentiated too.
   [[nodiscard]] TensorVar step(TensorVar state, const RigidParameters& params, double dt) const;
   [[nodiscard]] TensorVar step(TensorVar state, const RigidParameters& params, TensorVar dt) const;
@@ -143,12 +142,12 @@ class RigidWorld2D {
  private:
   class StepOp final : public TensorOp {
    public:
-    explicit StepOp(const RigidWorld2D* world) : world_(world) {}
+    explicit StepOp(std::shared_ptr<const RigidWorld2D> world) : world_(std::move(world)) {}
     [[nodiscard]] std::string_view name() const noexcept override { return "rigid_step"; }
     void backward(BackwardContext& context) const override;
 
    private:
-    const RigidWorld2D* world_;
+    std::shared_ptr<const RigidWorld2D> world_;
   };
 
   void build_topology();
@@ -162,7 +161,9 @@ class RigidWorld2D {
   RigidWorldOptions options_;
   std::vector<std::uint32_t> first_vertex_;  // per body, into the vertex list
   std::vector<std::int32_t> next_vertex_;    // per vertex: the next one of its polygon
-  StepOp step_op_{this};
+  // The fused step. It holds an immutable copy of this world made without an op of its own (so
+  // no cycle); copies of the world share it, and every tape that recorded it keeps it alive.
+  std::shared_ptr<const StepOp> step_op_;
 };
 
 // The wrench [K, 3] of forces [P, 2] applied at world points [P, 2] of bodies `bodies` (P

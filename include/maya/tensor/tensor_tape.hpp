@@ -79,7 +79,8 @@ class TensorTape {
   [[nodiscard]] bool flush_subnormals() const noexcept { return flush_subnormals_; }
 
   // Records one node: allocates its output of `shape`, calls fill(MutableTensorView) to compute
-  // it, and keeps `saved` for op.backward(). `op` must outlive the tape's last grad() call.
+  // it, and keeps `saved` for op.backward(). `op` must live until the tape's last grad() call:
+  // a long-lived object, or one the tape keeps alive (keep_alive below).
   // The node lives on its inputs' device (the CPU without inputs); inputs on two devices are a
   // maya::DeviceError naming the op and both, and so is an op on kCuda without runs_on_cuda().
   template <class Fill>
@@ -90,6 +91,15 @@ class TensorTape {
                    Fill&& fill, SavedData saved = {}) {
     return record(op, std::span<const TensorVar>(inputs.begin(), inputs.size()), shape,
                   std::forward<Fill>(fill), saved);
+  }
+
+  // Holds `owner` until clear() or the tape's end. A simulator's fused ops hold their model by
+  // shared_ptr and hand themselves here when they record, so the model (a SoftBody, a world) may
+  // be gone before grad(). Holding an owner the tape holds already is one comparison.
+  template <class T>
+  void keep_alive(const std::shared_ptr<T>& owner) {
+    if (owner == nullptr || holds(owner.get())) return;
+    kept_.emplace_back(owner);
   }
 
   // Scratch memory for the ops recorded on this tape and for their backward passes
@@ -137,6 +147,8 @@ class TensorTape {
     return numel_of(node_shape(node));
   }
   [[noreturn]] void throw_not_owned(TensorVar var, std::string_view operation) const;
+  // Whether `owner` is among the most recently kept owners (a short scan: models alternate).
+  [[nodiscard]] bool holds(const void* owner) const noexcept;
   // `value` holds device memory when `device` is kCuda.
   TensorVar add_leaf(TensorView value, bool is_var, Device device);
   const std::size_t* store_shape(ShapeView shape);
@@ -165,7 +177,8 @@ class TensorTape {
   std::vector<double*> gradients_;  // per node during a sweep; nullptr = no gradient reached it
   tensor::detail::BufferPool gradient_pool_;  // gradients of nodes the sweep has passed, for reuse
   Workspace workspace_;
-  std::unique_ptr<DeviceMemory> device_;  // values and gradients of nodes on kCuda
+  std::unique_ptr<DeviceMemory> device_;           // values and gradients of nodes on kCuda
+  std::vector<std::shared_ptr<const void>> kept_;  // keep_alive()'s owners
   bool finite_check_ = false;
   bool flush_subnormals_ = true;
 };
