@@ -41,13 +41,18 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
   const SpringRolloutGradients cpu =
       maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
   options.device = maya::Device::kCuda;
-  // Both kernel variants, whichever the size would pick.
-  for (const char* kernels : {"split", "gather"}) {
+  // Every kernel variant, whichever the size would pick; the resident block kernels also with
+  // two springs per thread.
+  for (const char* kernels : {"split", "gather", "resident", "resident-2"}) {
     SCOPED_TRACE(kernels);
-    setenv("MAYA_SPRING_KERNEL", kernels, 1);
+    const std::string name = kernels;
+    const bool two_per_thread = name == "resident-2";
+    setenv("MAYA_SPRING_KERNEL", two_per_thread ? "resident" : kernels, 1);
+    if (two_per_thread) setenv("MAYA_SPRING_RESIDENT_K", "2", 1);
     const SpringRolloutGradients gpu =
         maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
     unsetenv("MAYA_SPRING_KERNEL");
+    unsetenv("MAYA_SPRING_RESIDENT_K");
     expect_close(gpu, cpu, tolerance, gradient_tolerance);
   }
 }
@@ -132,6 +137,13 @@ TEST(GpuSpringRollout, CooperativeGridWorldMatchesCpu) {
   // 1600 particles, 6162 springs: more than one block's shared memory holds.
   const maya::dynamics::SpringLattice lattice = w2_lattice(40);
   expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 2, 9), 300);
+}
+
+TEST(GpuSpringRollout, WorldOfMoreSpringsThanThreadsMatchesCpu) {
+  MAYA_REQUIRE_GPU();
+  // 400 particles, 1482 springs: the resident block kernels give each thread up to 4 springs.
+  const maya::dynamics::SpringLattice lattice = w2_lattice(20);
+  expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 3, 11), 300);
 }
 
 TEST(GpuSpringRollout, OneAndThreeDimensionsMatchCpu) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dynamics/cuda/gather_kernels.cuh"
+#include "dynamics/cuda/resident_kernels.cuh"
 #include "dynamics/cuda/split_kernels.cuh"
 #include "dynamics/cuda/spring_rollout_cuda.hpp"
 #include "maya/core/error.hpp"
@@ -324,22 +325,130 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
   return {forward_ms * 1e-3, reverse_ms * 1e-3};
 }
 
-// Which kernels run: the split ones where a world fits one block (there they were faster:
-// W2 G = 16 6.2 ms against 8.2, W5 about even), the gathering ones for worlds spread over the
-// grid (one synchronization per step instead of two: G = 128 18 ms against 25, G = 1024 458
-// against 517). MAYA_SPRING_KERNEL=split or =gather forces one (the tests run both).
-bool gathering(std::size_t n, std::size_t s, std::size_t d) {
-  const char* forced = std::getenv("MAYA_SPRING_KERNEL");
-  if (forced != nullptr && std::string(forced) == "gather") return true;
-  if (forced != nullptr && std::string(forced) == "split") return false;
+// The resident kernels' shared memory per block and their springs per thread (0: a world does
+// not fit one block). K = 2 with at most 512 threads (twice the registers per thread) only when
+// MAYA_SPRING_RESIDENT_K=2 asks for it.
+struct ResidentShape {
+  int springs_per_thread = 0;
+  int threads = 0;
+  std::size_t forward_shared = 0;
+  std::size_t reverse_shared = 0;
+};
+
+ResidentShape resident_shape(std::size_t n, std::size_t s, std::size_t d) {
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
   int shared_limit = 0;
   check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
         "cudaDeviceGetAttribute");
-  // The split kernels' reverse pass in shared memory (reverse_worlds).
-  const std::size_t split_shared = (5 * n * d + 3 * s * d + n + 3 * s) * sizeof(double);
-  return split_shared > static_cast<std::size_t>(shared_limit);
+  ResidentShape shape;
+  shape.forward_shared = (2 * n * d + s * d) * sizeof(double) + 2 * s * sizeof(unsigned);
+  shape.reverse_shared = (3 * n * d + 3 * s * d) * sizeof(double) + 2 * s * sizeof(unsigned);
+  if (shape.reverse_shared > static_cast<std::size_t>(shared_limit)) return {};
+  const auto round_up = [](std::size_t count) {
+    return static_cast<int>(std::max<std::size_t>((count + 31) / 32 * 32, 32));
+  };
+  const char* forced = std::getenv("MAYA_SPRING_RESIDENT_K");
+  if (forced != nullptr && std::string(forced) == "2" && s <= 1024 && n <= 512) {
+    shape.springs_per_thread = 2;
+    shape.threads = round_up(std::max((s + 1) / 2, n));
+  } else if (s <= 1024 && n <= 1024) {
+    shape.springs_per_thread = 1;
+    shape.threads = round_up(std::max(s, n));
+  } else if (s <= 4096 && n <= 1024) {
+    shape.springs_per_thread = 4;
+    shape.threads = round_up(std::max((s + 3) / 4, n));
+  } else {
+    return {};
+  }
+  return shape;
+}
+
+template <int D, int K, int MaxThreads>
+void launch_resident(const ResidentShape& shape, const DeviceSystem& system,
+                     const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
+                     double* states, double* history, double* adjoints, bool forward) {
+  if (forward) {
+    check(cudaFuncSetAttribute(forward_resident<D, K, MaxThreads>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(shape.forward_shared)),
+          "cudaFuncSetAttribute");
+    forward_resident<D, K, MaxThreads>
+        <<<static_cast<unsigned>(worlds), shape.threads, shape.forward_shared>>>(
+            system, arrays, dt, steps, states, history);
+    check(cudaGetLastError(), "forward launch");
+  } else {
+    check(cudaFuncSetAttribute(reverse_resident<D, K, MaxThreads>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(shape.reverse_shared)),
+          "cudaFuncSetAttribute");
+    reverse_resident<D, K, MaxThreads>
+        <<<static_cast<unsigned>(worlds), shape.threads, shape.reverse_shared>>>(
+            system, arrays, dt, steps, history, adjoints);
+    check(cudaGetLastError(), "reverse launch");
+  }
+}
+
+// The resident kernels (resident_kernels.cuh), where a world fits one block.
+template <int D>
+KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
+                         const WorldArrays& arrays, std::size_t worlds, std::size_t n, double dt,
+                         int steps, double* states, double* adjoints, double* history,
+                         const HostAdjointOfFinal& adjoint_of_final, double* host_final,
+                         double* host_adjoint) {
+  const std::size_t state_size = 2 * n * D;
+  const auto launch = [&](bool forward) {
+    switch (shape.springs_per_thread) {
+      case 1:
+        launch_resident<D, 1, 1024>(shape, system, arrays, worlds, dt, steps, states, history,
+                                    adjoints, forward);
+        break;
+      case 2:
+        launch_resident<D, 2, 512>(shape, system, arrays, worlds, dt, steps, states, history,
+                                   adjoints, forward);
+        break;
+      default:
+        launch_resident<D, 4, 1024>(shape, system, arrays, worlds, dt, steps, states, history,
+                                    adjoints, forward);
+        break;
+    }
+  };
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  check(cudaEventRecord(marks[0]), "cudaEventRecord");
+  launch(true);
+  check(cudaEventRecord(marks[1]), "cudaEventRecord");
+  download(host_final, states, worlds * state_size);
+  adjoint_of_final(host_final, host_adjoint);
+  check(cudaMemcpy(adjoints, host_adjoint, worlds * state_size * sizeof(double),
+                   cudaMemcpyHostToDevice),
+        "copy to device");
+  check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  launch(false);
+  check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+}
+
+// Which kernels run. Where a world fits one block: the resident kernels (registers across the
+// steps; W2 G = 16 ... ms against the split kernels' 6.2), else the gathering ones over a
+// cooperative grid (one synchronization per step instead of the split kernels' two: G = 128
+// 18 ms against 25, G = 1024 458 against 517). MAYA_SPRING_KERNEL=split, =gather or =resident
+// forces one (the tests run each); resident falls back to the gathering grid where a world does
+// not fit one block.
+enum class Kernels { kSplit, kGather, kResident };
+
+Kernels kernels_for(std::size_t n, std::size_t s, std::size_t d) {
+  const char* forced = std::getenv("MAYA_SPRING_KERNEL");
+  const std::string name = forced != nullptr ? forced : "";
+  if (name == "gather") return Kernels::kGather;
+  if (name == "split") return Kernels::kSplit;
+  return resident_shape(n, s, d).springs_per_thread > 0 ? Kernels::kResident : Kernels::kGather;
 }
 
 }  // namespace
@@ -419,7 +528,24 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
       new double[std::max<std::size_t>(e * state_size, 1)]);
   const int t = static_cast<int>(steps);
   KernelTimes times;
-  if (gathering(n, s, d)) {
+  const Kernels kernels = kernels_for(n, s, d);
+  if (kernels == Kernels::kResident) {
+    const ResidentShape shape = resident_shape(n, s, d);
+    switch (d) {
+      case 1:
+        times = run_resident<1>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
+                                adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run_resident<2>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
+                                adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run_resident<3>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
+                                adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
+  } else if (kernels == Kernels::kGather) {
     switch (d) {
       case 1:
         times = run_gather<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
