@@ -42,8 +42,8 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
       maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
   options.device = maya::Device::kCuda;
   // Every kernel variant, whichever the size would pick; the resident block kernels also with
-  // two springs per thread.
-  for (const char* kernels : {"split", "gather", "resident", "resident-2"}) {
+  // two springs per thread, the lane kernels also on worlds that would fit one block.
+  for (const char* kernels : {"split", "gather", "resident", "resident-2", "lanes"}) {
     SCOPED_TRACE(kernels);
     const std::string name = kernels;
     const bool two_per_thread = name == "resident-2";

@@ -71,6 +71,28 @@ struct Geometry {
       : Geometry(system.first[e] * D, system.second[e] * D, p.stiffness[e], p.damping[e],
                  p.rest[e], x, v) {}
 
+  // From the two ends' positions and velocities (each [D]), already gathered.
+  __device__ __forceinline__ Geometry(const double* x_a, const double* v_a, const double* x_b,
+                                      const double* v_b, double stiffness, double damping,
+                                      double rest) {
+    a = 0;
+    b = 0;
+    double squared = 0.0;
+    for (int k = 0; k < D; ++k) {
+      unit[k] = x_b[k] - x_a[k];
+      squared += unit[k] * unit[k];
+    }
+    length = sqrt(squared);
+    inverse_length = 1.0 / length;
+    closing_speed = 0.0;
+    for (int k = 0; k < D; ++k) {
+      unit[k] *= inverse_length;
+      closing[k] = v_b[k] - v_a[k];
+      closing_speed += closing[k] * unit[k];
+    }
+    magnitude = stiffness * (length - rest) + damping * closing_speed;
+  }
+
   // From the spring's constants themselves: a and b are its ends' offsets (index times D).
   __device__ __forceinline__ Geometry(int first_offset, int second_offset, double stiffness,
                                       double damping, double rest, const double* x,

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "dynamics/cuda/gather_kernels.cuh"
+#include "dynamics/cuda/lane_kernels.cuh"
 #include "dynamics/cuda/resident_kernels.cuh"
 #include "dynamics/cuda/split_kernels.cuh"
 #include "dynamics/cuda/spring_rollout_cuda.hpp"
@@ -331,19 +332,23 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
 struct ResidentShape {
   int springs_per_thread = 0;
   int threads = 0;
+  int max_degree = 0;
   std::size_t forward_shared = 0;
   std::size_t reverse_shared = 0;
 };
 
-ResidentShape resident_shape(std::size_t n, std::size_t s, std::size_t d) {
+ResidentShape resident_shape(std::size_t n, std::size_t s, std::size_t d, unsigned max_degree) {
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
   int shared_limit = 0;
   check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
         "cudaDeviceGetAttribute");
   ResidentShape shape;
-  shape.forward_shared = (2 * n * d + s * d) * sizeof(double) + 2 * s * sizeof(unsigned);
-  shape.reverse_shared = (3 * n * d + 3 * s * d) * sizeof(double) + 2 * s * sizeof(unsigned);
+  const std::size_t row = n + kSlotRowPad;
+  shape.max_degree = static_cast<int>(max_degree);
+  shape.forward_shared = (2 * n * d + max_degree * d * row) * sizeof(double) + 2 * s * sizeof(int);
+  shape.reverse_shared =
+      (3 * n * d + max_degree * 3 * d * row) * sizeof(double) + 2 * s * sizeof(int);
   if (shape.reverse_shared > static_cast<std::size_t>(shared_limit)) return {};
   const auto round_up = [](std::size_t count) {
     return static_cast<int>(std::max<std::size_t>((count + 31) / 32 * 32, 32));
@@ -375,7 +380,7 @@ void launch_resident(const ResidentShape& shape, const DeviceSystem& system,
           "cudaFuncSetAttribute");
     forward_resident<D, K, MaxThreads>
         <<<static_cast<unsigned>(worlds), shape.threads, shape.forward_shared>>>(
-            system, arrays, dt, steps, states, history);
+            system, arrays, dt, steps, shape.max_degree, states, history);
     check(cudaGetLastError(), "forward launch");
   } else {
     check(cudaFuncSetAttribute(reverse_resident<D, K, MaxThreads>,
@@ -384,7 +389,7 @@ void launch_resident(const ResidentShape& shape, const DeviceSystem& system,
           "cudaFuncSetAttribute");
     reverse_resident<D, K, MaxThreads>
         <<<static_cast<unsigned>(worlds), shape.threads, shape.reverse_shared>>>(
-            system, arrays, dt, steps, history, adjoints);
+            system, arrays, dt, steps, shape.max_degree, history, adjoints);
     check(cudaGetLastError(), "reverse launch");
   }
 }
@@ -435,20 +440,119 @@ KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
   return {forward_ms * 1e-3, reverse_ms * 1e-3};
 }
 
-// Which kernels run. Where a world fits one block: the resident kernels (registers across the
-// steps; W2 G = 16 ... ms against the split kernels' 6.2), else the gathering ones over a
-// cooperative grid (one synchronization per step instead of the split kernels' two: G = 128
-// 18 ms against 25, G = 1024 458 against 517). MAYA_SPRING_KERNEL=split, =gather or =resident
-// forces one (the tests run each); resident falls back to the gathering grid where a world does
-// not fit one block.
-enum class Kernels { kSplit, kGather, kResident };
+// Whether the lane kernels can run a world: every particle of at most kLanes kSlots springs,
+// and one thread per lane all resident at once (a cooperative launch).
+bool lanes_fit(std::size_t n, unsigned max_degree) {
+  if (max_degree > static_cast<unsigned>(kLanes * kSlots) || n == 0) return false;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int sms = 0;
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  int per_sm = 0;
+  // The reverse kernel is the larger one; the 2-D instance stands for all.
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, reverse_lanes<2>, kLaneBlock, 0),
+        "occupancy");
+  const std::size_t blocks = (n * kLanes + kLaneBlock - 1) / kLaneBlock;
+  return blocks <= static_cast<std::size_t>(per_sm) * static_cast<std::size_t>(sms);
+}
 
-Kernels kernels_for(std::size_t n, std::size_t s, std::size_t d) {
+// The lane kernels (lane_kernels.cuh): one cooperative launch per world and direction.
+template <int D>
+KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std::size_t worlds,
+                      const std::vector<unsigned>& begin, const std::vector<unsigned>& incidence,
+                      double dt, int steps, double* states, double* adjoints, double* history,
+                      const HostAdjointOfFinal& adjoint_of_final, double* host_final,
+                      double* host_adjoint) {
+  const std::size_t n = begin.size() - 1;
+  const std::size_t nd = n * D;
+  const std::size_t lanes = n * kLanes;
+  std::vector<unsigned> codes(kSlots * lanes, kNoSpring);
+  std::vector<unsigned char> degree(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    degree[i] = static_cast<unsigned char>(begin[i + 1] - begin[i]);
+    for (unsigned j = 0; j < begin[i + 1] - begin[i]; ++j) {
+      const std::size_t lane = i * kLanes + j % kLanes;
+      codes[(j / kLanes) * lanes + lane] = incidence[begin[i] + j];
+    }
+  }
+  LaneSlots slots{};
+  slots.codes = upload(23, codes.data(), codes.size());
+  slots.degree = upload(24, degree.data(), degree.size());
+  double* g_forces = scratch<double>(21, 2 * nd);
+  const auto blocks = static_cast<unsigned>((lanes + kLaneBlock - 1) / kLaneBlock);
+  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  check(cudaEventRecord(marks[0]), "cudaEventRecord");
+  for (std::size_t world = 0; world < worlds; ++world) {
+    double* world_state = states + world * 2 * nd;
+    double* world_history = history + world * per_world_history;
+    check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
+                          cudaMemcpyDeviceToDevice),
+          "copy on device");
+    void* args[] = {const_cast<DeviceSystem*>(&system),
+                    const_cast<WorldArrays*>(&arrays),
+                    &world,
+                    &slots,
+                    &dt,
+                    &steps,
+                    &world_history};
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D>), blocks,
+                                      kLaneBlock, args, 0, nullptr),
+          "forward cooperative launch");
+    check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
+                          2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+          "copy on device");
+  }
+  check(cudaEventRecord(marks[1]), "cudaEventRecord");
+  download(host_final, states, worlds * 2 * nd);
+  adjoint_of_final(host_final, host_adjoint);
+  check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
+                   cudaMemcpyHostToDevice),
+        "copy to device");
+  check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  for (std::size_t world = 0; world < worlds; ++world) {
+    const double* world_history = history + world * per_world_history;
+    double* world_adjoint = adjoints + world * 2 * nd;
+    void* args[] = {const_cast<DeviceSystem*>(&system),
+                    const_cast<WorldArrays*>(&arrays),
+                    &world,
+                    &slots,
+                    &dt,
+                    &steps,
+                    const_cast<double**>(&world_history),
+                    &g_forces,
+                    &world_adjoint};
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D>), blocks,
+                                      kLaneBlock, args, 0, nullptr),
+          "reverse cooperative launch");
+  }
+  check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+}
+
+// Which kernels run. Where a world fits one block: the resident kernels (registers across the
+// steps); else, where one thread per lane fits the GPU at once, the lane kernels; else the
+// gathering ones over a cooperative grid (one synchronization per step instead of the split
+// kernels' two: G = 1024 458 ms against 517). MAYA_SPRING_KERNEL=split, =gather, =lanes or
+// =resident forces one (the tests run each), falling back to the gathering grid where it cannot
+// run.
+enum class Kernels { kSplit, kGather, kResident, kLanes };
+
+Kernels kernels_for(std::size_t n, std::size_t s, std::size_t d, unsigned max_degree) {
   const char* forced = std::getenv("MAYA_SPRING_KERNEL");
   const std::string name = forced != nullptr ? forced : "";
   if (name == "gather") return Kernels::kGather;
   if (name == "split") return Kernels::kSplit;
-  return resident_shape(n, s, d).springs_per_thread > 0 ? Kernels::kResident : Kernels::kGather;
+  if (name == "lanes") return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kGather;
+  if (resident_shape(n, s, d, max_degree).springs_per_thread > 0) return Kernels::kResident;
+  return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kGather;
 }
 
 }  // namespace
@@ -528,9 +632,11 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
       new double[std::max<std::size_t>(e * state_size, 1)]);
   const int t = static_cast<int>(steps);
   KernelTimes times;
-  const Kernels kernels = kernels_for(n, s, d);
+  unsigned max_degree = 0;
+  for (std::size_t i = 0; i < n; ++i) max_degree = std::max(max_degree, begin[i + 1] - begin[i]);
+  const Kernels kernels = kernels_for(n, s, d, max_degree);
   if (kernels == Kernels::kResident) {
-    const ResidentShape shape = resident_shape(n, s, d);
+    const ResidentShape shape = resident_shape(n, s, d, max_degree);
     switch (d) {
       case 1:
         times = run_resident<1>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
@@ -543,6 +649,21 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
       default:
         times = run_resident<3>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
                                 adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
+  } else if (kernels == Kernels::kLanes) {
+    switch (d) {
+      case 1:
+        times = run_lanes<1>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
+                             adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run_lanes<2>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
+                             adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run_lanes<3>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
+                             adjoint_of_final, out.final_state, host_adjoint.get());
         break;
     }
   } else if (kernels == Kernels::kGather) {
