@@ -42,13 +42,14 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
       maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
   options.device = maya::Device::kCuda;
   // Every kernel variant, whichever the size would pick; the resident block kernels also with
-  // two springs per thread, the lane kernels also on worlds that would fit one block.
-  for (const char* kernels : {"split", "gather", "resident", "resident-2", "lanes"}) {
+  // one and two springs per thread in both directions, the lane kernels also on worlds that
+  // would fit one block.
+  for (const char* kernels : {"split", "gather", "resident", "resident-1", "resident-2", "lanes"}) {
     SCOPED_TRACE(kernels);
     const std::string name = kernels;
-    const bool two_per_thread = name == "resident-2";
-    setenv("MAYA_SPRING_KERNEL", two_per_thread ? "resident" : kernels, 1);
-    if (two_per_thread) setenv("MAYA_SPRING_RESIDENT_K", "2", 1);
+    const bool per_thread = name.rfind("resident-", 0) == 0;
+    setenv("MAYA_SPRING_KERNEL", per_thread ? "resident" : kernels, 1);
+    if (per_thread) setenv("MAYA_SPRING_RESIDENT_K", name.substr(9).c_str(), 1);
     const SpringRolloutGradients gpu =
         maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
     unsetenv("MAYA_SPRING_KERNEL");

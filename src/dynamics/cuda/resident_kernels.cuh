@@ -126,8 +126,19 @@ __global__ void __launch_bounds__(MaxThreads)
       // x1 = x + dt v1.
       double force[D];
       for (int c = 0; c < D; ++c) force[c] = 0.0;
-      for (int j = 0; j < degree; ++j) {
-        for (int c = 0; c < D; ++c) force[c] += shares[(j * D + c) * row + i];
+      // Four slots loaded together, then summed in order.
+      for (int j = 0; j < degree; j += 4) {
+        double loaded[4][D];
+        for (int q = 0; q < 4; ++q) {
+          for (int c = 0; c < D; ++c) {
+            loaded[q][c] = j + q < degree ? shares[((j + q) * D + c) * row + i] : 0.0;
+          }
+        }
+        for (int q = 0; q < 4; ++q) {
+          for (int c = 0; c < D; ++c) {
+            if (j + q < degree) force[c] += loaded[q][c];
+          }
+        }
       }
       double x[D];
       double v[D];
@@ -207,7 +218,7 @@ __global__ void __launch_bounds__(MaxThreads)
   int degree = 0;
   double mass = 1.0;
   double dt_over_m = 0.0;
-  double g_mass = 0.0;
+  double g_force_dot_force = 0.0;
   double g_x[D];
   double g_v[D];
   double ahead_x[D];
@@ -242,21 +253,30 @@ __global__ void __launch_bounds__(MaxThreads)
   const auto finish = [&] {
     double force[D];
     for (int c = 0; c < D; ++c) force[c] = 0.0;
-    for (int j = 0; j < degree; ++j) {
-      const double* slot = shares + static_cast<std::size_t>(j) * 3 * D * row + i;
-      for (int c = 0; c < D; ++c) {
-        g_x[c] += slot[c * row];
-        g_v[c] += slot[(D + c) * row];
-        force[c] += slot[(2 * D + c) * row];
+    // Two slots loaded together, then summed in order.
+    for (int j = 0; j < degree; j += 2) {
+      double loaded[2][3 * D];
+      for (int q = 0; q < 2; ++q) {
+        const double* slot = shares + static_cast<std::size_t>(j + q) * 3 * D * row + i;
+        for (int c = 0; c < 3 * D; ++c) loaded[q][c] = j + q < degree ? slot[c * row] : 0.0;
+      }
+      for (int q = 0; q < 2; ++q) {
+        if (j + q >= degree) continue;
+        for (int c = 0; c < D; ++c) {
+          g_x[c] += loaded[q][c];
+          g_v[c] += loaded[q][D + c];
+          force[c] += loaded[q][2 * D + c];
+        }
       }
     }
     if (system.ground_enabled) {
       const double ground = ground_force(system, later_x_up, later_v_up);
       for (int c = 0; c < D; ++c) force[c] += c == system.up_axis ? ground : 0.0;
     }
+    // d loss / d m = -sum over steps of (g_F . F) / m: the sum first, one division at the end.
     double total = 0.0;
     for (int c = 0; c < D; ++c) total += g_force[c * n + i] * force[c];
-    g_mass -= total / mass;
+    g_force_dot_force += total;
   };
   __syncthreads();
   OwnedSpring own[K];
@@ -362,7 +382,7 @@ __global__ void __launch_bounds__(MaxThreads)
       world_adjoint[i * D + c] = g_x[c];
       world_adjoint[nd + i * D + c] = g_v[c];
     }
-    gradients_of(w, system, world).mass[i] = g_mass;
+    gradients_of(w, system, world).mass[i] = -g_force_dot_force / mass;
   }
   const WorldGradients out = gradients_of(w, system, world);
   for (int k = 0; k < K; ++k) {
