@@ -15,9 +15,16 @@
 
 namespace maya::dynamics::detail {
 
-// Padding of the per-slot rows, so that the rows of one particle's slots start in different
-// banks (a warp of springs writes a few slots of a few particles).
-constexpr int kSlotRowPad = 8;
+// The length of the per-slot rows: at least N, and such that one slot's values (`values` rows)
+// span an odd number of half bank cycles (8 doubles modulo 16). A warp of springs writes a few
+// consecutive particles' slots 0, 1, 2, ...; their rows then alternate between the two halves of
+// the banks, and the writes take the fewest wavefronts.
+__host__ __device__ constexpr int slot_row(int n, int values) {
+  for (int row = n; row < n + 16; ++row) {
+    if ((values * row) % 16 == 8) return row;
+  }
+  return n + 8;
+}
 
 // One owned spring: its ends, the slot it fills at each (its place in the end's spring
 // order), and its parameters.
@@ -60,7 +67,7 @@ __device__ __forceinline__ void load_owned(const DeviceSystem& system, const Wor
   }
 }
 
-// Shared: positions [D][N], velocities [D][N], shares [max degree][D][N + pad] (the pulls with
+// Shared: positions [D][N], velocities [D][N], shares [max degree][D][slot_row(N, D)] (the pulls with
 // their ends' signs), then slot_of [2 S] (int). states: [E, 2, N, D] initial in, final out;
 // history: [E, T + 1, 2, N, D].
 template <int D, int K, int MaxThreads>
@@ -72,7 +79,7 @@ __global__ void __launch_bounds__(MaxThreads)
   const int n = system.num_particles;
   const int s = system.num_springs;
   const int nd = n * D;
-  const int row = n + kSlotRowPad;
+  const int row = slot_row(n, D);
   const int rank = static_cast<int>(threadIdx.x);
   const int threads = static_cast<int>(blockDim.x);
   double* xs = shared;
@@ -126,19 +133,8 @@ __global__ void __launch_bounds__(MaxThreads)
       // x1 = x + dt v1.
       double force[D];
       for (int c = 0; c < D; ++c) force[c] = 0.0;
-      // Four slots loaded together, then summed in order.
-      for (int j = 0; j < degree; j += 4) {
-        double loaded[4][D];
-        for (int q = 0; q < 4; ++q) {
-          for (int c = 0; c < D; ++c) {
-            loaded[q][c] = j + q < degree ? shares[((j + q) * D + c) * row + i] : 0.0;
-          }
-        }
-        for (int q = 0; q < 4; ++q) {
-          for (int c = 0; c < D; ++c) {
-            if (j + q < degree) force[c] += loaded[q][c];
-          }
-        }
+      for (int j = 0; j < degree; ++j) {
+        for (int c = 0; c < D; ++c) force[c] += shares[(j * D + c) * row + i];
       }
       double x[D];
       double v[D];
@@ -177,7 +173,7 @@ __global__ void __launch_bounds__(MaxThreads)
 }
 
 // Shared: step t's positions [D][N] and velocities [D][N], d loss / d F of step t [D][N],
-// shares [max degree][3 D][N + pad] (each spring's g_d, g_closing and pull with its ends'
+// shares [max degree][3 D][slot_row(N, 3 D)] (each spring's g_d, g_closing and pull with its ends'
 // signs), then slot_of [2 S] (int). adjoints: [E, 2, N, D], d loss / d final state in,
 // d loss / d initial state out.
 template <int D, int K, int MaxThreads>
@@ -189,7 +185,7 @@ __global__ void __launch_bounds__(MaxThreads)
   const int n = system.num_particles;
   const int s = system.num_springs;
   const int nd = n * D;
-  const int row = n + kSlotRowPad;
+  const int row = slot_row(n, 3 * D);
   const int rank = static_cast<int>(threadIdx.x);
   const int threads = static_cast<int>(blockDim.x);
   double* xs = shared;

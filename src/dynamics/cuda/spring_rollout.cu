@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -36,11 +37,14 @@ void check(cudaError_t status, const char* what) {
 }
 
 // Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
-// nothing.
+// nothing; a pinned host buffer through which the copies go (a copy from pageable memory ran
+// at about 2 GB/s on the H200 machine, most of the whole call's time beyond the kernels); and the
+// last topology uploaded to each slot, so that a repeated model is not uploaded again.
 class Workspace {
  public:
   ~Workspace() {
     for (auto& [pointer, bytes] : buffers_) cudaFree(pointer);
+    if (pinned_ != nullptr) cudaFreeHost(pinned_);
   }
   // Buffer `slot`, at least `bytes` long.
   void* get(std::size_t slot, std::size_t bytes) {
@@ -50,15 +54,42 @@ class Workspace {
       if (pointer != nullptr) check(cudaFree(pointer), "cudaFree");
       pointer = nullptr;
       size = 0;
+      if (slot < uploaded_.size()) uploaded_[slot].clear();
       check(cudaMalloc(&pointer, bytes), "cudaMalloc");
       size = bytes;
     }
     return pointer;
   }
+  // The pinned staging buffer: kStagingBytes.
+  unsigned char* staging() {
+    if (pinned_ == nullptr) {
+      void* pointer = nullptr;
+      check(cudaMallocHost(&pointer, kStagingBytes), "cudaMallocHost");
+      pinned_ = static_cast<unsigned char*>(pointer);
+    }
+    return pinned_;
+  }
+  // Whether slot `slot` holds exactly these bytes already; remembers them if not.
+  bool holds(std::size_t slot, const void* host, std::size_t bytes) {
+    if (uploaded_.size() <= slot) uploaded_.resize(slot + 1);
+    std::vector<unsigned char>& last = uploaded_[slot];
+    const auto* data = static_cast<const unsigned char*>(host);
+    if (!last.empty() && last.size() == bytes && std::equal(data, data + bytes, last.begin())) {
+      return true;
+    }
+    last.assign(data, data + bytes);
+    return false;
+  }
+  void forget(std::size_t slot) {
+    if (slot < uploaded_.size()) uploaded_[slot].clear();
+  }
+  static constexpr std::size_t kStagingBytes = std::size_t{32} << 20;
   std::mutex mutex;
 
  private:
   std::vector<std::pair<void*, std::size_t>> buffers_;
+  std::vector<std::vector<unsigned char>> uploaded_;
+  unsigned char* pinned_ = nullptr;
 };
 
 Workspace& workspace() {
@@ -66,25 +97,59 @@ Workspace& workspace() {
   return instance;
 }
 
+// Host <-> device copies through the pinned buffer, a chunk at a time.
+void to_device(void* device, const void* host, std::size_t bytes) {
+  unsigned char* pinned = workspace().staging();
+  for (std::size_t done = 0; done < bytes; done += Workspace::kStagingBytes) {
+    const std::size_t chunk = std::min(Workspace::kStagingBytes, bytes - done);
+    std::memcpy(pinned, static_cast<const unsigned char*>(host) + done, chunk);
+    check(cudaMemcpy(static_cast<unsigned char*>(device) + done, pinned, chunk,
+                     cudaMemcpyHostToDevice),
+          "copy to device");
+  }
+}
+
+void to_host(void* host, const void* device, std::size_t bytes) {
+  unsigned char* pinned = workspace().staging();
+  for (std::size_t done = 0; done < bytes; done += Workspace::kStagingBytes) {
+    const std::size_t chunk = std::min(Workspace::kStagingBytes, bytes - done);
+    check(cudaMemcpy(pinned, static_cast<const unsigned char*>(device) + done, chunk,
+                     cudaMemcpyDeviceToHost),
+          "copy to host");
+    std::memcpy(static_cast<unsigned char*>(host) + done, pinned, chunk);
+  }
+}
+
 template <class T>
 T* upload(std::size_t slot, const T* host, std::size_t count) {
   auto* device =
       static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
-  if (count > 0) {
-    check(cudaMemcpy(device, host, count * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
+  workspace().forget(slot);
+  if (count > 0) to_device(device, host, count * sizeof(T));
+  return device;
+}
+
+// The same for topology that repeats between calls: uploaded only when it changed.
+template <class T>
+T* upload_topology(std::size_t slot, const T* host, std::size_t count) {
+  auto* device =
+      static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  if (count > 0 && !workspace().holds(slot, host, count * sizeof(T))) {
+    to_device(device, host, count * sizeof(T));
   }
   return device;
 }
 
 template <class T>
 T* scratch(std::size_t slot, std::size_t count) {
-  return static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  auto* device =
+      static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  workspace().forget(slot);
+  return device;
 }
 
 void download(double* host, const double* device, std::size_t count) {
-  if (count > 0) {
-    check(cudaMemcpy(host, device, count * sizeof(double), cudaMemcpyDeviceToHost), "copy to host");
-  }
+  if (count > 0) to_host(host, device, count * sizeof(double));
 }
 
 // Block sizes: one thread per spring up to 1024 for a world in a block; 256 in the grid.
@@ -130,9 +195,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     download(host_final, states, worlds * 2 * nd);
     adjoint_of_final(host_final, host_adjoint);
-    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
-                     cudaMemcpyHostToDevice),
-          "copy to device");
+    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     reverse_worlds<D><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
@@ -179,9 +242,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     download(host_final, states, worlds * 2 * nd);
     adjoint_of_final(host_final, host_adjoint);
-    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
-                     cudaMemcpyHostToDevice),
-          "copy to device");
+    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     for (std::size_t world = 0; world < worlds; ++world) {
       const double* world_history = history + world * per_world_history;
@@ -237,9 +298,7 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     download(host_final, states, worlds * 2 * nd);
     adjoint_of_final(host_final, host_adjoint);
-    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
-                     cudaMemcpyHostToDevice),
-          "copy to device");
+    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
   };
   if (per_block) {
@@ -351,12 +410,15 @@ ResidentShape resident_shape(std::size_t n, std::size_t s, std::size_t d, unsign
   check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
         "cudaDeviceGetAttribute");
   ResidentShape shape;
-  const std::size_t row = n + kSlotRowPad;
+  const auto row = [n](std::size_t values) {
+    return static_cast<std::size_t>(slot_row(static_cast<int>(n), static_cast<int>(values)));
+  };
   shape.max_degree = static_cast<int>(max_degree);
-  shape.forward_shared = (2 * n * d + max_degree * d * row) * sizeof(double) + 2 * s * sizeof(int);
+  shape.forward_shared =
+      (2 * n * d + max_degree * d * row(d)) * sizeof(double) + 2 * s * sizeof(int);
   shape.reverse_shared =
-      (3 * n * d + max_degree * 3 * d * row) * sizeof(double) + 2 * s * sizeof(int);
-  if (shape.reverse_shared > static_cast<std::size_t>(shared_limit) || n > 1024) return {};
+      (3 * n * d + max_degree * 3 * d * row(3 * d)) * sizeof(double) + 2 * s * sizeof(int);
+  if (n > 1024 || shape.reverse_shared > static_cast<std::size_t>(shared_limit)) return {};
   const auto round_up = [](std::size_t count) {
     return static_cast<int>(std::max<std::size_t>((count + 31) / 32 * 32, 32));
   };
@@ -438,9 +500,7 @@ KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
   check(cudaEventRecord(marks[1]), "cudaEventRecord");
   download(host_final, states, worlds * state_size);
   adjoint_of_final(host_final, host_adjoint);
-  check(cudaMemcpy(adjoints, host_adjoint, worlds * state_size * sizeof(double),
-                   cudaMemcpyHostToDevice),
-        "copy to device");
+  to_device(adjoints, host_adjoint, worlds * state_size * sizeof(double));
   check(cudaEventRecord(marks[2]), "cudaEventRecord");
   launch(false);
   check(cudaEventRecord(marks[3]), "cudaEventRecord");
@@ -489,8 +549,8 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
     }
   }
   LaneSlots slots{};
-  slots.codes = upload(23, codes.data(), codes.size());
-  slots.degree = upload(24, degree.data(), degree.size());
+  slots.codes = upload_topology(23, codes.data(), codes.size());
+  slots.degree = upload_topology(24, degree.data(), degree.size());
   double* g_forces = scratch<double>(21, 2 * nd);
   const auto blocks = static_cast<unsigned>((lanes + kLaneBlock - 1) / kLaneBlock);
   const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
@@ -520,9 +580,7 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
   check(cudaEventRecord(marks[1]), "cudaEventRecord");
   download(host_final, states, worlds * 2 * nd);
   adjoint_of_final(host_final, host_adjoint);
-  check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
-                   cudaMemcpyHostToDevice),
-        "copy to device");
+  to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
   check(cudaEventRecord(marks[2]), "cudaEventRecord");
   for (std::size_t world = 0; world < worlds; ++world) {
     const double* world_history = history + world * per_world_history;
@@ -612,10 +670,10 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   DeviceSystem system{};
   system.num_particles = static_cast<int>(n);
   system.num_springs = static_cast<int>(s);
-  system.first = upload(0, first.data(), s);
-  system.second = upload(1, second.data(), s);
-  system.incidence_begin = upload(2, begin.data(), n + 1);
-  system.incidence = upload(3, incidence.data(), 2 * s);
+  system.first = upload_topology(0, first.data(), s);
+  system.second = upload_topology(1, second.data(), s);
+  system.incidence_begin = upload_topology(2, begin.data(), n + 1);
+  system.incidence = upload_topology(3, incidence.data(), 2 * s);
   for (std::size_t k = 0; k < 3; ++k) system.gravity[k] = topology.gravity[k];
   system.ground_enabled = topology.ground_enabled;
   system.ground_height = topology.ground_height;
