@@ -13,8 +13,8 @@
 namespace maya::dynamics::detail {
 
 constexpr int kLanes = 4;
-constexpr int kSlots = 2;             // springs per lane: particles of up to 8 springs
-constexpr int kLaneBlock = 256;       // threads per block
+constexpr int kSlots = 2;            // springs per lane: particles of up to 8 springs
+constexpr int kLaneBlock = 256;      // threads per block
 constexpr unsigned kNoSpring = ~0u;  // an empty slot's code
 
 // Lane `lane` of particle i: slot m holds the particle's spring lane + m kLanes as
@@ -50,7 +50,7 @@ __device__ __forceinline__ void load_lane_springs(const DeviceSystem& system,
     if (code != kNoSpring) {
       const int e = static_cast<int>(code >> 1);
       const bool first = (code & 1u) != 0;
-      own[m] = {true,          first,         e, first ? system.second[e] : system.first[e],
+      own[m] = {true,           first,        e,        first ? system.second[e] : system.first[e],
                 p.stiffness[e], p.damping[e], p.rest[e]};
     }
   }
@@ -60,8 +60,8 @@ __device__ __forceinline__ void load_lane_springs(const DeviceSystem& system,
 // t (written by other blocks: loaded past L1) and writes state t + 1.
 template <int D>
 __global__ void __launch_bounds__(kLaneBlock, 2)
-    forward_lanes(DeviceSystem system, WorldArrays w, std::size_t world, LaneSlots slots,
-                  double dt, int steps, double* history) {
+    forward_lanes(DeviceSystem system, WorldArrays w, std::size_t world, LaneSlots slots, double dt,
+                  int steps, double* history) {
   const int n = system.num_particles;
   const int nd = n * D;
   const int thread = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
@@ -94,10 +94,10 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
           ox[c] = __ldcg(current + own[m].other * D + c);
           ov[c] = __ldcg(current + nd + own[m].other * D + c);
         }
-        const Geometry<D> g = own[m].first_end ? Geometry<D>(x, v, ox, ov, own[m].stiffness,
-                                                             own[m].damping, own[m].rest)
-                                               : Geometry<D>(ox, ov, x, v, own[m].stiffness,
-                                                             own[m].damping, own[m].rest);
+        const Geometry<D> g =
+            own[m].first_end
+                ? Geometry<D>(x, v, ox, ov, own[m].stiffness, own[m].damping, own[m].rest)
+                : Geometry<D>(ox, ov, x, v, own[m].stiffness, own[m].damping, own[m].rest);
         // pull = -(magnitude u); the first end subtracts it, the second adds it.
         for (int c = 0; c < D; ++c) {
           const double pull = -(g.magnitude * g.unit[c]);
@@ -141,9 +141,8 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
 // state; g_forces [2][N, D] (steps alternate) is the only array the blocks share per step.
 template <int D>
 __global__ void __launch_bounds__(kLaneBlock, 2)
-    reverse_lanes(DeviceSystem system, WorldArrays w, std::size_t world, LaneSlots slots,
-                  double dt, int steps, const double* history, double* g_forces,
-                  double* adjoint) {
+    reverse_lanes(DeviceSystem system, WorldArrays w, std::size_t world, LaneSlots slots, double dt,
+                  int steps, const double* history, double* g_forces, double* adjoint) {
   const int n = system.num_particles;
   const int nd = n * D;
   const int thread = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
@@ -173,7 +172,7 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
   double partial_x[D];
   double partial_v[D];
   // start_adjoint for the step whose input is (x, own adjoint g_x, g_v of the step after).
-  const auto start = [&](const double (&x)[D], const double (&g_x)[D], const double (&g_v)[D],
+  const auto start = [&](const double(&x)[D], const double(&g_x)[D], const double(&g_v)[D],
                          double* g_force_out) {
     double g_force_up = 0.0;
     double x_up = 0.0;

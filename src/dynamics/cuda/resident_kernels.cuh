@@ -60,7 +60,7 @@ __device__ __forceinline__ void load_owned(const DeviceSystem& system, const Wor
     const int e = rank + k * threads;
     if (e < system.num_springs) {
       own[k] = {system.first[e], system.second[e], slot_of[2 * e], slot_of[2 * e + 1],
-                p.stiffness[e], p.damping[e],    p.rest[e]};
+                p.stiffness[e],  p.damping[e],     p.rest[e]};
     } else {
       own[k] = {0, 0, 0, 0, 0.0, 0.0, 0.0};
     }

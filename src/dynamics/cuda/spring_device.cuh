@@ -68,8 +68,8 @@ struct Geometry {
 
   __device__ Geometry(const DeviceSystem& system, const WorldParameters& p, const double* x,
                       const double* v, int e)
-      : Geometry(system.first[e] * D, system.second[e] * D, p.stiffness[e], p.damping[e],
-                 p.rest[e], x, v) {}
+      : Geometry(system.first[e] * D, system.second[e] * D, p.stiffness[e], p.damping[e], p.rest[e],
+                 x, v) {}
 
   // From the two ends' positions and velocities (each [D]), already gathered.
   __device__ __forceinline__ Geometry(const double* x_a, const double* v_a, const double* x_b,

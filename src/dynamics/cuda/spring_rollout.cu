@@ -570,8 +570,8 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
                     &dt,
                     &steps,
                     &world_history};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D>), blocks,
-                                      kLaneBlock, args, 0, nullptr),
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D>), blocks, kLaneBlock,
+                                      args, 0, nullptr),
           "forward cooperative launch");
     check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
                           2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
@@ -594,8 +594,8 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
                     const_cast<double**>(&world_history),
                     &g_forces,
                     &world_adjoint};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D>), blocks,
-                                      kLaneBlock, args, 0, nullptr),
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D>), blocks, kLaneBlock,
+                                      args, 0, nullptr),
           "reverse cooperative launch");
   }
   check(cudaEventRecord(marks[3]), "cudaEventRecord");
