@@ -1,7 +1,9 @@
 // Mass-spring rollouts of many worlds and their reverse sweeps on a CUDA GPU: the host side of
 // spring_rollout_gradient. Each direction of a whole rollout is one launch. A world small enough
 // for one block's shared memory (W2's G = 16, W5's G = 8) is one block, and many worlds are many
-// blocks (split_kernels.cuh); a larger world is one cooperative grid (gather_kernels.cuh).
+// blocks (resident_kernels.cuh; split_kernels.cuh as a variant); a larger world is one
+// cooperative grid (lane_kernels.cuh while every lane fits the GPU at once, else
+// gather_kernels.cuh).
 //
 // The arithmetic is mass_spring_kernels.hpp's, line for line and in the same order (each
 // particle sums its springs in spring order), so results agree with the CPU fused step up to the
