@@ -147,6 +147,22 @@ TEST(GpuSpringRollout, WorldOfMoreSpringsThanThreadsMatchesCpu) {
   expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 3, 11), 300);
 }
 
+// The GPU keeps the last topology on the device between calls: a model of the same size but
+// other springs (every spring's ends swapped) must not reuse it.
+TEST(GpuSpringRollout, SameSizedModelWithOtherSpringsIsUploadedAgain) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  const auto worlds = maya::test::varied_worlds(lattice, 3, 13);
+  const auto& model = lattice.model;
+  std::vector<std::int64_t> first(model.end_b().begin(), model.end_b().end());
+  std::vector<std::int64_t> second(model.end_a().begin(), model.end_a().end());
+  const std::vector<double> gravity(model.gravity().begin(), model.gravity().end());
+  const maya::dynamics::MassSpringModel swapped(model.num_particles(), model.dim(), first, second,
+                                                gravity, model.ground());
+  expect_gpu_matches_cpu(model, worlds, 200);
+  expect_gpu_matches_cpu(swapped, worlds, 200);
+}
+
 TEST(GpuSpringRollout, OneAndThreeDimensionsMatchCpu) {
   MAYA_REQUIRE_GPU();
   for (const std::size_t dim : {std::size_t{1}, std::size_t{3}}) {
