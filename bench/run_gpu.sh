@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The GPU rows of docs/benchmarks.md ("GPU physics") on a machine with a CUDA GPU: maya's W2 and
-# W5 gradients with both kernel variants, then JAX jit on the same GPU, then W5 on the CPU.
+# W5 gradients with the default kernels and each variant forced, then JAX jit on the same GPU,
+# then W5 on the CPU.
 # Usage: bench/run_gpu.sh [BUILD_DIR]   (a build configured with -DMAYA_CUDA=ON)
 # PYTHON selects the interpreter holding JAX (default python3).
 set -euo pipefail
@@ -10,10 +11,14 @@ python="${PYTHON:-python3}"
 echo "## machine"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 echo "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-for kernels in split gather; do
+for kernels in default resident lanes split gather; do
   echo
   echo "## maya, $kernels kernels"
-  MAYA_SPRING_KERNEL=$kernels "$build/bench/bench_spring_worlds" --benchmark_filter=gpu
+  if [[ $kernels == default ]]; then
+    "$build/bench/bench_spring_worlds" --benchmark_filter=gpu
+  else
+    MAYA_SPRING_KERNEL=$kernels "$build/bench/bench_spring_worlds" --benchmark_filter=gpu
+  fi
 done
 echo
 echo "## JAX jit, W2 (checkpointed steps from G = 512) and W5 (jit(vmap))"

@@ -41,13 +41,19 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
   const SpringRolloutGradients cpu =
       maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
   options.device = maya::Device::kCuda;
-  // Both kernel variants, whichever the size would pick.
-  for (const char* kernels : {"split", "gather"}) {
+  // Every kernel variant, whichever the size would pick; the resident block kernels also with
+  // one and two springs per thread in both directions, the lane kernels also on worlds that
+  // would fit one block.
+  for (const char* kernels : {"split", "gather", "resident", "resident-1", "resident-2", "lanes"}) {
     SCOPED_TRACE(kernels);
-    setenv("MAYA_SPRING_KERNEL", kernels, 1);
+    const std::string name = kernels;
+    const bool per_thread = name.rfind("resident-", 0) == 0;
+    setenv("MAYA_SPRING_KERNEL", per_thread ? "resident" : kernels, 1);
+    if (per_thread) setenv("MAYA_SPRING_RESIDENT_K", name.substr(9).c_str(), 1);
     const SpringRolloutGradients gpu =
         maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
     unsetenv("MAYA_SPRING_KERNEL");
+    unsetenv("MAYA_SPRING_RESIDENT_K");
     expect_close(gpu, cpu, tolerance, gradient_tolerance);
   }
 }
@@ -132,6 +138,29 @@ TEST(GpuSpringRollout, CooperativeGridWorldMatchesCpu) {
   // 1600 particles, 6162 springs: more than one block's shared memory holds.
   const maya::dynamics::SpringLattice lattice = w2_lattice(40);
   expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 2, 9), 300);
+}
+
+TEST(GpuSpringRollout, WorldOfMoreSpringsThanThreadsMatchesCpu) {
+  MAYA_REQUIRE_GPU();
+  // 400 particles, 1482 springs: the resident block kernels give each thread up to 4 springs.
+  const maya::dynamics::SpringLattice lattice = w2_lattice(20);
+  expect_gpu_matches_cpu(lattice.model, maya::test::varied_worlds(lattice, 3, 11), 300);
+}
+
+// The GPU keeps the last topology on the device between calls: a model of the same size but
+// other springs (every spring's ends swapped) must not reuse it.
+TEST(GpuSpringRollout, SameSizedModelWithOtherSpringsIsUploadedAgain) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  const auto worlds = maya::test::varied_worlds(lattice, 3, 13);
+  const auto& model = lattice.model;
+  std::vector<std::int64_t> first(model.end_b().begin(), model.end_b().end());
+  std::vector<std::int64_t> second(model.end_a().begin(), model.end_a().end());
+  const std::vector<double> gravity(model.gravity().begin(), model.gravity().end());
+  const maya::dynamics::MassSpringModel swapped(model.num_particles(), model.dim(), first, second,
+                                                gravity, model.ground());
+  expect_gpu_matches_cpu(model, worlds, 200);
+  expect_gpu_matches_cpu(swapped, worlds, 200);
 }
 
 TEST(GpuSpringRollout, OneAndThreeDimensionsMatchCpu) {

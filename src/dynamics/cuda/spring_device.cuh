@@ -67,9 +67,38 @@ struct Geometry {
   double magnitude;
 
   __device__ Geometry(const DeviceSystem& system, const WorldParameters& p, const double* x,
-                      const double* v, int e) {
-    a = system.first[e] * D;
-    b = system.second[e] * D;
+                      const double* v, int e)
+      : Geometry(system.first[e] * D, system.second[e] * D, p.stiffness[e], p.damping[e], p.rest[e],
+                 x, v) {}
+
+  // From the two ends' positions and velocities (each [D]), already gathered.
+  __device__ __forceinline__ Geometry(const double* x_a, const double* v_a, const double* x_b,
+                                      const double* v_b, double stiffness, double damping,
+                                      double rest) {
+    a = 0;
+    b = 0;
+    double squared = 0.0;
+    for (int k = 0; k < D; ++k) {
+      unit[k] = x_b[k] - x_a[k];
+      squared += unit[k] * unit[k];
+    }
+    length = sqrt(squared);
+    inverse_length = 1.0 / length;
+    closing_speed = 0.0;
+    for (int k = 0; k < D; ++k) {
+      unit[k] *= inverse_length;
+      closing[k] = v_b[k] - v_a[k];
+      closing_speed += closing[k] * unit[k];
+    }
+    magnitude = stiffness * (length - rest) + damping * closing_speed;
+  }
+
+  // From the spring's constants themselves: a and b are its ends' offsets (index times D).
+  __device__ __forceinline__ Geometry(int first_offset, int second_offset, double stiffness,
+                                      double damping, double rest, const double* x,
+                                      const double* v) {
+    a = first_offset;
+    b = second_offset;
     double squared = 0.0;
     for (int k = 0; k < D; ++k) {
       unit[k] = x[b + k] - x[a + k];
@@ -83,7 +112,7 @@ struct Geometry {
       closing[k] = v[b + k] - v[a + k];
       closing_speed += closing[k] * unit[k];
     }
-    magnitude = p.stiffness[e] * (length - p.rest[e]) + p.damping[e] * closing_speed;
+    magnitude = stiffness * (length - rest) + damping * closing_speed;
   }
 };
 

@@ -1,7 +1,9 @@
 // Mass-spring rollouts of many worlds and their reverse sweeps on a CUDA GPU: the host side of
 // spring_rollout_gradient. Each direction of a whole rollout is one launch. A world small enough
 // for one block's shared memory (W2's G = 16, W5's G = 8) is one block, and many worlds are many
-// blocks (split_kernels.cuh); a larger world is one cooperative grid (gather_kernels.cuh).
+// blocks (resident_kernels.cuh; split_kernels.cuh as a variant); a larger world is one
+// cooperative grid (lane_kernels.cuh while every lane fits the GPU at once, else
+// gather_kernels.cuh).
 //
 // The arithmetic is mass_spring_kernels.hpp's, line for line and in the same order (each
 // particle sums its springs in spring order), so results agree with the CPU fused step up to the
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -19,6 +22,8 @@
 #include <vector>
 
 #include "dynamics/cuda/gather_kernels.cuh"
+#include "dynamics/cuda/lane_kernels.cuh"
+#include "dynamics/cuda/resident_kernels.cuh"
 #include "dynamics/cuda/split_kernels.cuh"
 #include "dynamics/cuda/spring_rollout_cuda.hpp"
 #include "maya/core/error.hpp"
@@ -34,11 +39,15 @@ void check(cudaError_t status, const char* what) {
 }
 
 // Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
-// nothing.
+// nothing; a pinned host buffer through which the copies go (with copies from pageable memory
+// the whole call spent about 4 ms beyond the kernels at W2 G = 128 and 160 ms at W5 E = 16384 on
+// the H200 machine: about 2 GB/s over the bytes copied); and the last topology uploaded to each
+// slot, so that a repeated model is not uploaded again.
 class Workspace {
  public:
   ~Workspace() {
     for (auto& [pointer, bytes] : buffers_) cudaFree(pointer);
+    if (pinned_ != nullptr) cudaFreeHost(pinned_);
   }
   // Buffer `slot`, at least `bytes` long.
   void* get(std::size_t slot, std::size_t bytes) {
@@ -48,15 +57,44 @@ class Workspace {
       if (pointer != nullptr) check(cudaFree(pointer), "cudaFree");
       pointer = nullptr;
       size = 0;
+      if (slot < uploaded_.size()) uploaded_[slot].clear();
       check(cudaMalloc(&pointer, bytes), "cudaMalloc");
       size = bytes;
     }
     return pointer;
   }
+  // The pinned staging buffer: kStagingBytes.
+  unsigned char* staging() {
+    if (pinned_ == nullptr) {
+      void* pointer = nullptr;
+      check(cudaMallocHost(&pointer, kStagingBytes), "cudaMallocHost");
+      pinned_ = static_cast<unsigned char*>(pointer);
+    }
+    return pinned_;
+  }
+  // Whether slot `slot` holds exactly these bytes already (remember() said so).
+  bool holds(std::size_t slot, const void* host, std::size_t bytes) const {
+    if (uploaded_.size() <= slot) return false;
+    const std::vector<unsigned char>& last = uploaded_[slot];
+    const auto* data = static_cast<const unsigned char*>(host);
+    return !last.empty() && last.size() == bytes && std::equal(data, data + bytes, last.begin());
+  }
+  // After a successful upload of these bytes to slot `slot`.
+  void remember(std::size_t slot, const void* host, std::size_t bytes) {
+    if (uploaded_.size() <= slot) uploaded_.resize(slot + 1);
+    const auto* data = static_cast<const unsigned char*>(host);
+    uploaded_[slot].assign(data, data + bytes);
+  }
+  void forget(std::size_t slot) {
+    if (slot < uploaded_.size()) uploaded_[slot].clear();
+  }
+  static constexpr std::size_t kStagingBytes = std::size_t{32} << 20;
   std::mutex mutex;
 
  private:
   std::vector<std::pair<void*, std::size_t>> buffers_;
+  std::vector<std::vector<unsigned char>> uploaded_;
+  unsigned char* pinned_ = nullptr;
 };
 
 Workspace& workspace() {
@@ -64,25 +102,61 @@ Workspace& workspace() {
   return instance;
 }
 
+// Host <-> device copies through the pinned buffer, a chunk at a time.
+void to_device(void* device, const void* host, std::size_t bytes) {
+  unsigned char* pinned = workspace().staging();
+  for (std::size_t done = 0; done < bytes; done += Workspace::kStagingBytes) {
+    const std::size_t chunk = std::min(Workspace::kStagingBytes, bytes - done);
+    std::memcpy(pinned, static_cast<const unsigned char*>(host) + done, chunk);
+    check(cudaMemcpy(static_cast<unsigned char*>(device) + done, pinned, chunk,
+                     cudaMemcpyHostToDevice),
+          "copy to device");
+  }
+}
+
+void to_host(void* host, const void* device, std::size_t bytes) {
+  unsigned char* pinned = workspace().staging();
+  for (std::size_t done = 0; done < bytes; done += Workspace::kStagingBytes) {
+    const std::size_t chunk = std::min(Workspace::kStagingBytes, bytes - done);
+    check(cudaMemcpy(pinned, static_cast<const unsigned char*>(device) + done, chunk,
+                     cudaMemcpyDeviceToHost),
+          "copy to host");
+    std::memcpy(static_cast<unsigned char*>(host) + done, pinned, chunk);
+  }
+}
+
 template <class T>
 T* upload(std::size_t slot, const T* host, std::size_t count) {
   auto* device =
       static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
-  if (count > 0) {
-    check(cudaMemcpy(device, host, count * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
+  workspace().forget(slot);
+  if (count > 0) to_device(device, host, count * sizeof(T));
+  return device;
+}
+
+// The same for topology that repeats between calls: uploaded only when it changed.
+template <class T>
+T* upload_topology(std::size_t slot, const T* host, std::size_t count) {
+  auto* device =
+      static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  if (count > 0 && !workspace().holds(slot, host, count * sizeof(T))) {
+    workspace().forget(slot);
+    to_device(device, host, count * sizeof(T));
+    workspace().remember(slot, host, count * sizeof(T));
   }
   return device;
 }
 
 template <class T>
 T* scratch(std::size_t slot, std::size_t count) {
-  return static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  auto* device =
+      static_cast<T*>(workspace().get(slot, std::max<std::size_t>(count, 1) * sizeof(T)));
+  workspace().forget(slot);
+  return device;
 }
 
 void download(double* host, const double* device, std::size_t count) {
-  if (count > 0) {
-    check(cudaMemcpy(host, device, count * sizeof(double), cudaMemcpyDeviceToHost), "copy to host");
-  }
+  if (count > 0) to_host(host, device, count * sizeof(double));
 }
 
 // Block sizes: one thread per spring up to 1024 for a world in a block; 256 in the grid.
@@ -128,9 +202,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     download(host_final, states, worlds * 2 * nd);
     adjoint_of_final(host_final, host_adjoint);
-    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
-                     cudaMemcpyHostToDevice),
-          "copy to device");
+    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     reverse_worlds<D><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
@@ -177,9 +249,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     download(host_final, states, worlds * 2 * nd);
     adjoint_of_final(host_final, host_adjoint);
-    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
-                     cudaMemcpyHostToDevice),
-          "copy to device");
+    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     for (std::size_t world = 0; world < worlds; ++world) {
       const double* world_history = history + world * per_world_history;
@@ -235,9 +305,7 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     download(host_final, states, worlds * 2 * nd);
     adjoint_of_final(host_final, host_adjoint);
-    check(cudaMemcpy(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double),
-                     cudaMemcpyHostToDevice),
-          "copy to device");
+    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
   };
   if (per_block) {
@@ -324,22 +392,245 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
   return {forward_ms * 1e-3, reverse_ms * 1e-3};
 }
 
-// Which kernels run: the split ones where a world fits one block (there they were faster:
-// W2 G = 16 6.2 ms against 8.2, W5 about even), the gathering ones for worlds spread over the
-// grid (one synchronization per step instead of two: G = 128 18 ms against 25, G = 1024 458
-// against 517). MAYA_SPRING_KERNEL=split or =gather forces one (the tests run both).
-bool gathering(std::size_t n, std::size_t s, std::size_t d) {
-  const char* forced = std::getenv("MAYA_SPRING_KERNEL");
-  if (forced != nullptr && std::string(forced) == "gather") return true;
-  if (forced != nullptr && std::string(forced) == "split") return false;
+// The resident kernels' shared memory per block, springs per thread and threads, for each
+// direction (0 springs: a world does not fit one block). One spring per thread up to 1024 springs
+// forward; the reverse pass takes two per thread on at most 512 threads where that fits (twice
+// the registers per thread: no spills; W2 G = 16 reverse 3.7 ms against 4.4 on the H200).
+// MAYA_SPRING_RESIDENT_K=1 or =2 forces one choice for both directions where it fits.
+struct ResidentLaunch {
+  int springs_per_thread = 0;
+  int threads = 0;
+};
+struct ResidentShape {
+  ResidentLaunch forward;
+  ResidentLaunch reverse;
+  int max_degree = 0;
+  std::size_t forward_shared = 0;
+  std::size_t reverse_shared = 0;
+  [[nodiscard]] bool fits() const { return forward.springs_per_thread > 0; }
+};
+
+ResidentShape resident_shape(std::size_t n, std::size_t s, std::size_t d, unsigned max_degree) {
   int device = 0;
   check(cudaGetDevice(&device), "cudaGetDevice");
   int shared_limit = 0;
   check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
         "cudaDeviceGetAttribute");
-  // The split kernels' reverse pass in shared memory (reverse_worlds).
-  const std::size_t split_shared = (5 * n * d + 3 * s * d + n + 3 * s) * sizeof(double);
-  return split_shared > static_cast<std::size_t>(shared_limit);
+  ResidentShape shape;
+  const auto row = [n](std::size_t values) {
+    return static_cast<std::size_t>(slot_row(static_cast<int>(n), static_cast<int>(values)));
+  };
+  shape.max_degree = static_cast<int>(max_degree);
+  shape.forward_shared =
+      (2 * n * d + max_degree * d * row(d)) * sizeof(double) + 2 * s * sizeof(int);
+  shape.reverse_shared =
+      (3 * n * d + max_degree * 3 * d * row(3 * d)) * sizeof(double) + 2 * s * sizeof(int);
+  if (n > 1024 || shape.reverse_shared > static_cast<std::size_t>(shared_limit)) return {};
+  const auto round_up = [](std::size_t count) {
+    return static_cast<int>(std::max<std::size_t>((count + 31) / 32 * 32, 32));
+  };
+  const ResidentLaunch one{1, round_up(std::max(s, n))};
+  const ResidentLaunch two{2, round_up(std::max((s + 1) / 2, n))};
+  const ResidentLaunch four{4, round_up(std::max((s + 3) / 4, n))};
+  const bool one_fits = s <= 1024;
+  const bool two_fits = s <= 1024 && n <= 512;
+  const char* forced = std::getenv("MAYA_SPRING_RESIDENT_K");
+  const std::string k = forced != nullptr ? forced : "";
+  if (k == "1" && one_fits) {
+    shape.forward = shape.reverse = one;
+  } else if (k == "2" && two_fits) {
+    shape.forward = shape.reverse = two;
+  } else if (one_fits) {
+    shape.forward = one;
+    shape.reverse = two_fits ? two : one;
+  } else if (s <= 4096) {
+    shape.forward = shape.reverse = four;
+  } else {
+    return {};
+  }
+  return shape;
+}
+
+template <int D, int K, int MaxThreads>
+void launch_resident(const ResidentShape& shape, const DeviceSystem& system,
+                     const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
+                     double* states, double* history, double* adjoints, bool forward) {
+  if (forward) {
+    check(cudaFuncSetAttribute(forward_resident<D, K, MaxThreads>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(shape.forward_shared)),
+          "cudaFuncSetAttribute");
+    forward_resident<D, K, MaxThreads>
+        <<<static_cast<unsigned>(worlds), shape.forward.threads, shape.forward_shared>>>(
+            system, arrays, dt, steps, shape.max_degree, states, history);
+    check(cudaGetLastError(), "forward launch");
+  } else {
+    check(cudaFuncSetAttribute(reverse_resident<D, K, MaxThreads>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(shape.reverse_shared)),
+          "cudaFuncSetAttribute");
+    reverse_resident<D, K, MaxThreads>
+        <<<static_cast<unsigned>(worlds), shape.reverse.threads, shape.reverse_shared>>>(
+            system, arrays, dt, steps, shape.max_degree, history, adjoints);
+    check(cudaGetLastError(), "reverse launch");
+  }
+}
+
+// The resident kernels (resident_kernels.cuh), where a world fits one block.
+template <int D>
+KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
+                         const WorldArrays& arrays, std::size_t worlds, std::size_t n, double dt,
+                         int steps, double* states, double* adjoints, double* history,
+                         const HostAdjointOfFinal& adjoint_of_final, double* host_final,
+                         double* host_adjoint) {
+  const std::size_t state_size = 2 * n * D;
+  const auto launch = [&](bool forward) {
+    switch ((forward ? shape.forward : shape.reverse).springs_per_thread) {
+      case 1:
+        launch_resident<D, 1, 1024>(shape, system, arrays, worlds, dt, steps, states, history,
+                                    adjoints, forward);
+        break;
+      case 2:
+        launch_resident<D, 2, 512>(shape, system, arrays, worlds, dt, steps, states, history,
+                                   adjoints, forward);
+        break;
+      default:
+        launch_resident<D, 4, 1024>(shape, system, arrays, worlds, dt, steps, states, history,
+                                    adjoints, forward);
+        break;
+    }
+  };
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  check(cudaEventRecord(marks[0]), "cudaEventRecord");
+  launch(true);
+  check(cudaEventRecord(marks[1]), "cudaEventRecord");
+  download(host_final, states, worlds * state_size);
+  adjoint_of_final(host_final, host_adjoint);
+  to_device(adjoints, host_adjoint, worlds * state_size * sizeof(double));
+  check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  launch(false);
+  check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+}
+
+// Whether the lane kernels can run a world: every particle of at most kLanes kSlots springs,
+// and one thread per lane all resident at once (a cooperative launch).
+bool lanes_fit(std::size_t n, unsigned max_degree) {
+  if (max_degree > static_cast<unsigned>(kLanes * kSlots) || n == 0) return false;
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int sms = 0;
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  int per_sm = 0;
+  // The reverse kernel is the larger one; the 2-D instance stands for all.
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, reverse_lanes<2>, kLaneBlock, 0),
+        "occupancy");
+  const std::size_t blocks = (n * kLanes + kLaneBlock - 1) / kLaneBlock;
+  return blocks <= static_cast<std::size_t>(per_sm) * static_cast<std::size_t>(sms);
+}
+
+// The lane kernels (lane_kernels.cuh): one cooperative launch per world and direction.
+template <int D>
+KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std::size_t worlds,
+                      const std::vector<unsigned>& begin, const std::vector<unsigned>& incidence,
+                      double dt, int steps, double* states, double* adjoints, double* history,
+                      const HostAdjointOfFinal& adjoint_of_final, double* host_final,
+                      double* host_adjoint) {
+  const std::size_t n = begin.size() - 1;
+  const std::size_t nd = n * D;
+  const std::size_t lanes = n * kLanes;
+  std::vector<unsigned> codes(kSlots * lanes, kNoSpring);
+  std::vector<unsigned char> degree(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    degree[i] = static_cast<unsigned char>(begin[i + 1] - begin[i]);
+    for (unsigned j = 0; j < begin[i + 1] - begin[i]; ++j) {
+      const std::size_t lane = i * kLanes + j % kLanes;
+      codes[(j / kLanes) * lanes + lane] = incidence[begin[i] + j];
+    }
+  }
+  LaneSlots slots{};
+  slots.codes = upload_topology(23, codes.data(), codes.size());
+  slots.degree = upload_topology(24, degree.data(), degree.size());
+  double* g_forces = scratch<double>(21, 2 * nd);
+  const auto blocks = static_cast<unsigned>((lanes + kLaneBlock - 1) / kLaneBlock);
+  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  check(cudaEventRecord(marks[0]), "cudaEventRecord");
+  for (std::size_t world = 0; world < worlds; ++world) {
+    double* world_state = states + world * 2 * nd;
+    double* world_history = history + world * per_world_history;
+    check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
+                          cudaMemcpyDeviceToDevice),
+          "copy on device");
+    void* args[] = {const_cast<DeviceSystem*>(&system),
+                    const_cast<WorldArrays*>(&arrays),
+                    &world,
+                    &slots,
+                    &dt,
+                    &steps,
+                    &world_history};
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D>), blocks, kLaneBlock,
+                                      args, 0, nullptr),
+          "forward cooperative launch");
+    check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
+                          2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+          "copy on device");
+  }
+  check(cudaEventRecord(marks[1]), "cudaEventRecord");
+  download(host_final, states, worlds * 2 * nd);
+  adjoint_of_final(host_final, host_adjoint);
+  to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
+  check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  for (std::size_t world = 0; world < worlds; ++world) {
+    const double* world_history = history + world * per_world_history;
+    double* world_adjoint = adjoints + world * 2 * nd;
+    void* args[] = {const_cast<DeviceSystem*>(&system),
+                    const_cast<WorldArrays*>(&arrays),
+                    &world,
+                    &slots,
+                    &dt,
+                    &steps,
+                    const_cast<double**>(&world_history),
+                    &g_forces,
+                    &world_adjoint};
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D>), blocks, kLaneBlock,
+                                      args, 0, nullptr),
+          "reverse cooperative launch");
+  }
+  check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+}
+
+// Which kernels run. Where a world fits one block: the resident kernels (registers across the
+// steps); else, where one thread per lane fits the GPU at once, the lane kernels; else the
+// gathering ones over a cooperative grid (one synchronization per step instead of the split
+// kernels' two: G = 1024 458 ms against 517). MAYA_SPRING_KERNEL=split, =gather, =lanes or
+// =resident forces one (the tests run each), falling back to the gathering grid where it cannot
+// run.
+enum class Kernels { kSplit, kGather, kResident, kLanes };
+
+Kernels kernels_for(std::size_t n, std::size_t s, std::size_t d, unsigned max_degree) {
+  const char* forced = std::getenv("MAYA_SPRING_KERNEL");
+  const std::string name = forced != nullptr ? forced : "";
+  if (name == "gather") return Kernels::kGather;
+  if (name == "split") return Kernels::kSplit;
+  if (name == "lanes") return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kGather;
+  if (resident_shape(n, s, d, max_degree).fits()) return Kernels::kResident;
+  return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kGather;
 }
 
 }  // namespace
@@ -386,10 +677,10 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   DeviceSystem system{};
   system.num_particles = static_cast<int>(n);
   system.num_springs = static_cast<int>(s);
-  system.first = upload(0, first.data(), s);
-  system.second = upload(1, second.data(), s);
-  system.incidence_begin = upload(2, begin.data(), n + 1);
-  system.incidence = upload(3, incidence.data(), 2 * s);
+  system.first = upload_topology(0, first.data(), s);
+  system.second = upload_topology(1, second.data(), s);
+  system.incidence_begin = upload_topology(2, begin.data(), n + 1);
+  system.incidence = upload_topology(3, incidence.data(), 2 * s);
   for (std::size_t k = 0; k < 3; ++k) system.gravity[k] = topology.gravity[k];
   system.ground_enabled = topology.ground_enabled;
   system.ground_height = topology.ground_height;
@@ -419,7 +710,41 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
       new double[std::max<std::size_t>(e * state_size, 1)]);
   const int t = static_cast<int>(steps);
   KernelTimes times;
-  if (gathering(n, s, d)) {
+  unsigned max_degree = 0;
+  for (std::size_t i = 0; i < n; ++i) max_degree = std::max(max_degree, begin[i + 1] - begin[i]);
+  const Kernels kernels = kernels_for(n, s, d, max_degree);
+  if (kernels == Kernels::kResident) {
+    const ResidentShape shape = resident_shape(n, s, d, max_degree);
+    switch (d) {
+      case 1:
+        times = run_resident<1>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
+                                adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run_resident<2>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
+                                adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run_resident<3>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
+                                adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
+  } else if (kernels == Kernels::kLanes) {
+    switch (d) {
+      case 1:
+        times = run_lanes<1>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
+                             adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      case 2:
+        times = run_lanes<2>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
+                             adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+      default:
+        times = run_lanes<3>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
+                             adjoint_of_final, out.final_state, host_adjoint.get());
+        break;
+    }
+  } else if (kernels == Kernels::kGather) {
     switch (d) {
       case 1:
         times = run_gather<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
