@@ -37,6 +37,7 @@ struct FitRun {
   std::vector<Tensor> fitted;
   io::Trajectory before;
   io::Trajectory after;
+  tasks::Uncertainty uncertainty;  // standard errors of a fit to observed data
 };
 
 // Fits the task's parameters with its optimizer, reporting progress on stderr. With a budget,

@@ -17,7 +17,9 @@ namespace {
 
 void print_parameters(const tasks::SpringTask& task, const FitRun& run) {
   const std::vector<std::vector<double>> truth = task.true_values();
-  std::printf("  %-20s %14s %14s%s\n", "parameter", "initial", "fitted",
+  const bool errors = run.uncertainty.available;
+  std::printf("  %-20s %14s %14s%s%s\n", "parameter", "initial", "fitted",
+              errors ? "     std. error  95% interval" : "",
               truth.empty() ? "" : "           true    rel. error");
   for (std::size_t p = 0; p < run.fitted.size(); ++p) {
     const auto initial = run.initial[p].data();
@@ -28,6 +30,11 @@ void print_parameters(const tasks::SpringTask& task, const FitRun& run) {
         name += "[" + std::to_string(i) + "]";
       }
       std::printf("  %-20s %14.8g %14.8g", name.c_str(), initial[i], fitted[i]);
+      if (errors) {
+        const double error = run.uncertainty.standard_error[p][i];
+        const double half = tasks::Uncertainty::kZ95 * error;
+        std::printf(" %14.4g  [%.6g, %.6g]", error, fitted[i] - half, fitted[i] + half);
+      }
       if (!truth.empty()) {
         const double true_value = truth[p][i];
         std::printf(" %14.8g %13.2e", true_value,
@@ -35,6 +42,12 @@ void print_parameters(const tasks::SpringTask& task, const FitRun& run) {
       }
       std::printf("\n");
     }
+  }
+  if (errors) {
+    std::printf(
+        "  standard errors: Gauss-Newton (Laplace) covariance, %zu residuals, noise "
+        "sigma %.4g\n",
+        run.uncertainty.residuals, run.uncertainty.sigma);
   }
 }
 
@@ -72,6 +85,7 @@ FitRun fit(const tasks::SpringTask& task, const std::string& label, bool quiet,
   const io::SceneSpec fitted_scene = task.scene_with(run.fitted);
   run.after = tasks::simulate(fitted_scene);
   check_trajectory(fitted_scene, run.after, label + ": with the fitted parameters");
+  run.uncertainty = task.uncertainty(run.fitted);
   return run;
 }
 
@@ -98,7 +112,8 @@ io::OutputFiles fit_outputs(const tasks::SpringTask& task, const FitRun& run,
   const io::TaskSpec& spec = task.spec();
   const std::string title = spec.name.empty() ? "maya optimize" : spec.name;
   io::OutputFiles files(directory);
-  files.add("fitted.json", tasks::fitted_parameters_json(task, run.fitted, run.result));
+  files.add("fitted.json",
+            tasks::fitted_parameters_json(task, run.fitted, run.result, &run.uncertainty));
   files.add("fitted_scene.json", io::scene_json(task.scene_with(run.fitted)));
   files.add("loss.svg", viz::svg_loss_curve(run.result.loss_history, "loss: " + title, true));
 
@@ -127,8 +142,26 @@ io::OutputFiles fit_outputs(const tasks::SpringTask& task, const FitRun& run,
 
   viz::ViewerScene viewer = viz::viewer_scene(task.scene_with(run.fitted), run.after, title);
   viewer.targets = task.targets();
-  const auto observed = std::find_if(task.observed().begin(), task.observed().end(),
-                                     [](const io::Trajectory& t) { return t.num_frames() > 0; });
+  // The observation is the viewer's ghost when it holds every particle at every frame; else its
+  // points are drawn as paths.
+  const auto observed =
+      std::find_if(task.observed().begin(), task.observed().end(), [&](const io::Trajectory& t) {
+        return t.num_frames() == run.after.num_frames() &&
+               t.num_particles == run.after.num_particles;
+      });
+  for (std::size_t k = 0; k < task.observations().size(); ++k) {
+    const tasks::ObservedFrames& frames = task.observations()[k];
+    if (observed != task.observed().end() || frames.num_frames() == 0) continue;
+    for (std::size_t c = 0; c < frames.num_points(); ++c) {
+      viz::ViewerPath path;
+      path.label = "observed particle " + std::to_string(frames.points[c]);
+      for (std::size_t row = 0; row < frames.num_frames(); ++row) {
+        const std::size_t at = (row * frames.num_points() + c) * 2;
+        path.points.push_back({frames.positions[at], frames.positions[at + 1]});
+      }
+      viewer.paths.push_back(std::move(path));
+    }
+  }
   if (observed != task.observed().end()) {
     viewer.ghost = *observed;
     viewer.ghost_label = "observed";

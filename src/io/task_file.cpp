@@ -2,6 +2,7 @@
 // tiny grammar: group[index].field) and checked against the scene they refer to.
 #include "maya/io/task_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "maya/core/check.hpp"
@@ -204,23 +205,73 @@ LossTermSpec parse_loss_term(const JsonValue& value, const SceneSpec& scene,
   LossTermSpec term;
   term.weight = head.number_or("weight", 1.0, NumberRule::kNonNegative);
   if (kind == "match_trajectory") {
-    const JsonObject object(value, {"type", "weight", "observed", "every"});
+    const JsonObject object(value, {"type", "weight", "observed", "every", "particles"});
     term.kind = LossTermSpec::Kind::kMatchTrajectory;
     const JsonValue observed = object.required("observed");
+    const auto file_of = [&](const JsonValue& name) {
+      const std::filesystem::path file = name.as_string();
+      return file.is_absolute() ? file : base_directory / file;
+    };
     if (observed.is_string()) {
-      const std::filesystem::path file = observed.as_string();
-      term.observed_file = file.is_absolute() ? file : base_directory / file;
+      term.observed_file = file_of(observed);
     } else {
-      const JsonObject source(observed, {"simulate_with"});
-      const JsonValue truth = source.required("simulate_with");
-      for (const auto& [selector, values] : truth.members()) {
-        term.truth.push_back(parse_assignment(selector, values, scene));
+      const JsonObject source(observed, {"file", "times", "simulate_with", "noise"});
+      const auto file = source.optional("file");
+      const auto truth = source.optional("simulate_with");
+      if (file.has_value() == truth.has_value()) {
+        observed.fail(file ? "has both 'file' and 'simulate_with'; give one"
+                           : "needs 'file' (measured data: .csv or .npy) or 'simulate_with' "
+                             "(a hidden truth)");
+      }
+      if (file) {
+        term.observed_file = file_of(*file);
+        if (const auto times = source.optional("times")) {
+          if (term.observed_file->extension() == ".csv") {
+            times->fail(
+                "a CSV file carries its own time stamps (column 'time'); 'times' is for "
+                ".npy positions");
+          }
+          term.observed_times_file = file_of(*times);
+        }
+      } else {
+        if (const auto times = source.optional("times")) {
+          times->fail(
+              "time stamps belong to an observed 'file'; 'simulate_with' is sampled at "
+              "every step");
+        }
+        for (const auto& [selector, values] : truth->members()) {
+          term.truth.push_back(parse_assignment(selector, values, scene));
+        }
+      }
+      if (const auto noise = source.optional("noise")) {
+        const JsonObject fields(*noise, {"std", "seed"});
+        term.noise_std = fields.number("std", NumberRule::kNonNegative);
+        if (const auto seed = fields.optional("seed")) {
+          term.noise_seed = seed->as_index();
+        }
       }
     }
     if (const auto every = object.optional("every")) {
       term.every = every->as_index();
       if (term.every < 1) {
         every->fail("must be >= 1, got 0");
+      }
+    }
+    if (const auto particles = object.optional("particles")) {
+      for (const JsonValue& index : particles->elements()) {
+        const std::size_t particle = index.as_index();
+        if (particle >= scene.particles.size()) {
+          index.fail("particle " + std::to_string(particle) + " does not exist (the scene has " +
+                     std::to_string(scene.particles.size()) + " particles)");
+        }
+        if (std::find(term.observed_particles.begin(), term.observed_particles.end(), particle) !=
+            term.observed_particles.end()) {
+          index.fail("particle " + std::to_string(particle) + " is listed twice");
+        }
+        term.observed_particles.push_back(particle);
+      }
+      if (term.observed_particles.empty()) {
+        particles->fail("is empty; list the observed particles, or leave it out for all");
       }
     }
   } else if (kind == "reach_target") {

@@ -11,7 +11,7 @@
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/rollout.hpp"
-#include "maya/io/npy.hpp"
+#include "maya/io/observations.hpp"
 #include "maya/io/output_files.hpp"
 #include "maya/optim/objective.hpp"
 #include "maya/tensor/ops.hpp"
@@ -46,29 +46,6 @@ void append_state(Trajectory& trajectory, const TensorView& state, double time) 
                               values.begin() + static_cast<long>(half));
   trajectory.velocities.insert(trajectory.velocities.end(),
                                values.begin() + static_cast<long>(half), values.end());
-}
-
-Tensor positions_tensor(const Trajectory& trajectory) {
-  return Tensor::from_data(trajectory.positions,
-                           {trajectory.num_frames(), trajectory.num_particles, kDim});
-}
-
-Trajectory trajectory_from_positions(const NpyArray& array, double dt) {
-  Trajectory trajectory;
-  trajectory.num_particles = array.shape[1];
-  trajectory.positions = array.values;
-  for (std::size_t t = 0; t < array.shape[0]; ++t) {
-    trajectory.times.push_back(dt * static_cast<double>(t));
-  }
-  return trajectory;
-}
-
-std::string shape_text(std::span<const std::size_t> shape) {
-  std::string text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    text += (i > 0 ? ", " : "") + std::to_string(shape[i]);
-  }
-  return text + ")";
 }
 
 }  // namespace
@@ -138,49 +115,31 @@ Trajectory simulate(const SceneSpec& scene) {
 
 SpringTask::SpringTask(TaskSpec task)
     : task_(std::move(task)), base_(make_spring_scene(task_.scene)) {
-  const std::size_t frames = task_.scene.steps + 1;
-  const std::size_t particles = task_.scene.particles.size();
+  const SceneSpec& scene = task_.scene;
+  const std::size_t particles = scene.particles.size();
   for (const LossTermSpec& term : task_.loss) {
     if (term.kind != LossTermSpec::Kind::kMatchTrajectory) {
+      observations_.emplace_back();
       observed_.emplace_back();
-      observed_positions_.emplace_back();
       continue;
     }
-    Trajectory observed;
+    ObservedFrames observed;
     if (term.observed_file) {
-      const std::string file = term.observed_file->string();
-      NpyArray array;
-      try {
-        array = parse_npy(read_file(*term.observed_file));
-      } catch (const ParseError& error) {
-        throw ParseError(file + ": " + error.what());
-      }
-      const std::size_t expected[] = {frames, particles, kDim};
-      if (!std::equal(array.shape.begin(), array.shape.end(), std::begin(expected),
-                      std::end(expected))) {
-        throw ParseError(term.observed_file->string() + ": observed positions have shape " +
-                         shape_text(array.shape) + ", the scene needs " + shape_text(expected) +
-                         " (steps + 1 frames, particles, 2)");
-      }
-      for (std::size_t k = 0; k < array.values.size(); ++k) {
-        if (!std::isfinite(array.values[k])) {
-          const std::size_t frame = k / (particles * kDim);
-          const std::size_t particle = (k / kDim) % particles;
-          throw ParseError(file + ": observed position of particle " + std::to_string(particle) +
-                           " at frame " + std::to_string(frame) + " is " +
-                           format_number(array.values[k]) + "; observations must be finite");
-        }
-      }
-      observed = trajectory_from_positions(array, task_.scene.dt);
+      const Observations data =
+          load_observations(*term.observed_file, term.observed_times_file, scene.dt);
+      observed = resample(data, scene.dt, scene.steps, term.every, term.observed_particles,
+                          particles, "particle", term.observed_file->string());
     } else {
-      SceneSpec truth = task_.scene;
+      SceneSpec truth = scene;
       for (const Assignment& assignment : term.truth) {
         assign(truth, assignment.selector, assignment.values);
       }
-      observed = simulate(truth);
+      observed = observe_run(simulate(truth).positions, particles, scene.steps, term.every,
+                             term.observed_particles);
     }
-    observed_positions_.push_back(positions_tensor(observed));
-    observed_.push_back(std::move(observed));
+    add_noise(observed, term.noise_std, term.noise_seed);
+    observed_.push_back(observed.trajectory(scene.dt));
+    observations_.push_back(std::move(observed));
   }
 }
 
@@ -235,34 +194,46 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
       field(Selector::Field::kDamping), field(Selector::Field::kRestLength)};
   const TensorVar initial =
       stack({field(Selector::Field::kPosition), field(Selector::Field::kVelocity)}, 0);
-  const maya::dynamics::Trajectory run = dynamics::rollout(
+  const dynamics::Trajectory run = dynamics::rollout(
       initial, scene.steps,
       [&](TensorVar state, std::size_t) { return base_.model.step(state, params, scene.dt); });
+  TensorVar total;
+  for (std::size_t t = 0; t <= scene.steps; ++t) {
+    const TensorVar value = frame_loss(tape, run.states[t], t);
+    if (value.valid()) total = total.valid() ? total + value : value;
+  }
+  return total;
+}
+
+TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
+                                 std::size_t frame) const {
   TensorVar total;
   for (std::size_t k = 0; k < task_.loss.size(); ++k) {
     const LossTermSpec& term = task_.loss[k];
     TensorVar value;
     if (term.kind == LossTermSpec::Kind::kMatchTrajectory) {
-      // weight * mean over compared frames and particles of |x - x_observed|^2
-      const Tensor& observed = observed_positions_[k];
-      const std::size_t particles = scene.particles.size();
-      const std::size_t frame_size = particles * kDim;
-      TensorVar sum_squares;
-      std::size_t compared = 0;
-      for (std::size_t t = 0; t <= scene.steps; t += term.every) {
-        const std::span<const double> row = observed.data().subspan(t * frame_size, frame_size);
-        const TensorVar frame = tape.constant(
-            Tensor::from_data(std::vector<double>(row.begin(), row.end()), {particles, kDim}));
-        const TensorVar squares = sum(square(dynamics::positions_of(run.states[t]) - frame));
-        sum_squares = sum_squares.valid() ? sum_squares + squares : squares;
-        ++compared;
+      // weight * mean over compared frames and observed particles of |x - x_observed|^2
+      const ObservedFrames& observed = observations_[k];
+      const std::ptrdiff_t row = observed.row_of[frame];
+      if (row < 0) continue;
+      const std::size_t count = observed.num_points();
+      const auto first =
+          observed.positions.begin() + row * static_cast<std::ptrdiff_t>(count * kDim);
+      const TensorVar target = tape.constant(Tensor::from_data(
+          std::vector<double>(first, first + static_cast<std::ptrdiff_t>(count * kDim)),
+          {count, kDim}));
+      TensorVar positions = dynamics::positions_of(state);
+      if (count != task_.scene.particles.size()) {
+        const std::vector<std::int64_t> indices(observed.points.begin(), observed.points.end());
+        positions = index_select(positions, 0, indices);
       }
-      value = sum_squares * (term.weight / static_cast<double>(compared * particles));
+      value = sum(square(positions - target)) *
+              (term.weight / static_cast<double>(observed.num_frames() * count));
     } else {
+      if (frame != term.step) continue;
       // weight * |mean position of the particles at `step` - target|^2
       const std::vector<std::int64_t> indices(term.particles.begin(), term.particles.end());
-      const TensorVar centre =
-          mean(index_select(dynamics::positions_of(run.states[term.step]), 0, indices), 0);
+      const TensorVar centre = mean(index_select(dynamics::positions_of(state), 0, indices), 0);
       const TensorVar target =
           tape.constant(Tensor::from_data({term.target[0], term.target[1]}, {kDim}));
       value = sum(square(centre - target)) * term.weight;
@@ -270,6 +241,48 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
     total = total.valid() ? total + value : value;
   }
   return total;
+}
+
+std::vector<double> SpringTask::residuals(std::span<const Tensor> values) const {
+  const Trajectory run = simulate(scene_with(values));
+  const std::size_t particles = task_.scene.particles.size();
+  std::vector<double> out;
+  double first_share = 0.0;  // the first term's weight / (frames * points)
+  for (std::size_t k = 0; k < task_.loss.size(); ++k) {
+    const LossTermSpec& term = task_.loss[k];
+    if (term.kind != LossTermSpec::Kind::kMatchTrajectory) continue;
+    const ObservedFrames& observed = observations_[k];
+    const double share =
+        term.weight / static_cast<double>(observed.num_frames() * observed.num_points());
+    if (first_share == 0.0) first_share = share;
+    const double scale = std::sqrt(share / first_share);
+    for (std::size_t row = 0; row < observed.num_frames(); ++row) {
+      for (std::size_t c = 0; c < observed.num_points(); ++c) {
+        for (std::size_t axis = 0; axis < kDim; ++axis) {
+          const double simulated =
+              run.positions[(observed.frames[row] * particles + observed.points[c]) * kDim + axis];
+          const double measured =
+              observed.positions[(row * observed.num_points() + c) * kDim + axis];
+          out.push_back(scale * (simulated - measured));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Uncertainty SpringTask::uncertainty(std::span<const Tensor> fitted) const {
+  for (const LossTermSpec& term : task_.loss) {
+    if (term.kind != LossTermSpec::Kind::kMatchTrajectory) {
+      Uncertainty none;
+      none.reason =
+          "the loss has terms other than match_trajectory; standard errors are "
+          "reported for fits to observed data only";
+      return none;
+    }
+  }
+  return laplace_uncertainty([this](std::span<const Tensor> values) { return residuals(values); },
+                             fitted);
 }
 
 LossFunction SpringTask::loss_function() const {
@@ -392,7 +405,7 @@ GradcheckSummary gradcheck_task(const SpringTask& task, double step) {
 // ---- JSON outputs ----
 
 std::string fitted_parameters_json(const SpringTask& task, std::span<const Tensor> fitted,
-                                   const optim::Result& result) {
+                                   const optim::Result& result, const Uncertainty* uncertainty) {
   using Json = nlohmann::ordered_json;
   const std::vector<std::vector<double>> truth = task.true_values();
   Json parameters = Json::array();
@@ -407,6 +420,16 @@ std::string fitted_parameters_json(const SpringTask& task, std::span<const Tenso
     if (!truth.empty()) {
       entry["true"] = truth[p];
     }
+    if (uncertainty != nullptr && uncertainty->available) {
+      const std::vector<double>& errors = uncertainty->standard_error[p];
+      Json intervals = Json::array();
+      for (std::size_t i = 0; i < errors.size(); ++i) {
+        const double half = Uncertainty::kZ95 * errors[i];
+        intervals.push_back({values[i] - half, values[i] + half});
+      }
+      entry["standard_error"] = errors;
+      entry["interval95"] = intervals;
+    }
     if (!spec.log_scale) {
       if (std::isfinite(spec.lower)) entry["lower"] = spec.lower;
       if (std::isfinite(spec.upper)) entry["upper"] = spec.upper;
@@ -416,6 +439,18 @@ std::string fitted_parameters_json(const SpringTask& task, std::span<const Tenso
   Json out;
   out["task"] = task.spec().name;
   out["parameters"] = parameters;
+  if (uncertainty != nullptr) {
+    if (uncertainty->available) {
+      out["uncertainty"] = {{"method", "gauss-newton (laplace): sigma^2 (J^T J)^-1"},
+                            {"jacobian", "central differences of the residuals"},
+                            {"sigma", uncertainty->sigma},
+                            {"residuals", uncertainty->residuals},
+                            {"entries", uncertainty->entries},
+                            {"covariance", uncertainty->covariance}};
+    } else {
+      out["uncertainty"] = {{"available", false}, {"reason", uncertainty->reason}};
+    }
+  }
   out["loss"] = {
       {"initial", result.loss_history.empty() ? result.loss : result.loss_history.front()},
       {"final", result.loss}};

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -55,12 +56,19 @@ struct LossTermSpec {
   enum class Kind { kMatchTrajectory, kReachTarget };
   Kind kind = Kind::kMatchTrajectory;
   double weight = 1.0;
-  // match_trajectory: mean squared distance to the observed positions over frames (every
-  // `every`-th) and particles. The observation comes from a .npy file [T+1, N, 2] or is
-  // simulated from the scene with `truth` assigned.
+  // match_trajectory: mean squared distance to the observed positions over the compared frames
+  // (every `every`-th step inside the observed time span) and the observed particles. The
+  // observation comes from a file (CSV with its own time stamps, or .npy [T, P, 2] with
+  // `observed_times_file` or frame k at k * dt; io/observations.hpp), resampled onto the
+  // simulation's steps, or is simulated from the scene with `truth` assigned. Optional seeded
+  // Gaussian noise is added to it (a synthetic measurement).
   std::optional<std::filesystem::path> observed_file;
+  std::optional<std::filesystem::path> observed_times_file;
   std::vector<Assignment> truth;
   std::size_t every = 1;
+  std::vector<std::size_t> observed_particles;  // match_trajectory; empty: every particle
+  double noise_std = 0.0;                       // standard deviation of the added noise (m)
+  std::uint64_t noise_seed = 0;
   // reach_target: squared distance of the mean position of `particles` at `step` to `target`.
   std::vector<std::size_t> particles;
   std::array<double, 2> target{};

@@ -13,6 +13,8 @@
 #include "maya/io/trajectory.hpp"
 #include "maya/optim/objective.hpp"
 #include "maya/optim/parameter.hpp"
+#include "maya/tasks/measurement.hpp"
+#include "maya/tasks/uncertainty.hpp"
 #include "maya/tensor/gradcheck.hpp"
 #include "maya/tensor/tensor.hpp"
 
@@ -51,8 +53,25 @@ class SpringTask {
   [[nodiscard]] double loss(std::span<const Tensor> values) const;
   // The scene with the parameter values written in, and its trajectory.
   [[nodiscard]] io::SceneSpec scene_with(std::span<const Tensor> values) const;
-  // The observed trajectory of match_trajectory term `k` (empty for other terms).
+  // The observed trajectory of match_trajectory term `k`: its observed particles at the compared
+  // frames (empty for other terms).
   [[nodiscard]] const std::vector<io::Trajectory>& observed() const noexcept { return observed_; }
+  // What match_trajectory term `k` compares (empty for other terms).
+  [[nodiscard]] const std::vector<ObservedFrames>& observations() const noexcept {
+    return observations_;
+  }
+  // The loss terms that look at frame `frame` (the state [2, N, 2] after `frame` steps), summed;
+  // an unbound TensorVar when none does. The task loss is their sum over frames.
+  [[nodiscard]] TensorVar frame_loss(TensorTape& tape, const TensorVar& state,
+                                     std::size_t frame) const;
+  // The match_trajectory residuals at `values` (forward only): per term, frame, observed particle
+  // and axis, c (x - x_observed) in metres, with c^2 the term's weight / (frames * particles)
+  // relative to the first term's (c = 1 for the first term): their squares sum to the loss
+  // divided by the first term's weight / (frames * particles).
+  [[nodiscard]] std::vector<double> residuals(std::span<const Tensor> values) const;
+  // Standard errors of `fitted` (laplace_uncertainty of residuals()); not available when the loss
+  // has terms other than match_trajectory.
+  [[nodiscard]] Uncertainty uncertainty(std::span<const Tensor> fitted) const;
   // Targets of the reach_target terms, for plots.
   [[nodiscard]] std::vector<std::array<double, 2>> targets() const;
   // The true values of the parameters when every one is set by some term's simulate_with
@@ -65,7 +84,7 @@ class SpringTask {
   io::TaskSpec task_;
   SpringScene base_;
   std::vector<io::Trajectory> observed_;
-  std::vector<Tensor> observed_positions_;  // [T+1, N, 2] per match term
+  std::vector<ObservedFrames> observations_;
 };
 
 // Central differences of the task loss per parameter entry, with the step relative to the
@@ -84,8 +103,10 @@ struct GradcheckSummary {
 };
 [[nodiscard]] GradcheckSummary gradcheck_task(const SpringTask& task, double step);
 
-// The fitted parameters (and initial/true values, loss, optimizer outcome) as JSON text.
+// The fitted parameters (and initial/true values, loss, optimizer outcome, and with `uncertainty`
+// each entry's standard error and 95 % interval) as JSON text.
 [[nodiscard]] std::string fitted_parameters_json(const SpringTask& task,
                                                  std::span<const Tensor> fitted,
-                                                 const optim::Result& result);
+                                                 const optim::Result& result,
+                                                 const Uncertainty* uncertainty = nullptr);
 }  // namespace maya::tasks
