@@ -27,6 +27,7 @@ std::span<const double> field_gradient(const dynamics::RolloutGradient& result,
     case io::Selector::Field::kRestLength: return result.parameter_gradient[3].data();
     case io::Selector::Field::kPosition: return state.first(state.size() / 2);
     case io::Selector::Field::kVelocity: return state.last(state.size() / 2);
+    default: break;  // soft-body fields: checkpoint_budget refuses soft-body scenes
   }
   return {};
 }
@@ -94,6 +95,13 @@ optim::Objective checkpointed_objective(const tasks::SpringTask& task,
 std::optional<dynamics::CheckpointBudget> checkpoint_budget(const std::string& choice,
                                                             const io::SceneSpec& scene) {
   if (choice == "none") return std::nullopt;
+  if (scene.soft_body) {
+    // The FEM rollout keeps its full tape: checkpointing covers mass-spring tasks.
+    if (choice == "auto") return std::nullopt;
+    throw ValueError("--checkpoints " + choice +
+                     ": checkpointed gradients are for mass-spring tasks; this scene is a soft "
+                     "body (use --checkpoints none or auto)");
+  }
   if (choice == "auto") {
     // The full tape keeps about one state per step: checkpoint once that passes kAutoShare.
     const std::size_t tape_bytes = scene.steps * scene.particles.size() * 2 * 2 * sizeof(double);

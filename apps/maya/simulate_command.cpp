@@ -20,7 +20,8 @@ int simulate_command(const std::filesystem::path& scene_file, const std::filesys
   io::check_output_directory(out);
   check_memory(scene, 1, "simulate");
   warn_if_unstable(scene, "simulate");
-  const bool has_particles = !scene.particles.empty();
+  // A soft body's vertices are the trajectory's particles.
+  const bool has_particles = !scene.particles.empty() || scene.soft_body;
   io::Trajectory trajectory = has_particles ? tasks::simulate(scene) : io::Trajectory{};
   if (!scene.bodies.empty()) {
     tasks::simulate_bodies(scene, trajectory);
@@ -83,6 +84,11 @@ int simulate_command(const std::filesystem::path& scene_file, const std::filesys
   add("viewer.html", viz::viewer_html(viewer));
   files.commit();
   if (!quiet) {
+    if (scene.soft_body) {
+      std::printf("a soft body of %zu vertices and %zu triangles (%s):\n",
+                  scene.soft_body->num_vertices(), scene.soft_body->triangles.size() / 3,
+                  scene.soft_body->implicit ? "backward Euler" : "semi-implicit Euler");
+    }
     std::printf(
         "simulated %zu particles, %zu springs, %zu rigid bodies, %zu steps of %g s (%g s)\n",
         scene.particles.size(), scene.springs.size(), scene.bodies.size(), scene.steps, scene.dt,

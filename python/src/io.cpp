@@ -85,7 +85,8 @@ void register_io(py::module_& parent) {
       .def_readwrite("body_contact", &SceneSpec::body_contact)
       .def("duration", &SceneSpec::duration);
   m.def("load_scene", &load_scene, py::arg("path"));
-  m.def("parse_scene_text", &parse_scene_text, py::arg("text"), py::arg("source") = "");
+  m.def("parse_scene_text", &parse_scene_text, py::arg("text"), py::arg("source") = "",
+        py::arg("base_directory") = std::filesystem::path("."));
   m.def("scene_json", &scene_json, py::arg("scene"));
 
   py::class_<TaskSpec>(m, "TaskSpec",
@@ -157,7 +158,31 @@ void register_io(py::module_& parent) {
           },
           py::arg("values"))
       .def("true_values", &SpringTask::true_values)
+      .def(
+          "residuals",
+          [](const SpringTask& t, const py::sequence& values) {
+            const std::vector<Tensor> tensors = tensors_from(values);
+            return t.residuals(tensors);
+          },
+          py::arg("values"), "The match_trajectory residuals (m) at the parameter values.")
+      .def(
+          "uncertainty",
+          [](const SpringTask& t, const py::sequence& values) {
+            const std::vector<Tensor> tensors = tensors_from(values);
+            return t.uncertainty(tensors);
+          },
+          py::arg("fitted"), "Standard errors of fitted values (Gauss-Newton / Laplace).")
       .def("observed", &SpringTask::observed);
+  m.attr("Task") = m.attr("SpringTask");
+  py::class_<Uncertainty>(m, "Uncertainty",
+                          "Standard errors of a fit: sigma^2 (J^T J)^-1 at the fitted values.")
+      .def_readonly("available", &Uncertainty::available)
+      .def_readonly("reason", &Uncertainty::reason)
+      .def_readonly("residuals", &Uncertainty::residuals)
+      .def_readonly("entries", &Uncertainty::entries)
+      .def_readonly("sigma", &Uncertainty::sigma)
+      .def_readonly("covariance", &Uncertainty::covariance)
+      .def_readonly("standard_error", &Uncertainty::standard_error);
   py::class_<GradcheckEntry>(m, "GradcheckEntry")
       .def_readonly("parameter", &GradcheckEntry::parameter)
       .def_readonly("entry", &GradcheckEntry::entry)

@@ -60,6 +60,22 @@ def test_task_file_loss_gradients_and_fit():
     assert result.loss < initial
 
 
+def test_noisy_fit_reports_standard_errors_whose_intervals_hold_the_truth():
+    task = maya.io.Task(maya.io.load_task(SCENES / "spring_noisy_sysid.json"))
+    params = task.parameters()
+    maya.optim.Lbfgs(params).minimize(task.objective(),
+                                      maya.optim.MinimizeOptions(max_iterations=200,
+                                                                 tolerance=1e-12))
+    fitted = list(params.values)
+    residuals = np.array(task.residuals(fitted))
+    assert residuals.size == 608
+    uncertainty = task.uncertainty(fitted)
+    assert uncertainty.available, uncertainty.reason
+    assert abs(uncertainty.sigma - 0.002) < 0.0002  # the noise the task added
+    for value, error, truth in zip(fitted, uncertainty.standard_error, task.true_values()):
+        assert abs(np.asarray(value)[0] - truth[0]) <= 1.96 * error[0]
+
+
 def test_bad_scene_raises_parse_error_with_the_path():
     with pytest.raises(maya.ParseError) as error:
         maya.io.parse_scene_text('{"dt": -1, "particles": []}', "scene.json")

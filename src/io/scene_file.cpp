@@ -9,6 +9,9 @@
 #include "maya/rigid/body_shape.hpp"
 
 namespace maya::io {
+
+// src/io/soft_body_spec.cpp
+SoftBodySpec parse_soft_body(const JsonValue& value, const std::filesystem::path& base_directory);
 namespace {
 
 constexpr std::size_t kMaxSteps = 10'000'000;
@@ -200,9 +203,9 @@ void add_lattice(const JsonValue& value, SceneSpec& scene) {
 
 }  // namespace
 
-SceneSpec parse_scene(const JsonValue& value) {
+SceneSpec parse_scene(const JsonValue& value, const std::filesystem::path& base_directory) {
   const JsonObject object(value, {"name", "dt", "steps", "gravity", "ground", "particles",
-                                  "springs", "lattice", "bodies", "body_contact"});
+                                  "springs", "lattice", "bodies", "body_contact", "soft_body"});
   SceneSpec scene;
   if (const auto name = object.optional("name")) {
     scene.name = name->as_string();
@@ -249,10 +252,16 @@ SceneSpec parse_scene(const JsonValue& value) {
     spec.damping = fields.number_or("damping", spec.damping, NumberRule::kNonNegative);
     spec.friction = fields.number_or("friction", spec.friction, NumberRule::kNonNegative);
   }
-  if (scene.particles.empty() && scene.bodies.empty()) {
+  if (const auto soft = object.optional("soft_body")) {
+    if (!scene.particles.empty()) {
+      soft->fail("a scene holds particles and springs or a soft body, not both");
+    }
+    scene.soft_body = parse_soft_body(*soft, base_directory);
+  }
+  if (scene.particles.empty() && scene.bodies.empty() && !scene.soft_body) {
     object.value().fail(
-        "has no particles or bodies; give \"particles\", a \"lattice\" or "
-        "\"bodies\"");
+        "has no particles, bodies or soft body; give \"particles\", a \"lattice\", "
+        "\"bodies\" or a \"soft_body\"");
   }
   if (const auto springs = object.optional("springs")) {
     for (const JsonValue& spring : springs->elements()) {
@@ -275,12 +284,13 @@ SceneSpec parse_scene(const JsonValue& value) {
 
 SceneSpec load_scene(const std::filesystem::path& path) {
   const JsonDocument document = JsonDocument::load(path, "scene");
-  return parse_scene(document.root());
+  return parse_scene(document.root(), path.parent_path().empty() ? "." : path.parent_path());
 }
 
-SceneSpec parse_scene_text(std::string_view text, std::string source) {
+SceneSpec parse_scene_text(std::string_view text, std::string source,
+                           const std::filesystem::path& base_directory) {
   const JsonDocument document = JsonDocument::parse(text, std::move(source), "scene");
-  return parse_scene(document.root());
+  return parse_scene(document.root(), base_directory);
 }
 
 }  // namespace maya::io

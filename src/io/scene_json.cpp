@@ -1,4 +1,5 @@
-// Writes a SceneSpec back as a scene file of the same schema (docs/scene-format.md).
+// Writes a SceneSpec back as a scene file of the same schema (docs/scene-format.md); a soft body's
+// mesh file names are written as the scene gave them.
 #include <nlohmann/json.hpp>
 
 #include "maya/io/scene_file.hpp"
@@ -40,6 +41,40 @@ std::string scene_json(const SceneSpec& scene) {
     springs.push_back(entry);
   }
   out["springs"] = springs;
+  if (scene.soft_body) {
+    const SoftBodySpec& body = *scene.soft_body;
+    Json mesh;
+    switch (body.source) {
+      case SoftBodySpec::MeshSource::kRectangle:
+        mesh["rectangle"] = {{"size", body.size}, {"cells", body.cells}};
+        break;
+      case SoftBodySpec::MeshSource::kGmsh: mesh["gmsh"] = body.gmsh_file; break;
+      case SoftBodySpec::MeshSource::kNodeEle:
+        mesh["node"] = body.node_file;
+        mesh["ele"] = body.ele_file;
+        break;
+    }
+    out.erase("particles");
+    out.erase("springs");
+    out["soft_body"] = {{"mesh", mesh},
+                        {"material",
+                         {{"energy", body.energy},
+                          {"youngs_modulus", body.youngs_modulus},
+                          {"poisson_ratio", body.poisson_ratio},
+                          {"density", body.density},
+                          {"plane", body.plane_stress ? "stress" : "strain"}}},
+                        {"position", body.position},
+                        {"angle", body.angle},
+                        {"velocity", body.velocity},
+                        {"angular_velocity", body.angular_velocity},
+                        {"pinned", body.pinned},
+                        {"integrator", body.implicit ? "implicit" : "explicit"},
+                        {"contact",
+                         {{"stiffness", body.contact_stiffness},
+                          {"damping", body.contact_damping},
+                          {"friction", body.friction},
+                          {"slip_velocity", body.slip_velocity}}}};
+  }
   return out.dump(2) + "\n";
 }
 

@@ -24,11 +24,42 @@ constexpr FieldName kFields[] = {
     {"particles", "mass", Selector::Field::kMass},
     {"particles", "position", Selector::Field::kPosition},
     {"particles", "velocity", Selector::Field::kVelocity},
+    {"soft_body", "youngs_modulus", Selector::Field::kYoungsModulus},
+    {"soft_body", "poisson_ratio", Selector::Field::kPoissonRatio},
+    {"soft_body", "density", Selector::Field::kDensity},
+    {"soft_body", "velocity", Selector::Field::kBodyVelocity},
 };
 
 std::string valid_selectors() {
   return "springs.stiffness, springs.damping, springs.rest_length, particles.mass, "
-         "particles.position, particles.velocity, each optionally indexed as springs[3].damping";
+         "particles.position, particles.velocity, each optionally indexed as springs[3].damping; "
+         "soft_body.youngs_modulus, soft_body.poisson_ratio, soft_body.density, "
+         "soft_body.velocity";
+}
+
+// What the scene's simulator differentiates, for the message naming a parameter it does not.
+std::string differentiable_in(const SceneSpec& scene) {
+  if (scene.soft_body) {
+    return "the scene is an FEM soft body; its task parameters are soft_body.youngs_modulus, "
+           "soft_body.poisson_ratio, soft_body.density and soft_body.velocity (the initial "
+           "velocity)";
+  }
+  return "the scene is a mass-spring system; its task parameters are springs.stiffness, "
+         "springs.damping, springs.rest_length, particles.mass, particles.position and "
+         "particles.velocity";
+}
+
+// What a loss term's "particles" index: the particles, or the soft body's vertices.
+std::size_t point_count(const SceneSpec& scene) {
+  return scene.soft_body ? scene.soft_body->num_vertices() : scene.particles.size();
+}
+std::string point_noun(const SceneSpec& scene) {
+  return scene.soft_body ? " vertices (a soft body's particles are its vertices)" : " particles";
+}
+
+std::size_t group_size(const Selector& selector, const SceneSpec& scene) {
+  if (selector.of_soft_body()) return scene.soft_body ? 1 : 0;
+  return selector.of_springs() ? scene.springs.size() : scene.particles.size();
 }
 
 // `text` is the selector; `value` is where it was written, for messages.
@@ -63,7 +94,7 @@ Selector parse_selector(std::string text_, const JsonValue& value, const SceneSp
     }
   }
   if (fields_of_group.empty()) {
-    const std::string_view groups[] = {"springs", "particles"};
+    const std::string_view groups[] = {"springs", "particles", "soft_body"};
     const auto suggestion = nearest_word(group, groups);
     value.fail("'" + text + "': unknown group '" + group + "'" +
                (suggestion ? "; did you mean '" + *suggestion + "'?"
@@ -79,13 +110,13 @@ Selector parse_selector(std::string text_, const JsonValue& value, const SceneSp
                (suggestion ? "; did you mean '" + *suggestion + "'?" : " (valid: " + valid + ")"));
   }
   selector.field = match->value;
-  const std::size_t count = selector.of_springs() ? scene.springs.size() : scene.particles.size();
+  const std::size_t count = group_size(selector, scene);
+  if (count == 0) {
+    value.fail("'" + text + "': the scene has no " + group + "; " + differentiable_in(scene));
+  }
   if (selector.index && *selector.index >= count) {
     value.fail("'" + text + "': " + group + "[" + std::to_string(*selector.index) +
                "] does not exist (the scene has " + std::to_string(count) + " " + group + ")");
-  }
-  if (count == 0) {
-    value.fail("'" + text + "': the scene has no " + group);
   }
   return selector;
 }
@@ -103,6 +134,8 @@ std::vector<double> numbers_of(const JsonValue& value, NumberRule rule = NumberR
 // non-negative, positions and velocities finite.
 NumberRule scene_rule(Selector::Field field) {
   switch (field) {
+    case Selector::Field::kYoungsModulus:
+    case Selector::Field::kDensity:
     case Selector::Field::kMass:
     case Selector::Field::kRestLength: return NumberRule::kPositive;
     case Selector::Field::kStiffness:
@@ -121,6 +154,9 @@ double spring_length(const SceneSpec& scene, const SpringSpec& spring) {
 // stay positive, dampings non-negative.
 double default_lower(Selector::Field field) {
   switch (field) {
+    case Selector::Field::kYoungsModulus:
+    case Selector::Field::kDensity: return 1e-9;
+    case Selector::Field::kPoissonRatio: return -0.999;
     case Selector::Field::kMass:
     case Selector::Field::kRestLength: return 1e-9;
     case Selector::Field::kStiffness:
@@ -260,9 +296,9 @@ LossTermSpec parse_loss_term(const JsonValue& value, const SceneSpec& scene,
     if (const auto particles = object.optional("particles")) {
       for (const JsonValue& index : particles->elements()) {
         const std::size_t particle = index.as_index();
-        if (particle >= scene.particles.size()) {
+        if (particle >= point_count(scene)) {
           index.fail("particle " + std::to_string(particle) + " does not exist (the scene has " +
-                     std::to_string(scene.particles.size()) + " particles)");
+                     std::to_string(point_count(scene)) + point_noun(scene) + ")");
         }
         if (std::find(term.observed_particles.begin(), term.observed_particles.end(), particle) !=
             term.observed_particles.end()) {
@@ -279,9 +315,9 @@ LossTermSpec parse_loss_term(const JsonValue& value, const SceneSpec& scene,
     term.kind = LossTermSpec::Kind::kReachTarget;
     const auto check_particle = [&](const JsonValue& index) {
       const std::size_t particle = index.as_index();
-      if (particle >= scene.particles.size()) {
+      if (particle >= point_count(scene)) {
         index.fail("particle " + std::to_string(particle) + " does not exist (the scene has " +
-                   std::to_string(scene.particles.size()) + " particles)");
+                   std::to_string(point_count(scene)) + point_noun(scene) + ")");
       }
       return particle;
     };
@@ -348,7 +384,7 @@ std::vector<std::size_t> Selector::elements(const SceneSpec& scene) const {
   if (index) {
     return {*index};
   }
-  const std::size_t count = of_springs() ? scene.springs.size() : scene.particles.size();
+  const std::size_t count = group_size(*this, scene);
   std::vector<std::size_t> all(count);
   for (std::size_t k = 0; k < count; ++k) {
     all[k] = k;
@@ -379,6 +415,15 @@ std::vector<double> read(const SceneSpec& scene, const Selector& selector) {
         values.insert(values.end(), scene.particles[k].velocity.begin(),
                       scene.particles[k].velocity.end());
         break;
+      case Selector::Field::kYoungsModulus:
+        values.push_back(scene.soft_body->youngs_modulus);
+        break;
+      case Selector::Field::kPoissonRatio: values.push_back(scene.soft_body->poisson_ratio); break;
+      case Selector::Field::kDensity: values.push_back(scene.soft_body->density); break;
+      case Selector::Field::kBodyVelocity:
+        values.insert(values.end(), scene.soft_body->velocity.begin(),
+                      scene.soft_body->velocity.end());
+        break;
     }
   }
   return values;
@@ -398,6 +443,10 @@ void assign(SceneSpec& scene, const Selector& selector, const std::vector<double
       case Selector::Field::kMass: scene.particles[k].mass = row[0]; break;
       case Selector::Field::kPosition: scene.particles[k].position = {row[0], row[1]}; break;
       case Selector::Field::kVelocity: scene.particles[k].velocity = {row[0], row[1]}; break;
+      case Selector::Field::kYoungsModulus: scene.soft_body->youngs_modulus = row[0]; break;
+      case Selector::Field::kPoissonRatio: scene.soft_body->poisson_ratio = row[0]; break;
+      case Selector::Field::kDensity: scene.soft_body->density = row[0]; break;
+      case Selector::Field::kBodyVelocity: scene.soft_body->velocity = {row[0], row[1]}; break;
     }
   }
 }
@@ -413,7 +462,7 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
     const std::filesystem::path file = scene.as_string();
     task.scene = load_scene(file.is_absolute() ? file : base_directory / file);
   } else {
-    task.scene = parse_scene(scene);
+    task.scene = parse_scene(scene, base_directory);
   }
   // Tasks fit mass-spring scenes; rigid bodies are simulated (maya simulate), not yet fitted.
   if (!task.scene.bodies.empty()) {
@@ -421,8 +470,8 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
         "has rigid bodies; tasks fit particles and springs only (run a scene with "
         "bodies with maya simulate, and see maya demo rigid for fitting one in C++)");
   }
-  if (task.scene.particles.empty()) {
-    scene.fail("has no particles; a task fits particles and springs");
+  if (task.scene.particles.empty() && !task.scene.soft_body) {
+    scene.fail("has no particles or soft body; a task fits particles and springs or a soft body");
   }
   const JsonValue parameters = object.required("parameters");
   for (const JsonValue& parameter : parameters.elements()) {

@@ -4,6 +4,8 @@
 // the weighted loss terms read from the states.
 #include "maya/tasks/spring_task.hpp"
 
+#include "tasks/soft_body_model.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -33,6 +35,7 @@ TensorVar field_of(const SpringScene& base, TensorTape& tape, Selector::Field fi
     case Selector::Field::kMass: return tape.constant(base.mass);
     case Selector::Field::kPosition: return tape.constant(base.positions);
     case Selector::Field::kVelocity: return tape.constant(base.velocities);
+    default: break;  // soft-body fields: not in a mass-spring scene
   }
   return {};
 }
@@ -91,6 +94,9 @@ SpringScene make_spring_scene(const SceneSpec& scene) {
 }
 
 Trajectory simulate(const SceneSpec& scene) {
+  if (scene.soft_body) {
+    return detail::SoftBodyModel(scene).simulate(scene);
+  }
   const SpringScene spring_scene = make_spring_scene(scene);
   Trajectory trajectory;
   trajectory.num_particles = scene.particles.size();
@@ -113,10 +119,15 @@ Trajectory simulate(const SceneSpec& scene) {
 
 // ---- SpringTask ----
 
-SpringTask::SpringTask(TaskSpec task)
-    : task_(std::move(task)), base_(make_spring_scene(task_.scene)) {
+SpringTask::SpringTask(TaskSpec task) : task_(std::move(task)) {
   const SceneSpec& scene = task_.scene;
-  const std::size_t particles = scene.particles.size();
+  if (scene.soft_body) {
+    soft_ = std::make_shared<const detail::SoftBodyModel>(scene);
+  } else {
+    base_.emplace(make_spring_scene(scene));
+  }
+  const std::size_t particles =
+      scene.soft_body ? scene.soft_body->num_vertices() : scene.particles.size();
   for (const LossTermSpec& term : task_.loss) {
     if (term.kind != LossTermSpec::Kind::kMatchTrajectory) {
       observations_.emplace_back();
@@ -157,13 +168,42 @@ optim::ParameterSet SpringTask::parameters() const {
   return set;
 }
 
+TensorVar SpringTask::record_soft_body_loss(TensorTape& tape,
+                                            std::span<const TensorVar> values) const {
+  const io::SoftBodySpec& body = *task_.scene.soft_body;
+  const auto one = [&](double value) { return tape.constant(Tensor::from_data({value}, {1})); };
+  TensorVar youngs = one(body.youngs_modulus);
+  TensorVar poisson = one(body.poisson_ratio);
+  TensorVar density = one(body.density);
+  TensorVar velocity = tape.constant(Tensor::from_data({body.velocity[0], body.velocity[1]}, {2}));
+  for (std::size_t p = 0; p < task_.parameters.size(); ++p) {
+    switch (task_.parameters[p].selector.field) {
+      case Selector::Field::kYoungsModulus: youngs = reshape(values[p], {1}); break;
+      case Selector::Field::kPoissonRatio: poisson = reshape(values[p], {1}); break;
+      case Selector::Field::kDensity: density = reshape(values[p], {1}); break;
+      case Selector::Field::kBodyVelocity: velocity = reshape(values[p], {2}); break;
+      default: break;  // the task reader admits soft_body fields only
+    }
+  }
+  const std::vector<TensorVar> states = soft_->rollout(tape, youngs, poisson, density, velocity);
+  TensorVar total;
+  for (std::size_t t = 0; t < states.size(); ++t) {
+    const TensorVar value = frame_loss(tape, states[t], t);
+    if (value.valid()) total = total.valid() ? total + value : value;
+  }
+  return total;
+}
+
 TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+  if (soft_) {
+    return record_soft_body_loss(tape, values);
+  }
   const SceneSpec& scene = task_.scene;
   TensorVar fields[6];
   const auto field = [&](Selector::Field which) -> TensorVar& {
     TensorVar& slot = fields[static_cast<int>(which)];
     if (!slot.valid()) {
-      slot = field_of(base_, tape, which);
+      slot = field_of(*base_, tape, which);
     }
     return slot;
   };
@@ -196,7 +236,7 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
       stack({field(Selector::Field::kPosition), field(Selector::Field::kVelocity)}, 0);
   const dynamics::Trajectory run = dynamics::rollout(
       initial, scene.steps,
-      [&](TensorVar state, std::size_t) { return base_.model.step(state, params, scene.dt); });
+      [&](TensorVar state, std::size_t) { return base_->model.step(state, params, scene.dt); });
   TensorVar total;
   for (std::size_t t = 0; t <= scene.steps; ++t) {
     const TensorVar value = frame_loss(tape, run.states[t], t);
@@ -223,7 +263,7 @@ TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
           std::vector<double>(first, first + static_cast<std::ptrdiff_t>(count * kDim)),
           {count, kDim}));
       TensorVar positions = dynamics::positions_of(state);
-      if (count != task_.scene.particles.size()) {
+      if (count != static_cast<std::size_t>(positions.shape()[0])) {
         const std::vector<std::int64_t> indices(observed.points.begin(), observed.points.end());
         positions = index_select(positions, 0, indices);
       }
@@ -245,7 +285,7 @@ TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
 
 std::vector<double> SpringTask::residuals(std::span<const Tensor> values) const {
   const Trajectory run = simulate(scene_with(values));
-  const std::size_t particles = task_.scene.particles.size();
+  const std::size_t particles = run.num_particles;
   std::vector<double> out;
   double first_share = 0.0;  // the first term's weight / (frames * points)
   for (std::size_t k = 0; k < task_.loss.size(); ++k) {
@@ -304,7 +344,7 @@ SceneSpec SpringTask::scene_with(std::span<const Tensor> values) const {
   SceneSpec scene = task_.scene;
   // Rest lengths stay those of the task's scene even when initial positions are fitted.
   for (std::size_t k = 0; k < scene.springs.size(); ++k) {
-    scene.springs[k].rest_length = base_.rest_length.data()[k];
+    scene.springs[k].rest_length = base_->rest_length.data()[k];
   }
   for (std::size_t p = 0; p < task_.parameters.size(); ++p) {
     const std::span<const double> data = values[p].data();

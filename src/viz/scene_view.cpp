@@ -12,10 +12,24 @@ using io::SceneSpec;
 using io::Trajectory;
 
 ViewerScene viewer_scene(const SceneSpec& scene, Trajectory trajectory, std::string title) {
-  const tasks::SpringScene spring_scene = tasks::make_spring_scene(scene);
   ViewerScene viewer;
   viewer.title = std::move(title);
   viewer.trajectory = std::move(trajectory);
+  if (scene.soft_body) {
+    // A soft body is drawn as its triangles over its vertices.
+    const std::vector<std::int64_t>& triangles = scene.soft_body->triangles;
+    for (std::size_t k = 0; k + 2 < triangles.size(); k += 3) {
+      viewer.triangles.push_back({static_cast<std::size_t>(triangles[k]),
+                                  static_cast<std::size_t>(triangles[k + 1]),
+                                  static_cast<std::size_t>(triangles[k + 2])});
+    }
+    viewer.particle_radius.assign(scene.soft_body->num_vertices(), 0.004);
+    if (scene.ground) {
+      viewer.ground_height = scene.ground->height;
+    }
+    return viewer;
+  }
+  const tasks::SpringScene spring_scene = tasks::make_spring_scene(scene);
   const bool any_radius = std::any_of(scene.particles.begin(), scene.particles.end(),
                                       [](const ParticleSpec& p) { return p.radius > 0; });
   if (any_radius) {

@@ -111,6 +111,15 @@ std::string viewer_json(const ViewerScene& scene) {
                        ") names a particle >= " + std::to_string(particles));
     }
   }
+  for (const auto& triangle : scene.triangles) {
+    for (const std::size_t vertex : triangle) {
+      if (vertex >= particles) {
+        throw ValueError("viewer_json: triangle (" + std::to_string(triangle[0]) + ", " +
+                         std::to_string(triangle[1]) + ", " + std::to_string(triangle[2]) +
+                         ") names a particle >= " + std::to_string(particles));
+      }
+    }
+  }
   const bool has_ghost = scene.ghost.num_frames() > 0;
   if (has_ghost) {
     scene.ghost.check();
@@ -145,6 +154,12 @@ std::string viewer_json(const ViewerScene& scene) {
            std::to_string(spring.second) + ',';
     append_number(out, spring.rest_length);
     out += ']';
+  }
+  out += "],\n\"triangles\":[";
+  for (std::size_t i = 0; i < scene.triangles.size(); ++i) {
+    const auto& triangle = scene.triangles[i];
+    out += (i > 0 ? ",[" : "[") + std::to_string(triangle[0]) + ',' + std::to_string(triangle[1]) +
+           ',' + std::to_string(triangle[2]) + ']';
   }
   out += "],\n\"bodies\":{\"shapes\":[";
   for (std::size_t b = 0; b < scene.bodies.size(); ++b) {

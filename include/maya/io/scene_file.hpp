@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -59,6 +60,41 @@ struct BodyContactSpec {
   double friction = 0.5;
 };
 
+// A 2-D FEM soft body (maya/fem/): linear triangles from a generated rectangle or a mesh file
+// (.node/.ele or Gmsh .msh, named relative to the scene file), placed by rotating its mesh
+// coordinates by `angle` about the mesh origin and moving them by `position`. Its vertices are
+// the scene's "particles" in trajectories. Contact with the scene's ground uses the penalty law
+// of fem::GroundContact.
+struct SoftBodySpec {
+  enum class MeshSource { kRectangle, kNodeEle, kGmsh };
+  MeshSource source = MeshSource::kRectangle;
+  std::array<double, 2> size{1.0, 1.0};        // rectangle: width, height (centred on 0)
+  std::array<std::size_t, 2> cells{1, 1};      // rectangle: cells along x and y
+  std::string node_file, ele_file, gmsh_file;  // as written in the scene
+  std::vector<double> rest_positions;          // [N, 2] mesh coordinates
+  std::vector<std::int64_t> triangles;         // [M, 3]
+  std::array<double, 2> position{};
+  double angle = 0.0;  // rad, counter-clockwise
+  std::array<double, 2> velocity{};
+  double angular_velocity = 0.0;              // rad/s about `position`
+  std::string energy = "stable_neo_hookean";  // linear, corotational, stvk, stable_neo_hookean
+  bool plane_stress = false;
+  double youngs_modulus = 1e4;  // Pa
+  double poisson_ratio = 0.3;
+  double density = 1000.0;  // kg/m^3 (per unit depth)
+  std::vector<std::size_t> pinned;
+  bool implicit = false;  // backward Euler (Newton) instead of semi-implicit Euler
+  double contact_stiffness = 1e4;
+  double contact_damping = 0.0;
+  double friction = 0.0;
+  double slip_velocity = 1e-2;
+
+  [[nodiscard]] std::size_t num_vertices() const noexcept { return rest_positions.size() / 2; }
+  // The vertices at t = 0 [N, 2] and their velocities [N, 2] (a rigid motion).
+  [[nodiscard]] std::vector<double> initial_positions() const;
+  [[nodiscard]] std::vector<double> initial_velocities() const;
+};
+
 struct SceneSpec {
   std::string name;
   double dt = 0.01;
@@ -69,6 +105,7 @@ struct SceneSpec {
   std::optional<GroundSpec> ground;
   std::vector<BodySpec> bodies;  // simulated beside the particles; they do not interact
   BodyContactSpec body_contact;
+  std::optional<SoftBodySpec> soft_body;  // instead of particles and springs
 
   [[nodiscard]] double duration() const noexcept { return dt * static_cast<double>(steps); }
 };
@@ -76,10 +113,14 @@ struct SceneSpec {
 // Reads a scene object (at `value`, whose path prefixes every message). Throws maya::ParseError
 // for unknown keys, wrong types and non-physical values (mass <= 0, dt <= 0, springs naming
 // missing particles, negative stiffness or damping, a polygon that is not convex, ...).
-[[nodiscard]] SceneSpec parse_scene(const JsonValue& value);
+// Mesh files are named relative to `base_directory`; one that is missing or malformed is reported
+// with the scene path and the mesh file's line.
+[[nodiscard]] SceneSpec parse_scene(const JsonValue& value,
+                                    const std::filesystem::path& base_directory = ".");
 // Reads a scene file ("scene" is the root's path in messages). A missing file throws FileError.
 [[nodiscard]] SceneSpec load_scene(const std::filesystem::path& path);
-[[nodiscard]] SceneSpec parse_scene_text(std::string_view text, std::string source = "");
+[[nodiscard]] SceneSpec parse_scene_text(std::string_view text, std::string source = "",
+                                         const std::filesystem::path& base_directory = ".");
 // A scene file (same schema as the input) for `scene`: a fitted scene can be simulated again.
 [[nodiscard]] std::string scene_json(const SceneSpec& scene);
 

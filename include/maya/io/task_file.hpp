@@ -19,15 +19,30 @@ namespace maya::io {
 // Which scene quantity a parameter or an assignment names: "springs.stiffness" (every spring),
 // "springs[3].damping" (one), "particles[0].velocity", "particles.mass", ...
 struct Selector {
-  enum class Field { kStiffness, kDamping, kRestLength, kMass, kPosition, kVelocity };
+  enum class Field {
+    kStiffness,
+    kDamping,
+    kRestLength,
+    kMass,
+    kPosition,
+    kVelocity,
+    // The soft body's (one element): "soft_body.youngs_modulus", ...
+    kYoungsModulus,
+    kPoissonRatio,
+    kDensity,
+    kBodyVelocity,
+  };
   Field field = Field::kStiffness;
   std::optional<std::size_t> index;  // none: every spring / particle
   std::string text;                  // as written
 
   [[nodiscard]] bool of_springs() const noexcept { return field <= Field::kRestLength; }
+  [[nodiscard]] bool of_soft_body() const noexcept { return field >= Field::kYoungsModulus; }
   // Entries per selected element: 2 for positions and velocities, 1 otherwise.
   [[nodiscard]] std::size_t width() const noexcept {
-    return field == Field::kPosition || field == Field::kVelocity ? 2 : 1;
+    return field == Field::kPosition || field == Field::kVelocity || field == Field::kBodyVelocity
+               ? 2
+               : 1;
   }
   // The springs or particles selected, in order.
   [[nodiscard]] std::vector<std::size_t> elements(const SceneSpec& scene) const;

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +22,10 @@
 
 namespace maya::tasks {
 
+namespace detail {
+class SoftBodyModel;
+}  // namespace detail
+
 // The model of a scene (springs, gravity, ground) and its initial values as tensors.
 struct SpringScene {
   dynamics::MassSpringModel model;
@@ -33,7 +39,8 @@ struct SpringScene {
 
 [[nodiscard]] SpringScene make_spring_scene(const io::SceneSpec& scene);
 
-// Runs the scene for scene.steps steps (forward only).
+// Runs the scene for scene.steps steps (forward only): its particles, or its soft body's vertices
+// (as the trajectory's particles).
 [[nodiscard]] io::Trajectory simulate(const io::SceneSpec& scene);
 
 // A task ready to evaluate: observed trajectories simulated or loaded, the model built once.
@@ -80,9 +87,12 @@ class SpringTask {
 
  private:
   [[nodiscard]] TensorVar record_loss(TensorTape& tape, std::span<const TensorVar> values) const;
+  [[nodiscard]] TensorVar record_soft_body_loss(TensorTape& tape,
+                                                std::span<const TensorVar> values) const;
 
   io::TaskSpec task_;
-  SpringScene base_;
+  std::optional<SpringScene> base_;                    // mass-spring scenes
+  std::shared_ptr<const detail::SoftBodyModel> soft_;  // soft-body scenes
   std::vector<io::Trajectory> observed_;
   std::vector<ObservedFrames> observations_;
 };

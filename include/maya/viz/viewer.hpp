@@ -38,6 +38,9 @@ struct ViewerScene {
   io::Trajectory trajectory;            // particle positions and body poses per frame
   std::vector<double> particle_radius;  // per particle; empty = a size picked from the scene
   std::vector<ViewerSpring> springs;
+  // Triangles of a soft body's mesh over the particles (its vertices), drawn filled under the
+  // springs and tinted by how much each changed its area: red when stretched, blue compressed.
+  std::vector<std::array<std::size_t, 3>> triangles;
   std::vector<ViewerBody> bodies;       // one per body of the trajectory
   std::optional<double> ground_height;  // a ground line y = height
   std::vector<std::array<double, 2>> targets;
@@ -49,7 +52,7 @@ struct ViewerScene {
 };
 
 // The frame data as JSON ("format": "maya-viewer", "version": 1). Throws maya::ShapeError for
-// inconsistent sizes and maya::ValueError for springs naming missing particles.
+// inconsistent sizes and maya::ValueError for springs or triangles naming missing particles.
 [[nodiscard]] std::string viewer_json(const ViewerScene& scene);
 
 // The whole HTML page. Opening it with "#t=1.5" (seconds) or "#frame=30" shows that moment
