@@ -9,6 +9,7 @@
 #include "maya/optim/lbfgs.hpp"
 #include "maya/viz/scene_view.hpp"
 #include "maya/viz/svg_plot.hpp"
+#include "physics_demos.hpp"
 #include "progress.hpp"
 #include "run_checks.hpp"
 
@@ -59,7 +60,7 @@ FitRun fit(const tasks::SpringTask& task, const std::string& label, bool quiet,
   optim::ParameterSet parameters = task.parameters();
   FitRun run;
   run.initial.assign(parameters.values().begin(), parameters.values().end());
-  run.before = tasks::simulate(task.spec().scene);
+  run.before = task.run(task.spec().scene);
   // A run that blows up has no gradient worth following (the tape's may be 0 where central
   // differences give 1e104): stop before optimizing, naming the step and particle.
   check_trajectory(task.spec().scene, run.before, label);
@@ -83,7 +84,7 @@ FitRun fit(const tasks::SpringTask& task, const std::string& label, bool quiet,
   reporter.finish();
   run.fitted.assign(parameters.values().begin(), parameters.values().end());
   const io::SceneSpec fitted_scene = task.scene_with(run.fitted);
-  run.after = tasks::simulate(fitted_scene);
+  run.after = task.run(fitted_scene);
   check_trajectory(fitted_scene, run.after, label + ": with the fitted parameters");
   run.uncertainty = task.uncertainty(run.fitted);
   return run;
@@ -123,8 +124,12 @@ io::OutputFiles fit_outputs(const tasks::SpringTask& task, const FitRun& run,
       layers.push_back({layers.empty() ? "observed" : "", &observed, "#222222", true, 0.9});
     }
   }
-  layers.push_back({"before", &run.before, "#9aa3ad", true, 0.9});
-  layers.push_back({"after", &run.after, "#e15759", false, 1.0});
+  // A body task's plot shows the bodies' centres.
+  const bool bodies = run.after.num_particles == 0 && run.after.num_bodies > 0;
+  const io::Trajectory before_centres = bodies ? body_centres(run.before) : io::Trajectory{};
+  const io::Trajectory after_centres = bodies ? body_centres(run.after) : io::Trajectory{};
+  layers.push_back({"before", bodies ? &before_centres : &run.before, "#9aa3ad", true, 0.9});
+  layers.push_back({"after", bodies ? &after_centres : &run.after, "#e15759", false, 1.0});
   std::vector<viz::PlotMarker> markers;
   for (const auto& target : task.targets()) {
     markers.push_back({target[0], target[1], "target"});
@@ -135,10 +140,12 @@ io::OutputFiles fit_outputs(const tasks::SpringTask& task, const FitRun& run,
     options.ground_y = spec.scene.ground->height;
   }
   files.add("trajectories.svg", viz::svg_trajectory_plot(layers, markers, options));
-  files.add("before.csv", io::trajectory_csv(run.before));
-  files.add("after.csv", io::trajectory_csv(run.after));
-  files.add("before_positions.npy", io::positions_npy(run.before));
-  files.add("after_positions.npy", io::positions_npy(run.after));
+  files.add("before.csv",
+            bodies ? io::body_trajectory_csv(run.before) : io::trajectory_csv(run.before));
+  files.add("after.csv",
+            bodies ? io::body_trajectory_csv(run.after) : io::trajectory_csv(run.after));
+  files.add("before_positions.npy", io::positions_npy(bodies ? before_centres : run.before));
+  files.add("after_positions.npy", io::positions_npy(bodies ? after_centres : run.after));
 
   viz::ViewerScene viewer = viz::viewer_scene(task.scene_with(run.fitted), run.after, title);
   viewer.targets = task.targets();

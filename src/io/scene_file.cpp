@@ -12,6 +12,7 @@ namespace maya::io {
 
 // src/io/soft_body_spec.cpp
 SoftBodySpec parse_soft_body(const JsonValue& value, const std::filesystem::path& base_directory);
+HardContactSpec parse_hard_contact(const JsonValue& value, std::size_t num_bodies);
 namespace {
 
 constexpr std::size_t kMaxSteps = 10'000'000;
@@ -204,8 +205,9 @@ void add_lattice(const JsonValue& value, SceneSpec& scene) {
 }  // namespace
 
 SceneSpec parse_scene(const JsonValue& value, const std::filesystem::path& base_directory) {
-  const JsonObject object(value, {"name", "dt", "steps", "gravity", "ground", "particles",
-                                  "springs", "lattice", "bodies", "body_contact", "soft_body"});
+  const JsonObject object(
+      value, {"name", "dt", "steps", "gravity", "ground", "particles", "springs", "lattice",
+              "bodies", "body_contact", "soft_body", "hard_contact"});
   SceneSpec scene;
   if (const auto name = object.optional("name")) {
     scene.name = name->as_string();
@@ -251,6 +253,15 @@ SceneSpec parse_scene(const JsonValue& value, const std::filesystem::path& base_
     spec.stiffness = fields.number_or("stiffness", spec.stiffness, NumberRule::kPositive);
     spec.damping = fields.number_or("damping", spec.damping, NumberRule::kNonNegative);
     spec.friction = fields.number_or("friction", spec.friction, NumberRule::kNonNegative);
+  }
+  if (const auto hard = object.optional("hard_contact")) {
+    if (object.has("body_contact")) {
+      hard->fail("the bodies take penalty contact (body_contact) or hard contact, not both");
+    }
+    if (scene.bodies.empty()) {
+      hard->fail("hard contact acts between bodies; the scene has none");
+    }
+    scene.hard_contact = parse_hard_contact(*hard, scene.bodies.size());
   }
   if (const auto soft = object.optional("soft_body")) {
     if (!scene.particles.empty()) {

@@ -41,6 +41,63 @@ std::string scene_json(const SceneSpec& scene) {
     springs.push_back(entry);
   }
   out["springs"] = springs;
+  if (!scene.bodies.empty()) {
+    Json bodies = Json::array();
+    for (const BodySpec& body : scene.bodies) {
+      Json entry;
+      switch (body.shape) {
+        case BodySpec::Shape::kBox:
+          entry["shape"] = "box";
+          entry["size"] = body.size;
+          break;
+        case BodySpec::Shape::kCircle:
+          entry["shape"] = "circle";
+          entry["radius"] = body.radius;
+          break;
+        case BodySpec::Shape::kPolygon:
+          entry["shape"] = "polygon";
+          entry["vertices"] = body.vertices;
+          break;
+      }
+      entry["position"] = body.position;
+      entry["angle"] = body.angle;
+      entry["velocity"] = body.velocity;
+      entry["angular_velocity"] = body.angular_velocity;
+      if (body.mass) entry["mass"] = *body.mass;
+      if (body.density) entry["density"] = *body.density;
+      bodies.push_back(entry);
+    }
+    out["bodies"] = bodies;
+    if (scene.hard_contact) {
+      const HardContactSpec& hard = *scene.hard_contact;
+      Json joints = Json::array();
+      for (const JointSpec& joint : hard.joints) {
+        Json entry = {{"a", joint.body_a}};
+        if (joint.body_b) {
+          entry["b"] = *joint.body_b;
+        } else {
+          entry["b"] = "world";
+        }
+        entry["pivot"] = joint.pivot;
+        joints.push_back(entry);
+      }
+      out["hard_contact"] = {
+          {"restitution", hard.restitution},
+          {"friction", hard.friction},
+          {"ground",
+           {{"restitution", hard.ground_restitution}, {"friction", hard.ground_friction}}},
+          {"stabilization", hard.stabilization},
+          {"joints", joints}};
+    } else {
+      out["body_contact"] = {{"stiffness", scene.body_contact.stiffness},
+                             {"damping", scene.body_contact.damping},
+                             {"friction", scene.body_contact.friction}};
+    }
+  }
+  if (scene.particles.empty()) {
+    out.erase("particles");
+    out.erase("springs");
+  }
   if (scene.soft_body) {
     const SoftBodySpec& body = *scene.soft_body;
     Json mesh;

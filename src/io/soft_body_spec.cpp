@@ -1,5 +1,6 @@
 // The soft_body block of a scene file: its mesh (generated or read from a file, errors naming the
-// scene path and the mesh file's line), material, placement, pinned vertices and contact.
+// scene path and the mesh file's line), material, placement, pinned vertices and contact; and the
+// hard_contact block of a scene's bodies.
 #include <cmath>
 
 #include "maya/core/error.hpp"
@@ -172,6 +173,50 @@ SoftBodySpec parse_soft_body(const JsonValue& value, const std::filesystem::path
     spec.friction = fields.number_or("friction", spec.friction, NumberRule::kNonNegative);
     spec.slip_velocity =
         fields.number_or("slip_velocity", spec.slip_velocity, NumberRule::kPositive);
+  }
+  return spec;
+}
+
+HardContactSpec parse_hard_contact(const JsonValue& value, std::size_t num_bodies) {
+  const JsonObject object(value, {"restitution", "friction", "ground", "stabilization", "joints"});
+  HardContactSpec spec;
+  if (const auto e = object.optional("restitution")) spec.restitution = e->as_number_in(0.0, 1.0);
+  spec.friction = object.number_or("friction", spec.friction, NumberRule::kNonNegative);
+  spec.ground_restitution = spec.restitution;
+  spec.ground_friction = spec.friction;
+  if (const auto ground = object.optional("ground")) {
+    const JsonObject fields(*ground, {"restitution", "friction"});
+    if (const auto e = fields.optional("restitution")) {
+      spec.ground_restitution = e->as_number_in(0.0, 1.0);
+    }
+    spec.ground_friction =
+        fields.number_or("friction", spec.ground_friction, NumberRule::kNonNegative);
+  }
+  if (const auto beta = object.optional("stabilization")) {
+    spec.stabilization = beta->as_number_in(0.0, 1.0);
+  }
+  if (const auto joints = object.optional("joints")) {
+    for (const JsonValue& joint : joints->elements()) {
+      const JsonObject fields(joint, {"a", "b", "pivot"});
+      JointSpec out;
+      const auto body = [&](const JsonValue& index) {
+        const std::size_t k = index.as_index();
+        if (k >= num_bodies) {
+          index.fail("body " + std::to_string(k) + " does not exist (the scene has " +
+                     std::to_string(num_bodies) + " bodies, numbered from 0)");
+        }
+        return k;
+      };
+      out.body_a = body(fields.required("a"));
+      if (const auto b = fields.optional("b")) {
+        if (!(b->is_string() && b->as_string() == "world")) {
+          out.body_b = body(*b);
+          if (*out.body_b == out.body_a) b->fail("a body cannot be jointed to itself");
+        }
+      }
+      out.pivot = pair_from(fields.required("pivot"));
+      spec.joints.push_back(out);
+    }
   }
   return spec;
 }

@@ -28,17 +28,54 @@ constexpr FieldName kFields[] = {
     {"soft_body", "poisson_ratio", Selector::Field::kPoissonRatio},
     {"soft_body", "density", Selector::Field::kDensity},
     {"soft_body", "velocity", Selector::Field::kBodyVelocity},
+    {"bodies", "mass", Selector::Field::kRigidMass},
+    {"bodies", "velocity", Selector::Field::kRigidVelocity},
+    {"bodies", "angular_velocity", Selector::Field::kRigidAngularVelocity},
+    {"body_contact", "stiffness", Selector::Field::kContactStiffness},
+    {"body_contact", "damping", Selector::Field::kContactDamping},
+    {"body_contact", "friction", Selector::Field::kContactFriction},
 };
 
 std::string valid_selectors() {
   return "springs.stiffness, springs.damping, springs.rest_length, particles.mass, "
          "particles.position, particles.velocity, each optionally indexed as springs[3].damping; "
          "soft_body.youngs_modulus, soft_body.poisson_ratio, soft_body.density, "
-         "soft_body.velocity";
+         "soft_body.velocity; bodies.mass, bodies.velocity, bodies.angular_velocity (indexed as "
+         "bodies[1].mass), body_contact.stiffness, body_contact.damping, body_contact.friction";
+}
+
+// Whether the scene's task runs its rigid bodies (a scene of bodies only).
+bool body_task(const SceneSpec& scene) {
+  return scene.particles.empty() && !scene.soft_body && !scene.bodies.empty();
+}
+
+double body_area(const BodySpec& body) {
+  switch (body.shape) {
+    case BodySpec::Shape::kBox: return body.size[0] * body.size[1];
+    case BodySpec::Shape::kCircle: return 3.141592653589793 * body.radius * body.radius;
+    case BodySpec::Shape::kPolygon: break;
+  }
+  double twice = 0.0;
+  for (std::size_t k = 0; k < body.vertices.size(); ++k) {
+    const auto& a = body.vertices[k];
+    const auto& b = body.vertices[(k + 1) % body.vertices.size()];
+    twice += a[0] * b[1] - a[1] * b[0];
+  }
+  return std::abs(twice) / 2;
 }
 
 // What the scene's simulator differentiates, for the message naming a parameter it does not.
 std::string differentiable_in(const SceneSpec& scene) {
+  if (body_task(scene) && scene.hard_contact) {
+    return "the scene's bodies take hard contact; its task parameters are bodies.mass, "
+           "bodies.velocity and bodies.angular_velocity (the solver's restitution and friction "
+           "are settings it does not differentiate)";
+  }
+  if (body_task(scene)) {
+    return "the scene's bodies take penalty contact; its task parameters are bodies.mass, "
+           "bodies.velocity, bodies.angular_velocity, body_contact.stiffness, "
+           "body_contact.damping and body_contact.friction";
+  }
   if (scene.soft_body) {
     return "the scene is an FEM soft body; its task parameters are soft_body.youngs_modulus, "
            "soft_body.poisson_ratio, soft_body.density and soft_body.velocity (the initial "
@@ -51,14 +88,19 @@ std::string differentiable_in(const SceneSpec& scene) {
 
 // What a loss term's "particles" index: the particles, or the soft body's vertices.
 std::size_t point_count(const SceneSpec& scene) {
+  if (body_task(scene)) return scene.bodies.size();
   return scene.soft_body ? scene.soft_body->num_vertices() : scene.particles.size();
 }
 std::string point_noun(const SceneSpec& scene) {
+  if (body_task(scene)) return " bodies (a body task's particles are its bodies' centres)";
   return scene.soft_body ? " vertices (a soft body's particles are its vertices)" : " particles";
 }
 
 std::size_t group_size(const Selector& selector, const SceneSpec& scene) {
   if (selector.of_soft_body()) return scene.soft_body ? 1 : 0;
+  if (selector.of_bodies()) return body_task(scene) ? scene.bodies.size() : 0;
+  if (selector.of_body_contact()) return body_task(scene) && !scene.hard_contact ? 1 : 0;
+  if (body_task(scene)) return 0;
   return selector.of_springs() ? scene.springs.size() : scene.particles.size();
 }
 
@@ -93,8 +135,12 @@ Selector parse_selector(std::string text_, const JsonValue& value, const SceneSp
       }
     }
   }
+  if (group == "hard_contact") {
+    value.fail("'" + text + "': " + differentiable_in(scene));
+  }
   if (fields_of_group.empty()) {
-    const std::string_view groups[] = {"springs", "particles", "soft_body"};
+    const std::string_view groups[] = {"springs", "particles", "soft_body", "bodies",
+                                       "body_contact"};
     const auto suggestion = nearest_word(group, groups);
     value.fail("'" + text + "': unknown group '" + group + "'" +
                (suggestion ? "; did you mean '" + *suggestion + "'?"
@@ -136,8 +182,12 @@ NumberRule scene_rule(Selector::Field field) {
   switch (field) {
     case Selector::Field::kYoungsModulus:
     case Selector::Field::kDensity:
+    case Selector::Field::kRigidMass:
+    case Selector::Field::kContactStiffness:
     case Selector::Field::kMass:
     case Selector::Field::kRestLength: return NumberRule::kPositive;
+    case Selector::Field::kContactDamping:
+    case Selector::Field::kContactFriction:
     case Selector::Field::kStiffness:
     case Selector::Field::kDamping: return NumberRule::kNonNegative;
     default: return NumberRule::kAny;
@@ -155,7 +205,11 @@ double spring_length(const SceneSpec& scene, const SpringSpec& spring) {
 double default_lower(Selector::Field field) {
   switch (field) {
     case Selector::Field::kYoungsModulus:
+    case Selector::Field::kRigidMass:
+    case Selector::Field::kContactStiffness:
     case Selector::Field::kDensity: return 1e-9;
+    case Selector::Field::kContactDamping:
+    case Selector::Field::kContactFriction: return 0.0;
     case Selector::Field::kPoissonRatio: return -0.999;
     case Selector::Field::kMass:
     case Selector::Field::kRestLength: return 1e-9;
@@ -424,6 +478,25 @@ std::vector<double> read(const SceneSpec& scene, const Selector& selector) {
         values.insert(values.end(), scene.soft_body->velocity.begin(),
                       scene.soft_body->velocity.end());
         break;
+      case Selector::Field::kRigidMass: {
+        const BodySpec& body = scene.bodies[k];
+        values.push_back(body.mass      ? *body.mass
+                         : body.density ? *body.density * body_area(body)
+                                        : 1.0);
+        break;
+      }
+      case Selector::Field::kRigidVelocity:
+        values.insert(values.end(), scene.bodies[k].velocity.begin(),
+                      scene.bodies[k].velocity.end());
+        break;
+      case Selector::Field::kRigidAngularVelocity:
+        values.push_back(scene.bodies[k].angular_velocity);
+        break;
+      case Selector::Field::kContactStiffness:
+        values.push_back(scene.body_contact.stiffness);
+        break;
+      case Selector::Field::kContactDamping: values.push_back(scene.body_contact.damping); break;
+      case Selector::Field::kContactFriction: values.push_back(scene.body_contact.friction); break;
     }
   }
   return values;
@@ -447,6 +520,15 @@ void assign(SceneSpec& scene, const Selector& selector, const std::vector<double
       case Selector::Field::kPoissonRatio: scene.soft_body->poisson_ratio = row[0]; break;
       case Selector::Field::kDensity: scene.soft_body->density = row[0]; break;
       case Selector::Field::kBodyVelocity: scene.soft_body->velocity = {row[0], row[1]}; break;
+      case Selector::Field::kRigidMass:
+        scene.bodies[k].mass = row[0];
+        scene.bodies[k].density.reset();
+        break;
+      case Selector::Field::kRigidVelocity: scene.bodies[k].velocity = {row[0], row[1]}; break;
+      case Selector::Field::kRigidAngularVelocity: scene.bodies[k].angular_velocity = row[0]; break;
+      case Selector::Field::kContactStiffness: scene.body_contact.stiffness = row[0]; break;
+      case Selector::Field::kContactDamping: scene.body_contact.damping = row[0]; break;
+      case Selector::Field::kContactFriction: scene.body_contact.friction = row[0]; break;
     }
   }
 }
@@ -464,14 +546,12 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
   } else {
     task.scene = parse_scene(scene, base_directory);
   }
-  // Tasks fit mass-spring scenes; rigid bodies are simulated (maya simulate), not yet fitted.
-  if (!task.scene.bodies.empty()) {
-    scene.fail(
-        "has rigid bodies; tasks fit particles and springs only (run a scene with "
-        "bodies with maya simulate, and see maya demo rigid for fitting one in C++)");
-  }
-  if (task.scene.particles.empty() && !task.scene.soft_body) {
-    scene.fail("has no particles or soft body; a task fits particles and springs or a soft body");
+  // A task fits one simulator: particles and springs, a soft body, or rigid bodies.
+  if (!task.scene.bodies.empty() && (!task.scene.particles.empty() || task.scene.soft_body)) {
+    scene.fail(std::string("has rigid bodies beside ") +
+               (task.scene.soft_body ? "a soft body" : "particles") +
+               "; a task fits one simulator: particles and springs, a soft body, or rigid "
+               "bodies (maya simulate runs them side by side)");
   }
   const JsonValue parameters = object.required("parameters");
   for (const JsonValue& parameter : parameters.elements()) {

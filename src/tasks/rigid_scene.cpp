@@ -3,6 +3,7 @@
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/tensor_tape.hpp"
+#include "tasks/body_model.hpp"
 
 namespace maya::tasks {
 
@@ -63,6 +64,10 @@ rigid::RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
 }
 
 void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
+  if (scene.hard_contact) {
+    detail::simulate_hard_contact(scene, trajectory);
+    return;
+  }
   const rigid::RigidWorld2D world = make_rigid_world(scene);
   const rigid::RigidParameterValues values = rigid_parameter_values(scene, world);
   const std::size_t count = scene.bodies.size();

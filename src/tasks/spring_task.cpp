@@ -4,6 +4,8 @@
 // the weighted loss terms read from the states.
 #include "maya/tasks/spring_task.hpp"
 
+#include "maya/tasks/rigid_scene.hpp"
+#include "tasks/body_model.hpp"
 #include "tasks/soft_body_model.hpp"
 
 #include <algorithm>
@@ -123,11 +125,14 @@ SpringTask::SpringTask(TaskSpec task) : task_(std::move(task)) {
   const SceneSpec& scene = task_.scene;
   if (scene.soft_body) {
     soft_ = std::make_shared<const detail::SoftBodyModel>(scene);
+  } else if (scene.particles.empty()) {
+    bodies_ = std::make_shared<const detail::BodyModel>(scene);
   } else {
     base_.emplace(make_spring_scene(scene));
   }
-  const std::size_t particles =
-      scene.soft_body ? scene.soft_body->num_vertices() : scene.particles.size();
+  const std::size_t particles = bodies_           ? scene.bodies.size()
+                                : scene.soft_body ? scene.soft_body->num_vertices()
+                                                  : scene.particles.size();
   for (const LossTermSpec& term : task_.loss) {
     if (term.kind != LossTermSpec::Kind::kMatchTrajectory) {
       observations_.emplace_back();
@@ -136,16 +141,17 @@ SpringTask::SpringTask(TaskSpec task) : task_(std::move(task)) {
     }
     ObservedFrames observed;
     if (term.observed_file) {
+      const std::string kind = bodies_ ? "body" : "particle";
       const Observations data =
-          load_observations(*term.observed_file, term.observed_times_file, scene.dt);
+          load_observations(*term.observed_file, term.observed_times_file, scene.dt, kind);
       observed = resample(data, scene.dt, scene.steps, term.every, term.observed_particles,
-                          particles, "particle", term.observed_file->string());
+                          particles, kind, term.observed_file->string());
     } else {
       SceneSpec truth = scene;
       for (const Assignment& assignment : term.truth) {
         assign(truth, assignment.selector, assignment.values);
       }
-      observed = observe_run(simulate(truth).positions, particles, scene.steps, term.every,
+      observed = observe_run(point_run(truth).positions, particles, scene.steps, term.every,
                              term.observed_particles);
     }
     add_noise(observed, term.noise_std, term.noise_seed);
@@ -194,12 +200,90 @@ TensorVar SpringTask::record_soft_body_loss(TensorTape& tape,
   return total;
 }
 
+TensorVar SpringTask::record_body_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+  detail::BodyInputs inputs = bodies_->inputs(tape);
+  const std::size_t count = task_.scene.bodies.size();
+  for (std::size_t p = 0; p < task_.parameters.size(); ++p) {
+    const ParameterSpec& parameter = task_.parameters[p];
+    const Selector& selector = parameter.selector;
+    const std::vector<std::size_t> elements = selector.elements(task_.scene);
+    const std::vector<std::int64_t> indices(elements.begin(), elements.end());
+    const std::size_t width = selector.width();
+    const std::size_t m = elements.size();
+    const auto rows = [&](std::size_t w) {
+      return parameter.shared ? broadcast_to(reshape(values[p], w == 1 ? Shape{1} : Shape{1, w}),
+                                             w == 1 ? Shape{m} : Shape{m, w})
+                              : reshape(values[p], w == 1 ? Shape{m} : Shape{m, w});
+    };
+    switch (selector.field) {
+      case Selector::Field::kRigidMass: {
+        Tensor mask = Tensor::ones({count});
+        for (const std::size_t k : elements) mask.mutable_data()[k] = 0.0;
+        inputs.mass = index_add(inputs.mass * tape.constant(mask), 0, indices, rows(1));
+        break;
+      }
+      case Selector::Field::kRigidVelocity:
+      case Selector::Field::kRigidAngularVelocity: {
+        // Columns vx, vy (velocity) or omega (angular velocity) of the [K, 3] initial velocities.
+        const bool linear = selector.field == Selector::Field::kRigidVelocity;
+        Tensor mask = Tensor::ones({count, 3});
+        for (const std::size_t k : elements) {
+          for (std::size_t c = linear ? 0 : 2; c < (linear ? 2u : 3u); ++c) {
+            mask.mutable_data()[k * 3 + c] = 0.0;
+          }
+        }
+        const TensorVar zeros = tape.constant(Tensor::zeros({m, linear ? 1u : 2u}));
+        const TensorVar source =
+            linear ? concat({rows(width), zeros}, 1) : concat({zeros, rows(width)}, 1);
+        inputs.velocities = index_add(inputs.velocities * tape.constant(mask), 0, indices, source);
+        break;
+      }
+      case Selector::Field::kContactStiffness: inputs.stiffness = reshape(values[p], {1}); break;
+      case Selector::Field::kContactDamping: inputs.damping = reshape(values[p], {1}); break;
+      case Selector::Field::kContactFriction: inputs.friction = reshape(values[p], {1}); break;
+      default: break;  // the task reader admits body fields only
+    }
+  }
+  const std::vector<TensorVar> states = bodies_->rollout(tape, inputs);
+  TensorVar total;
+  for (std::size_t t = 0; t < states.size(); ++t) {
+    const TensorVar value = frame_loss_at(tape, detail::BodyModel::centres(states[t]), t);
+    if (value.valid()) total = total.valid() ? total + value : value;
+  }
+  return total;
+}
+
+io::Trajectory SpringTask::run(const SceneSpec& scene) const {
+  if (bodies_) {
+    Trajectory out;
+    simulate_bodies(scene, out);
+    return out;
+  }
+  return simulate(scene);
+}
+
+io::Trajectory SpringTask::point_run(const SceneSpec& scene) const {
+  if (!bodies_) return simulate(scene);
+  Trajectory poses = run(scene);
+  Trajectory out;
+  out.times = poses.times;
+  out.num_particles = poses.num_bodies;
+  for (std::size_t k = 0; k < poses.body_poses.size(); k += 3) {
+    out.positions.push_back(poses.body_poses[k]);
+    out.positions.push_back(poses.body_poses[k + 1]);
+  }
+  return out;
+}
+
 TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> values) const {
   if (soft_) {
     return record_soft_body_loss(tape, values);
   }
+  if (bodies_) {
+    return record_body_loss(tape, values);
+  }
   const SceneSpec& scene = task_.scene;
-  TensorVar fields[6];
+  TensorVar fields[static_cast<int>(Selector::Field::kContactFriction) + 1];
   const auto field = [&](Selector::Field which) -> TensorVar& {
     TensorVar& slot = fields[static_cast<int>(which)];
     if (!slot.valid()) {
@@ -247,6 +331,11 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
 
 TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
                                  std::size_t frame) const {
+  return frame_loss_at(tape, dynamics::positions_of(state), frame);
+}
+
+TensorVar SpringTask::frame_loss_at(TensorTape& tape, const TensorVar& all_positions,
+                                    std::size_t frame) const {
   TensorVar total;
   for (std::size_t k = 0; k < task_.loss.size(); ++k) {
     const LossTermSpec& term = task_.loss[k];
@@ -262,7 +351,7 @@ TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
       const TensorVar target = tape.constant(Tensor::from_data(
           std::vector<double>(first, first + static_cast<std::ptrdiff_t>(count * kDim)),
           {count, kDim}));
-      TensorVar positions = dynamics::positions_of(state);
+      TensorVar positions = all_positions;
       if (count != static_cast<std::size_t>(positions.shape()[0])) {
         const std::vector<std::int64_t> indices(observed.points.begin(), observed.points.end());
         positions = index_select(positions, 0, indices);
@@ -273,7 +362,7 @@ TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
       if (frame != term.step) continue;
       // weight * |mean position of the particles at `step` - target|^2
       const std::vector<std::int64_t> indices(term.particles.begin(), term.particles.end());
-      const TensorVar centre = mean(index_select(dynamics::positions_of(state), 0, indices), 0);
+      const TensorVar centre = mean(index_select(all_positions, 0, indices), 0);
       const TensorVar target =
           tape.constant(Tensor::from_data({term.target[0], term.target[1]}, {kDim}));
       value = sum(square(centre - target)) * term.weight;
@@ -284,7 +373,7 @@ TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
 }
 
 std::vector<double> SpringTask::residuals(std::span<const Tensor> values) const {
-  const Trajectory run = simulate(scene_with(values));
+  const Trajectory run = point_run(scene_with(values));
   const std::size_t particles = run.num_particles;
   std::vector<double> out;
   double first_share = 0.0;  // the first term's weight / (frames * points)

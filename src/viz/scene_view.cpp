@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "maya/tasks/rigid_scene.hpp"
 #include "maya/tasks/spring_task.hpp"
 
 namespace maya::viz {
@@ -27,6 +28,13 @@ ViewerScene viewer_scene(const SceneSpec& scene, Trajectory trajectory, std::str
     if (scene.ground) {
       viewer.ground_height = scene.ground->height;
     }
+    return viewer;
+  }
+  if (!scene.bodies.empty()) {
+    viewer.bodies = viewer_bodies(tasks::make_rigid_world(scene));
+  }
+  if (scene.particles.empty()) {
+    if (scene.ground) viewer.ground_height = scene.ground->height;
     return viewer;
   }
   const tasks::SpringScene spring_scene = tasks::make_spring_scene(scene);

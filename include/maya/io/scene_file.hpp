@@ -60,6 +60,22 @@ struct BodyContactSpec {
   double friction = 0.5;
 };
 
+// Hard contact (maya/contact/): the scene's bodies run on the interior-point contact solver
+// instead of penalty forces, with Newton restitution, Coulomb friction and revolute joints.
+struct JointSpec {
+  std::size_t body_a = 0;
+  std::optional<std::size_t> body_b;  // none: body_a is pinned to the world at `pivot`
+  std::array<double, 2> pivot{};      // the world point where the joint's anchors meet at t = 0
+};
+struct HardContactSpec {
+  double restitution = 0.0;  // e in [0, 1], every body
+  double friction = 0.5;     // mu >= 0, every body
+  double ground_restitution = 0.0;
+  double ground_friction = 0.5;
+  double stabilization = 0.2;  // Baumgarte fraction in [0, 1]
+  std::vector<JointSpec> joints;
+};
+
 // A 2-D FEM soft body (maya/fem/): linear triangles from a generated rectangle or a mesh file
 // (.node/.ele or Gmsh .msh, named relative to the scene file), placed by rotating its mesh
 // coordinates by `angle` about the mesh origin and moving them by `position`. Its vertices are
@@ -105,7 +121,8 @@ struct SceneSpec {
   std::optional<GroundSpec> ground;
   std::vector<BodySpec> bodies;  // simulated beside the particles; they do not interact
   BodyContactSpec body_contact;
-  std::optional<SoftBodySpec> soft_body;  // instead of particles and springs
+  std::optional<SoftBodySpec> soft_body;        // instead of particles and springs
+  std::optional<HardContactSpec> hard_contact;  // the bodies' contact model instead of the penalty
 
   [[nodiscard]] double duration() const noexcept { return dt * static_cast<double>(steps); }
 };

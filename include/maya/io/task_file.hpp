@@ -31,16 +31,30 @@ struct Selector {
     kPoissonRatio,
     kDensity,
     kBodyVelocity,
+    // The rigid bodies' ("bodies.mass", ...) and their penalty contact's ("body_contact.damping").
+    kRigidMass,
+    kRigidVelocity,
+    kRigidAngularVelocity,
+    kContactStiffness,
+    kContactDamping,
+    kContactFriction,
   };
   Field field = Field::kStiffness;
   std::optional<std::size_t> index;  // none: every spring / particle
   std::string text;                  // as written
 
   [[nodiscard]] bool of_springs() const noexcept { return field <= Field::kRestLength; }
-  [[nodiscard]] bool of_soft_body() const noexcept { return field >= Field::kYoungsModulus; }
+  [[nodiscard]] bool of_soft_body() const noexcept {
+    return field >= Field::kYoungsModulus && field <= Field::kBodyVelocity;
+  }
+  [[nodiscard]] bool of_bodies() const noexcept {
+    return field >= Field::kRigidMass && field <= Field::kRigidAngularVelocity;
+  }
+  [[nodiscard]] bool of_body_contact() const noexcept { return field >= Field::kContactStiffness; }
   // Entries per selected element: 2 for positions and velocities, 1 otherwise.
   [[nodiscard]] std::size_t width() const noexcept {
-    return field == Field::kPosition || field == Field::kVelocity || field == Field::kBodyVelocity
+    return field == Field::kPosition || field == Field::kVelocity ||
+                   field == Field::kBodyVelocity || field == Field::kRigidVelocity
                ? 2
                : 1;
   }

@@ -17,7 +17,8 @@ namespace maya::tasks {
 [[nodiscard]] rigid::RigidParameterValues rigid_parameter_values(const io::SceneSpec& scene,
                                                                  const rigid::RigidWorld2D& world);
 
-// Runs the bodies for scene.steps steps (forward only) and writes their poses into `trajectory`
+// Runs the bodies for scene.steps steps (forward only; under hard contact when the scene has
+// hard_contact, else penalty contact) and writes their poses into `trajectory`
 // (num_bodies, body_poses; the times too when it has none yet).
 void simulate_bodies(const io::SceneSpec& scene, io::Trajectory& trajectory);
 

@@ -24,6 +24,7 @@ namespace maya::tasks {
 
 namespace detail {
 class SoftBodyModel;
+class BodyModel;
 }  // namespace detail
 
 // The model of a scene (springs, gravity, ground) and its initial values as tensors.
@@ -58,6 +59,9 @@ class SpringTask {
   // The task loss as a function of the parameter values (in the order of spec().parameters).
   [[nodiscard]] LossFunction loss_function() const;
   [[nodiscard]] double loss(std::span<const Tensor> values) const;
+  // The trajectory of `scene` under the task's simulator: particles, a soft body's vertices (as
+  // particles) or rigid bodies' poses.
+  [[nodiscard]] io::Trajectory run(const io::SceneSpec& scene) const;
   // The scene with the parameter values written in, and its trajectory.
   [[nodiscard]] io::SceneSpec scene_with(std::span<const Tensor> values) const;
   // The observed trajectory of match_trajectory term `k`: its observed particles at the compared
@@ -89,10 +93,18 @@ class SpringTask {
   [[nodiscard]] TensorVar record_loss(TensorTape& tape, std::span<const TensorVar> values) const;
   [[nodiscard]] TensorVar record_soft_body_loss(TensorTape& tape,
                                                 std::span<const TensorVar> values) const;
+  [[nodiscard]] TensorVar record_body_loss(TensorTape& tape,
+                                           std::span<const TensorVar> values) const;
+  // The loss terms at frame `frame` for the compared points' positions [N, 2].
+  [[nodiscard]] TensorVar frame_loss_at(TensorTape& tape, const TensorVar& positions,
+                                        std::size_t frame) const;
+  // The trajectory of the compared points: particles, vertices or body centres.
+  [[nodiscard]] io::Trajectory point_run(const io::SceneSpec& scene) const;
 
   io::TaskSpec task_;
   std::optional<SpringScene> base_;                    // mass-spring scenes
   std::shared_ptr<const detail::SoftBodyModel> soft_;  // soft-body scenes
+  std::shared_ptr<const detail::BodyModel> bodies_;    // rigid-body scenes
   std::vector<io::Trajectory> observed_;
   std::vector<ObservedFrames> observations_;
 };
