@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "maya/core/error.hpp"
+#include "maya/io/scene_file.hpp"
+#include "maya/viz/scene_view.hpp"
 
 namespace {
 
@@ -79,4 +81,26 @@ TEST(ViewerHtml, IsOneSelfContainedPageWithEscapedData) {
   EXPECT_EQ(data["title"], scene.title);
   EXPECT_NE(html.find("id=\"play\""), std::string::npos);
   EXPECT_NE(html.find("id=\"slider\""), std::string::npos);
+}
+
+TEST(ViewerJson, SoftBodyTrianglesAreListedAndChecked) {
+  maya::viz::ViewerScene scene = pendulum_scene();
+  scene.triangles = {{{0, 1, 0}}};
+  const nlohmann::json data = nlohmann::json::parse(maya::viz::viewer_json(scene));
+  ASSERT_EQ(data["triangles"].size(), 1u);
+  EXPECT_EQ(data["triangles"][0][1], 1);
+  scene.triangles.push_back({{0, 1, 7}});
+  EXPECT_THROW((void)maya::viz::viewer_json(scene), maya::ValueError);
+}
+
+TEST(ViewerScene, SoftBodySceneIsDrawnAsItsTriangles) {
+  const maya::io::SceneSpec scene = maya::io::parse_scene_text(R"({"dt": 0.01, "steps": 2,
+    "soft_body": {"mesh": {"rectangle": {"size": [1, 1], "cells": [2, 1]}}}})");
+  maya::io::Trajectory trajectory;
+  trajectory.times = {0.0};
+  trajectory.num_particles = 6;
+  trajectory.positions.assign(12, 0.0);
+  const maya::viz::ViewerScene viewer = maya::viz::viewer_scene(scene, trajectory, "block");
+  EXPECT_EQ(viewer.triangles.size(), 4u);
+  EXPECT_TRUE(viewer.springs.empty());
 }
