@@ -37,6 +37,30 @@ fem::SoftBody make_body(const io::SceneSpec& scene) {
                        options);
 }
 
+// The FEM stepping calls, written for either form of the fem API: member functions
+// (body.step_explicit(state, ...)) or free functions over a const body
+// (fem::step_explicit(body, state, ...)), whichever this build's fem layer has.
+template <class Body>
+fem::BodyParameters body_parameters(const Body& body, TensorVar rest, TensorVar youngs,
+                                    TensorVar poisson, TensorVar density) {
+  if constexpr (requires { body.parameters(rest, youngs, poisson, density); }) {
+    return body.parameters(rest, youngs, poisson, density);
+  } else {
+    return parameters(body, rest, youngs, poisson, density);  // fem::parameters, by ADL
+  }
+}
+
+template <class Body>
+TensorVar step(const Body& body, TensorVar state, const fem::BodyParameters& params, double dt,
+               bool implicit) {
+  if constexpr (requires { body.step_explicit(state, params, dt); }) {
+    return implicit ? body.step_implicit(state, params, dt) : body.step_explicit(state, params, dt);
+  } else {
+    return implicit ? step_implicit(body, state, params, dt)  // fem::, by ADL
+                    : step_explicit(body, state, params, dt);
+  }
+}
+
 }  // namespace
 
 struct SoftBodyModel::Impl {
@@ -67,15 +91,13 @@ std::vector<TensorVar> SoftBodyModel::rollout(TensorTape& tape, TensorVar youngs
   const io::SceneSpec& scene = impl_->scene;
   const std::size_t n = body.num_vertices();
   const fem::BodyParameters params =
-      body.parameters(tape.constant(body.mesh().rest_positions()), youngs, poisson, density);
+      body_parameters(body, tape.constant(body.mesh().rest_positions()), youngs, poisson, density);
   const TensorVar velocities =
       tape.constant(impl_->spin_velocities) + broadcast_to(reshape(velocity, {1, 2}), {n, 2});
   std::vector<TensorVar> states;
   states.push_back(stack({tape.constant(impl_->start_positions), velocities}, 0));
   for (std::size_t t = 0; t < scene.steps; ++t) {
-    states.push_back(scene.soft_body->implicit
-                         ? body.step_implicit(states.back(), params, scene.dt)
-                         : body.step_explicit(states.back(), params, scene.dt));
+    states.push_back(step(body, states.back(), params, scene.dt, scene.soft_body->implicit));
   }
   return states;
 }
