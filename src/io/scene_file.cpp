@@ -62,8 +62,9 @@ SpringSpec parse_spring(const JsonValue& value, std::size_t num_particles) {
 }
 
 BodySpec parse_body(const JsonValue& value) {
-  const JsonObject object(value, {"shape", "size", "radius", "vertices", "position", "angle",
-                                  "velocity", "angular_velocity", "mass", "density"});
+  const JsonObject object(value,
+                          {"shape", "size", "radius", "vertices", "position", "angle", "velocity",
+                           "angular_velocity", "mass", "density", "force", "torque"});
   BodySpec body;
   const JsonValue shape = object.required("shape");
   const std::string name = shape.as_string();
@@ -125,6 +126,10 @@ BodySpec parse_body(const JsonValue& value) {
     body.velocity = pair_of(*velocity);
   }
   body.angular_velocity = object.number_or("angular_velocity", 0.0);
+  if (const auto force = object.optional("force")) {
+    body.force = pair_of(*force);
+  }
+  body.torque = object.number_or("torque", 0.0);
   if (const auto mass = object.optional("mass")) {
     body.mass = mass->as_number(NumberRule::kPositive);
   }

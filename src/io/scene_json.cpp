@@ -63,6 +63,8 @@ std::string scene_json(const SceneSpec& scene) {
       entry["angle"] = body.angle;
       entry["velocity"] = body.velocity;
       entry["angular_velocity"] = body.angular_velocity;
+      if (body.force != std::array<double, 2>{}) entry["force"] = body.force;
+      if (body.torque != 0.0) entry["torque"] = body.torque;
       if (body.mass) entry["mass"] = *body.mass;
       if (body.density) entry["density"] = *body.density;
       bodies.push_back(entry);

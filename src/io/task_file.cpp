@@ -31,6 +31,8 @@ constexpr FieldName kFields[] = {
     {"bodies", "mass", Selector::Field::kRigidMass},
     {"bodies", "velocity", Selector::Field::kRigidVelocity},
     {"bodies", "angular_velocity", Selector::Field::kRigidAngularVelocity},
+    {"bodies", "force", Selector::Field::kRigidForce},
+    {"bodies", "torque", Selector::Field::kRigidTorque},
     {"body_contact", "stiffness", Selector::Field::kContactStiffness},
     {"body_contact", "damping", Selector::Field::kContactDamping},
     {"body_contact", "friction", Selector::Field::kContactFriction},
@@ -40,8 +42,9 @@ std::string valid_selectors() {
   return "springs.stiffness, springs.damping, springs.rest_length, particles.mass, "
          "particles.position, particles.velocity, each optionally indexed as springs[3].damping; "
          "soft_body.youngs_modulus, soft_body.poisson_ratio, soft_body.density, "
-         "soft_body.velocity; bodies.mass, bodies.velocity, bodies.angular_velocity (indexed as "
-         "bodies[1].mass), body_contact.stiffness, body_contact.damping, body_contact.friction";
+         "soft_body.velocity; bodies.mass, bodies.velocity, bodies.angular_velocity, bodies.force, "
+         "bodies.torque (indexed as bodies[1].mass), body_contact.stiffness, "
+         "body_contact.damping, body_contact.friction";
 }
 
 // Whether the scene's task runs its rigid bodies (a scene of bodies only).
@@ -68,13 +71,13 @@ double body_area(const BodySpec& body) {
 std::string differentiable_in(const SceneSpec& scene) {
   if (body_task(scene) && scene.hard_contact) {
     return "the scene's bodies take hard contact; its task parameters are bodies.mass, "
-           "bodies.velocity and bodies.angular_velocity (the solver's restitution and friction "
-           "are settings it does not differentiate)";
+           "bodies.velocity, bodies.angular_velocity, bodies.force and bodies.torque (the "
+           "solver's restitution and friction are settings it does not differentiate)";
   }
   if (body_task(scene)) {
     return "the scene's bodies take penalty contact; its task parameters are bodies.mass, "
-           "bodies.velocity, bodies.angular_velocity, body_contact.stiffness, "
-           "body_contact.damping and body_contact.friction";
+           "bodies.velocity, bodies.angular_velocity, bodies.force, bodies.torque, "
+           "body_contact.stiffness, body_contact.damping and body_contact.friction";
   }
   if (scene.soft_body) {
     return "the scene is an FEM soft body; its task parameters are soft_body.youngs_modulus, "
@@ -492,6 +495,10 @@ std::vector<double> read(const SceneSpec& scene, const Selector& selector) {
       case Selector::Field::kRigidAngularVelocity:
         values.push_back(scene.bodies[k].angular_velocity);
         break;
+      case Selector::Field::kRigidForce:
+        values.insert(values.end(), scene.bodies[k].force.begin(), scene.bodies[k].force.end());
+        break;
+      case Selector::Field::kRigidTorque: values.push_back(scene.bodies[k].torque); break;
       case Selector::Field::kContactStiffness:
         values.push_back(scene.body_contact.stiffness);
         break;
@@ -526,6 +533,8 @@ void assign(SceneSpec& scene, const Selector& selector, const std::vector<double
         break;
       case Selector::Field::kRigidVelocity: scene.bodies[k].velocity = {row[0], row[1]}; break;
       case Selector::Field::kRigidAngularVelocity: scene.bodies[k].angular_velocity = row[0]; break;
+      case Selector::Field::kRigidForce: scene.bodies[k].force = {row[0], row[1]}; break;
+      case Selector::Field::kRigidTorque: scene.bodies[k].torque = row[0]; break;
       case Selector::Field::kContactStiffness: scene.body_contact.stiffness = row[0]; break;
       case Selector::Field::kContactDamping: scene.body_contact.damping = row[0]; break;
       case Selector::Field::kContactFriction: scene.body_contact.friction = row[0]; break;

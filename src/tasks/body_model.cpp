@@ -78,8 +78,9 @@ BodyInputs BodyModel::inputs(TensorTape& tape) const {
   const auto one = [&](const Tensor& value) {
     return tape.constant(Tensor::from_data({value.data()[0]}, {1}));
   };
-  return {tape.constant(m.penalty.mass), tape.constant(m.velocities), one(m.penalty.stiffness),
-          one(m.penalty.damping), one(m.penalty.friction)};
+  return {tape.constant(m.penalty.mass),    tape.constant(m.velocities),
+          tape.constant(m.penalty.applied), one(m.penalty.stiffness),
+          one(m.penalty.damping),           one(m.penalty.friction)};
 }
 
 std::vector<TensorVar> BodyModel::rollout(TensorTape& tape, const BodyInputs& inputs) const {
@@ -92,6 +93,7 @@ std::vector<TensorVar> BodyModel::rollout(TensorTape& tape, const BodyInputs& in
     contact::HardContactParameters params = m.hard_values.constants(tape);
     params.mass = inputs.mass;
     params.inertia = inertia;
+    params.applied = inputs.applied;
     for (std::size_t t = 0; t < scene.steps; ++t) {
       states.push_back(m.hard->step(states.back(), params, scene.dt));
     }
@@ -100,6 +102,7 @@ std::vector<TensorVar> BodyModel::rollout(TensorTape& tape, const BodyInputs& in
   rigid::RigidParameters params = m.penalty.constants(tape);
   params.mass = inputs.mass;
   params.inertia = inertia;
+  params.applied = inputs.applied;
   const auto shaped = [](const TensorVar& value, const TensorVar& like) {
     const Shape shape(like.shape().begin(), like.shape().end());
     return reshape(value, shape);

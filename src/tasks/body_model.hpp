@@ -15,6 +15,7 @@ namespace maya::tasks::detail {
 struct BodyInputs {
   TensorVar mass;        // [K]
   TensorVar velocities;  // [K, 3]: vx, vy, omega at t = 0
+  TensorVar applied;     // [K, 3]: force x, y and torque, held over the run (the controls)
   TensorVar stiffness;   // [1], penalty contact only
   TensorVar damping;     // [1]
   TensorVar friction;    // [1]

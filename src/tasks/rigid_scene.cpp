@@ -59,8 +59,14 @@ rigid::RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
                                     : 1.0);
   }
   const BodyContactSpec& contact = scene.body_contact;
-  return world.parameters_from_masses(masses,
-                                      {contact.stiffness, contact.damping, contact.friction});
+  rigid::RigidParameterValues values =
+      world.parameters_from_masses(masses, {contact.stiffness, contact.damping, contact.friction});
+  std::vector<double> applied;
+  for (const BodySpec& body : scene.bodies) {
+    applied.insert(applied.end(), {body.force[0], body.force[1], body.torque});
+  }
+  values.applied = Tensor::from_data(std::move(applied), {scene.bodies.size(), 3});
+  return values;
 }
 
 void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {

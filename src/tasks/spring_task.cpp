@@ -238,6 +238,22 @@ TensorVar SpringTask::record_body_loss(TensorTape& tape, std::span<const TensorV
         inputs.velocities = index_add(inputs.velocities * tape.constant(mask), 0, indices, source);
         break;
       }
+      case Selector::Field::kRigidForce:
+      case Selector::Field::kRigidTorque: {
+        // Columns fx, fy (force) or the torque of the [K, 3] applied wrench.
+        const bool force = selector.field == Selector::Field::kRigidForce;
+        Tensor mask = Tensor::ones({count, 3});
+        for (const std::size_t k : elements) {
+          for (std::size_t c = force ? 0 : 2; c < (force ? 2u : 3u); ++c) {
+            mask.mutable_data()[k * 3 + c] = 0.0;
+          }
+        }
+        const TensorVar zeros = tape.constant(Tensor::zeros({m, force ? 1u : 2u}));
+        const TensorVar source =
+            force ? concat({rows(width), zeros}, 1) : concat({zeros, rows(width)}, 1);
+        inputs.applied = index_add(inputs.applied * tape.constant(mask), 0, indices, source);
+        break;
+      }
       case Selector::Field::kContactStiffness: inputs.stiffness = reshape(values[p], {1}); break;
       case Selector::Field::kContactDamping: inputs.damping = reshape(values[p], {1}); break;
       case Selector::Field::kContactFriction: inputs.friction = reshape(values[p], {1}); break;

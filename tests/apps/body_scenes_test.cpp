@@ -89,7 +89,8 @@ TEST(MayaBodies, RestitutionOfHardContactIsNotATaskParameter) {
   EXPECT_EQ(result.status, 2) << result.err;
   EXPECT_NE(result.err.find("task.parameters[0].of: 'hard_contact.restitution': the scene's bodies "
                             "take hard contact; its task parameters are bodies.mass, "
-                            "bodies.velocity and bodies.angular_velocity"),
+                            "bodies.velocity, bodies.angular_velocity, bodies.force and "
+                            "bodies.torque"),
             std::string::npos)
       << result.err;
   const fs::path penalty = dir.write("penalty.json", R"({
@@ -123,4 +124,18 @@ TEST(MayaBodies, BadHardContactValuesNameTheirPath) {
   EXPECT_NE(result.err.find("scene.hard_contact.joints[0].b: body 3 does not exist"),
             std::string::npos)
       << result.err;
+}
+
+TEST(MayaBodies, ControlTaskFindsThePushThatReachesTheTarget) {
+  const ScratchDir dir;
+  const fs::path out = dir.path() / "out";
+  const CliResult result = run_cli(
+      {"optimize", example("rigid_push.json").string(), "-o", out.string(), "-q"}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  const nlohmann::json fitted = nlohmann::json::parse(maya::test::slurp(out / "fitted.json"));
+  EXPECT_LT(fitted["loss"]["final"].get<double>(), 1e-7);
+  // A control task has no data to err about: no standard errors, and fitted.json says why.
+  EXPECT_FALSE(fitted["uncertainty"]["available"].get<bool>());
+  const CliResult check = run_cli({"gradcheck", example("rigid_push.json").string()}, dir.path());
+  EXPECT_EQ(check.status, 0) << check.out << check.err;
 }

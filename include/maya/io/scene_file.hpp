@@ -49,6 +49,8 @@ struct BodySpec {
   double angle = 0.0;                           // rad, counter-clockwise
   std::array<double, 2> velocity{};
   double angular_velocity = 0.0;
+  std::array<double, 2> force{};  // applied at the centre of mass over the whole run (N)
+  double torque = 0.0;            // applied over the whole run (N m)
   std::optional<double> mass;
   std::optional<double> density;  // kg per unit area
 };

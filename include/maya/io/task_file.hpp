@@ -35,6 +35,8 @@ struct Selector {
     kRigidMass,
     kRigidVelocity,
     kRigidAngularVelocity,
+    kRigidForce,
+    kRigidTorque,
     kContactStiffness,
     kContactDamping,
     kContactFriction,
@@ -48,13 +50,14 @@ struct Selector {
     return field >= Field::kYoungsModulus && field <= Field::kBodyVelocity;
   }
   [[nodiscard]] bool of_bodies() const noexcept {
-    return field >= Field::kRigidMass && field <= Field::kRigidAngularVelocity;
+    return field >= Field::kRigidMass && field <= Field::kRigidTorque;
   }
   [[nodiscard]] bool of_body_contact() const noexcept { return field >= Field::kContactStiffness; }
   // Entries per selected element: 2 for positions and velocities, 1 otherwise.
   [[nodiscard]] std::size_t width() const noexcept {
     return field == Field::kPosition || field == Field::kVelocity ||
-                   field == Field::kBodyVelocity || field == Field::kRigidVelocity
+                   field == Field::kBodyVelocity || field == Field::kRigidVelocity ||
+                   field == Field::kRigidForce
                ? 2
                : 1;
   }
