@@ -66,6 +66,15 @@ SoftBodySpec parse_soft_body(const JsonValue& value, const std::filesystem::path
     };
     // A mesh reader's errors name the mesh file and its line; the scene path is put before them.
     const auto read = [&](const JsonValue& where, const auto& reader) {
+      // Only regular files: a device or a pipe named as a mesh would never end.
+      for (const std::string& name : {spec.gmsh_file, spec.node_file, spec.ele_file}) {
+        std::error_code error;
+        const std::filesystem::path file = resolve(name);
+        if (!name.empty() && std::filesystem::exists(file, error) &&
+            !std::filesystem::is_regular_file(file, error)) {
+          where.fail(file.string() + ": not a regular file");
+        }
+      }
       try {
         take_mesh(spec, reader(), where);
       } catch (const ParseError& error) {

@@ -109,3 +109,9 @@ TEST(TaskSelectors, SoftBodyAndBodyFieldsReadAndAssign) {
   maya::io::assign(scene, task.parameters[1].selector, {3, 4});
   EXPECT_EQ(scene.bodies[0].velocity, (std::array<double, 2>{3, 4}));
 }
+
+TEST(SoftBodyScene, AMeshThatIsNotARegularFileIsRefused) {
+  EXPECT_NE(error_of(R"({"dt": 0.01, "steps": 3, "soft_body": {"mesh": {"gmsh": "/dev/zero"}}})")
+                .find("scene.soft_body.mesh.gmsh: /dev/zero: not a regular file"),
+            std::string::npos);
+}
