@@ -273,6 +273,9 @@ SceneSpec parse_scene(const JsonValue& value, const std::filesystem::path& base_
       soft->fail("a scene holds particles and springs or a soft body, not both");
     }
     scene.soft_body = parse_soft_body(*soft, base_directory);
+    if (scene.soft_body->obstacles && scene.bodies.empty()) {
+      soft->fail("has \"obstacles\": true, but the scene has no bodies to be its obstacles");
+    }
   }
   if (scene.particles.empty() && scene.bodies.empty() && !scene.soft_body) {
     object.value().fail(

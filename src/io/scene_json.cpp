@@ -128,6 +128,7 @@ std::string scene_json(const SceneSpec& scene) {
                         {"angular_velocity", body.angular_velocity},
                         {"pinned", body.pinned},
                         {"integrator", body.implicit ? "implicit" : "explicit"},
+                        {"obstacles", body.obstacles},
                         {"contact",
                          {{"stiffness", body.contact_stiffness},
                           {"damping", body.contact_damping},

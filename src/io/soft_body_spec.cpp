@@ -54,8 +54,9 @@ std::vector<double> SoftBodySpec::initial_velocities() const {
 }
 
 SoftBodySpec parse_soft_body(const JsonValue& value, const std::filesystem::path& base_directory) {
-  const JsonObject object(value, {"mesh", "material", "position", "angle", "velocity",
-                                  "angular_velocity", "pinned", "integrator", "contact"});
+  const JsonObject object(
+      value, {"mesh", "material", "position", "angle", "velocity", "angular_velocity", "pinned",
+              "integrator", "contact", "obstacles"});
   SoftBodySpec spec;
   const JsonValue mesh = object.required("mesh");
   {
@@ -172,6 +173,9 @@ SoftBodySpec parse_soft_body(const JsonValue& value, const std::filesystem::path
           text + "\"");
     }
     spec.implicit = text == "implicit";
+  }
+  if (const auto obstacles = object.optional("obstacles")) {
+    spec.obstacles = obstacles->as_bool();
   }
   if (const auto contact = object.optional("contact")) {
     const JsonObject fields(*contact, {"stiffness", "damping", "friction", "slip_velocity"});

@@ -556,11 +556,14 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
     task.scene = parse_scene(scene, base_directory);
   }
   // A task fits one simulator: particles and springs, a soft body, or rigid bodies.
-  if (!task.scene.bodies.empty() && (!task.scene.particles.empty() || task.scene.soft_body)) {
+  const bool obstacles = task.scene.soft_body && task.scene.soft_body->obstacles;
+  if (!task.scene.bodies.empty() && !obstacles &&
+      (!task.scene.particles.empty() || task.scene.soft_body)) {
     scene.fail(std::string("has rigid bodies beside ") +
                (task.scene.soft_body ? "a soft body" : "particles") +
                "; a task fits one simulator: particles and springs, a soft body, or rigid "
-               "bodies (maya simulate runs them side by side)");
+               "bodies (maya simulate runs them side by side; a soft body's \"obstacles\": "
+               "true makes the bodies its fixed obstacles)");
   }
   const JsonValue parameters = object.required("parameters");
   for (const JsonValue& parameter : parameters.elements()) {

@@ -74,6 +74,20 @@ void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
     detail::simulate_hard_contact(scene, trajectory);
     return;
   }
+  if (scene.soft_body && scene.soft_body->obstacles) {
+    // A soft body's obstacles are held still at their initial poses.
+    const bool with_times_only = trajectory.times.empty();
+    trajectory.num_bodies = scene.bodies.size();
+    trajectory.body_poses.clear();
+    for (std::size_t t = 0; t <= scene.steps; ++t) {
+      for (const BodySpec& body : scene.bodies) {
+        trajectory.body_poses.insert(trajectory.body_poses.end(),
+                                     {body.position[0], body.position[1], body.angle});
+      }
+      if (with_times_only) trajectory.times.push_back(scene.dt * static_cast<double>(t));
+    }
+    return;
+  }
   const rigid::RigidWorld2D world = make_rigid_world(scene);
   const rigid::RigidParameterValues values = rigid_parameter_values(scene, world);
   const std::size_t count = scene.bodies.size();

@@ -1,9 +1,12 @@
 // Scenes' soft bodies on maya::fem: the body, its initial state and its rollouts.
 #include "tasks/soft_body_model.hpp"
 
+#include <optional>
+
 #include "maya/core/error.hpp"
 #include "maya/dynamics/rollout.hpp"
 #include "maya/fem/soft_body.hpp"
+#include "maya/tasks/rigid_scene.hpp"
 #include "maya/tensor/ops.hpp"
 
 namespace maya::tasks::detail {
@@ -32,6 +35,9 @@ fem::SoftBody make_body(const io::SceneSpec& scene) {
                       .slip_velocity = spec.slip_velocity};
   }
   options.pinned.assign(spec.pinned.begin(), spec.pinned.end());
+  if (spec.obstacles) {
+    options.rigid = fem::RigidContactOptions::of(make_rigid_world(scene), spec.slip_velocity);
+  }
   const std::size_t n = spec.num_vertices();
   return fem::SoftBody(fem::Mesh(Tensor::from_data(spec.rest_positions, {n, 2}), spec.triangles),
                        options);
@@ -52,11 +58,19 @@ fem::BodyParameters body_parameters(const Body& body, TensorVar rest, TensorVar 
 
 template <class Body>
 TensorVar step(const Body& body, TensorVar state, const fem::BodyParameters& params, double dt,
-               bool implicit) {
+               bool implicit, const fem::RigidObstacles* obstacles) {
   if constexpr (requires { body.step_explicit(state, params, dt); }) {
+    if (obstacles != nullptr) {
+      return implicit ? body.step_implicit(state, params, dt, *obstacles)
+                      : body.step_explicit(state, params, dt, *obstacles);
+    }
     return implicit ? body.step_implicit(state, params, dt) : body.step_explicit(state, params, dt);
   } else {
-    return implicit ? step_implicit(body, state, params, dt)  // fem::, by ADL
+    if (obstacles != nullptr) {
+      return implicit ? step_implicit(body, state, params, dt, *obstacles)  // fem::, by ADL
+                      : step_explicit(body, state, params, dt, *obstacles);
+    }
+    return implicit ? step_implicit(body, state, params, dt)
                     : step_explicit(body, state, params, dt);
   }
 }
@@ -68,10 +82,11 @@ struct SoftBodyModel::Impl {
   fem::SoftBody body;
   Tensor start_positions;  // [N, 2]
   Tensor spin_velocities;  // [N, 2]: the initial velocities less the translational part
+  Tensor obstacles;        // [2, K, 3]: the bodies held still, or empty
 };
 
 SoftBodyModel::SoftBodyModel(const io::SceneSpec& scene)
-    : impl_(std::make_unique<Impl>(Impl{scene, make_body(scene), {}, {}})) {
+    : impl_(std::make_unique<Impl>(Impl{scene, make_body(scene), {}, {}, {}})) {
   const io::SoftBodySpec& spec = *scene.soft_body;
   const std::size_t n = spec.num_vertices();
   impl_->start_positions = Tensor::from_data(spec.initial_positions(), {n, 2});
@@ -81,6 +96,14 @@ SoftBodyModel::SoftBodyModel(const io::SceneSpec& scene)
     spin[2 * i + 1] -= spec.velocity[1];
   }
   impl_->spin_velocities = Tensor::from_data(std::move(spin), {n, 2});
+  if (spec.obstacles) {
+    std::vector<double> state;
+    for (const io::BodySpec& body : scene.bodies) {
+      state.insert(state.end(), {body.position[0], body.position[1], body.angle});
+    }
+    state.resize(state.size() * 2, 0.0);  // at rest
+    impl_->obstacles = Tensor::from_data(std::move(state), {2, scene.bodies.size(), 3});
+  }
 }
 
 SoftBodyModel::~SoftBodyModel() = default;
@@ -94,10 +117,19 @@ std::vector<TensorVar> SoftBodyModel::rollout(TensorTape& tape, TensorVar youngs
       body_parameters(body, tape.constant(body.mesh().rest_positions()), youngs, poisson, density);
   const TensorVar velocities =
       tape.constant(impl_->spin_velocities) + broadcast_to(reshape(velocity, {1, 2}), {n, 2});
+  std::optional<fem::RigidObstacles> obstacles;
+  if (scene.soft_body->obstacles) {
+    const io::SoftBodySpec& spec = *scene.soft_body;
+    const auto one = [&](double value) { return tape.constant(Tensor::from_data({value}, {1})); };
+    obstacles = fem::RigidObstacles{
+        tape.constant(impl_->obstacles),
+        {one(spec.contact_stiffness), one(spec.contact_damping), one(spec.friction)}};
+  }
   std::vector<TensorVar> states;
   states.push_back(stack({tape.constant(impl_->start_positions), velocities}, 0));
   for (std::size_t t = 0; t < scene.steps; ++t) {
-    states.push_back(step(body, states.back(), params, scene.dt, scene.soft_body->implicit));
+    states.push_back(step(body, states.back(), params, scene.dt, scene.soft_body->implicit,
+                          obstacles ? &*obstacles : nullptr));
   }
   return states;
 }

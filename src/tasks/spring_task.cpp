@@ -275,7 +275,9 @@ io::Trajectory SpringTask::run(const SceneSpec& scene) const {
     simulate_bodies(scene, out);
     return out;
   }
-  return simulate(scene);
+  Trajectory out = simulate(scene);
+  if (!scene.bodies.empty()) simulate_bodies(scene, out);  // a soft body's obstacles
+  return out;
 }
 
 io::Trajectory SpringTask::point_run(const SceneSpec& scene) const {

@@ -16,6 +16,9 @@ ViewerScene viewer_scene(const SceneSpec& scene, Trajectory trajectory, std::str
   ViewerScene viewer;
   viewer.title = std::move(title);
   viewer.trajectory = std::move(trajectory);
+  if (!scene.bodies.empty() && viewer.trajectory.num_bodies == scene.bodies.size()) {
+    viewer.bodies = viewer_bodies(tasks::make_rigid_world(scene));
+  }
   if (scene.soft_body) {
     // A soft body is drawn as its triangles over its vertices.
     const std::vector<std::int64_t>& triangles = scene.soft_body->triangles;
@@ -29,9 +32,6 @@ ViewerScene viewer_scene(const SceneSpec& scene, Trajectory trajectory, std::str
       viewer.ground_height = scene.ground->height;
     }
     return viewer;
-  }
-  if (!scene.bodies.empty()) {
-    viewer.bodies = viewer_bodies(tasks::make_rigid_world(scene));
   }
   if (scene.particles.empty()) {
     if (scene.ground) viewer.ground_height = scene.ground->height;

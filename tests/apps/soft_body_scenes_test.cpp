@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_support.hpp"
+#include "maya/io/npy.hpp"
 
 namespace {
 
@@ -120,4 +121,37 @@ TEST(MayaSoftBody, BadSoftBodyValuesNameTheirPath) {
     "mesh": {"rectangle": {"size": [1, 1], "cells": [1, 1]}},
     "material": {"energy": "neohookean"}}})");
   expect_error(dir, "simulate", "energy.json", {"unknown energy 'neohookean'"});
+}
+
+TEST(MayaSoftBody, RigidObstaclesHoldTheBodyUpAndItsModulusIsFitted) {
+  const ScratchDir dir;
+  const fs::path out = dir.path() / "out";
+  const CliResult result = run_cli(
+      {"simulate", example("soft_on_obstacles.json").string(), "-o", out.string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  // The block rests on the wedge (its top is well above the ground), not on the ground.
+  const maya::io::NpyArray positions =
+      maya::io::parse_npy(maya::test::slurp(out / "positions.npy"));
+  const std::size_t frames = positions.shape[0];
+  const std::size_t vertices = positions.shape[1];
+  double lowest = 1e300;
+  for (std::size_t v = 0; v < vertices; ++v) {
+    lowest = std::min(lowest, positions.values[((frames - 1) * vertices + v) * 2 + 1]);
+  }
+  EXPECT_GT(lowest, 0.1);
+  EXPECT_NE(maya::test::slurp(out / "viewer.html").find("\"shape\":\"polygon\""),
+            std::string::npos);
+  // A task on the scene: Young's modulus through the contact with the obstacles.
+  const fs::path task =
+      dir.write("task.json", R"({"scene": ")" + example("soft_on_obstacles.json").string() +
+                                 R"(",
+    "parameters": [{"of": "soft_body.youngs_modulus", "initial": 20000, "log_scale": true}],
+    "loss": {"type": "match_trajectory", "every": 20,
+             "observed": {"simulate_with": {"soft_body.youngs_modulus": 30000}}},
+    "optimizer": {"tolerance": 1e-13, "converge_below": 1e-14}})");
+  const CliResult fit =
+      run_cli({"optimize", task.string(), "-o", (dir.path() / "fit").string(), "-q"}, dir.path());
+  EXPECT_EQ(fit.status, 0) << fit.err;
+  const CliResult check = run_cli({"gradcheck", task.string()}, dir.path());
+  EXPECT_EQ(check.status, 0) << check.out << check.err;
 }

@@ -115,3 +115,10 @@ TEST(SoftBodyScene, AMeshThatIsNotARegularFileIsRefused) {
                 .find("scene.soft_body.mesh.gmsh: /dev/zero: not a regular file"),
             std::string::npos);
 }
+
+TEST(SoftBodyScene, ObstaclesNeedBodies) {
+  EXPECT_NE(error_of(R"({"dt": 0.01, "steps": 3, "soft_body": {
+    "mesh": {"rectangle": {"size": [1, 1], "cells": [1, 1]}}, "obstacles": true}})")
+                .find("scene.soft_body: has \"obstacles\": true, but the scene has no bodies"),
+            std::string::npos);
+}

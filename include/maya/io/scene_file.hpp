@@ -106,6 +106,9 @@ struct SoftBodySpec {
   double contact_damping = 0.0;
   double friction = 0.0;
   double slip_velocity = 1e-2;
+  // The scene's rigid bodies as obstacles: held still at their initial poses, pushing back on the
+  // vertices with the contact law above (fem/rigid_contact.hpp).
+  bool obstacles = false;
 
   [[nodiscard]] std::size_t num_vertices() const noexcept { return rest_positions.size() / 2; }
   // The vertices at t = 0 [N, 2] and their velocities [N, 2] (a rigid motion).
