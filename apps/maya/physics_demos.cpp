@@ -8,6 +8,7 @@
 #include "maya/io/npy.hpp"
 #include "maya/io/output_files.hpp"
 #include "maya/optim/lbfgs.hpp"
+#include "maya/tasks/rigid_scene.hpp"
 #include "progress.hpp"
 
 namespace maya::cli {
@@ -76,14 +77,7 @@ void write_demo_files(const DemoFiles& demo, const std::filesystem::path& out) {
 }
 
 io::Trajectory body_centres(const io::Trajectory& trajectory) {
-  io::Trajectory centres;
-  centres.times = trajectory.times;
-  centres.num_particles = trajectory.num_bodies;
-  for (std::size_t k = 0; k < trajectory.body_poses.size(); k += 3) {
-    centres.positions.push_back(trajectory.body_poses[k]);
-    centres.positions.push_back(trajectory.body_poses[k + 1]);
-  }
-  return centres;
+  return tasks::body_centres(trajectory);
 }
 
 std::vector<std::array<double, 2>> centre_path(const io::Trajectory& trajectory, std::size_t body) {

@@ -69,6 +69,17 @@ rigid::RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
   return values;
 }
 
+Trajectory body_centres(const Trajectory& trajectory) {
+  Trajectory centres;
+  centres.times = trajectory.times;
+  centres.num_particles = trajectory.num_bodies;
+  for (std::size_t k = 0; k < trajectory.body_poses.size(); k += 3) {
+    centres.positions.push_back(trajectory.body_poses[k]);
+    centres.positions.push_back(trajectory.body_poses[k + 1]);
+  }
+  return centres;
+}
+
 void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
   if (scene.hard_contact) {
     detail::simulate_hard_contact(scene, trajectory);

@@ -215,6 +215,20 @@ TensorVar SpringTask::record_body_loss(TensorTape& tape, std::span<const TensorV
                                              w == 1 ? Shape{m} : Shape{m, w})
                               : reshape(values[p], w == 1 ? Shape{m} : Shape{m, w});
     };
+    // Writes the parameter into columns 0-1 (`pair`) or column 2 of the selected rows of a [K, 3]
+    // input: target * mask + P^T [rows | 0] (or [0 | rows]).
+    const auto columns = [&](const TensorVar& target, bool pair) {
+      Tensor mask = Tensor::ones({count, 3});
+      for (const std::size_t k : elements) {
+        for (std::size_t c = pair ? 0 : 2; c < (pair ? 2u : 3u); ++c) {
+          mask.mutable_data()[k * 3 + c] = 0.0;
+        }
+      }
+      const TensorVar zeros = tape.constant(Tensor::zeros({m, pair ? 1u : 2u}));
+      const TensorVar source =
+          pair ? concat({rows(width), zeros}, 1) : concat({zeros, rows(width)}, 1);
+      return index_add(target * tape.constant(mask), 0, indices, source);
+    };
     switch (selector.field) {
       case Selector::Field::kRigidMass: {
         Tensor mask = Tensor::ones({count});
@@ -222,38 +236,15 @@ TensorVar SpringTask::record_body_loss(TensorTape& tape, std::span<const TensorV
         inputs.mass = index_add(inputs.mass * tape.constant(mask), 0, indices, rows(1));
         break;
       }
+      // The [K, 3] initial velocities (vx, vy | omega) and applied wrenches (fx, fy | torque).
       case Selector::Field::kRigidVelocity:
-      case Selector::Field::kRigidAngularVelocity: {
-        // Columns vx, vy (velocity) or omega (angular velocity) of the [K, 3] initial velocities.
-        const bool linear = selector.field == Selector::Field::kRigidVelocity;
-        Tensor mask = Tensor::ones({count, 3});
-        for (const std::size_t k : elements) {
-          for (std::size_t c = linear ? 0 : 2; c < (linear ? 2u : 3u); ++c) {
-            mask.mutable_data()[k * 3 + c] = 0.0;
-          }
-        }
-        const TensorVar zeros = tape.constant(Tensor::zeros({m, linear ? 1u : 2u}));
-        const TensorVar source =
-            linear ? concat({rows(width), zeros}, 1) : concat({zeros, rows(width)}, 1);
-        inputs.velocities = index_add(inputs.velocities * tape.constant(mask), 0, indices, source);
+        inputs.velocities = columns(inputs.velocities, true);
         break;
-      }
-      case Selector::Field::kRigidForce:
-      case Selector::Field::kRigidTorque: {
-        // Columns fx, fy (force) or the torque of the [K, 3] applied wrench.
-        const bool force = selector.field == Selector::Field::kRigidForce;
-        Tensor mask = Tensor::ones({count, 3});
-        for (const std::size_t k : elements) {
-          for (std::size_t c = force ? 0 : 2; c < (force ? 2u : 3u); ++c) {
-            mask.mutable_data()[k * 3 + c] = 0.0;
-          }
-        }
-        const TensorVar zeros = tape.constant(Tensor::zeros({m, force ? 1u : 2u}));
-        const TensorVar source =
-            force ? concat({rows(width), zeros}, 1) : concat({zeros, rows(width)}, 1);
-        inputs.applied = index_add(inputs.applied * tape.constant(mask), 0, indices, source);
+      case Selector::Field::kRigidAngularVelocity:
+        inputs.velocities = columns(inputs.velocities, false);
         break;
-      }
+      case Selector::Field::kRigidForce: inputs.applied = columns(inputs.applied, true); break;
+      case Selector::Field::kRigidTorque: inputs.applied = columns(inputs.applied, false); break;
       case Selector::Field::kContactStiffness: inputs.stiffness = reshape(values[p], {1}); break;
       case Selector::Field::kContactDamping: inputs.damping = reshape(values[p], {1}); break;
       case Selector::Field::kContactFriction: inputs.friction = reshape(values[p], {1}); break;
@@ -282,15 +273,7 @@ io::Trajectory SpringTask::run(const SceneSpec& scene) const {
 
 io::Trajectory SpringTask::point_run(const SceneSpec& scene) const {
   if (!bodies_) return simulate(scene);
-  Trajectory poses = run(scene);
-  Trajectory out;
-  out.times = poses.times;
-  out.num_particles = poses.num_bodies;
-  for (std::size_t k = 0; k < poses.body_poses.size(); k += 3) {
-    out.positions.push_back(poses.body_poses[k]);
-    out.positions.push_back(poses.body_poses[k + 1]);
-  }
-  return out;
+  return body_centres(run(scene));
 }
 
 TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> values) const {

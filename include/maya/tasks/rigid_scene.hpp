@@ -22,4 +22,7 @@ namespace maya::tasks {
 // (num_bodies, body_poses; the times too when it has none yet).
 void simulate_bodies(const io::SceneSpec& scene, io::Trajectory& trajectory);
 
+// The bodies' centres as the particles of a trajectory (positions [T, B, 2], no velocities).
+[[nodiscard]] io::Trajectory body_centres(const io::Trajectory& trajectory);
+
 }  // namespace maya::tasks
