@@ -72,6 +72,40 @@ void register_io(py::module_& parent) {
       .def_readwrite("stiffness", &BodyContactSpec::stiffness)
       .def_readwrite("damping", &BodyContactSpec::damping)
       .def_readwrite("friction", &BodyContactSpec::friction);
+  py::class_<SoftBodySpec>(m, "SoftBodySpec", "A scene's FEM soft body (2-D triangles).")
+      .def(py::init<>())
+      .def_readwrite("youngs_modulus", &SoftBodySpec::youngs_modulus)
+      .def_readwrite("poisson_ratio", &SoftBodySpec::poisson_ratio)
+      .def_readwrite("density", &SoftBodySpec::density)
+      .def_readwrite("energy", &SoftBodySpec::energy)
+      .def_readwrite("position", &SoftBodySpec::position)
+      .def_readwrite("angle", &SoftBodySpec::angle)
+      .def_readwrite("velocity", &SoftBodySpec::velocity)
+      .def_readwrite("angular_velocity", &SoftBodySpec::angular_velocity)
+      .def_readwrite("pinned", &SoftBodySpec::pinned)
+      .def_readwrite("implicit", &SoftBodySpec::implicit)
+      .def_readwrite("obstacles", &SoftBodySpec::obstacles)
+      .def_property_readonly("num_vertices", &SoftBodySpec::num_vertices)
+      .def_property_readonly("rest_positions",
+                             [](const SoftBodySpec& b) {
+                               return vector_array(b.rest_positions, {b.num_vertices(), 2});
+                             })
+      .def_property_readonly("triangles", [](const SoftBodySpec& b) {
+        return std::vector<std::int64_t>(b.triangles.begin(), b.triangles.end());
+      });
+  py::class_<JointSpec>(m, "JointSpec")
+      .def(py::init<>())
+      .def_readwrite("body_a", &JointSpec::body_a)
+      .def_readwrite("body_b", &JointSpec::body_b)
+      .def_readwrite("pivot", &JointSpec::pivot);
+  py::class_<HardContactSpec>(m, "HardContactSpec", "Hard contact of a scene's bodies.")
+      .def(py::init<>())
+      .def_readwrite("restitution", &HardContactSpec::restitution)
+      .def_readwrite("friction", &HardContactSpec::friction)
+      .def_readwrite("ground_restitution", &HardContactSpec::ground_restitution)
+      .def_readwrite("ground_friction", &HardContactSpec::ground_friction)
+      .def_readwrite("stabilization", &HardContactSpec::stabilization)
+      .def_readwrite("joints", &HardContactSpec::joints);
   py::class_<SceneSpec>(m, "SceneSpec", "A 2-D scene read from a scene file.")
       .def(py::init<>())
       .def_readwrite("name", &SceneSpec::name)
@@ -83,6 +117,8 @@ void register_io(py::module_& parent) {
       .def_readwrite("ground", &SceneSpec::ground)
       .def_readwrite("bodies", &SceneSpec::bodies)
       .def_readwrite("body_contact", &SceneSpec::body_contact)
+      .def_readwrite("soft_body", &SceneSpec::soft_body)
+      .def_readwrite("hard_contact", &SceneSpec::hard_contact)
       .def("duration", &SceneSpec::duration);
   m.def("load_scene", &load_scene, py::arg("path"));
   m.def("parse_scene_text", &parse_scene_text, py::arg("text"), py::arg("source") = "",
@@ -120,7 +156,8 @@ void register_io(py::module_& parent) {
                             {t.body_poses.empty() ? 0 : t.num_frames(), t.num_bodies, 3});
       });
   m.def("trajectory_csv", &trajectory_csv);
-  m.def("simulate", &simulate, py::arg("scene"), "Runs a scene's particles (forward only).");
+  m.def("simulate", &simulate, py::arg("scene"),
+        "Runs a scene's particles, or its soft body's vertices (forward only).");
   m.def("simulate_bodies", &simulate_bodies, py::arg("scene"), py::arg("trajectory"));
 
   py::class_<SpringScene>(m, "SpringScene")

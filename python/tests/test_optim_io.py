@@ -76,6 +76,22 @@ def test_noisy_fit_reports_standard_errors_whose_intervals_hold_the_truth():
         assert abs(np.asarray(value)[0] - truth[0]) <= 1.96 * error[0]
 
 
+def test_soft_body_scene_simulates_its_vertices_and_fits_its_modulus():
+    scene = maya.io.load_scene(SCENES / "soft_block_drop.json")
+    assert scene.soft_body.num_vertices == 15
+    assert len(scene.soft_body.triangles) == 16 * 3
+    run = maya.io.simulate(scene)
+    assert run.positions.shape == (601, 15, 2)
+    task = maya.io.Task(maya.io.load_task(SCENES / "soft_block_sysid.json"))
+    assert maya.io.gradcheck_task(task, 1e-6).max_error() < 1e-5
+
+
+def test_hard_contact_scene_reads_its_joints():
+    scene = maya.io.load_scene(SCENES / "pendulum_hard.json")
+    assert scene.hard_contact.joints[0].body_b is None
+    assert scene.hard_contact.restitution == 0.3
+
+
 def test_bad_scene_raises_parse_error_with_the_path():
     with pytest.raises(maya.ParseError) as error:
         maya.io.parse_scene_text('{"dt": -1, "particles": []}', "scene.json")
