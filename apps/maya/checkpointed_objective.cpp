@@ -34,7 +34,7 @@ std::span<const double> field_gradient(const dynamics::RolloutGradient& result,
 
 }  // namespace
 
-optim::Objective checkpointed_objective(const tasks::SpringTask& task,
+optim::Objective checkpointed_objective(const tasks::Task& task,
                                         dynamics::CheckpointBudget budget) {
   return [&task, budget](std::span<const Tensor> values, std::span<Tensor> gradients) {
     const io::SceneSpec scene = task.scene_with(values);
@@ -67,7 +67,7 @@ optim::Objective checkpointed_objective(const tasks::SpringTask& task,
       for (std::size_t i = 0; i < g.numel(); ++i) initial_gradient.mutable_data()[i] += g.data()[i];
     }
 
-    // A field entry set by several parameters takes the last one's value (SpringTask's rule),
+    // A field entry set by several parameters takes the last one's value (Task's rule),
     // so only that one gets its gradient.
     std::vector<std::vector<bool>> taken(6);
     const auto& parameters = task.spec().parameters;

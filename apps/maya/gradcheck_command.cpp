@@ -9,7 +9,7 @@ namespace maya::cli {
 
 int gradcheck_command(const std::filesystem::path& task_file, std::optional<double> step,
                       std::optional<double> tolerance) {
-  const tasks::SpringTask task(io::load_task(task_file));
+  const tasks::Task task(io::load_task(task_file));
   const double h =
       check_in_range(step.value_or(task.spec().gradcheck.step), io::GradcheckSpec::kMinStep,
                      io::GradcheckSpec::kMaxStep, "gradcheck: the step");

@@ -16,7 +16,7 @@
 namespace maya::cli {
 namespace {
 
-void print_parameters(const tasks::SpringTask& task, const FitRun& run) {
+void print_parameters(const tasks::Task& task, const FitRun& run) {
   const std::vector<std::vector<double>> truth = task.true_values();
   const bool errors = run.uncertainty.available;
   std::printf("  %-20s %14s %14s%s%s\n", "parameter", "initial", "fitted",
@@ -54,7 +54,7 @@ void print_parameters(const tasks::SpringTask& task, const FitRun& run) {
 
 }  // namespace
 
-FitRun fit(const tasks::SpringTask& task, const std::string& label, bool quiet,
+FitRun fit(const tasks::Task& task, const std::string& label, bool quiet,
            std::optional<dynamics::CheckpointBudget> checkpoints) {
   const io::OptimizerSpec& spec = task.spec().optimizer;
   optim::ParameterSet parameters = task.parameters();
@@ -90,7 +90,7 @@ FitRun fit(const tasks::SpringTask& task, const std::string& label, bool quiet,
   return run;
 }
 
-std::string convergence_failure(const tasks::SpringTask& task, const FitRun& run) {
+std::string convergence_failure(const tasks::Task& task, const FitRun& run) {
   const double loss = run.result.loss;
   if (!std::isfinite(loss)) {
     return "the loss became " + std::to_string(loss);
@@ -108,7 +108,7 @@ std::string convergence_failure(const tasks::SpringTask& task, const FitRun& run
   return {};
 }
 
-io::OutputFiles fit_outputs(const tasks::SpringTask& task, const FitRun& run,
+io::OutputFiles fit_outputs(const tasks::Task& task, const FitRun& run,
                             const std::filesystem::path& directory) {
   const io::TaskSpec& spec = task.spec();
   const std::string title = spec.name.empty() ? "maya optimize" : spec.name;
@@ -196,7 +196,7 @@ int optimize_command(const std::filesystem::path& task_file, const std::filesyst
   // The before/after trajectories, an observed one per term, and the tape's copy of the states.
   check_memory(spec.scene, 3 + spec.loss.size(), "optimize");
   warn_if_unstable(spec.scene, "optimize");
-  const tasks::SpringTask task(std::move(spec));
+  const tasks::Task task(std::move(spec));
   for (const io::Trajectory& observed : task.observed()) {
     if (observed.num_frames() > 0) {
       check_trajectory(task.spec().scene, observed, "optimize: the observed trajectory", false);

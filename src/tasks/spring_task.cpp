@@ -119,9 +119,9 @@ Trajectory simulate(const SceneSpec& scene) {
   return trajectory;
 }
 
-// ---- SpringTask ----
+// ---- Task ----
 
-SpringTask::SpringTask(TaskSpec task) : task_(std::move(task)) {
+Task::Task(TaskSpec task) : task_(std::move(task)) {
   const SceneSpec& scene = task_.scene;
   if (scene.soft_body) {
     soft_ = std::make_shared<const detail::SoftBodyModel>(scene);
@@ -160,7 +160,7 @@ SpringTask::SpringTask(TaskSpec task) : task_(std::move(task)) {
   }
 }
 
-optim::ParameterSet SpringTask::parameters() const {
+optim::ParameterSet Task::parameters() const {
   optim::ParameterSet set;
   for (const ParameterSpec& parameter : task_.parameters) {
     Tensor initial = Tensor::from_data(parameter.initial, {parameter.initial.size()});
@@ -174,8 +174,7 @@ optim::ParameterSet SpringTask::parameters() const {
   return set;
 }
 
-TensorVar SpringTask::record_soft_body_loss(TensorTape& tape,
-                                            std::span<const TensorVar> values) const {
+TensorVar Task::record_soft_body_loss(TensorTape& tape, std::span<const TensorVar> values) const {
   const io::SoftBodySpec& body = *task_.scene.soft_body;
   const auto one = [&](double value) { return tape.constant(Tensor::from_data({value}, {1})); };
   TensorVar youngs = one(body.youngs_modulus);
@@ -200,7 +199,7 @@ TensorVar SpringTask::record_soft_body_loss(TensorTape& tape,
   return total;
 }
 
-TensorVar SpringTask::record_body_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+TensorVar Task::record_body_loss(TensorTape& tape, std::span<const TensorVar> values) const {
   detail::BodyInputs inputs = bodies_->inputs(tape);
   const std::size_t count = task_.scene.bodies.size();
   for (std::size_t p = 0; p < task_.parameters.size(); ++p) {
@@ -260,7 +259,7 @@ TensorVar SpringTask::record_body_loss(TensorTape& tape, std::span<const TensorV
   return total;
 }
 
-io::Trajectory SpringTask::run(const SceneSpec& scene) const {
+io::Trajectory Task::run(const SceneSpec& scene) const {
   if (bodies_) {
     Trajectory out;
     simulate_bodies(scene, out);
@@ -271,12 +270,12 @@ io::Trajectory SpringTask::run(const SceneSpec& scene) const {
   return out;
 }
 
-io::Trajectory SpringTask::point_run(const SceneSpec& scene) const {
+io::Trajectory Task::point_run(const SceneSpec& scene) const {
   if (!bodies_) return simulate(scene);
   return body_centres(run(scene));
 }
 
-TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+TensorVar Task::record_loss(TensorTape& tape, std::span<const TensorVar> values) const {
   if (soft_) {
     return record_soft_body_loss(tape, values);
   }
@@ -330,13 +329,12 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
   return total;
 }
 
-TensorVar SpringTask::frame_loss(TensorTape& tape, const TensorVar& state,
-                                 std::size_t frame) const {
+TensorVar Task::frame_loss(TensorTape& tape, const TensorVar& state, std::size_t frame) const {
   return frame_loss_at(tape, dynamics::positions_of(state), frame);
 }
 
-TensorVar SpringTask::frame_loss_at(TensorTape& tape, const TensorVar& all_positions,
-                                    std::size_t frame) const {
+TensorVar Task::frame_loss_at(TensorTape& tape, const TensorVar& all_positions,
+                              std::size_t frame) const {
   TensorVar total;
   for (std::size_t k = 0; k < task_.loss.size(); ++k) {
     const LossTermSpec& term = task_.loss[k];
@@ -373,7 +371,7 @@ TensorVar SpringTask::frame_loss_at(TensorTape& tape, const TensorVar& all_posit
   return total;
 }
 
-std::vector<double> SpringTask::residuals(std::span<const Tensor> values) const {
+std::vector<double> Task::residuals(std::span<const Tensor> values) const {
   const Trajectory run = point_run(scene_with(values));
   const std::size_t particles = run.num_particles;
   std::vector<double> out;
@@ -401,7 +399,7 @@ std::vector<double> SpringTask::residuals(std::span<const Tensor> values) const 
   return out;
 }
 
-Uncertainty SpringTask::uncertainty(std::span<const Tensor> fitted) const {
+Uncertainty Task::uncertainty(std::span<const Tensor> fitted) const {
   for (const LossTermSpec& term : task_.loss) {
     if (term.kind != LossTermSpec::Kind::kMatchTrajectory) {
       Uncertainty none;
@@ -415,13 +413,13 @@ Uncertainty SpringTask::uncertainty(std::span<const Tensor> fitted) const {
                              fitted);
 }
 
-LossFunction SpringTask::loss_function() const {
+LossFunction Task::loss_function() const {
   return [this](TensorTape& tape, std::span<const TensorVar> values) {
     return record_loss(tape, values);
   };
 }
 
-double SpringTask::loss(std::span<const Tensor> values) const {
+double Task::loss(std::span<const Tensor> values) const {
   TensorTape tape;
   std::vector<TensorVar> constants;
   for (const Tensor& value : values) {
@@ -430,7 +428,7 @@ double SpringTask::loss(std::span<const Tensor> values) const {
   return record_loss(tape, constants).item();
 }
 
-SceneSpec SpringTask::scene_with(std::span<const Tensor> values) const {
+SceneSpec Task::scene_with(std::span<const Tensor> values) const {
   SceneSpec scene = task_.scene;
   // Rest lengths stay those of the task's scene even when initial positions are fitted.
   for (std::size_t k = 0; k < scene.springs.size(); ++k) {
@@ -443,7 +441,7 @@ SceneSpec SpringTask::scene_with(std::span<const Tensor> values) const {
   return scene;
 }
 
-std::vector<std::array<double, 2>> SpringTask::targets() const {
+std::vector<std::array<double, 2>> Task::targets() const {
   std::vector<std::array<double, 2>> targets;
   for (const LossTermSpec& term : task_.loss) {
     if (term.kind == LossTermSpec::Kind::kReachTarget) {
@@ -453,7 +451,7 @@ std::vector<std::array<double, 2>> SpringTask::targets() const {
   return targets;
 }
 
-std::vector<std::vector<double>> SpringTask::true_values() const {
+std::vector<std::vector<double>> Task::true_values() const {
   std::vector<std::vector<double>> truth;
   for (const ParameterSpec& parameter : task_.parameters) {
     const Assignment* found = nullptr;
@@ -490,7 +488,7 @@ double GradcheckSummary::max_error() const noexcept {
   return worst_error;
 }
 
-GradcheckSummary gradcheck_task(const SpringTask& task, double step) {
+GradcheckSummary gradcheck_task(const Task& task, double step) {
   const optim::ParameterSet parameters = task.parameters();
   std::vector<Tensor> values(parameters.values().begin(), parameters.values().end());
   std::vector<Tensor> gradients;
@@ -534,7 +532,7 @@ GradcheckSummary gradcheck_task(const SpringTask& task, double step) {
 
 // ---- JSON outputs ----
 
-std::string fitted_parameters_json(const SpringTask& task, std::span<const Tensor> fitted,
+std::string fitted_parameters_json(const Task& task, std::span<const Tensor> fitted,
                                    const optim::Result& result, const Uncertainty* uncertainty) {
   using Json = nlohmann::ordered_json;
   const std::vector<std::vector<double>> truth = task.true_values();

@@ -32,7 +32,7 @@ std::string oscillator_task(double noise, std::uint64_t seed, const std::string&
          std::to_string(noise) + R"(, "seed": )" + std::to_string(seed) + "}}}}";
 }
 
-std::vector<maya::Tensor> fit(const maya::tasks::SpringTask& task) {
+std::vector<maya::Tensor> fit(const maya::tasks::Task& task) {
   maya::optim::ParameterSet parameters = task.parameters();
   maya::optim::Lbfgs optimizer(parameters);
   maya::optim::MinimizeOptions options;
@@ -121,7 +121,7 @@ TEST(Noise, IsSeededAndHasTheRequestedSize) {
 }
 
 TEST(SpringTaskResiduals, SquaresSumToTheLoss) {
-  const maya::tasks::SpringTask task(
+  const maya::tasks::Task task(
       maya::io::parse_task_text(oscillator_task(0.01, 3, R"("particles": [1], "every": 3,)")));
   const std::vector<maya::Tensor> values = {maya::Tensor::from_data({25.0}, {1})};
   const std::vector<double> residuals = task.residuals(values);
@@ -134,7 +134,7 @@ TEST(SpringTaskResiduals, SquaresSumToTheLoss) {
 TEST(SpringTaskMeasured, CsvOfSomeParticlesAtTheirOwnTimesRecoversTheStiffness) {
   // Particle 1 measured every 0.03 s, as a CSV from another tool would be, compared at every
   // third step (the measured times; between them the resampling would interpolate).
-  const maya::tasks::SpringTask truth(maya::io::parse_task_text(oscillator_task(0.0, 0)));
+  const maya::tasks::Task truth(maya::io::parse_task_text(oscillator_task(0.0, 0)));
   const maya::io::Trajectory& run = truth.observed()[0];
   std::string csv = "time,particle,x,y\n";
   for (std::size_t k = 0; k < run.num_frames(); k += 3) {
@@ -145,7 +145,7 @@ TEST(SpringTaskMeasured, CsvOfSomeParticlesAtTheirOwnTimesRecoversTheStiffness) 
   std::string text = oscillator_task(0.0, 0, R"("every": 3,)");
   const std::string observed = R"({"simulate_with": {"springs.stiffness": 30},)";
   text.replace(text.find(observed), observed.size(), "{\"file\": \"" + file.path.string() + "\",");
-  const maya::tasks::SpringTask task(maya::io::parse_task_text(text));
+  const maya::tasks::Task task(maya::io::parse_task_text(text));
   ASSERT_EQ(task.observations()[0].points, (std::vector<std::size_t>{1}));
   EXPECT_EQ(task.observations()[0].num_frames(), 21u);  // every third step
   const std::vector<maya::Tensor> fitted = fit(task);
@@ -162,7 +162,7 @@ TEST(SpringTaskMeasured, MissingObservationFileNamesIt) {
   const std::string observed = R"({"simulate_with": {"springs.stiffness": 30},)";
   text.replace(text.find(observed), observed.size(), R"({"file": "no_such_file.csv",)");
   try {
-    const maya::tasks::SpringTask task(maya::io::parse_task_text(text));
+    const maya::tasks::Task task(maya::io::parse_task_text(text));
     FAIL() << "no error";
   } catch (const maya::FileError& error) {
     EXPECT_NE(std::string(error.what()).find("no_such_file.csv"), std::string::npos);
@@ -176,7 +176,7 @@ TEST(SpringTaskMeasured, NinetyFivePercentIntervalsCoverTheTruthOverManySeeds) {
   int covered = 0;
   double mean_error = 0.0;
   for (int seed = 1; seed <= kSeeds; ++seed) {
-    const maya::tasks::SpringTask task(
+    const maya::tasks::Task task(
         maya::io::parse_task_text(oscillator_task(0.02, static_cast<std::uint64_t>(seed))));
     const std::vector<maya::Tensor> fitted = fit(task);
     const maya::tasks::Uncertainty uncertainty = task.uncertainty(fitted);

@@ -30,8 +30,8 @@ TEST(Simulate, FreeFallMatchesSemiImplicitEulerClosedForm) {
   EXPECT_NEAR(trajectory.velocities.back(), 2.0 - 10.0, 1e-12);
 }
 
-TEST(SpringTask, ReachTargetGradientIsTheClosedForm) {
-  const maya::tasks::SpringTask task(free_fall_task());
+TEST(Task, ReachTargetGradientIsTheClosedForm) {
+  const maya::tasks::Task task(free_fall_task());
   const maya::optim::ParameterSet parameters = task.parameters();
   std::vector<maya::Tensor> values(parameters.values().begin(), parameters.values().end());
   std::vector<maya::Tensor> gradients = {maya::Tensor::zeros({2})};
@@ -46,7 +46,7 @@ TEST(SpringTask, ReachTargetGradientIsTheClosedForm) {
 }
 
 TEST(GradcheckTask, SpringStiffnessGradientMatchesCentralDifferences) {
-  const maya::tasks::SpringTask task(maya::io::parse_task_text(R"({
+  const maya::tasks::Task task(maya::io::parse_task_text(R"({
     "scene": {"dt": 0.005, "steps": 80, "gravity": [0, 0],
               "particles": [{"position": [0, 0]}, {"position": [1.2, 0.1], "velocity": [0, 1]}],
               "springs": [{"i": 0, "j": 1, "stiffness": 20, "damping": 0.3, "rest_length": 1}]},

@@ -1,6 +1,7 @@
-// Scene and task files (maya/io/) run on the mass-spring model (dynamics/mass_spring.hpp): a
-// SceneSpec becomes a model plus parameter tensors, a rollout becomes a plain io::Trajectory, and
-// a task becomes a loss over its free parameters that the optimizers and gradcheck differentiate.
+// Scene and task files (maya/io/) run on the simulators: a mass-spring SceneSpec becomes a model
+// plus parameter tensors (dynamics/mass_spring.hpp), a rollout becomes a plain io::Trajectory,
+// and a task on any simulator becomes a loss over its free parameters that the optimizers and
+// gradcheck differentiate, with residuals and standard errors for fits to observed data.
 #pragma once
 
 #include <cstddef>
@@ -44,14 +45,16 @@ struct SpringScene {
 // (as the trajectory's particles).
 [[nodiscard]] io::Trajectory simulate(const io::SceneSpec& scene);
 
-// A task ready to evaluate: observed trajectories simulated or loaded, the model built once.
-class SpringTask {
+// A task ready to evaluate on its scene's simulator (particles and springs, a soft body, or rigid
+// bodies under penalty or hard contact): observed trajectories simulated or loaded and resampled,
+// the model built once.
+class Task {
  public:
   // Throws maya::ParseError / FileError for an observation file that is missing or whose shape
   // does not match the scene.
-  explicit SpringTask(io::TaskSpec task);
-  SpringTask(const SpringTask&) = delete;
-  SpringTask& operator=(const SpringTask&) = delete;
+  explicit Task(io::TaskSpec task);
+  Task(const Task&) = delete;
+  Task& operator=(const Task&) = delete;
 
   [[nodiscard]] const io::TaskSpec& spec() const noexcept { return task_; }
   // The free parameters at their initial values, with their bounds (or log-scale maps).
@@ -109,6 +112,9 @@ class SpringTask {
   std::vector<ObservedFrames> observations_;
 };
 
+// The name the mass-spring tasks had; a Task now runs every simulator.
+using SpringTask = Task;
+
 // Central differences of the task loss per parameter entry, with the step relative to the
 // entry's size: h = step * max(1, |value|).
 struct GradcheckEntry {
@@ -123,12 +129,11 @@ struct GradcheckSummary {
   std::vector<GradcheckEntry> worst;  // the worst entry of every parameter
   [[nodiscard]] double max_error() const noexcept;
 };
-[[nodiscard]] GradcheckSummary gradcheck_task(const SpringTask& task, double step);
+[[nodiscard]] GradcheckSummary gradcheck_task(const Task& task, double step);
 
 // The fitted parameters (and initial/true values, loss, optimizer outcome, and with `uncertainty`
 // each entry's standard error and 95 % interval) as JSON text.
-[[nodiscard]] std::string fitted_parameters_json(const SpringTask& task,
-                                                 std::span<const Tensor> fitted,
+[[nodiscard]] std::string fitted_parameters_json(const Task& task, std::span<const Tensor> fitted,
                                                  const optim::Result& result,
                                                  const Uncertainty* uncertainty = nullptr);
 }  // namespace maya::tasks
