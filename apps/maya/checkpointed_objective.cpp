@@ -15,43 +15,6 @@
 namespace maya::cli {
 namespace {
 
-constexpr std::size_t kDim = 2;
-
-// The task's loss terms evaluated at frame `frame` (the state after frame steps), summed; an
-// unbound TensorVar when no term looks at that frame.
-TensorVar frame_loss(const io::SpringTask& task, TensorTape& tape, TensorVar state,
-                     std::size_t frame) {
-  const io::SceneSpec& scene = task.spec().scene;
-  const std::size_t particles = scene.particles.size();
-  TensorVar total;
-  for (std::size_t k = 0; k < task.spec().loss.size(); ++k) {
-    const io::LossTermSpec& term = task.spec().loss[k];
-    TensorVar value;
-    if (term.kind == io::LossTermSpec::Kind::kMatchTrajectory) {
-      if (frame % term.every != 0) continue;
-      // weight * mean over compared frames and particles of |x - x_observed|^2
-      const std::size_t compared = scene.steps / term.every + 1;
-      const auto& observed = task.observed()[k].positions;
-      const auto first = observed.begin() + static_cast<std::ptrdiff_t>(frame * particles * kDim);
-      const TensorVar target = tape.constant(Tensor::from_data(
-          std::vector<double>(first, first + static_cast<std::ptrdiff_t>(particles * kDim)),
-          {particles, kDim}));
-      value = sum(square(dynamics::positions_of(state) - target)) *
-              (term.weight / static_cast<double>(compared * particles));
-    } else {
-      if (frame != term.step) continue;
-      // weight * |mean position of the particles at `step` - target|^2
-      const std::vector<std::int64_t> indices(term.particles.begin(), term.particles.end());
-      const TensorVar centre = mean(index_select(dynamics::positions_of(state), 0, indices), 0);
-      const TensorVar target =
-          tape.constant(Tensor::from_data({term.target[0], term.target[1]}, {kDim}));
-      value = sum(square(centre - target)) * term.weight;
-    }
-    total = total.valid() ? total + value : value;
-  }
-  return total;
-}
-
 // d loss / d field values of selector's field: [N] masses, [E] spring fields, [N, 2] positions
 // or velocities.
 std::span<const double> field_gradient(const dynamics::RolloutGradient& result,
@@ -64,17 +27,18 @@ std::span<const double> field_gradient(const dynamics::RolloutGradient& result,
     case io::Selector::Field::kRestLength: return result.parameter_gradient[3].data();
     case io::Selector::Field::kPosition: return state.first(state.size() / 2);
     case io::Selector::Field::kVelocity: return state.last(state.size() / 2);
+    default: break;  // soft-body fields: checkpoint_budget refuses soft-body scenes
   }
   return {};
 }
 
 }  // namespace
 
-optim::Objective checkpointed_objective(const io::SpringTask& task,
+optim::Objective checkpointed_objective(const tasks::Task& task,
                                         dynamics::CheckpointBudget budget) {
   return [&task, budget](std::span<const Tensor> values, std::span<Tensor> gradients) {
     const io::SceneSpec scene = task.scene_with(values);
-    const io::SpringScene fields = io::make_spring_scene(scene);
+    const tasks::SpringScene fields = tasks::make_spring_scene(scene);
     dynamics::RolloutProblem problem;
     problem.initial_state = {
         dynamics::MassSpringModel::make_state(fields.positions, fields.velocities)};
@@ -87,7 +51,7 @@ optim::Objective checkpointed_objective(const io::SpringTask& task,
     };
     problem.step_loss = [&task](TensorTape& tape, std::span<const TensorVar> state,
                                 std::span<const TensorVar>, std::size_t t) {
-      const TensorVar loss = frame_loss(task, tape, state[0], t + 1);
+      const TensorVar loss = task.frame_loss(tape, state[0], t + 1);
       return loss.valid() ? loss : tape.constant(Tensor::scalar(0.0));
     };
     const dynamics::RolloutGradient result = dynamics::checkpointed_rollout(problem, budget);
@@ -97,13 +61,13 @@ optim::Objective checkpointed_objective(const io::SpringTask& task,
     Tensor initial_gradient = result.initial_state_gradient[0];
     TensorTape tape;
     const TensorVar x0 = tape.var(problem.initial_state[0]);
-    if (const TensorVar first = frame_loss(task, tape, x0, 0); first.valid()) {
+    if (const TensorVar first = task.frame_loss(tape, x0, 0); first.valid()) {
       loss += first.item();
       const Tensor g = tape.grad(first)[x0];
       for (std::size_t i = 0; i < g.numel(); ++i) initial_gradient.mutable_data()[i] += g.data()[i];
     }
 
-    // A field entry set by several parameters takes the last one's value (SpringTask's rule),
+    // A field entry set by several parameters takes the last one's value (Task's rule),
     // so only that one gets its gradient.
     std::vector<std::vector<bool>> taken(6);
     const auto& parameters = task.spec().parameters;
@@ -131,9 +95,16 @@ optim::Objective checkpointed_objective(const io::SpringTask& task,
 std::optional<dynamics::CheckpointBudget> checkpoint_budget(const std::string& choice,
                                                             const io::SceneSpec& scene) {
   if (choice == "none") return std::nullopt;
+  if (scene.soft_body) {
+    // The FEM rollout keeps its full tape: checkpointing covers mass-spring tasks.
+    if (choice == "auto") return std::nullopt;
+    throw ValueError("--checkpoints " + choice +
+                     ": checkpointed gradients are for mass-spring tasks; this scene is a soft "
+                     "body (use --checkpoints none or auto)");
+  }
   if (choice == "auto") {
     // The full tape keeps about one state per step: checkpoint once that passes kAutoShare.
-    const std::size_t tape_bytes = scene.steps * scene.particles.size() * 2 * kDim * sizeof(double);
+    const std::size_t tape_bytes = scene.steps * scene.particles.size() * 2 * 2 * sizeof(double);
     if (tape_bytes <= kAutoShare) return std::nullopt;
     return dynamics::CheckpointBudget::bytes(kAutoShare);
   }

@@ -8,6 +8,7 @@
 #include "maya/io/npy.hpp"
 #include "maya/io/output_files.hpp"
 #include "maya/optim/lbfgs.hpp"
+#include "maya/tasks/rigid_scene.hpp"
 #include "progress.hpp"
 
 namespace maya::cli {
@@ -62,7 +63,7 @@ void write_demo_files(const DemoFiles& demo, const std::filesystem::path& out) {
   const std::filesystem::path directory = out / demo.task;
   io::OutputFiles files(directory);
   files.add("fitted.json", demo.fitted_json);
-  files.add("loss.svg", io::svg_loss_curve(demo.loss_history, "loss: " + demo.title, true));
+  files.add("loss.svg", viz::svg_loss_curve(demo.loss_history, "loss: " + demo.title, true));
   files.add("trajectories.svg", demo.trajectories_svg);
   if (demo.observed != nullptr) {
     add_trajectory(files, "observed", *demo.observed);
@@ -70,20 +71,13 @@ void write_demo_files(const DemoFiles& demo, const std::filesystem::path& out) {
   add_trajectory(files, "before", *demo.before);
   add_trajectory(files, "after", *demo.after);
   files.add("times.npy", io::times_npy(*demo.after));
-  files.add("viewer.html", io::viewer_html(demo.viewer));
+  files.add("viewer.html", viz::viewer_html(demo.viewer));
   files.commit();
   std::printf("  wrote %s/ (open viewer.html in a browser)\n", directory.string().c_str());
 }
 
 io::Trajectory body_centres(const io::Trajectory& trajectory) {
-  io::Trajectory centres;
-  centres.times = trajectory.times;
-  centres.num_particles = trajectory.num_bodies;
-  for (std::size_t k = 0; k < trajectory.body_poses.size(); k += 3) {
-    centres.positions.push_back(trajectory.body_poses[k]);
-    centres.positions.push_back(trajectory.body_poses[k + 1]);
-  }
-  return centres;
+  return tasks::body_centres(trajectory);
 }
 
 std::vector<std::array<double, 2>> centre_path(const io::Trajectory& trajectory, std::size_t body) {

@@ -4,11 +4,11 @@
 
 #include "bindings.hpp"
 #include "maya/io/npy.hpp"
-#include "maya/io/rigid_scene.hpp"
 #include "maya/io/scene_file.hpp"
-#include "maya/io/spring_scene.hpp"
 #include "maya/io/task_file.hpp"
 #include "maya/io/trajectory.hpp"
+#include "maya/tasks/rigid_scene.hpp"
+#include "maya/tasks/spring_task.hpp"
 #include "objective.hpp"
 
 namespace maya::python {
@@ -16,6 +16,7 @@ namespace maya::python {
 namespace {
 
 using namespace maya::io;
+using namespace maya::tasks;
 
 py::array vector_array(const std::vector<double>& values, Shape shape) {
   return array_copy(TensorView{values.data(), shape});
@@ -71,6 +72,40 @@ void register_io(py::module_& parent) {
       .def_readwrite("stiffness", &BodyContactSpec::stiffness)
       .def_readwrite("damping", &BodyContactSpec::damping)
       .def_readwrite("friction", &BodyContactSpec::friction);
+  py::class_<SoftBodySpec>(m, "SoftBodySpec", "A scene's FEM soft body (2-D triangles).")
+      .def(py::init<>())
+      .def_readwrite("youngs_modulus", &SoftBodySpec::youngs_modulus)
+      .def_readwrite("poisson_ratio", &SoftBodySpec::poisson_ratio)
+      .def_readwrite("density", &SoftBodySpec::density)
+      .def_readwrite("energy", &SoftBodySpec::energy)
+      .def_readwrite("position", &SoftBodySpec::position)
+      .def_readwrite("angle", &SoftBodySpec::angle)
+      .def_readwrite("velocity", &SoftBodySpec::velocity)
+      .def_readwrite("angular_velocity", &SoftBodySpec::angular_velocity)
+      .def_readwrite("pinned", &SoftBodySpec::pinned)
+      .def_readwrite("implicit", &SoftBodySpec::implicit)
+      .def_readwrite("obstacles", &SoftBodySpec::obstacles)
+      .def_property_readonly("num_vertices", &SoftBodySpec::num_vertices)
+      .def_property_readonly("rest_positions",
+                             [](const SoftBodySpec& b) {
+                               return vector_array(b.rest_positions, {b.num_vertices(), 2});
+                             })
+      .def_property_readonly("triangles", [](const SoftBodySpec& b) {
+        return std::vector<std::int64_t>(b.triangles.begin(), b.triangles.end());
+      });
+  py::class_<JointSpec>(m, "JointSpec")
+      .def(py::init<>())
+      .def_readwrite("body_a", &JointSpec::body_a)
+      .def_readwrite("body_b", &JointSpec::body_b)
+      .def_readwrite("pivot", &JointSpec::pivot);
+  py::class_<HardContactSpec>(m, "HardContactSpec", "Hard contact of a scene's bodies.")
+      .def(py::init<>())
+      .def_readwrite("restitution", &HardContactSpec::restitution)
+      .def_readwrite("friction", &HardContactSpec::friction)
+      .def_readwrite("ground_restitution", &HardContactSpec::ground_restitution)
+      .def_readwrite("ground_friction", &HardContactSpec::ground_friction)
+      .def_readwrite("stabilization", &HardContactSpec::stabilization)
+      .def_readwrite("joints", &HardContactSpec::joints);
   py::class_<SceneSpec>(m, "SceneSpec", "A 2-D scene read from a scene file.")
       .def(py::init<>())
       .def_readwrite("name", &SceneSpec::name)
@@ -82,9 +117,12 @@ void register_io(py::module_& parent) {
       .def_readwrite("ground", &SceneSpec::ground)
       .def_readwrite("bodies", &SceneSpec::bodies)
       .def_readwrite("body_contact", &SceneSpec::body_contact)
+      .def_readwrite("soft_body", &SceneSpec::soft_body)
+      .def_readwrite("hard_contact", &SceneSpec::hard_contact)
       .def("duration", &SceneSpec::duration);
   m.def("load_scene", &load_scene, py::arg("path"));
-  m.def("parse_scene_text", &parse_scene_text, py::arg("text"), py::arg("source") = "");
+  m.def("parse_scene_text", &parse_scene_text, py::arg("text"), py::arg("source") = "",
+        py::arg("base_directory") = std::filesystem::path("."));
   m.def("scene_json", &scene_json, py::arg("scene"));
 
   py::class_<TaskSpec>(m, "TaskSpec",
@@ -118,7 +156,8 @@ void register_io(py::module_& parent) {
                             {t.body_poses.empty() ? 0 : t.num_frames(), t.num_bodies, 3});
       });
   m.def("trajectory_csv", &trajectory_csv);
-  m.def("simulate", &simulate, py::arg("scene"), "Runs a scene's particles (forward only).");
+  m.def("simulate", &simulate, py::arg("scene"),
+        "Runs a scene's particles, or its soft body's vertices (forward only).");
   m.def("simulate_bodies", &simulate_bodies, py::arg("scene"), py::arg("trajectory"));
 
   py::class_<SpringScene>(m, "SpringScene")
@@ -156,7 +195,31 @@ void register_io(py::module_& parent) {
           },
           py::arg("values"))
       .def("true_values", &SpringTask::true_values)
+      .def(
+          "residuals",
+          [](const SpringTask& t, const py::sequence& values) {
+            const std::vector<Tensor> tensors = tensors_from(values);
+            return t.residuals(tensors);
+          },
+          py::arg("values"), "The match_trajectory residuals (m) at the parameter values.")
+      .def(
+          "uncertainty",
+          [](const SpringTask& t, const py::sequence& values) {
+            const std::vector<Tensor> tensors = tensors_from(values);
+            return t.uncertainty(tensors);
+          },
+          py::arg("fitted"), "Standard errors of fitted values (Gauss-Newton / Laplace).")
       .def("observed", &SpringTask::observed);
+  m.attr("Task") = m.attr("SpringTask");
+  py::class_<Uncertainty>(m, "Uncertainty",
+                          "Standard errors of a fit: sigma^2 (J^T J)^-1 at the fitted values.")
+      .def_readonly("available", &Uncertainty::available)
+      .def_readonly("reason", &Uncertainty::reason)
+      .def_readonly("residuals", &Uncertainty::residuals)
+      .def_readonly("entries", &Uncertainty::entries)
+      .def_readonly("sigma", &Uncertainty::sigma)
+      .def_readonly("covariance", &Uncertainty::covariance)
+      .def_readonly("standard_error", &Uncertainty::standard_error);
   py::class_<GradcheckEntry>(m, "GradcheckEntry")
       .def_readonly("parameter", &GradcheckEntry::parameter)
       .def_readonly("entry", &GradcheckEntry::entry)

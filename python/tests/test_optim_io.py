@@ -60,6 +60,38 @@ def test_task_file_loss_gradients_and_fit():
     assert result.loss < initial
 
 
+def test_noisy_fit_reports_standard_errors_whose_intervals_hold_the_truth():
+    task = maya.io.Task(maya.io.load_task(SCENES / "spring_noisy_sysid.json"))
+    params = task.parameters()
+    maya.optim.Lbfgs(params).minimize(task.objective(),
+                                      maya.optim.MinimizeOptions(max_iterations=200,
+                                                                 tolerance=1e-12))
+    fitted = list(params.values)
+    residuals = np.array(task.residuals(fitted))
+    assert residuals.size == 608
+    uncertainty = task.uncertainty(fitted)
+    assert uncertainty.available, uncertainty.reason
+    assert abs(uncertainty.sigma - 0.002) < 0.0002  # the noise the task added
+    for value, error, truth in zip(fitted, uncertainty.standard_error, task.true_values()):
+        assert abs(np.asarray(value)[0] - truth[0]) <= 1.96 * error[0]
+
+
+def test_soft_body_scene_simulates_its_vertices_and_fits_its_modulus():
+    scene = maya.io.load_scene(SCENES / "soft_block_drop.json")
+    assert scene.soft_body.num_vertices == 15
+    assert len(scene.soft_body.triangles) == 16 * 3
+    run = maya.io.simulate(scene)
+    assert run.positions.shape == (601, 15, 2)
+    task = maya.io.Task(maya.io.load_task(SCENES / "soft_block_sysid.json"))
+    assert maya.io.gradcheck_task(task, 1e-6).max_error() < 1e-5
+
+
+def test_hard_contact_scene_reads_its_joints():
+    scene = maya.io.load_scene(SCENES / "pendulum_hard.json")
+    assert scene.hard_contact.joints[0].body_b is None
+    assert scene.hard_contact.restitution == 0.3
+
+
 def test_bad_scene_raises_parse_error_with_the_path():
     with pytest.raises(maya.ParseError) as error:
         maya.io.parse_scene_text('{"dt": -1, "particles": []}', "scene.json")

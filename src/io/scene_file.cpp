@@ -9,6 +9,10 @@
 #include "maya/rigid/body_shape.hpp"
 
 namespace maya::io {
+
+// src/io/soft_body_spec.cpp
+SoftBodySpec parse_soft_body(const JsonValue& value, const std::filesystem::path& base_directory);
+HardContactSpec parse_hard_contact(const JsonValue& value, std::size_t num_bodies);
 namespace {
 
 constexpr std::size_t kMaxSteps = 10'000'000;
@@ -58,8 +62,9 @@ SpringSpec parse_spring(const JsonValue& value, std::size_t num_particles) {
 }
 
 BodySpec parse_body(const JsonValue& value) {
-  const JsonObject object(value, {"shape", "size", "radius", "vertices", "position", "angle",
-                                  "velocity", "angular_velocity", "mass", "density"});
+  const JsonObject object(value,
+                          {"shape", "size", "radius", "vertices", "position", "angle", "velocity",
+                           "angular_velocity", "mass", "density", "force", "torque"});
   BodySpec body;
   const JsonValue shape = object.required("shape");
   const std::string name = shape.as_string();
@@ -121,6 +126,10 @@ BodySpec parse_body(const JsonValue& value) {
     body.velocity = pair_of(*velocity);
   }
   body.angular_velocity = object.number_or("angular_velocity", 0.0);
+  if (const auto force = object.optional("force")) {
+    body.force = pair_of(*force);
+  }
+  body.torque = object.number_or("torque", 0.0);
   if (const auto mass = object.optional("mass")) {
     body.mass = mass->as_number(NumberRule::kPositive);
   }
@@ -200,9 +209,10 @@ void add_lattice(const JsonValue& value, SceneSpec& scene) {
 
 }  // namespace
 
-SceneSpec parse_scene(const JsonValue& value) {
-  const JsonObject object(value, {"name", "dt", "steps", "gravity", "ground", "particles",
-                                  "springs", "lattice", "bodies", "body_contact"});
+SceneSpec parse_scene(const JsonValue& value, const std::filesystem::path& base_directory) {
+  const JsonObject object(
+      value, {"name", "dt", "steps", "gravity", "ground", "particles", "springs", "lattice",
+              "bodies", "body_contact", "soft_body", "hard_contact"});
   SceneSpec scene;
   if (const auto name = object.optional("name")) {
     scene.name = name->as_string();
@@ -249,10 +259,28 @@ SceneSpec parse_scene(const JsonValue& value) {
     spec.damping = fields.number_or("damping", spec.damping, NumberRule::kNonNegative);
     spec.friction = fields.number_or("friction", spec.friction, NumberRule::kNonNegative);
   }
-  if (scene.particles.empty() && scene.bodies.empty()) {
+  if (const auto hard = object.optional("hard_contact")) {
+    if (object.has("body_contact")) {
+      hard->fail("the bodies take penalty contact (body_contact) or hard contact, not both");
+    }
+    if (scene.bodies.empty()) {
+      hard->fail("hard contact acts between bodies; the scene has none");
+    }
+    scene.hard_contact = parse_hard_contact(*hard, scene.bodies.size());
+  }
+  if (const auto soft = object.optional("soft_body")) {
+    if (!scene.particles.empty()) {
+      soft->fail("a scene holds particles and springs or a soft body, not both");
+    }
+    scene.soft_body = parse_soft_body(*soft, base_directory);
+    if (scene.soft_body->obstacles && scene.bodies.empty()) {
+      soft->fail("has \"obstacles\": true, but the scene has no bodies to be its obstacles");
+    }
+  }
+  if (scene.particles.empty() && scene.bodies.empty() && !scene.soft_body) {
     object.value().fail(
-        "has no particles or bodies; give \"particles\", a \"lattice\" or "
-        "\"bodies\"");
+        "has no particles, bodies or soft body; give \"particles\", a \"lattice\", "
+        "\"bodies\" or a \"soft_body\"");
   }
   if (const auto springs = object.optional("springs")) {
     for (const JsonValue& spring : springs->elements()) {
@@ -275,12 +303,13 @@ SceneSpec parse_scene(const JsonValue& value) {
 
 SceneSpec load_scene(const std::filesystem::path& path) {
   const JsonDocument document = JsonDocument::load(path, "scene");
-  return parse_scene(document.root());
+  return parse_scene(document.root(), path.parent_path().empty() ? "." : path.parent_path());
 }
 
-SceneSpec parse_scene_text(std::string_view text, std::string source) {
+SceneSpec parse_scene_text(std::string_view text, std::string source,
+                           const std::filesystem::path& base_directory) {
   const JsonDocument document = JsonDocument::parse(text, std::move(source), "scene");
-  return parse_scene(document.root());
+  return parse_scene(document.root(), base_directory);
 }
 
 }  // namespace maya::io

@@ -2,6 +2,7 @@
 // tiny grammar: group[index].field) and checked against the scene they refer to.
 #include "maya/io/task_file.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "maya/core/check.hpp"
@@ -23,11 +24,87 @@ constexpr FieldName kFields[] = {
     {"particles", "mass", Selector::Field::kMass},
     {"particles", "position", Selector::Field::kPosition},
     {"particles", "velocity", Selector::Field::kVelocity},
+    {"soft_body", "youngs_modulus", Selector::Field::kYoungsModulus},
+    {"soft_body", "poisson_ratio", Selector::Field::kPoissonRatio},
+    {"soft_body", "density", Selector::Field::kDensity},
+    {"soft_body", "velocity", Selector::Field::kBodyVelocity},
+    {"bodies", "mass", Selector::Field::kRigidMass},
+    {"bodies", "velocity", Selector::Field::kRigidVelocity},
+    {"bodies", "angular_velocity", Selector::Field::kRigidAngularVelocity},
+    {"bodies", "force", Selector::Field::kRigidForce},
+    {"bodies", "torque", Selector::Field::kRigidTorque},
+    {"body_contact", "stiffness", Selector::Field::kContactStiffness},
+    {"body_contact", "damping", Selector::Field::kContactDamping},
+    {"body_contact", "friction", Selector::Field::kContactFriction},
 };
 
 std::string valid_selectors() {
   return "springs.stiffness, springs.damping, springs.rest_length, particles.mass, "
-         "particles.position, particles.velocity, each optionally indexed as springs[3].damping";
+         "particles.position, particles.velocity, each optionally indexed as springs[3].damping; "
+         "soft_body.youngs_modulus, soft_body.poisson_ratio, soft_body.density, "
+         "soft_body.velocity; bodies.mass, bodies.velocity, bodies.angular_velocity, bodies.force, "
+         "bodies.torque (indexed as bodies[1].mass), body_contact.stiffness, "
+         "body_contact.damping, body_contact.friction";
+}
+
+// Whether the scene's task runs its rigid bodies (a scene of bodies only).
+bool body_task(const SceneSpec& scene) {
+  return scene.particles.empty() && !scene.soft_body && !scene.bodies.empty();
+}
+
+double body_area(const BodySpec& body) {
+  switch (body.shape) {
+    case BodySpec::Shape::kBox: return body.size[0] * body.size[1];
+    case BodySpec::Shape::kCircle: return 3.141592653589793 * body.radius * body.radius;
+    case BodySpec::Shape::kPolygon: break;
+  }
+  double twice = 0.0;
+  for (std::size_t k = 0; k < body.vertices.size(); ++k) {
+    const auto& a = body.vertices[k];
+    const auto& b = body.vertices[(k + 1) % body.vertices.size()];
+    twice += a[0] * b[1] - a[1] * b[0];
+  }
+  return std::abs(twice) / 2;
+}
+
+// What the scene's simulator differentiates, for the message naming a parameter it does not.
+std::string differentiable_in(const SceneSpec& scene) {
+  if (body_task(scene) && scene.hard_contact) {
+    return "the scene's bodies take hard contact; its task parameters are bodies.mass, "
+           "bodies.velocity, bodies.angular_velocity, bodies.force and bodies.torque (the "
+           "solver's restitution and friction are settings it does not differentiate)";
+  }
+  if (body_task(scene)) {
+    return "the scene's bodies take penalty contact; its task parameters are bodies.mass, "
+           "bodies.velocity, bodies.angular_velocity, bodies.force, bodies.torque, "
+           "body_contact.stiffness, body_contact.damping and body_contact.friction";
+  }
+  if (scene.soft_body) {
+    return "the scene is an FEM soft body; its task parameters are soft_body.youngs_modulus, "
+           "soft_body.poisson_ratio, soft_body.density and soft_body.velocity (the initial "
+           "velocity)";
+  }
+  return "the scene is a mass-spring system; its task parameters are springs.stiffness, "
+         "springs.damping, springs.rest_length, particles.mass, particles.position and "
+         "particles.velocity";
+}
+
+// What a loss term's "particles" index: the particles, or the soft body's vertices.
+std::size_t point_count(const SceneSpec& scene) {
+  if (body_task(scene)) return scene.bodies.size();
+  return scene.soft_body ? scene.soft_body->num_vertices() : scene.particles.size();
+}
+std::string point_noun(const SceneSpec& scene) {
+  if (body_task(scene)) return " bodies (a body task's particles are its bodies' centres)";
+  return scene.soft_body ? " vertices (a soft body's particles are its vertices)" : " particles";
+}
+
+std::size_t group_size(const Selector& selector, const SceneSpec& scene) {
+  if (selector.of_soft_body()) return scene.soft_body ? 1 : 0;
+  if (selector.of_bodies()) return body_task(scene) ? scene.bodies.size() : 0;
+  if (selector.of_body_contact()) return body_task(scene) && !scene.hard_contact ? 1 : 0;
+  if (body_task(scene)) return 0;
+  return selector.of_springs() ? scene.springs.size() : scene.particles.size();
 }
 
 // `text` is the selector; `value` is where it was written, for messages.
@@ -61,8 +138,12 @@ Selector parse_selector(std::string text_, const JsonValue& value, const SceneSp
       }
     }
   }
+  if (group == "hard_contact") {
+    value.fail("'" + text + "': " + differentiable_in(scene));
+  }
   if (fields_of_group.empty()) {
-    const std::string_view groups[] = {"springs", "particles"};
+    const std::string_view groups[] = {"springs", "particles", "soft_body", "bodies",
+                                       "body_contact"};
     const auto suggestion = nearest_word(group, groups);
     value.fail("'" + text + "': unknown group '" + group + "'" +
                (suggestion ? "; did you mean '" + *suggestion + "'?"
@@ -78,13 +159,13 @@ Selector parse_selector(std::string text_, const JsonValue& value, const SceneSp
                (suggestion ? "; did you mean '" + *suggestion + "'?" : " (valid: " + valid + ")"));
   }
   selector.field = match->value;
-  const std::size_t count = selector.of_springs() ? scene.springs.size() : scene.particles.size();
+  const std::size_t count = group_size(selector, scene);
+  if (count == 0) {
+    value.fail("'" + text + "': the scene has no " + group + "; " + differentiable_in(scene));
+  }
   if (selector.index && *selector.index >= count) {
     value.fail("'" + text + "': " + group + "[" + std::to_string(*selector.index) +
                "] does not exist (the scene has " + std::to_string(count) + " " + group + ")");
-  }
-  if (count == 0) {
-    value.fail("'" + text + "': the scene has no " + group);
   }
   return selector;
 }
@@ -102,8 +183,14 @@ std::vector<double> numbers_of(const JsonValue& value, NumberRule rule = NumberR
 // non-negative, positions and velocities finite.
 NumberRule scene_rule(Selector::Field field) {
   switch (field) {
+    case Selector::Field::kYoungsModulus:
+    case Selector::Field::kDensity:
+    case Selector::Field::kRigidMass:
+    case Selector::Field::kContactStiffness:
     case Selector::Field::kMass:
     case Selector::Field::kRestLength: return NumberRule::kPositive;
+    case Selector::Field::kContactDamping:
+    case Selector::Field::kContactFriction:
     case Selector::Field::kStiffness:
     case Selector::Field::kDamping: return NumberRule::kNonNegative;
     default: return NumberRule::kAny;
@@ -120,6 +207,13 @@ double spring_length(const SceneSpec& scene, const SpringSpec& spring) {
 // stay positive, dampings non-negative.
 double default_lower(Selector::Field field) {
   switch (field) {
+    case Selector::Field::kYoungsModulus:
+    case Selector::Field::kRigidMass:
+    case Selector::Field::kContactStiffness:
+    case Selector::Field::kDensity: return 1e-9;
+    case Selector::Field::kContactDamping:
+    case Selector::Field::kContactFriction: return 0.0;
+    case Selector::Field::kPoissonRatio: return -0.999;
     case Selector::Field::kMass:
     case Selector::Field::kRestLength: return 1e-9;
     case Selector::Field::kStiffness:
@@ -204,17 +298,50 @@ LossTermSpec parse_loss_term(const JsonValue& value, const SceneSpec& scene,
   LossTermSpec term;
   term.weight = head.number_or("weight", 1.0, NumberRule::kNonNegative);
   if (kind == "match_trajectory") {
-    const JsonObject object(value, {"type", "weight", "observed", "every"});
+    const JsonObject object(value, {"type", "weight", "observed", "every", "particles"});
     term.kind = LossTermSpec::Kind::kMatchTrajectory;
     const JsonValue observed = object.required("observed");
+    const auto file_of = [&](const JsonValue& name) {
+      const std::filesystem::path file = name.as_string();
+      return file.is_absolute() ? file : base_directory / file;
+    };
     if (observed.is_string()) {
-      const std::filesystem::path file = observed.as_string();
-      term.observed_file = file.is_absolute() ? file : base_directory / file;
+      term.observed_file = file_of(observed);
     } else {
-      const JsonObject source(observed, {"simulate_with"});
-      const JsonValue truth = source.required("simulate_with");
-      for (const auto& [selector, values] : truth.members()) {
-        term.truth.push_back(parse_assignment(selector, values, scene));
+      const JsonObject source(observed, {"file", "times", "simulate_with", "noise"});
+      const auto file = source.optional("file");
+      const auto truth = source.optional("simulate_with");
+      if (file.has_value() == truth.has_value()) {
+        observed.fail(file ? "has both 'file' and 'simulate_with'; give one"
+                           : "needs 'file' (measured data: .csv or .npy) or 'simulate_with' "
+                             "(a hidden truth)");
+      }
+      if (file) {
+        term.observed_file = file_of(*file);
+        if (const auto times = source.optional("times")) {
+          if (term.observed_file->extension() == ".csv") {
+            times->fail(
+                "a CSV file carries its own time stamps (column 'time'); 'times' is for "
+                ".npy positions");
+          }
+          term.observed_times_file = file_of(*times);
+        }
+      } else {
+        if (const auto times = source.optional("times")) {
+          times->fail(
+              "time stamps belong to an observed 'file'; 'simulate_with' is sampled at "
+              "every step");
+        }
+        for (const auto& [selector, values] : truth->members()) {
+          term.truth.push_back(parse_assignment(selector, values, scene));
+        }
+      }
+      if (const auto noise = source.optional("noise")) {
+        const JsonObject fields(*noise, {"std", "seed"});
+        term.noise_std = fields.number("std", NumberRule::kNonNegative);
+        if (const auto seed = fields.optional("seed")) {
+          term.noise_seed = seed->as_index();
+        }
       }
     }
     if (const auto every = object.optional("every")) {
@@ -223,14 +350,31 @@ LossTermSpec parse_loss_term(const JsonValue& value, const SceneSpec& scene,
         every->fail("must be >= 1, got 0");
       }
     }
+    if (const auto particles = object.optional("particles")) {
+      for (const JsonValue& index : particles->elements()) {
+        const std::size_t particle = index.as_index();
+        if (particle >= point_count(scene)) {
+          index.fail("particle " + std::to_string(particle) + " does not exist (the scene has " +
+                     std::to_string(point_count(scene)) + point_noun(scene) + ")");
+        }
+        if (std::find(term.observed_particles.begin(), term.observed_particles.end(), particle) !=
+            term.observed_particles.end()) {
+          index.fail("particle " + std::to_string(particle) + " is listed twice");
+        }
+        term.observed_particles.push_back(particle);
+      }
+      if (term.observed_particles.empty()) {
+        particles->fail("is empty; list the observed particles, or leave it out for all");
+      }
+    }
   } else if (kind == "reach_target") {
     const JsonObject object(value, {"type", "weight", "particles", "particle", "target", "time"});
     term.kind = LossTermSpec::Kind::kReachTarget;
     const auto check_particle = [&](const JsonValue& index) {
       const std::size_t particle = index.as_index();
-      if (particle >= scene.particles.size()) {
+      if (particle >= point_count(scene)) {
         index.fail("particle " + std::to_string(particle) + " does not exist (the scene has " +
-                   std::to_string(scene.particles.size()) + " particles)");
+                   std::to_string(point_count(scene)) + point_noun(scene) + ")");
       }
       return particle;
     };
@@ -297,7 +441,7 @@ std::vector<std::size_t> Selector::elements(const SceneSpec& scene) const {
   if (index) {
     return {*index};
   }
-  const std::size_t count = of_springs() ? scene.springs.size() : scene.particles.size();
+  const std::size_t count = group_size(*this, scene);
   std::vector<std::size_t> all(count);
   for (std::size_t k = 0; k < count; ++k) {
     all[k] = k;
@@ -328,6 +472,38 @@ std::vector<double> read(const SceneSpec& scene, const Selector& selector) {
         values.insert(values.end(), scene.particles[k].velocity.begin(),
                       scene.particles[k].velocity.end());
         break;
+      case Selector::Field::kYoungsModulus:
+        values.push_back(scene.soft_body->youngs_modulus);
+        break;
+      case Selector::Field::kPoissonRatio: values.push_back(scene.soft_body->poisson_ratio); break;
+      case Selector::Field::kDensity: values.push_back(scene.soft_body->density); break;
+      case Selector::Field::kBodyVelocity:
+        values.insert(values.end(), scene.soft_body->velocity.begin(),
+                      scene.soft_body->velocity.end());
+        break;
+      case Selector::Field::kRigidMass: {
+        const BodySpec& body = scene.bodies[k];
+        values.push_back(body.mass      ? *body.mass
+                         : body.density ? *body.density * body_area(body)
+                                        : 1.0);
+        break;
+      }
+      case Selector::Field::kRigidVelocity:
+        values.insert(values.end(), scene.bodies[k].velocity.begin(),
+                      scene.bodies[k].velocity.end());
+        break;
+      case Selector::Field::kRigidAngularVelocity:
+        values.push_back(scene.bodies[k].angular_velocity);
+        break;
+      case Selector::Field::kRigidForce:
+        values.insert(values.end(), scene.bodies[k].force.begin(), scene.bodies[k].force.end());
+        break;
+      case Selector::Field::kRigidTorque: values.push_back(scene.bodies[k].torque); break;
+      case Selector::Field::kContactStiffness:
+        values.push_back(scene.body_contact.stiffness);
+        break;
+      case Selector::Field::kContactDamping: values.push_back(scene.body_contact.damping); break;
+      case Selector::Field::kContactFriction: values.push_back(scene.body_contact.friction); break;
     }
   }
   return values;
@@ -347,6 +523,21 @@ void assign(SceneSpec& scene, const Selector& selector, const std::vector<double
       case Selector::Field::kMass: scene.particles[k].mass = row[0]; break;
       case Selector::Field::kPosition: scene.particles[k].position = {row[0], row[1]}; break;
       case Selector::Field::kVelocity: scene.particles[k].velocity = {row[0], row[1]}; break;
+      case Selector::Field::kYoungsModulus: scene.soft_body->youngs_modulus = row[0]; break;
+      case Selector::Field::kPoissonRatio: scene.soft_body->poisson_ratio = row[0]; break;
+      case Selector::Field::kDensity: scene.soft_body->density = row[0]; break;
+      case Selector::Field::kBodyVelocity: scene.soft_body->velocity = {row[0], row[1]}; break;
+      case Selector::Field::kRigidMass:
+        scene.bodies[k].mass = row[0];
+        scene.bodies[k].density.reset();
+        break;
+      case Selector::Field::kRigidVelocity: scene.bodies[k].velocity = {row[0], row[1]}; break;
+      case Selector::Field::kRigidAngularVelocity: scene.bodies[k].angular_velocity = row[0]; break;
+      case Selector::Field::kRigidForce: scene.bodies[k].force = {row[0], row[1]}; break;
+      case Selector::Field::kRigidTorque: scene.bodies[k].torque = row[0]; break;
+      case Selector::Field::kContactStiffness: scene.body_contact.stiffness = row[0]; break;
+      case Selector::Field::kContactDamping: scene.body_contact.damping = row[0]; break;
+      case Selector::Field::kContactFriction: scene.body_contact.friction = row[0]; break;
     }
   }
 }
@@ -362,16 +553,17 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
     const std::filesystem::path file = scene.as_string();
     task.scene = load_scene(file.is_absolute() ? file : base_directory / file);
   } else {
-    task.scene = parse_scene(scene);
+    task.scene = parse_scene(scene, base_directory);
   }
-  // Tasks fit mass-spring scenes; rigid bodies are simulated (maya simulate), not yet fitted.
-  if (!task.scene.bodies.empty()) {
-    scene.fail(
-        "has rigid bodies; tasks fit particles and springs only (run a scene with "
-        "bodies with maya simulate, and see maya demo rigid for fitting one in C++)");
-  }
-  if (task.scene.particles.empty()) {
-    scene.fail("has no particles; a task fits particles and springs");
+  // A task fits one simulator: particles and springs, a soft body, or rigid bodies.
+  const bool obstacles = task.scene.soft_body && task.scene.soft_body->obstacles;
+  if (!task.scene.bodies.empty() && !obstacles &&
+      (!task.scene.particles.empty() || task.scene.soft_body)) {
+    scene.fail(std::string("has rigid bodies beside ") +
+               (task.scene.soft_body ? "a soft body" : "particles") +
+               "; a task fits one simulator: particles and springs, a soft body, or rigid "
+               "bodies (maya simulate runs them side by side; a soft body's \"obstacles\": "
+               "true makes the bodies its fixed obstacles)");
   }
   const JsonValue parameters = object.required("parameters");
   for (const JsonValue& parameter : parameters.elements()) {

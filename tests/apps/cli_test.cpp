@@ -345,7 +345,7 @@ TEST(MayaBadInput, TasksWithRigidBodiesAreRejected) {
     "parameters": [{"of": "particles.mass"}],
     "loss": {"type": "reach_target", "particle": 0, "target": [1, 1]}})");
   expect_bad_input({"optimize", task.string(), "-o", (dir.path() / "out").string()}, dir,
-                   "task.scene: has rigid bodies; tasks fit particles and springs only");
+                   "task.scene: has rigid bodies beside particles; a task fits one simulator");
 }
 
 TEST(MayaBadInput, MissingFileIsNamed) {

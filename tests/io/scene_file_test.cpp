@@ -62,8 +62,8 @@ TEST(ParseScene, RejectsNonPhysicalValuesWithTheirPath) {
                                "springs": [{"i": 0, "j": 0, "stiffness": 1}]})"),
             "s.json: scene.springs[0]: joins particle 0 to itself; i and j must differ");
   EXPECT_EQ(parse_error_of(R"({"dt": 1, "steps": 1})"),
-            "s.json: scene: has no particles or bodies; give \"particles\", a \"lattice\" or "
-            "\"bodies\"");
+            "s.json: scene: has no particles, bodies or soft body; give \"particles\", a "
+            "\"lattice\", \"bodies\" or a \"soft_body\"");
   EXPECT_EQ(parse_error_of(R"({"dt": 1, "steps": 1, "particles": [{"position": [0]}]})"),
             "s.json: scene.particles[0].position: must have 2 numbers, got 1");
 }

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -18,15 +19,47 @@ namespace maya::io {
 // Which scene quantity a parameter or an assignment names: "springs.stiffness" (every spring),
 // "springs[3].damping" (one), "particles[0].velocity", "particles.mass", ...
 struct Selector {
-  enum class Field { kStiffness, kDamping, kRestLength, kMass, kPosition, kVelocity };
+  enum class Field {
+    kStiffness,
+    kDamping,
+    kRestLength,
+    kMass,
+    kPosition,
+    kVelocity,
+    // The soft body's (one element): "soft_body.youngs_modulus", ...
+    kYoungsModulus,
+    kPoissonRatio,
+    kDensity,
+    kBodyVelocity,
+    // The rigid bodies' ("bodies.mass", ...) and their penalty contact's ("body_contact.damping").
+    kRigidMass,
+    kRigidVelocity,
+    kRigidAngularVelocity,
+    kRigidForce,
+    kRigidTorque,
+    kContactStiffness,
+    kContactDamping,
+    kContactFriction,
+  };
   Field field = Field::kStiffness;
   std::optional<std::size_t> index;  // none: every spring / particle
   std::string text;                  // as written
 
   [[nodiscard]] bool of_springs() const noexcept { return field <= Field::kRestLength; }
+  [[nodiscard]] bool of_soft_body() const noexcept {
+    return field >= Field::kYoungsModulus && field <= Field::kBodyVelocity;
+  }
+  [[nodiscard]] bool of_bodies() const noexcept {
+    return field >= Field::kRigidMass && field <= Field::kRigidTorque;
+  }
+  [[nodiscard]] bool of_body_contact() const noexcept { return field >= Field::kContactStiffness; }
   // Entries per selected element: 2 for positions and velocities, 1 otherwise.
   [[nodiscard]] std::size_t width() const noexcept {
-    return field == Field::kPosition || field == Field::kVelocity ? 2 : 1;
+    return field == Field::kPosition || field == Field::kVelocity ||
+                   field == Field::kBodyVelocity || field == Field::kRigidVelocity ||
+                   field == Field::kRigidForce
+               ? 2
+               : 1;
   }
   // The springs or particles selected, in order.
   [[nodiscard]] std::vector<std::size_t> elements(const SceneSpec& scene) const;
@@ -55,12 +88,19 @@ struct LossTermSpec {
   enum class Kind { kMatchTrajectory, kReachTarget };
   Kind kind = Kind::kMatchTrajectory;
   double weight = 1.0;
-  // match_trajectory: mean squared distance to the observed positions over frames (every
-  // `every`-th) and particles. The observation comes from a .npy file [T+1, N, 2] or is
-  // simulated from the scene with `truth` assigned.
+  // match_trajectory: mean squared distance to the observed positions over the compared frames
+  // (every `every`-th step inside the observed time span) and the observed particles. The
+  // observation comes from a file (CSV with its own time stamps, or .npy [T, P, 2] with
+  // `observed_times_file` or frame k at k * dt; io/observations.hpp), resampled onto the
+  // simulation's steps, or is simulated from the scene with `truth` assigned. Optional seeded
+  // Gaussian noise is added to it (a synthetic measurement).
   std::optional<std::filesystem::path> observed_file;
+  std::optional<std::filesystem::path> observed_times_file;
   std::vector<Assignment> truth;
   std::size_t every = 1;
+  std::vector<std::size_t> observed_particles;  // match_trajectory; empty: every particle
+  double noise_std = 0.0;                       // standard deviation of the added noise (m)
+  std::uint64_t noise_seed = 0;
   // reach_target: squared distance of the mean position of `particles` at `step` to `target`.
   std::vector<std::size_t> particles;
   std::array<double, 2> target{};

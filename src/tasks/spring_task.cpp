@@ -2,7 +2,11 @@
 // scene's tensors as constants, each free parameter written into its entries with index_add
 // (so gradients flow only to the selected springs or particles), a rollout of fused steps, and
 // the weighted loss terms read from the states.
-#include "maya/io/spring_scene.hpp"
+#include "maya/tasks/spring_task.hpp"
+
+#include "maya/tasks/rigid_scene.hpp"
+#include "tasks/body_model.hpp"
+#include "tasks/soft_body_model.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,13 +15,16 @@
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/dynamics/rollout.hpp"
-#include "maya/io/npy.hpp"
+#include "maya/io/observations.hpp"
 #include "maya/io/output_files.hpp"
 #include "maya/optim/objective.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
-namespace maya::io {
+namespace maya::tasks {
+
+using namespace maya::io;
+
 namespace {
 
 constexpr std::size_t kDim = 2;
@@ -30,6 +37,7 @@ TensorVar field_of(const SpringScene& base, TensorTape& tape, Selector::Field fi
     case Selector::Field::kMass: return tape.constant(base.mass);
     case Selector::Field::kPosition: return tape.constant(base.positions);
     case Selector::Field::kVelocity: return tape.constant(base.velocities);
+    default: break;  // soft-body fields: not in a mass-spring scene
   }
   return {};
 }
@@ -43,29 +51,6 @@ void append_state(Trajectory& trajectory, const TensorView& state, double time) 
                               values.begin() + static_cast<long>(half));
   trajectory.velocities.insert(trajectory.velocities.end(),
                                values.begin() + static_cast<long>(half), values.end());
-}
-
-Tensor positions_tensor(const Trajectory& trajectory) {
-  return Tensor::from_data(trajectory.positions,
-                           {trajectory.num_frames(), trajectory.num_particles, kDim});
-}
-
-Trajectory trajectory_from_positions(const NpyArray& array, double dt) {
-  Trajectory trajectory;
-  trajectory.num_particles = array.shape[1];
-  trajectory.positions = array.values;
-  for (std::size_t t = 0; t < array.shape[0]; ++t) {
-    trajectory.times.push_back(dt * static_cast<double>(t));
-  }
-  return trajectory;
-}
-
-std::string shape_text(std::span<const std::size_t> shape) {
-  std::string text = "(";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    text += (i > 0 ? ", " : "") + std::to_string(shape[i]);
-  }
-  return text + ")";
 }
 
 }  // namespace
@@ -111,6 +96,9 @@ SpringScene make_spring_scene(const SceneSpec& scene) {
 }
 
 Trajectory simulate(const SceneSpec& scene) {
+  if (scene.soft_body) {
+    return detail::SoftBodyModel(scene).simulate(scene);
+  }
   const SpringScene spring_scene = make_spring_scene(scene);
   Trajectory trajectory;
   trajectory.num_particles = scene.particles.size();
@@ -131,79 +119,48 @@ Trajectory simulate(const SceneSpec& scene) {
   return trajectory;
 }
 
-ViewerScene viewer_scene(const SceneSpec& scene, Trajectory trajectory, std::string title) {
-  const SpringScene spring_scene = make_spring_scene(scene);
-  ViewerScene viewer;
-  viewer.title = std::move(title);
-  viewer.trajectory = std::move(trajectory);
-  const bool any_radius = std::any_of(scene.particles.begin(), scene.particles.end(),
-                                      [](const ParticleSpec& p) { return p.radius > 0; });
-  if (any_radius) {
-    for (const ParticleSpec& particle : scene.particles) {
-      viewer.particle_radius.push_back(particle.radius);
-    }
-  }
-  for (std::size_t k = 0; k < scene.springs.size(); ++k) {
-    viewer.springs.push_back(
-        {scene.springs[k].first, scene.springs[k].second, spring_scene.rest_length.data()[k]});
-  }
-  if (scene.ground) {
-    viewer.ground_height = scene.ground->height;
-  }
-  return viewer;
-}
+// ---- Task ----
 
-// ---- SpringTask ----
-
-SpringTask::SpringTask(TaskSpec task)
-    : task_(std::move(task)), base_(make_spring_scene(task_.scene)) {
-  const std::size_t frames = task_.scene.steps + 1;
-  const std::size_t particles = task_.scene.particles.size();
+Task::Task(TaskSpec task) : task_(std::move(task)) {
+  const SceneSpec& scene = task_.scene;
+  if (scene.soft_body) {
+    soft_ = std::make_shared<const detail::SoftBodyModel>(scene);
+  } else if (scene.particles.empty()) {
+    bodies_ = std::make_shared<const detail::BodyModel>(scene);
+  } else {
+    base_.emplace(make_spring_scene(scene));
+  }
+  const std::size_t particles = bodies_           ? scene.bodies.size()
+                                : scene.soft_body ? scene.soft_body->num_vertices()
+                                                  : scene.particles.size();
   for (const LossTermSpec& term : task_.loss) {
     if (term.kind != LossTermSpec::Kind::kMatchTrajectory) {
+      observations_.emplace_back();
       observed_.emplace_back();
-      observed_positions_.emplace_back();
       continue;
     }
-    Trajectory observed;
+    ObservedFrames observed;
     if (term.observed_file) {
-      const std::string file = term.observed_file->string();
-      NpyArray array;
-      try {
-        array = parse_npy(read_file(*term.observed_file));
-      } catch (const ParseError& error) {
-        throw ParseError(file + ": " + error.what());
-      }
-      const std::size_t expected[] = {frames, particles, kDim};
-      if (!std::equal(array.shape.begin(), array.shape.end(), std::begin(expected),
-                      std::end(expected))) {
-        throw ParseError(term.observed_file->string() + ": observed positions have shape " +
-                         shape_text(array.shape) + ", the scene needs " + shape_text(expected) +
-                         " (steps + 1 frames, particles, 2)");
-      }
-      for (std::size_t k = 0; k < array.values.size(); ++k) {
-        if (!std::isfinite(array.values[k])) {
-          const std::size_t frame = k / (particles * kDim);
-          const std::size_t particle = (k / kDim) % particles;
-          throw ParseError(file + ": observed position of particle " + std::to_string(particle) +
-                           " at frame " + std::to_string(frame) + " is " +
-                           format_number(array.values[k]) + "; observations must be finite");
-        }
-      }
-      observed = trajectory_from_positions(array, task_.scene.dt);
+      const std::string kind = bodies_ ? "body" : "particle";
+      const Observations data =
+          load_observations(*term.observed_file, term.observed_times_file, scene.dt, kind);
+      observed = resample(data, scene.dt, scene.steps, term.every, term.observed_particles,
+                          particles, kind, term.observed_file->string());
     } else {
-      SceneSpec truth = task_.scene;
+      SceneSpec truth = scene;
       for (const Assignment& assignment : term.truth) {
         assign(truth, assignment.selector, assignment.values);
       }
-      observed = simulate(truth);
+      observed = observe_run(point_run(truth).positions, particles, scene.steps, term.every,
+                             term.observed_particles);
     }
-    observed_positions_.push_back(positions_tensor(observed));
-    observed_.push_back(std::move(observed));
+    add_noise(observed, term.noise_std, term.noise_seed);
+    observed_.push_back(observed.trajectory(scene.dt));
+    observations_.push_back(std::move(observed));
   }
 }
 
-optim::ParameterSet SpringTask::parameters() const {
+optim::ParameterSet Task::parameters() const {
   optim::ParameterSet set;
   for (const ParameterSpec& parameter : task_.parameters) {
     Tensor initial = Tensor::from_data(parameter.initial, {parameter.initial.size()});
@@ -217,13 +174,120 @@ optim::ParameterSet SpringTask::parameters() const {
   return set;
 }
 
-TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+TensorVar Task::record_soft_body_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+  const io::SoftBodySpec& body = *task_.scene.soft_body;
+  const auto one = [&](double value) { return tape.constant(Tensor::from_data({value}, {1})); };
+  TensorVar youngs = one(body.youngs_modulus);
+  TensorVar poisson = one(body.poisson_ratio);
+  TensorVar density = one(body.density);
+  TensorVar velocity = tape.constant(Tensor::from_data({body.velocity[0], body.velocity[1]}, {2}));
+  for (std::size_t p = 0; p < task_.parameters.size(); ++p) {
+    switch (task_.parameters[p].selector.field) {
+      case Selector::Field::kYoungsModulus: youngs = reshape(values[p], {1}); break;
+      case Selector::Field::kPoissonRatio: poisson = reshape(values[p], {1}); break;
+      case Selector::Field::kDensity: density = reshape(values[p], {1}); break;
+      case Selector::Field::kBodyVelocity: velocity = reshape(values[p], {2}); break;
+      default: break;  // the task reader admits soft_body fields only
+    }
+  }
+  const std::vector<TensorVar> states = soft_->rollout(tape, youngs, poisson, density, velocity);
+  TensorVar total;
+  for (std::size_t t = 0; t < states.size(); ++t) {
+    const TensorVar value = frame_loss(tape, states[t], t);
+    if (value.valid()) total = total.valid() ? total + value : value;
+  }
+  return total;
+}
+
+TensorVar Task::record_body_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+  detail::BodyInputs inputs = bodies_->inputs(tape);
+  const std::size_t count = task_.scene.bodies.size();
+  for (std::size_t p = 0; p < task_.parameters.size(); ++p) {
+    const ParameterSpec& parameter = task_.parameters[p];
+    const Selector& selector = parameter.selector;
+    const std::vector<std::size_t> elements = selector.elements(task_.scene);
+    const std::vector<std::int64_t> indices(elements.begin(), elements.end());
+    const std::size_t width = selector.width();
+    const std::size_t m = elements.size();
+    const auto rows = [&](std::size_t w) {
+      return parameter.shared ? broadcast_to(reshape(values[p], w == 1 ? Shape{1} : Shape{1, w}),
+                                             w == 1 ? Shape{m} : Shape{m, w})
+                              : reshape(values[p], w == 1 ? Shape{m} : Shape{m, w});
+    };
+    // Writes the parameter into columns 0-1 (`pair`) or column 2 of the selected rows of a [K, 3]
+    // input: target * mask + P^T [rows | 0] (or [0 | rows]).
+    const auto columns = [&](const TensorVar& target, bool pair) {
+      Tensor mask = Tensor::ones({count, 3});
+      for (const std::size_t k : elements) {
+        for (std::size_t c = pair ? 0 : 2; c < (pair ? 2u : 3u); ++c) {
+          mask.mutable_data()[k * 3 + c] = 0.0;
+        }
+      }
+      const TensorVar zeros = tape.constant(Tensor::zeros({m, pair ? 1u : 2u}));
+      const TensorVar source =
+          pair ? concat({rows(width), zeros}, 1) : concat({zeros, rows(width)}, 1);
+      return index_add(target * tape.constant(mask), 0, indices, source);
+    };
+    switch (selector.field) {
+      case Selector::Field::kRigidMass: {
+        Tensor mask = Tensor::ones({count});
+        for (const std::size_t k : elements) mask.mutable_data()[k] = 0.0;
+        inputs.mass = index_add(inputs.mass * tape.constant(mask), 0, indices, rows(1));
+        break;
+      }
+      // The [K, 3] initial velocities (vx, vy | omega) and applied wrenches (fx, fy | torque).
+      case Selector::Field::kRigidVelocity:
+        inputs.velocities = columns(inputs.velocities, true);
+        break;
+      case Selector::Field::kRigidAngularVelocity:
+        inputs.velocities = columns(inputs.velocities, false);
+        break;
+      case Selector::Field::kRigidForce: inputs.applied = columns(inputs.applied, true); break;
+      case Selector::Field::kRigidTorque: inputs.applied = columns(inputs.applied, false); break;
+      case Selector::Field::kContactStiffness: inputs.stiffness = reshape(values[p], {1}); break;
+      case Selector::Field::kContactDamping: inputs.damping = reshape(values[p], {1}); break;
+      case Selector::Field::kContactFriction: inputs.friction = reshape(values[p], {1}); break;
+      default: break;  // the task reader admits body fields only
+    }
+  }
+  const std::vector<TensorVar> states = bodies_->rollout(tape, inputs);
+  TensorVar total;
+  for (std::size_t t = 0; t < states.size(); ++t) {
+    const TensorVar value = frame_loss_at(tape, detail::BodyModel::centres(states[t]), t);
+    if (value.valid()) total = total.valid() ? total + value : value;
+  }
+  return total;
+}
+
+io::Trajectory Task::run(const SceneSpec& scene) const {
+  if (bodies_) {
+    Trajectory out;
+    simulate_bodies(scene, out);
+    return out;
+  }
+  Trajectory out = simulate(scene);
+  if (!scene.bodies.empty()) simulate_bodies(scene, out);  // a soft body's obstacles
+  return out;
+}
+
+io::Trajectory Task::point_run(const SceneSpec& scene) const {
+  if (!bodies_) return simulate(scene);
+  return body_centres(run(scene));
+}
+
+TensorVar Task::record_loss(TensorTape& tape, std::span<const TensorVar> values) const {
+  if (soft_) {
+    return record_soft_body_loss(tape, values);
+  }
+  if (bodies_) {
+    return record_body_loss(tape, values);
+  }
   const SceneSpec& scene = task_.scene;
-  TensorVar fields[6];
+  TensorVar fields[static_cast<int>(Selector::Field::kContactFriction) + 1];
   const auto field = [&](Selector::Field which) -> TensorVar& {
     TensorVar& slot = fields[static_cast<int>(which)];
     if (!slot.valid()) {
-      slot = field_of(base_, tape, which);
+      slot = field_of(*base_, tape, which);
     }
     return slot;
   };
@@ -254,34 +318,50 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
       field(Selector::Field::kDamping), field(Selector::Field::kRestLength)};
   const TensorVar initial =
       stack({field(Selector::Field::kPosition), field(Selector::Field::kVelocity)}, 0);
-  const maya::dynamics::Trajectory run = dynamics::rollout(
+  const dynamics::Trajectory run = dynamics::rollout(
       initial, scene.steps,
-      [&](TensorVar state, std::size_t) { return base_.model.step(state, params, scene.dt); });
+      [&](TensorVar state, std::size_t) { return base_->model.step(state, params, scene.dt); });
+  TensorVar total;
+  for (std::size_t t = 0; t <= scene.steps; ++t) {
+    const TensorVar value = frame_loss(tape, run.states[t], t);
+    if (value.valid()) total = total.valid() ? total + value : value;
+  }
+  return total;
+}
+
+TensorVar Task::frame_loss(TensorTape& tape, const TensorVar& state, std::size_t frame) const {
+  return frame_loss_at(tape, dynamics::positions_of(state), frame);
+}
+
+TensorVar Task::frame_loss_at(TensorTape& tape, const TensorVar& all_positions,
+                              std::size_t frame) const {
   TensorVar total;
   for (std::size_t k = 0; k < task_.loss.size(); ++k) {
     const LossTermSpec& term = task_.loss[k];
     TensorVar value;
     if (term.kind == LossTermSpec::Kind::kMatchTrajectory) {
-      // weight * mean over compared frames and particles of |x - x_observed|^2
-      const Tensor& observed = observed_positions_[k];
-      const std::size_t particles = scene.particles.size();
-      const std::size_t frame_size = particles * kDim;
-      TensorVar sum_squares;
-      std::size_t compared = 0;
-      for (std::size_t t = 0; t <= scene.steps; t += term.every) {
-        const std::span<const double> row = observed.data().subspan(t * frame_size, frame_size);
-        const TensorVar frame = tape.constant(
-            Tensor::from_data(std::vector<double>(row.begin(), row.end()), {particles, kDim}));
-        const TensorVar squares = sum(square(dynamics::positions_of(run.states[t]) - frame));
-        sum_squares = sum_squares.valid() ? sum_squares + squares : squares;
-        ++compared;
+      // weight * mean over compared frames and observed particles of |x - x_observed|^2
+      const ObservedFrames& observed = observations_[k];
+      const std::ptrdiff_t row = observed.row_of[frame];
+      if (row < 0) continue;
+      const std::size_t count = observed.num_points();
+      const auto first =
+          observed.positions.begin() + row * static_cast<std::ptrdiff_t>(count * kDim);
+      const TensorVar target = tape.constant(Tensor::from_data(
+          std::vector<double>(first, first + static_cast<std::ptrdiff_t>(count * kDim)),
+          {count, kDim}));
+      TensorVar positions = all_positions;
+      if (count != static_cast<std::size_t>(positions.shape()[0])) {
+        const std::vector<std::int64_t> indices(observed.points.begin(), observed.points.end());
+        positions = index_select(positions, 0, indices);
       }
-      value = sum_squares * (term.weight / static_cast<double>(compared * particles));
+      value = sum(square(positions - target)) *
+              (term.weight / static_cast<double>(observed.num_frames() * count));
     } else {
+      if (frame != term.step) continue;
       // weight * |mean position of the particles at `step` - target|^2
       const std::vector<std::int64_t> indices(term.particles.begin(), term.particles.end());
-      const TensorVar centre =
-          mean(index_select(dynamics::positions_of(run.states[term.step]), 0, indices), 0);
+      const TensorVar centre = mean(index_select(all_positions, 0, indices), 0);
       const TensorVar target =
           tape.constant(Tensor::from_data({term.target[0], term.target[1]}, {kDim}));
       value = sum(square(centre - target)) * term.weight;
@@ -291,13 +371,55 @@ TensorVar SpringTask::record_loss(TensorTape& tape, std::span<const TensorVar> v
   return total;
 }
 
-LossFunction SpringTask::loss_function() const {
+std::vector<double> Task::residuals(std::span<const Tensor> values) const {
+  const Trajectory run = point_run(scene_with(values));
+  const std::size_t particles = run.num_particles;
+  std::vector<double> out;
+  double first_share = 0.0;  // the first term's weight / (frames * points)
+  for (std::size_t k = 0; k < task_.loss.size(); ++k) {
+    const LossTermSpec& term = task_.loss[k];
+    if (term.kind != LossTermSpec::Kind::kMatchTrajectory) continue;
+    const ObservedFrames& observed = observations_[k];
+    const double share =
+        term.weight / static_cast<double>(observed.num_frames() * observed.num_points());
+    if (first_share == 0.0) first_share = share;
+    const double scale = std::sqrt(share / first_share);
+    for (std::size_t row = 0; row < observed.num_frames(); ++row) {
+      for (std::size_t c = 0; c < observed.num_points(); ++c) {
+        for (std::size_t axis = 0; axis < kDim; ++axis) {
+          const double simulated =
+              run.positions[(observed.frames[row] * particles + observed.points[c]) * kDim + axis];
+          const double measured =
+              observed.positions[(row * observed.num_points() + c) * kDim + axis];
+          out.push_back(scale * (simulated - measured));
+        }
+      }
+    }
+  }
+  return out;
+}
+
+Uncertainty Task::uncertainty(std::span<const Tensor> fitted) const {
+  for (const LossTermSpec& term : task_.loss) {
+    if (term.kind != LossTermSpec::Kind::kMatchTrajectory) {
+      Uncertainty none;
+      none.reason =
+          "the loss has terms other than match_trajectory; standard errors are "
+          "reported for fits to observed data only";
+      return none;
+    }
+  }
+  return laplace_uncertainty([this](std::span<const Tensor> values) { return residuals(values); },
+                             fitted);
+}
+
+LossFunction Task::loss_function() const {
   return [this](TensorTape& tape, std::span<const TensorVar> values) {
     return record_loss(tape, values);
   };
 }
 
-double SpringTask::loss(std::span<const Tensor> values) const {
+double Task::loss(std::span<const Tensor> values) const {
   TensorTape tape;
   std::vector<TensorVar> constants;
   for (const Tensor& value : values) {
@@ -306,11 +428,11 @@ double SpringTask::loss(std::span<const Tensor> values) const {
   return record_loss(tape, constants).item();
 }
 
-SceneSpec SpringTask::scene_with(std::span<const Tensor> values) const {
+SceneSpec Task::scene_with(std::span<const Tensor> values) const {
   SceneSpec scene = task_.scene;
   // Rest lengths stay those of the task's scene even when initial positions are fitted.
   for (std::size_t k = 0; k < scene.springs.size(); ++k) {
-    scene.springs[k].rest_length = base_.rest_length.data()[k];
+    scene.springs[k].rest_length = base_->rest_length.data()[k];
   }
   for (std::size_t p = 0; p < task_.parameters.size(); ++p) {
     const std::span<const double> data = values[p].data();
@@ -319,7 +441,7 @@ SceneSpec SpringTask::scene_with(std::span<const Tensor> values) const {
   return scene;
 }
 
-std::vector<std::array<double, 2>> SpringTask::targets() const {
+std::vector<std::array<double, 2>> Task::targets() const {
   std::vector<std::array<double, 2>> targets;
   for (const LossTermSpec& term : task_.loss) {
     if (term.kind == LossTermSpec::Kind::kReachTarget) {
@@ -329,7 +451,7 @@ std::vector<std::array<double, 2>> SpringTask::targets() const {
   return targets;
 }
 
-std::vector<std::vector<double>> SpringTask::true_values() const {
+std::vector<std::vector<double>> Task::true_values() const {
   std::vector<std::vector<double>> truth;
   for (const ParameterSpec& parameter : task_.parameters) {
     const Assignment* found = nullptr;
@@ -366,7 +488,7 @@ double GradcheckSummary::max_error() const noexcept {
   return worst_error;
 }
 
-GradcheckSummary gradcheck_task(const SpringTask& task, double step) {
+GradcheckSummary gradcheck_task(const Task& task, double step) {
   const optim::ParameterSet parameters = task.parameters();
   std::vector<Tensor> values(parameters.values().begin(), parameters.values().end());
   std::vector<Tensor> gradients;
@@ -410,8 +532,8 @@ GradcheckSummary gradcheck_task(const SpringTask& task, double step) {
 
 // ---- JSON outputs ----
 
-std::string fitted_parameters_json(const SpringTask& task, std::span<const Tensor> fitted,
-                                   const optim::Result& result) {
+std::string fitted_parameters_json(const Task& task, std::span<const Tensor> fitted,
+                                   const optim::Result& result, const Uncertainty* uncertainty) {
   using Json = nlohmann::ordered_json;
   const std::vector<std::vector<double>> truth = task.true_values();
   Json parameters = Json::array();
@@ -426,6 +548,16 @@ std::string fitted_parameters_json(const SpringTask& task, std::span<const Tenso
     if (!truth.empty()) {
       entry["true"] = truth[p];
     }
+    if (uncertainty != nullptr && uncertainty->available) {
+      const std::vector<double>& errors = uncertainty->standard_error[p];
+      Json intervals = Json::array();
+      for (std::size_t i = 0; i < errors.size(); ++i) {
+        const double half = Uncertainty::kZ95 * errors[i];
+        intervals.push_back({values[i] - half, values[i] + half});
+      }
+      entry["standard_error"] = errors;
+      entry["interval95"] = intervals;
+    }
     if (!spec.log_scale) {
       if (std::isfinite(spec.lower)) entry["lower"] = spec.lower;
       if (std::isfinite(spec.upper)) entry["upper"] = spec.upper;
@@ -435,6 +567,18 @@ std::string fitted_parameters_json(const SpringTask& task, std::span<const Tenso
   Json out;
   out["task"] = task.spec().name;
   out["parameters"] = parameters;
+  if (uncertainty != nullptr) {
+    if (uncertainty->available) {
+      out["uncertainty"] = {{"method", "gauss-newton (laplace): sigma^2 (J^T J)^-1"},
+                            {"jacobian", "central differences of the residuals"},
+                            {"sigma", uncertainty->sigma},
+                            {"residuals", uncertainty->residuals},
+                            {"entries", uncertainty->entries},
+                            {"covariance", uncertainty->covariance}};
+    } else {
+      out["uncertainty"] = {{"available", false}, {"reason", uncertainty->reason}};
+    }
+  }
   out["loss"] = {
       {"initial", result.loss_history.empty() ? result.loss : result.loss_history.front()},
       {"final", result.loss}};
@@ -449,42 +593,4 @@ std::string fitted_parameters_json(const SpringTask& task, std::span<const Tenso
   return out.dump(2) + "\n";
 }
 
-std::string scene_json(const SceneSpec& scene) {
-  using Json = nlohmann::ordered_json;
-  Json out;
-  if (!scene.name.empty()) {
-    out["name"] = scene.name;
-  }
-  out["dt"] = scene.dt;
-  out["steps"] = scene.steps;
-  out["gravity"] = scene.gravity;
-  if (scene.ground) {
-    out["ground"] = {{"height", scene.ground->height},
-                     {"stiffness", scene.ground->stiffness},
-                     {"damping", scene.ground->damping}};
-  }
-  Json particles = Json::array();
-  for (const ParticleSpec& particle : scene.particles) {
-    Json entry = {
-        {"position", particle.position}, {"velocity", particle.velocity}, {"mass", particle.mass}};
-    if (particle.radius > 0) {
-      entry["radius"] = particle.radius;
-    }
-    particles.push_back(entry);
-  }
-  out["particles"] = particles;
-  Json springs = Json::array();
-  for (const SpringSpec& spring : scene.springs) {
-    Json entry = {{"i", spring.first}, {"j", spring.second}};
-    if (spring.rest_length) {
-      entry["rest_length"] = *spring.rest_length;
-    }
-    entry["stiffness"] = spring.stiffness;
-    entry["damping"] = spring.damping;
-    springs.push_back(entry);
-  }
-  out["springs"] = springs;
-  return out.dump(2) + "\n";
-}
-
-}  // namespace maya::io
+}  // namespace maya::tasks

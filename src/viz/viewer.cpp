@@ -1,6 +1,6 @@
 // The viewer's JSON frame format and the page around it. Coordinates are written with 7
 // significant digits: ample for drawing, and it keeps long trajectories small.
-#include "maya/io/viewer.hpp"
+#include "maya/viz/viewer.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -9,7 +9,9 @@
 
 #include "maya/core/error.hpp"
 
-namespace maya::io {
+namespace maya::viz {
+
+using io::Trajectory;
 
 namespace detail {
 extern const std::string_view kViewerPage;  // generated from viewer_page.html
@@ -109,6 +111,15 @@ std::string viewer_json(const ViewerScene& scene) {
                        ") names a particle >= " + std::to_string(particles));
     }
   }
+  for (const auto& triangle : scene.triangles) {
+    for (const std::size_t vertex : triangle) {
+      if (vertex >= particles) {
+        throw ValueError("viewer_json: triangle (" + std::to_string(triangle[0]) + ", " +
+                         std::to_string(triangle[1]) + ", " + std::to_string(triangle[2]) +
+                         ") names a particle >= " + std::to_string(particles));
+      }
+    }
+  }
   const bool has_ghost = scene.ghost.num_frames() > 0;
   if (has_ghost) {
     scene.ghost.check();
@@ -143,6 +154,12 @@ std::string viewer_json(const ViewerScene& scene) {
            std::to_string(spring.second) + ',';
     append_number(out, spring.rest_length);
     out += ']';
+  }
+  out += "],\n\"triangles\":[";
+  for (std::size_t i = 0; i < scene.triangles.size(); ++i) {
+    const auto& triangle = scene.triangles[i];
+    out += (i > 0 ? ",[" : "[") + std::to_string(triangle[0]) + ',' + std::to_string(triangle[1]) +
+           ',' + std::to_string(triangle[2]) + ']';
   }
   out += "],\n\"bodies\":{\"shapes\":[";
   for (std::size_t b = 0; b < scene.bodies.size(); ++b) {
@@ -212,7 +229,7 @@ std::string viewer_json(const ViewerScene& scene) {
   return out;
 }
 
-// The page (src/io/viewer_page.html, compiled in) with its title and frame data filled in. The
+// The page (src/viz/viewer_page.html, compiled in) with its title and frame data filled in. The
 // script only reads the embedded JSON; it fetches nothing.
 std::string viewer_html(const ViewerScene& scene) {
   constexpr std::string_view kTitle = "@MAYA_TITLE@";
@@ -229,4 +246,4 @@ std::string viewer_html(const ViewerScene& scene) {
   return html;
 }
 
-}  // namespace maya::io
+}  // namespace maya::viz

@@ -1,10 +1,14 @@
 // Rigid bodies of scene files, run on RigidWorld2D one fused step at a time.
-#include "maya/io/rigid_scene.hpp"
+#include "maya/tasks/rigid_scene.hpp"
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/tensor_tape.hpp"
+#include "tasks/body_model.hpp"
 
-namespace maya::io {
+namespace maya::tasks {
+
+using namespace maya::io;
+
 namespace {
 
 rigid::BodyShape shape_of(const BodySpec& body) {
@@ -55,11 +59,46 @@ rigid::RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
                                     : 1.0);
   }
   const BodyContactSpec& contact = scene.body_contact;
-  return world.parameters_from_masses(masses,
-                                      {contact.stiffness, contact.damping, contact.friction});
+  rigid::RigidParameterValues values =
+      world.parameters_from_masses(masses, {contact.stiffness, contact.damping, contact.friction});
+  std::vector<double> applied;
+  for (const BodySpec& body : scene.bodies) {
+    applied.insert(applied.end(), {body.force[0], body.force[1], body.torque});
+  }
+  values.applied = Tensor::from_data(std::move(applied), {scene.bodies.size(), 3});
+  return values;
+}
+
+Trajectory body_centres(const Trajectory& trajectory) {
+  Trajectory centres;
+  centres.times = trajectory.times;
+  centres.num_particles = trajectory.num_bodies;
+  for (std::size_t k = 0; k < trajectory.body_poses.size(); k += 3) {
+    centres.positions.push_back(trajectory.body_poses[k]);
+    centres.positions.push_back(trajectory.body_poses[k + 1]);
+  }
+  return centres;
 }
 
 void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
+  if (scene.hard_contact) {
+    detail::simulate_hard_contact(scene, trajectory);
+    return;
+  }
+  if (scene.soft_body && scene.soft_body->obstacles) {
+    // A soft body's obstacles are held still at their initial poses.
+    const bool with_times_only = trajectory.times.empty();
+    trajectory.num_bodies = scene.bodies.size();
+    trajectory.body_poses.clear();
+    for (std::size_t t = 0; t <= scene.steps; ++t) {
+      for (const BodySpec& body : scene.bodies) {
+        trajectory.body_poses.insert(trajectory.body_poses.end(),
+                                     {body.position[0], body.position[1], body.angle});
+      }
+      if (with_times_only) trajectory.times.push_back(scene.dt * static_cast<double>(t));
+    }
+    return;
+  }
   const rigid::RigidWorld2D world = make_rigid_world(scene);
   const rigid::RigidParameterValues values = rigid_parameter_values(scene, world);
   const std::size_t count = scene.bodies.size();
@@ -92,22 +131,4 @@ void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
   }
 }
 
-std::vector<ViewerBody> viewer_bodies(const rigid::RigidWorld2D& world) {
-  std::vector<ViewerBody> bodies;
-  for (std::size_t k = 0; k < world.num_bodies(); ++k) {
-    const rigid::BodyShape& shape = world.shape(k);
-    ViewerBody body;
-    if (shape.kind() == rigid::ShapeKind::kCircle) {
-      body.radius = shape.radius();
-    } else {
-      body.shape = ViewerBody::Shape::kPolygon;
-      for (const rigid::Vec2 vertex : shape.vertices()) {
-        body.vertices.push_back({vertex.x, vertex.y});
-      }
-    }
-    bodies.push_back(std::move(body));
-  }
-  return bodies;
-}
-
-}  // namespace maya::io
+}  // namespace maya::tasks

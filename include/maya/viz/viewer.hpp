@@ -11,7 +11,7 @@
 
 #include "maya/io/trajectory.hpp"
 
-namespace maya::io {
+namespace maya::viz {
 
 struct ViewerSpring {
   std::size_t first = 0;
@@ -35,9 +35,12 @@ struct ViewerPath {
 
 struct ViewerScene {
   std::string title;
-  Trajectory trajectory;                // particle positions and body poses per frame
+  io::Trajectory trajectory;            // particle positions and body poses per frame
   std::vector<double> particle_radius;  // per particle; empty = a size picked from the scene
   std::vector<ViewerSpring> springs;
+  // Triangles of a soft body's mesh over the particles (its vertices), drawn filled under the
+  // springs and tinted by how much each changed its area: red when stretched, blue compressed.
+  std::vector<std::array<std::size_t, 3>> triangles;
   std::vector<ViewerBody> bodies;       // one per body of the trajectory
   std::optional<double> ground_height;  // a ground line y = height
   std::vector<std::array<double, 2>> targets;
@@ -45,15 +48,15 @@ struct ViewerScene {
   // A second run of the same particles drawn faded under the first (e.g. the observed motion
   // beside the fitted one); empty or the same number of frames and particles as `trajectory`.
   std::string ghost_label;
-  Trajectory ghost;
+  io::Trajectory ghost;
 };
 
 // The frame data as JSON ("format": "maya-viewer", "version": 1). Throws maya::ShapeError for
-// inconsistent sizes and maya::ValueError for springs naming missing particles.
+// inconsistent sizes and maya::ValueError for springs or triangles naming missing particles.
 [[nodiscard]] std::string viewer_json(const ViewerScene& scene);
 
 // The whole HTML page. Opening it with "#t=1.5" (seconds) or "#frame=30" shows that moment
 // paused; without a fragment it plays from the start.
 [[nodiscard]] std::string viewer_html(const ViewerScene& scene);
 
-}  // namespace maya::io
+}  // namespace maya::viz
