@@ -13,7 +13,7 @@ namespace maya::multibody::detail {
 // qdd of the full model: kinematics, joint forces, contact, ABA.
 template <class S>
 void acceleration(const Model& model, const S* params, const S* q, const S* v, const S* u, S* qdd,
-                  Workspace<S>& ws, double implicit_dt = 0.0) {
+                  TreeScratch<S>& ws, double implicit_dt = 0.0) {
   kinematics(model, params, q, v, ws, !model.contact_points().empty());
   joint_forces(model, params, q, v, u, ws.tau.data());
   if (!model.contact_points().empty())
@@ -27,7 +27,7 @@ void acceleration(const Model& model, const S* params, const S* q, const S* v, c
 // O(n); the composed step uses it so that its twin test compares two algorithms.
 template <class S>
 void acceleration_crba(const Model& model, const S* params, const S* q, const S* v, const S* u,
-                       S* qdd, Workspace<S>& ws, std::vector<S>& M, std::vector<S>& bias,
+                       S* qdd, TreeScratch<S>& ws, std::vector<S>& M, std::vector<S>& bias,
                        double implicit_dt = 0.0) {
   const ImplicitDamping<S> implicit{implicit_dt > 0.0 ? params : nullptr, implicit_dt};
   const std::size_t nv = model.nv();
@@ -89,7 +89,7 @@ void normalize_quaternions(const Model& model, S* q) {
 
 template <class S>
 struct StepScratch {
-  Workspace<S> ws;
+  TreeScratch<S> ws;
   std::vector<S> q, v, qdd, q_stage, v_stage, v_sum, a_sum;
 };
 
