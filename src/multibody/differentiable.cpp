@@ -6,9 +6,12 @@
 // finite differences anywhere.
 #include "maya/multibody/differentiable.hpp"
 
+#include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <string>
 
+#include "core/parallel.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
@@ -449,6 +452,68 @@ TensorVar body_point(const Model& model, TensorVar state, TensorVar params, std:
       SavedData{saved, saved_ints});
 }
 
+namespace {
+
+// Jacobians of `items` independent steps; item k linearizes at states + k nx, controls + k nu
+// with the parameters of world k / steps_per_world (params + world * np when per_world, else the
+// one vector) and writes its blocks at k's place in A, B and P. Items are split across maya's
+// threads, each part with a workspace of its own; every item is computed by one thread, so the
+// values do not depend on the thread count.
+void fill_step_jacobians(const Model& model, std::size_t items, std::size_t steps_per_world,
+                         const double* states, const double* controls, const double* params,
+                         bool per_world, double dt, Integrator integrator, double* A, double* B,
+                         double* P) {
+  const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
+  const auto run = [&](std::size_t begin, std::size_t end, Workspace& workspace) {
+    for (std::size_t k = begin; k < end; ++k) {
+      const double* p = params + (per_world ? (k / steps_per_world) * np : 0);
+      const std::array<InputBlock, 3> blocks{InputBlock{states + k * nx, nx, true},
+                                             InputBlock{controls + k * nu, nu, true},
+                                             InputBlock{p, np, P != nullptr}};
+      const std::array<std::pair<double*, std::size_t>, 3> targets{
+          std::pair{A + k * nx * nx, nx}, std::pair{B + k * nx * nu, nu},
+          std::pair{P != nullptr ? P + k * nx * np : nullptr, np}};
+      detail::jacobian_columns(
+          workspace, blocks, nx,
+          [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
+            step_any(workspace, model, in[0].data(), in[1].data(), in[2].data(), dt, integrator,
+                     out);
+          },
+          [&](std::size_t b, std::size_t i, auto column) {
+            auto [target, cols] = targets[b];
+            for (std::size_t row = 0; row < nx; ++row) target[row * cols + i] = column(row);
+          });
+    }
+  };
+  const std::size_t parts = std::min(core::detail::pool_threads(), items);
+  if (parts <= 1) {
+    Workspace workspace;
+    run(0, items, workspace);
+    return;
+  }
+  std::vector<Workspace> workspaces(parts);
+  struct Context {
+    const decltype(run)* body;
+    std::vector<Workspace>* workspaces;
+    std::size_t items, parts;
+  } context{&run, &workspaces, items, parts};
+  core::detail::run_parts(
+      parts,
+      [](void* raw, std::size_t part) {
+        const auto& c = *static_cast<const Context*>(raw);
+        (*c.body)(c.items * part / c.parts, c.items * (part + 1) / c.parts, (*c.workspaces)[part]);
+      },
+      &context);
+}
+
+std::string dims(std::initializer_list<std::size_t> sizes) {
+  std::string out = "[";
+  for (const std::size_t n : sizes) out += (out.size() > 1 ? ", " : "") + std::to_string(n);
+  return out + "]";
+}
+
+}  // namespace
+
 StepJacobians step_jacobians(const Model& model, const Tensor& states, const Tensor& controls,
                              std::span<const double> params, double dt, Integrator integrator,
                              bool with_parameters) {
@@ -460,36 +525,49 @@ StepJacobians step_jacobians(const Model& model, const Tensor& states, const Ten
   }
   const std::size_t T = states.shape()[0];
   if (controls.ndim() != 2 || controls.shape()[0] != T || controls.shape()[1] != nu) {
-    throw ShapeError(std::string(op) + ": controls must have shape [" + std::to_string(T) + ", " +
-                     std::to_string(nu) + "], got " + shape_string(controls.shape()));
+    throw ShapeError(std::string(op) + ": controls must have shape " + dims({T, nu}) + ", got " +
+                     shape_string(controls.shape()));
   }
   detail::check_length(op, "params", params.size(), np);
   detail::check_dt(op, dt);
   StepJacobians result{Tensor::zeros({T, nx, nx}), Tensor::zeros({T, nx, nu}),
                        with_parameters ? Tensor::zeros({T, nx, np}) : Tensor{}};
-  double* A = result.state.mutable_data().data();
-  double* B = result.control.mutable_data().data();
-  double* P = with_parameters ? result.parameters.mutable_data().data() : nullptr;
-  const double* x = states.data().data();
-  const double* u = controls.data().data();
-  Workspace workspace;
-  for (std::size_t t = 0; t < T; ++t) {
-    const std::array<InputBlock, 3> blocks{InputBlock{x + t * nx, nx, true},
-                                           InputBlock{u + t * nu, nu, true},
-                                           InputBlock{params.data(), np, with_parameters}};
-    const std::array<std::pair<double*, std::size_t>, 3> targets{
-        std::pair{A + t * nx * nx, nx}, std::pair{B + t * nx * nu, nu},
-        std::pair{P != nullptr ? P + t * nx * np : nullptr, np}};
-    detail::jacobian_columns(
-        workspace, blocks, nx,
-        [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
-          step_any(workspace, model, in[0].data(), in[1].data(), in[2].data(), dt, integrator, out);
-        },
-        [&](std::size_t b, std::size_t i, auto column) {
-          auto [target, cols] = targets[b];
-          for (std::size_t row = 0; row < nx; ++row) target[row * cols + i] = column(row);
-        });
+  fill_step_jacobians(model, T, std::max<std::size_t>(T, 1), states.data().data(),
+                      controls.data().data(), params.data(), false, dt, integrator,
+                      result.state.mutable_data().data(), result.control.mutable_data().data(),
+                      with_parameters ? result.parameters.mutable_data().data() : nullptr);
+  return result;
+}
+
+StepJacobians batched_step_jacobians(const Model& model, const Tensor& states,
+                                     const Tensor& controls, const Tensor& params, double dt,
+                                     Integrator integrator, bool with_parameters) {
+  const char* op = "multibody::batched_step_jacobians";
+  const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
+  if (states.ndim() != 3 || states.shape()[2] != nx) {
+    throw ShapeError(std::string(op) + ": states must have shape [E, T, " + std::to_string(nx) +
+                     "], got " + shape_string(states.shape()));
   }
+  const std::size_t E = states.shape()[0], T = states.shape()[1];
+  if (controls.ndim() != 3 || controls.shape()[0] != E || controls.shape()[1] != T ||
+      controls.shape()[2] != nu) {
+    throw ShapeError(std::string(op) + ": controls must have shape " + dims({E, T, nu}) +
+                     " to match states " + shape_string(states.shape()) + ", got " +
+                     shape_string(controls.shape()));
+  }
+  const bool per_world = params.ndim() == 2;
+  if (!(params.ndim() == 1 && params.shape()[0] == np) &&
+      !(per_world && params.shape()[0] == E && params.shape()[1] == np)) {
+    throw ShapeError(std::string(op) + ": params must have shape " + dims({np}) + " or " +
+                     dims({E, np}) + ", got " + shape_string(params.shape()));
+  }
+  detail::check_dt(op, dt);
+  StepJacobians result{Tensor::zeros({E, T, nx, nx}), Tensor::zeros({E, T, nx, nu}),
+                       with_parameters ? Tensor::zeros({E, T, nx, np}) : Tensor{}};
+  fill_step_jacobians(model, E * T, std::max<std::size_t>(T, 1), states.data().data(),
+                      controls.data().data(), params.data().data(), per_world, dt, integrator,
+                      result.state.mutable_data().data(), result.control.mutable_data().data(),
+                      with_parameters ? result.parameters.mutable_data().data() : nullptr);
   return result;
 }
 
