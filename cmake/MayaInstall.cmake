@@ -1,9 +1,10 @@
 # install() rules and an exported package config: downstream projects use
 #   find_package(maya REQUIRED)  and  target_link_libraries(app PRIVATE maya::maya)
+# (maya::tasks and maya::viz, the layers above the engine, are in the same package).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-install(TARGETS maya EXPORT mayaTargets
+install(TARGETS maya maya_tasks maya_viz EXPORT mayaTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}

@@ -19,7 +19,7 @@ constexpr std::size_t kDim = 2;
 
 // The task's loss terms evaluated at frame `frame` (the state after frame steps), summed; an
 // unbound TensorVar when no term looks at that frame.
-TensorVar frame_loss(const io::SpringTask& task, TensorTape& tape, TensorVar state,
+TensorVar frame_loss(const tasks::SpringTask& task, TensorTape& tape, TensorVar state,
                      std::size_t frame) {
   const io::SceneSpec& scene = task.spec().scene;
   const std::size_t particles = scene.particles.size();
@@ -70,11 +70,11 @@ std::span<const double> field_gradient(const dynamics::RolloutGradient& result,
 
 }  // namespace
 
-optim::Objective checkpointed_objective(const io::SpringTask& task,
+optim::Objective checkpointed_objective(const tasks::SpringTask& task,
                                         dynamics::CheckpointBudget budget) {
   return [&task, budget](std::span<const Tensor> values, std::span<Tensor> gradients) {
     const io::SceneSpec scene = task.scene_with(values);
-    const io::SpringScene fields = io::make_spring_scene(scene);
+    const tasks::SpringScene fields = tasks::make_spring_scene(scene);
     dynamics::RolloutProblem problem;
     problem.initial_state = {
         dynamics::MassSpringModel::make_state(fields.positions, fields.velocities)};

@@ -9,8 +9,8 @@
 
 #include "maya/dynamics/checkpointed_rollout.hpp"
 #include "maya/io/output_files.hpp"
-#include "maya/io/spring_scene.hpp"
 #include "maya/optim/objective.hpp"
+#include "maya/tasks/spring_task.hpp"
 
 namespace maya::cli {
 
@@ -41,7 +41,7 @@ struct FitRun {
 
 // Fits the task's parameters with its optimizer, reporting progress on stderr. With a budget,
 // each gradient is a checkpointed rollout (checkpointed_objective); without, one full tape.
-[[nodiscard]] FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet,
+[[nodiscard]] FitRun fit(const tasks::SpringTask& task, const std::string& label, bool quiet,
                          std::optional<dynamics::CheckpointBudget> checkpoints = std::nullopt);
 
 // ---- --checkpoints ----
@@ -49,7 +49,7 @@ struct FitRun {
 // The memory share above which `--checkpoints auto` checkpoints, and its byte budget then.
 inline constexpr std::size_t kAutoShare = std::size_t{256} << 20;
 // The task loss and gradient through maya::dynamics::checkpointed_rollout within `budget`.
-[[nodiscard]] optim::Objective checkpointed_objective(const io::SpringTask& task,
+[[nodiscard]] optim::Objective checkpointed_objective(const tasks::SpringTask& task,
                                                       dynamics::CheckpointBudget budget);
 // "none" -> no budget; "auto" -> none while the full tape (one state per step) fits kAutoShare,
 // else a byte budget of kAutoShare; "N" -> N snapshots. Throws maya::ValueError otherwise.
@@ -57,10 +57,10 @@ inline constexpr std::size_t kAutoShare = std::size_t{256} << 20;
     const std::string& choice, const io::SceneSpec& scene);
 // fitted.json, fitted_scene.json, loss.svg, trajectories.svg, before/after CSV and .npy, and
 // viewer.html, staged for `directory`.
-[[nodiscard]] io::OutputFiles fit_outputs(const io::SpringTask& task, const FitRun& run,
+[[nodiscard]] io::OutputFiles fit_outputs(const tasks::SpringTask& task, const FitRun& run,
                                           const std::filesystem::path& directory);
 // Why a run counts as not converged (empty when it converged): a final loss above the task's
 // converge_below, or a non-finite loss.
-[[nodiscard]] std::string convergence_failure(const io::SpringTask& task, const FitRun& run);
+[[nodiscard]] std::string convergence_failure(const tasks::SpringTask& task, const FitRun& run);
 
 }  // namespace maya::cli

@@ -63,7 +63,7 @@ std::string_view embedded(std::string_view file) {
 // Runs one task; returns whether it met its goal.
 bool run_task(std::string_view file, const std::optional<std::filesystem::path>& out, bool quiet) {
   io::TaskSpec spec = io::parse_task_text(embedded(file), "demo:" + std::string(file));
-  const io::SpringTask task(std::move(spec));
+  const tasks::SpringTask task(std::move(spec));
   std::printf("\n== %s\n", task.spec().name.c_str());
   const FitRun run = fit(task, std::string(file.substr(0, file.find('.'))), quiet);
   std::printf("  loss %.3e -> %.3e in %zu iterations (%s)\n",

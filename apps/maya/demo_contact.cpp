@@ -147,19 +147,19 @@ bool contact_demo(const DemoContext& context) {
     const io::Trajectory truth_paths = box_paths(truth);
     const io::Trajectory before_paths = box_paths(before);
     const io::Trajectory after_paths = box_paths(after);
-    const io::TrajectoryLayer layers[] = {{"observed", &truth_paths, "#222222", true, 0.9},
-                                          {"before", &before_paths, "#9aa3ad", true, 0.9},
-                                          {"after", &after_paths, "#e15759", false, 1.0}};
-    io::PlotOptions plot;
+    const viz::TrajectoryLayer layers[] = {{"observed", &truth_paths, "#222222", true, 0.9},
+                                           {"before", &before_paths, "#9aa3ad", true, 0.9},
+                                           {"after", &after_paths, "#e15759", false, 1.0}};
+    viz::PlotOptions plot;
     plot.title = "path of the box in each shot";
     plot.equal_aspect = true;
-    io::ViewerScene viewer;
+    viz::ViewerScene viewer;
     viewer.title = title;
     viewer.trajectory = after;
-    io::ViewerBody ball;
+    viz::ViewerBody ball;
     ball.radius = kBallRadius;
-    io::ViewerBody box;
-    box.shape = io::ViewerBody::Shape::kPolygon;
+    viz::ViewerBody box;
+    box.shape = viz::ViewerBody::Shape::kPolygon;
     for (const rigid::Vec2 vertex : world.bodies().shape(1).vertices()) {
       box.vertices.push_back({vertex.x, vertex.y});
     }
@@ -173,7 +173,7 @@ bool contact_demo(const DemoContext& context) {
     json["converged"] = ok;
     write_demo_files(
         {"mass_from_collisions", title, json.dump(2) + "\n", result.loss_history,
-         io::svg_trajectory_plot(layers, {}, plot), &truth, &before, &after, std::move(viewer)},
+         viz::svg_trajectory_plot(layers, {}, plot), &truth, &before, &after, std::move(viewer)},
         *context.out);
   }
   return ok;

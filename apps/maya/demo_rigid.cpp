@@ -111,18 +111,18 @@ bool rigid_demo(const DemoContext& context) {
     const std::string title = "box toss: flip once, rest upside down at x = 0.5 m";
     const io::Trajectory before_centre = body_centres(before);
     const io::Trajectory after_centre = body_centres(after);
-    const io::TrajectoryLayer layers[] = {{"before", &before_centre, "#9aa3ad", true, 0.9},
-                                          {"after", &after_centre, "#e15759", false, 1.0}};
-    const io::PlotMarker target[] = {{kTargetX, kHeight / 2, "target"}};
-    io::PlotOptions plot;
+    const viz::TrajectoryLayer layers[] = {{"before", &before_centre, "#9aa3ad", true, 0.9},
+                                           {"after", &after_centre, "#e15759", false, 1.0}};
+    const viz::PlotMarker target[] = {{kTargetX, kHeight / 2, "target"}};
+    viz::PlotOptions plot;
     plot.title = title + " (path of the centre)";
     plot.ground_y = 0.0;
     plot.equal_aspect = true;
-    io::ViewerScene viewer;
+    viz::ViewerScene viewer;
     viewer.title = title;
     viewer.trajectory = after;
-    io::ViewerBody box;
-    box.shape = io::ViewerBody::Shape::kPolygon;
+    viz::ViewerBody box;
+    box.shape = viz::ViewerBody::Shape::kPolygon;
     for (const rigid::Vec2 vertex : toss.world.shape(0).vertices()) {
       box.vertices.push_back({vertex.x, vertex.y});
     }
@@ -141,7 +141,7 @@ bool rigid_demo(const DemoContext& context) {
     json["loss"] = {{"initial", result.loss_history.front()}, {"final", result.loss}};
     json["converged"] = ok;
     write_demo_files({"box_toss", title, json.dump(2) + "\n", result.loss_history,
-                      io::svg_trajectory_plot(layers, target, plot), nullptr, &before, &after,
+                      viz::svg_trajectory_plot(layers, target, plot), nullptr, &before, &after,
                       std::move(viewer)},
                      *context.out);
   }

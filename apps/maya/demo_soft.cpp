@@ -117,9 +117,9 @@ struct Drop {
 };
 
 // Height of the centre of the vertices over time, for the plot.
-io::PlotSeries centre_height(const io::Trajectory& trajectory, std::string label, std::string color,
-                             bool dashed) {
-  io::PlotSeries series;
+viz::PlotSeries centre_height(const io::Trajectory& trajectory, std::string label,
+                              std::string color, bool dashed) {
+  viz::PlotSeries series;
   series.label = std::move(label);
   series.color = std::move(color);
   series.dashed = dashed;
@@ -135,7 +135,7 @@ io::PlotSeries centre_height(const io::Trajectory& trajectory, std::string label
 }
 
 // Every edge of the mesh once, as a spring of the viewer (tinted by its strain).
-std::vector<io::ViewerSpring> mesh_edges(const fem::Mesh& mesh) {
+std::vector<viz::ViewerSpring> mesh_edges(const fem::Mesh& mesh) {
   std::set<std::pair<std::size_t, std::size_t>> edges;
   for (std::size_t e = 0; e < mesh.num_elements(); ++e) {
     const auto element = mesh.element(e);
@@ -146,7 +146,7 @@ std::vector<io::ViewerSpring> mesh_edges(const fem::Mesh& mesh) {
     }
   }
   const auto rest = mesh.rest_positions().data();
-  std::vector<io::ViewerSpring> springs;
+  std::vector<viz::ViewerSpring> springs;
   for (const auto& [a, b] : edges) {
     springs.push_back(
         {a, b, std::hypot(rest[2 * b] - rest[2 * a], rest[2 * b + 1] - rest[2 * a + 1])});
@@ -200,15 +200,15 @@ bool soft_demo(const DemoContext& context) {
     const io::Trajectory truth = drop.trajectory(kTrueYoungs, kTruePoisson);
     const io::Trajectory before = drop.trajectory(kGuessYoungs, kGuessPoisson);
     const io::Trajectory after = drop.trajectory(youngs, poisson);
-    const io::PlotSeries series[] = {centre_height(truth, "observed", "#222222", true),
-                                     centre_height(before, "before", "#9aa3ad", true),
-                                     centre_height(after, "after", "#e15759", false)};
-    io::PlotOptions plot;
+    const viz::PlotSeries series[] = {centre_height(truth, "observed", "#222222", true),
+                                      centre_height(before, "before", "#9aa3ad", true),
+                                      centre_height(after, "after", "#e15759", false)};
+    viz::PlotOptions plot;
     plot.title = "height of the block's centre";
     plot.x_label = "time (s)";
     plot.y_label = "height (m)";
     plot.ground_y = 0.0;
-    io::ViewerScene viewer;
+    viz::ViewerScene viewer;
     viewer.title = title;
     viewer.trajectory = after;
     viewer.particle_radius.assign(after.num_particles, 0.004);
@@ -230,7 +230,7 @@ bool soft_demo(const DemoContext& context) {
     json["converged"] = ok;
     write_demo_files(
         {"soft_drop", title, json.dump(2) + "\n", result.loss_history,
-         io::svg_line_plot(series, {}, plot), &truth, &before, &after, std::move(viewer)},
+         viz::svg_line_plot(series, {}, plot), &truth, &before, &after, std::move(viewer)},
         *context.out);
   }
   return ok;

@@ -9,18 +9,18 @@ namespace maya::cli {
 
 int gradcheck_command(const std::filesystem::path& task_file, std::optional<double> step,
                       std::optional<double> tolerance) {
-  const io::SpringTask task(io::load_task(task_file));
+  const tasks::SpringTask task(io::load_task(task_file));
   const double h =
       check_in_range(step.value_or(task.spec().gradcheck.step), io::GradcheckSpec::kMinStep,
                      io::GradcheckSpec::kMaxStep, "gradcheck: the step");
   const double accepted = check_positive(tolerance.value_or(task.spec().gradcheck.tolerance),
                                          "gradcheck: the tolerance");
-  const io::GradcheckSummary summary = io::gradcheck_task(task, h);
+  const tasks::GradcheckSummary summary = tasks::gradcheck_task(task, h);
   std::printf("gradcheck %s: loss %.6e, central differences with h = %g max(1, |value|)\n",
               task_file.string().c_str(), summary.loss, h);
   std::printf("  %-20s %6s %16s %16s %12s\n", "parameter", "entry", "analytic", "numeric",
               "rel. error");
-  for (const io::GradcheckEntry& entry : summary.worst) {
+  for (const tasks::GradcheckEntry& entry : summary.worst) {
     std::printf("  %-20s %6zu %16.9e %16.9e %12.3e%s\n", entry.parameter.c_str(), entry.entry,
                 entry.analytic, entry.numeric, entry.relative_error,
                 !(entry.relative_error <= accepted) ? "  FAIL" : "");

@@ -4,17 +4,18 @@
 #include <cstdio>
 
 #include "commands.hpp"
-#include "maya/io/svg_plot.hpp"
 #include "maya/io/task_file.hpp"
 #include "maya/optim/adam.hpp"
 #include "maya/optim/lbfgs.hpp"
+#include "maya/viz/scene_view.hpp"
+#include "maya/viz/svg_plot.hpp"
 #include "progress.hpp"
 #include "run_checks.hpp"
 
 namespace maya::cli {
 namespace {
 
-void print_parameters(const io::SpringTask& task, const FitRun& run) {
+void print_parameters(const tasks::SpringTask& task, const FitRun& run) {
   const std::vector<std::vector<double>> truth = task.true_values();
   std::printf("  %-20s %14s %14s%s\n", "parameter", "initial", "fitted",
               truth.empty() ? "" : "           true    rel. error");
@@ -39,13 +40,13 @@ void print_parameters(const io::SpringTask& task, const FitRun& run) {
 
 }  // namespace
 
-FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet,
+FitRun fit(const tasks::SpringTask& task, const std::string& label, bool quiet,
            std::optional<dynamics::CheckpointBudget> checkpoints) {
   const io::OptimizerSpec& spec = task.spec().optimizer;
   optim::ParameterSet parameters = task.parameters();
   FitRun run;
   run.initial.assign(parameters.values().begin(), parameters.values().end());
-  run.before = io::simulate(task.spec().scene);
+  run.before = tasks::simulate(task.spec().scene);
   // A run that blows up has no gradient worth following (the tape's may be 0 where central
   // differences give 1e104): stop before optimizing, naming the step and particle.
   check_trajectory(task.spec().scene, run.before, label);
@@ -69,12 +70,12 @@ FitRun fit(const io::SpringTask& task, const std::string& label, bool quiet,
   reporter.finish();
   run.fitted.assign(parameters.values().begin(), parameters.values().end());
   const io::SceneSpec fitted_scene = task.scene_with(run.fitted);
-  run.after = io::simulate(fitted_scene);
+  run.after = tasks::simulate(fitted_scene);
   check_trajectory(fitted_scene, run.after, label + ": with the fitted parameters");
   return run;
 }
 
-std::string convergence_failure(const io::SpringTask& task, const FitRun& run) {
+std::string convergence_failure(const tasks::SpringTask& task, const FitRun& run) {
   const double loss = run.result.loss;
   if (!std::isfinite(loss)) {
     return "the loss became " + std::to_string(loss);
@@ -92,16 +93,16 @@ std::string convergence_failure(const io::SpringTask& task, const FitRun& run) {
   return {};
 }
 
-io::OutputFiles fit_outputs(const io::SpringTask& task, const FitRun& run,
+io::OutputFiles fit_outputs(const tasks::SpringTask& task, const FitRun& run,
                             const std::filesystem::path& directory) {
   const io::TaskSpec& spec = task.spec();
   const std::string title = spec.name.empty() ? "maya optimize" : spec.name;
   io::OutputFiles files(directory);
-  files.add("fitted.json", io::fitted_parameters_json(task, run.fitted, run.result));
+  files.add("fitted.json", tasks::fitted_parameters_json(task, run.fitted, run.result));
   files.add("fitted_scene.json", io::scene_json(task.scene_with(run.fitted)));
-  files.add("loss.svg", io::svg_loss_curve(run.result.loss_history, "loss: " + title, true));
+  files.add("loss.svg", viz::svg_loss_curve(run.result.loss_history, "loss: " + title, true));
 
-  std::vector<io::TrajectoryLayer> layers;
+  std::vector<viz::TrajectoryLayer> layers;
   for (const io::Trajectory& observed : task.observed()) {
     if (observed.num_frames() > 0) {
       layers.push_back({layers.empty() ? "observed" : "", &observed, "#222222", true, 0.9});
@@ -109,22 +110,22 @@ io::OutputFiles fit_outputs(const io::SpringTask& task, const FitRun& run,
   }
   layers.push_back({"before", &run.before, "#9aa3ad", true, 0.9});
   layers.push_back({"after", &run.after, "#e15759", false, 1.0});
-  std::vector<io::PlotMarker> markers;
+  std::vector<viz::PlotMarker> markers;
   for (const auto& target : task.targets()) {
     markers.push_back({target[0], target[1], "target"});
   }
-  io::PlotOptions options;
+  viz::PlotOptions options;
   options.title = title;
   if (spec.scene.ground) {
     options.ground_y = spec.scene.ground->height;
   }
-  files.add("trajectories.svg", io::svg_trajectory_plot(layers, markers, options));
+  files.add("trajectories.svg", viz::svg_trajectory_plot(layers, markers, options));
   files.add("before.csv", io::trajectory_csv(run.before));
   files.add("after.csv", io::trajectory_csv(run.after));
   files.add("before_positions.npy", io::positions_npy(run.before));
   files.add("after_positions.npy", io::positions_npy(run.after));
 
-  io::ViewerScene viewer = io::viewer_scene(task.scene_with(run.fitted), run.after, title);
+  viz::ViewerScene viewer = viz::viewer_scene(task.scene_with(run.fitted), run.after, title);
   viewer.targets = task.targets();
   const auto observed = std::find_if(task.observed().begin(), task.observed().end(),
                                      [](const io::Trajectory& t) { return t.num_frames() > 0; });
@@ -135,7 +136,7 @@ io::OutputFiles fit_outputs(const io::SpringTask& task, const FitRun& run,
     viewer.ghost = run.before;
     viewer.ghost_label = "before optimization";
   }
-  files.add("viewer.html", io::viewer_html(viewer));
+  files.add("viewer.html", viz::viewer_html(viewer));
   return files;
 }
 
@@ -155,7 +156,7 @@ int optimize_command(const std::filesystem::path& task_file, const std::filesyst
   // The before/after trajectories, an observed one per term, and the tape's copy of the states.
   check_memory(spec.scene, 3 + spec.loss.size(), "optimize");
   warn_if_unstable(spec.scene, "optimize");
-  const io::SpringTask task(std::move(spec));
+  const tasks::SpringTask task(std::move(spec));
   for (const io::Trajectory& observed : task.observed()) {
     if (observed.num_frames() > 0) {
       check_trajectory(task.spec().scene, observed, "optimize: the observed trajectory", false);

@@ -62,7 +62,7 @@ void write_demo_files(const DemoFiles& demo, const std::filesystem::path& out) {
   const std::filesystem::path directory = out / demo.task;
   io::OutputFiles files(directory);
   files.add("fitted.json", demo.fitted_json);
-  files.add("loss.svg", io::svg_loss_curve(demo.loss_history, "loss: " + demo.title, true));
+  files.add("loss.svg", viz::svg_loss_curve(demo.loss_history, "loss: " + demo.title, true));
   files.add("trajectories.svg", demo.trajectories_svg);
   if (demo.observed != nullptr) {
     add_trajectory(files, "observed", *demo.observed);
@@ -70,7 +70,7 @@ void write_demo_files(const DemoFiles& demo, const std::filesystem::path& out) {
   add_trajectory(files, "before", *demo.before);
   add_trajectory(files, "after", *demo.after);
   files.add("times.npy", io::times_npy(*demo.after));
-  files.add("viewer.html", io::viewer_html(demo.viewer));
+  files.add("viewer.html", viz::viewer_html(demo.viewer));
   files.commit();
   std::printf("  wrote %s/ (open viewer.html in a browser)\n", directory.string().c_str());
 }

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "maya/io/svg_plot.hpp"
 #include "maya/io/trajectory.hpp"
-#include "maya/io/viewer.hpp"
 #include "maya/optim/objective.hpp"
 #include "maya/optim/parameter.hpp"
+#include "maya/viz/svg_plot.hpp"
+#include "maya/viz/viewer.hpp"
 
 namespace maya::cli {
 
@@ -56,7 +56,7 @@ struct DemoFiles {
   const io::Trajectory* observed = nullptr;  // optional
   const io::Trajectory* before = nullptr;
   const io::Trajectory* after = nullptr;
-  io::ViewerScene viewer;
+  viz::ViewerScene viewer;
 };
 void write_demo_files(const DemoFiles& files, const std::filesystem::path& out);
 

@@ -12,7 +12,7 @@
 
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
-#include "maya/io/rigid_scene.hpp"
+#include "maya/tasks/rigid_scene.hpp"
 
 namespace maya::cli {
 namespace {
@@ -29,8 +29,8 @@ struct BodyMass {
 BodyMass body_masses(const io::SceneSpec& scene) {
   BodyMass result;
   if (scene.bodies.empty()) return result;
-  const rigid::RigidWorld2D world = io::make_rigid_world(scene);
-  const rigid::RigidParameterValues values = io::rigid_parameter_values(scene, world);
+  const rigid::RigidWorld2D world = tasks::make_rigid_world(scene);
+  const rigid::RigidParameterValues values = tasks::rigid_parameter_values(scene, world);
   result.mass.assign(values.mass.data().begin(), values.mass.data().end());
   result.inertia.assign(values.inertia.data().begin(), values.inertia.data().end());
   return result;

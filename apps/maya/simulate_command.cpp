@@ -4,11 +4,12 @@
 
 #include "commands.hpp"
 #include "maya/io/npy.hpp"
-#include "maya/io/rigid_scene.hpp"
 #include "maya/io/scene_file.hpp"
-#include "maya/io/svg_plot.hpp"
 #include "maya/io/trajectory.hpp"
-#include "maya/io/viewer.hpp"
+#include "maya/tasks/rigid_scene.hpp"
+#include "maya/viz/scene_view.hpp"
+#include "maya/viz/svg_plot.hpp"
+#include "maya/viz/viewer.hpp"
 #include "run_checks.hpp"
 
 namespace maya::cli {
@@ -20,9 +21,9 @@ int simulate_command(const std::filesystem::path& scene_file, const std::filesys
   check_memory(scene, 1, "simulate");
   warn_if_unstable(scene, "simulate");
   const bool has_particles = !scene.particles.empty();
-  io::Trajectory trajectory = has_particles ? io::simulate(scene) : io::Trajectory{};
+  io::Trajectory trajectory = has_particles ? tasks::simulate(scene) : io::Trajectory{};
   if (!scene.bodies.empty()) {
-    io::simulate_bodies(scene, trajectory);
+    tasks::simulate_bodies(scene, trajectory);
   }
   check_trajectory(scene, trajectory, "simulate");
   const std::string title = scene.name.empty() ? scene_file.filename().string() : scene.name;
@@ -53,22 +54,22 @@ int simulate_command(const std::filesystem::path& scene_file, const std::filesys
       body_paths.positions.push_back(trajectory.body_poses[k + 1]);
     }
   }
-  std::vector<io::TrajectoryLayer> layers;
+  std::vector<viz::TrajectoryLayer> layers;
   if (has_particles) {
     layers.push_back({"particles", &trajectory, "#4e79a7", false, 1.0});
   }
   if (!scene.bodies.empty()) {
     layers.push_back({"body centres", &body_paths, "#e15759", false, 1.0});
   }
-  io::PlotOptions options;
+  viz::PlotOptions options;
   options.title = title;
   if (scene.ground) {
     options.ground_y = scene.ground->height;
   }
-  add("trajectory.svg", io::svg_trajectory_plot(layers, {}, options));
-  io::ViewerScene viewer;
+  add("trajectory.svg", viz::svg_trajectory_plot(layers, {}, options));
+  viz::ViewerScene viewer;
   if (has_particles) {
-    viewer = io::viewer_scene(scene, trajectory, title);
+    viewer = viz::viewer_scene(scene, trajectory, title);
   } else {
     viewer.title = title;
     viewer.trajectory = trajectory;
@@ -77,9 +78,9 @@ int simulate_command(const std::filesystem::path& scene_file, const std::filesys
     }
   }
   if (!scene.bodies.empty()) {
-    viewer.bodies = io::viewer_bodies(io::make_rigid_world(scene));
+    viewer.bodies = viz::viewer_bodies(tasks::make_rigid_world(scene));
   }
-  add("viewer.html", io::viewer_html(viewer));
+  add("viewer.html", viz::viewer_html(viewer));
   files.commit();
   if (!quiet) {
     std::printf(

@@ -4,11 +4,11 @@
 
 #include "bindings.hpp"
 #include "maya/io/npy.hpp"
-#include "maya/io/rigid_scene.hpp"
 #include "maya/io/scene_file.hpp"
-#include "maya/io/spring_scene.hpp"
 #include "maya/io/task_file.hpp"
 #include "maya/io/trajectory.hpp"
+#include "maya/tasks/rigid_scene.hpp"
+#include "maya/tasks/spring_task.hpp"
 #include "objective.hpp"
 
 namespace maya::python {
@@ -16,6 +16,7 @@ namespace maya::python {
 namespace {
 
 using namespace maya::io;
+using namespace maya::tasks;
 
 py::array vector_array(const std::vector<double>& values, Shape shape) {
   return array_copy(TensorView{values.data(), shape});

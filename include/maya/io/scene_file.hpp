@@ -1,7 +1,6 @@
 // Scene files: a 2-D scene (particles and springs, rigid bodies, gravity, ground, time step) read
 // from JSON into plain structs, every value checked (docs/scene-format.md is the schema). Nothing
-// here touches a tape; io/spring_scene.hpp and io/rigid_scene.hpp turn a SceneSpec into models
-// and run them.
+// here touches a tape; maya/tasks/ turns a SceneSpec into models and runs them.
 #pragma once
 
 #include <array>
@@ -81,5 +80,7 @@ struct SceneSpec {
 // Reads a scene file ("scene" is the root's path in messages). A missing file throws FileError.
 [[nodiscard]] SceneSpec load_scene(const std::filesystem::path& path);
 [[nodiscard]] SceneSpec parse_scene_text(std::string_view text, std::string source = "");
+// A scene file (same schema as the input) for `scene`: a fitted scene can be simulated again.
+[[nodiscard]] std::string scene_json(const SceneSpec& scene);
 
 }  // namespace maya::io

@@ -1,4 +1,4 @@
-#include "maya/io/spring_scene.hpp"
+#include "maya/tasks/spring_task.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +20,7 @@ maya::io::TaskSpec free_fall_task() {
 
 TEST(Simulate, FreeFallMatchesSemiImplicitEulerClosedForm) {
   maya::io::SceneSpec scene = free_fall_task().scene;
-  const maya::io::Trajectory trajectory = maya::io::simulate(scene);
+  const maya::io::Trajectory trajectory = maya::tasks::simulate(scene);
   ASSERT_EQ(trajectory.num_frames(), 101u);
   // Semi-implicit Euler: x_n = x0 + n dt v0 + g dt^2 n (n + 1) / 2.
   const double n = 100, dt = 0.01;
@@ -31,13 +31,13 @@ TEST(Simulate, FreeFallMatchesSemiImplicitEulerClosedForm) {
 }
 
 TEST(SpringTask, ReachTargetGradientIsTheClosedForm) {
-  const maya::io::SpringTask task(free_fall_task());
+  const maya::tasks::SpringTask task(free_fall_task());
   const maya::optim::ParameterSet parameters = task.parameters();
   std::vector<maya::Tensor> values(parameters.values().begin(), parameters.values().end());
   std::vector<maya::Tensor> gradients = {maya::Tensor::zeros({2})};
   const double loss = maya::optim::tape_objective(task.loss_function())(values, gradients);
   // x(T) = T v0 + c, so d|x - target|^2/dv0 = 2 T (x - target), T = 1 s.
-  const maya::io::Trajectory trajectory = maya::io::simulate(task.spec().scene);
+  const maya::io::Trajectory trajectory = maya::tasks::simulate(task.spec().scene);
   const double miss_x = trajectory.position(100, 0, 0) - 3.0;
   const double miss_y = trajectory.position(100, 0, 1) - 1.0;
   EXPECT_NEAR(loss, miss_x * miss_x + miss_y * miss_y, 1e-12);
@@ -46,14 +46,14 @@ TEST(SpringTask, ReachTargetGradientIsTheClosedForm) {
 }
 
 TEST(GradcheckTask, SpringStiffnessGradientMatchesCentralDifferences) {
-  const maya::io::SpringTask task(maya::io::parse_task_text(R"({
+  const maya::tasks::SpringTask task(maya::io::parse_task_text(R"({
     "scene": {"dt": 0.005, "steps": 80, "gravity": [0, 0],
               "particles": [{"position": [0, 0]}, {"position": [1.2, 0.1], "velocity": [0, 1]}],
               "springs": [{"i": 0, "j": 1, "stiffness": 20, "damping": 0.3, "rest_length": 1}]},
     "parameters": [{"of": "springs.stiffness", "initial": 12}, {"of": "springs.damping"}],
     "loss": {"type": "match_trajectory",
              "observed": {"simulate_with": {"springs.stiffness": 20}}}})"));
-  const maya::io::GradcheckSummary summary = maya::io::gradcheck_task(task, 1e-6);
+  const maya::tasks::GradcheckSummary summary = maya::tasks::gradcheck_task(task, 1e-6);
   ASSERT_EQ(summary.worst.size(), 2u);
   EXPECT_LT(summary.max_error(), 1e-6);
   EXPECT_GT(summary.loss, 0.0);

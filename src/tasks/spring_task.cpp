@@ -2,7 +2,7 @@
 // scene's tensors as constants, each free parameter written into its entries with index_add
 // (so gradients flow only to the selected springs or particles), a rollout of fused steps, and
 // the weighted loss terms read from the states.
-#include "maya/io/spring_scene.hpp"
+#include "maya/tasks/spring_task.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -17,7 +17,10 @@
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
-namespace maya::io {
+namespace maya::tasks {
+
+using namespace maya::io;
+
 namespace {
 
 constexpr std::size_t kDim = 2;
@@ -129,28 +132,6 @@ Trajectory simulate(const SceneSpec& scene) {
     append_state(trajectory, state.view(), scene.dt * static_cast<double>(t + 1));
   }
   return trajectory;
-}
-
-ViewerScene viewer_scene(const SceneSpec& scene, Trajectory trajectory, std::string title) {
-  const SpringScene spring_scene = make_spring_scene(scene);
-  ViewerScene viewer;
-  viewer.title = std::move(title);
-  viewer.trajectory = std::move(trajectory);
-  const bool any_radius = std::any_of(scene.particles.begin(), scene.particles.end(),
-                                      [](const ParticleSpec& p) { return p.radius > 0; });
-  if (any_radius) {
-    for (const ParticleSpec& particle : scene.particles) {
-      viewer.particle_radius.push_back(particle.radius);
-    }
-  }
-  for (std::size_t k = 0; k < scene.springs.size(); ++k) {
-    viewer.springs.push_back(
-        {scene.springs[k].first, scene.springs[k].second, spring_scene.rest_length.data()[k]});
-  }
-  if (scene.ground) {
-    viewer.ground_height = scene.ground->height;
-  }
-  return viewer;
 }
 
 // ---- SpringTask ----
@@ -449,42 +430,4 @@ std::string fitted_parameters_json(const SpringTask& task, std::span<const Tenso
   return out.dump(2) + "\n";
 }
 
-std::string scene_json(const SceneSpec& scene) {
-  using Json = nlohmann::ordered_json;
-  Json out;
-  if (!scene.name.empty()) {
-    out["name"] = scene.name;
-  }
-  out["dt"] = scene.dt;
-  out["steps"] = scene.steps;
-  out["gravity"] = scene.gravity;
-  if (scene.ground) {
-    out["ground"] = {{"height", scene.ground->height},
-                     {"stiffness", scene.ground->stiffness},
-                     {"damping", scene.ground->damping}};
-  }
-  Json particles = Json::array();
-  for (const ParticleSpec& particle : scene.particles) {
-    Json entry = {
-        {"position", particle.position}, {"velocity", particle.velocity}, {"mass", particle.mass}};
-    if (particle.radius > 0) {
-      entry["radius"] = particle.radius;
-    }
-    particles.push_back(entry);
-  }
-  out["particles"] = particles;
-  Json springs = Json::array();
-  for (const SpringSpec& spring : scene.springs) {
-    Json entry = {{"i", spring.first}, {"j", spring.second}};
-    if (spring.rest_length) {
-      entry["rest_length"] = *spring.rest_length;
-    }
-    entry["stiffness"] = spring.stiffness;
-    entry["damping"] = spring.damping;
-    springs.push_back(entry);
-  }
-  out["springs"] = springs;
-  return out.dump(2) + "\n";
-}
-
-}  // namespace maya::io
+}  // namespace maya::tasks

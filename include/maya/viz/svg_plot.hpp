@@ -10,7 +10,7 @@
 
 #include "maya/io/trajectory.hpp"
 
-namespace maya::io {
+namespace maya::viz {
 
 struct PlotSeries {
   std::string label;  // legend entry; series with an empty label are not listed
@@ -54,7 +54,7 @@ struct PlotOptions {
 // One layer of a trajectory plot: every particle's path in one style.
 struct TrajectoryLayer {
   std::string label;
-  const Trajectory* trajectory = nullptr;
+  const io::Trajectory* trajectory = nullptr;
   std::string color;
   bool dashed = false;
   double opacity = 1.0;
@@ -68,4 +68,4 @@ struct TrajectoryLayer {
 // Tick positions for [low, high]: about `target_count` multiples of 1, 2 or 5 x 10^k.
 [[nodiscard]] std::vector<double> nice_ticks(double low, double high, int target_count = 6);
 
-}  // namespace maya::io
+}  // namespace maya::viz

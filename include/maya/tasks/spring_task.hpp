@@ -1,6 +1,6 @@
-// Scene and task files run on the mass-spring model (dynamics/mass_spring.hpp): a SceneSpec
-// becomes a model plus parameter tensors, a rollout becomes a plain io::Trajectory, and a task
-// becomes a loss over its free parameters that the optimizers and gradcheck differentiate.
+// Scene and task files (maya/io/) run on the mass-spring model (dynamics/mass_spring.hpp): a
+// SceneSpec becomes a model plus parameter tensors, a rollout becomes a plain io::Trajectory, and
+// a task becomes a loss over its free parameters that the optimizers and gradcheck differentiate.
 #pragma once
 
 #include <cstddef>
@@ -11,13 +11,12 @@
 #include "maya/dynamics/mass_spring.hpp"
 #include "maya/io/task_file.hpp"
 #include "maya/io/trajectory.hpp"
-#include "maya/io/viewer.hpp"
 #include "maya/optim/objective.hpp"
 #include "maya/optim/parameter.hpp"
 #include "maya/tensor/gradcheck.hpp"
 #include "maya/tensor/tensor.hpp"
 
-namespace maya::io {
+namespace maya::tasks {
 
 // The model of a scene (springs, gravity, ground) and its initial values as tensors.
 struct SpringScene {
@@ -30,34 +29,30 @@ struct SpringScene {
   Tensor rest_length;  // [E]: given, else the initial distance of the ends
 };
 
-[[nodiscard]] SpringScene make_spring_scene(const SceneSpec& scene);
+[[nodiscard]] SpringScene make_spring_scene(const io::SceneSpec& scene);
 
 // Runs the scene for scene.steps steps (forward only).
-[[nodiscard]] Trajectory simulate(const SceneSpec& scene);
-
-// What the viewer needs to draw the scene's bodies, with `trajectory` as the motion.
-[[nodiscard]] ViewerScene viewer_scene(const SceneSpec& scene, Trajectory trajectory,
-                                       std::string title);
+[[nodiscard]] io::Trajectory simulate(const io::SceneSpec& scene);
 
 // A task ready to evaluate: observed trajectories simulated or loaded, the model built once.
 class SpringTask {
  public:
   // Throws maya::ParseError / FileError for an observation file that is missing or whose shape
   // does not match the scene.
-  explicit SpringTask(TaskSpec task);
+  explicit SpringTask(io::TaskSpec task);
   SpringTask(const SpringTask&) = delete;
   SpringTask& operator=(const SpringTask&) = delete;
 
-  [[nodiscard]] const TaskSpec& spec() const noexcept { return task_; }
+  [[nodiscard]] const io::TaskSpec& spec() const noexcept { return task_; }
   // The free parameters at their initial values, with their bounds (or log-scale maps).
   [[nodiscard]] optim::ParameterSet parameters() const;
   // The task loss as a function of the parameter values (in the order of spec().parameters).
   [[nodiscard]] LossFunction loss_function() const;
   [[nodiscard]] double loss(std::span<const Tensor> values) const;
   // The scene with the parameter values written in, and its trajectory.
-  [[nodiscard]] SceneSpec scene_with(std::span<const Tensor> values) const;
+  [[nodiscard]] io::SceneSpec scene_with(std::span<const Tensor> values) const;
   // The observed trajectory of match_trajectory term `k` (empty for other terms).
-  [[nodiscard]] const std::vector<Trajectory>& observed() const noexcept { return observed_; }
+  [[nodiscard]] const std::vector<io::Trajectory>& observed() const noexcept { return observed_; }
   // Targets of the reach_target terms, for plots.
   [[nodiscard]] std::vector<std::array<double, 2>> targets() const;
   // The true values of the parameters when every one is set by some term's simulate_with
@@ -67,9 +62,9 @@ class SpringTask {
  private:
   [[nodiscard]] TensorVar record_loss(TensorTape& tape, std::span<const TensorVar> values) const;
 
-  TaskSpec task_;
+  io::TaskSpec task_;
   SpringScene base_;
-  std::vector<Trajectory> observed_;
+  std::vector<io::Trajectory> observed_;
   std::vector<Tensor> observed_positions_;  // [T+1, N, 2] per match term
 };
 
@@ -93,7 +88,4 @@ struct GradcheckSummary {
 [[nodiscard]] std::string fitted_parameters_json(const SpringTask& task,
                                                  std::span<const Tensor> fitted,
                                                  const optim::Result& result);
-// A scene file (same schema as the input) for `scene`: the fitted scene can be simulated again.
-[[nodiscard]] std::string scene_json(const SceneSpec& scene);
-
-}  // namespace maya::io
+}  // namespace maya::tasks

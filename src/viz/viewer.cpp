@@ -1,6 +1,6 @@
 // The viewer's JSON frame format and the page around it. Coordinates are written with 7
 // significant digits: ample for drawing, and it keeps long trajectories small.
-#include "maya/io/viewer.hpp"
+#include "maya/viz/viewer.hpp"
 
 #include <cmath>
 #include <cstdio>
@@ -9,7 +9,9 @@
 
 #include "maya/core/error.hpp"
 
-namespace maya::io {
+namespace maya::viz {
+
+using io::Trajectory;
 
 namespace detail {
 extern const std::string_view kViewerPage;  // generated from viewer_page.html
@@ -212,7 +214,7 @@ std::string viewer_json(const ViewerScene& scene) {
   return out;
 }
 
-// The page (src/io/viewer_page.html, compiled in) with its title and frame data filled in. The
+// The page (src/viz/viewer_page.html, compiled in) with its title and frame data filled in. The
 // script only reads the embedded JSON; it fetches nothing.
 std::string viewer_html(const ViewerScene& scene) {
   constexpr std::string_view kTitle = "@MAYA_TITLE@";
@@ -229,4 +231,4 @@ std::string viewer_html(const ViewerScene& scene) {
   return html;
 }
 
-}  // namespace maya::io
+}  // namespace maya::viz

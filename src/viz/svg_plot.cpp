@@ -1,6 +1,6 @@
 // SVG rendering of line plots. Data space maps to a plot rectangle inside margins that hold the
 // title, tick labels and axis labels; everything is plain SVG 1.1 that any browser draws.
-#include "maya/io/svg_plot.hpp"
+#include "maya/viz/svg_plot.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,9 @@
 
 #include "maya/core/error.hpp"
 
-namespace maya::io {
+namespace maya::viz {
+
+using io::Trajectory;
 namespace {
 
 constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#b07aa1",
@@ -455,4 +457,4 @@ std::string svg_trajectory_plot(std::span<const TrajectoryLayer> layers,
   return svg_line_plot(series, markers, equal);
 }
 
-}  // namespace maya::io
+}  // namespace maya::viz

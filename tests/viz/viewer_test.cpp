@@ -1,4 +1,4 @@
-#include "maya/io/viewer.hpp"
+#include "maya/viz/viewer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,8 +8,8 @@
 
 namespace {
 
-maya::io::ViewerScene pendulum_scene() {
-  maya::io::ViewerScene scene;
+maya::viz::ViewerScene pendulum_scene() {
+  maya::viz::ViewerScene scene;
   scene.title = "two <particles>";
   scene.trajectory.times = {0.0, 0.5, 1.0};
   scene.trajectory.num_particles = 2;
@@ -31,7 +31,7 @@ std::string embedded_json(const std::string& html) {
 }  // namespace
 
 TEST(ViewerJson, HoldsFramesSpringsGroundAndTargets) {
-  const nlohmann::json data = nlohmann::json::parse(maya::io::viewer_json(pendulum_scene()));
+  const nlohmann::json data = nlohmann::json::parse(maya::viz::viewer_json(pendulum_scene()));
   EXPECT_EQ(data["format"], "maya-viewer");
   EXPECT_EQ(data["version"], 1);
   EXPECT_EQ(data["times"].size(), 3u);
@@ -44,17 +44,17 @@ TEST(ViewerJson, HoldsFramesSpringsGroundAndTargets) {
 }
 
 TEST(ViewerJson, RigidBodiesCarryShapesAndPoses) {
-  maya::io::ViewerScene scene;
+  maya::viz::ViewerScene scene;
   scene.trajectory.times = {0.0, 1.0};
   scene.trajectory.num_bodies = 2;
   scene.trajectory.body_poses = {0, 1, 0, 2, 1, 0, 0, 0.5, 0.3, 2, 0.5, -0.3};
-  maya::io::ViewerBody box;
-  box.shape = maya::io::ViewerBody::Shape::kPolygon;
+  maya::viz::ViewerBody box;
+  box.shape = maya::viz::ViewerBody::Shape::kPolygon;
   box.vertices = {{{-0.5, -0.5}}, {{0.5, -0.5}}, {{0.5, 0.5}}, {{-0.5, 0.5}}};
-  maya::io::ViewerBody ball;
+  maya::viz::ViewerBody ball;
   ball.radius = 0.25;
   scene.bodies = {box, ball};
-  const nlohmann::json data = nlohmann::json::parse(maya::io::viewer_json(scene));
+  const nlohmann::json data = nlohmann::json::parse(maya::viz::viewer_json(scene));
   EXPECT_EQ(data["bodies"]["shapes"][0]["shape"], "polygon");
   EXPECT_EQ(data["bodies"]["shapes"][0]["vertices"].size(), 4u);
   EXPECT_EQ(data["bodies"]["shapes"][1]["radius"], 0.25);
@@ -62,15 +62,15 @@ TEST(ViewerJson, RigidBodiesCarryShapesAndPoses) {
 }
 
 TEST(ViewerJson, SpringToAMissingParticleThrowsValueError) {
-  maya::io::ViewerScene scene = pendulum_scene();
+  maya::viz::ViewerScene scene = pendulum_scene();
   scene.springs.push_back({0, 2, 1.0});
-  EXPECT_THROW((void)maya::io::viewer_json(scene), maya::ValueError);
+  EXPECT_THROW((void)maya::viz::viewer_json(scene), maya::ValueError);
 }
 
 TEST(ViewerHtml, IsOneSelfContainedPageWithEscapedData) {
-  maya::io::ViewerScene scene = pendulum_scene();
+  maya::viz::ViewerScene scene = pendulum_scene();
   scene.title = "</script><script>alert(1)</script>";
-  const std::string html = maya::io::viewer_html(scene);
+  const std::string html = maya::viz::viewer_html(scene);
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_EQ(html.find("http://"), std::string::npos);
   EXPECT_EQ(html.find("https://"), std::string::npos);

@@ -11,7 +11,7 @@
 
 #include "maya/io/trajectory.hpp"
 
-namespace maya::io {
+namespace maya::viz {
 
 struct ViewerSpring {
   std::size_t first = 0;
@@ -35,7 +35,7 @@ struct ViewerPath {
 
 struct ViewerScene {
   std::string title;
-  Trajectory trajectory;                // particle positions and body poses per frame
+  io::Trajectory trajectory;            // particle positions and body poses per frame
   std::vector<double> particle_radius;  // per particle; empty = a size picked from the scene
   std::vector<ViewerSpring> springs;
   std::vector<ViewerBody> bodies;       // one per body of the trajectory
@@ -45,7 +45,7 @@ struct ViewerScene {
   // A second run of the same particles drawn faded under the first (e.g. the observed motion
   // beside the fitted one); empty or the same number of frames and particles as `trajectory`.
   std::string ghost_label;
-  Trajectory ghost;
+  io::Trajectory ghost;
 };
 
 // The frame data as JSON ("format": "maya-viewer", "version": 1). Throws maya::ShapeError for
@@ -56,4 +56,4 @@ struct ViewerScene {
 // paused; without a fragment it plays from the start.
 [[nodiscard]] std::string viewer_html(const ViewerScene& scene);
 
-}  // namespace maya::io
+}  // namespace maya::viz

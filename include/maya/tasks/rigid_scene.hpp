@@ -7,22 +7,18 @@
 
 #include "maya/io/scene_file.hpp"
 #include "maya/io/trajectory.hpp"
-#include "maya/io/viewer.hpp"
 #include "maya/rigid/rigid_world.hpp"
 
-namespace maya::io {
+namespace maya::tasks {
 
 // The world of the scene's bodies: its gravity, a ground plane y = height when the scene has a
 // ground, contact between bodies. Throws maya::ValueError when the scene has no bodies.
-[[nodiscard]] rigid::RigidWorld2D make_rigid_world(const SceneSpec& scene);
-[[nodiscard]] rigid::RigidParameterValues rigid_parameter_values(const SceneSpec& scene,
+[[nodiscard]] rigid::RigidWorld2D make_rigid_world(const io::SceneSpec& scene);
+[[nodiscard]] rigid::RigidParameterValues rigid_parameter_values(const io::SceneSpec& scene,
                                                                  const rigid::RigidWorld2D& world);
 
 // Runs the bodies for scene.steps steps (forward only) and writes their poses into `trajectory`
 // (num_bodies, body_poses; the times too when it has none yet).
-void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory);
+void simulate_bodies(const io::SceneSpec& scene, io::Trajectory& trajectory);
 
-// The bodies as the viewer draws them: boxes and polygons by their vertices, circles by radius.
-[[nodiscard]] std::vector<ViewerBody> viewer_bodies(const rigid::RigidWorld2D& world);
-
-}  // namespace maya::io
+}  // namespace maya::tasks

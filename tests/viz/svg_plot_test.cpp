@@ -1,4 +1,4 @@
-#include "maya/io/svg_plot.hpp"
+#include "maya/viz/svg_plot.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,8 +20,8 @@ std::size_t count(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST(NiceTicks, AreRoundMultiplesCoveringTheRange) {
-  EXPECT_EQ(maya::io::nice_ticks(0.0, 1.0, 5), (std::vector<double>{0, 0.2, 0.4, 0.6, 0.8, 1.0}));
-  const std::vector<double> ticks = maya::io::nice_ticks(-3.7, 12.2, 6);
+  EXPECT_EQ(maya::viz::nice_ticks(0.0, 1.0, 5), (std::vector<double>{0, 0.2, 0.4, 0.6, 0.8, 1.0}));
+  const std::vector<double> ticks = maya::viz::nice_ticks(-3.7, 12.2, 6);
   EXPECT_EQ(ticks.front(), -2.0);
   EXPECT_EQ(ticks.back(), 12.0);
 }
@@ -31,7 +31,7 @@ TEST(SvgLossCurve, LogScaleLabelsDecades) {
   for (int i = 0; i <= 50; ++i) {
     loss.push_back(std::pow(10.0, -i / 10.0));
   }
-  const std::string svg = maya::io::svg_loss_curve(loss, "fit", true);
+  const std::string svg = maya::viz::svg_loss_curve(loss, "fit", true);
   EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
   EXPECT_NE(svg.find(">-5</tspan>"), std::string::npos);
@@ -43,7 +43,7 @@ TEST(SvgLossCurve, LogScaleLabelsDecades) {
 
 TEST(SvgLossCurve, NonPositiveLossFallsBackToLinear) {
   const std::vector<double> loss = {0.0, 0.0};
-  const std::string svg = maya::io::svg_loss_curve(loss, "flat", true);
+  const std::string svg = maya::viz::svg_loss_curve(loss, "flat", true);
   EXPECT_EQ(svg.find("log scale"), std::string::npos);
 }
 
@@ -56,13 +56,13 @@ TEST(SvgTrajectoryPlot, DrawsAPathPerParticleAndLayerWithLegendAndTarget) {
   for (double& value : after.positions) {
     value *= 1.5;
   }
-  const maya::io::TrajectoryLayer layers[] = {{"before", &before, "#999999", true, 0.8},
-                                              {"after", &after, "", false, 1.0}};
-  const maya::io::PlotMarker target{3, 0, "goal"};
-  maya::io::PlotOptions options;
+  const maya::viz::TrajectoryLayer layers[] = {{"before", &before, "#999999", true, 0.8},
+                                               {"after", &after, "", false, 1.0}};
+  const maya::viz::PlotMarker target{3, 0, "goal"};
+  maya::viz::PlotOptions options;
   options.title = "throw <test>";
   options.ground_y = 0.0;
-  const std::string svg = maya::io::svg_trajectory_plot(layers, std::span(&target, 1), options);
+  const std::string svg = maya::viz::svg_trajectory_plot(layers, std::span(&target, 1), options);
   EXPECT_EQ(count(svg, "<path d=\"M"), 2u * 2u + 1u);  // two layers of two particles, a cross
   EXPECT_NE(svg.find(">before</text>"), std::string::npos);
   EXPECT_NE(svg.find(">after</text>"), std::string::npos);
@@ -72,8 +72,8 @@ TEST(SvgTrajectoryPlot, DrawsAPathPerParticleAndLayerWithLegendAndTarget) {
 }
 
 TEST(SvgLinePlot, MismatchedSeriesThrowShapeError) {
-  maya::io::PlotSeries series;
+  maya::viz::PlotSeries series;
   series.x = {1, 2};
   series.y = {1};
-  EXPECT_THROW((void)maya::io::svg_line_plot(std::span(&series, 1), {}, {}), maya::ShapeError);
+  EXPECT_THROW((void)maya::viz::svg_line_plot(std::span(&series, 1), {}, {}), maya::ShapeError);
 }

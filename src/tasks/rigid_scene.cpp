@@ -1,10 +1,13 @@
 // Rigid bodies of scene files, run on RigidWorld2D one fused step at a time.
-#include "maya/io/rigid_scene.hpp"
+#include "maya/tasks/rigid_scene.hpp"
 
 #include "maya/core/error.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
-namespace maya::io {
+namespace maya::tasks {
+
+using namespace maya::io;
+
 namespace {
 
 rigid::BodyShape shape_of(const BodySpec& body) {
@@ -92,22 +95,4 @@ void simulate_bodies(const SceneSpec& scene, Trajectory& trajectory) {
   }
 }
 
-std::vector<ViewerBody> viewer_bodies(const rigid::RigidWorld2D& world) {
-  std::vector<ViewerBody> bodies;
-  for (std::size_t k = 0; k < world.num_bodies(); ++k) {
-    const rigid::BodyShape& shape = world.shape(k);
-    ViewerBody body;
-    if (shape.kind() == rigid::ShapeKind::kCircle) {
-      body.radius = shape.radius();
-    } else {
-      body.shape = ViewerBody::Shape::kPolygon;
-      for (const rigid::Vec2 vertex : shape.vertices()) {
-        body.vertices.push_back({vertex.x, vertex.y});
-      }
-    }
-    bodies.push_back(std::move(body));
-  }
-  return bodies;
-}
-
-}  // namespace maya::io
+}  // namespace maya::tasks
