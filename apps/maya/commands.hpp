@@ -22,6 +22,22 @@ struct OptimizeOverrides {
 
 int simulate_command(const std::filesystem::path& scene_file, const std::filesystem::path& out,
                      bool quiet);
+
+// ---- robots (robot_command.cpp) ----
+
+struct RobotRunOptions {
+  std::size_t steps = 1000;
+  std::optional<double> dt;                      // default: the model's timestep
+  std::string integrator;                        // "euler", "rk4" or "" (the model's)
+  std::optional<std::filesystem::path> torques;  // .npy [steps, nu]
+  bool floating_base = false;                    // URDF: a free joint on the root link
+  bool ground = false;                           // URDF: the plane z = 0
+  double height = 0.0;                           // a free root's starting height (m)
+};
+// Whether `file` names a robot model (.urdf, or .xml for MJCF) rather than a scene.
+[[nodiscard]] bool is_robot_file(const std::filesystem::path& file);
+int simulate_robot_command(const std::filesystem::path& file, const std::filesystem::path& out,
+                           const RobotRunOptions& options, bool quiet);
 int optimize_command(const std::filesystem::path& task_file, const std::filesystem::path& out,
                      const OptimizeOverrides& overrides, bool quiet);
 int gradcheck_command(const std::filesystem::path& task_file, std::optional<double> step,
