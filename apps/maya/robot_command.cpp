@@ -62,8 +62,8 @@ int simulate_robot_command(const std::filesystem::path& file, const std::filesys
   multibody::UrdfOptions urdf;
   urdf.floating_base = options.floating_base;
   urdf.ground_plane = options.ground;
-  const multibody::Model model = file.extension() == ".urdf" ? multibody::load_urdf(name, urdf)
-                                                             : multibody::load_mjcf(name);
+  const multibody::Model model =
+      file.extension() == ".urdf" ? multibody::load_urdf(name, urdf) : multibody::load_mjcf(name);
   std::vector<double> x0 = model.initial_state();
   if (options.height != 0.0) {
     if (model.num_bodies() == 0 || model.body(0).joint != multibody::JointType::kFree) {
@@ -85,9 +85,9 @@ int simulate_robot_command(const std::filesystem::path& file, const std::filesys
   std::vector<double> controls;
   if (options.torques) {
     const io::NpyArray torques = io::parse_npy(io::read_file(*options.torques));
-    const bool fits = (torques.shape.size() == 2 && torques.shape[0] == steps &&
-                       torques.shape[1] == nu) ||
-                      (torques.shape.size() == 1 && nu == 1 && torques.shape[0] == steps);
+    const bool fits =
+        (torques.shape.size() == 2 && torques.shape[0] == steps && torques.shape[1] == nu) ||
+        (torques.shape.size() == 1 && nu == 1 && torques.shape[0] == steps);
     if (!fits) {
       std::string shape = "[";
       for (std::size_t k = 0; k < torques.shape.size(); ++k) {
@@ -99,8 +99,8 @@ int simulate_robot_command(const std::filesystem::path& file, const std::filesys
     }
     controls = torques.values;
   }
-  const std::vector<double> states = multibody::rollout(
-      model, model.parameters(), x0, controls, steps, dt, integrator);
+  const std::vector<double> states =
+      multibody::rollout(model, model.parameters(), x0, controls, steps, dt, integrator);
 
   const std::size_t nq = model.nq(), nv = model.nv(), nx = model.nx();
   std::vector<double> q, v;
@@ -108,8 +108,7 @@ int simulate_robot_command(const std::filesystem::path& file, const std::filesys
     q.insert(q.end(), states.begin() + t * nx, states.begin() + t * nx + nq);
     v.insert(v.end(), states.begin() + t * nx + nq, states.begin() + (t + 1) * nx);
   }
-  const viz::Viewer3DScene view =
-      robot_view(model, file.filename().string(), states, steps, dt);
+  const viz::Viewer3DScene view = robot_view(model, file.filename().string(), states, steps, dt);
   io::OutputFiles files(out);
   const std::size_t q_shape[] = {steps + 1, nq}, v_shape[] = {steps + 1, nv};
   const std::size_t pose_shape[] = {steps + 1, model.num_bodies(), 7}, t_shape[] = {steps + 1};
@@ -123,12 +122,14 @@ int simulate_robot_command(const std::filesystem::path& file, const std::filesys
     std::printf("simulated %s: %zu bodies, nq %zu, nv %zu, %zu steps of %g s (%s)\n",
                 file.filename().string().c_str(), model.num_bodies(), nq, nv, steps, dt,
                 integrator == multibody::Integrator::kRungeKutta4 ? "RK4" : "semi-implicit Euler");
-    std::printf("wrote joint_positions.npy, joint_velocities.npy, body_poses.npy, times.npy, "
-                "viewer.html to %s\n",
-                out.string().c_str());
+    std::printf(
+        "wrote joint_positions.npy, joint_velocities.npy, body_poses.npy, times.npy, "
+        "viewer.html to %s\n",
+        out.string().c_str());
     if (!viz::viewer3d_has_three()) {
-      std::printf("note: this maya was built without three.js (Debian: libjs-three); "
-                  "viewer.html says so instead of drawing\n");
+      std::printf(
+          "note: this maya was built without three.js (Debian: libjs-three); "
+          "viewer.html says so instead of drawing\n");
     }
   }
   return 0;

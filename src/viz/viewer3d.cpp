@@ -144,12 +144,12 @@ bool viewer3d_has_three() noexcept { return !detail::kThreeJs.empty(); }
 std::string viewer3d_html(const Viewer3DScene& scene) {
   const std::string title = html_escape(scene.title.empty() ? "maya robot" : scene.title);
   const std::string_view three =
-      viewer3d_has_three()
-          ? detail::kThreeJs
-          : std::string_view("window.MAYA_NO_THREE = \"This maya was built without three.js, "
-                             "so the page cannot draw the robot. Install Debian's libjs-three "
-                             "(scripts/bootstrap.sh does) and rebuild maya; the trajectory is "
-                             "in the .npy files beside this page.\";");
+      viewer3d_has_three() ? detail::kThreeJs
+                           : std::string_view(
+                                 "window.MAYA_NO_THREE = \"This maya was built without three.js, "
+                                 "so the page cannot draw the robot. Install Debian's libjs-three "
+                                 "(scripts/bootstrap.sh does) and rebuild maya; the trajectory is "
+                                 "in the .npy files beside this page.\";");
   const std::string data = viewer3d_json(scene);
   // The markers are found in the page as written, so no filled-in text is searched again.
   const std::string_view page = detail::kViewer3DPage;

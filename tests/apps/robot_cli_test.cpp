@@ -33,14 +33,15 @@ TEST(SimulateRobot, WritesTheRolloutUnderTheGivenTorques) {
   const mb::Model model = mb::load_mjcf(robot("cartpole.xml").string());
   const std::size_t steps = 40, nu = model.nu();
   std::vector<double> torques(steps * nu);
-  for (std::size_t k = 0; k < torques.size(); ++k) torques[k] = 0.5 * std::sin(0.3 * static_cast<double>(k));
+  for (std::size_t k = 0; k < torques.size(); ++k)
+    torques[k] = 0.5 * std::sin(0.3 * static_cast<double>(k));
   const std::size_t shape[] = {steps, nu};
   const fs::path torques_file = dir.write("u.npy", maya::io::npy_bytes(torques, shape));
   const fs::path out = dir.path() / "out";
-  const auto result = run_cli({"simulate", robot("cartpole.xml").string(), "--steps", "40",
-                               "--dt", "0.01", "--integrator", "rk4", "--torques",
-                               torques_file.string(), "-o", out.string()},
-                              dir.path());
+  const auto result =
+      run_cli({"simulate", robot("cartpole.xml").string(), "--steps", "40", "--dt", "0.01",
+               "--integrator", "rk4", "--torques", torques_file.string(), "-o", out.string()},
+              dir.path());
   ASSERT_EQ(result.status, 0) << result.err;
   EXPECT_NE(result.out.find("RK4"), std::string::npos) << result.out;
   const std::vector<double> states =
@@ -72,9 +73,9 @@ TEST(SimulateRobot, BadTorquesAndOptionsAreNamed) {
   EXPECT_EQ(bad_torques.status, 2);
   EXPECT_NE(bad_torques.err.find("[3, 7]"), std::string::npos) << bad_torques.err;
   EXPECT_NE(bad_torques.err.find("[10, 1]"), std::string::npos) << bad_torques.err;
-  const auto welded = run_cli(
-      {"simulate", robot("pendulum.urdf").string(), "--height", "1", "-o", (dir.path() / "b").string()},
-      dir.path());
+  const auto welded = run_cli({"simulate", robot("pendulum.urdf").string(), "--height", "1", "-o",
+                               (dir.path() / "b").string()},
+                              dir.path());
   EXPECT_EQ(welded.status, 2);
   EXPECT_NE(welded.err.find("--floating-base"), std::string::npos) << welded.err;
   EXPECT_FALSE(fs::exists(dir.path() / "a"));

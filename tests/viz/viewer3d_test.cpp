@@ -24,7 +24,7 @@ maya::viz::Viewer3DScene two_links() {
   capsule.position = {0.0, 0.0, -0.2};
   scene.bodies = {{"base", -1, {box}}, {"link", 0, {capsule}}};
   scene.times = {0.0, 0.1};
-  scene.poses = {0, 0, 1, 1, 0, 0, 0, 0, 0, 0.5, 1, 0, 0, 0,   // frame 0
+  scene.poses = {0, 0, 1, 1, 0, 0, 0, 0,   0, 0.5, 1, 0, 0, 0,   // frame 0
                  0, 0, 1, 1, 0, 0, 0, 0.1, 0, 0.5, 0, 1, 0, 0};  // frame 1
   scene.planes = {{0.0, 0.0, 1.0, 0.0}};
   scene.targets = {{0.3, 0.2, 0.1}};

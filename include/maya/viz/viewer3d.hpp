@@ -15,9 +15,9 @@ struct Viewer3DShape {
   Type type = Type::kSphere;
   std::array<double, 3> position{0.0, 0.0, 0.0};          // in the body frame
   std::array<double, 4> orientation{1.0, 0.0, 0.0, 0.0};  // (w, x, y, z), body frame
-  double radius = 0.0;                                     // sphere, capsule
-  double half_length = 0.0;                                // capsule: segment along local z
-  std::array<double, 3> half_size{0.0, 0.0, 0.0};          // box
+  double radius = 0.0;                                    // sphere, capsule
+  double half_length = 0.0;                               // capsule: segment along local z
+  std::array<double, 3> half_size{0.0, 0.0, 0.0};         // box
 };
 
 struct Viewer3DBody {
