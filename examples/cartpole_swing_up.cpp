@@ -25,7 +25,7 @@ int main() {
   const std::size_t steps = 300;
   const double dt = 0.01;
   std::vector<double> x0 = cartpole.initial_state();  // [cart x, pole angle, their rates]
-  x0[1] = std::numbers::pi;                            // hanging (the pole is upright at 0)
+  x0[1] = std::numbers::pi;                           // hanging (the pole is upright at 0)
 
   // A small push to the right breaks the symmetry of the hanging start (where the gradient of
   // any symmetric goal is zero).
@@ -37,8 +37,8 @@ int main() {
   maya::optim::ParameterSet parameters;
   parameters.add("w", maya::Tensor::from_data(initial, {knots, 1}));
 
-  const maya::Tensor params = maya::Tensor::from_data(cartpole.parameters(),
-                                                      {cartpole.num_parameters()});
+  const maya::Tensor params =
+      maya::Tensor::from_data(cartpole.parameters(), {cartpole.num_parameters()});
   const auto loss = [&](maya::TensorTape& tape, std::span<const maya::TensorVar> in) {
     const maya::TensorVar p = tape.constant(params);
     maya::TensorVar x = tape.constant(maya::Tensor::from_data(x0, {x0.size()}));
@@ -82,9 +82,10 @@ int main() {
       mb::rollout(cartpole, cartpole.parameters(), x0, force, steps, dt);
   const double* end = states.data() + steps * cartpole.nx();
   const double angle = std::remainder(end[1], 2.0 * std::numbers::pi);
-  std::printf("after %.1f s: pole %.4f rad from upright, rate %.4f rad/s, cart at %.4f m, "
-              "speed %.4f m/s\n",
-              steps * dt, angle, end[3], end[0], end[2]);
+  std::printf(
+      "after %.1f s: pole %.4f rad from upright, rate %.4f rad/s, cart at %.4f m, "
+      "speed %.4f m/s\n",
+      steps * dt, angle, end[3], end[0], end[2]);
   double highest = 0.0;  // the cart stays on its 2 m rail
   for (std::size_t t = 0; t <= steps; ++t) {
     highest = std::max(highest, std::abs(states[t * cartpole.nx()]));

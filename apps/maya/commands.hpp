@@ -9,8 +9,10 @@
 
 #include "maya/dynamics/checkpointed_rollout.hpp"
 #include "maya/io/output_files.hpp"
+#include "maya/multibody/model.hpp"
 #include "maya/optim/objective.hpp"
 #include "maya/tasks/spring_task.hpp"
+#include "maya/viz/viewer3d.hpp"
 
 namespace maya::cli {
 
@@ -38,6 +40,10 @@ struct RobotRunOptions {
 [[nodiscard]] bool is_robot_file(const std::filesystem::path& file);
 int simulate_robot_command(const std::filesystem::path& file, const std::filesystem::path& out,
                            const RobotRunOptions& options, bool quiet);
+// The 3-D viewer's scene of a rollout: states [(steps + 1) * nx], frames dt apart.
+[[nodiscard]] viz::Viewer3DScene robot_view(const multibody::Model& model, const std::string& title,
+                                            const std::vector<double>& states, std::size_t steps,
+                                            double dt);
 int optimize_command(const std::filesystem::path& task_file, const std::filesystem::path& out,
                      const OptimizeOverrides& overrides, bool quiet);
 int gradcheck_command(const std::filesystem::path& task_file, std::optional<double> step,

@@ -45,6 +45,11 @@ const std::vector<Demo>& demos() {
        "drop and bounce (system identification)",
        {},
        soft_demo},
+      {"robot",
+       "articulated robots (3-D multibody): swing a cart-pole up from hanging by trajectory "
+       "optimization through the differentiable simulator (control)",
+       {},
+       robot_demo},
   };
   return list;
 }

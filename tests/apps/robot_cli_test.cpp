@@ -81,6 +81,22 @@ TEST(SimulateRobot, BadTorquesAndOptionsAreNamed) {
   EXPECT_FALSE(fs::exists(dir.path() / "a"));
 }
 
+TEST(MayaDemo, RobotDemoSwingsTheCartPoleUp) {
+  if (!mb::mjcf_available()) GTEST_SKIP() << "built without tinyxml2";
+  const ScratchDir dir;
+  const fs::path out = dir.path() / "out";
+  const auto listed = run_cli({"demo", "--list"}, dir.path());
+  EXPECT_NE(listed.out.find("\nrobot "), std::string::npos) << listed.out;
+  const auto result = run_cli({"demo", "robot", "-q", "-o", out.string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find(": swung up"), std::string::npos) << result.out;
+  const auto q = load(out / "robot" / "joint_positions.npy");
+  ASSERT_EQ(q.shape, (std::vector<std::size_t>{301, 2}));
+  EXPECT_NEAR(std::cos(q.values[1]), -1.0, 1e-12);          // hanging at the start
+  EXPECT_NEAR(std::cos(q.values[300 * 2 + 1]), 1.0, 2e-3);  // upright at the end
+  EXPECT_TRUE(fs::exists(out / "robot" / "viewer.html"));
+}
+
 }  // namespace
 
 #endif  // MAYA_CLI_PATH
