@@ -58,12 +58,12 @@ bool robot_demo(const DemoContext& context) {
     for (std::size_t t = 0; t < steps; ++t) {
       x = mb::step(cartpole, x, select(force, 0, static_cast<long>(t / hold)), p, dt);
       const double w = static_cast<double>(t + 1) / static_cast<double>(steps);
-      along = along + (0.05 * w * w) * (1.0 - cos(select(x, 0, 1))) +
-              0.02 * square(select(x, 0, 0));
+      along =
+          along + (0.05 * w * w) * (1.0 - cos(select(x, 0, 1))) + 0.02 * square(select(x, 0, 0));
     }
     const TensorVar upright = 100.0 * (1.0 - cos(select(x, 0, 1)));
-    const TensorVar still = 10.0 * (square(select(x, 0, 3)) + square(select(x, 0, 2)) +
-                                    square(select(x, 0, 0)));
+    const TensorVar still =
+        10.0 * (square(select(x, 0, 3)) + square(select(x, 0, 2)) + square(select(x, 0, 0)));
     return upright + still + 1e-5 * sum(square(force)) + along;
   };
   optim::MinimizeOptions options;
@@ -94,9 +94,10 @@ bool robot_demo(const DemoContext& context) {
   std::printf("robot: cart-pole swing-up by trajectory optimization (%zu forces over %.1f s)\n",
               knots, static_cast<double>(steps) * dt);
   print_loss_line(result);
-  std::printf("  pole %.4f rad from upright at %.4f rad/s, cart at %.4f m moving %.4f m/s, "
-              "farthest %.2f m of the 2 m rail: %s\n",
-              angle, end[3], end[0], end[2], farthest, ok ? "swung up" : "NOT swung up");
+  std::printf(
+      "  pole %.4f rad from upright at %.4f rad/s, cart at %.4f m moving %.4f m/s, "
+      "farthest %.2f m of the 2 m rail: %s\n",
+      angle, end[3], end[0], end[2], farthest, ok ? "swung up" : "NOT swung up");
   if (context.out) {
     io::OutputFiles files(*context.out / "robot");
     const std::size_t q_shape[] = {steps + 1, cartpole.nq()}, u_shape[] = {steps, 1};
@@ -107,8 +108,8 @@ bool robot_demo(const DemoContext& context) {
     }
     files.add("joint_positions.npy", io::npy_bytes(q, q_shape));
     files.add("forces.npy", io::npy_bytes(force, u_shape));
-    files.add("viewer.html", viz::viewer3d_html(robot_view(cartpole, "cart-pole swing-up",
-                                                           states, steps, dt)));
+    files.add("viewer.html",
+              viz::viewer3d_html(robot_view(cartpole, "cart-pole swing-up", states, steps, dt)));
     files.commit();
   }
   return ok;
