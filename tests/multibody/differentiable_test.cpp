@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include "maya/core/error.hpp"
 #include "maya/core/threads.hpp"
@@ -252,6 +253,36 @@ TEST(StepJacobians, BatchedOverWorldsAndStepsMatchEachWorldAndCentralDifferences
       ShapeError);
   EXPECT_THROW((void)batched_step_jacobians(model, Tensor::zeros({T, nx}), controls, params, 0.01),
                ShapeError);
+}
+
+// Scratch lives in each tape's workspace, so tapes on different threads step one model at once
+// and get the gradients one thread gets (both integrators, with and without the hand path).
+TEST(FusedStep, TapesOnTwoThreadsAtOnceGiveTheOneThreadGradients) {
+  const Model model = actuated_tree(101);
+  const Tensor x = from(testing::random_state(model, 102));
+  const Tensor u = random_tensor(model.nu(), 103);
+  const Tensor p = from(model.parameters());
+  const auto gradients = [&](Integrator integrator) {
+    TensorTape tape;
+    const TensorVar xs = tape.var(x), us = tape.var(u), ps = tape.var(p);
+    TensorVar s = xs;
+    for (int t = 0; t < 20; ++t) s = step(model, s, us, ps, 0.01, integrator);
+    const TensorGradients g = tape.grad(weighted_sum(tape, s, 104));
+    std::vector<double> all(g[xs].data().begin(), g[xs].data().end());
+    all.insert(all.end(), g[us].data().begin(), g[us].data().end());
+    all.insert(all.end(), g[ps].data().begin(), g[ps].data().end());
+    return all;
+  };
+  for (const Integrator integrator : {Integrator::kSemiImplicitEuler, Integrator::kRungeKutta4}) {
+    const std::vector<double> alone = gradients(integrator);
+    std::vector<double> a, b;
+    std::thread first([&] { a = gradients(integrator); });
+    std::thread second([&] { b = gradients(integrator); });
+    first.join();
+    second.join();
+    EXPECT_EQ(a, alone);
+    EXPECT_EQ(b, alone);
+  }
 }
 
 TEST(StepJacobians, RejectBadShapes) {
