@@ -50,6 +50,11 @@ const std::vector<Demo>& demos() {
        "optimization through the differentiable simulator (control)",
        {},
        robot_demo},
+      {"arm",
+       "articulated robots (3-D multibody, URDF): a 7-DOF arm learns the joint torques that bring "
+       "its tool to a target (control)",
+       {},
+       arm_demo},
   };
   return list;
 }

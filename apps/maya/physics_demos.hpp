@@ -28,6 +28,7 @@ struct DemoContext {
 [[nodiscard]] bool contact_demo(const DemoContext& context);
 [[nodiscard]] bool soft_demo(const DemoContext& context);
 [[nodiscard]] bool robot_demo(const DemoContext& context);  // demo_robot.cpp
+[[nodiscard]] bool arm_demo(const DemoContext& context);    // demo_robot.cpp
 
 // ---- shared by the demos above ----
 

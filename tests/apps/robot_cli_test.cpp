@@ -97,6 +97,18 @@ TEST(MayaDemo, RobotDemoSwingsTheCartPoleUp) {
   EXPECT_TRUE(fs::exists(out / "robot" / "viewer.html"));
 }
 
+TEST(MayaDemo, ArmDemoBringsTheToolToTheTarget) {
+  if (!mb::urdf_available()) GTEST_SKIP() << "built without urdfdom";
+  const ScratchDir dir;
+  const fs::path out = dir.path() / "out";
+  const auto result = run_cli({"demo", "arm", "-q", "-o", out.string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find(": reached"), std::string::npos) << result.out;
+  EXPECT_EQ(load(out / "arm" / "torques.npy").shape, (std::vector<std::size_t>{300, 7}));
+  EXPECT_NE(maya::test::slurp(out / "arm" / "viewer.html").find("\"targets\":[[0.35,0.25,0.8]]"),
+            std::string::npos);
+}
+
 }  // namespace
 
 #endif  // MAYA_CLI_PATH
