@@ -373,9 +373,9 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
       model.tape_ops().step, {state, control, params}, shape,
       [&](MutableTensorView out) {
         step_any(tape.workspace(), model, x, u, p, dt, integrator, out.values);
-        detail::check_finite_state(
-            model, op, out.values,
-            "in the step recorded as tape node " + std::to_string(tape.size()));
+        detail::check_finite_state(model, op, out.values, [&] {
+          return "in the step recorded as tape node " + std::to_string(tape.size());
+        });
       },
       SavedData{saved, saved_ints});
 }

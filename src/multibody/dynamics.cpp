@@ -100,7 +100,7 @@ std::vector<double> step(const Model& model, std::span<const double> params,
   std::vector<double> next(model.nx());
   detail::step(model, params.data(), state.data(), control.data(), dt, integrator, next.data(),
                *scratch);
-  detail::check_finite_state(model, op, next.data(), "after the step");
+  detail::check_finite_state(model, op, next.data(), [] { return std::string("after the step"); });
   return next;
 }
 
@@ -124,7 +124,7 @@ std::vector<double> rollout(const Model& model, std::span<const double> params,
     detail::step(model, params.data(), states.data() + t * nx, u, dt, integrator,
                  states.data() + (t + 1) * nx, *scratch);
     detail::check_finite_state(model, op, states.data() + (t + 1) * nx,
-                               "after step " + std::to_string(t));
+                               [t] { return "after step " + std::to_string(t); });
   }
   return states;
 }
