@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache clang-format
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
-  libtinyxml2-dev liburdfdom-dev python3-dev pybind11-dev
+  libtinyxml2-dev liburdfdom-dev python3-dev pybind11-dev libjs-three
 )
 # Tools only the test suite uses (the Python tests run on Debian's /usr/bin/python3; MuJoCo is the
 # multibody layer's reference; ADOL-C is a peer of the scalar-tape benchmark; clang and its runtime

@@ -9,8 +9,10 @@
 
 #include "maya/dynamics/checkpointed_rollout.hpp"
 #include "maya/io/output_files.hpp"
+#include "maya/multibody/model.hpp"
 #include "maya/optim/objective.hpp"
 #include "maya/tasks/spring_task.hpp"
+#include "maya/viz/viewer3d.hpp"
 
 namespace maya::cli {
 
@@ -22,6 +24,26 @@ struct OptimizeOverrides {
 
 int simulate_command(const std::filesystem::path& scene_file, const std::filesystem::path& out,
                      bool quiet);
+
+// ---- robots (robot_command.cpp) ----
+
+struct RobotRunOptions {
+  std::size_t steps = 1000;
+  std::optional<double> dt;                      // default: the model's timestep
+  std::string integrator;                        // "euler", "rk4" or "" (the model's)
+  std::optional<std::filesystem::path> torques;  // .npy [steps, nu]
+  bool floating_base = false;                    // URDF: a free joint on the root link
+  bool ground = false;                           // URDF: the plane z = 0
+  double height = 0.0;                           // a free root's starting height (m)
+};
+// Whether `file` names a robot model (.urdf, or .xml for MJCF) rather than a scene.
+[[nodiscard]] bool is_robot_file(const std::filesystem::path& file);
+int simulate_robot_command(const std::filesystem::path& file, const std::filesystem::path& out,
+                           const RobotRunOptions& options, bool quiet);
+// The 3-D viewer's scene of a rollout: states [(steps + 1) * nx], frames dt apart.
+[[nodiscard]] viz::Viewer3DScene robot_view(const multibody::Model& model, const std::string& title,
+                                            const std::vector<double>& states, std::size_t steps,
+                                            double dt);
 int optimize_command(const std::filesystem::path& task_file, const std::filesystem::path& out,
                      const OptimizeOverrides& overrides, bool quiet);
 int gradcheck_command(const std::filesystem::path& task_file, std::optional<double> step,

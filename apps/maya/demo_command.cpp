@@ -49,6 +49,16 @@ const std::vector<Demo>& demos() {
        "drop and bounce (system identification)",
        {},
        soft_demo},
+      {"robot",
+       "articulated robots (3-D multibody): swing a cart-pole up from hanging by trajectory "
+       "optimization through the differentiable simulator (control)",
+       {},
+       robot_demo},
+      {"arm",
+       "articulated robots (3-D multibody, URDF): a 7-DOF arm learns the joint torques that bring "
+       "its tool to a target (control)",
+       {},
+       arm_demo},
   };
   return list;
 }

@@ -73,11 +73,27 @@ int main(int argc, char** argv) {
   std::string scene_file;
   std::string simulate_out;
   CLI::App* simulate = app.add_subcommand(
-      "simulate", "run a scene; write its trajectory (CSV, .npy), a plot and a viewer");
-  simulate->add_option("SCENE", scene_file, "scene file (JSON)")->required();
+      "simulate",
+      "run a scene or a robot (.urdf, MJCF .xml); write its trajectory (.npy), plots and a viewer");
+  simulate->add_option("SCENE", scene_file, "scene file (JSON), or a robot: ROBOT.urdf|ROBOT.xml")
+      ->required();
   simulate->add_option("-o,--output", simulate_out, "output directory (created if missing)")
       ->required();
   simulate->add_flag("-q,--quiet", quiet, "print nothing on success");
+  maya::cli::RobotRunOptions robot;
+  std::string torques_file;
+  simulate->add_option("--steps", robot.steps, "robots: number of steps (default 1000)")
+      ->check(kCount);
+  simulate->add_option("--dt", robot.dt, "robots: step in seconds (default: the model's)");
+  simulate
+      ->add_option("--integrator", robot.integrator, "robots: euler or rk4 (default: the model's)")
+      ->check(CLI::IsMember({"euler", "rk4"}));
+  simulate->add_option("--torques", torques_file,
+                       "robots: controls .npy [steps, actuators] (default zero)");
+  simulate->add_flag("--floating-base", robot.floating_base,
+                     "URDF: a free joint on the root link (default: welded to the world)");
+  simulate->add_flag("--ground", robot.ground, "URDF: a ground plane z = 0");
+  simulate->add_option("--height", robot.height, "robots: a free root's starting height in m");
 
   std::string task_file;
   std::string optimize_out;
@@ -129,6 +145,10 @@ int main(int argc, char** argv) {
           demo_out.empty() ? std::nullopt : std::optional<std::filesystem::path>(demo_out), quiet);
     }
     if (simulate->parsed()) {
+      if (maya::cli::is_robot_file(scene_file)) {
+        if (!torques_file.empty()) robot.torques = torques_file;
+        return maya::cli::simulate_robot_command(scene_file, simulate_out, robot, quiet);
+      }
       return maya::cli::simulate_command(scene_file, simulate_out, quiet);
     }
     if (optimize->parsed()) {

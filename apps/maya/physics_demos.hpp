@@ -27,6 +27,8 @@ struct DemoContext {
 [[nodiscard]] bool rigid_demo(const DemoContext& context);
 [[nodiscard]] bool contact_demo(const DemoContext& context);
 [[nodiscard]] bool soft_demo(const DemoContext& context);
+[[nodiscard]] bool robot_demo(const DemoContext& context);  // demo_robot.cpp
+[[nodiscard]] bool arm_demo(const DemoContext& context);    // demo_robot.cpp
 
 // ---- shared by the demos above ----
 

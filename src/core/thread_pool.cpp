@@ -25,9 +25,6 @@ namespace {
 
 using Task = void (*)(void*, std::size_t);
 
-// Set while a thread runs a part, so that a kernel started inside one runs inline.
-thread_local bool running_part = false;
-
 void spin_pause() noexcept {
 #ifdef MAYA_HAVE_MXCSR
   _mm_pause();
@@ -85,12 +82,25 @@ class ThreadPool {
 
   std::size_t threads() const noexcept { return threads_.load(std::memory_order_relaxed); }
 
+  // A kernel started inside a part runs inline: on a worker, because the calling thread holds
+  // use_ until every part is done; on the calling thread itself, because it is the owner (which
+  // must not try use_ again).
   void run(std::size_t parts, Task task, void* context) {
-    std::unique_lock<std::mutex> in_use(use_, std::try_to_lock);
-    if (running_part || !in_use.owns_lock() || workers_.empty()) {
+    const std::thread::id self = std::this_thread::get_id();
+    if (owner_.load(std::memory_order_acquire) == self) {
       for (std::size_t part = 0; part < parts; ++part) task(context, part);
       return;
     }
+    std::unique_lock<std::mutex> in_use(use_, std::try_to_lock);
+    if (!in_use.owns_lock() || workers_.empty()) {
+      for (std::size_t part = 0; part < parts; ++part) task(context, part);
+      return;
+    }
+    struct Owner {
+      std::atomic<std::thread::id>& owner;
+      ~Owner() { owner.store(std::thread::id{}, std::memory_order_release); }
+    } const owner{owner_};
+    owner_.store(self, std::memory_order_release);
     Job job{task, context, parts, current_fp_mode(), 0};
     remaining_.store(parts, std::memory_order_relaxed);
     {
@@ -119,7 +129,6 @@ class ThreadPool {
   static constexpr std::uint64_t kPartMask = (std::uint64_t{1} << kPartBits) - 1;
 
   void take_parts(const Job& job) {
-    running_part = true;
     for (;;) {
       std::uint64_t ticket = ticket_.load(std::memory_order_acquire);
       if ((ticket >> kPartBits) != job.generation || (ticket & kPartMask) >= job.parts) break;
@@ -127,7 +136,6 @@ class ThreadPool {
       job.task(job.context, static_cast<std::size_t>(ticket & kPartMask));
       remaining_.fetch_sub(1, std::memory_order_acq_rel);
     }
-    running_part = false;
   }
 
   void work() {
@@ -177,7 +185,8 @@ class ThreadPool {
     threads_.store(1, std::memory_order_relaxed);
   }
 
-  std::mutex use_;  // one kernel on the pool at a time
+  std::mutex use_;                        // one kernel on the pool at a time
+  std::atomic<std::thread::id> owner_{};  // the thread holding use_ in run(), else none
   std::mutex job_mutex_;
   std::condition_variable wake_;
   Job job_{};

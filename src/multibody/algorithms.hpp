@@ -16,7 +16,7 @@ namespace maya::multibody::detail {
 using PL = ParameterLayout;
 
 template <class S>
-struct Workspace {
+struct TreeScratch {                            // the per-body arrays of one evaluation
   std::vector<Transform<S>> X;                  // parent frame -> body frame
   std::vector<Transform<S>> X_world;            // world -> body frame
   std::vector<std::array<Vec6<S>, 6>> columns;  // motion subspace S, one column per joint dof
@@ -129,7 +129,7 @@ void joint_kinematics(const Body& body, const S* q, const S* qd, Transform<S>& X
 // `v` may be null (every velocity zero). The world transforms are only needed by contact, poses
 // and energies; `world_frames = false` skips them.
 template <class S>
-void kinematics(const Model& model, const S* params, const S* q, const S* v, Workspace<S>& ws,
+void kinematics(const Model& model, const S* params, const S* q, const S* v, TreeScratch<S>& ws,
                 bool world_frames = true) {
   const std::size_t n = model.num_bodies();
   ws.resize(n, model.nv());
@@ -190,7 +190,7 @@ struct ImplicitDamping {
 
 // Articulated-body algorithm after kinematics(): qdd = FD(q, qdot, tau, external forces).
 template <class S>
-void articulated_body(const Model& model, const S* tau, S* qdd, Workspace<S>& ws,
+void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& ws,
                       ImplicitDamping<S> implicit = {}) {
   const std::size_t n = model.num_bodies();
   for (std::size_t i = 0; i < n; ++i) {
@@ -259,7 +259,7 @@ void articulated_body(const Model& model, const S* tau, S* qdd, Workspace<S>& ws
 // out = M(q)^-1 g after articulated_body() on the same configuration, which left the articulated
 // inertias, U and D^-1 in `ws`: ABA's second and third passes with every velocity, gravity and
 // external term zero (ABA is affine in tau, and its linear part is M^-1). O(n).
-inline void apply_inverse_mass(const Model& model, Workspace<double>& ws, const double* g,
+inline void apply_inverse_mass(const Model& model, TreeScratch<double>& ws, const double* g,
                                double* out) {
   const std::size_t n = model.num_bodies();
   for (std::size_t i = 0; i < n; ++i) ws.force[i] = zero6<double>();
@@ -301,7 +301,7 @@ inline void apply_inverse_mass(const Model& model, Workspace<double>& ws, const 
 // Recursive Newton-Euler after kinematics(): tau = ID(q, qdot, qdd, external forces), with the
 // armature's armature * qdd included.
 template <class S>
-void newton_euler(const Model& model, const S* qdd, S* tau, Workspace<S>& ws,
+void newton_euler(const Model& model, const S* qdd, S* tau, TreeScratch<S>& ws,
                   ImplicitDamping<S> implicit = {}) {
   const std::size_t n = model.num_bodies();
   const Vec6<S> a0 = base_acceleration<S>(model);
@@ -336,7 +336,7 @@ void newton_euler(const Model& model, const S* qdd, S* tau, Workspace<S>& ws,
 // Composite-rigid-body algorithm after kinematics(): the joint-space mass matrix M [nv, nv],
 // row-major, armature on its diagonal.
 template <class S>
-void composite_rigid_body(const Model& model, S* M, Workspace<S>& ws,
+void composite_rigid_body(const Model& model, S* M, TreeScratch<S>& ws,
                           ImplicitDamping<S> implicit = {}) {
   const std::size_t n = model.num_bodies();
   const std::size_t nv_total = model.nv();

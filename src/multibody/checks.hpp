@@ -26,9 +26,13 @@ inline void check_dt(const char* op, double dt) {
 }
 
 // A simulation that blows up is reported by step and body, never passed on as NaN.
-// `where` says which step: "after step 12", "in the step recorded as tape node 40".
-inline void check_finite_state(const Model& model, const char* op, const double* x,
-                               const std::string& where) {
+// where() says which step: "after step 12", "in the step recorded as tape node 40"; it is called
+// only for the message, so a finite state costs one pass over its entries and nothing else.
+template <class Where>
+void check_finite_state(const Model& model, const char* op, const double* x, const Where& where) {
+  bool all_finite = true;
+  for (std::size_t k = 0; k < model.nx(); ++k) all_finite = all_finite && std::isfinite(x[k]);
+  if (all_finite) return;
   for (std::size_t i = 0; i < model.num_bodies(); ++i) {
     const std::size_t nq = Model::joint_nq(model.body(i).joint);
     const std::size_t nv = Model::joint_nv(model.body(i).joint);
@@ -39,7 +43,7 @@ inline void check_finite_state(const Model& model, const char* op, const double*
     }
     if (!finite) {
       throw NonFiniteError(std::string(op) + ": the state of body " + std::to_string(i) + " '" +
-                           model.body(i).name + "' is not finite " + where +
+                           model.body(i).name + "' is not finite " + where() +
                            " (the simulation blew up: reduce dt or stiffness)");
     }
   }

@@ -7,20 +7,32 @@
 #include "maya/core/error.hpp"
 #include "multibody/checks.hpp"
 #include "multibody/integration.hpp"
+#include "multibody/scratch.hpp"
 
 namespace maya::multibody {
 
 using detail::check_length;
 
+namespace {
+
+// The caller's workspace, else `own` (the call's).
+Workspace& pick(Workspace* workspace, Workspace& own) {
+  return workspace != nullptr ? *workspace : own;
+}
+
+}  // namespace
+
 std::vector<double> forward_dynamics(const Model& model, std::span<const double> params,
                                      std::span<const double> q, std::span<const double> qdot,
-                                     std::span<const double> tau) {
+                                     std::span<const double> tau, Workspace* workspace) {
   const char* op = "multibody::forward_dynamics";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "q", q.size(), model.nq());
   check_length(op, "qdot", qdot.size(), model.nv());
   check_length(op, "tau", tau.size(), model.nv());
-  thread_local detail::Workspace<double> ws;
+  Workspace own;
+  detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
+  detail::TreeScratch<double>& ws = *lent;
   detail::kinematics(model, params.data(), q.data(), qdot.data(), ws, false);
   std::vector<double> qdd(model.nv());
   detail::articulated_body(model, tau.data(), qdd.data(), ws);
@@ -29,13 +41,15 @@ std::vector<double> forward_dynamics(const Model& model, std::span<const double>
 
 std::vector<double> inverse_dynamics(const Model& model, std::span<const double> params,
                                      std::span<const double> q, std::span<const double> qdot,
-                                     std::span<const double> qdd) {
+                                     std::span<const double> qdd, Workspace* workspace) {
   const char* op = "multibody::inverse_dynamics";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "q", q.size(), model.nq());
   check_length(op, "qdot", qdot.size(), model.nv());
   check_length(op, "qdd", qdd.size(), model.nv());
-  thread_local detail::Workspace<double> ws;
+  Workspace own;
+  detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
+  detail::TreeScratch<double>& ws = *lent;
   detail::kinematics(model, params.data(), q.data(), qdot.data(), ws, false);
   std::vector<double> tau(model.nv());
   detail::newton_euler(model, qdd.data(), tau.data(), ws);
@@ -43,11 +57,13 @@ std::vector<double> inverse_dynamics(const Model& model, std::span<const double>
 }
 
 std::vector<double> mass_matrix(const Model& model, std::span<const double> params,
-                                std::span<const double> q) {
+                                std::span<const double> q, Workspace* workspace) {
   const char* op = "multibody::mass_matrix";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "q", q.size(), model.nq());
-  thread_local detail::Workspace<double> ws;
+  Workspace own;
+  detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
+  detail::TreeScratch<double>& ws = *lent;
   detail::kinematics(model, params.data(), q.data(), static_cast<const double*>(nullptr), ws,
                      false);
   std::vector<double> M(model.nv() * model.nv());
@@ -56,12 +72,15 @@ std::vector<double> mass_matrix(const Model& model, std::span<const double> para
 }
 
 std::vector<double> acceleration(const Model& model, std::span<const double> params,
-                                 std::span<const double> state, std::span<const double> control) {
+                                 std::span<const double> state, std::span<const double> control,
+                                 Workspace* workspace) {
   const char* op = "multibody::acceleration";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "state", state.size(), model.nx());
   check_length(op, "control", control.size(), model.nu());
-  thread_local detail::Workspace<double> ws;
+  Workspace own;
+  detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
+  detail::TreeScratch<double>& ws = *lent;
   std::vector<double> qdd(model.nv());
   detail::acceleration(model, params.data(), state.data(), state.data() + model.nq(),
                        control.data(), qdd.data(), ws);
@@ -70,48 +89,54 @@ std::vector<double> acceleration(const Model& model, std::span<const double> par
 
 std::vector<double> step(const Model& model, std::span<const double> params,
                          std::span<const double> state, std::span<const double> control, double dt,
-                         Integrator integrator) {
+                         Integrator integrator, Workspace* workspace) {
   const char* op = "multibody::step";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "state", state.size(), model.nx());
   check_length(op, "control", control.size(), model.nu());
   detail::check_dt(op, dt);
-  thread_local detail::StepScratch<double> scratch;
+  Workspace own;
+  detail::Lent<detail::StepScratch<double>> scratch(pick(workspace, own));
   std::vector<double> next(model.nx());
   detail::step(model, params.data(), state.data(), control.data(), dt, integrator, next.data(),
-               scratch);
-  detail::check_finite_state(model, op, next.data(), "after the step");
+               *scratch);
+  detail::check_finite_state(model, op, next.data(), [] { return std::string("after the step"); });
   return next;
 }
 
 std::vector<double> rollout(const Model& model, std::span<const double> params,
                             std::span<const double> state, std::span<const double> controls,
-                            std::size_t steps, double dt, Integrator integrator) {
+                            std::size_t steps, double dt, Integrator integrator,
+                            Workspace* workspace) {
   const char* op = "multibody::rollout";
   const std::size_t nx = model.nx(), nu = model.nu();
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "state", state.size(), nx);
   if (!controls.empty()) check_length(op, "controls", controls.size(), steps * nu);
   detail::check_dt(op, dt);
-  thread_local detail::StepScratch<double> scratch;
+  Workspace own;
+  detail::Lent<detail::StepScratch<double>> scratch(pick(workspace, own));
   std::vector<double> states((steps + 1) * nx);
   std::copy(state.begin(), state.end(), states.begin());
   const std::vector<double> zero(nu, 0.0);
   for (std::size_t t = 0; t < steps; ++t) {
     const double* u = controls.empty() ? zero.data() : controls.data() + t * nu;
     detail::step(model, params.data(), states.data() + t * nx, u, dt, integrator,
-                 states.data() + (t + 1) * nx, scratch);
+                 states.data() + (t + 1) * nx, *scratch);
     detail::check_finite_state(model, op, states.data() + (t + 1) * nx,
-                               "after step " + std::to_string(t));
+                               [t] { return "after step " + std::to_string(t); });
   }
   return states;
 }
 
-Energy energy(const Model& model, std::span<const double> params, std::span<const double> state) {
+Energy energy(const Model& model, std::span<const double> params, std::span<const double> state,
+              Workspace* workspace) {
   const char* op = "multibody::energy";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "state", state.size(), model.nx());
-  thread_local detail::Workspace<double> ws;
+  Workspace own;
+  detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
+  detail::TreeScratch<double>& ws = *lent;
   detail::kinematics(model, params.data(), state.data(), state.data() + model.nq(), ws);
   Energy e;
   const Vec3& g = model.options().gravity;
@@ -129,11 +154,13 @@ Energy energy(const Model& model, std::span<const double> params, std::span<cons
 }
 
 std::vector<double> body_poses(const Model& model, std::span<const double> params,
-                               std::span<const double> q) {
+                               std::span<const double> q, Workspace* workspace) {
   const char* op = "multibody::body_poses";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "q", q.size(), model.nq());
-  thread_local detail::Workspace<double> ws;
+  Workspace own;
+  detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
+  detail::TreeScratch<double>& ws = *lent;
   detail::kinematics(model, params.data(), q.data(), static_cast<const double*>(nullptr), ws);
   std::vector<double> poses(7 * model.num_bodies());
   for (std::size_t i = 0; i < model.num_bodies(); ++i) {
@@ -147,11 +174,13 @@ std::vector<double> body_poses(const Model& model, std::span<const double> param
 }
 
 std::vector<double> contact_forces(const Model& model, std::span<const double> params,
-                                   std::span<const double> state) {
+                                   std::span<const double> state, Workspace* workspace) {
   const char* op = "multibody::contact_forces";
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "state", state.size(), model.nx());
-  thread_local detail::Workspace<double> ws;
+  Workspace own;
+  detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
+  detail::TreeScratch<double>& ws = *lent;
   detail::kinematics(model, params.data(), state.data(), state.data() + model.nq(), ws);
   std::vector<double> forces(3 * model.contact_points().size());
   detail::contact_wrenches(model, params.data(), ws, forces.data());

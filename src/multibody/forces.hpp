@@ -51,7 +51,7 @@ void joint_forces(const Model& model, const S* params, const S* q, const S* v, c
 // Penalty contact after kinematics(): adds every contact point's wrench to ws.external, and
 // writes its world force (3 per point) when `forces` is given.
 template <class S>
-void contact_wrenches(const Model& model, const S* params, Workspace<S>& ws, S* forces) {
+void contact_wrenches(const Model& model, const S* params, TreeScratch<S>& ws, S* forces) {
   const ModelOptions& options = model.options();
   const S* material = params + PL::kPerBody * model.num_bodies();
   const S& stiffness = material[PL::kContactStiffness];

@@ -1,5 +1,6 @@
 // Accelerations of the full model (by ABA, or by the mass matrix and inverse dynamics) and the
-// integrators: semi-implicit Euler and RK4, with quaternions through the exponential map.
+// integrators: semi-implicit Euler and RK4 on the manifold, with quaternions through the
+// exponential map.
 #pragma once
 
 #include <cstddef>
@@ -13,7 +14,7 @@ namespace maya::multibody::detail {
 // qdd of the full model: kinematics, joint forces, contact, ABA.
 template <class S>
 void acceleration(const Model& model, const S* params, const S* q, const S* v, const S* u, S* qdd,
-                  Workspace<S>& ws, double implicit_dt = 0.0) {
+                  TreeScratch<S>& ws, double implicit_dt = 0.0) {
   kinematics(model, params, q, v, ws, !model.contact_points().empty());
   joint_forces(model, params, q, v, u, ws.tau.data());
   if (!model.contact_points().empty())
@@ -27,7 +28,7 @@ void acceleration(const Model& model, const S* params, const S* q, const S* v, c
 // O(n); the composed step uses it so that its twin test compares two algorithms.
 template <class S>
 void acceleration_crba(const Model& model, const S* params, const S* q, const S* v, const S* u,
-                       S* qdd, Workspace<S>& ws, std::vector<S>& M, std::vector<S>& bias,
+                       S* qdd, TreeScratch<S>& ws, std::vector<S>& M, std::vector<S>& bias,
                        double implicit_dt = 0.0) {
   const ImplicitDamping<S> implicit{implicit_dt > 0.0 ? params : nullptr, implicit_dt};
   const std::size_t nv = model.nv();
@@ -89,12 +90,35 @@ void normalize_quaternions(const Model& model, S* q) {
 
 template <class S>
 struct StepScratch {
-  Workspace<S> ws;
-  std::vector<S> q, v, qdd, q_stage, v_stage, v_sum, a_sum;
+  TreeScratch<S> ws;
+  std::vector<S> q, v, qdd, q_stage, v_stage, theta, rate, rate_sum, a_sum;
 };
 
+// The rate of the tangent coordinates theta of q(t) = q0 (+) theta(t) at velocity v:
+// theta' = v for scalar joints and free positions, and for a quaternion with body angular
+// velocity w the inverse right Jacobian of the exponential map,
+//   theta' = dexp^-1(theta) w = w + (1/2) theta x w + (1/12) theta x (theta x w) + O(|theta|^3 |w|),
+// truncated after the terms that a fourth-order Runge-Kutta-Munthe-Kaas step needs (Munthe-Kaas
+// 1999: the terms up to degree order - 2).
+template <class S>
+void tangent_rate(const Model& model, const S* theta, const S* v, S* rate) {
+  for (std::size_t j = 0; j < model.nv(); ++j) rate[j] = v[j];
+  for (std::size_t i = 0; i < model.num_bodies(); ++i) {
+    const JointType type = model.body(i).joint;
+    if (type != JointType::kSpherical && type != JointType::kFree) continue;
+    const std::size_t a = model.v_index(i) + (type == JointType::kFree ? 3 : 0);
+    const Vec3<S> t{theta[a], theta[a + 1], theta[a + 2]}, w{v[a], v[a + 1], v[a + 2]};
+    const Vec3<S> tw = cross(t, w), ttw = cross(t, tw);
+    for (int k = 0; k < 3; ++k) rate[a + k] = w[k] + 0.5 * tw[k] + (1.0 / 12.0) * ttw[k];
+  }
+}
+
 // One step x1 = step(x, u): semi-implicit Euler (v1 = v + dt a(q, v), q1 = q (+) dt v1) or
-// classical RK4 on (q, v) with the position update through the exponential map.
+// fourth-order Runge-Kutta on the manifold (Runge-Kutta-Munthe-Kaas): the stages move the
+// tangent coordinates theta of q (+) theta with classical RK4 weights, so quaternion joints
+// converge at fourth order like scalar ones. Stage k evaluates at
+// (q (+) h_k r_{k-1}, v + h_k a_{k-1}), r_k = tangent_rate(h_k r_{k-1}, v_k), and
+// q1 = q (+) dt (r_1 + 2 r_2 + 2 r_3 + r_4) / 6, v1 = v + dt (a_1 + 2 a_2 + 2 a_3 + a_4) / 6.
 template <class S>
 void step(const Model& model, const S* params, const S* x, const S* u, double dt,
           Integrator integrator, S* x1, StepScratch<S>& s) {
@@ -113,30 +137,35 @@ void step(const Model& model, const S* params, const S* x, const S* u, double dt
   }
   s.q_stage.resize(nq);
   s.v_stage.resize(nv);
-  s.v_sum.assign(nv, S(0.0));
+  s.theta.resize(nv);
+  s.rate.resize(nv);
+  s.rate_sum.assign(nv, S(0.0));
   s.a_sum.assign(nv, S(0.0));
   const double stage_step[4] = {0.0, 0.5 * dt, 0.5 * dt, dt};
   const double weight[4] = {1.0, 2.0, 2.0, 1.0};
-  // Stage k evaluates at (q (+) h_k v_{k-1}, v + h_k a_{k-1}).
   for (int k = 0; k < 4; ++k) {
     if (k == 0) {
       s.q_stage = s.q;
       s.v_stage = s.v;
+      for (std::size_t j = 0; j < nv; ++j) s.theta[j] = S(0.0);
     } else {
-      std::vector<S> v_prev = s.v_stage;
-      for (std::size_t j = 0; j < nv; ++j) s.v_stage[j] = s.v[j] + stage_step[k] * s.qdd[j];
-      integrate_positions(model, s.q.data(), v_prev.data(), stage_step[k], s.q_stage.data());
+      for (std::size_t j = 0; j < nv; ++j) {
+        s.theta[j] = stage_step[k] * s.rate[j];
+        s.v_stage[j] = s.v[j] + stage_step[k] * s.qdd[j];
+      }
+      integrate_positions(model, s.q.data(), s.rate.data(), stage_step[k], s.q_stage.data());
     }
-    for (std::size_t j = 0; j < nv; ++j) s.v_sum[j] += weight[k] * s.v_stage[j];
+    tangent_rate(model, s.theta.data(), s.v_stage.data(), s.rate.data());
+    for (std::size_t j = 0; j < nv; ++j) s.rate_sum[j] += weight[k] * s.rate[j];
     acceleration(model, params, s.q_stage.data(), s.v_stage.data(), u, s.qdd.data(), s.ws);
     for (std::size_t j = 0; j < nv; ++j) s.a_sum[j] += weight[k] * s.qdd[j];
   }
   S* v1 = x1 + nq;
   for (std::size_t j = 0; j < nv; ++j) {
     v1[j] = s.v[j] + (dt / 6.0) * s.a_sum[j];
-    s.v_sum[j] = s.v_sum[j] / 6.0;
+    s.rate_sum[j] = s.rate_sum[j] / 6.0;
   }
-  integrate_positions(model, s.q.data(), s.v_sum.data(), dt, x1);
+  integrate_positions(model, s.q.data(), s.rate_sum.data(), dt, x1);
 }
 
 }  // namespace maya::multibody::detail

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ad/dual.hpp"
+#include "maya/core/workspace.hpp"
 
 namespace maya::multibody::detail {
 
@@ -22,16 +23,17 @@ struct InputBlock {
 };
 
 // evaluate(std::vector<std::vector<ChunkDual>>& inputs, ChunkDual* out) computes the outputs;
-// sink(block, index, column) receives column(i) = d out_i / d input[block][index].
+// sink(block, index, column) receives column(i) = d out_i / d input[block][index]. The duals
+// are borrowed from `workspace`.
 template <class Evaluate, class Sink>
-void jacobian_columns(std::span<const InputBlock> blocks, std::size_t num_outputs,
-                      Evaluate&& evaluate, Sink&& sink) {
-  thread_local std::vector<std::vector<ChunkDual>> inputs;
-  thread_local std::vector<ChunkDual> out;
-  thread_local std::vector<std::pair<std::size_t, std::size_t>> directions;
-  inputs.resize(blocks.size());
-  out.resize(num_outputs);
-  directions.clear();
+void jacobian_columns(Workspace& workspace, std::span<const InputBlock> blocks,
+                      std::size_t num_outputs, Evaluate&& evaluate, Sink&& sink) {
+  auto inputs_loan = workspace.borrow_unset<std::vector<ChunkDual>>(blocks.size());
+  auto out_loan = workspace.borrow_unset<ChunkDual>(num_outputs);
+  auto directions_loan = workspace.borrow<std::pair<std::size_t, std::size_t>>();
+  std::vector<std::vector<ChunkDual>>& inputs = *inputs_loan;
+  std::vector<ChunkDual>& out = *out_loan;
+  std::vector<std::pair<std::size_t, std::size_t>>& directions = *directions_loan;
   for (std::size_t b = 0; b < blocks.size(); ++b) {
     if (!blocks[b].seeded) continue;
     for (std::size_t i = 0; i < blocks[b].size; ++i) directions.emplace_back(b, i);

@@ -31,10 +31,17 @@ inline bool scalar_joints_only(const Model& model) {
 // After kinematics() and newton_euler() at (q, qd, qdd) (which leave X, velocities,
 // accelerations and the accumulated forces F in `ws`): q_bar, qd_bar += the gradient of
 // -lambda^T ID.
-inline void newton_euler_adjoint(const Model& model, const Workspace<double>& ws, const double* qd,
+// `scratch` holds the per-body adjoints (the caller's, borrowed from its workspace).
+struct NewtonEulerAdjointScratch {
+  std::vector<Vec6<double>> F_bar, a_bar, v_bar;
+};
+inline void newton_euler_adjoint(const Model& model, const TreeScratch<double>& ws,
+                                 NewtonEulerAdjointScratch& scratch, const double* qd,
                                  const double* lambda, double* q_bar, double* qd_bar) {
   const std::size_t n = model.num_bodies();
-  thread_local std::vector<Vec6<double>> F_bar, a_bar, v_bar;
+  std::vector<Vec6<double>>& F_bar = scratch.F_bar;
+  std::vector<Vec6<double>>& a_bar = scratch.a_bar;
+  std::vector<Vec6<double>>& v_bar = scratch.v_bar;
   F_bar.assign(n, zero6<double>());
   a_bar.assign(n, zero6<double>());
   v_bar.assign(n, zero6<double>());

@@ -1,5 +1,6 @@
 // Reverse-mode numbers for the multibody layer: each operation on Rev appends one node (its two
-// operands and the partial derivatives with respect to them) to a thread's local tape, and one
+// operands and the partial derivatives with respect to them) to the tape its operands point at
+// (a RevTape the caller borrows from its maya::Workspace; constants point at none), and one
 // backward sweep gives the gradient of a weighted sum of the outputs with respect to every input:
 // O(1) sweeps in the number of inputs, where forward mode (dual.hpp) needs one pass per eight
 // inputs. The step's adjoint evaluates the templated dynamics on Rev (differentiable.cpp).
@@ -37,22 +38,18 @@ struct RevTape {
   }
 };
 
-inline RevTape& rev_tape() {
-  thread_local RevTape tape;
-  return tape;
-}
-
 struct Rev {
   double v = 0.0;
   std::uint32_t i = kConstant;
+  RevTape* t = nullptr;  // the tape node i is on; null for a constant
 
   Rev() = default;
   Rev(double value) : v(value) {}  // NOLINT: constants mix with Rev
-  Rev(double value, std::uint32_t index) : v(value), i(index) {}
+  Rev(double value, std::uint32_t index, RevTape* tape) : v(value), i(index), t(tape) {}
 
-  // A new input of the tape.
-  [[nodiscard]] static Rev input(double value) {
-    return {value, rev_tape().push(kConstant, 0.0, kConstant, 0.0)};
+  // A new input of `tape`.
+  [[nodiscard]] static Rev input(RevTape& tape, double value) {
+    return {value, tape.push(kConstant, 0.0, kConstant, 0.0), &tape};
   }
 
   Rev& operator+=(const Rev& b);
@@ -63,12 +60,13 @@ struct Rev {
 
 // r = f(a, b) with partials da, db; constant when both operands are.
 inline Rev make(double value, const Rev& a, double da, const Rev& b, double db) {
-  if (a.i == kConstant && b.i == kConstant) return Rev(value);
-  return {value, rev_tape().push(a.i, da, b.i, db)};
+  RevTape* tape = a.t != nullptr ? a.t : b.t;
+  if (tape == nullptr) return Rev(value);
+  return {value, tape->push(a.i, da, b.i, db), tape};
 }
 inline Rev make(double value, const Rev& a, double da) {
-  if (a.i == kConstant) return Rev(value);
-  return {value, rev_tape().push(a.i, da, kConstant, 0.0)};
+  if (a.t == nullptr) return Rev(value);
+  return {value, a.t->push(a.i, da, kConstant, 0.0), a.t};
 }
 
 inline Rev operator+(const Rev& a, const Rev& b) { return make(a.v + b.v, a, 1.0, b, 1.0); }

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "ad/dual.hpp"
+#include "core/simd.hpp"  // MAYA_INLINE
 
 namespace maya::multibody::detail {
 
@@ -31,37 +32,37 @@ template <class S>
 using Mat6 = std::array<S, 36>;  // row-major
 
 template <class S>
-Vec3<S> add(const Vec3<S>& a, const Vec3<S>& b) {
+MAYA_INLINE Vec3<S> add(const Vec3<S>& a, const Vec3<S>& b) {
   return {a[0] + b[0], a[1] + b[1], a[2] + b[2]};
 }
 template <class S>
-Vec3<S> sub(const Vec3<S>& a, const Vec3<S>& b) {
+MAYA_INLINE Vec3<S> sub(const Vec3<S>& a, const Vec3<S>& b) {
   return {a[0] - b[0], a[1] - b[1], a[2] - b[2]};
 }
 template <class S, class T>
-Vec3<S> scale(const T& s, const Vec3<S>& a) {
+MAYA_INLINE Vec3<S> scale(const T& s, const Vec3<S>& a) {
   return {s * a[0], s * a[1], s * a[2]};
 }
 template <class S>
-S dot(const Vec3<S>& a, const Vec3<S>& b) {
+MAYA_INLINE S dot(const Vec3<S>& a, const Vec3<S>& b) {
   return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 }
 template <class S>
-Vec3<S> cross(const Vec3<S>& a, const Vec3<S>& b) {
+MAYA_INLINE Vec3<S> cross(const Vec3<S>& a, const Vec3<S>& b) {
   return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
 }
 template <class S>
-Vec3<S> mul(const Mat3<S>& m, const Vec3<S>& a) {
+MAYA_INLINE Vec3<S> mul(const Mat3<S>& m, const Vec3<S>& a) {
   return {m[0] * a[0] + m[1] * a[1] + m[2] * a[2], m[3] * a[0] + m[4] * a[1] + m[5] * a[2],
           m[6] * a[0] + m[7] * a[1] + m[8] * a[2]};
 }
 template <class S>
-Vec3<S> mul_transpose(const Mat3<S>& m, const Vec3<S>& a) {
+MAYA_INLINE Vec3<S> mul_transpose(const Mat3<S>& m, const Vec3<S>& a) {
   return {m[0] * a[0] + m[3] * a[1] + m[6] * a[2], m[1] * a[0] + m[4] * a[1] + m[7] * a[2],
           m[2] * a[0] + m[5] * a[1] + m[8] * a[2]};
 }
 template <class S>
-Mat3<S> mul(const Mat3<S>& a, const Mat3<S>& b) {
+MAYA_INLINE Mat3<S> mul(const Mat3<S>& a, const Mat3<S>& b) {
   Mat3<S> r;
   for (int i = 0; i < 3; ++i) {
     for (int j = 0; j < 3; ++j) {
@@ -71,7 +72,7 @@ Mat3<S> mul(const Mat3<S>& a, const Mat3<S>& b) {
   return r;
 }
 template <class S>
-Mat3<S> transpose(const Mat3<S>& a) {
+MAYA_INLINE Mat3<S> transpose(const Mat3<S>& a) {
   return {a[0], a[3], a[6], a[1], a[4], a[7], a[2], a[5], a[8]};
 }
 template <class S>
@@ -150,47 +151,47 @@ Transform<S> frame_transform(const Mat3<S>& R, const Vec3<S>& p) {
 }
 
 template <class S>
-Vec6<S> apply_motion(const Transform<S>& X, const Vec6<S>& m) {
+MAYA_INLINE Vec6<S> apply_motion(const Transform<S>& X, const Vec6<S>& m) {
   const Vec3<S> w{m[0], m[1], m[2]}, v{m[3], m[4], m[5]};
   const Vec3<S> w1 = mul(X.E, w), v1 = mul(X.E, sub(v, cross(X.r, w)));
   return {w1[0], w1[1], w1[2], v1[0], v1[1], v1[2]};
 }
 template <class S>
-Vec6<S> apply_force(const Transform<S>& X, const Vec6<S>& f) {
+MAYA_INLINE Vec6<S> apply_force(const Transform<S>& X, const Vec6<S>& f) {
   const Vec3<S> n{f[0], f[1], f[2]}, lin{f[3], f[4], f[5]};
   const Vec3<S> n1 = mul(X.E, sub(n, cross(X.r, lin))), f1 = mul(X.E, lin);
   return {n1[0], n1[1], n1[2], f1[0], f1[1], f1[2]};
 }
 // X^-1 m (motion from B back to A).
 template <class S>
-Vec6<S> inverse_motion(const Transform<S>& X, const Vec6<S>& m) {
+MAYA_INLINE Vec6<S> inverse_motion(const Transform<S>& X, const Vec6<S>& m) {
   const Vec3<S> w = mul_transpose(X.E, Vec3<S>{m[0], m[1], m[2]});
   const Vec3<S> v = add(mul_transpose(X.E, Vec3<S>{m[3], m[4], m[5]}), cross(X.r, w));
   return {w[0], w[1], w[2], v[0], v[1], v[2]};
 }
 // X^T f (force from B back to A).
 template <class S>
-Vec6<S> inverse_force(const Transform<S>& X, const Vec6<S>& f) {
+MAYA_INLINE Vec6<S> inverse_force(const Transform<S>& X, const Vec6<S>& f) {
   const Vec3<S> lin = mul_transpose(X.E, Vec3<S>{f[3], f[4], f[5]});
   const Vec3<S> n = add(mul_transpose(X.E, Vec3<S>{f[0], f[1], f[2]}), cross(X.r, lin));
   return {n[0], n[1], n[2], lin[0], lin[1], lin[2]};
 }
 // X_AC = X_BC X_AB.
 template <class S>
-Transform<S> compose(const Transform<S>& X_BC, const Transform<S>& X_AB) {
+MAYA_INLINE Transform<S> compose(const Transform<S>& X_BC, const Transform<S>& X_AB) {
   return {mul(X_BC.E, X_AB.E), add(X_AB.r, mul_transpose(X_AB.E, X_BC.r))};
 }
 
 // Spatial cross products: v x m (motion) and v x* f (force).
 template <class S>
-Vec6<S> cross_motion(const Vec6<S>& a, const Vec6<S>& m) {
+MAYA_INLINE Vec6<S> cross_motion(const Vec6<S>& a, const Vec6<S>& m) {
   const Vec3<S> w{a[0], a[1], a[2]}, v{a[3], a[4], a[5]};
   const Vec3<S> mw{m[0], m[1], m[2]}, mv{m[3], m[4], m[5]};
   const Vec3<S> r0 = cross(w, mw), r1 = add(cross(w, mv), cross(v, mw));
   return {r0[0], r0[1], r0[2], r1[0], r1[1], r1[2]};
 }
 template <class S>
-Vec6<S> cross_force(const Vec6<S>& a, const Vec6<S>& f) {
+MAYA_INLINE Vec6<S> cross_force(const Vec6<S>& a, const Vec6<S>& f) {
   const Vec3<S> w{a[0], a[1], a[2]}, v{a[3], a[4], a[5]};
   const Vec3<S> n{f[0], f[1], f[2]}, lin{f[3], f[4], f[5]};
   const Vec3<S> r0 = add(cross(w, n), cross(v, lin)), r1 = cross(w, lin);
@@ -198,25 +199,25 @@ Vec6<S> cross_force(const Vec6<S>& a, const Vec6<S>& f) {
 }
 
 template <class S>
-Vec6<S> add6(const Vec6<S>& a, const Vec6<S>& b) {
+MAYA_INLINE Vec6<S> add6(const Vec6<S>& a, const Vec6<S>& b) {
   Vec6<S> r;
   for (int i = 0; i < 6; ++i) r[i] = a[i] + b[i];
   return r;
 }
 template <class S>
-Vec6<S> sub6(const Vec6<S>& a, const Vec6<S>& b) {
+MAYA_INLINE Vec6<S> sub6(const Vec6<S>& a, const Vec6<S>& b) {
   Vec6<S> r;
   for (int i = 0; i < 6; ++i) r[i] = a[i] - b[i];
   return r;
 }
 template <class S>
-S dot6(const Vec6<S>& a, const Vec6<S>& b) {
+MAYA_INLINE S dot6(const Vec6<S>& a, const Vec6<S>& b) {
   S r = a[0] * b[0];
   for (int i = 1; i < 6; ++i) r += a[i] * b[i];
   return r;
 }
 template <class S>
-Vec6<S> mul6(const Mat6<S>& m, const Vec6<S>& a) {
+MAYA_INLINE Vec6<S> mul6(const Mat6<S>& m, const Vec6<S>& a) {
   Vec6<S> r;
   for (int i = 0; i < 6; ++i) {
     S s = m[6 * i] * a[0];

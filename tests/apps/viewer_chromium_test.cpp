@@ -1,11 +1,13 @@
-// The viewer that `maya simulate` writes, opened in headless Chromium: the screenshot is not
-// blank and the drawn bodies move between two moments. Needs the test-only packages chromium and
-// libpng-dev (scripts/bootstrap.sh --with-test-tools); skipped where they are missing.
+// The viewers that `maya simulate` writes (2-D scenes, 3-D robots), opened in headless Chromium:
+// the screenshot is not blank and the drawn bodies move between two moments. Needs the test-only
+// packages chromium and libpng-dev (scripts/bootstrap.sh --with-test-tools); skipped where they
+// are missing.
 #include <gtest/gtest.h>
 
 // Built without the program (MAYA_BUILD_APPS=OFF), there is nothing to run.
 #ifdef MAYA_CLI_PATH
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -165,4 +167,82 @@ TEST(ViewerInChromium, DrawsTheBodiesAndTheyMoveBetweenFrames) {
 #endif
 }
 
+#endif  // MAYA_CLI_PATH
+
+#ifdef MAYA_CLI_PATH
+namespace {
+
+#ifdef MAYA_HAVE_PNG
+// Strongly coloured pixels (the robot's bodies; the background and the grid are grey) and their
+// centroid.
+Blob coloured_blob(const Image& image) {
+  Blob blob;
+  for (int y = 0; y < image.height - 50; ++y) {  // above the control bar
+    for (int x = 0; x < image.width; ++x) {
+      const unsigned char* p = &image.rgb[3 * (static_cast<std::size_t>(y) * image.width + x)];
+      const int high = std::max({p[0], p[1], p[2]}), low = std::min({p[0], p[1], p[2]});
+      if (high - low > 40) {
+        ++blob.pixels;
+        blob.x += x;
+        blob.y += y;
+      }
+    }
+  }
+  if (blob.pixels > 0) {
+    blob.x /= static_cast<double>(blob.pixels);
+    blob.y /= static_cast<double>(blob.pixels);
+  }
+  return blob;
+}
+#endif
+
+}  // namespace
+
+// `maya simulate ROBOT.urdf` writes a three.js page; WebGL runs on Chromium's software renderer.
+// A quadruped dropped onto the ground: its bodies are drawn, and lower on screen after falling.
+TEST(RobotViewerInChromium, DrawsTheRobotAndItFalls) {
+#ifndef MAYA_HAVE_PNG
+  GTEST_SKIP() << "libpng-dev is missing: run scripts/bootstrap.sh --with-test-tools";
+#else
+  const std::optional<fs::path> chromium = find_chromium();
+  if (!chromium) {
+    GTEST_SKIP() << "chromium is missing: run scripts/bootstrap.sh --with-test-tools";
+  }
+  const ScratchDir dir;
+  const fs::path out = dir.path() / "out";
+  const fs::path robot = fs::path(MAYA_SOURCE_DIR) / "examples" / "robots" / "quadruped.urdf";
+  const auto result =
+      run_cli({"simulate", robot.string(), "--floating-base", "--ground", "--height", "0.45",
+               "--steps", "1200", "--dt", "5e-4", "-q", "-o", out.string()},
+              dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  const std::string page = maya::test::slurp(out / "viewer.html");
+  if (page.find("WebGLRenderer") == std::string::npos) {
+    GTEST_SKIP() << "this maya was built without three.js (Debian: libjs-three)";
+  }
+  const auto shot = [&](const std::string& fragment, const std::string& name) {
+    const fs::path profile = dir.path() / ("profile-" + name);
+    fs::create_directory(profile);
+    const fs::path png = dir.path() / (name + ".png");
+    const std::string command =
+        "timeout 120 " + maya::test::quoted(chromium->string()) +
+        " --headless=new --no-sandbox --use-angle=swiftshader --enable-unsafe-swiftshader"
+        " --disable-quic --no-first-run --disable-background-networking"
+        " --disable-component-update --disable-sync --hide-scrollbars --user-data-dir=" +
+        maya::test::quoted(profile.string()) +
+        " --window-size=800,600 --screenshot=" + maya::test::quoted(png.string()) + " " +
+        maya::test::quoted("file://" + (out / "viewer.html").string() + fragment) +
+        " >/dev/null 2>&1";
+    EXPECT_EQ(std::system(command.c_str()), 0) << command;
+    return read_png(png);
+  };
+  const Image start = shot("#t=0", "start");
+  const Image landed = shot("#t=0.55", "landed");
+  ASSERT_EQ(start.width, 800);
+  const Blob at_start = coloured_blob(start), at_landed = coloured_blob(landed);
+  ASSERT_GT(at_start.pixels, 2000u) << "the robot's bodies are drawn";
+  ASSERT_GT(at_landed.pixels, 2000u);
+  EXPECT_GT(at_landed.y - at_start.y, 10.0) << "it has fallen onto the ground";
+#endif
+}
 #endif  // MAYA_CLI_PATH

@@ -2,12 +2,15 @@
 // Jacobians; gradients with respect to state, controls and model parameters.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <random>
+#include <thread>
 
 #include "maya/core/error.hpp"
 #include "maya/core/gradient_error.hpp"
+#include "maya/core/threads.hpp"
 #include "maya/multibody/differentiable.hpp"
 #include "maya/multibody/dynamics.hpp"
 #include "maya/tensor/gradcheck.hpp"
@@ -198,6 +201,128 @@ TEST(StepJacobians, MatchCentralDifferencesForStateControlAndParameters) {
     block(pp, J.parameters, np);
   }
   EXPECT_LT(worst, 1e-6);
+}
+
+// Batched over worlds: each world's blocks are that world's single-world Jacobians (same bits,
+// with its own parameters), match central differences, and do not depend on the thread count.
+TEST(StepJacobians, BatchedOverWorldsAndStepsMatchEachWorldAndCentralDifferences) {
+  const Model model = actuated_tree(81);
+  const std::size_t E = 3, T = 2, nx = model.nx(), nu = model.nu(), np = model.num_parameters();
+  std::vector<double> xs, us, ps;
+  for (std::size_t w = 0; w < E; ++w) {
+    std::vector<double> p = model.parameters();
+    p[0] *= 1.0 + 0.2 * static_cast<double>(w);  // each world its own first mass
+    ps.insert(ps.end(), p.begin(), p.end());
+    for (std::size_t t = 0; t < T; ++t) {
+      const auto x = testing::random_state(model, 82 + 10 * w + t);
+      xs.insert(xs.end(), x.begin(), x.end());
+      const Tensor u = random_tensor(nu, 90 + 10 * w + t);
+      us.insert(us.end(), u.data().begin(), u.data().end());
+    }
+  }
+  const Tensor states = Tensor::from_data(xs, {E, T, nx});
+  const Tensor controls = Tensor::from_data(us, {E, T, nu});
+  const Tensor params = Tensor::from_data(ps, {E, np});
+  for (const Integrator integrator : {Integrator::kSemiImplicitEuler, Integrator::kRungeKutta4}) {
+    const StepJacobians J =
+        batched_step_jacobians(model, states, controls, params, 0.01, integrator, true);
+    ASSERT_EQ(J.state.shape(), (Shape{E, T, nx, nx}));
+    ASSERT_EQ(J.control.shape(), (Shape{E, T, nx, nu}));
+    ASSERT_EQ(J.parameters.shape(), (Shape{E, T, nx, np}));
+    set_num_threads(2);
+    const StepJacobians threaded =
+        batched_step_jacobians(model, states, controls, params, 0.01, integrator, true);
+    set_num_threads(1);
+    EXPECT_TRUE(std::ranges::equal(threaded.state.data(), J.state.data()));
+    EXPECT_TRUE(std::ranges::equal(threaded.control.data(), J.control.data()));
+    EXPECT_TRUE(std::ranges::equal(threaded.parameters.data(), J.parameters.data()));
+    double worst = 0.0;
+    for (std::size_t w = 0; w < E; ++w) {
+      const std::vector<double> p(ps.begin() + w * np, ps.begin() + (w + 1) * np);
+      const StepJacobians one = step_jacobians(
+          model,
+          Tensor::from_data({xs.begin() + w * T * nx, xs.begin() + (w + 1) * T * nx}, {T, nx}),
+          Tensor::from_data({us.begin() + w * T * nu, us.begin() + (w + 1) * T * nu}, {T, nu}), p,
+          0.01, integrator, true);
+      const auto same = [&](const Tensor& batch, const Tensor& single) {
+        const std::size_t n = single.numel();
+        return std::equal(single.data().begin(), single.data().end(),
+                          batch.data().begin() + static_cast<long>(w * n));
+      };
+      EXPECT_TRUE(same(J.state, one.state)) << "world " << w;
+      EXPECT_TRUE(same(J.control, one.control)) << "world " << w;
+      EXPECT_TRUE(same(J.parameters, one.parameters)) << "world " << w;
+      // Central differences of the last step of world w, in the state and the control.
+      const std::size_t t = T - 1, k = w * T + t;
+      std::vector<double> x(xs.begin() + k * nx, xs.begin() + (k + 1) * nx);
+      std::vector<double> u(us.begin() + k * nu, us.begin() + (k + 1) * nu);
+      const double h = 1e-6;
+      const auto column = [&](std::vector<double>& v, std::size_t j, const Tensor& jac,
+                              std::size_t cols) {
+        const double keep = v[j];
+        v[j] = keep + h;
+        const auto plus = step(model, p, x, u, 0.01, integrator);
+        v[j] = keep - h;
+        const auto minus = step(model, p, x, u, 0.01, integrator);
+        v[j] = keep;
+        for (std::size_t i = 0; i < nx; ++i) {
+          const double numeric = (plus[i] - minus[i]) / (2 * h);
+          const double analytic = jac.data()[k * nx * cols + i * cols + j];
+          worst = std::max(worst, std::abs(analytic - numeric) / std::max(1.0, std::abs(numeric)));
+        }
+      };
+      for (std::size_t j = 0; j < nx; ++j) column(x, j, J.state, nx);
+      for (std::size_t j = 0; j < nu; ++j) column(u, j, J.control, nu);
+    }
+    EXPECT_LT(worst, 1e-6);
+  }
+  // Shared parameters [np] are the same as every world carrying them.
+  const StepJacobians shared = batched_step_jacobians(
+      model, states, controls, Tensor::from_data(model.parameters(), {np}), 0.01);
+  std::vector<double> repeated;
+  const std::vector<double> p0 = model.parameters();
+  for (std::size_t w = 0; w < E; ++w) repeated.insert(repeated.end(), p0.begin(), p0.end());
+  const StepJacobians each =
+      batched_step_jacobians(model, states, controls, Tensor::from_data(repeated, {E, np}), 0.01);
+  EXPECT_TRUE(std::ranges::equal(shared.state.data(), each.state.data()));
+  EXPECT_THROW(
+      (void)batched_step_jacobians(model, states, Tensor::zeros({E, T + 1, nu}), params, 0.01),
+      ShapeError);
+  EXPECT_THROW(
+      (void)batched_step_jacobians(model, states, controls, Tensor::zeros({E + 1, np}), 0.01),
+      ShapeError);
+  EXPECT_THROW((void)batched_step_jacobians(model, Tensor::zeros({T, nx}), controls, params, 0.01),
+               ShapeError);
+}
+
+// Scratch lives in each tape's workspace, so tapes on different threads step one model at once
+// and get the gradients one thread gets (both integrators, with and without the hand path).
+TEST(FusedStep, TapesOnTwoThreadsAtOnceGiveTheOneThreadGradients) {
+  const Model model = actuated_tree(101);
+  const Tensor x = from(testing::random_state(model, 102));
+  const Tensor u = random_tensor(model.nu(), 103);
+  const Tensor p = from(model.parameters());
+  const auto gradients = [&](Integrator integrator) {
+    TensorTape tape;
+    const TensorVar xs = tape.var(x), us = tape.var(u), ps = tape.var(p);
+    TensorVar s = xs;
+    for (int t = 0; t < 20; ++t) s = step(model, s, us, ps, 0.01, integrator);
+    const TensorGradients g = tape.grad(weighted_sum(tape, s, 104));
+    std::vector<double> all(g[xs].data().begin(), g[xs].data().end());
+    all.insert(all.end(), g[us].data().begin(), g[us].data().end());
+    all.insert(all.end(), g[ps].data().begin(), g[ps].data().end());
+    return all;
+  };
+  for (const Integrator integrator : {Integrator::kSemiImplicitEuler, Integrator::kRungeKutta4}) {
+    const std::vector<double> alone = gradients(integrator);
+    std::vector<double> a, b;
+    std::thread first([&] { a = gradients(integrator); });
+    std::thread second([&] { b = gradients(integrator); });
+    first.join();
+    second.join();
+    EXPECT_EQ(a, alone);
+    EXPECT_EQ(b, alone);
+  }
 }
 
 TEST(StepJacobians, RejectBadShapes) {

@@ -199,6 +199,101 @@ TEST(Chain, DampedChainLosesEnergyMonotonically) {
   }
 }
 
+// RK4 on the manifold converges at fourth order in the rotation too: halving dt divides the error
+// of the state after 1 s (against the same method at dt 1.25e-4) by about 16, for a tumbling free
+// body and a chain of ball joints on a free base. Semi-implicit Euler's error halves.
+// Measured (dt 8e-3, 4e-3, 2e-3): body 3.1e-7, 2.0e-8, 1.2e-9 (ratios 16.0, 16.0); ball chain
+// 6.8e-7, 4.5e-8, 2.9e-9 (15.3, 15.6).
+Model tumbling_body() {
+  Body top;
+  top.name = "top";
+  top.joint = JointType::kFree;
+  top.mass = 1.5;
+  top.inertia = {0.1, 0.2, 0.25, 0.01, 0.0, -0.02};
+  return Model({top});
+}
+
+Model ball_chain() {
+  std::vector<Body> bodies;
+  for (std::size_t i = 0; i < 4; ++i) {
+    Body b;
+    b.name = "link" + std::to_string(i);
+    b.parent = static_cast<int>(i) - 1;
+    b.joint = i == 0 ? JointType::kFree : JointType::kSpherical;
+    b.joint_position = {0.0, 0.0, i == 0 ? 0.0 : -0.3};
+    b.mass = 0.5 + 0.2 * static_cast<double>(i);
+    b.com = {0.02, 0.0, -0.15};
+    b.inertia = {0.02, 0.025, 0.01, 0.001, 0.0, 0.0};
+    b.damping = i == 0 ? 0.0 : 0.01;
+    bodies.push_back(b);
+  }
+  return Model(std::move(bodies));
+}
+
+double state_error(const Model& model, Integrator integrator, const std::vector<double>& x0,
+                   double dt, const std::vector<double>& reference) {
+  const auto steps = static_cast<std::size_t>(std::lround(1.0 / dt));
+  const std::vector<double> states =
+      rollout(model, model.parameters(), x0, {}, steps, dt, integrator);
+  double worst = 0.0;
+  for (std::size_t k = 0; k < model.nx(); ++k) {
+    worst = std::max(worst, std::abs(states[steps * model.nx() + k] - reference[k]));
+  }
+  return worst;
+}
+
+class ConvergenceOrder : public ::testing::TestWithParam<int> {};
+
+TEST_P(ConvergenceOrder, Rk4IsFourthOrderOnQuaternionsAndEulerFirstOrder) {
+  const Model model = GetParam() == 0 ? tumbling_body() : ball_chain();
+  std::vector<double> x0 = random_state(model, 91);
+  // Tumbling fast, so that the errors at these steps stay well above rounding.
+  const double speed = GetParam() == 0 ? 12.0 : 3.0;
+  for (std::size_t k = model.nq(); k < model.nx(); ++k) x0[k] *= speed;
+  const double fine = 1.25e-4;
+  const std::vector<double> reference_states =
+      rollout(model, model.parameters(), x0, {}, 8000, fine, Integrator::kRungeKutta4);
+  const std::vector<double> reference(reference_states.end() - static_cast<long>(model.nx()),
+                                      reference_states.end());
+  double previous_rk4 = 0.0, previous_euler = 0.0;
+  for (const double dt : {8e-3, 4e-3, 2e-3}) {
+    const double rk4 = state_error(model, Integrator::kRungeKutta4, x0, dt, reference);
+    const double euler = state_error(model, Integrator::kSemiImplicitEuler, x0, dt, reference);
+    if (previous_rk4 > 0.0) {
+      const double rk4_ratio = previous_rk4 / rk4, euler_ratio = previous_euler / euler;
+      EXPECT_GT(rk4_ratio, 13.0) << "dt " << dt << ": RK4 errors " << previous_rk4 << ", " << rk4;
+      EXPECT_LT(rk4_ratio, 19.0) << "dt " << dt << ": RK4 errors " << previous_rk4 << ", " << rk4;
+      EXPECT_GT(euler_ratio, 1.6) << "dt " << dt;
+      EXPECT_LT(euler_ratio, 2.5) << "dt " << dt;
+    }
+    EXPECT_LT(rk4, 1e-5) << "dt " << dt;
+    previous_rk4 = rk4;
+    previous_euler = euler;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(FreeBodyAndBallChain, ConvergenceOrder, ::testing::Values(0, 1));
+
+// A caller's workspace gives the same numbers as the call's own, and is reused across calls.
+TEST(Workspace, PassedInGivesTheSameStepsAsTheCallsOwn) {
+  const Model model = random_tree(6, 5, true);
+  const std::vector<double> params = model.parameters();
+  std::vector<double> x = random_state(model, 6);
+  Workspace workspace;
+  for (const Integrator integrator : {Integrator::kSemiImplicitEuler, Integrator::kRungeKutta4}) {
+    std::vector<double> a = x, b = x;
+    for (int t = 0; t < 20; ++t) {
+      a = step(model, params, a, {}, 1e-3, integrator);
+      b = step(model, params, b, {}, 1e-3, integrator, &workspace);
+    }
+    EXPECT_EQ(a, b);
+    EXPECT_EQ(rollout(model, params, x, {}, 20, 1e-3, integrator),
+              rollout(model, params, x, {}, 20, 1e-3, integrator, &workspace));
+  }
+  EXPECT_EQ(mass_matrix(model, params, head(x, model.nq())),
+            mass_matrix(model, params, head(x, model.nq()), &workspace));
+}
+
 TEST(Errors, WrongLengthsAndBadDtAreRejected) {
   const Model model = hinge_chain(2);
   const std::vector<double> params = model.parameters();

@@ -50,5 +50,15 @@ struct StepJacobians {
                                            double dt,
                                            Integrator integrator = Integrator::kSemiImplicitEuler,
                                            bool with_parameters = false);
+// The same for E worlds of one model at once (MPC over scenarios, iLQR over a population):
+// states [E, T, nx], controls [E, T, nu], params [num_parameters()] shared or [E,
+// num_parameters()] per world. Returns state [E, T, nx, nx], control [E, T, nx, nu] and, when
+// asked, parameters [E, T, nx, num_parameters()]. Both functions split their steps across
+// maya's threads (set_num_threads), each with its own workspace; the values do not depend on
+// the thread count. Throws maya::ShapeError for mismatched shapes, naming both.
+[[nodiscard]] StepJacobians batched_step_jacobians(
+    const Model& model, const Tensor& states, const Tensor& controls, const Tensor& params,
+    double dt, Integrator integrator = Integrator::kSemiImplicitEuler,
+    bool with_parameters = false);
 
 }  // namespace maya::multibody
