@@ -43,36 +43,15 @@ fem::SoftBody make_body(const io::SceneSpec& scene) {
                        options);
 }
 
-// The FEM stepping calls, written for either form of the fem API: member functions
-// (body.step_explicit(state, ...)) or free functions over a const body
-// (fem::step_explicit(body, state, ...)), whichever this build's fem layer has.
-template <class Body>
-fem::BodyParameters body_parameters(const Body& body, TensorVar rest, TensorVar youngs,
-                                    TensorVar poisson, TensorVar density) {
-  if constexpr (requires { body.parameters(rest, youngs, poisson, density); }) {
-    return body.parameters(rest, youngs, poisson, density);
-  } else {
-    return parameters(body, rest, youngs, poisson, density);  // fem::parameters, by ADL
+// One step of the body, explicit or implicit, with or without the scene's held obstacles.
+TensorVar step(const fem::SoftBody& body, TensorVar state, const fem::BodyParameters& params,
+               double dt, bool implicit, const fem::RigidObstacles* obstacles) {
+  if (obstacles != nullptr) {
+    return implicit ? fem::step_implicit(body, state, params, dt, *obstacles)
+                    : fem::step_explicit(body, state, params, dt, *obstacles);
   }
-}
-
-template <class Body>
-TensorVar step(const Body& body, TensorVar state, const fem::BodyParameters& params, double dt,
-               bool implicit, const fem::RigidObstacles* obstacles) {
-  if constexpr (requires { body.step_explicit(state, params, dt); }) {
-    if (obstacles != nullptr) {
-      return implicit ? body.step_implicit(state, params, dt, *obstacles)
-                      : body.step_explicit(state, params, dt, *obstacles);
-    }
-    return implicit ? body.step_implicit(state, params, dt) : body.step_explicit(state, params, dt);
-  } else {
-    if (obstacles != nullptr) {
-      return implicit ? step_implicit(body, state, params, dt, *obstacles)  // fem::, by ADL
-                      : step_explicit(body, state, params, dt, *obstacles);
-    }
-    return implicit ? step_implicit(body, state, params, dt)
-                    : step_explicit(body, state, params, dt);
-  }
+  return implicit ? fem::step_implicit(body, state, params, dt)
+                  : fem::step_explicit(body, state, params, dt);
 }
 
 }  // namespace
@@ -114,7 +93,7 @@ std::vector<TensorVar> SoftBodyModel::rollout(TensorTape& tape, TensorVar youngs
   const io::SceneSpec& scene = impl_->scene;
   const std::size_t n = body.num_vertices();
   const fem::BodyParameters params =
-      body_parameters(body, tape.constant(body.mesh().rest_positions()), youngs, poisson, density);
+      fem::parameters(body, tape.constant(body.mesh().rest_positions()), youngs, poisson, density);
   const TensorVar velocities =
       tape.constant(impl_->spin_velocities) + broadcast_to(reshape(velocity, {1, 2}), {n, 2});
   std::optional<fem::RigidObstacles> obstacles;
