@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "maya/core/error.hpp"
+#include "viz/page_text.hpp"
 
 namespace maya::viz {
 
@@ -17,20 +18,6 @@ constexpr const char* kPalette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", 
                                     "#76b7b2", "#edc948", "#9c755f", "#ff9da7", "#bab0ac"};
 constexpr const char* kFont =
     "system-ui, -apple-system, 'Segoe UI', 'Helvetica Neue', Helvetica, Arial, sans-serif";
-
-std::string escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
 
 std::string fixed(double value) {
   char buffer[32];
@@ -197,18 +184,18 @@ class Canvas {
       svg += "<text x=\"" + fixed((left_ + right_) / 2) +
              "\" y=\"30\" text-anchor=\"middle\" font-size=\"16\" font-weight=\"600\" "
              "fill=\"#222\">" +
-             escape(options_.title) + "</text>\n";
+             detail::html_escape(options_.title) + "</text>\n";
     }
     if (!options_.x_label.empty()) {
       svg += "<text x=\"" + fixed((left_ + right_) / 2) + "\" y=\"" + fixed(bottom_ + 42) +
              "\" text-anchor=\"middle\" font-size=\"13\" fill=\"#333\">" +
-             escape(options_.x_label) + "</text>\n";
+             detail::html_escape(options_.x_label) + "</text>\n";
     }
     if (!options_.y_label.empty()) {
       const std::string y = fixed((top_ + bottom_) / 2);
       svg += "<text x=\"20\" y=\"" + y + "\" transform=\"rotate(-90 20 " + y +
              ")\" text-anchor=\"middle\" font-size=\"13\" fill=\"#333\">" +
-             escape(options_.y_label) + "</text>\n";
+             detail::html_escape(options_.y_label) + "</text>\n";
     }
     return svg;
   }
@@ -258,7 +245,7 @@ class Canvas {
              "\" stroke-width=\"" + fixed(std::max(2.0, series[i].width)) + "\"" +
              (series[i].dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>";
       svg += "<text x=\"" + fixed(x0 + 38) + "\" y=\"" + fixed(y) + "\" fill=\"#222\">" +
-             escape(series[i].label) + "</text>\n";
+             detail::html_escape(series[i].label) + "</text>\n";
       y += 18;
     }
     if (target_entry) {
@@ -392,7 +379,7 @@ std::string svg_line_plot(std::span<const PlotSeries> series, std::span<const Pl
     if (!marker.label.empty()) {
       svg += "<text x=\"" + fixed(canvas.px(marker.x) + 9) + "\" y=\"" +
              fixed(canvas.py(marker.y) - 9) + "\" fill=\"" + marker.color + "\">" +
-             escape(marker.label) + "</text>";
+             detail::html_escape(marker.label) + "</text>";
     }
     svg += "\n";
   }

@@ -1,5 +1,4 @@
-// The viewer's JSON frame format and the page around it. Coordinates are written with 7
-// significant digits: ample for drawing, and it keeps long trajectories small.
+// The viewer's JSON frame format and the page around it.
 #include "maya/viz/viewer.hpp"
 
 #include <cmath>
@@ -8,6 +7,7 @@
 #include <string_view>
 
 #include "maya/core/error.hpp"
+#include "viz/page_text.hpp"
 
 namespace maya::viz {
 
@@ -19,40 +19,15 @@ extern const std::string_view kViewerPage;  // generated from viewer_page.html
 
 namespace {
 
-void append_number(std::string& out, double value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.7g", value);
-  out += buffer;
-}
-
-// A JSON string literal that is also safe inside a <script> element (no "</", no "<!--").
-void append_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '<' || c == '>' || c == '&' || byte < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
+using detail::append_json_number;
+using detail::append_json_string;
+using detail::html_escape;
 
 void append_point(std::string& out, const std::array<double, 2>& point) {
   out += '[';
-  append_number(out, point[0]);
+  append_json_number(out, point[0]);
   out += ',';
-  append_number(out, point[1]);
+  append_json_number(out, point[1]);
   out += ']';
 }
 
@@ -65,29 +40,13 @@ void append_particle_frames(std::string& out, const Trajectory& trajectory) {
       if (particle > 0) {
         out += ',';
       }
-      append_number(out, trajectory.position(frame, particle, 0));
+      append_json_number(out, trajectory.position(frame, particle, 0));
       out += ',';
-      append_number(out, trajectory.dim > 1 ? trajectory.position(frame, particle, 1) : 0.0);
+      append_json_number(out, trajectory.dim > 1 ? trajectory.position(frame, particle, 1) : 0.0);
     }
     out += ']';
   }
   out += ']';
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    if (c == '<') {
-      out += "&lt;";
-    } else if (c == '>') {
-      out += "&gt;";
-    } else if (c == '&') {
-      out += "&amp;";
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace
@@ -130,20 +89,20 @@ std::string viewer_json(const ViewerScene& scene) {
   }
 
   std::string out = "{\"format\":\"maya-viewer\",\"version\":1,\"title\":";
-  append_string(out, scene.title);
+  append_json_string(out, scene.title);
   out += ",\n\"times\":[";
   for (std::size_t i = 0; i < trajectory.num_frames(); ++i) {
     if (i > 0) {
       out += ',';
     }
-    append_number(out, trajectory.times[i]);
+    append_json_number(out, trajectory.times[i]);
   }
   out += "],\n\"particles\":{\"count\":" + std::to_string(particles) + ",\"radius\":[";
   for (std::size_t i = 0; i < scene.particle_radius.size(); ++i) {
     if (i > 0) {
       out += ',';
     }
-    append_number(out, scene.particle_radius[i]);
+    append_json_number(out, scene.particle_radius[i]);
   }
   out += "],\"frames\":";
   append_particle_frames(out, trajectory);
@@ -152,7 +111,7 @@ std::string viewer_json(const ViewerScene& scene) {
     const ViewerSpring& spring = scene.springs[i];
     out += (i > 0 ? ",[" : "[") + std::to_string(spring.first) + ',' +
            std::to_string(spring.second) + ',';
-    append_number(out, spring.rest_length);
+    append_json_number(out, spring.rest_length);
     out += ']';
   }
   out += "],\n\"triangles\":[";
@@ -167,7 +126,7 @@ std::string viewer_json(const ViewerScene& scene) {
     out += b > 0 ? "," : "";
     if (body.shape == ViewerBody::Shape::kCircle) {
       out += "{\"shape\":\"circle\",\"radius\":";
-      append_number(out, body.radius);
+      append_json_number(out, body.radius);
       out += '}';
     } else {
       out += "{\"shape\":\"polygon\",\"vertices\":[";
@@ -184,14 +143,14 @@ std::string viewer_json(const ViewerScene& scene) {
     out += frame == 0 ? "[" : ",\n[";
     for (std::size_t k = 0; k < trajectory.num_bodies * 3; ++k) {
       out += k > 0 ? "," : "";
-      append_number(out, trajectory.body_poses[frame * trajectory.num_bodies * 3 + k]);
+      append_json_number(out, trajectory.body_poses[frame * trajectory.num_bodies * 3 + k]);
     }
     out += ']';
   }
   out += "]},\n\"ground\":";
   if (scene.ground_height) {
     out += "{\"height\":";
-    append_number(out, *scene.ground_height);
+    append_json_number(out, *scene.ground_height);
     out += '}';
   } else {
     out += "null";
@@ -205,9 +164,9 @@ std::string viewer_json(const ViewerScene& scene) {
   for (std::size_t i = 0; i < scene.paths.size(); ++i) {
     const ViewerPath& path = scene.paths[i];
     out += i > 0 ? ",{\"label\":" : "{\"label\":";
-    append_string(out, path.label);
+    append_json_string(out, path.label);
     out += ",\"color\":";
-    append_string(out, path.color);
+    append_json_string(out, path.color);
     out += ",\"points\":[";
     for (std::size_t k = 0; k < path.points.size(); ++k) {
       out += k > 0 ? "," : "";
@@ -218,7 +177,7 @@ std::string viewer_json(const ViewerScene& scene) {
   out += "],\n\"ghost\":";
   if (has_ghost) {
     out += "{\"label\":";
-    append_string(out, scene.ghost_label);
+    append_json_string(out, scene.ghost_label);
     out += ",\"frames\":";
     append_particle_frames(out, scene.ghost);
     out += '}';

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "maya/core/error.hpp"
+#include "viz/page_text.hpp"
 
 namespace maya::viz {
 namespace detail {
@@ -17,57 +18,18 @@ extern const std::string_view kThreeJs;       // three.min.js, or empty without 
 
 namespace {
 
-void append_number(std::string& out, double value) {
-  if (!std::isfinite(value)) {
-    out += "null";
-    return;
-  }
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.7g", value);
-  out += buffer;
-}
+using detail::append_json_number;
+using detail::append_json_string;
+using detail::html_escape;
 
 template <std::size_t N>
 void append_array(std::string& out, const std::array<double, N>& values) {
   out += '[';
   for (std::size_t k = 0; k < N; ++k) {
     if (k > 0) out += ',';
-    append_number(out, values[k]);
+    append_json_number(out, values[k]);
   }
   out += ']';
-}
-
-// A JSON string that is also safe inside a <script> element.
-void append_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '<' || c == '>' || c == '&' || byte < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 const char* type_name(Viewer3DShape::Type type) {
@@ -90,12 +52,12 @@ std::string viewer3d_json(const Viewer3DScene& scene) {
                      std::to_string(scene.poses.size()));
   }
   std::string out = R"({"format":"maya-viewer-3d","version":1,"title":)";
-  append_string(out, scene.title);
+  append_json_string(out, scene.title);
   out += ",\"bodies\":[";
   for (std::size_t b = 0; b < bodies; ++b) {
     const Viewer3DBody& body = scene.bodies[b];
     out += b > 0 ? ",{\"name\":" : "{\"name\":";
-    append_string(out, body.name);
+    append_json_string(out, body.name);
     out += ",\"parent\":" + std::to_string(body.parent) + ",\"shapes\":[";
     for (std::size_t s = 0; s < body.shapes.size(); ++s) {
       const Viewer3DShape& shape = body.shapes[s];
@@ -106,9 +68,9 @@ std::string viewer3d_json(const Viewer3DScene& scene) {
       out += ",\"orientation\":";
       append_array(out, shape.orientation);
       out += ",\"radius\":";
-      append_number(out, shape.radius);
+      append_json_number(out, shape.radius);
       out += ",\"half_length\":";
-      append_number(out, shape.half_length);
+      append_json_number(out, shape.half_length);
       out += ",\"half_size\":";
       append_array(out, shape.half_size);
       out += '}';
@@ -128,12 +90,12 @@ std::string viewer3d_json(const Viewer3DScene& scene) {
   out += "],\"times\":[";
   for (std::size_t f = 0; f < frames; ++f) {
     if (f > 0) out += ',';
-    append_number(out, scene.times[f]);
+    append_json_number(out, scene.times[f]);
   }
   out += "],\"poses\":[";
   for (std::size_t k = 0; k < scene.poses.size(); ++k) {
     if (k > 0) out += ',';
-    append_number(out, scene.poses[k]);
+    append_json_number(out, scene.poses[k]);
   }
   out += "]}";
   return out;
