@@ -140,7 +140,9 @@ class Tape {
     bool finite_check;
 
     ad::detail::Leaf leaf() noexcept {
-      const bool previous = (previous_mask >> leaf_number++) & 1u;
+      // Statements of more than 32 leaves have mask 0; never shift by 32 or more.
+      const bool previous = leaf_number < 32 && ((previous_mask >> leaf_number) & 1u) != 0;
+      ++leaf_number;
       const std::uint32_t index = previous ? static_cast<std::uint32_t>(node - 1) : *next_index++;
       return {index, values[index]};
     }
