@@ -19,6 +19,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "dynamics/cuda/gather_kernels.cuh"
@@ -30,6 +31,14 @@
 
 namespace maya::dynamics::detail {
 namespace {
+
+// Calls f with std::integral_constant<int, d> for d in 1..3 (d is checked by the caller).
+template <class F>
+auto with_dimension(std::size_t d, F&& f) {
+  if (d == 1) return f(std::integral_constant<int, 1>{});
+  if (d == 2) return f(std::integral_constant<int, 2>{});
+  return f(std::integral_constant<int, 3>{});
+}
 
 void check(cudaError_t status, const char* what) {
   if (status != cudaSuccess) {
@@ -713,68 +722,27 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   unsigned max_degree = 0;
   for (std::size_t i = 0; i < n; ++i) max_degree = std::max(max_degree, begin[i + 1] - begin[i]);
   const Kernels kernels = kernels_for(n, s, d, max_degree);
-  if (kernels == Kernels::kResident) {
-    const ResidentShape shape = resident_shape(n, s, d, max_degree);
-    switch (d) {
-      case 1:
-        times = run_resident<1>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
-                                adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-      case 2:
-        times = run_resident<2>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
-                                adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
+  double* host_out = host_adjoint.get();
+  // The kernels are compiled for 1, 2 and 3 dimensions; `dim` carries d as a type.
+  times = with_dimension(d, [&](auto dim) {
+    constexpr int D = decltype(dim)::value;
+    switch (kernels) {
+      case Kernels::kResident:
+        return run_resident<D>(resident_shape(n, s, d, max_degree), system, arrays, e, n, dt, t,
+                               states, adjoints, history, adjoint_of_final, out.final_state,
+                               host_out);
+      case Kernels::kLanes:
+        return run_lanes<D>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
+                            adjoint_of_final, out.final_state, host_out);
+      case Kernels::kGather:
+        return run_gather<D>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                             adjoint_of_final, out.final_state, host_out);
+      case Kernels::kSplit:
       default:
-        times = run_resident<3>(shape, system, arrays, e, n, dt, t, states, adjoints, history,
-                                adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
+        return run<D>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                      adjoint_of_final, out.final_state, host_out);
     }
-  } else if (kernels == Kernels::kLanes) {
-    switch (d) {
-      case 1:
-        times = run_lanes<1>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
-                             adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-      case 2:
-        times = run_lanes<2>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
-                             adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-      default:
-        times = run_lanes<3>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
-                             adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-    }
-  } else if (kernels == Kernels::kGather) {
-    switch (d) {
-      case 1:
-        times = run_gather<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                              adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-      case 2:
-        times = run_gather<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                              adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-      default:
-        times = run_gather<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                              adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-    }
-  } else {
-    switch (d) {
-      case 1:
-        times = run<1>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                       adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-      case 2:
-        times = run<2>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                       adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-      default:
-        times = run<3>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                       adjoint_of_final, out.final_state, host_adjoint.get());
-        break;
-    }
-  }
+  });
   download(out.state, adjoints, e * state_size);
   download(out.mass, arrays.g_mass, e * n);
   download(out.stiffness, arrays.g_stiffness, e * s);
