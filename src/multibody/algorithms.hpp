@@ -125,6 +125,15 @@ void joint_kinematics(const Body& body, const S* q, const S* qd, Transform<S>& X
   }
 }
 
+// The spatial inertia of a body from its parameters `p` (ParameterLayout, one body's block).
+template <class S>
+Mat6<S> spatial_inertia(const S* p) {
+  const Mat3<S> Ic{p[PL::kInertia],     p[PL::kInertia + 3], p[PL::kInertia + 4],
+                   p[PL::kInertia + 3], p[PL::kInertia + 1], p[PL::kInertia + 5],
+                   p[PL::kInertia + 4], p[PL::kInertia + 5], p[PL::kInertia + 2]};
+  return body_inertia(p[PL::kMass], Vec3<S>{p[PL::kCom], p[PL::kCom + 1], p[PL::kCom + 2]}, Ic);
+}
+
 // Transforms, subspaces, body velocities, velocity-product accelerations and spatial inertias.
 // `v` may be null (every velocity zero). The world transforms are only needed by contact, poses
 // and energies; `world_frames = false` skips them.
@@ -140,10 +149,15 @@ void kinematics(const Model& model, const S* params, const S* q, const S* v, Tre
     const S* qd = v != nullptr ? v + model.v_index(i) : nullptr;
     Transform<S> XJ;
     joint_kinematics(body, q + model.q_index(i), qd, XJ, ws.columns[i], ws.joint_bias[i]);
-    const Transform<S> X_tree{
-        transpose(cast3<S>(rotation_of(body.joint_orientation))),
-        Vec3<S>{p[PL::kJointPosition], p[PL::kJointPosition + 1], p[PL::kJointPosition + 2]}};
-    ws.X[i] = compose(XJ, X_tree);
+    const Vec3<S> offset{p[PL::kJointPosition], p[PL::kJointPosition + 1],
+                         p[PL::kJointPosition + 2]};
+    const Quaternion& orientation = body.joint_orientation;
+    if (orientation[0] == 1.0 && orientation[1] == 0.0 && orientation[2] == 0.0 &&
+        orientation[3] == 0.0) {
+      ws.X[i] = Transform<S>{XJ.E, add(offset, XJ.r)};  // compose() with the identity rotation
+    } else {
+      ws.X[i] = compose(XJ, Transform<S>{transpose(cast3<S>(rotation_of(orientation))), offset});
+    }
     Vec6<S> vJ = zero6<S>();
     if (qd != nullptr) {
       for (std::size_t k = 0; k < nv; ++k) {
@@ -159,11 +173,7 @@ void kinematics(const Model& model, const S* params, const S* q, const S* v, Tre
       ws.velocity[i] = add6(apply_motion(ws.X[i], ws.velocity[parent]), vJ);
     }
     ws.bias[i] = add6(ws.joint_bias[i], cross_motion(ws.velocity[i], vJ));
-    const Mat3<S> Ic{p[PL::kInertia],     p[PL::kInertia + 3], p[PL::kInertia + 4],
-                     p[PL::kInertia + 3], p[PL::kInertia + 1], p[PL::kInertia + 5],
-                     p[PL::kInertia + 4], p[PL::kInertia + 5], p[PL::kInertia + 2]};
-    ws.inertia[i] =
-        body_inertia(p[PL::kMass], Vec3<S>{p[PL::kCom], p[PL::kCom + 1], p[PL::kCom + 2]}, Ic);
+    ws.inertia[i] = spatial_inertia(p);
     ws.external[i] = zero6<S>();
   }
 }
@@ -189,6 +199,8 @@ struct ImplicitDamping {
 };
 
 // Articulated-body algorithm after kinematics(): qdd = FD(q, qdot, tau, external forces).
+// A one-dof joint (hinge, slide: most of a robot) takes the scalar path: U = IA s is one column,
+// D a number, and IA - U U^T / D is formed on its upper triangle.
 template <class S>
 void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& ws,
                       ImplicitDamping<S> implicit = {}) {
@@ -205,17 +217,41 @@ void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& 
     auto& U = ws.U[i];
     auto& D = ws.D_inverse[i];
     auto& u = ws.u[i];
-    for (int k = 0; k < nv; ++k) U[k] = mul6(ws.articulated[i], ws.columns[i][k]);
+    const Mat6<S>& IA = ws.articulated[i];
+    const int parent = body.parent;
+    if (nv == 1) {
+      const Vec6<S>& s = ws.columns[i][0];
+      U[0] = mul6(IA, s);
+      D[0] = 1.0 / (dot6(s, U[0]) + (body.armature + implicit.at(i)));
+      u[0] = tau_i[0] - dot6(s, ws.force[i]);
+      if (parent < 0) continue;
+      // Ia = IA - U U^T / D, pa = pA + Ia c + U u / D.
+      Vec6<S> UD;
+      for (int r = 0; r < 6; ++r) UD[r] = U[0][r] * D[0];
+      Mat6<S> Ia;
+      for (int r = 0; r < 6; ++r) {
+        for (int c = r; c < 6; ++c) {
+          Ia[6 * r + c] = IA[6 * r + c] - UD[r] * U[0][c];
+          Ia[6 * c + r] = Ia[6 * r + c];
+        }
+      }
+      Vec6<S> pa = add6(ws.force[i], mul6(Ia, ws.bias[i]));
+      const S Du = D[0] * u[0];
+      for (int r = 0; r < 6; ++r) pa[r] += U[0][r] * Du;
+      add_inertia_to_parent(ws.X[i], Ia, ws.articulated[parent]);
+      ws.force[parent] = add6(ws.force[parent], inverse_force(ws.X[i], pa));
+      continue;
+    }
+    for (int k = 0; k < nv; ++k) U[k] = mul6(IA, ws.columns[i][k]);
     for (int k = 0; k < nv; ++k) {
       for (int l = 0; l < nv; ++l) D[nv * k + l] = dot6(ws.columns[i][k], U[l]);
       D[nv * k + k] += body.armature + implicit.at(i);
       u[k] = tau_i[k] - dot6(ws.columns[i][k], ws.force[i]);
     }
     if (nv > 0) invert_spd(D, nv);
-    const int parent = body.parent;
     if (parent < 0) continue;
     // Ia = IA - U D^-1 U^T, pa = pA + Ia c + U D^-1 u.
-    Mat6<S> Ia = ws.articulated[i];
+    Mat6<S> Ia = IA;
     std::array<Vec6<S>, 6> UD;  // U D^-1
     for (int k = 0; k < nv; ++k) {
       UD[k] = zero6<S>();
@@ -232,8 +268,7 @@ void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& 
     for (int k = 0; k < nv; ++k) {
       for (int r = 0; r < 6; ++r) pa[r] += UD[k][r] * u[k];
     }
-    const Mat6<S> to_parent = inertia_to_parent(ws.X[i], Ia);
-    for (int r = 0; r < 36; ++r) ws.articulated[parent][r] += to_parent[r];
+    add_inertia_to_parent(ws.X[i], Ia, ws.articulated[parent]);
     ws.force[parent] = add6(ws.force[parent], inverse_force(ws.X[i], pa));
   }
   const Vec6<S> a0 = base_acceleration<S>(model);
@@ -244,6 +279,13 @@ void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& 
     const Vec6<S> a_parent = parent < 0 ? a0 : ws.acceleration[parent];
     Vec6<S> a = add6(apply_motion(ws.X[i], a_parent), ws.bias[i]);
     S* qdd_i = qdd + model.v_index(i);
+    if (nv == 1) {
+      const S s = ws.D_inverse[i][0] * (ws.u[i][0] - dot6(ws.U[i][0], a));
+      qdd_i[0] = s;
+      for (int r = 0; r < 6; ++r) a[r] += ws.columns[i][0][r] * s;
+      ws.acceleration[i] = a;
+      continue;
+    }
     std::array<S, 6> rhs;
     for (int k = 0; k < nv; ++k) rhs[k] = ws.u[i][k] - dot6(ws.U[i][k], a);
     for (int k = 0; k < nv; ++k) {
@@ -344,10 +386,8 @@ void composite_rigid_body(const Model& model, S* M, TreeScratch<S>& ws,
   for (std::size_t i = 0; i < n; ++i) ws.articulated[i] = ws.inertia[i];  // composite inertias
   for (std::size_t i = n; i-- > 0;) {
     const Body& body = model.body(i);
-    if (body.parent >= 0) {
-      const Mat6<S> to_parent = inertia_to_parent(ws.X[i], ws.articulated[i]);
-      for (int r = 0; r < 36; ++r) ws.articulated[body.parent][r] += to_parent[r];
-    }
+    if (body.parent >= 0)
+      add_inertia_to_parent(ws.X[i], ws.articulated[i], ws.articulated[body.parent]);
   }
   for (std::size_t i = 0; i < n; ++i) {
     const Body& body = model.body(i);

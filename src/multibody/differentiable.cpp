@@ -114,7 +114,7 @@ void backward_by_reverse(BackwardContext& context, std::size_t num_outputs, Eval
 struct EulerAdjointScratch {
   detail::TreeScratch<double> ws;
   detail::NewtonEulerAdjointScratch reverse;
-  std::vector<double> q, qdd, g_qdd, lambda, q_bar, qd_bar, u_bar, inverse;
+  std::vector<double> q, qdd, g_qdd, lambda, q_bar, qd_bar, u_bar;
 };
 struct EulerRevScratch {
   detail::RevTape tape;
@@ -128,7 +128,12 @@ struct EulerRevScratch {
 // (inverse dynamics with the contact forces, tau the actuator, damping and limit forces). So
 //   d loss / d theta = g_qdd^T d qdd / d theta = -lambda^T dR / d theta,  lambda = M^-1 g_qdd,
 // with qdd held at its value: one recorded position update gives g_qdd, one O(n) pass lambda,
-// and one recorded Newton-Euler pass (a third of ABA's operations) the rest.
+// and one recorded Newton-Euler pass (a third of ABA's operations) the rest. On trees of
+// scalar joints without contact and without a parameter gradient the step kept its forward
+// pass's transforms, velocities, accelerations and articulated-body factorization with the node
+// (step() below), and everything is by hand: q1 = q + dt v1 (no quaternions), so g_v1 gathers
+// dt g_q1, lambda comes from the kept factorization, and Newton-Euler's reverse pass
+// (newton_euler_adjoint.hpp) replaces the recorded one.
 void euler_step_adjoint(const Model& model, BackwardContext& context, double dt) {
   using detail::Rev;
   const std::size_t nq = model.nq(), nv = model.nv();
@@ -140,19 +145,14 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   detail::TreeScratch<double>& ws = scratch->ws;
   std::vector<double>&q = scratch->q, &qdd = scratch->qdd, &g_qdd = scratch->g_qdd,
   &lambda = scratch->lambda;
-  q.assign(x, x + nq);
-  detail::normalize_quaternions(model, q.data());
-  qdd.resize(nv);
-  const double implicit_dt = model.options().implicit_damping ? dt : 0.0;
-  detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws, implicit_dt);
   const double* g = context.grad_output().values;
 
-  if (!context.needs_grad(2) && model.contact_points().empty() &&
-      detail::scalar_joints_only(model)) {
-    // Everything by hand: q1 = q + dt v1 (no quaternions), so g_v1 gathers dt g_q1, and Newton-
-    // Euler's reverse pass (newton_euler_adjoint.hpp) replaces the recorded one.
-    std::vector<double>&q_bar = scratch->q_bar, &qd_bar = scratch->qd_bar, &u_bar = scratch->u_bar,
-    &inverse = scratch->inverse;
+  const std::span<const double> saved = context.saved();
+  if (saved.size() == 1 + detail::kKeptPerBody * model.num_bodies() && !context.needs_grad(2)) {
+    // By hand, on what the recorded step kept: neither kinematics nor the articulated-body
+    // algorithm runs again.
+    const double* kept = saved.data() + 1;
+    std::vector<double>&q_bar = scratch->q_bar, &qd_bar = scratch->qd_bar, &u_bar = scratch->u_bar;
     q_bar.assign(g, g + nq);
     qd_bar.resize(nv);
     g_qdd.resize(nv);
@@ -160,14 +160,14 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
       qd_bar[k] = g[nq + k] + dt * g[k];
       g_qdd[k] = dt * qd_bar[k];
     }
+    detail::restore_factorization(model, kept, ws);
     lambda.resize(nv);
     detail::apply_inverse_mass(model, ws, g_qdd.data(), lambda.data());
-    inverse.resize(nv);
-    detail::newton_euler(model, qdd.data(), inverse.data(), ws);
+    detail::restore_forces(model, p, kept, ws);
     detail::newton_euler_adjoint(model, ws, scratch->reverse, x + nq, lambda.data(), q_bar.data(),
                                  qd_bar.data());
     u_bar.assign(model.nu(), 0.0);
-    detail::joint_forces_adjoint(model, p, q.data(), u, lambda.data(), q_bar.data(), qd_bar.data(),
+    detail::joint_forces_adjoint(model, p, x, u, lambda.data(), q_bar.data(), qd_bar.data(),
                                  u_bar.data());
     if (context.needs_grad(0)) {
       double* gx = context.grad_input(0).values;
@@ -180,6 +180,12 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
     }
     return;
   }
+
+  q.assign(x, x + nq);
+  detail::normalize_quaternions(model, q.data());
+  qdd.resize(nv);
+  const double implicit_dt = model.options().implicit_damping ? dt : 0.0;
+  detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws, implicit_dt);
 
   detail::Lent<EulerRevScratch> rev(workspace);
   detail::RevTape& tape = rev->tape;
@@ -366,10 +372,36 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
   const double* x = tape.view(state).values;
   const double* u = tape.view(control).values;
   const double* p = tape.view(params).values;
-  const double saved[] = {dt};
   const std::int64_t saved_ints[] = {static_cast<std::int64_t>(integrator)};
   const Shape shape{model.nx()};
   tape.keep_alive(model.shared_tape_ops());
+  if (integrator == Integrator::kSemiImplicitEuler && !tape.requires_grad(params) &&
+      model.contact_points().empty() && detail::scalar_joints_only(model)) {
+    // The step's hand adjoint needs the transforms, velocities, accelerations and the
+    // articulated-body factorization of this state: kept with the node (31 numbers a body)
+    // rather than computed again in the backward pass.
+    Workspace& workspace = tape.workspace();
+    detail::Lent<detail::StepScratch<double>> scratch(workspace);
+    auto saved_loan = workspace.borrow_unset<double>(1 + detail::kKeptPerBody * model.num_bodies());
+    auto out_loan = workspace.borrow_unset<double>(model.nx());
+    std::vector<double>& kept = *saved_loan;
+    std::vector<double>& x1 = *out_loan;
+    detail::step(model, p, x, u, dt, integrator, x1.data(), *scratch);
+    kept[0] = dt;
+    detail::keep_forward(model, scratch->ws, kept.data() + 1);
+    return tape.record(
+        model.tape_ops().step, {state, control, params}, shape,
+        [&](MutableTensorView out) {
+          std::copy(x1.begin(), x1.begin() + static_cast<long>(model.nx()), out.values);
+          detail::check_finite_state(model, op, out.values, [&] {
+            return "in the step recorded as tape node " + std::to_string(tape.size());
+          });
+        },
+        SavedData{
+            std::span<const double>(kept.data(), 1 + detail::kKeptPerBody * model.num_bodies()),
+            saved_ints});
+  }
+  const double saved[] = {dt};
   return tape.record(
       model.tape_ops().step, {state, control, params}, shape,
       [&](MutableTensorView out) {

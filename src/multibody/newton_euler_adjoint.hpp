@@ -93,6 +93,75 @@ inline void newton_euler_adjoint(const Model& model, const TreeScratch<double>& 
   }
 }
 
+// What the fused Euler step keeps of its forward pass for the hand adjoint, per body: the
+// transform from the parent (E: 9, r: 3), the velocity (6) and acceleration (6), and the
+// articulated-body algorithm's U = IA s (6) and 1 / D (1) of its joint (zeros for a weld). With
+// them the backward pass runs neither kinematics nor the articulated-body algorithm again.
+inline constexpr std::size_t kKeptPerBody = 31;
+
+// After articulated_body() on the step's state (scalar joints only): ws -> kept [bodies * 31].
+inline void keep_forward(const Model& model, const TreeScratch<double>& ws, double* kept) {
+  for (std::size_t i = 0; i < model.num_bodies(); ++i) {
+    double* k = kept + kKeptPerBody * i;
+    const Transform<double>& X = ws.X[i];
+    for (int r = 0; r < 9; ++r) k[r] = X.E[r];
+    for (int r = 0; r < 3; ++r) k[9 + r] = X.r[r];
+    const bool moves = Model::joint_nv(model.body(i).joint) == 1;
+    for (int r = 0; r < 6; ++r) {
+      k[12 + r] = ws.velocity[i][r];
+      k[18 + r] = ws.acceleration[i][r];
+      k[24 + r] = moves ? ws.U[i][0][r] : 0.0;
+    }
+    k[30] = moves ? ws.D_inverse[i][0] : 0.0;
+  }
+}
+
+// The reverse of keep_forward(): the transforms, subspaces, U and 1 / D that
+// apply_inverse_mass() reads.
+inline void restore_factorization(const Model& model, const double* kept, TreeScratch<double>& ws) {
+  const std::size_t n = model.num_bodies();
+  ws.resize(n, model.nv());
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* k = kept + kKeptPerBody * i;
+    const Body& body = model.body(i);
+    for (int r = 0; r < 9; ++r) ws.X[i].E[r] = k[r];
+    for (int r = 0; r < 3; ++r) ws.X[i].r[r] = k[9 + r];
+    if (Model::joint_nv(body.joint) != 1) continue;
+    const Vec3<double>& a = body.axis;
+    ws.columns[i][0] = body.joint == JointType::kRevolute
+                           ? Vec6<double>{a[0], a[1], a[2], 0.0, 0.0, 0.0}
+                           : Vec6<double>{0.0, 0.0, 0.0, a[0], a[1], a[2]};
+    for (int r = 0; r < 6; ++r) ws.U[i][0][r] = k[24 + r];
+    ws.D_inverse[i][0] = k[30];
+  }
+}
+
+// The rest of keep_forward(), then Newton-Euler's forces as newton_euler() leaves them
+// (f_i = I_i a_i + v_i x* I_i v_i, accumulated from the leaves): what newton_euler_adjoint()
+// reads. No external forces.
+inline void restore_forces(const Model& model, const double* params, const double* kept,
+                           TreeScratch<double>& ws) {
+  const std::size_t n = model.num_bodies();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* k = kept + kKeptPerBody * i;
+    for (int r = 0; r < 6; ++r) {
+      ws.velocity[i][r] = k[12 + r];
+      ws.acceleration[i][r] = k[18 + r];
+    }
+    ws.inertia[i] = spatial_inertia(params + PL::kPerBody * i);
+    const Vec6<double>& v = ws.velocity[i];
+    ws.force[i] =
+        add6(mul6(ws.inertia[i], ws.acceleration[i]), cross_force(v, mul6(ws.inertia[i], v)));
+  }
+  for (std::size_t i = n; i-- > 0;) {
+    const int parent = model.body(i).parent;
+    if (parent >= 0) {
+      const auto p = static_cast<std::size_t>(parent);
+      ws.force[p] = add6(ws.force[p], inverse_force(ws.X[i], ws.force[i]));
+    }
+  }
+}
+
 // q_bar, qd_bar, u_bar += the gradient of lambda^T tau(q, qd, u) for the actuator, damping and
 // limit forces of joint_forces() (parameters held fixed).
 inline void joint_forces_adjoint(const Model& model, const double* params, const double* q,

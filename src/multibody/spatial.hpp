@@ -227,50 +227,77 @@ MAYA_INLINE Vec6<S> mul6(const Mat6<S>& m, const Vec6<S>& a) {
   return r;
 }
 
-// X^T I X for a symmetric 6x6 inertia I expressed in B: the same inertia expressed in A. With
-// I = [A B; B^T C], X = [E 0; -E R E], R = [r]x and bars for E^T (.) E:
+// target += X^T I X for a symmetric 6x6 inertia I expressed in B: the same inertia expressed in
+// A, added to an inertia of A. With I = [A B; B^T C], X = [E 0; -E R E], R = [r]x and bars for
+// E^T (.) E:
 //   X^T I X = [A' - B' R + R B'^T - R C' R,  B' + R C';  (B' + R C')^T,  C'].
+// A', C' and the top-left block are symmetric: only their upper triangles are computed.
+template <class S>
+MAYA_INLINE void add_inertia_to_parent(const Transform<S>& X, const Mat6<S>& inertia,
+                                       Mat6<S>& target) {
+  const Mat3<S>& E = X.E;
+  // T = M E for the three blocks, then E^T T.
+  Mat3<S> TA, TB, TC;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      TA[3 * i + j] =
+          inertia[6 * i] * E[j] + inertia[6 * i + 1] * E[3 + j] + inertia[6 * i + 2] * E[6 + j];
+      TB[3 * i + j] =
+          inertia[6 * i + 3] * E[j] + inertia[6 * i + 4] * E[3 + j] + inertia[6 * i + 5] * E[6 + j];
+      TC[3 * i + j] = inertia[6 * (i + 3) + 3] * E[j] + inertia[6 * (i + 3) + 4] * E[3 + j] +
+                      inertia[6 * (i + 3) + 5] * E[6 + j];
+    }
+  }
+  Mat3<S> Ab, Bb, Cb;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      Bb[3 * i + j] = E[i] * TB[j] + E[3 + i] * TB[3 + j] + E[6 + i] * TB[6 + j];
+      if (j < i) continue;
+      Ab[3 * i + j] = E[i] * TA[j] + E[3 + i] * TA[3 + j] + E[6 + i] * TA[6 + j];
+      Cb[3 * i + j] = E[i] * TC[j] + E[3 + i] * TC[3 + j] + E[6 + i] * TC[6 + j];
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < i; ++j) {
+      Ab[3 * i + j] = Ab[3 * j + i];
+      Cb[3 * i + j] = Cb[3 * j + i];
+    }
+  }
+  const Vec3<S>& r = X.r;
+  // RC = R C' column by column; the rows of M R are the rows of M crossed with r.
+  Mat3<S> RC, RCR, BR;
+  for (int j = 0; j < 3; ++j) {
+    const Vec3<S> c = cross(r, Vec3<S>{Cb[j], Cb[3 + j], Cb[6 + j]});
+    RC[j] = c[0], RC[3 + j] = c[1], RC[6 + j] = c[2];
+  }
+  for (int i = 0; i < 3; ++i) {
+    const Vec3<S> a = cross(Vec3<S>{RC[3 * i], RC[3 * i + 1], RC[3 * i + 2]}, r);
+    const Vec3<S> b = cross(Vec3<S>{Bb[3 * i], Bb[3 * i + 1], Bb[3 * i + 2]}, r);
+    for (int j = 0; j < 3; ++j) RCR[3 * i + j] = a[j], BR[3 * i + j] = b[j];
+  }
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      if (j >= i) {
+        // R B'^T = -(B' R)^T, so the top-left block is A' - B'R - (B'R)^T - R C' R.
+        const S top_left = Ab[3 * i + j] - BR[3 * i + j] - BR[3 * j + i] - RCR[3 * i + j];
+        target[6 * i + j] += top_left;
+        if (j > i) target[6 * j + i] += top_left;
+        target[6 * (i + 3) + j + 3] += Cb[3 * i + j];
+        if (j > i) target[6 * (j + 3) + i + 3] += Cb[3 * i + j];
+      }
+      const S top_right = Bb[3 * i + j] + RC[3 * i + j];
+      target[6 * i + j + 3] += top_right;
+      target[6 * (j + 3) + i] += top_right;
+    }
+  }
+}
+
+// X^T I X (add_inertia_to_parent onto zero).
 template <class S>
 Mat6<S> inertia_to_parent(const Transform<S>& X, const Mat6<S>& inertia) {
-  Mat3<S> A, B, C;
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      A[3 * i + j] = inertia[6 * i + j];
-      B[3 * i + j] = inertia[6 * i + j + 3];
-      C[3 * i + j] = inertia[6 * (i + 3) + j + 3];
-    }
-  }
-  const Mat3<S> Et = transpose(X.E);
-  const Mat3<S> Ab = mul(mul(Et, A), X.E), Bb = mul(mul(Et, B), X.E), Cb = mul(mul(Et, C), X.E);
-  const Vec3<S>& r = X.r;
-  // R M and M R for the skew matrix R = [r]x, column by column / row by row.
-  const auto skew_times = [&](const Mat3<S>& M) {  // R M
-    Mat3<S> out;
-    for (int j = 0; j < 3; ++j) {
-      const Vec3<S> c = cross(r, Vec3<S>{M[j], M[3 + j], M[6 + j]});
-      out[j] = c[0], out[3 + j] = c[1], out[6 + j] = c[2];
-    }
-    return out;
-  };
-  const auto times_skew = [&](const Mat3<S>& M) {  // M R = -(R M^T)^T
-    Mat3<S> out = transpose(skew_times(transpose(M)));
-    for (auto& x : out) x = -x;
-    return out;
-  };
-  const Mat3<S> RC = skew_times(Cb);
-  const Mat3<S> RCR = times_skew(RC);
-  const Mat3<S> BR = times_skew(Bb);
   Mat6<S> out;
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      // R B'^T = -(B' R)^T, so the top-left block is A' - B'R - (B'R)^T - R C' R.
-      out[6 * i + j] = Ab[3 * i + j] - BR[3 * i + j] - BR[3 * j + i] - RCR[3 * i + j];
-      const S top_right = Bb[3 * i + j] + RC[3 * i + j];
-      out[6 * i + j + 3] = top_right;
-      out[6 * (j + 3) + i] = top_right;
-      out[6 * (i + 3) + j + 3] = Cb[3 * i + j];
-    }
-  }
+  for (auto& x : out) x = S(0.0);
+  add_inertia_to_parent(X, inertia, out);
   return out;
 }
 
