@@ -220,10 +220,17 @@ void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& 
     const Mat6<S>& IA = ws.articulated[i];
     const int parent = body.parent;
     if (nv == 1) {
+      // s is [axis; 0] (hinge) or [0; axis] (slide): three of its entries are zero.
       const Vec6<S>& s = ws.columns[i][0];
-      U[0] = mul6(IA, s);
-      D[0] = 1.0 / (dot6(s, U[0]) + (body.armature + implicit.at(i)));
-      u[0] = tau_i[0] - dot6(s, ws.force[i]);
+      const int o = body.joint == JointType::kRevolute ? 0 : 3;
+      for (int r = 0; r < 6; ++r) {
+        U[0][r] =
+            IA[6 * r + o] * s[o] + IA[6 * r + o + 1] * s[o + 1] + IA[6 * r + o + 2] * s[o + 2];
+      }
+      D[0] = 1.0 / (s[o] * U[0][o] + s[o + 1] * U[0][o + 1] + s[o + 2] * U[0][o + 2] +
+                    (body.armature + implicit.at(i)));
+      u[0] = tau_i[0] - (s[o] * ws.force[i][o] + s[o + 1] * ws.force[i][o + 1] +
+                         s[o + 2] * ws.force[i][o + 2]);
       if (parent < 0) continue;
       // Ia = IA - U U^T / D, pa = pA + Ia c + U u / D.
       Vec6<S> UD;

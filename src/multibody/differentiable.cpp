@@ -163,7 +163,7 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
     detail::restore_factorization(model, kept, ws);
     lambda.resize(nv);
     detail::apply_inverse_mass(model, ws, g_qdd.data(), lambda.data());
-    detail::restore_forces(model, p, kept, ws);
+    detail::restore_forces(model, p, kept, ws, scratch->reverse);
     detail::newton_euler_adjoint(model, ws, scratch->reverse, x + nq, lambda.data(), q_bar.data(),
                                  qd_bar.data());
     u_bar.assign(model.nu(), 0.0);

@@ -1,8 +1,9 @@
 // The reverse pass of recursive Newton-Euler, derived by hand, for trees of revolute, prismatic and
 // fixed joints (motion subspaces constant in body coordinates, c_J = 0) without external forces:
 // the gradient of -lambda^T ID(q, qdot, qdd) with respect to q and qdot at fixed qdd. The fused
-// Euler step's adjoint uses it when no gradient reaches the parameters and nothing touches the
-// ground; otherwise it records Newton-Euler on Rev numbers. Forward recursions (body i, parent p,
+// Euler step's adjoint uses it, on what the step kept of its forward pass (keep_forward()), when
+// no gradient reaches the parameters and nothing touches the ground; otherwise it records
+// Newton-Euler on Rev numbers. Forward recursions (body i, parent p,
 // s_i its joint's subspace, X_i = X_J(q_i) X_tree):
 //   v_i = X_i v_p + s_i qd_i,  a_i = X_i a_p + s_i qdd_i + v_i x (s_i qd_i),
 //   f_i = I_i a_i + v_i x* I_i v_i,  F_i = f_i + sum_children X_c^T F_c,  ID_i = s_i . F_i.
@@ -28,29 +29,36 @@ inline bool scalar_joints_only(const Model& model) {
   return true;
 }
 
-// After kinematics() and newton_euler() at (q, qd, qdd) (which leave X, velocities,
-// accelerations and the accumulated forces F in `ws`): q_bar, qd_bar += the gradient of
-// -lambda^T ID.
-// `scratch` holds the per-body adjoints (the caller's, borrowed from its workspace).
+// The per-body arrays of the reverse pass (the caller's, borrowed from its workspace): the
+// adjoints, X_i F'_p, and I_i v_i.
 struct NewtonEulerAdjointScratch {
-  std::vector<Vec6<double>> F_bar, a_bar, v_bar;
+  std::vector<Vec6<double>> F_bar, XF_bar, a_bar, v_bar, Iv;
 };
+
+// After restore_forces() (which leaves X, subspaces, velocities, accelerations, inertias and the
+// accumulated forces F in `ws`, and I_i v_i in scratch.Iv): q_bar, qd_bar += the gradient of
+// -lambda^T ID at (q, qd, qdd). With X_i v_p = v_i - s_i qd_i and
+// X_i a_p = a_i - s_i qdd_i - qd_i v_i x s_i, the q' line of the header reads
+//   q'_i += v'_i . (v_i x s_i) - a'_i . (s_i x a_i - qd_i s_i x (v_i x s_i))
+//           + (X_i F'_p) . (s_i x* F_i).
 inline void newton_euler_adjoint(const Model& model, const TreeScratch<double>& ws,
                                  NewtonEulerAdjointScratch& scratch, const double* qd,
                                  const double* lambda, double* q_bar, double* qd_bar) {
   const std::size_t n = model.num_bodies();
   std::vector<Vec6<double>>& F_bar = scratch.F_bar;
+  std::vector<Vec6<double>>& XF_bar = scratch.XF_bar;
   std::vector<Vec6<double>>& a_bar = scratch.a_bar;
   std::vector<Vec6<double>>& v_bar = scratch.v_bar;
-  F_bar.assign(n, zero6<double>());
+  F_bar.resize(n);
+  XF_bar.resize(n);
   a_bar.assign(n, zero6<double>());
   v_bar.assign(n, zero6<double>());
-  const Vec6<double> a0 = base_acceleration<double>(model);
   for (std::size_t i = 0; i < n; ++i) {
     const Body& body = model.body(i);
-    Vec6<double> F = body.parent < 0
-                         ? zero6<double>()
-                         : apply_motion(ws.X[i], F_bar[static_cast<std::size_t>(body.parent)]);
+    XF_bar[i] = body.parent < 0
+                    ? zero6<double>()
+                    : apply_motion(ws.X[i], F_bar[static_cast<std::size_t>(body.parent)]);
+    Vec6<double> F = XF_bar[i];
     if (Model::joint_nv(body.joint) == 1) {
       const double seed = -lambda[model.v_index(i)];
       for (int r = 0; r < 6; ++r) F[r] += seed * ws.columns[i][0][r];
@@ -61,30 +69,26 @@ inline void newton_euler_adjoint(const Model& model, const TreeScratch<double>& 
     const Body& body = model.body(i);
     const Vec6<double>& v = ws.velocity[i];
     const Vec6<double>& f_bar = F_bar[i];
-    const Vec6<double> Iv = mul6(ws.inertia[i], v);
     a_bar[i] = add6(a_bar[i], mul6(ws.inertia[i], f_bar));
-    v_bar[i] =
-        sub6(v_bar[i], add6(cross_force(f_bar, Iv), mul6(ws.inertia[i], cross_motion(v, f_bar))));
-    const int parent = body.parent;
-    const Vec6<double> v_parent =
-        parent < 0 ? zero6<double>() : ws.velocity[static_cast<std::size_t>(parent)];
-    const Vec6<double> a_parent =
-        parent < 0 ? a0 : ws.acceleration[static_cast<std::size_t>(parent)];
+    v_bar[i] = sub6(v_bar[i], add6(cross_force(f_bar, scratch.Iv[i]),
+                                   mul6(ws.inertia[i], cross_motion(v, f_bar))));
     if (Model::joint_nv(body.joint) == 1) {
       const std::size_t vi = model.v_index(i), qi = model.q_index(i);
       const Vec6<double>& s = ws.columns[i][0];
+      const double rate = qd[vi];
       Vec6<double> sqd;
-      for (int r = 0; r < 6; ++r) sqd[r] = s[r] * qd[vi];
+      for (int r = 0; r < 6; ++r) sqd[r] = s[r] * rate;
       v_bar[i] = add6(v_bar[i], cross_force(sqd, a_bar[i]));
-      qd_bar[vi] += dot6(a_bar[i], cross_motion(v, s)) + dot6(v_bar[i], s);
-      double dq = -dot6(v_bar[i], cross_motion(s, apply_motion(ws.X[i], v_parent))) -
-                  dot6(a_bar[i], cross_motion(s, apply_motion(ws.X[i], a_parent)));
-      if (parent >= 0) {
-        dq += dot6(apply_motion(ws.X[i], F_bar[static_cast<std::size_t>(parent)]),
-                   cross_force(s, ws.force[i]));
-      }
-      q_bar[qi] += dq;
+      const Vec6<double> vs = cross_motion(v, s);
+      qd_bar[vi] += dot6(a_bar[i], vs) + dot6(v_bar[i], s);
+      const Vec6<double> sa = cross_motion(s, ws.acceleration[i]);
+      const Vec6<double> svs = cross_motion(s, vs);
+      Vec6<double> s_Xa;  // s x (X_i a_p)
+      for (int r = 0; r < 6; ++r) s_Xa[r] = sa[r] - rate * svs[r];
+      q_bar[qi] +=
+          dot6(v_bar[i], vs) - dot6(a_bar[i], s_Xa) + dot6(XF_bar[i], cross_force(s, ws.force[i]));
     }
+    const int parent = body.parent;
     if (parent >= 0) {
       const auto p = static_cast<std::size_t>(parent);
       a_bar[p] = add6(a_bar[p], inverse_force(ws.X[i], a_bar[i]));
@@ -137,11 +141,12 @@ inline void restore_factorization(const Model& model, const double* kept, TreeSc
 }
 
 // The rest of keep_forward(), then Newton-Euler's forces as newton_euler() leaves them
-// (f_i = I_i a_i + v_i x* I_i v_i, accumulated from the leaves): what newton_euler_adjoint()
-// reads. No external forces.
+// (f_i = I_i a_i + v_i x* I_i v_i, accumulated from the leaves) and I_i v_i in scratch.Iv:
+// what newton_euler_adjoint() reads. No external forces.
 inline void restore_forces(const Model& model, const double* params, const double* kept,
-                           TreeScratch<double>& ws) {
+                           TreeScratch<double>& ws, NewtonEulerAdjointScratch& scratch) {
   const std::size_t n = model.num_bodies();
+  scratch.Iv.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const double* k = kept + kKeptPerBody * i;
     for (int r = 0; r < 6; ++r) {
@@ -150,8 +155,8 @@ inline void restore_forces(const Model& model, const double* params, const doubl
     }
     ws.inertia[i] = spatial_inertia(params + PL::kPerBody * i);
     const Vec6<double>& v = ws.velocity[i];
-    ws.force[i] =
-        add6(mul6(ws.inertia[i], ws.acceleration[i]), cross_force(v, mul6(ws.inertia[i], v)));
+    scratch.Iv[i] = mul6(ws.inertia[i], v);
+    ws.force[i] = add6(mul6(ws.inertia[i], ws.acceleration[i]), cross_force(v, scratch.Iv[i]));
   }
   for (std::size_t i = n; i-- > 0;) {
     const int parent = model.body(i).parent;
