@@ -127,11 +127,11 @@ void joint_kinematics(const Body& body, const S* q, const S* qd, Transform<S>& X
 
 // The spatial inertia of a body from its parameters `p` (ParameterLayout, one body's block).
 template <class S>
-Mat6<S> spatial_inertia(const S* p) {
+void spatial_inertia(const S* p, Mat6<S>& out) {
   const Mat3<S> Ic{p[PL::kInertia],     p[PL::kInertia + 3], p[PL::kInertia + 4],
                    p[PL::kInertia + 3], p[PL::kInertia + 1], p[PL::kInertia + 5],
                    p[PL::kInertia + 4], p[PL::kInertia + 5], p[PL::kInertia + 2]};
-  return body_inertia(p[PL::kMass], Vec3<S>{p[PL::kCom], p[PL::kCom + 1], p[PL::kCom + 2]}, Ic);
+  body_inertia(p[PL::kMass], Vec3<S>{p[PL::kCom], p[PL::kCom + 1], p[PL::kCom + 2]}, Ic, out);
 }
 
 // Transforms, subspaces, body velocities, velocity-product accelerations and spatial inertias.
@@ -173,7 +173,7 @@ void kinematics(const Model& model, const S* params, const S* q, const S* v, Tre
       ws.velocity[i] = add6(apply_motion(ws.X[i], ws.velocity[parent]), vJ);
     }
     ws.bias[i] = add6(ws.joint_bias[i], cross_motion(ws.velocity[i], vJ));
-    ws.inertia[i] = spatial_inertia(p);
+    spatial_inertia(p, ws.inertia[i]);
     ws.external[i] = zero6<S>();
   }
 }

@@ -153,7 +153,7 @@ inline void restore_forces(const Model& model, const double* params, const doubl
       ws.velocity[i][r] = k[12 + r];
       ws.acceleration[i][r] = k[18 + r];
     }
-    ws.inertia[i] = spatial_inertia(params + PL::kPerBody * i);
+    spatial_inertia(params + PL::kPerBody * i, ws.inertia[i]);
     const Vec6<double>& v = ws.velocity[i];
     scratch.Iv[i] = mul6(ws.inertia[i], v);
     ws.force[i] = add6(mul6(ws.inertia[i], ws.acceleration[i]), cross_force(v, scratch.Iv[i]));

@@ -303,10 +303,9 @@ Mat6<S> inertia_to_parent(const Transform<S>& X, const Mat6<S>& inertia) {
 
 // The spatial inertia of a body of mass m, centre of mass c and rotational inertia Ic about the
 // centre (all in the body frame): [Ic + m [c]x [c]x^T, m [c]x; m [c]x^T, m 1].
+// Written into `r` (a returned Mat6 would be copied: a short block copy, slow on x86).
 template <class S>
-Mat6<S> body_inertia(const S& m, const Vec3<S>& c, const Mat3<S>& Ic) {
-  Mat6<S> r;
-  for (auto& x : r) x = S(0.0);
+void body_inertia(const S& m, const Vec3<S>& c, const Mat3<S>& Ic, Mat6<S>& r) {
   const Vec3<S> h = scale(m, c);
   const S cc = dot(c, c);
   for (int i = 0; i < 3; ++i) {
@@ -314,7 +313,7 @@ Mat6<S> body_inertia(const S& m, const Vec3<S>& c, const Mat3<S>& Ic) {
       r[6 * i + j] = Ic[3 * i + j] - h[i] * c[j];
     }
     r[6 * i + i] += m * cc;
-    r[6 * (i + 3) + i + 3] = m;
+    for (int j = 0; j < 3; ++j) r[6 * (i + 3) + j + 3] = i == j ? m : S(0.0);
   }
   const Mat3<S> hx{S(0.0), -h[2], h[1], h[2], S(0.0), -h[0], -h[1], h[0], S(0.0)};
   for (int i = 0; i < 3; ++i) {
@@ -323,7 +322,6 @@ Mat6<S> body_inertia(const S& m, const Vec3<S>& c, const Mat3<S>& Ic) {
       r[6 * (i + 3) + j] = hx[3 * j + i];
     }
   }
-  return r;
 }
 
 // The unit quaternion (w, x, y, z), w >= 0, of a rotation matrix (Shepperd's method: from the
