@@ -21,7 +21,7 @@ struct TreeScratch {                            // the per-body arrays of one ev
   std::vector<Transform<S>> X_world;            // world -> body frame
   std::vector<std::array<Vec6<S>, 6>> columns;  // motion subspace S, one column per joint dof
   std::vector<Vec6<S>> velocity, bias, joint_bias, acceleration, force, external;
-  std::vector<Mat6<S>> inertia, articulated;
+  std::vector<Mat6<S>> inertia, articulated;  // inertia: rigid, body_inertia() (mul_rigid)
   std::vector<std::array<Vec6<S>, 6>> U;
   std::vector<std::array<S, 36>> D_inverse;
   std::vector<std::array<S, 6>> u;
@@ -208,7 +208,7 @@ void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& 
   for (std::size_t i = 0; i < n; ++i) {
     ws.articulated[i] = ws.inertia[i];
     ws.force[i] =
-        sub6(cross_force(ws.velocity[i], mul6(ws.inertia[i], ws.velocity[i])), ws.external[i]);
+        sub6(cross_force(ws.velocity[i], mul_rigid(ws.inertia[i], ws.velocity[i])), ws.external[i]);
   }
   for (std::size_t i = n; i-- > 0;) {
     const Body& body = model.body(i);
@@ -364,8 +364,8 @@ void newton_euler(const Model& model, const S* qdd, S* tau, TreeScratch<S>& ws,
       for (int r = 0; r < 6; ++r) a[r] += ws.columns[i][k][r] * qdd_i[k];
     }
     ws.acceleration[i] = a;
-    ws.force[i] = sub6(add6(mul6(ws.inertia[i], a),
-                            cross_force(ws.velocity[i], mul6(ws.inertia[i], ws.velocity[i]))),
+    ws.force[i] = sub6(add6(mul_rigid(ws.inertia[i], a),
+                            cross_force(ws.velocity[i], mul_rigid(ws.inertia[i], ws.velocity[i]))),
                        ws.external[i]);
   }
   for (std::size_t i = n; i-- > 0;) {

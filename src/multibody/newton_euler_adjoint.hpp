@@ -69,9 +69,9 @@ inline void newton_euler_adjoint(const Model& model, const TreeScratch<double>& 
     const Body& body = model.body(i);
     const Vec6<double>& v = ws.velocity[i];
     const Vec6<double>& f_bar = F_bar[i];
-    a_bar[i] = add6(a_bar[i], mul6(ws.inertia[i], f_bar));
+    a_bar[i] = add6(a_bar[i], mul_rigid(ws.inertia[i], f_bar));
     v_bar[i] = sub6(v_bar[i], add6(cross_force(f_bar, scratch.Iv[i]),
-                                   mul6(ws.inertia[i], cross_motion(v, f_bar))));
+                                   mul_rigid(ws.inertia[i], cross_motion(v, f_bar))));
     if (Model::joint_nv(body.joint) == 1) {
       const std::size_t vi = model.v_index(i), qi = model.q_index(i);
       const Vec6<double>& s = ws.columns[i][0];
@@ -155,8 +155,8 @@ inline void restore_forces(const Model& model, const double* params, const doubl
     }
     spatial_inertia(params + PL::kPerBody * i, ws.inertia[i]);
     const Vec6<double>& v = ws.velocity[i];
-    scratch.Iv[i] = mul6(ws.inertia[i], v);
-    ws.force[i] = add6(mul6(ws.inertia[i], ws.acceleration[i]), cross_force(v, scratch.Iv[i]));
+    scratch.Iv[i] = mul_rigid(ws.inertia[i], v);
+    ws.force[i] = add6(mul_rigid(ws.inertia[i], ws.acceleration[i]), cross_force(v, scratch.Iv[i]));
   }
   for (std::size_t i = n; i-- > 0;) {
     const int parent = model.body(i).parent;

@@ -227,6 +227,22 @@ MAYA_INLINE Vec6<S> mul6(const Mat6<S>& m, const Vec6<S>& a) {
   return r;
 }
 
+// I m for a rigid body's spatial inertia I = [Ib, [h]x; [h]x^T, m 1] (body_inertia()'s layout,
+// h = m c): [Ib w + h x v; m v - h x w] in 24 products where mul6() takes 36.
+template <class S>
+MAYA_INLINE Vec6<S> mul_rigid(const Mat6<S>& I, const Vec6<S>& a) {
+  const Vec3<S> h{-I[11], I[5], I[9]};
+  const S& m = I[21];
+  const Vec3<S> w{a[0], a[1], a[2]}, v{a[3], a[4], a[5]};
+  const Vec3<S> hv = cross(h, v), hw = cross(h, w);
+  Vec6<S> r;
+  for (int i = 0; i < 3; ++i) {
+    r[i] = I[6 * i] * w[0] + I[6 * i + 1] * w[1] + I[6 * i + 2] * w[2] + hv[i];
+    r[i + 3] = m * v[i] - hw[i];
+  }
+  return r;
+}
+
 // target += X^T I X for a symmetric 6x6 inertia I expressed in B: the same inertia expressed in
 // A, added to an inertia of A. With I = [A B; B^T C], X = [E 0; -E R E], R = [r]x and bars for
 // E^T (.) E:
