@@ -318,9 +318,17 @@ inline void apply_inverse_mass(const Model& model, TreeScratch<double>& ws, cons
     const auto& U = ws.U[i];
     const auto& D = ws.D_inverse[i];
     auto& u = ws.u[i];
-    for (int k = 0; k < nv; ++k) {
-      u[k] = g[model.v_index(i) + k] - dot6(ws.columns[i][k], ws.force[i]);
+    const std::size_t vi = model.v_index(i);
+    if (nv == 1) {
+      u[0] = g[vi] - dot6(ws.columns[i][0], ws.force[i]);
+      if (body.parent < 0) continue;
+      const double Du = D[0] * u[0];
+      Vec6<double> pa;
+      for (int r = 0; r < 6; ++r) pa[r] = ws.force[i][r] + U[0][r] * Du;
+      ws.force[body.parent] = add6(ws.force[body.parent], inverse_force(ws.X[i], pa));
+      continue;
     }
+    for (int k = 0; k < nv; ++k) u[k] = g[vi + k] - dot6(ws.columns[i][k], ws.force[i]);
     if (body.parent < 0) continue;
     Vec6<double> pa = ws.force[i];
     for (int k = 0; k < nv; ++k) {
@@ -335,12 +343,20 @@ inline void apply_inverse_mass(const Model& model, TreeScratch<double>& ws, cons
     const int nv = static_cast<int>(Model::joint_nv(body.joint));
     Vec6<double> a =
         body.parent < 0 ? zero6<double>() : apply_motion(ws.X[i], ws.acceleration[body.parent]);
+    const std::size_t vi = model.v_index(i);
+    if (nv == 1) {
+      const double s = ws.D_inverse[i][0] * (ws.u[i][0] - dot6(ws.U[i][0], a));
+      out[vi] = s;
+      for (int r = 0; r < 6; ++r) a[r] += ws.columns[i][0][r] * s;
+      ws.acceleration[i] = a;
+      continue;
+    }
     std::array<double, 6> rhs;
     for (int k = 0; k < nv; ++k) rhs[k] = ws.u[i][k] - dot6(ws.U[i][k], a);
     for (int k = 0; k < nv; ++k) {
       double s = 0.0;
       for (int l = 0; l < nv; ++l) s += ws.D_inverse[i][nv * k + l] * rhs[l];
-      out[model.v_index(i) + k] = s;
+      out[vi + k] = s;
       for (int r = 0; r < 6; ++r) a[r] += ws.columns[i][k][r] * s;
     }
     ws.acceleration[i] = a;
