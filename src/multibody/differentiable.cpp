@@ -148,7 +148,7 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   const double* g = context.grad_output().values;
 
   const std::span<const double> saved = context.saved();
-  if (saved.size() == 1 + detail::kKeptPerBody * model.num_bodies() && !context.needs_grad(2)) {
+  if (context.saved_ints().size() > 1 && context.saved_ints()[1] == 1) {
     // By hand, on what the recorded step kept: neither kinematics nor the articulated-body
     // algorithm runs again.
     const double* kept = saved.data() + 1;
@@ -372,7 +372,9 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
   const double* x = tape.view(state).values;
   const double* u = tape.view(control).values;
   const double* p = tape.view(params).values;
-  const std::int64_t saved_ints[] = {static_cast<std::int64_t>(integrator)};
+  // saved: dt, then what the hand adjoint keeps; saved_ints: the integrator, whether it kept.
+  const std::int64_t saved_ints[] = {static_cast<std::int64_t>(integrator), 0};
+  const std::int64_t kept_ints[] = {static_cast<std::int64_t>(integrator), 1};
   const Shape shape{model.nx()};
   tape.keep_alive(model.shared_tape_ops());
   if (integrator == Integrator::kSemiImplicitEuler && !tape.requires_grad(params) &&
@@ -399,7 +401,7 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
         },
         SavedData{
             std::span<const double>(kept.data(), 1 + detail::kKeptPerBody * model.num_bodies()),
-            saved_ints});
+            kept_ints});
   }
   const double saved[] = {dt};
   return tape.record(
