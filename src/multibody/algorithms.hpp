@@ -125,6 +125,24 @@ void joint_kinematics(const Body& body, const S* q, const S* qd, Transform<S>& X
   }
 }
 
+// Whether the body's joint frame has the orientation of its parent (the identity quaternion).
+inline bool joint_unrotated(const Body& body) {
+  const Quaternion& o = body.joint_orientation;
+  return o[0] == 1.0 && o[1] == 0.0 && o[2] == 0.0 && o[3] == 0.0;
+}
+
+// 0, 1 or 2 for a hinge about that coordinate axis in an unrotated joint frame: the rotation of
+// its transform from the parent then turns only about that axis (add_inertia_to_parent()).
+// Otherwise -1.
+inline int hinge_axis(const Body& body) {
+  if (body.joint != JointType::kRevolute || !joint_unrotated(body)) return -1;
+  const Vec3<double>& a = body.axis;
+  if (a[1] == 0.0 && a[2] == 0.0) return 0;
+  if (a[0] == 0.0 && a[2] == 0.0) return 1;
+  if (a[0] == 0.0 && a[1] == 0.0) return 2;
+  return -1;
+}
+
 // The spatial inertia of a body from its parameters `p` (ParameterLayout, one body's block).
 template <class S>
 void spatial_inertia(const S* p, Mat6<S>& out) {
@@ -151,12 +169,11 @@ void kinematics(const Model& model, const S* params, const S* q, const S* v, Tre
     joint_kinematics(body, q + model.q_index(i), qd, XJ, ws.columns[i], ws.joint_bias[i]);
     const Vec3<S> offset{p[PL::kJointPosition], p[PL::kJointPosition + 1],
                          p[PL::kJointPosition + 2]};
-    const Quaternion& orientation = body.joint_orientation;
-    if (orientation[0] == 1.0 && orientation[1] == 0.0 && orientation[2] == 0.0 &&
-        orientation[3] == 0.0) {
+    if (joint_unrotated(body)) {
       ws.X[i] = Transform<S>{XJ.E, add(offset, XJ.r)};  // compose() with the identity rotation
     } else {
-      ws.X[i] = compose(XJ, Transform<S>{transpose(cast3<S>(rotation_of(orientation))), offset});
+      ws.X[i] = compose(
+          XJ, Transform<S>{transpose(cast3<S>(rotation_of(body.joint_orientation))), offset});
     }
     Vec6<S> vJ = zero6<S>();
     if (qd != nullptr) {
@@ -245,7 +262,7 @@ void articulated_body(const Model& model, const S* tau, S* qdd, TreeScratch<S>& 
       Vec6<S> pa = add6(ws.force[i], mul6(Ia, ws.bias[i]));
       const S Du = D[0] * u[0];
       for (int r = 0; r < 6; ++r) pa[r] += U[0][r] * Du;
-      add_inertia_to_parent(ws.X[i], Ia, ws.articulated[parent]);
+      add_inertia_to_parent(ws.X[i], Ia, ws.articulated[parent], hinge_axis(body));
       ws.force[parent] = add6(ws.force[parent], inverse_force(ws.X[i], pa));
       continue;
     }

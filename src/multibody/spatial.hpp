@@ -243,40 +243,87 @@ MAYA_INLINE Vec6<S> mul_rigid(const Mat6<S>& I, const Vec6<S>& a) {
   return r;
 }
 
+// E^T M E when E turns only about coordinate axis K (E e_K = e_K, the other two axes turning in
+// their plane): two rows and two columns change, 24 products where the general form takes 45-54.
+template <int K, class S>
+MAYA_INLINE Mat3<S> turn_about_axis(const Mat3<S>& M, const Mat3<S>& E) {
+  constexpr int i = K == 0 ? 1 : 0, j = K == 2 ? 1 : 2;
+  const S eii = E[3 * i + i], eij = E[3 * i + j], eji = E[3 * j + i], ejj = E[3 * j + j];
+  Mat3<S> P;  // M E
+  for (int x = 0; x < 3; ++x) {
+    P[3 * x + K] = M[3 * x + K];
+    P[3 * x + i] = M[3 * x + i] * eii + M[3 * x + j] * eji;
+    P[3 * x + j] = M[3 * x + i] * eij + M[3 * x + j] * ejj;
+  }
+  Mat3<S> Q;  // E^T P
+  for (int y = 0; y < 3; ++y) {
+    Q[3 * K + y] = P[3 * K + y];
+    Q[3 * i + y] = eii * P[3 * i + y] + eji * P[3 * j + y];
+    Q[3 * j + y] = eij * P[3 * i + y] + ejj * P[3 * j + y];
+  }
+  return Q;
+}
+
+// The blocks of E^T [A B; B^T C] E, each E^T (.) E.
+template <int K, class S>
+MAYA_INLINE void turn_blocks(const Mat6<S>& inertia, const Mat3<S>& E, Mat3<S>& Ab, Mat3<S>& Bb,
+                             Mat3<S>& Cb) {
+  Mat3<S> A, B, C;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      A[3 * i + j] = inertia[6 * i + j];
+      B[3 * i + j] = inertia[6 * i + j + 3];
+      C[3 * i + j] = inertia[6 * (i + 3) + j + 3];
+    }
+  }
+  Ab = turn_about_axis<K>(A, E);
+  Bb = turn_about_axis<K>(B, E);
+  Cb = turn_about_axis<K>(C, E);
+}
+
 // target += X^T I X for a symmetric 6x6 inertia I expressed in B: the same inertia expressed in
 // A, added to an inertia of A. With I = [A B; B^T C], X = [E 0; -E R E], R = [r]x and bars for
 // E^T (.) E:
 //   X^T I X = [A' - B' R + R B'^T - R C' R,  B' + R C';  (B' + R C')^T,  C'].
-// A', C' and the top-left block are symmetric: only their upper triangles are computed.
+// A', C' and the top-left block are symmetric: only their upper triangles are computed. `axis`
+// 0, 1 or 2 says that E turns only about that coordinate axis (turn_about_axis); -1, any E.
 template <class S>
 MAYA_INLINE void add_inertia_to_parent(const Transform<S>& X, const Mat6<S>& inertia,
-                                       Mat6<S>& target) {
+                                       Mat6<S>& target, int axis = -1) {
   const Mat3<S>& E = X.E;
-  // T = M E for the three blocks, then E^T T.
-  Mat3<S> TA, TB, TC;
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      TA[3 * i + j] =
-          inertia[6 * i] * E[j] + inertia[6 * i + 1] * E[3 + j] + inertia[6 * i + 2] * E[6 + j];
-      TB[3 * i + j] =
-          inertia[6 * i + 3] * E[j] + inertia[6 * i + 4] * E[3 + j] + inertia[6 * i + 5] * E[6 + j];
-      TC[3 * i + j] = inertia[6 * (i + 3) + 3] * E[j] + inertia[6 * (i + 3) + 4] * E[3 + j] +
-                      inertia[6 * (i + 3) + 5] * E[6 + j];
-    }
-  }
   Mat3<S> Ab, Bb, Cb;
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      Bb[3 * i + j] = E[i] * TB[j] + E[3 + i] * TB[3 + j] + E[6 + i] * TB[6 + j];
-      if (j < i) continue;
-      Ab[3 * i + j] = E[i] * TA[j] + E[3 + i] * TA[3 + j] + E[6 + i] * TA[6 + j];
-      Cb[3 * i + j] = E[i] * TC[j] + E[3 + i] * TC[3 + j] + E[6 + i] * TC[6 + j];
+  if (axis == 0) {
+    turn_blocks<0>(inertia, E, Ab, Bb, Cb);
+  } else if (axis == 1) {
+    turn_blocks<1>(inertia, E, Ab, Bb, Cb);
+  } else if (axis == 2) {
+    turn_blocks<2>(inertia, E, Ab, Bb, Cb);
+  } else {
+    // T = M E for the three blocks, then E^T T.
+    Mat3<S> TA, TB, TC;
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        TA[3 * i + j] =
+            inertia[6 * i] * E[j] + inertia[6 * i + 1] * E[3 + j] + inertia[6 * i + 2] * E[6 + j];
+        TB[3 * i + j] = inertia[6 * i + 3] * E[j] + inertia[6 * i + 4] * E[3 + j] +
+                        inertia[6 * i + 5] * E[6 + j];
+        TC[3 * i + j] = inertia[6 * (i + 3) + 3] * E[j] + inertia[6 * (i + 3) + 4] * E[3 + j] +
+                        inertia[6 * (i + 3) + 5] * E[6 + j];
+      }
     }
-  }
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < i; ++j) {
-      Ab[3 * i + j] = Ab[3 * j + i];
-      Cb[3 * i + j] = Cb[3 * j + i];
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < 3; ++j) {
+        Bb[3 * i + j] = E[i] * TB[j] + E[3 + i] * TB[3 + j] + E[6 + i] * TB[6 + j];
+        if (j < i) continue;
+        Ab[3 * i + j] = E[i] * TA[j] + E[3 + i] * TA[3 + j] + E[6 + i] * TA[6 + j];
+        Cb[3 * i + j] = E[i] * TC[j] + E[3 + i] * TC[3 + j] + E[6 + i] * TC[6 + j];
+      }
+    }
+    for (int i = 0; i < 3; ++i) {
+      for (int j = 0; j < i; ++j) {
+        Ab[3 * i + j] = Ab[3 * j + i];
+        Cb[3 * i + j] = Cb[3 * j + i];
+      }
     }
   }
   const Vec3<S>& r = X.r;
