@@ -13,6 +13,7 @@
 
 #include "core/parallel.hpp"
 #include "maya/core/error.hpp"
+#include "maya/multibody/hard_contact.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #include "multibody/checks.hpp"
@@ -362,6 +363,10 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
   check_var(op, "control", control, model.nu());
   check_var(op, "params", params, model.num_parameters());
   detail::check_dt(op, dt);
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    return hard_contact_step(model, state, control, params, dt).state;
+  }
   TensorTape& tape = state.tape();
   const double* x = tape.view(state).values;
   const double* u = tape.view(control).values;
@@ -384,6 +389,7 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
 TensorVar step_composed(const Model& model, TensorVar state, TensorVar control, TensorVar params,
                         double dt) {
   const char* op = "multibody::step_composed";
+  detail::check_penalty_contact(op, model);
   check_var(op, "state", state, model.nx());
   check_var(op, "control", control, model.nu());
   check_var(op, "params", params, model.num_parameters());
@@ -523,6 +529,7 @@ StepJacobians step_jacobians(const Model& model, const Tensor& states, const Ten
                              std::span<const double> params, double dt, Integrator integrator,
                              bool with_parameters) {
   const char* op = "multibody::step_jacobians";
+  detail::check_penalty_contact(op, model);
   const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
   if (states.ndim() != 2 || states.shape()[1] != nx) {
     throw ShapeError(std::string(op) + ": states must have shape [T, " + std::to_string(nx) +
@@ -548,6 +555,7 @@ StepJacobians batched_step_jacobians(const Model& model, const Tensor& states,
                                      const Tensor& controls, const Tensor& params, double dt,
                                      Integrator integrator, bool with_parameters) {
   const char* op = "multibody::batched_step_jacobians";
+  detail::check_penalty_contact(op, model);
   const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
   if (states.ndim() != 3 || states.shape()[2] != nx) {
     throw ShapeError(std::string(op) + ": states must have shape [E, T, " + std::to_string(nx) +

@@ -1,0 +1,333 @@
+// The multibody hard-contact step: the problem built by hard_contact.hpp on doubles, solved by
+// maya::contact, and as one tape node whose backward pass chains the solver's implicit-function
+// adjoint through the problem's construction recorded in reverse mode (reverse.hpp).
+#include "maya/multibody/hard_contact.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "maya/contact/solver.hpp"
+#include "maya/core/check.hpp"
+#include "maya/core/error.hpp"
+#include "maya/tensor/ops.hpp"
+#include "maya/tensor/tensor_tape.hpp"
+#include "multibody/checks.hpp"
+#include "multibody/hard_contact.hpp"
+#include "multibody/model_ops.hpp"
+#include "multibody/reverse.hpp"
+#include "multibody/scratch.hpp"
+
+namespace maya::multibody {
+
+namespace detail {
+
+namespace {
+
+contact::SolverOptions solver_options(const Model& model) {
+  const HardContactOptions& options = model.options().hard_contact;
+  contact::SolverOptions out;
+  out.smoothing = options.smoothing;
+  out.tolerance = options.tolerance;
+  out.max_iterations = options.max_iterations;
+  return out;
+}
+
+// What a plain step and a recorded one share: the contact set, the problem and its solution.
+struct HardContactSolve {
+  HardContactSelection selection;
+  contact::ContactProblem problem;
+  contact::ContactSolution solution;
+  std::vector<double> impulses;  // [3 nc] (lambda_n, lambda_t, lambda_b) per contact
+};
+
+void check_parameters(const char* op, const Model& model, const double* params, double dt,
+                      Integrator integrator) {
+  check_dt(op, dt);
+  if (integrator != Integrator::kSemiImplicitEuler) {
+    throw ValueError(std::string(op) +
+                     ": hard contact steps with semi-implicit Euler only (velocity-level time "
+                     "stepping), got the RK4 integrator");
+  }
+  const double friction = params[PL::kPerBody * model.num_bodies() + PL::kFriction];
+  if (!(friction >= 0.0) || !std::isfinite(friction)) {
+    throw ValueError(std::string(op) + ": the friction coefficient must be non-negative and " +
+                     "finite, got " + format_number(friction));
+  }
+  for (std::size_t i = 0; i < model.num_bodies(); ++i) {
+    const double mass = params[PL::kPerBody * i + PL::kMass];
+    if (!(mass > 0.0) || !std::isfinite(mass)) {
+      throw ValueError(std::string(op) + ": the mass of body " + std::to_string(i) + " '" +
+                       model.body(i).name + "' must be positive and finite, got " +
+                       format_number(mass));
+    }
+  }
+}
+
+[[noreturn]] void throw_indefinite(const char* op) {
+  throw ValueError(std::string(op) +
+                   ": the mass matrix is not positive definite at this state (an inertia in "
+                   "params that is not positive definite?)");
+}
+
+// The problem's data from stage 1.
+void fill_problem(const HardContactData<double>& d, std::size_t nv, contact::ContactProblem& p) {
+  const std::size_t nc = d.offsets.size();
+  p.num_velocities = nv;
+  p.mass.assign(nv, 1.0);
+  p.momentum = d.momentum;
+  p.joint_jacobian.clear();
+  p.joint_target.clear();
+  p.normal_jacobian = d.normal_rows;
+  p.normal_offset = d.offsets;
+  p.tangent_jacobian = d.tangent_rows;
+  p.bitangent_jacobian = nc > 0 ? d.bitangent_rows : std::vector<double>{};
+  p.friction.assign(nc, d.friction);
+}
+
+// Chooses the contact set, builds the problem and solves it; `d` is left built for `out`.
+void solve_step(const char* op, const Model& model, const double* params, const double* x,
+                const double* u, double dt, HardContactData<double>& d, HardContactSolve& r) {
+  const std::size_t nv = model.nv();
+  const HardContactOptions& options = model.options().hard_contact;
+  r.selection.points.clear();
+  r.selection.fixed_basis.clear();
+  if (!build_hard_contact(model, params, x, u, dt, r.selection, d)) throw_indefinite(op);
+  for (std::size_t k = 0; k < model.contact_points().size(); ++k) {
+    double distance = 0.0;
+    Vec3<double> contact_world{};
+    point_distance(model, d.ws, static_cast<int>(k), distance, contact_world);
+    if (!(distance < options.margin)) continue;
+    const ContactPoint& point = model.contact_points()[k];
+    point_jacobian(model, d.ws, point.body, contact_world, d.jacobian.data());
+    const double* n = model.options().planes[static_cast<std::size_t>(point.plane)].normal.data();
+    Vec3<double> slip{0.0, 0.0, 0.0};
+    for (int row = 0; row < 3; ++row) {
+      for (std::size_t j = 0; j < nv; ++j) slip[row] += d.jacobian[row * nv + j] * d.v_free[j];
+    }
+    const double normal_slip = n[0] * slip[0] + n[1] * slip[1] + n[2] * slip[2];
+    for (int row = 0; row < 3; ++row) slip[row] -= normal_slip * n[row];
+    r.selection.points.push_back(static_cast<int>(k));
+    r.selection.fixed_basis.push_back(std::sqrt(dot(slip, slip)) < kSlipBasisSpeed ? 1 : 0);
+  }
+  if (!r.selection.points.empty()) {
+    if (!build_hard_contact(model, params, x, u, dt, r.selection, d)) throw_indefinite(op);
+  }
+  fill_problem(d, nv, r.problem);
+  r.solution = contact::solve(r.problem, solver_options(model));
+  const std::size_t nc = r.selection.points.size();
+  r.impulses.assign(3 * nc, 0.0);
+  for (std::size_t c = 0; c < nc; ++c) {
+    r.impulses[3 * c] = r.solution.normal_impulse[c];
+    r.impulses[3 * c + 1] = r.solution.friction_impulse[c];
+    r.impulses[3 * c + 2] = r.solution.bitangent_impulse[c];
+  }
+}
+
+struct HardContactScratch {
+  HardContactData<double> data;
+  HardContactSolve solve;
+};
+
+}  // namespace
+
+// The step's adjoint. With y = Phi(x, u, p, w, Lambda) the outputs (stage 2) and
+// w, Lambda = solve(P(x, u, p)) the solver's answer for the problem data P (stage 1):
+//   g_(x,u,p) = dPhi/d(x,u,p)^T g_y + dP/d(x,u,p)^T gP,   gP = contact::differentiate(g_w, g_Lambda),
+// g_w and g_Lambda = dPhi/d(w, Lambda)^T g_y. Both stages are recorded once on Rev numbers with
+// w and Lambda as leaves; one sweep from g_y gives the first term and (g_w, g_Lambda), a second
+// from gP on the problem's entries the second term.
+void HardContactStepOp::backward(BackwardContext& context) const {
+  const Model& model = *model_;
+  const std::size_t nq = model.nq(), nv = model.nv(), nx = model.nx();
+  const std::span<const double> saved = context.saved();
+  const std::span<const std::int64_t> ints = context.saved_ints();
+  const double dt = saved[0];
+  const auto nc = static_cast<std::size_t>(ints[0]);
+  HardContactSelection selection;
+  for (std::size_t c = 0; c < nc; ++c) {
+    selection.points.push_back(static_cast<int>(ints[1 + c]));
+    selection.fixed_basis.push_back(static_cast<char>(ints[1 + nc + c]));
+  }
+  const TensorView x_view = context.input(0), u_view = context.input(1), p_view = context.input(2);
+
+  Workspace& workspace = context.workspace();
+  Lent<HardContactData<double>> lent_data(workspace);
+  HardContactData<double>& d = *lent_data;
+  if (!build_hard_contact(model, p_view.values, x_view.values, u_view.values, dt, selection, d)) {
+    throw_indefinite("multibody::hard_contact_step (backward)");
+  }
+  contact::ContactProblem problem;
+  fill_problem(d, nv, problem);
+  const std::size_t pairs = (saved.size() - 1 - nv - 3 * nc) / 2;
+  contact::ContactSolution solution;
+  solution.velocity.assign(saved.begin() + 1, saved.begin() + 1 + static_cast<long>(nv));
+  solution.multipliers.assign(saved.begin() + 1 + static_cast<long>(nv),
+                              saved.begin() + 1 + static_cast<long>(nv + pairs));
+  solution.slacks.assign(saved.begin() + 1 + static_cast<long>(nv + pairs),
+                         saved.begin() + 1 + static_cast<long>(nv + 2 * pairs));
+  const double* impulses = saved.data() + 1 + nv + 2 * pairs;
+
+  Lent<RevTape> lent_tape(workspace);
+  Lent<HardContactData<Rev>> lent_rev(workspace);
+  RevTape& tape = *lent_tape;
+  HardContactData<Rev>& r = *lent_rev;
+  tape.nodes.clear();
+  const TensorView views[3] = {x_view, u_view, p_view};
+  std::vector<Rev> inputs[3];
+  std::uint32_t first[3] = {0, 0, 0};
+  for (std::size_t b = 0; b < 3; ++b) {
+    const bool leaf = context.needs_grad(b);
+    first[b] = static_cast<std::uint32_t>(tape.nodes.size());
+    inputs[b].resize(views[b].numel());
+    for (std::size_t j = 0; j < views[b].numel(); ++j) {
+      inputs[b][j] = leaf ? Rev::input(tape, views[b].values[j]) : Rev(views[b].values[j]);
+    }
+  }
+  const auto first_w = static_cast<std::uint32_t>(tape.nodes.size());
+  std::vector<Rev> w(nv), lambda(3 * nc);
+  for (std::size_t j = 0; j < nv; ++j) w[j] = Rev::input(tape, solution.velocity[j]);
+  for (std::size_t k = 0; k < 3 * nc; ++k) lambda[k] = Rev::input(tape, impulses[k]);
+  if (!build_hard_contact(model, inputs[2].data(), inputs[0].data(), inputs[1].data(), dt,
+                          selection, r)) {
+    throw_indefinite("multibody::hard_contact_step (backward)");
+  }
+  const std::size_t num_outputs = nx + 3 * model.contact_points().size();
+  std::vector<Rev> out(num_outputs);
+  finish_hard_contact(model, r, w.data(), lambda.data(), selection, dt, out.data());
+
+  // Sweep 1: from the outputs' gradient.
+  tape.adjoints.assign(tape.nodes.size(), 0.0);
+  const double* g = context.grad_output().values;
+  for (std::size_t k = 0; k < num_outputs; ++k) {
+    if (out[k].i != kConstant) tape.adjoints[out[k].i] += g[k];
+  }
+  tape.sweep();
+  std::vector<double> g_inputs[3];
+  for (std::size_t b = 0; b < 3; ++b) {
+    if (!context.needs_grad(b)) continue;
+    g_inputs[b].assign(tape.adjoints.begin() + first[b],
+                       tape.adjoints.begin() + first[b] + static_cast<long>(inputs[b].size()));
+  }
+  std::vector<double> g_w(nv), g_normal(nc), g_tangent(nc), g_bitangent(nc);
+  for (std::size_t j = 0; j < nv; ++j) g_w[j] = tape.adjoints[first_w + j];
+  for (std::size_t c = 0; c < nc; ++c) {
+    g_normal[c] = tape.adjoints[first_w + nv + 3 * c];
+    g_tangent[c] = tape.adjoints[first_w + nv + 3 * c + 1];
+    g_bitangent[c] = tape.adjoints[first_w + nv + 3 * c + 2];
+  }
+
+  // The solver's adjoint: one transposed KKT solve at the saved solution.
+  const contact::ProblemGradient gp = contact::differentiate(
+      problem, solution, solver_options(model), g_w, g_normal, g_tangent,
+      nc > 0 ? std::span<const double>(g_bitangent) : std::span<const double>());
+
+  // Sweep 2: from the problem's entries.
+  tape.adjoints.assign(tape.nodes.size(), 0.0);
+  const auto seed = [&](const Rev& value, double adjoint) {
+    if (value.i != kConstant) tape.adjoints[value.i] += adjoint;
+  };
+  for (std::size_t j = 0; j < nv; ++j) seed(r.momentum[j], gp.momentum[j]);
+  for (std::size_t k = 0; k < nc * nv; ++k) {
+    seed(r.normal_rows[k], gp.normal_jacobian[k]);
+    seed(r.tangent_rows[k], gp.tangent_jacobian[k]);
+    if (!gp.bitangent_jacobian.empty()) seed(r.bitangent_rows[k], gp.bitangent_jacobian[k]);
+  }
+  for (std::size_t c = 0; c < nc; ++c) {
+    seed(r.offsets[c], gp.normal_offset[c]);
+    seed(r.friction, gp.friction[c]);
+  }
+  tape.sweep();
+  for (std::size_t b = 0; b < 3; ++b) {
+    if (!context.needs_grad(b)) continue;
+    double* grad = context.grad_input(b).values;
+    for (std::size_t j = 0; j < inputs[b].size(); ++j) {
+      grad[j] += g_inputs[b][j] + tape.adjoints[first[b] + j];
+    }
+  }
+  (void)nq;
+}
+
+}  // namespace detail
+
+HardContactResult hard_contact_step(const Model& model, std::span<const double> params,
+                                    std::span<const double> state, std::span<const double> control,
+                                    double dt, Workspace* workspace) {
+  const char* op = "multibody::hard_contact_step";
+  detail::check_length(op, "params", params.size(), model.num_parameters());
+  detail::check_length(op, "state", state.size(), model.nx());
+  detail::check_length(op, "control", control.size(), model.nu());
+  detail::check_parameters(op, model, params.data(), dt, Integrator::kSemiImplicitEuler);
+  Workspace own;
+  detail::Lent<detail::HardContactScratch> scratch(workspace != nullptr ? *workspace : own);
+  detail::HardContactSolve& r = scratch->solve;
+  detail::solve_step(op, model, params.data(), state.data(), control.data(), dt, scratch->data, r);
+  HardContactResult result;
+  std::vector<double> out(model.nx() + 3 * model.contact_points().size());
+  detail::finish_hard_contact(model, scratch->data, r.solution.velocity.data(), r.impulses.data(),
+                              r.selection, dt, out.data());
+  detail::check_finite_state(model, op, out.data(), [] { return std::string("after the step"); });
+  result.state.assign(out.begin(), out.begin() + static_cast<long>(model.nx()));
+  result.impulses.assign(out.begin() + static_cast<long>(model.nx()), out.end());
+  result.contacts = r.selection.points.size();
+  result.iterations = r.solution.iterations;
+  return result;
+}
+
+HardContactVars hard_contact_step(const Model& model, TensorVar state, TensorVar control,
+                                  TensorVar params, double dt) {
+  const char* op = "multibody::hard_contact_step";
+  const auto check_var = [op](const char* what, TensorVar x, std::size_t expected) {
+    if (x.shape().size() != 1 || x.numel() != expected) {
+      throw ShapeError(std::string(op) + ": " + what + " must have shape [" +
+                       std::to_string(expected) + "], got " + shape_string(x.shape()));
+    }
+  };
+  check_var("state", state, model.nx());
+  check_var("control", control, model.nu());
+  check_var("params", params, model.num_parameters());
+  TensorTape& tape = state.tape();
+  const double* x = tape.view(state).values;
+  const double* u = tape.view(control).values;
+  const double* p = tape.view(params).values;
+  detail::check_parameters(op, model, p, dt, Integrator::kSemiImplicitEuler);
+  detail::Lent<detail::HardContactScratch> scratch(tape.workspace());
+  detail::HardContactSolve& r = scratch->solve;
+  detail::solve_step(op, model, p, x, u, dt, scratch->data, r);
+
+  const std::size_t nv = model.nv(), nc = r.selection.points.size();
+  std::vector<double> saved;
+  saved.reserve(1 + nv + 2 * r.solution.multipliers.size() + 3 * nc);
+  saved.push_back(dt);
+  saved.insert(saved.end(), r.solution.velocity.begin(), r.solution.velocity.end());
+  saved.insert(saved.end(), r.solution.multipliers.begin(), r.solution.multipliers.end());
+  saved.insert(saved.end(), r.solution.slacks.begin(), r.solution.slacks.end());
+  saved.insert(saved.end(), r.impulses.begin(), r.impulses.end());
+  std::vector<std::int64_t> saved_ints;
+  saved_ints.push_back(static_cast<std::int64_t>(nc));
+  for (const int point : r.selection.points) saved_ints.push_back(point);
+  for (const char fixed : r.selection.fixed_basis) saved_ints.push_back(fixed);
+
+  const std::size_t num_points = model.contact_points().size();
+  const Shape shape{model.nx() + 3 * num_points};
+  tape.keep_alive(model.shared_tape_ops());
+  const TensorVar out = tape.record(
+      model.tape_ops().hard_contact_step, {state, control, params}, shape,
+      [&](MutableTensorView values) {
+        detail::finish_hard_contact(model, scratch->data, r.solution.velocity.data(),
+                                    r.impulses.data(), r.selection, dt, values.values);
+        detail::check_finite_state(model, op, values.values, [&] {
+          return "in the step recorded as tape node " + std::to_string(tape.size());
+        });
+      },
+      SavedData{saved, saved_ints});
+  const auto nx = static_cast<long>(model.nx());
+  HardContactVars vars;
+  vars.state = slice(out, 0, 0, nx);
+  vars.impulses =
+      reshape(slice(out, 0, nx, nx + 3 * static_cast<long>(num_points)), Shape{num_points, 3});
+  return vars;
+}
+
+}  // namespace maya::multibody

@@ -1,0 +1,152 @@
+// The solver's 3-D friction cone (a second tangent direction sharing the slip gamma): Coulomb's
+// law along each direction, one impulse budget for both, and the implicit gradient against the
+// unrolled solver and central differences, in both reductions.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "maya/contact/solver.hpp"
+#include "maya/core/error.hpp"
+
+namespace {
+
+using maya::contact::ContactProblem;
+using maya::contact::Reduction;
+using maya::contact::SolverOptions;
+
+// A point mass (3 velocities) on the ground z = 0 with tangents x and y.
+ContactProblem point_on_ground(double px, double py, double pz, double mu) {
+  ContactProblem p;
+  p.num_velocities = 3;
+  p.mass = {1.0, 1.0, 1.0};
+  p.momentum = {px, py, pz};
+  p.normal_jacobian = {0.0, 0.0, 1.0};
+  p.normal_offset = {0.0};
+  p.tangent_jacobian = {1.0, 0.0, 0.0};
+  p.bitangent_jacobian = {0.0, 1.0, 0.0};
+  p.friction = {mu};
+  return p;
+}
+
+TEST(ContactSolver3D, SlidingAlongEitherTangentSaturatesTheCone) {
+  for (const Reduction reduction : {Reduction::kImpulses, Reduction::kVelocities}) {
+    const SolverOptions options{.smoothing = 1e-12, .reduction = reduction};
+    // Along -y: the whole budget mu lambda_n on the bitangent, none on the tangent.
+    const auto s = maya::contact::solve(point_on_ground(0.0, -2.0, -0.5, 0.4), options);
+    EXPECT_NEAR(s.normal_impulse[0], 0.5, 1e-9);
+    EXPECT_NEAR(s.bitangent_impulse[0], 0.2, 1e-9);
+    EXPECT_NEAR(s.friction_impulse[0], 0.0, 1e-9);
+    EXPECT_NEAR(s.velocity[1], -1.8, 1e-9);
+    EXPECT_NEAR(s.slip[0], 1.8, 1e-9);
+    // Slow enough to stick in both directions.
+    const auto stuck = maya::contact::solve(point_on_ground(0.05, 0.08, -0.5, 0.4), options);
+    EXPECT_NEAR(stuck.velocity[0], 0.0, 1e-9);
+    EXPECT_NEAR(stuck.velocity[1], 0.0, 1e-9);
+    EXPECT_NEAR(stuck.friction_impulse[0], -0.05, 1e-9);
+    EXPECT_NEAR(stuck.bitangent_impulse[0], -0.08, 1e-9);
+  }
+}
+
+TEST(ContactSolver3D, BothDirectionsShareOneBudget) {
+  // Slipping diagonally: the four directions share gamma, so |lambda_t| + |lambda_b| = mu
+  // lambda_n (the pyramid's face), not mu lambda_n on each axis as two 2-D cones would give.
+  const auto s = maya::contact::solve(point_on_ground(2.0, 2.0, -1.0, 0.5), {.smoothing = 1e-12});
+  EXPECT_NEAR(std::abs(s.friction_impulse[0]) + std::abs(s.bitangent_impulse[0]), 0.5, 1e-9);
+  EXPECT_LT(s.friction_impulse[0], 0.0);
+  EXPECT_LT(s.bitangent_impulse[0], 0.0);
+}
+
+ContactProblem random_problem_3d(unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  ContactProblem p;
+  const std::size_t n = 6, nc = 3;
+  p.num_velocities = n;
+  for (std::size_t j = 0; j < n; ++j) {
+    p.mass.push_back(1.0 + 0.5 * unit(rng));
+    p.momentum.push_back(unit(rng) - (j == 2 ? 1.0 : 0.0));
+  }
+  for (std::size_t i = 0; i < nc; ++i) {
+    for (std::size_t j = 0; j < n; ++j) {
+      p.normal_jacobian.push_back((j == 2 ? 1.0 : 0.0) + 0.3 * unit(rng));
+      p.tangent_jacobian.push_back((j == 0 ? 1.0 : 0.0) + 0.3 * unit(rng));
+      p.bitangent_jacobian.push_back((j == 1 ? 1.0 : 0.0) + 0.3 * unit(rng));
+    }
+    p.normal_offset.push_back(0.05 * unit(rng));
+    p.friction.push_back(0.3 + 0.2 * unit(rng));
+  }
+  return p;
+}
+
+std::vector<std::vector<double>*> fields(ContactProblem& p) {
+  return {&p.mass,          &p.momentum,         &p.normal_jacobian,
+          &p.normal_offset, &p.tangent_jacobian, &p.bitangent_jacobian,
+          &p.friction};
+}
+std::vector<const std::vector<double>*> fields(const maya::contact::ProblemGradient& g) {
+  return {&g.mass,          &g.momentum,         &g.normal_jacobian,
+          &g.normal_offset, &g.tangent_jacobian, &g.bitangent_jacobian,
+          &g.friction};
+}
+
+TEST(ContactSolver3D, ImplicitGradientMatchesUnrolledAndCentralDifferences) {
+  const std::vector<double> weights = {0.3, -1.2, 0.7, 0.5, 1.1, -0.4};
+  for (unsigned seed = 1; seed <= 3; ++seed) {
+    for (const Reduction reduction : {Reduction::kImpulses, Reduction::kVelocities}) {
+      ContactProblem p = random_problem_3d(seed);
+      const SolverOptions options{.smoothing = 1e-4, .tolerance = 1e-13, .reduction = reduction};
+      const auto solution = maya::contact::solve(p, options);
+      const auto implicit = maya::contact::differentiate(p, solution, options, weights);
+      const auto unrolled = maya::contact::differentiate_unrolled(p, options, weights);
+      const auto a = fields(implicit);
+      const auto b = fields(unrolled);
+      auto perturbed = fields(p);
+      const auto loss = [&] {
+        const auto s = maya::contact::solve(p, options);
+        double total = 0.0;
+        for (std::size_t j = 0; j < weights.size(); ++j) total += weights[j] * s.velocity[j];
+        return total;
+      };
+      for (std::size_t f = 0; f < a.size(); ++f) {
+        ASSERT_EQ(a[f]->size(), b[f]->size());
+        for (std::size_t i = 0; i < a[f]->size(); ++i) {
+          const double reference = (*b[f])[i];
+          EXPECT_NEAR((*a[f])[i], reference, 1e-7 * std::max(1.0, std::abs(reference)))
+              << "seed " << seed << " field " << f << " entry " << i;
+          double& entry = (*perturbed[f])[i];
+          const double x = entry;
+          entry = x + 1e-6;
+          const double plus = loss();
+          entry = x - 1e-6;
+          const double minus = loss();
+          entry = x;
+          const double numeric = (plus - minus) / 2e-6;
+          EXPECT_NEAR((*a[f])[i], numeric, 1e-6 * std::max(1.0, std::abs(numeric)))
+              << "seed " << seed << " field " << f << " entry " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(ContactSolver3D, ImpulseGradientsReachTheData) {
+  // d (lambda_b) / d momentum_y of a sliding contact is -0 (on the cone, lambda_b is mu lambda_n
+  // along the slip); d (lambda_b) / d momentum_z = -mu (the normal impulse's share).
+  const ContactProblem p = point_on_ground(0.0, -2.0, -0.5, 0.4);
+  const SolverOptions options{.smoothing = 1e-12, .tolerance = 1e-12};
+  const auto s = maya::contact::solve(p, options);
+  const std::vector<double> zero_v(3, 0.0), zero(1, 0.0), one(1, 1.0);
+  const auto g = maya::contact::differentiate(p, s, options, zero_v, zero, zero, one);
+  EXPECT_NEAR(g.momentum[1], 0.0, 1e-6);
+  EXPECT_NEAR(g.momentum[2], -0.4, 1e-6);
+  // A 2-D problem has no bitangent impulse to differentiate.
+  ContactProblem flat = p;
+  flat.bitangent_jacobian.clear();
+  const auto s2 = maya::contact::solve(flat, options);
+  EXPECT_THROW((void)maya::contact::differentiate(flat, s2, options, zero_v, zero, zero, one),
+               maya::ShapeError);
+}
+
+}  // namespace
