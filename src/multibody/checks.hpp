@@ -44,7 +44,7 @@ inline void check_penalty_contact(const char* op, const Model& model) {
 }
 
 // Hard contact's options, checked by the model's constructor.
-inline void check_hard_contact_options(const HardContactOptions& options) {
+inline void check_hard_contact_options(const HardContactSettings& options) {
   const auto fail = [](const char* what, const char* rule, double value) {
     throw ValueError(std::string("multibody::Model: hard_contact.") + what + " must be " + rule +
                      ", got " + std::to_string(value));

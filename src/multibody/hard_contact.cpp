@@ -26,7 +26,7 @@ namespace detail {
 namespace {
 
 contact::SolverOptions solver_options(const Model& model) {
-  const HardContactOptions& options = model.options().hard_contact;
+  const HardContactSettings& options = model.options().hard_contact;
   contact::SolverOptions out;
   out.smoothing = options.smoothing;
   out.tolerance = options.tolerance;
@@ -90,7 +90,7 @@ void fill_problem(const HardContactData<double>& d, std::size_t nv, contact::Con
 void solve_step(const char* op, const Model& model, const double* params, const double* x,
                 const double* u, double dt, HardContactData<double>& d, HardContactSolve& r) {
   const std::size_t nv = model.nv();
-  const HardContactOptions& options = model.options().hard_contact;
+  const HardContactSettings& options = model.options().hard_contact;
   r.selection.points.clear();
   r.selection.fixed_basis.clear();
   if (!build_hard_contact(model, params, x, u, dt, r.selection, d)) throw_indefinite(op);

@@ -139,7 +139,7 @@ template <class S>
                                       HardContactData<S>& d) {
   const std::size_t nq = model.nq(), nv = model.nv();
   const std::size_t nc = selection.points.size();
-  const HardContactOptions& options = model.options().hard_contact;
+  const HardContactSettings& options = model.options().hard_contact;
   d.q.assign(x, x + nq);
   d.v.assign(x + nq, x + nq + nv);
   normalize_quaternions(model, d.q.data());

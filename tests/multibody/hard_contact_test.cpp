@@ -13,6 +13,7 @@
 #include "maya/multibody/differentiable.hpp"
 #include "maya/multibody/dynamics.hpp"
 #include "maya/multibody/hard_contact.hpp"
+#include "maya/multibody/loaders.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 
@@ -451,6 +452,37 @@ TEST(HardContactGradient, DrivenArmMatchesCentralDifferencesInStateControlsAndPa
   EXPECT_GT(std::abs(g_p[2 * PL::kPerBody + PL::kMass]), 1e-4);      // the arm's mass
   EXPECT_GT(std::abs(g_p[3 * PL::kPerBody + PL::kFriction]), 1e-4);  // friction
 }
+
+#if MAYA_HAS_URDFDOM && MAYA_HAS_TINYXML2
+// A robot from a file: a tree of 13 bodies (18 velocities, a dense mass matrix) with feet and
+// trunk corners as contacts, unpowered, comes to rest carrying its weight.
+TEST(HardContact, QuadrupedDroppedOnTheGroundCarriesItsWeight) {
+  UrdfOptions floating;
+  floating.floating_base = true;
+  floating.ground_plane = true;
+  const Model loaded =
+      load_urdf(std::string(MAYA_SOURCE_DIR) + "/examples/robots/quadruped.urdf", floating);
+  ModelOptions options = loaded.options();
+  options.contact_model = ContactModel::kHard;
+  const Model model(loaded.bodies(), loaded.actuators(), options);
+  std::vector<double> x = model.zero_state();
+  x[2] = 0.45;
+  for (std::size_t leg = 0; leg < 4; ++leg) x[7 + 3 * leg + 2] = -0.5;  // knees bent in range
+  const std::vector<double> p = model.parameters();
+  const std::vector<double> u(model.nu(), 0.0);
+  const double dt = 5e-4;
+  HardContactResult r;
+  for (int i = 0; i < 3000; ++i) {
+    r = hard_contact_step(model, p, x, u, dt);
+    x = r.state;
+  }
+  double weight = 0.0;
+  for (const Body& b : model.bodies()) weight += b.mass * kG;
+  EXPECT_NEAR(total_impulse(r.impulses)[2] / dt, weight, 0.01 * weight);
+  EXPECT_GT(x[2], 0.05 - 1e-6);  // the trunk (0.1 m high) on or above the ground, not in it
+  EXPECT_LT(energy(model, p, x).kinetic, 1e-3);  // at rest
+}
+#endif
 
 template <class F>
 std::string message_of(F&& f) {

@@ -99,7 +99,7 @@ enum class Integrator { kSemiImplicitEuler, kRungeKutta4 };
 // (maya/multibody/hard_contact.hpp; semi-implicit Euler only).
 enum class ContactModel { kPenalty, kHard };
 
-struct HardContactOptions {
+struct HardContactSettings {
   // The solver's barrier parameter (impulse x velocity): every complementarity product equals
   // it, so a resting contact with impulse lambda separates at smoothing / lambda.
   double smoothing = 1e-8;
@@ -140,7 +140,7 @@ struct ModelOptions {
   // kHard: step() and rollout() take the contact impulses from the solver (the penalty
   // stiffness and damping parameters are then unused; friction is the cone's mu).
   ContactModel contact_model = ContactModel::kPenalty;
-  HardContactOptions hard_contact;
+  HardContactSettings hard_contact;
 };
 
 // Offsets in the parameter vector: body k's block starts at kPerBody * k; the contact material
