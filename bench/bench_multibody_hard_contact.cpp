@@ -11,6 +11,7 @@
 #include <cmath>
 #include <maya/maya.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -78,13 +79,18 @@ void BM_Forward(benchmark::State& bench) {
   const std::vector<double> p = scene.model.parameters();
   const std::vector<double> u(scene.model.nu(), 0.0);
   maya::Workspace workspace;
+  double iterations = 0.0, steps = 0.0;
   for (auto _ : bench) {
     std::vector<double> x = scene.state;
     for (std::size_t t = 0; t < kSteps; ++t) {
-      x = mb::hard_contact_step(scene.model, p, x, u, scene.dt, &workspace).state;
+      mb::HardContactResult r = mb::hard_contact_step(scene.model, p, x, u, scene.dt, &workspace);
+      x = std::move(r.state);
+      iterations += r.iterations;
+      steps += 1.0;
     }
     benchmark::DoNotOptimize(x.data());
   }
+  bench.counters["solver_iterations"] = iterations / steps;
   bench.counters["us_per_step"] = benchmark::Counter(
       static_cast<double>(kSteps) * 1e-6,
       benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
