@@ -3,11 +3,13 @@
 // adjoint through the problem's construction recorded in reverse mode (reverse.hpp).
 #include "maya/multibody/hard_contact.hpp"
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "maya/contact/solve_op.hpp"
 #include "maya/contact/solver.hpp"
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
@@ -15,6 +17,7 @@
 #include "maya/tensor/tensor_tape.hpp"
 #include "multibody/checks.hpp"
 #include "multibody/hard_contact.hpp"
+#include "multibody/jacobian.hpp"
 #include "multibody/model_ops.hpp"
 #include "multibody/reverse.hpp"
 #include "multibody/scratch.hpp"
@@ -130,7 +133,112 @@ struct HardContactScratch {
   HardContactSolve solve;
 };
 
+HardContactSelection selection_of(std::span<const std::int64_t> ints) {
+  HardContactSelection selection;
+  const auto nc = static_cast<std::size_t>(ints[0]);
+  for (std::size_t c = 0; c < nc; ++c) {
+    selection.points.push_back(static_cast<int>(ints[1 + c]));
+    selection.fixed_basis.push_back(static_cast<char>(ints[1 + nc + c]));
+  }
+  return selection;
+}
+
+std::vector<std::int64_t> selection_ints(const HardContactSelection& selection) {
+  std::vector<std::int64_t> ints;
+  ints.push_back(static_cast<std::int64_t>(selection.points.size()));
+  for (const int point : selection.points) ints.push_back(point);
+  for (const char fixed : selection.fixed_basis) ints.push_back(fixed);
+  return ints;
+}
+
+// The composed twin's problem node: P = [momentum (nv), normal, tangent and bitangent rows
+// (3 nc nv), offsets (nc), friction (nc)].
+std::size_t problem_size(std::size_t nv, std::size_t nc) { return nv + 3 * nc * nv + 2 * nc; }
+
+template <class S>
+void problem_values(const Model& model, const S* x, const S* u, const S* p, double dt,
+                    const HardContactSelection& selection, HardContactData<S>& d, S* out) {
+  if (!build_hard_contact(model, p, x, u, dt, selection, d)) {
+    throw_indefinite("multibody::hard_contact_step_composed");
+  }
+  const std::size_t nv = model.nv(), nc = selection.points.size();
+  S* at = out;
+  for (const auto* part :
+       {&d.momentum, &d.normal_rows, &d.tangent_rows, &d.bitangent_rows, &d.offsets}) {
+    for (const S& value : *part) *at++ = value;
+  }
+  for (std::size_t c = 0; c < nc; ++c) *at++ = d.friction;
+  (void)nv;
+}
+
+// The composed twin's last node: x1 = (q (+) dt L^-T w, L^-T w). L and q do not depend on the
+// control, so it is left at zero.
+template <class S>
+void finish_values(const Model& model, const S* x, const S* p, const S* w, double dt,
+                   HardContactData<S>& d, std::vector<S>& zero_control, S* out) {
+  zero_control.assign(model.nu(), S(0.0));
+  if (!build_hard_contact(model, p, x, zero_control.data(), dt, HardContactSelection{}, d)) {
+    throw_indefinite("multibody::hard_contact_step_composed");
+  }
+  const std::size_t nq = model.nq(), nv = model.nv();
+  S* v1 = out + nq;
+  for (std::size_t j = 0; j < nv; ++j) v1[j] = w[j];
+  solve_lower_transposed(d.L.data(), v1, nv);
+  integrate_positions(model, d.q.data(), v1, dt, out);
+}
+
+// grad_input(b) += J_b^T g for every block b that needs a gradient, J_b = d out / d input b, by
+// chunked forward mode (jacobian.hpp).
+template <class Evaluate>
+void backward_by_columns(BackwardContext& context, std::size_t num_outputs, Evaluate&& evaluate) {
+  std::array<InputBlock, 3> blocks{};
+  std::array<double*, 3> sinks{};
+  const std::size_t n = context.num_inputs();
+  for (std::size_t b = 0; b < n; ++b) {
+    const TensorView in = context.input(b);
+    const bool seeded = context.needs_grad(b);
+    blocks[b] = {in.values, in.numel(), seeded};
+    sinks[b] = seeded ? context.grad_input(b).values : nullptr;
+  }
+  const double* g = context.grad_output().values;
+  jacobian_columns(context.workspace(), std::span<const InputBlock>(blocks.data(), n), num_outputs,
+                   evaluate, [&](std::size_t b, std::size_t i, auto column) {
+                     double sum = 0.0;
+                     for (std::size_t row = 0; row < num_outputs; ++row)
+                       sum += g[row] * column(row);
+                     sinks[b][i] += sum;
+                   });
+}
+
+struct ComposedScratch {
+  HardContactData<ChunkDual> data;
+  std::vector<ChunkDual> zero_control;
+};
+
 }  // namespace
+
+void HardContactProblemOp::backward(BackwardContext& context) const {
+  const Model& model = *model_;
+  const double dt = context.saved()[0];
+  const HardContactSelection selection = selection_of(context.saved_ints());
+  Lent<ComposedScratch> scratch(context.workspace());
+  backward_by_columns(context, problem_size(model.nv(), selection.points.size()),
+                      [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
+                        problem_values(model, in[0].data(), in[1].data(), in[2].data(), dt,
+                                       selection, scratch->data, out);
+                      });
+}
+
+void HardContactFinishOp::backward(BackwardContext& context) const {
+  const Model& model = *model_;
+  const double dt = context.saved()[0];
+  Lent<ComposedScratch> scratch(context.workspace());
+  backward_by_columns(context, model.nx(),
+                      [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
+                        finish_values(model, in[0].data(), in[1].data(), in[2].data(), dt,
+                                      scratch->data, scratch->zero_control, out);
+                      });
+}
 
 // The step's adjoint. With y = Phi(x, u, p, w, Lambda) the outputs (stage 2) and
 // w, Lambda = solve(P(x, u, p)) the solver's answer for the problem data P (stage 1):
@@ -144,12 +252,8 @@ void HardContactStepOp::backward(BackwardContext& context) const {
   const std::span<const double> saved = context.saved();
   const std::span<const std::int64_t> ints = context.saved_ints();
   const double dt = saved[0];
-  const auto nc = static_cast<std::size_t>(ints[0]);
-  HardContactSelection selection;
-  for (std::size_t c = 0; c < nc; ++c) {
-    selection.points.push_back(static_cast<int>(ints[1 + c]));
-    selection.fixed_basis.push_back(static_cast<char>(ints[1 + nc + c]));
-  }
+  const HardContactSelection selection = selection_of(ints);
+  const std::size_t nc = selection.points.size();
   const TensorView x_view = context.input(0), u_view = context.input(1), p_view = context.input(2);
 
   Workspace& workspace = context.workspace();
@@ -304,10 +408,7 @@ HardContactVars hard_contact_step(const Model& model, TensorVar state, TensorVar
   saved.insert(saved.end(), r.solution.multipliers.begin(), r.solution.multipliers.end());
   saved.insert(saved.end(), r.solution.slacks.begin(), r.solution.slacks.end());
   saved.insert(saved.end(), r.impulses.begin(), r.impulses.end());
-  std::vector<std::int64_t> saved_ints;
-  saved_ints.push_back(static_cast<std::int64_t>(nc));
-  for (const int point : r.selection.points) saved_ints.push_back(point);
-  for (const char fixed : r.selection.fixed_basis) saved_ints.push_back(fixed);
+  const std::vector<std::int64_t> saved_ints = detail::selection_ints(r.selection);
 
   const std::size_t num_points = model.contact_points().size();
   const Shape shape{model.nx() + 3 * num_points};
@@ -328,6 +429,62 @@ HardContactVars hard_contact_step(const Model& model, TensorVar state, TensorVar
   vars.impulses =
       reshape(slice(out, 0, nx, nx + 3 * static_cast<long>(num_points)), Shape{num_points, 3});
   return vars;
+}
+
+TensorVar hard_contact_step_composed(const Model& model, TensorVar state, TensorVar control,
+                                     TensorVar params, double dt) {
+  const char* op = "multibody::hard_contact_step_composed";
+  const auto check_var = [op](const char* what, TensorVar x, std::size_t expected) {
+    if (x.shape().size() != 1 || x.numel() != expected) {
+      throw ShapeError(std::string(op) + ": " + what + " must have shape [" +
+                       std::to_string(expected) + "], got " + shape_string(x.shape()));
+    }
+  };
+  check_var("state", state, model.nx());
+  check_var("control", control, model.nu());
+  check_var("params", params, model.num_parameters());
+  TensorTape& tape = state.tape();
+  const double* x = tape.view(state).values;
+  const double* u = tape.view(control).values;
+  const double* p = tape.view(params).values;
+  detail::check_parameters(op, model, p, dt, Integrator::kSemiImplicitEuler);
+  detail::Lent<detail::HardContactScratch> scratch(tape.workspace());
+  detail::HardContactSolve& r = scratch->solve;
+  detail::solve_step(op, model, p, x, u, dt, scratch->data, r);  // chooses the contact set
+  const std::size_t nv = model.nv(), nc = r.selection.points.size();
+  const std::vector<std::int64_t> saved_ints = detail::selection_ints(r.selection);
+  const double saved[] = {dt};
+  tape.keep_alive(model.shared_tape_ops());
+  const TensorVar data = tape.record(
+      model.tape_ops().hard_contact_problem, {state, control, params},
+      Shape{detail::problem_size(nv, nc)},
+      [&](MutableTensorView out) {
+        detail::problem_values(model, x, u, p, dt, r.selection, scratch->data, out.values);
+      },
+      SavedData{saved, saved_ints});
+  const auto n = static_cast<long>(nv), c = static_cast<long>(nc);
+  const auto rows = [&](long k) {
+    return reshape(slice(data, 0, n + k * c * n, n + (k + 1) * c * n), Shape{nc, nv});
+  };
+  contact::ProblemTensors problem;
+  problem.mass = tape.constant(Tensor::from_data(std::vector<double>(nv, 1.0), {nv}));
+  problem.momentum = slice(data, 0, 0, n);
+  problem.joint_jacobian = tape.constant(Tensor::zeros({0, nv}));
+  problem.joint_target = tape.constant(Tensor::zeros({0}));
+  problem.normal_jacobian = rows(0);
+  problem.tangent_jacobian = rows(1);
+  if (nc > 0) problem.bitangent_jacobian = rows(2);
+  problem.normal_offset = slice(data, 0, n + 3 * c * n, n + 3 * c * n + c);
+  problem.friction = slice(data, 0, n + 3 * c * n + c, n + 3 * c * n + 2 * c);
+  const TensorVar w = contact::solve_velocities(problem, detail::solver_options(model));
+  const double* w_values = tape.view(w).values;
+  return tape.record(
+      model.tape_ops().hard_contact_finish, {state, params, w}, Shape{model.nx()},
+      [&](MutableTensorView out) {
+        std::vector<double> zero_control;
+        detail::finish_values(model, x, p, w_values, dt, scratch->data, zero_control, out.values);
+      },
+      SavedData{saved, {}});
 }
 
 }  // namespace maya::multibody

@@ -1,4 +1,5 @@
-// The tape op of the hard-contact step (hard_contact.cpp), held by ModelOps.
+// The tape ops of the hard-contact step (hard_contact.cpp), held by ModelOps: the fused step, and
+// the two outer nodes of its composed twin (the solve between them is contact::solve_velocities).
 #pragma once
 
 #include <memory>
@@ -18,6 +19,35 @@ class HardContactStepOp final : public TensorOp {
   explicit HardContactStepOp(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
   [[nodiscard]] std::string_view name() const noexcept override {
     return "multibody_hard_contact_step";
+  }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  std::shared_ptr<const Model> model_;
+};
+
+// The composed twin's first node: the problem's data P(x, u, p) = [momentum L^-1 p (nv), normal,
+// tangent and bitangent rows J L^-T (3 nc nv), offsets (nc), friction (nc)], differentiated in
+// forward mode. saved: dt; saved_ints: nc, the contact points, their basis flags.
+class HardContactProblemOp final : public TensorOp {
+ public:
+  explicit HardContactProblemOp(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
+  [[nodiscard]] std::string_view name() const noexcept override {
+    return "multibody_hard_contact_problem";
+  }
+  void backward(BackwardContext& context) const override;
+
+ private:
+  std::shared_ptr<const Model> model_;
+};
+
+// The composed twin's last node: x1 = (q (+) dt L^-T w, L^-T w) from (x, p, w), differentiated in
+// forward mode. saved: dt.
+class HardContactFinishOp final : public TensorOp {
+ public:
+  explicit HardContactFinishOp(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
+  [[nodiscard]] std::string_view name() const noexcept override {
+    return "multibody_hard_contact_finish";
   }
   void backward(BackwardContext& context) const override;
 

@@ -81,13 +81,17 @@ class ModelOps {
         integrate(model),
         contact_forces(model),
         point(model),
-        hard_contact_step(model) {}
+        hard_contact_step(model),
+        hard_contact_problem(model),
+        hard_contact_finish(model) {}
   StepOp step;
   AccelerationOp acceleration;
   IntegrateOp integrate;
   ContactForcesOp contact_forces;
   PointOp point;
   HardContactStepOp hard_contact_step;
+  HardContactProblemOp hard_contact_problem;
+  HardContactFinishOp hard_contact_finish;
 };
 
 // Called by the model's constructor, while its own ops are still null.

@@ -47,4 +47,11 @@ struct HardContactVars {
 [[nodiscard]] HardContactVars hard_contact_step(const Model& model, TensorVar state,
                                                 TensorVar control, TensorVar params, double dt);
 
+// The composed twin of the step's state output: three nodes, the problem's data (forward mode
+// through the templated construction), contact::solve_velocities (the bare solve, differentiated
+// by the solver's own adjoint) and the velocity and position update (forward mode). A different
+// differentiation of the same step, which the tests hold the fused node to.
+[[nodiscard]] TensorVar hard_contact_step_composed(const Model& model, TensorVar state,
+                                                   TensorVar control, TensorVar params, double dt);
+
 }  // namespace maya::multibody
