@@ -161,14 +161,12 @@ void problem_values(const Model& model, const S* x, const S* u, const S* p, doub
   if (!build_hard_contact(model, p, x, u, dt, selection, d)) {
     throw_indefinite("multibody::hard_contact_step_composed");
   }
-  const std::size_t nv = model.nv(), nc = selection.points.size();
   S* at = out;
   for (const auto* part :
        {&d.momentum, &d.normal_rows, &d.tangent_rows, &d.bitangent_rows, &d.offsets}) {
     for (const S& value : *part) *at++ = value;
   }
-  for (std::size_t c = 0; c < nc; ++c) *at++ = d.friction;
-  (void)nv;
+  for (std::size_t c = 0; c < selection.points.size(); ++c) *at++ = d.friction;
 }
 
 // The composed twin's last node: x1 = (q (+) dt L^-T w, L^-T w). L and q do not depend on the
@@ -248,7 +246,7 @@ void HardContactFinishOp::backward(BackwardContext& context) const {
 // from gP on the problem's entries the second term.
 void HardContactStepOp::backward(BackwardContext& context) const {
   const Model& model = *model_;
-  const std::size_t nq = model.nq(), nv = model.nv(), nx = model.nx();
+  const std::size_t nv = model.nv(), nx = model.nx();
   const std::span<const double> saved = context.saved();
   const std::span<const std::int64_t> ints = context.saved_ints();
   const double dt = saved[0];
@@ -350,7 +348,6 @@ void HardContactStepOp::backward(BackwardContext& context) const {
       grad[j] += g_inputs[b][j] + tape.adjoints[first[b] + j];
     }
   }
-  (void)nq;
 }
 
 }  // namespace detail

@@ -140,7 +140,7 @@ struct ModelOptions {
   // kHard: step() and rollout() take the contact impulses from the solver (the penalty
   // stiffness and damping parameters are then unused; friction is the cone's mu).
   ContactModel contact_model = ContactModel::kPenalty;
-  HardContactSettings hard_contact;
+  HardContactSettings hard_contact{};
 };
 
 // Offsets in the parameter vector: body k's block starts at kPerBody * k; the contact material
