@@ -7,8 +7,12 @@
 #include <random>
 #include <vector>
 
+#include "maya/contact/solve_op.hpp"
 #include "maya/contact/solver.hpp"
 #include "maya/core/error.hpp"
+#include "maya/tensor/gradcheck.hpp"
+#include "maya/tensor/ops.hpp"
+#include "maya/tensor/tensor_tape.hpp"
 
 namespace {
 
@@ -147,6 +151,54 @@ TEST(ContactSolver3D, ImpulseGradientsReachTheData) {
   const auto s2 = maya::contact::solve(flat, options);
   EXPECT_THROW((void)maya::contact::differentiate(flat, s2, options, zero_v, zero, zero, one),
                maya::ShapeError);
+}
+
+TEST(ContactSolver3D, TapeNodeTakesTheBitangentAndMatchesCentralDifferences) {
+  const ContactProblem p = random_problem_3d(5);
+  const std::size_t n = p.num_velocities, nc = p.num_contacts();
+  const std::vector<maya::Tensor> inputs = {maya::Tensor::from_data(p.mass, {n}),
+                                            maya::Tensor::from_data(p.momentum, {n}),
+                                            maya::Tensor::from_data(p.normal_jacobian, {nc, n}),
+                                            maya::Tensor::from_data(p.normal_offset, {nc}),
+                                            maya::Tensor::from_data(p.tangent_jacobian, {nc, n}),
+                                            maya::Tensor::from_data(p.bitangent_jacobian, {nc, n}),
+                                            maya::Tensor::from_data(p.friction, {nc})};
+  const auto loss = [n](maya::TensorTape& tape, std::span<const maya::TensorVar> x) {
+    maya::contact::ProblemTensors problem;
+    problem.mass = x[0];
+    problem.momentum = x[1];
+    problem.joint_jacobian = tape.constant(maya::Tensor::zeros({0, n}));
+    problem.joint_target = tape.constant(maya::Tensor::zeros({0}));
+    problem.normal_jacobian = x[2];
+    problem.normal_offset = x[3];
+    problem.tangent_jacobian = x[4];
+    problem.bitangent_jacobian = x[5];
+    problem.friction = x[6];
+    const maya::TensorVar v =
+        maya::contact::solve_velocities(problem, {.smoothing = 1e-4, .tolerance = 1e-13});
+    const maya::Tensor w = maya::Tensor::from_data({0.3, -1.0, 0.5, 0.8, 1.2, -0.6}, {6});
+    return maya::sum(v * tape.constant(w) + maya::square(v));
+  };
+  const auto report = maya::gradcheck(loss, inputs);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_LT(report.worst_error[i], 1e-6) << "input " << i;
+  }
+  // The node's value is the plain solver's.
+  maya::TensorTape tape;
+  maya::contact::ProblemTensors problem;
+  problem.mass = tape.constant(inputs[0]);
+  problem.momentum = tape.constant(inputs[1]);
+  problem.joint_jacobian = tape.constant(maya::Tensor::zeros({0, n}));
+  problem.joint_target = tape.constant(maya::Tensor::zeros({0}));
+  problem.normal_jacobian = tape.constant(inputs[2]);
+  problem.normal_offset = tape.constant(inputs[3]);
+  problem.tangent_jacobian = tape.constant(inputs[4]);
+  problem.bitangent_jacobian = tape.constant(inputs[5]);
+  problem.friction = tape.constant(inputs[6]);
+  const SolverOptions options{.smoothing = 1e-4, .tolerance = 1e-13};
+  const maya::TensorVar v = maya::contact::solve_velocities(problem, options);
+  const auto plain = maya::contact::solve(p, options);
+  for (std::size_t j = 0; j < n; ++j) EXPECT_EQ(tape.view(v).values[j], plain.velocity[j]);
 }
 
 }  // namespace
