@@ -96,7 +96,7 @@ void solve_step(const char* op, const Model& model, const double* params, const 
   const HardContactSettings& options = model.options().hard_contact;
   r.selection.points.clear();
   r.selection.fixed_basis.clear();
-  if (!build_hard_contact(model, params, x, u, dt, r.selection, d)) throw_indefinite(op);
+  if (!build_tree(model, params, x, u, dt, d)) throw_indefinite(op);
   for (std::size_t k = 0; k < model.contact_points().size(); ++k) {
     double distance = 0.0;
     Vec3<double> contact_world{};
@@ -114,9 +114,7 @@ void solve_step(const char* op, const Model& model, const double* params, const 
     r.selection.points.push_back(static_cast<int>(k));
     r.selection.fixed_basis.push_back(std::sqrt(dot(slip, slip)) < kSlipBasisSpeed ? 1 : 0);
   }
-  if (!r.selection.points.empty()) {
-    if (!build_hard_contact(model, params, x, u, dt, r.selection, d)) throw_indefinite(op);
-  }
+  build_contacts(model, params, dt, r.selection, d);
   fill_problem(d, nv, r.problem);
   r.solution = contact::solve(r.problem, solver_options(model));
   const std::size_t nc = r.selection.points.size();
@@ -175,7 +173,7 @@ template <class S>
 void finish_values(const Model& model, const S* x, const S* p, const S* w, double dt,
                    HardContactData<S>& d, std::vector<S>& zero_control, S* out) {
   zero_control.assign(model.nu(), S(0.0));
-  if (!build_hard_contact(model, p, x, zero_control.data(), dt, HardContactSelection{}, d)) {
+  if (!build_tree(model, p, x, zero_control.data(), dt, d)) {
     throw_indefinite("multibody::hard_contact_step_composed");
   }
   const std::size_t nq = model.nq(), nv = model.nv();

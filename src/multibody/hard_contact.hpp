@@ -131,15 +131,13 @@ void point_distance(const Model& model, const TreeScratch<S>& ws, int index, S& 
   contact_world = sub(world, scale(point.radius, n));
 }
 
-// Stage 1: the problem at (x, u, p) for the contacts of `selection`. q and v are taken from x
-// with quaternions normalized. Returns false when M(q) is not positive definite.
+// Stage 1a: the tree's part of the problem at (x, u, p): kinematics, L, the momentum L^-1 p and
+// the free velocity M^-1 p. q and v are taken from x with quaternions normalized. Returns false
+// when M(q) is not positive definite.
 template <class S>
-[[nodiscard]] bool build_hard_contact(const Model& model, const S* params, const S* x, const S* u,
-                                      double dt, const HardContactSelection& selection,
-                                      HardContactData<S>& d) {
+[[nodiscard]] bool build_tree(const Model& model, const S* params, const S* x, const S* u,
+                              double dt, HardContactData<S>& d) {
   const std::size_t nq = model.nq(), nv = model.nv();
-  const std::size_t nc = selection.points.size();
-  const HardContactSettings& options = model.options().hard_contact;
   d.q.assign(x, x + nq);
   d.v.assign(x + nq, x + nq + nv);
   normalize_quaternions(model, d.q.data());
@@ -163,7 +161,19 @@ template <class S>
   solve_lower(d.L.data(), d.momentum.data(), nv);  // L^-1 p
   d.v_free = d.momentum;
   solve_lower_transposed(d.L.data(), d.v_free.data(), nv);  // M^-1 p: v+ without contact
+  d.jacobian.resize(3 * nv);
+  d.row.resize(nv);
+  return true;
+}
 
+// Stage 1b, after build_tree(): the rows J L^-T, offsets and friction of the contacts of
+// `selection`.
+template <class S>
+void build_contacts(const Model& model, const S* params, double dt,
+                    const HardContactSelection& selection, HardContactData<S>& d) {
+  const std::size_t nv = model.nv();
+  const std::size_t nc = selection.points.size();
+  const HardContactSettings& options = model.options().hard_contact;
   d.friction = params[PL::kPerBody * model.num_bodies() + PL::kFriction];
   d.normal_rows.assign(nc * nv, S(0.0));
   d.tangent_rows.assign(nc * nv, S(0.0));
@@ -173,8 +183,6 @@ template <class S>
   d.normal.resize(nc);
   d.tangent.resize(nc);
   d.bitangent.resize(nc);
-  d.jacobian.resize(3 * nv);
-  d.row.resize(nv);
   for (std::size_t c = 0; c < nc; ++c) {
     const int index = selection.points[c];
     const ContactPoint& point = model.contact_points()[static_cast<std::size_t>(index)];
@@ -217,6 +225,16 @@ template <class S>
                        ? phi / dt
                        : (options.stabilization * (phi + options.slop) - options.slop) / dt;
   }
+}
+
+// Stage 1: the problem at (x, u, p) for the contacts of `selection`; false when M(q) is not
+// positive definite.
+template <class S>
+[[nodiscard]] bool build_hard_contact(const Model& model, const S* params, const S* x, const S* u,
+                                      double dt, const HardContactSelection& selection,
+                                      HardContactData<S>& d) {
+  if (!build_tree(model, params, x, u, dt, d)) return false;
+  build_contacts(model, params, dt, selection, d);
   return true;
 }
 
