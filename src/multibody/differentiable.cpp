@@ -426,6 +426,7 @@ TensorVar step_composed(const Model& model, TensorVar state, TensorVar control, 
 
 TensorVar contact_forces(const Model& model, TensorVar state, TensorVar params) {
   const char* op = "multibody::contact_forces";
+  detail::check_penalty_contact(op, model);
   check_var(op, "state", state, model.nx());
   check_var(op, "params", params, model.num_parameters());
   TensorTape& tape = state.tape();

@@ -194,6 +194,7 @@ std::vector<double> body_poses(const Model& model, std::span<const double> param
 std::vector<double> contact_forces(const Model& model, std::span<const double> params,
                                    std::span<const double> state, Workspace* workspace) {
   const char* op = "multibody::contact_forces";
+  detail::check_penalty_contact(op, model);
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "state", state.size(), model.nx());
   Workspace own;

@@ -579,6 +579,8 @@ TEST(HardContact, BadInputThrowsValueErrorNamingTheValue) {
   EXPECT_NE(
       message_of([&] { (void)step(model, p, x, {}, 1e-3, Integrator::kRungeKutta4); }).find("RK4"),
       std::string::npos);
+  EXPECT_NE(message_of([&] { (void)contact_forces(model, model.parameters(), x); }).find("kHard"),
+            std::string::npos);
   // The tape's step checks the same.
   TensorTape tape;
   p[PL::kPerBody + PL::kFriction] = -0.3;
