@@ -530,7 +530,10 @@ StepJacobians step_jacobians(const Model& model, const Tensor& states, const Ten
                              std::span<const double> params, double dt, Integrator integrator,
                              bool with_parameters) {
   const char* op = "multibody::step_jacobians";
-  detail::check_penalty_contact(op, model);
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    return hard_contact_step_jacobians(model, states, controls, params, dt, with_parameters);
+  }
   const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
   if (states.ndim() != 2 || states.shape()[1] != nx) {
     throw ShapeError(std::string(op) + ": states must have shape [T, " + std::to_string(nx) +

@@ -241,111 +241,139 @@ void HardContactFinishOp::backward(BackwardContext& context) const {
 //   g_(x,u,p) = dPhi/d(x,u,p)^T g_y + dP/d(x,u,p)^T gP,   gP = contact::differentiate(g_w, g_Lambda),
 // g_w and g_Lambda = dPhi/d(w, Lambda)^T g_y. Both stages are recorded once on Rev numbers with
 // w and Lambda as leaves; one sweep from g_y gives the first term and (g_w, g_Lambda), a second
-// from gP on the problem's entries the second term.
+// from gP on the problem's entries the second term. apply() may run many times on one recording
+// (a Jacobian's rows).
+class HardContactAdjoint {
+ public:
+  // inputs: x [nx], u [nu], p [np]; `leaf` says which need gradients. w [nv], multipliers and
+  // slacks: the solver's answer; impulses [3 nc].
+  void record(const Model& model, const double* const inputs[3], const bool leaf[3], double dt,
+              const HardContactSelection& selection, std::span<const double> w,
+              std::span<const double> multipliers, std::span<const double> slacks,
+              const double* impulses) {
+    model_ = &model;
+    nc_ = selection.points.size();
+    const std::size_t nv = model.nv();
+    const std::size_t sizes[3] = {model.nx(), model.nu(), model.num_parameters()};
+    if (!build_hard_contact(model, inputs[2], inputs[0], inputs[1], dt, selection, d_)) {
+      throw_indefinite("multibody::hard_contact_step (adjoint)");
+    }
+    fill_problem(d_, nv, problem_);
+    solution_.velocity.assign(w.begin(), w.end());
+    solution_.joint_impulse.clear();
+    solution_.multipliers.assign(multipliers.begin(), multipliers.end());
+    solution_.slacks.assign(slacks.begin(), slacks.end());
+
+    tape_.nodes.clear();
+    for (std::size_t b = 0; b < 3; ++b) {
+      leaf_[b] = leaf[b];
+      first_[b] = static_cast<std::uint32_t>(tape_.nodes.size());
+      inputs_[b].resize(sizes[b]);
+      for (std::size_t j = 0; j < sizes[b]; ++j) {
+        inputs_[b][j] = leaf[b] ? Rev::input(tape_, inputs[b][j]) : Rev(inputs[b][j]);
+      }
+    }
+    first_w_ = static_cast<std::uint32_t>(tape_.nodes.size());
+    w_.resize(nv);
+    lambda_.resize(3 * nc_);
+    for (std::size_t j = 0; j < nv; ++j) w_[j] = Rev::input(tape_, w[j]);
+    for (std::size_t k = 0; k < 3 * nc_; ++k) lambda_[k] = Rev::input(tape_, impulses[k]);
+    if (!build_hard_contact(model, inputs_[2].data(), inputs_[0].data(), inputs_[1].data(), dt,
+                            selection, r_)) {
+      throw_indefinite("multibody::hard_contact_step (adjoint)");
+    }
+    out_.resize(model.nx() + 3 * model.contact_points().size());
+    finish_hard_contact(model, r_, w_.data(), lambda_.data(), selection, dt, out_.data());
+  }
+
+  // grad[b] += d(g . out) / d input b for the inputs recorded as leaves; g [nx + 3 P].
+  void apply(const double* g, double* const grad[3]) {
+    const std::size_t nv = model_->nv();
+    // Sweep 1: from the outputs' gradient.
+    tape_.adjoints.assign(tape_.nodes.size(), 0.0);
+    for (std::size_t k = 0; k < out_.size(); ++k) {
+      if (out_[k].i != kConstant) tape_.adjoints[out_[k].i] += g[k];
+    }
+    tape_.sweep();
+    for (std::size_t b = 0; b < 3; ++b) {
+      if (!leaf_[b]) continue;
+      for (std::size_t j = 0; j < inputs_[b].size(); ++j) {
+        grad[b][j] += tape_.adjoints[first_[b] + j];
+      }
+    }
+    g_w_.resize(nv);
+    g_normal_.resize(nc_);
+    g_tangent_.resize(nc_);
+    g_bitangent_.resize(nc_);
+    for (std::size_t j = 0; j < nv; ++j) g_w_[j] = tape_.adjoints[first_w_ + j];
+    for (std::size_t c = 0; c < nc_; ++c) {
+      g_normal_[c] = tape_.adjoints[first_w_ + nv + 3 * c];
+      g_tangent_[c] = tape_.adjoints[first_w_ + nv + 3 * c + 1];
+      g_bitangent_[c] = tape_.adjoints[first_w_ + nv + 3 * c + 2];
+    }
+
+    // The solver's adjoint: one transposed KKT solve at the solution.
+    const contact::ProblemGradient gp = contact::differentiate(
+        problem_, solution_, solver_options(*model_), g_w_, g_normal_, g_tangent_,
+        nc_ > 0 ? std::span<const double>(g_bitangent_) : std::span<const double>());
+
+    // Sweep 2: from the problem's entries.
+    tape_.adjoints.assign(tape_.nodes.size(), 0.0);
+    const auto seed = [&](const Rev& value, double adjoint) {
+      if (value.i != kConstant) tape_.adjoints[value.i] += adjoint;
+    };
+    for (std::size_t j = 0; j < nv; ++j) seed(r_.momentum[j], gp.momentum[j]);
+    for (std::size_t k = 0; k < nc_ * nv; ++k) {
+      seed(r_.normal_rows[k], gp.normal_jacobian[k]);
+      seed(r_.tangent_rows[k], gp.tangent_jacobian[k]);
+      if (!gp.bitangent_jacobian.empty()) seed(r_.bitangent_rows[k], gp.bitangent_jacobian[k]);
+    }
+    for (std::size_t c = 0; c < nc_; ++c) {
+      seed(r_.offsets[c], gp.normal_offset[c]);
+      seed(r_.friction, gp.friction[c]);
+    }
+    tape_.sweep();
+    for (std::size_t b = 0; b < 3; ++b) {
+      if (!leaf_[b]) continue;
+      for (std::size_t j = 0; j < inputs_[b].size(); ++j) {
+        grad[b][j] += tape_.adjoints[first_[b] + j];
+      }
+    }
+  }
+
+ private:
+  const Model* model_ = nullptr;
+  std::size_t nc_ = 0;
+  HardContactData<double> d_;
+  HardContactData<Rev> r_;
+  contact::ContactProblem problem_;
+  contact::ContactSolution solution_;
+  RevTape tape_;
+  std::vector<Rev> inputs_[3], w_, lambda_, out_;
+  bool leaf_[3] = {false, false, false};
+  std::uint32_t first_[3] = {0, 0, 0}, first_w_ = 0;
+  std::vector<double> g_w_, g_normal_, g_tangent_, g_bitangent_;
+};
+
 void HardContactStepOp::backward(BackwardContext& context) const {
   const Model& model = *model_;
-  const std::size_t nv = model.nv(), nx = model.nx();
+  const std::size_t nv = model.nv();
   const std::span<const double> saved = context.saved();
-  const std::span<const std::int64_t> ints = context.saved_ints();
   const double dt = saved[0];
-  const HardContactSelection selection = selection_of(ints);
+  const HardContactSelection selection = selection_of(context.saved_ints());
   const std::size_t nc = selection.points.size();
-  const TensorView x_view = context.input(0), u_view = context.input(1), p_view = context.input(2);
-
-  Workspace& workspace = context.workspace();
-  Lent<HardContactData<double>> lent_data(workspace);
-  HardContactData<double>& d = *lent_data;
-  if (!build_hard_contact(model, p_view.values, x_view.values, u_view.values, dt, selection, d)) {
-    throw_indefinite("multibody::hard_contact_step (backward)");
-  }
-  contact::ContactProblem problem;
-  fill_problem(d, nv, problem);
   const std::size_t pairs = (saved.size() - 1 - nv - 3 * nc) / 2;
-  contact::ContactSolution solution;
-  solution.velocity.assign(saved.begin() + 1, saved.begin() + 1 + static_cast<long>(nv));
-  solution.multipliers.assign(saved.begin() + 1 + static_cast<long>(nv),
-                              saved.begin() + 1 + static_cast<long>(nv + pairs));
-  solution.slacks.assign(saved.begin() + 1 + static_cast<long>(nv + pairs),
-                         saved.begin() + 1 + static_cast<long>(nv + 2 * pairs));
-  const double* impulses = saved.data() + 1 + nv + 2 * pairs;
-
-  Lent<RevTape> lent_tape(workspace);
-  Lent<HardContactData<Rev>> lent_rev(workspace);
-  RevTape& tape = *lent_tape;
-  HardContactData<Rev>& r = *lent_rev;
-  tape.nodes.clear();
-  const TensorView views[3] = {x_view, u_view, p_view};
-  std::vector<Rev> inputs[3];
-  std::uint32_t first[3] = {0, 0, 0};
-  for (std::size_t b = 0; b < 3; ++b) {
-    const bool leaf = context.needs_grad(b);
-    first[b] = static_cast<std::uint32_t>(tape.nodes.size());
-    inputs[b].resize(views[b].numel());
-    for (std::size_t j = 0; j < views[b].numel(); ++j) {
-      inputs[b][j] = leaf ? Rev::input(tape, views[b].values[j]) : Rev(views[b].values[j]);
-    }
-  }
-  const auto first_w = static_cast<std::uint32_t>(tape.nodes.size());
-  std::vector<Rev> w(nv), lambda(3 * nc);
-  for (std::size_t j = 0; j < nv; ++j) w[j] = Rev::input(tape, solution.velocity[j]);
-  for (std::size_t k = 0; k < 3 * nc; ++k) lambda[k] = Rev::input(tape, impulses[k]);
-  if (!build_hard_contact(model, inputs[2].data(), inputs[0].data(), inputs[1].data(), dt,
-                          selection, r)) {
-    throw_indefinite("multibody::hard_contact_step (backward)");
-  }
-  const std::size_t num_outputs = nx + 3 * model.contact_points().size();
-  std::vector<Rev> out(num_outputs);
-  finish_hard_contact(model, r, w.data(), lambda.data(), selection, dt, out.data());
-
-  // Sweep 1: from the outputs' gradient.
-  tape.adjoints.assign(tape.nodes.size(), 0.0);
-  const double* g = context.grad_output().values;
-  for (std::size_t k = 0; k < num_outputs; ++k) {
-    if (out[k].i != kConstant) tape.adjoints[out[k].i] += g[k];
-  }
-  tape.sweep();
-  std::vector<double> g_inputs[3];
-  for (std::size_t b = 0; b < 3; ++b) {
-    if (!context.needs_grad(b)) continue;
-    g_inputs[b].assign(tape.adjoints.begin() + first[b],
-                       tape.adjoints.begin() + first[b] + static_cast<long>(inputs[b].size()));
-  }
-  std::vector<double> g_w(nv), g_normal(nc), g_tangent(nc), g_bitangent(nc);
-  for (std::size_t j = 0; j < nv; ++j) g_w[j] = tape.adjoints[first_w + j];
-  for (std::size_t c = 0; c < nc; ++c) {
-    g_normal[c] = tape.adjoints[first_w + nv + 3 * c];
-    g_tangent[c] = tape.adjoints[first_w + nv + 3 * c + 1];
-    g_bitangent[c] = tape.adjoints[first_w + nv + 3 * c + 2];
-  }
-
-  // The solver's adjoint: one transposed KKT solve at the saved solution.
-  const contact::ProblemGradient gp = contact::differentiate(
-      problem, solution, solver_options(model), g_w, g_normal, g_tangent,
-      nc > 0 ? std::span<const double>(g_bitangent) : std::span<const double>());
-
-  // Sweep 2: from the problem's entries.
-  tape.adjoints.assign(tape.nodes.size(), 0.0);
-  const auto seed = [&](const Rev& value, double adjoint) {
-    if (value.i != kConstant) tape.adjoints[value.i] += adjoint;
-  };
-  for (std::size_t j = 0; j < nv; ++j) seed(r.momentum[j], gp.momentum[j]);
-  for (std::size_t k = 0; k < nc * nv; ++k) {
-    seed(r.normal_rows[k], gp.normal_jacobian[k]);
-    seed(r.tangent_rows[k], gp.tangent_jacobian[k]);
-    if (!gp.bitangent_jacobian.empty()) seed(r.bitangent_rows[k], gp.bitangent_jacobian[k]);
-  }
-  for (std::size_t c = 0; c < nc; ++c) {
-    seed(r.offsets[c], gp.normal_offset[c]);
-    seed(r.friction, gp.friction[c]);
-  }
-  tape.sweep();
-  for (std::size_t b = 0; b < 3; ++b) {
-    if (!context.needs_grad(b)) continue;
-    double* grad = context.grad_input(b).values;
-    for (std::size_t j = 0; j < inputs[b].size(); ++j) {
-      grad[j] += g_inputs[b][j] + tape.adjoints[first[b] + j];
-    }
-  }
+  const double* const inputs[3] = {context.input(0).values, context.input(1).values,
+                                   context.input(2).values};
+  const bool leaf[3] = {context.needs_grad(0), context.needs_grad(1), context.needs_grad(2)};
+  Lent<HardContactAdjoint> adjoint(context.workspace());
+  adjoint->record(model, inputs, leaf, dt, selection, saved.subspan(1, nv),
+                  saved.subspan(1 + nv, pairs), saved.subspan(1 + nv + pairs, pairs),
+                  saved.data() + 1 + nv + 2 * pairs);
+  double* const grad[3] = {leaf[0] ? context.grad_input(0).values : nullptr,
+                           leaf[1] ? context.grad_input(1).values : nullptr,
+                           leaf[2] ? context.grad_input(2).values : nullptr};
+  adjoint->apply(context.grad_output().values, grad);
 }
 
 }  // namespace detail
@@ -480,6 +508,52 @@ TensorVar hard_contact_step_composed(const Model& model, TensorVar state, Tensor
         detail::finish_values(model, x, p, w_values, dt, scratch->data, zero_control, out.values);
       },
       SavedData{saved, {}});
+}
+
+StepJacobians hard_contact_step_jacobians(const Model& model, const Tensor& states,
+                                          const Tensor& controls, std::span<const double> params,
+                                          double dt, bool with_parameters) {
+  const char* op = "multibody::hard_contact_step_jacobians";
+  const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
+  if (states.ndim() != 2 || states.shape()[1] != nx) {
+    throw ShapeError(std::string(op) + ": states must have shape [T, " + std::to_string(nx) +
+                     "], got " + shape_string(states.shape()));
+  }
+  const std::size_t steps = states.shape()[0];
+  if (controls.ndim() != 2 || controls.shape()[0] != steps || controls.shape()[1] != nu) {
+    throw ShapeError(std::string(op) + ": controls must have shape [" + std::to_string(steps) +
+                     ", " + std::to_string(nu) + "], got " + shape_string(controls.shape()));
+  }
+  detail::check_length(op, "params", params.size(), np);
+  detail::check_parameters(op, model, params.data(), dt, Integrator::kSemiImplicitEuler);
+  StepJacobians result{Tensor::zeros({steps, nx, nx}), Tensor::zeros({steps, nx, nu}),
+                       with_parameters ? Tensor::zeros({steps, nx, np}) : Tensor{}};
+  double* A = result.state.mutable_data().data();
+  double* B = result.control.mutable_data().data();
+  double* P = with_parameters ? result.parameters.mutable_data().data() : nullptr;
+  Workspace workspace;
+  detail::Lent<detail::HardContactScratch> scratch(workspace);
+  detail::Lent<detail::HardContactAdjoint> adjoint(workspace);
+  std::vector<double> seed(nx + 3 * model.contact_points().size(), 0.0);
+  const bool leaf[3] = {true, true, with_parameters};
+  // Row i of each Jacobian is the adjoint of x1_i: nx applications of one recording.
+  for (std::size_t t = 0; t < steps; ++t) {
+    const double* x = states.data().data() + t * nx;
+    const double* u = controls.data().data() + t * nu;
+    detail::HardContactSolve& r = scratch->solve;
+    detail::solve_step(op, model, params.data(), x, u, dt, scratch->data, r);
+    const double* const inputs[3] = {x, u, params.data()};
+    adjoint->record(model, inputs, leaf, dt, r.selection, r.solution.velocity,
+                    r.solution.multipliers, r.solution.slacks, r.impulses.data());
+    for (std::size_t i = 0; i < nx; ++i) {
+      seed[i] = 1.0;
+      double* const grad[3] = {A + (t * nx + i) * nx, B + (t * nx + i) * nu,
+                               P != nullptr ? P + (t * nx + i) * np : nullptr};
+      adjoint->apply(seed.data(), grad);
+      seed[i] = 0.0;
+    }
+  }
+  return result;
 }
 
 }  // namespace maya::multibody

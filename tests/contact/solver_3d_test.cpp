@@ -202,3 +202,66 @@ TEST(ContactSolver3D, TapeNodeTakesTheBitangentAndMatchesCentralDifferences) {
 }
 
 }  // namespace
+
+namespace {
+
+// A box on four corners (redundant normal rows: the split of the load is the barrier's), sliding
+// and spinning: v = (vx vy vz wx wy wz), corners at (+-a, +-a, -h) from the centre.
+ContactProblem box_on_corners() {
+  ContactProblem p;
+  p.num_velocities = 6;
+  p.mass = {1.0, 1.0, 1.0, 0.0042, 0.0042, 0.0067};
+  p.momentum = {0.3, -0.2, -0.0098, 0.0001, -0.0002, 0.00005};
+  const double a = 0.1, h = 0.05;
+  const double corners[4][2] = {{a, a}, {a, -a}, {-a, a}, {-a, -a}};
+  for (const auto& c : corners) {
+    const double r[3] = {c[0], c[1], -h};
+    // velocity of the corner = v + w x r; rows for the directions z, x, y.
+    const auto row = [&](int axis) {
+      std::vector<double> out(6, 0.0);
+      out[static_cast<std::size_t>(axis)] = 1.0;
+      // (w x r)_axis = sum_k w_k (e_k x r)_axis
+      const double cross[3][3] = {{0.0, -r[2], r[1]}, {r[2], 0.0, -r[0]}, {-r[1], r[0], 0.0}};
+      for (int k = 0; k < 3; ++k) out[static_cast<std::size_t>(3 + k)] = cross[axis][k];
+      return out;
+    };
+    const auto z = row(2), x = row(0), y = row(1);
+    p.normal_jacobian.insert(p.normal_jacobian.end(), z.begin(), z.end());
+    p.tangent_jacobian.insert(p.tangent_jacobian.end(), x.begin(), x.end());
+    p.bitangent_jacobian.insert(p.bitangent_jacobian.end(), y.begin(), y.end());
+    p.normal_offset.push_back(1e-9);
+    p.friction.push_back(0.3);
+  }
+  return p;
+}
+
+}  // namespace
+
+TEST(ContactSolver3D, RedundantCornersGradientMatchesCentralDifferences) {
+  ContactProblem p = box_on_corners();
+  const SolverOptions options{.smoothing = 1e-8, .tolerance = 1e-12};
+  const std::vector<double> weights = {0.3, -1.2, 0.7, 0.5, 1.1, -0.4};
+  const auto solution = maya::contact::solve(p, options);
+  const auto g = maya::contact::differentiate(p, solution, options, weights);
+  const auto unrolled = maya::contact::differentiate_unrolled(p, options, weights);
+  const auto loss = [&] {
+    const auto s = maya::contact::solve(p, options);
+    double total = 0.0;
+    for (std::size_t j = 0; j < weights.size(); ++j) total += weights[j] * s.velocity[j];
+    return total;
+  };
+  for (std::size_t i = 0; i < 4; ++i) {
+    double& entry = p.normal_offset[i];
+    const double x = entry;
+    // A step well below the barrier's scale smoothing / lambda (~4e-6 m/s): the load's split
+    // between redundant corners is curved on that scale.
+    entry = x + 1e-9;
+    const double plus = loss();
+    entry = x - 1e-9;
+    const double minus = loss();
+    entry = x;
+    const double numeric = (plus - minus) / 2e-9;
+    EXPECT_NEAR(g.normal_offset[i], numeric, 1e-6 * std::max(1.0, std::abs(numeric))) << i;
+    EXPECT_NEAR(g.normal_offset[i], unrolled.normal_offset[i], 1e-9 * std::abs(numeric)) << i;
+  }
+}

@@ -521,6 +521,94 @@ TEST(HardContactGradient, FusedStepMatchesItsComposedTwin) {
   expect_twin_agrees(arm, y0, controls, 5);
 }
 
+// Step Jacobians (the fused node's adjoint, row by row) against five-point central differences
+// of the plain step, column by column, at two states of a rollout. A position moves the contact
+// offsets by h / dt, on the barrier's scale smoothing / lambda (~1e-6 m/s): h = 1e-8 keeps the
+// differences in its linear range (at 1e-6 they are off by 3e-5; at 1e-8 they agree to 1e-9).
+void expect_step_jacobians(const Model& model, std::vector<double> x, std::vector<double> u) {
+  const std::vector<double> p = model.parameters();
+  const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
+  std::vector<double> states, controls;
+  for (int t = 0; t < 2; ++t) {
+    states.insert(states.end(), x.begin(), x.end());
+    controls.insert(controls.end(), u.begin(), u.end());
+    x = hard_contact_step(model, p, x, u, 1e-3).state;
+  }
+  const StepJacobians J = step_jacobians(model, Tensor::from_data(states, {2, nx}),
+                                         Tensor::from_data(controls, {2, nu}), p, 1e-3,
+                                         Integrator::kSemiImplicitEuler, true);
+  for (std::size_t t = 0; t < 2; ++t) {
+    const std::vector<double> xt(states.begin() + static_cast<long>(t * nx),
+                                 states.begin() + static_cast<long>((t + 1) * nx));
+    const std::vector<double> ut(controls.begin() + static_cast<long>(t * nu),
+                                 controls.begin() + static_cast<long>((t + 1) * nu));
+    // Column j of d x1 / d (block) against differences of the plain step in entry j.
+    const auto check = [&](const Tensor& jacobian, std::size_t width, const char* what,
+                           const auto& next_of, double h) {
+      const std::span<const double> values = jacobian.data();
+      double error = 0.0, scale = 1e-8;
+      for (std::size_t j = 0; j < width; ++j) {
+        std::vector<double> difference(nx, 0.0);
+        const double weights[4] = {8.0, -8.0, -1.0, 1.0};
+        const double offsets[4] = {h, -h, 2.0 * h, -2.0 * h};
+        for (int k = 0; k < 4; ++k) {
+          const std::vector<double> next = next_of(j, offsets[k]);
+          for (std::size_t i = 0; i < nx; ++i) difference[i] += weights[k] * next[i] / (12.0 * h);
+        }
+        for (std::size_t i = 0; i < nx; ++i) {
+          error = std::max(error, std::abs(values[(t * nx + i) * width + j] - difference[i]));
+          scale = std::max(scale, std::abs(difference[i]));
+        }
+      }
+      EXPECT_LT(error / scale, 1e-6) << what << " at step " << t;
+    };
+    check(
+        J.state, nx, "d x1 / d x",
+        [&](std::size_t j, double offset) {
+          std::vector<double> y = xt;
+          y[j] += offset;
+          return hard_contact_step(model, p, y, ut, 1e-3).state;
+        },
+        1e-8);
+    check(
+        J.control, nu, "d x1 / d u",
+        [&](std::size_t j, double offset) {
+          std::vector<double> v = ut;
+          v[j] += offset;
+          return hard_contact_step(model, p, xt, v, 1e-3).state;
+        },
+        1e-4);
+    check(
+        J.parameters, np, "d x1 / d p",
+        [&](std::size_t j, double offset) {
+          std::vector<double> q = p;
+          q[j] += offset;
+          return hard_contact_step(model, q, xt, ut, 1e-3).state;
+        },
+        1e-8);
+  }
+}
+
+TEST(HardContactGradient, StepJacobiansMatchCentralDifferences) {
+  const Model box_model = box(0.5, 0.6, 0.3, 1e-8);
+  std::vector<double> x0 = box_model.zero_state();
+  x0[2] = kHalf;
+  x0[7] = -0.4;
+  x0[8] = 0.3;
+  for (int k = 0; k < 20; ++k)
+    x0 = hard_contact_step(box_model, box_model.parameters(), x0, {}, 1e-3).state;
+  expect_step_jacobians(box_model, x0, {});
+  const Model arm = driven_arm();
+  std::vector<double> y0 = arm.zero_state();
+  y0[1] = 1e-5;
+  y0[3] = 0.2;
+  y0[4] = -0.05;
+  y0[5] = 0.3;
+  for (int k = 0; k < 20; ++k)
+    y0 = hard_contact_step(arm, arm.parameters(), y0, std::vector<double>{3.0, -0.5}, 1e-3).state;
+  expect_step_jacobians(arm, y0, {3.0, -0.5});
+}
+
 #if MAYA_HAS_URDFDOM && MAYA_HAS_TINYXML2
 // A robot from a file: a tree of 13 bodies (18 velocities, a dense mass matrix) with feet and
 // trunk corners as contacts, unpowered, comes to rest carrying its weight.

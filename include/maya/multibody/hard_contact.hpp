@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "maya/core/workspace.hpp"
+#include "maya/multibody/differentiable.hpp"
 #include "maya/multibody/model.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
@@ -53,5 +54,16 @@ struct HardContactVars {
 // differentiation of the same step, which the tests hold the fused node to.
 [[nodiscard]] TensorVar hard_contact_step_composed(const Model& model, TensorVar state,
                                                    TensorVar control, TensorVar params, double dt);
+
+// Per-step Jacobians of the hard-contact step, exact (the fused node's adjoint, one application
+// per row of the recorded step): states [T, nx] and controls [T, nu] to linearize about; returns
+// state [T, nx, nx] = d x1 / d x, control [T, nx, nu] and, when asked, parameters
+// [T, nx, num_parameters()]. step_jacobians() calls it for a kHard model. The contact set of
+// each step is held, as in the tape's gradient. Throws as hard_contact_step() does, and
+// maya::ShapeError for mismatched shapes.
+[[nodiscard]] StepJacobians hard_contact_step_jacobians(const Model& model, const Tensor& states,
+                                                        const Tensor& controls,
+                                                        std::span<const double> params, double dt,
+                                                        bool with_parameters = false);
 
 }  // namespace maya::multibody
