@@ -559,7 +559,6 @@ StepJacobians batched_step_jacobians(const Model& model, const Tensor& states,
                                      const Tensor& controls, const Tensor& params, double dt,
                                      Integrator integrator, bool with_parameters) {
   const char* op = "multibody::batched_step_jacobians";
-  detail::check_penalty_contact(op, model);
   const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
   if (states.ndim() != 3 || states.shape()[2] != nx) {
     throw ShapeError(std::string(op) + ": states must have shape [E, T, " + std::to_string(nx) +
@@ -581,6 +580,14 @@ StepJacobians batched_step_jacobians(const Model& model, const Tensor& states,
   detail::check_dt(op, dt);
   StepJacobians result{Tensor::zeros({E, T, nx, nx}), Tensor::zeros({E, T, nx, nu}),
                        with_parameters ? Tensor::zeros({E, T, nx, np}) : Tensor{}};
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    detail::hard_contact_batched_jacobians(
+        model, E, T, states.data().data(), controls.data().data(), params.data().data(), per_world,
+        dt, result.state.mutable_data().data(), result.control.mutable_data().data(),
+        with_parameters ? result.parameters.mutable_data().data() : nullptr);
+    return result;
+  }
   fill_step_jacobians(model, E * T, std::max<std::size_t>(T, 1), states.data().data(),
                       controls.data().data(), params.data().data(), per_world, dt, integrator,
                       result.state.mutable_data().data(), result.control.mutable_data().data(),

@@ -3,6 +3,7 @@
 // adjoint through the problem's construction recorded in reverse mode (reverse.hpp).
 #include "maya/multibody/hard_contact.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -555,5 +556,33 @@ StepJacobians hard_contact_step_jacobians(const Model& model, const Tensor& stat
   }
   return result;
 }
+
+namespace detail {
+
+void hard_contact_batched_jacobians(const Model& model, std::size_t worlds, std::size_t steps,
+                                    const double* states, const double* controls,
+                                    const double* params, bool per_world, double dt, double* state,
+                                    double* control, double* parameters) {
+  const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
+  for (std::size_t e = 0; e < worlds; ++e) {
+    const Tensor world_states = Tensor::from_data(
+        std::vector<double>(states + e * steps * nx, states + (e + 1) * steps * nx), {steps, nx});
+    const Tensor world_controls = Tensor::from_data(
+        std::vector<double>(controls + e * steps * nu, controls + (e + 1) * steps * nu),
+        {steps, nu});
+    const std::span<const double> p(params + (per_world ? e * np : 0), np);
+    const StepJacobians J = hard_contact_step_jacobians(model, world_states, world_controls, p, dt,
+                                                        parameters != nullptr);
+    const auto copy = [&](const Tensor& from, double* to, std::size_t width) {
+      const std::span<const double> values = from.data();
+      std::copy(values.begin(), values.end(), to + e * steps * nx * width);
+    };
+    copy(J.state, state, nx);
+    copy(J.control, control, nu);
+    if (parameters != nullptr) copy(J.parameters, parameters, np);
+  }
+}
+
+}  // namespace detail
 
 }  // namespace maya::multibody

@@ -2,6 +2,7 @@
 // the two outer nodes of its composed twin (the solve between them is contact::solve_velocities).
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -54,5 +55,13 @@ class HardContactFinishOp final : public TensorOp {
  private:
   std::shared_ptr<const Model> model_;
 };
+
+// Step Jacobians of E worlds under hard contact for batched_step_jacobians: states [E, T, nx],
+// controls [E, T, nu], params [np] (shared) or [E, np] (per_world); writes [E, T, nx, nx],
+// [E, T, nx, nu] and, when `parameters` is not null, [E, T, nx, np]. Shapes checked by the caller.
+void hard_contact_batched_jacobians(const Model& model, std::size_t worlds, std::size_t steps,
+                                    const double* states, const double* controls,
+                                    const double* params, bool per_world, double dt, double* state,
+                                    double* control, double* parameters);
 
 }  // namespace maya::multibody::detail

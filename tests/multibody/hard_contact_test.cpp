@@ -607,6 +607,25 @@ TEST(HardContactGradient, StepJacobiansMatchCentralDifferences) {
   for (int k = 0; k < 20; ++k)
     y0 = hard_contact_step(arm, arm.parameters(), y0, std::vector<double>{3.0, -0.5}, 1e-3).state;
   expect_step_jacobians(arm, y0, {3.0, -0.5});
+  // Batched over two worlds with their own parameters: each world's block is the single call's.
+  std::vector<double> p2 = arm.parameters();
+  p2[3 * ParameterLayout::kPerBody + ParameterLayout::kFriction] = 0.6;
+  std::vector<double> both_params = arm.parameters();
+  both_params.insert(both_params.end(), p2.begin(), p2.end());
+  std::vector<double> both_states = y0, both_controls = {3.0, -0.5, 3.0, -0.5};
+  both_states.insert(both_states.end(), y0.begin(), y0.end());
+  const StepJacobians batched =
+      batched_step_jacobians(arm, Tensor::from_data(both_states, {2, 1, arm.nx()}),
+                             Tensor::from_data(both_controls, {2, 1, arm.nu()}),
+                             Tensor::from_data(both_params, {2, arm.num_parameters()}), 1e-3,
+                             Integrator::kSemiImplicitEuler, true);
+  const StepJacobians second = step_jacobians(arm, Tensor::from_data(y0, {1, arm.nx()}),
+                                              Tensor::from_data({3.0, -0.5}, {1, arm.nu()}), p2,
+                                              1e-3, Integrator::kSemiImplicitEuler, true);
+  const std::size_t block = arm.nx() * arm.num_parameters();
+  for (std::size_t k = 0; k < block; ++k) {
+    EXPECT_EQ(batched.parameters.data()[block + k], second.parameters.data()[k]);
+  }
 }
 
 #if MAYA_HAS_URDFDOM && MAYA_HAS_TINYXML2
