@@ -34,8 +34,8 @@ inline void check_hard_contact_integrator(const char* op, Integrator integrator)
   }
 }
 
-// For the functions that compute penalty contact only (its composed twin, step Jacobians, the
-// penalty forces at a state: hard contact's impulses come from hard_contact_step()).
+// For the functions that compute penalty contact only (its composed twin, the penalty forces at
+// a state: hard contact's impulses come from hard_contact_step()).
 inline void check_penalty_contact(const char* op, const Model& model) {
   if (model.options().contact_model == ContactModel::kHard) {
     throw ValueError(std::string(op) +
