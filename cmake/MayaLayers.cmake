@@ -3,4 +3,4 @@
 # "contact,fem") are siblings and may not include each other. tests/layering checks every public
 # and private include against this list; docs/architecture.md explains it. The engine (core to io)
 # is the library maya::maya; tasks and viz are libraries of their own above it (src/CMakeLists.txt).
-set(MAYA_LAYER_ORDER core ad tensor dynamics optim rigid "contact,fem,multibody" io tasks viz)
+set(MAYA_LAYER_ORDER core ad tensor dynamics optim rigid "contact,fem" multibody io tasks viz)

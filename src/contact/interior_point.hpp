@@ -7,9 +7,11 @@
 //   F2 = G v - g = 0                          joints
 //   F3 = s - A v - B z - c = 0                slacks of the inequalities
 //   F4 = z o s - smoothing = 0,  z, s > 0     relaxed complementarity
-// z = (lambda_n [nc], beta+ [nf], beta- [nf], gamma [nf]) over the nf contacts with friction, and
-// A = [J_n; J_t; -J_t; 0], c = [b_n; 0; 0; 0], and B couples the friction rows (Anitescu-Potra):
-//   s_beta+ = J_t v + gamma,  s_beta- = -J_t v + gamma,  s_gamma = mu lambda_n - beta+ - beta-.
+// z = (lambda_n [nc], beta_1 [nf], ..., beta_D [nf], gamma [nf]) over the nf contacts with
+// friction, with D friction directions per contact: +t, -t in 2-D (D = 2), and +t, -t, +b, -b
+// for a 3-D contact with a second tangent b (D = 4). A = [J_n; J_t; -J_t; (J_b; -J_b;) 0],
+// c = [b_n; 0 ...], and B couples the friction rows (Anitescu-Potra), all D directions sharing
+// the slip gamma:  s_beta_d = D_d v + gamma,  s_gamma = mu lambda_n - sum_d beta_d.
 // Eliminating s and v (M is diagonal) leaves one dense system in (y, z) of size me + p,
 //   N = H M^-1 H^T + blockdiag(0, B + S Z^-1),   H = [G; A],
 // factored by LU once per iteration and used twice (Mehrotra predictor and corrector).
@@ -50,13 +52,18 @@ struct Layout {
   Index velocities = 0;
   Index joints = 0;
   Index contacts = 0;
+  Index directions = 2;           // friction directions per contact: 2 (2-D) or 4 (3-D)
   std::vector<Index> frictional;  // the contact of each friction slot (friction > 0)
 
   [[nodiscard]] Index slots() const noexcept { return static_cast<Index>(frictional.size()); }
-  [[nodiscard]] Index pairs() const noexcept { return contacts + 3 * slots(); }
-  [[nodiscard]] Index plus(Index k) const noexcept { return contacts + k; }
-  [[nodiscard]] Index minus(Index k) const noexcept { return contacts + slots() + k; }
-  [[nodiscard]] Index slip(Index k) const noexcept { return contacts + 2 * slots() + k; }
+  [[nodiscard]] Index pairs() const noexcept { return contacts + (directions + 1) * slots(); }
+  // Direction d of slot k: 0 = +t, 1 = -t, 2 = +b, 3 = -b.
+  [[nodiscard]] Index beta(Index k, Index d) const noexcept { return contacts + d * slots() + k; }
+  [[nodiscard]] Index plus(Index k) const noexcept { return beta(k, 0); }
+  [[nodiscard]] Index minus(Index k) const noexcept { return beta(k, 1); }
+  [[nodiscard]] Index slip(Index k) const noexcept { return contacts + directions * slots() + k; }
+  // The size of one contact's block of B + W: lambda_n, the directions and gamma.
+  [[nodiscard]] Index block_size() const noexcept { return directions + 2; }
 };
 
 [[nodiscard]] Layout layout_of(const ContactProblem& problem);
@@ -117,6 +124,11 @@ void assemble(const ContactProblem& problem, const Layout& layout, Kkt<S>& kkt) 
       const double t = at(problem.tangent_jacobian, i, j);
       kkt.inequality(layout.plus(k), j) = S(t);
       kkt.inequality(layout.minus(k), j) = S(-t);
+      if (layout.directions == 4) {
+        const double b = at(problem.bitangent_jacobian, i, j);
+        kkt.inequality(layout.beta(k, 2), j) = S(b);
+        kkt.inequality(layout.beta(k, 3), j) = S(-b);
+      }
     }
     kkt.friction(k) = S(problem.friction[static_cast<std::size_t>(i)]);
   }
@@ -128,9 +140,11 @@ template <class S>
   Vec<S> out = Vec<S>::Zero(layout.pairs());
   for (Index k = 0; k < layout.slots(); ++k) {
     const Index i = layout.frictional[static_cast<std::size_t>(k)];
-    out(layout.plus(k)) = z(layout.slip(k));
-    out(layout.minus(k)) = z(layout.slip(k));
-    out(layout.slip(k)) = kkt.friction(k) * z(i) - z(layout.plus(k)) - z(layout.minus(k));
+    out(layout.slip(k)) = kkt.friction(k) * z(i);
+    for (Index d = 0; d < layout.directions; ++d) {
+      out(layout.beta(k, d)) = z(layout.slip(k));
+      out(layout.slip(k)) -= z(layout.beta(k, d));
+    }
   }
   return out;
 }
@@ -148,11 +162,11 @@ void add_coupling(const Layout& layout, const Kkt<S>& kkt, Mat<S>& n_matrix, Ind
   };
   for (Index k = 0; k < layout.slots(); ++k) {
     const Index i = layout.frictional[static_cast<std::size_t>(k)];
-    add(layout.plus(k), layout.slip(k), S(1.0));
-    add(layout.minus(k), layout.slip(k), S(1.0));
     add(layout.slip(k), i, kkt.friction(k));
-    add(layout.slip(k), layout.plus(k), S(-1.0));
-    add(layout.slip(k), layout.minus(k), S(-1.0));
+    for (Index d = 0; d < layout.directions; ++d) {
+      add(layout.beta(k, d), layout.slip(k), S(1.0));
+      add(layout.slip(k), layout.beta(k, d), S(-1.0));
+    }
   }
 }
 
@@ -208,7 +222,7 @@ class EquilibratedLu {
 //   dual:   N [y; z] = [b2 - G M^-1 b1;  b3 - A M^-1 b1],  v = M^-1 (b1 + G^T y + A^T z),
 //           N = [G; A] M^-1 [G; A]^T + blockdiag(0, B + W)                  size me + p;
 //   primal: [M + A^T C A, -G^T; G, 0] [v; y] = [b1 + A^T C b3; b2],  z = C (b3 - A v),
-//           C = (B + W)^-1, block diagonal (4 x 4 per contact with friction)  size n + me.
+//           C = (B + W)^-1, block diagonal (D + 2 square per contact with friction)  size n + me.
 // Few contacts on many bodies (billiards) take the dual form, many contacts on few bodies (stacks)
 // the primal one.
 template <class S>
@@ -311,42 +325,55 @@ class NewtonSystem {
   }
 
  private:
-  // C = (B + W)^-1 per contact: 1 / w for a frictionless one, the inverse of
-  //   [w_n 0 0 0;  0 w+ 0 1;  0 0 w- 1;  mu -1 -1 w_gamma]  over (lambda_n, beta+, beta-, gamma).
+  // C = (B + W)^-1 per contact: 1 / w for a frictionless one, else the inverse of the block over
+  // (lambda_n, beta_1 .. beta_D, gamma), e.g. in 2-D
+  //   [w_n 0 0 0;  0 w+ 0 1;  0 0 w- 1;  mu -1 -1 w_gamma].
   void invert_blocks(const Vec<S>& ratio) {
     diagonal_ = ratio.cwiseInverse();
     blocks_.resize(static_cast<std::size_t>(layout_.slots()));
+    const Index size = layout_.block_size();
     for (Index k = 0; k < layout_.slots(); ++k) {
       const auto index = block_index(k);
-      Eigen::Matrix<S, 4, 4> b = Eigen::Matrix<S, 4, 4>::Zero();
-      for (int r = 0; r < 4; ++r) b(r, r) = ratio(index[static_cast<std::size_t>(r)]);
-      b(1, 3) = S(1.0);
-      b(2, 3) = S(1.0);
-      b(3, 0) = kkt_.friction(k);
-      b(3, 1) = S(-1.0);
-      b(3, 2) = S(-1.0);
+      Block b = Block::Zero(size, size);
+      for (Index r = 0; r < size; ++r) b(r, r) = ratio(index[static_cast<std::size_t>(r)]);
+      b(size - 1, 0) = kkt_.friction(k);
+      for (Index d = 1; d < size - 1; ++d) {
+        b(d, size - 1) = S(1.0);
+        b(size - 1, d) = S(-1.0);
+      }
       if constexpr (std::is_same_v<S, double>) {
-        blocks_[static_cast<std::size_t>(k)] = b.inverse();
+        if (size == 4) {
+          const Eigen::Matrix4d fixed = b;
+          blocks_[static_cast<std::size_t>(k)] = fixed.inverse();
+        } else {
+          blocks_[static_cast<std::size_t>(k)] = b.partialPivLu().inverse();
+        }
       } else {
         // Eigen's closed-form 4 x 4 inverse does not support AutoDiffScalar; LU does.
         blocks_[static_cast<std::size_t>(k)] = Mat<S>(b).partialPivLu().inverse();
       }
     }
   }
-  [[nodiscard]] std::array<Index, 4> block_index(Index k) const {
-    return {layout_.frictional[static_cast<std::size_t>(k)], layout_.plus(k), layout_.minus(k),
-            layout_.slip(k)};
+  [[nodiscard]] std::array<Index, 6> block_index(Index k) const {
+    std::array<Index, 6> index{};
+    index[0] = layout_.frictional[static_cast<std::size_t>(k)];
+    for (Index d = 0; d < layout_.directions; ++d) {
+      index[static_cast<std::size_t>(d + 1)] = layout_.beta(k, d);
+    }
+    index[static_cast<std::size_t>(layout_.directions + 1)] = layout_.slip(k);
+    return index;
   }
   // C x (or C^T x) for the rows of x (a vector or a matrix with p rows).
   template <class Rows>
   [[nodiscard]] Rows apply_blocks(const Rows& x, bool transposed) const {
     Rows out = diagonal_.asDiagonal() * x;  // exact for frictionless contacts
+    const Index size = layout_.block_size();
     for (Index k = 0; k < layout_.slots(); ++k) {
       const auto index = block_index(k);
-      const Eigen::Matrix<S, 4, 4>& b = blocks_[static_cast<std::size_t>(k)];
-      for (int r = 0; r < 4; ++r) {
+      const Block& b = blocks_[static_cast<std::size_t>(k)];
+      for (Index r = 0; r < size; ++r) {
         out.row(index[static_cast<std::size_t>(r)]).setZero();
-        for (int c = 0; c < 4; ++c) {
+        for (Index c = 0; c < size; ++c) {
           const S coefficient = transposed ? b(c, r) : b(r, c);
           out.row(index[static_cast<std::size_t>(r)]) +=
               coefficient * x.row(index[static_cast<std::size_t>(c)]);
@@ -356,13 +383,15 @@ class NewtonSystem {
     return out;
   }
 
+  // One contact's block: 4 x 4 in 2-D, 6 x 6 in 3-D, on the stack.
+  using Block = Eigen::Matrix<S, Eigen::Dynamic, Eigen::Dynamic, 0, 6, 6>;
   const Layout& layout_;
   const Kkt<S>& kkt_;
   bool primal_;
   Vec<S> inverse_mass_;
   Mat<S> gram_;
   Vec<S> diagonal_;
-  std::vector<Eigen::Matrix<S, 4, 4>> blocks_;
+  std::vector<Block> blocks_;
   EquilibratedLu<S> lu_;
 };
 

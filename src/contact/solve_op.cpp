@@ -16,7 +16,8 @@ constexpr const char* kOperation = "solve_velocities";
 
 std::vector<double> copy_of(TensorView view) { return {view.values, view.values + view.numel()}; }
 
-ContactProblem problem_of(std::size_t n, TensorView const* inputs) {
+// inputs: the eight fields of ProblemTensors, then the bitangent Jacobian when `count` is 9.
+ContactProblem problem_of(std::size_t n, TensorView const* inputs, std::size_t count) {
   ContactProblem p;
   p.num_velocities = n;
   p.mass = copy_of(inputs[0]);
@@ -27,6 +28,7 @@ ContactProblem problem_of(std::size_t n, TensorView const* inputs) {
   p.normal_offset = copy_of(inputs[5]);
   p.tangent_jacobian = copy_of(inputs[6]);
   p.friction = copy_of(inputs[7]);
+  if (count == 9) p.bitangent_jacobian = copy_of(inputs[8]);
   return p;
 }
 
@@ -37,10 +39,11 @@ class SolveOp final : public TensorOp {
   [[nodiscard]] std::string_view name() const noexcept override { return kOperation; }
 
   void backward(BackwardContext& context) const override {
-    TensorView inputs[8];
-    for (std::size_t i = 0; i < 8; ++i) inputs[i] = context.input(i);
+    const std::size_t count = context.num_inputs();
+    TensorView inputs[9];
+    for (std::size_t i = 0; i < count; ++i) inputs[i] = context.input(i);
     const std::size_t n = inputs[0].numel();
-    const ContactProblem problem = problem_of(n, inputs);
+    const ContactProblem problem = problem_of(n, inputs, count);
     const std::span<const double> saved = context.saved();
     const SolverOptions options{.smoothing = saved[0],
                                 .tolerance = saved[1],
@@ -57,15 +60,16 @@ class SolveOp final : public TensorOp {
     solution.slacks.assign(z + static_cast<long>(pairs), z + 2 * static_cast<long>(pairs));
     const ProblemGradient g =
         differentiate(problem, solution, options, context.grad_output().data());
-    const std::vector<double>* parts[8] = {&g.mass,
+    const std::vector<double>* parts[9] = {&g.mass,
                                            &g.momentum,
                                            &g.joint_jacobian,
                                            &g.joint_target,
                                            &g.normal_jacobian,
                                            &g.normal_offset,
                                            &g.tangent_jacobian,
-                                           &g.friction};
-    for (std::size_t i = 0; i < 8; ++i) {
+                                           &g.friction,
+                                           &g.bitangent_jacobian};
+    for (std::size_t i = 0; i < count; ++i) {
       if (!context.needs_grad(i)) continue;
       const MutableTensorView out = context.grad_input(i);
       for (std::size_t k = 0; k < out.numel(); ++k) out[k] += (*parts[i])[k];
@@ -86,16 +90,19 @@ void expect_shape(TensorVar var, std::initializer_list<std::size_t> shape, const
 }  // namespace
 
 TensorVar solve_velocities(const ProblemTensors& problem, const SolverOptions& options) {
-  const TensorVar inputs[8] = {problem.mass,
+  const bool three_dimensional = problem.bitangent_jacobian.valid();
+  const std::size_t count = three_dimensional ? 9 : 8;
+  const TensorVar inputs[9] = {problem.mass,
                                problem.momentum,
                                problem.joint_jacobian,
                                problem.joint_target,
                                problem.normal_jacobian,
                                problem.normal_offset,
                                problem.tangent_jacobian,
-                               problem.friction};
+                               problem.friction,
+                               problem.bitangent_jacobian};
   TensorTape& tape = problem.mass.tape();
-  for (const TensorVar input : inputs) tape.check_owned(input, kOperation);
+  for (std::size_t i = 0; i < count; ++i) tape.check_owned(inputs[i], kOperation);
   if (problem.mass.ndim() != 1) {
     throw ShapeError(std::string(kOperation) + ": mass has shape " +
                      shape_string(problem.mass.shape()) + ", expected [n]");
@@ -110,10 +117,11 @@ TensorVar solve_velocities(const ProblemTensors& problem, const SolverOptions& o
   expect_shape(problem.normal_offset, {nc}, "normal_offset");
   expect_shape(problem.tangent_jacobian, {nc, n}, "tangent_jacobian");
   expect_shape(problem.friction, {nc}, "friction");
+  if (three_dimensional) expect_shape(problem.bitangent_jacobian, {nc, n}, "bitangent_jacobian");
 
-  TensorView views[8];
-  for (std::size_t i = 0; i < 8; ++i) views[i] = tape.view(inputs[i]);
-  const ContactSolution solution = solve(problem_of(n, views), options);
+  TensorView views[9];
+  for (std::size_t i = 0; i < count; ++i) views[i] = tape.view(inputs[i]);
+  const ContactSolution solution = solve(problem_of(n, views, count), options);
   std::vector<double> saved = {options.smoothing, options.tolerance,
                                static_cast<double>(options.max_iterations),
                                static_cast<double>(static_cast<int>(options.reduction))};
@@ -122,7 +130,7 @@ TensorVar solve_velocities(const ProblemTensors& problem, const SolverOptions& o
   saved.insert(saved.end(), solution.slacks.begin(), solution.slacks.end());
   const Shape shape{n};
   return tape.record(
-      kSolveOp, std::span<const TensorVar>(inputs, 8), shape,
+      kSolveOp, std::span<const TensorVar>(inputs, count), shape,
       [&](MutableTensorView out) {
         for (std::size_t j = 0; j < n; ++j) out[j] = solution.velocity[j];
       },

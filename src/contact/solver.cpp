@@ -19,6 +19,7 @@ Layout layout_of(const ContactProblem& problem) {
   layout.velocities = static_cast<Index>(problem.num_velocities);
   layout.joints = static_cast<Index>(problem.num_joint_rows());
   layout.contacts = static_cast<Index>(problem.num_contacts());
+  layout.directions = problem.three_dimensional() ? 4 : 2;
   for (std::size_t i = 0; i < problem.num_contacts(); ++i) {
     if (problem.friction[i] > 0.0) layout.frictional.push_back(static_cast<Index>(i));
   }
@@ -49,6 +50,7 @@ void validate(const ContactProblem& problem, const SolverOptions& options) {
   expect(problem.normal_jacobian, nc * n, "normal_jacobian");
   expect(problem.tangent_jacobian, nc * n, "tangent_jacobian");
   expect(problem.friction, nc, "friction");
+  if (problem.three_dimensional()) expect(problem.bitangent_jacobian, nc * n, "bitangent_jacobian");
   expect(problem.joint_target, me, "joint_target");
   expect(problem.normal_offset, nc, "normal_offset");
   for (std::size_t j = 0; j < n; ++j) {
@@ -99,9 +101,13 @@ ContactSolution solve(const ContactProblem& problem, const SolverOptions& option
   out.normal_velocity.assign(w.s.data(), w.s.data() + nc);
   out.friction_impulse.assign(static_cast<std::size_t>(nc), 0.0);
   out.slip.assign(static_cast<std::size_t>(nc), 0.0);
+  out.bitangent_impulse.assign(problem.three_dimensional() ? static_cast<std::size_t>(nc) : 0, 0.0);
   for (Index k = 0; k < layout.slots(); ++k) {
     const auto i = static_cast<std::size_t>(layout.frictional[static_cast<std::size_t>(k)]);
     out.friction_impulse[i] = w.z(layout.plus(k)) - w.z(layout.minus(k));
+    if (layout.directions == 4) {
+      out.bitangent_impulse[i] = w.z(layout.beta(k, 2)) - w.z(layout.beta(k, 3));
+    }
     out.slip[i] = w.z(layout.slip(k));
   }
   out.iterations = w.iterations;
@@ -112,11 +118,13 @@ ContactSolution solve(const ContactProblem& problem, const SolverOptions& option
 // a4 = -a3 / z leaves the transposed reduced system (NewtonSystem::solve_transposed, the same
 // factorization the forward iterations use). Reading -a^T dF/dtheta off F1..F3:
 //   dM_j = -a1_j v_j,  dq = a1,  dG_kj = a1_j y_k - a2_k v_j,  dg = a2,
-//   dA_ij = a1_j z_i + a3_i v_j,  dc = a3,  dmu_k = a3_(gamma k) lambda_n.
+//   dA_ij = a1_j z_i + a3_i v_j,  dc = a3,  dmu_k = a3_(gamma k) lambda_n; the rows of A built
+// from J_t (and J_b) with signs +-1 give dJ_t = dA_(t+) - dA_(t-).
 ProblemGradient differentiate(const ContactProblem& problem, const ContactSolution& solution,
                               const SolverOptions& options, std::span<const double> grad_velocity,
                               std::span<const double> grad_normal_impulse,
-                              std::span<const double> grad_friction_impulse) {
+                              std::span<const double> grad_friction_impulse,
+                              std::span<const double> grad_bitangent_impulse) {
   constexpr const char* kOperation = "contact differentiate";
   detail::validate(problem, options);
   const detail::Layout layout = detail::layout_of(problem);
@@ -139,6 +147,13 @@ ProblemGradient differentiate(const ContactProblem& problem, const ContactSoluti
   if (!grad_friction_impulse.empty()) {
     expect(grad_friction_impulse.size(), nc, "grad_friction_impulse");
   }
+  if (!grad_bitangent_impulse.empty()) {
+    if (layout.directions != 4) {
+      throw ShapeError(std::string(kOperation) +
+                       ": grad_bitangent_impulse given for a 2-D problem (no bitangent_jacobian)");
+    }
+    expect(grad_bitangent_impulse.size(), nc, "grad_bitangent_impulse");
+  }
 
   detail::Kkt<double> kkt;
   detail::assemble(problem, layout, kkt);
@@ -156,6 +171,12 @@ ProblemGradient differentiate(const ContactProblem& problem, const ContactSoluti
         layout.frictional[static_cast<std::size_t>(k)])];
     g_z(layout.plus(k)) = g;
     g_z(layout.minus(k)) = -g;
+  }
+  for (Index k = 0; k < layout.slots() && !grad_bitangent_impulse.empty(); ++k) {
+    const double g = grad_bitangent_impulse[static_cast<std::size_t>(
+        layout.frictional[static_cast<std::size_t>(k)])];
+    g_z(layout.beta(k, 2)) = g;
+    g_z(layout.beta(k, 3)) = -g;
   }
   for (Index i = 0; i < p; ++i) {
     if (!(z(i) > 0.0) || !(s(i) > 0.0)) {
@@ -191,6 +212,7 @@ ProblemGradient differentiate(const ContactProblem& problem, const ContactSoluti
   out.tangent_jacobian.assign(static_cast<std::size_t>(nc * n), 0.0);
   out.normal_offset.assign(a3.data(), a3.data() + nc);
   out.friction.assign(static_cast<std::size_t>(nc), 0.0);
+  if (layout.directions == 4) out.bitangent_jacobian.assign(static_cast<std::size_t>(nc * n), 0.0);
   for (Index i = 0; i < nc; ++i) {
     for (Index j = 0; j < n; ++j) {
       out.normal_jacobian[static_cast<std::size_t>(i * n + j)] = d_inequality(i, j);
@@ -201,6 +223,10 @@ ProblemGradient differentiate(const ContactProblem& problem, const ContactSoluti
     for (Index j = 0; j < n; ++j) {
       out.tangent_jacobian[static_cast<std::size_t>(i * n + j)] =
           d_inequality(layout.plus(k), j) - d_inequality(layout.minus(k), j);
+      if (layout.directions == 4) {
+        out.bitangent_jacobian[static_cast<std::size_t>(i * n + j)] =
+            d_inequality(layout.beta(k, 2), j) - d_inequality(layout.beta(k, 3), j);
+      }
     }
     out.friction[static_cast<std::size_t>(i)] = a3(layout.slip(k)) * z(i);
   }

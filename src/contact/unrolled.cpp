@@ -18,7 +18,7 @@ using detail::Index;
 // Offsets of each field of a ContactProblem in the flat list of directions.
 struct Directions {
   Index mass, momentum, joint_jacobian, joint_target, normal_jacobian, normal_offset,
-      tangent_jacobian, friction, total;
+      tangent_jacobian, friction, bitangent_jacobian, total;
 };
 
 Directions directions_of(const ContactProblem& p) {
@@ -37,6 +37,7 @@ Directions directions_of(const ContactProblem& p) {
   d.normal_offset = take(p.normal_offset.size());
   d.tangent_jacobian = take(p.tangent_jacobian.size());
   d.friction = take(p.friction.size());
+  d.bitangent_jacobian = take(p.bitangent_jacobian.size());
   d.total = at;
   return d;
 }
@@ -86,6 +87,10 @@ ProblemGradient differentiate_unrolled(const ContactProblem& problem, const Solv
     for (Index j = 0; j < n; ++j) {
       seed(kkt.inequality(layout.plus(k), j), dir.tangent_jacobian + i * n + j, 1.0, total);
       seed(kkt.inequality(layout.minus(k), j), dir.tangent_jacobian + i * n + j, -1.0, total);
+      if (layout.directions == 4) {
+        seed(kkt.inequality(layout.beta(k, 2), j), dir.bitangent_jacobian + i * n + j, 1.0, total);
+        seed(kkt.inequality(layout.beta(k, 3), j), dir.bitangent_jacobian + i * n + j, -1.0, total);
+      }
     }
     seed(kkt.friction(k), dir.friction + i, 1.0, total);
   }
@@ -108,6 +113,7 @@ ProblemGradient differentiate_unrolled(const ContactProblem& problem, const Solv
   out.normal_offset = part(all, dir.normal_offset, problem.normal_offset.size());
   out.tangent_jacobian = part(all, dir.tangent_jacobian, problem.tangent_jacobian.size());
   out.friction = part(all, dir.friction, problem.friction.size());
+  out.bitangent_jacobian = part(all, dir.bitangent_jacobian, problem.bitangent_jacobian.size());
   return out;
 }
 

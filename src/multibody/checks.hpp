@@ -25,6 +25,50 @@ inline void check_dt(const char* op, double dt) {
   }
 }
 
+// Hard contact is velocity-level time stepping: semi-implicit Euler only.
+inline void check_hard_contact_integrator(const char* op, Integrator integrator) {
+  if (integrator != Integrator::kSemiImplicitEuler) {
+    throw ValueError(std::string(op) +
+                     ": ModelOptions::contact_model is kHard, which steps with semi-implicit "
+                     "Euler only, got the RK4 integrator");
+  }
+}
+
+// For the functions that compute penalty contact only (its composed twin, the penalty forces at
+// a state: hard contact's impulses come from hard_contact_step()).
+inline void check_penalty_contact(const char* op, const Model& model) {
+  if (model.options().contact_model == ContactModel::kHard) {
+    throw ValueError(std::string(op) +
+                     ": not available with ModelOptions::contact_model kHard (use step() or "
+                     "hard_contact_step(), whose tape node differentiates the hard contact)");
+  }
+}
+
+// Hard contact's options, checked by the model's constructor.
+inline void check_hard_contact_options(const HardContactSettings& options) {
+  const auto fail = [](const char* what, const char* rule, double value) {
+    throw ValueError(std::string("multibody::Model: hard_contact.") + what + " must be " + rule +
+                     ", got " + std::to_string(value));
+  };
+  if (!(options.smoothing > 0.0) || !std::isfinite(options.smoothing)) {
+    fail("smoothing", "positive", options.smoothing);
+  }
+  if (!(options.tolerance > 0.0) || !std::isfinite(options.tolerance)) {
+    fail("tolerance", "positive", options.tolerance);
+  }
+  if (options.max_iterations < 1) {
+    fail("max_iterations", "at least 1", static_cast<double>(options.max_iterations));
+  }
+  if (!(options.margin >= 0.0) || !std::isfinite(options.margin)) {
+    fail("margin", "non-negative", options.margin);
+  }
+  if (!(options.slop >= 0.0) || !std::isfinite(options.slop))
+    fail("slop", "non-negative", options.slop);
+  if (!(options.stabilization >= 0.0 && options.stabilization <= 1.0)) {
+    fail("stabilization", "in [0, 1]", options.stabilization);
+  }
+}
+
 // A simulation that blows up is reported by step and body, never passed on as NaN.
 // where() says which step: "after step 12", "in the step recorded as tape node 40"; it is called
 // only for the message, so a finite state costs one pass over its entries and nothing else.

@@ -13,6 +13,7 @@
 
 #include "core/parallel.hpp"
 #include "maya/core/error.hpp"
+#include "maya/multibody/hard_contact.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #include "multibody/checks.hpp"
@@ -368,6 +369,10 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
   check_var(op, "control", control, model.nu());
   check_var(op, "params", params, model.num_parameters());
   detail::check_dt(op, dt);
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    return hard_contact_step(model, state, control, params, dt).state;
+  }
   TensorTape& tape = state.tape();
   const double* x = tape.view(state).values;
   const double* u = tape.view(control).values;
@@ -419,6 +424,7 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
 TensorVar step_composed(const Model& model, TensorVar state, TensorVar control, TensorVar params,
                         double dt) {
   const char* op = "multibody::step_composed";
+  detail::check_penalty_contact(op, model);
   check_var(op, "state", state, model.nx());
   check_var(op, "control", control, model.nu());
   check_var(op, "params", params, model.num_parameters());
@@ -455,6 +461,7 @@ TensorVar step_composed(const Model& model, TensorVar state, TensorVar control, 
 
 TensorVar contact_forces(const Model& model, TensorVar state, TensorVar params) {
   const char* op = "multibody::contact_forces";
+  detail::check_penalty_contact(op, model);
   check_var(op, "state", state, model.nx());
   check_var(op, "params", params, model.num_parameters());
   TensorTape& tape = state.tape();
@@ -558,6 +565,10 @@ StepJacobians step_jacobians(const Model& model, const Tensor& states, const Ten
                              std::span<const double> params, double dt, Integrator integrator,
                              bool with_parameters) {
   const char* op = "multibody::step_jacobians";
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    return hard_contact_step_jacobians(model, states, controls, params, dt, with_parameters);
+  }
   const std::size_t nx = model.nx(), nu = model.nu(), np = model.num_parameters();
   if (states.ndim() != 2 || states.shape()[1] != nx) {
     throw ShapeError(std::string(op) + ": states must have shape [T, " + std::to_string(nx) +
@@ -604,6 +615,14 @@ StepJacobians batched_step_jacobians(const Model& model, const Tensor& states,
   detail::check_dt(op, dt);
   StepJacobians result{Tensor::zeros({E, T, nx, nx}), Tensor::zeros({E, T, nx, nu}),
                        with_parameters ? Tensor::zeros({E, T, nx, np}) : Tensor{}};
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    detail::hard_contact_batched_jacobians(
+        model, E, T, states.data().data(), controls.data().data(), params.data().data(), per_world,
+        dt, result.state.mutable_data().data(), result.control.mutable_data().data(),
+        with_parameters ? result.parameters.mutable_data().data() : nullptr);
+    return result;
+  }
   fill_step_jacobians(model, E * T, std::max<std::size_t>(T, 1), states.data().data(),
                       controls.data().data(), params.data().data(), per_world, dt, integrator,
                       result.state.mutable_data().data(), result.control.mutable_data().data(),

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "maya/core/error.hpp"
+#include "maya/multibody/hard_contact.hpp"
 #include "multibody/checks.hpp"
 #include "multibody/integration.hpp"
 #include "multibody/scratch.hpp"
@@ -95,6 +96,10 @@ std::vector<double> step(const Model& model, std::span<const double> params,
   check_length(op, "state", state.size(), model.nx());
   check_length(op, "control", control.size(), model.nu());
   detail::check_dt(op, dt);
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    return hard_contact_step(model, params, state, control, dt, workspace).state;
+  }
   Workspace own;
   detail::Lent<detail::StepScratch<double>> scratch(pick(workspace, own));
   std::vector<double> next(model.nx());
@@ -119,6 +124,19 @@ std::vector<double> rollout(const Model& model, std::span<const double> params,
   std::vector<double> states((steps + 1) * nx);
   std::copy(state.begin(), state.end(), states.begin());
   const std::vector<double> zero(nu, 0.0);
+  if (model.options().contact_model == ContactModel::kHard) {
+    detail::check_hard_contact_integrator(op, integrator);
+    for (std::size_t t = 0; t < steps; ++t) {
+      const double* u = controls.empty() ? zero.data() : controls.data() + t * nu;
+      const std::vector<double> next =
+          hard_contact_step(model, params, {states.data() + t * nx, nx}, {u, nu}, dt,
+                            &pick(workspace, own))
+              .state;
+      std::copy(next.begin(), next.end(),
+                states.begin() + static_cast<std::ptrdiff_t>((t + 1) * nx));
+    }
+    return states;
+  }
   for (std::size_t t = 0; t < steps; ++t) {
     const double* u = controls.empty() ? zero.data() : controls.data() + t * nu;
     detail::step(model, params.data(), states.data() + t * nx, u, dt, integrator,
@@ -176,6 +194,7 @@ std::vector<double> body_poses(const Model& model, std::span<const double> param
 std::vector<double> contact_forces(const Model& model, std::span<const double> params,
                                    std::span<const double> state, Workspace* workspace) {
   const char* op = "multibody::contact_forces";
+  detail::check_penalty_contact(op, model);
   check_length(op, "params", params.size(), model.num_parameters());
   check_length(op, "state", state.size(), model.nx());
   Workspace own;

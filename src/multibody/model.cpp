@@ -7,6 +7,7 @@
 #include <string>
 
 #include "maya/core/error.hpp"
+#include "multibody/checks.hpp"
 #include "multibody/model_ops.hpp"
 #include "multibody/spatial.hpp"
 
@@ -182,6 +183,7 @@ Model::Model(std::vector<Body> bodies, std::vector<Actuator> actuators, ModelOpt
     throw ValueError(
         "multibody::Model: friction_smoothing must be positive and contact_exponent >= 1");
   }
+  detail::check_hard_contact_options(options_.hard_contact);
   for (std::size_t i = 0; i < bodies_.size(); ++i) {
     for (const Geom& geom : bodies_[i].geoms) {
       add_points(geom, static_cast<int>(i), options_.planes.size(), contact_points_);

@@ -8,6 +8,7 @@
 
 #include "maya/multibody/model.hpp"
 #include "maya/tensor/tensor_op.hpp"
+#include "multibody/hard_contact_op.hpp"
 
 namespace maya::multibody::detail {
 
@@ -75,12 +76,22 @@ class PointOp final : public TensorOp {
 class ModelOps {
  public:
   explicit ModelOps(const std::shared_ptr<const Model>& model)
-      : step(model), acceleration(model), integrate(model), contact_forces(model), point(model) {}
+      : step(model),
+        acceleration(model),
+        integrate(model),
+        contact_forces(model),
+        point(model),
+        hard_contact_step(model),
+        hard_contact_problem(model),
+        hard_contact_finish(model) {}
   StepOp step;
   AccelerationOp acceleration;
   IntegrateOp integrate;
   ContactForcesOp contact_forces;
   PointOp point;
+  HardContactStepOp hard_contact_step;
+  HardContactProblemOp hard_contact_problem;
+  HardContactFinishOp hard_contact_finish;
 };
 
 // Called by the model's constructor, while its own ops are still null.

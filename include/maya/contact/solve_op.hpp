@@ -18,6 +18,8 @@ struct ProblemTensors {
   TensorVar normal_offset;     // [nc]
   TensorVar tangent_jacobian;  // [nc, n]
   TensorVar friction;          // [nc]
+  // [nc, n] the second tangent of a 3-D problem (solver.hpp); left unbound for a 2-D one.
+  TensorVar bitangent_jacobian = TensorVar();
 };
 
 // v+ [n]. Throws as solve() does, and maya::ShapeError for inconsistent shapes.

@@ -11,6 +11,11 @@
 //   0 <= beta+  perp   J_t v+ + gamma >= 0
 //   0 <= beta-  perp  -J_t v+ + gamma >= 0
 //   0 <= gamma  perp  mu lambda_n - beta+ - beta- >= 0        gamma = the slip speed
+// In 3-D a contact has a second tangent direction b (bitangent_jacobian): the cone is the pyramid
+// of the four directions +t, -t, +b, -b, all sharing gamma,
+//   0 <= beta_d  perp  D_d v+ + gamma >= 0,   0 <= gamma  perp  mu lambda_n - sum_d beta_d >= 0,
+// with lambda_t = beta_t+ - beta_t-, lambda_b = beta_b+ - beta_b-. Sliding along +-t or +-b it
+// gives |lambda| = mu lambda_n against the slip exactly (docs/contact.md: align t with the slip).
 // Every "0 <= a perp b >= 0" is solved as a b = smoothing with a, b > 0; smoothing -> 0 recovers
 // the LCP, smoothing > 0 makes v+ a smooth function of the data.
 #pragma once
@@ -33,7 +38,10 @@ struct ContactProblem {
   std::vector<double> normal_offset;     // [nc] b_n (restitution and stabilization)
   std::vector<double> tangent_jacobian;  // [nc, n] J_t
   std::vector<double> friction;          // [nc] mu; 0 = frictionless (no friction unknowns)
+  // [nc, n] J_b, a second tangent direction per contact (3-D); empty for the 2-D cone.
+  std::vector<double> bitangent_jacobian;
 
+  [[nodiscard]] bool three_dimensional() const noexcept { return !bitangent_jacobian.empty(); }
   [[nodiscard]] std::size_t num_joint_rows() const noexcept { return joint_target.size(); }
   [[nodiscard]] std::size_t num_contacts() const noexcept { return normal_offset.size(); }
 };
@@ -64,8 +72,10 @@ struct ContactSolution {
   std::vector<double> friction_impulse;  // [nc] lambda_t = beta+ - beta- (0 when frictionless)
   std::vector<double> normal_velocity;   // [nc] J_n v+ + b_n
   std::vector<double> slip;              // [nc] gamma (0 when frictionless)
-  // The interior-point unknowns z and s: lambda_n [nc], then beta+, beta-, gamma for each
-  // contact with friction, in contact order. The derivative reads them.
+  // [nc] lambda_b = beta_b+ - beta_b- along the second tangent (0 when frictionless or 2-D).
+  std::vector<double> bitangent_impulse;
+  // The interior-point unknowns z and s: lambda_n [nc], then beta+ (t), beta- (t), in 3-D
+  // beta+ (b), beta- (b), then gamma, each for the contacts with friction in contact order. The derivative reads them.
   std::vector<double> multipliers;
   std::vector<double> slacks;
   int iterations = 0;
@@ -81,6 +91,7 @@ struct ProblemGradient {
   std::vector<double> normal_offset;
   std::vector<double> tangent_jacobian;
   std::vector<double> friction;  // 0 for frictionless contacts (the cone has no interior at 0)
+  std::vector<double> bitangent_jacobian;  // empty for a 2-D problem
 };
 
 // Throws maya::ShapeError for inconsistent sizes, maya::ValueError for a non-positive mass,
@@ -91,13 +102,14 @@ struct ProblemGradient {
 
 // d loss / d problem data at a solution, by the implicit function theorem: one solve with the
 // transposed KKT matrix. grad_velocity is d loss / d v+ [n]; the impulse gradients [nc] may be
-// empty (zero).
+// empty (zero); grad_bitangent_impulse only for a 3-D problem.
 [[nodiscard]] ProblemGradient differentiate(const ContactProblem& problem,
                                             const ContactSolution& solution,
                                             const SolverOptions& options,
                                             std::span<const double> grad_velocity,
                                             std::span<const double> grad_normal_impulse = {},
-                                            std::span<const double> grad_friction_impulse = {});
+                                            std::span<const double> grad_friction_impulse = {},
+                                            std::span<const double> grad_bitangent_impulse = {});
 
 // The same derivative by forward-mode differentiation of every solver iteration (unrolling):
 // a reference for tests and for doubting users; its cost grows with the size of the problem

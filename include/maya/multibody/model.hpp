@@ -94,6 +94,28 @@ struct Plane {
 
 enum class Integrator { kSemiImplicitEuler, kRungeKutta4 };
 
+// How the contact points meet the planes: penalty forces (Hunt-Crossley, smoothed Coulomb), or
+// hard contact, impulses from maya::contact's interior-point solver with a friction cone
+// (maya/multibody/hard_contact.hpp; semi-implicit Euler only).
+enum class ContactModel { kPenalty, kHard };
+
+struct HardContactSettings {
+  // The solver's barrier parameter (impulse x velocity): every complementarity product equals
+  // it, so a resting contact with impulse lambda separates at smoothing / lambda.
+  double smoothing = 1e-8;
+  double tolerance = 1e-10;  // the solver's scaled residuals
+  int max_iterations = 100;
+  // Points closer to a plane than this (m) enter the step's problem: a point at distance phi
+  // may approach by at most phi in the step (speculative contact), so nothing tunnels.
+  double margin = 0.02;
+  // Penetrations up to `slop` (m) are removed in one step (b_n = phi / dt, the linearized
+  // non-penetration of Anitescu-Potra, smooth through phi = 0 where resting contacts sit);
+  // beyond it, the fraction `stabilization` (in [0, 1]) of the excess per step (Baumgarte), so a
+  // deep overlap is not resolved at once.
+  double slop = 1e-4;
+  double stabilization = 0.2;
+};
+
 struct ModelOptions {
   Vec3 gravity{0.0, 0.0, -9.81};
   std::vector<Plane> planes;
@@ -115,6 +137,10 @@ struct ModelOptions {
   bool implicit_damping = false;
   double timestep = 1e-3;  // a default for callers (MJCF's option timestep)
   Integrator integrator = Integrator::kSemiImplicitEuler;
+  // kHard: step() and rollout() take the contact impulses from the solver (the penalty
+  // stiffness and damping parameters are then unused; friction is the cone's mu).
+  ContactModel contact_model = ContactModel::kPenalty;
+  HardContactSettings hard_contact{};
 };
 
 // Offsets in the parameter vector: body k's block starts at kPerBody * k; the contact material
