@@ -477,13 +477,14 @@ std::shared_ptr<const mb::Model> load_robot(const JsonValue& value,
   std::optional<JsonValue> file_field;
   mb::UrdfOptions urdf;
   if (!value.is_string()) {
-    object.emplace(JsonObject(value, {"file", "floating_base", "ground"}));
+    object.emplace(JsonObject(value, {"file", "floating_base", "ground", "self_collision"}));
     file_field = object->required("file");
     name = &*file_field;
     if (const auto floating = object->optional("floating_base")) {
       urdf.floating_base = floating->as_bool();
     }
     if (const auto ground = object->optional("ground")) urdf.ground_plane = ground->as_bool();
+    if (const auto self = object->optional("self_collision")) urdf.self_collision = self->as_bool();
   }
   file = resolve(*name, base);
   const std::string extension = file.extension().string();
@@ -493,8 +494,10 @@ std::shared_ptr<const mb::Model> load_robot(const JsonValue& value,
   if (!std::filesystem::exists(file)) {
     name->fail("robot file '" + file.string() + "' does not exist");
   }
-  if (extension == ".xml" && object && (object->has("floating_base") || object->has("ground"))) {
-    object->value().fail("floating_base and ground are URDF options; an MJCF file has its own");
+  if (extension == ".xml" && object &&
+      (object->has("floating_base") || object->has("ground") || object->has("self_collision"))) {
+    object->value().fail(
+        "floating_base, ground and self_collision are URDF options; an MJCF file has its own");
   }
   try {
     return std::make_shared<const mb::Model>(

@@ -147,7 +147,7 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws, implicit_dt);
   const double* g = context.grad_output().values;
 
-  if (!context.needs_grad(2) && model.contact_points().empty() &&
+  if (!context.needs_grad(2) && !model.has_contact() &&
       detail::scalar_joints_only(model)) {
     // Everything by hand: q1 = q + dt v1 (no quaternions), so g_v1 gathers dt g_q1, and Newton-
     // Euler's reverse pass (newton_euler_adjoint.hpp) replaces the recorded one.
@@ -216,10 +216,10 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   detail::normalize_quaternions(model, q_rev.data());
   const Rev* v_rev = inputs.values[0].data() + nq;
   const Rev* p_rev = inputs.values[2].data();
-  detail::kinematics(model, p_rev, q_rev.data(), v_rev, ws_rev, !model.contact_points().empty());
+  detail::kinematics(model, p_rev, q_rev.data(), v_rev, ws_rev, model.has_contact());
   tau.resize(nv);
   detail::joint_forces(model, p_rev, q_rev.data(), v_rev, inputs.values[1].data(), tau.data());
-  if (!model.contact_points().empty()) {
+  if (model.has_contact()) {
     detail::contact_wrenches(model, p_rev, ws_rev, static_cast<Rev*>(nullptr));
   }
   qdd_constant.assign(qdd.begin(), qdd.end());
