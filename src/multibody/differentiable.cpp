@@ -147,8 +147,7 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   detail::acceleration(model, p, q.data(), x + nq, u, qdd.data(), ws, implicit_dt);
   const double* g = context.grad_output().values;
 
-  if (!context.needs_grad(2) && !model.has_contact() &&
-      detail::scalar_joints_only(model)) {
+  if (!context.needs_grad(2) && !model.has_contact() && detail::scalar_joints_only(model)) {
     // Everything by hand: q1 = q + dt v1 (no quaternions), so g_v1 gathers dt g_q1, and Newton-
     // Euler's reverse pass (newton_euler_adjoint.hpp) replaces the recorded one.
     std::vector<double>&q_bar = scratch->q_bar, &qd_bar = scratch->qd_bar, &u_bar = scratch->u_bar,
