@@ -144,7 +144,7 @@ int optimize_robot_command(const std::filesystem::path& task_file, const std::fi
   files.add("after_joint_positions.npy", joint_positions_npy(model, after, task_spec.steps));
   const std::vector<double> controls = task.step_controls(inputs.controls);
   const std::size_t control_shape[] = {task_spec.steps, model.nu()};
-  files.add("controls.npy", io::npy_bytes(controls, control_shape));
+  if (model.nu() > 0) files.add("controls.npy", io::npy_bytes(controls, control_shape));
   const bool matches = std::any_of(task_spec.loss.begin(), task_spec.loss.end(), [](const auto& t) {
     return t.kind == io::RobotLossSpec::Kind::kMatchJoints;
   });
@@ -164,8 +164,9 @@ int optimize_robot_command(const std::filesystem::path& task_file, const std::fi
     print_parameters(task, initial, fitted);
     std::printf(
         "wrote %s/{fitted.json, loss.svg, before_joint_positions.npy, after_joint_positions.npy, "
-        "controls.npy, %sviewer.html}\n",
-        out.string().c_str(), matches ? "joints.svg, " : "");
+        "%s%sviewer.html}\n",
+        out.string().c_str(), model.nu() > 0 ? "controls.npy, " : "",
+        matches ? "joints.svg, " : "");
   }
   const auto& threshold = task_spec.optimizer.converge_below;
   if (!std::isfinite(result.loss)) {

@@ -69,6 +69,21 @@ TEST(RobotTaskCli, OptimizeBringsTheArmsToolToTheTarget) {
   EXPECT_NE(slurp(out / "viewer.html").find("0.35"), std::string::npos);
 }
 
+TEST(RobotTaskCli, TheStrikersBallMassIsFoundThroughContactBetweenBodies) {
+  if (!maya::multibody::mjcf_available()) GTEST_SKIP() << "built without tinyxml2";
+  const ScratchDir dir;
+  const auto check = run_cli({"gradcheck", example("striker_mass.json").string()}, dir.path());
+  EXPECT_EQ(check.status, 0) << check.out << check.err;
+  const fs::path out = dir.path() / "striker";
+  const auto result =
+      run_cli({"optimize", example("striker_mass.json").string(), "-o", out.string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  const auto fitted = nlohmann::json::parse(slurp(out / "fitted.json"));
+  EXPECT_NEAR(fitted["parameters"][0]["fitted"][0].get<double>(), 0.3, 1e-8);
+  EXPECT_EQ(fitted["parameters"][0]["true"][0].get<double>(), 0.3);
+  EXPECT_FALSE(fs::exists(out / "controls.npy"));  // the striker has no actuator
+}
+
 TEST(RobotTaskCli, BadInputExitsTwoNamingTheFileAndTheField) {
   if (!maya::multibody::urdf_available()) GTEST_SKIP() << "built without urdfdom";
   const ScratchDir dir;
