@@ -235,6 +235,37 @@ void add_world_force(TreeScratch<S>& ws, std::size_t body, const Vec3<S>& p, con
   ext = add6(ext, Vec6<S>{moment[0], moment[1], moment[2], F_local[0], F_local[1], F_local[2]});
 }
 
+// The radius of a ball about the geom's centre that holds it.
+inline double bounding_radius(const Geom& geom) {
+  switch (geom.type) {
+    case ShapeType::kSphere: return geom.radius;
+    case ShapeType::kCapsule: return geom.radius + geom.half_length;
+    case ShapeType::kBox:
+      return std::sqrt(geom.size[0] * geom.size[0] + geom.size[1] * geom.size[1] +
+                       geom.size[2] * geom.size[2]);
+  }
+  return 0.0;
+}
+
+// Whether the pair's bounding balls overlap, on plain numbers: pairs far apart are skipped before
+// any geometry is evaluated (or recorded, in reverse mode).
+template <class S>
+bool may_touch(const ContactPair& pair, const Transform<S>& Xa, const Transform<S>& Xb) {
+  const auto centre = [](const Geom& geom, const Transform<S>& X) {
+    std::array<double, 3> c{};
+    for (int i = 0; i < 3; ++i) {
+      c[i] = value_of(X.r[i]);
+      // X.E rotates world into body coordinates: the body offset in world is E^T position.
+      for (int k = 0; k < 3; ++k) c[i] += value_of(X.E[3 * k + i]) * geom.position[k];
+    }
+    return c;
+  };
+  const std::array<double, 3> a = centre(pair.geom_a, Xa), b = centre(pair.geom_b, Xb);
+  const double reach = bounding_radius(pair.geom_a) + bounding_radius(pair.geom_b);
+  const double dx = a[0] - b[0], dy = a[1] - b[1], dz = a[2] - b[2];
+  return dx * dx + dy * dy + dz * dz < reach * reach;
+}
+
 // Penalty contact between bodies after kinematics() (with world frames): adds every pair's
 // equal and opposite wrenches to ws.external.
 template <class S>
@@ -249,6 +280,7 @@ void body_contact_wrenches(const Model& model, const S* params, TreeScratch<S>& 
   for (const ContactPair& pair : model.contact_pairs()) {
     const auto a = static_cast<std::size_t>(pair.body_a);
     const auto b = static_cast<std::size_t>(pair.body_b);
+    if (!may_touch(pair, ws.X_world[a], ws.X_world[b])) continue;
     const std::size_t count = pair_contacts(pair, ws.X_world[a], ws.X_world[b], contacts);
     for (std::size_t c = 0; c < count; ++c) {
       const PairContact<S>& contact = contacts[c];

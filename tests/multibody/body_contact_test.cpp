@@ -182,6 +182,23 @@ TEST(BodyContact, CrossedCapsulesAndStackedBoxesRestAtTheClosedForm) {
   EXPECT_NEAR(position(stacked, y, 1)[2], 0.15 - resting_depth(stacked, 0.5 * kG), 1e-6);
 }
 
+TEST(BodyContact, OffsetGeomsOnARotatedBodyMeetWhereTheyAre) {
+  // Body a is turned a quarter about z, so its sphere at (0.5, 0, 0) in its frame is at
+  // (0, 0.5, 0) in the world, overlapping b's sphere at (0, 0.58, 0) by 0.02 from below.
+  Geom offset = sphere(0.05);
+  offset.position = {0.5, 0.0, 0.0};
+  const Model model({body("a", offset, 1.0, true), body("b", sphere(0.05), 1.0, true)}, {},
+                    no_gravity(0.0, 0.0));
+  std::vector<double> x = model.zero_state();
+  x[model.q_index(0) + 3] = std::sqrt(0.5);  // quaternion (w, x, y, z)
+  x[model.q_index(0) + 6] = std::sqrt(0.5);
+  x[model.q_index(1) + 1] = 0.58;
+  x = run(model, x, 1, 1e-4);
+  EXPECT_GT(velocity(model, x, 1)[1], 0.0);  // pushed up along y
+  EXPECT_NEAR(velocity(model, x, 1)[0], 0.0, 1e-12);
+  EXPECT_LT(velocity(model, x, 0)[1], 0.0);
+}
+
 TEST(BodyContact, PairsSkipParentsWeldedBodiesMasksAndTheOption) {
   Body root = body("root", sphere(0.1), 1.0, true);
   Body child = body("child", sphere(0.1), 1.0, false);
