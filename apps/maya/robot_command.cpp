@@ -65,6 +65,7 @@ int simulate_robot_command(const std::filesystem::path& file, const std::filesys
   multibody::UrdfOptions urdf;
   urdf.floating_base = options.floating_base;
   urdf.ground_plane = options.ground;
+  urdf.self_collision = options.self_collision;
   const multibody::Model model =
       file.extension() == ".urdf" ? multibody::load_urdf(name, urdf) : multibody::load_mjcf(name);
   std::vector<double> x0 = model.initial_state();

@@ -84,6 +84,18 @@ TEST(RobotTaskCli, TheStrikersBallMassIsFoundThroughContactBetweenBodies) {
   EXPECT_FALSE(fs::exists(out / "controls.npy"));  // the striker has no actuator
 }
 
+TEST(RobotTaskCli, SimulateTurnsOnContactBetweenUrdfLinks) {
+  if (!maya::multibody::urdf_available()) GTEST_SKIP() << "built without urdfdom";
+  const ScratchDir dir;
+  const fs::path quadruped = fs::path(MAYA_SOURCE_DIR) / "examples" / "robots" / "quadruped.urdf";
+  const auto result = run_cli(
+      {"simulate", quadruped.string(), "--floating-base", "--ground", "--height", "0.45", "--steps",
+       "20", "--dt", "5e-4", "--self-collision", "-o", (dir.path() / "q").string()},
+      dir.path());
+  EXPECT_EQ(result.status, 0) << result.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "q" / "joint_positions.npy"));
+}
+
 TEST(RobotTaskCli, BadInputExitsTwoNamingTheFileAndTheField) {
   if (!maya::multibody::urdf_available()) GTEST_SKIP() << "built without urdfdom";
   const ScratchDir dir;
