@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,20 +35,30 @@ struct RobotRunOptions {
   std::optional<std::filesystem::path> torques;  // .npy [steps, nu]
   bool floating_base = false;                    // URDF: a free joint on the root link
   bool ground = false;                           // URDF: the plane z = 0
+  bool self_collision = false;                   // URDF: contact between the links' shapes
   double height = 0.0;                           // a free root's starting height (m)
 };
 // Whether `file` names a robot model (.urdf, or .xml for MJCF) rather than a scene.
 [[nodiscard]] bool is_robot_file(const std::filesystem::path& file);
 int simulate_robot_command(const std::filesystem::path& file, const std::filesystem::path& out,
                            const RobotRunOptions& options, bool quiet);
-// The 3-D viewer's scene of a rollout: states [(steps + 1) * nx], frames dt apart.
+// The 3-D viewer's scene of a rollout: states [(steps + 1) * nx], frames dt apart, posed with
+// `params` (empty: the model's own).
 [[nodiscard]] viz::Viewer3DScene robot_view(const multibody::Model& model, const std::string& title,
                                             const std::vector<double>& states, std::size_t steps,
-                                            double dt);
+                                            double dt, std::span<const double> params = {});
 int optimize_command(const std::filesystem::path& task_file, const std::filesystem::path& out,
                      const OptimizeOverrides& overrides, bool quiet);
 int gradcheck_command(const std::filesystem::path& task_file, std::optional<double> step,
                       std::optional<double> tolerance);
+// ---- robot tasks (robot_task_command.cpp): task files with "robot" ----
+int optimize_robot_command(const std::filesystem::path& task_file, const std::filesystem::path& out,
+                           const OptimizeOverrides& overrides, bool quiet);
+int gradcheck_robot_command(const std::filesystem::path& task_file, std::optional<double> step,
+                            std::optional<double> tolerance);
+// Prints the worst entry per parameter; 0 when every one is within `accepted`, else 1.
+int report_gradcheck(const std::filesystem::path& task_file, const tasks::GradcheckSummary& summary,
+                     double h, double accepted);
 int demo_command(const std::string& name, bool list,
                  const std::optional<std::filesystem::path>& out, bool quiet);
 

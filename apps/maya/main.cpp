@@ -93,6 +93,8 @@ int main(int argc, char** argv) {
   simulate->add_flag("--floating-base", robot.floating_base,
                      "URDF: a free joint on the root link (default: welded to the world)");
   simulate->add_flag("--ground", robot.ground, "URDF: a ground plane z = 0");
+  simulate->add_flag("--self-collision", robot.self_collision,
+                     "URDF: contact between the links' shapes (MJCF files have it on)");
   simulate->add_option("--height", robot.height, "robots: a free root's starting height in m");
 
   std::string task_file;

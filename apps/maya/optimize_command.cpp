@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "maya/io/robot_task_file.hpp"
 #include "maya/io/task_file.hpp"
 #include "maya/optim/adam.hpp"
 #include "maya/optim/lbfgs.hpp"
@@ -182,6 +183,9 @@ io::OutputFiles fit_outputs(const tasks::Task& task, const FitRun& run,
 
 int optimize_command(const std::filesystem::path& task_file, const std::filesystem::path& out,
                      const OptimizeOverrides& overrides, bool quiet) {
+  if (io::is_robot_task_file(task_file)) {
+    return optimize_robot_command(task_file, out, overrides, quiet);
+  }
   io::TaskSpec spec = io::load_task(task_file);
   if (overrides.iterations) {
     spec.optimizer.iterations = *overrides.iterations;

@@ -21,7 +21,8 @@ bool is_robot_file(const std::filesystem::path& file) {
 }
 
 viz::Viewer3DScene robot_view(const multibody::Model& model, const std::string& title,
-                              const std::vector<double>& states, std::size_t steps, double dt) {
+                              const std::vector<double>& states, std::size_t steps, double dt,
+                              std::span<const double> params_in) {
   using multibody::ShapeType;
   viz::Viewer3DScene view;
   view.title = title;
@@ -46,7 +47,9 @@ viz::Viewer3DScene robot_view(const multibody::Model& model, const std::string& 
   for (const multibody::Plane& plane : model.options().planes) {
     view.planes.push_back({plane.normal[0], plane.normal[1], plane.normal[2], plane.offset});
   }
-  const std::vector<double> params = model.parameters();
+  const std::vector<double> params = params_in.empty()
+                                         ? model.parameters()
+                                         : std::vector<double>(params_in.begin(), params_in.end());
   for (std::size_t t = 0; t <= steps; ++t) {
     view.times.push_back(static_cast<double>(t) * dt);
     const std::vector<double> poses = multibody::body_poses(
@@ -62,6 +65,7 @@ int simulate_robot_command(const std::filesystem::path& file, const std::filesys
   multibody::UrdfOptions urdf;
   urdf.floating_base = options.floating_base;
   urdf.ground_plane = options.ground;
+  urdf.self_collision = options.self_collision;
   const multibody::Model model =
       file.extension() == ".urdf" ? multibody::load_urdf(name, urdf) : multibody::load_mjcf(name);
   std::vector<double> x0 = model.initial_state();

@@ -591,14 +591,21 @@ TaskSpec parse_task(const JsonValue& value, const std::filesystem::path& base_di
     task.optimizer = parse_optimizer(*optimizer);
   }
   if (const auto gradcheck = object.optional("gradcheck")) {
-    const JsonObject fields(*gradcheck, {"step", "tolerance"});
-    if (const auto step = fields.optional("step")) {
-      task.gradcheck.step = step->as_number_in(GradcheckSpec::kMinStep, GradcheckSpec::kMaxStep);
-    }
-    task.gradcheck.tolerance =
-        fields.number_or("tolerance", task.gradcheck.tolerance, NumberRule::kPositive);
+    task.gradcheck = parse_gradcheck_spec(*gradcheck);
   }
   return task;
+}
+
+OptimizerSpec parse_optimizer_spec(const JsonValue& value) { return parse_optimizer(value); }
+
+GradcheckSpec parse_gradcheck_spec(const JsonValue& value) {
+  const JsonObject fields(value, {"step", "tolerance"});
+  GradcheckSpec gradcheck;
+  if (const auto step = fields.optional("step")) {
+    gradcheck.step = step->as_number_in(GradcheckSpec::kMinStep, GradcheckSpec::kMaxStep);
+  }
+  gradcheck.tolerance = fields.number_or("tolerance", gradcheck.tolerance, NumberRule::kPositive);
+  return gradcheck;
 }
 
 TaskSpec load_task(const std::filesystem::path& path) {

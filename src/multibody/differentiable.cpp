@@ -223,10 +223,10 @@ void euler_step_adjoint(const Model& model, BackwardContext& context, double dt)
   detail::normalize_quaternions(model, q_rev.data());
   const Rev* v_rev = inputs.values[0].data() + nq;
   const Rev* p_rev = inputs.values[2].data();
-  detail::kinematics(model, p_rev, q_rev.data(), v_rev, ws_rev, !model.contact_points().empty());
+  detail::kinematics(model, p_rev, q_rev.data(), v_rev, ws_rev, model.has_contact());
   tau.resize(nv);
   detail::joint_forces(model, p_rev, q_rev.data(), v_rev, inputs.values[1].data(), tau.data());
-  if (!model.contact_points().empty()) {
+  if (model.has_contact()) {
     detail::contact_wrenches(model, p_rev, ws_rev, static_cast<Rev*>(nullptr));
   }
   qdd_constant.assign(qdd.begin(), qdd.end());
@@ -384,7 +384,7 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
   tape.keep_alive(model.shared_tape_ops());
   if (integrator == Integrator::kSemiImplicitEuler && !tape.requires_grad(params) &&
       (tape.requires_grad(state) || tape.requires_grad(control)) &&
-      model.contact_points().empty() && detail::scalar_joints_only(model)) {
+      !model.has_contact() && detail::scalar_joints_only(model)) {
     // The step's hand adjoint needs the transforms, velocities, accelerations and the
     // articulated-body factorization of this state: kept with the node (31 numbers a body)
     // rather than computed again in the backward pass.

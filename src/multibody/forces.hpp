@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "multibody/algorithms.hpp"
+#include "multibody/body_contact.hpp"
 
 namespace maya::multibody::detail {
 
@@ -49,7 +50,8 @@ void joint_forces(const Model& model, const S* params, const S* q, const S* v, c
 }
 
 // Penalty contact after kinematics(): adds every contact point's wrench to ws.external, and
-// writes its world force (3 per point) when `forces` is given.
+// writes its world force (3 per point) when `forces` is given; then the pairs of bodies'
+// (body_contact.hpp).
 template <class S>
 void contact_wrenches(const Model& model, const S* params, TreeScratch<S>& ws, S* forces) {
   const ModelOptions& options = model.options();
@@ -91,6 +93,7 @@ void contact_wrenches(const Model& model, const S* params, TreeScratch<S>& ws, S
     Vec6<S>& ext = ws.external[static_cast<std::size_t>(point.body)];
     ext = add6(ext, Vec6<S>{moment[0], moment[1], moment[2], F_local[0], F_local[1], F_local[2]});
   }
+  if (!model.contact_pairs().empty()) body_contact_wrenches(model, params, ws);
 }
 
 }  // namespace maya::multibody::detail

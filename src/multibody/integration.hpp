@@ -15,10 +15,9 @@ namespace maya::multibody::detail {
 template <class S>
 void acceleration(const Model& model, const S* params, const S* q, const S* v, const S* u, S* qdd,
                   TreeScratch<S>& ws, double implicit_dt = 0.0) {
-  kinematics(model, params, q, v, ws, !model.contact_points().empty());
+  kinematics(model, params, q, v, ws, model.has_contact());
   joint_forces(model, params, q, v, u, ws.tau.data());
-  if (!model.contact_points().empty())
-    contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
+  if (model.has_contact()) contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
   articulated_body(model, ws.tau.data(), qdd, ws,
                    ImplicitDamping<S>{implicit_dt > 0.0 ? params : nullptr, implicit_dt});
 }
@@ -32,10 +31,9 @@ void acceleration_crba(const Model& model, const S* params, const S* q, const S*
                        double implicit_dt = 0.0) {
   const ImplicitDamping<S> implicit{implicit_dt > 0.0 ? params : nullptr, implicit_dt};
   const std::size_t nv = model.nv();
-  kinematics(model, params, q, v, ws, !model.contact_points().empty());
+  kinematics(model, params, q, v, ws, model.has_contact());
   joint_forces(model, params, q, v, u, ws.tau.data());
-  if (!model.contact_points().empty())
-    contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
+  if (model.has_contact()) contact_wrenches(model, params, ws, static_cast<S*>(nullptr));
   M.resize(nv * nv);
   bias.resize(nv);
   composite_rigid_body(model, M.data(), ws, implicit);

@@ -179,7 +179,8 @@ struct Reader {
     for (const XMLElement* f = e->FirstChildElement("flag"); f != nullptr;
          f = f->NextSiblingElement("flag")) {
       if (const char* contact = f->Attribute("contact")) {
-        if (std::strcmp(contact, "disable") == 0) options.planes.clear(), contact_disabled = true;
+        if (std::strcmp(contact, "disable") == 0)
+          options.planes.clear(), options.body_contact = false, contact_disabled = true;
       }
     }
   }
@@ -261,8 +262,14 @@ struct Reader {
     mass.add(solid, R, shifted);
     g.position = shifted;
     g.orientation = detail::quaternion_of(R);
-    const bool collides = read1(e, "contype", 1.0) != 0.0 || read1(e, "conaffinity", 1.0) != 0.0;
-    if (collides) body.geoms.push_back(g);
+    const double contype = read1(e, "contype", 1.0), conaffinity = read1(e, "conaffinity", 1.0);
+    if (!(contype >= 0.0 && contype < 4294967296.0 && conaffinity >= 0.0 &&
+          conaffinity < 4294967296.0)) {
+      fail(e, "contype and conaffinity must be bitmasks (integers >= 0)");
+    }
+    g.contype = static_cast<unsigned>(contype);
+    g.conaffinity = static_cast<unsigned>(conaffinity);
+    if (g.contype != 0 || g.conaffinity != 0) body.geoms.push_back(g);
     read_friction(e);
   }
 

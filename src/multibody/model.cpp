@@ -75,6 +75,35 @@ void add_points(const Geom& geom, int body, std::size_t num_planes,
   }
 }
 
+// Pairs of geoms on bodies that may touch: not a body and its parent, not two bodies welded to
+// the world, and only geoms whose bitmasks agree.
+void add_pairs(const std::vector<Body>& bodies, std::vector<ContactPair>& out) {
+  std::vector<bool> fixed_to_world(bodies.size());
+  for (std::size_t i = 0; i < bodies.size(); ++i) {
+    const int parent = bodies[i].parent;
+    fixed_to_world[i] = bodies[i].joint == JointType::kFixed &&
+                        (parent < 0 || fixed_to_world[static_cast<std::size_t>(parent)]);
+  }
+  for (std::size_t b = 0; b < bodies.size(); ++b) {
+    for (std::size_t a = 0; a < b; ++a) {
+      if (bodies[b].parent == static_cast<int>(a) || bodies[a].parent == static_cast<int>(b)) {
+        continue;
+      }
+      if (fixed_to_world[a] && fixed_to_world[b]) continue;
+      for (const Geom& ga : bodies[a].geoms) {
+        for (const Geom& gb : bodies[b].geoms) {
+          if ((ga.contype & gb.conaffinity) == 0 && (gb.contype & ga.conaffinity) == 0) continue;
+          if (ga.type <= gb.type) {
+            out.push_back({static_cast<int>(a), static_cast<int>(b), ga, gb});
+          } else {
+            out.push_back({static_cast<int>(b), static_cast<int>(a), gb, ga});
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::size_t Model::joint_nq(JointType type) noexcept {
@@ -189,6 +218,7 @@ Model::Model(std::vector<Body> bodies, std::vector<Actuator> actuators, ModelOpt
       add_points(geom, static_cast<int>(i), options_.planes.size(), contact_points_);
     }
   }
+  if (options_.body_contact) add_pairs(bodies_, contact_pairs_);
   ops_ = detail::make_model_ops(*this);
 }
 

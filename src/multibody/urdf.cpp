@@ -343,6 +343,7 @@ Model parse_urdf(const std::string& xml, const std::string& source, const UrdfOp
   ModelOptions model_options;
   model_options.gravity = options.gravity;
   if (options.ground_plane) model_options.planes = {Plane{}};
+  model_options.body_contact = options.self_collision;
   try {
     return Model(std::move(builder.bodies), std::move(builder.actuators), model_options);
   } catch (const ValueError& e) {

@@ -489,13 +489,25 @@ double GradcheckSummary::max_error() const noexcept {
 }
 
 GradcheckSummary gradcheck_task(const Task& task, double step) {
-  const optim::ParameterSet parameters = task.parameters();
+  return gradcheck_loss(task.parameters(), task.loss_function(), step);
+}
+
+GradcheckSummary gradcheck_loss(const optim::ParameterSet& parameters, const LossFunction& loss,
+                                double step) {
+  const auto loss_at = [&](std::span<const Tensor> values) {
+    TensorTape tape;
+    std::vector<TensorVar> constants;
+    for (const Tensor& value : values) {
+      constants.push_back(tape.constant(value));
+    }
+    return loss(tape, constants).item();
+  };
   std::vector<Tensor> values(parameters.values().begin(), parameters.values().end());
   std::vector<Tensor> gradients;
   for (const Tensor& value : values) {
     gradients.push_back(Tensor::zeros(value.shape()));
   }
-  const optim::Objective objective = optim::tape_objective(task.loss_function());
+  const optim::Objective objective = optim::tape_objective(loss);
   GradcheckSummary summary;
   summary.loss = objective(values, gradients);
   double largest = 0.0;
@@ -512,9 +524,9 @@ GradcheckSummary gradcheck_task(const Task& task, double step) {
       const double original = values[p].data()[i];
       const double h = step * std::max(1.0, std::abs(original));
       values[p].mutable_data()[i] = original + h;
-      const double plus = task.loss(values);
+      const double plus = loss_at(values);
       values[p].mutable_data()[i] = original - h;
-      const double minus = task.loss(values);
+      const double minus = loss_at(values);
       values[p].mutable_data()[i] = original;
       const double numeric = (plus - minus) / (2.0 * h);
       const double analytic = gradients[p].data()[i];

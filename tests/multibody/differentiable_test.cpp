@@ -383,6 +383,7 @@ TEST(FusedStep, AdjointEqualsStepJacobiansTransposedTimesTheGradient) {
   }
   ModelOptions options;
   options.planes = {Plane{{0.1, 0.0, 1.0}, -0.3}};  // some spheres touch, some do not
+  options.body_contact = false;  // the planes only (body_contact_test.cpp has the pairs)
   const Model model(bodies, base.actuators(), options);
   const std::vector<double> x = testing::random_state(model, 72);
   const std::vector<double> u{0.4, -0.3, 0.2};

@@ -144,6 +144,10 @@ struct TaskSpec {
 [[nodiscard]] TaskSpec parse_task_text(std::string_view text, std::string source = "",
                                        const std::filesystem::path& base_directory = ".");
 
+// The "optimizer" and "gradcheck" objects of a task (shared by the robot tasks).
+[[nodiscard]] OptimizerSpec parse_optimizer_spec(const JsonValue& value);
+[[nodiscard]] GradcheckSpec parse_gradcheck_spec(const JsonValue& value);
+
 // Writes `values` (width() values, or numel for every selected element) into `scene`.
 void assign(SceneSpec& scene, const Selector& selector, const std::vector<double>& values);
 // The scene's current values of a selector: one row of width() per selected element.

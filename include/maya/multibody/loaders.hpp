@@ -25,6 +25,9 @@ struct UrdfOptions {
   bool actuate_joints = true;  // a torque actuator per revolute/prismatic joint (effort limits
                                // become control ranges)
   Vec3 gravity{0.0, 0.0, -9.81};
+  // Contact between the links' collision shapes (ModelOptions::body_contact). Off by default, as
+  // URDF files often let neighbouring links' shapes overlap at their joints.
+  bool self_collision = false;
 };
 [[nodiscard]] Model load_urdf(const std::string& path, const UrdfOptions& options = {});
 [[nodiscard]] Model parse_urdf(const std::string& xml, const std::string& source = "<string>",

@@ -41,6 +41,10 @@ struct Geom {
   double radius = 0.0;
   double half_length = 0.0;
   Vec3 size{0.0, 0.0, 0.0};
+  // MJCF's collision bitmasks: two geoms of different bodies may touch when
+  // (contype_a & conaffinity_b) || (contype_b & conaffinity_a).
+  unsigned contype = 1;
+  unsigned conaffinity = 1;
 };
 
 struct Body {
@@ -135,6 +139,9 @@ struct ModelOptions {
   // as MuJoCo's Euler integrator (the MJCF reader turns it on). Stable for any damping; RK4 keeps
   // damping explicit.
   bool implicit_damping = false;
+  // Contact between the shapes of different bodies (Model::contact_pairs()) with the same law as
+  // the planes'. Never between a body and its parent, nor between two bodies welded to the world.
+  bool body_contact = true;
   double timestep = 1e-3;  // a default for callers (MJCF's option timestep)
   Integrator integrator = Integrator::kSemiImplicitEuler;
   // kHard: step() and rollout() take the contact impulses from the solver (the penalty
@@ -166,6 +173,16 @@ struct ContactPoint {
   double radius = 0.0;           // 0 for box corners
 };
 
+// Two geoms of different bodies that may touch: sphere, capsule and box against each other (a
+// box against a capsule through the capsule's end spheres; box against box through each box's
+// corners against the other's faces). The force on body_b is equal and opposite to body_a's.
+struct ContactPair {
+  int body_a = 0;
+  int body_b = 0;
+  Geom geom_a;  // geom_a.type <= geom_b.type (sphere, capsule, box)
+  Geom geom_b;
+};
+
 class Model {
  public:
   // Validates the tree and throws maya::ValueError naming the body for: a parent that is not an
@@ -192,6 +209,13 @@ class Model {
   [[nodiscard]] const ModelOptions& options() const noexcept { return options_; }
   [[nodiscard]] const std::vector<ContactPoint>& contact_points() const noexcept {
     return contact_points_;
+  }
+  [[nodiscard]] const std::vector<ContactPair>& contact_pairs() const noexcept {
+    return contact_pairs_;
+  }
+  // Whether any contact force can act: points against planes, or pairs of bodies.
+  [[nodiscard]] bool has_contact() const noexcept {
+    return !contact_points_.empty() || !contact_pairs_.empty();
   }
   // Index of a body by name; throws maya::ValueError when there is none.
   [[nodiscard]] std::size_t body_index(const std::string& name) const;
@@ -221,6 +245,7 @@ class Model {
   ModelOptions options_;
   std::vector<std::size_t> q_index_, v_index_;
   std::vector<ContactPoint> contact_points_;
+  std::vector<ContactPair> contact_pairs_;
   std::size_t nq_ = 0, nv_ = 0;
   std::shared_ptr<const detail::ModelOps> ops_;
 };

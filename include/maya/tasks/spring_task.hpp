@@ -130,6 +130,9 @@ struct GradcheckSummary {
   [[nodiscard]] double max_error() const noexcept;
 };
 [[nodiscard]] GradcheckSummary gradcheck_task(const Task& task, double step);
+// The same for any loss over named parameters (at their current values).
+[[nodiscard]] GradcheckSummary gradcheck_loss(const optim::ParameterSet& parameters,
+                                              const LossFunction& loss, double step);
 
 // The fitted parameters (and initial/true values, loss, optimizer outcome, and with `uncertainty`
 // each entry's standard error and 95 % interval) as JSON text.
