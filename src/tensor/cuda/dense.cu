@@ -1,9 +1,13 @@
 // The fused dense layer y = act(x w + b) on the GPU, for the small layers of policies and
 // surrogates: one thread per output element, and the parameter gradients as one block per
-// element of w and b that sums over the rows in a fixed order (deterministic).
+// element of w and b that sums over the rows in a fixed order (deterministic); for tall batches,
+// blocks over slices of rows whose partial sums the last block adds in order.
+// MAYA_CUDA_DENSE_SPLIT=0 keeps the block-per-element kernel for every batch.
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 
 #include "maya/core/error.hpp"
@@ -166,6 +170,67 @@ __global__ void parameter_gradients_kernel(const double* x, const double* g, con
   }
 }
 
+// Tall batches (m >= kSplitRows): block p sums its own slice of rows for EVERY element of gw and
+// gb (threads over the elements, so the loads of g and y are coalesced), writes the partial sums
+// to partials[p], and the last block to finish adds the partials in block order (deterministic).
+constexpr std::int64_t kSplitRows = 1024;
+__device__ unsigned int split_blocks_done = 0;
+
+__global__ void parameter_gradients_split_kernel(const double* x, const double* g, const double* y,
+                                                 double* gw, double* gb, std::int64_t m,
+                                                 std::int64_t k, std::int64_t n,
+                                                 ActivationCode activation, bool accumulate_w,
+                                                 bool accumulate_b, double* partials) {
+  MAYA_KERNEL_BEGIN();
+  const std::int64_t weights = gw != nullptr ? k * n : 0;
+  const std::int64_t elements = weights + (gb != nullptr ? n : 0);
+  const std::int64_t blocks = gridDim.x;
+  const std::int64_t chunk = (m + blocks - 1) / blocks;
+  const std::int64_t first = blockIdx.x * chunk;
+  const std::int64_t last = first + chunk < m ? first + chunk : m;
+  for (std::int64_t e = threadIdx.x; e < elements; e += blockDim.x) {
+    const bool weight = e < weights;
+    const std::int64_t input = weight ? e / n : 0;
+    const std::int64_t column = weight ? e % n : e - weights;
+    double sum = 0.0;
+#pragma unroll 4
+    for (std::int64_t r = first; r < last; ++r) {
+      const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
+      sum += weight ? x[r * k + input] * dz : dz;
+    }
+    partials[blockIdx.x * elements + e] = sum;
+  }
+  // The last block to finish reduces (threadfence: its partials are visible to that block).
+  __shared__ bool is_last;
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    is_last = atomicAdd(&split_blocks_done, 1u) == gridDim.x - 1;
+  }
+  __syncthreads();
+  if (!is_last) return;
+  __threadfence();
+  for (std::int64_t e = threadIdx.x; e < elements; e += blockDim.x) {
+    double sum = 0.0;
+    for (std::int64_t p = 0; p < blocks; ++p) sum += partials[p * elements + e];
+    if (e < weights) {
+      gw[e] = accumulate_w ? gw[e] + sum : sum;
+    } else {
+      const std::int64_t column = e - weights;
+      gb[column] = accumulate_b ? gb[column] + sum : sum;
+    }
+  }
+  if (threadIdx.x == 0) split_blocks_done = 0;
+}
+
+bool split_parameter_gradients() {
+  static const bool enabled = [] {
+    const char* setting = std::getenv("MAYA_CUDA_DENSE_SPLIT");
+    return setting == nullptr || std::strcmp(setting, "0") != 0;
+  }();
+  return enabled;
+}
+
 }  // namespace
 
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
@@ -205,6 +270,18 @@ void dense_parameter_gradients(const double* x, const double* g, const double* y
   // Blocks for gw (when asked) and gb (when asked) in one launch; absent ones are skipped.
   const std::size_t weight_blocks = gw != nullptr ? k * n : 0;
   const std::size_t bias_blocks = gb != nullptr ? n : 0;
+  if (weight_blocks + bias_blocks == 0) return;
+  if (static_cast<std::int64_t>(m) >= kSplitRows && split_parameter_gradients()) {
+    // About 128 rows per block, at most 64 blocks.
+    const std::size_t blocks = std::min<std::size_t>(64, (m + 127) / 128);
+    double* partials = device_allocate(blocks * (weight_blocks + bias_blocks), "dense");
+    launch("parameter_gradients_split_kernel", parameter_gradients_split_kernel,
+           static_cast<unsigned>(blocks), kThreads, x, g, y, gw, gb, static_cast<std::int64_t>(m),
+           static_cast<std::int64_t>(k), static_cast<std::int64_t>(n), activation, accumulate_w,
+           accumulate_b, partials);
+    device_free(partials);  // queued after the kernel
+    return;
+  }
   if (weight_blocks > 0 && bias_blocks > 0) {
     launch("parameter_gradients_kernel", parameter_gradients_kernel,
            static_cast<unsigned>(k * n + n), kThreads, x, g, y, gw, gb,
