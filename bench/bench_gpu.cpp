@@ -152,12 +152,8 @@ void w3_gradient_graph(benchmark::State& state, Variant fused) {
 
 void w3_fused_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::fused_layers); }
 void w3_fused_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::fused_layers); }
-void w3_fusedstep_gradient_eager(benchmark::State& s) {
-  w3_gradient_eager(s, Variant::fused_step);
-}
-void w3_fusedstep_gradient_graph(benchmark::State& s) {
-  w3_gradient_graph(s, Variant::fused_step);
-}
+void w3_fusedstep_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::fused_step); }
+void w3_fusedstep_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::fused_step); }
 void w3_composed_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::composed); }
 void w3_composed_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::composed); }
 

@@ -118,8 +118,8 @@ ElementwiseProgram::ElementwiseProgram(std::string name, std::size_t num_inputs)
 
 FusedValue ElementwiseProgram::input(std::size_t i) {
   if (i >= num_inputs_) {
-    throw ValueError("ElementwiseProgram '" + name_ + "': input " + std::to_string(i) +
-                     " of " + std::to_string(num_inputs_));
+    throw ValueError("ElementwiseProgram '" + name_ + "': input " + std::to_string(i) + " of " +
+                     std::to_string(num_inputs_));
   }
   return FusedValue(this, static_cast<int>(i));
 }
@@ -136,7 +136,8 @@ FusedValue ElementwiseProgram::append(const Instruction& instruction) {
 
 void ElementwiseProgram::set_output(FusedValue value) {
   if (value.program() != this) {
-    throw ValueError("ElementwiseProgram '" + name_ + "': the body returned a value of another "
+    throw ValueError("ElementwiseProgram '" + name_ +
+                     "': the body returned a value of another "
                      "program");
   }
   output_ = value.index();

@@ -90,16 +90,34 @@ MAYA_FUSED_HD inline double binary_value(std::int32_t code, double a, double b) 
 MAYA_FUSED_HD inline void binary_partials(std::int32_t code, double a, double b, double out,
                                           double& da, double& db) {
   switch (static_cast<BinaryCode>(code)) {
-    case BinaryCode::add: da = 1.0; db = 1.0; return;
-    case BinaryCode::sub: da = 1.0; db = -1.0; return;
-    case BinaryCode::mul: da = b; db = a; return;
-    case BinaryCode::div: da = 1.0 / b; db = -out / b; return;
+    case BinaryCode::add:
+      da = 1.0;
+      db = 1.0;
+      return;
+    case BinaryCode::sub:
+      da = 1.0;
+      db = -1.0;
+      return;
+    case BinaryCode::mul:
+      da = b;
+      db = a;
+      return;
+    case BinaryCode::div:
+      da = 1.0 / b;
+      db = -out / b;
+      return;
     case BinaryCode::pow:
       da = b == 0.0 ? 0.0 : b * ::pow(a, b - 1.0);
       db = out == 0.0 ? 0.0 : out * ::log(a);
       return;
-    case BinaryCode::maximum: da = a >= b ? 1.0 : 0.0; db = a >= b ? 0.0 : 1.0; return;
-    case BinaryCode::minimum: da = a <= b ? 1.0 : 0.0; db = a <= b ? 0.0 : 1.0; return;
+    case BinaryCode::maximum:
+      da = a >= b ? 1.0 : 0.0;
+      db = a >= b ? 0.0 : 1.0;
+      return;
+    case BinaryCode::minimum:
+      da = a <= b ? 1.0 : 0.0;
+      db = a <= b ? 0.0 : 1.0;
+      return;
   }
   da = 0.0;
   db = 0.0;

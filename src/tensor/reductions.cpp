@@ -305,8 +305,8 @@ TensorVar norm(TensorVar x, long axis, bool keepdim) {
   const std::int64_t ints[] = {to_int(s.outer), to_int(s.extent), to_int(s.inner)};
   const tensor::detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
   if (gpu) [[unlikely]] {
-    return tensor::detail::gpu::axis_reduce(tensor::detail::gpu::AxisReduction::norm, x,
-                                            out_shape, s.outer, s.extent, s.inner);
+    return tensor::detail::gpu::axis_reduce(tensor::detail::gpu::AxisReduction::norm, x, out_shape,
+                                            s.outer, s.extent, s.inner);
   }
   return tape.record(
       NormOp::instance(), {x}, out_shape,

@@ -87,17 +87,16 @@ TEST(GpuFused, EveryFunctionLikeTheCpuAndTheComposedChain) {
     return maya::fused(functions, {v[0], v[1]}) * maya::fused(select, {v[0], v[1], v[2]});
   };
   expect_same_on_gpu(inputs, fused);
-  expect_fused_equals_composed(inputs, fused, [](Inputs v) {
-    return kFunctions(v[0], v[1]) * kSelect(v[0], v[1], v[2]);
-  });
+  expect_fused_equals_composed(
+      inputs, fused, [](Inputs v) { return kFunctions(v[0], v[1]) * kSelect(v[0], v[1], v[2]); });
 }
 
 // W3's step (dense layers, fused effort, velocity and position nodes) for 12 steps against the
 // same rollout recorded op by op.
 TEST(GpuFused, PolicyRolloutLikeTheComposedRollout) {
   MAYA_REQUIRE_GPU();
-  const ElementwiseProgram effort_program = ElementwiseProgram::build<2>(
-      "effort", [](auto effort, auto a) { return effort + a * a; });
+  const ElementwiseProgram effort_program =
+      ElementwiseProgram::build<2>("effort", [](auto effort, auto a) { return effort + a * a; });
   const ElementwiseProgram velocity_program = ElementwiseProgram::build<2>(
       "velocity", [](auto v, auto a) { return v + 0.01 * (5.0 * a - 0.5 * v); });
   const ElementwiseProgram position_program =
@@ -114,9 +113,8 @@ TEST(GpuFused, PolicyRolloutLikeTheComposedRollout) {
     TensorVar total;
     for (int t = 0; t < kSteps; ++t) {
       const TensorVar state = maya::concat({x, v}, 1);
-      const TensorVar a =
-          maya::dense(maya::dense(state, p[0], p[1], maya::Activation::tanh), p[2], p[3],
-                      maya::Activation::tanh);
+      const TensorVar a = maya::dense(maya::dense(state, p[0], p[1], maya::Activation::tanh), p[2],
+                                      p[3], maya::Activation::tanh);
       if (fused) {
         effort = maya::fused(effort_program, {effort, a});
         v = maya::fused(velocity_program, {v, a});

@@ -93,7 +93,7 @@ TEST(Fused, IntegratorStepMatchesComposedUnderBroadcasting) {
   EXPECT_EQ(position.instructions().size(), 7u);
   const std::vector<std::vector<Shape>> cases = {
       {{5, 2}, {5, 2}, {5, 2}}, {{5, 2}, {2}, {5, 1}}, {{}, {3, 4}, {1}},
-      {{2, 1, 3}, {4, 1}, {3}}, {{1}, {1}, {1}},        {{0, 2}, {2}, {0, 2}},
+      {{2, 1, 3}, {4, 1}, {3}}, {{1}, {1}, {1}},       {{0, 2}, {2}, {0, 2}},
   };
   std::uint64_t seed = 10;
   for (const auto& shapes : cases) {
@@ -116,14 +116,14 @@ TEST(Fused, EveryFunctionMatchesComposed) {
   const ElementwiseProgram select = ElementwiseProgram::build<3>("select", kSelect);
   const std::vector<Tensor> inputs = {Tensor::uniform({4, 6}, -1.0, 1.0, 3),
                                       Tensor::uniform({6}, -1.0, 1.0, 4), mask({4, 1}, 5)};
-  expect_same(run(inputs,
-                  [&](std::span<const TensorVar> v) {
-                    return maya::fused(functions, {v[0], v[1]}) +
-                           maya::fused(select, {v[0], v[1], v[2]});
-                  }),
-              run(inputs, [&](std::span<const TensorVar> v) {
-                return kFunctions(v[0], v[1]) + kSelect(v[0], v[1], v[2]);
-              }));
+  expect_same(
+      run(inputs,
+          [&](std::span<const TensorVar> v) {
+            return maya::fused(functions, {v[0], v[1]}) + maya::fused(select, {v[0], v[1], v[2]});
+          }),
+      run(inputs, [&](std::span<const TensorVar> v) {
+        return kFunctions(v[0], v[1]) + kSelect(v[0], v[1], v[2]);
+      }));
 }
 
 TEST(Fused, GradientsMatchCentralDifferences) {
@@ -172,10 +172,10 @@ TEST(Fused, BadProgramsAndInputsThrow) {
   EXPECT_THROW((void)ElementwiseProgram::build<9>("wide", [](auto... v) { return (v + ...); }),
                maya::ValueError);
   EXPECT_THROW((void)ElementwiseProgram::build<1>("long",
-                                                   [](FusedValue x) {
-                                                     for (int i = 0; i < 40; ++i) x = x + 1.0;
-                                                     return x;
-                                                   }),
+                                                  [](FusedValue x) {
+                                                    for (int i = 0; i < 40; ++i) x = x + 1.0;
+                                                    return x;
+                                                  }),
                maya::ValueError);
   const ElementwiseProgram velocity = ElementwiseProgram::build<2>("velocity", kVelocity);
   TensorTape tape;

@@ -44,11 +44,11 @@ class ElementwiseProgram {
 
   // What an instruction does; `code` picks the function within its kind.
   enum class Kind : std::int32_t {
-    binary,          // f(r[a], r[b])         code: add, sub, mul, div, pow, maximum, minimum
-    binary_right,    // f(r[a], k0)
-    binary_left,     // f(k0, r[a])
-    unary,           // f(r[a]) (clamp: bounds k0, k1)
-    select,          // r[a] != 0 ? r[b] : r[c] (no gradient to r[a])
+    binary,        // f(r[a], r[b])         code: add, sub, mul, div, pow, maximum, minimum
+    binary_right,  // f(r[a], k0)
+    binary_left,   // f(k0, r[a])
+    unary,         // f(r[a]) (clamp: bounds k0, k1)
+    select,        // r[a] != 0 ? r[b] : r[c] (no gradient to r[a])
   };
   struct Instruction {
     Kind kind = Kind::binary;
@@ -72,9 +72,7 @@ class ElementwiseProgram {
 
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[nodiscard]] std::size_t num_inputs() const noexcept { return num_inputs_; }
-  [[nodiscard]] std::span<const Instruction> instructions() const noexcept {
-    return instructions_;
-  }
+  [[nodiscard]] std::span<const Instruction> instructions() const noexcept { return instructions_; }
   // The register that holds the result.
   [[nodiscard]] int output() const noexcept { return output_; }
 

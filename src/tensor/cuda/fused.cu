@@ -17,8 +17,8 @@ namespace {
 constexpr int kThreads = 128;
 
 unsigned blocks_for(std::size_t n) {
-  return static_cast<unsigned>(std::max<std::size_t>(
-      1, std::min<std::size_t>((n + kThreads - 1) / kThreads, 8192)));
+  return static_cast<unsigned>(
+      std::max<std::size_t>(1, std::min<std::size_t>((n + kThreads - 1) / kThreads, 8192)));
 }
 
 #define MAYA_GRID_LOOP(i, n)                                                              \

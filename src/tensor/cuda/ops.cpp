@@ -623,8 +623,7 @@ class FusedGpuOp final : public TensorOp {
     }
     const fused::Layout layout =
         fused::make_layout(out.shape, std::span<const ShapeView>(shapes, count));
-    kernels::fused_backward(program, layout, out.numel(), pointers,
-                            context.grad_output().values);
+    kernels::fused_backward(program, layout, out.numel(), pointers, context.grad_output().values);
     for (std::size_t k = 0; k < count; ++k) {
       if (scratch[k] == nullptr) continue;
       sum_to_shape(scratch[k]->get(), out.shape, shapes[k], context.grad_input(k).values, true,
@@ -643,12 +642,11 @@ class AxisReduceGpuOp final : public TensorOp {
   void backward(BackwardContext& context) const override {
     const auto ints = context.saved_ints();
     const BackwardContext::GradientTarget target = context.grad_input_target(0);
-    kernels::axis_reduce_backward(static_cast<kernels::AxisReduceCode>(ints[0]),
-                                  static_cast<std::size_t>(ints[1]),
-                                  static_cast<std::size_t>(ints[2]),
-                                  static_cast<std::size_t>(ints[3]), context.input(0).values,
-                                  context.output().values, context.grad_output().values,
-                                  target.view.values, !target.fresh);
+    kernels::axis_reduce_backward(
+        static_cast<kernels::AxisReduceCode>(ints[0]), static_cast<std::size_t>(ints[1]),
+        static_cast<std::size_t>(ints[2]), static_cast<std::size_t>(ints[3]),
+        context.input(0).values, context.output().values, context.grad_output().values,
+        target.view.values, !target.fresh);
   }
 
  private:
@@ -939,8 +937,8 @@ TensorVar fused(std::span<const TensorVar> inputs, ShapeView out_shape,
       SavedData{saved, ints});
 }
 
-TensorVar axis_reduce(AxisReduction reduction, TensorVar x, ShapeView out_shape,
-                      std::size_t outer, std::size_t extent, std::size_t inner) {
+TensorVar axis_reduce(AxisReduction reduction, TensorVar x, ShapeView out_shape, std::size_t outer,
+                      std::size_t extent, std::size_t inner) {
   static const AxisReduceGpuOp ops[] = {AxisReduceGpuOp("max"), AxisReduceGpuOp("min"),
                                         AxisReduceGpuOp("norm")};
   TensorTape& tape = x.tape();

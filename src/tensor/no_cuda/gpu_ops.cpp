@@ -59,8 +59,7 @@ TensorVar fused(std::span<const TensorVar>, ShapeView, std::span<const double>,
   require_cuda("fused");
   return {};
 }
-TensorVar axis_reduce(AxisReduction, TensorVar, ShapeView, std::size_t, std::size_t,
-                      std::size_t) {
+TensorVar axis_reduce(AxisReduction, TensorVar, ShapeView, std::size_t, std::size_t, std::size_t) {
   require_cuda("max");
   return {};
 }
