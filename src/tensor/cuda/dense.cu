@@ -1,13 +1,11 @@
 // The fused dense layer y = act(x w + b) on the GPU, for the small layers of policies and
 // surrogates: one thread per output element, and the parameter gradients as one block per
-// element of w and b that sums over the rows in a fixed order (deterministic); for tall batches,
-// blocks over slices of rows whose partial sums the last block adds in order.
-// MAYA_CUDA_DENSE_SPLIT=0 keeps the block-per-element kernel for every batch.
+// element of w and b that sums over the rows in a fixed order (deterministic). The backward pass
+// is one launch: blocks for the parameter gradients (a block per column of w and up to eight of
+// its rows, bias included) followed by blocks for the input gradient.
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 
 #include "maya/core/error.hpp"
@@ -100,33 +98,31 @@ __global__ void dense_forward_warp_kernel(const double* x, const double* w, cons
   }
 }
 
-// The input gradient with a warp per element of gx when n >= 32.
-__global__ void input_gradient_warp_kernel(const double* g, const double* y, const double* w,
-                                           double* gx, std::int64_t m, std::int64_t k,
-                                           std::int64_t n, ActivationCode activation,
-                                           bool accumulate) {
-  MAYA_KERNEL_BEGIN();
-  const int lane = static_cast<int>(threadIdx.x % 32);
-  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * blockDim.x / 32;
-  for (std::int64_t e = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
-       e < m * k; e += warps) {
-    const std::int64_t row = e / k;
-    const std::int64_t input = e % k;
-    double sum = 0.0;
-    for (std::int64_t j = lane; j < n; j += 32) {
-      sum += g[row * n + j] * activation_slope(activation, y[row * n + j]) * w[input * n + j];
+// The input gradient, over blocks [0, blocks) of the input part of the backward launch:
+// gx[r, i] (= or +=) sum_j dz[r, j] w[i, j], with dz = g act'(y) formed on the fly. A warp per
+// element of gx when n >= 32 (its lanes over j), a thread per element otherwise.
+__device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, const double* g,
+                                      const double* y, const double* w, double* gx, std::int64_t m,
+                                      std::int64_t k, std::int64_t n, ActivationCode activation,
+                                      bool accumulate) {
+  if (n >= 32) {
+    const int lane = static_cast<int>(threadIdx.x % 32);
+    const std::int64_t warps = blocks * blockDim.x / 32;
+    for (std::int64_t e = (block * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
+         e < m * k; e += warps) {
+      const std::int64_t row = e / k;
+      const std::int64_t input = e % k;
+      double sum = 0.0;
+      for (std::int64_t j = lane; j < n; j += 32) {
+        sum += g[row * n + j] * activation_slope(activation, y[row * n + j]) * w[input * n + j];
+      }
+      sum = warp_sum(sum);
+      if (lane == 0) gx[e] = accumulate ? gx[e] + sum : sum;
     }
-    sum = warp_sum(sum);
-    if (lane == 0) gx[e] = accumulate ? gx[e] + sum : sum;
+    return;
   }
-}
-
-// With dz = g act'(y) on the fly: gx[r, i] (= or +=) sum_j dz[r, j] w[i, j].
-__global__ void input_gradient_kernel(const double* g, const double* y, const double* w, double* gx,
-                                      std::int64_t m, std::int64_t k, std::int64_t n,
-                                      ActivationCode activation, bool accumulate) {
-  MAYA_KERNEL_BEGIN();
-  MAYA_GRID_LOOP(i, m * k) {
+  for (std::int64_t i = block * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < m * k;
+       i += blocks * static_cast<std::int64_t>(blockDim.x)) {
     const std::int64_t row = i / k;
     const std::int64_t input = i % k;
     const double* g_row = g + row * n;
@@ -140,95 +136,74 @@ __global__ void input_gradient_kernel(const double* g, const double* y, const do
   }
 }
 
-// Block e < k n: gw[e] = sum_r x[r, e / n] dz[r, e % n]; block k n + j: gb[j] = sum_r dz[r, j].
-__global__ void parameter_gradients_kernel(const double* x, const double* g, const double* y,
-                                           double* gw, double* gb, std::int64_t m, std::int64_t k,
-                                           std::int64_t n, ActivationCode activation,
-                                           bool accumulate_w, bool accumulate_b) {
-  MAYA_KERNEL_BEGIN();
-  __shared__ double partial[kThreads];
-  const std::int64_t element = blockIdx.x;
-  const bool weight = element < k * n;
-  const std::int64_t input = weight ? element / n : 0;
-  const std::int64_t column = weight ? element % n : element - k * n;
-  double sum = 0.0;
+// Parameter gradients: per column j of w, the k + 1 sums gw[i, j] = sum_r x[r, i] dz[r, j]
+// (i < k) and gb[j] = sum_r dz[r, j], in groups of kGroup sums a block. Each block reads its
+// column of dz once for the whole group; threads stride over rows, then a warp-shuffle tree and
+// the warps' partials in a fixed order (deterministic).
+constexpr int kGroup = 8;
+
+__device__ void parameter_gradient_block(std::int64_t block, const double* x, const double* g,
+                                         const double* y, double* gw, double* gb, std::int64_t m,
+                                         std::int64_t k, std::int64_t n, ActivationCode activation,
+                                         bool accumulate_w, bool accumulate_b) {
+  __shared__ double partial[kThreads / 32][kGroup];
+  const std::int64_t weights = gw != nullptr ? k : 0;
+  const std::int64_t outputs = weights + (gb != nullptr ? 1 : 0);
+  const std::int64_t groups = (outputs + kGroup - 1) / kGroup;
+  const std::int64_t column = block / groups;
+  const std::int64_t first = (block % groups) * kGroup;
+  double sum[kGroup];
+#pragma unroll
+  for (int q = 0; q < kGroup; ++q) sum[q] = 0.0;
   for (std::int64_t r = threadIdx.x; r < m; r += blockDim.x) {
     const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
-    sum += weight ? x[r * k + input] * dz : dz;
+    const double* x_row = x + r * k;
+#pragma unroll
+    for (int q = 0; q < kGroup; ++q) {
+      const std::int64_t o = first + q;
+      if (o < weights) {
+        sum[q] += x_row[o] * dz;
+      } else if (o < outputs) {
+        sum[q] += dz;
+      }
+    }
   }
-  partial[threadIdx.x] = sum;
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const int warp = static_cast<int>(threadIdx.x / 32);
+#pragma unroll
+  for (int q = 0; q < kGroup; ++q) {
+    const double total = warp_sum(sum[q]);
+    if (lane == 0) partial[warp][q] = total;
+  }
   __syncthreads();
-  for (int width = kThreads / 2; width > 0; width /= 2) {
-    if (threadIdx.x < width) partial[threadIdx.x] += partial[threadIdx.x + width];
-    __syncthreads();
-  }
-  if (threadIdx.x != 0) return;
-  if (weight) {
-    gw[element] = accumulate_w ? gw[element] + partial[0] : partial[0];
+  if (threadIdx.x >= kGroup) return;
+  const std::int64_t o = first + threadIdx.x;
+  if (o >= outputs) return;
+  double total = 0.0;
+  for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) total += partial[w][threadIdx.x];
+  if (o < weights) {
+    const std::int64_t e = o * n + column;
+    gw[e] = accumulate_w ? gw[e] + total : total;
   } else {
-    gb[column] = accumulate_b ? gb[column] + partial[0] : partial[0];
+    gb[column] = accumulate_b ? gb[column] + total : total;
   }
 }
 
-// Tall batches (m >= kSplitRows): block p sums its own slice of rows for EVERY element of gw and
-// gb (threads over the elements, so the loads of g and y are coalesced), writes the partial sums
-// to partials[p], and the last block to finish adds the partials in block order (deterministic).
-constexpr std::int64_t kSplitRows = 1024;
-__device__ unsigned int split_blocks_done = 0;
-
-__global__ void parameter_gradients_split_kernel(const double* x, const double* g, const double* y,
-                                                 double* gw, double* gb, std::int64_t m,
-                                                 std::int64_t k, std::int64_t n,
-                                                 ActivationCode activation, bool accumulate_w,
-                                                 bool accumulate_b, double* partials) {
+// Blocks [0, parameter_blocks) for the parameter gradients, the rest for the input gradient.
+__global__ void dense_backward_kernel(std::int64_t parameter_blocks, const double* x,
+                                      const double* w, const double* g, const double* y, double* gx,
+                                      double* gw, double* gb, std::int64_t m, std::int64_t k,
+                                      std::int64_t n, ActivationCode activation, bool accumulate_x,
+                                      bool accumulate_w, bool accumulate_b) {
   MAYA_KERNEL_BEGIN();
-  const std::int64_t weights = gw != nullptr ? k * n : 0;
-  const std::int64_t elements = weights + (gb != nullptr ? n : 0);
-  const std::int64_t blocks = gridDim.x;
-  const std::int64_t chunk = (m + blocks - 1) / blocks;
-  const std::int64_t first = blockIdx.x * chunk;
-  const std::int64_t last = first + chunk < m ? first + chunk : m;
-  for (std::int64_t e = threadIdx.x; e < elements; e += blockDim.x) {
-    const bool weight = e < weights;
-    const std::int64_t input = weight ? e / n : 0;
-    const std::int64_t column = weight ? e % n : e - weights;
-    double sum = 0.0;
-#pragma unroll 4
-    for (std::int64_t r = first; r < last; ++r) {
-      const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
-      sum += weight ? x[r * k + input] * dz : dz;
-    }
-    partials[blockIdx.x * elements + e] = sum;
+  const std::int64_t block = blockIdx.x;
+  if (block < parameter_blocks) {
+    parameter_gradient_block(block, x, g, y, gw, gb, m, k, n, activation, accumulate_w,
+                             accumulate_b);
+    return;
   }
-  // The last block to finish reduces (threadfence: its partials are visible to that block).
-  __shared__ bool is_last;
-  __threadfence();
-  __syncthreads();
-  if (threadIdx.x == 0) {
-    is_last = atomicAdd(&split_blocks_done, 1u) == gridDim.x - 1;
-  }
-  __syncthreads();
-  if (!is_last) return;
-  __threadfence();
-  for (std::int64_t e = threadIdx.x; e < elements; e += blockDim.x) {
-    double sum = 0.0;
-    for (std::int64_t p = 0; p < blocks; ++p) sum += partials[p * elements + e];
-    if (e < weights) {
-      gw[e] = accumulate_w ? gw[e] + sum : sum;
-    } else {
-      const std::int64_t column = e - weights;
-      gb[column] = accumulate_b ? gb[column] + sum : sum;
-    }
-  }
-  if (threadIdx.x == 0) split_blocks_done = 0;
-}
-
-bool split_parameter_gradients() {
-  static const bool enabled = [] {
-    const char* setting = std::getenv("MAYA_CUDA_DENSE_SPLIT");
-    return setting == nullptr || std::strcmp(setting, "0") != 0;
-  }();
-  return enabled;
+  input_gradient_blocks(block - parameter_blocks, gridDim.x - parameter_blocks, g, y, w, gx, m, k,
+                        n, activation, accumulate_x);
 }
 
 }  // namespace
@@ -248,58 +223,21 @@ void dense_forward(const double* x, const double* w, const double* b, double* y,
   check_launch("dense_forward");
 }
 
-void dense_input_gradient(const double* g, const double* y, const double* w, double* gx,
-                          std::size_t m, std::size_t k, std::size_t n, ActivationCode activation,
-                          bool accumulate) {
-  if (m * k == 0) return;
-  if (n >= 32) {
-    launch("input_gradient_warp_kernel", input_gradient_warp_kernel, blocks_for(32 * m * k),
-           kThreads, g, y, w, gx, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-           static_cast<std::int64_t>(n), activation, accumulate);
-    return;
-  }
-  launch("input_gradient_kernel", input_gradient_kernel, blocks_for(m * k), kThreads, g, y, w, gx,
+void dense_backward(const double* x, const double* w, const double* g, const double* y, double* gx,
+                    double* gw, double* gb, std::size_t m, std::size_t k, std::size_t n,
+                    ActivationCode activation, bool accumulate_x, bool accumulate_w,
+                    bool accumulate_b) {
+  const std::size_t outputs = (gw != nullptr ? k : 0) + (gb != nullptr ? 1 : 0);
+  const std::size_t parameter_blocks = outputs > 0 ? n * ((outputs + kGroup - 1) / kGroup) : 0;
+  std::size_t input_blocks = 0;
+  if (gx != nullptr && m * k > 0)
+    input_blocks = n >= 32 ? blocks_for(32 * m * k) : blocks_for(m * k);
+  if (parameter_blocks + input_blocks == 0) return;
+  launch("dense_backward_kernel", dense_backward_kernel,
+         static_cast<unsigned>(parameter_blocks + input_blocks), kThreads,
+         static_cast<std::int64_t>(parameter_blocks), x, w, g, y, gx, gw, gb,
          static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
-         activation, accumulate);
-  check_launch("dense_input_gradient");
-}
-
-void dense_parameter_gradients(const double* x, const double* g, const double* y, double* gw,
-                               double* gb, std::size_t m, std::size_t k, std::size_t n,
-                               ActivationCode activation, bool accumulate_w, bool accumulate_b) {
-  // Blocks for gw (when asked) and gb (when asked) in one launch; absent ones are skipped.
-  const std::size_t weight_blocks = gw != nullptr ? k * n : 0;
-  const std::size_t bias_blocks = gb != nullptr ? n : 0;
-  if (weight_blocks + bias_blocks == 0) return;
-  if (static_cast<std::int64_t>(m) >= kSplitRows && split_parameter_gradients()) {
-    // About 128 rows per block, at most 64 blocks.
-    const std::size_t blocks = std::min<std::size_t>(64, (m + 127) / 128);
-    double* partials = device_allocate(blocks * (weight_blocks + bias_blocks), "dense");
-    launch("parameter_gradients_split_kernel", parameter_gradients_split_kernel,
-           static_cast<unsigned>(blocks), kThreads, x, g, y, gw, gb, static_cast<std::int64_t>(m),
-           static_cast<std::int64_t>(k), static_cast<std::int64_t>(n), activation, accumulate_w,
-           accumulate_b, partials);
-    device_free(partials);  // queued after the kernel
-    return;
-  }
-  if (weight_blocks > 0 && bias_blocks > 0) {
-    launch("parameter_gradients_kernel", parameter_gradients_kernel,
-           static_cast<unsigned>(k * n + n), kThreads, x, g, y, gw, gb,
-           static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
-           activation, accumulate_w, accumulate_b);
-  } else if (weight_blocks > 0) {
-    launch("parameter_gradients_kernel", parameter_gradients_kernel, static_cast<unsigned>(k * n),
-           kThreads, x, g, y, gw, gb, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
-           static_cast<std::int64_t>(n), activation, accumulate_w, accumulate_b);
-  } else if (bias_blocks > 0) {
-    // Only gb: pretend k = 0 so every block is a bias block.
-    launch("parameter_gradients_kernel", parameter_gradients_kernel, static_cast<unsigned>(n),
-           kThreads, x, g, y, gw, gb, static_cast<std::int64_t>(m), 0, static_cast<std::int64_t>(n),
-           activation, accumulate_w, accumulate_b);
-  } else {
-    return;
-  }
-  check_launch("dense_parameter_gradients");
+         activation, accumulate_x, accumulate_w, accumulate_b);
 }
 
 }  // namespace maya::tensor::detail::kernels

@@ -84,15 +84,13 @@ void split_rows(const RowParts& parts, std::size_t outer, std::size_t row, const
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation);
 
-// With dz = g act'(y) formed on the fly from the output gradient g and the output y:
-// gx [m, k] (= or +=) dz [m, n] w^T.
-void dense_input_gradient(const double* g, const double* y, const double* w, double* gx,
-                          std::size_t m, std::size_t k, std::size_t n, ActivationCode activation,
-                          bool accumulate);
-// gw [k, n] (= or +=) x^T dz and gb [n] (= or +=) column sums of dz; gw or gb may be null.
-void dense_parameter_gradients(const double* x, const double* g, const double* y, double* gw,
-                               double* gb, std::size_t m, std::size_t k, std::size_t n,
-                               ActivationCode activation, bool accumulate_w, bool accumulate_b);
+// The backward pass in one launch, with dz = g act'(y) formed on the fly from the output gradient
+// g and the output y: gx [m, k] (= or +=) dz w^T, gw [k, n] (= or +=) x^T dz and gb [n]
+// (= or +=) the column sums of dz, each in a fixed order; gx, gw or gb may be null.
+void dense_backward(const double* x, const double* w, const double* g, const double* y, double* gx,
+                    double* gw, double* gb, std::size_t m, std::size_t k, std::size_t n,
+                    ActivationCode activation, bool accumulate_x, bool accumulate_w,
+                    bool accumulate_b);
 
 // Row-major C (= or += when beta is 1) op(A) op(B), batched with element strides (0 reuses one
 // matrix): A is [m, k] ([k, m] when trans_a), B is [k, n] ([n, k] when trans_b). cuBLAS.

@@ -374,17 +374,24 @@ class DenseGpuOp final : public TensorOp {
     // dz = g act'(y) is formed inside both kernels: the output gradient stays as it is.
     const double* g = context.grad_output().values;
     const double* y = context.output().values;
-    if (context.needs_grad(0)) {
-      const BackwardContext::GradientTarget t = context.grad_input_target(0);
-      kernels::dense_input_gradient(g, y, context.input(1).values, t.view.values, m, k, n,
-                                    activation, !t.fresh);
-    }
+    BackwardContext::GradientTarget gx{};
     BackwardContext::GradientTarget gw{};
     BackwardContext::GradientTarget gb{};
+    if (context.needs_grad(0)) gx = context.grad_input_target(0);
     if (context.needs_grad(1)) gw = context.grad_input_target(1);
     if (context.needs_grad(2)) gb = context.grad_input_target(2);
-    kernels::dense_parameter_gradients(context.input(0).values, g, y, gw.view.values,
-                                       gb.view.values, m, k, n, activation, !gw.fresh, !gb.fresh);
+    const double* x = context.input(0).values;
+    const double* w = context.input(1).values;
+    if (x == w && gx.view.values != nullptr && gw.view.values != nullptr) {
+      // dense(a, a, b): both gradients land in one buffer, so one launch after the other.
+      kernels::dense_backward(x, w, g, y, gx.view.values, nullptr, nullptr, m, k, n, activation,
+                              !gx.fresh, false, false);
+      kernels::dense_backward(x, w, g, y, nullptr, gw.view.values, gb.view.values, m, k, n,
+                              activation, false, !gw.fresh, !gb.fresh);
+      return;
+    }
+    kernels::dense_backward(x, w, g, y, gx.view.values, gw.view.values, gb.view.values, m, k, n,
+                            activation, !gx.fresh, !gw.fresh, !gb.fresh);
   }
 };
 
