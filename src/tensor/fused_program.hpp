@@ -73,13 +73,16 @@ MAYA_FUSED_HD inline double sigmoid_value(double x) {
   return e / (1.0 + e);
 }
 
+template <bool kFull = true>
 MAYA_FUSED_HD inline double binary_value(std::int32_t code, double a, double b) {
   switch (static_cast<BinaryCode>(code)) {
     case BinaryCode::add: return a + b;
     case BinaryCode::sub: return a - b;
     case BinaryCode::mul: return a * b;
     case BinaryCode::div: return a / b;
-    case BinaryCode::pow: return ::pow(a, b);
+    case BinaryCode::pow:
+      if constexpr (kFull) return ::pow(a, b);
+      return 0.0;
     case BinaryCode::maximum: return a >= b ? a : b;
     case BinaryCode::minimum: return a <= b ? a : b;
   }
@@ -87,6 +90,7 @@ MAYA_FUSED_HD inline double binary_value(std::int32_t code, double a, double b) 
 }
 
 // d F / d a and d F / d b at (a, b), given the value.
+template <bool kFull = true>
 MAYA_FUSED_HD inline void binary_partials(std::int32_t code, double a, double b, double out,
                                           double& da, double& db) {
   switch (static_cast<BinaryCode>(code)) {
@@ -107,9 +111,12 @@ MAYA_FUSED_HD inline void binary_partials(std::int32_t code, double a, double b,
       db = -out / b;
       return;
     case BinaryCode::pow:
-      da = b == 0.0 ? 0.0 : b * ::pow(a, b - 1.0);
-      db = out == 0.0 ? 0.0 : out * ::log(a);
-      return;
+      if constexpr (kFull) {
+        da = b == 0.0 ? 0.0 : b * ::pow(a, b - 1.0);
+        db = out == 0.0 ? 0.0 : out * ::log(a);
+        return;
+      }
+      break;
     case BinaryCode::maximum:
       da = a >= b ? 1.0 : 0.0;
       db = a >= b ? 0.0 : 1.0;
@@ -123,7 +130,17 @@ MAYA_FUSED_HD inline void binary_partials(std::int32_t code, double a, double b,
   db = 0.0;
 }
 
+template <bool kFull = true>
 MAYA_FUSED_HD inline double unary_value(std::int32_t code, double x, double lo, double hi) {
+  if constexpr (!kFull) {
+    switch (static_cast<UnaryCode>(code)) {
+      case UnaryCode::relu: return x > 0.0 ? x : 0.0;
+      case UnaryCode::abs: return ::fabs(x);
+      case UnaryCode::square: return x * x;
+      case UnaryCode::clamp: return x < lo ? lo : (x > hi ? hi : x);
+      default: return 0.0;
+    }
+  }
   switch (static_cast<UnaryCode>(code)) {
     case UnaryCode::sin: return ::sin(x);
     case UnaryCode::cos: return ::cos(x);
@@ -142,8 +159,18 @@ MAYA_FUSED_HD inline double unary_value(std::int32_t code, double x, double lo, 
   return 0.0;
 }
 
+template <bool kFull = true>
 MAYA_FUSED_HD inline double unary_derivative(std::int32_t code, double x, double y, double lo,
                                              double hi) {
+  if constexpr (!kFull) {
+    switch (static_cast<UnaryCode>(code)) {
+      case UnaryCode::relu: return x > 0.0 ? 1.0 : 0.0;
+      case UnaryCode::abs: return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
+      case UnaryCode::square: return 2.0 * x;
+      case UnaryCode::clamp: return x > lo && x < hi ? 1.0 : 0.0;
+      default: return 0.0;
+    }
+  }
   switch (static_cast<UnaryCode>(code)) {
     case UnaryCode::sin: return ::cos(x);
     case UnaryCode::cos: return -::sin(x);
@@ -163,15 +190,16 @@ MAYA_FUSED_HD inline double unary_derivative(std::int32_t code, double x, double
 }
 
 // r[num_inputs + j] = instruction j of r (r[0, num_inputs) hold the inputs).
+template <bool kFull = true>
 MAYA_FUSED_HD inline void evaluate(const Program& p, double* r) {
   for (int j = 0; j < p.num_instructions; ++j) {
     const Instruction& in = p.code[j];
     double value = 0.0;
     switch (in.kind) {
-      case Kind::binary: value = binary_value(in.code, r[in.a], r[in.b]); break;
-      case Kind::binary_right: value = binary_value(in.code, r[in.a], in.k0); break;
-      case Kind::binary_left: value = binary_value(in.code, in.k0, r[in.a]); break;
-      case Kind::unary: value = unary_value(in.code, r[in.a], in.k0, in.k1); break;
+      case Kind::binary: value = binary_value<kFull>(in.code, r[in.a], r[in.b]); break;
+      case Kind::binary_right: value = binary_value<kFull>(in.code, r[in.a], in.k0); break;
+      case Kind::binary_left: value = binary_value<kFull>(in.code, in.k0, r[in.a]); break;
+      case Kind::unary: value = unary_value<kFull>(in.code, r[in.a], in.k0, in.k1); break;
       case Kind::select: value = r[in.a] != 0.0 ? r[in.b] : r[in.c]; break;
     }
     r[p.num_inputs + j] = value;
@@ -180,6 +208,7 @@ MAYA_FUSED_HD inline void evaluate(const Program& p, double* r) {
 
 // Reverse sweep: adj[0, num_inputs) = g d output / d input, from evaluated registers r.
 // adj must hold num_inputs + num_instructions entries.
+template <bool kFull = true>
 MAYA_FUSED_HD inline void backpropagate(const Program& p, const double* r, double g, double* adj) {
   const int count = p.num_inputs + p.num_instructions;
   for (int k = 0; k < count; ++k) adj[k] = 0.0;
@@ -192,7 +221,7 @@ MAYA_FUSED_HD inline void backpropagate(const Program& p, const double* r, doubl
       case Kind::binary: {
         double da = 0.0;
         double db = 0.0;
-        binary_partials(in.code, r[in.a], r[in.b], out, da, db);
+        binary_partials<kFull>(in.code, r[in.a], r[in.b], out, da, db);
         adj[in.a] += a * da;
         adj[in.b] += a * db;
         break;
@@ -200,19 +229,19 @@ MAYA_FUSED_HD inline void backpropagate(const Program& p, const double* r, doubl
       case Kind::binary_right: {
         double da = 0.0;
         double db = 0.0;
-        binary_partials(in.code, r[in.a], in.k0, out, da, db);
+        binary_partials<kFull>(in.code, r[in.a], in.k0, out, da, db);
         adj[in.a] += a * da;
         break;
       }
       case Kind::binary_left: {
         double da = 0.0;
         double db = 0.0;
-        binary_partials(in.code, in.k0, r[in.a], out, da, db);
+        binary_partials<kFull>(in.code, in.k0, r[in.a], out, da, db);
         adj[in.a] += a * db;
         break;
       }
       case Kind::unary:
-        adj[in.a] += a * unary_derivative(in.code, r[in.a], out, in.k0, in.k1);
+        adj[in.a] += a * unary_derivative<kFull>(in.code, r[in.a], out, in.k0, in.k1);
         break;
       case Kind::select:
         if (r[in.a] != 0.0) {
@@ -223,6 +252,24 @@ MAYA_FUSED_HD inline void backpropagate(const Program& p, const double* r, doubl
         break;
     }
   }
+}
+
+// Whether the program uses only arithmetic (no pow, no transcendental function): the GPU then
+// runs an interpreter without those, a much smaller kernel.
+inline bool arithmetic_only(const Program& p) {
+  for (int j = 0; j < p.num_instructions; ++j) {
+    const Instruction& in = p.code[j];
+    if (in.kind == Kind::unary) {
+      const auto code = static_cast<UnaryCode>(in.code);
+      if (code != UnaryCode::relu && code != UnaryCode::abs && code != UnaryCode::square &&
+          code != UnaryCode::clamp) {
+        return false;
+      }
+    } else if (in.kind != Kind::select && static_cast<BinaryCode>(in.code) == BinaryCode::pow) {
+      return false;
+    }
+  }
+  return true;
 }
 
 #ifndef __CUDACC__

@@ -25,6 +25,7 @@ unsigned blocks_for(std::size_t n) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
        i < static_cast<std::int64_t>(n); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
+template <bool kFull>
 __global__ void fused_forward_kernel(fused::Program program, fused::Layout layout, std::size_t n,
                                      FusedPointers pointers, double* out) {
   MAYA_KERNEL_BEGIN();
@@ -33,11 +34,12 @@ __global__ void fused_forward_kernel(fused::Program program, fused::Layout layou
     for (int k = 0; k < program.num_inputs; ++k) {
       r[k] = pointers.inputs[k][fused::input_offset(layout, k, i)];
     }
-    fused::evaluate(program, r);
+    fused::evaluate<kFull>(program, r);
     out[i] = r[program.output];
   }
 }
 
+template <bool kFull>
 __global__ void fused_backward_kernel(fused::Program program, fused::Layout layout, std::size_t n,
                                       FusedPointers pointers, const double* g) {
   MAYA_KERNEL_BEGIN();
@@ -47,8 +49,8 @@ __global__ void fused_backward_kernel(fused::Program program, fused::Layout layo
     for (int k = 0; k < program.num_inputs; ++k) {
       r[k] = pointers.inputs[k][fused::input_offset(layout, k, i)];
     }
-    fused::evaluate(program, r);
-    fused::backpropagate(program, r, g[i], adj);
+    fused::evaluate<kFull>(program, r);
+    fused::backpropagate<kFull>(program, r, g[i], adj);
     for (int k = 0; k < program.num_inputs; ++k) {
       double* target = pointers.gradients[k];
       if (target == nullptr) continue;
@@ -134,15 +136,20 @@ __global__ void axis_reduce_backward_kernel(AxisReduceCode code, std::size_t out
 void fused_forward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
                    const FusedPointers& pointers, double* out) {
   if (n == 0) return;
-  launch("fused_forward", fused_forward_kernel, blocks_for(n), kThreads, program, layout, n,
-         pointers, out);
+  // Programs of plain arithmetic take the interpreter without the transcendental functions: a
+  // fraction of the code, so far fewer instruction-cache misses per launch.
+  launch("fused_forward",
+         fused::arithmetic_only(program) ? fused_forward_kernel<false> : fused_forward_kernel<true>,
+         blocks_for(n), kThreads, program, layout, n, pointers, out);
 }
 
 void fused_backward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
                     const FusedPointers& pointers, const double* g) {
   if (n == 0) return;
-  launch("fused_backward", fused_backward_kernel, blocks_for(n), kThreads, program, layout, n,
-         pointers, g);
+  launch(
+      "fused_backward",
+      fused::arithmetic_only(program) ? fused_backward_kernel<false> : fused_backward_kernel<true>,
+      blocks_for(n), kThreads, program, layout, n, pointers, g);
 }
 
 void axis_reduce(AxisReduceCode code, std::size_t outer, std::size_t extent, std::size_t inner,
