@@ -144,22 +144,41 @@ constexpr int kGroup = 8;
 // Threads a block of the backward launch: a parameter block strides over the batch with all of
 // them, so a tall batch (W3's 4096 rows) gives each thread 8 rows instead of 16 (512 threads keep the registers unspilled).
 constexpr int kBackwardThreads = 512;
+// Batches from this many rows split each group's rows over up to kMaxSlices blocks.
+constexpr std::size_t kSliceFrom = 1024;
+constexpr std::size_t kMaxSlices = 32;
+
+// Tall batches split the rows of each group over `slices` blocks: each writes its group's sums
+// to partials[(group * slices + slice) * kGroup + q], and the last of them to finish (a counter
+// per group, reset by that block) adds the slices' sums in slice order, so the result does not
+// depend on which block came last.
+struct SliceScratch {
+  double* partials = nullptr;
+  unsigned* counters = nullptr;
+  std::int64_t slices = 1;
+};
 
 __device__ void parameter_gradient_block(std::int64_t block, const double* x, const double* g,
                                          const double* y, double* gw, double* gb, std::int64_t m,
                                          std::int64_t k, std::int64_t n, ActivationCode activation,
-                                         bool accumulate_w, bool accumulate_b) {
+                                         bool accumulate_w, bool accumulate_b,
+                                         SliceScratch scratch) {
   __shared__ double partial[kBackwardThreads / 32][kGroup];
+  __shared__ bool last_slice;
   const std::int64_t weights = gw != nullptr ? k : 0;
   const std::int64_t outputs = weights + (gb != nullptr ? 1 : 0);
   const std::int64_t groups = (outputs + kGroup - 1) / kGroup;
-  const std::int64_t column = block / groups;
-  const std::int64_t first = (block % groups) * kGroup;
+  const std::int64_t slice = block % scratch.slices;
+  const std::int64_t group_block = block / scratch.slices;
+  const std::int64_t column = group_block / groups;
+  const std::int64_t first = (group_block % groups) * kGroup;
+  const std::int64_t rows = (m + scratch.slices - 1) / scratch.slices;
+  const std::int64_t row_end = (slice + 1) * rows < m ? (slice + 1) * rows : m;
   double sum[kGroup];
 #pragma unroll
   for (int q = 0; q < kGroup; ++q) sum[q] = 0.0;
 #pragma unroll 4
-  for (std::int64_t r = threadIdx.x; r < m; r += blockDim.x) {
+  for (std::int64_t r = slice * rows + threadIdx.x; r < row_end; r += blockDim.x) {
     const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
     const double* x_row = x + r * k;
 #pragma unroll
@@ -180,11 +199,33 @@ __device__ void parameter_gradient_block(std::int64_t block, const double* x, co
     if (lane == 0) partial[warp][q] = total;
   }
   __syncthreads();
-  if (threadIdx.x >= kGroup) return;
-  const std::int64_t o = first + threadIdx.x;
-  if (o >= outputs) return;
+  const int q = static_cast<int>(threadIdx.x);
   double total = 0.0;
-  for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) total += partial[w][threadIdx.x];
+  if (q < kGroup) {
+    for (int w = 0; w < static_cast<int>(blockDim.x / 32); ++w) total += partial[w][q];
+  }
+  if (scratch.slices > 1) {
+    if (q < kGroup) {
+      scratch.partials[(group_block * scratch.slices + slice) * kGroup + q] = total;
+      __threadfence();
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      const unsigned done = atomicAdd(scratch.counters + group_block, 1u);
+      last_slice = done == static_cast<unsigned>(scratch.slices - 1);
+    }
+    __syncthreads();
+    if (!last_slice) return;
+    __threadfence();
+    if (threadIdx.x == 0) scratch.counters[group_block] = 0;
+    if (q >= kGroup) return;
+    total = 0.0;
+    const volatile double* slices = scratch.partials + group_block * scratch.slices * kGroup;
+    for (std::int64_t s = 0; s < scratch.slices; ++s) total += slices[s * kGroup + q];
+  }
+  if (q >= kGroup) return;
+  const std::int64_t o = first + q;
+  if (o >= outputs) return;
   if (o < weights) {
     const std::int64_t e = o * n + column;
     gw[e] = accumulate_w ? gw[e] + total : total;
@@ -198,12 +239,13 @@ __global__ void __launch_bounds__(kBackwardThreads)
     dense_backward_kernel(std::int64_t parameter_blocks, const double* x, const double* w,
                           const double* g, const double* y, double* gx, double* gw, double* gb,
                           std::int64_t m, std::int64_t k, std::int64_t n, ActivationCode activation,
-                          bool accumulate_x, bool accumulate_w, bool accumulate_b) {
+                          bool accumulate_x, bool accumulate_w, bool accumulate_b,
+                          SliceScratch scratch) {
   MAYA_KERNEL_BEGIN();
   const std::int64_t block = blockIdx.x;
   if (block < parameter_blocks) {
     parameter_gradient_block(block, x, g, y, gw, gb, m, k, n, activation, accumulate_w,
-                             accumulate_b);
+                             accumulate_b, scratch);
     return;
   }
   input_gradient_blocks(block - parameter_blocks, gridDim.x - parameter_blocks, g, y, w, gx, m, k,
@@ -227,12 +269,72 @@ void dense_forward(const double* x, const double* w, const double* b, double* y,
   check_launch("dense_forward");
 }
 
+namespace {
+
+// The slices' sums and counters of tall batches: device memory kept for the process (grown
+// outside stream capture only, so a captured graph holds no allocation of its own); counters
+// start at zero and every group's last block resets its own.
+struct SliceMemory {
+  double* partials = nullptr;
+  unsigned* counters = nullptr;
+  std::size_t partial_capacity = 0;
+  std::size_t counter_capacity = 0;
+};
+
+// Room for `partials` sums and `counters` counters, or false while the stream is captured and
+// the memory would have to grow (the caller then uses one slice).
+bool reserve_slices(SliceMemory& memory, std::size_t partials, std::size_t counters) {
+  if (partials <= memory.partial_capacity && counters <= memory.counter_capacity) return true;
+  const auto s = static_cast<cudaStream_t>(stream());
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  if (cudaStreamIsCapturing(s, &status) != cudaSuccess || status != cudaStreamCaptureStatusNone) {
+    return false;
+  }
+  if (cudaStreamSynchronize(s) != cudaSuccess) check_launch("dense_backward (before growing)");
+  cudaFree(memory.partials);
+  cudaFree(memory.counters);
+  memory = SliceMemory{};
+  const std::size_t new_partials = std::max<std::size_t>(partials, 4096);
+  const std::size_t new_counters = std::max<std::size_t>(counters, 1024);
+  if (cudaMalloc(&memory.partials, new_partials * sizeof(double)) != cudaSuccess ||
+      cudaMalloc(&memory.counters, new_counters * sizeof(unsigned)) != cudaSuccess ||
+      cudaMemset(memory.counters, 0, new_counters * sizeof(unsigned)) != cudaSuccess) {
+    cudaGetLastError();
+    throw DeviceError("dense_backward: cannot allocate " +
+                      std::to_string(new_partials * sizeof(double)) +
+                      " bytes for the parameter gradients' partial sums");
+  }
+  memory.partial_capacity = new_partials;
+  memory.counter_capacity = new_counters;
+  return true;
+}
+
+SliceMemory& slice_memory() {
+  static SliceMemory memory;
+  return memory;
+}
+
+}  // namespace
+
 void dense_backward(const double* x, const double* w, const double* g, const double* y, double* gx,
                     double* gw, double* gb, std::size_t m, std::size_t k, std::size_t n,
                     ActivationCode activation, bool accumulate_x, bool accumulate_w,
                     bool accumulate_b) {
   const std::size_t outputs = (gw != nullptr ? k : 0) + (gb != nullptr ? 1 : 0);
-  const std::size_t parameter_blocks = outputs > 0 ? n * ((outputs + kGroup - 1) / kGroup) : 0;
+  const std::size_t group_blocks = outputs > 0 ? n * ((outputs + kGroup - 1) / kGroup) : 0;
+  // Batches of kSliceFrom rows or more: slices of about kBackwardThreads rows each (8 at 4096).
+  SliceScratch scratch;
+  if (group_blocks > 0 && m >= kSliceFrom) {
+    const std::size_t slices =
+        std::min<std::size_t>((m + kBackwardThreads - 1) / kBackwardThreads, kMaxSlices);
+    SliceMemory& memory = slice_memory();
+    if (reserve_slices(memory, group_blocks * slices * kGroup, group_blocks)) {
+      scratch.partials = memory.partials;
+      scratch.counters = memory.counters;
+      scratch.slices = static_cast<std::int64_t>(slices);
+    }
+  }
+  const std::size_t parameter_blocks = group_blocks * static_cast<std::size_t>(scratch.slices);
   std::size_t input_blocks = 0;
   if (gx != nullptr && m * k > 0) {
     const std::size_t threads = n >= 32 ? 32 * m * k : m * k;
@@ -243,7 +345,7 @@ void dense_backward(const double* x, const double* w, const double* g, const dou
          static_cast<unsigned>(parameter_blocks + input_blocks), kBackwardThreads,
          static_cast<std::int64_t>(parameter_blocks), x, w, g, y, gx, gw, gb,
          static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
-         activation, accumulate_x, accumulate_w, accumulate_b);
+         activation, accumulate_x, accumulate_w, accumulate_b, scratch);
 }
 
 }  // namespace maya::tensor::detail::kernels
