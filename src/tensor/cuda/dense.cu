@@ -150,6 +150,10 @@ constexpr int kBackwardThreads = 512;
 // 17 us unsliced).
 constexpr std::size_t kSliceFrom = 1024;
 constexpr std::size_t kSliceBelowGroups = 32;
+// Rows of one slice, and the most slices, of the column blocks below (64 slices of 64 rows at
+// B = 4096: 8 rows a thread).
+constexpr std::size_t kColumnSliceRows = 64;
+constexpr std::size_t kMaxColumnSlices = 64;
 constexpr std::size_t kMaxSlices = 32;
 
 // Tall batches split the rows of each group over `slices` blocks: each writes its group's sums
@@ -160,7 +164,110 @@ struct SliceScratch {
   double* partials = nullptr;
   unsigned* counters = nullptr;
   std::int64_t slices = 1;
+  bool columns = false;  // column_parameter_block's layout
 };
+
+// Wide, short layers of tall batches (n >= 32, at most kGroup sums a column: W3's 4 x 64 layer):
+// a block covers kColumns columns and one slice of rows, its threads a column each in kPhases
+// phases over the rows, so each row of dz is read coalesced. The phases' sums meet in shared
+// memory in phase order, the slices' sums in the last block in slice order (deterministic).
+constexpr int kColumns = 64;
+constexpr int kPhases = kBackwardThreads / kColumns;
+static_assert(kColumns * kGroup == kBackwardThreads, "the last block maps a thread to a sum");
+
+__device__ void write_parameter_gradient(std::int64_t o, std::int64_t column, double total,
+                                         std::int64_t weights, std::int64_t n, double* gw,
+                                         double* gb, bool accumulate_w, bool accumulate_b) {
+  if (o < weights) {
+    const std::int64_t e = o * n + column;
+    gw[e] = accumulate_w ? gw[e] + total : total;
+  } else {
+    gb[column] = accumulate_b ? gb[column] + total : total;
+  }
+}
+
+__device__ void column_parameter_block(std::int64_t block, const double* x, const double* g,
+                                       const double* y, double* gw, double* gb, std::int64_t m,
+                                       std::int64_t k, std::int64_t n, ActivationCode activation,
+                                       bool accumulate_w, bool accumulate_b, SliceScratch scratch) {
+  __shared__ double phase_sums[kPhases][kColumns];
+  __shared__ bool last_slice;
+  const std::int64_t weights = gw != nullptr ? k : 0;
+  const std::int64_t outputs = weights + (gb != nullptr ? 1 : 0);
+  const std::int64_t slice = block % scratch.slices;
+  const std::int64_t column_block = block / scratch.slices;
+  const int lane_column = static_cast<int>(threadIdx.x % kColumns);
+  const int phase = static_cast<int>(threadIdx.x / kColumns);
+  const std::int64_t column = column_block * kColumns + lane_column;
+  const bool active = column < n;
+  const std::int64_t rows = (m + scratch.slices - 1) / scratch.slices;
+  const std::int64_t row_end = (slice + 1) * rows < m ? (slice + 1) * rows : m;
+  double sum[kGroup];
+#pragma unroll
+  for (int q = 0; q < kGroup; ++q) sum[q] = 0.0;
+  if (active) {
+#pragma unroll 4
+    for (std::int64_t r = slice * rows + phase; r < row_end; r += kPhases) {
+      const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
+      const double* x_row = x + r * k;
+#pragma unroll
+      for (int q = 0; q < kGroup; ++q) {
+        if (q < weights) {
+          sum[q] += x_row[q] * dz;
+        } else if (q < outputs) {
+          sum[q] += dz;
+        }
+      }
+    }
+  }
+  double total[kGroup];
+#pragma unroll
+  for (int q = 0; q < kGroup; ++q) {
+    phase_sums[phase][lane_column] = sum[q];
+    __syncthreads();
+    total[q] = 0.0;
+    if (phase == 0) {
+      for (int p = 0; p < kPhases; ++p) total[q] += phase_sums[p][lane_column];
+    }
+    __syncthreads();
+  }
+  if (scratch.slices == 1) {
+    if (phase != 0 || !active) return;
+#pragma unroll
+    for (int q = 0; q < kGroup; ++q) {
+      if (q < outputs) {
+        write_parameter_gradient(q, column, total[q], weights, n, gw, gb, accumulate_w,
+                                 accumulate_b);
+      }
+    }
+    return;
+  }
+  if (phase == 0 && active) {
+    double* mine = scratch.partials +
+                   ((column_block * scratch.slices + slice) * kColumns + lane_column) * kGroup;
+#pragma unroll
+    for (int q = 0; q < kGroup; ++q) mine[q] = total[q];
+    __threadfence();
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) {
+    const unsigned done = atomicAdd(scratch.counters + column_block, 1u);
+    last_slice = done == static_cast<unsigned>(scratch.slices - 1);
+  }
+  __syncthreads();
+  if (!last_slice) return;
+  __threadfence();
+  if (threadIdx.x == 0) scratch.counters[column_block] = 0;
+  const int t = static_cast<int>(threadIdx.x);
+  const int q = t % kGroup;
+  const std::int64_t final_column = column_block * kColumns + t / kGroup;
+  if (final_column >= n || q >= outputs) return;
+  const volatile double* sums =
+      scratch.partials + (column_block * scratch.slices * kColumns + t / kGroup) * kGroup + q;
+  double all = 0.0;
+  for (std::int64_t sl = 0; sl < scratch.slices; ++sl) all += sums[sl * kColumns * kGroup];
+  write_parameter_gradient(q, final_column, all, weights, n, gw, gb, accumulate_w, accumulate_b);
+}
 
 __device__ void parameter_gradient_block(std::int64_t block, const double* x, const double* g,
                                          const double* y, double* gw, double* gb, std::int64_t m,
@@ -248,8 +355,13 @@ __global__ void __launch_bounds__(kBackwardThreads)
   MAYA_KERNEL_BEGIN();
   const std::int64_t block = blockIdx.x;
   if (block < parameter_blocks) {
-    parameter_gradient_block(block, x, g, y, gw, gb, m, k, n, activation, accumulate_w,
+    if (scratch.columns) {
+      column_parameter_block(block, x, g, y, gw, gb, m, k, n, activation, accumulate_w,
                              accumulate_b, scratch);
+    } else {
+      parameter_gradient_block(block, x, g, y, gw, gb, m, k, n, activation, accumulate_w,
+                               accumulate_b, scratch);
+    }
     return;
   }
   input_gradient_blocks(block - parameter_blocks, gridDim.x - parameter_blocks, g, y, w, gx, m, k,
@@ -338,7 +450,22 @@ void dense_backward(const double* x, const double* w, const double* g, const dou
       scratch.slices = static_cast<std::int64_t>(slices);
     }
   }
-  const std::size_t parameter_blocks = group_blocks * static_cast<std::size_t>(scratch.slices);
+  std::size_t parameter_blocks = group_blocks * static_cast<std::size_t>(scratch.slices);
+  if (group_blocks > 0 && n >= 32 && outputs <= static_cast<std::size_t>(kGroup) &&
+      m >= kSliceFrom) {
+    // Wide, short layers: column blocks over slices of kColumnSliceRows rows.
+    const std::size_t column_blocks = (n + kColumns - 1) / kColumns;
+    const std::size_t slices =
+        std::min<std::size_t>((m + kColumnSliceRows - 1) / kColumnSliceRows, kMaxColumnSlices);
+    SliceMemory& memory = slice_memory();
+    if (reserve_slices(memory, column_blocks * slices * kColumns * kGroup, column_blocks)) {
+      scratch.partials = memory.partials;
+      scratch.counters = memory.counters;
+      scratch.slices = static_cast<std::int64_t>(slices);
+      scratch.columns = true;
+      parameter_blocks = column_blocks * slices;
+    }
+  }
   std::size_t input_blocks = 0;
   if (gx != nullptr && m * k > 0) {
     const std::size_t threads = n >= 32 ? 32 * m * k : m * k;
