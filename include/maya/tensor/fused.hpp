@@ -94,10 +94,11 @@ class ElementwiseProgram {
   int output_ = 0;
 };
 
-// The program applied to `inputs` (which broadcast together as NumPy does) as one tape node on
-// their device; the gradient of a broadcast input is summed back to its shape. Throws
-// maya::ValueError when inputs.size() != program.num_inputs(), maya::ShapeError when they do not
-// broadcast, maya::DeviceError when they live on two devices.
+// The program applied to `inputs` (which broadcast together as NumPy does, to a result of at most
+// 8 dimensions) as one tape node on their device; the result has the broadcast shape, and the
+// gradient of a broadcast input is summed back to its shape. Throws maya::ValueError when
+// inputs.size() != program.num_inputs(), maya::ShapeError when they do not broadcast (or the
+// result has more than 8 dimensions), maya::DeviceError when they live on two devices.
 [[nodiscard]] TensorVar fused(const ElementwiseProgram& program, std::span<const TensorVar> inputs);
 [[nodiscard]] TensorVar fused(const ElementwiseProgram& program,
                               std::initializer_list<TensorVar> inputs);
