@@ -610,6 +610,12 @@ class FusedGpuOp final : public TensorOp {
     fused::decode(context.saved(), context.saved_ints(), program);
     const TensorView out = context.output();
     const std::size_t count = static_cast<std::size_t>(program.num_inputs);
+    if (out.numel() == 0) {  // nothing reaches the inputs: their gradients stay zero
+      for (std::size_t k = 0; k < count; ++k) {
+        if (context.needs_grad(k)) (void)context.grad_input(k);
+      }
+      return;
+    }
     ShapeView shapes[fused::kMaxInputs];
     kernels::FusedPointers pointers;
     // Broadcast inputs: their gradient at every output element, then summed to their shape.
