@@ -30,17 +30,22 @@ maya::Tensor splitmix_uniform(maya::Shape shape, double low, double high, std::u
   return maya::Tensor::from_data(std::move(values), std::move(shape));
 }
 
+// How the rollout is recorded: op by op, with the fused dense layer, or with the fused layer and
+// each step's elementwise chains as fused elementwise nodes (maya/tensor/fused.hpp).
+enum class Variant { composed, fused_layers, fused_step };
+
 // W3's inputs on the GPU, and the loss and gradients of the last run.
 struct Policy {
   explicit Policy(std::size_t batch)
       : s0(splitmix_uniform({batch, 4}, -1.0, 1.0, 1).to(Device::kCuda)),
+        zero_effort(maya::Tensor::zeros({batch, 2}, Device::kCuda)),
         parameters{splitmix_uniform({4, 64}, -0.5, 0.5, 2).to(Device::kCuda),
                    maya::Tensor::zeros({64}, Device::kCuda),
                    splitmix_uniform({64, 2}, -0.5, 0.5, 3).to(Device::kCuda),
                    maya::Tensor::zeros({2}, Device::kCuda)} {}
 
   // Records the rollout and its reverse sweep; queues the work, waits for nothing.
-  void record(bool fused) {
+  void record(Variant variant) {
     tape.clear();
     vars.clear();
     for (const maya::Tensor& p : parameters) vars.push_back(tape.var(p));
@@ -48,6 +53,25 @@ struct Policy {
     const maya::TensorVar s = tape.constant(s0);
     maya::TensorVar x = maya::slice(s, 1, 0, 2);
     maya::TensorVar v = maya::slice(s, 1, 2, 4);
+    if (variant == Variant::fused_step) {
+      // Each step's elementwise chains as fused nodes: the effort summed per element (reduced
+      // once at the end), the velocity and the position update. One kernel each per direction.
+      maya::TensorVar effort = tape.constant(zero_effort);
+      for (std::size_t t = 0; t < kSteps; ++t) {
+        const maya::TensorVar state = maya::concat({x, v}, 1);
+        const maya::TensorVar action = maya::dense(
+            maya::dense(state, w1, b1, maya::Activation::tanh), w2, b2, maya::Activation::tanh);
+        effort = maya::fused(effort_program, {effort, action});
+        v = maya::fused(velocity_program, {v, action});
+        x = maya::fused(position_program, {x, v});
+      }
+      const double batch = static_cast<double>(s0.shape()[0]);
+      loss = maya::mean(maya::sum(x * x, 1)) +
+             maya::sum(effort) * (1e-3 / (static_cast<double>(kSteps) * batch));
+      tape.grad(loss, gradients);
+      return;
+    }
+    const bool fused = variant == Variant::fused_layers;
     maya::TensorVar effort = tape.constant(zero);
     for (std::size_t t = 0; t < kSteps; ++t) {
       const maya::TensorVar state = maya::concat({x, v}, 1);
@@ -77,6 +101,13 @@ struct Policy {
 
   maya::Tensor s0;
   maya::Tensor zero = maya::Tensor::zeros({}, Device::kCuda);  // made here, never in a capture
+  maya::Tensor zero_effort;
+  const maya::ElementwiseProgram effort_program = maya::ElementwiseProgram::build<2>(
+      "effort", [](auto effort, auto a) { return effort + a * a; });
+  const maya::ElementwiseProgram velocity_program = maya::ElementwiseProgram::build<2>(
+      "velocity", [](auto v, auto a) { return v + 0.01 * (5.0 * a - 0.5 * v); });
+  const maya::ElementwiseProgram position_program =
+      maya::ElementwiseProgram::build<2>("position", [](auto x, auto v) { return x + 0.01 * v; });
   std::vector<maya::Tensor> parameters;
   maya::TensorTape tape;
   std::vector<maya::TensorVar> vars;
@@ -91,7 +122,7 @@ bool skip_without_gpu(benchmark::State& state) {
 }
 
 // Recorded afresh every iteration: launch-bound, one kernel per node and direction.
-void w3_gradient_eager(benchmark::State& state, bool fused) {
+void w3_gradient_eager(benchmark::State& state, Variant fused) {
   if (skip_without_gpu(state)) return;
   Policy policy(static_cast<std::size_t>(state.range(0)));
   policy.record(fused);
@@ -104,7 +135,7 @@ void w3_gradient_eager(benchmark::State& state, bool fused) {
 }
 
 // Recorded once, captured as a CUDA graph, replayed: one launch per gradient.
-void w3_gradient_graph(benchmark::State& state, bool fused) {
+void w3_gradient_graph(benchmark::State& state, Variant fused) {
   if (skip_without_gpu(state)) return;
   Policy policy(static_cast<std::size_t>(state.range(0)));
   policy.record(fused);
@@ -119,10 +150,12 @@ void w3_gradient_graph(benchmark::State& state, bool fused) {
   policy.report(state);
 }
 
-void w3_fused_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, true); }
-void w3_fused_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, true); }
-void w3_composed_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, false); }
-void w3_composed_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, false); }
+void w3_fused_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::fused_layers); }
+void w3_fused_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::fused_layers); }
+void w3_fusedstep_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::fused_step); }
+void w3_fusedstep_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::fused_step); }
+void w3_composed_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::composed); }
+void w3_composed_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::composed); }
 
 // A chain of N tiny adds (4 elements) and its gradient: time per node = time / N.
 constexpr std::size_t kChain = 1000;
@@ -171,6 +204,16 @@ void tiny_gradient_graph(benchmark::State& s) { tiny_op_chain(s, true, true); }
 
 }  // namespace
 
+BENCHMARK(w3_fusedstep_gradient_graph)
+    ->Arg(256)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(w3_fusedstep_gradient_eager)
+    ->Arg(256)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK(w3_fused_gradient_graph)
     ->Arg(256)
     ->Arg(4096)

@@ -15,6 +15,7 @@
 
 #include "maya/tensor/device.hpp"
 #include "maya/tensor/expect_shape.hpp"
+#include "maya/tensor/fused.hpp"
 #include "maya/tensor/gradcheck.hpp"
 #include "maya/tensor/index_tensor.hpp"
 #include "maya/tensor/ops.hpp"

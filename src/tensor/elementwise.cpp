@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/simd.hpp"
+#include "maya/tensor/fused.hpp"
 #include "maya/tensor/ops.hpp"
 #include "tensor/broadcast.hpp"
 #include "tensor/gpu_ops.hpp"
@@ -327,6 +328,12 @@ TensorVar minimum(TensorVar a, double b) { return record_constant_right<MinimumF
 
 TensorVar where(TensorVar mask, TensorVar a, TensorVar b) {
   TensorTape& tape = mask.tape();
+  if (tensor::detail::on_cuda(tape, {mask, a, b}, "where")) [[unlikely]] {
+    // One fused node: the select instruction, which passes no gradient to the mask.
+    static const ElementwiseProgram program = ElementwiseProgram::build<3>(
+        "where", [](FusedValue m, FusedValue x, FusedValue y) { return where(m, x, y); });
+    return fused(program, {mask, a, b});
+  }
   const TensorView vm = tape.view(mask);
   const TensorView va = tape.view(a);
   const TensorView vb = tape.view(b);

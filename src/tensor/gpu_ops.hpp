@@ -56,5 +56,13 @@ namespace gpu {
 [[nodiscard]] TensorVar scatter_pairs(const char* name, TensorVar x, TensorVar source,
                                       std::span<const std::int64_t> pairs);
 
+// A fused elementwise program (its encoding in tensor/fused_program.hpp) over `inputs`.
+[[nodiscard]] TensorVar fused(std::span<const TensorVar> inputs, ShapeView out_shape,
+                              std::span<const double> saved, std::span<const std::int64_t> ints);
+// max, min or L2 norm along the middle axis of x viewed as [outer, extent, inner].
+enum class AxisReduction : int { max, min, norm };
+[[nodiscard]] TensorVar axis_reduce(AxisReduction reduction, TensorVar x, ShapeView out_shape,
+                                    std::size_t outer, std::size_t extent, std::size_t inner);
+
 }  // namespace gpu
 }  // namespace maya::tensor::detail

@@ -138,10 +138,12 @@ TensorVar record_sum_axis(TensorVar x, long axis, bool keepdim, bool mean, const
 
 struct MaxF {
   static constexpr const char* kName = "max";
+  static constexpr auto kReduction = tensor::detail::gpu::AxisReduction::max;
   static bool better(double candidate, double best) { return candidate > best; }
 };
 struct MinF {
   static constexpr const char* kName = "min";
+  static constexpr auto kReduction = tensor::detail::gpu::AxisReduction::min;
   static bool better(double candidate, double best) { return candidate < best; }
 };
 
@@ -202,11 +204,16 @@ AxisSplit checked_split(const TensorView& vx, long axis, const char* name, std::
 template <class F>
 TensorVar record_extremum(TensorVar x, long axis, bool keepdim) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, F::kName);
+  const TensorView vx = gpu ? tape.values(x) : tape.view(x);
   std::size_t a = 0;
   const AxisSplit s = checked_split(vx, axis, F::kName, a);
   const std::int64_t ints[] = {to_int(s.outer), to_int(s.extent), to_int(s.inner)};
   const tensor::detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
+  if (gpu) [[unlikely]] {
+    return tensor::detail::gpu::axis_reduce(F::kReduction, x, out_shape, s.outer, s.extent,
+                                            s.inner);
+  }
   return tape.record(
       ExtremumOp<F>::instance(), {x}, out_shape,
       [&](MutableTensorView out) {
@@ -291,11 +298,16 @@ TensorVar min(TensorVar x, long axis, bool keepdim) {
 
 TensorVar norm(TensorVar x, long axis, bool keepdim) {
   TensorTape& tape = x.tape();
-  const TensorView vx = tape.view(x);
+  const bool gpu = tensor::detail::on_cuda(tape, {x}, "norm");
+  const TensorView vx = gpu ? tape.values(x) : tape.view(x);
   const std::size_t a = normalize_axis(axis, vx.ndim(), "norm");
   const AxisSplit s = split_at(vx.shape, a);
   const std::int64_t ints[] = {to_int(s.outer), to_int(s.extent), to_int(s.inner)};
   const tensor::detail::SmallShape out_shape = reduced_shape(vx.shape, a, keepdim);
+  if (gpu) [[unlikely]] {
+    return tensor::detail::gpu::axis_reduce(tensor::detail::gpu::AxisReduction::norm, x, out_shape,
+                                            s.outer, s.extent, s.inner);
+  }
   return tape.record(
       NormOp::instance(), {x}, out_shape,
       [&](MutableTensorView out) {

@@ -270,7 +270,13 @@ TEST(GpuErrors, HostViewsOfDeviceValuesAreRefused) {
   EXPECT_THROW((void)x.view(), maya::DeviceError);
   EXPECT_THROW((void)tape.view(x), maya::DeviceError);
   // An op without a CUDA implementation says so instead of reading device memory.
-  EXPECT_THROW((void)maya::max(x, 0), maya::DeviceError);
+  struct HostOnly final : maya::TensorOp {
+    std::string_view name() const noexcept override { return "host_only"; }
+    void backward(maya::BackwardContext&) const override {}
+  };
+  static const HostOnly host_only;
+  EXPECT_THROW((void)tape.record(host_only, {x}, x.shape(), [](maya::MutableTensorView) {}),
+               maya::DeviceError);
   EXPECT_THROW((void)Tensor::ones({2}).cuda_data(), maya::DeviceError);
 }
 

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "tensor/fused_program.hpp"
 #include "tensor/op_codes.hpp"
 
 namespace maya::tensor::detail::kernels {
@@ -83,20 +84,43 @@ void split_rows(const RowParts& parts, std::size_t outer, std::size_t row, const
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation);
 
-// With dz = g act'(y) formed on the fly from the output gradient g and the output y:
-// gx [m, k] (= or +=) dz [m, n] w^T.
-void dense_input_gradient(const double* g, const double* y, const double* w, double* gx,
-                          std::size_t m, std::size_t k, std::size_t n, ActivationCode activation,
-                          bool accumulate);
-// gw [k, n] (= or +=) x^T dz and gb [n] (= or +=) column sums of dz; gw or gb may be null.
-void dense_parameter_gradients(const double* x, const double* g, const double* y, double* gw,
-                               double* gb, std::size_t m, std::size_t k, std::size_t n,
-                               ActivationCode activation, bool accumulate_w, bool accumulate_b);
+// The backward pass in one launch, with dz = g act'(y) formed on the fly from the output gradient
+// g and the output y: gx [m, k] (= or +=) dz w^T, gw [k, n] (= or +=) x^T dz and gb [n]
+// (= or +=) the column sums of dz, each in a fixed order; gx, gw or gb may be null.
+void dense_backward(const double* x, const double* w, const double* g, const double* y, double* gx,
+                    double* gw, double* gb, std::size_t m, std::size_t k, std::size_t n,
+                    ActivationCode activation, bool accumulate_x, bool accumulate_w,
+                    bool accumulate_b);
 
 // Row-major C (= or += when beta is 1) op(A) op(B), batched with element strides (0 reuses one
 // matrix): A is [m, k] ([k, m] when trans_a), B is [k, n] ([n, k] when trans_b). cuBLAS.
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const double* a,
           const double* b, double* c, double beta, std::size_t batch, std::int64_t stride_a,
           std::int64_t stride_b, std::int64_t stride_c);
+
+// Fused elementwise programs (tensor/fused_program.hpp): out[i] = program(inputs at element i),
+// one thread per element; backward recomputes the program's registers and writes every input's
+// gradient from one pass: gradients[k] (= or += when accumulate[k]) at input k's offset (null
+// inputs skipped; a broadcast input's gradient must be a buffer of the output's shape).
+struct FusedPointers {
+  const double* inputs[fused::kMaxInputs] = {};
+  double* gradients[fused::kMaxInputs] = {};
+  bool accumulate[fused::kMaxInputs] = {};
+};
+void fused_forward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
+                   const FusedPointers& pointers, double* out);
+void fused_backward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
+                    const FusedPointers& pointers, const double* g);
+
+// max, min or L2 norm along the middle axis of x viewed as [outer, extent, inner]; out is
+// [outer, inner]. max/min keep the first of ties and propagate NaN as the CPU ops do; the
+// gradient goes to the first arg-max (arg-min), and norm's is 0 where the norm is 0.
+enum class AxisReduceCode : int { max, min, norm };
+void axis_reduce(AxisReduceCode code, std::size_t outer, std::size_t extent, std::size_t inner,
+                 const double* x, double* out);
+// gx [outer, extent, inner] (= or +=) the gradient from g [outer, inner].
+void axis_reduce_backward(AxisReduceCode code, std::size_t outer, std::size_t extent,
+                          std::size_t inner, const double* x, const double* out, const double* g,
+                          double* gx, bool accumulate);
 
 }  // namespace maya::tensor::detail::kernels

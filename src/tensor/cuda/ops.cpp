@@ -374,17 +374,24 @@ class DenseGpuOp final : public TensorOp {
     // dz = g act'(y) is formed inside both kernels: the output gradient stays as it is.
     const double* g = context.grad_output().values;
     const double* y = context.output().values;
-    if (context.needs_grad(0)) {
-      const BackwardContext::GradientTarget t = context.grad_input_target(0);
-      kernels::dense_input_gradient(g, y, context.input(1).values, t.view.values, m, k, n,
-                                    activation, !t.fresh);
-    }
+    BackwardContext::GradientTarget gx{};
     BackwardContext::GradientTarget gw{};
     BackwardContext::GradientTarget gb{};
+    if (context.needs_grad(0)) gx = context.grad_input_target(0);
     if (context.needs_grad(1)) gw = context.grad_input_target(1);
     if (context.needs_grad(2)) gb = context.grad_input_target(2);
-    kernels::dense_parameter_gradients(context.input(0).values, g, y, gw.view.values,
-                                       gb.view.values, m, k, n, activation, !gw.fresh, !gb.fresh);
+    const double* x = context.input(0).values;
+    const double* w = context.input(1).values;
+    if (x == w && gx.view.values != nullptr && gw.view.values != nullptr) {
+      // dense(a, a, b): both gradients land in one buffer, so one launch after the other.
+      kernels::dense_backward(x, w, g, y, gx.view.values, nullptr, nullptr, m, k, n, activation,
+                              !gx.fresh, false, false);
+      kernels::dense_backward(x, w, g, y, nullptr, gw.view.values, gb.view.values, m, k, n,
+                              activation, false, !gw.fresh, !gb.fresh);
+      return;
+    }
+    kernels::dense_backward(x, w, g, y, gx.view.values, gw.view.values, gb.view.values, m, k, n,
+                            activation, !gx.fresh, !gw.fresh, !gb.fresh);
   }
 };
 
@@ -591,6 +598,73 @@ const Op& named_op(const char* name) {
   ops.push_back(std::make_unique<Op>(name));
   return *ops.back();
 }
+
+// ---- fused elementwise programs: saved() / saved_ints() as tensor/fused_program.hpp encodes ----
+
+class FusedGpuOp final : public TensorOp {
+ public:
+  std::string_view name() const noexcept override { return "fused"; }
+  bool runs_on_cuda() const noexcept override { return true; }
+  void backward(BackwardContext& context) const override {
+    fused::Program program;
+    fused::decode(context.saved(), context.saved_ints(), program);
+    const TensorView out = context.output();
+    const std::size_t count = static_cast<std::size_t>(program.num_inputs);
+    if (out.numel() == 0) {  // nothing reaches the inputs: their gradients stay zero
+      for (std::size_t k = 0; k < count; ++k) {
+        if (context.needs_grad(k)) (void)context.grad_input(k);
+      }
+      return;
+    }
+    ShapeView shapes[fused::kMaxInputs];
+    kernels::FusedPointers pointers;
+    // Broadcast inputs: their gradient at every output element, then summed to their shape.
+    std::unique_ptr<Scratch> scratch[fused::kMaxInputs];
+    for (std::size_t k = 0; k < count; ++k) {
+      const TensorView x = context.input(k);
+      shapes[k] = x.shape;
+      pointers.inputs[k] = x.values;
+      if (!context.needs_grad(k)) continue;
+      if (x.numel() == out.numel()) {
+        const BackwardContext::GradientTarget target = context.grad_input_target(k);
+        pointers.gradients[k] = target.view.values;
+        pointers.accumulate[k] = !target.fresh;
+      } else {
+        scratch[k] = std::make_unique<Scratch>(out.numel(), "fused");
+        pointers.gradients[k] = scratch[k]->get();
+      }
+    }
+    const fused::Layout layout =
+        fused::make_layout(out.shape, std::span<const ShapeView>(shapes, count));
+    kernels::fused_backward(program, layout, out.numel(), pointers, context.grad_output().values);
+    for (std::size_t k = 0; k < count; ++k) {
+      if (scratch[k] == nullptr) continue;
+      sum_to_shape(scratch[k]->get(), out.shape, shapes[k], context.grad_input(k).values, true,
+                   "fused");
+    }
+  }
+};
+
+// ---- max / min / norm along an axis: saved_ints() = {code, outer, extent, inner} ----
+
+class AxisReduceGpuOp final : public TensorOp {
+ public:
+  explicit AxisReduceGpuOp(const char* name) : name_(name) {}
+  std::string_view name() const noexcept override { return name_; }
+  bool runs_on_cuda() const noexcept override { return true; }
+  void backward(BackwardContext& context) const override {
+    const auto ints = context.saved_ints();
+    const BackwardContext::GradientTarget target = context.grad_input_target(0);
+    kernels::axis_reduce_backward(
+        static_cast<kernels::AxisReduceCode>(ints[0]), static_cast<std::size_t>(ints[1]),
+        static_cast<std::size_t>(ints[2]), static_cast<std::size_t>(ints[3]),
+        context.input(0).values, context.output().values, context.grad_output().values,
+        target.view.values, !target.fresh);
+  }
+
+ private:
+  const char* name_;
+};
 
 }  // namespace
 
@@ -849,6 +923,47 @@ TensorVar scatter_pairs(const char* name, TensorVar x, TensorVar source,
         copy_on_device(out.values, vx.values, n);
         const std::int64_t* csr = as_ints(table_values);
         kernels::csr_sum(csr, csr + n + 1, n, vs.values, out.values, true);
+      },
+      SavedData{{}, ints});
+}
+
+TensorVar fused(std::span<const TensorVar> inputs, ShapeView out_shape,
+                std::span<const double> saved, std::span<const std::int64_t> ints) {
+  static const FusedGpuOp op;
+  TensorTape& tape = inputs[0].tape();
+  fused::Program program;
+  fused::decode(saved, ints, program);
+  ShapeView shapes[fused::kMaxInputs];
+  kernels::FusedPointers pointers;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const TensorView v = tape.values(inputs[k]);
+    shapes[k] = v.shape;
+    pointers.inputs[k] = v.values;
+  }
+  const fused::Layout layout =
+      fused::make_layout(out_shape, std::span<const ShapeView>(shapes, inputs.size()));
+  return tape.record(
+      op, inputs, out_shape,
+      [&](MutableTensorView out) {
+        kernels::fused_forward(program, layout, out.numel(), pointers, out.values);
+      },
+      SavedData{saved, ints});
+}
+
+TensorVar axis_reduce(AxisReduction reduction, TensorVar x, ShapeView out_shape, std::size_t outer,
+                      std::size_t extent, std::size_t inner) {
+  static const AxisReduceGpuOp ops[] = {AxisReduceGpuOp("max"), AxisReduceGpuOp("min"),
+                                        AxisReduceGpuOp("norm")};
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.values(x);
+  const auto code = static_cast<kernels::AxisReduceCode>(static_cast<int>(reduction));
+  const std::int64_t ints[] = {static_cast<std::int64_t>(reduction),
+                               static_cast<std::int64_t>(outer), static_cast<std::int64_t>(extent),
+                               static_cast<std::int64_t>(inner)};
+  return tape.record(
+      ops[static_cast<int>(reduction)], {x}, out_shape,
+      [&](MutableTensorView out) {
+        kernels::axis_reduce(code, outer, extent, inner, vx.values, out.values);
       },
       SavedData{{}, ints});
 }

@@ -54,4 +54,14 @@ TensorVar scatter_pairs(const char* name, TensorVar, TensorVar, std::span<const 
   return {};
 }
 
+TensorVar fused(std::span<const TensorVar>, ShapeView, std::span<const double>,
+                std::span<const std::int64_t>) {
+  require_cuda("fused");
+  return {};
+}
+TensorVar axis_reduce(AxisReduction, TensorVar, ShapeView, std::size_t, std::size_t, std::size_t) {
+  require_cuda("max");
+  return {};
+}
+
 }  // namespace maya::tensor::detail::gpu
