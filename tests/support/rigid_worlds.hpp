@@ -17,9 +17,10 @@ struct RigidBatch {
 };
 
 // W4's box k at (0.5 k, height, 0.3) with velocity (0.5, 0, 2) in world 0; world w tilts,
-// spins and lifts its boxes a little and changes the material, so no two worlds agree.
+// spins and lifts its boxes a little and changes the material, so no two worlds agree. Not
+// tumbling: the boxes start flat (angle 0, no spin) and slide on their lower face.
 inline RigidBatch w4_batch(std::size_t boxes, std::size_t worlds, double height = 0.2,
-                           maya::rigid::RigidWorldOptions options = {}) {
+                           bool tumbling = true, maya::rigid::RigidWorldOptions options = {}) {
   options.body_contacts = false;
   maya::rigid::RigidWorld2D world(
       std::vector<maya::rigid::BodyShape>(boxes, maya::rigid::BodyShape::box(0.2, 0.1)), options);
@@ -27,9 +28,10 @@ inline RigidBatch w4_batch(std::size_t boxes, std::size_t worlds, double height 
       world.parameters_from_masses(std::vector<double>(boxes, 1.0), {1e4, 30.0, 0.5});
   std::vector<double> poses, velocities;
   for (std::size_t k = 0; k < boxes; ++k) {
-    poses.insert(poses.end(), {0.5 * static_cast<double>(k), height, 0.3});
-    velocities.insert(velocities.end(), {0.5, 0.0, 2.0});
+    poses.insert(poses.end(), {0.5 * static_cast<double>(k), height, tumbling ? 0.3 : 0.0});
+    velocities.insert(velocities.end(), {0.5, 0.0, tumbling ? 2.0 : 0.0});
   }
+  const double tilt = tumbling ? 1.0 : 0.05;
   const Tensor state = maya::rigid::RigidWorld2D::make_state(
       Tensor::from_data(poses, {boxes, 3}), Tensor::from_data(velocities, {boxes, 3}));
   maya::rigid::RigidWorlds batch = maya::rigid::replicate_world(state, values, worlds);
@@ -38,10 +40,10 @@ inline RigidBatch w4_batch(std::size_t boxes, std::size_t worlds, double height 
     auto s = batch.state.mutable_data().subspan(w * 6 * boxes, 6 * boxes);
     for (std::size_t k = 0; k < boxes; ++k) {
       const double u = 0.1 * std::sin(1.7 * static_cast<double>(k) + 3.1 * f);
-      s[3 * k + 1] += 0.05 * f + 0.02 * u;
-      s[3 * k + 2] += 0.2 * u;
+      s[3 * k + 1] += tilt * (0.05 * f + 0.02 * u);
+      s[3 * k + 2] += tilt * 0.2 * u;
       s[3 * boxes + 3 * k] += u;
-      s[3 * boxes + 3 * k + 2] -= 2.0 * u;
+      s[3 * boxes + 3 * k + 2] -= tilt * 2.0 * u;
       batch.mass.mutable_data()[w * boxes + k] *= 1.0 + 0.3 * f + u;
       batch.applied.mutable_data()[3 * (w * boxes + k)] = 0.3 * u;
       batch.applied.mutable_data()[3 * (w * boxes + k) + 2] = 0.01 * u;

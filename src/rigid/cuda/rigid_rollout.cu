@@ -294,7 +294,8 @@ enum Slot : std::size_t {
   kGradMaterial,
 };
 
-constexpr int kThreads = 128;
+// Small blocks spread one world of few bodies over more multiprocessors.
+constexpr int kThreads = 64;
 
 }  // namespace
 
