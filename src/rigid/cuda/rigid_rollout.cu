@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -34,11 +35,24 @@ void check(cudaError_t status, const char* what) {
   }
 }
 
-// Device buffers kept between calls (grown, never shrunk), so repeated rollouts allocate nothing.
+// Device buffers kept between calls (grown, never shrunk), so repeated rollouts allocate nothing,
+// and a pinned host buffer through which the copies go (copies from pageable memory run at a few
+// GB/s: the mass-spring rollout measured 2 GB/s on the H200 machine).
 class Buffers {
  public:
   ~Buffers() {
     for (auto& [pointer, bytes] : buffers_) cudaFree(pointer);
+    if (pinned_ != nullptr) cudaFreeHost(pinned_);
+  }
+  void* staging(std::size_t bytes) {
+    if (pinned_bytes_ < bytes) {
+      if (pinned_ != nullptr) check(cudaFreeHost(pinned_), "cudaFreeHost");
+      pinned_ = nullptr;
+      pinned_bytes_ = 0;
+      check(cudaMallocHost(&pinned_, bytes), "cudaMallocHost");
+      pinned_bytes_ = bytes;
+    }
+    return pinned_;
   }
   template <class T>
   T* get(std::size_t slot, std::size_t count) {
@@ -58,6 +72,8 @@ class Buffers {
 
  private:
   std::vector<std::pair<void*, std::size_t>> buffers_;
+  void* pinned_ = nullptr;
+  std::size_t pinned_bytes_ = 0;
 };
 
 Buffers& buffers() {
@@ -66,15 +82,26 @@ Buffers& buffers() {
 }
 
 template <class T>
+void copy_to_device(T* device, const T* host, std::size_t count) {
+  if (count == 0) return;
+  void* pinned = buffers().staging(count * sizeof(T));
+  std::memcpy(pinned, host, count * sizeof(T));
+  check(cudaMemcpy(device, pinned, count * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
+}
+
+template <class T>
 T* upload(std::size_t slot, const T* host, std::size_t count) {
   T* device = buffers().get<T>(slot, count);
-  if (count > 0) check(cudaMemcpy(device, host, count * sizeof(T), cudaMemcpyHostToDevice), "copy");
+  copy_to_device(device, host, count);
   return device;
 }
 
 template <class T>
 void download(T* host, const T* device, std::size_t count) {
-  if (count > 0) check(cudaMemcpy(host, device, count * sizeof(T), cudaMemcpyDeviceToHost), "copy");
+  if (count == 0) return;
+  void* pinned = buffers().staging(count * sizeof(T));
+  check(cudaMemcpy(pinned, device, count * sizeof(T), cudaMemcpyDeviceToHost), "copy to host");
+  std::memcpy(host, pinned, count * sizeof(T));
 }
 
 // Everything a thread reads, by value in the kernel's parameters.
@@ -112,10 +139,10 @@ struct Body {
   double moment[3];  // m, m, I
   double radius;
   Material material;
-  ContactInputs in;
+  const double* vertices;  // the world's [V, 2]
 };
 
-__device__ Body body_of(const Rollout& r, std::int64_t index, const BodyFrame* frame) {
+__device__ Body body_of(const Rollout& r, std::int64_t index) {
   Body b;
   b.index = index;
   b.world = index / r.bodies;
@@ -128,10 +155,7 @@ __device__ Body body_of(const Rollout& r, std::int64_t index, const BodyFrame* f
   b.radius = r.radius[index];
   b.material = {r.stiffness[b.world], r.damping_coefficient[b.world], r.friction[b.world],
                 r.smoothing, r.law};
-  // The body is body 0 of a one-body view: its frame and (set by the caller, once b has its
-  // final address) its radius; vertices keep their world-wide indices (a ground contact touches
-  // only the body's own vertices).
-  b.in = {frame, r.vertex_values + 2 * b.world * r.vertices, nullptr, r.grounds, nullptr};
+  b.vertices = r.vertex_values + 2 * b.world * r.vertices;
   return b;
 }
 
@@ -140,13 +164,22 @@ __device__ std::int64_t state_index(const Rollout& r, const Body& b, int j) {
   return b.world * 6 * r.bodies + (j / 3) * 3 * r.bodies + 3 * b.body + j % 3;
 }
 
+// The body as body 0 of a one-body view: its frame and radius; vertices keep their world-wide
+// indices (a ground contact touches only the body's own vertices). Made where it is used, so that
+// the frame and the radius stay in registers.
+__device__ ContactInputs inputs_of(const Rollout& r, const Body& b, const BodyFrame& frame) {
+  return {&frame, b.vertices, &b.radius, r.grounds, nullptr};
+}
+
 // for_each_ground_contact restricted to one body: its point features in order, then the grounds.
 template <class Visit>
-__device__ void for_each_body_ground_contact(const Rollout& r, const Body& b, Visit&& visit) {
+__device__ void for_each_body_ground_contact(const Rollout& r, const Body& b,
+                                             const BodyFrame& frame, Visit&& visit) {
+  const ContactInputs in = inputs_of(r, b, frame);
   for (std::int32_t i = 0; i < b.count; ++i) {
     const std::int32_t feature = b.first < 0 ? -1 : b.first + i;
     for (std::int32_t g = 0; g < r.num_grounds; ++g) {
-      const Geometry geometry = contact_geometry(b.in, ContactKind::kGround, -1, g, 0, feature);
+      const Geometry geometry = contact_geometry(in, ContactKind::kGround, -1, g, 0, feature);
       if (geometry.depth > 0.0) visit(g, feature, geometry);
     }
   }
@@ -158,8 +191,7 @@ __global__ void forward_kernel(Rollout r, const double* initial, double* history
   const std::int64_t lanes = r.worlds * r.bodies;
   if (index >= lanes) return;
   BodyFrame frame;
-  Body b = body_of(r, index, &frame);
-  b.in.radius = &b.radius;
+  const Body b = body_of(r, index);
   double s[6];
   for (int j = 0; j < 6; ++j) s[j] = initial[state_index(r, b, j)];
   double applied[3];
@@ -169,7 +201,7 @@ __global__ void forward_kernel(Rollout r, const double* initial, double* history
     for (int j = 0; j < 6; ++j) history[(t * 6 + j) * lanes + index] = s[j];
     fill_frames(s, 1, &frame);
     double wrench[3] = {applied[0], applied[1], applied[2]};
-    for_each_body_ground_contact(r, b, [&](std::int32_t, std::int32_t, const Geometry& g) {
+    for_each_body_ground_contact(r, b, frame, [&](std::int32_t, std::int32_t, const Geometry& g) {
       const Force f = contact_force(g, nullptr, frame, b.material);
       apply_wrench(f, wrench, -1, 0);
     });
@@ -202,8 +234,7 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
   const std::int64_t lanes = r.worlds * r.bodies;
   if (index >= lanes) return;
   BodyFrame frame;
-  Body b = body_of(r, index, &frame);
-  b.in.radius = &b.radius;
+  const Body b = body_of(r, index);
   double applied[3];
   for (int j = 0; j < 3; ++j) applied[j] = r.applied[3 * index + j];
   double g_pose1[3];
@@ -238,14 +269,15 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
     sinks.velocity = velocity_sink;
     sinks.vertices = g_vertices;
     sinks.radius = &g_radius;
+    const ContactInputs in = inputs_of(r, b, frame);
     for_each_body_ground_contact(
-        r, b, [&](std::int32_t g, std::int32_t feature, const Geometry& geometry) {
+        r, b, frame, [&](std::int32_t g, std::int32_t feature, const Geometry& geometry) {
           const Force f = contact_force(geometry, nullptr, frame, b.material);
           apply_wrench(f, wrench, -1, 0);
           const GeometryAdjoint adjoint = contact_force_backward(
               geometry, f, nullptr, frame, -1, 0, b.material, nullptr, g_wrench, sinks);
-          contact_geometry_backward(b.in, geometry, adjoint, ContactKind::kGround, -1, g, 0,
-                                    feature, sinks);
+          contact_geometry_backward(in, geometry, adjoint, ContactKind::kGround, -1, g, 0, feature,
+                                    sinks);
         });
     for (int j = 0; j < 3; ++j) {
       g_pose1[j] = pose_sink[j] + g_pose1[j];
@@ -361,9 +393,7 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     download(out.final_state, final_state, 6 * lanes);
     std::vector<double> host_adjoint(6 * lanes, 0.0);
     adjoint_of_final(out.final_state, host_adjoint.data());
-    check(cudaMemcpy(adjoint, host_adjoint.data(), 6 * lanes * sizeof(double),
-                     cudaMemcpyHostToDevice),
-          "copy");
+    copy_to_device(adjoint, host_adjoint.data(), 6 * lanes);
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     reverse_kernel<<<blocks, kThreads>>>(r, history, adjoint, grads);
     check(cudaGetLastError(), "reverse kernel launch");
