@@ -6,7 +6,7 @@ if(MAYA_HAVE_CUDA)
   target_include_directories(maya_rigid_cuda PRIVATE ${PROJECT_SOURCE_DIR}/src
                                                      ${PROJECT_SOURCE_DIR}/include)
   # (CMake 3.25 does not know nvcc 13's language levels, so the flag is given directly.)
-  target_compile_options(maya_rigid_cuda PRIVATE --std=c++20 --extended-lambda -Xptxas=-v)
+  target_compile_options(maya_rigid_cuda PRIVATE --std=c++20 -Xptxas=-v)
   set_target_properties(maya_rigid_cuda PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_sources(maya PRIVATE $<TARGET_OBJECTS:maya_rigid_cuda>)
 endif()

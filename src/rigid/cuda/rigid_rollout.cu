@@ -131,7 +131,6 @@ struct Rollout {
 
 // One thread's body: which world, which body, its constants.
 struct Body {
-  std::int64_t index;  // w K + k
   std::int64_t world;
   std::int64_t body;
   std::int32_t first;
@@ -144,7 +143,6 @@ struct Body {
 
 __device__ Body body_of(const Rollout& r, std::int64_t index) {
   Body b;
-  b.index = index;
   b.world = index / r.bodies;
   b.body = index % r.bodies;
   b.first = r.first_vertex[b.body];
