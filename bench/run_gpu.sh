@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The GPU rows of docs/benchmarks.md ("GPU physics") on a machine with a CUDA GPU: maya's W2 and
 # W5 gradients with the default kernels and each variant forced, then JAX jit on the same GPU,
-# then W5 on the CPU.
+# then W5 on the CPU; then W4's rigid worlds the same way (maya on the GPU, JAX, maya on the CPU).
 # Usage: bench/run_gpu.sh [BUILD_DIR]   (a build configured with -DMAYA_CUDA=ON)
 # PYTHON selects the interpreter holding JAX (default python3).
 set -euo pipefail
@@ -29,3 +29,8 @@ echo "## JAX jit, W2 (checkpointed steps from G = 512) and W5 (jit(vmap))"
 echo
 echo "## maya W5 on the CPU, $(nproc) threads"
 MAYA_NUM_THREADS="$(nproc)" "$build/bench/bench_spring_worlds" --benchmark_filter=cpu
+echo
+echo "## maya W4 rigid worlds on the GPU, then JAX jit(vmap), then maya on $(nproc) CPU threads"
+"$build/bench/bench_rigid_worlds" --benchmark_filter=w4_gpu
+(cd bench && "$python" bouncing_boxes_jax.py --worlds 1,16,256)
+MAYA_NUM_THREADS="$(nproc)" "$build/bench/bench_rigid_worlds" --benchmark_filter=w4_cpu

@@ -8,29 +8,36 @@
 
 #include "maya/rigid/rigid_world.hpp"
 
+// Also compiled by nvcc for the batched GPU rollout (rigid/cuda/), where these run on the device.
+#if defined(__CUDACC__)
+#define MAYA_RIGID_HD __host__ __device__
+#else
+#define MAYA_RIGID_HD
+#endif
+
 namespace maya::rigid::detail {
 
 struct V2 {
   double x = 0.0;
   double y = 0.0;
 };
-inline V2 operator+(V2 a, V2 b) noexcept { return {a.x + b.x, a.y + b.y}; }
-inline V2 operator-(V2 a, V2 b) noexcept { return {a.x - b.x, a.y - b.y}; }
-inline V2 operator-(V2 a) noexcept { return {-a.x, -a.y}; }
-inline V2 operator*(double s, V2 a) noexcept { return {s * a.x, s * a.y}; }
-inline V2& operator+=(V2& a, V2 b) noexcept {
+MAYA_RIGID_HD inline V2 operator+(V2 a, V2 b) noexcept { return {a.x + b.x, a.y + b.y}; }
+MAYA_RIGID_HD inline V2 operator-(V2 a, V2 b) noexcept { return {a.x - b.x, a.y - b.y}; }
+MAYA_RIGID_HD inline V2 operator-(V2 a) noexcept { return {-a.x, -a.y}; }
+MAYA_RIGID_HD inline V2 operator*(double s, V2 a) noexcept { return {s * a.x, s * a.y}; }
+MAYA_RIGID_HD inline V2& operator+=(V2& a, V2 b) noexcept {
   a.x += b.x;
   a.y += b.y;
   return a;
 }
-inline V2& operator-=(V2& a, V2 b) noexcept {
+MAYA_RIGID_HD inline V2& operator-=(V2& a, V2 b) noexcept {
   a.x -= b.x;
   a.y -= b.y;
   return a;
 }
-inline double dot(V2 a, V2 b) noexcept { return a.x * b.x + a.y * b.y; }
-inline double cross(V2 a, V2 b) noexcept { return a.x * b.y - a.y * b.x; }
-inline V2 perp(V2 a) noexcept { return {-a.y, a.x}; }  // rotation by +90 degrees
+MAYA_RIGID_HD inline double dot(V2 a, V2 b) noexcept { return a.x * b.x + a.y * b.y; }
+MAYA_RIGID_HD inline double cross(V2 a, V2 b) noexcept { return a.x * b.y - a.y * b.x; }
+MAYA_RIGID_HD inline V2 perp(V2 a) noexcept { return {-a.y, a.x}; }  // rotation by +90 degrees
 
 // One body at the start of a step.
 struct BodyFrame {
@@ -40,17 +47,18 @@ struct BodyFrame {
   V2 velocity;
   double omega = 0.0;
 
-  [[nodiscard]] V2 rotate(V2 p) const noexcept {
+  [[nodiscard]] MAYA_RIGID_HD V2 rotate(V2 p) const noexcept {
     return {cos * p.x - sin * p.y, sin * p.x + cos * p.y};
   }
-  [[nodiscard]] V2 unrotate(V2 w) const noexcept {
+  [[nodiscard]] MAYA_RIGID_HD V2 unrotate(V2 w) const noexcept {
     return {cos * w.x + sin * w.y, -sin * w.x + cos * w.y};
   }
-  [[nodiscard]] V2 to_world(V2 p) const noexcept { return position + rotate(p); }
+  [[nodiscard]] MAYA_RIGID_HD V2 to_world(V2 p) const noexcept { return position + rotate(p); }
 };
 
 // Frames of K bodies from a [2, K, 3] state's values.
-inline void fill_frames(const double* state, std::size_t num_bodies, BodyFrame* frames) noexcept {
+MAYA_RIGID_HD inline void fill_frames(const double* state, std::size_t num_bodies,
+                                      BodyFrame* frames) noexcept {
   const double* velocity = state + 3 * num_bodies;
   for (std::size_t k = 0; k < num_bodies; ++k) {
     BodyFrame& f = frames[k];
@@ -88,12 +96,12 @@ struct GradientSinks {
   double material[3] = {0.0, 0.0, 0.0};  // stiffness, damping, friction
 };
 
-inline V2 local_point(const ContactInputs& in, std::int32_t feature) noexcept {
+MAYA_RIGID_HD inline V2 local_point(const ContactInputs& in, std::int32_t feature) noexcept {
   if (feature < 0) return {};
   return {in.vertices[2 * feature], in.vertices[2 * feature + 1]};
 }
-inline double feature_radius(const ContactInputs& in, std::int32_t body,
-                             std::int32_t feature) noexcept {
+MAYA_RIGID_HD inline double feature_radius(const ContactInputs& in, std::int32_t body,
+                                           std::int32_t feature) noexcept {
   return feature < 0 ? in.radius[body] : 0.0;
 }
 
@@ -110,9 +118,10 @@ struct Geometry {
   double radius_b = 0.0;
 };
 
-inline Geometry contact_geometry(const ContactInputs& in, ContactKind kind, std::int32_t body_a,
-                                 std::int32_t feature_a, std::int32_t body_b,
-                                 std::int32_t feature_b) noexcept {
+MAYA_RIGID_HD inline Geometry contact_geometry(const ContactInputs& in, ContactKind kind,
+                                               std::int32_t body_a, std::int32_t feature_a,
+                                               std::int32_t body_b,
+                                               std::int32_t feature_b) noexcept {
   Geometry g;
   const BodyFrame& b = in.frames[body_b];
   g.world_b = b.to_world(local_point(in, feature_b));
@@ -170,8 +179,8 @@ struct Force {
   double hertz = 0.0;         // Hunt-Crossley: pen^(3/2)
 };
 
-inline Force contact_force(const Geometry& g, const BodyFrame* a, const BodyFrame& b,
-                           const Material& m) noexcept {
+MAYA_RIGID_HD inline Force contact_force(const Geometry& g, const BodyFrame* a, const BodyFrame& b,
+                                         const Material& m) noexcept {
   Force f;
   f.arm_b = g.point - b.position;
   V2 v_rel = b.velocity + b.omega * perp(f.arm_b);
@@ -195,8 +204,8 @@ inline Force contact_force(const Geometry& g, const BodyFrame* a, const BodyFram
 }
 
 // Adds the contact's wrench (force, torque about the centre) to b and subtracts it from a.
-inline void apply_wrench(const Force& f, double* wrench, std::int32_t body_a,
-                         std::int32_t body_b) noexcept {
+MAYA_RIGID_HD inline void apply_wrench(const Force& f, double* wrench, std::int32_t body_a,
+                                       std::int32_t body_b) noexcept {
   double* wb = wrench + 3 * body_b;
   wb[0] += f.force.x;
   wb[1] += f.force.y;
@@ -216,8 +225,8 @@ struct GeometryAdjoint {
   double depth = 0.0;
 };
 
-inline void add_pose_gradient(GradientSinks& sinks, std::int32_t body, V2 g_position,
-                              double g_angle) noexcept {
+MAYA_RIGID_HD inline void add_pose_gradient(GradientSinks& sinks, std::int32_t body, V2 g_position,
+                                            double g_angle) noexcept {
   if (sinks.pose == nullptr) return;
   double* p = sinks.pose + 3 * body;
   p[0] += g_position.x;
@@ -227,11 +236,10 @@ inline void add_pose_gradient(GradientSinks& sinks, std::int32_t body, V2 g_posi
 
 // Reverse of contact_force and apply_wrench: from d loss / d wrench of a and b (null for the
 // ground) to the velocities, the material and the geometry's adjoint.
-inline GeometryAdjoint contact_force_backward(const Geometry& g, const Force& f, const BodyFrame* a,
-                                              const BodyFrame& b, std::int32_t body_a,
-                                              std::int32_t body_b, const Material& m,
-                                              const double* g_wrench_a, const double* g_wrench_b,
-                                              GradientSinks& sinks) noexcept {
+MAYA_RIGID_HD inline GeometryAdjoint contact_force_backward(
+    const Geometry& g, const Force& f, const BodyFrame* a, const BodyFrame& b, std::int32_t body_a,
+    std::int32_t body_b, const Material& m, const double* g_wrench_a, const double* g_wrench_b,
+    GradientSinks& sinks) noexcept {
   // torque = arm x F: d/dF = perp(arm), d/darm = (F_y, -F_x).
   const V2 torque_by_arm{f.force.y, -f.force.x};
   V2 g_force{g_wrench_b[0], g_wrench_b[1]};
@@ -303,8 +311,9 @@ inline GeometryAdjoint contact_force_backward(const Geometry& g, const Force& f,
 }
 
 // Reverse of P = x + R(theta) p for a point feature (vertex or circle centre).
-inline void point_backward(const ContactInputs& in, GradientSinks& sinks, std::int32_t body,
-                           std::int32_t feature, V2 world, V2 g_world) noexcept {
+MAYA_RIGID_HD inline void point_backward(const ContactInputs& in, GradientSinks& sinks,
+                                         std::int32_t body, std::int32_t feature, V2 world,
+                                         V2 g_world) noexcept {
   const BodyFrame& frame = in.frames[body];
   // d (R p) / d theta = perp(R p)
   add_pose_gradient(sinks, body, g_world, dot(g_world, perp(world - frame.position)));
@@ -315,17 +324,17 @@ inline void point_backward(const ContactInputs& in, GradientSinks& sinks, std::i
   }
 }
 
-inline void radius_backward(GradientSinks& sinks, std::int32_t body, std::int32_t feature,
-                            double g_radius) noexcept {
+MAYA_RIGID_HD inline void radius_backward(GradientSinks& sinks, std::int32_t body,
+                                          std::int32_t feature, double g_radius) noexcept {
   if (feature < 0 && sinks.radius != nullptr) sinks.radius[body] += g_radius;
 }
 
 // Reverse of contact_geometry.
-inline void contact_geometry_backward(const ContactInputs& in, const Geometry& g,
-                                      const GeometryAdjoint& adj, ContactKind kind,
-                                      std::int32_t body_a, std::int32_t feature_a,
-                                      std::int32_t body_b, std::int32_t feature_b,
-                                      GradientSinks& sinks) noexcept {
+MAYA_RIGID_HD inline void contact_geometry_backward(const ContactInputs& in, const Geometry& g,
+                                                    const GeometryAdjoint& adj, ContactKind kind,
+                                                    std::int32_t body_a, std::int32_t feature_a,
+                                                    std::int32_t body_b, std::int32_t feature_b,
+                                                    GradientSinks& sinks) noexcept {
   // point = P_b - r_b n
   V2 g_normal = adj.normal - g.radius_b * adj.point;
   double g_radius_b = -dot(g.normal, adj.point);

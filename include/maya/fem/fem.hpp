@@ -3,6 +3,7 @@
 // with 2-D rigid bodies, prescribed or coupled to a RigidWorld2D.
 #pragma once
 
+#include "maya/fem/batched_rollout.hpp"
 #include "maya/fem/coupled_step.hpp"
 #include "maya/fem/material.hpp"
 #include "maya/fem/mesh.hpp"

@@ -1,0 +1,70 @@
+// Many soft bodies at once: E independent worlds of one SoftBody (one mesh, material law and
+// options), each with its own state and parameters, rolled out T explicit steps (step_explicit,
+// the fused step) and differentiated in one call, on CPU threads (one world per task). Data comes
+// from and returns to the host; each world's gradient is its own loss's.
+#pragma once
+
+#include <cstddef>
+
+#include "maya/dynamics/batched_rollout.hpp"
+#include "maya/fem/soft_body.hpp"
+#include "maya/tensor/device.hpp"
+#include "maya/tensor/tensor.hpp"
+
+namespace maya::fem {
+
+// E worlds of a body with N vertices and M elements in D dimensions. Every tensor's leading axis
+// is the world; all must agree on E. P is 1 (one value for every element) or M.
+struct SoftWorlds {
+  Tensor state;          // [E, 2, N, D]: positions, then velocities
+  Tensor inverse_edges;  // [E, M, D, D]: B = D_m^-1 of each element (RestShape)
+  Tensor volumes;        // [E, M]: rest volumes W
+  Tensor mu;             // [E, P]: Lame shear modulus
+  Tensor lambda;         // [E, P]: first Lame parameter
+  Tensor mass;           // [E, N]: lumped masses
+  Tensor actuation;      // [E, P] fibre tension, or no elements (shape [0]) for none
+};
+
+// World w's loss of its final state [2, N, D] (see maya::dynamics::FinalStateLoss).
+using dynamics::FinalStateLoss;
+
+struct SoftRolloutOptions {
+  double dt = 1e-4;
+  std::size_t steps = 100;
+  Device device = Device::kCpu;
+  // Throw maya::NonFiniteError naming the first world whose final state, loss or gradient holds
+  // a NaN or an infinity. Off: such a world's results are NaN; the other worlds are unaffected.
+  bool finite_check = false;
+};
+
+struct SoftRolloutGradients {
+  Tensor loss;         // [E]
+  Tensor final_state;  // [E, 2, N, D]
+  // d loss_w / d (world w's input), for every world w, in the inputs' shapes:
+  Tensor state;
+  Tensor inverse_edges;
+  Tensor volumes;
+  Tensor mu;
+  Tensor lambda;
+  Tensor mass;
+  Tensor actuation;
+};
+
+// Rolls every world out `options.steps` steps of step_explicit(body, ...) and returns each
+// world's loss and its gradients. Throws maya::ShapeError for tensors whose shapes disagree with
+// the body or with each other on E (naming both), maya::ValueError for dt <= 0, a non-positive
+// mass or a body with rigid contact shapes (not batched), and maya::DeviceError for
+// Device::kCuda (the FEM step has no GPU kernels yet).
+[[nodiscard]] SoftRolloutGradients soft_rollout_gradient(const SoftBody& body,
+                                                         const SoftWorlds& worlds,
+                                                         const FinalStateLoss& loss,
+                                                         const SoftRolloutOptions& options);
+
+// E copies of one world: the body at `rest_positions` [N, D] (rest shape and lumped masses from
+// them), Young's modulus, Poisson's ratio and density as fem::parameters takes them, no
+// actuation, and the initial state [2, N, D].
+[[nodiscard]] SoftWorlds replicate_world(const SoftBody& body, const Tensor& state,
+                                         const Tensor& rest_positions, double youngs_modulus,
+                                         double poisson_ratio, double density, std::size_t worlds);
+
+}  // namespace maya::fem
