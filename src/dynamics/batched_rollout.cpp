@@ -210,6 +210,12 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
                              Tensor::zeros({e, s}),
                              Tensor::zeros({e, s}),
                              Tensor::zeros({e, s})};
+  if (options.device == Device::kCuda && model.ground().enabled && model.ground().friction > 0.0) {
+    throw ValueError(std::string(kOp) + ": ground friction " +
+                     format_number(model.ground().friction) +
+                     " on Device::kCuda: the GPU kernels have no friction yet (use friction 0 or "
+                     "Device::kCpu)");
+  }
   if (options.device == Device::kCuda) {
 #if defined(MAYA_HAVE_CUDA)
     if (detail::cuda_devices() == 0) {
