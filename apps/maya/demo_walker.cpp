@@ -82,8 +82,8 @@ bool walker_demo(const DemoContext& context) {
   std::printf(
       "\n== walker: %zu mass-spring robots (%zu particles, %zu springs, %zu muscles, body %g m) "
       "learn to walk; %zu steps of %g s, Adam through the whole rollout\n",
-      options.robots, robot.model.num_particles(), robot.model.num_springs(),
-      robot.actuated.size(), length, options.steps, options.dt);
+      options.robots, robot.model.num_particles(), robot.model.num_springs(), robot.actuated.size(),
+      length, options.steps, options.dt);
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t k = 0; k < kIterations; ++k) {
     const std::vector<double> walked = training.iterate();

@@ -35,8 +35,8 @@ WalkerRobot make_walker(const WalkerShape& shape) {
   }
   std::map<Corner, std::size_t> index;  // corner -> particle, numbered row by row
   for (const auto& [c, r] : cells) {
-    for (const Corner& corner : {Corner{c, r}, Corner{c + 1, r}, Corner{c, r + 1},
-                                Corner{c + 1, r + 1}}) {
+    for (const Corner& corner :
+         {Corner{c, r}, Corner{c + 1, r}, Corner{c, r + 1}, Corner{c + 1, r + 1}}) {
       index.emplace(Corner{corner.second, corner.first}, 0);  // keyed (row, column) for order
     }
   }
@@ -95,8 +95,8 @@ optim::ParameterSet initial_controllers(const WalkerOptions& options, const Walk
   const std::size_t h = options.hidden;
   const std::size_t a = robot.actuated.size();
   optim::ParameterSet set;
-  set.add("w1", Tensor::normal({e, in, h}, 0.0, 2.0 * std::sqrt(2.0 / double(in + h)),
-                               options.seed));
+  set.add("w1",
+          Tensor::normal({e, in, h}, 0.0, 2.0 * std::sqrt(2.0 / double(in + h)), options.seed));
   set.add("b1", Tensor::zeros({e, 1, h}));
   set.add("w2", Tensor::normal({e, h, a}, 0.0, 2.0 * std::sqrt(2.0 / double(h + a)),
                                options.seed + 7919));
@@ -122,10 +122,10 @@ TensorVar walk_distance(const WalkerOptions& options, const WalkerRobot& robot,
   const WalkerShape& shape = options.shape;
   // Constant per robot: masses, stiffnesses, dampings; the actuators' map onto the springs,
   // M [A, S] with M[j, actuated[j]] = actuation, and the rest lengths L [S].
-  const dynamics::SpringParameters fixed{
-      tape.constant(Tensor::full({e, n}, shape.mass)),
-      tape.constant(Tensor::full({e, s}, shape.stiffness)),
-      tape.constant(Tensor::full({e, s}, shape.damping)), TensorVar{}};
+  const dynamics::SpringParameters fixed{tape.constant(Tensor::full({e, n}, shape.mass)),
+                                         tape.constant(Tensor::full({e, s}, shape.stiffness)),
+                                         tape.constant(Tensor::full({e, s}, shape.damping)),
+                                         TensorVar{}};
   std::vector<double> map(a * s, 0.0);
   for (std::size_t j = 0; j < a; ++j) map[j * s + robot.actuated[j]] = shape.actuation;
   const TensorVar muscles = tape.constant(Tensor::from_data(std::move(map), {a, s}));
@@ -159,15 +159,16 @@ TensorVar walk_distance(const WalkerOptions& options, const WalkerRobot& robot,
     const TensorVar x = select(state, 1, 0);  // [E, N, 2]
     const TensorVar v = select(state, 1, 1);
     const TensorVar relative = (x - mean(x, 1, true)) * (options.state_input * per_cell);
-    const TensorVar input = concat(
-        {tape.constant(Tensor::from_data(sines, {e, 1, options.sine_waves})),
-         reshape(relative, {e, 1, 2 * n}), reshape(v * (0.1 * options.state_input * per_cell), {e, 1, 2 * n})},
-        2);                                                                      // [E, 1, I]
-    const TensorVar hidden = tanh(matmul(input, controller.w1) + controller.b1);  // [E, 1, H]
+    const TensorVar input =
+        concat({tape.constant(Tensor::from_data(sines, {e, 1, options.sine_waves})),
+                reshape(relative, {e, 1, 2 * n}),
+                reshape(v * (0.1 * options.state_input * per_cell), {e, 1, 2 * n})},
+               2);                                                                 // [E, 1, I]
+    const TensorVar hidden = tanh(matmul(input, controller.w1) + controller.b1);   // [E, 1, H]
     const TensorVar action = tanh(matmul(hidden, controller.w2) + controller.b2);  // [E, 1, A]
     // L_e (1 + a_e): the network's output feeds the fused step's rest lengths directly.
     dynamics::SpringParameters params = fixed;
-    params.rest_length = reshape(rest * (matmul(action, muscles) + 1.0), {e, s});
+    params.rest_length = rest * (matmul(reshape(action, {e, a}), muscles) + 1.0);  // [E, S]
     state = robot.model.step(state, params, options.dt);
   }
   return mean(select(select(state, 1, 0), 2, 0), 1) - start_x;
@@ -182,7 +183,7 @@ WalkerTraining::WalkerTraining(WalkerOptions options)
 std::vector<double> WalkerTraining::iterate() {
   TensorTape tape;
   const WalkerController controller{tape.var(parameters_.value(0)), tape.var(parameters_.value(1)),
-                              tape.var(parameters_.value(2)), tape.var(parameters_.value(3))};
+                                    tape.var(parameters_.value(2)), tape.var(parameters_.value(3))};
   const TensorVar distance = walk_distance(options_, robot_, controller);
   const auto gradients = tape.grad(-sum(distance));
   std::vector<Tensor> g = {gradients[controller.w1], gradients[controller.b1],

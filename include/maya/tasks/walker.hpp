@@ -26,11 +26,11 @@ namespace maya::tasks {
 struct WalkerShape {
   std::size_t body_cells = 4;
   std::size_t leg_cells = 1;
-  double cell = 0.1;        // m, the side of a cell
-  double mass = 1.0;        // kg per particle
-  double stiffness = 1e4;   // N/m per spring
-  double damping = 50.0;    // N s/m per spring
-  double actuation = 0.2;   // |a_e| <= actuation
+  double cell = 0.1;       // m, the side of a cell
+  double mass = 1.0;       // kg per particle
+  double stiffness = 1e4;  // N/m per spring
+  double damping = 50.0;   // N s/m per spring
+  double actuation = 0.2;  // |a_e| <= actuation
   // Explicit steps resolve the smoothed friction while dt mu f_n / (m eps) < 2: eps = 0.2 m/s
   // keeps foot loads up to 20 m g stable at dt = 2 ms (and the gradient through 1000 steps
   // finite).
@@ -45,8 +45,8 @@ struct WalkerShape {
 
 struct WalkerRobot {
   dynamics::MassSpringModel model;
-  Tensor positions;    // [N, 2]: at rest, feet on the ground
-  Tensor rest_length;  // [S]: L_e
+  Tensor positions;                   // [N, 2]: at rest, feet on the ground
+  Tensor rest_length;                 // [S]: L_e
   std::vector<std::size_t> actuated;  // [A]: the spring each controller output drives
   double body_length = 0.0;           // m, the body's extent along x
 };
@@ -55,10 +55,10 @@ struct WalkerRobot {
 
 struct WalkerOptions {
   WalkerShape shape;
-  std::size_t robots = 8;   // E, trained at once, each with its own controller drawn from seed
+  std::size_t robots = 8;  // E, trained at once, each with its own controller drawn from seed
   std::size_t steps = 1000;
-  double dt = 2e-3;         // s; steps * dt is the walk's duration
-  std::size_t hidden = 32;  // the controller's hidden units
+  double dt = 2e-3;            // s; steps * dt is the walk's duration
+  std::size_t hidden = 32;     // the controller's hidden units
   std::size_t sine_waves = 8;  // sin(2 pi f t + 2 pi j / sine_waves), j < sine_waves
   double frequency = 2.0;      // f, Hz
   double state_input = 0.3;    // the state inputs' scale (0: the sines alone, open loop)
