@@ -210,12 +210,6 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
                              Tensor::zeros({e, s}),
                              Tensor::zeros({e, s}),
                              Tensor::zeros({e, s})};
-  if (options.device == Device::kCuda && model.ground().enabled && model.ground().friction > 0.0) {
-    throw ValueError(std::string(kOp) + ": ground friction " +
-                     format_number(model.ground().friction) +
-                     " on Device::kCuda: the GPU kernels have no friction yet (use friction 0 or "
-                     "Device::kCpu)");
-  }
   if (options.device == Device::kCuda) {
 #if defined(MAYA_HAVE_CUDA)
     if (detail::cuda_devices() == 0) {
@@ -233,7 +227,9 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
                                   ground.height,
                                   ground.stiffness,
                                   ground.damping,
-                                  ground.up_axis};
+                                  ground.up_axis,
+                                  ground.friction,
+                                  ground.slip_velocity};
     for (std::size_t k = 0; k < model.dim(); ++k) topology.gravity[k] = model.gravity()[k];
     const detail::HostWorlds host{e,
                                   worlds.state.data().data(),

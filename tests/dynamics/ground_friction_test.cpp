@@ -238,22 +238,41 @@ TEST(GroundFriction, BadFrictionIsNamed) {
   EXPECT_THROW(MassSpringModel(2, 2, {0}, {1}, {0.0, -9.8}, ground), maya::ValueError);
 }
 
-// The GPU rollout kernels have no friction: asking for one is an error, never a silent
-// frictionless rollout.
-TEST(GroundFriction, GpuRolloutRejectsFriction) {
-  const auto lattice = sliding_lattice(0.5);
-  const std::size_t e = lattice.model.num_springs();
-  const auto worlds = maya::dynamics::replicate_world(
-      MassSpringModel::make_state(lattice.positions, lattice.velocities), lattice.masses,
-      Tensor::full({e}, 1000.0), Tensor::full({e}, 5.0), lattice.rest_length, 2);
-  maya::dynamics::SpringRolloutOptions options;
-  options.steps = 10;
-  options.device = maya::Device::kCuda;
-  const auto loss = [](std::size_t, std::span<const double>, std::span<double>) { return 0.0; };
-  try {
-    (void)maya::dynamics::spring_rollout_gradient(lattice.model, worlds, loss, options);
-    FAIL() << "expected ValueError";
-  } catch (const maya::ValueError& error) {
-    EXPECT_NE(std::string(error.what()).find("friction"), std::string::npos) << error.what();
+// The CPU batched rollout (the same kernels, each world on its own) agrees with stepping the
+// worlds on the tape: friction reaches spring_rollout_gradient too.
+TEST(GroundFriction, BatchedRolloutMatchesTheTape) {
+  const auto lattice = sliding_lattice(0.8);
+  constexpr std::size_t kWorlds = 3;
+  constexpr std::size_t kSteps = 80;
+  constexpr double kDt = 1e-3;
+  const Inputs in = inputs_of(lattice);
+  auto worlds = maya::dynamics::replicate_world(in.state, in.mass, in.stiffness, in.damping,
+                                                in.rest, kWorlds);
+  const Tensor jitter = Tensor::uniform(worlds.stiffness.shape(), 0.9, 1.1, 41);
+  for (std::size_t i = 0; i < worlds.stiffness.numel(); ++i)
+    worlds.stiffness.mutable_data()[i] *= jitter.data()[i];
+  // loss_w = |final state|^2 / 2, so d loss / d final state = final state.
+  const auto loss = [](std::size_t, std::span<const double> final_state,
+                       std::span<double> adjoint) {
+    double total = 0.0;
+    for (std::size_t j = 0; j < final_state.size(); ++j) {
+      adjoint[j] = final_state[j];
+      total += 0.5 * final_state[j] * final_state[j];
+    }
+    return total;
+  };
+  const auto rollout = maya::dynamics::spring_rollout_gradient(lattice.model, worlds, loss,
+                                                               {.dt = kDt, .steps = kSteps});
+  TensorTape t;
+  const TensorVar x[] = {t.var(worlds.state), t.var(worlds.mass), t.var(worlds.stiffness),
+                         t.var(worlds.damping), t.var(worlds.rest_length)};
+  const TensorVar state = run(lattice.model, x, kSteps, kDt, Path::kFused);
+  const auto g = t.grad(0.5 * maya::sum(state * state));
+  EXPECT_TRUE(maya::allclose(rollout.final_state, state.value(), 1e-12, 1e-14));
+  const Tensor* expected[] = {&rollout.state, &rollout.mass, &rollout.stiffness, &rollout.damping,
+                              &rollout.rest_length};
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(maya::allclose(*expected[i], g[x[i]], 1e-10, 1e-12))
+        << "input " << i << ": max difference " << maya::max_abs_difference(*expected[i], g[x[i]]);
   }
 }
