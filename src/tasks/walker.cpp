@@ -116,6 +116,11 @@ TensorVar walk_distance(const WalkerOptions& options, const WalkerRobot& robot,
                         std::size_t recorded, std::size_t every) {
   TensorTape& tape = controller.w1.tape();
   const std::size_t e = options.robots;
+  if (record != nullptr && recorded >= e) {
+    throw ValueError("walk_distance: robot " + std::to_string(recorded) + " recorded of " +
+                     std::to_string(e) + " (robots are numbered from 0)");
+  }
+  (void)check_at_least(every, 1, "walk_distance: every");
   const std::size_t n = robot.model.num_particles();
   const std::size_t s = robot.model.num_springs();
   const std::size_t a = robot.actuated.size();
@@ -220,11 +225,6 @@ std::vector<double> WalkerTraining::distances() const {
 }
 
 io::Trajectory WalkerTraining::record(std::size_t robot, std::size_t every) const {
-  if (robot >= options_.robots) {
-    throw ValueError("WalkerTraining::record: robot " + std::to_string(robot) + " of " +
-                     std::to_string(options_.robots) + " (robots are numbered from 0)");
-  }
-  (void)check_at_least(every, 1, "WalkerTraining::record: every");
   io::Trajectory trajectory;
   trajectory.num_particles = robot_.model.num_particles();
   TensorTape tape;

@@ -81,7 +81,8 @@ struct WalkerController {
 
 // Rolls E robots out for options.steps steps under their controllers (options.robots = E) and
 // returns each one's distance [E] (m), recorded on the controller's tape. When `record` is
-// given, robot `recorded`'s every `every`-th state is appended to it.
+// given, robot `recorded`'s every `every`-th state is appended to it. Throws maya::ValueError
+// for a recorded robot past E or every = 0, maya::ShapeError for controllers of other shapes.
 [[nodiscard]] TensorVar walk_distance(const WalkerOptions& options, const WalkerRobot& robot,
                                       const WalkerController& controller,
                                       io::Trajectory* record = nullptr, std::size_t recorded = 0,
