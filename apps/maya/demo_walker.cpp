@@ -97,20 +97,31 @@ bool walker_demo(const DemoContext& context) {
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::vector<double> final_walk = training.distances();
-  const auto best_it = std::max_element(final_walk.begin(), final_walk.end());
-  const auto best = static_cast<std::size_t>(best_it - final_walk.begin());
-  const double best_lengths = *best_it / length;
+  const std::vector<double>& walked = training.best_distances();
+  const auto best =
+      static_cast<std::size_t>(std::max_element(walked.begin(), walked.end()) - walked.begin());
+  // The best robot walked again with the controller of its best iteration: the distance is
+  // measured on this rollout, not taken from the training's record.
+  const io::Trajectory after = training.record_best(best);
+  const std::size_t last = after.num_frames() - 1;
+  double distance = 0.0;
+  for (std::size_t i = 0; i < after.num_particles; ++i) {
+    distance += (after.position(last, i, 0) - after.position(0, i, 0)) /
+                static_cast<double>(after.num_particles);
+  }
+  const double best_lengths = distance / length;
   std::printf("  trained in %.1f s (%zu iterations)\n", seconds, kIterations);
-  std::printf("  best robot %zu walks %.3f m = %.2f body lengths in %g s (goal %g)\n", best,
-              *best_it, best_lengths, options.dt * static_cast<double>(options.steps), kGoal);
+  std::printf(
+      "  best robot %zu (its controller of iteration %zu) walks %.3f m = %.2f body lengths "
+      "in %g s (goal %g)\n",
+      best, training.best_iterations()[best], distance, best_lengths,
+      options.dt * static_cast<double>(options.steps), kGoal);
   const bool ok = best_lengths >= kGoal;
   std::printf(ok ? "  ok\n" : "  FAILED: the best robot walked less than the goal\n");
 
   if (context.out) {
     tasks::WalkerTraining untrained(options);
     const io::Trajectory before = untrained.record(best);
-    const io::Trajectory after = training.record(best);
     const viz::PlotSeries paths[] = {centre_x(before, "before training", "#9aa3ad", true, length),
                                      centre_x(after, "after training", "#e15759", false, length)};
     viz::PlotOptions plot;
@@ -118,8 +129,9 @@ bool walker_demo(const DemoContext& context) {
     plot.x_label = "time (s)";
     plot.y_label = "x (body lengths)";
     viz::ViewerScene viewer;
-    viewer.title = "walker: the best of " + std::to_string(options.robots) + " robots after " +
-                   std::to_string(kIterations) + " iterations (faded: before training)";
+    viewer.title = "walker: the best of " + std::to_string(options.robots) +
+                   " robots, its controller of iteration " +
+                   std::to_string(training.best_iterations()[best]) + " (faded: before training)";
     viewer.trajectory = after;
     viewer.particle_radius.assign(after.num_particles, 0.008);
     const auto rest = robot.rest_length.data();
@@ -139,9 +151,11 @@ bool walker_demo(const DemoContext& context) {
     json["body_length"] = length;
     json["training_seconds"] = seconds;
     json["best_robot"] = best;
-    json["best_distance"] = *best_it;
+    json["best_iteration"] = training.best_iterations()[best];
+    json["best_distance"] = distance;
     json["best_body_lengths"] = best_lengths;
-    json["distances"] = final_walk;
+    json["best_distances"] = walked;
+    json["final_distances"] = training.distances();
     json["history"] = training.history();
     json["walks"] = ok;
     io::OutputFiles files(*context.out / "walker");

@@ -2,7 +2,9 @@
 // tensor ops step by step, and Adam on every robot's controller at once.
 #include "maya/tasks/walker.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <set>
@@ -183,7 +185,10 @@ WalkerTraining::WalkerTraining(WalkerOptions options)
     : options_(std::move(options)),
       robot_(make_walker(options_.shape)),
       parameters_(initial_controllers(options_, robot_)),
-      adam_(parameters_, {.learning_rate = options_.learning_rate}) {}
+      adam_(parameters_, {.learning_rate = options_.learning_rate}),
+      best_(options_.robots, -std::numeric_limits<double>::infinity()),
+      best_iteration_(options_.robots, 0),
+      best_controllers_(parameters_.values().begin(), parameters_.values().end()) {}
 
 std::vector<double> WalkerTraining::iterate() {
   TensorTape tape;
@@ -210,10 +215,34 @@ std::vector<double> WalkerTraining::iterate() {
       for (std::size_t i = w * per; i < (w + 1) * per; ++i) tensor.mutable_data()[i] = 0.0;
     }
   }
-  adam_.step(g);
   std::vector<double> walked = values_of(distance);
+  // The controllers that walked farthest yet, before the update moves them.
+  for (std::size_t w = 0; w < e; ++w) {
+    if (!(walked[w] > best_[w])) continue;
+    best_[w] = walked[w];
+    best_iteration_[w] = history_.size();
+    for (std::size_t p = 0; p < best_controllers_.size(); ++p) {
+      const auto from = parameters_.value(p).data();
+      const std::size_t per = from.size() / e;
+      std::copy(from.begin() + static_cast<long>(w * per),
+                from.begin() + static_cast<long>((w + 1) * per),
+                best_controllers_[p].mutable_data().begin() + static_cast<long>(w * per));
+    }
+  }
+  adam_.step(g);
   history_.push_back(walked);
   return walked;
+}
+
+io::Trajectory WalkerTraining::record_best(std::size_t robot, std::size_t every) const {
+  io::Trajectory trajectory;
+  trajectory.num_particles = robot_.model.num_particles();
+  TensorTape tape;
+  const WalkerController controller{
+      tape.constant(best_controllers_[0]), tape.constant(best_controllers_[1]),
+      tape.constant(best_controllers_[2]), tape.constant(best_controllers_[3])};
+  (void)walk_distance(options_, robot_, controller, &trajectory, robot, every);
+  return trajectory;
 }
 
 std::vector<double> WalkerTraining::distances() const {

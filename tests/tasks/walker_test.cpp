@@ -76,6 +76,35 @@ TEST(Walker, TrainingMakesEveryRobotWalkFarther) {
   EXPECT_GT(*std::max_element(trained.begin(), trained.end()), 0.5 * length);
 }
 
+// Each robot's best controller is kept with the distance it walked, and walks it again.
+TEST(Walker, KeepsEachRobotsBestController) {
+  WalkerOptions options;
+  options.robots = 3;
+  options.steps = 200;
+  maya::tasks::WalkerTraining training(options);
+  for (int k = 0; k < 8; ++k) (void)training.iterate();
+  for (std::size_t e = 0; e < options.robots; ++e) {
+    double best = -1e300;
+    std::size_t at = 0;
+    for (std::size_t k = 0; k < training.history().size(); ++k) {
+      if (training.history()[k][e] > best) {
+        best = training.history()[k][e];
+        at = k;
+      }
+    }
+    EXPECT_EQ(training.best_distances()[e], best) << "robot " << e;
+    EXPECT_EQ(training.best_iterations()[e], at) << "robot " << e;
+    const maya::io::Trajectory walk = training.record_best(e, 1);
+    ASSERT_EQ(walk.num_frames(), options.steps + 1);
+    double distance = 0.0;
+    for (std::size_t i = 0; i < walk.num_particles; ++i) {
+      distance += (walk.position(options.steps, i, 0) - walk.position(0, i, 0)) /
+                  static_cast<double>(walk.num_particles);
+    }
+    EXPECT_NEAR(distance, best, 1e-12) << "robot " << e;
+  }
+}
+
 TEST(Walker, BadOptionsAreNamed) {
   WalkerOptions options;
   options.robots = 0;

@@ -101,6 +101,16 @@ class WalkerTraining {
   // Robot e's rollout with the current controllers, every `every`-th step a frame.
   [[nodiscard]] io::Trajectory record(std::size_t robot, std::size_t every = 5) const;
 
+  // Gradient steps through a long rollout of contact are noisy: a robot's distance does not rise
+  // every iteration. Each robot's best distance so far (m, -inf before the first iteration), the
+  // iteration that walked it, and that iteration's controller are kept.
+  [[nodiscard]] const std::vector<double>& best_distances() const noexcept { return best_; }
+  [[nodiscard]] const std::vector<std::size_t>& best_iterations() const noexcept {
+    return best_iteration_;
+  }
+  // Robot e's rollout with its best controller (what walked best_distances()[e]).
+  [[nodiscard]] io::Trajectory record_best(std::size_t robot, std::size_t every = 5) const;
+
   [[nodiscard]] const WalkerRobot& robot() const noexcept { return robot_; }
   [[nodiscard]] const WalkerOptions& options() const noexcept { return options_; }
   // history()[k][e]: robot e's distance at iteration k.
@@ -115,6 +125,9 @@ class WalkerTraining {
   optim::ParameterSet parameters_;
   optim::Adam adam_;
   std::vector<std::vector<double>> history_;
+  std::vector<double> best_;                 // [E]
+  std::vector<std::size_t> best_iteration_;  // [E]
+  std::vector<Tensor> best_controllers_;     // as parameters_'s values, robot e's slices its best
 };
 
 }  // namespace maya::tasks
