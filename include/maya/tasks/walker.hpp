@@ -1,8 +1,8 @@
 // Mass-spring robots that learn to walk (the mass_spring task of DiffTaichi, Hu et al. 2020):
 // a 2-D robot of square cells whose actuated springs change their rest lengths L_e (1 + a_e(t)),
 // a_e from a small network of sine-wave phases and the robot's state, trained by Adam through
-// the whole rollout (ground contact with friction). Many robots, one seed each, train at once
-// as the worlds of one batched mass-spring step.
+// the whole rollout (ground contact with friction). Many robots, each from its own random
+// initial controller, train at once as the worlds of one batched mass-spring step.
 #pragma once
 
 #include <cstddef>
@@ -21,8 +21,8 @@ namespace maya::tasks {
 
 // The robot's shape: a body of `body_cells` square cells in a row, standing on two legs of
 // `leg_cells` cells under its first and last cell. Particles sit at the cells' corners; every
-// cell has its four edges and two diagonals as springs. The legs' springs are actuated, each by
-// its own output of the controller.
+// cell has its four edges and two diagonals as springs. The legs' springs below their top edges
+// are actuated (muscles), each by its own output of the controller.
 struct WalkerShape {
   std::size_t body_cells = 4;
   std::size_t leg_cells = 1;
