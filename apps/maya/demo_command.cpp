@@ -59,6 +59,11 @@ const std::vector<Demo>& demos() {
        "its tool to a target (control)",
        {},
        arm_demo},
+      {"walker",
+       "mass-spring robots learn to walk: 16 robots, each with its own controller network, "
+       "trained at once by gradient descent through 2 s of contact with friction (control)",
+       {},
+       walker_demo},
   };
   return list;
 }

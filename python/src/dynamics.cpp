@@ -51,16 +51,20 @@ void register_dynamics(py::module_& m) {
 
   py::class_<GroundContact>(m, "GroundContact", "The penalty ground of a mass-spring system.")
       .def(py::init([](bool enabled, double height, double stiffness, double damping,
-                       std::size_t up_axis) {
-             return GroundContact{enabled, height, stiffness, damping, up_axis};
+                       std::size_t up_axis, double friction, double slip_velocity) {
+             return GroundContact{enabled, height,   stiffness,    damping,
+                                  up_axis, friction, slip_velocity};
            }),
            py::arg("enabled") = true, py::arg("height") = 0.0, py::arg("stiffness") = 1e4,
-           py::arg("damping") = 10.0, py::arg("up_axis") = 1)
+           py::arg("damping") = 10.0, py::arg("up_axis") = 1, py::arg("friction") = 0.0,
+           py::arg("slip_velocity") = 1e-2)
       .def_readwrite("enabled", &GroundContact::enabled)
       .def_readwrite("height", &GroundContact::height)
       .def_readwrite("stiffness", &GroundContact::stiffness)
       .def_readwrite("damping", &GroundContact::damping)
-      .def_readwrite("up_axis", &GroundContact::up_axis);
+      .def_readwrite("up_axis", &GroundContact::up_axis)
+      .def_readwrite("friction", &GroundContact::friction)
+      .def_readwrite("slip_velocity", &GroundContact::slip_velocity);
 
   py::class_<SpringParameters>(m, "SpringParameters",
                                "mass [N], stiffness [E], damping [E], rest_length [E].")

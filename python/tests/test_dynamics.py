@@ -64,6 +64,23 @@ def test_fused_step_equals_composed_step():
     assert relative_error(gf[params.stiffness], gc_[params.stiffness]) < 1e-9
 
 
+def test_ground_friction_slows_a_sliding_block_at_mu_g():
+    ground = maya.GroundContact(stiffness=1e4, damping=20.0, friction=0.5, slip_velocity=1e-2)
+    assert ground.friction == 0.5 and ground.slip_velocity == 1e-2
+    model = maya.MassSpringModel(2, 2, [0], [1], [0.0, -9.8], ground)
+    sink = 9.8 / 1e4  # resting on the penalty ground under its own weight
+    positions = np.array([[0.0, -sink], [0.2, -sink]])
+    velocities = np.array([[2.0, 0.0], [2.0, 0.0]])
+    tape = maya.TensorTape()
+    state = tape.constant(maya.MassSpringModel.make_state(positions, velocities))
+    params = maya.SpringParameters(tape.constant(np.ones(2)), tape.constant(np.array([1000.0])),
+                                   tape.constant(np.array([5.0])), tape.constant(np.array([0.2])))
+    for _ in range(200):
+        state = model.step(state, params, 1e-3)
+    # v(t) = v0 - mu g t while sliding
+    assert state.numpy()[1, 0, 0] == pytest.approx(2.0 - 0.5 * 9.8 * 0.2, abs=4e-4)
+
+
 def test_rollout_gradient_matches_central_differences():
     lattice = small_lattice()
     state0 = np.asarray(maya.MassSpringModel.make_state(lattice.positions, lattice.velocities))

@@ -227,7 +227,9 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
                                   ground.height,
                                   ground.stiffness,
                                   ground.damping,
-                                  ground.up_axis};
+                                  ground.up_axis,
+                                  ground.friction,
+                                  ground.slip_velocity};
     for (std::size_t k = 0; k < model.dim(); ++k) topology.gravity[k] = model.gravity()[k];
     const detail::HostWorlds host{e,
                                   worlds.state.data().data(),

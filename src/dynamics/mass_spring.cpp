@@ -66,6 +66,12 @@ MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
     throw ValueError("MassSpringModel: ground up axis " + std::to_string(ground_.up_axis) +
                      " is not an axis of a " + std::to_string(dim_) + "-dimensional system");
   }
+  if (ground_.enabled) {
+    (void)check_non_negative(ground_.friction, "MassSpringModel: ground friction");
+    if (ground_.friction > 0.0) {
+      (void)check_positive(ground_.slip_velocity, "MassSpringModel: ground slip_velocity");
+    }
+  }
   build_incidence();
   step_op_ = std::make_shared<const StepOp>(std::make_shared<const MassSpringModel>(*this));
 }

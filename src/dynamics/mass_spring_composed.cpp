@@ -53,6 +53,15 @@ TensorVar MassSpringModel::step_composed(TensorVar state, const SpringParameters
     std::vector<double> axis(dim_, 0.0);
     axis[ground_.up_axis] = 1.0;
     force = force + unsqueeze(normal_force, 1) * tape.constant(Tensor::from_data(axis, {dim_}));
+    if (ground_.friction > 0.0) {
+      // f_t = -mu relu(f_n) v_t / sqrt(|v_t|^2 + eps^2), v_t = v with its up axis zeroed.
+      std::vector<double> tangent(dim_, 1.0);
+      tangent[ground_.up_axis] = 0.0;
+      const TensorVar slip = v * tape.constant(Tensor::from_data(std::move(tangent), {dim_}));
+      const TensorVar slip_speed =
+          sqrt(sum(slip * slip, -1, true) + ground_.slip_velocity * ground_.slip_velocity);
+      force = force - ground_.friction * unsqueeze(relu(normal_force), 1) * slip / slip_speed;
+    }
   }
 
   const TensorVar gravity = tape.constant(Tensor::from_data(gravity_, {dim_}));

@@ -266,6 +266,43 @@ inline double ground_force(const GroundContact& ground, double x_up, double v_up
   return penetration > 0.0 ? ground.stiffness * penetration - ground.damping * v_up : 0.0;
 }
 
+// Smoothed Coulomb friction of a particle pressed on the ground by normal force f_n > 0, added
+// to its force f [D]: f_t = -mu f_n v_t / sqrt(|v_t|^2 + eps^2), v_t the velocity v [D] without
+// its up component.
+template <std::size_t D>
+MAYA_INLINE void ground_friction(const GroundContact& ground, double normal, const double* v,
+                                 double* force) {
+  double slip_squared = ground.slip_velocity * ground.slip_velocity;
+  for (std::size_t k = 0; k < D; ++k) {
+    if (k != ground.up_axis) slip_squared += v[k] * v[k];
+  }
+  const double scale = -ground.friction * normal / std::sqrt(slip_squared);
+  for (std::size_t k = 0; k < D; ++k) {
+    if (k != ground.up_axis) force[k] += scale * v[k];
+  }
+}
+
+// The adjoint of ground_friction: given g_f = d loss / d f [D], adds d loss / d v_t to g_v [D]
+// and returns d loss / d f_n. With s = sqrt(|v_t|^2 + eps^2) and f_t = -mu f_n v_t / s:
+//   d f_t / d f_n = -mu v_t / s,  d (v_t / s) / d v_t = (I - v_t v_t^T / s^2) / s.
+template <std::size_t D>
+MAYA_INLINE double ground_friction_adjoint(const GroundContact& ground, double normal,
+                                           const double* v, const double* g_f, double* g_v) {
+  double slip_squared = ground.slip_velocity * ground.slip_velocity;
+  double g_dot_v = 0.0;
+  for (std::size_t k = 0; k < D; ++k) {
+    if (k == ground.up_axis) continue;
+    slip_squared += v[k] * v[k];
+    g_dot_v += g_f[k] * v[k];
+  }
+  const double slip = std::sqrt(slip_squared);
+  const double scale = -ground.friction * normal / slip;
+  for (std::size_t k = 0; g_v && k < D; ++k) {
+    if (k != ground.up_axis) g_v[k] += scale * (g_f[k] - v[k] * g_dot_v / slip_squared);
+  }
+  return -ground.friction * g_dot_v / slip;
+}
+
 // force[i] for particles [begin, end): the springs' pulls summed (already scattered into force
 // with Scatter), then the ground.
 template <std::size_t D, bool Scatter>
@@ -281,7 +318,10 @@ MAYA_INLINE void particle_forces(const SpringSystem& system, const SpringInputs&
   const GroundContact& ground = system.ground;
   for (std::size_t i = begin; ground.enabled && i < end; ++i) {
     const std::size_t up = i * D + ground.up_axis;
-    force[up] += ground_force(ground, x[up], v[up]);
+    const double normal = ground_force(ground, x[up], v[up]);
+    force[up] += normal;
+    if (ground.friction > 0.0 && normal > 0.0)
+      ground_friction<D>(ground, normal, v + i * D, force + i * D);
   }
 }
 
@@ -356,7 +396,7 @@ struct AdjointScratch {
 //
 // Particles [begin, end) (begin even): x1 = x + dt v1 and v1 = v + dt (F / m + g), so the total
 // adjoint reaching v1 is g_v1 + dt g_x1, and d loss / d F = dt (g_v1 + dt g_x1) / m. Then the
-// ground: F_up += k pen - c v_up [pen > 0], pen = height - x_up.
+// ground: F_up += f_n = k pen - c v_up [pen > 0], pen = height - x_up, and its friction.
 template <std::size_t D, bool Scatter>
 MAYA_INLINE void adjoint_particles_first(const SpringSystem& system, const SpringInputs& in,
                                          double dt, const double* g_out,
@@ -400,12 +440,22 @@ MAYA_INLINE void adjoint_particles_first(const SpringSystem& system, const Sprin
   if (scratch.force) {
     particle_forces<D, Scatter>(system, in, scratch.per_spring, scratch.force, begin, end);
   }
+  // Friction (when on and f_n > 0) adds its share to d loss / d f_n and to g_v's other axes.
   const GroundContact& ground = system.ground;
+  const double* v = x + nd;
   for (std::size_t i = begin; ground.enabled && g_x && i < end; ++i) {
     const std::size_t j = i * D + ground.up_axis;
     if (ground.height - x[j] <= 0.0) continue;
-    g_x[j] -= g_force[j] * ground.stiffness;
-    g_v[j] -= g_force[j] * ground.damping;
+    double g_normal = g_force[j];
+    if (ground.friction > 0.0) {
+      const double normal = ground_force(ground, x[j], v[j]);
+      if (normal > 0.0) {
+        g_normal +=
+            ground_friction_adjoint<D>(ground, normal, v + i * D, g_force + i * D, g_v + i * D);
+      }
+    }
+    g_x[j] -= g_normal * ground.stiffness;
+    g_v[j] -= g_normal * ground.damping;
   }
 }
 

@@ -146,6 +146,22 @@ TEST(MayaDemo, SoftDemoRecoversYoungsModulusAndPoissonsRatio) {
   EXPECT_EQ(maya::test::slurp(out / "viewer.html").find("\"springs\":[]"), std::string::npos);
 }
 
+TEST(MayaDemo, WalkerDemoTrainsARobotToWalkTwoBodyLengths) {
+  const ScratchDir dir;
+  const CliResult result =
+      run_cli({"demo", "walker", "-q", "-o", (dir.path() / "out").string()}, dir.path());
+  EXPECT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("body lengths in 2 s (goal 2)"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("\n  ok\n"), std::string::npos) << result.out;
+  const fs::path out = dir.path() / "out" / "walker";
+  for (const char* file : {"walker.json", "learning.svg", "trajectories.svg", "before.csv",
+                           "after.csv", "times.npy", "viewer.html"}) {
+    EXPECT_TRUE(fs::exists(out / file)) << file;
+  }
+  EXPECT_EQ(maya::io::parse_npy(maya::test::slurp(out / "times.npy")).shape,
+            (std::vector<std::size_t>{201}));
+}
+
 TEST(MayaDemo, UnknownNameSuggestsTheNearest) {
   const ScratchDir dir;
   expect_bad_input({"demo", "sprngs"}, dir, "did you mean 'springs'?");

@@ -215,6 +215,74 @@ TEST(GpuSpringRollout, OneAndThreeDimensionsMatchCpu) {
   }
 }
 
+// Ground friction (GroundContact::friction) in every kernel family: lattices thrown sideways
+// that land and slide, and 1-D and 3-D chains, against the CPU.
+TEST(GpuSpringRollout, FrictionMatchesCpuInEveryKernel) {
+  MAYA_REQUIRE_GPU();
+  struct Case {
+    std::size_t size, worlds, steps;
+  };
+  for (const Case c : {Case{16, 1, 400}, Case{8, 50, 400}, Case{20, 3, 300}, Case{40, 2, 300}}) {
+    maya::dynamics::LatticeOptions options;
+    options.size = c.size;
+    options.ground.friction = 0.8;
+    options.ground.slip_velocity = 0.05;
+    const maya::dynamics::SpringLattice lattice = maya::dynamics::make_spring_lattice(options);
+    SCOPED_TRACE("lattice " + std::to_string(c.size));
+    // Sliding, sticking and landing amplify rounding as contact does over long rollouts (50
+    // worlds of G = 8: the kernels agree with each other to every printed digit and with the
+    // CPU to 3e-10).
+    const auto worlds = maya::test::varied_worlds(lattice, c.worlds, 17);
+    const double sensitivity = cpu_rounding_sensitivity(lattice.model, worlds, c.steps);
+    expect_gpu_matches_cpu(lattice.model, worlds, c.steps, 1e-10,
+                           std::max(1e-10, 10 * sensitivity));
+  }
+  for (const std::size_t dim : {std::size_t{1}, std::size_t{3}}) {
+    const std::size_t n = 12;
+    std::vector<std::int64_t> first;
+    std::vector<std::int64_t> second;
+    for (std::size_t i = 0; i + 1 < n; ++i) {
+      first.push_back(static_cast<std::int64_t>(i));
+      second.push_back(static_cast<std::int64_t>(i + 1));
+    }
+    std::vector<double> gravity(dim, 0.0);
+    gravity[dim - 1] = -9.8;
+    maya::dynamics::GroundContact ground;
+    ground.up_axis = dim - 1;
+    ground.friction = 0.6;
+    ground.slip_velocity = 0.05;
+    const maya::dynamics::MassSpringModel model(n, dim, first, second, gravity, ground);
+    const std::size_t worlds = 5;
+    const std::size_t s = model.num_springs();
+    std::vector<double> state;
+    for (std::size_t w = 0; w < worlds; ++w) {
+      for (std::size_t i = 0; i < n; ++i) {
+        for (std::size_t k = 0; k < dim; ++k) {
+          state.push_back(
+              dim == 1 ? 0.02 + 0.03 * static_cast<double>(i)
+                       : (k == 0 ? 0.03 * static_cast<double>(i) : (k == dim - 1 ? 0.02 : 0.0)));
+        }
+      }
+      for (std::size_t i = 0; i < n * dim; ++i) {
+        state.push_back(0.3 * std::sin(static_cast<double>(w * 17 + i)) - 0.3);
+      }
+    }
+    const Tensor positions =
+        Tensor::from_data(std::vector<double>(state.begin(), state.begin() + n * dim), {n, dim});
+    const Tensor rest = model.rest_lengths_of(positions);
+    std::vector<double> rests;
+    for (std::size_t w = 0; w < worlds; ++w) {
+      rests.insert(rests.end(), rest.data().begin(), rest.data().end());
+    }
+    const maya::dynamics::SpringWorlds batch{
+        Tensor::from_data(state, {worlds, 2, n, dim}), Tensor::uniform({worlds, n}, 0.8, 1.2, 3),
+        Tensor::uniform({worlds, s}, 500, 1500, 4), Tensor::uniform({worlds, s}, 1, 5, 5),
+        Tensor::from_data(rests, {worlds, s})};
+    SCOPED_TRACE("chain in dimension " + std::to_string(dim));
+    expect_gpu_matches_cpu(model, batch, 300);
+  }
+}
+
 TEST(GpuSpringRollout, BlownUpWorldIsNamedAndLeavesOthersUntouched) {
   MAYA_REQUIRE_GPU();
   const maya::dynamics::SpringLattice lattice = w2_lattice(8);

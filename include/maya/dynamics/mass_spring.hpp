@@ -5,7 +5,10 @@
 // Per spring e = (a, b):  d = x_b - x_a,  l = |d|,  u = d / l,
 //   f = (k_e (l - L_e) + c_e (v_b - v_a) . u) u,   F_a += f,  F_b -= f.
 // Gravity adds m g. The ground (a plane normal to the up axis at `height`) adds, along the up axis,
-//   stiffness * pen - damping * v_up * [pen > 0],  pen = relu(height - x_up).
+//   f_n = stiffness * pen - damping * v_up * [pen > 0],  pen = relu(height - x_up),
+// and along the other axes a smoothed Coulomb friction on the slip velocity v_t (v without v_up),
+//   f_t = -friction * relu(f_n) * v_t / sqrt(|v_t|^2 + slip_velocity^2),
+// which tends to Coulomb's -mu f_n v_t / |v_t| for |v_t| >> slip_velocity and is smooth at rest.
 // Step: v1 = v + dt F / m;  x1 = x + dt v1.
 //
 // step() records the whole step as one tape node with a hand-derived adjoint (the fast path);
@@ -35,6 +38,8 @@ struct GroundContact {
   double stiffness = 1e4;
   double damping = 10.0;
   std::size_t up_axis = 1;
+  double friction = 0.0;        // mu; 0: no tangential force (the step is as without friction)
+  double slip_velocity = 1e-2;  // eps, the smoothing of friction near zero slip (speed units)
 };
 
 struct SpringParameters {

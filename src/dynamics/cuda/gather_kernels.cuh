@@ -14,7 +14,7 @@ namespace maya::dynamics::detail {
 
 // Particle i's force from its springs (in spring order, from zero) and the ground, on state
 // [2, N, D] (SpringGeometry and ground_force as above).
-template <int D>
+template <int D, bool Friction>
 __device__ __forceinline__ void gathered_force(const DeviceSystem& system, const WorldParameters& p,
                                                const double* state, int i, double (&force)[D]) {
   const int nd = system.num_particles * D;
@@ -32,6 +32,7 @@ __device__ __forceinline__ void gathered_force(const DeviceSystem& system, const
     const int up = i * D + system.up_axis;
     const double ground = ground_force(system, state[up], state[nd + up]);
     for (int k = 0; k < D; ++k) force[k] += k == system.up_axis ? ground : 0.0;
+    if constexpr (Friction) add_ground_friction<D>(system, ground, state + nd + i * D, force);
   }
 }
 
@@ -39,7 +40,7 @@ __device__ __forceinline__ void gathered_force(const DeviceSystem& system, const
 // between two buffers of `buffers` [2][2, N, D] (shared memory; the initial state in the first)
 // and are copied to the history; otherwise the history itself is read and written (the
 // initial state already in history[0]).
-template <int D, class Scope, bool Shared>
+template <int D, class Scope, bool Shared, bool Friction>
 __device__ void forward_gather(const DeviceSystem& system, const WorldParameters& p, double dt,
                                int steps, double* buffers, double* history) {
   const int n = system.num_particles;
@@ -56,7 +57,7 @@ __device__ void forward_gather(const DeviceSystem& system, const WorldParameters
     double* next_shared = Shared ? buffers + ((t + 1) & 1) * 2 * nd : nullptr;
     for (int i = rank; i < n; i += size) {
       double force[D];
-      gathered_force<D>(system, p, current, i, force);
+      gathered_force<D, Friction>(system, p, current, i, force);
       const double dt_over_m = dt / p.mass[i];
       for (int k = 0; k < D; ++k) {
         const double v1 = current[nd + i * D + k] + dt_over_m * force[k] + dt * system.gravity[k];
@@ -76,11 +77,12 @@ __device__ void forward_gather(const DeviceSystem& system, const WorldParameters
 // The first part of step t's adjoint for particle i, from G = d loss / d state t + 1 (own):
 // g_force = dt (G_v + dt G_x) / m into `g_force`, and the adjoint of state t before its springs
 // (G_x, G_v + dt G_x, less the ground's share) into `partial`.
-template <int D>
+template <int D, bool Friction>
 __device__ __forceinline__ void start_adjoint(const DeviceSystem& system, const WorldParameters& p,
                                               double dt, int i, const double (&x)[D],
-                                              const double (&g_x)[D], const double (&g_v)[D],
-                                              double* g_force, double* partial) {
+                                              const double* v, const double (&g_x)[D],
+                                              const double (&g_v)[D], double* g_force,
+                                              double* partial) {
   const int nd = system.num_particles * D;
   const double dt_over_m = dt / p.mass[i];
   double g_force_up = 0.0;
@@ -98,6 +100,12 @@ __device__ __forceinline__ void start_adjoint(const DeviceSystem& system, const 
   }
   const int up = i * D + system.up_axis;
   if (system.ground_enabled && system.ground_height - x_up > 0.0) {
+    if constexpr (Friction) {
+      double v_up = 0.0;
+      for (int k = 0; k < D; ++k) v_up = k == system.up_axis ? v[k] : v_up;
+      g_force_up += add_ground_friction_adjoint<D>(system, x_up, v_up, v, g_force + i * D,
+                                                   partial + nd + i * D);
+    }
     partial[up] -= g_force_up * system.ground_stiffness;
     partial[nd + up] -= g_force_up * system.ground_damping;
   }
@@ -106,7 +114,7 @@ __device__ __forceinline__ void start_adjoint(const DeviceSystem& system, const 
 // Reverse: `adjoint` [2, N, D] holds d loss / d final state and ends with d loss / d initial
 // state. g_forces: [2][N, D] (steps alternate), partial: [2, N, D]. With Shared the states are
 // copied from the history into `buffers` [2][2, N, D] for the springs to read.
-template <int D, class Scope, bool Shared>
+template <int D, class Scope, bool Shared, bool Friction>
 __device__ void reverse_gather(const DeviceSystem& system, const WorldParameters& p,
                                const WorldGradients& g, double dt, int steps, const double* history,
                                double* buffers, double* g_forces, double* partial,
@@ -131,7 +139,8 @@ __device__ void reverse_gather(const DeviceSystem& system, const WorldParameters
         buffers[((steps - 1) & 1) * 2 * nd + nd + i * D + k] = input[nd + i * D + k];
       }
     }
-    start_adjoint<D>(system, p, dt, i, x, g_x, g_v, g_forces + ((steps - 1) & 1) * nd, partial);
+    start_adjoint<D, Friction>(system, p, dt, i, x, input + nd + i * D, g_x, g_v,
+                               g_forces + ((steps - 1) & 1) * nd, partial);
   }
   Scope::sync();
   for (int t = steps - 1; t >= 0; --t) {
@@ -188,6 +197,7 @@ __device__ void reverse_gather(const DeviceSystem& system, const WorldParameters
         const int up = i * D + system.up_axis;
         const double ground = ground_force(system, x[up], v[up]);
         for (int k = 0; k < D; ++k) force[k] += k == system.up_axis ? ground : 0.0;
+        if constexpr (Friction) add_ground_friction<D>(system, ground, v + i * D, force);
       }
       double total = 0.0;
       for (int k = 0; k < D; ++k) total += g_force[i * D + k] * force[k];
@@ -202,7 +212,8 @@ __device__ void reverse_gather(const DeviceSystem& system, const WorldParameters
             buffers[((t - 1) & 1) * 2 * nd + nd + i * D + k] = input[nd + i * D + k];
           }
         }
-        start_adjoint<D>(system, p, dt, i, x0, g_x, g_v, g_forces + ((t - 1) & 1) * nd, partial);
+        start_adjoint<D, Friction>(system, p, dt, i, x0, input + nd + i * D, g_x, g_v,
+                                   g_forces + ((t - 1) & 1) * nd, partial);
       } else {
         for (int k = 0; k < D; ++k) {
           adjoint[i * D + k] = g_x[k];
@@ -215,7 +226,7 @@ __device__ void reverse_gather(const DeviceSystem& system, const WorldParameters
 }
 
 // Shared: [2][2, N, D] states.
-template <int D>
+template <int D, bool Friction>
 __global__ void __launch_bounds__(1024)
     forward_worlds_gather(DeviceSystem system, WorldArrays w, double dt, int steps, double* states,
                           double* history) {
@@ -225,15 +236,16 @@ __global__ void __launch_bounds__(1024)
   double* world_state = states + world * nd2;
   for (int j = threadIdx.x; j < nd2; j += blockDim.x) shared[j] = world_state[j];
   __syncthreads();
-  forward_gather<D, BlockScope, true>(system, parameters_of(w, system, world), dt, steps, shared,
-                                      history + world * static_cast<std::size_t>(steps + 1) * nd2);
+  forward_gather<D, BlockScope, true, Friction>(
+      system, parameters_of(w, system, world), dt, steps, shared,
+      history + world * static_cast<std::size_t>(steps + 1) * nd2);
   const double* final_state = shared + (steps & 1) * nd2;
   for (int j = threadIdx.x; j < nd2; j += blockDim.x) world_state[j] = final_state[j];
 }
 
 // Shared: [2][2, N, D] states, [2][N, D] g_force, [2, N, D] partial adjoint, [2, N, D] adjoint,
 // then the gradients of the masses [N] and of stiffness, damping and rest length [S] each.
-template <int D>
+template <int D, bool Friction>
 __global__ void __launch_bounds__(1024)
     reverse_worlds_gather(DeviceSystem system, WorldArrays w, double dt, int steps,
                           const double* history, double* adjoints) {
@@ -252,7 +264,7 @@ __global__ void __launch_bounds__(1024)
   for (int j = threadIdx.x; j < 2 * nd; j += blockDim.x) adjoint[j] = world_adjoint[j];
   for (int j = threadIdx.x; j < n + 3 * s; j += blockDim.x) sums[j] = 0.0;
   __syncthreads();
-  reverse_gather<D, BlockScope, true>(
+  reverse_gather<D, BlockScope, true, Friction>(
       system, parameters_of(w, system, world), local, dt, steps,
       history + world * static_cast<std::size_t>(steps + 1) * 2 * nd, buffers, g_forces, partial,
       adjoint);
@@ -267,20 +279,20 @@ __global__ void __launch_bounds__(1024)
   }
 }
 
-template <int D>
+template <int D, bool Friction>
 __global__ void forward_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world,
                                     double dt, int steps, double* history) {
-  forward_gather<D, GridScope, false>(system, parameters_of(w, system, world), dt, steps, nullptr,
-                                      history);
+  forward_gather<D, GridScope, false, Friction>(system, parameters_of(w, system, world), dt, steps,
+                                                nullptr, history);
 }
 
-template <int D>
+template <int D, bool Friction>
 __global__ void reverse_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world,
                                     double dt, int steps, const double* history, double* g_forces,
                                     double* partial, double* adjoint) {
-  reverse_gather<D, GridScope, false>(system, parameters_of(w, system, world),
-                                      gradients_of(w, system, world), dt, steps, history, nullptr,
-                                      g_forces, partial, adjoint);
+  reverse_gather<D, GridScope, false, Friction>(system, parameters_of(w, system, world),
+                                                gradients_of(w, system, world), dt, steps, history,
+                                                nullptr, g_forces, partial, adjoint);
 }
 
 }  // namespace maya::dynamics::detail

@@ -58,7 +58,7 @@ __device__ __forceinline__ void load_lane_springs(const DeviceSystem& system,
 
 // Forward: history [T + 1, 2, N, D] holds the initial state in history[0]; step t reads state
 // t (written by other blocks: loaded past L1) and writes state t + 1.
-template <int D>
+template <int D, bool Friction>
 __global__ void __launch_bounds__(kLaneBlock, 2)
     forward_lanes(DeviceSystem system, WorldArrays w, std::size_t world, LaneSlots slots, double dt,
                   int steps, double* history) {
@@ -124,6 +124,7 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
         }
         const double up_force = ground_force(system, x_up, v_up);
         for (int c = 0; c < D; ++c) force[c] += c == system.up_axis ? up_force : 0.0;
+        if constexpr (Friction) add_ground_friction<D>(system, up_force, v, force);
       }
       double* next = history + static_cast<std::size_t>(t + 1) * 2 * nd;
       for (int c = 0; c < D; ++c) {
@@ -139,7 +140,7 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
 
 // Reverse: `adjoint` [2, N, D] holds d loss / d final state and ends with d loss / d initial
 // state; g_forces [2][N, D] (steps alternate) is the only array the blocks share per step.
-template <int D>
+template <int D, bool Friction>
 __global__ void __launch_bounds__(kLaneBlock, 2)
     reverse_lanes(DeviceSystem system, WorldArrays w, std::size_t world, LaneSlots slots, double dt,
                   int steps, const double* history, double* g_forces, double* adjoint) {
@@ -171,9 +172,10 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
   // holding the same copy.
   double partial_x[D];
   double partial_v[D];
-  // start_adjoint for the step whose input is (x, own adjoint g_x, g_v of the step after).
-  const auto start = [&](const double(&x)[D], const double(&g_x)[D], const double(&g_v)[D],
-                         double* g_force_out) {
+  // start_adjoint for the step whose input is (x, own adjoint g_x, g_v of the step after);
+  // `input` is that step's input state [2, N, D] (its velocities for friction).
+  const auto start = [&](const double(&x)[D], const double* input, const double(&g_x)[D],
+                         const double(&g_v)[D], double* g_force_out) {
     double g_force_up = 0.0;
     double x_up = 0.0;
     for (int c = 0; c < D; ++c) {
@@ -188,6 +190,18 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
       }
     }
     if (system.ground_enabled && system.ground_height - x_up > 0.0) {
+      if constexpr (Friction) {
+        if (active) {
+          const double* v = input + nd + i * D;
+          double v_up = 0.0;
+          double g_f[D];
+          for (int c = 0; c < D; ++c) {
+            v_up = c == system.up_axis ? v[c] : v_up;
+            g_f[c] = dt_over_m * partial_v[c];
+          }
+          g_force_up += add_ground_friction_adjoint<D>(system, x_up, v_up, v, g_f, partial_v);
+        }
+      }
       for (int c = 0; c < D; ++c) {
         if (c == system.up_axis) {
           partial_x[c] -= g_force_up * system.ground_stiffness;
@@ -208,7 +222,7 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
       g_x[c] = active ? adjoint[i * D + c] : 0.0;
       g_v[c] = active ? adjoint[nd + i * D + c] : 0.0;
     }
-    start(x, g_x, g_v, g_forces + ((steps - 1) & 1) * nd);
+    start(x, input, g_x, g_v, g_forces + ((steps - 1) & 1) * nd);
   }
   grid.sync();
   for (int t = steps - 1; t >= 0; --t) {
@@ -298,6 +312,7 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
       }
       const double ground = ground_force(system, x_up, v_up);
       for (int c = 0; c < D; ++c) force[c] += c == system.up_axis ? ground : 0.0;
+      if constexpr (Friction) add_ground_friction<D>(system, ground, v, force);
     }
     double total = 0.0;
     for (int c = 0; c < D; ++c) total += g_force_own[c] * force[c];
@@ -306,7 +321,7 @@ __global__ void __launch_bounds__(kLaneBlock, 2)
       const double* input = history + static_cast<std::size_t>(t - 1) * 2 * nd;
       double x0[D];
       for (int c = 0; c < D; ++c) x0[c] = active ? input[i * D + c] : 0.0;
-      start(x0, g_x, g_v, g_forces + ((t - 1) & 1) * nd);
+      start(x0, input, g_x, g_v, g_forces + ((t - 1) & 1) * nd);
       grid.sync();
     } else if (active && lane == 0) {
       for (int c = 0; c < D; ++c) {

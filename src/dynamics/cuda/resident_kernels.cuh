@@ -70,7 +70,7 @@ __device__ __forceinline__ void load_owned(const DeviceSystem& system, const Wor
 // Shared: positions [D][N], velocities [D][N], shares [max degree][D][slot_row(N, D)] (the pulls with
 // their ends' signs), then slot_of [2 S] (int). states: [E, 2, N, D] initial in, final out;
 // history: [E, T + 1, 2, N, D].
-template <int D, int K, int MaxThreads>
+template <int D, int K, int MaxThreads, bool Friction>
 __global__ void __launch_bounds__(MaxThreads)
     forward_resident(DeviceSystem system, WorldArrays w, double dt, int steps, int max_degree,
                      double* states, double* history) {
@@ -151,6 +151,7 @@ __global__ void __launch_bounds__(MaxThreads)
         }
         const double ground = ground_force(system, x_up, v_up);
         for (int c = 0; c < D; ++c) force[c] += c == system.up_axis ? ground : 0.0;
+        if constexpr (Friction) add_ground_friction<D>(system, ground, v, force);
       }
       double* next = world_history + static_cast<std::size_t>(t + 1) * 2 * nd;
       for (int c = 0; c < D; ++c) {
@@ -176,7 +177,7 @@ __global__ void __launch_bounds__(MaxThreads)
 // shares [max degree][3 D][slot_row(N, 3 D)] (each spring's g_d, g_closing and pull with its ends'
 // signs), then slot_of [2 S] (int). adjoints: [E, 2, N, D], d loss / d final state in,
 // d loss / d initial state out.
-template <int D, int K, int MaxThreads>
+template <int D, int K, int MaxThreads, bool Friction>
 __global__ void __launch_bounds__(MaxThreads)
     reverse_resident(DeviceSystem system, WorldArrays w, double dt, int steps, int max_degree,
                      const double* history, double* adjoints) {
@@ -221,11 +222,13 @@ __global__ void __launch_bounds__(MaxThreads)
   double ahead_v[D];
   double later_x_up = 0.0;
   double later_v_up = 0.0;
+  double later_v[D];  // with friction only
   for (int c = 0; c < D; ++c) {
     g_x[c] = 0.0;
     g_v[c] = 0.0;
     ahead_x[c] = 0.0;
     ahead_v[c] = 0.0;
+    if constexpr (Friction) later_v[c] = 0.0;
   }
   if (particle) {
     degree = static_cast<int>(system.incidence_begin[i + 1] - system.incidence_begin[i]);
@@ -268,6 +271,7 @@ __global__ void __launch_bounds__(MaxThreads)
     if (system.ground_enabled) {
       const double ground = ground_force(system, later_x_up, later_v_up);
       for (int c = 0; c < D; ++c) force[c] += c == system.up_axis ? ground : 0.0;
+      if constexpr (Friction) add_ground_friction<D>(system, ground, later_v, force);
     }
     // d loss / d m = -sum over steps of (g_F . F) / m: the sum first, one division at the end.
     double total = 0.0;
@@ -310,9 +314,15 @@ __global__ void __launch_bounds__(MaxThreads)
           later_x_up = x[c];
           later_v_up = v[c];
         }
+        if constexpr (Friction) later_v[c] = v[c];
       }
       // Ground: F_up += k pen - c v_up where pen = height - x_up > 0.
       if (system.ground_enabled && system.ground_height - x_up > 0.0) {
+        if constexpr (Friction) {
+          double g_f[D];
+          for (int c = 0; c < D; ++c) g_f[c] = dt_over_m * g_v[c];
+          g_force_up += add_ground_friction_adjoint<D>(system, x_up, later_v_up, v, g_f, g_v);
+        }
         for (int c = 0; c < D; ++c) {
           if (c == system.up_axis) {
             g_x[c] -= g_force_up * system.ground_stiffness;

@@ -9,7 +9,7 @@ namespace maya::dynamics::detail {
 
 // The forward rollout: `state` [2, N, D] holds the initial state and ends with the final one;
 // history [T + 1, 2, N, D] receives every state. pulls: [S, D] scratch.
-template <int D, class Scope>
+template <int D, class Scope, bool Friction>
 __device__ void forward_rollout(const DeviceSystem& system, const WorldParameters& p, double dt,
                                 int steps, double* state, double* pulls, double* history) {
   const int n = system.num_particles;
@@ -40,6 +40,7 @@ __device__ void forward_rollout(const DeviceSystem& system, const WorldParameter
         const double ground = ground_force(system, x[up], v[up]);
         // A constant index keeps force[] in registers.
         for (int k = 0; k < D; ++k) force[k] += k == system.up_axis ? ground : 0.0;
+        if constexpr (Friction) add_ground_friction<D>(system, ground, v + i * D, force);
       }
       const double dt_over_m = dt / p.mass[i];
       for (int k = 0; k < D; ++k) {
@@ -62,7 +63,7 @@ constexpr int kSpringValues = 3 * D;
 // The last third of one step's adjoint for particle i (adjoint_particles_last): its springs'
 // adjoints summed into adjoint [2, N, D], and the mass gradient -(g_F . F) / m, with F
 // recomputed from the stored pulls and the state in `state` (the step's input).
-template <int D>
+template <int D, bool Friction>
 __device__ __forceinline__ void finish_particle(const DeviceSystem& system,
                                                 const WorldParameters& p, const WorldGradients& g,
                                                 const double* state, const double* per_spring,
@@ -88,6 +89,7 @@ __device__ __forceinline__ void finish_particle(const DeviceSystem& system,
     const int up = i * D + system.up_axis;
     const double ground = ground_force(system, state[up], state[nd + up]);
     for (int k = 0; k < D; ++k) force[k] += k == system.up_axis ? ground : 0.0;
+    if constexpr (Friction) add_ground_friction<D>(system, ground, state + nd + i * D, force);
   }
   double total = 0.0;
   for (int k = 0; k < D; ++k) {
@@ -104,7 +106,7 @@ __device__ __forceinline__ void finish_particle(const DeviceSystem& system,
 // then the first part of step t's), springs. With CopyState each step's input state is copied
 // from the history into `copy` [2, N, D] (shared memory) for the springs to read; otherwise they
 // read the history itself (global memory, the grid).
-template <int D, class Scope, bool CopyState>
+template <int D, class Scope, bool CopyState, bool Friction>
 __device__ void reverse_rollout(const DeviceSystem& system, const WorldParameters& p,
                                 const WorldGradients& g, double dt, int steps,
                                 const double* history, double* copy, double* adjoint,
@@ -124,7 +126,8 @@ __device__ void reverse_rollout(const DeviceSystem& system, const WorldParameter
         x[k] = input[i * D + k];
         v[k] = input[nd + i * D + k];
       }
-      if (t < steps - 1) finish_particle<D>(system, p, g, later, per_spring, g_force, adjoint, i);
+      if (t < steps - 1)
+        finish_particle<D, Friction>(system, p, g, later, per_spring, g_force, adjoint, i);
       if constexpr (CopyState) {
         for (int k = 0; k < D; ++k) {
           copy[i * D + k] = x[k];
@@ -150,6 +153,12 @@ __device__ void reverse_rollout(const DeviceSystem& system, const WorldParameter
       // Ground: F_up += k pen - c v_up where pen = height - x_up > 0.
       const int up = i * D + system.up_axis;
       if (system.ground_enabled && system.ground_height - x_up > 0.0) {
+        if constexpr (Friction) {
+          double v_up = 0.0;
+          for (int k = 0; k < D; ++k) v_up = k == system.up_axis ? v[k] : v_up;
+          g_force_up += add_ground_friction_adjoint<D>(system, x_up, v_up, v, g_force + i * D,
+                                                       adjoint + nd + i * D);
+        }
         adjoint[up] -= g_force_up * system.ground_stiffness;
         adjoint[nd + up] -= g_force_up * system.ground_damping;
       }
@@ -191,14 +200,15 @@ __device__ void reverse_rollout(const DeviceSystem& system, const WorldParameter
   }
   for (int i = rank; i < n; i += size) {
     if (steps > 0) {
-      finish_particle<D>(system, p, g, CopyState ? copy : history, per_spring, g_force, adjoint, i);
+      finish_particle<D, Friction>(system, p, g, CopyState ? copy : history, per_spring, g_force,
+                                   adjoint, i);
     }
   }
 }
 
 // One block per world, everything of a step in shared memory: [2 N D] state, [S D] pulls.
 // states: [E, 2, N, D] initial in, final out; history: [E, T + 1, 2, N, D].
-template <int D>
+template <int D, bool Friction>
 __global__ void __launch_bounds__(1024)
     forward_worlds(DeviceSystem system, WorldArrays w, double dt, int steps, double* states,
                    double* history) {
@@ -210,8 +220,9 @@ __global__ void __launch_bounds__(1024)
   double* world_state = states + world * nd2;
   for (int j = threadIdx.x; j < nd2; j += blockDim.x) state[j] = world_state[j];
   __syncthreads();
-  forward_rollout<D, BlockScope>(system, parameters_of(w, system, world), dt, steps, state, pulls,
-                                 history + world * static_cast<std::size_t>(steps + 1) * nd2);
+  forward_rollout<D, BlockScope, Friction>(
+      system, parameters_of(w, system, world), dt, steps, state, pulls,
+      history + world * static_cast<std::size_t>(steps + 1) * nd2);
   for (int j = threadIdx.x; j < nd2; j += blockDim.x) world_state[j] = state[j];
 }
 
@@ -219,7 +230,7 @@ __global__ void __launch_bounds__(1024)
 // [2 N D] state, [2 N D] adjoint, [N D] g_force, [S 3 D] per spring, then the gradients of the
 // masses [N] and of stiffness, damping and rest length [S] each, accumulated over the steps
 // there and written out once.
-template <int D>
+template <int D, bool Friction>
 __global__ void __launch_bounds__(1024)
     reverse_worlds(DeviceSystem system, WorldArrays w, double dt, int steps, const double* history,
                    double* adjoints) {
@@ -238,7 +249,7 @@ __global__ void __launch_bounds__(1024)
   for (int j = threadIdx.x; j < 2 * nd; j += blockDim.x) adjoint[j] = world_adjoint[j];
   for (int j = threadIdx.x; j < n + 3 * s; j += blockDim.x) sums[j] = 0.0;
   __syncthreads();
-  reverse_rollout<D, BlockScope, true>(
+  reverse_rollout<D, BlockScope, true, Friction>(
       system, parameters_of(w, system, world), local, dt, steps,
       history + world * static_cast<std::size_t>(steps + 1) * 2 * nd, state, adjoint, g_force,
       per_spring);
@@ -254,20 +265,20 @@ __global__ void __launch_bounds__(1024)
 }
 
 // One world over the whole cooperative grid; the scratch is in global memory (the L2 cache).
-template <int D>
+template <int D, bool Friction>
 __global__ void forward_grid(DeviceSystem system, WorldArrays w, std::size_t world, double dt,
                              int steps, double* state, double* pulls, double* history) {
-  forward_rollout<D, GridScope>(system, parameters_of(w, system, world), dt, steps, state, pulls,
-                                history);
+  forward_rollout<D, GridScope, Friction>(system, parameters_of(w, system, world), dt, steps, state,
+                                          pulls, history);
 }
 
-template <int D>
+template <int D, bool Friction>
 __global__ void reverse_grid(DeviceSystem system, WorldArrays w, std::size_t world, double dt,
                              int steps, const double* history, double* adjoint, double* g_force,
                              double* per_spring) {
-  reverse_rollout<D, GridScope, false>(system, parameters_of(w, system, world),
-                                       gradients_of(w, system, world), dt, steps, history, nullptr,
-                                       adjoint, g_force, per_spring);
+  reverse_rollout<D, GridScope, false, Friction>(system, parameters_of(w, system, world),
+                                                 gradients_of(w, system, world), dt, steps, history,
+                                                 nullptr, adjoint, g_force, per_spring);
 }
 
 }  // namespace maya::dynamics::detail

@@ -25,6 +25,8 @@ struct DeviceSystem {
   double ground_stiffness;
   double ground_damping;
   int up_axis;
+  double ground_friction;  // mu; 0: none
+  double ground_slip_velocity;
 };
 
 // One world's parameters and gradients (device pointers into the [E, ...] arrays).
@@ -119,6 +121,87 @@ struct Geometry {
 __device__ inline double ground_force(const DeviceSystem& s, double x_up, double v_up) {
   const double penetration = s.ground_height - x_up;
   return penetration > 0.0 ? s.ground_stiffness * penetration - s.ground_damping * v_up : 0.0;
+}
+
+// Smoothed Coulomb friction of a particle pressed on the ground by f_n = normal > 0, moving at
+// (v0, v1, v2) (components past the dimension 0): f_t = -mu f_n v_t / sqrt(|v_t|^2 + eps^2),
+// v_t the velocity without its up component (ground_friction of mass_spring_kernels.hpp, in the
+// same order). Called only by the kernels compiled with friction.
+struct GroundFriction {
+  double force[3];  // 0 along the up axis
+};
+__device__ __noinline__ GroundFriction ground_friction(double mu, double eps, int up, double normal,
+                                                       double v0, double v1, double v2) {
+  const double v[3] = {v0, v1, v2};
+  double slip_squared = eps * eps;
+  for (int c = 0; c < 3; ++c) slip_squared += c == up ? 0.0 : v[c] * v[c];
+  const double scale = -mu * normal / sqrt(slip_squared);
+  GroundFriction out;
+  for (int c = 0; c < 3; ++c) out.force[c] = c == up ? 0.0 : scale * v[c];
+  return out;
+}
+
+// Its adjoint, given g_f = d loss / d F (g0, g1, g2): with s = sqrt(|v_t|^2 + eps^2),
+//   d loss / d f_n = -mu (g_f . v_t) / s,  d loss / d v_t = -mu f_n (g_f - v_t (g_f . v_t) / s^2) / s
+// (ground_friction_adjoint of mass_spring_kernels.hpp).
+struct GroundFrictionAdjoint {
+  double g_normal;
+  double g_v[3];  // 0 along the up axis
+};
+__device__ __noinline__ GroundFrictionAdjoint ground_friction_adjoint(double mu, double eps, int up,
+                                                                      double normal, double v0,
+                                                                      double v1, double v2,
+                                                                      double g0, double g1,
+                                                                      double g2) {
+  const double v[3] = {v0, v1, v2};
+  const double g[3] = {g0, g1, g2};
+  double slip_squared = eps * eps;
+  double g_dot_v = 0.0;
+  for (int c = 0; c < 3; ++c) {
+    slip_squared += c == up ? 0.0 : v[c] * v[c];
+    g_dot_v += c == up ? 0.0 : g[c] * v[c];
+  }
+  const double slip = sqrt(slip_squared);
+  const double scale = -mu * normal / slip;
+  GroundFrictionAdjoint out;
+  for (int c = 0; c < 3; ++c) {
+    out.g_v[c] = c == up ? 0.0 : scale * (g[c] - v[c] * g_dot_v / slip_squared);
+  }
+  out.g_normal = -mu * g_dot_v / slip;
+  return out;
+}
+
+// The kernels are compiled with and without friction (template argument Friction): without it
+// they are the frictionless kernels exactly, registers and all. With it, the normal force's
+// sites add the two functions below.
+
+// Friction's force on a particle pressed on the ground by `normal` (f_n), moving at v [D],
+// added to `force` [D]: nothing unless f_n > 0.
+template <int D>
+__device__ __forceinline__ void add_ground_friction(const DeviceSystem& s, double normal,
+                                                    const double* v, double (&force)[D]) {
+  if (!(normal > 0.0)) return;
+  const GroundFriction f =
+      ground_friction(s.ground_friction, s.ground_slip_velocity, s.up_axis, normal, v[0],
+                      D > 1 ? v[D > 1 ? 1 : 0] : 0.0, D > 2 ? v[D > 2 ? 2 : 0] : 0.0);
+  for (int c = 0; c < D; ++c) force[c] += f.force[c];
+}
+
+// Friction's share of the adjoint of a particle in contact (pen > 0) at (x_up, v_up), velocity v
+// [D], given g_f = d loss / d F [D]: added to g_v [D] along the other axes; returns what it adds
+// to d loss / d f_n (0 unless f_n > 0).
+template <int D>
+__device__ __forceinline__ double add_ground_friction_adjoint(const DeviceSystem& s, double x_up,
+                                                              double v_up, const double* v,
+                                                              const double* g_f, double* g_v) {
+  const double normal = ground_force(s, x_up, v_up);
+  if (!(normal > 0.0)) return 0.0;
+  const GroundFrictionAdjoint a = ground_friction_adjoint(
+      s.ground_friction, s.ground_slip_velocity, s.up_axis, normal, v[0],
+      D > 1 ? v[D > 1 ? 1 : 0] : 0.0, D > 2 ? v[D > 2 ? 2 : 0] : 0.0, g_f[0],
+      D > 1 ? g_f[D > 1 ? 1 : 0] : 0.0, D > 2 ? g_f[D > 2 ? 2 : 0] : 0.0);
+  for (int c = 0; c < D; ++c) g_v[c] += a.g_v[c];
+  return a.g_normal;
 }
 
 // visit(first_end, values + e * Width) for particle i's springs e, in spring order. The codes

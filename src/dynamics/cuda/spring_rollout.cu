@@ -40,6 +40,14 @@ auto with_dimension(std::size_t d, F&& f) {
   return f(std::integral_constant<int, 3>{});
 }
 
+// Calls f with std::bool_constant<friction>: the kernels are compiled with and without ground
+// friction, so that the frictionless ones carry none of its code.
+template <class F>
+auto with_friction(bool friction, F&& f) {
+  if (friction) return f(std::bool_constant<true>{});
+  return f(std::bool_constant<false>{});
+}
+
 void check(cudaError_t status, const char* what) {
   if (status != cudaSuccess) {
     throw DeviceError(std::string("spring_rollout_gradient: ") + what +
@@ -175,7 +183,7 @@ int block_threads(const HostTopology& t) {
 }
 constexpr int kGridThreads = 256;
 
-template <int D>
+template <int D, bool Friction>
 KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const WorldArrays& arrays,
                 std::size_t worlds, double dt, int steps, double* states, double* adjoints,
                 double* history, const HostAdjointOfFinal& adjoint_of_final, double* host_final,
@@ -197,15 +205,17 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
   KernelTimes times;
   const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
   if (per_block) {
-    check(cudaFuncSetAttribute(forward_worlds<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+    check(cudaFuncSetAttribute(forward_worlds<D, Friction>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
                                static_cast<int>(forward_shared)),
           "cudaFuncSetAttribute");
-    check(cudaFuncSetAttribute(reverse_worlds<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+    check(cudaFuncSetAttribute(reverse_worlds<D, Friction>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
                                static_cast<int>(reverse_shared)),
           "cudaFuncSetAttribute");
     const int threads = block_threads(topology);
     check(cudaEventRecord(marks[0]), "cudaEventRecord");
-    forward_worlds<D><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
+    forward_worlds<D, Friction><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
         system, arrays, dt, steps, states, history);
     check(cudaGetLastError(), "forward launch");
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
@@ -213,7 +223,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     adjoint_of_final(host_final, host_adjoint);
     to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
-    reverse_worlds<D><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
+    reverse_worlds<D, Friction><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
     check(cudaGetLastError(), "reverse launch");
     check(cudaEventRecord(marks[3]), "cudaEventRecord");
@@ -224,10 +234,10 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
     int per_sm_forward = 0;
     int per_sm_reverse = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_grid<D>,
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_grid<D, Friction>,
                                                         kGridThreads, 0),
           "occupancy");
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_grid<D>,
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_grid<D, Friction>,
                                                         kGridThreads, 0),
           "occupancy");
     const std::size_t wanted = (std::max(s, n) + kGridThreads - 1) / kGridThreads;
@@ -251,8 +261,8 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
                       &world_state,
                       &pulls,
                       &world_history};
-      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid<D>), forward_blocks,
-                                        kGridThreads, args, 0, nullptr),
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid<D, Friction>),
+                                        forward_blocks, kGridThreads, args, 0, nullptr),
             "forward cooperative launch");
     }
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
@@ -272,8 +282,8 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
                       &world_adjoint,
                       &g_force,
                       &pulls};
-      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid<D>), reverse_blocks,
-                                        kGridThreads, args, 0, nullptr),
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid<D, Friction>),
+                                        reverse_blocks, kGridThreads, args, 0, nullptr),
             "reverse cooperative launch");
     }
     check(cudaEventRecord(marks[3]), "cudaEventRecord");
@@ -290,7 +300,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
 }
 
 // The gathering kernels (see forward_gather): one thread per particle.
-template <int D>
+template <int D, bool Friction>
 KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
                        const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
                        double* states, double* adjoints, double* history,
@@ -318,21 +328,21 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
   };
   if (per_block) {
-    check(
-        cudaFuncSetAttribute(forward_worlds_gather<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             static_cast<int>(forward_shared)),
-        "cudaFuncSetAttribute");
-    check(
-        cudaFuncSetAttribute(reverse_worlds_gather<D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                             static_cast<int>(reverse_shared)),
-        "cudaFuncSetAttribute");
+    check(cudaFuncSetAttribute(forward_worlds_gather<D, Friction>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(forward_shared)),
+          "cudaFuncSetAttribute");
+    check(cudaFuncSetAttribute(reverse_worlds_gather<D, Friction>,
+                               cudaFuncAttributeMaxDynamicSharedMemorySize,
+                               static_cast<int>(reverse_shared)),
+          "cudaFuncSetAttribute");
     const int threads = static_cast<int>(std::clamp<std::size_t>((n + 31) / 32 * 32, 64, 1024));
     check(cudaEventRecord(marks[0]), "cudaEventRecord");
-    forward_worlds_gather<D><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
+    forward_worlds_gather<D, Friction><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
         system, arrays, dt, steps, states, history);
     check(cudaGetLastError(), "forward launch");
     hand_over();
-    reverse_worlds_gather<D><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
+    reverse_worlds_gather<D, Friction><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
     check(cudaGetLastError(), "reverse launch");
   } else {
@@ -340,11 +350,11 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
     check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
     int per_sm_forward = 0;
     int per_sm_reverse = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_grid_gather<D>,
-                                                        kGridThreads, 0),
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+              &per_sm_forward, forward_grid_gather<D, Friction>, kGridThreads, 0),
           "occupancy");
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_grid_gather<D>,
-                                                        kGridThreads, 0),
+    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+              &per_sm_reverse, reverse_grid_gather<D, Friction>, kGridThreads, 0),
           "occupancy");
     const std::size_t wanted = (n + kGridThreads - 1) / kGridThreads;
     const auto blocks = [&](int per_sm) {
@@ -366,7 +376,7 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
                       &dt,
                       &steps,
                       &world_history};
-      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid_gather<D>),
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid_gather<D, Friction>),
                                         blocks(per_sm_forward), kGridThreads, args, 0, nullptr),
             "forward cooperative launch");
       check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
@@ -386,7 +396,7 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
                       &g_forces,
                       &partial,
                       &world_adjoint};
-      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid_gather<D>),
+      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid_gather<D, Friction>),
                                         blocks(per_sm_reverse), kGridThreads, args, 0, nullptr),
             "reverse cooperative launch");
     }
@@ -460,25 +470,25 @@ ResidentShape resident_shape(std::size_t n, std::size_t s, std::size_t d, unsign
   return shape;
 }
 
-template <int D, int K, int MaxThreads>
+template <int D, int K, int MaxThreads, bool Friction>
 void launch_resident(const ResidentShape& shape, const DeviceSystem& system,
                      const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
                      double* states, double* history, double* adjoints, bool forward) {
   if (forward) {
-    check(cudaFuncSetAttribute(forward_resident<D, K, MaxThreads>,
+    check(cudaFuncSetAttribute(forward_resident<D, K, MaxThreads, Friction>,
                                cudaFuncAttributeMaxDynamicSharedMemorySize,
                                static_cast<int>(shape.forward_shared)),
           "cudaFuncSetAttribute");
-    forward_resident<D, K, MaxThreads>
+    forward_resident<D, K, MaxThreads, Friction>
         <<<static_cast<unsigned>(worlds), shape.forward.threads, shape.forward_shared>>>(
             system, arrays, dt, steps, shape.max_degree, states, history);
     check(cudaGetLastError(), "forward launch");
   } else {
-    check(cudaFuncSetAttribute(reverse_resident<D, K, MaxThreads>,
+    check(cudaFuncSetAttribute(reverse_resident<D, K, MaxThreads, Friction>,
                                cudaFuncAttributeMaxDynamicSharedMemorySize,
                                static_cast<int>(shape.reverse_shared)),
           "cudaFuncSetAttribute");
-    reverse_resident<D, K, MaxThreads>
+    reverse_resident<D, K, MaxThreads, Friction>
         <<<static_cast<unsigned>(worlds), shape.reverse.threads, shape.reverse_shared>>>(
             system, arrays, dt, steps, shape.max_degree, history, adjoints);
     check(cudaGetLastError(), "reverse launch");
@@ -486,7 +496,7 @@ void launch_resident(const ResidentShape& shape, const DeviceSystem& system,
 }
 
 // The resident kernels (resident_kernels.cuh), where a world fits one block.
-template <int D>
+template <int D, bool Friction>
 KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
                          const WorldArrays& arrays, std::size_t worlds, std::size_t n, double dt,
                          int steps, double* states, double* adjoints, double* history,
@@ -496,16 +506,16 @@ KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
   const auto launch = [&](bool forward) {
     switch ((forward ? shape.forward : shape.reverse).springs_per_thread) {
       case 1:
-        launch_resident<D, 1, 1024>(shape, system, arrays, worlds, dt, steps, states, history,
-                                    adjoints, forward);
+        launch_resident<D, 1, 1024, Friction>(shape, system, arrays, worlds, dt, steps, states,
+                                              history, adjoints, forward);
         break;
       case 2:
-        launch_resident<D, 2, 512>(shape, system, arrays, worlds, dt, steps, states, history,
-                                   adjoints, forward);
+        launch_resident<D, 2, 512, Friction>(shape, system, arrays, worlds, dt, steps, states,
+                                             history, adjoints, forward);
         break;
       default:
-        launch_resident<D, 4, 1024>(shape, system, arrays, worlds, dt, steps, states, history,
-                                    adjoints, forward);
+        launch_resident<D, 4, 1024, Friction>(shape, system, arrays, worlds, dt, steps, states,
+                                              history, adjoints, forward);
         break;
     }
   };
@@ -539,14 +549,15 @@ bool lanes_fit(std::size_t n, unsigned max_degree) {
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
   int per_sm = 0;
   // The reverse kernel is the larger one; the 2-D instance stands for all.
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, reverse_lanes<2>, kLaneBlock, 0),
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, reverse_lanes<2, false>, kLaneBlock,
+                                                      0),
         "occupancy");
   const std::size_t blocks = (n * kLanes + kLaneBlock - 1) / kLaneBlock;
   return blocks <= static_cast<std::size_t>(per_sm) * static_cast<std::size_t>(sms);
 }
 
 // The lane kernels (lane_kernels.cuh): one cooperative launch per world and direction.
-template <int D>
+template <int D, bool Friction>
 KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std::size_t worlds,
                       const std::vector<unsigned>& begin, const std::vector<unsigned>& incidence,
                       double dt, int steps, double* states, double* adjoints, double* history,
@@ -586,8 +597,8 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
                     &dt,
                     &steps,
                     &world_history};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D>), blocks, kLaneBlock,
-                                      args, 0, nullptr),
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D, Friction>), blocks,
+                                      kLaneBlock, args, 0, nullptr),
           "forward cooperative launch");
     check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
                           2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
@@ -610,8 +621,8 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
                     const_cast<double**>(&world_history),
                     &g_forces,
                     &world_adjoint};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D>), blocks, kLaneBlock,
-                                      args, 0, nullptr),
+    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D, Friction>), blocks,
+                                      kLaneBlock, args, 0, nullptr),
           "reverse cooperative launch");
   }
   check(cudaEventRecord(marks[3]), "cudaEventRecord");
@@ -696,6 +707,8 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   system.ground_stiffness = topology.ground_stiffness;
   system.ground_damping = topology.ground_damping;
   system.up_axis = static_cast<int>(topology.up_axis);
+  system.ground_friction = topology.ground_friction;
+  system.ground_slip_velocity = topology.ground_slip_velocity;
 
   WorldArrays arrays{};
   arrays.mass = upload(4, worlds.mass, e * n);
@@ -723,25 +736,31 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   for (std::size_t i = 0; i < n; ++i) max_degree = std::max(max_degree, begin[i + 1] - begin[i]);
   const Kernels kernels = kernels_for(n, s, d, max_degree);
   double* host_out = host_adjoint.get();
-  // The kernels are compiled for 1, 2 and 3 dimensions; `dim` carries d as a type.
+  // The kernels are compiled for 1, 2 and 3 dimensions, with and without friction; `dim` and
+  // `with` carry them as types.
+  const bool friction = topology.ground_enabled && topology.ground_friction > 0.0;
   times = with_dimension(d, [&](auto dim) {
     constexpr int D = decltype(dim)::value;
-    switch (kernels) {
-      case Kernels::kResident:
-        return run_resident<D>(resident_shape(n, s, d, max_degree), system, arrays, e, n, dt, t,
-                               states, adjoints, history, adjoint_of_final, out.final_state,
-                               host_out);
-      case Kernels::kLanes:
-        return run_lanes<D>(system, arrays, e, begin, incidence, dt, t, states, adjoints, history,
-                            adjoint_of_final, out.final_state, host_out);
-      case Kernels::kGather:
-        return run_gather<D>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                             adjoint_of_final, out.final_state, host_out);
-      case Kernels::kSplit:
-      default:
-        return run<D>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                      adjoint_of_final, out.final_state, host_out);
-    }
+    return with_friction(friction, [&](auto with) {
+      constexpr bool Friction = decltype(with)::value;
+      switch (kernels) {
+        case Kernels::kResident:
+          return run_resident<D, Friction>(resident_shape(n, s, d, max_degree), system, arrays, e,
+                                           n, dt, t, states, adjoints, history, adjoint_of_final,
+                                           out.final_state, host_out);
+        case Kernels::kLanes:
+          return run_lanes<D, Friction>(system, arrays, e, begin, incidence, dt, t, states,
+                                        adjoints, history, adjoint_of_final, out.final_state,
+                                        host_out);
+        case Kernels::kGather:
+          return run_gather<D, Friction>(topology, system, arrays, e, dt, t, states, adjoints,
+                                         history, adjoint_of_final, out.final_state, host_out);
+        case Kernels::kSplit:
+        default:
+          return run<D, Friction>(topology, system, arrays, e, dt, t, states, adjoints, history,
+                                  adjoint_of_final, out.final_state, host_out);
+      }
+    });
   });
   download(out.state, adjoints, e * state_size);
   download(out.mass, arrays.g_mass, e * n);

@@ -21,6 +21,8 @@ struct HostTopology {
   double ground_stiffness;
   double ground_damping;
   std::size_t up_axis;
+  double ground_friction;       // mu; 0: none
+  double ground_slip_velocity;  // eps
 };
 
 // E worlds of one topology, all arrays on the host, world-major: world w's state is
