@@ -383,8 +383,8 @@ TensorVar step(const Model& model, TensorVar state, TensorVar control, TensorVar
   const Shape shape{model.nx()};
   tape.keep_alive(model.shared_tape_ops());
   if (integrator == Integrator::kSemiImplicitEuler && !tape.requires_grad(params) &&
-      (tape.requires_grad(state) || tape.requires_grad(control)) &&
-      !model.has_contact() && detail::scalar_joints_only(model)) {
+      (tape.requires_grad(state) || tape.requires_grad(control)) && !model.has_contact() &&
+      detail::scalar_joints_only(model)) {
     // The step's hand adjoint needs the transforms, velocities, accelerations and the
     // articulated-body factorization of this state: kept with the node (31 numbers a body)
     // rather than computed again in the backward pass.

@@ -706,6 +706,17 @@ TEST(HardContact, BadInputThrowsValueErrorNamingTheValue) {
   options = model.options();
   options.hard_contact.stabilization = 1.5;
   EXPECT_NE(message_of([&] { Model bad({body}, {}, options); }).find("1.5"), std::string::npos);
+  // Two free bodies could touch each other, which the hard step does not model: refused, not
+  // dropped unseen; without body contact the same model is accepted.
+  Body other = body;
+  other.name = "other";
+  options = model.options();
+  EXPECT_NE(message_of([&] {
+              Model bad({body, other}, {}, options);
+            }).find("body-body"),
+            std::string::npos);
+  options.body_contact = false;
+  EXPECT_NO_THROW(Model({body, other}, {}, options));
 }
 
 }  // namespace
