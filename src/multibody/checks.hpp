@@ -8,6 +8,8 @@
 
 #include "maya/core/error.hpp"
 #include "maya/multibody/model.hpp"
+#include "maya/tensor/shape.hpp"
+#include "maya/tensor/tensor_var.hpp"
 
 namespace maya::multibody::detail {
 
@@ -90,6 +92,14 @@ void check_finite_state(const Model& model, const char* op, const double* x, con
                            model.body(i).name + "' is not finite " + where() +
                            " (the simulation blew up: reduce dt or stiffness)");
     }
+  }
+}
+
+// A tape input that must be a vector of `expected` numbers (a state, controls, parameters).
+inline void check_var(const char* op, const char* what, TensorVar x, std::size_t expected) {
+  if (x.shape().size() != 1 || x.numel() != expected) {
+    throw ShapeError(std::string(op) + ": " + what + " must have shape [" +
+                     std::to_string(expected) + "], got " + shape_string(x.shape()));
   }
 }
 

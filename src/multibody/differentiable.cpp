@@ -31,12 +31,7 @@ namespace {
 using detail::ChunkDual;
 using detail::InputBlock;
 
-void check_var(const char* op, const char* what, TensorVar x, std::size_t expected) {
-  if (x.shape().size() != 1 || x.numel() != expected) {
-    throw ShapeError(std::string(op) + ": " + what + " must have shape [" +
-                     std::to_string(expected) + "], got " + shape_string(x.shape()));
-  }
-}
+using detail::check_var;
 
 // grad_input(b) += J_b^T g for every block b that needs a gradient, J_b = d out / d input b.
 template <class Evaluate>

@@ -406,15 +406,9 @@ HardContactResult hard_contact_step(const Model& model, std::span<const double> 
 HardContactVars hard_contact_step(const Model& model, TensorVar state, TensorVar control,
                                   TensorVar params, double dt) {
   const char* op = "multibody::hard_contact_step";
-  const auto check_var = [op](const char* what, TensorVar x, std::size_t expected) {
-    if (x.shape().size() != 1 || x.numel() != expected) {
-      throw ShapeError(std::string(op) + ": " + what + " must have shape [" +
-                       std::to_string(expected) + "], got " + shape_string(x.shape()));
-    }
-  };
-  check_var("state", state, model.nx());
-  check_var("control", control, model.nu());
-  check_var("params", params, model.num_parameters());
+  detail::check_var(op, "state", state, model.nx());
+  detail::check_var(op, "control", control, model.nu());
+  detail::check_var(op, "params", params, model.num_parameters());
   TensorTape& tape = state.tape();
   const double* x = tape.view(state).values;
   const double* u = tape.view(control).values;
@@ -458,15 +452,9 @@ HardContactVars hard_contact_step(const Model& model, TensorVar state, TensorVar
 TensorVar hard_contact_step_composed(const Model& model, TensorVar state, TensorVar control,
                                      TensorVar params, double dt) {
   const char* op = "multibody::hard_contact_step_composed";
-  const auto check_var = [op](const char* what, TensorVar x, std::size_t expected) {
-    if (x.shape().size() != 1 || x.numel() != expected) {
-      throw ShapeError(std::string(op) + ": " + what + " must have shape [" +
-                       std::to_string(expected) + "], got " + shape_string(x.shape()));
-    }
-  };
-  check_var("state", state, model.nx());
-  check_var("control", control, model.nu());
-  check_var("params", params, model.num_parameters());
+  detail::check_var(op, "state", state, model.nx());
+  detail::check_var(op, "control", control, model.nu());
+  detail::check_var(op, "params", params, model.num_parameters());
   TensorTape& tape = state.tape();
   const double* x = tape.view(state).values;
   const double* u = tape.view(control).values;
