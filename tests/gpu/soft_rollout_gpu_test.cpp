@@ -148,6 +148,8 @@ void expect_gpu_matches_cpu(const Batch& batch, std::size_t steps, double tolera
     const char* name = on_cpu[i].first;
     ASSERT_EQ(on_gpu[i].second->shape(), on_cpu[i].second->shape()) << name;
     if (on_cpu[i].second->numel() == 0) continue;
+    // A scene that blows up would compare NaN with NaN: every reference value must be finite.
+    for (const double x : on_cpu[i].second->data()) ASSERT_TRUE(std::isfinite(x)) << name;
     const double conditioning = relative_error(*nudged_cpu[i].second, *on_cpu[i].second);
     const double error = relative_error(*on_gpu[i].second, *on_cpu[i].second);
     EXPECT_LE(error, std::max(tolerance, 10.0 * conditioning))
@@ -204,6 +206,8 @@ TEST(SoftRolloutGpu, BenchmarkBodiesMatchTheCpu) {
 
 // 6,000 tetrahedra: a world's scratch (twice 9 doubles per element) exceeds shared memory, so the
 // kernels keep it in global memory, and each thread strides over many elements and vertices.
+// (Vertices of 6 g on this ground would need a smaller dt for its friction, so the block falls
+// freely and the other tests cover contact.)
 TEST(SoftRolloutGpu, AMeshBeyondSharedMemoryMatchesTheCpu) {
   MAYA_REQUIRE_GPU();
   const fem::Mesh block = fem::box_mesh({.size_x = 0.2,
@@ -212,7 +216,7 @@ TEST(SoftRolloutGpu, AMeshBeyondSharedMemoryMatchesTheCpu) {
                                          .cells_x = 10,
                                          .cells_y = 10,
                                          .cells_z = 10,
-                                         .origin_y = 0.03});
+                                         .origin_y = 0.2});
   expect_gpu_matches_cpu(make_batch(block, fem::Energy::kStableNeoHookean, 2, {}), 20);
 }
 
