@@ -367,17 +367,9 @@ enum Slot : std::size_t {
   kGradActuation,
 };
 
-// Shared memory a world's block may take; beyond it the scratch lives in global memory.
-constexpr std::size_t kMaxSharedBytes = 200 * 1024;
-
-template <class Kernel>
-void allow_shared(Kernel kernel, std::size_t bytes) {
-  if (bytes > 48 * 1024) {
-    check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                               static_cast<int>(bytes)),
-          "cudaFuncSetAttribute");
-  }
-}
+// Shared memory a world's block takes without opting in to more (cudaFuncSetAttribute); beyond
+// it the scratch lives in global memory, where the L1 and L2 caches hold it.
+constexpr std::size_t kMaxSharedBytes = 48 * 1024;
 
 }  // namespace
 
@@ -467,8 +459,6 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
   try {
     std::vector<double> host_adjoint(e * 2 * nd, 0.0);
     dispatch(topology.energy, d, [&]<int D, template <int> class Material>() {
-      allow_shared(forward_kernel<D, Material>, shared_bytes);
-      allow_shared(reverse_kernel<D, Material>, shared_bytes);
       check(cudaEventRecord(marks[0]), "cudaEventRecord");
       forward_kernel<D, Material><<<blocks, threads, shared_bytes>>>(r);
       check(cudaGetLastError(), "forward kernel launch");
