@@ -2,7 +2,8 @@
 // the GPU) against Eigen's JacobiSVD: the factors rebuild F, U and V are rotations, the singular
 // values are Eigen's with det F's sign on the last, and the rotation U V^T is the one Eigen's
 // factors give wherever it is unique; on inverted, flat, rank-one, zero, repeated and badly
-// scaled matrices. The polar rotation's differential against central differences.
+// scaled matrices. The polar rotation's differential against central differences; and the 2-D
+// closed-form polar rotation (also compiled for the device) against Eigen's SVD.
 #include <gtest/gtest.h>
 
 #include <Eigen/Dense>
@@ -133,6 +134,48 @@ TEST(Svd3, PolarRotationDifferentialMatchesCentralDifferences) {
     const Matrix3d analytic = Polar<3>(f).differential(df);
     EXPECT_LE((analytic - numeric).norm(), 1e-7 * std::max(numeric.norm(), 1.0)) << "F =\n" << f;
   }
+}
+
+// The 2-D rotation of the angle of (F00 + F11, F10 - F01) is the closest rotation to F (it
+// maximizes tr(R^T F)), which is U diag(1, det(U V^T)) V^T from Eigen's SVD: for general,
+// inverted and flat F; the zero matrix gives the identity. Its differential against central
+// differences.
+TEST(Polar2, ClosedFormRotationMatchesEigenAndItsDifferential) {
+  using Eigen::Matrix2d;
+  using maya::fem::detail::Polar;
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  std::vector<Matrix2d> cases;
+  for (int i = 0; i < 200; ++i) {
+    Matrix2d m;
+    m << uniform(rng), uniform(rng), uniform(rng), uniform(rng);
+    if (i % 3 == 0) m += Matrix2d::Identity();
+    cases.push_back(m);
+  }
+  Matrix2d flat;
+  flat << 2.0, 1.0, 4.0, 2.0;  // rank 1
+  cases.push_back(flat);
+  cases.push_back(Matrix2d(Eigen::Vector2d(1.5, -0.5).asDiagonal()));  // inverted
+  for (const Matrix2d& f : cases) {
+    const Eigen::JacobiSVD<Matrix2d> svd(f, Eigen::ComputeFullU | Eigen::ComputeFullV);
+    const Eigen::Vector2d s = svd.singularValues();
+    if (s(0) - s(1) < 1e-6 && f.determinant() < 0.0) continue;  // no unique closest rotation
+    const double det = (svd.matrixU() * svd.matrixV().transpose()).determinant();
+    const Matrix2d expected =
+        svd.matrixU() * Eigen::Vector2d(1.0, det).asDiagonal() * svd.matrixV().transpose();
+    const Polar<2> polar(f);
+    EXPECT_LE((polar.rotation - expected).norm(), 1e-12) << "F =\n" << f;
+    EXPECT_LE((polar.rotation * polar.stretch - f).norm(), 1e-14 * std::max(f.norm(), 1.0));
+    EXPECT_LE((polar.stretch - polar.stretch.transpose()).norm(), 1e-14 * std::max(f.norm(), 1.0));
+    if (polar.stretch.trace() < 0.05) continue;  // near where dR is undefined
+    Matrix2d df;
+    df << uniform(rng), uniform(rng), uniform(rng), uniform(rng);
+    const double h = 1e-6;
+    const Matrix2d numeric =
+        (Polar<2>(f + h * df).rotation - Polar<2>(f - h * df).rotation) / (2.0 * h);
+    EXPECT_LE((polar.differential(df) - numeric).norm(), 1e-7 * std::max(numeric.norm(), 1.0));
+  }
+  EXPECT_EQ(Polar<2>(Matrix2d::Zero()).rotation, Matrix2d::Identity());
 }
 
 }  // namespace
