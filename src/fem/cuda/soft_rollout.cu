@@ -2,13 +2,13 @@
 // kernels of soft_rollout_gradient. One block carries one world through all T explicit steps, so
 // each direction of the whole rollout is one launch and a step needs only block barriers: a
 // thread per element computes the element's forces (and, in reverse, their adjoint) into shared
-// memory, then a thread per vertex gathers its elements' shares in element order, as the CPU's
+// memory (global memory for large meshes), then a thread per vertex gathers its elements' shares in element order, as the CPU's
 // scatter-add sums them, adds the ground and integrates.
 //
 // The arithmetic is the CPU step's own: element_kernels.hpp, constitutive.hpp (with svd3.hpp's
 // SVD for the 3-D corotational material) and ground_contact.hpp compiled for the device, in the
 // order of explicit_step.cpp's forward and backward. Results agree with the CPU fused step up to
-// the contraction of multiply-adds and the last bit of log. The forward pass keeps every state
+// the contraction of multiply-adds and the last bit of log and hypot. The forward pass keeps every state
 // [T + 1, E, 2, N, D]; the reverse pass reads them back and recomputes each element.
 #include <cuda_runtime.h>
 
