@@ -1,4 +1,5 @@
-// Many soft bodies at once through maya::fem::soft_rollout_gradient on CPU threads: E worlds of a
+// Many soft bodies at once through maya::fem::soft_rollout_gradient on CPU threads and on the GPU
+// (soft_worlds_gpu; kernel_ms_forward / kernel_ms_reverse: the kernels alone): E worlds of a
 // 2-D beam (16 x 4 cells, 128 triangles, 85 vertices, stable Neo-Hookean) or a 3-D block
 // (4 x 2 x 2 cubes, 96 tetrahedra, 45 vertices, corotational) dropped onto a frictional ground,
 // world e with Young's modulus 1e5 (1 + 0.5 e / E) (through mu and lambda), T = 200 explicit
@@ -13,6 +14,7 @@
 #include <cstdlib>
 #include <maya/maya.hpp>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -34,10 +36,12 @@ double position_loss(std::size_t, std::span<const double> x, std::span<double> a
   return loss;
 }
 
-void soft_worlds(benchmark::State& bench) {
-  maya::set_num_threads(threads_from_environment());
-  const bool three_d = bench.range(0) == 3;
-  const auto e = static_cast<std::size_t>(bench.range(1));
+struct Setup {
+  fem::SoftBody body;
+  fem::SoftWorlds worlds;
+};
+
+Setup setup(bool three_d, std::size_t e) {
   const fem::Mesh mesh =
       three_d ? fem::box_mesh({.size_x = 0.4,
                                .size_y = 0.2,
@@ -52,7 +56,7 @@ void soft_worlds(benchmark::State& bench) {
   options.energy = three_d ? fem::Energy::kCorotational : fem::Energy::kStableNeoHookean;
   options.ground = {
       .enabled = true, .stiffness = 1e5, .damping = 10.0, .friction = 0.5, .slip_velocity = 0.3};
-  const fem::SoftBody body(mesh, options);
+  fem::SoftBody body(mesh, options);
   const maya::Tensor state = body.rest_state();
   fem::SoftWorlds worlds =
       fem::replicate_world(body, state, mesh.rest_positions(), 1e5, 0.3, 1000.0, e);
@@ -61,17 +65,28 @@ void soft_worlds(benchmark::State& bench) {
     worlds.mu.mutable_data()[w] *= scale;
     worlds.lambda.mutable_data()[w] *= scale;
   }
-  const fem::SoftRolloutOptions rollout{.dt = 1e-3, .steps = kSteps};
-  auto out = fem::soft_rollout_gradient(body, worlds, position_loss, rollout);
+  return {std::move(body), std::move(worlds)};
+}
+
+void run(benchmark::State& bench, maya::Device device) {
+  maya::set_num_threads(threads_from_environment());
+  const auto e = static_cast<std::size_t>(bench.range(1));
+  const Setup s = setup(bench.range(0) == 3, e);
+  const fem::SoftRolloutOptions rollout{.dt = 1e-3, .steps = kSteps, .device = device};
+  auto out = fem::soft_rollout_gradient(s.body, s.worlds, position_loss, rollout);  // warm-up
+  double forward = 0.0;
+  double reverse = 0.0;
   for (auto _ : bench) {
-    out = fem::soft_rollout_gradient(body, worlds, position_loss, rollout);
+    out = fem::soft_rollout_gradient(s.body, s.worlds, position_loss, rollout);
+    forward += out.kernel_seconds_forward;
+    reverse += out.kernel_seconds_reverse;
     benchmark::DoNotOptimize(out);
   }
   double loss = 0.0;
   for (const double l : out.loss.data()) loss += l;
   double checksum = 0.0;
   for (const double g : out.mu.data()) checksum += std::abs(g);
-  const std::size_t nd = body.num_vertices() * body.dim();
+  const std::size_t nd = s.body.num_vertices() * s.body.dim();
   for (std::size_t w = 0; w < e; ++w) {
     for (std::size_t j = 0; j < nd; ++j)
       checksum += std::abs(out.state.data()[(2 * w + 1) * nd + j]);
@@ -80,7 +95,23 @@ void soft_worlds(benchmark::State& bench) {
   bench.counters["checksum"] = checksum;
   bench.counters["world_steps_per_s"] = benchmark::Counter(
       static_cast<double>(e * kSteps), benchmark::Counter::kIsIterationInvariantRate);
-  bench.counters["threads"] = static_cast<double>(maya::num_threads());
+  if (device == maya::Device::kCuda) {
+    const auto iterations = static_cast<double>(bench.iterations());
+    bench.counters["kernel_ms_forward"] = 1e3 * forward / iterations;
+    bench.counters["kernel_ms_reverse"] = 1e3 * reverse / iterations;
+  } else {
+    bench.counters["threads"] = static_cast<double>(maya::num_threads());
+  }
+}
+
+void soft_worlds(benchmark::State& bench) { run(bench, maya::Device::kCpu); }
+
+void soft_worlds_gpu(benchmark::State& bench) {
+  if (maya::dynamics::cuda_device_count() == 0) {
+    bench.SkipWithError("no CUDA GPU (or maya built without CUDA)");
+    return;
+  }
+  run(bench, maya::Device::kCuda);
 }
 
 }  // namespace
@@ -91,6 +122,20 @@ BENCHMARK(soft_worlds)
     ->Args({2, 64})
     ->Args({3, 1})
     ->Args({3, 64})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+
+// {D, E}
+BENCHMARK(soft_worlds_gpu)
+    ->Args({2, 1})
+    ->Args({2, 64})
+    ->Args({2, 1024})
+    ->Args({3, 1})
+    ->Args({3, 64})
+    ->Args({3, 1024})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1)

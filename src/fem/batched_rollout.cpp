@@ -1,18 +1,24 @@
 // soft_rollout_gradient: checks the worlds against the body and each other, then rolls each world
-// out on a tape of its own through step_explicit (the fused step itself), one world per task.
+// out on a tape of its own through step_explicit (the fused step itself), one world per task, or
+// hands them to the CUDA kernels (src/fem/cuda/), which run the same element kernels.
 #include "maya/fem/batched_rollout.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/parallel.hpp"
+#include "fem/soft_body_ops.hpp"
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
+#if defined(MAYA_HAVE_CUDA)
+#include "fem/cuda/soft_rollout_cuda.hpp"
+#endif
 
 namespace maya::fem {
 namespace {
@@ -176,17 +182,61 @@ void check_finite(const SoftRolloutGradients& out, std::size_t worlds) {
   }
 }
 
+#if defined(MAYA_HAVE_CUDA)
+void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& sizes,
+                const FinalStateLoss& loss, const SoftRolloutOptions& options,
+                SoftRolloutGradients& out) {
+  if (dynamics::cuda_device_count() == 0) {
+    throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
+  }
+  const detail::SoftBodyModel& model = body.model();
+  const std::size_t e = sizes.worlds;
+  const bool actuated = sizes.per_element_actuation > 0;
+  const detail::HostSoftTopology topology{
+      model.dim(),          model.num_vertices(),         model.num_elements(),
+      model.options.energy, model.mesh.elements().data(), model.pinned_mask.data(),
+      model.gravity.data(), model.fiber.data(),           model.options.ground};
+  const detail::HostSoftWorlds host{e,
+                                    worlds.state.data().data(),
+                                    worlds.inverse_edges.data().data(),
+                                    worlds.volumes.data().data(),
+                                    worlds.mu.data().data(),
+                                    sizes.per_element_mu,
+                                    worlds.lambda.data().data(),
+                                    sizes.per_element_lambda,
+                                    worlds.mass.data().data(),
+                                    actuated ? worlds.actuation.data().data() : nullptr,
+                                    sizes.per_element_actuation};
+  const detail::HostSoftGradients grads{out.final_state.mutable_data().data(),
+                                        out.state.mutable_data().data(),
+                                        out.inverse_edges.mutable_data().data(),
+                                        out.volumes.mutable_data().data(),
+                                        out.mu.mutable_data().data(),
+                                        out.lambda.mutable_data().data(),
+                                        out.mass.mutable_data().data(),
+                                        actuated ? out.actuation.mutable_data().data() : nullptr};
+  const std::size_t size = 2 * body.num_vertices() * body.dim();
+  double* losses = out.loss.mutable_data().data();
+  const auto adjoint_of_final = [&](const double* final_state, double* adjoint) {
+    std::fill(adjoint, adjoint + e * size, 0.0);
+    for (std::size_t w = 0; w < e; ++w) {
+      losses[w] = loss(w, std::span<const double>(final_state + w * size, size),
+                       std::span<double>(adjoint + w * size, size));
+    }
+  };
+  const detail::SoftKernelTimes times = detail::cuda_soft_rollout_gradient(
+      topology, host, options.dt, options.steps, adjoint_of_final, grads);
+  out.kernel_seconds_forward = times.forward;
+  out.kernel_seconds_reverse = times.reverse;
+}
+#endif
+
 }  // namespace
 
 SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
                                            const FinalStateLoss& loss,
                                            const SoftRolloutOptions& options) {
   const Sizes sizes = check_worlds(body, worlds, options);
-  if (options.device == Device::kCuda) {
-    throw DeviceError(std::string(kOp) +
-                      ": Device::kCuda asked for, but the FEM step has no GPU kernels yet "
-                      "(use Device::kCpu)");
-  }
   const std::size_t e = sizes.worlds;
   SoftRolloutGradients out{Tensor::zeros({e}),
                            Tensor::zeros(worlds.state.shape()),
@@ -197,12 +247,22 @@ SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorld
                            Tensor::zeros(worlds.lambda.shape()),
                            Tensor::zeros(worlds.mass.shape()),
                            Tensor::zeros(worlds.actuation.shape())};
-  maya::core::detail::parallel_for(e, 1, 1, [&](std::size_t begin, std::size_t end) {
-    TensorTape tape;  // this task's: its worlds run one after another on one thread
-    for (std::size_t w = begin; w < end; ++w) {
-      cpu_world(body, worlds, sizes, loss, options, w, out, tape);
-    }
-  });
+  if (options.device == Device::kCuda) {
+#if defined(MAYA_HAVE_CUDA)
+    gpu_worlds(body, worlds, sizes, loss, options, out);
+#else
+    throw DeviceError(std::string(kOp) +
+                      ": Device::kCuda asked for, but maya was built without CUDA (configure "
+                      "with -DMAYA_CUDA=ON)");
+#endif
+  } else {
+    maya::core::detail::parallel_for(e, 1, 1, [&](std::size_t begin, std::size_t end) {
+      TensorTape tape;  // this task's: its worlds run one after another on one thread
+      for (std::size_t w = begin; w < end; ++w) {
+        cpu_world(body, worlds, sizes, loss, options, w, out, tape);
+      }
+    });
+  }
   if (options.finite_check) check_finite(out, e);
   return out;
 }

@@ -4,11 +4,15 @@
 //   stress parts   P = dPsi/dF = mu P_mu + lambda P_lambda,
 //   differential   dP[dF] = (d^2 Psi / dF^2) : dF, symmetric in the sense dP[X]:Y = dP[Y]:X,
 // so one routine gives the Hessian (Newton), the force adjoint and the Hessian-vector products.
+// Compiled for the device too (MAYA_FEM_HD): the GPU rollout evaluates these same formulas.
 #pragma once
 
 #include <Eigen/Dense>
 #include <algorithm>
 #include <cmath>
+
+#include "fem/host_device.hpp"
+#include "fem/svd3.hpp"
 
 namespace maya::fem::detail {
 
@@ -19,12 +23,12 @@ using Vec = Eigen::Matrix<double, D, 1>;
 
 // cof(F) = dJ/dF, J = det F: in 2-D [[F11, -F10], [-F01, F00]]; in 3-D its columns are
 // f1 x f2, f2 x f0, f0 x f1 (f_k the columns of F).
-inline Mat<2> cofactor(const Mat<2>& f) {
+MAYA_FEM_HD inline Mat<2> cofactor(const Mat<2>& f) {
   Mat<2> c;
   c << f(1, 1), -f(1, 0), -f(0, 1), f(0, 0);
   return c;
 }
-inline Mat<3> cofactor(const Mat<3>& f) {
+MAYA_FEM_HD inline Mat<3> cofactor(const Mat<3>& f) {
   Mat<3> c;
   c.col(0) = f.col(1).cross(f.col(2));
   c.col(1) = f.col(2).cross(f.col(0));
@@ -32,8 +36,10 @@ inline Mat<3> cofactor(const Mat<3>& f) {
   return c;
 }
 // d cof(F)[dF]: linear in 2-D; the product rule on the cross products in 3-D.
-inline Mat<2> cofactor_differential(const Mat<2>&, const Mat<2>& df) { return cofactor(df); }
-inline Mat<3> cofactor_differential(const Mat<3>& f, const Mat<3>& df) {
+MAYA_FEM_HD inline Mat<2> cofactor_differential(const Mat<2>&, const Mat<2>& df) {
+  return cofactor(df);
+}
+MAYA_FEM_HD inline Mat<3> cofactor_differential(const Mat<3>& f, const Mat<3>& df) {
   Mat<3> c;
   c.col(0) = df.col(1).cross(f.col(2)) + f.col(1).cross(df.col(2));
   c.col(1) = df.col(2).cross(f.col(0)) + f.col(2).cross(df.col(0));
@@ -45,13 +51,13 @@ inline Mat<3> cofactor_differential(const Mat<3>& f, const Mat<3>& df) {
 template <int D>
 class LinearMaterial {
  public:
-  explicit LinearMaterial(const Mat<D>& f)
+  MAYA_FEM_HD explicit LinearMaterial(const Mat<D>& f)
       : strain_(0.5 * (f + f.transpose()) - Mat<D>::Identity()), trace_(strain_.trace()) {}
-  [[nodiscard]] double energy_mu() const { return strain_.squaredNorm(); }
-  [[nodiscard]] double energy_lambda() const { return 0.5 * trace_ * trace_; }
-  [[nodiscard]] Mat<D> stress_mu() const { return 2.0 * strain_; }
-  [[nodiscard]] Mat<D> stress_lambda() const { return trace_ * Mat<D>::Identity(); }
-  [[nodiscard]] Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
+  [[nodiscard]] MAYA_FEM_HD double energy_mu() const { return strain_.squaredNorm(); }
+  [[nodiscard]] MAYA_FEM_HD double energy_lambda() const { return 0.5 * trace_ * trace_; }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_mu() const { return 2.0 * strain_; }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_lambda() const { return trace_ * Mat<D>::Identity(); }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
     return mu * (df + df.transpose()) + (lambda * df.trace()) * Mat<D>::Identity();
   }
 
@@ -65,13 +71,13 @@ class LinearMaterial {
 template <int D>
 class StVenantKirchhoffMaterial {
  public:
-  explicit StVenantKirchhoffMaterial(const Mat<D>& f)
+  MAYA_FEM_HD explicit StVenantKirchhoffMaterial(const Mat<D>& f)
       : f_(f), green_(0.5 * (f.transpose() * f - Mat<D>::Identity())), trace_(green_.trace()) {}
-  [[nodiscard]] double energy_mu() const { return green_.squaredNorm(); }
-  [[nodiscard]] double energy_lambda() const { return 0.5 * trace_ * trace_; }
-  [[nodiscard]] Mat<D> stress_mu() const { return 2.0 * f_ * green_; }
-  [[nodiscard]] Mat<D> stress_lambda() const { return trace_ * f_; }
-  [[nodiscard]] Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
+  [[nodiscard]] MAYA_FEM_HD double energy_mu() const { return green_.squaredNorm(); }
+  [[nodiscard]] MAYA_FEM_HD double energy_lambda() const { return 0.5 * trace_ * trace_; }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_mu() const { return 2.0 * f_ * green_; }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_lambda() const { return trace_ * f_; }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
     const Mat<D> ft_df = f_.transpose() * df;
     const Mat<D> d_green = 0.5 * (ft_df + ft_df.transpose());
     const Mat<D> second = 2.0 * mu * green_ + (lambda * trace_) * Mat<D>::Identity();
@@ -87,7 +93,8 @@ class StVenantKirchhoffMaterial {
 
 // F = R S with R a rotation (det R = +1) and S symmetric: in 2-D R rotates by the angle of
 // (F00 + F11, F10 - F01); in 3-D R = U V^T from the SVD with the sign of the smallest singular
-// value moved so that det U = det V = 1 (the rotation-variant SVD, defined for inverted F).
+// value moved so that det U = det V = 1 (the rotation-variant SVD of svd3.hpp, defined for
+// inverted F).
 // Its differential: R^T dF - dF^T R = Omega S + S Omega with Omega = R^T dR skew, so
 //   2-D: Omega = theta [[0, -1], [1, 0]], theta = (R^T dF - dF^T R)_10 / tr S;
 //   3-D: Omega = [w]x, w = (tr(S) I - S)^-1 axial(R^T dF - dF^T R).
@@ -98,7 +105,7 @@ template <>
 struct Polar<2> {
   Mat<2> rotation;
   Mat<2> stretch;
-  explicit Polar(const Mat<2>& f) {
+  MAYA_FEM_HD explicit Polar(const Mat<2>& f) {
     const double c = f(0, 0) + f(1, 1);
     const double s = f(1, 0) - f(0, 1);
     const double norm = std::hypot(c, s);
@@ -109,7 +116,7 @@ struct Polar<2> {
     }
     stretch = rotation.transpose() * f;
   }
-  [[nodiscard]] Mat<2> differential(const Mat<2>& df) const {
+  [[nodiscard]] MAYA_FEM_HD Mat<2> differential(const Mat<2>& df) const {
     const Mat<2> a = rotation.transpose() * df;
     const double trace = std::max(stretch.trace(), 1e-12);
     const double theta = (a(1, 0) - a(0, 1)) / trace;
@@ -124,20 +131,11 @@ struct Polar<3> {
   Mat<3> rotation;
   Mat<3> stretch;
   Mat<3> inverse_trace_minus_stretch;  // (tr(S) I - S)^-1
-  explicit Polar(const Mat<3>& f) {
-    const Eigen::JacobiSVD<Mat<3>> svd(f, Eigen::ComputeFullU | Eigen::ComputeFullV);
-    Mat<3> u = svd.matrixU();
-    Mat<3> v = svd.matrixV();
-    Vec<3> sigma = svd.singularValues();
-    if (u.determinant() < 0.0) {
-      u.col(2) *= -1.0;
-      sigma(2) *= -1.0;
-    }
-    if (v.determinant() < 0.0) {
-      v.col(2) *= -1.0;
-      sigma(2) *= -1.0;
-    }
-    rotation = u * v.transpose();
+  MAYA_FEM_HD explicit Polar(const Mat<3>& f) {
+    const Svd3 svd = rotation_variant_svd(f);
+    const Mat<3>& v = svd.v;
+    const Vec<3>& sigma = svd.sigma;
+    rotation = svd.u * v.transpose();
     stretch = v * sigma.asDiagonal() * v.transpose();
     // Eigenvalues of tr(S) I - S are sums of two singular values; keep them off zero.
     Vec<3> pair_sums(sigma(1) + sigma(2), sigma(0) + sigma(2), sigma(0) + sigma(1));
@@ -146,7 +144,7 @@ struct Polar<3> {
     }
     inverse_trace_minus_stretch = v * pair_sums.cwiseInverse().asDiagonal() * v.transpose();
   }
-  [[nodiscard]] Mat<3> differential(const Mat<3>& df) const {
+  [[nodiscard]] MAYA_FEM_HD Mat<3> differential(const Mat<3>& df) const {
     const Mat<3> a = rotation.transpose() * df;
     const Mat<3> skew = a - a.transpose();
     const Vec<3> w = inverse_trace_minus_stretch * Vec<3>(skew(2, 1), skew(0, 2), skew(1, 0));
@@ -161,13 +159,19 @@ struct Polar<3> {
 template <int D>
 class CorotationalMaterial {
  public:
-  explicit CorotationalMaterial(const Mat<D>& f)
+  MAYA_FEM_HD explicit CorotationalMaterial(const Mat<D>& f)
       : f_(f), polar_(f), volume_strain_(polar_.stretch.trace() - D) {}
-  [[nodiscard]] double energy_mu() const { return (f_ - polar_.rotation).squaredNorm(); }
-  [[nodiscard]] double energy_lambda() const { return 0.5 * volume_strain_ * volume_strain_; }
-  [[nodiscard]] Mat<D> stress_mu() const { return 2.0 * (f_ - polar_.rotation); }
-  [[nodiscard]] Mat<D> stress_lambda() const { return volume_strain_ * polar_.rotation; }
-  [[nodiscard]] Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
+  [[nodiscard]] MAYA_FEM_HD double energy_mu() const {
+    return (f_ - polar_.rotation).squaredNorm();
+  }
+  [[nodiscard]] MAYA_FEM_HD double energy_lambda() const {
+    return 0.5 * volume_strain_ * volume_strain_;
+  }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_mu() const { return 2.0 * (f_ - polar_.rotation); }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_lambda() const {
+    return volume_strain_ * polar_.rotation;
+  }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
     const Mat<D> d_rotation = polar_.differential(df);
     const double d_trace = (polar_.rotation.transpose() * df).trace();
     return 2.0 * mu * (df - d_rotation) +
@@ -190,43 +194,51 @@ class StableNeoHookeanMaterial {
   static constexpr double kMuScale = (D + 1.0) / D;                                // a
   static constexpr double kLambdaShift = (D - 1.0) * (D + 2.0) / (D * (D + 1.0));  // b
   static constexpr double kKappa = D / (D + 1.0);
+  // (Eigen's scalar products take their scalar by reference, and nvcc has no device definition of
+  // a static member; the functions below copy the constants into locals first.)
 
-  explicit StableNeoHookeanMaterial(const Mat<D>& f)
+  MAYA_FEM_HD explicit StableNeoHookeanMaterial(const Mat<D>& f)
       : f_(f),
         cofactor_(cofactor(f)),
         invariant_(f.squaredNorm()),
         volume_ratio_(f.determinant()) {}
-  [[nodiscard]] double energy_mu() const {
+  [[nodiscard]] MAYA_FEM_HD double energy_mu() const {
     return kMuScale * shear_energy() + kLambdaShift * volume_energy();
   }
-  [[nodiscard]] double energy_lambda() const { return volume_energy(); }
-  [[nodiscard]] Mat<D> stress_mu() const {
-    return kMuScale * shear_stress() + kLambdaShift * volume_stress();
+  [[nodiscard]] MAYA_FEM_HD double energy_lambda() const { return volume_energy(); }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_mu() const {
+    const double a = kMuScale;
+    const double b = kLambdaShift;
+    return a * shear_stress() + b * volume_stress();
   }
-  [[nodiscard]] Mat<D> stress_lambda() const { return volume_stress(); }
-  [[nodiscard]] Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
+  [[nodiscard]] MAYA_FEM_HD Mat<D> stress_lambda() const { return volume_stress(); }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> differential(const Mat<D>& df, double mu, double lambda) const {
     const double mu_s = kMuScale * mu;
     const double lambda_s = lambda + kLambdaShift * mu;
     const double q = invariant_ + 1.0;
     const Mat<D> d_cofactor = cofactor_differential(f_, df);
     const double f_df = f_.cwiseProduct(df).sum();
     const double cof_df = cofactor_.cwiseProduct(df).sum();
-    return mu_s * ((1.0 - 1.0 / q) * df + (2.0 * f_df / (q * q)) * f_ - kKappa * d_cofactor) +
+    const double kappa = kKappa;
+    return mu_s * ((1.0 - 1.0 / q) * df + (2.0 * f_df / (q * q)) * f_ - kappa * d_cofactor) +
            lambda_s * (cof_df * cofactor_ + (volume_ratio_ - 1.0) * d_cofactor);
   }
 
  private:
-  [[nodiscard]] double shear_energy() const {
+  [[nodiscard]] MAYA_FEM_HD double shear_energy() const {
     return 0.5 * (invariant_ - D) - kKappa * (volume_ratio_ - 1.0) -
            0.5 * std::log((invariant_ + 1.0) / (D + 1.0));
   }
-  [[nodiscard]] double volume_energy() const {
+  [[nodiscard]] MAYA_FEM_HD double volume_energy() const {
     return 0.5 * (volume_ratio_ - 1.0) * (volume_ratio_ - 1.0);
   }
-  [[nodiscard]] Mat<D> shear_stress() const {
-    return (1.0 - 1.0 / (invariant_ + 1.0)) * f_ - kKappa * cofactor_;
+  [[nodiscard]] MAYA_FEM_HD Mat<D> shear_stress() const {
+    const double kappa = kKappa;
+    return (1.0 - 1.0 / (invariant_ + 1.0)) * f_ - kappa * cofactor_;
   }
-  [[nodiscard]] Mat<D> volume_stress() const { return (volume_ratio_ - 1.0) * cofactor_; }
+  [[nodiscard]] MAYA_FEM_HD Mat<D> volume_stress() const {
+    return (volume_ratio_ - 1.0) * cofactor_;
+  }
 
   Mat<D> f_;
   Mat<D> cofactor_;

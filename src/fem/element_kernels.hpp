@@ -1,7 +1,9 @@
 // The per-element loops behind the fused nodes: elastic forces, their adjoint (a vector-Jacobian
 // product to positions, rest geometry, Lame parameters and actuation) and the stiffness matrix.
 // Templated on the dimension and the material, so the inner loops are fixed-size Eigen code with
-// no virtual call per element; dispatch() picks the instance once per call.
+// no virtual call per element; dispatch() picks the instance once per call. One element's forces
+// and adjoint (element_force_columns, element_force_vjp) are compiled for the device too: the
+// GPU rollout (src/fem/cuda/) runs them a thread per element.
 //
 // Notation per element: D_s = [x_1 - x_0, ...], B = D_m^-1, F = D_s B, W the rest volume,
 // b_a = row a-1 of B (a >= 1) and b_0 = -sum of the rows, so that dF = sum_a dx_a b_a^T.
@@ -20,6 +22,7 @@
 #include <stdexcept>
 
 #include "fem/constitutive.hpp"
+#include "fem/host_device.hpp"
 #include "maya/fem/material.hpp"
 
 namespace maya::fem::detail {
@@ -51,7 +54,7 @@ struct ElementGradients {
   double* actuation = nullptr;
 };
 
-[[nodiscard]] inline std::size_t at(std::size_t size, std::size_t e) noexcept {
+[[nodiscard]] MAYA_FEM_HD inline std::size_t at(std::size_t size, std::size_t e) noexcept {
   return size == 1 ? 0 : e;
 }
 
@@ -69,7 +72,7 @@ struct Element {
   double lambda;
   double actuation;
 
-  Element(const ElementInputs& in, std::size_t e) {
+  MAYA_FEM_HD Element(const ElementInputs& in, std::size_t e) {
     for (int a = 0; a <= D; ++a) {
       vertex[a] = static_cast<std::size_t>(in.elements[e * (D + 1) + static_cast<std::size_t>(a)]);
     }
@@ -87,12 +90,12 @@ struct Element {
   }
 
   // b_a: dF = sum_a dx_a b_a^T.
-  [[nodiscard]] Vec<D> shape_gradient(int a) const {
+  [[nodiscard]] MAYA_FEM_HD Vec<D> shape_gradient(int a) const {
     if (a > 0) return inverse_edges.row(a - 1).transpose();
     return -inverse_edges.colwise().sum().transpose();
   }
   // [v_1 - v_0, ..., v_D - v_0] for per-vertex values v [N, D].
-  [[nodiscard]] Mat<D> edges_of(const double* values) const {
+  [[nodiscard]] MAYA_FEM_HD Mat<D> edges_of(const double* values) const {
     Mat<D> out;
     const double* v0 = values + vertex[0] * D;
     for (int a = 1; a <= D; ++a) {
@@ -102,7 +105,7 @@ struct Element {
     return out;
   }
   // Adds the columns of h (D x D) to vertices 1..D and minus their sum to vertex 0.
-  void scatter_columns(const Mat<D>& h, double* out) const {
+  MAYA_FEM_HD void scatter_columns(const Mat<D>& h, double* out) const {
     double* o0 = out + vertex[0] * D;
     for (int a = 1; a <= D; ++a) {
       double* oa = out + vertex[a] * D;
@@ -115,20 +118,78 @@ struct Element {
 };
 
 template <int D>
-[[nodiscard]] Mat<D> fiber_matrix(const double* fiber) {
+[[nodiscard]] MAYA_FEM_HD Mat<D> fiber_matrix(const double* fiber) {
   const Eigen::Map<const Vec<D>> n(fiber);
   return n * n.transpose();
+}
+
+// -W P B^T: one element's forces on its vertices 1..D as columns (vertex 0 takes minus their sum).
+template <int D, template <int> class Material>
+[[nodiscard]] MAYA_FEM_HD Mat<D> element_force_columns(const Element<D>& el,
+                                                       const Material<D>& material,
+                                                       const Mat<D>& fiber, bool actuated) {
+  Mat<D> stress = el.mu * material.stress_mu() + el.lambda * material.stress_lambda();
+  if (actuated) stress += el.actuation * el.f * fiber;
+  return -el.volume * stress * el.inverse_edges.transpose();
+}
+
+// One element's part of the force adjoint, given G_s of the output gradient (header comment).
+template <int D>
+struct ElementAdjoint {
+  Mat<D> position_columns;       // -W dP[G] B^T, scattered as the forces are
+  Mat<D> inverse_edges_from_dp;  // W D_s^T dP[G], subtracted from dL/dB
+  Mat<D> inverse_edges_from_p;   // W G_s^T P, subtracted from dL/dB after it
+  double mu_part = 0.0;          // P_mu : G
+  double lambda_part = 0.0;      // P_lambda : G
+  double actuation_part = 0.0;   // (F n n^T) : G
+};
+
+// `differential`: the position and dP parts of dL/dB; `parts`: the stress parts (P_mu : G, ...)
+// and the rest of dL/dB.
+template <int D, template <int> class Material>
+[[nodiscard]] MAYA_FEM_HD ElementAdjoint<D> element_force_vjp(const Element<D>& el,
+                                                              const Material<D>& material,
+                                                              const Mat<D>& fiber, bool actuated,
+                                                              const Mat<D>& g_edges,
+                                                              bool differential, bool parts) {
+  ElementAdjoint<D> out;
+  const Mat<D> g_f = g_edges * el.inverse_edges;  // G
+  const double w = el.volume;
+  if (differential) {
+    Mat<D> d_stress = material.differential(g_f, el.mu, el.lambda);
+    if (actuated) d_stress += el.actuation * g_f * fiber;
+    out.position_columns = -w * d_stress * el.inverse_edges.transpose();
+    out.inverse_edges_from_dp = w * el.ds.transpose() * d_stress;
+  }
+  if (!parts) return out;
+  const Mat<D> stress_mu = material.stress_mu();
+  const Mat<D> stress_lambda = material.stress_lambda();
+  const Mat<D> stress_actuation = el.f * fiber;
+  out.mu_part = stress_mu.cwiseProduct(g_f).sum();
+  out.lambda_part = stress_lambda.cwiseProduct(g_f).sum();
+  out.actuation_part = actuated ? stress_actuation.cwiseProduct(g_f).sum() : 0.0;
+  Mat<D> stress = el.mu * stress_mu + el.lambda * stress_lambda;
+  if (actuated) stress += el.actuation * stress_actuation;
+  out.inverse_edges_from_p = w * g_edges.transpose() * stress;
+  return out;
+}
+
+// dL/dW of one element: -(mu P_mu + lambda P_lambda + a F n n^T) : G.
+template <int D>
+[[nodiscard]] MAYA_FEM_HD double volume_gradient(const Element<D>& el,
+                                                 const ElementAdjoint<D>& adjoint) {
+  return -(el.mu * adjoint.mu_part + el.lambda * adjoint.lambda_part +
+           el.actuation * adjoint.actuation_part);
 }
 
 template <int D, template <int> class Material>
 void add_elastic_forces(const ElementInputs& in, double* forces) {
   const Mat<D> fiber = fiber_matrix<D>(in.fiber);
+  const bool actuated = in.actuation != nullptr;
   for (std::size_t e = 0; e < in.num_elements; ++e) {
     const Element<D> el(in, e);
     const Material<D> material(el.f);
-    Mat<D> stress = el.mu * material.stress_mu() + el.lambda * material.stress_lambda();
-    if (in.actuation != nullptr) stress += el.actuation * el.f * fiber;
-    el.scatter_columns(-el.volume * stress * el.inverse_edges.transpose(), forces);
+    el.scatter_columns(element_force_columns<D, Material>(el, material, fiber, actuated), forces);
   }
 }
 
@@ -136,46 +197,28 @@ template <int D, template <int> class Material>
 void elastic_force_vjp(const ElementInputs& in, const double* grad_forces,
                        const ElementGradients& out) {
   const Mat<D> fiber = fiber_matrix<D>(in.fiber);
+  const bool actuated = in.actuation != nullptr;
   const bool need_differential = out.positions != nullptr || out.inverse_edges != nullptr;
   const bool need_parts = out.inverse_edges != nullptr || out.volumes != nullptr ||
                           out.mu != nullptr || out.lambda != nullptr || out.actuation != nullptr;
   for (std::size_t e = 0; e < in.num_elements; ++e) {
     const Element<D> el(in, e);
     const Material<D> material(el.f);
-    const Mat<D> g_edges = el.edges_of(grad_forces);  // G_s
-    const Mat<D> g_f = g_edges * el.inverse_edges;    // G
+    const ElementAdjoint<D> adjoint = element_force_vjp<D, Material>(
+        el, material, fiber, actuated, el.edges_of(grad_forces), need_differential, need_parts);
     const double w = el.volume;
-    if (need_differential) {
-      Mat<D> d_stress = material.differential(g_f, el.mu, el.lambda);
-      if (in.actuation != nullptr) d_stress += el.actuation * g_f * fiber;
-      if (out.positions != nullptr) {
-        el.scatter_columns(-w * d_stress * el.inverse_edges.transpose(), out.positions);
-      }
-      if (out.inverse_edges != nullptr) {
-        Eigen::Map<RowMat<D>> g_b(out.inverse_edges + e * D * D);
-        g_b -= w * el.ds.transpose() * d_stress;
-      }
-    }
-    if (!need_parts) continue;
-    const Mat<D> stress_mu = material.stress_mu();
-    const Mat<D> stress_lambda = material.stress_lambda();
-    const Mat<D> stress_actuation = el.f * fiber;
-    const double mu_g = stress_mu.cwiseProduct(g_f).sum();          // P_mu : G
-    const double lambda_g = stress_lambda.cwiseProduct(g_f).sum();  // P_lambda : G
-    const double actuation_g =
-        in.actuation != nullptr ? stress_actuation.cwiseProduct(g_f).sum() : 0.0;
+    if (out.positions != nullptr) el.scatter_columns(adjoint.position_columns, out.positions);
     if (out.inverse_edges != nullptr) {
-      Mat<D> stress = el.mu * stress_mu + el.lambda * stress_lambda;
-      if (in.actuation != nullptr) stress += el.actuation * stress_actuation;
       Eigen::Map<RowMat<D>> g_b(out.inverse_edges + e * D * D);
-      g_b -= w * g_edges.transpose() * stress;
+      g_b -= adjoint.inverse_edges_from_dp;
+      g_b -= adjoint.inverse_edges_from_p;
     }
-    if (out.volumes != nullptr) {
-      out.volumes[e] -= el.mu * mu_g + el.lambda * lambda_g + el.actuation * actuation_g;
+    if (out.volumes != nullptr) out.volumes[e] += volume_gradient(el, adjoint);
+    if (out.mu != nullptr) out.mu[at(in.mu_size, e)] -= w * adjoint.mu_part;
+    if (out.lambda != nullptr) out.lambda[at(in.lambda_size, e)] -= w * adjoint.lambda_part;
+    if (out.actuation != nullptr) {
+      out.actuation[at(in.actuation_size, e)] -= w * adjoint.actuation_part;
     }
-    if (out.mu != nullptr) out.mu[at(in.mu_size, e)] -= w * mu_g;
-    if (out.lambda != nullptr) out.lambda[at(in.lambda_size, e)] -= w * lambda_g;
-    if (out.actuation != nullptr) out.actuation[at(in.actuation_size, e)] -= w * actuation_g;
   }
 }
 

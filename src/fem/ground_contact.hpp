@@ -12,6 +12,7 @@
 // The implicit forces are minus the gradient of a potential in x1 (for Newton's line search):
 //   pen1^2/2 (k - c (h - x0_up)/dt) + c pen1^3 / (3 dt)  +  mu_f N0 dt q(v1_t)
 //   (k pen1^2/2 when static)
+// The explicit law's per-vertex functions are compiled for the device too (the GPU rollout).
 #pragma once
 
 #include <algorithm>
@@ -19,46 +20,59 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "fem/host_device.hpp"
 #include "maya/fem/soft_body.hpp"
 
 namespace maya::fem::detail {
 
 class GroundKernel {
  public:
-  GroundKernel(const GroundContact& ground, std::size_t dim, const std::uint8_t* pinned)
+  // `pinned`: [N] flags (host or device memory, as the caller runs).
+  MAYA_FEM_HD GroundKernel(const GroundContact& ground, std::size_t dim, const std::uint8_t* pinned)
       : ground_(ground), dim_(dim), pinned_(pinned) {}
 
-  [[nodiscard]] bool active() const noexcept { return ground_.enabled; }
+  [[nodiscard]] MAYA_FEM_HD bool active() const noexcept { return ground_.enabled; }
 
   void add_explicit_forces(const double* x, const double* v, std::size_t n, double* f) const {
-    for (std::size_t i = 0; active() && i < n; ++i) {
-      const Vertex c = vertex(i, x, v);
-      if (!c.touching) continue;
-      f[i * dim_ + up()] += c.pen * (k() - ground_.damping * v[i * dim_ + up()]);
-      for (std::size_t t = 0; t < dim_; ++t) {
-        if (t != up()) f[i * dim_ + t] -= ground_.friction * k() * c.pen * c.slip[t];
-      }
+    for (std::size_t i = 0; active() && i < n; ++i) add_explicit_force(i, x, v, f + i * dim_);
+  }
+
+  // Vertex i's explicit force, added into its D entries f_i.
+  MAYA_FEM_HD void add_explicit_force(std::size_t i, const double* x, const double* v,
+                                      double* f_i) const {
+    const Vertex c = vertex(i, x, v);
+    if (!c.touching) return;
+    f_i[up()] += c.pen * (k() - ground_.damping * v[i * dim_ + up()]);
+    for (std::size_t t = 0; t < dim_; ++t) {
+      if (t != up()) f_i[t] -= ground_.friction * k() * c.pen * c.slip[t];
     }
   }
 
   void explicit_vjp(const double* x, const double* v, std::size_t n, const double* g, double* g_x,
                     double* g_v) const {
     for (std::size_t i = 0; active() && i < n; ++i) {
-      const Vertex c = vertex(i, x, v);
-      if (!c.touching) continue;
-      const double* gi = g + i * dim_;
-      const double load = ground_.friction * k();  // mu_f k
-      if (g_x != nullptr) {
-        double total = -gi[up()] * (k() - ground_.damping * v[i * dim_ + up()]);
-        for (std::size_t t = 0; t < dim_; ++t) {
-          if (t != up()) total += gi[t] * load * c.slip[t];
-        }
-        g_x[i * dim_ + up()] += total;
+      explicit_vjp_vertex(i, x, v, g + i * dim_, g_x != nullptr ? g_x + i * dim_ : nullptr,
+                          g_v != nullptr ? g_v + i * dim_ : nullptr);
+    }
+  }
+
+  // Vertex i's part of explicit_vjp, with g_i its output gradient: g_x_i, g_v_i (its D entries)
+  // += g_i^T df/dx, g_i^T df/dv (nullptr: skipped).
+  MAYA_FEM_HD void explicit_vjp_vertex(std::size_t i, const double* x, const double* v,
+                                       const double* g_i, double* g_x_i, double* g_v_i) const {
+    const Vertex c = vertex(i, x, v);
+    if (!c.touching) return;
+    const double load = ground_.friction * k();  // mu_f k
+    if (g_x_i != nullptr) {
+      double total = -g_i[up()] * (k() - ground_.damping * v[i * dim_ + up()]);
+      for (std::size_t t = 0; t < dim_; ++t) {
+        if (t != up()) total += g_i[t] * load * c.slip[t];
       }
-      if (g_v != nullptr) {
-        g_v[i * dim_ + up()] -= gi[up()] * ground_.damping * c.pen;
-        add_projected(gi, c, -load * c.pen / c.q, g_v + i * dim_);
-      }
+      g_x_i[up()] += total;
+    }
+    if (g_v_i != nullptr) {
+      g_v_i[up()] -= g_i[up()] * ground_.damping * c.pen;
+      add_projected(g_i, c, -load * c.pen / c.q, g_v_i);
     }
   }
 
@@ -161,11 +175,11 @@ class GroundKernel {
     double slip[3] = {0.0, 0.0, 0.0};  // s, zero along the up axis
   };
 
-  [[nodiscard]] std::size_t up() const noexcept { return ground_.up_axis; }
-  [[nodiscard]] double k() const noexcept { return ground_.stiffness; }
+  [[nodiscard]] MAYA_FEM_HD std::size_t up() const noexcept { return ground_.up_axis; }
+  [[nodiscard]] MAYA_FEM_HD double k() const noexcept { return ground_.stiffness; }
 
   // Penetration at x and slip direction of the tangential velocity v.
-  [[nodiscard]] Vertex vertex(std::size_t i, const double* x, const double* v) const {
+  [[nodiscard]] MAYA_FEM_HD Vertex vertex(std::size_t i, const double* x, const double* v) const {
     Vertex c;
     if (pinned_[i]) return c;
     c.pen = ground_.height - x[i * dim_ + up()];
@@ -203,7 +217,8 @@ class GroundKernel {
   }
 
   // out_t += scale ((I - s s^T) g)_t over the tangential components.
-  void add_projected(const double* g, const Vertex& c, double scale, double* out) const {
+  MAYA_FEM_HD void add_projected(const double* g, const Vertex& c, double scale,
+                                 double* out) const {
     double along = 0.0;
     for (std::size_t t = 0; t < dim_; ++t) {
       if (t != up()) along += g[t] * c.slip[t];
@@ -213,7 +228,7 @@ class GroundKernel {
     }
   }
 
-  const GroundContact& ground_;
+  GroundContact ground_;  // a copy: the kernel travels to the device by value
   std::size_t dim_;
   const std::uint8_t* pinned_;
 };

@@ -1,7 +1,8 @@
 // Many soft bodies at once: E independent worlds of one SoftBody (one mesh, material law and
 // options), each with its own state and parameters, rolled out T explicit steps (step_explicit,
-// the fused step) and differentiated in one call, on CPU threads (one world per task). Data comes
-// from and returns to the host; each world's gradient is its own loss's.
+// the fused step) and differentiated in one call, on CPU threads (one world per task) or on a
+// CUDA GPU (one world per thread block). Data comes from and returns to the host; each world's
+// gradient is its own loss's.
 #pragma once
 
 #include <cstddef>
@@ -48,13 +49,17 @@ struct SoftRolloutGradients {
   Tensor lambda;
   Tensor mass;
   Tensor actuation;
+  // Seconds the GPU kernels ran (forward, reverse), without copies; 0 on the CPU.
+  double kernel_seconds_forward = 0.0;
+  double kernel_seconds_reverse = 0.0;
 };
 
 // Rolls every world out `options.steps` steps of step_explicit(body, ...) and returns each
 // world's loss and its gradients. Throws maya::ShapeError for tensors whose shapes disagree with
 // the body or with each other on E (naming both), maya::ValueError for dt <= 0, a non-positive
 // mass or a body with rigid contact shapes (not batched), and maya::DeviceError for
-// Device::kCuda (the FEM step has no GPU kernels yet).
+// Device::kCuda where maya was built without CUDA or no GPU answers. Device::kCuda runs every
+// material in 2-D and 3-D with the CPU step's element kernels compiled for the GPU.
 [[nodiscard]] SoftRolloutGradients soft_rollout_gradient(const SoftBody& body,
                                                          const SoftWorlds& worlds,
                                                          const FinalStateLoss& loss,
