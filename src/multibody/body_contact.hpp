@@ -10,6 +10,7 @@
 #include <array>
 #include <cmath>
 #include <cstddef>
+#include <utility>
 
 #include "multibody/algorithms.hpp"
 
@@ -160,10 +161,98 @@ bool sphere_box(const Vec3<S>& x, double r, const GeomPose<S>& box, const Vec3<d
   return true;
 }
 
+// The point of segment a + t d (box coordinates, t in [0, 1]) closest to the box of half sizes
+// `half`: the squared distance to a box is convex along a line, so a golden-section search on the
+// values finds the closest feature; then t comes again, in S, from that feature (an edge: the
+// segments' closest points; a corner: the projection), so that it moves with the bodies.
+template <class S>
+S segment_closest_to_box(const Vec3<S>& a, const Vec3<S>& d, const Vec3<double>& half) {
+  const auto distance_sq = [&](double t) {
+    double sum = 0.0;
+    for (int k = 0; k < 3; ++k) {
+      const double excess = std::abs(value_of(a[k]) + t * value_of(d[k])) - half[k];
+      if (excess > 0.0) sum += excess * excess;
+    }
+    return sum;
+  };
+  constexpr double kGolden = 0.6180339887498949;
+  double lo = 0.0, hi = 1.0;
+  double x1 = hi - kGolden * (hi - lo), x2 = lo + kGolden * (hi - lo);
+  double f1 = distance_sq(x1), f2 = distance_sq(x2);
+  for (int iteration = 0; iteration < 80; ++iteration) {
+    if (f1 <= f2) {
+      hi = x2, x2 = x1, f2 = f1;
+      x1 = hi - kGolden * (hi - lo), f1 = distance_sq(x1);
+    } else {
+      lo = x1, x1 = x2, f1 = f2;
+      x2 = lo + kGolden * (hi - lo), f2 = distance_sq(x2);
+    }
+  }
+  const double t = 0.5 * (lo + hi);
+  Vec3<S> corner{S(0.0), S(0.0), S(0.0)};
+  int beyond = 0, free_axis = 0;
+  for (int k = 0; k < 3; ++k) {
+    const double x = value_of(a[k]) + t * value_of(d[k]);
+    if (std::abs(x) > half[k]) {
+      corner[k] = S(x > 0.0 ? half[k] : -half[k]);
+      ++beyond;
+    } else {
+      free_axis = k;
+    }
+  }
+  const S length_sq = dot(d, d);
+  if (!(t > 1e-9 && t < 1.0 - 1e-9) || !(value_of(length_sq) > 1e-24)) return S(t);
+  if (beyond == 3) return dot(sub(corner, a), d) / length_sq;  // a corner
+  if (beyond != 2) return S(t);      // a face: the distance is flat along the segment
+  Vec3<S> e0 = corner, e1 = corner;  // the edge along the free axis
+  e0[free_axis] = S(-half[free_axis]);
+  e1[free_axis] = S(half[free_axis]);
+  Vec3<S> on_segment, on_edge;
+  closest_between_segments(a, add(a, d), e0, e1, on_segment, on_edge);
+  return dot(sub(on_segment, a), d) / length_sq;
+}
+
+// A capsule (segment [p0, p1], radius r) against a box; normals from the box to the capsule. The
+// part of the segment over the box (clipped to the box's slab on each axis the segment does not
+// lie wholly beyond on one side) touches at its two ends (slots 0, 1): a capsule lying on a face
+// rests on the face's edges where it overhangs them, with its weight split as statics says. A
+// segment that leaves no part over the box (it passes over an edge or a corner) touches at its
+// point closest to the box (slot 2).
+template <class S>
+std::size_t capsule_box(const Vec3<S>& p0, const Vec3<S>& p1, double r, const GeomPose<S>& box,
+                        const Vec3<double>& half, double margin,
+                        std::array<PairContact<S>, 2>& out) {
+  const Vec3<S> a = mul_transpose(box.R, sub(p0, box.centre));
+  const Vec3<S> d = mul_transpose(box.R, sub(p1, p0));
+  S t0 = S(0.0), t1 = S(1.0);
+  for (int k = 0; k < 3; ++k) {
+    const double start = value_of(a[k]), end = start + value_of(d[k]);
+    if ((start > half[k] && end > half[k]) || (start < -half[k] && end < -half[k])) continue;
+    if (!(std::abs(value_of(d[k])) > 1e-12)) continue;  // parallel to the slab, inside it
+    S enter = (-half[k] - a[k]) / d[k], leave = (half[k] - a[k]) / d[k];
+    if (value_of(enter) > value_of(leave)) std::swap(enter, leave);
+    if (value_of(enter) > value_of(t0)) t0 = enter;
+    if (value_of(leave) < value_of(t1)) t1 = leave;
+  }
+  std::size_t count = 0;
+  const auto at = [&](const S& t, int slot) {
+    if (sphere_box(add(p0, scale(t, sub(p1, p0))), r, box, half, margin, out[count])) {
+      out[count++].slot = slot;
+    }
+  };
+  if (value_of(t0) <= value_of(t1)) {
+    at(t0, 0);
+    if (value_of(t1) - value_of(t0) > 1e-12) at(t1, 1);
+  } else {
+    at(segment_closest_to_box(a, d, half), 2);
+  }
+  return count;
+}
+
 // Every contact of a pair (at most 16: box corners both ways), world frame, with depth above
 // -margin (margin 0: touching). Each carries its slot: 0 for the single contact of a sphere or a
-// capsule pair, the capsule end (0, 1) against a box, 2 corner + side for two boxes (side 0: a's
-// corner in b).
+// capsule pair, capsule_box()'s against a box, 2 corner + side for two boxes (side 0: a's corner
+// in b).
 template <class S>
 std::size_t pair_contacts(const ContactPair& pair, const Transform<S>& Xa, const Transform<S>& Xb,
                           std::array<PairContact<S>, 16>& out, double margin = 0.0) {
@@ -202,11 +291,13 @@ std::size_t pair_contacts(const ContactPair& pair, const Transform<S>& Xa, const
       if (ga.type == ShapeType::kSphere) {
         if (sphere_box(a.centre, ga.radius, b, gb.size, margin, contact)) keep(0, true);
       } else if (ga.type == ShapeType::kCapsule) {
-        for (const int end : {0, 1}) {
-          if (sphere_box(axis_end(a, ga.half_length, end == 0 ? -1.0 : 1.0), ga.radius, b, gb.size,
-                         margin, contact)) {
-            keep(end, true);
-          }
+        std::array<PairContact<S>, 2> along;
+        const std::size_t found =
+            capsule_box(axis_end(a, ga.half_length, -1.0), axis_end(a, ga.half_length, 1.0),
+                        ga.radius, b, gb.size, margin, along);
+        for (std::size_t k = 0; k < found; ++k) {
+          contact = along[k];
+          keep(along[k].slot, true);
         }
       } else {
         for (int corner = 0; corner < 8; ++corner) {

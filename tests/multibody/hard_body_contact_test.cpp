@@ -1,6 +1,7 @@
 // Hard contact between bodies: stacks carry their weights (impulse m g dt per pair), a head-on
 // inelastic impact conserves momentum, rollouts' gradients against central differences, the fused
-// step against its composed twin and the step Jacobians; and the pairs' rows of contact_forces.
+// step against its composed twin and the step Jacobians; the pairs' rows of contact_forces; and a
+// capsule against a box along its whole segment, under both contact models.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -261,6 +262,27 @@ double plain_loss(const Model& model, std::vector<double> x, const std::vector<d
   return loss;
 }
 
+// The largest gap between `analytic` and five-point central differences of f at v (the barrier's
+// curvature shows in the three-point stencil), relative to the largest difference quotient.
+template <class F>
+double fd_error(const Tensor& analytic, std::vector<double> v, F&& f) {
+  const double h = 1e-6;
+  double error = 0.0, scale = 1e-8;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const double keep = v[i];
+    const auto at = [&](double offset) {
+      v[i] = keep + offset;
+      const double value = f(v);
+      v[i] = keep;
+      return value;
+    };
+    const double fd = (8.0 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12.0 * h);
+    error = std::max(error, std::abs(fd - analytic.data()[i]));
+    scale = std::max(scale, std::abs(fd));
+  }
+  return error / scale;
+}
+
 TEST(HardBodyContactGradient, PileRolloutMatchesCentralDifferences) {
   const Model model = pile();
   const std::vector<double> x0 = pile_state(model), p = model.parameters();
@@ -284,24 +306,10 @@ TEST(HardBodyContactGradient, PileRolloutMatchesCentralDifferences) {
   loss = loss + sum(s * tape.constant(Tensor::from_data(wx, {wx.size()})));
   EXPECT_NEAR(loss.value().item(), plain_loss(model, x0, p, wx, wi), 1e-12);
   const TensorGradients g = tape.grad(loss);
-  // Five-point central differences (the barrier's curvature shows in the three-point stencil).
-  const auto check = [&](const Tensor& analytic, std::vector<double> v, bool is_state) {
-    const double h = 1e-6;
-    double error = 0.0, scale = 1e-8;
-    for (std::size_t i = 0; i < v.size(); ++i) {
-      const double keep = v[i];
-      const auto at = [&](double offset) {
-        v[i] = keep + offset;
-        const double value =
-            is_state ? plain_loss(model, v, p, wx, wi) : plain_loss(model, x0, v, wx, wi);
-        v[i] = keep;
-        return value;
-      };
-      const double fd = (8.0 * (at(h) - at(-h)) - (at(2 * h) - at(-2 * h))) / (12.0 * h);
-      error = std::max(error, std::abs(fd - analytic.data()[i]));
-      scale = std::max(scale, std::abs(fd));
-    }
-    return error / scale;
+  const auto check = [&](const Tensor& analytic, const std::vector<double>& v, bool is_state) {
+    return fd_error(analytic, v, [&](const std::vector<double>& y) {
+      return is_state ? plain_loss(model, y, p, wx, wi) : plain_loss(model, x0, y, wx, wi);
+    });
   };
   EXPECT_LT(check(g[xs], x0, true), 1e-6);
   EXPECT_LT(check(g[ps], p, false), 1e-6);
@@ -409,6 +417,190 @@ TEST(BodyContactForces, PairRowsCarryTheWeightAndDifferentiate) {
       inputs);
   EXPECT_LT(report.worst_error[0], 1e-6);
   EXPECT_LT(report.worst_error[1], 1e-6);
+}
+
+// ---- a capsule against a box along its whole segment ----
+
+// v rotated by the unit quaternion q (w, x, y, z).
+Vec3 rotate(const double* q, Vec3 v) {
+  const double w = q[0];
+  const Vec3 u{q[1], q[2], q[3]};
+  const Vec3 t{2 * (u[1] * v[2] - u[2] * v[1]), 2 * (u[2] * v[0] - u[0] * v[2]),
+               2 * (u[0] * v[1] - u[1] * v[0])};
+  return {v[0] + w * t[0] + (u[1] * t[2] - u[2] * t[1]),
+          v[1] + w * t[1] + (u[2] * t[0] - u[0] * t[2]),
+          v[2] + w * t[2] + (u[0] * t[1] - u[1] * t[0])};
+}
+
+const Quaternion kAlongX{std::sqrt(0.5), 0.0, std::sqrt(0.5), 0.0};  // the capsule's z onto x
+
+// A capsule (radius 0.05, 0.6 long) lying along x on a welded table 0.4 long in x, its centre
+// 5 cm off the table's: both ends overhang, and it rests on the table's two edges x = -+0.2.
+Model overhanging(ModelOptions options) {
+  return Model({body("table", box({0.2, 0.3, 0.1}), 10.0, false),
+                body("rod", capsule(0.05, 0.3, kAlongX), 1.0, true)},
+               {}, options);
+}
+
+// The height of the rod's segment above world x = s, at state x.
+double segment_height(const Model& model, const std::vector<double>& x, double s) {
+  const double* q = x.data() + model.q_index(1);
+  const Vec3 end0 = rotate(q + 3, {-0.3, 0, 0}), end1 = rotate(q + 3, {0.3, 0, 0});
+  const double t = (s - q[0] - end0[0]) / (end1[0] - end0[0]);
+  return q[2] + end0[2] + t * (end1[2] - end0[2]);
+}
+
+TEST(CapsuleBox, OverhangingCapsuleSplitsItsWeightAsStaticsSays) {
+  ModelOptions options;
+  options.contact_damping = 20.0;
+  options.friction = 0.5;
+  const Model model = overhanging(options);
+  std::vector<double> x = model.zero_state();
+  place(model, x, 1, {0.05, 0, 0.15});
+  const std::vector<double> p = model.parameters();
+  for (int k = 0; k < 6000; ++k) x = step(model, p, x, {}, 2.5e-4);
+  // Statics: contacts at x = -+0.2 under a weight at 0.05 carry W (0.2 -+ 0.05) / 0.4, and each
+  // sinks to k d^e = F (the segment's height over an edge is the table's top + r - d).
+  const double W = kG, k = model.options().contact_stiffness, e = model.options().contact_exponent;
+  const double near = W * 0.25 / 0.4, far = W * 0.15 / 0.4;
+  const double d_near = std::pow(near / k, 1.0 / e), d_far = std::pow(far / k, 1.0 / e);
+  EXPECT_NEAR(segment_height(model, x, 0.2), 0.15 - d_near, 1e-6);
+  EXPECT_NEAR(segment_height(model, x, -0.2), 0.15 - d_far, 1e-6);
+  // The tilt, the two depths' difference (4.5e-4 m), to half a percent.
+  const double tilt = segment_height(model, x, -0.2) - segment_height(model, x, 0.2);
+  EXPECT_NEAR(tilt, d_near - d_far, 5e-3 * (d_near - d_far));
+  const std::vector<double> f = contact_forces(model, p, x);
+  const auto [pair, sign] = pair_of(model, 0, 1);
+  EXPECT_NEAR(sign * f[3 * pair + 2], W, 1e-6);
+}
+
+TEST(CapsuleBox, OverhangingCapsuleRestsLevelUnderHardContact) {
+  const Model model = overhanging(hard(0.5));
+  std::vector<double> x = model.zero_state();
+  place(model, x, 1, {0.05, 0, 0.152});
+  const std::vector<double> p = model.parameters();
+  const double dt = 1e-3;
+  HardContactResult r;
+  for (int k = 0; k < 600; ++k) {
+    r = hard_contact_step(model, p, x, {}, dt);
+    x = r.state;
+  }
+  EXPECT_EQ(r.contacts, 2U);  // the two edges: the ends hang in the air
+  EXPECT_NEAR(pair_impulse(model, r.impulses, 0, 1)[2], kG * dt, 1e-8 * kG * dt);
+  // Level and at rest: the edges' impulses balance the weight's moment about the centre.
+  EXPECT_NEAR(segment_height(model, x, 0.2), 0.15, 1e-6);
+  EXPECT_NEAR(segment_height(model, x, -0.2), 0.15, 1e-6);
+  EXPECT_LT(energy(model, p, x).kinetic, 1e-12);
+}
+
+// A capsule tilted 45 degrees in the xz-plane over the table's edge (x = 0.2, z = 0.1), its axis
+// 4 cm from the edge: no part of the segment is over the table, and it touches at its point
+// closest to the edge, 1 cm deep, pushed along the perpendicular from the edge.
+TEST(CapsuleBox, CapsuleAcrossAnEdgeTouchesAtItsClosestPoint) {
+  const double angle = 0.75 * M_PI;  // the capsule's z onto (sin, 0, cos): down and outwards
+  const Quaternion tilted{std::cos(angle / 2), 0.0, std::sin(angle / 2), 0.0};
+  ModelOptions options;
+  options.gravity = {0, 0, 0};
+  const Model model({body("table", box({0.2, 0.3, 0.1}), 10.0, false),
+                     body("rod", capsule(0.05, 0.2, tilted), 1.0, true)},
+                    {}, options);
+  const Vec3 n{std::sqrt(0.5), 0.0, std::sqrt(0.5)};  // perpendicular to the axis, up and out
+  std::vector<double> x = model.zero_state();
+  place(model, x, 1, {0.2 + 0.04 * n[0], 0.05, 0.1 + 0.04 * n[2]});
+  const std::vector<double> f = contact_forces(model, model.parameters(), x);
+  const auto [pair, sign] = pair_of(model, 0, 1);
+  const double expected = model.options().contact_stiffness * std::pow(0.01, 1.5);
+  for (int a = 0; a < 3; ++a) EXPECT_NEAR(sign * f[3 * pair + a], expected * n[a], 1e-9) << a;
+}
+
+// Both kinds of capsule-box contact (over the table, across an edge) moving, in a short rollout.
+Model capsules(ModelOptions options) {
+  const double angle = 0.75 * M_PI;
+  const Quaternion tilted{std::cos(angle / 2), 0.0, std::sin(angle / 2), 0.0};
+  std::vector<Body> bodies{body("table", box({0.2, 0.3, 0.1}), 10.0, false),
+                           body("rod", capsule(0.05, 0.3, kAlongX), 1.0, true),
+                           body("leaner", capsule(0.05, 0.2, tilted), 0.8, true)};
+  for (Body& each : bodies) each.inertia = {0.01, 0.012, 0.014, 0, 0, 0};
+  return Model(bodies, {}, options);
+}
+
+std::vector<double> capsules_state(const Model& model) {
+  std::vector<double> x = model.zero_state();
+  place(model, x, 1, {0.05, -0.1, 0.148}, {0.2, 0.1, -0.1}, {0.3, -0.5, 0.2});
+  place(model, x, 2, {0.2 + 0.045 * std::sqrt(0.5), 0.2, 0.1 + 0.045 * std::sqrt(0.5)},
+        {-0.1, 0.2, -0.3}, {0.2, 0.4, -0.1});
+  return x;
+}
+
+TEST(CapsuleBox, PenaltyRolloutGradientMatchesCentralDifferences) {
+  ModelOptions options;
+  options.contact_damping = 3.0;
+  options.friction = 0.4;
+  options.contact_stiffness = 2e4;
+  const Model model = capsules(options);
+  const std::vector<double> x0 = capsules_state(model);
+  const std::vector<double> f0 = contact_forces(model, model.parameters(), x0);
+  ASSERT_EQ(f0.size(), 3U * 3U);  // three pairs: table-rod, table-leaner, rod-leaner
+  EXPECT_GT(std::abs(f0[3 * pair_of(model, 0, 1).first + 2]), 1.0);
+  EXPECT_GT(std::abs(f0[3 * pair_of(model, 0, 2).first + 2]), 1.0);
+  const Tensor inputs[] = {Tensor::from_data(x0, {x0.size()}),
+                           Tensor::from_data(model.parameters(), {model.num_parameters()})};
+  const GradcheckReport report = gradcheck(
+      [&](TensorTape& tape, std::span<const TensorVar> in) {
+        const TensorVar u = tape.constant(Tensor::zeros({0}));
+        TensorVar s = in[0];
+        for (int t = 0; t < 6; ++t) s = step(model, s, u, in[1], 5e-4);
+        const TensorVar w = tape.constant(Tensor::uniform({s.numel()}, -1, 1, 7));
+        return sum(s * w);
+      },
+      inputs);
+  EXPECT_LT(report.worst_error[0], 1e-6);
+  EXPECT_LT(report.worst_error[1], 1e-6);
+}
+
+TEST(CapsuleBox, HardRolloutGradientMatchesCentralDifferencesAndTheTwin) {
+  ModelOptions options = hard(0.4);
+  options.hard_contact.smoothing = 1e-6;
+  const Model model = capsules(options);
+  const std::vector<double> x0 = capsules_state(model), p = model.parameters();
+  ASSERT_EQ(hard_contact_step(model, p, x0, {}, kDt).contacts, 3U);  // two ends, one edge
+  const std::size_t rows = model.contact_pairs().size();
+  const std::vector<double> wx = random_weights(model.nx(), 5), wi = random_weights(3 * rows, 6);
+  const auto run = [&](bool fused) {
+    TensorTape tape;
+    const TensorVar xs = tape.var(Tensor::from_data(x0, {x0.size()}));
+    const TensorVar ps = tape.var(Tensor::from_data(p, {p.size()}));
+    const TensorVar u = tape.constant(Tensor::zeros({0}));
+    TensorVar s = xs, loss = tape.constant(Tensor::zeros({}));
+    for (int t = 0; t < kSteps; ++t) {
+      if (fused) {
+        const HardContactVars r = hard_contact_step(model, s, u, ps, kDt);
+        s = r.state;
+        loss = loss + sum(r.impulses * tape.constant(Tensor::from_data(wi, {rows, 3})));
+      } else {
+        s = hard_contact_step_composed(model, s, u, ps, kDt);
+      }
+    }
+    loss = loss + sum(s * tape.constant(Tensor::from_data(wx, {wx.size()})));
+    const TensorGradients g = tape.grad(loss);
+    return std::array<Tensor, 2>{g[xs], g[ps]};
+  };
+  const auto fused = run(true);
+  EXPECT_LT(fd_error(fused[0], x0,
+                     [&](const std::vector<double>& y) { return plain_loss(model, y, p, wx, wi); }),
+            1e-6);
+  EXPECT_LT(
+      fd_error(fused[1], p,
+               [&](const std::vector<double>& q) { return plain_loss(model, x0, q, wx, wi); }),
+      1e-6);
+  // The twin differentiates the state alone: compare it with the fused step on a state-only loss.
+  const std::vector<double> no_impulses(3 * rows, 0.0);
+  const auto twin = run(false);
+  EXPECT_LT(fd_error(twin[0], x0,
+                     [&](const std::vector<double>& y) {
+                       return plain_loss(model, y, p, wx, no_impulses);
+                     }),
+            1e-6);
 }
 
 }  // namespace

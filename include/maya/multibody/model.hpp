@@ -175,8 +175,8 @@ struct ContactPoint {
 };
 
 // Two geoms of different bodies that may touch: sphere, capsule and box against each other (a
-// box against a capsule through the capsule's end spheres; box against box through each box's
-// corners against the other's faces). The force on body_b is equal and opposite to body_a's.
+// capsule against a box along its whole segment; box against box through each box's corners
+// against the other's faces). The force on body_b is equal and opposite to body_a's.
 struct ContactPair {
   int body_a = 0;
   int body_b = 0;
