@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <numbers>
 #include <random>
 #include <span>
 #include <string>
@@ -497,7 +498,8 @@ TEST(CapsuleBox, OverhangingCapsuleRestsLevelUnderHardContact) {
 // 4 cm from the edge: no part of the segment is over the table, and it touches at its point
 // closest to the edge, 1 cm deep, pushed along the perpendicular from the edge.
 TEST(CapsuleBox, CapsuleAcrossAnEdgeTouchesAtItsClosestPoint) {
-  const double angle = 0.75 * M_PI;  // the capsule's z onto (sin, 0, cos): down and outwards
+  const double angle =
+      0.75 * std::numbers::pi;  // the capsule's z onto (sin, 0, cos): down and outwards
   const Quaternion tilted{std::cos(angle / 2), 0.0, std::sin(angle / 2), 0.0};
   ModelOptions options;
   options.gravity = {0, 0, 0};
@@ -515,7 +517,7 @@ TEST(CapsuleBox, CapsuleAcrossAnEdgeTouchesAtItsClosestPoint) {
 
 // Both kinds of capsule-box contact (over the table, across an edge) moving, in a short rollout.
 Model capsules(ModelOptions options) {
-  const double angle = 0.75 * M_PI;
+  const double angle = 0.75 * std::numbers::pi;
   const Quaternion tilted{std::cos(angle / 2), 0.0, std::sin(angle / 2), 0.0};
   std::vector<Body> bodies{body("table", box({0.2, 0.3, 0.1}), 10.0, false),
                            body("rod", capsule(0.05, 0.3, kAlongX), 1.0, true),
