@@ -36,6 +36,7 @@ struct RobotRunOptions {
   bool floating_base = false;                    // URDF: a free joint on the root link
   bool ground = false;                           // URDF: the plane z = 0
   bool self_collision = false;                   // URDF: contact between the links' shapes
+  std::string contact;                           // "hard", "penalty" or "" (the file's)
   double height = 0.0;                           // a free root's starting height (m)
 };
 // Whether `file` names a robot model (.urdf, or .xml for MJCF) rather than a scene.

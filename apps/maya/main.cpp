@@ -96,6 +96,11 @@ int main(int argc, char** argv) {
   simulate->add_flag("--self-collision", robot.self_collision,
                      "URDF: contact between the links' shapes (MJCF files have it on)");
   simulate->add_option("--height", robot.height, "robots: a free root's starting height in m");
+  simulate
+      ->add_option("--contact", robot.contact,
+                   "robots: penalty or hard (the interior-point solver; semi-implicit Euler) "
+                   "contact (default: the file's, else penalty)")
+      ->check(CLI::IsMember({"hard", "penalty"}));
 
   std::string task_file;
   std::string optimize_out;

@@ -349,7 +349,7 @@ void IntegrateOp::backward(BackwardContext& context) const {
 void ContactForcesOp::backward(BackwardContext& context) const {
   const Model& model = *model_;
   Workspace& workspace = context.workspace();
-  backward_by_columns(context, 3 * model.contact_points().size(),
+  backward_by_columns(context, 3 * (model.contact_points().size() + model.contact_pairs().size()),
                       [&](std::vector<std::vector<ChunkDual>>& in, ChunkDual* out) {
                         contact_forces_any(workspace, model, in[0].data(), in[1].data(), out);
                       });
@@ -462,7 +462,7 @@ TensorVar contact_forces(const Model& model, TensorVar state, TensorVar params) 
   TensorTape& tape = state.tape();
   const double* x = tape.view(state).values;
   const double* p = tape.view(params).values;
-  const Shape shape{model.contact_points().size(), 3};
+  const Shape shape{model.contact_points().size() + model.contact_pairs().size(), 3};
   tape.keep_alive(model.shared_tape_ops());
   return tape.record(model.tape_ops().contact_forces, {state, params}, shape,
                      [&](MutableTensorView out) {

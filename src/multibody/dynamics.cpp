@@ -201,7 +201,7 @@ std::vector<double> contact_forces(const Model& model, std::span<const double> p
   detail::Lent<detail::TreeScratch<double>> lent(pick(workspace, own));
   detail::TreeScratch<double>& ws = *lent;
   detail::kinematics(model, params.data(), state.data(), state.data() + model.nq(), ws);
-  std::vector<double> forces(3 * model.contact_points().size());
+  std::vector<double> forces(3 * (model.contact_points().size() + model.contact_pairs().size()));
   detail::contact_wrenches(model, params.data(), ws, forces.data());
   return forces;
 }

@@ -51,7 +51,7 @@ void joint_forces(const Model& model, const S* params, const S* q, const S* v, c
 
 // Penalty contact after kinematics(): adds every contact point's wrench to ws.external, and
 // writes its world force (3 per point) when `forces` is given; then the pairs of bodies'
-// (body_contact.hpp).
+// (body_contact.hpp), whose force on body b follows in `forces` (3 per pair: [P + Q, 3] in all).
 template <class S>
 void contact_wrenches(const Model& model, const S* params, TreeScratch<S>& ws, S* forces) {
   const ModelOptions& options = model.options();
@@ -93,7 +93,11 @@ void contact_wrenches(const Model& model, const S* params, TreeScratch<S>& ws, S
     Vec6<S>& ext = ws.external[static_cast<std::size_t>(point.body)];
     ext = add6(ext, Vec6<S>{moment[0], moment[1], moment[2], F_local[0], F_local[1], F_local[2]});
   }
-  if (!model.contact_pairs().empty()) body_contact_wrenches(model, params, ws);
+  if (!model.contact_pairs().empty()) {
+    body_contact_wrenches(
+        model, params, ws,
+        forces != nullptr ? forces + 3 * points.size() : static_cast<S*>(nullptr));
+  }
 }
 
 }  // namespace maya::multibody::detail

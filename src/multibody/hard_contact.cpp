@@ -96,24 +96,39 @@ void solve_step(const char* op, const Model& model, const double* params, const 
   const std::size_t nv = model.nv();
   const HardContactSettings& options = model.options().hard_contact;
   r.selection.points.clear();
+  r.selection.slots.clear();
   r.selection.fixed_basis.clear();
   if (!build_tree(model, params, x, u, dt, d)) throw_indefinite(op);
-  for (std::size_t k = 0; k < model.contact_points().size(); ++k) {
-    double distance = 0.0;
-    Vec3<double> contact_world{};
-    point_distance(model, d.ws, static_cast<int>(k), distance, contact_world);
-    if (!(distance < options.margin)) continue;
-    const ContactPoint& point = model.contact_points()[k];
-    point_jacobian(model, d.ws, point.body, contact_world, d.jacobian.data());
-    const double* n = model.options().planes[static_cast<std::size_t>(point.plane)].normal.data();
+  // A contact enters with its basis flag: fixed when its free slip is below kSlipBasisSpeed.
+  const auto select = [&](int index, int slot, const ContactGeometry<double>& g) {
+    contact_jacobian(model, d.ws, g, d.jacobian.data(), d.jacobian_a.data());
     Vec3<double> slip{0.0, 0.0, 0.0};
     for (int row = 0; row < 3; ++row) {
       for (std::size_t j = 0; j < nv; ++j) slip[row] += d.jacobian[row * nv + j] * d.v_free[j];
     }
-    const double normal_slip = n[0] * slip[0] + n[1] * slip[1] + n[2] * slip[2];
-    for (int row = 0; row < 3; ++row) slip[row] -= normal_slip * n[row];
-    r.selection.points.push_back(static_cast<int>(k));
+    slip = sub(slip, scale(dot(g.normal, slip), g.normal));
+    r.selection.points.push_back(index);
+    r.selection.slots.push_back(slot);
     r.selection.fixed_basis.push_back(std::sqrt(dot(slip, slip)) < kSlipBasisSpeed ? 1 : 0);
+  };
+  const std::size_t num_points = model.contact_points().size();
+  for (std::size_t k = 0; k < num_points; ++k) {
+    ContactGeometry<double> g;
+    if (!contact_geometry(model, d.ws, static_cast<int>(k), 0, g)) continue;
+    if (!(g.distance < options.margin)) continue;
+    select(static_cast<int>(k), 0, g);
+  }
+  std::array<PairContact<double>, 16> contacts;
+  const auto& pairs = model.contact_pairs();
+  for (std::size_t k = 0; k < pairs.size(); ++k) {
+    const ContactPair& pair = pairs[k];
+    const Transform<double>& Xa = d.ws.X_world[static_cast<std::size_t>(pair.body_a)];
+    const Transform<double>& Xb = d.ws.X_world[static_cast<std::size_t>(pair.body_b)];
+    if (!may_touch(pair, Xa, Xb, options.margin)) continue;
+    const std::size_t count = pair_contacts(pair, Xa, Xb, contacts, options.margin);
+    for (std::size_t c = 0; c < count; ++c) {
+      select(static_cast<int>(num_points + k), contacts[c].slot, pair_geometry(pair, contacts[c]));
+    }
   }
   build_contacts(model, params, dt, r.selection, d);
   fill_problem(d, nv, r.problem);
@@ -138,6 +153,7 @@ HardContactSelection selection_of(std::span<const std::int64_t> ints) {
   for (std::size_t c = 0; c < nc; ++c) {
     selection.points.push_back(static_cast<int>(ints[1 + c]));
     selection.fixed_basis.push_back(static_cast<char>(ints[1 + nc + c]));
+    selection.slots.push_back(static_cast<int>(ints[1 + 2 * nc + c]));
   }
   return selection;
 }
@@ -147,6 +163,7 @@ std::vector<std::int64_t> selection_ints(const HardContactSelection& selection) 
   ints.push_back(static_cast<std::int64_t>(selection.points.size()));
   for (const int point : selection.points) ints.push_back(point);
   for (const char fixed : selection.fixed_basis) ints.push_back(fixed);
+  for (const int slot : selection.slots) ints.push_back(slot);
   return ints;
 }
 
@@ -283,7 +300,7 @@ class HardContactAdjoint {
                             selection, r_)) {
       throw_indefinite("multibody::hard_contact_step (adjoint)");
     }
-    out_.resize(model.nx() + 3 * model.contact_points().size());
+    out_.resize(model.nx() + 3 * contact_rows(model));
     finish_hard_contact(model, r_, w_.data(), lambda_.data(), selection, dt, out_.data());
   }
 
@@ -392,7 +409,7 @@ HardContactResult hard_contact_step(const Model& model, std::span<const double> 
   detail::HardContactSolve& r = scratch->solve;
   detail::solve_step(op, model, params.data(), state.data(), control.data(), dt, scratch->data, r);
   HardContactResult result;
-  std::vector<double> out(model.nx() + 3 * model.contact_points().size());
+  std::vector<double> out(model.nx() + 3 * detail::contact_rows(model));
   detail::finish_hard_contact(model, scratch->data, r.solution.velocity.data(), r.impulses.data(),
                               r.selection, dt, out.data());
   detail::check_finite_state(model, op, out.data(), [] { return std::string("after the step"); });
@@ -428,7 +445,7 @@ HardContactVars hard_contact_step(const Model& model, TensorVar state, TensorVar
   saved.insert(saved.end(), r.impulses.begin(), r.impulses.end());
   const std::vector<std::int64_t> saved_ints = detail::selection_ints(r.selection);
 
-  const std::size_t num_points = model.contact_points().size();
+  const std::size_t num_points = detail::contact_rows(model);
   const Shape shape{model.nx() + 3 * num_points};
   tape.keep_alive(model.shared_tape_ops());
   const TensorVar out = tape.record(
@@ -523,7 +540,7 @@ StepJacobians hard_contact_step_jacobians(const Model& model, const Tensor& stat
   Workspace workspace;
   detail::Lent<detail::HardContactScratch> scratch(workspace);
   detail::Lent<detail::HardContactAdjoint> adjoint(workspace);
-  std::vector<double> seed(nx + 3 * model.contact_points().size(), 0.0);
+  std::vector<double> seed(nx + 3 * detail::contact_rows(model), 0.0);
   const bool leaf[3] = {true, true, with_parameters};
   // Row i of each Jacobian is the adjoint of x1_i: nx applications of one recording.
   for (std::size_t t = 0; t < steps; ++t) {

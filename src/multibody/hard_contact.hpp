@@ -7,12 +7,14 @@
 // the diagonal-mass problem maya::contact solves (docs/multibody.md).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstddef>
 #include <string>
 #include <vector>
 
 #include "maya/core/error.hpp"
+#include "multibody/body_contact.hpp"
 #include "multibody/forces.hpp"
 #include "multibody/integration.hpp"
 
@@ -22,18 +24,37 @@ namespace maya::multibody::detail {
 // instead of following the slip (the friction cone has no preferred direction at rest).
 inline constexpr double kSlipBasisSpeed = 1e-6;
 
-// One contact of a step: the point (Model::contact_points() index) and whether its tangent t
-// is fixed (true) or aligned with the point's free slip velocity.
+// One contact of a step: `points` indexes the rows of the step's impulse output, a point of
+// Model::contact_points() (against its plane) below P, a pair of Model::contact_pairs() (P + its
+// index) above; `slots` the pair's contact (PairContact::slot; 0 for planes); `fixed_basis` whether
+// its tangent t is fixed (true) or aligned with the contact's free slip velocity.
 struct HardContactSelection {
   std::vector<int> points;
+  std::vector<int> slots;
   std::vector<char> fixed_basis;
+};
+
+// Rows of the impulse output: the contact points, then the pairs.
+inline std::size_t contact_rows(const Model& model) {
+  return model.contact_points().size() + model.contact_pairs().size();
+}
+
+// Where a contact is: its signed distance phi (positive apart), world point, unit normal from
+// body_a to body_b (a plane's normal; body_a -1 is the world).
+template <class S>
+struct ContactGeometry {
+  S distance;
+  Vec3<S> point;
+  Vec3<S> normal;
+  int body_a = -1;
+  int body_b = 0;
 };
 
 // The step's problem in w = L^T v+ coordinates, and what the outputs need of its construction.
 template <class S>
 struct HardContactData {
   TreeScratch<S> ws;
-  std::vector<S> q, v, tau, bias, qdd_zero, L, momentum, v_free, jacobian, row;
+  std::vector<S> q, v, tau, bias, qdd_zero, L, momentum, v_free, jacobian, jacobian_a, row;
   std::vector<S> normal_rows, tangent_rows, bitangent_rows;  // [nc, nv], already J L^-T
   std::vector<S> offsets;                                    // [nc] b_n
   std::vector<Vec3<S>> normal, tangent, bitangent;           // world directions per contact
@@ -41,16 +62,18 @@ struct HardContactData {
   S friction = S(0.0);
 };
 
-// A tangent perpendicular to a unit normal, from the world axis least aligned with it.
-inline Vec3<double> fixed_tangent(const Vec3<double>& n) {
+// A tangent perpendicular to a unit normal, from the world axis least aligned with it (chosen on
+// the values; a pair's normal moves with the bodies and the tangent with it).
+template <class S>
+Vec3<S> fixed_tangent(const Vec3<S>& n) {
   int axis = 0;
   for (int k = 1; k < 3; ++k) {
-    if (std::abs(n[k]) < std::abs(n[axis])) axis = k;
+    if (std::abs(value_of(n[k])) < std::abs(value_of(n[axis]))) axis = k;
   }
-  Vec3<double> e{0.0, 0.0, 0.0};
-  e[axis] = 1.0;
-  const Vec3<double> t = sub(e, scale(dot(n, e), n));
-  return scale(1.0 / std::sqrt(dot(t, t)), t);
+  Vec3<S> e{S(0.0), S(0.0), S(0.0)};
+  e[axis] = S(1.0);
+  const Vec3<S> t = sub(e, scale(dot(n, e), n));
+  return scale(1.0 / sqrt(dot(t, t)), t);
 }
 
 // In place: A [n, n] symmetric positive definite becomes L (lower). False when a pivot is not
@@ -131,6 +154,54 @@ void point_distance(const Model& model, const TreeScratch<S>& ws, int index, S& 
   contact_world = sub(world, scale(point.radius, n));
 }
 
+// A pair's contact as a contact of the step.
+template <class S>
+ContactGeometry<S> pair_geometry(const ContactPair& pair, const PairContact<S>& contact) {
+  return {-contact.depth, contact.point, contact.normal, pair.body_a, pair.body_b};
+}
+
+// The geometry of contact `index` (a selection's entry) after kinematics(): a contact point
+// against its plane, or slot `slot` of a pair, evaluated however far apart. False when the pair's
+// contact is degenerate (coincident centres).
+template <class S>
+[[nodiscard]] bool contact_geometry(const Model& model, const TreeScratch<S>& ws, int index,
+                                    int slot, ContactGeometry<S>& g) {
+  const std::size_t num_points = model.contact_points().size();
+  const auto i = static_cast<std::size_t>(index);
+  if (i < num_points) {
+    const ContactPoint& point = model.contact_points()[i];
+    const Plane& plane = model.options().planes[static_cast<std::size_t>(point.plane)];
+    point_distance(model, ws, index, g.distance, g.point);
+    g.normal = Vec3<S>{S(plane.normal[0]), S(plane.normal[1]), S(plane.normal[2])};
+    g.body_a = -1;
+    g.body_b = point.body;
+    return true;
+  }
+  const ContactPair& pair = model.contact_pairs()[i - num_points];
+  std::array<PairContact<S>, 16> contacts;
+  const std::size_t count =
+      pair_contacts(pair, ws.X_world[static_cast<std::size_t>(pair.body_a)],
+                    ws.X_world[static_cast<std::size_t>(pair.body_b)], contacts, kAnyDistance);
+  for (std::size_t c = 0; c < count; ++c) {
+    if (contacts[c].slot == slot) {
+      g = pair_geometry(pair, contacts[c]);
+      return true;
+    }
+  }
+  return false;
+}
+
+// The world velocity Jacobian [3, nv] of the contact's relative velocity, v_b(p) - v_a(p) at its
+// point (`other` [3 nv] is scratch).
+template <class S>
+void contact_jacobian(const Model& model, const TreeScratch<S>& ws, const ContactGeometry<S>& g,
+                      S* jacobian, S* other) {
+  point_jacobian(model, ws, g.body_b, g.point, jacobian);
+  if (g.body_a < 0) return;
+  point_jacobian(model, ws, g.body_a, g.point, other);
+  for (std::size_t k = 0; k < 3 * model.nv(); ++k) jacobian[k] -= other[k];
+}
+
 // Stage 1a: the tree's part of the problem at (x, u, p): kinematics, L, the momentum L^-1 p and
 // the free velocity M^-1 p. q and v are taken from x with quaternions normalized. Returns false
 // when M(q) is not positive definite.
@@ -162,6 +233,7 @@ template <class S>
   d.v_free = d.momentum;
   solve_lower_transposed(d.L.data(), d.v_free.data(), nv);  // M^-1 p: v+ without contact
   d.jacobian.resize(3 * nv);
+  d.jacobian_a.resize(3 * nv);
   d.row.resize(nv);
   return true;
 }
@@ -184,17 +256,16 @@ void build_contacts(const Model& model, const S* params, double dt,
   d.tangent.resize(nc);
   d.bitangent.resize(nc);
   for (std::size_t c = 0; c < nc; ++c) {
-    const int index = selection.points[c];
-    const ContactPoint& point = model.contact_points()[static_cast<std::size_t>(index)];
-    const Plane& plane = model.options().planes[static_cast<std::size_t>(point.plane)];
-    Vec3<S> contact_world;
-    point_distance(model, d.ws, index, d.distance[c], contact_world);
-    point_jacobian(model, d.ws, point.body, contact_world, d.jacobian.data());
-    const Vec3<double> n{plane.normal[0], plane.normal[1], plane.normal[2]};
-    d.normal[c] = Vec3<S>{S(n[0]), S(n[1]), S(n[2])};
+    ContactGeometry<S> g;
+    if (!contact_geometry(model, d.ws, selection.points[c], selection.slots[c], g)) {
+      throw ValueError("multibody::hard_contact_step: contact " + std::to_string(c) +
+                       " of the step's set has no geometry (two shapes' centres coincide)");
+    }
+    d.distance[c] = g.distance;
+    contact_jacobian(model, d.ws, g, d.jacobian.data(), d.jacobian_a.data());
+    d.normal[c] = g.normal;
     if (selection.fixed_basis[c] != 0) {
-      const Vec3<double> t = fixed_tangent(n);
-      d.tangent[c] = Vec3<S>{S(t[0]), S(t[1]), S(t[2])};
+      d.tangent[c] = fixed_tangent(d.normal[c]);
     } else {
       // t along the point's slip without contact forces: the friction of a sliding contact then
       // acts along -t alone, exactly against the slip, as the circular cone says.
@@ -238,8 +309,8 @@ template <class S>
   return true;
 }
 
-// Stage 2: the step's outputs from the solver's answer: out [nx + 3 P] = (q+, v+, then the world
-// impulse on every contact point, zero for points not in the problem). w [nv] = L^T v+,
+// Stage 2: the step's outputs from the solver's answer: out [nx + 3 (P + Q)] = (q+, v+, then the
+// world impulse on every contact point and on body b of every pair, zero where nothing touched). w [nv] = L^T v+,
 // impulses [3 nc] = (lambda_n, lambda_t, lambda_b) per contact.
 template <class S>
 void finish_hard_contact(const Model& model, HardContactData<S>& d, const S* w, const S* impulses,
@@ -250,7 +321,7 @@ void finish_hard_contact(const Model& model, HardContactData<S>& d, const S* w, 
   solve_lower_transposed(d.L.data(), v1, nv);
   integrate_positions(model, d.q.data(), v1, dt, out);
   S* world = out + nq + nv;
-  for (std::size_t k = 0; k < 3 * model.contact_points().size(); ++k) world[k] = S(0.0);
+  for (std::size_t k = 0; k < 3 * contact_rows(model); ++k) world[k] = S(0.0);
   for (std::size_t c = 0; c < selection.points.size(); ++c) {
     const S* lambda = impulses + 3 * c;
     S* f = world + 3 * static_cast<std::size_t>(selection.points[c]);

@@ -12,9 +12,9 @@
 
 namespace maya::multibody::detail {
 
-// out [nx + 3 P] = (x1, contact impulses) = hard_contact_step(x, u, p). saved: dt, the solver's
-// w = L^T v+ [nv], multipliers and slacks [pairs], the contact impulses [3 nc]; saved_ints: nc,
-// then the contact points [nc] and their basis flags [nc].
+// out [nx + 3 (P + Q)] = (x1, contact impulses) = hard_contact_step(x, u, p). saved: dt, the
+// solver's w = L^T v+ [nv], multipliers and slacks [pairs], the contact impulses [3 nc];
+// saved_ints: nc, then the contacts' rows [nc], their basis flags [nc] and pair slots [nc].
 class HardContactStepOp final : public TensorOp {
  public:
   explicit HardContactStepOp(std::shared_ptr<const Model> model) : model_(std::move(model)) {}
@@ -29,7 +29,7 @@ class HardContactStepOp final : public TensorOp {
 
 // The composed twin's first node: the problem's data P(x, u, p) = [momentum L^-1 p (nv), normal,
 // tangent and bitangent rows J L^-T (3 nc nv), offsets (nc), friction (nc)], differentiated in
-// forward mode. saved: dt; saved_ints: nc, the contact points, their basis flags.
+// forward mode. saved: dt; saved_ints: as the fused step's.
 class HardContactProblemOp final : public TensorOp {
  public:
   explicit HardContactProblemOp(std::shared_ptr<const Model> model) : model_(std::move(model)) {}

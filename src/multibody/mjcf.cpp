@@ -27,16 +27,16 @@ namespace maya::multibody {
 
 bool mjcf_available() noexcept { return MAYA_HAS_TINYXML2 != 0; }
 
-Model load_mjcf(const std::string& path) {
+Model load_mjcf(const std::string& path, const MjcfOptions& options) {
   std::ifstream in(path);
   if (!in) throw ParseError("load_mjcf: cannot open '" + path + "'");
   std::stringstream text;
   text << in.rdbuf();
-  return parse_mjcf(text.str(), path);
+  return parse_mjcf(text.str(), path, options);
 }
 
 #if !MAYA_HAS_TINYXML2
-Model parse_mjcf(const std::string&, const std::string& source) {
+Model parse_mjcf(const std::string&, const std::string& source, const MjcfOptions&) {
   throw Error(
       "parse_mjcf: this build of maya has no MJCF reader (it needs libtinyxml2-dev at "
       "build time); cannot read " +
@@ -517,7 +517,8 @@ struct Reader {
 
 }  // namespace
 
-Model parse_mjcf(const std::string& xml, const std::string& source) {
+Model parse_mjcf(const std::string& xml, const std::string& source,
+                 const MjcfOptions& mjcf_options) {
   tinyxml2::XMLDocument document;
   if (document.Parse(xml.c_str(), xml.size()) != tinyxml2::XML_SUCCESS) {
     throw ParseError(source + ":" + std::to_string(document.ErrorLineNum()) +
@@ -566,6 +567,25 @@ Model parse_mjcf(const std::string& xml, const std::string& source) {
     actuators = reader.read_actuators(a);
   }
   reader.options.planes = reader.planes;
+  // The contact model: no MJCF attribute says it; maya's own <custom> text does.
+  for (const XMLElement* custom = root->FirstChildElement("custom"); custom != nullptr;
+       custom = custom->NextSiblingElement("custom")) {
+    for (const XMLElement* t = custom->FirstChildElement("text"); t != nullptr;
+         t = t->NextSiblingElement("text")) {
+      const char* name = t->Attribute("name");
+      if (name == nullptr || std::strcmp(name, "maya.contact") != 0) continue;
+      const char* data = t->Attribute("data");
+      if (data != nullptr && std::strcmp(data, "hard") == 0) {
+        reader.options.contact_model = ContactModel::kHard;
+      } else if (data != nullptr && std::strcmp(data, "penalty") == 0) {
+        reader.options.contact_model = ContactModel::kPenalty;
+      } else {
+        reader.fail(t, std::string("maya.contact data \"") + (data != nullptr ? data : "") +
+                           "\" must be hard or penalty");
+      }
+    }
+  }
+  if (mjcf_options.contact_model) reader.options.contact_model = *mjcf_options.contact_model;
   // MuJoCo's Euler integrator takes joint damping at the new velocity.
   reader.options.implicit_damping = true;
   try {

@@ -219,15 +219,6 @@ Model::Model(std::vector<Body> bodies, std::vector<Actuator> actuators, ModelOpt
     }
   }
   if (options_.body_contact) add_pairs(bodies_, contact_pairs_);
-  if (options_.contact_model == ContactModel::kHard && !contact_pairs_.empty()) {
-    // The hard step's problem holds body-plane contacts only; pairs would be dropped unseen.
-    throw ValueError(
-        "multibody::Model: contact_model kHard handles contact with the planes only, "
-        "but the model has " +
-        std::to_string(contact_pairs_.size()) +
-        " body-body contact pairs (set ModelOptions::body_contact = false, or use "
-        "kPenalty)");
-  }
   ops_ = detail::make_model_ops(*this);
 }
 

@@ -344,6 +344,7 @@ Model parse_urdf(const std::string& xml, const std::string& source, const UrdfOp
   model_options.gravity = options.gravity;
   if (options.ground_plane) model_options.planes = {Plane{}};
   model_options.body_contact = options.self_collision;
+  model_options.contact_model = options.contact_model;
   try {
     return Model(std::move(builder.bodies), std::move(builder.actuators), model_options);
   } catch (const ValueError& e) {

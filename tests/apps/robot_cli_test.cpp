@@ -81,6 +81,76 @@ TEST(SimulateRobot, BadTorquesAndOptionsAreNamed) {
   EXPECT_FALSE(fs::exists(dir.path() / "a"));
 }
 
+// A ball dropped on a free box on the ground: plane and body-body contact.
+constexpr const char* kDrop = R"(<mujoco model="drop">
+  <option timestep="0.001" integrator="RK4"/>
+  <worldbody>
+    <geom type="plane" size="1 1 0.1"/>
+    <body name="block" pos="0 0 0.05"><freejoint/><geom type="box" size="0.1 0.1 0.05" mass="1"/></body>
+    <body name="ball" pos="0.02 0 0.3"><freejoint/><geom type="sphere" size="0.05" mass="0.5"/></body>
+  </worldbody>
+</mujoco>)";
+
+TEST(SimulateRobot, ContactFlagSelectsHardContact) {
+  if (!mb::mjcf_available()) GTEST_SKIP() << "built without tinyxml2";
+  const ScratchDir dir;
+  const fs::path file = dir.write("drop.xml", kDrop);
+  const fs::path out = dir.path() / "out";
+  const auto result = run_cli(
+      {"simulate", file.string(), "--steps", "400", "--contact", "hard", "-o", out.string()},
+      dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  // Hard contact steps with semi-implicit Euler, whatever the file's integrator.
+  EXPECT_NE(result.out.find("semi-implicit Euler, hard contact"), std::string::npos) << result.out;
+  mb::MjcfOptions hard;
+  hard.contact_model = mb::ContactModel::kHard;
+  const mb::Model model = mb::load_mjcf(file.string(), hard);
+  ASSERT_EQ(model.contact_pairs().size(), 1U);
+  const std::vector<double> states =
+      mb::rollout(model, model.parameters(), model.initial_state(), {}, 400, 0.001,
+                  mb::Integrator::kSemiImplicitEuler);
+  const auto q = load(out / "joint_positions.npy");
+  ASSERT_EQ(q.shape, (std::vector<std::size_t>{401, model.nq()}));
+  for (std::size_t t = 0; t <= 400; ++t) {
+    for (std::size_t k = 0; k < model.nq(); ++k) {
+      ASSERT_EQ(q.values[t * model.nq() + k], states[t * model.nx() + k]) << t << " " << k;
+    }
+  }
+  // The ball has landed on the block and rests there: its centre 0.1 + 0.05 above the ground.
+  EXPECT_NEAR(q.values[400 * model.nq() + model.q_index(1) + 2], 0.15, 1e-4);
+  // The default and --contact penalty give the penalty model.
+  const auto penalty = run_cli({"simulate", file.string(), "--steps", "10", "--contact", "penalty",
+                                "-o", (dir.path() / "p").string()},
+                               dir.path());
+  ASSERT_EQ(penalty.status, 0) << penalty.err;
+  EXPECT_NE(penalty.out.find("RK4, penalty contact"), std::string::npos) << penalty.out;
+  // RK4 asked for with hard contact is named.
+  const auto rk4 = run_cli({"simulate", file.string(), "--steps", "10", "--contact", "hard",
+                            "--integrator", "rk4", "-o", (dir.path() / "r").string()},
+                           dir.path());
+  EXPECT_EQ(rk4.status, 2);
+  EXPECT_NE(rk4.err.find("--integrator rk4"), std::string::npos) << rk4.err;
+}
+
+TEST(SimulateRobot, MjcfCustomTextSelectsHardContact) {
+  if (!mb::mjcf_available()) GTEST_SKIP() << "built without tinyxml2";
+  const ScratchDir dir;
+  std::string text = kDrop;
+  text.insert(text.find("<worldbody>"),
+              "<custom><text name=\"maya.contact\" data=\"hard\"/></custom>\n  ");
+  const fs::path file = dir.write("drop.xml", text);
+  const auto result = run_cli(
+      {"simulate", file.string(), "--steps", "10", "-o", (dir.path() / "o").string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.err;
+  EXPECT_NE(result.out.find("hard contact"), std::string::npos) << result.out;
+  // The flag overrides the file.
+  const auto penalty = run_cli({"simulate", file.string(), "--steps", "10", "--contact", "penalty",
+                                "-o", (dir.path() / "p").string()},
+                               dir.path());
+  ASSERT_EQ(penalty.status, 0) << penalty.err;
+  EXPECT_NE(penalty.out.find("penalty contact"), std::string::npos) << penalty.out;
+}
+
 TEST(MayaDemo, RobotDemoSwingsTheCartPoleUp) {
   if (!mb::mjcf_available()) GTEST_SKIP() << "built without tinyxml2";
   const ScratchDir dir;

@@ -178,6 +178,38 @@ TEST(MjcfErrors, NameFileLineAndElement) {
                      "not supported");
 }
 
+// The contact model: UrdfOptions, MjcfOptions, and maya's <custom> text in an MJCF file.
+TEST(Loaders, ContactModelFromOptionsAndMjcfCustomText) {
+  UrdfOptions urdf;
+  urdf.floating_base = true;
+  urdf.ground_plane = true;
+  EXPECT_EQ(load_urdf(robot("quadruped.urdf"), urdf).options().contact_model,
+            ContactModel::kPenalty);
+  urdf.contact_model = ContactModel::kHard;
+  EXPECT_EQ(load_urdf(robot("quadruped.urdf"), urdf).options().contact_model, ContactModel::kHard);
+  const std::string body =
+      "<worldbody><body><freejoint/><geom type=\"sphere\" size=\"0.1\"/></body></worldbody>";
+  const auto with = [&](const std::string& data) {
+    return "<mujoco>\n<custom>\n<text name=\"maya.contact\" data=\"" + data + "\"/>\n</custom>\n" +
+           body + "</mujoco>";
+  };
+  EXPECT_EQ(parse_mjcf("<mujoco>" + body + "</mujoco>").options().contact_model,
+            ContactModel::kPenalty);
+  EXPECT_EQ(parse_mjcf(with("hard")).options().contact_model, ContactModel::kHard);
+  EXPECT_EQ(parse_mjcf(with("penalty")).options().contact_model, ContactModel::kPenalty);
+  MjcfOptions penalty;
+  penalty.contact_model = ContactModel::kPenalty;
+  EXPECT_EQ(parse_mjcf(with("hard"), "f.xml", penalty).options().contact_model,
+            ContactModel::kPenalty);
+  try {
+    (void)parse_mjcf(with("soft"), "f.xml");
+    ADD_FAILURE() << "no ParseError";
+  } catch (const ParseError& e) {
+    EXPECT_NE(std::string(e.what()).find("f.xml:3: <text>"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("soft"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace maya::multibody
 

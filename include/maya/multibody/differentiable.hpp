@@ -28,8 +28,10 @@ namespace maya::multibody {
 // The same semi-implicit Euler step recomposed from finer nodes.
 [[nodiscard]] TensorVar step_composed(const Model& model, TensorVar state, TensorVar control,
                                       TensorVar params, double dt);
-// World force [P, 3] on every contact point (Model::contact_points()) at `state`,
-// differentiable in the state and the parameters.
+// Penalty contact forces at `state`, [P + Q, 3] (world, N): rows 0..P-1 the force on each of
+// Model::contact_points() from its plane, rows P..P+Q-1 the total force on body_b of each of
+// Model::contact_pairs() from body_a (body_a feels the opposite); zero where nothing touches.
+// Differentiable in the state and the parameters. (Under kHard, hard_contact_step's impulses.)
 [[nodiscard]] TensorVar contact_forces(const Model& model, TensorVar state, TensorVar params);
 
 // World position [3] of `point` (body frame) of body `body` at `state`: an end effector, a foot.

@@ -61,8 +61,9 @@ struct Energy {
 [[nodiscard]] std::vector<double> body_poses(const Model& model, std::span<const double> params,
                                              std::span<const double> q,
                                              Workspace* workspace = nullptr);
-// World force [num_contact_points, 3] on each contact point of the model (zero where it does not
-// touch), at `state`.
+// Penalty contact forces at `state`, [P + Q, 3] (world, N): the force on each of the P
+// Model::contact_points() from its plane, then the total force on body_b of each of the Q
+// Model::contact_pairs() from body_a (body_a feels the opposite); zero where nothing touches.
 [[nodiscard]] std::vector<double> contact_forces(const Model& model, std::span<const double> params,
                                                  std::span<const double> state,
                                                  Workspace* workspace = nullptr);

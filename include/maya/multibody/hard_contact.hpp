@@ -1,6 +1,6 @@
 // Hard contact for multibody trees: one semi-implicit Euler step whose contact impulses come
-// from maya::contact's interior-point solver, with a friction cone per contact point
-// (docs/multibody.md). The impulses are outputs, on plain numbers and on the tape.
+// from maya::contact's interior-point solver, with a friction cone per contact, against the
+// planes and between bodies (docs/multibody.md). The impulses are outputs, plain and on the tape.
 #pragma once
 
 #include <cstddef>
@@ -16,11 +16,15 @@ namespace maya::multibody {
 
 struct HardContactResult {
   std::vector<double> state;  // [nx] the next state
-  // [P, 3] world impulse (N s) on each of Model::contact_points() over the step: normal plus
-  // friction; zero for points that were not in the problem. Divide by dt for a mean force.
+  // [P + Q, 3] world impulse (N s) over the step, normal plus friction: rows 0..P-1 on each of
+  // Model::contact_points() from its plane, rows P..P+Q-1 the total on body_b of each of
+  // Model::contact_pairs() from body_a (body_a takes the opposite); zero where nothing was in the
+  // problem. Divide by dt for a mean force (the layout of contact_forces()).
   std::vector<double> impulses;
-  std::size_t contacts = 0;  // the points within ModelOptions::hard_contact.margin of a plane
-  int iterations = 0;        // the solver's
+  // The contacts in the problem: points within ModelOptions::hard_contact.margin of a plane, and
+  // pairs' contacts (a box corner, a capsule end, ...) closer than the margin.
+  std::size_t contacts = 0;
+  int iterations = 0;  // the solver's
 };
 
 // One step with hard contact, whatever ModelOptions::contact_model says (step() and rollout()
@@ -37,7 +41,7 @@ struct HardContactResult {
 
 struct HardContactVars {
   TensorVar state;     // [nx]
-  TensorVar impulses;  // [P, 3], as HardContactResult::impulses
+  TensorVar impulses;  // [P + Q, 3], as HardContactResult::impulses
 };
 
 // The same step as one fused tape node (its outputs sliced into the two vars): the backward pass

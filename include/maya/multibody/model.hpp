@@ -99,8 +99,8 @@ struct Plane {
 enum class Integrator { kSemiImplicitEuler, kRungeKutta4 };
 
 // How the contact points meet the planes: penalty forces (Hunt-Crossley, smoothed Coulomb), or
-// hard contact, impulses from maya::contact's interior-point solver with a friction cone
-// (maya/multibody/hard_contact.hpp; semi-implicit Euler only).
+// hard contact, impulses from maya::contact's interior-point solver with a friction cone, for the
+// planes and the body pairs alike (maya/multibody/hard_contact.hpp; semi-implicit Euler only).
 enum class ContactModel { kPenalty, kHard };
 
 struct HardContactSettings {
@@ -109,8 +109,9 @@ struct HardContactSettings {
   double smoothing = 1e-8;
   double tolerance = 1e-10;  // the solver's scaled residuals
   int max_iterations = 100;
-  // Points closer to a plane than this (m) enter the step's problem: a point at distance phi
-  // may approach by at most phi in the step (speculative contact), so nothing tunnels.
+  // Points closer to a plane, and pairs' contacts closer than this (m), enter the step's
+  // problem: a contact at distance phi may approach by at most phi in the step (speculative
+  // contact), so nothing tunnels.
   double margin = 0.02;
   // Penetrations up to `slop` (m) are removed in one step (b_n = phi / dt, the linearized
   // non-penetration of Anitescu-Potra, smooth through phi = 0 where resting contacts sit);
@@ -174,8 +175,8 @@ struct ContactPoint {
 };
 
 // Two geoms of different bodies that may touch: sphere, capsule and box against each other (a
-// box against a capsule through the capsule's end spheres; box against box through each box's
-// corners against the other's faces). The force on body_b is equal and opposite to body_a's.
+// capsule against a box along its whole segment; box against box through each box's corners
+// against the other's faces). The force on body_b is equal and opposite to body_a's.
 struct ContactPair {
   int body_a = 0;
   int body_b = 0;
