@@ -6,7 +6,8 @@
 // trunk's forward displacement and keeps it at its standing height, level and on its heading,
 // with a small effort term. Asserts, on a replay by the plain simulator, that the learned gait
 // walks forward at least half a body length (the trot in place it starts from does not move),
-// with the trunk up and off the ground and every foot stepping.
+// with the trunk up and off the ground, every foot stepping, and the loaded feet slipping at under
+// a quarter of the trunk's speed.
 #include <algorithm>
 #include <cstdio>
 #include <maya/multibody/loaders.hpp>
@@ -40,8 +41,11 @@ int main() {
   std::printf("steps per foot (front left, front right, hind left, hind right): %zu %zu %zu %zu\n",
               after.touchdowns[0], after.touchdowns[1], after.touchdowns[2], after.touchdowns[3]);
   const std::size_t fewest = *std::min_element(after.touchdowns.begin(), after.touchdowns.end());
-  const bool walked =
-      after.body_lengths >= 0.5 && after.min_height > 0.25 && !after.trunk_touched && fewest >= 1;
+  std::printf("a loaded foot slips at %.3f m/s on average, the trunk moves at %.3f m/s\n",
+              after.stance_slip, after.distance / seconds);
+  const bool walked = after.body_lengths >= 0.5 && after.min_height > 0.25 &&
+                      !after.trunk_touched && fewest >= 1 &&
+                      after.stance_slip < 0.25 * after.distance / seconds;
   std::printf(walked ? "walks\n" : "FAILED to walk\n");
   return walked ? 0 : 1;
 }

@@ -4,7 +4,8 @@
 // with hard ground contact (maya/tasks/quadruped_gait.hpp). Asserts, on a replay by the plain
 // simulator, that it walks forward (a body length at least, half of it or more in the second
 // half of the time), stays up and level with its trunk off the ground, and steps: every foot
-// lifts and lands again at least twice.
+// lifts and lands again at least twice, and a loaded foot slips at under a quarter of the trunk's
+// speed (it walks, it does not slide).
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -83,7 +84,7 @@ bool quadruped_demo(const DemoContext& context) {
       *std::min_element(after.touchdowns.begin(), after.touchdowns.end());
   const bool walks = after.body_lengths >= kGoal && after.second_half >= 0.4 * after.distance &&
                      after.min_height > 0.25 && after.max_tilt < 0.35 && !after.trunk_touched &&
-                     fewest_steps >= 2;
+                     fewest_steps >= 2 && after.stance_slip < 0.25 * after.distance / seconds;
   std::printf(
       "quadruped: a 12-joint quadruped (URDF) learns an open-loop gait (%zu Fourier "
       "coefficients) through %.1f s of hard contact\n",
@@ -100,9 +101,11 @@ bool quadruped_demo(const DemoContext& context) {
       "rad, drift sideways %.3f m\n",
       after.mean_height, after.min_height, options.stand_height, after.max_tilt, after.lateral);
   std::printf(
-      "  steps per foot (FL FR HL HR): %zu %zu %zu %zu; largest servo torque %.1f N m: %s\n",
+      "  steps per foot (FL FR HL HR): %zu %zu %zu %zu, a loaded foot slips at %.3f m/s on "
+      "average (the trunk moves at %.3f m/s); largest servo torque %.1f N m: %s\n",
       after.touchdowns[0], after.touchdowns[1], after.touchdowns[2], after.touchdowns[3],
-      after.max_torque, walks ? "walks" : "does NOT walk");
+      after.stance_slip, after.distance / seconds, after.max_torque,
+      walks ? "walks" : "does NOT walk");
 
   if (context.out) {
     const mb::Model& model = robot.model;
@@ -138,6 +141,8 @@ bool quadruped_demo(const DemoContext& context) {
     json["min_height"] = after.min_height;
     json["max_tilt"] = after.max_tilt;
     json["touchdowns"] = after.touchdowns;
+    json["stance_slip"] = after.stance_slip;
+    json["max_torque"] = after.max_torque;
     json["loss_history"] = training.result.loss_history;
     json["distances"] = training.distances;
     json["walks"] = walks;

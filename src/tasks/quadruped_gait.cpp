@@ -45,6 +45,18 @@ std::size_t joint_body(const mb::Model& file, const std::string& name) {
 
 double norm(const mb::Vec3& v) { return std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]); }
 
+// The world position of `point` (body frame) of a body with pose [position, quaternion (w, x, y,
+// z)]: p + R point, R's rows from the quaternion.
+mb::Vec3 world_point(const double* pose, const mb::Vec3& point) {
+  const double w = pose[3], x = pose[4], y = pose[5], z = pose[6];
+  return {pose[0] + (1.0 - 2.0 * (y * y + z * z)) * point[0] + 2.0 * (x * y - w * z) * point[1] +
+              2.0 * (x * z + w * y) * point[2],
+          pose[1] + 2.0 * (x * y + w * z) * point[0] + (1.0 - 2.0 * (x * x + z * z)) * point[1] +
+              2.0 * (y * z - w * x) * point[2],
+          pose[2] + 2.0 * (x * z - w * y) * point[0] + 2.0 * (y * z + w * x) * point[1] +
+              (1.0 - 2.0 * (x * x + y * y)) * point[2]};
+}
+
 // Columns of the state: the trunk's x, y, z, quaternion, and each servo's angle and rate.
 struct StateColumns {
   std::vector<std::int64_t> angle, rate;
@@ -153,14 +165,9 @@ Quadruped make_quadruped(const mb::Model& file, const QuadrupedGaitOptions& opti
       mb::body_poses(model, params, std::span<const double>(robot.stand.data(), model.nq()));
   double lowest = std::numeric_limits<double>::infinity();
   for (std::size_t leg = 0; leg < 4; ++leg) {
-    // The foot's height: the calf's origin plus its rotation's bottom row times the foot point,
-    // R_z. = (2 (xz - wy), 2 (yz + wx), 1 - 2 (x^2 + y^2)).
-    const double* pose = poses.data() + 7 * robot.calves[leg];
-    const double w = pose[3], x = pose[4], y = pose[5], z = pose[6];
-    const mb::Vec3& at = model.contact_points()[robot.feet[leg]].position;
-    lowest =
-        std::min(lowest, pose[2] + 2.0 * (x * z - w * y) * at[0] + 2.0 * (y * z + w * x) * at[1] +
-                             (1.0 - 2.0 * (x * x + y * y)) * at[2]);
+    const mb::Vec3 at = world_point(poses.data() + 7 * robot.calves[leg],
+                                    model.contact_points()[robot.feet[leg]].position);
+    lowest = std::min(lowest, at[2]);
   }
   robot.stand[2] = foot.radius - lowest;
   return robot;
@@ -291,6 +298,8 @@ GaitReplay replay_gait(const Quadruped& robot, const QuadrupedGaitOptions& optio
   std::copy(robot.stand.begin(), robot.stand.end(), replay.states.begin());
   Workspace workspace;
   std::vector<double> force(points * 3, 0.0);
+  std::array<mb::Vec3, 4> feet{};
+  std::size_t stance_steps = 0;
   for (std::size_t t = 0; t <= steps; ++t) {
     const std::span<const double> x(replay.states.data() + t * nx, nx);
     if (t < steps) {
@@ -322,12 +331,25 @@ GaitReplay replay_gait(const Quadruped& robot, const QuadrupedGaitOptions& optio
         replay.trunk_touched = true;
       }
     }
+    // Stance slip: how fast a foot loaded at both ends of a step moves along the ground.
+    const std::vector<double> poses =
+        mb::body_poses(model, params, x.first(model.nq()), &workspace);
+    for (std::size_t leg = 0; leg < 4; ++leg) {
+      const mb::Vec3 at = world_point(poses.data() + 7 * robot.calves[leg],
+                                      model.contact_points()[robot.feet[leg]].position);
+      if (t > 0 && replay.contact[t * 4 + leg] > 0.0 && replay.contact[(t - 1) * 4 + leg] > 0.0) {
+        replay.stance_slip += std::hypot(at[0] - feet[leg][0], at[1] - feet[leg][1]) / options.dt;
+        ++stance_steps;
+      }
+      feet[leg] = at;
+    }
     const double height = x[2];
     const double tilt = std::acos(std::clamp(1.0 - 2.0 * (x[4] * x[4] + x[5] * x[5]), -1.0, 1.0));
     replay.mean_height += height / static_cast<double>(steps + 1);
     replay.min_height = t == 0 ? height : std::min(replay.min_height, height);
     replay.max_tilt = std::max(replay.max_tilt, tilt);
   }
+  replay.stance_slip /= static_cast<double>(std::max<std::size_t>(stance_steps, 1));
   const double* start = replay.states.data();
   const double* half = replay.states.data() + (steps / 2) * nx;
   const double* end = replay.states.data() + steps * nx;

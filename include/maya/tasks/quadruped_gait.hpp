@@ -97,8 +97,9 @@ struct GaitReplay {
   double lateral = 0.0;         // m, |y_T - y_0|
   double mean_height = 0.0;     // m, the trunk's over the walk
   double min_height = 0.0;
-  double max_tilt = 0.0;    // rad, the largest angle of the trunk's z axis from vertical
-  double max_torque = 0.0;  // N m, of any servo
+  double max_tilt = 0.0;     // rad, the largest angle of the trunk's z axis from vertical
+  double max_torque = 0.0;   // N m, of any servo
+  double stance_slip = 0.0;  // m/s, the mean speed along the ground of a foot carrying load
   std::array<std::size_t, 4> touchdowns{};  // per foot: swings ended by a touchdown
   bool trunk_touched = false;               // a trunk contact point carried load
 };
