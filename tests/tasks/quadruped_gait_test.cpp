@@ -119,7 +119,8 @@ TEST(QuadrupedGait, LossGradientMatchesCentralDifferences) {
 }
 
 // A few L-BFGS iterations from the trot in place: the walk goes materially farther forward than
-// the start's, every accepted iterate lowers the loss, and the replay stays up and level.
+// the start's (measured -0.036 m to 0.147 m in 0.5 s), every accepted iterate lowers the loss, and
+// the replay stays up with the trunk off the ground.
 TEST(QuadrupedGait, ShortOptimizationWalksFartherForward) {
   if (!mb::urdf_available()) GTEST_SKIP() << "built without urdfdom";
   QuadrupedGaitOptions options;
@@ -135,6 +136,7 @@ TEST(QuadrupedGait, ShortOptimizationWalksFartherForward) {
   const maya::tasks::GaitReplay after = maya::tasks::replay_gait(robot, options, training.gait);
   EXPECT_NEAR(after.distance, training.distances.back(), 1e-9);
   EXPECT_GT(after.distance, before.distance + 0.1);
+  EXPECT_GT(after.distance, 0.1);
   EXPECT_GT(after.min_height, 0.25);
   EXPECT_FALSE(after.trunk_touched);
 }

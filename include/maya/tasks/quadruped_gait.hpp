@@ -82,7 +82,8 @@ struct Quadruped {
 
 // gait_loss as the optimizers' objective of the gait [J, 1 + 2H]; `distance`, when given, receives
 // the distance walked at each evaluation. A walk whose rollout fails (the contact solver, a
-// blow-up) has an infinite loss and NaN gradients, so that a line search backs off.
+// blow-up) has an infinite loss and NaN gradients, so that a line search backs off. The objective
+// keeps references to `robot` and `distance`, which must outlive it.
 [[nodiscard]] optim::Objective gait_objective(const Quadruped& robot,
                                               const QuadrupedGaitOptions& options,
                                               std::vector<double>* distance = nullptr);
