@@ -57,6 +57,29 @@ mb::Vec3 world_point(const double* pose, const mb::Vec3& point) {
               (1.0 - 2.0 * (x * x + y * y)) * point[2]};
 }
 
+// The joint angles [J] that put each foot straight under its hip with the trunk at `height`: at
+// depth d = height - radius, with thigh l1 and calf l2, the knee's angle k has
+// |foot - hip|^2 = l1^2 + l2^2 + 2 l1 l2 cos k = d^2 (k < 0, the knees' range), and the hip's a
+// turns the foot vertical: tan a = -l2 sin k / (l1 + l2 cos k). No abduction.
+std::vector<double> leg_posture(double thigh, double calf, double radius, double height,
+                                const char* what) {
+  const double depth = height - radius;
+  const double cos_knee = (depth * depth - thigh * thigh - calf * calf) / (2.0 * thigh * calf);
+  if (!(cos_knee > -1.0 && cos_knee < 1.0)) {
+    throw ValueError(std::string("make_quadruped: ") + what + " " + format_number(height) +
+                     " m is out of the legs' reach (thigh " + format_number(thigh) + " m, calf " +
+                     format_number(calf) + " m)");
+  }
+  const double knee = -std::acos(cos_knee);
+  const double hip = std::atan2(-calf * std::sin(knee), thigh + calf * std::cos(knee));
+  std::vector<double> posture(kJointCount, 0.0);
+  for (std::size_t leg = 0; leg < 4; ++leg) {
+    posture[3 * leg + 1] = hip;
+    posture[3 * leg + 2] = knee;
+  }
+  return posture;
+}
+
 // Columns of the state: the trunk's x, y, z, quaternion, and each servo's angle and rate.
 struct StateColumns {
   std::vector<std::int64_t> angle, rate;
@@ -81,6 +104,7 @@ void check_options(const QuadrupedGaitOptions& options) {
   (void)check_positive(options.kp, "quadruped gait: kp");
   (void)check_non_negative(options.kv, "quadruped gait: kv");
   (void)check_positive(options.stand_height, "quadruped gait: stand_height");
+  (void)check_positive(options.start_height, "quadruped gait: start_height");
 }
 
 }  // namespace
@@ -133,45 +157,42 @@ Quadruped make_quadruped(const mb::Model& file, const QuadrupedGaitOptions& opti
   }
   if (robot.body_length == 0.0) robot.body_length = 1.0;
 
-  // The standing pose: each foot straight under its hip at depth d = stand_height - radius. With
-  // thigh l1 and calf l2 the knee's angle k has |foot - hip|^2 = l1^2 + l2^2 + 2 l1 l2 cos k = d^2
-  // (k < 0, the knees' range), and the hip's a turns the foot vertical:
-  // tan a = -l2 sin k / (l1 + l2 cos k).
+  // The standing posture (the targets' mean at the start of training) and the posture the walk
+  // starts from, each foot under its hip.
   const mb::ContactPoint& foot = model.contact_points()[robot.feet[0]];
-  const double l1 = norm(model.body(robot.calves[0]).joint_position);
-  const double l2 = norm(foot.position);
-  const double depth = options.stand_height - foot.radius;
-  const double cos_knee = (depth * depth - l1 * l1 - l2 * l2) / (2.0 * l1 * l2);
-  if (!(cos_knee > -1.0 && cos_knee < 1.0)) {
-    throw ValueError("make_quadruped: stand_height " + format_number(options.stand_height) +
-                     " m is out of the legs' reach (thigh " + format_number(l1) + " m, calf " +
-                     format_number(l2) + " m)");
-  }
-  const double knee = -std::acos(cos_knee);
-  const double hip = std::atan2(-l2 * std::sin(knee), l1 + l2 * std::cos(knee));
-  robot.posture.assign(kJointCount, 0.0);
-  for (std::size_t leg = 0; leg < 4; ++leg) {
-    robot.posture[3 * leg + 1] = hip;
-    robot.posture[3 * leg + 2] = knee;
-  }
-  robot.stand = model.zero_state();
+  const double thigh = norm(model.body(robot.calves[0]).joint_position);
+  const double calf = norm(foot.position);
+  robot.posture = leg_posture(thigh, calf, foot.radius, options.stand_height, "stand_height");
+  robot.start_posture = leg_posture(thigh, calf, foot.radius, options.start_height, "start_height");
+  robot.initial_state = model.zero_state();
   const StateColumns columns = state_columns(robot);
   for (std::size_t j = 0; j < kJointCount; ++j) {
-    robot.stand[static_cast<std::size_t>(columns.angle[j])] = robot.posture[j];
+    robot.initial_state[static_cast<std::size_t>(columns.angle[j])] = robot.start_posture[j];
   }
   // Lower the trunk until the lowest foot touches the ground.
   const std::vector<double> params = model.parameters();
-  const std::vector<double> poses =
-      mb::body_poses(model, params, std::span<const double>(robot.stand.data(), model.nq()));
+  const std::vector<double> poses = mb::body_poses(
+      model, params, std::span<const double>(robot.initial_state.data(), model.nq()));
   double lowest = std::numeric_limits<double>::infinity();
   for (std::size_t leg = 0; leg < 4; ++leg) {
     const mb::Vec3 at = world_point(poses.data() + 7 * robot.calves[leg],
                                     model.contact_points()[robot.feet[leg]].position);
     lowest = std::min(lowest, at[2]);
   }
-  robot.stand[2] = foot.radius - lowest;
+  robot.initial_state[2] = foot.radius - lowest;
   return robot;
 }
+
+namespace {
+
+// r(t): a smoothstep from 0 to 1 over options.ramp.
+double ramp(std::size_t step, const QuadrupedGaitOptions& options) {
+  const double time = static_cast<double>(step) * options.dt;
+  const double s = options.ramp > 0.0 ? std::min(1.0, time / options.ramp) : 1.0;
+  return s * s * (3.0 - 2.0 * s);
+}
+
+}  // namespace
 
 Tensor gait_basis(const QuadrupedGaitOptions& options) {
   check_options(options);
@@ -179,18 +200,34 @@ Tensor gait_basis(const QuadrupedGaitOptions& options) {
   std::vector<double> basis(rows * steps);
   for (std::size_t t = 0; t < steps; ++t) {
     const double time = static_cast<double>(t) * options.dt;
-    const double s = options.ramp > 0.0 ? std::min(1.0, time / options.ramp) : 1.0;
-    const double ramp = s * s * (3.0 - 2.0 * s);
+    const double fade = ramp(t, options);
     basis[t] = 1.0;
     for (std::size_t k = 1; k <= options.harmonics; ++k) {
       const double phase =
           2.0 * std::numbers::pi * static_cast<double>(k) * options.frequency * time;
-      basis[(2 * k - 1) * steps + t] = ramp * std::sin(phase);
-      basis[2 * k * steps + t] = ramp * std::cos(phase);
+      basis[(2 * k - 1) * steps + t] = fade * std::sin(phase);
+      basis[2 * k * steps + t] = fade * std::cos(phase);
     }
   }
   return Tensor::from_data(basis, {rows, steps});
 }
+
+namespace {
+
+// (1 - r(t)) (s_j - p_j) [T, J]: the start posture's offset from the standing one, faded out.
+std::vector<double> start_term(const Quadruped& robot, const QuadrupedGaitOptions& options) {
+  const std::size_t steps = options.steps;
+  std::vector<double> term(steps * kJointCount);
+  for (std::size_t t = 0; t < steps; ++t) {
+    for (std::size_t j = 0; j < kJointCount; ++j) {
+      term[t * kJointCount + j] =
+          (1.0 - ramp(t, options)) * (robot.start_posture[j] - robot.posture[j]);
+    }
+  }
+  return term;
+}
+
+}  // namespace
 
 Tensor trot_in_place(const Quadruped& robot, const QuadrupedGaitOptions& options) {
   const std::size_t columns = 1 + 2 * options.harmonics;
@@ -207,17 +244,18 @@ Tensor trot_in_place(const Quadruped& robot, const QuadrupedGaitOptions& options
   return Tensor::from_data(gait, {kJointCount, columns});
 }
 
-std::vector<double> gait_targets(const Tensor& gait, const QuadrupedGaitOptions& options) {
+std::vector<double> gait_targets(const Quadruped& robot, const Tensor& gait,
+                                 const QuadrupedGaitOptions& options) {
   const Tensor basis = gait_basis(options);
   const std::size_t rows = basis.shape()[0], steps = options.steps;
   if (gait.ndim() != 2 || gait.shape()[0] != kJointCount || gait.shape()[1] != rows) {
     throw ShapeError("gait_targets: the gait must be [12, " + std::to_string(rows) + "], got " +
                      shape_string(gait.shape()));
   }
-  std::vector<double> targets(steps * kJointCount, 0.0);
+  std::vector<double> targets = start_term(robot, options);
   for (std::size_t t = 0; t < steps; ++t) {
     for (std::size_t j = 0; j < kJointCount; ++j) {
-      double u = 0.0;
+      double u = targets[t * kJointCount + j];
       for (std::size_t r = 0; r < rows; ++r) {
         u += gait.data()[j * rows + r] * basis.data()[r * steps + t];
       }
@@ -232,13 +270,15 @@ TensorVar gait_loss(const Quadruped& robot, const QuadrupedGaitOptions& options,
   TensorTape& tape = gait.tape();
   const mb::Model& model = robot.model;
   const std::size_t steps = options.steps;
-  // u_t = gait basis[:, t], every step's targets at once: [T, J].
-  const TensorVar targets = transpose(matmul(gait, tape.constant(gait_basis(options))));
+  // u_t = (1 - r(t)) (s - p) + gait basis[:, t], every step's targets at once: [T, J].
+  const TensorVar targets =
+      transpose(matmul(gait, tape.constant(gait_basis(options)))) +
+      tape.constant(Tensor::from_data(start_term(robot, options), {steps, kJointCount}));
   const TensorVar params =
       tape.constant(Tensor::from_data(model.parameters(), {model.num_parameters()}));
   std::vector<TensorVar> states;
   states.reserve(steps + 1);
-  states.push_back(tape.constant(Tensor::from_data(robot.stand, {model.nx()})));
+  states.push_back(tape.constant(Tensor::from_data(robot.initial_state, {model.nx()})));
   for (std::size_t t = 0; t < steps; ++t) {
     states.push_back(mb::step(model, states.back(), select(targets, 0, static_cast<long>(t)),
                               params, options.dt));
@@ -248,7 +288,7 @@ TensorVar gait_loss(const Quadruped& robot, const QuadrupedGaitOptions& options,
   const TensorVar after = slice(path, 0, 1, static_cast<long>(steps) + 1);
 
   const TensorVar& end = states.back();
-  const TensorVar walked = select(end, 0, 0) - robot.stand[0];
+  const TensorVar walked = select(end, 0, 0) - robot.initial_state[0];
   if (distance != nullptr) *distance = walked;
   // (1 - R_zz) / 2 = qx^2 + qy^2: the trunk's tilt from level, whatever its heading.
   const std::int64_t tilt_columns[] = {4, 5};
@@ -258,7 +298,7 @@ TensorVar gait_loss(const Quadruped& robot, const QuadrupedGaitOptions& options,
   const StateColumns columns = state_columns(robot);
   const TensorVar torque = options.kp * (targets - index_select(before, 1, columns.angle)) -
                            options.kv * index_select(before, 1, columns.rate);
-  const TensorVar drift = select(end, 0, 1) - robot.stand[1];
+  const TensorVar drift = select(end, 0, 1) - robot.initial_state[1];
   return -walked + options.height_weight * mean(height) + options.upright_weight * mean(tilt) +
          options.heading_weight * (mean(heading) + square(drift)) +
          options.effort_weight * mean(sum(square(torque), 1));
@@ -288,14 +328,14 @@ GaitReplay replay_gait(const Quadruped& robot, const QuadrupedGaitOptions& optio
                        const Tensor& gait) {
   const mb::Model& model = robot.model;
   const std::size_t steps = options.steps, nx = model.nx();
-  const std::vector<double> targets = gait_targets(gait, options);
+  const std::vector<double> targets = gait_targets(robot, gait, options);
   const std::vector<double> params = model.parameters();
   const StateColumns columns = state_columns(robot);
   const std::size_t points = model.contact_points().size();
   GaitReplay replay;
   replay.states.assign((steps + 1) * nx, 0.0);
   replay.contact.assign((steps + 1) * 4, 0.0);
-  std::copy(robot.stand.begin(), robot.stand.end(), replay.states.begin());
+  std::copy(robot.initial_state.begin(), robot.initial_state.end(), replay.states.begin());
   Workspace workspace;
   std::vector<double> force(points * 3, 0.0);
   std::array<mb::Vec3, 4> feet{};
@@ -376,7 +416,7 @@ GaitReplay replay_gait(const Quadruped& robot, const QuadrupedGaitOptions& optio
 GaitTraining train_gait(const Quadruped& robot, const QuadrupedGaitOptions& options,
                         const Tensor& initial_gait, std::size_t iterations,
                         const optim::ProgressCallback& callback) {
-  (void)gait_targets(initial_gait, options);  // checks the gait's shape
+  (void)gait_targets(robot, initial_gait, options);  // checks the gait's shape
   GaitTraining training;
   training.initial_gait = initial_gait;
   optim::ParameterSet parameters;

@@ -38,16 +38,16 @@ Tensor perturbed_trot(const maya::tasks::Quadruped& robot, const QuadrupedGaitOp
 }  // namespace
 
 // Each foot straight under its hip, touching the ground, the trunk level at the asked height.
-// With zero amplitudes the servos hold that pose: they yield under the weight (80 N m/rad against
-// about 5 N m at a knee), so the trunk settles 13 mm lower and, the knees all bending one way,
-// leans and shifts a little; every foot stays on the ground.
+// Started standing, with zero amplitudes the servos hold that pose: they yield under the weight
+// (80 N m/rad against about 5 N m at a knee), so the trunk settles 13 mm lower and, the knees all
+// bending one way, leans and shifts a little; every foot stays on the ground.
 TEST(QuadrupedGait, StandsOnItsFeetUnderTheHips) {
   if (!mb::urdf_available()) GTEST_SKIP() << "built without urdfdom";
   QuadrupedGaitOptions options;
   options.steps = 100;
   const maya::tasks::Quadruped robot = maya::tasks::make_quadruped(quadruped_file(), options);
   EXPECT_EQ(robot.model.nu(), 12u);
-  EXPECT_NEAR(robot.stand[2], options.stand_height, 1e-12);
+  EXPECT_NEAR(robot.initial_state[2], options.stand_height, 1e-12);
   EXPECT_DOUBLE_EQ(robot.body_length, 0.5);
   // The thigh and the calf are 0.2 m each: the knee bends by 2 a with 0.4 cos a = 0.33 - 0.025.
   EXPECT_NEAR(robot.posture[1], std::acos(0.305 / 0.4), 1e-12);
@@ -64,24 +64,54 @@ TEST(QuadrupedGait, StandsOnItsFeetUnderTheHips) {
   }
 }
 
-// u_t = gait basis[:, t]: the mean, then sine and cosine terms faded in by the ramp.
+// From the crouch (0.21 m: the stand-up example's, hips at 1.09 rad, knees at -2.18), the targets
+// lead to the standing posture over the ramp and the servos raise the trunk; every foot ends on the
+// ground (two lose their load for a moment on the way up).
+TEST(QuadrupedGait, StandsUpFromTheCrouch) {
+  if (!mb::urdf_available()) GTEST_SKIP() << "built without urdfdom";
+  QuadrupedGaitOptions options;
+  options.steps = 300;
+  options.start_height = 0.21;
+  const maya::tasks::Quadruped robot = maya::tasks::make_quadruped(quadruped_file(), options);
+  EXPECT_NEAR(robot.initial_state[2], 0.21, 1e-12);
+  const double knee = -std::acos((0.185 * 0.185 - 0.08) / 0.08);
+  EXPECT_NEAR(robot.start_posture[2], knee, 1e-12);
+  EXPECT_NEAR(robot.start_posture[1], -knee / 2.0, 1e-12);
+  Tensor still = maya::tasks::trot_in_place(robot, options);
+  for (std::size_t j = 0; j < 12; ++j) still.mutable_data()[3 * j + 1] = 0.0;
+  const maya::tasks::GaitReplay replay = maya::tasks::replay_gait(robot, options, still);
+  const double end_height = replay.states[options.steps * robot.model.nx() + 2];
+  EXPECT_NEAR(end_height, options.stand_height, 0.02);
+  EXPECT_LT(replay.max_tilt, 0.05);
+  EXPECT_FALSE(replay.trunk_touched);
+  for (std::size_t leg = 0; leg < 4; ++leg) {
+    EXPECT_EQ(replay.contact[4 * options.steps + leg], 1.0) << "leg " << leg;
+  }
+}
+
+// u_t = mean + (1 - r) (s - p) + r (sine and cosine terms): the start posture at t = 0 (from
+// the crouch), the Fourier series of the gait once the ramp is over.
 TEST(QuadrupedGait, TargetsAreTheFourierSeriesOfTheGait) {
+  if (!mb::urdf_available()) GTEST_SKIP() << "built without urdfdom";
   QuadrupedGaitOptions options;
   options.steps = 200;
   options.harmonics = 2;
+  options.start_height = 0.21;
+  const maya::tasks::Quadruped robot = maya::tasks::make_quadruped(quadruped_file(), options);
   std::vector<double> coefficients(12 * 5);
   for (std::size_t i = 0; i < coefficients.size(); ++i) coefficients[i] = 0.01 * double(i);
   const Tensor gait = Tensor::from_data(coefficients, {12, 5});
-  const std::vector<double> targets = maya::tasks::gait_targets(gait, options);
-  const std::size_t t = 150, j = 7;  // past the ramp (0.25 s = 50 steps)
+  const std::vector<double> targets = maya::tasks::gait_targets(robot, gait, options);
+  const std::size_t t = 150, j = 7;  // past the ramp (0.25 s = 125 steps)
   const double w = 2.0 * std::numbers::pi * options.frequency * double(t) * options.dt;
   const double* c = coefficients.data() + 5 * j;
   EXPECT_NEAR(targets[12 * t + j],
               c[0] + c[1] * std::sin(w) + c[2] * std::cos(w) + c[3] * std::sin(2 * w) +
                   c[4] * std::cos(2 * w),
               1e-12);
-  EXPECT_NEAR(targets[j], c[0] + 0.0, 1e-12);  // ramp(0) = 0
-  EXPECT_THROW((void)maya::tasks::gait_targets(Tensor::zeros({12, 3}), options), maya::ShapeError);
+  EXPECT_NEAR(targets[j], c[0] + robot.start_posture[j] - robot.posture[j], 1e-12);  // r(0) = 0
+  EXPECT_THROW((void)maya::tasks::gait_targets(robot, Tensor::zeros({12, 3}), options),
+               maya::ShapeError);
 }
 
 // The gait loss's gradient through the whole rollout with respect to every Fourier coefficient

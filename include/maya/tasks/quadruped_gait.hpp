@@ -32,6 +32,9 @@ struct QuadrupedGaitOptions {
   double kp = 80.0;            // N m / rad, every joint's servo
   double kv = 3.0;             // N m s / rad
   double stand_height = 0.33;  // m, the trunk's height in the standing pose (feet under the hips)
+  // m, the trunk's height the walk starts from, feet under the hips: standing by default; 0.21 is
+  // the stand-up example's crouch, from which the targets lead up over the ramp.
+  double start_height = 0.33;
   double friction = 1.0;
   double hard_smoothing = 1e-6;     // HardContactSettings::smoothing (kHard)
   double friction_smoothing = 0.2;  // m/s, ModelOptions::friction_smoothing (kPenalty)
@@ -46,11 +49,12 @@ struct QuadrupedGaitOptions {
 
 // The quadruped made ready to walk: the file's bodies on a floating base with the ground plane, a
 // PD servo (position actuator, kp and kv of the options) on each of its J = 12 joints, the contact
-// model of the options.
+// model of the options, its standing posture and the crouch it starts from.
 struct Quadruped {
   multibody::Model model;
   std::vector<double> posture{};        // [J] the standing pose's joint angles
-  std::vector<double> stand{};          // [nx] standing, feet on the ground, at rest
+  std::vector<double> start_posture{};  // [J] the start's joint angles (start_height)
+  std::vector<double> initial_state{};  // [nx] the start, feet on the ground, at rest
   std::array<std::size_t, 4> feet{};    // Model::contact_points() index of each foot
   std::array<std::size_t, 4> calves{};  // the body of each foot
   std::size_t trunk_points = 0;         // contact points on the trunk (none may touch)
@@ -63,19 +67,22 @@ struct Quadruped {
                                        const QuadrupedGaitOptions& options);
 
 // The gait [J, 1 + 2H]: per joint the target's mean angle, then the sine and cosine amplitudes of
-// harmonics 1..H:
-//   u_j(t) = gait[j, 0] + r(t) sum_k (gait[j, 2k - 1] sin(2 pi k f t) + gait[j, 2k] cos(2 pi k f t)),
-// r(t) a smoothstep from 0 to 1 over options.ramp, so each walk starts from the standing pose.
-// gait_basis is [1 + 2H, T] with u_t = gait basis[:, t].
+// harmonics 1..H. With r(t) a smoothstep from 0 to 1 over options.ramp, s the start posture and
+// p the standing one,
+//   u_j(t) = gait[j, 0] + (1 - r) (s_j - p_j)
+//            + r sum_k (gait[j, 2k - 1] sin(2 pi k f t) + gait[j, 2k] cos(2 pi k f t)),
+// so each walk starts from its start posture (the mean being p at first), the targets leading to
+// the gait's mean as the swing fades in. gait_basis is [1 + 2H, T]: its first row ones, the others
+// r sin, r cos; u_t = (1 - r(t)) (s - p) + gait basis[:, t].
 [[nodiscard]] Tensor gait_basis(const QuadrupedGaitOptions& options);
 // Stepping in place at a trot: the standing posture, the knees of diagonal legs bending together
 // (amplitude 0.25 rad), opposite pairs half a period apart; no fore-aft swing, so it barely moves.
 [[nodiscard]] Tensor trot_in_place(const Quadruped& robot, const QuadrupedGaitOptions& options);
-// The servo targets [T, J] of a gait.
-[[nodiscard]] std::vector<double> gait_targets(const Tensor& gait,
+// The servo targets [T, J] of a gait. Throws maya::ShapeError for a gait of another shape.
+[[nodiscard]] std::vector<double> gait_targets(const Quadruped& robot, const Tensor& gait,
                                                const QuadrupedGaitOptions& options);
 
-// The loss above as a scalar on gait's tape: T fused multibody steps from robot.stand. `distance`
+// The loss above as a scalar on gait's tape: T fused multibody steps from robot.initial_state. `distance`
 // (optional) receives the trunk's forward displacement x_T - x_0 (m) on the same tape.
 [[nodiscard]] TensorVar gait_loss(const Quadruped& robot, const QuadrupedGaitOptions& options,
                                   TensorVar gait, TensorVar* distance = nullptr);
