@@ -37,7 +37,7 @@ struct QuadrupedGaitOptions {
   double start_height = 0.33;
   double friction = 1.0;
   // HardContactSettings::smoothing (kHard): 100 times the default, for a smoother gradient; a
-  // foot carrying 0.07 N s a step then rests dt smoothing / lambda = 3e-8 m above the ground.
+  // foot carrying a quarter of 17.6 kg (0.086 N s a step) rests dt smoothing / lambda = 2e-8 m up.
   double hard_smoothing = 1e-6;
   double friction_smoothing = 0.2;  // m/s, ModelOptions::friction_smoothing (kPenalty)
   // The loss (gait_loss): -distance + height_weight mean_t (z_t - stand_height)^2
