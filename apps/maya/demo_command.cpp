@@ -64,6 +64,12 @@ const std::vector<Demo>& demos() {
        "trained at once by gradient descent through 2 s of contact with friction (control)",
        {},
        walker_demo},
+      {"quadruped",
+       "articulated robots (3-D multibody, URDF): a quadruped learns an open-loop walking gait, "
+       "its joints' periodic servo targets optimized by L-BFGS through 1.2 s of hard contact "
+       "(control)",
+       {},
+       quadruped_demo},
   };
   return list;
 }

@@ -27,9 +27,10 @@ struct DemoContext {
 [[nodiscard]] bool rigid_demo(const DemoContext& context);
 [[nodiscard]] bool contact_demo(const DemoContext& context);
 [[nodiscard]] bool soft_demo(const DemoContext& context);
-[[nodiscard]] bool robot_demo(const DemoContext& context);   // demo_robot.cpp
-[[nodiscard]] bool arm_demo(const DemoContext& context);     // demo_robot.cpp
-[[nodiscard]] bool walker_demo(const DemoContext& context);  // demo_walker.cpp
+[[nodiscard]] bool robot_demo(const DemoContext& context);      // demo_robot.cpp
+[[nodiscard]] bool arm_demo(const DemoContext& context);        // demo_robot.cpp
+[[nodiscard]] bool walker_demo(const DemoContext& context);     // demo_walker.cpp
+[[nodiscard]] bool quadruped_demo(const DemoContext& context);  // demo_quadruped.cpp
 
 // ---- shared by the demos above ----
 

@@ -179,6 +179,25 @@ TEST(MayaDemo, ArmDemoBringsTheToolToTheTarget) {
             std::string::npos);
 }
 
+// The quadruped learns its gait (about 25 s in a release build): it walks, and the files are there.
+TEST(MayaDemo, QuadrupedDemoLearnsToWalk) {
+  if (!mb::urdf_available()) GTEST_SKIP() << "built without urdfdom";
+  const ScratchDir dir;
+  const fs::path out = dir.path() / "out";
+  const auto listed = run_cli({"demo", "--list"}, dir.path());
+  EXPECT_NE(listed.out.find("\nquadruped "), std::string::npos) << listed.out;
+  const auto result = run_cli({"demo", "quadruped", "-q", "-o", out.string()}, dir.path());
+  ASSERT_EQ(result.status, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find(": walks"), std::string::npos) << result.out;
+  const auto q = load(out / "quadruped" / "joint_positions.npy");
+  ASSERT_EQ(q.shape, (std::vector<std::size_t>{601, 19}));
+  EXPECT_GT(q.values[600 * 19] - q.values[0], 0.5);  // the trunk's x: a body length forward
+  EXPECT_EQ(load(out / "quadruped" / "foot_contact.npy").shape, (std::vector<std::size_t>{601, 4}));
+  for (const char* file : {"viewer.html", "learning.svg", "quadruped.json", "gait.npy"}) {
+    EXPECT_TRUE(fs::exists(out / "quadruped" / file)) << file;
+  }
+}
+
 }  // namespace
 
 #endif  // MAYA_CLI_PATH
