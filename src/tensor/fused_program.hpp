@@ -1,6 +1,7 @@
 // The interpreter of fused elementwise programs (maya/tensor/fused.hpp), shared by the CPU op
 // (tensor/fused.cpp) and the CUDA kernels (tensor/cuda/fused.cu), so that both evaluate the same
-// formulas. Functions and conventions mirror the unfused ops (elementwise.cpp, unary.cpp). The
+// formulas; the unfused CUDA elementwise kernels (tensor/cuda/elementwise.cu) call its functions
+// too. Functions and conventions mirror the unfused CPU ops (elementwise.cpp, unary.cpp). The
 // CUDA backend also compiles this header at run time with NVRTC (tensor/cuda/fused_jit.cpp): each
 // program becomes a kernel of straight-line calls to the functions below with constant codes.
 #pragma once
