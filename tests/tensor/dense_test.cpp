@@ -165,4 +165,52 @@ TEST(Dense, RejectsShapesThatDoNotFit) {
   EXPECT_THROW((void)maya::dense(x, w, b, static_cast<Activation>(9)), maya::ValueError);
 }
 
+// Inputs in parts side by side: the layer over their concatenation, values and gradients alike.
+TEST(Dense, InputsInPartsEqualTheLayerOverTheirConcatenation) {
+  for (const Activation activation : kActivations) {
+    TensorTape tape;
+    const TensorVar x = tape.var(Tensor::uniform({2, 5, 2}, -1.0, 1.0, 1));
+    const TensorVar v = tape.var(Tensor::uniform({2, 5, 3}, -1.0, 1.0, 2));
+    const TensorVar w = tape.var(Tensor::uniform({5, 4}, -1.0, 1.0, 3));
+    const TensorVar b = tape.var(Tensor::uniform({4}, -0.5, 0.5, 4));
+    const TensorVar parts = maya::dense({x, v}, w, b, activation);
+    const TensorVar joined = maya::dense(maya::concat({x, v}, 2), w, b, activation);
+    const maya::TensorGradients gp = tape.grad(weighted_sum(parts));
+    const maya::TensorGradients gj = tape.grad(weighted_sum(joined));
+    const auto same = [](const Tensor& a, const Tensor& c) {
+      ASSERT_EQ(a.shape(), c.shape());
+      for (std::size_t i = 0; i < a.numel(); ++i) EXPECT_EQ(a.data()[i], c.data()[i]);
+    };
+    same(parts.value(), joined.value());
+    for (const TensorVar p : {x, v, w, b}) same(gp[p], gj[p]);
+  }
+}
+
+TEST(Dense, RejectsPartsThatDoNotFit) {
+  TensorTape tape;
+  const TensorVar x = tape.var(Tensor::zeros({4, 2}));
+  const TensorVar v = tape.var(Tensor::zeros({4, 1}));
+  const TensorVar w = tape.var(Tensor::zeros({3, 2}));
+  const TensorVar b = tape.var(Tensor::zeros({2}));
+  const auto message_of = [](auto&& call) {
+    try {
+      call();
+    } catch (const maya::ShapeError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no ShapeError");
+  };
+  EXPECT_EQ(message_of([&] {
+              (void)maya::dense({x, tape.var(Tensor::zeros({3, 1}))}, w, b);
+            }),
+            "dense: input 1 has shape [3, 1], input 0 [4, 2]; the inputs must have the same "
+            "leading axes (they are joined along the last)");
+  EXPECT_EQ(message_of([&] {
+              (void)maya::dense({x, v, v}, w, b);
+            }),
+            "dense: the inputs' last axes add up to 4 columns; w must be 2-D [4, out], got [3, 2]");
+  EXPECT_THROW((void)maya::dense(std::span<const TensorVar>(), w, b), maya::ValueError);
+  EXPECT_NO_THROW((void)maya::dense({x, v}, w, b));
+}
+
 }  // namespace
