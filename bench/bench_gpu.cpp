@@ -31,9 +31,8 @@ maya::Tensor splitmix_uniform(maya::Shape shape, double low, double high, std::u
 }
 
 // How the rollout is recorded: op by op, with the fused dense layer, or with the fused layer and
-// each step's elementwise chains as fused elementwise nodes (maya/tensor/fused.hpp), its first
-// layer reading the position and velocity as two parts (fused_step) or their concatenation.
-enum class Variant { composed, fused_layers, fused_step, fused_step_concat };
+// each step's elementwise chains as fused elementwise nodes (maya/tensor/fused.hpp).
+enum class Variant { composed, fused_layers, fused_step };
 
 // W3's inputs on the GPU, and the loss and gradients of the last run.
 struct Policy {
@@ -54,16 +53,14 @@ struct Policy {
     const maya::TensorVar s = tape.constant(s0);
     maya::TensorVar x = maya::slice(s, 1, 0, 2);
     maya::TensorVar v = maya::slice(s, 1, 2, 4);
-    if (variant == Variant::fused_step || variant == Variant::fused_step_concat) {
+    if (variant == Variant::fused_step) {
       // Each step's elementwise chains as fused nodes: the effort summed per element (reduced
       // once at the end), the velocity and the position update. One kernel each per direction.
       maya::TensorVar effort = tape.constant(zero_effort);
       for (std::size_t t = 0; t < kSteps; ++t) {
-        const maya::TensorVar hidden =
-            variant == Variant::fused_step
-                ? maya::dense({x, v}, w1, b1, maya::Activation::tanh)
-                : maya::dense(maya::concat({x, v}, 1), w1, b1, maya::Activation::tanh);
-        const maya::TensorVar action = maya::dense(hidden, w2, b2, maya::Activation::tanh);
+        const maya::TensorVar state = maya::concat({x, v}, 1);
+        const maya::TensorVar action = maya::dense(
+            maya::dense(state, w1, b1, maya::Activation::tanh), w2, b2, maya::Activation::tanh);
         effort = maya::fused(effort_program, {effort, action});
         v = maya::fused(velocity_program, {v, action});
         x = maya::fused(position_program, {x, v});
@@ -157,9 +154,6 @@ void w3_fused_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant
 void w3_fused_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::fused_layers); }
 void w3_fusedstep_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::fused_step); }
 void w3_fusedstep_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::fused_step); }
-void w3_fusedstep_concat_gradient_graph(benchmark::State& s) {
-  w3_gradient_graph(s, Variant::fused_step_concat);
-}
 void w3_composed_gradient_eager(benchmark::State& s) { w3_gradient_eager(s, Variant::composed); }
 void w3_composed_gradient_graph(benchmark::State& s) { w3_gradient_graph(s, Variant::composed); }
 
@@ -211,11 +205,6 @@ void tiny_gradient_graph(benchmark::State& s) { tiny_op_chain(s, true, true); }
 }  // namespace
 
 BENCHMARK(w3_fusedstep_gradient_graph)
-    ->Arg(256)
-    ->Arg(4096)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime();
-BENCHMARK(w3_fusedstep_concat_gradient_graph)
     ->Arg(256)
     ->Arg(4096)
     ->Unit(benchmark::kMillisecond)

@@ -3,10 +3,7 @@
 // the output gradient into g * f'(y) in place before the three products.
 #include <algorithm>
 #include <cstdint>
-#include <initializer_list>
-#include <span>
 #include <string>
-#include <vector>
 
 #include "core/simd.hpp"
 #include "maya/core/error.hpp"
@@ -195,7 +192,7 @@ TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
       throw ValueError("dense: unknown activation " + std::to_string(static_cast<int>(activation)));
   }
   if (gpu) [[unlikely]]
-    return tensor::detail::gpu::dense(std::span<const TensorVar>(&x, 1), w, b, activation);
+    return tensor::detail::gpu::dense(x, w, b, activation);
 
   const std::size_t k = vw.shape[0];
   const std::size_t n = vw.shape[1];
@@ -211,61 +208,6 @@ TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
         apply_activation(activation, out.values, out.numel());
       },
       SavedData{{}, ints});
-}
-
-TensorVar dense(std::span<const TensorVar> inputs, TensorVar w, TensorVar b,
-                Activation activation) {
-  if (inputs.empty()) throw ValueError("dense: no inputs (give one or more x parts)");
-  if (inputs.size() == 1) return dense(inputs[0], w, b, activation);
-  TensorTape& tape = w.tape();
-  std::vector<TensorVar> operands(inputs.begin(), inputs.end());
-  operands.push_back(w);
-  operands.push_back(b);
-  const bool gpu = tensor::detail::on_cuda(tape, operands, "dense");
-  // The parts must share their leading axes; their last axes together are w's rows.
-  const TensorView first = gpu ? tape.values(inputs[0]) : tape.view(inputs[0]);
-  const TensorView vw = gpu ? tape.values(w) : tape.view(w);
-  std::size_t width = 0;
-  bool distinct = true;
-  for (std::size_t p = 0; p < inputs.size(); ++p) {
-    const TensorView v = gpu ? tape.values(inputs[p]) : tape.view(inputs[p]);
-    if (v.ndim() == 0 || v.ndim() != first.ndim() ||
-        !std::equal(v.shape.begin(), v.shape.end() - 1, first.shape.begin())) {
-      throw ShapeError("dense: input " + std::to_string(p) + " has shape " + shape_string(v.shape) +
-                       ", input 0 " + shape_string(first.shape) +
-                       "; the inputs must have the same leading axes (they are joined along the "
-                       "last)");
-    }
-    width += v.shape.back();
-    distinct = distinct && v.values != vw.values;
-    for (std::size_t q = 0; q < p; ++q) {
-      distinct =
-          distinct && (gpu ? tape.values(inputs[q]) : tape.view(inputs[q])).values != v.values;
-    }
-  }
-  if (vw.ndim() != 2 || vw.shape[0] != width) {
-    throw ShapeError("dense: the inputs' last axes add up to " + std::to_string(width) +
-                     " columns; w must be 2-D [" + std::to_string(width) + ", out], got " +
-                     shape_string(vw.shape));
-  }
-  // On the GPU one node reads the parts where they are; elsewhere (on the CPU, past four parts,
-  // or a part that is w or another part) the layer over their concatenation.
-  if (gpu && distinct && inputs.size() <= 4) {
-    const TensorView vb = tape.values(b);
-    if (vb.ndim() != 1 || vb.shape[0] != vw.shape[1]) {
-      throw_dense("b must be 1-D with w's column count", first.shape, vw.shape, vb.shape);
-    }
-    if (static_cast<unsigned>(activation) > static_cast<unsigned>(Activation::relu)) {
-      throw ValueError("dense: unknown activation " + std::to_string(static_cast<int>(activation)));
-    }
-    return tensor::detail::gpu::dense(inputs, w, b, activation);
-  }
-  return dense(concat(inputs, static_cast<long>(first.ndim()) - 1), w, b, activation);
-}
-
-TensorVar dense(std::initializer_list<TensorVar> inputs, TensorVar w, TensorVar b,
-                Activation activation) {
-  return dense(std::span<const TensorVar>(inputs.begin(), inputs.size()), w, b, activation);
 }
 
 }  // namespace maya

@@ -40,10 +40,7 @@ namespace gpu {
 [[nodiscard]] TensorVar sum_all(TensorVar x, bool mean);
 [[nodiscard]] TensorVar sum_axis(TensorVar x, std::size_t axis, bool keepdim, bool mean);
 [[nodiscard]] TensorVar matmul(TensorVar a, TensorVar b);
-// The dense layer over x given as 1 to kernels' kMaxDenseParts (4) parts side by side in columns,
-// each with the same leading axes (checked by the caller; no part is w).
-[[nodiscard]] TensorVar dense(std::span<const TensorVar> parts, TensorVar w, TensorVar b,
-                              Activation activation);
+[[nodiscard]] TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation);
 // Same elements, new shape (reshape, squeeze, unsqueeze).
 [[nodiscard]] TensorVar flat_copy(const char* name, TensorVar x, ShapeView out_shape);
 // out[i] = x[ints[0] + sum_d c_d ints[1 + d]] (transpose, permute, slice, select, broadcast_to).

@@ -168,42 +168,6 @@ TEST(GpuDense, EveryActivationAndBatchedRows) {
       [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::tanh); });
 }
 
-// The layer over inputs side by side (one node on the GPU; the concatenation and the layer on the
-// CPU): values and every part's gradient, parts also used elsewhere (their gradients add up), a
-// part given twice and more than four parts (both the concatenation on the GPU too), tall batches.
-TEST(GpuDense, InputsInPartsLikeTheConcatenationOnTheCpu) {
-  MAYA_REQUIRE_GPU();
-  const auto layer = [](Inputs v, std::size_t parts, maya::Activation activation) {
-    const std::span<const TensorVar> x = v.first(parts);
-    return maya::dense(x, v[parts], v[parts + 1], activation);
-  };
-  // W3's first layer: position and velocity [B, 2] each, w [4, 64].
-  for (const std::size_t batch : {5, 300, 3000}) {
-    expect_same_on_gpu(
-        {uniform({batch, 2}, -1.0, 1.0, 90), uniform({batch, 2}, -1.0, 1.0, 91),
-         uniform({4, 64}, -0.5, 0.5, 92), uniform({64}, -0.1, 0.1, 93)},
-        [&](Inputs v) { return layer(v, 2, maya::Activation::tanh) + maya::sum(v[0] * v[1]); });
-  }
-  // Long and uneven parts (a warp per output and per row), three parts with batch axes.
-  expect_same_on_gpu({uniform({20, 30}, -1.0, 1.0, 94), uniform({20, 10}, -1.0, 1.0, 95),
-                      uniform({40, 3}, -0.5, 0.5, 96), uniform({3}, -0.1, 0.1, 97)},
-                     [&](Inputs v) { return layer(v, 2, maya::Activation::sigmoid); });
-  expect_same_on_gpu({uniform({2, 3, 1}, -1.0, 1.0, 98), uniform({2, 3, 5}, -1.0, 1.0, 99),
-                      uniform({2, 3, 2}, -1.0, 1.0, 100), uniform({8, 40}, -0.5, 0.5, 101),
-                      uniform({40}, -0.1, 0.1, 102)},
-                     [&](Inputs v) { return layer(v, 3, maya::Activation::relu); });
-  expect_same_on_gpu({uniform({7, 3}, -1.0, 1.0, 103), uniform({6, 2}, -0.5, 0.5, 104),
-                      uniform({2}, -0.1, 0.1, 105)},
-                     [](Inputs v) {
-                       return maya::dense({v[0], v[0]}, v[1], v[2], maya::Activation::tanh);
-                     });
-  std::vector<Tensor> five;
-  for (std::uint64_t p = 0; p < 5; ++p) five.push_back(uniform({9, 2}, -1.0, 1.0, 110 + p));
-  five.push_back(uniform({10, 4}, -0.5, 0.5, 120));
-  five.push_back(uniform({4}, -0.1, 0.1, 121));
-  expect_same_on_gpu(five, [&](Inputs v) { return layer(v, 5, maya::Activation::identity); });
-}
-
 TEST(GpuShapeOps, CopiesViewsAndJoins) {
   MAYA_REQUIRE_GPU();
   const std::vector<Tensor> x = {uniform({2, 3, 4}, -1.0, 1.0, 60)};

@@ -87,15 +87,6 @@ enum class Activation : std::uint8_t { identity, tanh, sigmoid, relu };
 // are rows), w is [in, out], b is [out]; the result is [..., out].
 [[nodiscard]] TensorVar dense(TensorVar x, TensorVar w, TensorVar b,
                               Activation activation = Activation::identity);
-// The same layer over x given in parts side by side along the last axis: equals
-// dense(concat(inputs, -1), w, b, activation), without recording the concatenation on the GPU
-// (one node, each part read and its gradient written where it lives, for up to 4 distinct parts;
-// otherwise, and on the CPU, the concatenation and the layer). Each input is [..., in_i] with the
-// same leading axes; w is [sum in_i, out].
-[[nodiscard]] TensorVar dense(std::span<const TensorVar> inputs, TensorVar w, TensorVar b,
-                              Activation activation = Activation::identity);
-[[nodiscard]] TensorVar dense(std::initializer_list<TensorVar> inputs, TensorVar w, TensorVar b,
-                              Activation activation = Activation::identity);
 
 // ---- Shape (shape_ops.cpp). Results are contiguous copies ----
 [[nodiscard]] TensorVar reshape(TensorVar x, Shape shape);

@@ -1,6 +1,5 @@
 // The fused dense layer y = act(x w + b) on the GPU, for the small layers of policies and
-// surrogates, x given as up to four parts side by side in columns (no concatenated copy): one
-// thread per output element, and the parameter gradients as one block per
+// surrogates: one thread per output element, and the parameter gradients as one block per
 // element of w and b that sums over the rows in a fixed order (deterministic). The backward pass
 // is one launch: blocks for the parameter gradients (a block per column of w and up to eight of
 // its rows, bias included) followed by blocks for the input gradient.
@@ -59,59 +58,16 @@ __device__ double activation_slope(ActivationCode activation, double y) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; \
        i < static_cast<std::int64_t>(n); i += static_cast<std::int64_t>(gridDim.x) * blockDim.x)
 
-// Where column j of x lives: its part's values and gradient, the row length and the column in
-// the part (a chain of selects over the parts, no indexing of the parameter arrays).
-struct XColumn {
-  const double* values;
-  double* gradient;
-  bool accumulate;
-  std::int64_t width;
-  std::int64_t column;
-};
-
-__device__ XColumn x_column(const DenseInput& x, std::int64_t j) {
-  XColumn c{x.values[0], x.gradients[0], x.accumulate[0], x.end[0], j};
-#pragma unroll
-  for (int p = 1; p < kMaxDenseParts; ++p) {
-    if (p < x.parts && j >= x.end[p - 1]) {
-      c = XColumn{x.values[p], x.gradients[p], x.accumulate[p], x.end[p] - x.end[p - 1],
-                  j - x.end[p - 1]};
-    }
-  }
-  return c;
-}
-
-__device__ double x_at(const DenseInput& x, std::int64_t row, std::int64_t j) {
-  const XColumn c = x_column(x, j);
-  return c.values[row * c.width + c.column];
-}
-
-// gx[row, j] (= or +=) value, where part of column j has a gradient.
-__device__ void store_x_gradient(const DenseInput& x, std::int64_t row, std::int64_t j,
-                                 double value) {
-  const XColumn c = x_column(x, j);
-  if (c.gradient == nullptr) return;
-  double* target = c.gradient + row * c.width + c.column;
-  *target = c.accumulate ? *target + value : value;
-}
-
-__global__ void dense_forward_kernel(DenseInput x, const double* w, const double* b, double* y,
-                                     std::int64_t m, std::int64_t n, ActivationCode activation) {
+__global__ void dense_forward_kernel(const double* x, const double* w, const double* b, double* y,
+                                     std::int64_t m, std::int64_t k, std::int64_t n,
+                                     ActivationCode activation) {
   MAYA_KERNEL_BEGIN();
   MAYA_GRID_LOOP(i, m * n) {
     const std::int64_t row = i / n;
     const std::int64_t column = i % n;
+    const double* x_row = x + row * k;
     double z = b[column];
-    std::int64_t begin = 0;
-#pragma unroll
-    for (int p = 0; p < kMaxDenseParts; ++p) {
-      if (p < x.parts) {
-        const std::int64_t end = x.end[p];
-        const double* x_row = x.values[p] + row * (end - begin);
-        for (std::int64_t j = begin; j < end; ++j) z += x_row[j - begin] * w[j * n + column];
-        begin = end;
-      }
-    }
+    for (std::int64_t j = 0; j < k; ++j) z += x_row[j] * w[j * n + column];
     y[i] = activate(activation, z);
   }
 }
@@ -129,8 +85,8 @@ constexpr int kRowInputs = 8;
 
 // Long inner products of narrow layers (k >= 32, n <= kRowInputs: W3's 64 x 2 layer): a warp
 // per row, each sum added in the order of the warp-per-element kernel below.
-__global__ void dense_forward_row_kernel(DenseInput x, const double* w, const double* b, double* y,
-                                         std::int64_t m, std::int64_t k, std::int64_t n,
+__global__ void dense_forward_row_kernel(const double* x, const double* w, const double* b,
+                                         double* y, std::int64_t m, std::int64_t k, std::int64_t n,
                                          ActivationCode activation) {
   MAYA_KERNEL_BEGIN();
   const int lane = static_cast<int>(threadIdx.x % 32);
@@ -141,7 +97,7 @@ __global__ void dense_forward_row_kernel(DenseInput x, const double* w, const do
 #pragma unroll
     for (int c = 0; c < kRowInputs; ++c) z[c] = 0.0;
     for (std::int64_t j = lane; j < k; j += 32) {
-      const double xj = x_at(x, row, j);
+      const double xj = x[row * k + j];
 #pragma unroll
       for (int c = 0; c < kRowInputs; ++c) {
         if (c < n) z[c] += xj * w[j * n + c];
@@ -158,8 +114,8 @@ __global__ void dense_forward_row_kernel(DenseInput x, const double* w, const do
 
 // Long inner products (k >= 32): a warp per output element, its lanes over the k products, so
 // the loop per thread is k / 32 long instead of k (one thread per output is latency-bound there).
-__global__ void dense_forward_warp_kernel(DenseInput x, const double* w, const double* b, double* y,
-                                          std::int64_t m, std::int64_t k, std::int64_t n,
+__global__ void dense_forward_warp_kernel(const double* x, const double* w, const double* b,
+                                          double* y, std::int64_t m, std::int64_t k, std::int64_t n,
                                           ActivationCode activation) {
   MAYA_KERNEL_BEGIN();
   const int lane = static_cast<int>(threadIdx.x % 32);
@@ -169,7 +125,7 @@ __global__ void dense_forward_warp_kernel(DenseInput x, const double* w, const d
     const std::int64_t row = e / n;
     const std::int64_t column = e % n;
     double z = 0.0;
-    for (std::int64_t j = lane; j < k; j += 32) z += x_at(x, row, j) * w[j * n + column];
+    for (std::int64_t j = lane; j < k; j += 32) z += x[row * k + j] * w[j * n + column];
     z = warp_sum(z);
     if (lane == 0) y[e] = activate(activation, b[column] + z);
   }
@@ -180,9 +136,9 @@ __global__ void dense_forward_warp_kernel(DenseInput x, const double* w, const d
 // row of gx when n >= 32 and k <= kRowInputs (its lanes over j) or n <= kRowInputs (its lanes over
 // i), a warp per element when n >= 32 (its lanes over j), a thread per element otherwise.
 __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, const double* g,
-                                      const double* y, const double* w, const DenseInput& x,
-                                      std::int64_t m, std::int64_t k, std::int64_t n,
-                                      ActivationCode activation) {
+                                      const double* y, const double* w, double* gx, std::int64_t m,
+                                      std::int64_t k, std::int64_t n, ActivationCode activation,
+                                      bool accumulate) {
   if (n >= 32 && k <= kRowInputs) {
     // Few inputs (W3's 4 x 64 layer): a warp per row forms each dz once for all k sums; every
     // sum adds in the order of the warp-per-element path below (lanes over j, then the tree).
@@ -204,7 +160,10 @@ __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, c
       for (int i = 0; i < kRowInputs; ++i) {
         if (i >= k) break;
         const double total = warp_sum(sum[i]);
-        if (lane == 0) store_x_gradient(x, row, i, total);
+        if (lane == 0) {
+          double* target = gx + row * k + i;
+          *target = accumulate ? *target + total : total;
+        }
       }
     }
     return;
@@ -221,7 +180,7 @@ __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, c
         sum += g[row * n + j] * activation_slope(activation, y[row * n + j]) * w[input * n + j];
       }
       sum = warp_sum(sum);
-      if (lane == 0) store_x_gradient(x, row, input, sum);
+      if (lane == 0) gx[e] = accumulate ? gx[e] + sum : sum;
     }
     return;
   }
@@ -244,7 +203,8 @@ __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, c
         for (int j = 0; j < kRowInputs; ++j) {
           if (j < n) sum += dz[j] * w_row[j];
         }
-        store_x_gradient(x, row, input, sum);
+        double* target = gx + row * k + input;
+        *target = accumulate ? *target + sum : sum;
       }
     }
     return;
@@ -260,7 +220,7 @@ __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, c
     for (std::int64_t j = 0; j < n; ++j) {
       sum += g_row[j] * activation_slope(activation, y_row[j]) * w_row[j];
     }
-    store_x_gradient(x, row, input, sum);
+    gx[i] = accumulate ? gx[i] + sum : sum;
   }
 }
 
@@ -314,7 +274,7 @@ __device__ void write_parameter_gradient(std::int64_t o, std::int64_t column, do
   }
 }
 
-__device__ void column_parameter_block(std::int64_t block, const DenseInput& x, const double* g,
+__device__ void column_parameter_block(std::int64_t block, const double* x, const double* g,
                                        const double* y, double* gw, double* gb, std::int64_t m,
                                        std::int64_t k, std::int64_t n, ActivationCode activation,
                                        bool accumulate_w, bool accumulate_b, SliceScratch scratch) {
@@ -337,10 +297,11 @@ __device__ void column_parameter_block(std::int64_t block, const DenseInput& x, 
 #pragma unroll 4
     for (std::int64_t r = slice * rows + phase; r < row_end; r += kPhases) {
       const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
+      const double* x_row = x + r * k;
 #pragma unroll
       for (int q = 0; q < kGroup; ++q) {
         if (q < weights) {
-          sum[q] += x_at(x, r, q) * dz;
+          sum[q] += x_row[q] * dz;
         } else if (q < outputs) {
           sum[q] += dz;
         }
@@ -400,7 +361,7 @@ __device__ void column_parameter_block(std::int64_t block, const DenseInput& x, 
   write_parameter_gradient(q, final_column, all, weights, n, gw, gb, accumulate_w, accumulate_b);
 }
 
-__device__ void parameter_gradient_block(std::int64_t block, const DenseInput& x, const double* g,
+__device__ void parameter_gradient_block(std::int64_t block, const double* x, const double* g,
                                          const double* y, double* gw, double* gb, std::int64_t m,
                                          std::int64_t k, std::int64_t n, ActivationCode activation,
                                          bool accumulate_w, bool accumulate_b,
@@ -422,11 +383,12 @@ __device__ void parameter_gradient_block(std::int64_t block, const DenseInput& x
 #pragma unroll 4
   for (std::int64_t r = slice * rows + threadIdx.x; r < row_end; r += blockDim.x) {
     const double dz = g[r * n + column] * activation_slope(activation, y[r * n + column]);
+    const double* x_row = x + r * k;
 #pragma unroll
     for (int q = 0; q < kGroup; ++q) {
       const std::int64_t o = first + q;
       if (o < weights) {
-        sum[q] += x_at(x, r, o) * dz;
+        sum[q] += x_row[o] * dz;
       } else if (o < outputs) {
         sum[q] += dz;
       }
@@ -478,10 +440,11 @@ __device__ void parameter_gradient_block(std::int64_t block, const DenseInput& x
 
 // Blocks [0, parameter_blocks) for the parameter gradients, the rest for the input gradient.
 __global__ void __launch_bounds__(kBackwardThreads)
-    dense_backward_kernel(std::int64_t parameter_blocks, DenseInput x, const double* w,
-                          const double* g, const double* y, double* gw, double* gb, std::int64_t m,
-                          std::int64_t k, std::int64_t n, ActivationCode activation,
-                          bool accumulate_w, bool accumulate_b, SliceScratch scratch) {
+    dense_backward_kernel(std::int64_t parameter_blocks, const double* x, const double* w,
+                          const double* g, const double* y, double* gx, double* gw, double* gb,
+                          std::int64_t m, std::int64_t k, std::int64_t n, ActivationCode activation,
+                          bool accumulate_x, bool accumulate_w, bool accumulate_b,
+                          SliceScratch scratch) {
   MAYA_KERNEL_BEGIN();
   const std::int64_t block = blockIdx.x;
   if (block < parameter_blocks) {
@@ -494,13 +457,13 @@ __global__ void __launch_bounds__(kBackwardThreads)
     }
     return;
   }
-  input_gradient_blocks(block - parameter_blocks, gridDim.x - parameter_blocks, g, y, w, x, m, k, n,
-                        activation);
+  input_gradient_blocks(block - parameter_blocks, gridDim.x - parameter_blocks, g, y, w, gx, m, k,
+                        n, activation, accumulate_x);
 }
 
 }  // namespace
 
-void dense_forward(const DenseInput& x, const double* w, const double* b, double* y, std::size_t m,
+void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation) {
   if (m * n == 0) return;
   if (k >= 32 && n <= static_cast<std::size_t>(kRowInputs)) {
@@ -516,7 +479,8 @@ void dense_forward(const DenseInput& x, const double* w, const double* b, double
     return;
   }
   launch("dense_forward_kernel", dense_forward_kernel, blocks_for(m * n), kThreads, x, w, b, y,
-         static_cast<std::int64_t>(m), static_cast<std::int64_t>(n), activation);
+         static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
+         activation);
   check_launch("dense_forward");
 }
 
@@ -567,9 +531,10 @@ SliceMemory& slice_memory() {
 
 }  // namespace
 
-void dense_backward(const DenseInput& x, const double* w, const double* g, const double* y,
+void dense_backward(const double* x, const double* w, const double* g, const double* y, double* gx,
                     double* gw, double* gb, std::size_t m, std::size_t k, std::size_t n,
-                    ActivationCode activation, bool accumulate_w, bool accumulate_b) {
+                    ActivationCode activation, bool accumulate_x, bool accumulate_w,
+                    bool accumulate_b) {
   const std::size_t outputs = (gw != nullptr ? k : 0) + (gb != nullptr ? 1 : 0);
   const std::size_t group_blocks = outputs > 0 ? n * ((outputs + kGroup - 1) / kGroup) : 0;
   // Batches of kSliceFrom rows or more: slices of about kBackwardThreads rows each (8 at 4096).
@@ -601,9 +566,7 @@ void dense_backward(const DenseInput& x, const double* w, const double* g, const
     }
   }
   std::size_t input_blocks = 0;
-  bool input_gradient = false;
-  for (int p = 0; p < x.parts; ++p) input_gradient = input_gradient || x.gradients[p] != nullptr;
-  if (input_gradient && m * k > 0) {
+  if (gx != nullptr && m * k > 0) {
     const auto few = static_cast<std::size_t>(kRowInputs);
     const std::size_t threads = n >= 32 ? 32 * (k <= few ? m : m * k) : (n <= few ? 32 * m : m * k);
     input_blocks = std::min<std::size_t>((threads + kBackwardThreads - 1) / kBackwardThreads, 2048);
@@ -611,9 +574,9 @@ void dense_backward(const DenseInput& x, const double* w, const double* g, const
   if (parameter_blocks + input_blocks == 0) return;
   launch("dense_backward_kernel", dense_backward_kernel,
          static_cast<unsigned>(parameter_blocks + input_blocks), kBackwardThreads,
-         static_cast<std::int64_t>(parameter_blocks), x, w, g, y, gw, gb,
+         static_cast<std::int64_t>(parameter_blocks), x, w, g, y, gx, gw, gb,
          static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
-         activation, accumulate_w, accumulate_b, scratch);
+         activation, accumulate_x, accumulate_w, accumulate_b, scratch);
 }
 
 }  // namespace maya::tensor::detail::kernels

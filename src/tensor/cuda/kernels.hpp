@@ -80,26 +80,17 @@ struct RowParts {
 void join_rows(const RowParts& parts, std::size_t outer, std::size_t row, double* out);
 void split_rows(const RowParts& parts, std::size_t outer, std::size_t row, const double* g);
 
-// The dense layer y = act(x w + b): x [m, k], w [k, n], b [n]. x is up to kMaxDenseParts parts
-// side by side in columns: part p is [m, end[p] - end[p - 1]] (end[-1] = 0, end[parts - 1] = k),
-// with its gradient buffer (null: none), added to when accumulate[p] and written otherwise.
-inline constexpr int kMaxDenseParts = 4;
-struct DenseInput {
-  int parts = 1;
-  const double* values[kMaxDenseParts] = {};
-  double* gradients[kMaxDenseParts] = {};
-  bool accumulate[kMaxDenseParts] = {};
-  std::int64_t end[kMaxDenseParts] = {};
-};
-void dense_forward(const DenseInput& x, const double* w, const double* b, double* y, std::size_t m,
+// The dense layer y = act(x w + b): x [m, k], w [k, n], b [n].
+void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation);
 
 // The backward pass in one launch, with dz = g act'(y) formed on the fly from the output gradient
-// g and the output y: x's parts' gradients (= or +=) dz w^T, gw [k, n] (= or +=) x^T dz and gb [n]
-// (= or +=) the column sums of dz, each in a fixed order; any of them may be null.
-void dense_backward(const DenseInput& x, const double* w, const double* g, const double* y,
+// g and the output y: gx [m, k] (= or +=) dz w^T, gw [k, n] (= or +=) x^T dz and gb [n]
+// (= or +=) the column sums of dz, each in a fixed order; gx, gw or gb may be null.
+void dense_backward(const double* x, const double* w, const double* g, const double* y, double* gx,
                     double* gw, double* gb, std::size_t m, std::size_t k, std::size_t n,
-                    ActivationCode activation, bool accumulate_w, bool accumulate_b);
+                    ActivationCode activation, bool accumulate_x, bool accumulate_w,
+                    bool accumulate_b);
 
 // Row-major C (= or += when beta is 1) op(A) op(B), batched with element strides (0 reuses one
 // matrix): A is [m, k] ([k, m] when trans_a), B is [k, n] ([n, k] when trans_b). cuBLAS.

@@ -359,7 +359,7 @@ class MatmulGpuOp final : public TensorOp {
   }
 };
 
-// ---- dense: inputs {x parts..., w, b}, saved_ints() = {m, k, n, activation, parts, widths...} ----
+// ---- dense: saved_ints() = {m, k, n, activation} ----
 
 class DenseGpuOp final : public TensorOp {
  public:
@@ -371,49 +371,27 @@ class DenseGpuOp final : public TensorOp {
     const auto k = static_cast<std::size_t>(ints[1]);
     const auto n = static_cast<std::size_t>(ints[2]);
     const auto activation = static_cast<kernels::ActivationCode>(ints[3]);
-    const auto parts = static_cast<std::size_t>(ints[4]);
     // dz = g act'(y) is formed inside both kernels: the output gradient stays as it is.
     const double* g = context.grad_output().values;
     const double* y = context.output().values;
-    kernels::DenseInput x = dense_input(context, ints);
+    BackwardContext::GradientTarget gx{};
     BackwardContext::GradientTarget gw{};
     BackwardContext::GradientTarget gb{};
-    if (context.needs_grad(parts)) gw = context.grad_input_target(parts);
-    if (context.needs_grad(parts + 1)) gb = context.grad_input_target(parts + 1);
-    const double* w = context.input(parts).values;
-    bool input_gradient = false;
-    for (std::size_t p = 0; p < parts; ++p) {
-      if (!context.needs_grad(p)) continue;
-      const BackwardContext::GradientTarget target = context.grad_input_target(p);
-      x.gradients[p] = target.view.values;
-      x.accumulate[p] = !target.fresh;
-      input_gradient = true;
-    }
-    if (parts == 1 && x.values[0] == w && input_gradient && gw.view.values != nullptr) {
+    if (context.needs_grad(0)) gx = context.grad_input_target(0);
+    if (context.needs_grad(1)) gw = context.grad_input_target(1);
+    if (context.needs_grad(2)) gb = context.grad_input_target(2);
+    const double* x = context.input(0).values;
+    const double* w = context.input(1).values;
+    if (x == w && gx.view.values != nullptr && gw.view.values != nullptr) {
       // dense(a, a, b): both gradients land in one buffer, so one launch after the other.
-      kernels::dense_backward(x, w, g, y, nullptr, nullptr, m, k, n, activation, false, false);
-      kernels::DenseInput no_gradient = x;
-      no_gradient.gradients[0] = nullptr;
-      kernels::dense_backward(no_gradient, w, g, y, gw.view.values, gb.view.values, m, k, n,
-                              activation, !gw.fresh, !gb.fresh);
+      kernels::dense_backward(x, w, g, y, gx.view.values, nullptr, nullptr, m, k, n, activation,
+                              !gx.fresh, false, false);
+      kernels::dense_backward(x, w, g, y, nullptr, gw.view.values, gb.view.values, m, k, n,
+                              activation, false, !gw.fresh, !gb.fresh);
       return;
     }
-    kernels::dense_backward(x, w, g, y, gw.view.values, gb.view.values, m, k, n, activation,
-                            !gw.fresh, !gb.fresh);
-  }
-
- private:
-  static kernels::DenseInput dense_input(BackwardContext& context,
-                                         std::span<const std::int64_t> ints) {
-    kernels::DenseInput x;
-    x.parts = static_cast<int>(ints[4]);
-    std::int64_t end = 0;
-    for (int p = 0; p < x.parts; ++p) {
-      x.values[p] = context.input(static_cast<std::size_t>(p)).values;
-      end += ints[5 + static_cast<std::size_t>(p)];
-      x.end[p] = end;
-    }
-    return x;
+    kernels::dense_backward(x, w, g, y, gx.view.values, gw.view.values, gb.view.values, m, k, n,
+                            activation, !gx.fresh, !gw.fresh, !gb.fresh);
   }
 };
 
@@ -810,40 +788,26 @@ TensorVar matmul(TensorVar a, TensorVar b) {
   });
 }
 
-TensorVar dense(std::span<const TensorVar> parts, TensorVar w, TensorVar b, Activation activation) {
+TensorVar dense(TensorVar x, TensorVar w, TensorVar b, Activation activation) {
   static const DenseGpuOp op;
-  TensorTape& tape = w.tape();
+  TensorTape& tape = x.tape();
+  const TensorView vx = tape.values(x);
   const TensorView vw = tape.values(w);
   const TensorView vb = tape.values(b);
-  const TensorView first = tape.values(parts[0]);
   const std::size_t k = vw.shape[0];
   const std::size_t n = vw.shape[1];
-  const std::size_t m = numel_of(first.shape.first(first.ndim() - 1));
-  Shape out_shape(first.shape.begin(), first.shape.end());
+  const std::size_t m = numel_of(vx.shape.first(vx.ndim() - 1));
+  Shape out_shape(vx.shape.begin(), vx.shape.end());
   out_shape.back() = n;
   const auto code = static_cast<kernels::ActivationCode>(activation);
-  kernels::DenseInput x;
-  x.parts = static_cast<int>(parts.size());
-  std::int64_t ints[5 + kernels::kMaxDenseParts] = {
-      static_cast<std::int64_t>(m), static_cast<std::int64_t>(k), static_cast<std::int64_t>(n),
-      static_cast<std::int64_t>(activation), static_cast<std::int64_t>(parts.size())};
-  std::vector<TensorVar> inputs(parts.begin(), parts.end());
-  std::int64_t end = 0;
-  for (std::size_t p = 0; p < parts.size(); ++p) {
-    const TensorView v = tape.values(parts[p]);
-    x.values[p] = v.values;
-    end += static_cast<std::int64_t>(v.shape.back());
-    x.end[p] = end;
-    ints[5 + p] = static_cast<std::int64_t>(v.shape.back());
-  }
-  inputs.push_back(w);
-  inputs.push_back(b);
+  const std::int64_t ints[] = {static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+                               static_cast<std::int64_t>(n), static_cast<std::int64_t>(activation)};
   return tape.record(
-      op, inputs, out_shape,
+      op, {x, w, b}, out_shape,
       [&](MutableTensorView out) {
-        kernels::dense_forward(x, vw.values, vb.values, out.values, m, k, n, code);
+        kernels::dense_forward(vx.values, vw.values, vb.values, out.values, m, k, n, code);
       },
-      SavedData{{}, std::span<const std::int64_t>(ints, 5 + parts.size())});
+      SavedData{{}, ints});
 }
 
 TensorVar flat_copy(const char* name, TensorVar x, ShapeView out_shape) {

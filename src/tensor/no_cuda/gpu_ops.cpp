@@ -29,7 +29,7 @@ TensorVar matmul(TensorVar, TensorVar) {
   require_cuda("matmul");
   return {};
 }
-TensorVar dense(std::span<const TensorVar>, TensorVar, TensorVar, Activation) {
+TensorVar dense(TensorVar, TensorVar, TensorVar, Activation) {
   require_cuda("dense");
   return {};
 }
