@@ -133,8 +133,7 @@ __global__ void dense_forward_warp_kernel(const double* x, const double* w, cons
 
 // The input gradient, over blocks [0, blocks) of the input part of the backward launch:
 // gx[r, i] (= or +=) sum_j dz[r, j] w[i, j], with dz = g act'(y) formed on the fly. A warp per
-// row of gx when n >= 32 and k <= kRowInputs (its lanes over j) or n <= kRowInputs (its lanes over
-// i), a warp per element when n >= 32 (its lanes over j), a thread per element otherwise.
+// element of gx when n >= 32 (its lanes over j), a thread per element otherwise.
 __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, const double* g,
                                       const double* y, const double* w, double* gx, std::int64_t m,
                                       std::int64_t k, std::int64_t n, ActivationCode activation,
@@ -181,31 +180,6 @@ __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, c
       }
       sum = warp_sum(sum);
       if (lane == 0) gx[e] = accumulate ? gx[e] + sum : sum;
-    }
-    return;
-  }
-  if (n <= kRowInputs) {
-    // Few outputs (W3's 64 x 2 layer): a warp per row forms the row's n values of dz once, its
-    // lanes over the inputs; each sum adds over j in order, as the thread-per-element path.
-    const int lane = static_cast<int>(threadIdx.x % 32);
-    const std::int64_t warps = blocks * blockDim.x / 32;
-    for (std::int64_t row = (block * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
-         row < m; row += warps) {
-      double dz[kRowInputs];
-#pragma unroll
-      for (int j = 0; j < kRowInputs; ++j) {
-        dz[j] = j < n ? g[row * n + j] * activation_slope(activation, y[row * n + j]) : 0.0;
-      }
-      for (std::int64_t input = lane; input < k; input += 32) {
-        const double* w_row = w + input * n;
-        double sum = 0.0;
-#pragma unroll
-        for (int j = 0; j < kRowInputs; ++j) {
-          if (j < n) sum += dz[j] * w_row[j];
-        }
-        double* target = gx + row * k + input;
-        *target = accumulate ? *target + sum : sum;
-      }
     }
     return;
   }
@@ -352,12 +326,10 @@ __device__ void column_parameter_block(std::int64_t block, const double* x, cons
   const int q = t % kGroup;
   const std::int64_t final_column = column_block * kColumns + t / kGroup;
   if (final_column >= n || q >= outputs) return;
-  // Through L2 (other blocks wrote them), loads issued 8 at a time, added in slice order.
-  const double* sums =
+  const volatile double* sums =
       scratch.partials + (column_block * scratch.slices * kColumns + t / kGroup) * kGroup + q;
   double all = 0.0;
-#pragma unroll 8
-  for (std::int64_t sl = 0; sl < scratch.slices; ++sl) all += __ldcg(sums + sl * kColumns * kGroup);
+  for (std::int64_t sl = 0; sl < scratch.slices; ++sl) all += sums[sl * kColumns * kGroup];
   write_parameter_gradient(q, final_column, all, weights, n, gw, gb, accumulate_w, accumulate_b);
 }
 
@@ -423,9 +395,8 @@ __device__ void parameter_gradient_block(std::int64_t block, const double* x, co
     if (threadIdx.x == 0) scratch.counters[group_block] = 0;
     if (q >= kGroup) return;
     total = 0.0;
-    const double* slices = scratch.partials + group_block * scratch.slices * kGroup;
-#pragma unroll 8
-    for (std::int64_t s = 0; s < scratch.slices; ++s) total += __ldcg(slices + s * kGroup + q);
+    const volatile double* slices = scratch.partials + group_block * scratch.slices * kGroup;
+    for (std::int64_t s = 0; s < scratch.slices; ++s) total += slices[s * kGroup + q];
   }
   if (q >= kGroup) return;
   const std::int64_t o = first + q;
@@ -567,8 +538,8 @@ void dense_backward(const double* x, const double* w, const double* g, const dou
   }
   std::size_t input_blocks = 0;
   if (gx != nullptr && m * k > 0) {
-    const auto few = static_cast<std::size_t>(kRowInputs);
-    const std::size_t threads = n >= 32 ? 32 * (k <= few ? m : m * k) : (n <= few ? 32 * m : m * k);
+    const std::size_t threads =
+        n >= 32 ? 32 * (k <= static_cast<std::size_t>(kRowInputs) ? m : m * k) : m * k;
     input_blocks = std::min<std::size_t>((threads + kBackwardThreads - 1) / kBackwardThreads, 2048);
   }
   if (parameter_blocks + input_blocks == 0) return;
