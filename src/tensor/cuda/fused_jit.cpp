@@ -247,10 +247,8 @@ std::string compile(const Jit& state, const fused::Program& p, const fused::Layo
   return "";
 }
 
-// The compiled kernels of the program, or null where programs are not compiled.
-const Compiled* compiled_for(const fused::Program& p, const fused::Layout& layout) {
-  Jit& state = jit();
-  const std::lock_guard lock(state.mutex);
+// Whether programs can be compiled, and for which architecture: looked up once (mutex held).
+void check_once(Jit& state) {
   if (!state.checked) {
     state.checked = true;
     const char* setting = std::getenv("MAYA_CUDA_FUSED_JIT");
@@ -271,6 +269,13 @@ const Compiled* compiled_for(const fused::Program& p, const fused::Layout& layou
       state.dependent_launch = major >= 9;
     }
   }
+}
+
+// The compiled kernels of the program, or null where programs are not compiled.
+const Compiled* compiled_for(const fused::Program& p, const fused::Layout& layout) {
+  Jit& state = jit();
+  const std::lock_guard lock(state.mutex);
+  check_once(state);
   if (!state.unusable.empty()) return nullptr;
   std::string key = cache_key(p, layout);
   const auto found = state.cache.find(key);
@@ -334,9 +339,11 @@ bool fused_jit_backward(const fused::Program& program, const fused::Layout& layo
 }  // namespace tensor::detail
 
 std::string cuda_fused_jit_fallback_reason() {
+  if (!cuda_available()) return cuda_unavailable_reason();
   tensor::detail::kernels::Jit& state = tensor::detail::kernels::jit();
   const std::lock_guard lock(state.mutex);
-  return state.checked ? state.unusable : "no fused program has run on the GPU yet";
+  tensor::detail::kernels::check_once(state);
+  return state.unusable;
 }
 
 }  // namespace maya
