@@ -60,8 +60,9 @@ function(maya_link_cuda target)
   if(NOT MAYA_WITH_CUDA)
     return()
   endif()
-  # The static runtime, as the GPU physics kernels link it: one runtime in the library.
-  target_link_libraries(${target} PRIVATE CUDA::cudart_static CUDA::cublas)
+  # The static runtime, as the GPU physics kernels link it: one runtime in the library. NVRTC
+  # compiles each fused elementwise program to a kernel of its own at first use.
+  target_link_libraries(${target} PRIVATE CUDA::cudart_static CUDA::cublas CUDA::nvrtc)
   # The kernels need C++17 only (CMake 3.25 knows no C++20 flag for nvcc).
   set_target_properties(${target} PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON
                                              CUDA_EXTENSIONS OFF)

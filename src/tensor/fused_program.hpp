@@ -1,14 +1,25 @@
 // The interpreter of fused elementwise programs (maya/tensor/fused.hpp), shared by the CPU op
 // (tensor/fused.cpp) and the CUDA kernels (tensor/cuda/fused.cu), so that both evaluate the same
-// formulas. Functions and conventions mirror the unfused ops (elementwise.cpp, unary.cpp).
+// formulas; the unfused CUDA elementwise kernels (tensor/cuda/elementwise.cu) call its functions
+// too. Functions and conventions mirror the unfused CPU ops (elementwise.cpp, unary.cpp). The
+// CUDA backend also compiles this header at run time with NVRTC (tensor/cuda/fused_jit.cpp): each
+// program becomes a kernel of straight-line calls to the functions below with constant codes.
 #pragma once
 
+#ifdef __CUDACC_RTC__
+// NVRTC has no standard headers; its math functions are built in.
+namespace std {
+using int32_t = int;
+using int64_t = long;
+}  // namespace std
+#else
 #include <cmath>
 #include <cstdint>
+#endif
 
 #include "tensor/op_codes.hpp"
 
-#ifndef __CUDACC__
+#if !defined(__CUDACC__) && !defined(__CUDACC_RTC__)
 #include <cstddef>
 #include <span>
 
@@ -16,7 +27,7 @@
 #include "maya/tensor/shape.hpp"
 #endif
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(__CUDACC_RTC__)
 #define MAYA_FUSED_HD __host__ __device__
 #else
 #define MAYA_FUSED_HD
@@ -53,6 +64,14 @@ struct Layout {
   std::int64_t shape[kMaxDims] = {};
   int mode[kMaxInputs] = {};
   std::int64_t stride[kMaxInputs][kMaxDims] = {};
+};
+
+// The buffers of a fused node on the GPU: gradients[k] (= or += when accumulate[k]) at element i
+// of the output (null: no gradient; a broadcast input's is a buffer of the output's shape).
+struct Pointers {
+  const double* inputs[kMaxInputs] = {};
+  double* gradients[kMaxInputs] = {};
+  bool accumulate[kMaxInputs] = {};
 };
 
 MAYA_FUSED_HD inline std::int64_t input_offset(const Layout& layout, int input, std::int64_t i) {
@@ -254,6 +273,7 @@ MAYA_FUSED_HD inline void backpropagate(const Program& p, const double* r, doubl
   }
 }
 
+#ifndef __CUDACC_RTC__
 // Whether the program uses only arithmetic (no pow, no transcendental function): the GPU then
 // runs an interpreter without those, a much smaller kernel.
 inline bool arithmetic_only(const Program& p) {
@@ -271,8 +291,9 @@ inline bool arithmetic_only(const Program& p) {
   }
   return true;
 }
+#endif
 
-#ifndef __CUDACC__
+#if !defined(__CUDACC__) && !defined(__CUDACC_RTC__)
 // A program in a node's saved data: ints = {inputs, instructions, output, then kind, code, a, b,
 // c per instruction}, doubles = {k0, k1 per instruction}. Returns the ints used.
 inline std::size_t encode(const ElementwiseProgram& program, double* saved, std::int64_t* ints) {

@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <maya/maya.hpp>
+#include <maya/tensor/cuda.hpp>
+#include <string>
 #include <vector>
 
 #include "gpu_harness.hpp"
@@ -131,6 +134,66 @@ TEST(GpuFused, PolicyRolloutLikeTheComposedRollout) {
   const auto fused = [&](Inputs p) { return rollout(p, true); };
   expect_same_on_gpu(inputs, fused);
   expect_fused_equals_composed(inputs, fused, [&](Inputs p) { return rollout(p, false); });
+}
+
+// The GPU runs each program as a kernel compiled for it (unless MAYA_CUDA_FUSED_JIT=0 asks for
+// the interpreter, which the tests above then check instead).
+TEST(GpuFused, ProgramsRunAsCompiledKernels) {
+  MAYA_REQUIRE_GPU();
+  const ElementwiseProgram position = ElementwiseProgram::build<3>("position", kPosition);
+  const std::vector<Tensor> inputs = {uniform({7, 3}, -1.0, 1.0, 1), uniform({3}, -1.0, 1.0, 2),
+                                      uniform({7, 1}, -1.0, 1.0, 3)};
+  expect_same_on_gpu(inputs, [&](Inputs v) { return maya::fused(position, {v[0], v[1], v[2]}); });
+  const char* setting = std::getenv("MAYA_CUDA_FUSED_JIT");
+  if (setting != nullptr && std::string(setting) == "0") {
+    EXPECT_EQ(maya::cuda_fused_jit_fallback_reason(), "MAYA_CUDA_FUSED_JIT=0");
+    GTEST_SKIP() << "MAYA_CUDA_FUSED_JIT=0: fused programs run through the interpreter";
+  }
+  EXPECT_EQ(maya::cuda_fused_jit_fallback_reason(), "");
+}
+
+// A program first used while a CUDA graph is captured is compiled then, and the replayed graph
+// computes what the composed chain does on the CPU.
+TEST(GpuFused, ProgramFirstCompiledInsideAGraphCapture) {
+  MAYA_REQUIRE_GPU();
+  const auto warm_body = [](auto x, auto y) { return maya::sin(0.217 * x) * (y - 0.551); };
+  const auto body = [](auto x, auto y) {
+    return maya::tanh(0.123 * x - y * 0.917) + 0.311 * x * y;  // constants no other test uses
+  };
+  const ElementwiseProgram warm = ElementwiseProgram::build<2>("warm", warm_body);
+  const ElementwiseProgram fresh = ElementwiseProgram::build<2>("fresh", body);
+  const Tensor x0 = uniform({50, 3}, -1.0, 1.0, 7);
+  const Tensor y0 = uniform({50, 3}, -1.0, 1.0, 8);
+  const Tensor x0_gpu = x0.to(maya::Device::kCuda);
+  const Tensor y0_gpu = y0.to(maya::Device::kCuda);
+  maya::TensorTape tape;
+  maya::TensorGradients grads;
+  TensorVar x;
+  TensorVar y;
+  TensorVar loss;
+  const ElementwiseProgram* program = &warm;
+  const auto step = [&] {
+    tape.clear();
+    x = tape.var(x0_gpu);
+    y = tape.var(y0_gpu);
+    loss = maya::sum(maya::fused(*program, {x, y}));
+    tape.grad(loss, grads);
+  };
+  step();  // the tape's device memory and the gradients, with another program
+  maya::cuda_synchronize();
+  program = &fresh;
+  maya::CudaGraph graph = maya::CudaGraph::capture(step);
+  graph.replay();
+  maya::cuda_synchronize();
+
+  maya::TensorTape cpu;
+  const TensorVar xc = cpu.var(x0);
+  const TensorVar yc = cpu.var(y0);
+  const TensorVar loss_cpu = maya::sum(body(xc, yc));
+  const maya::TensorGradients expected = cpu.grad(loss_cpu);
+  EXPECT_NEAR(loss.item(), loss_cpu.item(), 1e-12 * std::abs(loss_cpu.item()));
+  EXPECT_LE(relative_error(grads[x].to(maya::Device::kCpu), expected[xc]), 1e-12);
+  EXPECT_LE(relative_error(grads[y].to(maya::Device::kCpu), expected[yc]), 1e-12);
 }
 
 TEST(GpuWhere, BroadcastMaskAndOperandsLikeTheCpu) {

@@ -143,6 +143,24 @@ TEST(GpuDense, EveryActivationAndBatchedRows) {
       {uniform({9, 70}, -1.0, 1.0, 56), uniform({70, 33}, -0.5, 0.5, 57),
        uniform({33}, -0.5, 0.5, 58)},
       [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::relu); });
+  // Narrow layers of long inner products (a warp per row forward) and short layers of wide
+  // outputs (a warp per row of the input gradient), at the widths where those paths end.
+  expect_same_on_gpu(
+      {uniform({20, 40}, -1.0, 1.0, 70), uniform({40, 8}, -0.5, 0.5, 71),
+       uniform({8}, -0.5, 0.5, 72)},
+      [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::tanh); });
+  expect_same_on_gpu(
+      {uniform({17, 8}, -1.0, 1.0, 73), uniform({8, 35}, -0.5, 0.5, 74),
+       uniform({35}, -0.5, 0.5, 75)},
+      [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::sigmoid); });
+  expect_same_on_gpu(
+      {uniform({2, 3, 33}, -1.0, 1.0, 76), uniform({33, 5}, -0.5, 0.5, 77),
+       uniform({5}, -0.5, 0.5, 78)},
+      [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::identity); });
+  expect_same_on_gpu(
+      {uniform({6, 5}, -1.0, 1.0, 79), uniform({5, 12}, -0.5, 0.5, 80),
+       uniform({12}, -0.5, 0.5, 81)},
+      [](Inputs v) { return maya::dense(v[0], v[1], v[2], maya::Activation::tanh); });
   // A wider layer (the W3 shape).
   expect_same_on_gpu(
       {uniform({300, 64}, -1.0, 1.0, 50), uniform({64, 2}, -0.5, 0.5, 51),

@@ -19,6 +19,11 @@ namespace maya {
 [[nodiscard]] void* cuda_stream();
 // Waits for everything queued on maya's stream; rethrows a kernel's error as maya::DeviceError.
 void cuda_synchronize();
+// Fused elementwise programs (maya/tensor/fused.hpp) run on the GPU as kernels compiled for each
+// program at its first use (NVRTC, cached for the process). Returns "" while they do, else why
+// they run through the generic interpreter kernel instead (no CUDA build, MAYA_CUDA_FUSED_JIT=0
+// in the environment, a compiler error), with the same results. Never throws.
+[[nodiscard]] std::string cuda_fused_jit_fallback_reason();
 // Bytes the caching allocator holds for maya's device tensors and tapes (in use or cached).
 [[nodiscard]] std::size_t cuda_reserved_bytes();
 

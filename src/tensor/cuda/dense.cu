@@ -79,6 +79,39 @@ __device__ double warp_sum(double value) {
   return value;
 }
 
+// Layers of at most this many outputs (forward, k >= 32) or inputs (the input gradient,
+// n >= 32) take a warp per row: its lanes form each product once for all the row's sums.
+constexpr int kRowInputs = 8;
+
+// Long inner products of narrow layers (k >= 32, n <= kRowInputs: W3's 64 x 2 layer): a warp
+// per row, each sum added in the order of the warp-per-element kernel below.
+__global__ void dense_forward_row_kernel(const double* x, const double* w, const double* b,
+                                         double* y, std::int64_t m, std::int64_t k, std::int64_t n,
+                                         ActivationCode activation) {
+  MAYA_KERNEL_BEGIN();
+  const int lane = static_cast<int>(threadIdx.x % 32);
+  const std::int64_t warps = static_cast<std::int64_t>(gridDim.x) * blockDim.x / 32;
+  for (std::int64_t row = (blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
+       row < m; row += warps) {
+    double z[kRowInputs];
+#pragma unroll
+    for (int c = 0; c < kRowInputs; ++c) z[c] = 0.0;
+    for (std::int64_t j = lane; j < k; j += 32) {
+      const double xj = x[row * k + j];
+#pragma unroll
+      for (int c = 0; c < kRowInputs; ++c) {
+        if (c < n) z[c] += xj * w[j * n + c];
+      }
+    }
+#pragma unroll
+    for (int c = 0; c < kRowInputs; ++c) {
+      if (c >= n) break;
+      const double total = warp_sum(z[c]);
+      if (lane == 0) y[row * n + c] = activate(activation, b[c] + total);
+    }
+  }
+}
+
 // Long inner products (k >= 32): a warp per output element, its lanes over the k products, so
 // the loop per thread is k / 32 long instead of k (one thread per output is latency-bound there).
 __global__ void dense_forward_warp_kernel(const double* x, const double* w, const double* b,
@@ -105,6 +138,35 @@ __device__ void input_gradient_blocks(std::int64_t block, std::int64_t blocks, c
                                       const double* y, const double* w, double* gx, std::int64_t m,
                                       std::int64_t k, std::int64_t n, ActivationCode activation,
                                       bool accumulate) {
+  if (n >= 32 && k <= kRowInputs) {
+    // Few inputs (W3's 4 x 64 layer): a warp per row forms each dz once for all k sums; every
+    // sum adds in the order of the warp-per-element path below (lanes over j, then the tree).
+    const int lane = static_cast<int>(threadIdx.x % 32);
+    const std::int64_t warps = blocks * blockDim.x / 32;
+    for (std::int64_t row = (block * static_cast<std::int64_t>(blockDim.x) + threadIdx.x) / 32;
+         row < m; row += warps) {
+      double sum[kRowInputs];
+#pragma unroll
+      for (int i = 0; i < kRowInputs; ++i) sum[i] = 0.0;
+      for (std::int64_t j = lane; j < n; j += 32) {
+        const double dz = g[row * n + j] * activation_slope(activation, y[row * n + j]);
+#pragma unroll
+        for (int i = 0; i < kRowInputs; ++i) {
+          if (i < k) sum[i] += dz * w[i * n + j];
+        }
+      }
+#pragma unroll
+      for (int i = 0; i < kRowInputs; ++i) {
+        if (i >= k) break;
+        const double total = warp_sum(sum[i]);
+        if (lane == 0) {
+          double* target = gx + row * k + i;
+          *target = accumulate ? *target + total : total;
+        }
+      }
+    }
+    return;
+  }
   if (n >= 32) {
     const int lane = static_cast<int>(threadIdx.x % 32);
     const std::int64_t warps = blocks * blockDim.x / 32;
@@ -220,15 +282,17 @@ __device__ void column_parameter_block(std::int64_t block, const double* x, cons
       }
     }
   }
-  double total[kGroup];
+  // The phases' sums, added in phase order, replace each thread's own (fewer registers).
+  double* total = sum;
 #pragma unroll
   for (int q = 0; q < kGroup; ++q) {
     phase_sums[phase][lane_column] = sum[q];
     __syncthreads();
-    total[q] = 0.0;
+    double all = 0.0;
     if (phase == 0) {
-      for (int p = 0; p < kPhases; ++p) total[q] += phase_sums[p][lane_column];
+      for (int p = 0; p < kPhases; ++p) all += phase_sums[p][lane_column];
     }
+    total[q] = all;
     __syncthreads();
   }
   if (scratch.slices == 1) {
@@ -373,6 +437,12 @@ __global__ void __launch_bounds__(kBackwardThreads)
 void dense_forward(const double* x, const double* w, const double* b, double* y, std::size_t m,
                    std::size_t k, std::size_t n, ActivationCode activation) {
   if (m * n == 0) return;
+  if (k >= 32 && n <= static_cast<std::size_t>(kRowInputs)) {
+    launch("dense_forward_row_kernel", dense_forward_row_kernel, blocks_for(32 * m), kThreads, x, w,
+           b, y, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
+           static_cast<std::int64_t>(n), activation);
+    return;
+  }
   if (k >= 32) {
     launch("dense_forward_warp_kernel", dense_forward_warp_kernel, blocks_for(32 * m * n), kThreads,
            x, w, b, y, static_cast<std::int64_t>(m), static_cast<std::int64_t>(k),
@@ -468,7 +538,8 @@ void dense_backward(const double* x, const double* w, const double* g, const dou
   }
   std::size_t input_blocks = 0;
   if (gx != nullptr && m * k > 0) {
-    const std::size_t threads = n >= 32 ? 32 * m * k : m * k;
+    const std::size_t threads =
+        n >= 32 ? 32 * (k <= static_cast<std::size_t>(kRowInputs) ? m : m * k) : m * k;
     input_blocks = std::min<std::size_t>((threads + kBackwardThreads - 1) / kBackwardThreads, 2048);
   }
   if (parameter_blocks + input_blocks == 0) return;

@@ -38,77 +38,26 @@ __device__ std::int64_t offset_of(const Indexer& ix, int operand, std::int64_t i
   return offset;
 }
 
+// The functions and their derivatives are tensor/fused_program.hpp's, the ones the fused
+// programs and the CPU's fused node evaluate: one table for every path.
 __device__ double binary_value(BinaryCode code, double a, double b) {
-  switch (code) {
-    case BinaryCode::add: return a + b;
-    case BinaryCode::sub: return a - b;
-    case BinaryCode::mul: return a * b;
-    case BinaryCode::div: return a / b;
-    case BinaryCode::pow: return ::pow(a, b);
-    case BinaryCode::maximum: return a >= b ? a : b;
-    case BinaryCode::minimum: return a <= b ? a : b;
-  }
-  return 0.0;
+  return fused::binary_value(static_cast<std::int32_t>(code), a, b);
 }
 
 // d F / d a (operand 0) or d F / d b (operand 1), given the output.
 __device__ double binary_partial(BinaryCode code, int operand, double a, double b, double out) {
-  switch (code) {
-    case BinaryCode::add: return 1.0;
-    case BinaryCode::sub: return operand == 0 ? 1.0 : -1.0;
-    case BinaryCode::mul: return operand == 0 ? b : a;
-    case BinaryCode::div: return operand == 0 ? 1.0 / b : -out / b;
-    case BinaryCode::pow:
-      if (operand == 0) return b == 0.0 ? 0.0 : b * ::pow(a, b - 1.0);
-      return out == 0.0 ? 0.0 : out * ::log(a);
-    case BinaryCode::maximum: return (a >= b) == (operand == 0) ? 1.0 : 0.0;
-    case BinaryCode::minimum: return (a <= b) == (operand == 0) ? 1.0 : 0.0;
-  }
-  return 0.0;
-}
-
-__device__ double stable_sigmoid(double x) {
-  if (x >= 0.0) return 1.0 / (1.0 + ::exp(-x));
-  const double e = ::exp(x);
-  return e / (1.0 + e);
+  double da = 0.0;
+  double db = 0.0;
+  fused::binary_partials(static_cast<std::int32_t>(code), a, b, out, da, db);
+  return operand == 0 ? da : db;
 }
 
 __device__ double unary_value(UnaryCode code, double x, double lo, double hi) {
-  switch (code) {
-    case UnaryCode::sin: return ::sin(x);
-    case UnaryCode::cos: return ::cos(x);
-    case UnaryCode::tan: return ::tan(x);
-    case UnaryCode::exp: return ::exp(x);
-    case UnaryCode::log: return ::log(x);
-    case UnaryCode::sqrt: return ::sqrt(x);
-    case UnaryCode::tanh: return ::tanh(x);
-    case UnaryCode::sigmoid: return stable_sigmoid(x);
-    case UnaryCode::relu: return x > 0.0 ? x : 0.0;
-    case UnaryCode::softplus: return x > 0.0 ? x + ::log1p(::exp(-x)) : ::log1p(::exp(x));
-    case UnaryCode::abs: return ::fabs(x);
-    case UnaryCode::square: return x * x;
-    case UnaryCode::clamp: return ::fmin(::fmax(x, lo), hi);
-  }
-  return 0.0;
+  return fused::unary_value(static_cast<std::int32_t>(code), x, lo, hi);
 }
 
 __device__ double unary_derivative(UnaryCode code, double x, double y, double lo, double hi) {
-  switch (code) {
-    case UnaryCode::sin: return ::cos(x);
-    case UnaryCode::cos: return -::sin(x);
-    case UnaryCode::tan: return 1.0 + y * y;
-    case UnaryCode::exp: return y;
-    case UnaryCode::log: return 1.0 / x;
-    case UnaryCode::sqrt: return 0.5 / y;
-    case UnaryCode::tanh: return 1.0 - y * y;
-    case UnaryCode::sigmoid: return y * (1.0 - y);
-    case UnaryCode::relu: return x > 0.0 ? 1.0 : 0.0;
-    case UnaryCode::softplus: return stable_sigmoid(x);
-    case UnaryCode::abs: return x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0);
-    case UnaryCode::square: return 2.0 * x;
-    case UnaryCode::clamp: return x > lo && x < hi ? 1.0 : 0.0;
-  }
-  return 0.0;
+  return fused::unary_derivative(static_cast<std::int32_t>(code), x, y, lo, hi);
 }
 
 __device__ void store(double* target, double value, bool accumulate) {

@@ -1,5 +1,6 @@
 // Kernels of the fused elementwise node (the interpreter of tensor/fused_program.hpp, one thread
-// per element, forward and backward) and of max/min/norm along an axis (one thread per output,
+// per element, forward and backward: where a program is not compiled to its own kernel,
+// tensor/cuda/fused_jit.cpp) and of max/min/norm along an axis (one thread per output,
 // adding in the CPU ops' order).
 #include <cuda_runtime.h>
 
@@ -136,6 +137,7 @@ __global__ void axis_reduce_backward_kernel(AxisReduceCode code, std::size_t out
 void fused_forward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
                    const FusedPointers& pointers, double* out) {
   if (n == 0) return;
+  if (fused_jit_forward(program, layout, n, pointers, out, blocks_for(n), kThreads)) return;
   // Programs of plain arithmetic take the interpreter without the transcendental functions: a
   // fraction of the code, so far fewer instruction-cache misses per launch.
   launch("fused_forward",
@@ -146,6 +148,7 @@ void fused_forward(const fused::Program& program, const fused::Layout& layout, s
 void fused_backward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
                     const FusedPointers& pointers, const double* g) {
   if (n == 0) return;
+  if (fused_jit_backward(program, layout, n, pointers, g, blocks_for(n), kThreads)) return;
   launch(
       "fused_backward",
       fused::arithmetic_only(program) ? fused_backward_kernel<false> : fused_backward_kernel<true>,

@@ -102,15 +102,20 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 // one thread per element; backward recomputes the program's registers and writes every input's
 // gradient from one pass: gradients[k] (= or += when accumulate[k]) at input k's offset (null
 // inputs skipped; a broadcast input's gradient must be a buffer of the output's shape).
-struct FusedPointers {
-  const double* inputs[fused::kMaxInputs] = {};
-  double* gradients[fused::kMaxInputs] = {};
-  bool accumulate[fused::kMaxInputs] = {};
-};
+using FusedPointers = fused::Pointers;
 void fused_forward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
                    const FusedPointers& pointers, double* out);
 void fused_backward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
                     const FusedPointers& pointers, const double* g);
+// The same program compiled to a kernel of its own at first use (tensor/cuda/fused_jit.cpp):
+// launches it on `blocks` x `threads` and returns true, or returns false where programs are not
+// compiled (then fused_jit_fallback_reason() says why) and the caller runs the interpreter.
+bool fused_jit_forward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
+                       const FusedPointers& pointers, double* out, unsigned blocks,
+                       unsigned threads);
+bool fused_jit_backward(const fused::Program& program, const fused::Layout& layout, std::size_t n,
+                        const FusedPointers& pointers, const double* g, unsigned blocks,
+                        unsigned threads);
 
 // max, min or L2 norm along the middle axis of x viewed as [outer, extent, inner]; out is
 // [outer, inner]. max/min keep the first of ties and propagate NaN as the CPU ops do; the

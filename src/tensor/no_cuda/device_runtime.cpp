@@ -35,6 +35,7 @@ namespace maya {
 
 bool cuda_available() noexcept { return false; }
 std::string cuda_unavailable_reason() { return tensor::detail::kNoCuda; }
+std::string cuda_fused_jit_fallback_reason() { return tensor::detail::kNoCuda; }
 void* cuda_stream() { tensor::detail::no_cuda("cuda_stream"); }
 void cuda_synchronize() {}
 std::size_t cuda_reserved_bytes() { return 0; }
