@@ -14,6 +14,8 @@
 #include "dynamics/mass_spring_kernels.hpp"
 #include "dynamics/mass_spring_step.hpp"
 #include "maya/core/error.hpp"
+#include "maya/tensor/cuda.hpp"
+#include "maya/tensor/ops.hpp"
 #if defined(MAYA_HAVE_CUDA)
 #include "dynamics/cuda/spring_rollout_cuda.hpp"
 #endif
@@ -53,21 +55,44 @@ std::size_t check_worlds(const MassSpringModel& model, const SpringWorlds& world
   check(worlds.stiffness, s, "stiffness");
   check(worlds.damping, s, "damping");
   check(worlds.rest_length, s, "rest_length");
-  for (const Tensor* t :
-       {&worlds.state, &worlds.mass, &worlds.stiffness, &worlds.damping, &worlds.rest_length}) {
-    if (t->device() != Device::kCpu) {
-      throw DeviceError(std::string(kOp) + ": the worlds' tensors must be on the CPU for now");
+  const Device device = worlds.state.device();
+  const std::pair<const Tensor*, const char*> others[] = {{&worlds.mass, "mass"},
+                                                          {&worlds.stiffness, "stiffness"},
+                                                          {&worlds.damping, "damping"},
+                                                          {&worlds.rest_length, "rest_length"}};
+  for (const auto& [t, name] : others) {
+    if (t->device() != device) {
+      throw DeviceError(std::string(kOp) + ": " + name + " is on " +
+                        std::string(to_string(t->device())) + " but state is on " +
+                        std::string(to_string(device)) +
+                        "; all the worlds' tensors must be on one device");
     }
+  }
+  if (device == Device::kCuda && options.device != Device::kCuda) {
+    throw DeviceError(std::string(kOp) +
+                      ": the worlds are on cuda but options.device is cpu; move them with "
+                      "Tensor::to(Device::kCpu) or set options.device = Device::kCuda");
   }
   if (d > 3)
     throw ValueError(std::string(kOp) + ": supports 1 to 3 dimensions, got " + std::to_string(d));
   (void)check_positive(options.dt, std::string(kOp) + ": dt");
-  const auto masses = worlds.mass.data();
-  for (std::size_t j = 0; j < masses.size(); ++j) {
-    if (!(masses[j] > 0.0 && masses[j] <= std::numeric_limits<double>::max())) {
-      (void)check_positive(masses[j], std::string(kOp) + ": the mass of particle " +
-                                          std::to_string(j % n) + " of world " +
-                                          std::to_string(j / n));
+  const auto bad_mass = [&](std::size_t j, double value) {
+    (void)check_positive(value, std::string(kOp) + ": the mass of particle " +
+                                    std::to_string(j % n) + " of world " + std::to_string(j / n));
+  };
+  if (device == Device::kCuda) {
+#if defined(MAYA_HAVE_CUDA)
+    cuda_synchronize();  // the worlds' values are complete before other streams read them
+    const auto first =
+        detail::cuda_first_non_positive(worlds.mass.cuda_data(), worlds.mass.numel());
+    if (first.index < worlds.mass.numel()) bad_mass(first.index, first.value);
+#endif
+  } else {
+    const auto masses = worlds.mass.data();
+    for (std::size_t j = 0; j < masses.size(); ++j) {
+      if (!(masses[j] > 0.0 && masses[j] <= std::numeric_limits<double>::max())) {
+        bad_mass(j, masses[j]);
+      }
     }
   }
   return e;
@@ -107,11 +132,12 @@ struct CpuSystem {
   }
 };
 
-// World w on the calling thread: T fused steps keeping every state, the loss, T adjoint steps.
+// World w on the calling thread: T fused steps keeping every state, the loss, T adjoint steps
+// (forward_only: the steps and the final state only).
 void cpu_world(const MassSpringModel& model, const maya::dynamics::detail::SpringSystem& system,
                const SpringWorlds& worlds, const FinalStateLoss& loss,
                const SpringRolloutOptions& options, std::size_t w, SpringRolloutGradients& out,
-               Workspace& work) {
+               Workspace& work, bool forward_only = false) {
   const std::size_t n = model.num_particles();
   const std::size_t s = model.num_springs();
   const std::size_t d = model.dim();
@@ -138,6 +164,7 @@ void cpu_world(const MassSpringModel& model, const maya::dynamics::detail::Sprin
   const std::span<const double> final_state(history.data() + steps * size, size);
   std::copy(final_state.begin(), final_state.end(),
             out.final_state.mutable_data().begin() + static_cast<std::ptrdiff_t>(w * size));
+  if (forward_only) return;
   double* adjoint = adjoints.data();
   double* previous = adjoints.data() + size;
   out.loss.mutable_data()[w] = loss(w, final_state, std::span<double>(adjoint, size));
@@ -196,20 +223,60 @@ int cuda_device_count() noexcept {
 #endif
 }
 
-SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
-                                               const SpringWorlds& worlds,
-                                               const FinalStateLoss& loss,
-                                               const SpringRolloutOptions& options) {
+namespace {
+
+// The tape loss of `final_state` [E, 2, N, D]: sets `losses` [E] and returns d sum(losses) /
+// d final_state, both on final_state's device.
+Tensor worlds_loss_adjoint(const WorldsLoss& loss, const Tensor& final_state, Tensor& losses) {
+  const std::size_t e = final_state.shape()[0];
+  TensorTape tape;
+  const TensorVar x = tape.var(final_state);
+  const TensorVar l = loss(tape, x);
+  const Shape shape(l.shape().begin(), l.shape().end());
+  if (shape.size() != 1 || shape[0] != e) {
+    throw ShapeError(std::string(kOp) + ": the worlds' loss returned shape " + shape_string(shape) +
+                     ", expected [" + std::to_string(e) +
+                     "] (one loss per world) for final states of shape " +
+                     shape_string(final_state.shape()));
+  }
+  if (l.device() != final_state.device()) {
+    throw DeviceError(std::string(kOp) + ": the worlds' loss is on " +
+                      std::string(to_string(l.device())) + " but the final states are on " +
+                      std::string(to_string(final_state.device())));
+  }
+  const TensorGradients gradients = tape.grad(sum(l));
+  losses = l.value();
+  return gradients[x];
+}
+
+// One of the two losses: per world on the host, or all worlds' on the tape.
+struct AnyLoss {
+  const FinalStateLoss* per_world = nullptr;
+  const WorldsLoss* worlds = nullptr;
+};
+
+SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds& worlds,
+                               const AnyLoss& loss, const SpringRolloutOptions& options) {
   const std::size_t e = check_worlds(model, worlds, options);
   const std::size_t n = model.num_particles();
   const std::size_t s = model.num_springs();
-  SpringRolloutGradients out{Tensor::zeros({e}),
-                             Tensor::zeros(worlds.state.shape()),
-                             Tensor::zeros(worlds.state.shape()),
-                             Tensor::zeros({e, n}),
-                             Tensor::zeros({e, s}),
-                             Tensor::zeros({e, s}),
-                             Tensor::zeros({e, s})};
+  const bool on_device = worlds.state.device() == Device::kCuda;
+  // Results on the worlds' device: there, copies of the inputs of each shape (overwritten).
+  SpringRolloutGradients out = on_device
+                                   ? SpringRolloutGradients{Tensor::zeros({e}, Device::kCuda),
+                                                            worlds.state,
+                                                            worlds.state,
+                                                            worlds.mass,
+                                                            worlds.stiffness,
+                                                            worlds.damping,
+                                                            worlds.rest_length}
+                                   : SpringRolloutGradients{Tensor::zeros({e}),
+                                                            Tensor::zeros(worlds.state.shape()),
+                                                            Tensor::zeros(worlds.state.shape()),
+                                                            Tensor::zeros({e, n}),
+                                                            Tensor::zeros({e, s}),
+                                                            Tensor::zeros({e, s}),
+                                                            Tensor::zeros({e, s})};
   if (options.device == Device::kCuda) {
 #if defined(MAYA_HAVE_CUDA)
     if (detail::cuda_devices() == 0) {
@@ -231,26 +298,59 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
                                   ground.friction,
                                   ground.slip_velocity};
     for (std::size_t k = 0; k < model.dim(); ++k) topology.gravity[k] = model.gravity()[k];
-    const detail::HostWorlds host{e,
-                                  worlds.state.data().data(),
-                                  worlds.mass.data().data(),
-                                  worlds.stiffness.data().data(),
-                                  worlds.damping.data().data(),
-                                  worlds.rest_length.data().data()};
-    const detail::HostGradients grads{
-        out.final_state.mutable_data().data(), out.state.mutable_data().data(),
-        out.mass.mutable_data().data(),        out.stiffness.mutable_data().data(),
-        out.damping.mutable_data().data(),     out.rest_length.mutable_data().data()};
-    double* losses = out.loss.mutable_data().data();
-    const auto adjoint_of_final = [&](const double* final_state, double* adjoint) {
-      std::fill(adjoint, adjoint + e * size, 0.0);
-      for (std::size_t w = 0; w < e; ++w) {
-        losses[w] = loss(w, std::span<const double>(final_state + w * size, size),
-                         std::span<double>(adjoint + w * size, size));
-      }
+    const auto in_ptr = [on_device](const Tensor& t) {
+      return on_device ? t.cuda_data() : t.data().data();
     };
+    const auto out_ptr = [on_device](Tensor& t) {
+      return on_device ? t.mutable_cuda_data() : t.mutable_data().data();
+    };
+    const detail::HostWorlds data{e,
+                                  in_ptr(worlds.state),
+                                  in_ptr(worlds.mass),
+                                  in_ptr(worlds.stiffness),
+                                  in_ptr(worlds.damping),
+                                  in_ptr(worlds.rest_length),
+                                  on_device};
+    if (on_device) cuda_synchronize();  // the outputs' copies are complete
+    const detail::HostGradients grads{out_ptr(out.final_state),
+                                      out_ptr(out.state),
+                                      out_ptr(out.mass),
+                                      out_ptr(out.stiffness),
+                                      out_ptr(out.damping),
+                                      out_ptr(out.rest_length),
+                                      on_device};
+    std::vector<double> losses(e, 0.0);
+    Tensor adjoint;  // of the tape loss, alive until the call returns
+    detail::AdjointOfFinal adjoint_of_final;
+    if (loss.per_world != nullptr) {
+      adjoint_of_final.host = [&](const double* final_state, double* adjoint_out) {
+        std::fill(adjoint_out, adjoint_out + e * size, 0.0);
+        for (std::size_t w = 0; w < e; ++w) {
+          losses[w] = (*loss.per_world)(w, std::span<const double>(final_state + w * size, size),
+                                        std::span<double>(adjoint_out + w * size, size));
+        }
+      };
+    } else if (on_device) {
+      adjoint_of_final.device = [&]() -> const double* {
+        adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, out.loss);
+        cuda_synchronize();
+        return adjoint.cuda_data();
+      };
+    } else {
+      adjoint_of_final.host = [&](const double* final_state, double* adjoint_out) {
+        const Tensor final_tensor = Tensor::from_data(
+            std::vector<double>(final_state, final_state + e * size), worlds.state.shape());
+        Tensor values;
+        const Tensor g = worlds_loss_adjoint(*loss.worlds, final_tensor, values);
+        std::copy(g.data().begin(), g.data().end(), adjoint_out);
+        std::copy(values.data().begin(), values.data().end(), losses.begin());
+      };
+    }
     const detail::KernelTimes times = detail::cuda_spring_rollout_gradient(
-        topology, host, options.dt, options.steps, adjoint_of_final, grads);
+        topology, data, options.dt, options.steps, adjoint_of_final, grads);
+    if (!adjoint_of_final.device) {
+      out.loss = Tensor::from_data(std::move(losses), {e}, worlds.state.device());
+    }
     out.kernel_seconds_forward = times.forward;
     out.kernel_seconds_reverse = times.reverse;
 #else
@@ -260,15 +360,59 @@ SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
 #endif
   } else {
     const CpuSystem cpu(model);
-    maya::core::detail::parallel_for(e, 1, 1, [&](std::size_t begin, std::size_t end) {
-      Workspace work;  // this task's: its worlds run one after another on one thread
-      for (std::size_t w = begin; w < end; ++w) {
-        cpu_world(model, cpu.system, worlds, loss, options, w, out, work);
-      }
-    });
+    const auto each_world = [&](const FinalStateLoss& world_loss, bool forward_only) {
+      maya::core::detail::parallel_for(e, 1, 1, [&](std::size_t begin, std::size_t end) {
+        Workspace work;  // this task's: its worlds run one after another on one thread
+        for (std::size_t w = begin; w < end; ++w) {
+          cpu_world(model, cpu.system, worlds, world_loss, options, w, out, work, forward_only);
+        }
+      });
+    };
+    if (loss.per_world != nullptr) {
+      each_world(*loss.per_world, false);
+    } else {
+      // The final states, the tape loss of all of them, then each world again with its adjoint.
+      each_world(FinalStateLoss{}, true);
+      Tensor values;
+      const Tensor adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, values);
+      const std::size_t size = 2 * n * model.dim();
+      each_world(
+          [&](std::size_t w, std::span<const double>, std::span<double> adjoint_out) {
+            const auto mine = adjoint.data().subspan(w * size, size);
+            std::copy(mine.begin(), mine.end(), adjoint_out.begin());
+            return values.data()[w];
+          },
+          false);
+    }
   }
-  if (options.finite_check) check_finite(out, e);
+  if (options.finite_check) {
+    if (on_device) {
+      const SpringRolloutGradients host{
+          out.loss.to(Device::kCpu),       out.final_state.to(Device::kCpu),
+          out.state.to(Device::kCpu),      out.mass.to(Device::kCpu),
+          out.stiffness.to(Device::kCpu),  out.damping.to(Device::kCpu),
+          out.rest_length.to(Device::kCpu)};
+      check_finite(host, e);
+    } else {
+      check_finite(out, e);
+    }
+  }
   return out;
+}
+
+}  // namespace
+
+SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
+                                               const SpringWorlds& worlds,
+                                               const FinalStateLoss& loss,
+                                               const SpringRolloutOptions& options) {
+  return rollout(model, worlds, {.per_world = &loss}, options);
+}
+
+SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
+                                               const SpringWorlds& worlds, const WorldsLoss& loss,
+                                               const SpringRolloutOptions& options) {
+  return rollout(model, worlds, {.worlds = &loss}, options);
 }
 
 SpringWorlds replicate_world(const Tensor& state, const Tensor& mass, const Tensor& stiffness,

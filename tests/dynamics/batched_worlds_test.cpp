@@ -172,6 +172,41 @@ TEST(SpringRolloutGradient, BlownUpWorldIsNamedAndLeavesOthersUntouched) {
   }
 }
 
+// The loss on the tape for all worlds at once (each world rolled out twice) gives what the
+// per-world host loss gives.
+TEST(SpringRolloutGradient, WorldsLossOnTheTapeMatchesPerWorldLoss) {
+  const maya::dynamics::SpringLattice lattice = falling_lattice(3);
+  const auto worlds = maya::test::varied_worlds(lattice, 4, 5);
+  const maya::dynamics::SpringRolloutOptions options{.dt = 1e-3, .steps = 40};
+  const auto host = maya::dynamics::spring_rollout_gradient(lattice.model, worlds,
+                                                            maya::test::w2_loss_of(2), options);
+  const auto tape = maya::dynamics::spring_rollout_gradient(lattice.model, worlds,
+                                                            maya::test::w2_worlds_loss(), options);
+  EXPECT_LT(relative_error(tape.loss, host.loss), 1e-14);
+  EXPECT_EQ(relative_error(tape.final_state, host.final_state), 0.0);
+  EXPECT_LT(relative_error(tape.state, host.state), 1e-14);
+  EXPECT_LT(relative_error(tape.mass, host.mass), 1e-14);
+  EXPECT_LT(relative_error(tape.stiffness, host.stiffness), 1e-14);
+  EXPECT_LT(relative_error(tape.damping, host.damping), 1e-14);
+  EXPECT_LT(relative_error(tape.rest_length, host.rest_length), 1e-14);
+}
+
+TEST(SpringRolloutGradient, WorldsLossOfWrongShapeThrowsShapeError) {
+  const maya::dynamics::SpringLattice lattice = falling_lattice(3);
+  const auto worlds = maya::test::varied_worlds(lattice, 3, 5);
+  const maya::dynamics::WorldsLoss total = [](maya::TensorTape&, maya::TensorVar x) {
+    return sum(x);  // one number, not one per world
+  };
+  try {
+    (void)maya::dynamics::spring_rollout_gradient(lattice.model, worlds, total,
+                                                  {.dt = 1e-3, .steps = 5});
+    FAIL() << "expected ShapeError";
+  } catch (const maya::ShapeError& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("expected [3]"), std::string::npos) << message;
+  }
+}
+
 TEST(SpringRolloutGradient, CudaWithoutAGpuThrowsDeviceError) {
   if (maya::dynamics::cuda_device_count() > 0) GTEST_SKIP() << "a GPU is present";
   const maya::dynamics::SpringLattice lattice = falling_lattice(3);

@@ -310,4 +310,161 @@ TEST(GpuSpringRollout, BlownUpWorldIsNamedAndLeavesOthersUntouched) {
   }
 }
 
+// Worlds as device tensors: read in place on the GPU, results there; the loss on the tape on the
+// GPU, or per world on the host. The same kernels as host worlds, so the same values; the tape's
+// adjoint of the loss may round differently in the last place.
+void expect_device_worlds_match_host_worlds(const maya::dynamics::MassSpringModel& model,
+                                            const maya::dynamics::SpringWorlds& worlds,
+                                            std::size_t steps) {
+  const SpringRolloutOptions options{.dt = 1e-3, .steps = steps, .device = maya::Device::kCuda};
+  const auto loss = maya::test::w2_loss_of(model.dim());
+  const SpringRolloutGradients host =
+      maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
+  const auto on_gpu = maya::test::worlds_on(worlds, maya::Device::kCuda);
+  const auto to_cpu = [](const SpringRolloutGradients& g) {
+    for (const Tensor* t :
+         {&g.loss, &g.final_state, &g.state, &g.mass, &g.stiffness, &g.damping, &g.rest_length}) {
+      EXPECT_EQ(t->device(), maya::Device::kCuda);
+    }
+    return SpringRolloutGradients{g.loss.to(maya::Device::kCpu),
+                                  g.final_state.to(maya::Device::kCpu),
+                                  g.state.to(maya::Device::kCpu),
+                                  g.mass.to(maya::Device::kCpu),
+                                  g.stiffness.to(maya::Device::kCpu),
+                                  g.damping.to(maya::Device::kCpu),
+                                  g.rest_length.to(maya::Device::kCpu),
+                                  g.kernel_seconds_forward,
+                                  g.kernel_seconds_reverse};
+  };
+  {
+    SCOPED_TRACE("device worlds, tape loss on the device");
+    const auto tape = to_cpu(maya::dynamics::spring_rollout_gradient(
+        model, on_gpu, maya::test::w2_worlds_loss(), options));
+    EXPECT_EQ(relative_error(tape.final_state, host.final_state), 0.0);
+    expect_close(tape, host, 1e-14, 1e-12);
+  }
+  {
+    SCOPED_TRACE("device worlds, per-world loss on the host");
+    const auto per_world =
+        to_cpu(maya::dynamics::spring_rollout_gradient(model, on_gpu, loss, options));
+    EXPECT_EQ(relative_error(per_world.final_state, host.final_state), 0.0);
+    expect_close(per_world, host, 1e-14, 1e-14);
+  }
+  {
+    SCOPED_TRACE("host worlds, tape loss on the host");
+    const auto tape = maya::dynamics::spring_rollout_gradient(
+        model, worlds, maya::test::w2_worlds_loss(), options);
+    EXPECT_EQ(tape.stiffness.device(), maya::Device::kCpu);
+    expect_close(tape, host, 1e-14, 1e-12);
+  }
+}
+
+TEST(GpuSpringRollout, DeviceWorldsMatchHostWorldsInEveryKernel) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice small = w2_lattice(8);
+  const auto worlds = maya::test::varied_worlds(small, 5, 21);
+  for (const char* kernels : {"", "split", "gather", "lanes", "resident"}) {
+    SCOPED_TRACE(std::string("kernels: ") + (*kernels != 0 ? kernels : "default"));
+    if (*kernels != 0) setenv("MAYA_SPRING_KERNEL", kernels, 1);
+    expect_device_worlds_match_host_worlds(small.model, worlds, 200);
+    unsetenv("MAYA_SPRING_KERNEL");
+  }
+  // A world over the cooperative grid (lanes by default, then the gathering kernels).
+  const maya::dynamics::SpringLattice grid = w2_lattice(40);
+  const auto grid_worlds = maya::test::varied_worlds(grid, 2, 22);
+  expect_device_worlds_match_host_worlds(grid.model, grid_worlds, 100);
+  setenv("MAYA_SPRING_KERNEL", "gather", 1);
+  expect_device_worlds_match_host_worlds(grid.model, grid_worlds, 100);
+  unsetenv("MAYA_SPRING_KERNEL");
+}
+
+TEST(GpuSpringRollout, DeviceWorldsWithWrongDeviceOrShapeThrow) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  const auto host = maya::test::varied_worlds(lattice, 3, 23);
+  const auto gpu = maya::test::worlds_on(host, maya::Device::kCuda);
+  const auto loss = maya::test::w2_worlds_loss();
+  SpringRolloutOptions options{.dt = 1e-3, .steps = 20, .device = maya::Device::kCuda};
+  const auto message_of = [&](const maya::dynamics::SpringWorlds& worlds,
+                              const maya::dynamics::WorldsLoss& l,
+                              const SpringRolloutOptions& o) -> std::string {
+    try {
+      (void)maya::dynamics::spring_rollout_gradient(lattice.model, worlds, l, o);
+    } catch (const maya::Error& error) {
+      return error.what();
+    }
+    return "no error";
+  };
+  // Worlds on the GPU, options on the CPU.
+  EXPECT_THROW((void)maya::dynamics::spring_rollout_gradient(lattice.model, gpu, loss,
+                                                             {.dt = 1e-3, .steps = 20}),
+               maya::DeviceError);
+  // Tensors on two devices.
+  auto mixed = gpu;
+  mixed.mass = host.mass;
+  EXPECT_THROW((void)maya::dynamics::spring_rollout_gradient(lattice.model, mixed, loss, options),
+               maya::DeviceError);
+  std::string message = message_of(mixed, loss, options);
+  EXPECT_NE(message.find("mass is on cpu but state is on cuda"), std::string::npos) << message;
+  // E differs, on the device.
+  auto fewer = gpu;
+  fewer.stiffness = Tensor::full({2, lattice.model.num_springs()}, 1000.0, maya::Device::kCuda);
+  EXPECT_THROW((void)maya::dynamics::spring_rollout_gradient(lattice.model, fewer, loss, options),
+               maya::ShapeError);
+  message = message_of(fewer, loss, options);
+  EXPECT_NE(message.find("stiffness of shape [2, "), std::string::npos) << message;
+  // A non-positive mass in device memory, named by particle and world.
+  auto masses = host.mass;
+  masses.mutable_data()[2 * 64 + 5] = -1.0;
+  auto bad = gpu;
+  bad.mass = masses.to(maya::Device::kCuda);
+  EXPECT_THROW((void)maya::dynamics::spring_rollout_gradient(lattice.model, bad, loss, options),
+               maya::ValueError);
+  message = message_of(bad, loss, options);
+  EXPECT_NE(message.find("particle 5 of world 2"), std::string::npos) << message;
+  // A loss of the wrong shape, and one on the wrong device.
+  const maya::dynamics::WorldsLoss total = [](maya::TensorTape&, maya::TensorVar x) {
+    return sum(x);
+  };
+  EXPECT_THROW((void)maya::dynamics::spring_rollout_gradient(lattice.model, gpu, total, options),
+               maya::ShapeError);
+  const maya::dynamics::WorldsLoss on_cpu = [](maya::TensorTape&, maya::TensorVar x) {
+    return sum(sum(sum(x, 3), 2), 1).to(maya::Device::kCpu);
+  };
+  EXPECT_THROW((void)maya::dynamics::spring_rollout_gradient(lattice.model, gpu, on_cpu, options),
+               maya::DeviceError);
+  message = message_of(gpu, on_cpu, options);
+  EXPECT_NE(message.find("loss is on cpu but the final states are on cuda"), std::string::npos)
+      << message;
+  // After the errors, a good call still runs.
+  const auto out = maya::dynamics::spring_rollout_gradient(lattice.model, gpu, loss, options);
+  EXPECT_EQ(out.loss.device(), maya::Device::kCuda);
+}
+
+TEST(GpuSpringRollout, BlownUpDeviceWorldIsNamed) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  auto worlds = maya::test::varied_worlds(lattice, 4, 8);
+  SpringRolloutOptions options{.dt = 1e-3, .steps = 200, .device = maya::Device::kCuda};
+  const auto clean = maya::dynamics::spring_rollout_gradient(
+      lattice.model, maya::test::worlds_on(worlds, maya::Device::kCuda),
+      maya::test::w2_worlds_loss(), options);
+  worlds.state.mutable_data()[3 * 2 * 64 * 2 + 70] = std::numeric_limits<double>::quiet_NaN();
+  const auto gpu = maya::test::worlds_on(worlds, maya::Device::kCuda);
+  const auto dirty = maya::dynamics::spring_rollout_gradient(lattice.model, gpu,
+                                                             maya::test::w2_worlds_loss(), options);
+  const Tensor dirty_loss = dirty.loss.to(maya::Device::kCpu);
+  const Tensor clean_loss = clean.loss.to(maya::Device::kCpu);
+  EXPECT_TRUE(std::isnan(dirty_loss.data()[3]));
+  for (std::size_t w = 0; w < 3; ++w) EXPECT_EQ(dirty_loss.data()[w], clean_loss.data()[w]);
+  options.finite_check = true;
+  try {
+    (void)maya::dynamics::spring_rollout_gradient(lattice.model, gpu, maya::test::w2_worlds_loss(),
+                                                  options);
+    FAIL() << "expected NonFiniteError";
+  } catch (const maya::NonFiniteError& error) {
+    EXPECT_NE(std::string(error.what()).find("world 3 of 4"), std::string::npos) << error.what();
+  }
+}
+
 }  // namespace

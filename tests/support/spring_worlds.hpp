@@ -62,6 +62,28 @@ inline dynamics::FinalStateLoss w2_loss_of(std::size_t dim) {
   };
 }
 
+// The same loss for every world at once on the tape (maya::dynamics::WorldsLoss): on the final
+// states' device, losses [E].
+inline dynamics::WorldsLoss w2_worlds_loss() {
+  return [](TensorTape& tape, TensorVar final_state) {
+    const Shape shape(final_state.shape().begin(), final_state.shape().end());  // [E, 2, N, D]
+    const std::size_t d = shape[3];
+    std::vector<double> target(d, 0.0);
+    target[0] = 1.0;
+    if (d > 1) target[1] = 0.1;
+    const TensorVar goal =
+        tape.constant(Tensor::from_data(std::move(target), {d}, final_state.device()));
+    const TensorVar diff = select(final_state, 1, 0) - goal;  // [E, N, D]
+    return sum(sum(square(diff), 2), 1) * (1.0 / static_cast<double>(shape[2]));
+  };
+}
+
+// A copy of the worlds on `device`.
+inline dynamics::SpringWorlds worlds_on(const dynamics::SpringWorlds& worlds, Device device) {
+  return {worlds.state.to(device), worlds.mass.to(device), worlds.stiffness.to(device),
+          worlds.damping.to(device), worlds.rest_length.to(device)};
+}
+
 // |a - b| / |b| over whole tensors (|b| floored at 1e-300).
 inline double relative_error(const Tensor& a, const Tensor& b) {
   double diff = 0.0;

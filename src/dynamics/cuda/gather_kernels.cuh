@@ -12,6 +12,62 @@ namespace maya::dynamics::detail {
 // each direction instead of two. The values are the same bits as the split kernels'; each
 // spring's parameter gradients are added by its first end only.
 
+// A particle's springs, staged. The gathering kernels are latency-bound on each spring's chain
+// of dependent loads (its incidence code, then its ends, then the ends' states; Nsight Compute
+// at W2 G = 512: two thirds of the warps' cycles wait on global loads), so the codes and the
+// ends of up to kStaged springs are loaded together first, leaving each spring one level of
+// loads. A particle of more springs takes the plain loop (count < 0).
+constexpr int kStaged = 8;
+struct StagedSprings {
+  int count;
+  unsigned code[kStaged];
+  int a[kStaged];  // the first end's offset (index times D)
+  int b[kStaged];  // the second end's
+};
+
+template <int D>
+__device__ __forceinline__ void stage_springs(const DeviceSystem& system, int i,
+                                              StagedSprings& staged) {
+  const unsigned begin = system.incidence_begin[i];
+  const int count = static_cast<int>(system.incidence_begin[i + 1] - begin);
+  staged.count = count <= kStaged ? count : -1;
+#pragma unroll
+  for (int q = 0; q < kStaged; ++q) {
+    staged.code[q] = q < staged.count ? system.incidence[begin + q] : 0u;
+  }
+#pragma unroll
+  for (int q = 0; q < kStaged; ++q) {
+    const int e = static_cast<int>(staged.code[q] >> 1);
+    staged.a[q] = q < staged.count ? system.first[e] * D : 0;
+    staged.b[q] = q < staged.count ? system.second[e] * D : 0;
+  }
+}
+
+// Calls f(code, geometry) for particle i's springs in spring order (staged where they fit).
+template <int D, class F>
+__device__ __forceinline__ void for_each_spring(const DeviceSystem& system,
+                                                const WorldParameters& p, const double* x,
+                                                const double* v, int i, F&& f) {
+  StagedSprings staged;
+  stage_springs<D>(system, i, staged);
+  if (staged.count >= 0) {
+#pragma unroll
+    for (int q = 0; q < kStaged; ++q) {
+      if (q < staged.count) {
+        const int e = static_cast<int>(staged.code[q] >> 1);
+        f(staged.code[q],
+          Geometry<D>(staged.a[q], staged.b[q], p.stiffness[e], p.damping[e], p.rest[e], x, v));
+      }
+    }
+    return;
+  }
+  const unsigned end = system.incidence_begin[i + 1];
+  for (unsigned j = system.incidence_begin[i]; j < end; ++j) {
+    const unsigned code = system.incidence[j];
+    f(code, Geometry<D>(system, p, x, v, static_cast<int>(code >> 1)));
+  }
+}
+
 // Particle i's force from its springs (in spring order, from zero) and the ground, on state
 // [2, N, D] (SpringGeometry and ground_force as above).
 template <int D, bool Friction>
@@ -19,15 +75,12 @@ __device__ __forceinline__ void gathered_force(const DeviceSystem& system, const
                                                const double* state, int i, double (&force)[D]) {
   const int nd = system.num_particles * D;
   for (int k = 0; k < D; ++k) force[k] = 0.0;
-  const unsigned end = system.incidence_begin[i + 1];
-  for (unsigned j = system.incidence_begin[i]; j < end; ++j) {
-    const unsigned code = system.incidence[j];
-    const Geometry<D> s(system, p, state, state + nd, static_cast<int>(code >> 1));
+  for_each_spring<D>(system, p, state, state + nd, i, [&](unsigned code, const Geometry<D>& s) {
     for (int k = 0; k < D; ++k) {
       const double pull = -(s.magnitude * s.unit[k]);
       force[k] = (code & 1u) ? force[k] - pull : force[k] + pull;
     }
-  }
+  });
   if (system.ground_enabled) {
     const int up = i * D + system.up_axis;
     const double ground = ground_force(system, state[up], state[nd + up]);
@@ -158,12 +211,9 @@ __device__ void reverse_gather(const DeviceSystem& system, const WorldParameters
         g_v[k] = partial[nd + i * D + k];
         force[k] = 0.0;
       }
-      const unsigned end = system.incidence_begin[i + 1];
-      for (unsigned j = system.incidence_begin[i]; j < end; ++j) {
-        const unsigned code = system.incidence[j];
+      for_each_spring<D>(system, p, x, v, i, [&](unsigned code, const Geometry<D>& s) {
         const bool first_end = (code & 1u) != 0;
         const int e = static_cast<int>(code >> 1);
-        const Geometry<D> s(system, p, x, v, e);
         const double stiffness = p.stiffness[e];
         const double damping = p.damping[e];
         double g_f[D];
@@ -192,7 +242,7 @@ __device__ void reverse_gather(const DeviceSystem& system, const WorldParameters
           g_v[k] = first_end ? g_v[k] - g_closing : g_v[k] + g_closing;
           force[k] = first_end ? force[k] - pull : force[k] + pull;
         }
-      }
+      });
       if (system.ground_enabled) {
         const int up = i * D + system.up_axis;
         const double ground = ground_force(system, x[up], v[up]);
@@ -279,17 +329,21 @@ __global__ void __launch_bounds__(1024)
   }
 }
 
+// Over the grid the blocks are as many as fit at once, so registers set how many warps hide the
+// loads' latency: at most 64 per thread forward (4 blocks of 256 per multiprocessor) and 80
+// reverse (3), where the staged springs would otherwise take 68 and 110.
 template <int D, bool Friction>
-__global__ void forward_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world,
-                                    double dt, int steps, double* history) {
+__global__ void __launch_bounds__(256, 4)
+    forward_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world, double dt, int steps,
+                        double* history) {
   forward_gather<D, GridScope, false, Friction>(system, parameters_of(w, system, world), dt, steps,
                                                 nullptr, history);
 }
 
 template <int D, bool Friction>
-__global__ void reverse_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world,
-                                    double dt, int steps, const double* history, double* g_forces,
-                                    double* partial, double* adjoint) {
+__global__ void __launch_bounds__(256, 3)
+    reverse_grid_gather(DeviceSystem system, WorldArrays w, std::size_t world, double dt, int steps,
+                        const double* history, double* g_forces, double* partial, double* adjoint) {
   reverse_gather<D, GridScope, false, Friction>(system, parameters_of(w, system, world),
                                                 gradients_of(w, system, world), dt, steps, history,
                                                 nullptr, g_forces, partial, adjoint);

@@ -55,6 +55,19 @@ void check(cudaError_t status, const char* what) {
   }
 }
 
+// The last model's springs (as given and as ints) and each particle's springs in spring order.
+struct Incidence {
+  std::size_t num_particles = 0;
+  std::vector<std::int64_t> end_a;
+  std::vector<std::int64_t> end_b;
+  std::vector<int> first;
+  std::vector<int> second;
+  std::vector<unsigned> begin;  // [N + 1]
+  std::vector<unsigned>
+      incidence;  // [2 S]: 2 j + 1 at the first end of spring j, 2 j at the second
+  unsigned max_degree = 0;
+};
+
 // Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
 // nothing; a pinned host buffer through which the copies go (with copies from pageable memory
 // the whole call spent about 4 ms beyond the kernels at W2 G = 128 and 160 ms at W5 E = 16384 on
@@ -105,8 +118,13 @@ class Workspace {
   void forget(std::size_t slot) {
     if (slot < uploaded_.size()) uploaded_[slot].clear();
   }
+  // Whether slot `slot` holds `bytes` bytes that remember() recorded (without comparing them).
+  bool holds_size(std::size_t slot, std::size_t bytes) const {
+    return slot < uploaded_.size() && !uploaded_[slot].empty() && uploaded_[slot].size() == bytes;
+  }
   static constexpr std::size_t kStagingBytes = std::size_t{32} << 20;
   std::mutex mutex;
+  Incidence incidence;  // of the last model
 
  private:
   std::vector<std::pair<void*, std::size_t>> buffers_;
@@ -176,6 +194,34 @@ void download(double* host, const double* device, std::size_t count) {
   if (count > 0) to_host(host, device, count * sizeof(double));
 }
 
+// What runs between the forward and the reverse kernels: the final states out, the loss, d loss /
+// d final state in (into `adjoints`). With the loss on the device nothing crosses to the host.
+struct HandOver {
+  const AdjointOfFinal& loss;
+  const HostGradients& out;
+  double* host_final;    // host [E, 2, N, D]: out.final_state itself when that is on the host
+  double* host_adjoint;  // host [E, 2, N, D], for the host loss
+  std::size_t count;     // E 2 N D
+
+  void operator()(const double* states, double* adjoints) const {
+    const std::size_t bytes = count * sizeof(double);
+    if (out.on_device) {
+      check(cudaMemcpyAsync(out.final_state, states, bytes, cudaMemcpyDeviceToDevice),
+            "copy on device");
+    }
+    if (loss.device) {
+      // The loss runs on another stream: the forward pass and the copy must be done first.
+      check(cudaDeviceSynchronize(), "forward kernel");
+      const double* adjoint = loss.device();
+      check(cudaMemcpyAsync(adjoints, adjoint, bytes, cudaMemcpyDeviceToDevice), "copy on device");
+      return;
+    }
+    download(host_final, states, count);
+    loss.host(host_final, host_adjoint);
+    to_device(adjoints, host_adjoint, bytes);
+  }
+};
+
 // Block sizes: one thread per spring up to 1024 for a world in a block; 256 in the grid.
 int block_threads(const HostTopology& t) {
   const std::size_t widest = std::max(t.num_springs, t.num_particles);
@@ -186,8 +232,7 @@ constexpr int kGridThreads = 256;
 template <int D, bool Friction>
 KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const WorldArrays& arrays,
                 std::size_t worlds, double dt, int steps, double* states, double* adjoints,
-                double* history, const HostAdjointOfFinal& adjoint_of_final, double* host_final,
-                double* host_adjoint) {
+                double* history, const HandOver& hand_over) {
   const std::size_t n = topology.num_particles;
   const std::size_t s = topology.num_springs;
   const std::size_t nd = n * D;
@@ -219,9 +264,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
         system, arrays, dt, steps, states, history);
     check(cudaGetLastError(), "forward launch");
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
-    download(host_final, states, worlds * 2 * nd);
-    adjoint_of_final(host_final, host_adjoint);
-    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
+    hand_over(states, adjoints);
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     reverse_worlds<D, Friction><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
@@ -266,9 +309,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
             "forward cooperative launch");
     }
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
-    download(host_final, states, worlds * 2 * nd);
-    adjoint_of_final(host_final, host_adjoint);
-    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
+    hand_over(states, adjoints);
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     for (std::size_t world = 0; world < worlds; ++world) {
       const double* world_history = history + world * per_world_history;
@@ -304,8 +345,7 @@ template <int D, bool Friction>
 KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
                        const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
                        double* states, double* adjoints, double* history,
-                       const HostAdjointOfFinal& adjoint_of_final, double* host_final,
-                       double* host_adjoint) {
+                       const HandOver& hand_over) {
   const std::size_t n = topology.num_particles;
   const std::size_t s = topology.num_springs;
   const std::size_t nd = n * D;
@@ -320,11 +360,9 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
   cudaEvent_t marks[4];
   for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
   const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
-  const auto hand_over = [&] {
+  const auto hand_over_between = [&] {
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
-    download(host_final, states, worlds * 2 * nd);
-    adjoint_of_final(host_final, host_adjoint);
-    to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
+    hand_over(states, adjoints);
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
   };
   if (per_block) {
@@ -341,7 +379,7 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
     forward_worlds_gather<D, Friction><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
         system, arrays, dt, steps, states, history);
     check(cudaGetLastError(), "forward launch");
-    hand_over();
+    hand_over_between();
     reverse_worlds_gather<D, Friction><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
     check(cudaGetLastError(), "reverse launch");
@@ -383,7 +421,7 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
                             2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
             "copy on device");
     }
-    hand_over();
+    hand_over_between();
     for (std::size_t world = 0; world < worlds; ++world) {
       const double* world_history = history + world * per_world_history;
       double* world_adjoint = adjoints + world * 2 * nd;
@@ -498,11 +536,9 @@ void launch_resident(const ResidentShape& shape, const DeviceSystem& system,
 // The resident kernels (resident_kernels.cuh), where a world fits one block.
 template <int D, bool Friction>
 KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
-                         const WorldArrays& arrays, std::size_t worlds, std::size_t n, double dt,
-                         int steps, double* states, double* adjoints, double* history,
-                         const HostAdjointOfFinal& adjoint_of_final, double* host_final,
-                         double* host_adjoint) {
-  const std::size_t state_size = 2 * n * D;
+                         const WorldArrays& arrays, std::size_t worlds, double dt, int steps,
+                         double* states, double* adjoints, double* history,
+                         const HandOver& hand_over) {
   const auto launch = [&](bool forward) {
     switch ((forward ? shape.forward : shape.reverse).springs_per_thread) {
       case 1:
@@ -524,9 +560,7 @@ KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
   check(cudaEventRecord(marks[0]), "cudaEventRecord");
   launch(true);
   check(cudaEventRecord(marks[1]), "cudaEventRecord");
-  download(host_final, states, worlds * state_size);
-  adjoint_of_final(host_final, host_adjoint);
-  to_device(adjoints, host_adjoint, worlds * state_size * sizeof(double));
+  hand_over(states, adjoints);
   check(cudaEventRecord(marks[2]), "cudaEventRecord");
   launch(false);
   check(cudaEventRecord(marks[3]), "cudaEventRecord");
@@ -561,8 +595,7 @@ template <int D, bool Friction>
 KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std::size_t worlds,
                       const std::vector<unsigned>& begin, const std::vector<unsigned>& incidence,
                       double dt, int steps, double* states, double* adjoints, double* history,
-                      const HostAdjointOfFinal& adjoint_of_final, double* host_final,
-                      double* host_adjoint) {
+                      const HandOver& hand_over) {
   const std::size_t n = begin.size() - 1;
   const std::size_t nd = n * D;
   const std::size_t lanes = n * kLanes;
@@ -605,9 +638,7 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
           "copy on device");
   }
   check(cudaEventRecord(marks[1]), "cudaEventRecord");
-  download(host_final, states, worlds * 2 * nd);
-  adjoint_of_final(host_final, host_adjoint);
-  to_device(adjoints, host_adjoint, worlds * 2 * nd * sizeof(double));
+  hand_over(states, adjoints);
   check(cudaEventRecord(marks[2]), "cudaEventRecord");
   for (std::size_t world = 0; world < worlds; ++world) {
     const double* world_history = history + world * per_world_history;
@@ -666,7 +697,7 @@ int cuda_devices() noexcept {
 
 KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const HostWorlds& worlds,
                                          double dt, std::size_t steps,
-                                         const HostAdjointOfFinal& adjoint_of_final,
+                                         const AdjointOfFinal& adjoint_of_final,
                                          const HostGradients& out) {
   Workspace& space = workspace();
   const std::lock_guard lock(space.mutex);
@@ -676,31 +707,58 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   const std::size_t e = worlds.worlds;
   const std::size_t state_size = 2 * n * d;
 
-  // Each particle's springs in spring order, as in MassSpringModel::build_incidence.
-  std::vector<int> first(s);
-  std::vector<int> second(s);
-  std::vector<unsigned> begin(n + 1, 0);
-  for (std::size_t j = 0; j < s; ++j) {
-    first[j] = static_cast<int>(topology.first[j]);
-    second[j] = static_cast<int>(topology.second[j]);
-    ++begin[static_cast<std::size_t>(first[j]) + 1];
-    ++begin[static_cast<std::size_t>(second[j]) + 1];
+  // Each particle's springs in spring order, as in MassSpringModel::build_incidence; kept from
+  // the last call when the model's springs are the same (at W2 G = 1024, 4 million springs,
+  // building and comparing them took tens of milliseconds of the call).
+  Incidence& topo = space.incidence;
+  const bool same_topology = topo.num_particles == n && topo.end_a.size() == s &&
+                             std::equal(topology.first, topology.first + s, topo.end_a.begin()) &&
+                             std::equal(topology.second, topology.second + s, topo.end_b.begin());
+  if (!same_topology) {
+    topo = Incidence{};
+    topo.num_particles = n;
+    topo.end_a.assign(topology.first, topology.first + s);
+    topo.end_b.assign(topology.second, topology.second + s);
+    topo.first.resize(s);
+    topo.second.resize(s);
+    topo.begin.assign(n + 1, 0);
+    for (std::size_t j = 0; j < s; ++j) {
+      topo.first[j] = static_cast<int>(topology.first[j]);
+      topo.second[j] = static_cast<int>(topology.second[j]);
+      ++topo.begin[static_cast<std::size_t>(topo.first[j]) + 1];
+      ++topo.begin[static_cast<std::size_t>(topo.second[j]) + 1];
+    }
+    for (std::size_t i = 0; i < n; ++i) topo.begin[i + 1] += topo.begin[i];
+    topo.incidence.resize(2 * s);
+    std::vector<unsigned> next(topo.begin.begin(), topo.begin.end() - 1);
+    for (std::size_t j = 0; j < s; ++j) {
+      topo.incidence[next[static_cast<std::size_t>(topo.first[j])]++] =
+          static_cast<unsigned>(2 * j + 1);
+      topo.incidence[next[static_cast<std::size_t>(topo.second[j])]++] =
+          static_cast<unsigned>(2 * j);
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      topo.max_degree = std::max(topo.max_degree, topo.begin[i + 1] - topo.begin[i]);
+    }
   }
-  for (std::size_t i = 0; i < n; ++i) begin[i + 1] += begin[i];
-  std::vector<unsigned> incidence(2 * s);
-  std::vector<unsigned> next(begin.begin(), begin.end() - 1);
-  for (std::size_t j = 0; j < s; ++j) {
-    incidence[next[static_cast<std::size_t>(first[j])]++] = static_cast<unsigned>(2 * j + 1);
-    incidence[next[static_cast<std::size_t>(second[j])]++] = static_cast<unsigned>(2 * j);
-  }
+  const std::vector<unsigned>& begin = topo.begin;
+  const std::vector<unsigned>& incidence = topo.incidence;
+  // Uploaded only when the device does not hold them already.
+  const auto topology_on_device = [&](std::size_t slot, const auto& host) {
+    using T = typename std::decay_t<decltype(host)>::value_type;
+    if (same_topology && space.holds_size(slot, host.size() * sizeof(T))) {
+      return static_cast<T*>(space.get(slot, host.size() * sizeof(T)));
+    }
+    return upload_topology(slot, host.data(), host.size());
+  };
 
   DeviceSystem system{};
   system.num_particles = static_cast<int>(n);
   system.num_springs = static_cast<int>(s);
-  system.first = upload_topology(0, first.data(), s);
-  system.second = upload_topology(1, second.data(), s);
-  system.incidence_begin = upload_topology(2, begin.data(), n + 1);
-  system.incidence = upload_topology(3, incidence.data(), 2 * s);
+  system.first = topology_on_device(0, topo.first);
+  system.second = topology_on_device(1, topo.second);
+  system.incidence_begin = topology_on_device(2, begin);
+  system.incidence = topology_on_device(3, incidence);
   for (std::size_t k = 0; k < 3; ++k) system.gravity[k] = topology.gravity[k];
   system.ground_enabled = topology.ground_enabled;
   system.ground_height = topology.ground_height;
@@ -710,64 +768,136 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   system.ground_friction = topology.ground_friction;
   system.ground_slip_velocity = topology.ground_slip_velocity;
 
+  // Worlds in device memory are read in place (the state is copied: the kernels write it);
+  // gradients in device memory accumulate in place.
   WorldArrays arrays{};
-  arrays.mass = upload(4, worlds.mass, e * n);
-  arrays.stiffness = upload(5, worlds.stiffness, e * s);
-  arrays.damping = upload(6, worlds.damping, e * s);
-  arrays.rest = upload(7, worlds.rest_length, e * s);
-  arrays.g_mass = scratch<double>(8, e * n);
-  arrays.g_stiffness = scratch<double>(9, e * s);
-  arrays.g_damping = scratch<double>(10, e * s);
-  arrays.g_rest = scratch<double>(11, e * s);
-  check(cudaMemset(arrays.g_mass, 0, std::max<std::size_t>(e * n, 1) * sizeof(double)), "memset");
-  for (double* g : {arrays.g_stiffness, arrays.g_damping, arrays.g_rest}) {
-    check(cudaMemset(g, 0, std::max<std::size_t>(e * s, 1) * sizeof(double)), "memset");
+  double* states = scratch<double>(12, e * state_size);
+  if (worlds.on_device) {
+    arrays.mass = worlds.mass;
+    arrays.stiffness = worlds.stiffness;
+    arrays.damping = worlds.damping;
+    arrays.rest = worlds.rest_length;
+    check(cudaMemcpyAsync(states, worlds.state, e * state_size * sizeof(double),
+                          cudaMemcpyDeviceToDevice),
+          "copy on device");
+  } else {
+    arrays.mass = upload(4, worlds.mass, e * n);
+    arrays.stiffness = upload(5, worlds.stiffness, e * s);
+    arrays.damping = upload(6, worlds.damping, e * s);
+    arrays.rest = upload(7, worlds.rest_length, e * s);
+    to_device(states, worlds.state, e * state_size * sizeof(double));
   }
-  double* states = upload(12, worlds.state, e * state_size);
+  if (out.on_device) {
+    arrays.g_mass = out.mass;
+    arrays.g_stiffness = out.stiffness;
+    arrays.g_damping = out.damping;
+    arrays.g_rest = out.rest_length;
+  } else {
+    arrays.g_mass = scratch<double>(8, e * n);
+    arrays.g_stiffness = scratch<double>(9, e * s);
+    arrays.g_damping = scratch<double>(10, e * s);
+    arrays.g_rest = scratch<double>(11, e * s);
+  }
+  if (e * n > 0) check(cudaMemsetAsync(arrays.g_mass, 0, e * n * sizeof(double)), "memset");
+  for (double* g : {arrays.g_stiffness, arrays.g_damping, arrays.g_rest}) {
+    if (e * s > 0) check(cudaMemsetAsync(g, 0, e * s * sizeof(double)), "memset");
+  }
   double* adjoints = scratch<double>(13, e * state_size);
   double* history = scratch<double>(14, e * (steps + 1) * state_size);
 
-  // Filled by adjoint_of_final (no zero fill here).
+  // Host memory for the host loss: its adjoint (filled by it, no zero fill here) and, when the
+  // results stay on the device, the final states it reads.
+  const bool host_loss = !adjoint_of_final.device;
+  const std::size_t count = e * state_size;
   const std::unique_ptr<double[]> host_adjoint(
-      new double[std::max<std::size_t>(e * state_size, 1)]);
+      host_loss ? new double[std::max<std::size_t>(count, 1)] : nullptr);
+  const std::unique_ptr<double[]> host_final(
+      host_loss && out.on_device ? new double[std::max<std::size_t>(count, 1)] : nullptr);
+  const HandOver hand_over{adjoint_of_final, out,
+                           out.on_device ? host_final.get() : out.final_state, host_adjoint.get(),
+                           count};
   const int t = static_cast<int>(steps);
-  KernelTimes times;
-  unsigned max_degree = 0;
-  for (std::size_t i = 0; i < n; ++i) max_degree = std::max(max_degree, begin[i + 1] - begin[i]);
+  const unsigned max_degree = topo.max_degree;
   const Kernels kernels = kernels_for(n, s, d, max_degree);
-  double* host_out = host_adjoint.get();
   // The kernels are compiled for 1, 2 and 3 dimensions, with and without friction; `dim` and
   // `with` carry them as types.
   const bool friction = topology.ground_enabled && topology.ground_friction > 0.0;
-  times = with_dimension(d, [&](auto dim) {
+  const KernelTimes times = with_dimension(d, [&](auto dim) {
     constexpr int D = decltype(dim)::value;
     return with_friction(friction, [&](auto with) {
       constexpr bool Friction = decltype(with)::value;
       switch (kernels) {
         case Kernels::kResident:
           return run_resident<D, Friction>(resident_shape(n, s, d, max_degree), system, arrays, e,
-                                           n, dt, t, states, adjoints, history, adjoint_of_final,
-                                           out.final_state, host_out);
+                                           dt, t, states, adjoints, history, hand_over);
         case Kernels::kLanes:
           return run_lanes<D, Friction>(system, arrays, e, begin, incidence, dt, t, states,
-                                        adjoints, history, adjoint_of_final, out.final_state,
-                                        host_out);
+                                        adjoints, history, hand_over);
         case Kernels::kGather:
           return run_gather<D, Friction>(topology, system, arrays, e, dt, t, states, adjoints,
-                                         history, adjoint_of_final, out.final_state, host_out);
+                                         history, hand_over);
         case Kernels::kSplit:
         default:
           return run<D, Friction>(topology, system, arrays, e, dt, t, states, adjoints, history,
-                                  adjoint_of_final, out.final_state, host_out);
+                                  hand_over);
       }
     });
   });
-  download(out.state, adjoints, e * state_size);
-  download(out.mass, arrays.g_mass, e * n);
-  download(out.stiffness, arrays.g_stiffness, e * s);
-  download(out.damping, arrays.g_damping, e * s);
-  download(out.rest_length, arrays.g_rest, e * s);
+  if (out.on_device) {
+    check(cudaMemcpyAsync(out.state, adjoints, count * sizeof(double), cudaMemcpyDeviceToDevice),
+          "copy on device");
+    check(cudaDeviceSynchronize(), "copy on device");
+  } else {
+    download(out.state, adjoints, count);
+    download(out.mass, arrays.g_mass, e * n);
+    download(out.stiffness, arrays.g_stiffness, e * s);
+    download(out.damping, arrays.g_damping, e * s);
+    download(out.rest_length, arrays.g_rest, e * s);
+  }
   return times;
+}
+
+namespace {
+
+// Lowest index of a value that is not positive and finite (NaN included); `first` starts at count.
+__global__ void first_non_positive(const double* values, std::size_t count,
+                                   unsigned long long* first) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const double v = values[i];
+    if (!(v > 0.0 && v <= 1.7976931348623157e308)) {
+      atomicMin(first, static_cast<unsigned long long>(i));
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+FirstNonPositive cuda_first_non_positive(const double* values, std::size_t count) {
+  if (count == 0) return {0, 0.0};
+  Workspace& space = workspace();
+  const std::lock_guard lock(space.mutex);
+  auto* first = scratch<unsigned long long>(25, 1);
+  const auto none = static_cast<unsigned long long>(count);
+  check(cudaMemcpy(first, &none, sizeof(none), cudaMemcpyHostToDevice), "copy to device");
+  const auto blocks = static_cast<unsigned>(std::min<std::size_t>((count + 255) / 256, 1024));
+  first_non_positive<<<blocks, 256>>>(values, count, first);
+  check(cudaGetLastError(), "mass check launch");
+  unsigned long long found = none;
+  check(cudaMemcpy(&found, first, sizeof(found), cudaMemcpyDeviceToHost), "copy to host");
+  FirstNonPositive result{static_cast<std::size_t>(found), 0.0};
+  if (found < none) {
+    check(cudaMemcpy(&result.value, values + found, sizeof(double), cudaMemcpyDeviceToHost),
+          "copy to host");
+  }
+  return result;
+}
+
+void cuda_copy_on_device(void* to, const void* from, std::size_t bytes) {
+  if (bytes == 0) return;
+  check(cudaMemcpy(to, from, bytes, cudaMemcpyDeviceToDevice), "copy on device");
+  check(cudaDeviceSynchronize(), "copy on device");
 }
 
 }  // namespace maya::dynamics::detail

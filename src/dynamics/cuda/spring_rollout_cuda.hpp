@@ -25,8 +25,9 @@ struct HostTopology {
   double ground_slip_velocity;  // eps
 };
 
-// E worlds of one topology, all arrays on the host, world-major: world w's state is
-// state[w 2 N D .. (w + 1) 2 N D), its stiffness stiffness[w S .. (w + 1) S), and so on.
+// E worlds of one topology, world-major: world w's state is state[w 2 N D .. (w + 1) 2 N D),
+// its stiffness stiffness[w S .. (w + 1) S), and so on. On the host, or (on_device) in device
+// memory, where the kernels read the parameters in place and nothing is copied to the host.
 struct HostWorlds {
   std::size_t worlds;
   const double* state;        // [E, 2, N, D]
@@ -34,9 +35,11 @@ struct HostWorlds {
   const double* stiffness;    // [E, S]
   const double* damping;      // [E, S]
   const double* rest_length;  // [E, S]
+  bool on_device = false;
 };
 
-// Where the results go, on the host, same layouts.
+// Where the results go, same layouts; on the host or (on_device) in device memory, where the
+// parameter gradients accumulate in place.
 struct HostGradients {
   double* final_state;  // [E, 2, N, D]
   double* state;        // [E, 2, N, D]
@@ -44,11 +47,23 @@ struct HostGradients {
   double* stiffness;    // [E, S]
   double* damping;      // [E, S]
   double* rest_length;  // [E, S]
+  bool on_device = false;
 };
 
 // Given every world's final state [E, 2, N, D], writes d loss / d final state into `adjoint`
 // (same layout). Runs on the host between the forward and the reverse kernels.
 using HostAdjointOfFinal = std::function<void(const double* final_state, double* adjoint)>;
+
+// The loss on the device instead: called once the final states are in HostGradients'
+// final_state (device memory); returns the device address of d loss / d final state
+// [E, 2, N, D], which stays valid and complete (its stream waited for) until the call returns.
+using DeviceAdjointOfFinal = std::function<const double*()>;
+
+// Which of the two runs between the kernels: `device` where set, else `host`.
+struct AdjointOfFinal {
+  HostAdjointOfFinal host;
+  DeviceAdjointOfFinal device;
+};
 
 // Seconds the kernels ran (CUDA events), without the copies between host and device.
 struct KernelTimes {
@@ -59,10 +74,22 @@ struct KernelTimes {
 [[nodiscard]] int cuda_devices() noexcept;
 
 // Forward T steps of every world, keeping every state on the device, then the reverse sweep.
-// Throws maya::DeviceError when a CUDA call fails.
+// Device memory given in `worlds` or `out` must be complete (no work queued on other streams);
+// device results are complete when this returns. Throws maya::DeviceError when a CUDA call fails.
 KernelTimes cuda_spring_rollout_gradient(const HostTopology& model, const HostWorlds& worlds,
                                          double dt, std::size_t steps,
-                                         const HostAdjointOfFinal& adjoint_of_final,
+                                         const AdjointOfFinal& adjoint_of_final,
                                          const HostGradients& out);
+
+// The first of `count` values in device memory that is not a positive finite number, as its
+// index and value; index == count when there is none.
+struct FirstNonPositive {
+  std::size_t index;
+  double value;
+};
+[[nodiscard]] FirstNonPositive cuda_first_non_positive(const double* values, std::size_t count);
+
+// Copies `bytes` between two device addresses and waits for the copy.
+void cuda_copy_on_device(void* to, const void* from, std::size_t bytes);
 
 }  // namespace maya::dynamics::detail
