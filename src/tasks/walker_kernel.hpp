@@ -330,7 +330,8 @@ MAYA_WALKER_HD inline void hidden_adjoint(const WalkerLayout& l, const Controlle
                                           const Controller& grad, const WalkerScratch& s, int rank,
                                           int threads) {
   const int a = l.muscles;
-  for (int p = rank; p < l.hidden * a; p += threads) grad.w2[p] += s.hidden[p / a] * s.g_action[p % a];
+  for (int p = rank; p < l.hidden * a; p += threads)
+    grad.w2[p] += s.hidden[p / a] * s.g_action[p % a];
   for (int h = rank; h < l.hidden; h += threads) {
     double g = 0.0;
     for (int m = 0; m < a; ++m) g += c.w2[h * a + m] * s.g_action[m];
@@ -345,7 +346,8 @@ MAYA_WALKER_HD inline void input_adjoint(const WalkerLayout& l, const Controller
                                          const Controller& grad, const WalkerScratch& s, int rank,
                                          int threads) {
   const int h = l.hidden;
-  for (int p = rank; p < l.inputs * h; p += threads) grad.w1[p] += s.input[p / h] * s.g_hidden[p % h];
+  for (int p = rank; p < l.inputs * h; p += threads)
+    grad.w1[p] += s.input[p / h] * s.g_hidden[p % h];
   for (int i = l.sines + rank; i < l.inputs; i += threads) {
     double g = 0.0;
     for (int k = 0; k < h; ++k) g += c.w1[i * h + k] * s.g_hidden[k];

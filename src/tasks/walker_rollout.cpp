@@ -171,8 +171,7 @@ void check_controllers(const WalkerOptions& options, const WalkerRobot& robot,
   for (std::size_t k = 0; k < 4; ++k) {
     if (!std::ranges::equal(controllers[k].shape(), expected[k])) {
       throw ShapeError(std::string(kOp) + ": " + names[k] + " must be " +
-                       shape_string(expected[k]) + ", got " +
-                       shape_string(controllers[k].shape()));
+                       shape_string(expected[k]) + ", got " + shape_string(controllers[k].shape()));
     }
     if (controllers[k].device() != Device::kCpu) {
       throw DeviceError(std::string(kOp) + ": the controllers must be on the CPU");
@@ -230,9 +229,9 @@ WalkerRollout walker_rollout(const WalkerOptions& options, const WalkerRobot& ro
       std::vector<double> history;
       std::vector<double> scratch;
       for (std::size_t w = begin; w < end; ++w) {
-        out.distance[w] = rollout_on_cpu(l, packed.data() + w * p,
-                                         gradient ? gradients.data() + w * p : nullptr, history,
-                                         scratch);
+        out.distance[w] =
+            rollout_on_cpu(l, packed.data() + w * p, gradient ? gradients.data() + w * p : nullptr,
+                           history, scratch);
         if (record != nullptr && w == recorded) states = history;
       }
     });

@@ -109,11 +109,10 @@ TEST(WalkerRollout, RecordsTheTapesFrames) {
                                     1, 4);
   maya::io::Trajectory tape;
   TensorTape t;
-  (void)maya::tasks::walk_distance(
-      options, robot,
-      {t.constant(controllers[0]), t.constant(controllers[1]), t.constant(controllers[2]),
-       t.constant(controllers[3])},
-      &tape, 1, 4);
+  (void)maya::tasks::walk_distance(options, robot,
+                                   {t.constant(controllers[0]), t.constant(controllers[1]),
+                                    t.constant(controllers[2]), t.constant(controllers[3])},
+                                   &tape, 1, 4);
   ASSERT_EQ(fused.num_frames(), 11u);
   ASSERT_EQ(fused.positions.size(), tape.positions.size());
   for (std::size_t i = 0; i < tape.positions.size(); ++i) {

@@ -166,9 +166,8 @@ double cuda_walker_rollout(const WalkerLayout& host, std::size_t robots, const d
         "cudaDeviceGetAttribute");
   const std::size_t needed = gradients != nullptr ? reverse_bytes : forward_bytes;
   if (needed > static_cast<std::size_t>(limit)) {
-    throw DeviceError("walker_rollout: a controller of " + std::to_string(p) +
-                      " values needs " + std::to_string(needed) +
-                      " bytes of shared memory per robot, the GPU has " +
+    throw DeviceError("walker_rollout: a controller of " + std::to_string(p) + " values needs " +
+                      std::to_string(needed) + " bytes of shared memory per robot, the GPU has " +
                       std::to_string(limit) + " (use fewer hidden units)");
   }
   check(cudaFuncSetAttribute(walker_forward, cudaFuncAttributeMaxDynamicSharedMemorySize,
