@@ -71,5 +71,11 @@ void walker_gpu(benchmark::State& state) { walker_fused(state, maya::Device::kCu
 
 BENCHMARK(walker_tape)->Arg(16)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(walker_cpu)->Arg(16)->Arg(1024)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(walker_gpu)->Arg(64)->Arg(256)->Arg(1024)->Arg(4096)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(walker_gpu)
+    ->Arg(64)
+    ->Arg(256)
+    ->Arg(1024)
+    ->Arg(4096)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_MAIN();

@@ -333,8 +333,12 @@ MAYA_WALKER_HD inline void hidden_adjoint(const WalkerLayout& l, const Controlle
   for (int p = rank; p < l.hidden * a; p += threads)
     grad.w2[p] += s.hidden[p / a] * s.g_action[p % a];
   for (int h = rank; h < l.hidden; h += threads) {
+    // Row h of W2 read from column h mod A on: on the GPU neighbouring threads then read
+    // different shared-memory banks (rows of A doubles would map several threads to one bank).
     double g = 0.0;
-    for (int m = 0; m < a; ++m) g += c.w2[h * a + m] * s.g_action[m];
+    for (int j = 0, m = h % a; j < a; ++j, m = m + 1 == a ? 0 : m + 1) {
+      g += c.w2[h * a + m] * s.g_action[m];
+    }
     const double g_z = g * (1.0 - s.hidden[h] * s.hidden[h]);
     s.g_hidden[h] = g_z;
     grad.b1[h] += g_z;
@@ -349,8 +353,11 @@ MAYA_WALKER_HD inline void input_adjoint(const WalkerLayout& l, const Controller
   for (int p = rank; p < l.inputs * h; p += threads)
     grad.w1[p] += s.input[p / h] * s.g_hidden[p % h];
   for (int i = l.sines + rank; i < l.inputs; i += threads) {
+    // Row i of W1 from column i mod H on, for the same reason as hidden_adjoint's rows.
     double g = 0.0;
-    for (int k = 0; k < h; ++k) g += c.w1[i * h + k] * s.g_hidden[k];
+    for (int j = 0, k = i % h; j < h; ++j, k = k + 1 == h ? 0 : k + 1) {
+      g += c.w1[i * h + k] * s.g_hidden[k];
+    }
     s.g_input[i] = g;
   }
 }

@@ -18,8 +18,8 @@ using maya::Tensor;
 using maya::tasks::WalkerOptions;
 using maya::tasks::WalkerRollout;
 
-#define MAYA_REQUIRE_WALKER_GPU()                                                          \
-  if (maya::tasks::walker_cuda_devices() == 0) {                                           \
+#define MAYA_REQUIRE_WALKER_GPU()                                                        \
+  if (maya::tasks::walker_cuda_devices() == 0) {                                         \
     GTEST_SKIP() << "no CUDA GPU here (or maya built without CUDA): nothing to compare"; \
   }
 
