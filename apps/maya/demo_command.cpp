@@ -60,8 +60,9 @@ const std::vector<Demo>& demos() {
        {},
        arm_demo},
       {"walker",
-       "mass-spring robots learn to walk: 16 robots, each with its own controller network, "
-       "trained at once by gradient descent through 2 s of contact with friction (control)",
+       "mass-spring robots learn to walk: 1024 robots on a GPU (16 on the CPU), each with its own "
+       "controller network, trained at once by gradient descent through 2 s of contact with "
+       "friction (control)",
        {},
        walker_demo},
       {"quadruped",

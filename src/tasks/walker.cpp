@@ -92,6 +92,11 @@ optim::ParameterSet initial_controllers(const WalkerOptions& options, const Walk
   (void)check_at_least(options.hidden, 1, "WalkerTraining: hidden");
   (void)check_at_least(options.sine_waves, 1, "WalkerTraining: sine_waves");
   (void)check_positive(options.dt, "WalkerTraining: dt");
+  if (options.device == Device::kCuda && walker_cuda_devices() == 0) {
+    throw DeviceError(
+        "WalkerTraining: Device::kCuda asked for, but no CUDA GPU is present (or maya was built "
+        "without CUDA); use Device::kCpu");
+  }
   const std::size_t e = options.robots;
   const std::size_t in = inputs_of(options, robot);
   const std::size_t h = options.hidden;
@@ -190,14 +195,46 @@ WalkerTraining::WalkerTraining(WalkerOptions options)
       best_iteration_(options_.robots, 0),
       best_controllers_(parameters_.values().begin(), parameters_.values().end()) {}
 
-std::vector<double> WalkerTraining::iterate() {
+namespace {
+
+// The distances and gradients of one iteration: through the tape on the CPU, through the fused
+// rollout's kernels on the GPU.
+std::pair<std::vector<double>, std::vector<Tensor>> distances_and_gradients(
+    const WalkerOptions& options, const WalkerRobot& robot, const optim::ParameterSet& set) {
+  if (options.device == Device::kCuda) {
+    WalkerRollout rollout = walker_rollout(options, robot, set.values(), Device::kCuda, true);
+    return {std::move(rollout.distance), std::move(rollout.gradient)};
+  }
   TensorTape tape;
-  const WalkerController controller{tape.var(parameters_.value(0)), tape.var(parameters_.value(1)),
-                                    tape.var(parameters_.value(2)), tape.var(parameters_.value(3))};
-  const TensorVar distance = walk_distance(options_, robot_, controller);
+  const WalkerController controller{tape.var(set.value(0)), tape.var(set.value(1)),
+                                    tape.var(set.value(2)), tape.var(set.value(3))};
+  const TensorVar distance = walk_distance(options, robot, controller);
   const auto gradients = tape.grad(-sum(distance));
-  std::vector<Tensor> g = {gradients[controller.w1], gradients[controller.b1],
-                           gradients[controller.w2], gradients[controller.b2]};
+  return {values_of(distance),
+          {gradients[controller.w1], gradients[controller.b1], gradients[controller.w2],
+           gradients[controller.b2]}};
+}
+
+// Robot e's rollout under `controllers`, every `every`-th state a frame, on the training's device.
+io::Trajectory record_with(const WalkerOptions& options, const WalkerRobot& robot,
+                           std::span<const Tensor> controllers, std::size_t e, std::size_t every) {
+  io::Trajectory trajectory;
+  trajectory.num_particles = robot.model.num_particles();
+  if (options.device == Device::kCuda) {
+    (void)walker_rollout(options, robot, controllers, Device::kCuda, false, &trajectory, e, every);
+    return trajectory;
+  }
+  TensorTape tape;
+  const WalkerController controller{tape.constant(controllers[0]), tape.constant(controllers[1]),
+                                    tape.constant(controllers[2]), tape.constant(controllers[3])};
+  (void)walk_distance(options, robot, controller, &trajectory, e, every);
+  return trajectory;
+}
+
+}  // namespace
+
+std::vector<double> WalkerTraining::iterate() {
+  auto [walked, g] = distances_and_gradients(options_, robot_, parameters_);
   // Each robot's slice of every gradient is its own: a robot whose gradient blew up skips
   // this update, the others take theirs.
   const std::size_t e = options_.robots;
@@ -215,7 +252,6 @@ std::vector<double> WalkerTraining::iterate() {
       for (std::size_t i = w * per; i < (w + 1) * per; ++i) tensor.mutable_data()[i] = 0.0;
     }
   }
-  std::vector<double> walked = values_of(distance);
   // The controllers that walked farthest yet, before the update moves them.
   for (std::size_t w = 0; w < e; ++w) {
     if (!(walked[w] > best_[w])) continue;
@@ -235,17 +271,13 @@ std::vector<double> WalkerTraining::iterate() {
 }
 
 io::Trajectory WalkerTraining::record_best(std::size_t robot, std::size_t every) const {
-  io::Trajectory trajectory;
-  trajectory.num_particles = robot_.model.num_particles();
-  TensorTape tape;
-  const WalkerController controller{
-      tape.constant(best_controllers_[0]), tape.constant(best_controllers_[1]),
-      tape.constant(best_controllers_[2]), tape.constant(best_controllers_[3])};
-  (void)walk_distance(options_, robot_, controller, &trajectory, robot, every);
-  return trajectory;
+  return record_with(options_, robot_, best_controllers_, robot, every);
 }
 
 std::vector<double> WalkerTraining::distances() const {
+  if (options_.device == Device::kCuda) {
+    return walker_rollout(options_, robot_, parameters_.values(), Device::kCuda, false).distance;
+  }
   TensorTape tape;
   const WalkerController controller{
       tape.constant(parameters_.value(0)), tape.constant(parameters_.value(1)),
@@ -254,14 +286,7 @@ std::vector<double> WalkerTraining::distances() const {
 }
 
 io::Trajectory WalkerTraining::record(std::size_t robot, std::size_t every) const {
-  io::Trajectory trajectory;
-  trajectory.num_particles = robot_.model.num_particles();
-  TensorTape tape;
-  const WalkerController controller{
-      tape.constant(parameters_.value(0)), tape.constant(parameters_.value(1)),
-      tape.constant(parameters_.value(2)), tape.constant(parameters_.value(3))};
-  (void)walk_distance(options_, robot_, controller, &trajectory, robot, every);
-  return trajectory;
+  return record_with(options_, robot_, parameters_.values(), robot, every);
 }
 
 }  // namespace maya::tasks

@@ -2,11 +2,13 @@
 // a 2-D robot of square cells whose actuated springs change their rest lengths L_e (1 + a_e(t)),
 // a_e from a small network of sine-wave phases and the robot's state, trained by Adam through
 // the whole rollout (ground contact with friction). Many robots, each from its own random
-// initial controller, train at once as the worlds of one batched mass-spring step.
+// initial controller, train at once: on the CPU as the worlds of one batched mass-spring step
+// recorded on the tensor tape, on a GPU one thread block per robot (walker_rollout).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "maya/io/trajectory.hpp"
 #include "maya/optim/adam.hpp"
 #include "maya/optim/parameter.hpp"
+#include "maya/tensor/device.hpp"
 #include "maya/tensor/tensor.hpp"
 #include "maya/tensor/tensor_var.hpp"
 
@@ -64,6 +67,11 @@ struct WalkerOptions {
   double state_input = 0.3;    // the state inputs' scale (0: the sines alone, open loop)
   double learning_rate = 0.01;
   std::uint64_t seed = 1;
+  // Where WalkerTraining rolls out and differentiates. kCpu: through the tensor tape
+  // (walk_distance: the batched fused step, threads over robots). kCuda: walker_rollout's GPU
+  // kernels, one thread block per robot; WalkerTraining throws maya::DeviceError for it in a
+  // build without CUDA or on a machine without a GPU.
+  Device device = Device::kCpu;
 };
 
 // The controller of E robots: per robot e, h = tanh(W1_e [sines(t); state] + b1_e),
@@ -87,6 +95,32 @@ struct WalkerController {
                                       const WalkerController& controller,
                                       io::Trajectory* record = nullptr, std::size_t recorded = 0,
                                       std::size_t every = 1);
+
+// The fused walker rollout: every robot's whole rollout and its hand-written adjoint, the
+// network, the muscles' rest lengths, the springs, the ground and its friction in one loop per
+// phase (src/tasks/walker_kernel.hpp), on the CPU one robot per thread (maya::set_num_threads),
+// on a CUDA GPU one thread block per robot, one kernel per direction. walk_distance, recorded
+// from tensor ops, is its composed twin: the same arithmetic, the same values to rounding.
+struct WalkerRollout {
+  std::vector<double> distance;  // [E] (m)
+  // With `gradient`: d (-distance_e) / d (robot e's controller), as controllers (W1, b1, W2,
+  // b2 of the shapes of WalkerController); empty otherwise.
+  std::vector<Tensor> gradient;
+  double kernel_seconds = 0.0;  // the GPU kernels' time (CUDA events); 0 on the CPU
+};
+
+// Rolls E = options.robots robots out under `controllers` (W1 [E, I, H], b1 [E, 1, H],
+// W2 [E, H, A], b2 [E, 1, A], on the CPU) on `device`, with their gradients when `gradient`.
+// When `record` is given, robot `recorded`'s every `every`-th state is appended to it. Throws
+// maya::ShapeError for controllers of other shapes, maya::ValueError for a recorded robot past E
+// or every = 0, maya::DeviceError for Device::kCuda without CUDA or a GPU.
+[[nodiscard]] WalkerRollout walker_rollout(const WalkerOptions& options, const WalkerRobot& robot,
+                                           std::span<const Tensor> controllers, Device device,
+                                           bool gradient, io::Trajectory* record = nullptr,
+                                           std::size_t recorded = 0, std::size_t every = 1);
+
+// Number of CUDA GPUs walker_rollout can use (0 in a build without CUDA).
+[[nodiscard]] int walker_cuda_devices() noexcept;
 
 class WalkerTraining {
  public:
