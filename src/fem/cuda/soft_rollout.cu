@@ -25,85 +25,17 @@
 #include "fem/element_kernels.hpp"
 #include "fem/ground_contact.hpp"
 #include "maya/core/error.hpp"
+#include "tensor/cuda/kept_buffers.hpp"
 
 namespace maya::fem::detail {
 namespace {
 
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    throw DeviceError(std::string("fem::soft_rollout_gradient: ") + what +
-                      " failed: " + cudaGetErrorString(status));
-  }
-}
-
-// Device buffers kept between calls (grown, never shrunk), so repeated rollouts allocate nothing,
-// and a pinned host buffer through which the copies go (copies from pageable memory run at a few
-// GB/s).
-class Buffers {
- public:
-  ~Buffers() {
-    for (auto& [pointer, bytes] : buffers_) cudaFree(pointer);
-    if (pinned_ != nullptr) cudaFreeHost(pinned_);
-  }
-  void* staging(std::size_t bytes) {
-    if (pinned_bytes_ < bytes) {
-      if (pinned_ != nullptr) check(cudaFreeHost(pinned_), "cudaFreeHost");
-      pinned_ = nullptr;
-      pinned_bytes_ = 0;
-      check(cudaMallocHost(&pinned_, bytes), "cudaMallocHost");
-      pinned_bytes_ = bytes;
-    }
-    return pinned_;
-  }
-  template <class T>
-  T* get(std::size_t slot, std::size_t count) {
-    const std::size_t bytes = std::max<std::size_t>(count, 1) * sizeof(T);
-    if (buffers_.size() <= slot) buffers_.resize(slot + 1, {nullptr, 0});
-    auto& [pointer, size] = buffers_[slot];
-    if (size < bytes) {
-      if (pointer != nullptr) check(cudaFree(pointer), "cudaFree");
-      pointer = nullptr;
-      size = 0;
-      check(cudaMalloc(&pointer, bytes), "cudaMalloc");
-      size = bytes;
-    }
-    return static_cast<T*>(pointer);
-  }
-  std::mutex mutex;
-
- private:
-  std::vector<std::pair<void*, std::size_t>> buffers_;
-  void* pinned_ = nullptr;
-  std::size_t pinned_bytes_ = 0;
-};
-
-Buffers& buffers() {
-  static Buffers instance;
+maya::detail::KeptBuffers& buffers() {
+  static maya::detail::KeptBuffers instance("fem::soft_rollout_gradient");
   return instance;
 }
 
-template <class T>
-void copy_to_device(T* device, const T* host, std::size_t count) {
-  if (count == 0) return;
-  void* pinned = buffers().staging(count * sizeof(T));
-  std::memcpy(pinned, host, count * sizeof(T));
-  check(cudaMemcpy(device, pinned, count * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
-}
-
-template <class T>
-T* upload(std::size_t slot, const T* host, std::size_t count) {
-  T* device = buffers().get<T>(slot, count);
-  copy_to_device(device, host, count);
-  return device;
-}
-
-template <class T>
-void download(T* host, const T* device, std::size_t count) {
-  if (count == 0) return;
-  void* pinned = buffers().staging(count * sizeof(T));
-  check(cudaMemcpy(pinned, device, count * sizeof(T), cudaMemcpyDeviceToHost), "copy to host");
-  std::memcpy(host, pinned, count * sizeof(T));
-}
+void check(cudaError_t status, const char* what) { buffers().check(status, what); }
 
 // Everything a block reads, by value in the kernels' parameters.
 struct Rollout {
@@ -400,28 +332,28 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
   r.elements = static_cast<std::int64_t>(m);
   r.dt = dt;
   r.steps = static_cast<std::int64_t>(steps);
-  r.element_vertices = upload(kElements, topology.elements, (d + 1) * m);
-  r.incidence_begin = upload(kIncidenceBegin, begin.data(), n + 1);
-  r.incidence = upload(kIncidence, incidence.data(), incidence.size());
-  r.pinned = upload(kPinned, topology.pinned, n);
+  r.element_vertices = buffers().upload(kElements, topology.elements, (d + 1) * m);
+  r.incidence_begin = buffers().upload(kIncidenceBegin, begin.data(), n + 1);
+  r.incidence = buffers().upload(kIncidence, incidence.data(), incidence.size());
+  r.pinned = buffers().upload(kPinned, topology.pinned, n);
   for (std::size_t k = 0; k < d; ++k) {
     r.gravity[k] = topology.gravity[k];
     r.fiber[k] = topology.fiber[k];
   }
   r.ground = topology.ground;
-  r.inverse_edges = upload(kInverseEdges, worlds.inverse_edges, e * m * d * d);
-  r.volumes = upload(kVolumes, worlds.volumes, e * m);
-  r.mu = upload(kMu, worlds.mu, e * worlds.mu_size);
+  r.inverse_edges = buffers().upload(kInverseEdges, worlds.inverse_edges, e * m * d * d);
+  r.volumes = buffers().upload(kVolumes, worlds.volumes, e * m);
+  r.mu = buffers().upload(kMu, worlds.mu, e * worlds.mu_size);
   r.mu_size = static_cast<std::int64_t>(worlds.mu_size);
-  r.lambda = upload(kLambda, worlds.lambda, e * worlds.lambda_size);
+  r.lambda = buffers().upload(kLambda, worlds.lambda, e * worlds.lambda_size);
   r.lambda_size = static_cast<std::int64_t>(worlds.lambda_size);
   const bool actuated = worlds.actuation != nullptr;
-  r.actuation =
-      actuated ? upload(kActuation, worlds.actuation, e * worlds.actuation_size) : nullptr;
+  r.actuation = actuated ? buffers().upload(kActuation, worlds.actuation, e * worlds.actuation_size)
+                         : nullptr;
   r.actuation_size = static_cast<std::int64_t>(actuated ? worlds.actuation_size : 0);
-  r.mass = upload(kMass, worlds.mass, e * n);
+  r.mass = buffers().upload(kMass, worlds.mass, e * n);
   r.history = buffers().get<double>(kHistory, (steps + 1) * e * 2 * nd);
-  copy_to_device(r.history, worlds.state, e * 2 * nd);
+  buffers().copy_to_device(r.history, worlds.state, e * 2 * nd);
   const std::size_t scratch_doubles = 2 * m * d * d + nd;
   const std::size_t scratch_bytes = scratch_doubles * sizeof(double);
   const bool in_shared = scratch_bytes <= kMaxSharedBytes;
@@ -464,9 +396,9 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
       check(cudaGetLastError(), "forward kernel launch");
       check(cudaEventRecord(marks[1]), "cudaEventRecord");
       check(cudaDeviceSynchronize(), "forward kernel");
-      download(out.final_state, r.history + steps * e * 2 * nd, e * 2 * nd);
+      buffers().download(out.final_state, r.history + steps * e * 2 * nd, e * 2 * nd);
       adjoint_of_final(out.final_state, host_adjoint.data());
-      copy_to_device(g.state, host_adjoint.data(), e * 2 * nd);
+      buffers().copy_to_device(g.state, host_adjoint.data(), e * 2 * nd);
       check(cudaEventRecord(marks[2]), "cudaEventRecord");
       reverse_kernel<D, Material><<<blocks, threads, shared_bytes>>>(r, g);
       check(cudaGetLastError(), "reverse kernel launch");
@@ -485,13 +417,13 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
   }
   for (auto& mark : marks) cudaEventDestroy(mark);
 
-  download(out.state, g.state, e * 2 * nd);
-  download(out.inverse_edges, g.inverse_edges, e * m * d * d);
-  download(out.volumes, g.volumes, e * m);
-  download(out.mu, g.mu, e * worlds.mu_size);
-  download(out.lambda, g.lambda, e * worlds.lambda_size);
-  download(out.mass, g.mass, e * n);
-  if (actuated) download(out.actuation, g.actuation, e * worlds.actuation_size);
+  buffers().download(out.state, g.state, e * 2 * nd);
+  buffers().download(out.inverse_edges, g.inverse_edges, e * m * d * d);
+  buffers().download(out.volumes, g.volumes, e * m);
+  buffers().download(out.mu, g.mu, e * worlds.mu_size);
+  buffers().download(out.lambda, g.lambda, e * worlds.lambda_size);
+  buffers().download(out.mass, g.mass, e * n);
+  if (actuated) buffers().download(out.actuation, g.actuation, e * worlds.actuation_size);
   return times;
 }
 

@@ -24,85 +24,17 @@
 #include "maya/core/error.hpp"
 #include "rigid/contact_kernel.hpp"
 #include "rigid/cuda/rigid_rollout_cuda.hpp"
+#include "tensor/cuda/kept_buffers.hpp"
 
 namespace maya::rigid::detail {
 namespace {
 
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    throw DeviceError(std::string("rigid_rollout_gradient: ") + what +
-                      " failed: " + cudaGetErrorString(status));
-  }
-}
-
-// Device buffers kept between calls (grown, never shrunk), so repeated rollouts allocate nothing,
-// and a pinned host buffer through which the copies go (copies from pageable memory run at a few
-// GB/s: the mass-spring rollout measured 2 GB/s on the H200 machine).
-class Buffers {
- public:
-  ~Buffers() {
-    for (auto& [pointer, bytes] : buffers_) cudaFree(pointer);
-    if (pinned_ != nullptr) cudaFreeHost(pinned_);
-  }
-  void* staging(std::size_t bytes) {
-    if (pinned_bytes_ < bytes) {
-      if (pinned_ != nullptr) check(cudaFreeHost(pinned_), "cudaFreeHost");
-      pinned_ = nullptr;
-      pinned_bytes_ = 0;
-      check(cudaMallocHost(&pinned_, bytes), "cudaMallocHost");
-      pinned_bytes_ = bytes;
-    }
-    return pinned_;
-  }
-  template <class T>
-  T* get(std::size_t slot, std::size_t count) {
-    const std::size_t bytes = std::max<std::size_t>(count, 1) * sizeof(T);
-    if (buffers_.size() <= slot) buffers_.resize(slot + 1, {nullptr, 0});
-    auto& [pointer, size] = buffers_[slot];
-    if (size < bytes) {
-      if (pointer != nullptr) check(cudaFree(pointer), "cudaFree");
-      pointer = nullptr;
-      size = 0;
-      check(cudaMalloc(&pointer, bytes), "cudaMalloc");
-      size = bytes;
-    }
-    return static_cast<T*>(pointer);
-  }
-  std::mutex mutex;
-
- private:
-  std::vector<std::pair<void*, std::size_t>> buffers_;
-  void* pinned_ = nullptr;
-  std::size_t pinned_bytes_ = 0;
-};
-
-Buffers& buffers() {
-  static Buffers instance;
+maya::detail::KeptBuffers& buffers() {
+  static maya::detail::KeptBuffers instance("rigid_rollout_gradient");
   return instance;
 }
 
-template <class T>
-void copy_to_device(T* device, const T* host, std::size_t count) {
-  if (count == 0) return;
-  void* pinned = buffers().staging(count * sizeof(T));
-  std::memcpy(pinned, host, count * sizeof(T));
-  check(cudaMemcpy(device, pinned, count * sizeof(T), cudaMemcpyHostToDevice), "copy to device");
-}
-
-template <class T>
-T* upload(std::size_t slot, const T* host, std::size_t count) {
-  T* device = buffers().get<T>(slot, count);
-  copy_to_device(device, host, count);
-  return device;
-}
-
-template <class T>
-void download(T* host, const T* device, std::size_t count) {
-  if (count == 0) return;
-  void* pinned = buffers().staging(count * sizeof(T));
-  check(cudaMemcpy(pinned, device, count * sizeof(T), cudaMemcpyDeviceToHost), "copy to host");
-  std::memcpy(host, pinned, count * sizeof(T));
-}
+void check(cudaError_t status, const char* what) { buffers().check(status, what); }
 
 // Everything a thread reads, by value in the kernel's parameters.
 struct Rollout {
@@ -344,9 +276,9 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
   r.bodies = static_cast<std::int64_t>(k);
   r.vertices = static_cast<std::int64_t>(v);
   r.num_grounds = static_cast<std::int32_t>(topology.num_grounds);
-  r.first_vertex = upload(kFirstVertex, topology.first_vertex, k);
-  r.vertex_count = upload(kVertexCount, topology.vertex_count, k);
-  r.grounds = upload(kGrounds, topology.grounds, topology.num_grounds);
+  r.first_vertex = buffers().upload(kFirstVertex, topology.first_vertex, k);
+  r.vertex_count = buffers().upload(kVertexCount, topology.vertex_count, k);
+  r.grounds = buffers().upload(kGrounds, topology.grounds, topology.num_grounds);
   r.gravity[0] = topology.gravity[0];
   r.gravity[1] = topology.gravity[1];
   r.damping[0] = topology.linear_damping;
@@ -356,15 +288,15 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
   r.law = topology.normal_law;
   r.dt = dt;
   r.steps = static_cast<std::int64_t>(steps);
-  r.mass = upload(kMass, worlds.mass, lanes);
-  r.inertia = upload(kInertia, worlds.inertia, lanes);
-  r.vertex_values = upload(kVertices, worlds.vertices, 2 * e * v);
-  r.radius = upload(kRadius, worlds.radius, lanes);
-  r.applied = upload(kApplied, worlds.applied, 3 * lanes);
-  r.stiffness = upload(kStiffness, worlds.stiffness, e);
-  r.damping_coefficient = upload(kDamping, worlds.damping, e);
-  r.friction = upload(kFriction, worlds.friction, e);
-  const double* initial = upload(kInitial, worlds.state, 6 * lanes);
+  r.mass = buffers().upload(kMass, worlds.mass, lanes);
+  r.inertia = buffers().upload(kInertia, worlds.inertia, lanes);
+  r.vertex_values = buffers().upload(kVertices, worlds.vertices, 2 * e * v);
+  r.radius = buffers().upload(kRadius, worlds.radius, lanes);
+  r.applied = buffers().upload(kApplied, worlds.applied, 3 * lanes);
+  r.stiffness = buffers().upload(kStiffness, worlds.stiffness, e);
+  r.damping_coefficient = buffers().upload(kDamping, worlds.damping, e);
+  r.friction = buffers().upload(kFriction, worlds.friction, e);
+  const double* initial = buffers().upload(kInitial, worlds.state, 6 * lanes);
   double* history = buffers().get<double>(kHistory, (steps + 1) * 6 * lanes);
   double* final_state = buffers().get<double>(kFinal, 6 * lanes);
   double* adjoint = buffers().get<double>(kAdjoint, 6 * lanes);
@@ -388,10 +320,10 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     check(cudaGetLastError(), "forward kernel launch");
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     check(cudaDeviceSynchronize(), "forward kernel");
-    download(out.final_state, final_state, 6 * lanes);
+    buffers().download(out.final_state, final_state, 6 * lanes);
     std::vector<double> host_adjoint(6 * lanes, 0.0);
     adjoint_of_final(out.final_state, host_adjoint.data());
-    copy_to_device(adjoint, host_adjoint.data(), 6 * lanes);
+    buffers().copy_to_device(adjoint, host_adjoint.data(), 6 * lanes);
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     reverse_kernel<<<blocks, kThreads>>>(r, history, adjoint, grads);
     check(cudaGetLastError(), "reverse kernel launch");
@@ -409,15 +341,15 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
   }
   for (auto& mark : marks) cudaEventDestroy(mark);
 
-  download(out.state, grads.state, 6 * lanes);
-  download(out.mass, grads.mass, lanes);
-  download(out.inertia, grads.inertia, lanes);
-  download(out.vertices, grads.vertices, 2 * e * v);
-  download(out.radius, grads.radius, lanes);
-  download(out.applied, grads.applied, 3 * lanes);
+  buffers().download(out.state, grads.state, 6 * lanes);
+  buffers().download(out.mass, grads.mass, lanes);
+  buffers().download(out.inertia, grads.inertia, lanes);
+  buffers().download(out.vertices, grads.vertices, 2 * e * v);
+  buffers().download(out.radius, grads.radius, lanes);
+  buffers().download(out.applied, grads.applied, 3 * lanes);
   // Each world's material gradient: the sum of its bodies' shares, in body order.
   std::vector<double> material(3 * lanes);
-  download(material.data(), grads.material, 3 * lanes);
+  buffers().download(material.data(), grads.material, 3 * lanes);
   for (std::size_t w = 0; w < e; ++w) {
     double sums[3] = {0.0, 0.0, 0.0};
     for (std::size_t b = 0; b < k; ++b) {

@@ -12,6 +12,7 @@
 #include "maya/core/error.hpp"
 #include "tasks/cuda/walker_rollout_cuda.hpp"
 #include "tasks/walker_kernel.hpp"
+#include "tensor/cuda/kept_buffers.hpp"
 
 namespace maya::tasks::detail {
 namespace {
@@ -20,12 +21,13 @@ namespace {
 // twice over, so that the network's weight updates (I H of them per step) split 16 ways.
 constexpr int kThreads = 128;
 
-void check(cudaError_t status, const char* what) {
-  if (status != cudaSuccess) {
-    throw DeviceError(std::string("walker_rollout: ") + what +
-                      " failed: " + cudaGetErrorString(status));
-  }
+// Device memory kept between calls: a training loop calls once per iteration with the same sizes.
+maya::detail::KeptBuffers& buffers() {
+  static maya::detail::KeptBuffers instance("walker_rollout");
+  return instance;
 }
+
+void check(cudaError_t status, const char* what) { buffers().check(status, what); }
 
 // Shared memory: the controller [P], in the reverse pass its gradient [P], then the scratch.
 __global__ void __launch_bounds__(kThreads)
@@ -86,42 +88,6 @@ __global__ void __launch_bounds__(kThreads)
   for (int j = rank; j < p; j += threads) gradients[robot * p + j] = grad.w1[j];
 }
 
-// Device memory kept between calls (grown, never shrunk): a training loop calls once per
-// iteration with the same sizes.
-struct Buffers {
-  std::mutex mutex;
-  std::vector<std::pair<void*, std::size_t>> slots;
-  ~Buffers() {
-    for (auto& [pointer, bytes] : slots) cudaFree(pointer);
-  }
-  template <class T>
-  T* get(std::size_t slot, std::size_t count) {
-    if (slots.size() <= slot) slots.resize(slot + 1, {nullptr, 0});
-    auto& [pointer, size] = slots[slot];
-    const std::size_t bytes = count * sizeof(T);
-    if (size < bytes) {
-      if (pointer != nullptr) check(cudaFree(pointer), "cudaFree");
-      pointer = nullptr;
-      size = 0;
-      check(cudaMalloc(&pointer, bytes), "cudaMalloc");
-      size = bytes;
-    }
-    return static_cast<T*>(pointer);
-  }
-};
-
-Buffers& buffers() {
-  static Buffers instance;
-  return instance;
-}
-
-template <class T>
-const T* upload(Buffers& b, std::size_t slot, const T* host, std::size_t count) {
-  T* device = b.get<T>(slot, count);
-  check(cudaMemcpy(device, host, count * sizeof(T), cudaMemcpyHostToDevice), "cudaMemcpy");
-  return device;
-}
-
 }  // namespace
 
 int cuda_walker_devices() noexcept {
@@ -136,7 +102,7 @@ int cuda_walker_devices() noexcept {
 double cuda_walker_rollout(const WalkerLayout& host, std::size_t robots, const double* controllers,
                            double* distances, double* gradients, std::size_t recorded,
                            double* recorded_states) {
-  Buffers& b = buffers();
+  maya::detail::KeptBuffers& b = buffers();
   const std::lock_guard lock(b.mutex);
   const auto n = static_cast<std::size_t>(host.particles);
   const auto s = static_cast<std::size_t>(host.springs);
@@ -144,14 +110,14 @@ double cuda_walker_rollout(const WalkerLayout& host, std::size_t robots, const d
   const std::size_t state = 4 * n;
   const std::size_t history_size = robots * static_cast<std::size_t>(host.steps + 1) * state;
   WalkerLayout l = host;
-  l.first = upload(b, 0, host.first, s);
-  l.second = upload(b, 1, host.second, s);
-  l.incidence_begin = upload(b, 2, host.incidence_begin, n + 1);
-  l.incidence = upload(b, 3, host.incidence, 2 * s);
-  l.muscle_of = upload(b, 4, host.muscle_of, s);
-  l.rest = upload(b, 5, host.rest, s);
-  l.start = upload(b, 6, host.start, 2 * n);
-  const double* device_controllers = upload(b, 7, controllers, robots * p);
+  l.first = b.upload(0, host.first, s);
+  l.second = b.upload(1, host.second, s);
+  l.incidence_begin = b.upload(2, host.incidence_begin, n + 1);
+  l.incidence = b.upload(3, host.incidence, 2 * s);
+  l.muscle_of = b.upload(4, host.muscle_of, s);
+  l.rest = b.upload(5, host.rest, s);
+  l.start = b.upload(6, host.start, 2 * n);
+  const double* device_controllers = b.upload(7, controllers, robots * p);
   double* device_distances = b.get<double>(8, robots);
   double* history = b.get<double>(9, history_size);
   double* device_gradients = gradients != nullptr ? b.get<double>(10, robots * p) : nullptr;
@@ -198,18 +164,11 @@ double cuda_walker_rollout(const WalkerLayout& host, std::size_t robots, const d
   check(cudaEventElapsedTime(&milliseconds, events[0], events[2]), "cudaEventElapsedTime");
   for (cudaEvent_t& event : events) cudaEventDestroy(event);
 
-  check(cudaMemcpy(distances, device_distances, robots * sizeof(double), cudaMemcpyDeviceToHost),
-        "cudaMemcpy");
-  if (gradients != nullptr) {
-    check(cudaMemcpy(gradients, device_gradients, robots * p * sizeof(double),
-                     cudaMemcpyDeviceToHost),
-          "cudaMemcpy");
-  }
+  b.download(distances, device_distances, robots);
+  if (gradients != nullptr) b.download(gradients, device_gradients, robots * p);
   if (recorded_states != nullptr) {
     const std::size_t per_robot = static_cast<std::size_t>(host.steps + 1) * state;
-    check(cudaMemcpy(recorded_states, history + recorded * per_robot, per_robot * sizeof(double),
-                     cudaMemcpyDeviceToHost),
-          "cudaMemcpy");
+    b.download(recorded_states, history + recorded * per_robot, per_robot);
   }
   return static_cast<double>(milliseconds) * 1e-3;
 }
