@@ -233,15 +233,17 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
 // ---- Worlds with body-body contact: one block per world ----
 //
 // A body's step now reads the bodies it touches, so each world is one block and every step has
-// two block barriers: the threads (one per body, strided where a world has more bodies than the
-// block threads) compute their bodies' frames, ground contacts and broad-phase bounds; then thread
-// 0 finds the body pairs in contact exactly as contact_detection.cpp does (sort-and-sweep along x
-// with ties broken by index, then circle-circle, circle-polygon and polygon-polygon features in
-// the same order) and adds each pair contact's wrench to both bodies, so every body's wrench is
-// summed in the CPU fused step's order (applied, its ground contacts, then the pair contacts in
-// list order); then each thread integrates its bodies. The reverse sweep finds the same contacts
-// again from the kept state (the contact set depends only on the state and the parameters) and
-// runs the pair forces' adjoint into both bodies, serially, in the forward's order. The per-world
+// block barriers: the threads (one per body, strided where a world has more bodies than the
+// block threads) compute their bodies' frames, ground contacts and broad-phase bounds; thread 0
+// sorts and sweeps as contact_detection.cpp does (along x, ties broken by index) into a list of
+// candidate pairs in the CPU's order; the threads run the candidates' narrow phase
+// (circle-circle, circle-polygon, polygon-polygon, the CPU's features in the CPU's order) and
+// forces in parallel into fixed slots; then each body's thread walks the slots in list order and
+// adds the contacts that touch its body, so every body's wrench is summed in the CPU fused step's
+// order (applied, its ground contacts, then the pair contacts in list order), and integrates.
+// The reverse sweep finds the same contacts again from the kept state (the contact set depends
+// only on the state and the parameters); each body's thread runs the adjoint of the contacts that
+// touch it, in order, keeping its own body's share (GradientSinks::only_body). The per-world
 // scratch (frames, wrenches, adjoint sinks, the sweep order) lives in global memory, which the
 // block barriers make visible to the block's threads.
 
@@ -259,7 +261,24 @@ struct WorldScratch {
   double* g_velocity1_total;  // [E, K, 3]
   double* pose_sink;          // [E, K, 3]
   double* velocity_sink;      // [E, K, 3]
-  double* material;  // [E, K, 3]: each body's ground-contact share of the step's material gradient
+  double* material;           // [E, K, 3]: each body's share of the step's material gradient
+  std::int32_t* pairs;        // [E, P, 2]: the step's candidate pairs (a < b), in sweep order
+  std::int32_t* num_pairs;    // [E]
+  struct PairSlot* slots;     // [E, P, 4]: each candidate's contacts (at most 4)
+  std::int32_t* slot_count;   // [E, P]
+  std::int64_t max_pairs;     // P = K (K - 1) / 2
+};
+
+// One pair contact: its ids and, forward, its wrench on b (minus on a), as apply_wrench adds it.
+struct PairSlot {
+  std::int32_t kind;
+  std::int32_t body_a;
+  std::int32_t feature_a;
+  std::int32_t body_b;
+  std::int32_t feature_b;
+  double force[2];
+  double torque_a;  // cross(arm_a, F)
+  double torque_b;  // cross(arm_b, F)
 };
 
 struct PairTopology {
@@ -412,14 +431,14 @@ __device__ void collide_device(const Rollout& r, const ContactInputs& in, std::i
   }
 }
 
-// find_pair_contacts on thread 0 of a world's block: `low` holds x - reach of every body, `order`
-// the previous step's sorted order (any permutation: the sorted result depends only on values).
-template <class Visit>
-__device__ void for_each_pair_contact(const Rollout& r, const ContactInputs& in,
-                                      const double* reach, const double* low, std::int32_t* order,
-                                      Visit&& visit) {
+// find_pair_contacts' broad phase on thread 0 of a world's block: `low` holds x - reach of every
+// body, `order` the previous step's sorted order (any permutation: the sorted result depends only
+// on values). Writes the candidate pairs (a < b) in the order the CPU collides them.
+__device__ std::int32_t find_candidate_pairs(const Rollout& r, const ContactInputs& in,
+                                             const double* reach, const double* low,
+                                             std::int32_t* order, std::int32_t* pairs) {
   const auto n = static_cast<std::int32_t>(r.bodies);
-  if (n < 2) return;
+  if (n < 2) return 0;
   const auto before = [&](std::int32_t p, std::int32_t q) {
     return low[p] < low[q] || (low[p] == low[q] && p < q);
   };
@@ -429,6 +448,7 @@ __device__ void for_each_pair_contact(const Rollout& r, const ContactInputs& in,
     for (; j > 0 && before(body, order[j - 1]); --j) order[j] = order[j - 1];
     order[j] = body;
   }
+  std::int32_t count = 0;
   for (std::int32_t i = 0; i < n; ++i) {
     const std::int32_t p = order[i];
     const double high = in.frames[p].position.x + reach[p];
@@ -437,8 +457,57 @@ __device__ void for_each_pair_contact(const Rollout& r, const ContactInputs& in,
       const V2 d = in.frames[q].position - in.frames[p].position;
       const double rr = reach[p] + reach[q];
       if (dot(d, d) > rr * rr) continue;
-      collide_device(r, in, p < q ? p : q, p < q ? q : p, visit);
+      pairs[2 * count] = p < q ? p : q;
+      pairs[2 * count + 1] = p < q ? q : p;
+      ++count;
     }
+  }
+  return count;
+}
+
+// The narrow phase of every candidate, spread over the block's threads: candidate i's contacts go
+// to slots [4 i, 4 i + 4) in the CPU's order, with their wrenches when `forces` is set.
+__device__ void record_pair_contacts(const Rollout& r, const WorldScratch& ws, std::int64_t w,
+                                     const ContactInputs& in, const Material& material,
+                                     bool forces) {
+  const std::int32_t count = ws.num_pairs[w];
+  const std::int32_t* pairs = ws.pairs + 2 * w * ws.max_pairs;
+  PairSlot* slots = ws.slots + 4 * w * ws.max_pairs;
+  std::int32_t* slot_count = ws.slot_count + w * ws.max_pairs;
+  for (std::int32_t i = threadIdx.x; i < count; i += blockDim.x) {
+    std::int32_t c = 0;
+    auto visit = [&](ContactKind kind, std::int32_t a, std::int32_t feature_a, std::int32_t b,
+                     std::int32_t feature_b, const Geometry& g) {
+      PairSlot& slot = slots[4 * i + c++];
+      slot.kind = static_cast<std::int32_t>(kind);
+      slot.body_a = a;
+      slot.feature_a = feature_a;
+      slot.body_b = b;
+      slot.feature_b = feature_b;
+      if (forces) {
+        const Force f = contact_force(g, &in.frames[a], in.frames[b], material);
+        slot.force[0] = f.force.x;
+        slot.force[1] = f.force.y;
+        slot.torque_a = cross(f.arm_a, f.force);
+        slot.torque_b = cross(f.arm_b, f.force);
+      }
+    };
+    collide_device(r, in, pairs[2 * i], pairs[2 * i + 1], visit);
+    slot_count[i] = c;
+  }
+}
+
+// visit(slot) for every pair contact touching body k, in the CPU's order.
+template <class Visit>
+__device__ void for_each_contact_of(const WorldScratch& ws, std::int64_t w, std::int32_t k,
+                                    Visit&& visit) {
+  const std::int32_t count = ws.num_pairs[w];
+  const std::int32_t* pairs = ws.pairs + 2 * w * ws.max_pairs;
+  const PairSlot* slots = ws.slots + 4 * w * ws.max_pairs;
+  const std::int32_t* slot_count = ws.slot_count + w * ws.max_pairs;
+  for (std::int32_t i = 0; i < count; ++i) {
+    if (pairs[2 * i] != k && pairs[2 * i + 1] != k) continue;
+    for (std::int32_t c = 0; c < slot_count[i]; ++c) visit(slots[4 * i + c]);
   }
 }
 
@@ -530,19 +599,30 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
     }
     __syncthreads();
     if (threadIdx.x == 0) {
-      double* wrench = ws.wrench + 3 * base;
-      auto visit = [&](ContactKind, std::int32_t a, std::int32_t, std::int32_t b, std::int32_t,
-                       const Geometry& g) {
-        const Force f = contact_force(g, &in.frames[a], in.frames[b], material);
-        apply_wrench(f, wrench, a, b);
-      };
-      for_each_pair_contact(r, in, ws.reach + base, ws.low + base, ws.order + base, visit);
+      ws.num_pairs[w] = find_candidate_pairs(r, in, ws.reach + base, ws.low + base, ws.order + base,
+                                             ws.pairs + 2 * w * ws.max_pairs);
     }
+    __syncthreads();
+    record_pair_contacts(r, ws, w, in, material, true);
     __syncthreads();
     for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
       const std::int64_t index = base + k;
       double* s = ws.state + 6 * index;
       const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
+      double* wrench = ws.wrench + 3 * index;
+      // apply_wrench's additions, those that reach body k, in the contacts' order.
+      for_each_contact_of(ws, w, k, [&](const PairSlot& slot) {
+        if (slot.body_b == k) {
+          wrench[0] += slot.force[0];
+          wrench[1] += slot.force[1];
+          wrench[2] += slot.torque_b;
+        }
+        if (slot.body_a == k) {
+          wrench[0] -= slot.force[0];
+          wrench[1] -= slot.force[1];
+          wrench[2] -= slot.torque_a;
+        }
+      });
       for (int j = 0; j < 3; ++j) {
         const double acceleration =
             ws.wrench[3 * index + j] / moment[j] + gravity[j] - r.damping[j] * s[3 + j];
@@ -551,6 +631,7 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
         s[3 + j] = v1;
       }
     }
+    __syncthreads();
   }
   for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
     const std::int64_t index = base + k;
@@ -626,30 +707,49 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
     }
     __syncthreads();
     if (threadIdx.x == 0) {
-      double* wrench = ws.wrench + 3 * base;
-      const double* g_wrench = ws.g_wrench + 3 * base;
-      GradientSinks sinks = world_sinks;
-      for (std::int32_t k = 0; k < r.bodies; ++k) {
-        for (int j = 0; j < 3; ++j) sinks.material[j] += ws.material[3 * (base + k) + j];
-      }
-      auto visit = [&](ContactKind kind, std::int32_t a, std::int32_t feature_a, std::int32_t b,
-                       std::int32_t feature_b, const Geometry& g) {
-        const Force f = contact_force(g, &in.frames[a], in.frames[b], material);
-        apply_wrench(f, wrench, a, b);
-        const GeometryAdjoint adjoint =
-            contact_force_backward(g, f, &in.frames[a], in.frames[b], a, b, material,
-                                   g_wrench + 3 * a, g_wrench + 3 * b, sinks);
-        contact_geometry_backward(in, g, adjoint, kind, a, feature_a, b, feature_b, sinks);
-      };
-      for_each_pair_contact(r, in, ws.reach + base, ws.low + base, ws.order + base, visit);
-      for (int j = 0; j < 3; ++j) world_material[j] += sinks.material[j];
+      ws.num_pairs[w] = find_candidate_pairs(r, in, ws.reach + base, ws.low + base, ws.order + base,
+                                             ws.pairs + 2 * w * ws.max_pairs);
     }
+    __syncthreads();
+    record_pair_contacts(r, ws, w, in, material, false);
     __syncthreads();
     for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
       const std::int64_t index = base + k;
       const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
       const double* g_wrench = ws.g_wrench + 3 * index;
-      const double* wrench = ws.wrench + 3 * index;
+      double* wrench = ws.wrench + 3 * index;
+      // Each pair contact touching body k, in the CPU's order: its force on k (as apply_wrench
+      // adds it) and body k's share of its adjoint; the material gradient is b's to keep.
+      GradientSinks sinks = world_sinks;
+      sinks.only_body = k;
+      const double* world_g_wrench = ws.g_wrench + 3 * base;
+      for_each_contact_of(ws, w, k, [&](const PairSlot& slot) {
+        const auto kind = static_cast<ContactKind>(slot.kind);
+        const std::int32_t a = slot.body_a;
+        const std::int32_t b = slot.body_b;
+        const Geometry g = contact_geometry(in, kind, a, slot.feature_a, b, slot.feature_b);
+        const Force f = contact_force(g, &in.frames[a], in.frames[b], material);
+        if (b == k) {
+          wrench[0] += f.force.x;
+          wrench[1] += f.force.y;
+          wrench[2] += cross(f.arm_b, f.force);
+        }
+        if (a == k) {
+          wrench[0] -= f.force.x;
+          wrench[1] -= f.force.y;
+          wrench[2] -= cross(f.arm_a, f.force);
+        }
+        const double kept[3] = {sinks.material[0], sinks.material[1], sinks.material[2]};
+        const GeometryAdjoint adjoint =
+            contact_force_backward(g, f, &in.frames[a], in.frames[b], a, b, material,
+                                   world_g_wrench + 3 * a, world_g_wrench + 3 * b, sinks);
+        contact_geometry_backward(in, g, adjoint, kind, a, slot.feature_a, b, slot.feature_b,
+                                  sinks);
+        if (b != k) {
+          for (int j = 0; j < 3; ++j) sinks.material[j] = kept[j];
+        }
+      });
+      for (int j = 0; j < 3; ++j) ws.material[3 * index + j] += sinks.material[j];
       for (int j = 0; j < 3; ++j) {
         const std::int64_t i = 3 * index + j;
         ws.g_pose1[i] = ws.pose_sink[i] + ws.g_pose1[i];
@@ -660,6 +760,16 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
       out.mass[index] -= (g_wrench[0] * wrench[0] + g_wrench[1] * wrench[1]) / moment[0];
       out.inertia[index] -= g_wrench[2] * wrench[2] / moment[2];
     }
+    __syncthreads();
+    // The step's material gradient: the bodies' shares in body order.
+    if (threadIdx.x == 0) {
+      double step_material[3] = {0.0, 0.0, 0.0};
+      for (std::int32_t k = 0; k < r.bodies; ++k) {
+        for (int j = 0; j < 3; ++j) step_material[j] += ws.material[3 * (base + k) + j];
+      }
+      for (int j = 0; j < 3; ++j) world_material[j] += step_material[j];
+    }
+    __syncthreads();
   }
   for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
     const std::int64_t index = base + k;
@@ -712,6 +822,10 @@ enum Slot : std::size_t {
   kPoseSink,
   kVelocitySink,
   kMaterialShares,
+  kPairs,
+  kNumPairs,
+  kSlots,
+  kSlotCount,
 };
 
 // Small blocks spread one world of few bodies over more multiprocessors.
@@ -792,6 +906,12 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     ws.pose_sink = buffers().get<double>(kPoseSink, 3 * lanes);
     ws.velocity_sink = buffers().get<double>(kVelocitySink, 3 * lanes);
     ws.material = buffers().get<double>(kMaterialShares, 3 * lanes);
+    ws.max_pairs = static_cast<std::int64_t>(k * (k - 1) / 2);
+    const auto pair_count = static_cast<std::size_t>(ws.max_pairs) * e;
+    ws.pairs = buffers().get<std::int32_t>(kPairs, 2 * pair_count);
+    ws.num_pairs = buffers().get<std::int32_t>(kNumPairs, e);
+    ws.slots = buffers().get<PairSlot>(kSlots, 4 * pair_count);
+    ws.slot_count = buffers().get<std::int32_t>(kSlotCount, pair_count);
   }
   RigidKernelTimes times;
   try {
