@@ -17,6 +17,7 @@
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #if defined(MAYA_HAVE_CUDA)
+#include "dynamics/world_losses.hpp"
 #include "fem/cuda/soft_rollout_cuda.hpp"
 #endif
 
@@ -218,11 +219,7 @@ void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& siz
   const std::size_t size = 2 * body.num_vertices() * body.dim();
   double* losses = out.loss.mutable_data().data();
   const auto adjoint_of_final = [&](const double* final_state, double* adjoint) {
-    std::fill(adjoint, adjoint + e * size, 0.0);
-    for (std::size_t w = 0; w < e; ++w) {
-      losses[w] = loss(w, std::span<const double>(final_state + w * size, size),
-                       std::span<double>(adjoint + w * size, size));
-    }
+    dynamics::detail::evaluate_world_losses(loss, e, size, final_state, adjoint, losses);
   };
   const detail::SoftKernelTimes times = detail::cuda_soft_rollout_gradient(
       topology, host, options.dt, options.steps, adjoint_of_final, grads);

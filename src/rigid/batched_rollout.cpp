@@ -15,6 +15,7 @@
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #if defined(MAYA_HAVE_CUDA)
+#include "dynamics/world_losses.hpp"
 #include "rigid/cuda/rigid_rollout_cuda.hpp"
 #endif
 
@@ -220,11 +221,7 @@ void gpu_worlds(const RigidWorld2D& world, const RigidWorlds& worlds, const Fina
   const std::size_t size = 6 * k;
   double* losses = out.loss.mutable_data().data();
   const auto adjoint_of_final = [&](const double* final_state, double* adjoint) {
-    std::fill(adjoint, adjoint + e * size, 0.0);
-    for (std::size_t w = 0; w < e; ++w) {
-      losses[w] = loss(w, std::span<const double>(final_state + w * size, size),
-                       std::span<double>(adjoint + w * size, size));
-    }
+    dynamics::detail::evaluate_world_losses(loss, e, size, final_state, adjoint, losses);
   };
   const detail::RigidKernelTimes times = detail::cuda_rigid_rollout_gradient(
       topology, host, options.dt, options.steps, adjoint_of_final, grads);

@@ -10,45 +10,17 @@
 #include "maya/multibody/loaders.hpp"
 #include "maya/tensor/gradcheck.hpp"
 #include "maya/tensor/ops.hpp"
+#include "test_models.hpp"
 
 namespace maya::multibody {
 namespace {
 
 constexpr double kG = 9.81;
 
-Geom sphere(double radius) {
-  Geom g;
-  g.type = ShapeType::kSphere;
-  g.radius = radius;
-  return g;
-}
-Geom capsule(double radius, double half_length, Quaternion orientation = {1, 0, 0, 0}) {
-  Geom g;
-  g.type = ShapeType::kCapsule;
-  g.radius = radius;
-  g.half_length = half_length;
-  g.orientation = orientation;
-  return g;
-}
-Geom box(Vec3 half) {
-  Geom g;
-  g.type = ShapeType::kBox;
-  g.size = half;
-  return g;
-}
-
-// A free body (a root with a free joint) or a body welded to the world.
-Body body(const std::string& name, Geom geom, double mass, bool free, Vec3 at = {0, 0, 0}) {
-  Body b;
-  b.name = name;
-  b.joint = free ? JointType::kFree : JointType::kFixed;
-  b.joint_position = free ? Vec3{0, 0, 0} : at;
-  b.mass = mass;
-  const double i = 0.4 * mass * 0.01;
-  b.inertia = {i, i, i, 0, 0, 0};
-  b.geoms = {geom};
-  return b;
-}
+using testing::body;
+using testing::box;
+using testing::capsule;
+using testing::sphere;
 
 ModelOptions no_gravity(double damping, double friction) {
   ModelOptions options;

@@ -1,8 +1,10 @@
-// Models shared by the multibody tests: random trees with every joint type, pendulums, chains.
+// Models shared by the multibody tests: random trees with every joint type, pendulums, chains,
+// and one-shape bodies for the contact tests.
 #pragma once
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "maya/multibody/model.hpp"
@@ -109,6 +111,41 @@ inline Model hinge_chain(std::size_t n, double length = 0.1, double mass = 0.1,
     bodies.push_back(b);
   }
   return Model(std::move(bodies));
+}
+
+inline Geom sphere(double radius) {
+  Geom g;
+  g.type = ShapeType::kSphere;
+  g.radius = radius;
+  return g;
+}
+inline Geom capsule(double radius, double half_length, Quaternion orientation = {1, 0, 0, 0}) {
+  Geom g;
+  g.type = ShapeType::kCapsule;
+  g.radius = radius;
+  g.half_length = half_length;
+  g.orientation = orientation;
+  return g;
+}
+inline Geom box(Vec3 half) {
+  Geom g;
+  g.type = ShapeType::kBox;
+  g.size = half;
+  return g;
+}
+
+// One-shape bodies for the contact tests: a free body (a root with a free joint) or a body
+// welded to the world at `at`; a solid sphere's inertia at radius 0.1.
+inline Body body(const std::string& name, Geom geom, double mass, bool free, Vec3 at = {0, 0, 0}) {
+  Body b;
+  b.name = name;
+  b.joint = free ? JointType::kFree : JointType::kFixed;
+  b.joint_position = free ? Vec3{0, 0, 0} : at;
+  b.mass = mass;
+  const double i = 0.4 * mass * 0.01;
+  b.inertia = {i, i, i, 0, 0, 0};
+  b.geoms = {geom};
+  return b;
 }
 
 }  // namespace maya::multibody::testing
