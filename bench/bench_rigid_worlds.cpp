@@ -1,5 +1,5 @@
-// W4 (bouncing boxes, K boxes, T = 2000) one world and many through
-// maya::rigid::rigid_rollout_gradient: E worlds, world e with initial velocity
+// W4 (bouncing boxes, K boxes, T = 2000) one world and many, and a wall of boxes with body-body
+// contact on (pile_*), through maya::rigid::rigid_rollout_gradient: E worlds, world e with initial velocity
 // (0.5 (1 + 0.5 e / E), 0) (world 0 is W4), each world's loss W4's, the whole gradient per call,
 // copies between host and device included. The peer is bouncing_boxes_jax.py. Counters: loss
 // (summed over worlds), checksum = sum |g| over every world's initial velocities and angular
@@ -41,17 +41,25 @@ struct Scene {
   maya::rigid::RigidWorlds worlds;
 };
 
-Scene make_scene(std::size_t boxes, std::size_t worlds) {
+// W4's boxes, or with body-body contact on (`pile`): a wall of boxes in two courses, box k at
+// x = 0.12 k (neighbours overlap in x), the odd ones 0.12 higher, so the upper course falls onto
+// the lower one and every box touches its neighbours.
+Scene make_scene(std::size_t boxes, std::size_t worlds, bool pile = false) {
   maya::rigid::RigidWorldOptions options;
-  options.body_contacts = false;  // W4: ground contact only
+  options.body_contacts = pile;  // W4: ground contact only
   maya::rigid::RigidWorld2D world(
       std::vector<maya::rigid::BodyShape>(boxes, maya::rigid::BodyShape::box(0.2, 0.1)), options);
   const maya::rigid::RigidParameterValues values =
       world.parameters_from_masses(std::vector<double>(boxes, 1.0), {1e4, 30.0, 0.5});
   std::vector<double> poses, velocities;
   for (std::size_t k = 0; k < boxes; ++k) {
-    poses.insert(poses.end(), {0.5 * static_cast<double>(k), 1.0, 0.3});
-    velocities.insert(velocities.end(), {0.5, 0.0, 2.0});
+    if (pile) {
+      poses.insert(poses.end(), {0.12 * static_cast<double>(k), k % 2 == 0 ? 0.049 : 0.17, 0.0});
+      velocities.insert(velocities.end(), {0.5, 0.0, 0.0});
+    } else {
+      poses.insert(poses.end(), {0.5 * static_cast<double>(k), 1.0, 0.3});
+      velocities.insert(velocities.end(), {0.5, 0.0, 2.0});
+    }
   }
   const maya::Tensor state = maya::rigid::RigidWorld2D::make_state(
       maya::Tensor::from_data(poses, {boxes, 3}), maya::Tensor::from_data(velocities, {boxes, 3}));
@@ -65,7 +73,7 @@ Scene make_scene(std::size_t boxes, std::size_t worlds) {
   return {std::move(world), std::move(batch)};
 }
 
-void w4_worlds(benchmark::State& bench, maya::Device device) {
+void w4_worlds(benchmark::State& bench, maya::Device device, bool pile = false) {
   if (device == maya::Device::kCuda && maya::dynamics::cuda_device_count() == 0) {
     bench.SkipWithError("no CUDA GPU");
     return;
@@ -73,7 +81,7 @@ void w4_worlds(benchmark::State& bench, maya::Device device) {
   maya::set_num_threads(threads_from_environment());
   const auto boxes = static_cast<std::size_t>(bench.range(0));
   const auto e = static_cast<std::size_t>(bench.range(1));
-  const Scene scene = make_scene(boxes, e);
+  const Scene scene = make_scene(boxes, e, pile);
   const maya::rigid::RigidRolloutOptions options{.dt = 1e-3, .steps = kSteps, .device = device};
   auto out = maya::rigid::rigid_rollout_gradient(scene.world, scene.worlds, w4_loss, options);
   for (auto _ : bench) {
@@ -99,6 +107,8 @@ void w4_worlds(benchmark::State& bench, maya::Device device) {
 
 void w4_gpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCuda); }
 void w4_cpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCpu); }
+void pile_gpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCuda, true); }
+void pile_cpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCpu, true); }
 
 }  // namespace
 
@@ -118,6 +128,25 @@ BENCHMARK(w4_cpu)
     ->Args({1, 1})
     ->Args({256, 1})
     ->Args({256, 16})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+
+// {K, E}: the wall of 32 boxes with body-body contact on.
+BENCHMARK(pile_gpu)
+    ->Args({32, 1})
+    ->Args({32, 16})
+    ->Args({32, 256})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+BENCHMARK(pile_cpu)
+    ->Args({32, 1})
+    ->Args({32, 16})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(1)

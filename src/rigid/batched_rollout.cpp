@@ -175,19 +175,17 @@ void gpu_worlds(const RigidWorld2D& world, const RigidWorlds& worlds, const Fina
     throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
   }
   const RigidWorldOptions& wo = world.options();
-  if (wo.body_contacts) {
-    throw ValueError(std::string(kOp) +
-                     ": the GPU rollout covers ground contact only, and this world has "
-                     "body-body contact on (construct it with body_contacts = false, or use "
-                     "Device::kCpu)");
-  }
   const std::size_t k = world.num_bodies();
   std::vector<std::int32_t> first(k);
   std::vector<std::int32_t> count(k);
+  std::vector<std::int32_t> next(world.num_vertices());
   for (std::size_t b = 0; b < k; ++b) {
     const bool polygon = world.shape(b).kind() == ShapeKind::kPolygon;
     first[b] = polygon ? static_cast<std::int32_t>(world.first_vertex(b)) : -1;
     count[b] = polygon ? static_cast<std::int32_t>(world.shape(b).vertices().size()) : 1;
+    for (std::int32_t i = 0; polygon && i < count[b]; ++i) {
+      next[static_cast<std::size_t>(first[b] + i)] = first[b] + (i + 1) % count[b];
+    }
   }
   const detail::HostRigidTopology topology{k,
                                            world.num_vertices(),
@@ -199,7 +197,9 @@ void gpu_worlds(const RigidWorld2D& world, const RigidWorlds& worlds, const Fina
                                            wo.linear_damping,
                                            wo.angular_damping,
                                            wo.friction_smoothing,
-                                           wo.normal_law};
+                                           wo.normal_law,
+                                           wo.body_contacts,
+                                           next.data()};
   const detail::HostRigidWorlds host{
       e,
       worlds.state.data().data(),

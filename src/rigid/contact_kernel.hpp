@@ -94,6 +94,13 @@ struct GradientSinks {
   double* vertices = nullptr;            // [V, 2]
   double* radius = nullptr;              // [K]
   double material[3] = {0.0, 0.0, 0.0};  // stiffness, damping, friction
+  // Where >= 0, only this body's pose, velocity, vertex and radius gradients are written (the
+  // GPU's per-body threads each take their own body's share of a pair contact's adjoint).
+  std::int32_t only_body = -1;
+
+  [[nodiscard]] MAYA_RIGID_HD bool keeps(std::int32_t body) const noexcept {
+    return only_body < 0 || body == only_body;
+  }
 };
 
 MAYA_RIGID_HD inline V2 local_point(const ContactInputs& in, std::int32_t feature) noexcept {
@@ -227,7 +234,7 @@ struct GeometryAdjoint {
 
 MAYA_RIGID_HD inline void add_pose_gradient(GradientSinks& sinks, std::int32_t body, V2 g_position,
                                             double g_angle) noexcept {
-  if (sinks.pose == nullptr) return;
+  if (sinks.pose == nullptr || !sinks.keeps(body)) return;
   double* p = sinks.pose + 3 * body;
   p[0] += g_position.x;
   p[1] += g_position.y;
@@ -286,7 +293,7 @@ MAYA_RIGID_HD inline GeometryAdjoint contact_force_backward(
   // v_rel = v_b + omega_b perp(arm_b) - (v_a + omega_a perp(arm_a)); d (g . perp(r)) / dr = (g_y,
   // -g_x).
   const V2 velocity_by_arm{g_velocity.y, -g_velocity.x};
-  if (sinks.velocity != nullptr) {
+  if (sinks.velocity != nullptr && sinks.keeps(body_b)) {
     double* vb = sinks.velocity + 3 * body_b;
     vb[0] += g_velocity.x;
     vb[1] += g_velocity.y;
@@ -294,7 +301,7 @@ MAYA_RIGID_HD inline GeometryAdjoint contact_force_backward(
   }
   g_arm_b += b.omega * velocity_by_arm;
   if (a != nullptr) {
-    if (sinks.velocity != nullptr) {
+    if (sinks.velocity != nullptr && sinks.keeps(body_a)) {
       double* va = sinks.velocity + 3 * body_a;
       va[0] -= g_velocity.x;
       va[1] -= g_velocity.y;
@@ -317,7 +324,7 @@ MAYA_RIGID_HD inline void point_backward(const ContactInputs& in, GradientSinks&
   const BodyFrame& frame = in.frames[body];
   // d (R p) / d theta = perp(R p)
   add_pose_gradient(sinks, body, g_world, dot(g_world, perp(world - frame.position)));
-  if (feature >= 0 && sinks.vertices != nullptr) {
+  if (feature >= 0 && sinks.vertices != nullptr && sinks.keeps(body)) {
     const V2 g_local = frame.unrotate(g_world);
     sinks.vertices[2 * feature] += g_local.x;
     sinks.vertices[2 * feature + 1] += g_local.y;
@@ -326,7 +333,7 @@ MAYA_RIGID_HD inline void point_backward(const ContactInputs& in, GradientSinks&
 
 MAYA_RIGID_HD inline void radius_backward(GradientSinks& sinks, std::int32_t body,
                                           std::int32_t feature, double g_radius) noexcept {
-  if (feature < 0 && sinks.radius != nullptr) sinks.radius[body] += g_radius;
+  if (feature < 0 && sinks.radius != nullptr && sinks.keeps(body)) sinks.radius[body] += g_radius;
 }
 
 // Reverse of contact_geometry.
@@ -356,7 +363,7 @@ MAYA_RIGID_HD inline void contact_geometry_backward(const ContactInputs& in, con
       // d (R n_l) / d theta = perp(n)
       add_pose_gradient(sinks, body_a, {}, dot(g_normal, perp(g.normal)));
       point_backward(in, sinks, body_a, feature_a, g.world_a, g_face_point);
-      if (sinks.vertices != nullptr) {
+      if (sinks.vertices != nullptr && sinks.keeps(body_a)) {
         // n_l = m / |m|, m = (e_y, -e_x), e = v1 - v0
         const V2 g_local_normal = a.unrotate(g_normal);
         const V2 g_m = (1.0 / g.length) *

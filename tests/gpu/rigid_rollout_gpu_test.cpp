@@ -1,8 +1,10 @@
 // The CUDA rigid rollout kernels against the CPU fused step: the loss, the final state and every
 // gradient to 1e-10 relative (or to the rollout's own conditioning, where that is worse), on W4's
-// boxes tumbling and sliding (many worlds, more than one block holds), and on a mixed scene of
-// boxes, a triangle and circles over two grounds with damping under both normal laws. Skipped
-// where no GPU is present.
+// boxes tumbling and sliding (many worlds, more than one block holds), on a mixed scene of
+// boxes, a triangle and circles over two grounds with damping under both normal laws, and, with
+// body-body contact on, on a pile of boxes, a triangle and circles (both laws), boxes knocking
+// into each other and a row of more circles than a block has threads. Skipped where no GPU is
+// present.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -133,17 +135,53 @@ TEST(RigidRolloutGpu, ABlownUpWorldIsNamedAndLeavesTheOthersAlone) {
   }
 }
 
-TEST(RigidRolloutGpu, BodyContactIsAValueError) {
+TEST(RigidRolloutGpu, KelvinVoigtPileWithBodyContactMatchesTheCpu) {
   MAYA_REQUIRE_GPU();
-  maya::test::RigidBatch batch = maya::test::w4_batch(2, 2);
-  maya::rigid::RigidWorldOptions options = batch.world.options();
+  expect_gpu_matches_cpu(maya::test::pile_batch(6, maya::rigid::NormalForceLaw::kKelvinVoigt), 300,
+                         maya::test::weighted_loss);
+}
+
+TEST(RigidRolloutGpu, HuntCrossleyPileWithBodyContactMatchesTheCpu) {
+  MAYA_REQUIRE_GPU();
+  expect_gpu_matches_cpu(maya::test::pile_batch(4, maya::rigid::NormalForceLaw::kHuntCrossley), 200,
+                         maya::test::weighted_loss);
+}
+
+TEST(RigidRolloutGpu, BoxesInBodyContactMatchTheCpu) {
+  MAYA_REQUIRE_GPU();
+  // W4's boxes with body-body contact on, overlapping in x: tumbling boxes hit their neighbours.
+  maya::rigid::RigidWorldOptions options;
   options.body_contacts = true;
-  const maya::rigid::RigidWorld2D world(
-      std::vector<maya::rigid::BodyShape>(2, maya::rigid::BodyShape::box(0.2, 0.1)), options);
-  EXPECT_THROW((void)maya::rigid::rigid_rollout_gradient(
-                   world, batch.worlds, maya::test::w4_loss,
-                   {.dt = 1e-3, .steps = 10, .device = maya::Device::kCuda}),
-               maya::ValueError);
+  maya::test::RigidBatch batch = maya::test::w4_batch(6, 5, 0.066);
+  batch.world = maya::rigid::RigidWorld2D(
+      std::vector<maya::rigid::BodyShape>(6, maya::rigid::BodyShape::box(0.2, 0.1)), options);
+  for (std::size_t w = 0; w < 5; ++w) {
+    for (std::size_t k = 0; k < 6; ++k) {
+      batch.worlds.state.mutable_data()[w * 36 + 3 * k] = 0.21 * static_cast<double>(k);
+      batch.worlds.state.mutable_data()[w * 36 + 18 + 3 * k] *= k % 2 == 0 ? 1.0 : -1.0;
+    }
+  }
+  expect_gpu_matches_cpu(batch, 150, maya::test::w4_loss);
+}
+
+TEST(RigidRolloutGpu, MoreBodiesThanBlockThreadsWithBodyContactMatchTheCpu) {
+  MAYA_REQUIRE_GPU();
+  expect_gpu_matches_cpu(maya::test::circle_row_batch(300, 2), 100, maya::test::weighted_loss);
+}
+
+TEST(RigidRolloutGpu, BodyContactRepeatedCallsAgree) {
+  MAYA_REQUIRE_GPU();
+  const maya::test::RigidBatch batch =
+      maya::test::pile_batch(3, maya::rigid::NormalForceLaw::kKelvinVoigt);
+  const RigidRolloutOptions options{.dt = 1e-3, .steps = 200, .device = maya::Device::kCuda};
+  const RigidRolloutGradients a = maya::rigid::rigid_rollout_gradient(
+      batch.world, batch.worlds, maya::test::weighted_loss, options);
+  const RigidRolloutGradients b = maya::rigid::rigid_rollout_gradient(
+      batch.world, batch.worlds, maya::test::weighted_loss, options);
+  EXPECT_EQ(rigid_relative_error(a.final_state, b.final_state), 0.0);
+  EXPECT_EQ(rigid_relative_error(a.state, b.state), 0.0);
+  EXPECT_EQ(rigid_relative_error(a.vertices, b.vertices), 0.0);
+  EXPECT_EQ(rigid_relative_error(a.stiffness, b.stiffness), 0.0);
 }
 
 }  // namespace

@@ -101,6 +101,79 @@ inline RigidBatch mixed_batch(std::size_t worlds, maya::rigid::NormalForceLaw la
   return {std::move(world), std::move(batch)};
 }
 
+// Body-body contact on: two boxes, a triangle and three circles dropped close together over a
+// floor and a slanted wall, so that circles touch circles, circles touch polygons (faces and
+// corners) and polygons touch polygons; heights, spins and the material vary per world.
+inline RigidBatch pile_batch(std::size_t worlds, maya::rigid::NormalForceLaw law) {
+  maya::rigid::RigidWorldOptions options;
+  options.body_contacts = true;
+  options.normal_law = law;
+  options.grounds = {maya::rigid::GroundPlane{},
+                     maya::rigid::GroundPlane::through({0.9, 0.0}, {-1.0, 0.4})};
+  options.linear_damping = 0.1;
+  options.angular_damping = 0.2;
+  std::vector<maya::rigid::BodyShape> shapes = {
+      maya::rigid::BodyShape::box(0.3, 0.1),
+      maya::rigid::BodyShape::circle(0.06),
+      maya::rigid::BodyShape::box(0.12, 0.12),
+      maya::rigid::BodyShape::polygon({{0.0, 0.0}, {0.16, 0.0}, {0.04, 0.12}}),
+      maya::rigid::BodyShape::circle(0.05),
+      maya::rigid::BodyShape::circle(0.04)};
+  maya::rigid::RigidWorld2D world(shapes, options);
+  const bool hertz = law == maya::rigid::NormalForceLaw::kHuntCrossley;
+  const maya::rigid::RigidParameterValues values =
+      world.parameters_from_density(200.0, {hertz ? 1e5 : 1e4, hertz ? 0.5 : 30.0, 0.4});
+  const std::size_t k = shapes.size();
+  const std::vector<double> poses = {0.3,  0.052, 0.0,  0.25, 0.16, 0.0, 0.42, 0.15, 0.2,
+                                     0.55, 0.05,  -0.1, 0.6,  0.21, 0.0, 0.67, 0.1,  0.0};
+  const std::vector<double> velocities = {0.2, 0.0,  0.5, -0.3, -0.5, 1.0, 0.1,  -0.4, -0.5,
+                                          0.4, -0.1, 0.3, -0.2, -0.6, 0.0, -0.5, 0.0,  2.0};
+  const Tensor state = maya::rigid::RigidWorld2D::make_state(Tensor::from_data(poses, {k, 3}),
+                                                             Tensor::from_data(velocities, {k, 3}));
+  maya::rigid::RigidWorlds batch = maya::rigid::replicate_world(state, values, worlds);
+  for (std::size_t w = 0; w < worlds; ++w) {
+    const double f = static_cast<double>(w) / static_cast<double>(std::max<std::size_t>(worlds, 1));
+    auto s = batch.state.mutable_data().subspan(w * 6 * k, 6 * k);
+    for (std::size_t b = 0; b < k; ++b) {
+      s[3 * b + 1] += 0.01 * f * static_cast<double>(b % 3);
+      s[3 * k + 3 * b + 2] += 0.5 * f;
+      batch.applied.mutable_data()[3 * (w * k + b)] = 0.2 * f;
+    }
+    batch.radius.mutable_data()[w * k + 1] *= 1.0 + 0.1 * f;
+    batch.friction.mutable_data()[w] *= 1.0 - 0.5 * f;
+    batch.stiffness.mutable_data()[w] *= 1.0 + 0.3 * f;
+  }
+  return {std::move(world), std::move(batch)};
+}
+
+// Body-body contact on: a row of `count` circles without gravity or grounds, each pressed into
+// its neighbours and jostling them, without friction (explicit steps of stiff friction on light
+// circles chatter), so that every neighbour contact persists (more bodies than
+// one block has threads where count > 256).
+inline RigidBatch circle_row_batch(std::size_t count, std::size_t worlds) {
+  maya::rigid::RigidWorldOptions options;
+  options.body_contacts = true;
+  options.gravity = {0.0, 0.0};
+  options.grounds = {};
+  maya::rigid::RigidWorld2D world(
+      std::vector<maya::rigid::BodyShape>(count, maya::rigid::BodyShape::circle(0.05)), options);
+  const maya::rigid::RigidParameterValues values =
+      world.parameters_from_masses(std::vector<double>(count, 0.1), {1e4, 10.0, 0.0});
+  std::vector<double> poses, velocities;
+  for (std::size_t b = 0; b < count; ++b) {
+    const double u = std::sin(1.3 * static_cast<double>(b));
+    poses.insert(poses.end(), {0.096 * static_cast<double>(b), 0.001 * u, 0.0});
+    velocities.insert(velocities.end(), {0.01 * u, 0.01 * u, 0.2 * u});
+  }
+  const Tensor state = maya::rigid::RigidWorld2D::make_state(
+      Tensor::from_data(poses, {count, 3}), Tensor::from_data(velocities, {count, 3}));
+  maya::rigid::RigidWorlds batch = maya::rigid::replicate_world(state, values, worlds);
+  for (std::size_t w = 0; w < worlds; ++w) {
+    batch.stiffness.mutable_data()[w] *= 1.0 + 0.2 * static_cast<double>(w);
+  }
+  return {std::move(world), std::move(batch)};
+}
+
 // W4's loss of one world: sum over bodies of (x - 2)^2 + y^2 + theta^2.
 inline double w4_loss(std::size_t, std::span<const double> final_state, std::span<double> adjoint) {
   const std::size_t k = final_state.size() / 6;

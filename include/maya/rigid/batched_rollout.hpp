@@ -64,10 +64,10 @@ struct RigidRolloutGradients {
 // gradient is that of the rollout with each step's contact set held fixed, as for the fused step.
 // Throws maya::ShapeError for tensors whose shapes disagree with the world or with each other on
 // E (naming both), maya::ValueError for dt <= 0 or a non-positive mass or inertia,
-// maya::DeviceError for Device::kCuda in a build without CUDA or on a machine without a GPU, and
-// maya::ValueError for Device::kCuda on a world with body-body contact (the GPU kernels cover
-// ground contact: construct the world with body_contacts = false). On the CPU it runs on
-// maya::set_num_threads threads, one world per task.
+// maya::DeviceError for Device::kCuda in a build without CUDA or on a machine without a GPU. On
+// the GPU a world with body-body contact runs as one thread block per world (the pair contacts
+// found and summed in the CPU fused step's order); without it, one thread per body. On the CPU it
+// runs on maya::set_num_threads threads, one world per task.
 [[nodiscard]] RigidRolloutGradients rigid_rollout_gradient(const RigidWorld2D& world,
                                                            const RigidWorlds& worlds,
                                                            const FinalStateLoss& loss,

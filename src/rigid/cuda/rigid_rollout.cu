@@ -230,6 +230,560 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
   out.radius[index] = g_radius;
 }
 
+// ---- Worlds with body-body contact: one block per world ----
+//
+// A body's step now reads the bodies it touches, so each world is one block and every step has
+// block barriers: the threads (one per body, strided where a world has more bodies than the
+// block threads) compute their bodies' frames, ground contacts and broad-phase bounds; thread 0
+// sorts and sweeps as contact_detection.cpp does (along x, ties broken by index) into a list of
+// candidate pairs in the CPU's order; the threads run the candidates' narrow phase
+// (circle-circle, circle-polygon, polygon-polygon, the CPU's features in the CPU's order) and
+// forces in parallel into fixed slots; then each body's thread walks the slots in list order and
+// adds the contacts that touch its body, so every body's wrench is summed in the CPU fused step's
+// order (applied, its ground contacts, then the pair contacts in list order), and integrates.
+// The reverse sweep finds the same contacts again from the kept state (the contact set depends
+// only on the state and the parameters); each body's thread runs the adjoint of the contacts that
+// touch it, in order, keeping its own body's share (GradientSinks::only_body). The per-world
+// scratch (frames, wrenches, adjoint sinks, the sweep order) lives in global memory, which the
+// block barriers make visible to the block's threads.
+
+// Per-world scratch, each array world-major.
+struct WorldScratch {
+  BodyFrame* frames;          // [E, K]
+  double* state;              // [E, K, 6]: the current state, body-major
+  double* wrench;             // [E, K, 3]
+  double* reach;              // [E, K]: bounding-circle radius
+  double* low;                // [E, K]: x - reach
+  std::int32_t* order;        // [E, K]: bodies sorted by (low, index)
+  double* g_wrench;           // [E, K, 3]
+  double* g_pose1;            // [E, K, 3]
+  double* g_velocity1;        // [E, K, 3]
+  double* g_velocity1_total;  // [E, K, 3]
+  double* pose_sink;          // [E, K, 3]
+  double* velocity_sink;      // [E, K, 3]
+  double* material;           // [E, K, 3]: each body's share of the step's material gradient
+  std::int32_t* pairs;        // [E, P, 2]: the step's candidate pairs (a < b), in sweep order
+  std::int32_t* num_pairs;    // [E]
+  struct PairSlot* slots;     // [E, P, 4]: each candidate's contacts (at most 4)
+  std::int32_t* slot_count;   // [E, P]
+  std::int64_t max_pairs;     // P = K (K - 1) / 2
+};
+
+// One pair contact: its ids and, forward, its wrench on b (minus on a), as apply_wrench adds it.
+struct PairSlot {
+  std::int32_t kind;
+  std::int32_t body_a;
+  std::int32_t feature_a;
+  std::int32_t body_b;
+  std::int32_t feature_b;
+  double force[2];
+  double torque_a;  // cross(arm_a, F)
+  double torque_b;  // cross(arm_b, F)
+};
+
+struct PairTopology {
+  const std::int32_t* next_vertex;  // [V]
+};
+
+__device__ V2 outward_normal_of(V2 from, V2 to) {
+  const V2 edge = to - from;
+  return (1.0 / std::sqrt(dot(edge, edge))) * V2{edge.y, -edge.x};
+}
+
+struct PolygonRef {
+  std::int32_t body;
+  std::int32_t first;
+  std::int32_t count;
+};
+
+__device__ V2 polygon_world_vertex(const ContactInputs& in, const PolygonRef& p, std::int32_t i) {
+  return in.frames[p.body].to_world(local_point(in, p.first + i));
+}
+
+// contact_detection.cpp's accept: the contact exists where its depth is positive.
+template <class Visit>
+__device__ void accept_pair(const ContactInputs& in, ContactKind kind, std::int32_t body_a,
+                            std::int32_t feature_a, std::int32_t body_b, std::int32_t feature_b,
+                            Visit& visit) {
+  const Geometry g = contact_geometry(in, kind, body_a, feature_a, body_b, feature_b);
+  if (!(g.depth > 0.0)) return;
+  visit(kind, body_a, feature_a, body_b, feature_b, g);
+}
+
+template <class Visit>
+__device__ void collide_polygon_circle_device(const ContactInputs& in, const PolygonRef& a,
+                                              std::int32_t b, Visit& visit) {
+  const BodyFrame& frame = in.frames[a.body];
+  const V2 centre = frame.unrotate(in.frames[b].position - frame.position);
+  const double radius = in.radius[b];
+  double separation = -INFINITY;
+  std::int32_t face = 0;
+  for (std::int32_t i = 0; i < a.count; ++i) {
+    const V2 v0 = local_point(in, a.first + i);
+    const V2 v1 = local_point(in, in.next_vertex[a.first + i]);
+    const double s = dot(outward_normal_of(v0, v1), centre - v0);
+    if (s > separation) {
+      separation = s;
+      face = i;
+    }
+  }
+  if (separation > radius) return;
+  const std::int32_t i0 = a.first + face;
+  const std::int32_t i1 = in.next_vertex[i0];
+  const V2 v0 = local_point(in, i0);
+  const V2 v1 = local_point(in, i1);
+  if (separation > 0.0 && dot(centre - v0, v1 - v0) <= 0.0) {
+    accept_pair(in, ContactKind::kPoints, a.body, i0, b, -1, visit);
+  } else if (separation > 0.0 && dot(centre - v1, v0 - v1) <= 0.0) {
+    accept_pair(in, ContactKind::kPoints, a.body, i1, b, -1, visit);
+  } else {
+    accept_pair(in, ContactKind::kFace, a.body, i0, b, -1, visit);
+  }
+}
+
+// The face of p along whose normal q is least deep: max over faces of min over q's vertices.
+__device__ double max_separation_device(const ContactInputs& in, const PolygonRef& p,
+                                        const PolygonRef& q, std::int32_t& face) {
+  double best = -INFINITY;
+  face = 0;
+  for (std::int32_t i = 0; i < p.count; ++i) {
+    const V2 pi = polygon_world_vertex(in, p, i);
+    const V2 normal = outward_normal_of(pi, polygon_world_vertex(in, p, (i + 1) % p.count));
+    double deepest = INFINITY;
+    for (std::int32_t j = 0; j < q.count; ++j) {
+      deepest = std::fmin(deepest, dot(normal, polygon_world_vertex(in, q, j) - pi));
+    }
+    if (deepest > best) {
+      best = deepest;
+      face = i;
+    }
+  }
+  return best;
+}
+
+template <class Visit>
+__device__ void collide_polygons_device(const ContactInputs& in, const PolygonRef& a,
+                                        const PolygonRef& b, Visit& visit) {
+  std::int32_t face_a = 0;
+  std::int32_t face_b = 0;
+  const double separation_a = max_separation_device(in, a, b, face_a);
+  if (separation_a > 0.0) return;
+  const double separation_b = max_separation_device(in, b, a, face_b);
+  if (separation_b > 0.0) return;
+  const bool flip = separation_b > separation_a + 1e-12;
+  const PolygonRef& ref = flip ? b : a;
+  const PolygonRef& inc = flip ? a : b;
+  const std::int32_t f = flip ? face_b : face_a;
+  const V2 v[2] = {polygon_world_vertex(in, ref, f),
+                   polygon_world_vertex(in, ref, (f + 1) % ref.count)};
+  const V2 normal = outward_normal_of(v[0], v[1]);
+  std::int32_t k = 0;
+  double most_opposed = INFINITY;
+  for (std::int32_t i = 0; i < inc.count; ++i) {
+    const double d =
+        dot(normal, outward_normal_of(polygon_world_vertex(in, inc, i),
+                                      polygon_world_vertex(in, inc, (i + 1) % inc.count)));
+    if (d < most_opposed) {
+      most_opposed = d;
+      k = i;
+    }
+  }
+  const std::int32_t w_index[2] = {k, (k + 1) % inc.count};
+  const V2 w[2] = {polygon_world_vertex(in, inc, w_index[0]),
+                   polygon_world_vertex(in, inc, w_index[1])};
+  const double length = std::sqrt(dot(v[1] - v[0], v[1] - v[0]));
+  const V2 along = (1.0 / length) * (v[1] - v[0]);
+  const double tolerance = 1e-9 * length;
+  for (int j = 0; j < 2; ++j) {
+    if (dot(along, w[j] - v[0]) >= -tolerance && dot(along, w[j] - v[1]) <= tolerance) {
+      accept_pair(in, ContactKind::kFace, ref.body, ref.first + f, inc.body, inc.first + w_index[j],
+                  visit);
+    }
+  }
+  const std::int32_t v_index[2] = {f, (f + 1) % ref.count};
+  for (int j = 0; j < 2; ++j) {
+    const double s0 = dot(along, w[0] - v[j]);
+    const double s1 = dot(along, w[1] - v[j]);
+    if ((s0 > tolerance && s1 < -tolerance) || (s0 < -tolerance && s1 > tolerance)) {
+      accept_pair(in, ContactKind::kFace, inc.body, inc.first + k, ref.body, ref.first + v_index[j],
+                  visit);
+    }
+  }
+}
+
+template <class Visit>
+__device__ void collide_device(const Rollout& r, const ContactInputs& in, std::int32_t a,
+                               std::int32_t b, Visit& visit) {
+  const bool a_circle = r.first_vertex[a] < 0;
+  const bool b_circle = r.first_vertex[b] < 0;
+  const PolygonRef pa{a, r.first_vertex[a], r.vertex_count[a]};
+  const PolygonRef pb{b, r.first_vertex[b], r.vertex_count[b]};
+  if (a_circle && b_circle) {
+    const V2 d = in.frames[b].position - in.frames[a].position;
+    const double reach = in.radius[a] + in.radius[b];
+    if (dot(d, d) < reach * reach) accept_pair(in, ContactKind::kPoints, a, -1, b, -1, visit);
+  } else if (b_circle) {
+    collide_polygon_circle_device(in, pa, b, visit);
+  } else if (a_circle) {
+    collide_polygon_circle_device(in, pb, a, visit);
+  } else {
+    collide_polygons_device(in, pa, pb, visit);
+  }
+}
+
+// find_pair_contacts' broad phase on thread 0 of a world's block: `low` holds x - reach of every
+// body, `order` the previous step's sorted order (any permutation: the sorted result depends only
+// on values). Writes the candidate pairs (a < b) in the order the CPU collides them.
+__device__ std::int32_t find_candidate_pairs(const Rollout& r, const ContactInputs& in,
+                                             const double* reach, const double* low,
+                                             std::int32_t* order, std::int32_t* pairs) {
+  const auto n = static_cast<std::int32_t>(r.bodies);
+  if (n < 2) return 0;
+  const auto before = [&](std::int32_t p, std::int32_t q) {
+    return low[p] < low[q] || (low[p] == low[q] && p < q);
+  };
+  for (std::int32_t i = 1; i < n; ++i) {
+    const std::int32_t body = order[i];
+    std::int32_t j = i;
+    for (; j > 0 && before(body, order[j - 1]); --j) order[j] = order[j - 1];
+    order[j] = body;
+  }
+  std::int32_t count = 0;
+  for (std::int32_t i = 0; i < n; ++i) {
+    const std::int32_t p = order[i];
+    const double high = in.frames[p].position.x + reach[p];
+    for (std::int32_t j = i + 1; j < n && low[order[j]] <= high; ++j) {
+      const std::int32_t q = order[j];
+      const V2 d = in.frames[q].position - in.frames[p].position;
+      const double rr = reach[p] + reach[q];
+      if (dot(d, d) > rr * rr) continue;
+      pairs[2 * count] = p < q ? p : q;
+      pairs[2 * count + 1] = p < q ? q : p;
+      ++count;
+    }
+  }
+  return count;
+}
+
+// The narrow phase of every candidate, spread over the block's threads: candidate i's contacts go
+// to slots [4 i, 4 i + 4) in the CPU's order, with their wrenches when `forces` is set.
+__device__ void record_pair_contacts(const Rollout& r, const WorldScratch& ws, std::int64_t w,
+                                     const ContactInputs& in, const Material& material,
+                                     bool forces) {
+  const std::int32_t count = ws.num_pairs[w];
+  const std::int32_t* pairs = ws.pairs + 2 * w * ws.max_pairs;
+  PairSlot* slots = ws.slots + 4 * w * ws.max_pairs;
+  std::int32_t* slot_count = ws.slot_count + w * ws.max_pairs;
+  for (std::int32_t i = threadIdx.x; i < count; i += blockDim.x) {
+    std::int32_t c = 0;
+    auto visit = [&](ContactKind kind, std::int32_t a, std::int32_t feature_a, std::int32_t b,
+                     std::int32_t feature_b, const Geometry& g) {
+      PairSlot& slot = slots[4 * i + c++];
+      slot.kind = static_cast<std::int32_t>(kind);
+      slot.body_a = a;
+      slot.feature_a = feature_a;
+      slot.body_b = b;
+      slot.feature_b = feature_b;
+      if (forces) {
+        const Force f = contact_force(g, &in.frames[a], in.frames[b], material);
+        slot.force[0] = f.force.x;
+        slot.force[1] = f.force.y;
+        slot.torque_a = cross(f.arm_a, f.force);
+        slot.torque_b = cross(f.arm_b, f.force);
+      }
+    };
+    collide_device(r, in, pairs[2 * i], pairs[2 * i + 1], visit);
+    slot_count[i] = c;
+  }
+}
+
+// visit(slot) for every pair contact touching body k, in the CPU's order.
+template <class Visit>
+__device__ void for_each_contact_of(const WorldScratch& ws, std::int64_t w, std::int32_t k,
+                                    Visit&& visit) {
+  const std::int32_t count = ws.num_pairs[w];
+  const std::int32_t* pairs = ws.pairs + 2 * w * ws.max_pairs;
+  const PairSlot* slots = ws.slots + 4 * w * ws.max_pairs;
+  const std::int32_t* slot_count = ws.slot_count + w * ws.max_pairs;
+  for (std::int32_t i = 0; i < count; ++i) {
+    if (pairs[2 * i] != k && pairs[2 * i + 1] != k) continue;
+    for (std::int32_t c = 0; c < slot_count[i]; ++c) visit(slots[4 * i + c]);
+  }
+}
+
+// A world's inputs with every body's frame (body indices are the world's).
+__device__ ContactInputs world_inputs(const Rollout& r, const PairTopology& pt, std::int64_t world,
+                                      const BodyFrame* frames) {
+  return {frames, r.vertex_values + 2 * world * r.vertices, r.radius + world * r.bodies, r.grounds,
+          pt.next_vertex};
+}
+
+// Ground contacts of body k of a world (its point features in order, then the grounds).
+template <class Visit>
+__device__ void for_each_ground_contact_of(const Rollout& r, const ContactInputs& in,
+                                           std::int32_t k, Visit&& visit) {
+  const std::int32_t first = r.first_vertex[k];
+  const std::int32_t count = r.vertex_count[k];
+  for (std::int32_t i = 0; i < count; ++i) {
+    const std::int32_t feature = first < 0 ? -1 : first + i;
+    for (std::int32_t g = 0; g < r.num_grounds; ++g) {
+      const Geometry geometry = contact_geometry(in, ContactKind::kGround, -1, g, k, feature);
+      if (geometry.depth > 0.0) visit(g, feature, geometry);
+    }
+  }
+}
+
+__device__ Material material_of(const Rollout& r, std::int64_t world) {
+  return {r.stiffness[world], r.damping_coefficient[world], r.friction[world], r.smoothing, r.law};
+}
+
+// Frame, bounds of body k of world w from the state in scratch.
+__device__ void prepare_body(const Rollout& r, const WorldScratch& ws, std::int64_t w,
+                             std::int32_t k, const double* s) {
+  const std::int64_t i = w * r.bodies + k;
+  BodyFrame& f = ws.frames[i];
+  f.position = {s[0], s[1]};
+  f.cos = std::cos(s[2]);
+  f.sin = std::sin(s[2]);
+  f.velocity = {s[3], s[4]};
+  f.omega = s[5];
+  ws.low[i] = s[0] - ws.reach[i];
+}
+
+__device__ void init_bounds(const Rollout& r, const WorldScratch& ws, std::int64_t w) {
+  for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+    const std::int64_t i = w * r.bodies + k;
+    double reach = 0.0;
+    if (r.first_vertex[k] < 0) {
+      reach = r.radius[i];
+    } else {
+      const double* v = r.vertex_values + 2 * w * r.vertices;
+      for (std::int32_t j = 0; j < r.vertex_count[k]; ++j) {
+        const std::int32_t f = r.first_vertex[k] + j;
+        reach = std::fmax(reach, v[2 * f] * v[2 * f] + v[2 * f + 1] * v[2 * f + 1]);
+      }
+      reach = std::sqrt(reach);
+    }
+    ws.reach[i] = reach;
+    ws.order[i] = k;
+  }
+}
+
+__global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch ws,
+                                       const double* initial, double* history,
+                                       double* final_state) {
+  const std::int64_t w = blockIdx.x;
+  const std::int64_t lanes = r.worlds * r.bodies;
+  const std::int64_t base = w * r.bodies;
+  const ContactInputs in = world_inputs(r, pt, w, ws.frames + base);
+  const Material material = material_of(r, w);
+  init_bounds(r, ws, w);
+  for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+    double* s = ws.state + 6 * (base + k);
+    for (int j = 0; j < 6; ++j)
+      s[j] = initial[w * 6 * r.bodies + (j / 3) * 3 * r.bodies + 3 * k + j % 3];
+  }
+  const double gravity[3] = {r.gravity[0], r.gravity[1], 0.0};
+  for (std::int64_t t = 0; t < r.steps; ++t) {
+    for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+      const std::int64_t index = base + k;
+      const double* s = ws.state + 6 * index;
+      for (int j = 0; j < 6; ++j) history[(t * 6 + j) * lanes + index] = s[j];
+      prepare_body(r, ws, w, k, s);
+      double* wrench = ws.wrench + 3 * base;
+      for (int j = 0; j < 3; ++j) wrench[3 * k + j] = r.applied[3 * index + j];
+      for_each_ground_contact_of(r, in, k, [&](std::int32_t, std::int32_t, const Geometry& g) {
+        const Force f = contact_force(g, nullptr, in.frames[k], material);
+        apply_wrench(f, wrench, -1, k);
+      });
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      ws.num_pairs[w] = find_candidate_pairs(r, in, ws.reach + base, ws.low + base, ws.order + base,
+                                             ws.pairs + 2 * w * ws.max_pairs);
+    }
+    __syncthreads();
+    record_pair_contacts(r, ws, w, in, material, true);
+    __syncthreads();
+    for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+      const std::int64_t index = base + k;
+      double* s = ws.state + 6 * index;
+      const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
+      double* wrench = ws.wrench + 3 * index;
+      // apply_wrench's additions, those that reach body k, in the contacts' order.
+      for_each_contact_of(ws, w, k, [&](const PairSlot& slot) {
+        if (slot.body_b == k) {
+          wrench[0] += slot.force[0];
+          wrench[1] += slot.force[1];
+          wrench[2] += slot.torque_b;
+        }
+        if (slot.body_a == k) {
+          wrench[0] -= slot.force[0];
+          wrench[1] -= slot.force[1];
+          wrench[2] -= slot.torque_a;
+        }
+      });
+      for (int j = 0; j < 3; ++j) {
+        const double acceleration =
+            ws.wrench[3 * index + j] / moment[j] + gravity[j] - r.damping[j] * s[3 + j];
+        const double v1 = s[3 + j] + acceleration * r.dt;
+        s[j] = s[j] + v1 * r.dt;
+        s[3 + j] = v1;
+      }
+    }
+    __syncthreads();
+  }
+  for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+    const std::int64_t index = base + k;
+    const double* s = ws.state + 6 * index;
+    for (int j = 0; j < 6; ++j) {
+      history[(r.steps * 6 + j) * lanes + index] = s[j];
+      final_state[w * 6 * r.bodies + (j / 3) * 3 * r.bodies + 3 * k + j % 3] = s[j];
+    }
+  }
+}
+
+__global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch ws,
+                                       const double* history, const double* final_adjoint,
+                                       ReverseOutputs out) {
+  const std::int64_t w = blockIdx.x;
+  const std::int64_t lanes = r.worlds * r.bodies;
+  const std::int64_t base = w * r.bodies;
+  const ContactInputs in = world_inputs(r, pt, w, ws.frames + base);
+  const Material material = material_of(r, w);
+  init_bounds(r, ws, w);
+  for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+    const std::int64_t index = base + k;
+    for (int j = 0; j < 3; ++j) {
+      ws.g_pose1[3 * index + j] = final_adjoint[w * 6 * r.bodies + 3 * k + j];
+      ws.g_velocity1[3 * index + j] = final_adjoint[w * 6 * r.bodies + 3 * r.bodies + 3 * k + j];
+      out.applied[3 * index + j] = 0.0;
+      out.material[3 * index + j] = 0.0;
+    }
+    out.mass[index] = 0.0;
+    out.inertia[index] = 0.0;
+    out.radius[index] = 0.0;
+  }
+  double world_material[3] = {0.0, 0.0, 0.0};  // thread 0's
+  __syncthreads();
+  GradientSinks world_sinks;
+  world_sinks.pose = ws.pose_sink + 3 * base;
+  world_sinks.velocity = ws.velocity_sink + 3 * base;
+  world_sinks.vertices = out.vertices + 2 * w * r.vertices;
+  world_sinks.radius = out.radius + base;
+  for (std::int64_t t = r.steps; t-- > 0;) {
+    for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+      const std::int64_t index = base + k;
+      double s[6];
+      for (int j = 0; j < 6; ++j) s[j] = history[(t * 6 + j) * lanes + index];
+      prepare_body(r, ws, w, k, s);
+      const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
+      double* g_wrench = ws.g_wrench + 3 * base;
+      double* wrench = ws.wrench + 3 * base;
+      for (int j = 0; j < 3; ++j) {
+        const std::int64_t i = 3 * index + j;
+        ws.g_velocity1_total[i] = ws.g_velocity1[i] + r.dt * ws.g_pose1[i];
+        g_wrench[3 * k + j] = r.dt * ws.g_velocity1_total[i] / moment[j];
+        wrench[3 * k + j] = r.applied[i];
+        ws.pose_sink[i] = 0.0;
+        ws.velocity_sink[i] = 0.0;
+      }
+      GradientSinks sinks;
+      sinks.pose = world_sinks.pose;
+      sinks.velocity = world_sinks.velocity;
+      sinks.vertices = world_sinks.vertices;
+      sinks.radius = world_sinks.radius;
+      for_each_ground_contact_of(
+          r, in, k, [&](std::int32_t g, std::int32_t feature, const Geometry& geometry) {
+            const Force f = contact_force(geometry, nullptr, in.frames[k], material);
+            apply_wrench(f, wrench, -1, k);
+            const GeometryAdjoint adjoint =
+                contact_force_backward(geometry, f, nullptr, in.frames[k], -1, k, material, nullptr,
+                                       g_wrench + 3 * k, sinks);
+            contact_geometry_backward(in, geometry, adjoint, ContactKind::kGround, -1, g, k,
+                                      feature, sinks);
+          });
+      for (int j = 0; j < 3; ++j) ws.material[3 * index + j] = sinks.material[j];
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      ws.num_pairs[w] = find_candidate_pairs(r, in, ws.reach + base, ws.low + base, ws.order + base,
+                                             ws.pairs + 2 * w * ws.max_pairs);
+    }
+    __syncthreads();
+    record_pair_contacts(r, ws, w, in, material, false);
+    __syncthreads();
+    for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+      const std::int64_t index = base + k;
+      const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
+      const double* g_wrench = ws.g_wrench + 3 * index;
+      double* wrench = ws.wrench + 3 * index;
+      // Each pair contact touching body k, in the CPU's order: its force on k (as apply_wrench
+      // adds it) and body k's share of its adjoint; the material gradient is b's to keep.
+      GradientSinks sinks = world_sinks;
+      sinks.only_body = k;
+      const double* world_g_wrench = ws.g_wrench + 3 * base;
+      for_each_contact_of(ws, w, k, [&](const PairSlot& slot) {
+        const auto kind = static_cast<ContactKind>(slot.kind);
+        const std::int32_t a = slot.body_a;
+        const std::int32_t b = slot.body_b;
+        const Geometry g = contact_geometry(in, kind, a, slot.feature_a, b, slot.feature_b);
+        const Force f = contact_force(g, &in.frames[a], in.frames[b], material);
+        if (b == k) {
+          wrench[0] += f.force.x;
+          wrench[1] += f.force.y;
+          wrench[2] += cross(f.arm_b, f.force);
+        }
+        if (a == k) {
+          wrench[0] -= f.force.x;
+          wrench[1] -= f.force.y;
+          wrench[2] -= cross(f.arm_a, f.force);
+        }
+        const double kept[3] = {sinks.material[0], sinks.material[1], sinks.material[2]};
+        const GeometryAdjoint adjoint =
+            contact_force_backward(g, f, &in.frames[a], in.frames[b], a, b, material,
+                                   world_g_wrench + 3 * a, world_g_wrench + 3 * b, sinks);
+        contact_geometry_backward(in, g, adjoint, kind, a, slot.feature_a, b, slot.feature_b,
+                                  sinks);
+        if (b != k) {
+          for (int j = 0; j < 3; ++j) sinks.material[j] = kept[j];
+        }
+      });
+      for (int j = 0; j < 3; ++j) ws.material[3 * index + j] += sinks.material[j];
+      for (int j = 0; j < 3; ++j) {
+        const std::int64_t i = 3 * index + j;
+        ws.g_pose1[i] = ws.pose_sink[i] + ws.g_pose1[i];
+        ws.g_velocity1[i] =
+            ws.velocity_sink[i] + ws.g_velocity1_total[i] * (1.0 - r.dt * r.damping[j]);
+        out.applied[i] += g_wrench[j];
+      }
+      out.mass[index] -= (g_wrench[0] * wrench[0] + g_wrench[1] * wrench[1]) / moment[0];
+      out.inertia[index] -= g_wrench[2] * wrench[2] / moment[2];
+    }
+    __syncthreads();
+    // The step's material gradient: the bodies' shares in body order.
+    if (threadIdx.x == 0) {
+      double step_material[3] = {0.0, 0.0, 0.0};
+      for (std::int32_t k = 0; k < r.bodies; ++k) {
+        for (int j = 0; j < 3; ++j) step_material[j] += ws.material[3 * (base + k) + j];
+      }
+      for (int j = 0; j < 3; ++j) world_material[j] += step_material[j];
+    }
+    __syncthreads();
+  }
+  for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
+    const std::int64_t index = base + k;
+    for (int j = 0; j < 3; ++j) {
+      out.state[w * 6 * r.bodies + 3 * k + j] = ws.g_pose1[3 * index + j];
+      out.state[w * 6 * r.bodies + 3 * r.bodies + 3 * k + j] = ws.g_velocity1[3 * index + j];
+    }
+  }
+  // The world's material gradient as body 0's share (the host sums the shares).
+  if (threadIdx.x == 0) {
+    for (int j = 0; j < 3; ++j) out.material[3 * base + j] = world_material[j];
+  }
+}
+
 // Slots of the buffer cache.
 enum Slot : std::size_t {
   kFirstVertex,
@@ -254,6 +808,24 @@ enum Slot : std::size_t {
   kGradRadius,
   kGradApplied,
   kGradMaterial,
+  kNextVertex,
+  kFrames,
+  kScratchState,
+  kWrench,
+  kReach,
+  kLow,
+  kOrder,
+  kGWrench,
+  kGPose,
+  kGVelocity,
+  kGVelocityTotal,
+  kPoseSink,
+  kVelocitySink,
+  kMaterialShares,
+  kPairs,
+  kNumPairs,
+  kSlots,
+  kSlotCount,
 };
 
 // Small blocks spread one world of few bodies over more multiprocessors.
@@ -313,10 +885,43 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
   cudaEvent_t marks[4];
   for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
   const auto blocks = static_cast<unsigned>((lanes + kThreads - 1) / kThreads);
+  // With body-body contact: one block per world, a thread per body (strided past 256 bodies).
+  const bool pairs = topology.body_contacts && k > 1;
+  const auto world_threads =
+      static_cast<unsigned>(std::min<std::size_t>(256, ((k + 31) / 32) * 32));
+  PairTopology pt{};
+  WorldScratch ws{};
+  if (pairs) {
+    pt.next_vertex = buffers().upload(kNextVertex, topology.next_vertex, v);
+    ws.frames = buffers().get<BodyFrame>(kFrames, lanes);
+    ws.state = buffers().get<double>(kScratchState, 6 * lanes);
+    ws.wrench = buffers().get<double>(kWrench, 3 * lanes);
+    ws.reach = buffers().get<double>(kReach, lanes);
+    ws.low = buffers().get<double>(kLow, lanes);
+    ws.order = buffers().get<std::int32_t>(kOrder, lanes);
+    ws.g_wrench = buffers().get<double>(kGWrench, 3 * lanes);
+    ws.g_pose1 = buffers().get<double>(kGPose, 3 * lanes);
+    ws.g_velocity1 = buffers().get<double>(kGVelocity, 3 * lanes);
+    ws.g_velocity1_total = buffers().get<double>(kGVelocityTotal, 3 * lanes);
+    ws.pose_sink = buffers().get<double>(kPoseSink, 3 * lanes);
+    ws.velocity_sink = buffers().get<double>(kVelocitySink, 3 * lanes);
+    ws.material = buffers().get<double>(kMaterialShares, 3 * lanes);
+    ws.max_pairs = static_cast<std::int64_t>(k * (k - 1) / 2);
+    const auto pair_count = static_cast<std::size_t>(ws.max_pairs) * e;
+    ws.pairs = buffers().get<std::int32_t>(kPairs, 2 * pair_count);
+    ws.num_pairs = buffers().get<std::int32_t>(kNumPairs, e);
+    ws.slots = buffers().get<PairSlot>(kSlots, 4 * pair_count);
+    ws.slot_count = buffers().get<std::int32_t>(kSlotCount, pair_count);
+  }
   RigidKernelTimes times;
   try {
     check(cudaEventRecord(marks[0]), "cudaEventRecord");
-    forward_kernel<<<blocks, kThreads>>>(r, initial, history, final_state);
+    if (pairs) {
+      contact_forward_kernel<<<static_cast<unsigned>(e), world_threads>>>(r, pt, ws, initial,
+                                                                          history, final_state);
+    } else {
+      forward_kernel<<<blocks, kThreads>>>(r, initial, history, final_state);
+    }
     check(cudaGetLastError(), "forward kernel launch");
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     check(cudaDeviceSynchronize(), "forward kernel");
@@ -325,7 +930,12 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     adjoint_of_final(out.final_state, host_adjoint.data());
     buffers().copy_to_device(adjoint, host_adjoint.data(), 6 * lanes);
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
-    reverse_kernel<<<blocks, kThreads>>>(r, history, adjoint, grads);
+    if (pairs) {
+      contact_reverse_kernel<<<static_cast<unsigned>(e), world_threads>>>(r, pt, ws, history,
+                                                                          adjoint, grads);
+    } else {
+      reverse_kernel<<<blocks, kThreads>>>(r, history, adjoint, grads);
+    }
     check(cudaGetLastError(), "reverse kernel launch");
     check(cudaEventRecord(marks[3]), "cudaEventRecord");
     check(cudaDeviceSynchronize(), "reverse kernel");

@@ -11,7 +11,7 @@
 
 namespace maya::rigid::detail {
 
-// The world's constants (a RigidWorld2D without body-body contact, flattened).
+// The world's constants (a RigidWorld2D, flattened).
 struct HostRigidTopology {
   std::size_t num_bodies;
   std::size_t num_vertices;
@@ -24,6 +24,8 @@ struct HostRigidTopology {
   double angular_damping;
   double friction_smoothing;
   NormalForceLaw normal_law;
+  bool body_contacts;               // body-body contact on
+  const std::int32_t* next_vertex;  // [V]: the next vertex of a polygon, counter-clockwise
 };
 
 // E worlds of one topology, all arrays on the host, world-major (RigidWorlds' layouts).
