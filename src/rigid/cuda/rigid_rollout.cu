@@ -233,19 +233,20 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
 // ---- Worlds with body-body contact: one block per world ----
 //
 // A body's step now reads the bodies it touches, so each world is one block and every step has
-// block barriers: the threads (one per body, strided where a world has more bodies than the
-// block threads) compute their bodies' frames, ground contacts and broad-phase bounds; thread 0
-// sorts and sweeps as contact_detection.cpp does (along x, ties broken by index) into a list of
-// candidate pairs in the CPU's order; the threads run the candidates' narrow phase
-// (circle-circle, circle-polygon, polygon-polygon, the CPU's features in the CPU's order) and
-// forces in parallel into fixed slots; then each body's thread walks the slots in list order and
-// adds the contacts that touch its body, so every body's wrench is summed in the CPU fused step's
-// order (applied, its ground contacts, then the pair contacts in list order), and integrates.
-// The reverse sweep finds the same contacts again from the kept state (the contact set depends
-// only on the state and the parameters); each body's thread runs the adjoint of the contacts that
-// touch it, in order, keeping its own body's share (GradientSinks::only_body). The per-world
-// scratch (frames, wrenches, adjoint sinks, the sweep order) lives in global memory, which the
-// block barriers make visible to the block's threads.
+// block barriers: the threads (two per body, strided where a world has more bodies than the
+// block's threads) compute their bodies' frames, ground contacts and broad-phase bounds; together
+// they sort and sweep as contact_detection.cpp does (along x, ties broken by index) into a list of
+// candidate pairs in the CPU's order (find_candidate_pairs); they run the candidates' narrow
+// phase (circle-circle, circle-polygon, polygon-polygon, the CPU's features in the CPU's order)
+// and forces in parallel into fixed slots; then each body's thread walks the slots in list order
+// and adds the contacts that touch its body, so every body's wrench is summed in the CPU fused
+// step's order (applied, its ground contacts, then the pair contacts in list order), and
+// integrates. The reverse sweep finds the same contacts again from the kept state (the contact
+// set depends only on the state and the parameters); each body's thread runs the adjoint of the
+// contacts that touch it, in order, keeping its own body's share (GradientSinks::only_body). What
+// every thread reads (frames, bounds, the sweep order, d loss / d wrench) is in shared memory
+// where it fits; the rest of the per-world scratch (wrenches, adjoint sinks, the pair slots)
+// lives in global memory, which the block barriers make visible to the block.
 
 // Per-world scratch, each array world-major.
 struct WorldScratch {
