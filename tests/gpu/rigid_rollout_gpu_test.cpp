@@ -169,6 +169,13 @@ TEST(RigidRolloutGpu, MoreBodiesThanBlockThreadsWithBodyContactMatchTheCpu) {
   expect_gpu_matches_cpu(maya::test::circle_row_batch(300, 2), 100, maya::test::weighted_loss);
 }
 
+// 1,100 bodies: the block's shared scratch no longer fits its 48 KiB, so the world's rows of the
+// global scratch stand in for it, and the scan of the candidate counts runs on one thread.
+TEST(RigidRolloutGpu, BodiesBeyondTheSharedScratchWithBodyContactMatchTheCpu) {
+  MAYA_REQUIRE_GPU();
+  expect_gpu_matches_cpu(maya::test::circle_row_batch(1100, 1), 40, maya::test::weighted_loss);
+}
+
 TEST(RigidRolloutGpu, BodyContactRepeatedCallsAgree) {
   MAYA_REQUIRE_GPU();
   const maya::test::RigidBatch batch =

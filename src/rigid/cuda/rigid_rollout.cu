@@ -233,19 +233,20 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
 // ---- Worlds with body-body contact: one block per world ----
 //
 // A body's step now reads the bodies it touches, so each world is one block and every step has
-// block barriers: the threads (one per body, strided where a world has more bodies than the
-// block threads) compute their bodies' frames, ground contacts and broad-phase bounds; thread 0
-// sorts and sweeps as contact_detection.cpp does (along x, ties broken by index) into a list of
-// candidate pairs in the CPU's order; the threads run the candidates' narrow phase
-// (circle-circle, circle-polygon, polygon-polygon, the CPU's features in the CPU's order) and
-// forces in parallel into fixed slots; then each body's thread walks the slots in list order and
-// adds the contacts that touch its body, so every body's wrench is summed in the CPU fused step's
-// order (applied, its ground contacts, then the pair contacts in list order), and integrates.
-// The reverse sweep finds the same contacts again from the kept state (the contact set depends
-// only on the state and the parameters); each body's thread runs the adjoint of the contacts that
-// touch it, in order, keeping its own body's share (GradientSinks::only_body). The per-world
-// scratch (frames, wrenches, adjoint sinks, the sweep order) lives in global memory, which the
-// block barriers make visible to the block's threads.
+// block barriers: the threads (two per body, strided where a world has more bodies than the
+// block's threads) compute their bodies' frames, ground contacts and broad-phase bounds; together
+// they sort and sweep as contact_detection.cpp does (along x, ties broken by index) into a list of
+// candidate pairs in the CPU's order (find_candidate_pairs); they run the candidates' narrow
+// phase (circle-circle, circle-polygon, polygon-polygon, the CPU's features in the CPU's order)
+// and forces in parallel into fixed slots; then each body's thread walks the slots in list order
+// and adds the contacts that touch its body, so every body's wrench is summed in the CPU fused
+// step's order (applied, its ground contacts, then the pair contacts in list order), and
+// integrates. The reverse sweep finds the same contacts again from the kept state (the contact
+// set depends only on the state and the parameters); each body's thread runs the adjoint of the
+// contacts that touch it, in order, keeping its own body's share (GradientSinks::only_body). What
+// every thread reads (frames, bounds, the sweep order, d loss / d wrench) is in shared memory
+// where it fits; the rest of the per-world scratch (wrenches, adjoint sinks, the pair slots)
+// lives in global memory, which the block barriers make visible to the block.
 
 // Per-world scratch, each array world-major.
 struct WorldScratch {
@@ -255,6 +256,7 @@ struct WorldScratch {
   double* reach;              // [E, K]: bounding-circle radius
   double* low;                // [E, K]: x - reach
   std::int32_t* order;        // [E, K]: bodies sorted by (low, index)
+  std::int32_t* counts;       // [E, K]: candidates of each sorted body, then their offsets
   double* g_wrench;           // [E, K, 3]
   double* g_pose1;            // [E, K, 3]
   double* g_velocity1;        // [E, K, 3]
@@ -267,7 +269,37 @@ struct WorldScratch {
   struct PairSlot* slots;     // [E, P, 4]: each candidate's contacts (at most 4)
   std::int32_t* slot_count;   // [E, P]
   std::int64_t max_pairs;     // P = K (K - 1) / 2
+  bool in_shared;             // the block-shared part below lives in shared memory
 };
+
+// The part of a world's scratch that every thread of its block reads: in shared memory where it
+// fits (block_shared_bytes), else the world's rows of the global scratch.
+struct BlockShared {
+  BodyFrame* frames;     // [K]
+  double* g_wrench;      // [K, 3]
+  double* low;           // [K]
+  double* reach;         // [K]
+  std::int32_t* order;   // [K]
+  std::int32_t* counts;  // [K]
+};
+
+__host__ __device__ constexpr std::size_t block_shared_bytes(std::size_t bodies) {
+  return bodies * (sizeof(BodyFrame) + 5 * sizeof(double) + 2 * sizeof(std::int32_t));
+}
+
+__device__ BlockShared block_shared(const WorldScratch& ws, std::int64_t w, std::int64_t k) {
+  if (!ws.in_shared) {
+    return {ws.frames + w * k, ws.g_wrench + 3 * w * k, ws.low + w * k,
+            ws.reach + w * k,  ws.order + w * k,        ws.counts + w * k};
+  }
+  extern __shared__ double shared_words[];
+  auto* frames = reinterpret_cast<BodyFrame*>(shared_words);
+  auto* g_wrench = reinterpret_cast<double*>(frames + k);
+  double* low = g_wrench + 3 * k;
+  double* reach = low + k;
+  auto* order = reinterpret_cast<std::int32_t*>(reach + k);
+  return {frames, g_wrench, low, reach, order, order + k};
+}
 
 // One pair contact: its ids and, forward, its wrench on b (minus on a), as apply_wrench adds it.
 struct PairSlot {
@@ -431,38 +463,76 @@ __device__ void collide_device(const Rollout& r, const ContactInputs& in, std::i
   }
 }
 
-// find_pair_contacts' broad phase on thread 0 of a world's block: `low` holds x - reach of every
-// body, `order` the previous step's sorted order (any permutation: the sorted result depends only
-// on values). Writes the candidate pairs (a < b) in the order the CPU collides them.
-__device__ std::int32_t find_candidate_pairs(const Rollout& r, const ContactInputs& in,
-                                             const double* reach, const double* low,
-                                             std::int32_t* order, std::int32_t* pairs) {
+// find_pair_contacts' broad phase, spread over the block's threads (every thread calls it): each
+// body's place in the order by (low, index) is the number of bodies before it, each sorted body
+// counts the candidates after it as the CPU's sweep meets them, a scan of the counts gives every
+// body its first slot, and the candidates are written there. The list is the CPU's: pairs (a < b)
+// in the order the sweep collides them. A NaN low (a world that blew up) sorts last, so the order
+// stays a permutation.
+__device__ double sort_key(double low) { return low == low ? low : INFINITY; }
+
+__device__ void find_candidate_pairs(const Rollout& r, const BlockShared& bs, std::int32_t* pairs,
+                                     std::int32_t* num_pairs) {
   const auto n = static_cast<std::int32_t>(r.bodies);
-  if (n < 2) return 0;
-  const auto before = [&](std::int32_t p, std::int32_t q) {
-    return low[p] < low[q] || (low[p] == low[q] && p < q);
-  };
-  for (std::int32_t i = 1; i < n; ++i) {
-    const std::int32_t body = order[i];
-    std::int32_t j = i;
-    for (; j > 0 && before(body, order[j - 1]); --j) order[j] = order[j - 1];
-    order[j] = body;
-  }
-  std::int32_t count = 0;
-  for (std::int32_t i = 0; i < n; ++i) {
-    const std::int32_t p = order[i];
-    const double high = in.frames[p].position.x + reach[p];
-    for (std::int32_t j = i + 1; j < n && low[order[j]] <= high; ++j) {
-      const std::int32_t q = order[j];
-      const V2 d = in.frames[q].position - in.frames[p].position;
-      const double rr = reach[p] + reach[q];
-      if (dot(d, d) > rr * rr) continue;
-      pairs[2 * count] = p < q ? p : q;
-      pairs[2 * count + 1] = p < q ? q : p;
-      ++count;
+  for (std::int32_t k = threadIdx.x; k < n; k += blockDim.x) {
+    const double key = sort_key(bs.low[k]);
+    std::int32_t rank = 0;
+    for (std::int32_t q = 0; q < n; ++q) {
+      const double other = sort_key(bs.low[q]);
+      rank += (other < key || (other == key && q < k)) ? 1 : 0;
     }
+    bs.order[rank] = k;
   }
-  return count;
+  __syncthreads();
+  // visit(q) for each candidate partner of the body at sorted place i, in sweep order.
+  const auto sweep = [&](std::int32_t i, auto&& visit) {
+    const std::int32_t p = bs.order[i];
+    const double high = bs.frames[p].position.x + bs.reach[p];
+    for (std::int32_t j = i + 1; j < n && bs.low[bs.order[j]] <= high; ++j) {
+      const std::int32_t q = bs.order[j];
+      const V2 d = bs.frames[q].position - bs.frames[p].position;
+      const double rr = bs.reach[p] + bs.reach[q];
+      if (!(dot(d, d) > rr * rr)) visit(p, q);
+    }
+  };
+  for (std::int32_t i = threadIdx.x; i < n; i += blockDim.x) {
+    std::int32_t count = 0;
+    sweep(i, [&](std::int32_t, std::int32_t) { ++count; });
+    bs.counts[i] = count;
+  }
+  __syncthreads();
+  // Inclusive scan of the counts: Hillis-Steele over the block (up to four bodies a thread), else
+  // serially.
+  if (n > 4 * static_cast<std::int32_t>(blockDim.x)) {
+    if (threadIdx.x == 0) {
+      for (std::int32_t i = 1; i < n; ++i) bs.counts[i] += bs.counts[i - 1];
+    }
+    __syncthreads();
+  }
+  for (std::int32_t stride = 1; n <= 4 * static_cast<std::int32_t>(blockDim.x) && stride < n;
+       stride *= 2) {
+    std::int32_t add[4] = {0, 0, 0, 0};
+    std::int32_t slot = 0;
+    for (std::int32_t i = threadIdx.x; i < n; i += blockDim.x, ++slot) {
+      if (i >= stride) add[slot] = bs.counts[i - stride];
+    }
+    __syncthreads();
+    slot = 0;
+    for (std::int32_t i = threadIdx.x; i < n; i += blockDim.x, ++slot) {
+      if (i >= stride) bs.counts[i] += add[slot];
+    }
+    __syncthreads();
+  }
+  for (std::int32_t i = threadIdx.x; i < n; i += blockDim.x) {
+    std::int32_t at = i == 0 ? 0 : bs.counts[i - 1];
+    sweep(i, [&](std::int32_t p, std::int32_t q) {
+      pairs[2 * at] = p < q ? p : q;
+      pairs[2 * at + 1] = p < q ? q : p;
+      ++at;
+    });
+  }
+  if (threadIdx.x == 0) *num_pairs = n < 2 ? 0 : bs.counts[n - 1];
+  __syncthreads();
 }
 
 // The narrow phase of every candidate, spread over the block's threads: candidate i's contacts go
@@ -537,25 +607,23 @@ __device__ Material material_of(const Rollout& r, std::int64_t world) {
   return {r.stiffness[world], r.damping_coefficient[world], r.friction[world], r.smoothing, r.law};
 }
 
-// Frame, bounds of body k of world w from the state in scratch.
-__device__ void prepare_body(const Rollout& r, const WorldScratch& ws, std::int64_t w,
-                             std::int32_t k, const double* s) {
-  const std::int64_t i = w * r.bodies + k;
-  BodyFrame& f = ws.frames[i];
+// Frame and lower bound of body k from its state.
+__device__ void prepare_body(const BlockShared& bs, std::int32_t k, const double* s) {
+  BodyFrame& f = bs.frames[k];
   f.position = {s[0], s[1]};
   f.cos = std::cos(s[2]);
   f.sin = std::sin(s[2]);
   f.velocity = {s[3], s[4]};
   f.omega = s[5];
-  ws.low[i] = s[0] - ws.reach[i];
+  bs.low[k] = s[0] - bs.reach[k];
 }
 
-__device__ void init_bounds(const Rollout& r, const WorldScratch& ws, std::int64_t w) {
+// Each body's bounding-circle radius (contact_detection.cpp's reach).
+__device__ void init_bounds(const Rollout& r, const BlockShared& bs, std::int64_t w) {
   for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
-    const std::int64_t i = w * r.bodies + k;
     double reach = 0.0;
     if (r.first_vertex[k] < 0) {
-      reach = r.radius[i];
+      reach = r.radius[w * r.bodies + k];
     } else {
       const double* v = r.vertex_values + 2 * w * r.vertices;
       for (std::int32_t j = 0; j < r.vertex_count[k]; ++j) {
@@ -564,8 +632,7 @@ __device__ void init_bounds(const Rollout& r, const WorldScratch& ws, std::int64
       }
       reach = std::sqrt(reach);
     }
-    ws.reach[i] = reach;
-    ws.order[i] = k;
+    bs.reach[k] = reach;
   }
 }
 
@@ -575,9 +642,10 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
   const std::int64_t w = blockIdx.x;
   const std::int64_t lanes = r.worlds * r.bodies;
   const std::int64_t base = w * r.bodies;
-  const ContactInputs in = world_inputs(r, pt, w, ws.frames + base);
+  const BlockShared bs = block_shared(ws, w, r.bodies);
+  const ContactInputs in = world_inputs(r, pt, w, bs.frames);
   const Material material = material_of(r, w);
-  init_bounds(r, ws, w);
+  init_bounds(r, bs, w);
   for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
     double* s = ws.state + 6 * (base + k);
     for (int j = 0; j < 6; ++j)
@@ -589,7 +657,7 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
       const std::int64_t index = base + k;
       const double* s = ws.state + 6 * index;
       for (int j = 0; j < 6; ++j) history[(t * 6 + j) * lanes + index] = s[j];
-      prepare_body(r, ws, w, k, s);
+      prepare_body(bs, k, s);
       double* wrench = ws.wrench + 3 * base;
       for (int j = 0; j < 3; ++j) wrench[3 * k + j] = r.applied[3 * index + j];
       for_each_ground_contact_of(r, in, k, [&](std::int32_t, std::int32_t, const Geometry& g) {
@@ -598,11 +666,7 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
       });
     }
     __syncthreads();
-    if (threadIdx.x == 0) {
-      ws.num_pairs[w] = find_candidate_pairs(r, in, ws.reach + base, ws.low + base, ws.order + base,
-                                             ws.pairs + 2 * w * ws.max_pairs);
-    }
-    __syncthreads();
+    find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w);
     record_pair_contacts(r, ws, w, in, material, true);
     __syncthreads();
     for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
@@ -649,9 +713,10 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
   const std::int64_t w = blockIdx.x;
   const std::int64_t lanes = r.worlds * r.bodies;
   const std::int64_t base = w * r.bodies;
-  const ContactInputs in = world_inputs(r, pt, w, ws.frames + base);
+  const BlockShared bs = block_shared(ws, w, r.bodies);
+  const ContactInputs in = world_inputs(r, pt, w, bs.frames);
   const Material material = material_of(r, w);
-  init_bounds(r, ws, w);
+  init_bounds(r, bs, w);
   for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
     const std::int64_t index = base + k;
     for (int j = 0; j < 3; ++j) {
@@ -676,9 +741,9 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
       const std::int64_t index = base + k;
       double s[6];
       for (int j = 0; j < 6; ++j) s[j] = history[(t * 6 + j) * lanes + index];
-      prepare_body(r, ws, w, k, s);
+      prepare_body(bs, k, s);
       const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
-      double* g_wrench = ws.g_wrench + 3 * base;
+      double* g_wrench = bs.g_wrench;
       double* wrench = ws.wrench + 3 * base;
       for (int j = 0; j < 3; ++j) {
         const std::int64_t i = 3 * index + j;
@@ -706,23 +771,19 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
       for (int j = 0; j < 3; ++j) ws.material[3 * index + j] = sinks.material[j];
     }
     __syncthreads();
-    if (threadIdx.x == 0) {
-      ws.num_pairs[w] = find_candidate_pairs(r, in, ws.reach + base, ws.low + base, ws.order + base,
-                                             ws.pairs + 2 * w * ws.max_pairs);
-    }
-    __syncthreads();
+    find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w);
     record_pair_contacts(r, ws, w, in, material, false);
     __syncthreads();
     for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
       const std::int64_t index = base + k;
       const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
-      const double* g_wrench = ws.g_wrench + 3 * index;
+      const double* g_wrench = bs.g_wrench + 3 * k;
       double* wrench = ws.wrench + 3 * index;
       // Each pair contact touching body k, in the CPU's order: its force on k (as apply_wrench
       // adds it) and body k's share of its adjoint; the material gradient is b's to keep.
       GradientSinks sinks = world_sinks;
       sinks.only_body = k;
-      const double* world_g_wrench = ws.g_wrench + 3 * base;
+      const double* world_g_wrench = bs.g_wrench;
       for_each_contact_of(ws, w, k, [&](const PairSlot& slot) {
         const auto kind = static_cast<ContactKind>(slot.kind);
         const std::int32_t a = slot.body_a;
@@ -815,6 +876,7 @@ enum Slot : std::size_t {
   kReach,
   kLow,
   kOrder,
+  kCounts,
   kGWrench,
   kGPose,
   kGVelocity,
@@ -885,10 +947,14 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
   cudaEvent_t marks[4];
   for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
   const auto blocks = static_cast<unsigned>((lanes + kThreads - 1) / kThreads);
-  // With body-body contact: one block per world, a thread per body (strided past 256 bodies).
+  // With body-body contact: one block per world, two threads per body (a world has more candidate
+  // pairs than bodies) up to 256, strided beyond.
   const bool pairs = topology.body_contacts && k > 1;
   const auto world_threads =
-      static_cast<unsigned>(std::min<std::size_t>(256, ((k + 31) / 32) * 32));
+      static_cast<unsigned>(std::min<std::size_t>(256, ((2 * k + 31) / 32) * 32));
+  const std::size_t shared_bytes = block_shared_bytes(k);
+  const bool in_shared = shared_bytes <= 48 * 1024;
+  const std::size_t launch_shared = in_shared ? shared_bytes : 0;
   PairTopology pt{};
   WorldScratch ws{};
   if (pairs) {
@@ -899,6 +965,7 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     ws.reach = buffers().get<double>(kReach, lanes);
     ws.low = buffers().get<double>(kLow, lanes);
     ws.order = buffers().get<std::int32_t>(kOrder, lanes);
+    ws.counts = buffers().get<std::int32_t>(kCounts, lanes);
     ws.g_wrench = buffers().get<double>(kGWrench, 3 * lanes);
     ws.g_pose1 = buffers().get<double>(kGPose, 3 * lanes);
     ws.g_velocity1 = buffers().get<double>(kGVelocity, 3 * lanes);
@@ -906,6 +973,7 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     ws.pose_sink = buffers().get<double>(kPoseSink, 3 * lanes);
     ws.velocity_sink = buffers().get<double>(kVelocitySink, 3 * lanes);
     ws.material = buffers().get<double>(kMaterialShares, 3 * lanes);
+    ws.in_shared = in_shared;
     ws.max_pairs = static_cast<std::int64_t>(k * (k - 1) / 2);
     const auto pair_count = static_cast<std::size_t>(ws.max_pairs) * e;
     ws.pairs = buffers().get<std::int32_t>(kPairs, 2 * pair_count);
@@ -917,8 +985,8 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
   try {
     check(cudaEventRecord(marks[0]), "cudaEventRecord");
     if (pairs) {
-      contact_forward_kernel<<<static_cast<unsigned>(e), world_threads>>>(r, pt, ws, initial,
-                                                                          history, final_state);
+      contact_forward_kernel<<<static_cast<unsigned>(e), world_threads, launch_shared>>>(
+          r, pt, ws, initial, history, final_state);
     } else {
       forward_kernel<<<blocks, kThreads>>>(r, initial, history, final_state);
     }
@@ -931,8 +999,8 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     buffers().copy_to_device(adjoint, host_adjoint.data(), 6 * lanes);
     check(cudaEventRecord(marks[2]), "cudaEventRecord");
     if (pairs) {
-      contact_reverse_kernel<<<static_cast<unsigned>(e), world_threads>>>(r, pt, ws, history,
-                                                                          adjoint, grads);
+      contact_reverse_kernel<<<static_cast<unsigned>(e), world_threads, launch_shared>>>(
+          r, pt, ws, history, adjoint, grads);
     } else {
       reverse_kernel<<<blocks, kThreads>>>(r, history, adjoint, grads);
     }
