@@ -221,7 +221,8 @@ Tensor worlds_loss_adjoint(const WorldsLoss& loss, const Tensor& final_state, Te
   const Shape shape(l.shape().begin(), l.shape().end());
   if (shape.size() != 1 || shape[0] != e) {
     throw ShapeError(std::string(kOp) + ": the worlds' loss returned shape " + shape_string(shape) +
-                     ", expected [" + dims(e) + "] (one loss per world) for final states of shape " +
+                     ", expected [" + dims(e) +
+                     "] (one loss per world) for final states of shape " +
                      shape_string(final_state.shape()));
   }
   if (l.device() != final_state.device()) {
@@ -242,8 +243,7 @@ struct AnyLoss {
 
 #if defined(MAYA_HAVE_CUDA)
 void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& sizes,
-                const AnyLoss& loss, const SoftRolloutOptions& options,
-                SoftRolloutGradients& out) {
+                const AnyLoss& loss, const SoftRolloutOptions& options, SoftRolloutGradients& out) {
   if (dynamics::cuda_device_count() == 0) {
     throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
   }
@@ -311,39 +311,44 @@ void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& siz
   const detail::SoftKernelTimes times = detail::cuda_soft_rollout_gradient(
       topology, data, options.dt, options.steps, adjoint_of_final, grads);
   if (!adjoint_of_final.device) {
-    out.loss = Tensor::from_data(std::move(losses), {e}, worlds.state.device());
+    if (on_device) {
+      out.loss = Tensor::from_data(std::move(losses), {e}, Device::kCuda);
+    } else {
+      std::copy(losses.begin(), losses.end(), out.loss.mutable_data().begin());
+    }
   }
   out.kernel_seconds_forward = times.forward;
   out.kernel_seconds_reverse = times.reverse;
 }
 #endif
 
-SoftRolloutGradients rollout(const SoftBody& body, const SoftWorlds& worlds, const AnyLoss& loss,
-                             const SoftRolloutOptions& options) {
+// `out`'s tensors as the call's results: those of the right shape on the worlds' device are
+// kept (every entry is overwritten), the others replaced.
+void fit_outputs(const SoftWorlds& worlds, const Sizes& sizes, SoftRolloutGradients& out) {
+  const Device device = worlds.state.device();
+  const auto fit = [device](Tensor& t, const Shape& shape, Device on) {
+    if (t.device() != on || !std::ranges::equal(t.shape(), shape)) t = Tensor::zeros(shape, on);
+  };
+  fit(out.loss, {sizes.worlds}, device);
+  fit(out.final_state, worlds.state.shape(), device);
+  fit(out.state, worlds.state.shape(), device);
+  fit(out.inverse_edges, worlds.inverse_edges.shape(), device);
+  fit(out.volumes, worlds.volumes.shape(), device);
+  fit(out.mu, worlds.mu.shape(), device);
+  fit(out.lambda, worlds.lambda.shape(), device);
+  fit(out.mass, worlds.mass.shape(), device);
+  fit(out.actuation, worlds.actuation.shape(),
+      sizes.per_element_actuation > 0 ? device : Device::kCpu);
+}
+
+void rollout(const SoftBody& body, const SoftWorlds& worlds, const AnyLoss& loss,
+             const SoftRolloutOptions& options, SoftRolloutGradients& out) {
   const Sizes sizes = check_worlds(body, worlds, options);
   const std::size_t e = sizes.worlds;
   const bool on_device = worlds.state.device() == Device::kCuda;
-  // Results on the worlds' device: there, copies of the inputs of each shape (overwritten).
-  SoftRolloutGradients out =
-      on_device ? SoftRolloutGradients{Tensor::zeros({e}, Device::kCuda),
-                                       worlds.state,
-                                       worlds.state,
-                                       worlds.inverse_edges,
-                                       worlds.volumes,
-                                       worlds.mu,
-                                       worlds.lambda,
-                                       worlds.mass,
-                                       sizes.per_element_actuation > 0 ? worlds.actuation
-                                                                       : Tensor::zeros({0})}
-                : SoftRolloutGradients{Tensor::zeros({e}),
-                                       Tensor::zeros(worlds.state.shape()),
-                                       Tensor::zeros(worlds.state.shape()),
-                                       Tensor::zeros(worlds.inverse_edges.shape()),
-                                       Tensor::zeros(worlds.volumes.shape()),
-                                       Tensor::zeros(worlds.mu.shape()),
-                                       Tensor::zeros(worlds.lambda.shape()),
-                                       Tensor::zeros(worlds.mass.shape()),
-                                       Tensor::zeros(worlds.actuation.shape())};
+  fit_outputs(worlds, sizes, out);
+  out.kernel_seconds_forward = 0.0;
+  out.kernel_seconds_reverse = 0.0;
   if (options.device == Device::kCuda) {
 #if defined(MAYA_HAVE_CUDA)
     gpu_worlds(body, worlds, sizes, loss, options, out);
@@ -381,17 +386,16 @@ SoftRolloutGradients rollout(const SoftBody& body, const SoftWorlds& worlds, con
   if (options.finite_check) {
     if (on_device) {
       const SoftRolloutGradients host{
-          out.loss.to(Device::kCpu),          out.final_state.to(Device::kCpu),
-          out.state.to(Device::kCpu),         out.inverse_edges.to(Device::kCpu),
-          out.volumes.to(Device::kCpu),       out.mu.to(Device::kCpu),
-          out.lambda.to(Device::kCpu),        out.mass.to(Device::kCpu),
+          out.loss.to(Device::kCpu),     out.final_state.to(Device::kCpu),
+          out.state.to(Device::kCpu),    out.inverse_edges.to(Device::kCpu),
+          out.volumes.to(Device::kCpu),  out.mu.to(Device::kCpu),
+          out.lambda.to(Device::kCpu),   out.mass.to(Device::kCpu),
           out.actuation.to(Device::kCpu)};
       check_finite(host, e);
     } else {
       check_finite(out, e);
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -399,13 +403,28 @@ SoftRolloutGradients rollout(const SoftBody& body, const SoftWorlds& worlds, con
 SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
                                            const FinalStateLoss& loss,
                                            const SoftRolloutOptions& options) {
-  return rollout(body, worlds, {.per_world = &loss}, options);
+  SoftRolloutGradients out;
+  rollout(body, worlds, {.per_world = &loss}, options, out);
+  return out;
 }
 
 SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
                                            const WorldsLoss& loss,
                                            const SoftRolloutOptions& options) {
-  return rollout(body, worlds, {.worlds = &loss}, options);
+  SoftRolloutGradients out;
+  rollout(body, worlds, {.worlds = &loss}, options, out);
+  return out;
+}
+
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
+                           const FinalStateLoss& loss, const SoftRolloutOptions& options,
+                           SoftRolloutGradients& out) {
+  rollout(body, worlds, {.per_world = &loss}, options, out);
+}
+
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds, const WorldsLoss& loss,
+                           const SoftRolloutOptions& options, SoftRolloutGradients& out) {
+  rollout(body, worlds, {.worlds = &loss}, options, out);
 }
 
 SoftWorlds replicate_world(const SoftBody& body, const Tensor& state, const Tensor& rest_positions,

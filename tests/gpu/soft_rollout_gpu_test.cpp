@@ -265,13 +265,13 @@ maya::TensorVar weighted_worlds_loss(maya::TensorTape& tape, maya::TensorVar x) 
       weights[w * size + i] = 0.5 + 0.1 * static_cast<double>((i * 7 + w) % 11);
     }
   }
-  const maya::TensorVar weight = tape.constant(
-      Tensor::from_data(std::move(weights), {e, size}, x.device()));
+  const maya::TensorVar weight =
+      tape.constant(Tensor::from_data(std::move(weights), {e, size}, x.device()));
   return maya::sum(maya::reshape(x, {e, size}) * maya::reshape(x, {e, size}) * weight, 1);
 }
 
 SoftWorlds worlds_on(const SoftWorlds& w, maya::Device device) {
-  return {w.state.to(device),  w.inverse_edges.to(device), w.volumes.to(device), w.mu.to(device),
+  return {w.state.to(device),  w.inverse_edges.to(device), w.volumes.to(device),  w.mu.to(device),
           w.lambda.to(device), w.mass.to(device),          w.actuation.to(device)};
 }
 
@@ -353,6 +353,31 @@ TEST(SoftRolloutGpu, DeviceWorldsOnTheWrongDevicesOrWithBadLossesThrow) {
     FAIL() << "no error";
   } catch (const maya::ValueError& e) {
     EXPECT_NE(std::string(e.what()).find("vertex 2 of world 1"), std::string::npos) << e.what();
+  }
+}
+
+// Results into an earlier call's results on the GPU: host results reused bit for bit, and
+// device results (from device worlds) replaced by host ones and back.
+TEST(SoftRolloutGpu, ResultsIntoEarlierResultsMatchAFreshCall) {
+  MAYA_REQUIRE_GPU();
+  const Batch batch = make_batch(fem_test::small_mesh(3), fem::Energy::kCorotational, 3, {});
+  const SoftRolloutOptions options{.dt = 1e-3, .steps = 40, .device = maya::Device::kCuda};
+  const SoftRolloutGradients fresh =
+      fem::soft_rollout_gradient(batch.body, batch.worlds, weighted_loss, options);
+  const SoftWorlds on_gpu = worlds_on(batch.worlds, maya::Device::kCuda);
+  SoftRolloutGradients out;
+  for (const bool device : {false, false, true, false, true, true}) {
+    fem::soft_rollout_gradient(batch.body, device ? on_gpu : batch.worlds, weighted_loss, options,
+                               out);
+    const auto got = outputs(out);
+    const auto expected = outputs(fresh);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].second->shape(), expected[i].second->shape()) << got[i].first;
+      if (expected[i].second->numel() == 0) continue;
+      EXPECT_EQ(got[i].second->device(), device ? maya::Device::kCuda : maya::Device::kCpu);
+      EXPECT_EQ(relative_error(got[i].second->to(maya::Device::kCpu), *expected[i].second), 0.0)
+          << got[i].first << (device ? " (device worlds)" : " (host worlds)");
+    }
   }
 }
 

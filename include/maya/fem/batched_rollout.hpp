@@ -80,6 +80,14 @@ struct SoftRolloutGradients {
                                                          const SoftWorlds& worlds,
                                                          const WorldsLoss& loss,
                                                          const SoftRolloutOptions& options);
+// The same into `out`, whose tensors are reused where they already have the results' shapes and
+// device (a loop of calls then allocates, zeroes and faults in no host memory for them); the
+// others are replaced. Throws as above.
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
+                           const FinalStateLoss& loss, const SoftRolloutOptions& options,
+                           SoftRolloutGradients& out);
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds, const WorldsLoss& loss,
+                           const SoftRolloutOptions& options, SoftRolloutGradients& out);
 
 // E copies of one world: the body at `rest_positions` [N, D] (rest shape and lumped masses from
 // them), Young's modulus, Poisson's ratio and density as fem::parameters takes them, no

@@ -37,6 +37,13 @@ maya::detail::KeptBuffers& buffers() {
 
 void check(cudaError_t status, const char* what) { buffers().check(status, what); }
 
+// The host loss's adjoint [E, 2, N, D], kept between calls as the device buffers are (a fresh
+// one would fault in its pages every call); guarded by buffers()'s mutex.
+std::vector<double>& host_adjoint_buffer() {
+  static std::vector<double> instance;
+  return instance;
+}
+
 // Everything a block reads, by value in the kernels' parameters.
 struct Rollout {
   std::int64_t worlds;
@@ -311,8 +318,8 @@ namespace {
 // Sets first_bad to the least index whose mass is not a positive finite number.
 __global__ void first_bad_mass_kernel(const double* masses, unsigned long long count,
                                       unsigned long long* first_bad) {
-  const unsigned long long i = blockIdx.x * static_cast<unsigned long long>(blockDim.x) +
-                               threadIdx.x;
+  const unsigned long long i =
+      blockIdx.x * static_cast<unsigned long long>(blockDim.x) + threadIdx.x;
   if (i < count && !(masses[i] > 0.0 && isfinite(masses[i]))) atomicMin(first_bad, i);
 }
 
@@ -392,9 +399,9 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
   r.mass = input(kMass, worlds.mass, e * n);
   r.history = b.get<double>(kHistory, (steps + 1) * e * 2 * nd);
   if (worlds.on_device) {
-    check(cudaMemcpy(r.history, worlds.state, e * 2 * nd * sizeof(double),
-                     cudaMemcpyDeviceToDevice),
-          "copy on device");
+    check(
+        cudaMemcpy(r.history, worlds.state, e * 2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+        "copy on device");
   } else {
     b.copy_to_device(r.history, worlds.state, e * 2 * nd);
   }
@@ -463,7 +470,8 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
           check(cudaMemcpy(out.final_state, final_state, state_bytes, cudaMemcpyDeviceToDevice),
                 "copy on device");
         }
-        std::vector<double> host_adjoint(e * 2 * nd);
+        std::vector<double>& host_adjoint = host_adjoint_buffer();
+        if (host_adjoint.size() < e * 2 * nd) host_adjoint.resize(e * 2 * nd);
         adjoint_of_final.host(final_on_host, host_adjoint.data());
         b.copy_to_device(g.state, host_adjoint.data(), e * 2 * nd);
       }
