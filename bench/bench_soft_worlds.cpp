@@ -10,7 +10,8 @@
 // velocities. MAYA_NUM_THREADS sets the threads (default 1). GPU rows: soft_worlds_gpu, host
 // worlds and loss, fresh results each call; soft_worlds_gpu_reuse, the same into the results of
 // the call before (no host allocation); soft_worlds_gpu_device, the worlds as device tensors and
-// the loss a WorldsLoss on the GPU (nothing crosses to the host).
+// the loss a WorldsLoss on the GPU (nothing crosses to the host); soft_worlds_gpu_device_reuse,
+// the same into the results of the call before.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -76,7 +77,7 @@ maya::TensorVar position_loss_on_tape(maya::TensorTape&, maya::TensorVar x) {
   return maya::sum(maya::sum(maya::square(maya::select(x, 1, 0)), 2), 1);
 }
 
-enum class Mode { kCpu, kGpu, kGpuReuse, kGpuDevice };
+enum class Mode { kCpu, kGpu, kGpuReuse, kGpuDevice, kGpuDeviceReuse };
 
 void run(benchmark::State& bench, Mode mode) {
   maya::set_num_threads(threads_from_environment());
@@ -85,7 +86,7 @@ void run(benchmark::State& bench, Mode mode) {
   const maya::Device device = mode == Mode::kCpu ? maya::Device::kCpu : maya::Device::kCuda;
   const fem::SoftRolloutOptions rollout{.dt = 1e-3, .steps = kSteps, .device = device};
   fem::SoftWorlds worlds = s.worlds;
-  if (mode == Mode::kGpuDevice) {
+  if (mode == Mode::kGpuDevice || mode == Mode::kGpuDeviceReuse) {
     worlds = {s.worlds.state.to(device),   s.worlds.inverse_edges.to(device),
               s.worlds.volumes.to(device), s.worlds.mu.to(device),
               s.worlds.lambda.to(device),  s.worlds.mass.to(device),
@@ -95,6 +96,8 @@ void run(benchmark::State& bench, Mode mode) {
   const auto call = [&](fem::SoftRolloutGradients& out) {
     if (mode == Mode::kGpuDevice) {
       out = fem::soft_rollout_gradient(s.body, worlds, on_tape, rollout);
+    } else if (mode == Mode::kGpuDeviceReuse) {
+      fem::soft_rollout_gradient(s.body, worlds, on_tape, rollout, out);
     } else if (mode == Mode::kGpuReuse) {
       fem::soft_rollout_gradient(s.body, worlds, position_loss, rollout, out);
     } else {
@@ -147,6 +150,9 @@ void run_on_gpu(benchmark::State& bench, Mode mode) {
 void soft_worlds_gpu(benchmark::State& bench) { run_on_gpu(bench, Mode::kGpu); }
 void soft_worlds_gpu_reuse(benchmark::State& bench) { run_on_gpu(bench, Mode::kGpuReuse); }
 void soft_worlds_gpu_device(benchmark::State& bench) { run_on_gpu(bench, Mode::kGpuDevice); }
+void soft_worlds_gpu_device_reuse(benchmark::State& bench) {
+  run_on_gpu(bench, Mode::kGpuDeviceReuse);
+}
 
 }  // namespace
 
@@ -179,5 +185,6 @@ BENCHMARK(soft_worlds)
 MAYA_SOFT_GPU_ROWS(soft_worlds_gpu);
 MAYA_SOFT_GPU_ROWS(soft_worlds_gpu_reuse);
 MAYA_SOFT_GPU_ROWS(soft_worlds_gpu_device);
+MAYA_SOFT_GPU_ROWS(soft_worlds_gpu_device_reuse);
 
 BENCHMARK_MAIN();
