@@ -323,22 +323,31 @@ void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& siz
 #endif
 
 // `out`'s tensors as the call's results: those of the right shape on the worlds' device are
-// kept (every entry is overwritten), the others replaced.
+// kept (every entry is overwritten), the others replaced. On the GPU a replacement is a copy of
+// the input of that shape (a device-to-device copy; Tensor::zeros would fill a host vector and
+// copy it over).
 void fit_outputs(const SoftWorlds& worlds, const Sizes& sizes, SoftRolloutGradients& out) {
   const Device device = worlds.state.device();
-  const auto fit = [device](Tensor& t, const Shape& shape, Device on) {
-    if (t.device() != on || !std::ranges::equal(t.shape(), shape)) t = Tensor::zeros(shape, on);
+  const auto fits = [](const Tensor& t, const Shape& shape, Device on) {
+    return t.device() == on && std::ranges::equal(t.shape(), shape);
   };
-  fit(out.loss, {sizes.worlds}, device);
-  fit(out.final_state, worlds.state.shape(), device);
-  fit(out.state, worlds.state.shape(), device);
-  fit(out.inverse_edges, worlds.inverse_edges.shape(), device);
-  fit(out.volumes, worlds.volumes.shape(), device);
-  fit(out.mu, worlds.mu.shape(), device);
-  fit(out.lambda, worlds.lambda.shape(), device);
-  fit(out.mass, worlds.mass.shape(), device);
-  fit(out.actuation, worlds.actuation.shape(),
-      sizes.per_element_actuation > 0 ? device : Device::kCpu);
+  const auto fit = [&](Tensor& t, const Tensor& like) {
+    if (fits(t, like.shape(), device)) return;
+    t = device == Device::kCuda ? like : Tensor::zeros(like.shape());
+  };
+  if (!fits(out.loss, {sizes.worlds}, device)) out.loss = Tensor::zeros({sizes.worlds}, device);
+  fit(out.final_state, worlds.state);
+  fit(out.state, worlds.state);
+  fit(out.inverse_edges, worlds.inverse_edges);
+  fit(out.volumes, worlds.volumes);
+  fit(out.mu, worlds.mu);
+  fit(out.lambda, worlds.lambda);
+  fit(out.mass, worlds.mass);
+  if (sizes.per_element_actuation > 0) {
+    fit(out.actuation, worlds.actuation);
+  } else if (!fits(out.actuation, worlds.actuation.shape(), Device::kCpu)) {
+    out.actuation = Tensor::zeros(worlds.actuation.shape());
+  }
 }
 
 void rollout(const SoftBody& body, const SoftWorlds& worlds, const AnyLoss& loss,
