@@ -7,7 +7,11 @@
 // over 0.3 m/s: with sharper friction the sticking vertices make the explicit step's gradient
 // grow by orders of magnitude over the rollout (the forward pass stays bounded). Counters:
 // world-steps per second of the gradient, loss, checksum = sum |g| over mu and the initial
-// velocities. MAYA_NUM_THREADS sets the threads (default 1).
+// velocities. MAYA_NUM_THREADS sets the threads (default 1). GPU rows: soft_worlds_gpu, host
+// worlds and loss, fresh results each call; soft_worlds_gpu_reuse, the same into the results of
+// the call before (no host allocation); soft_worlds_gpu_device, the worlds as device tensors and
+// the loss a WorldsLoss on the GPU (nothing crosses to the host); soft_worlds_gpu_device_reuse,
+// the same into the results of the call before.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -68,28 +72,58 @@ Setup setup(bool three_d, std::size_t e) {
   return {std::move(body), std::move(worlds)};
 }
 
-void run(benchmark::State& bench, maya::Device device) {
+// The same loss on the tape, every world at once: sum of squared final positions, [E].
+maya::TensorVar position_loss_on_tape(maya::TensorTape&, maya::TensorVar x) {
+  return maya::sum(maya::sum(maya::square(maya::select(x, 1, 0)), 2), 1);
+}
+
+enum class Mode { kCpu, kGpu, kGpuReuse, kGpuDevice, kGpuDeviceReuse };
+
+void run(benchmark::State& bench, Mode mode) {
   maya::set_num_threads(threads_from_environment());
   const auto e = static_cast<std::size_t>(bench.range(1));
   const Setup s = setup(bench.range(0) == 3, e);
+  const maya::Device device = mode == Mode::kCpu ? maya::Device::kCpu : maya::Device::kCuda;
   const fem::SoftRolloutOptions rollout{.dt = 1e-3, .steps = kSteps, .device = device};
-  auto out = fem::soft_rollout_gradient(s.body, s.worlds, position_loss, rollout);  // warm-up
+  fem::SoftWorlds worlds = s.worlds;
+  if (mode == Mode::kGpuDevice || mode == Mode::kGpuDeviceReuse) {
+    worlds = {s.worlds.state.to(device),   s.worlds.inverse_edges.to(device),
+              s.worlds.volumes.to(device), s.worlds.mu.to(device),
+              s.worlds.lambda.to(device),  s.worlds.mass.to(device),
+              s.worlds.actuation};
+  }
+  const fem::WorldsLoss on_tape = position_loss_on_tape;
+  const auto call = [&](fem::SoftRolloutGradients& out) {
+    if (mode == Mode::kGpuDevice) {
+      out = fem::soft_rollout_gradient(s.body, worlds, on_tape, rollout);
+    } else if (mode == Mode::kGpuDeviceReuse) {
+      fem::soft_rollout_gradient(s.body, worlds, on_tape, rollout, out);
+    } else if (mode == Mode::kGpuReuse) {
+      fem::soft_rollout_gradient(s.body, worlds, position_loss, rollout, out);
+    } else {
+      out = fem::soft_rollout_gradient(s.body, worlds, position_loss, rollout);
+    }
+  };
+  fem::SoftRolloutGradients out;
+  call(out);  // warm-up
   double forward = 0.0;
   double reverse = 0.0;
   for (auto _ : bench) {
-    out = fem::soft_rollout_gradient(s.body, s.worlds, position_loss, rollout);
+    call(out);
     forward += out.kernel_seconds_forward;
     reverse += out.kernel_seconds_reverse;
     benchmark::DoNotOptimize(out);
   }
+  const maya::Tensor losses = out.loss.to(maya::Device::kCpu);
+  const maya::Tensor mu = out.mu.to(maya::Device::kCpu);
+  const maya::Tensor state = out.state.to(maya::Device::kCpu);
   double loss = 0.0;
-  for (const double l : out.loss.data()) loss += l;
+  for (const double l : losses.data()) loss += l;
   double checksum = 0.0;
-  for (const double g : out.mu.data()) checksum += std::abs(g);
+  for (const double g : mu.data()) checksum += std::abs(g);
   const std::size_t nd = s.body.num_vertices() * s.body.dim();
   for (std::size_t w = 0; w < e; ++w) {
-    for (std::size_t j = 0; j < nd; ++j)
-      checksum += std::abs(out.state.data()[(2 * w + 1) * nd + j]);
+    for (std::size_t j = 0; j < nd; ++j) checksum += std::abs(state.data()[(2 * w + 1) * nd + j]);
   }
   bench.counters["loss"] = loss;
   bench.counters["checksum"] = checksum;
@@ -104,14 +138,20 @@ void run(benchmark::State& bench, maya::Device device) {
   }
 }
 
-void soft_worlds(benchmark::State& bench) { run(bench, maya::Device::kCpu); }
+void soft_worlds(benchmark::State& bench) { run(bench, Mode::kCpu); }
 
-void soft_worlds_gpu(benchmark::State& bench) {
+void run_on_gpu(benchmark::State& bench, Mode mode) {
   if (maya::dynamics::cuda_device_count() == 0) {
     bench.SkipWithError("no CUDA GPU (or maya built without CUDA)");
     return;
   }
-  run(bench, maya::Device::kCuda);
+  run(bench, mode);
+}
+void soft_worlds_gpu(benchmark::State& bench) { run_on_gpu(bench, Mode::kGpu); }
+void soft_worlds_gpu_reuse(benchmark::State& bench) { run_on_gpu(bench, Mode::kGpuReuse); }
+void soft_worlds_gpu_device(benchmark::State& bench) { run_on_gpu(bench, Mode::kGpuDevice); }
+void soft_worlds_gpu_device_reuse(benchmark::State& bench) {
+  run_on_gpu(bench, Mode::kGpuDeviceReuse);
 }
 
 }  // namespace
@@ -129,17 +169,22 @@ BENCHMARK(soft_worlds)
     ->ReportAggregatesOnly(true);
 
 // {D, E}
-BENCHMARK(soft_worlds_gpu)
-    ->Args({2, 1})
-    ->Args({2, 64})
-    ->Args({2, 1024})
-    ->Args({3, 1})
-    ->Args({3, 64})
-    ->Args({3, 1024})
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(1)
-    ->Repetitions(5)
-    ->ReportAggregatesOnly(true);
+#define MAYA_SOFT_GPU_ROWS(function)  \
+  BENCHMARK(function)                 \
+      ->Args({2, 1})                  \
+      ->Args({2, 64})                 \
+      ->Args({2, 1024})               \
+      ->Args({3, 1})                  \
+      ->Args({3, 64})                 \
+      ->Args({3, 1024})               \
+      ->Unit(benchmark::kMillisecond) \
+      ->UseRealTime()                 \
+      ->Iterations(1)                 \
+      ->Repetitions(5)                \
+      ->ReportAggregatesOnly(true)
+MAYA_SOFT_GPU_ROWS(soft_worlds_gpu);
+MAYA_SOFT_GPU_ROWS(soft_worlds_gpu_reuse);
+MAYA_SOFT_GPU_ROWS(soft_worlds_gpu_device);
+MAYA_SOFT_GPU_ROWS(soft_worlds_gpu_device_reuse);
 
 BENCHMARK_MAIN();

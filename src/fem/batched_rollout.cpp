@@ -1,6 +1,7 @@
 // soft_rollout_gradient: checks the worlds against the body and each other, then rolls each world
 // out on a tape of its own through step_explicit (the fused step itself), one world per task, or
-// hands them to the CUDA kernels (src/fem/cuda/), which run the same element kernels.
+// hands them to the CUDA kernels (src/fem/cuda/), which run the same element kernels. Worlds in
+// GPU memory stay there, and a WorldsLoss is differentiated on the tape on their device.
 #include "maya/fem/batched_rollout.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "fem/soft_body_ops.hpp"
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
+#include "maya/tensor/cuda.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #if defined(MAYA_HAVE_CUDA)
@@ -84,11 +86,25 @@ Sizes check_worlds(const SoftBody& body, const SoftWorlds& worlds,
   if (worlds.actuation.numel() > 0) {
     sizes.per_element_actuation = per_element(worlds.actuation, "actuation");
   }
-  for (const Tensor* t : {&worlds.state, &worlds.inverse_edges, &worlds.volumes, &worlds.mu,
-                          &worlds.lambda, &worlds.mass, &worlds.actuation}) {
-    if (t->device() != Device::kCpu) {
-      throw DeviceError(std::string(kOp) + ": the worlds' tensors must be on the CPU for now");
+  const Device device = worlds.state.device();
+  const std::pair<const Tensor*, const char*> others[] = {{&worlds.inverse_edges, "inverse_edges"},
+                                                          {&worlds.volumes, "volumes"},
+                                                          {&worlds.mu, "mu"},
+                                                          {&worlds.lambda, "lambda"},
+                                                          {&worlds.mass, "mass"},
+                                                          {&worlds.actuation, "actuation"}};
+  for (const auto& [t, name] : others) {
+    if (t->device() != device && t->numel() > 0) {
+      throw DeviceError(std::string(kOp) + ": " + name + " is on " +
+                        std::string(to_string(t->device())) + " but state is on " +
+                        std::string(to_string(device)) +
+                        "; all the worlds' tensors must be on one device");
     }
+  }
+  if (device == Device::kCuda && options.device != Device::kCuda) {
+    throw DeviceError(std::string(kOp) +
+                      ": the worlds are on cuda but options.device is cpu; move them with "
+                      "Tensor::to(Device::kCpu) or set options.device = Device::kCuda");
   }
   if (!body.options().rigid.shapes.empty()) {
     throw ValueError(std::string(kOp) +
@@ -96,11 +112,21 @@ Sizes check_worlds(const SoftBody& body, const SoftWorlds& worlds,
                      "a per-step input); roll them out with step_explicit");
   }
   (void)check_positive(options.dt, std::string(kOp) + ": dt");
-  const auto masses = worlds.mass.data();
-  for (std::size_t j = 0; j < masses.size(); ++j) {
-    if (!(masses[j] > 0.0 && std::isfinite(masses[j]))) {
-      (void)check_positive(masses[j], std::string(kOp) + ": the mass of vertex " + dims(j % n) +
-                                          " of world " + dims(j / n));
+  const auto bad_mass = [&](std::size_t j, double value) {
+    (void)check_positive(value, std::string(kOp) + ": the mass of vertex " + dims(j % n) +
+                                    " of world " + dims(j / n));
+  };
+  if (device == Device::kCuda) {
+#if defined(MAYA_HAVE_CUDA)
+    cuda_synchronize();  // the worlds' values are complete before the kernels read them
+    const detail::FirstBadMass first =
+        detail::cuda_first_bad_mass(worlds.mass.cuda_data(), worlds.mass.numel());
+    if (first.index < worlds.mass.numel()) bad_mass(first.index, first.value);
+#endif
+  } else {
+    const auto masses = worlds.mass.data();
+    for (std::size_t j = 0; j < masses.size(); ++j) {
+      if (!(masses[j] > 0.0 && std::isfinite(masses[j]))) bad_mass(j, masses[j]);
     }
   }
   return sizes;
@@ -120,10 +146,11 @@ void put(Tensor& out, std::size_t w, const Tensor& value) {
 }
 
 // World w on the calling thread: T fused steps on `tape`, then the loss's adjoint as the seed of
-// the reverse sweep (loss = sum(final * adjoint) has gradient `adjoint`).
+// the reverse sweep (loss = sum(final * adjoint) has gradient `adjoint`); the final state alone
+// when `forward_only`.
 void cpu_world(const SoftBody& body, const SoftWorlds& worlds, const Sizes& sizes,
                const FinalStateLoss& loss, const SoftRolloutOptions& options, std::size_t w,
-               SoftRolloutGradients& out, TensorTape& tape) {
+               SoftRolloutGradients& out, TensorTape& tape, bool forward_only) {
   const std::size_t n = body.num_vertices();
   const std::size_t m = body.num_elements();
   const std::size_t d = body.dim();
@@ -144,6 +171,7 @@ void cpu_world(const SoftBody& body, const SoftWorlds& worlds, const Sizes& size
   }
   const Tensor final_state = state.value();
   put(out.final_state, w, final_state);
+  if (forward_only) return;
   std::vector<double> adjoint(2 * n * d, 0.0);
   out.loss.mutable_data()[w] = loss(w, final_state.data(), adjoint);
   const TensorVar seed = tape.constant(Tensor::from_data(std::move(adjoint), {2, n, d}));
@@ -183,67 +211,153 @@ void check_finite(const SoftRolloutGradients& out, std::size_t worlds) {
   }
 }
 
+// The tape loss of `final_state` [E, 2, N, D]: sets `losses` [E] and returns d sum(losses) /
+// d final_state, both on final_state's device.
+Tensor worlds_loss_adjoint(const WorldsLoss& loss, const Tensor& final_state, Tensor& losses) {
+  const std::size_t e = final_state.shape()[0];
+  TensorTape tape;
+  const TensorVar x = tape.var(final_state);
+  const TensorVar l = loss(tape, x);
+  const Shape shape(l.shape().begin(), l.shape().end());
+  if (shape.size() != 1 || shape[0] != e) {
+    throw ShapeError(std::string(kOp) + ": the worlds' loss returned shape " + shape_string(shape) +
+                     ", expected [" + dims(e) +
+                     "] (one loss per world) for final states of shape " +
+                     shape_string(final_state.shape()));
+  }
+  if (l.device() != final_state.device()) {
+    throw DeviceError(std::string(kOp) + ": the worlds' loss is on " +
+                      std::string(to_string(l.device())) + " but the final states are on " +
+                      std::string(to_string(final_state.device())));
+  }
+  const TensorGradients gradients = tape.grad(sum(l));
+  losses = l.value();
+  return gradients[x];
+}
+
+// One of the two losses: per world on the host, or all worlds' on the tape.
+struct AnyLoss {
+  const FinalStateLoss* per_world = nullptr;
+  const WorldsLoss* worlds = nullptr;
+};
+
 #if defined(MAYA_HAVE_CUDA)
 void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& sizes,
-                const FinalStateLoss& loss, const SoftRolloutOptions& options,
-                SoftRolloutGradients& out) {
+                const AnyLoss& loss, const SoftRolloutOptions& options, SoftRolloutGradients& out) {
   if (dynamics::cuda_device_count() == 0) {
     throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
   }
   const detail::SoftBodyModel& model = body.model();
   const std::size_t e = sizes.worlds;
   const bool actuated = sizes.per_element_actuation > 0;
+  const bool on_device = worlds.state.device() == Device::kCuda;
   const detail::HostSoftTopology topology{
       model.dim(),          model.num_vertices(),         model.num_elements(),
       model.options.energy, model.mesh.elements().data(), model.pinned_mask.data(),
       model.gravity.data(), model.fiber.data(),           model.options.ground};
-  const detail::HostSoftWorlds host{e,
-                                    worlds.state.data().data(),
-                                    worlds.inverse_edges.data().data(),
-                                    worlds.volumes.data().data(),
-                                    worlds.mu.data().data(),
-                                    sizes.per_element_mu,
-                                    worlds.lambda.data().data(),
-                                    sizes.per_element_lambda,
-                                    worlds.mass.data().data(),
-                                    actuated ? worlds.actuation.data().data() : nullptr,
-                                    sizes.per_element_actuation};
-  const detail::HostSoftGradients grads{out.final_state.mutable_data().data(),
-                                        out.state.mutable_data().data(),
-                                        out.inverse_edges.mutable_data().data(),
-                                        out.volumes.mutable_data().data(),
-                                        out.mu.mutable_data().data(),
-                                        out.lambda.mutable_data().data(),
-                                        out.mass.mutable_data().data(),
-                                        actuated ? out.actuation.mutable_data().data() : nullptr};
-  const std::size_t size = 2 * body.num_vertices() * body.dim();
-  double* losses = out.loss.mutable_data().data();
-  const auto adjoint_of_final = [&](const double* final_state, double* adjoint) {
-    dynamics::detail::evaluate_world_losses(loss, e, size, final_state, adjoint, losses);
+  const auto in = [on_device](const Tensor& t) {
+    return on_device ? t.cuda_data() : t.data().data();
   };
+  const auto to = [on_device](Tensor& t) {
+    return on_device ? t.mutable_cuda_data() : t.mutable_data().data();
+  };
+  const detail::HostSoftWorlds data{e,
+                                    in(worlds.state),
+                                    in(worlds.inverse_edges),
+                                    in(worlds.volumes),
+                                    in(worlds.mu),
+                                    sizes.per_element_mu,
+                                    in(worlds.lambda),
+                                    sizes.per_element_lambda,
+                                    in(worlds.mass),
+                                    actuated ? in(worlds.actuation) : nullptr,
+                                    sizes.per_element_actuation,
+                                    on_device};
+  const detail::HostSoftGradients grads{to(out.final_state),
+                                        to(out.state),
+                                        to(out.inverse_edges),
+                                        to(out.volumes),
+                                        to(out.mu),
+                                        to(out.lambda),
+                                        to(out.mass),
+                                        actuated ? to(out.actuation) : nullptr,
+                                        on_device};
+  if (on_device) cuda_synchronize();  // the outputs' tensors are complete
+  const std::size_t size = 2 * body.num_vertices() * body.dim();
+  std::vector<double> losses(e, 0.0);
+  Tensor adjoint;  // of the tape loss, alive until the call returns
+  detail::SoftAdjointOfFinal adjoint_of_final;
+  if (loss.per_world != nullptr) {
+    adjoint_of_final.host = [&](const double* final_state, double* adjoint_out) {
+      dynamics::detail::evaluate_world_losses(*loss.per_world, e, size, final_state, adjoint_out,
+                                              losses.data());
+    };
+  } else if (on_device) {
+    adjoint_of_final.device = [&]() -> const double* {
+      adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, out.loss);
+      cuda_synchronize();
+      return adjoint.cuda_data();
+    };
+  } else {
+    adjoint_of_final.host = [&](const double* final_state, double* adjoint_out) {
+      const Tensor final_tensor = Tensor::from_data(
+          std::vector<double>(final_state, final_state + e * size), worlds.state.shape());
+      Tensor values;
+      const Tensor g = worlds_loss_adjoint(*loss.worlds, final_tensor, values);
+      std::copy(g.data().begin(), g.data().end(), adjoint_out);
+      std::copy(values.data().begin(), values.data().end(), losses.begin());
+    };
+  }
   const detail::SoftKernelTimes times = detail::cuda_soft_rollout_gradient(
-      topology, host, options.dt, options.steps, adjoint_of_final, grads);
+      topology, data, options.dt, options.steps, adjoint_of_final, grads);
+  if (!adjoint_of_final.device) {
+    if (on_device) {
+      out.loss = Tensor::from_data(std::move(losses), {e}, Device::kCuda);
+    } else {
+      std::copy(losses.begin(), losses.end(), out.loss.mutable_data().begin());
+    }
+  }
   out.kernel_seconds_forward = times.forward;
   out.kernel_seconds_reverse = times.reverse;
 }
 #endif
 
-}  // namespace
+// `out`'s tensors as the call's results: those of the right shape on the worlds' device are
+// kept (every entry is overwritten), the others replaced. On the GPU a replacement is a copy of
+// the input of that shape (a device-to-device copy; Tensor::zeros would fill a host vector and
+// copy it over).
+void fit_outputs(const SoftWorlds& worlds, const Sizes& sizes, SoftRolloutGradients& out) {
+  const Device device = worlds.state.device();
+  const auto fits = [](const Tensor& t, const Shape& shape, Device on) {
+    return t.device() == on && std::ranges::equal(t.shape(), shape);
+  };
+  const auto fit = [&](Tensor& t, const Tensor& like) {
+    if (fits(t, like.shape(), device)) return;
+    t = device == Device::kCuda ? like : Tensor::zeros(like.shape());
+  };
+  if (!fits(out.loss, {sizes.worlds}, device)) out.loss = Tensor::zeros({sizes.worlds}, device);
+  fit(out.final_state, worlds.state);
+  fit(out.state, worlds.state);
+  fit(out.inverse_edges, worlds.inverse_edges);
+  fit(out.volumes, worlds.volumes);
+  fit(out.mu, worlds.mu);
+  fit(out.lambda, worlds.lambda);
+  fit(out.mass, worlds.mass);
+  if (sizes.per_element_actuation > 0) {
+    fit(out.actuation, worlds.actuation);
+  } else if (!fits(out.actuation, worlds.actuation.shape(), Device::kCpu)) {
+    out.actuation = Tensor::zeros(worlds.actuation.shape());
+  }
+}
 
-SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
-                                           const FinalStateLoss& loss,
-                                           const SoftRolloutOptions& options) {
+void rollout(const SoftBody& body, const SoftWorlds& worlds, const AnyLoss& loss,
+             const SoftRolloutOptions& options, SoftRolloutGradients& out) {
   const Sizes sizes = check_worlds(body, worlds, options);
   const std::size_t e = sizes.worlds;
-  SoftRolloutGradients out{Tensor::zeros({e}),
-                           Tensor::zeros(worlds.state.shape()),
-                           Tensor::zeros(worlds.state.shape()),
-                           Tensor::zeros(worlds.inverse_edges.shape()),
-                           Tensor::zeros(worlds.volumes.shape()),
-                           Tensor::zeros(worlds.mu.shape()),
-                           Tensor::zeros(worlds.lambda.shape()),
-                           Tensor::zeros(worlds.mass.shape()),
-                           Tensor::zeros(worlds.actuation.shape())};
+  const bool on_device = worlds.state.device() == Device::kCuda;
+  fit_outputs(worlds, sizes, out);
+  out.kernel_seconds_forward = 0.0;
+  out.kernel_seconds_reverse = 0.0;
   if (options.device == Device::kCuda) {
 #if defined(MAYA_HAVE_CUDA)
     gpu_worlds(body, worlds, sizes, loss, options, out);
@@ -253,15 +367,73 @@ SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorld
                       "with -DMAYA_CUDA=ON)");
 #endif
   } else {
-    maya::core::detail::parallel_for(e, 1, 1, [&](std::size_t begin, std::size_t end) {
-      TensorTape tape;  // this task's: its worlds run one after another on one thread
-      for (std::size_t w = begin; w < end; ++w) {
-        cpu_world(body, worlds, sizes, loss, options, w, out, tape);
-      }
-    });
+    const auto each_world = [&](const FinalStateLoss& world_loss, bool forward_only) {
+      maya::core::detail::parallel_for(e, 1, 1, [&](std::size_t begin, std::size_t end) {
+        TensorTape tape;  // this task's: its worlds run one after another on one thread
+        for (std::size_t w = begin; w < end; ++w) {
+          cpu_world(body, worlds, sizes, world_loss, options, w, out, tape, forward_only);
+        }
+      });
+    };
+    if (loss.per_world != nullptr) {
+      each_world(*loss.per_world, false);
+    } else {
+      // The final states, the tape loss of all of them, then each world again with its adjoint.
+      each_world(FinalStateLoss{}, true);
+      Tensor values;
+      const Tensor adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, values);
+      const std::size_t size = 2 * body.num_vertices() * body.dim();
+      each_world(
+          [&](std::size_t w, std::span<const double>, std::span<double> adjoint_out) {
+            const auto mine = adjoint.data().subspan(w * size, size);
+            std::copy(mine.begin(), mine.end(), adjoint_out.begin());
+            return values.data()[w];
+          },
+          false);
+    }
   }
-  if (options.finite_check) check_finite(out, e);
+  if (options.finite_check) {
+    if (on_device) {
+      const SoftRolloutGradients host{
+          out.loss.to(Device::kCpu),     out.final_state.to(Device::kCpu),
+          out.state.to(Device::kCpu),    out.inverse_edges.to(Device::kCpu),
+          out.volumes.to(Device::kCpu),  out.mu.to(Device::kCpu),
+          out.lambda.to(Device::kCpu),   out.mass.to(Device::kCpu),
+          out.actuation.to(Device::kCpu)};
+      check_finite(host, e);
+    } else {
+      check_finite(out, e);
+    }
+  }
+}
+
+}  // namespace
+
+SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
+                                           const FinalStateLoss& loss,
+                                           const SoftRolloutOptions& options) {
+  SoftRolloutGradients out;
+  rollout(body, worlds, {.per_world = &loss}, options, out);
   return out;
+}
+
+SoftRolloutGradients soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
+                                           const WorldsLoss& loss,
+                                           const SoftRolloutOptions& options) {
+  SoftRolloutGradients out;
+  rollout(body, worlds, {.worlds = &loss}, options, out);
+  return out;
+}
+
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
+                           const FinalStateLoss& loss, const SoftRolloutOptions& options,
+                           SoftRolloutGradients& out) {
+  rollout(body, worlds, {.per_world = &loss}, options, out);
+}
+
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds, const WorldsLoss& loss,
+                           const SoftRolloutOptions& options, SoftRolloutGradients& out) {
+  rollout(body, worlds, {.worlds = &loss}, options, out);
 }
 
 SoftWorlds replicate_world(const SoftBody& body, const Tensor& state, const Tensor& rest_positions,

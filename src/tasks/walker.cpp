@@ -15,6 +15,7 @@
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
+#include "tasks/walker_device_state.hpp"
 
 namespace maya::tasks {
 namespace {
@@ -195,16 +196,13 @@ WalkerTraining::WalkerTraining(WalkerOptions options)
       best_iteration_(options_.robots, 0),
       best_controllers_(parameters_.values().begin(), parameters_.values().end()) {}
 
+WalkerTraining::~WalkerTraining() = default;
+
 namespace {
 
-// The distances and gradients of one iteration: through the tape on the CPU, through the fused
-// rollout's kernels on the GPU.
+// The distances and gradients of one iteration on the CPU, through the tape.
 std::pair<std::vector<double>, std::vector<Tensor>> distances_and_gradients(
     const WalkerOptions& options, const WalkerRobot& robot, const optim::ParameterSet& set) {
-  if (options.device == Device::kCuda) {
-    WalkerRollout rollout = walker_rollout(options, robot, set.values(), Device::kCuda, true);
-    return {std::move(rollout.distance), std::move(rollout.gradient)};
-  }
   TensorTape tape;
   const WalkerController controller{tape.var(set.value(0)), tape.var(set.value(1)),
                                     tape.var(set.value(2)), tape.var(set.value(3))};
@@ -234,49 +232,79 @@ io::Trajectory record_with(const WalkerOptions& options, const WalkerRobot& robo
 }  // namespace
 
 std::vector<double> WalkerTraining::iterate() {
-  auto [walked, g] = distances_and_gradients(options_, robot_, parameters_);
-  // Each robot's slice of every gradient is its own: a robot whose gradient blew up skips
-  // this update, the others take theirs.
   const std::size_t e = options_.robots;
-  for (std::size_t w = 0; w < e; ++w) {
-    bool finite = true;
-    for (const Tensor& tensor : g) {
-      const std::size_t per = tensor.numel() / e;
-      for (std::size_t i = w * per; finite && i < (w + 1) * per; ++i) {
-        finite = std::isfinite(tensor.data()[i]);
+  std::vector<double> walked;
+  if (options_.device == Device::kCuda) {
+    if (device_ == nullptr) {
+      device_ = detail::make_walker_device_state(options_, robot_, parameters_.values());
+    }
+    walked = detail::iterate_on_device(*device_, adam_.options(), history_.size() + 1);
+    parameters_stale_ = true;
+  } else {
+    auto [distances, g] = distances_and_gradients(options_, robot_, parameters_);
+    walked = std::move(distances);
+    // Each robot's slice of every gradient is its own: a robot whose gradient blew up takes
+    // this update with a zero gradient, the others take theirs.
+    for (std::size_t w = 0; w < e; ++w) {
+      bool finite = true;
+      for (const Tensor& tensor : g) {
+        const std::size_t per = tensor.numel() / e;
+        for (std::size_t i = w * per; finite && i < (w + 1) * per; ++i) {
+          finite = std::isfinite(tensor.data()[i]);
+        }
+      }
+      if (finite) continue;
+      for (Tensor& tensor : g) {
+        const std::size_t per = tensor.numel() / e;
+        for (std::size_t i = w * per; i < (w + 1) * per; ++i) tensor.mutable_data()[i] = 0.0;
       }
     }
-    if (finite) continue;
-    for (Tensor& tensor : g) {
-      const std::size_t per = tensor.numel() / e;
-      for (std::size_t i = w * per; i < (w + 1) * per; ++i) tensor.mutable_data()[i] = 0.0;
+    // The controllers that walked farthest yet, before the update moves them.
+    for (std::size_t w = 0; w < e; ++w) {
+      if (!(walked[w] > best_[w])) continue;
+      for (std::size_t p = 0; p < best_controllers_.size(); ++p) {
+        const auto from = parameters_.value(p).data();
+        const std::size_t per = from.size() / e;
+        std::copy(from.begin() + static_cast<long>(w * per),
+                  from.begin() + static_cast<long>((w + 1) * per),
+                  best_controllers_[p].mutable_data().begin() + static_cast<long>(w * per));
+      }
     }
+    adam_.step(g);
   }
-  // The controllers that walked farthest yet, before the update moves them.
+  // The best distances as the GPU keeps them there: the same comparison of the same values.
   for (std::size_t w = 0; w < e; ++w) {
     if (!(walked[w] > best_[w])) continue;
     best_[w] = walked[w];
     best_iteration_[w] = history_.size();
-    for (std::size_t p = 0; p < best_controllers_.size(); ++p) {
-      const auto from = parameters_.value(p).data();
-      const std::size_t per = from.size() / e;
-      std::copy(from.begin() + static_cast<long>(w * per),
-                from.begin() + static_cast<long>((w + 1) * per),
-                best_controllers_[p].mutable_data().begin() + static_cast<long>(w * per));
-    }
   }
-  adam_.step(g);
   history_.push_back(walked);
   return walked;
 }
 
+const optim::ParameterSet& WalkerTraining::controllers() const {
+  if (parameters_stale_) {
+    std::vector<Tensor> values =
+        detail::controllers_on_device(*device_, parameters_.values(), false);
+    for (std::size_t p = 0; p < values.size(); ++p) parameters_.set_value(p, std::move(values[p]));
+    parameters_stale_ = false;
+  }
+  return parameters_;
+}
+
+std::vector<Tensor> WalkerTraining::best_controllers() const {
+  if (device_ != nullptr)
+    return detail::controllers_on_device(*device_, parameters_.values(), true);
+  return best_controllers_;
+}
+
 io::Trajectory WalkerTraining::record_best(std::size_t robot, std::size_t every) const {
-  return record_with(options_, robot_, best_controllers_, robot, every);
+  return record_with(options_, robot_, best_controllers(), robot, every);
 }
 
 std::vector<double> WalkerTraining::distances() const {
   if (options_.device == Device::kCuda) {
-    return walker_rollout(options_, robot_, parameters_.values(), Device::kCuda, false).distance;
+    return walker_rollout(options_, robot_, controllers().values(), Device::kCuda, false).distance;
   }
   TensorTape tape;
   const WalkerController controller{
@@ -286,7 +314,7 @@ std::vector<double> WalkerTraining::distances() const {
 }
 
 io::Trajectory WalkerTraining::record(std::size_t robot, std::size_t every) const {
-  return record_with(options_, robot_, parameters_.values(), robot, every);
+  return record_with(options_, robot_, controllers().values(), robot, every);
 }
 
 }  // namespace maya::tasks

@@ -2,7 +2,9 @@
 // robot to a row, and the phases of walker_kernel.hpp run on the CPU (one robot per thread) or
 // handed to the GPU kernels (tasks/cuda/).
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,6 +12,7 @@
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tasks/walker.hpp"
+#include "tasks/walker_device_state.hpp"
 #include "tasks/walker_kernel.hpp"
 #if defined(MAYA_HAVE_CUDA)
 #include "tasks/cuda/walker_rollout_cuda.hpp"
@@ -20,19 +23,22 @@ namespace {
 
 constexpr const char* kOp = "walker_rollout";
 
-// The robot's arrays a WalkerLayout points into.
+// The robot's arrays a WalkerLayout points into (not copyable: the layout points into it).
 struct LayoutArrays {
   std::vector<int> first, second, incidence_begin, incidence, muscle_of;
   std::vector<double> rest, start;
   detail::WalkerLayout layout{};
+
+  LayoutArrays() = default;
+  LayoutArrays(const LayoutArrays&) = delete;
+  LayoutArrays& operator=(const LayoutArrays&) = delete;
 };
 
-LayoutArrays layout_of(const WalkerOptions& options, const WalkerRobot& robot) {
+void layout_of(const WalkerOptions& options, const WalkerRobot& robot, LayoutArrays& a) {
   const dynamics::MassSpringModel& model = robot.model;
   if (model.dim() != 2) throw ShapeError(std::string(kOp) + ": the robot must be 2-D");
   const std::size_t n = model.num_particles();
   const std::size_t s = model.num_springs();
-  LayoutArrays a;
   a.first.assign(model.end_a().begin(), model.end_a().end());
   a.second.assign(model.end_b().begin(), model.end_b().end());
   // Each particle's springs in spring order, as MassSpringModel's incidence lists them.
@@ -91,7 +97,6 @@ LayoutArrays layout_of(const WalkerOptions& options, const WalkerRobot& robot) {
   l.frequency = options.frequency;
   l.position_scale = options.state_input / shape.cell;
   l.velocity_scale = 0.1 * options.state_input / shape.cell;
-  return a;
 }
 
 // Robot e's controller in one row [P] of `packed` [E, P], and back.
@@ -201,7 +206,8 @@ WalkerRollout walker_rollout(const WalkerOptions& options, const WalkerRobot& ro
                      std::to_string(e) + " (robots are numbered from 0)");
   }
   check_controllers(options, robot, controllers);
-  const LayoutArrays arrays = layout_of(options, robot);
+  LayoutArrays arrays;
+  layout_of(options, robot, arrays);
   const detail::WalkerLayout& l = arrays.layout;
   const auto p = static_cast<std::size_t>(detail::controller_size(l));
   const std::size_t state = 4 * robot.model.num_particles();
@@ -249,5 +255,81 @@ WalkerRollout walker_rollout(const WalkerOptions& options, const WalkerRobot& ro
   }
   return out;
 }
+
+namespace detail {
+
+struct WalkerDeviceState {
+  LayoutArrays arrays;
+#if defined(MAYA_HAVE_CUDA)
+  std::unique_ptr<CudaWalkerTraining> training;
+#endif
+};
+
+void WalkerDeviceStateDeleter::operator()(WalkerDeviceState* state) const noexcept { delete state; }
+
+std::unique_ptr<WalkerDeviceState, WalkerDeviceStateDeleter> make_walker_device_state(
+    const WalkerOptions& options, const WalkerRobot& robot, std::span<const Tensor> controllers) {
+  check_controllers(options, robot, controllers);
+  std::unique_ptr<WalkerDeviceState, WalkerDeviceStateDeleter> state(new WalkerDeviceState);
+  layout_of(options, robot, state->arrays);
+#if defined(MAYA_HAVE_CUDA)
+  if (cuda_walker_devices() == 0) {
+    throw DeviceError("WalkerTraining: Device::kCuda asked for, but no CUDA GPU is present");
+  }
+  std::vector<double> packed;
+  pack(state->arrays.layout, controllers, options.robots, packed);
+  state->training =
+      std::make_unique<CudaWalkerTraining>(state->arrays.layout, options.robots, packed.data());
+  return state;
+#else
+  throw DeviceError(
+      "WalkerTraining: Device::kCuda asked for, but maya was built without CUDA (MAYA_CUDA)");
+#endif
+}
+
+std::vector<double> iterate_on_device(WalkerDeviceState& state, const optim::AdamOptions& adam,
+                                      std::size_t t) {
+  std::vector<double> distances;
+#if defined(MAYA_HAVE_CUDA)
+  // The bias corrections as optim::Adam computes them.
+  const double step = static_cast<double>(t);
+  const WalkerAdamStep settings{adam.learning_rate,
+                                adam.beta1,
+                                adam.beta2,
+                                adam.epsilon,
+                                adam.weight_decay,
+                                adam.decoupled_weight_decay,
+                                1.0 - std::pow(adam.beta1, step),
+                                1.0 - std::pow(adam.beta2, step)};
+  distances.assign(state.training->robots(), 0.0);
+  (void)state.training->iterate(settings, distances.data());
+#else
+  (void)state;
+  (void)adam;
+  (void)t;
+#endif
+  return distances;
+}
+
+std::vector<Tensor> controllers_on_device(const WalkerDeviceState& state,
+                                          std::span<const Tensor> like, bool best) {
+#if defined(MAYA_HAVE_CUDA)
+  const std::size_t robots = state.training->robots();
+  std::vector<double> packed(robots *
+                             static_cast<std::size_t>(controller_size(state.arrays.layout)));
+  if (best) {
+    state.training->best_controllers(packed.data());
+  } else {
+    state.training->controllers(packed.data());
+  }
+  return unpack(state.arrays.layout, like, robots, packed);
+#else
+  (void)state;
+  (void)best;
+  return {like.begin(), like.end()};
+#endif
+}
+
+}  // namespace detail
 
 }  // namespace maya::tasks

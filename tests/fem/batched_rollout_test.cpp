@@ -8,6 +8,7 @@
 #include <maya/fem/batched_rollout.hpp>
 #include <maya/maya.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fem/fem_support.hpp"
@@ -260,6 +261,65 @@ TEST(SoftRolloutGradient, CudaWithoutAGpuIsADeviceError) {
                    batch.body, batch.worlds, weighted_loss,
                    {.dt = 1e-3, .steps = 5, .device = maya::Device::kCuda}),
                maya::DeviceError);
+}
+
+// The losses of every world on the tape (WorldsLoss): on the CPU each world is rolled out for its
+// final state, then again with the tape's adjoint; the results match the per-world host loss.
+TEST(SoftRolloutGradient, TapeLossOfAllWorldsMatchesThePerWorldLoss) {
+  const Batch batch = make_batch(3, maya::fem::Energy::kCorotational, 3);
+  const SoftRolloutOptions options{.dt = 1e-3, .steps = 40};
+  const SoftRolloutGradients per_world =
+      maya::fem::soft_rollout_gradient(batch.body, batch.worlds, weighted_loss, options);
+  const maya::fem::WorldsLoss on_tape = [](TensorTape& tape, TensorVar x) {
+    const std::size_t e = x.shape()[0];
+    const std::size_t size = x.numel() / e;
+    std::vector<double> weights(e * size);
+    for (std::size_t w = 0; w < e; ++w) {
+      for (std::size_t i = 0; i < size; ++i) {
+        weights[w * size + i] = 0.5 + 0.1 * static_cast<double>((i * 7 + w) % 11);
+      }
+    }
+    const TensorVar flat = maya::reshape(x, {e, size});
+    return maya::sum(flat * flat * tape.constant(Tensor::from_data(weights, {e, size})), 1);
+  };
+  const SoftRolloutGradients all =
+      maya::fem::soft_rollout_gradient(batch.body, batch.worlds, on_tape, options);
+  EXPECT_LE(relative_error(all.loss, per_world.loss), 1e-14);
+  EXPECT_EQ(relative_error(all.final_state, per_world.final_state), 0.0);
+  for (const auto& [a, b] :
+       {std::pair{&all.state, &per_world.state},
+        std::pair{&all.inverse_edges, &per_world.inverse_edges}, std::pair{&all.mu, &per_world.mu},
+        std::pair{&all.mass, &per_world.mass}, std::pair{&all.actuation, &per_world.actuation}}) {
+    EXPECT_LE(relative_error(*a, *b), 1e-13);
+  }
+  const maya::fem::WorldsLoss one_loss = [](TensorTape&, TensorVar x) { return maya::sum(x); };
+  EXPECT_THROW((void)maya::fem::soft_rollout_gradient(batch.body, batch.worlds, one_loss, options),
+               maya::ShapeError);
+}
+
+// Results written into the tensors of an earlier call's results: the same values as a fresh
+// call, whatever the earlier call held; tensors of other shapes are replaced.
+TEST(SoftRolloutGradient, ResultsIntoEarlierResultsMatchAFreshCall) {
+  const Batch small = make_batch(2, maya::fem::Energy::kStableNeoHookean, 2);
+  const Batch batch = make_batch(2, maya::fem::Energy::kStableNeoHookean, 3);
+  const SoftRolloutOptions options{.dt = 1e-3, .steps = 30};
+  const SoftRolloutGradients fresh =
+      maya::fem::soft_rollout_gradient(batch.body, batch.worlds, weighted_loss, options);
+  SoftRolloutGradients out;
+  maya::fem::soft_rollout_gradient(small.body, small.worlds, weighted_loss, options, out);
+  ASSERT_EQ(out.state.shape()[0], 2u);
+  for (int round = 0; round < 2; ++round) {
+    maya::fem::soft_rollout_gradient(batch.body, batch.worlds, weighted_loss, options, out);
+    for (const auto& [a, b] :
+         {std::pair{&out.loss, &fresh.loss}, std::pair{&out.final_state, &fresh.final_state},
+          std::pair{&out.state, &fresh.state}, std::pair{&out.inverse_edges, &fresh.inverse_edges},
+          std::pair{&out.volumes, &fresh.volumes}, std::pair{&out.mu, &fresh.mu},
+          std::pair{&out.lambda, &fresh.lambda}, std::pair{&out.mass, &fresh.mass},
+          std::pair{&out.actuation, &fresh.actuation}}) {
+      ASSERT_EQ(a->shape(), b->shape());
+      EXPECT_EQ(relative_error(*a, *b), 0.0) << "round " << round;
+    }
+  }
 }
 
 }  // namespace

@@ -255,4 +255,130 @@ TEST(SoftRolloutGpu, ABlownUpWorldIsNamedAndLeavesTheOthersAlone) {
   }
 }
 
+// weighted_loss of every world on the tape: sum over (2, N, D) of weight x^2, [E].
+maya::TensorVar weighted_worlds_loss(maya::TensorTape& tape, maya::TensorVar x) {
+  const std::size_t e = x.shape()[0];
+  const std::size_t size = x.numel() / e;
+  std::vector<double> weights(e * size);
+  for (std::size_t w = 0; w < e; ++w) {
+    for (std::size_t i = 0; i < size; ++i) {
+      weights[w * size + i] = 0.5 + 0.1 * static_cast<double>((i * 7 + w) % 11);
+    }
+  }
+  const maya::TensorVar weight =
+      tape.constant(Tensor::from_data(std::move(weights), {e, size}, x.device()));
+  return maya::sum(maya::reshape(x, {e, size}) * maya::reshape(x, {e, size}) * weight, 1);
+}
+
+SoftWorlds worlds_on(const SoftWorlds& w, maya::Device device) {
+  return {w.state.to(device),  w.inverse_edges.to(device), w.volumes.to(device),  w.mu.to(device),
+          w.lambda.to(device), w.mass.to(device),          w.actuation.to(device)};
+}
+
+// Worlds kept on the GPU, with the loss on the host or on the tape there, against host worlds:
+// the kernels and their inputs are the same, so with the same host loss the final states and
+// every gradient are the same bits. The tape's loss sums in its own order and may round its
+// adjoint 2 w x differently (a fused multiply-add); the reverse sweep is linear in that seed, so
+// those results agree to a few units in the last place.
+TEST(SoftRolloutGpu, DeviceWorldsMatchHostWorlds) {
+  MAYA_REQUIRE_GPU();
+  for (const std::size_t dim : {std::size_t{2}, std::size_t{3}}) {
+    const Batch batch =
+        make_batch(fem_test::small_mesh(dim), fem::Energy::kStableNeoHookean, 4, {});
+    const SoftRolloutOptions options{.dt = 1e-3, .steps = 80, .device = maya::Device::kCuda};
+    const SoftRolloutGradients host =
+        fem::soft_rollout_gradient(batch.body, batch.worlds, weighted_loss, options);
+    const SoftWorlds on_gpu = worlds_on(batch.worlds, maya::Device::kCuda);
+    const fem::WorldsLoss tape_loss = weighted_worlds_loss;
+    const SoftRolloutGradients device_loss =
+        fem::soft_rollout_gradient(batch.body, on_gpu, tape_loss, options);
+    const SoftRolloutGradients host_loss =
+        fem::soft_rollout_gradient(batch.body, on_gpu, weighted_loss, options);
+    const SoftRolloutGradients host_worlds_tape_loss =
+        fem::soft_rollout_gradient(batch.body, batch.worlds, tape_loss, options);
+    const auto expected = outputs(host);
+    for (const SoftRolloutGradients* result : {&device_loss, &host_loss, &host_worlds_tape_loss}) {
+      const bool device = result != &host_worlds_tape_loss;
+      const bool same_loss = result == &host_loss;
+      const auto got = outputs(*result);
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        const char* name = got[i].first;
+        ASSERT_EQ(got[i].second->shape(), expected[i].second->shape()) << name;
+        if (expected[i].second->numel() == 0) continue;
+        EXPECT_EQ(got[i].second->device(), device ? maya::Device::kCuda : maya::Device::kCpu)
+            << name;
+        const Tensor values = got[i].second->to(maya::Device::kCpu);
+        const double error = relative_error(values, *expected[i].second);
+        if (same_loss || i == 1) {  // i == 1: the final states, before any loss
+          EXPECT_EQ(error, 0.0) << name << " in " << dim << "-D";
+        } else {
+          EXPECT_LE(error, 1e-13) << name << " in " << dim << "-D";
+        }
+      }
+    }
+    // The inputs on the GPU are not written.
+    EXPECT_EQ(relative_error(on_gpu.state.to(maya::Device::kCpu), batch.worlds.state), 0.0);
+    EXPECT_EQ(relative_error(on_gpu.mass.to(maya::Device::kCpu), batch.worlds.mass), 0.0);
+  }
+}
+
+TEST(SoftRolloutGpu, DeviceWorldsOnTheWrongDevicesOrWithBadLossesThrow) {
+  MAYA_REQUIRE_GPU();
+  const Batch batch = make_batch(fem_test::small_mesh(2), fem::Energy::kCorotational, 3, {});
+  SoftRolloutOptions options{.dt = 1e-3, .steps = 5, .device = maya::Device::kCuda};
+  SoftWorlds mixed = worlds_on(batch.worlds, maya::Device::kCuda);
+  mixed.mass = batch.worlds.mass;
+  try {
+    (void)fem::soft_rollout_gradient(batch.body, mixed, weighted_loss, options);
+    FAIL() << "no error";
+  } catch (const maya::DeviceError& e) {
+    EXPECT_NE(std::string(e.what()).find("mass is on cpu but state is on cuda"), std::string::npos)
+        << e.what();
+  }
+  SoftWorlds on_gpu = worlds_on(batch.worlds, maya::Device::kCuda);
+  options.device = maya::Device::kCpu;
+  EXPECT_THROW((void)fem::soft_rollout_gradient(batch.body, on_gpu, weighted_loss, options),
+               maya::DeviceError);
+  options.device = maya::Device::kCuda;
+  const fem::WorldsLoss one_loss = [](maya::TensorTape&, maya::TensorVar x) {
+    return maya::sum(x);
+  };
+  EXPECT_THROW((void)fem::soft_rollout_gradient(batch.body, on_gpu, one_loss, options),
+               maya::ShapeError);
+  Tensor mass = batch.worlds.mass;
+  mass.mutable_data()[batch.body.num_vertices() + 2] = -1.0;  // world 1, vertex 2
+  on_gpu.mass = mass.to(maya::Device::kCuda);
+  try {
+    (void)fem::soft_rollout_gradient(batch.body, on_gpu, weighted_loss, options);
+    FAIL() << "no error";
+  } catch (const maya::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("vertex 2 of world 1"), std::string::npos) << e.what();
+  }
+}
+
+// Results into an earlier call's results on the GPU: host results reused bit for bit, and
+// device results (from device worlds) replaced by host ones and back.
+TEST(SoftRolloutGpu, ResultsIntoEarlierResultsMatchAFreshCall) {
+  MAYA_REQUIRE_GPU();
+  const Batch batch = make_batch(fem_test::small_mesh(3), fem::Energy::kCorotational, 3, {});
+  const SoftRolloutOptions options{.dt = 1e-3, .steps = 40, .device = maya::Device::kCuda};
+  const SoftRolloutGradients fresh =
+      fem::soft_rollout_gradient(batch.body, batch.worlds, weighted_loss, options);
+  const SoftWorlds on_gpu = worlds_on(batch.worlds, maya::Device::kCuda);
+  SoftRolloutGradients out;
+  for (const bool device : {false, false, true, false, true, true}) {
+    fem::soft_rollout_gradient(batch.body, device ? on_gpu : batch.worlds, weighted_loss, options,
+                               out);
+    const auto got = outputs(out);
+    const auto expected = outputs(fresh);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].second->shape(), expected[i].second->shape()) << got[i].first;
+      if (expected[i].second->numel() == 0) continue;
+      EXPECT_EQ(got[i].second->device(), device ? maya::Device::kCuda : maya::Device::kCpu);
+      EXPECT_EQ(relative_error(got[i].second->to(maya::Device::kCpu), *expected[i].second), 0.0)
+          << got[i].first << (device ? " (device worlds)" : " (host worlds)");
+    }
+  }
+}
+
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <maya/maya.hpp>
 #include <maya/tasks/walker.hpp>
 #include <vector>
@@ -144,5 +145,94 @@ TEST(GpuWalker, TrainingMakesEveryRobotWalkFartherAndKeepsTheBest) {
                   static_cast<double>(walk.num_particles);
     }
     EXPECT_NEAR(distance, training.best_distances()[e], 1e-12) << "robot " << e;
+  }
+}
+
+// WalkerTraining on the GPU keeps the controllers, Adam's moments and the best controllers on the
+// device. Its twin here: the GPU's rollout and gradient copied to the host each iteration, then
+// optim::Adam and the best-controller bookkeeping on the host. The same gradients and the same
+// Adam arithmetic give the same controllers, so the learning curves, the best distances and
+// controllers and the final controllers agree bit for bit (asked for to 1e-13 relative).
+TEST(GpuWalker, TrainingOnTheDeviceMatchesAdamOnTheHost) {
+  MAYA_REQUIRE_WALKER_GPU();
+  WalkerOptions options;
+  options.robots = 24;
+  options.steps = 200;
+  options.learning_rate = 0.03;
+  options.device = Device::kCuda;
+  constexpr std::size_t kIterations = 8;
+  maya::tasks::WalkerTraining training(options);
+
+  WalkerOptions on_cpu = options;
+  on_cpu.device = Device::kCpu;
+  const maya::tasks::WalkerTraining initial(on_cpu);
+  maya::optim::ParameterSet host = initial.controllers();
+  maya::optim::Adam adam(host, {.learning_rate = options.learning_rate});
+  const std::size_t e = options.robots;
+  std::vector<double> best(e, -std::numeric_limits<double>::infinity());
+  std::vector<std::size_t> best_iteration(e, 0);
+  std::vector<Tensor> best_controllers(host.values().begin(), host.values().end());
+  std::vector<std::vector<double>> history;
+  for (std::size_t k = 0; k < kIterations; ++k) {
+    WalkerRollout r =
+        maya::tasks::walker_rollout(options, training.robot(), host.values(), Device::kCuda, true);
+    for (std::size_t w = 0; w < e; ++w) {
+      bool finite = true;
+      for (const Tensor& g : r.gradient) {
+        const std::size_t per = g.numel() / e;
+        for (std::size_t i = w * per; i < (w + 1) * per; ++i) finite &= std::isfinite(g.data()[i]);
+      }
+      if (!finite) {
+        for (Tensor& g : r.gradient) {
+          const std::size_t per = g.numel() / e;
+          for (std::size_t i = w * per; i < (w + 1) * per; ++i) g.mutable_data()[i] = 0.0;
+        }
+      }
+      if (r.distance[w] > best[w]) {
+        best[w] = r.distance[w];
+        best_iteration[w] = k;
+        for (std::size_t p = 0; p < 4; ++p) {
+          const std::size_t per = host.value(p).numel() / e;
+          for (std::size_t i = w * per; i < (w + 1) * per; ++i) {
+            best_controllers[p].mutable_data()[i] = host.value(p).data()[i];
+          }
+        }
+      }
+    }
+    adam.step(r.gradient);
+    history.push_back(r.distance);
+    const std::vector<double> walked = training.iterate();
+    ASSERT_EQ(walked.size(), e);
+    double worst = 0.0;
+    for (std::size_t w = 0; w < e; ++w) {
+      worst = std::max(
+          worst, std::abs(walked[w] - history[k][w]) / std::max(1e-3, std::abs(history[k][w])));
+    }
+    EXPECT_LE(worst, 1e-13) << "iteration " << k;
+  }
+  EXPECT_EQ(training.best_iterations(), best_iteration);
+  double worst_best = 0.0;
+  for (std::size_t w = 0; w < e; ++w) {
+    worst_best = std::max(worst_best, std::abs(training.best_distances()[w] - best[w]));
+  }
+  EXPECT_LE(worst_best, 1e-13);
+  const std::vector<Tensor> device_best = training.best_controllers();
+  double worst_controller = 0.0;
+  for (std::size_t p = 0; p < 4; ++p) {
+    worst_controller =
+        std::max({worst_controller, relative_error(training.controllers().value(p), host.value(p)),
+                  relative_error(device_best[p], best_controllers[p])});
+  }
+  std::printf(
+      "  %zu iterations of %zu robots: distances differ by %.2e m at most, controllers "
+      "by %.2e relative\n",
+      kIterations, e, worst_best, worst_controller);
+  EXPECT_LE(worst_controller, 1e-13);
+  // The best controllers walk their best distances again.
+  const std::vector<double> again =
+      maya::tasks::walker_rollout(options, training.robot(), device_best, Device::kCuda, false)
+          .distance;
+  for (std::size_t w = 0; w < e; ++w) {
+    EXPECT_NEAR(again[w], training.best_distances()[w], 1e-12) << "robot " << w;
   }
 }

@@ -1,8 +1,8 @@
 // Many soft bodies at once: E independent worlds of one SoftBody (one mesh, material law and
 // options), each with its own state and parameters, rolled out T explicit steps (step_explicit,
 // the fused step) and differentiated in one call, on CPU threads (one world per task) or on a
-// CUDA GPU (one world per thread block). Data comes from and returns to the host; each world's
-// gradient is its own loss's.
+// CUDA GPU (one world per thread block). Worlds on the GPU (device tensors) stay there, results
+// too; each world's gradient is its own loss's.
 #pragma once
 
 #include <cstddef>
@@ -15,7 +15,8 @@
 namespace maya::fem {
 
 // E worlds of a body with N vertices and M elements in D dimensions. Every tensor's leading axis
-// is the world; all must agree on E. P is 1 (one value for every element) or M.
+// is the world; all must agree on E and live on one device (the CPU, or Device::kCuda for worlds
+// that stay on the GPU). P is 1 (one value for every element) or M.
 struct SoftWorlds {
   Tensor state;          // [E, 2, N, D]: positions, then velocities
   Tensor inverse_edges;  // [E, M, D, D]: B = D_m^-1 of each element (RestShape)
@@ -28,6 +29,11 @@ struct SoftWorlds {
 
 // World w's loss of its final state [2, N, D] (see maya::dynamics::FinalStateLoss).
 using dynamics::FinalStateLoss;
+// Every world's loss at once on the tape: the final states [E, 2, N, D] in, the losses [E] out
+// (see maya::dynamics::WorldsLoss). With worlds on the GPU it is differentiated there and nothing
+// crosses to the host; on the CPU each world is rolled out twice (for the final states, then
+// with their adjoints).
+using dynamics::WorldsLoss;
 
 struct SoftRolloutOptions {
   double dt = 1e-4;
@@ -38,6 +44,7 @@ struct SoftRolloutOptions {
   bool finite_check = false;
 };
 
+// On the worlds' device.
 struct SoftRolloutGradients {
   Tensor loss;         // [E]
   Tensor final_state;  // [E, 2, N, D]
@@ -58,12 +65,29 @@ struct SoftRolloutGradients {
 // world's loss and its gradients. Throws maya::ShapeError for tensors whose shapes disagree with
 // the body or with each other on E (naming both), maya::ValueError for dt <= 0, a non-positive
 // mass or a body with rigid contact shapes (not batched), and maya::DeviceError for
-// Device::kCuda where maya was built without CUDA or no GPU answers. Device::kCuda runs every
-// material in 2-D and 3-D with the CPU step's element kernels compiled for the GPU.
+// Device::kCuda where maya was built without CUDA or no GPU answers, for worlds on the GPU with
+// options.device = kCpu, and for tensors on different devices. Device::kCuda runs every material
+// in 2-D and 3-D with the CPU step's element kernels compiled for the GPU. Worlds on the GPU
+// (every tensor on Device::kCuda; an empty actuation may be anywhere) are read in place and the
+// results are device tensors; a host loss then sees the final states copied to the host.
 [[nodiscard]] SoftRolloutGradients soft_rollout_gradient(const SoftBody& body,
                                                          const SoftWorlds& worlds,
                                                          const FinalStateLoss& loss,
                                                          const SoftRolloutOptions& options);
+// The same with the loss on the tape (on the GPU for worlds there). Throws maya::ShapeError for
+// losses of another shape than [E], maya::DeviceError for losses on another device.
+[[nodiscard]] SoftRolloutGradients soft_rollout_gradient(const SoftBody& body,
+                                                         const SoftWorlds& worlds,
+                                                         const WorldsLoss& loss,
+                                                         const SoftRolloutOptions& options);
+// The same into `out`, whose tensors are reused where they already have the results' shapes and
+// device (a loop of calls then allocates, zeroes and faults in no host memory for them); the
+// others are replaced. Throws as above.
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds,
+                           const FinalStateLoss& loss, const SoftRolloutOptions& options,
+                           SoftRolloutGradients& out);
+void soft_rollout_gradient(const SoftBody& body, const SoftWorlds& worlds, const WorldsLoss& loss,
+                           const SoftRolloutOptions& options, SoftRolloutGradients& out);
 
 // E copies of one world: the body at `rest_positions` [N, D] (rest shape and lumped masses from
 // them), Young's modulus, Poisson's ratio and density as fem::parameters takes them, no

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -122,13 +123,30 @@ struct WalkerRollout {
 // Number of CUDA GPUs walker_rollout can use (0 in a build without CUDA).
 [[nodiscard]] int walker_cuda_devices() noexcept;
 
+namespace detail {
+struct WalkerDeviceState;
+struct WalkerDeviceStateDeleter {
+  void operator()(WalkerDeviceState* state) const noexcept;
+};
+}  // namespace detail
+
+// Trains options.robots robots at once. On Device::kCuda the controllers, Adam's moments and the
+// best controllers stay in GPU memory from the first iterate() on: an iteration copies only the
+// distances [E] to the host, and controllers() and record_best() copy what they return. Not
+// copyable; a const object's accessors may copy from the GPU, so share one between threads only
+// with a lock.
 class WalkerTraining {
  public:
   // Throws maya::ValueError for zero robots, steps, hidden units or sine waves.
   explicit WalkerTraining(WalkerOptions options);
+  ~WalkerTraining();
+  WalkerTraining(const WalkerTraining&) = delete;
+  WalkerTraining& operator=(const WalkerTraining&) = delete;
 
-  // Rolls out, differentiates and updates; returns each robot's distance [E] (m) before the
-  // update, and appends it to history(). A robot whose gradient is not finite is left as it was.
+  // Rolls out, differentiates and takes one Adam step on every robot's controller (on the GPU
+  // with Device::kCuda, the same arithmetic as optim::Adam); returns each robot's distance [E]
+  // (m) before the update, and appends it to history(). A robot whose gradient is not finite
+  // takes the step with a zero gradient (its moments alone move it).
   std::vector<double> iterate();
   // Each robot's distance with the current controllers, without training.
   [[nodiscard]] std::vector<double> distances() const;
@@ -151,17 +169,26 @@ class WalkerTraining {
   [[nodiscard]] const std::vector<std::vector<double>>& history() const noexcept {
     return history_;
   }
-  [[nodiscard]] const optim::ParameterSet& controllers() const noexcept { return parameters_; }
+  // The current controllers (W1, b1, W2, b2 of WalkerController's shapes); with Device::kCuda
+  // copied from the GPU when they changed since the last call.
+  [[nodiscard]] const optim::ParameterSet& controllers() const;
+  // Every robot's best controller so far (as controllers()), robot e's slices what walked
+  // best_distances()[e]; the initial controllers before the first iteration.
+  [[nodiscard]] std::vector<Tensor> best_controllers() const;
 
  private:
   WalkerOptions options_;
   WalkerRobot robot_;
-  optim::ParameterSet parameters_;
-  optim::Adam adam_;
+  // With Device::kCuda, a copy of the GPU's controllers, refreshed by controllers().
+  mutable optim::ParameterSet parameters_;
+  optim::Adam adam_;  // the CPU's; the GPU's state is in device_
   std::vector<std::vector<double>> history_;
   std::vector<double> best_;                 // [E]
   std::vector<std::size_t> best_iteration_;  // [E]
   std::vector<Tensor> best_controllers_;     // as parameters_'s values, robot e's slices its best
+  // From the first GPU iteration on.
+  std::unique_ptr<detail::WalkerDeviceState, detail::WalkerDeviceStateDeleter> device_;
+  mutable bool parameters_stale_ = false;  // the GPU's controllers moved since
 };
 
 }  // namespace maya::tasks

@@ -37,6 +37,13 @@ maya::detail::KeptBuffers& buffers() {
 
 void check(cudaError_t status, const char* what) { buffers().check(status, what); }
 
+// The host loss's adjoint [E, 2, N, D], kept between calls as the device buffers are (a fresh
+// one would fault in its pages every call); guarded by buffers()'s mutex.
+std::vector<double>& host_adjoint_buffer() {
+  static std::vector<double> instance;
+  return instance;
+}
+
 // Everything a block reads, by value in the kernels' parameters.
 struct Rollout {
   std::int64_t worlds;
@@ -297,6 +304,7 @@ enum Slot : std::size_t {
   kGradMu,
   kGradLambda,
   kGradActuation,
+  kFirstBadMass,
 };
 
 // Shared memory a world's block takes without opting in to more (cudaFuncSetAttribute); beyond
@@ -305,12 +313,46 @@ constexpr std::size_t kMaxSharedBytes = 48 * 1024;
 
 }  // namespace
 
+namespace {
+
+// Sets first_bad to the least index whose mass is not a positive finite number.
+__global__ void first_bad_mass_kernel(const double* masses, unsigned long long count,
+                                      unsigned long long* first_bad) {
+  const unsigned long long i =
+      blockIdx.x * static_cast<unsigned long long>(blockDim.x) + threadIdx.x;
+  if (i < count && !(masses[i] > 0.0 && isfinite(masses[i]))) atomicMin(first_bad, i);
+}
+
+}  // namespace
+
+FirstBadMass cuda_first_bad_mass(const double* masses, std::size_t count) {
+  std::lock_guard<std::mutex> lock(buffers().mutex);
+  auto* first_bad = buffers().get<unsigned long long>(kFirstBadMass, 1);
+  const unsigned long long none = count;
+  buffers().copy_to_device(first_bad, &none, 1);
+  if (count > 0) {
+    const unsigned threads = 256;
+    const auto blocks = static_cast<unsigned>((count + threads - 1) / threads);
+    first_bad_mass_kernel<<<blocks, threads>>>(masses, count, first_bad);
+    check(cudaGetLastError(), "mass check launch");
+  }
+  unsigned long long index = count;
+  buffers().download(&index, first_bad, 1);
+  FirstBadMass result{static_cast<std::size_t>(index), 0.0};
+  if (result.index < count) {
+    check(cudaMemcpy(&result.value, masses + result.index, sizeof(double), cudaMemcpyDeviceToHost),
+          "copy to host");
+  }
+  return result;
+}
+
 SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
                                            const HostSoftWorlds& worlds, double dt,
                                            std::size_t steps,
-                                           const HostSoftAdjointOfFinal& adjoint_of_final,
+                                           const SoftAdjointOfFinal& adjoint_of_final,
                                            const HostSoftGradients& out) {
   std::lock_guard<std::mutex> lock(buffers().mutex);
+  maya::detail::KeptBuffers& b = buffers();
   const std::size_t e = worlds.worlds;
   const std::size_t n = topology.num_vertices;
   const std::size_t m = topology.num_elements;
@@ -332,51 +374,65 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
   r.elements = static_cast<std::int64_t>(m);
   r.dt = dt;
   r.steps = static_cast<std::int64_t>(steps);
-  r.element_vertices = buffers().upload(kElements, topology.elements, (d + 1) * m);
-  r.incidence_begin = buffers().upload(kIncidenceBegin, begin.data(), n + 1);
-  r.incidence = buffers().upload(kIncidence, incidence.data(), incidence.size());
-  r.pinned = buffers().upload(kPinned, topology.pinned, n);
+  r.element_vertices = b.upload(kElements, topology.elements, (d + 1) * m);
+  r.incidence_begin = b.upload(kIncidenceBegin, begin.data(), n + 1);
+  r.incidence = b.upload(kIncidence, incidence.data(), incidence.size());
+  r.pinned = b.upload(kPinned, topology.pinned, n);
   for (std::size_t k = 0; k < d; ++k) {
     r.gravity[k] = topology.gravity[k];
     r.fiber[k] = topology.fiber[k];
   }
   r.ground = topology.ground;
-  r.inverse_edges = buffers().upload(kInverseEdges, worlds.inverse_edges, e * m * d * d);
-  r.volumes = buffers().upload(kVolumes, worlds.volumes, e * m);
-  r.mu = buffers().upload(kMu, worlds.mu, e * worlds.mu_size);
-  r.mu_size = static_cast<std::int64_t>(worlds.mu_size);
-  r.lambda = buffers().upload(kLambda, worlds.lambda, e * worlds.lambda_size);
-  r.lambda_size = static_cast<std::int64_t>(worlds.lambda_size);
   const bool actuated = worlds.actuation != nullptr;
-  r.actuation = actuated ? buffers().upload(kActuation, worlds.actuation, e * worlds.actuation_size)
-                         : nullptr;
+  // Worlds in device memory are read in place; worlds on the host go through the pinned buffer.
+  const auto input = [&](std::size_t slot, const double* values, std::size_t count) {
+    return worlds.on_device ? values : b.upload(slot, values, count);
+  };
+  r.inverse_edges = input(kInverseEdges, worlds.inverse_edges, e * m * d * d);
+  r.volumes = input(kVolumes, worlds.volumes, e * m);
+  r.mu = input(kMu, worlds.mu, e * worlds.mu_size);
+  r.mu_size = static_cast<std::int64_t>(worlds.mu_size);
+  r.lambda = input(kLambda, worlds.lambda, e * worlds.lambda_size);
+  r.lambda_size = static_cast<std::int64_t>(worlds.lambda_size);
+  r.actuation = actuated ? input(kActuation, worlds.actuation, e * worlds.actuation_size) : nullptr;
   r.actuation_size = static_cast<std::int64_t>(actuated ? worlds.actuation_size : 0);
-  r.mass = buffers().upload(kMass, worlds.mass, e * n);
-  r.history = buffers().get<double>(kHistory, (steps + 1) * e * 2 * nd);
-  buffers().copy_to_device(r.history, worlds.state, e * 2 * nd);
+  r.mass = input(kMass, worlds.mass, e * n);
+  r.history = b.get<double>(kHistory, (steps + 1) * e * 2 * nd);
+  if (worlds.on_device) {
+    check(
+        cudaMemcpy(r.history, worlds.state, e * 2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+        "copy on device");
+  } else {
+    b.copy_to_device(r.history, worlds.state, e * 2 * nd);
+  }
   const std::size_t scratch_doubles = 2 * m * d * d + nd;
   const std::size_t scratch_bytes = scratch_doubles * sizeof(double);
   const bool in_shared = scratch_bytes <= kMaxSharedBytes;
-  r.scratch = in_shared ? nullptr : buffers().get<double>(kScratch, e * scratch_doubles);
+  r.scratch = in_shared ? nullptr : b.get<double>(kScratch, e * scratch_doubles);
   r.scratch_per_world = static_cast<std::int64_t>(scratch_doubles);
   const std::size_t shared_bytes = in_shared ? scratch_bytes : 0;
 
+  // Results in device memory are written in place; for the host, into kept buffers first.
+  const auto output = [&](std::size_t slot, double* values, std::size_t count) {
+    return out.on_device ? values : b.get<double>(slot, count);
+  };
   Gradients g{};
-  g.state = buffers().get<double>(kGradState, e * 2 * nd);
-  g.inverse_edges = buffers().get<double>(kGradInverseEdges, e * m * d * d);
-  g.volumes = buffers().get<double>(kGradVolumes, e * m);
-  g.mu_share = buffers().get<double>(kMuShare, e * m);
-  g.lambda_share = buffers().get<double>(kLambdaShare, e * m);
-  g.actuation_share = buffers().get<double>(kActuationShare, e * m);
-  g.mass = buffers().get<double>(kGradMass, e * n);
-  g.mu = buffers().get<double>(kGradMu, e * worlds.mu_size);
-  g.lambda = buffers().get<double>(kGradLambda, e * worlds.lambda_size);
-  g.actuation = buffers().get<double>(kGradActuation, actuated ? e * worlds.actuation_size : 1);
+  g.state = output(kGradState, out.state, e * 2 * nd);
+  g.inverse_edges = output(kGradInverseEdges, out.inverse_edges, e * m * d * d);
+  g.volumes = output(kGradVolumes, out.volumes, e * m);
+  g.mu_share = b.get<double>(kMuShare, e * m);
+  g.lambda_share = b.get<double>(kLambdaShare, e * m);
+  g.actuation_share = b.get<double>(kActuationShare, e * m);
+  g.mass = output(kGradMass, out.mass, e * n);
+  g.mu = output(kGradMu, out.mu, e * worlds.mu_size);
+  g.lambda = output(kGradLambda, out.lambda, e * worlds.lambda_size);
+  g.actuation = actuated ? output(kGradActuation, out.actuation, e * worlds.actuation_size)
+                         : b.get<double>(kGradActuation, 1);
   const std::pair<double*, std::size_t> zeroed[] = {
       {g.inverse_edges, e * m * d * d}, {g.volumes, e * m},         {g.mu_share, e * m},
       {g.lambda_share, e * m},          {g.actuation_share, e * m}, {g.mass, e * n}};
   for (const auto& [pointer, count] : zeroed) {
-    check(cudaMemset(pointer, 0, std::max<std::size_t>(count, 1) * sizeof(double)), "cudaMemset");
+    if (count > 0) check(cudaMemset(pointer, 0, count * sizeof(double)), "cudaMemset");
   }
 
   // A warp's multiple, enough for one element or vertex per thread up to 256.
@@ -384,21 +440,41 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
   const unsigned threads =
       static_cast<unsigned>(std::min<std::size_t>(256, (lanes + 31) / 32 * 32));
   const auto blocks = static_cast<unsigned>(e);
+  const double* final_state = r.history + steps * e * 2 * nd;
+  const std::size_t state_bytes = e * 2 * nd * sizeof(double);
 
   cudaEvent_t marks[4];
   for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
   SoftKernelTimes times;
   try {
-    std::vector<double> host_adjoint(e * 2 * nd, 0.0);
     dispatch(topology.energy, d, [&]<int D, template <int> class Material>() {
       check(cudaEventRecord(marks[0]), "cudaEventRecord");
       forward_kernel<D, Material><<<blocks, threads, shared_bytes>>>(r);
       check(cudaGetLastError(), "forward kernel launch");
       check(cudaEventRecord(marks[1]), "cudaEventRecord");
-      check(cudaDeviceSynchronize(), "forward kernel");
-      buffers().download(out.final_state, r.history + steps * e * 2 * nd, e * 2 * nd);
-      adjoint_of_final(out.final_state, host_adjoint.data());
-      buffers().copy_to_device(g.state, host_adjoint.data(), e * 2 * nd);
+      if (adjoint_of_final.device) {
+        // The final states straight into the result, the loss's adjoint from the device.
+        check(cudaMemcpy(out.final_state, final_state, state_bytes, cudaMemcpyDeviceToDevice),
+              "copy on device");
+        check(cudaDeviceSynchronize(), "forward kernel");  // the loss reads on maya's stream
+        const double* adjoint = adjoint_of_final.device();
+        check(cudaMemcpy(g.state, adjoint, state_bytes, cudaMemcpyDeviceToDevice),
+              "copy on device");
+      } else {
+        // The host loss: the final states to the host and its adjoint back.
+        check(cudaDeviceSynchronize(), "forward kernel");
+        std::vector<double> host_final(out.on_device ? e * 2 * nd : 0);
+        double* final_on_host = out.on_device ? host_final.data() : out.final_state;
+        b.download(final_on_host, final_state, e * 2 * nd);
+        if (out.on_device) {
+          check(cudaMemcpy(out.final_state, final_state, state_bytes, cudaMemcpyDeviceToDevice),
+                "copy on device");
+        }
+        std::vector<double>& host_adjoint = host_adjoint_buffer();
+        if (host_adjoint.size() < e * 2 * nd) host_adjoint.resize(e * 2 * nd);
+        adjoint_of_final.host(final_on_host, host_adjoint.data());
+        b.copy_to_device(g.state, host_adjoint.data(), e * 2 * nd);
+      }
       check(cudaEventRecord(marks[2]), "cudaEventRecord");
       reverse_kernel<D, Material><<<blocks, threads, shared_bytes>>>(r, g);
       check(cudaGetLastError(), "reverse kernel launch");
@@ -417,13 +493,15 @@ SoftKernelTimes cuda_soft_rollout_gradient(const HostSoftTopology& topology,
   }
   for (auto& mark : marks) cudaEventDestroy(mark);
 
-  buffers().download(out.state, g.state, e * 2 * nd);
-  buffers().download(out.inverse_edges, g.inverse_edges, e * m * d * d);
-  buffers().download(out.volumes, g.volumes, e * m);
-  buffers().download(out.mu, g.mu, e * worlds.mu_size);
-  buffers().download(out.lambda, g.lambda, e * worlds.lambda_size);
-  buffers().download(out.mass, g.mass, e * n);
-  if (actuated) buffers().download(out.actuation, g.actuation, e * worlds.actuation_size);
+  if (!out.on_device) {
+    b.download(out.state, g.state, e * 2 * nd);
+    b.download(out.inverse_edges, g.inverse_edges, e * m * d * d);
+    b.download(out.volumes, g.volumes, e * m);
+    b.download(out.mu, g.mu, e * worlds.mu_size);
+    b.download(out.lambda, g.lambda, e * worlds.lambda_size);
+    b.download(out.mass, g.mass, e * n);
+    if (actuated) b.download(out.actuation, g.actuation, e * worlds.actuation_size);
+  }
   return times;
 }
 
