@@ -176,6 +176,16 @@ TEST(RigidRolloutGpu, BodiesBeyondTheSharedScratchWithBodyContactMatchTheCpu) {
   expect_gpu_matches_cpu(maya::test::circle_row_batch(1100, 1), 40, maya::test::weighted_loss);
 }
 
+// Dozens of candidate pairs per body: more than the pair slots' first size, so the forward pass
+// reports the count, the slots grow and the pass runs again; a second call starts with the room
+// the first one learned.
+TEST(RigidRolloutGpu, CrowdsBeyondTheFirstRoomForPairsMatchTheCpu) {
+  MAYA_REQUIRE_GPU();
+  const maya::test::RigidBatch crowd = maya::test::circle_crowd_batch(10, 2);
+  expect_gpu_matches_cpu(crowd, 60, maya::test::weighted_loss);
+  expect_gpu_matches_cpu(crowd, 60, maya::test::weighted_loss);
+}
+
 TEST(RigidRolloutGpu, BodyContactRepeatedCallsAgree) {
   MAYA_REQUIRE_GPU();
   const maya::test::RigidBatch batch =

@@ -174,6 +174,35 @@ inline RigidBatch circle_row_batch(std::size_t count, std::size_t worlds) {
   return {std::move(world), std::move(batch)};
 }
 
+// Body-body contact on: a crowd of `side` x `side` circles of radius 0.05 on a grid of spacing
+// 0.02, without gravity or grounds, so that every circle overlaps dozens of others (many more
+// candidate pairs than a few per body); soft and short-lived, so the crowd spreads out smoothly.
+inline RigidBatch circle_crowd_batch(std::size_t side, std::size_t worlds) {
+  maya::rigid::RigidWorldOptions options;
+  options.body_contacts = true;
+  options.gravity = {0.0, 0.0};
+  options.grounds = {};
+  const std::size_t count = side * side;
+  maya::rigid::RigidWorld2D world(
+      std::vector<maya::rigid::BodyShape>(count, maya::rigid::BodyShape::circle(0.05)), options);
+  const maya::rigid::RigidParameterValues values =
+      world.parameters_from_masses(std::vector<double>(count, 0.1), {50.0, 0.5, 0.0});
+  std::vector<double> poses, velocities;
+  for (std::size_t b = 0; b < count; ++b) {
+    const double u = std::sin(1.3 * static_cast<double>(b));
+    poses.insert(poses.end(), {0.02 * static_cast<double>(b % side) + 0.001 * u,
+                               0.02 * static_cast<double>(b / side), 0.0});
+    velocities.insert(velocities.end(), {0.01 * u, -0.01 * u, 0.1 * u});
+  }
+  const Tensor state = maya::rigid::RigidWorld2D::make_state(
+      Tensor::from_data(poses, {count, 3}), Tensor::from_data(velocities, {count, 3}));
+  maya::rigid::RigidWorlds batch = maya::rigid::replicate_world(state, values, worlds);
+  for (std::size_t w = 0; w < worlds; ++w) {
+    batch.stiffness.mutable_data()[w] *= 1.0 + 0.2 * static_cast<double>(w);
+  }
+  return {std::move(world), std::move(batch)};
+}
+
 // W4's loss of one world: sum over bodies of (x - 2)^2 + y^2 + theta^2.
 inline double w4_loss(std::size_t, std::span<const double> final_state, std::span<double> adjoint) {
   const std::size_t k = final_state.size() / 6;

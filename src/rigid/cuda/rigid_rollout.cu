@@ -268,8 +268,10 @@ struct WorldScratch {
   std::int32_t* num_pairs;    // [E]
   struct PairSlot* slots;     // [E, P, 4]: each candidate's contacts (at most 4)
   std::int32_t* slot_count;   // [E, P]
-  std::int64_t max_pairs;     // P = K (K - 1) / 2
-  bool in_shared;             // the block-shared part below lives in shared memory
+  std::int64_t max_pairs;     // P: room for this many candidates per world and step
+  std::int32_t* needed;       // [1]: the most candidates any world's step had
+
+  bool in_shared;  // the block-shared part below lives in shared memory
 };
 
 // The part of a world's scratch that every thread of its block reads: in shared memory where it
@@ -471,8 +473,12 @@ __device__ void collide_device(const Rollout& r, const ContactInputs& in, std::i
 // stays a permutation.
 __device__ double sort_key(double low) { return low == low ? low : INFINITY; }
 
+//
+// Room for `capacity` candidates: a step with more keeps the first `capacity` and raises `needed`
+// to its count, so the host can grow the room and run the pass again.
 __device__ void find_candidate_pairs(const Rollout& r, const BlockShared& bs, std::int32_t* pairs,
-                                     std::int32_t* num_pairs) {
+                                     std::int32_t* num_pairs, std::int64_t capacity,
+                                     std::int32_t* needed) {
   const auto n = static_cast<std::int32_t>(r.bodies);
   for (std::int32_t k = threadIdx.x; k < n; k += blockDim.x) {
     const double key = sort_key(bs.low[k]);
@@ -526,12 +532,18 @@ __device__ void find_candidate_pairs(const Rollout& r, const BlockShared& bs, st
   for (std::int32_t i = threadIdx.x; i < n; i += blockDim.x) {
     std::int32_t at = i == 0 ? 0 : bs.counts[i - 1];
     sweep(i, [&](std::int32_t p, std::int32_t q) {
-      pairs[2 * at] = p < q ? p : q;
-      pairs[2 * at + 1] = p < q ? q : p;
+      if (at < capacity) {
+        pairs[2 * at] = p < q ? p : q;
+        pairs[2 * at + 1] = p < q ? q : p;
+      }
       ++at;
     });
   }
-  if (threadIdx.x == 0) *num_pairs = n < 2 ? 0 : bs.counts[n - 1];
+  if (threadIdx.x == 0) {
+    const std::int32_t total = n < 2 ? 0 : bs.counts[n - 1];
+    if (total > capacity) atomicMax(needed, total);
+    *num_pairs = total < capacity ? total : static_cast<std::int32_t>(capacity);
+  }
   __syncthreads();
 }
 
@@ -666,7 +678,8 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
       });
     }
     __syncthreads();
-    find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w);
+    find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w, ws.max_pairs,
+                         ws.needed);
     record_pair_contacts(r, ws, w, in, material, true);
     __syncthreads();
     for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
@@ -771,7 +784,8 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
       for (int j = 0; j < 3; ++j) ws.material[3 * index + j] = sinks.material[j];
     }
     __syncthreads();
-    find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w);
+    find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w, ws.max_pairs,
+                         ws.needed);
     record_pair_contacts(r, ws, w, in, material, false);
     __syncthreads();
     for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
@@ -888,7 +902,43 @@ enum Slot : std::size_t {
   kNumPairs,
   kSlots,
   kSlotCount,
+  kNeeded,
 };
+
+// Room for candidate pairs per world and step: every pair of K bodies would be K (K - 1) / 2,
+// quadratic in K, where a scene's candidates are usually a few per body. So the room starts at
+// 8 K (at least 64), grows when a step has more (the forward pass reports it and runs again) and
+// is kept for later calls of the same K.
+std::size_t& learned_pair_capacity(std::size_t bodies) {
+  static std::size_t learned_bodies = 0;
+  static std::size_t learned = 0;
+  if (learned_bodies != bodies) {
+    learned_bodies = bodies;
+    learned = 0;
+  }
+  return learned;
+}
+
+std::size_t all_pairs(std::size_t bodies) { return bodies * (bodies - 1) / 2; }
+
+std::size_t pair_capacity(std::size_t bodies) {
+  const std::size_t start = std::max<std::size_t>(64, 8 * bodies);
+  return std::min(all_pairs(bodies), std::max(start, learned_pair_capacity(bodies)));
+}
+
+std::size_t grown_pair_capacity(std::size_t bodies, std::int32_t needed) {
+  const auto n = static_cast<std::size_t>(needed);
+  learned_pair_capacity(bodies) = std::min(all_pairs(bodies), n + n / 4);
+  return learned_pair_capacity(bodies);
+}
+
+void make_room_for_pairs(WorldScratch& ws, std::size_t worlds, std::size_t capacity) {
+  ws.max_pairs = static_cast<std::int64_t>(capacity);
+  const std::size_t count = capacity * worlds;
+  ws.pairs = buffers().get<std::int32_t>(kPairs, 2 * count);
+  ws.slots = buffers().get<PairSlot>(kSlots, 4 * count);
+  ws.slot_count = buffers().get<std::int32_t>(kSlotCount, count);
+}
 
 // Small blocks spread one world of few bodies over more multiprocessors.
 constexpr int kThreads = 64;
@@ -974,23 +1024,30 @@ RigidKernelTimes cuda_rigid_rollout_gradient(const HostRigidTopology& topology,
     ws.velocity_sink = buffers().get<double>(kVelocitySink, 3 * lanes);
     ws.material = buffers().get<double>(kMaterialShares, 3 * lanes);
     ws.in_shared = in_shared;
-    ws.max_pairs = static_cast<std::int64_t>(k * (k - 1) / 2);
-    const auto pair_count = static_cast<std::size_t>(ws.max_pairs) * e;
-    ws.pairs = buffers().get<std::int32_t>(kPairs, 2 * pair_count);
     ws.num_pairs = buffers().get<std::int32_t>(kNumPairs, e);
-    ws.slots = buffers().get<PairSlot>(kSlots, 4 * pair_count);
-    ws.slot_count = buffers().get<std::int32_t>(kSlotCount, pair_count);
+    ws.needed = buffers().get<std::int32_t>(kNeeded, 1);
+    make_room_for_pairs(ws, e, pair_capacity(k));
   }
   RigidKernelTimes times;
   try {
     check(cudaEventRecord(marks[0]), "cudaEventRecord");
     if (pairs) {
-      contact_forward_kernel<<<static_cast<unsigned>(e), world_threads, launch_shared>>>(
-          r, pt, ws, initial, history, final_state);
+      // Pairs are found again in reverse from the same states, so once the forward pass had
+      // room for every step's candidates, the reverse pass has too.
+      for (;;) {
+        check(cudaMemset(ws.needed, 0, sizeof(std::int32_t)), "cudaMemset");
+        contact_forward_kernel<<<static_cast<unsigned>(e), world_threads, launch_shared>>>(
+            r, pt, ws, initial, history, final_state);
+        check(cudaGetLastError(), "forward kernel launch");
+        std::int32_t needed = 0;
+        buffers().download(&needed, ws.needed, 1);
+        if (needed == 0) break;
+        make_room_for_pairs(ws, e, grown_pair_capacity(k, needed));
+      }
     } else {
       forward_kernel<<<blocks, kThreads>>>(r, initial, history, final_state);
+      check(cudaGetLastError(), "forward kernel launch");
     }
-    check(cudaGetLastError(), "forward kernel launch");
     check(cudaEventRecord(marks[1]), "cudaEventRecord");
     check(cudaDeviceSynchronize(), "forward kernel");
     buffers().download(out.final_state, final_state, 6 * lanes);
