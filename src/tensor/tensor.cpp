@@ -109,8 +109,21 @@ Tensor Tensor::from_view(TensorView view) {
 }
 
 Tensor Tensor::full(Shape shape, double value, Device device) {
-  std::vector<double> values(checked_numel(shape, "Tensor::full"), value);
-  return from_data(std::move(values), std::move(shape), device);
+  const std::size_t n = checked_numel(shape, "Tensor::full");
+  if (device == Device::kCuda) {
+    // Filled where it lives: no host vector to zero and copy.
+    Tensor t;
+    t.shape_ = std::move(shape);
+    t.device_ = device;
+    t.device_values_ = tensor::detail::DeviceValues(n);
+    if (value == 0.0 && !std::signbit(value)) {
+      tensor::detail::fill_zero(t.device_values_.get(), n);
+    } else {
+      tensor::detail::fill_value(t.device_values_.get(), value, n);
+    }
+    return t;
+  }
+  return from_data(std::vector<double>(n, value), std::move(shape), device);
 }
 
 Tensor Tensor::zeros(Shape shape, Device device) { return full(std::move(shape), 0.0, device); }

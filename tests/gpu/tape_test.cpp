@@ -2,6 +2,7 @@
 // the CPU, CUDA graph capture and replay, a user-defined op with CUDA kernels, the caching
 // allocator's steady state, and the errors of misuse.
 #include <gtest/gtest.h>
+#include <cmath>
 
 #include <maya/maya.hpp>
 #include <maya/tensor/cuda.hpp>
@@ -122,6 +123,13 @@ TEST(GpuTensor, FactoriesCopiesAndAssign) {
   EXPECT_EQ(max_abs_difference(device.to(Device::kCpu), host), 0.0);
   EXPECT_EQ(max_abs_difference(copy.to(Device::kCpu), Tensor::zeros({3, 4})), 0.0);
   EXPECT_EQ(Tensor::full({2}, 3.5, Device::kCuda).to(Device::kCpu).data()[1], 3.5);
+  // Filled on the device: every element of a large one, negative zero kept, and an empty one.
+  const Tensor zeros = Tensor::zeros({1000, 37}, Device::kCuda).to(Device::kCpu);
+  EXPECT_EQ(max_abs_difference(zeros, Tensor::zeros({1000, 37})), 0.0);
+  const Tensor minus_zero = Tensor::full({1000, 37}, -0.0, Device::kCuda).to(Device::kCpu);
+  EXPECT_TRUE(std::signbit(minus_zero.data()[36999]));
+  EXPECT_TRUE(std::isnan(Tensor::full({3}, NAN, Device::kCuda).to(Device::kCpu).data()[2]));
+  EXPECT_EQ(Tensor::zeros({0, 4}, Device::kCuda).numel(), 0u);
   EXPECT_EQ(Tensor::ones({2, 2}, Device::kCuda).reshape({4}).to(Device::kCpu).data()[3], 1.0);
   EXPECT_EQ(Tensor::scalar(2.25).to(Device::kCuda).item(), 2.25);
   EXPECT_EQ(Tensor::uniform({5}, 0.0, 1.0, 3, Device::kCuda).to(Device::kCpu).data()[4],
