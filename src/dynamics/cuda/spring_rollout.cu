@@ -453,9 +453,10 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
 
 // The tiled kernels (tiled_kernels.cuh): one cooperative launch per world and direction over the
 // model's tiles, built on the first call and kept with its incidence lists. MAYA_SPRING_TILE sets
-// the tile's side (1 to 16 particles, default 16) and MAYA_SPRING_TILE_BLOCKS caps the grid (so
-// that the tests give a block several tiles). Falls back to the gathering kernels where a tile
-// does not fit shared memory.
+// the tile's side (1 to 16 particles, default 16), MAYA_SPRING_TILE_BLOCKS caps the grid (so
+// that the tests give a block several tiles) and MAYA_SPRING_TILE_DEEP=0 stages a tile in two
+// rounds of loads with three blocks per multiprocessor forward instead of one round with two.
+// Falls back to the gathering kernels where a tile does not fit shared memory.
 template <int D, bool Friction>
 KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
                       const WorldArrays& arrays, Incidence& topo, std::size_t worlds, double dt,
@@ -479,8 +480,10 @@ KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
         "cudaDeviceGetAttribute");
   const auto nodes = static_cast<std::size_t>(tiles.max_nodes);
   const auto springs = static_cast<std::size_t>(tiles.max_springs);
-  const std::size_t forward_shared = (2 * D * nodes + D * springs) * sizeof(double);
-  const std::size_t reverse_shared = (3 * D * nodes + 3 * D * springs) * sizeof(double);
+  const std::size_t forward_shared =
+      (2 * D * nodes + 3 * springs) * sizeof(double) + springs * sizeof(unsigned);
+  const std::size_t reverse_shared =
+      (3 * D * nodes + 3 * D * springs) * sizeof(double) + springs * sizeof(unsigned);
   if (!tiles.fits || reverse_shared > static_cast<std::size_t>(shared_limit)) {
     return run_gather<D, Friction>(topology, system, arrays, worlds, dt, steps, states, adjoints,
                                    history, hand_over);
@@ -496,26 +499,33 @@ KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
     d.ends = upload(32, tiles.ends.data(), tiles.ends.size());
     d.code_begin = upload(33, tiles.code_begin.data(), tiles.code_begin.size());
     d.codes = upload(34, tiles.codes.data(), tiles.codes.size());
+    d.owner_entry = upload(35, tiles.owner_entry.data(), tiles.owner_entry.size());
     tiles.uploaded = true;
   }
   DeviceTiles device_tiles = tiles.device;
-  check(
-      cudaFuncSetAttribute(forward_tiled<D, Friction>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(forward_shared)),
-      "cudaFuncSetAttribute");
-  check(
-      cudaFuncSetAttribute(reverse_tiled<D, Friction>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                           static_cast<int>(reverse_shared)),
-      "cudaFuncSetAttribute");
+  const auto total = static_cast<std::size_t>(device_tiles.total_springs);
+  device_tiles.values = scratch<double>(36, 3 * total);
+  device_tiles.gradients = scratch<double>(37, 3 * total);
+  const bool deep = from_environment("MAYA_SPRING_TILE_DEEP", 1) != 0;
+  auto* forward_kernel =
+      deep ? forward_tiled<D, Friction, true> : forward_tiled<D, Friction, false>;
+  auto* reverse_kernel =
+      deep ? reverse_tiled<D, Friction, true> : reverse_tiled<D, Friction, false>;
+  check(cudaFuncSetAttribute(forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(forward_shared)),
+        "cudaFuncSetAttribute");
+  check(cudaFuncSetAttribute(reverse_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(reverse_shared)),
+        "cudaFuncSetAttribute");
   int sms = 0;
   check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
   int per_sm_forward = 0;
   int per_sm_reverse = 0;
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_tiled<D, Friction>,
-                                                      kTileThreads, forward_shared),
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_kernel, kTileThreads,
+                                                      forward_shared),
         "occupancy");
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_tiled<D, Friction>,
-                                                      kTileThreads, reverse_shared),
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_kernel, kTileThreads,
+                                                      reverse_shared),
         "occupancy");
   if (per_sm_forward == 0 || per_sm_reverse == 0) {
     return run_gather<D, Friction>(topology, system, arrays, worlds, dt, steps, states, adjoints,
@@ -547,10 +557,10 @@ KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
                     &dt,
                     &steps,
                     &world_history};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_tiled<D, Friction>),
-                                      blocks(per_sm_forward), kTileThreads, args, forward_shared,
-                                      nullptr),
-          "forward cooperative launch");
+    check(
+        cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_kernel), blocks(per_sm_forward),
+                                    kTileThreads, args, forward_shared, nullptr),
+        "forward cooperative launch");
     check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
                           2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
           "copy on device");
@@ -571,10 +581,10 @@ KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
                     &g_forces,
                     &partial,
                     &world_adjoint};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_tiled<D, Friction>),
-                                      blocks(per_sm_reverse), kTileThreads, args, reverse_shared,
-                                      nullptr),
-          "reverse cooperative launch");
+    check(
+        cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_kernel), blocks(per_sm_reverse),
+                                    kTileThreads, args, reverse_shared, nullptr),
+        "reverse cooperative launch");
   }
   check(cudaEventRecord(marks[3]), "cudaEventRecord");
   check(cudaEventSynchronize(marks[3]), "reverse kernel");

@@ -27,8 +27,8 @@ constexpr int kTileCodes = 8;      // an own particle's springs held in register
 // in its spring order, each code (local spring << 1) | [the particle is its first end].
 struct DeviceTiles {
   int count;
-  int max_nodes;    // the largest tile's own + halo particles
-  int max_springs;  // the largest tile's springs
+  int max_nodes;                // the largest tile's own + halo particles
+  int max_springs;              // the largest tile's springs
   const unsigned* owned_begin;  // [count + 1]
   const int* owned;             // [N]
   const unsigned* halo_begin;   // [count + 1]
@@ -36,8 +36,15 @@ struct DeviceTiles {
   const unsigned* spring_begin;  // [count + 1]
   const int* springs;
   const unsigned* ends;
-  const unsigned* code_begin;    // [N + 1], by owned position
-  const unsigned short* codes;   // [2 S]
+  const unsigned* code_begin;   // [N + 1], by owned position
+  const unsigned short* codes;  // [2 S]
+  int total_springs;            // springs over all tiles (a spring joining two tiles is in both)
+  const unsigned* owner_entry;  // [S]: spring e's place in the tile of its first end
+  // Per launch: the world's stiffness, damping and rest lengths in tile order [3][total_springs]
+  // (filled at the start of each kernel), and the reverse pass's parameter gradients in tile
+  // order [3][total_springs] (each spring's copy in the tile of its first end accumulates).
+  double* values;
+  double* gradients;
 };
 
 // The same on the host, built once per model (build_tiles) and kept with its incidence lists.
@@ -57,6 +64,7 @@ struct HostTiles {
   std::vector<unsigned> ends;
   std::vector<unsigned> code_begin;
   std::vector<unsigned short> codes;
+  std::vector<unsigned> owner_entry;
   bool uploaded = false;
   DeviceTiles device{};
 };
@@ -127,13 +135,15 @@ inline HostTiles build_tiles(std::size_t n, const std::vector<int>& first,
   tiles.halo_begin.assign(1, 0);
   tiles.spring_begin.assign(1, 0);
   tiles.code_begin.assign(1, 0);
+  tiles.owner_entry.assign(s, 0);
   tiles.fits = true;
   std::vector<int> halo;
   std::vector<int> springs;
   for (std::size_t t = 0; t < kept; ++t) {
     const unsigned own_begin = tiles.owned_begin[t];
     const unsigned own_count = tiles.owned_begin[t + 1] - own_begin;
-    for (unsigned q = 0; q < own_count; ++q) local_node[tiles.owned[own_begin + q]] = static_cast<int>(q);
+    for (unsigned q = 0; q < own_count; ++q)
+      local_node[tiles.owned[own_begin + q]] = static_cast<int>(q);
     halo.clear();
     springs.clear();
     for (unsigned q = 0; q < own_count; ++q) {
@@ -168,6 +178,10 @@ inline HostTiles build_tiles(std::size_t n, const std::vector<int>& first,
     for (const int e : springs) {
       const auto a = static_cast<unsigned>(local_node[static_cast<std::size_t>(first[e])]);
       const auto b = static_cast<unsigned>(local_node[static_cast<std::size_t>(second[e])]);
+      if (a < own_count) {
+        tiles.owner_entry[static_cast<std::size_t>(e)] =
+            static_cast<unsigned>(tiles.springs.size());
+      }
       tiles.springs.push_back(e);
       tiles.ends.push_back(((a & 0xffffu) << 16) | (b & 0xffffu));
     }
@@ -176,7 +190,8 @@ inline HostTiles build_tiles(std::size_t n, const std::vector<int>& first,
       const auto i = static_cast<std::size_t>(tiles.owned[own_begin + q]);
       for (unsigned j = begin[i]; j < begin[i + 1]; ++j) {
         const auto local = static_cast<unsigned>(local_spring[incidence[j] >> 1]);
-        tiles.codes.push_back(static_cast<unsigned short>(((local << 1) | (incidence[j] & 1u)) & 0xffffu));
+        tiles.codes.push_back(
+            static_cast<unsigned short>(((local << 1) | (incidence[j] & 1u)) & 0xffffu));
       }
       tiles.code_begin.push_back(static_cast<unsigned>(tiles.codes.size()));
     }
@@ -187,6 +202,7 @@ inline HostTiles build_tiles(std::size_t n, const std::vector<int>& first,
   tiles.device.count = static_cast<int>(kept);
   tiles.device.max_nodes = tiles.max_nodes;
   tiles.device.max_springs = tiles.max_springs;
+  tiles.device.total_springs = static_cast<int>(tiles.springs.size());
   return tiles;
 }
 
@@ -237,30 +253,69 @@ __device__ __forceinline__ void for_codes(const DeviceTiles& tiles, const OwnPar
   for (unsigned m = kTileCodes; m < own.code_count; ++m) visit(tiles.codes[own.code_begin + m]);
 }
 
-// Copies the tile's nodes' `Planes` planes of D values into shared memory by plane
-// (node[plane * stride + local]): plane c < D of source 0 (x, at i * D + c), D <= c < 2 D of
-// source 0 + nd (v), 2 D <= c of source 1 (d loss / d F, at i * D + c - 2 D). The loads of a few
-// nodes are issued together. Returns the tile's node count.
-template <int D, int Planes>
-__device__ __forceinline__ int stage_nodes(const DeviceTiles& tiles, int tile, const double* state,
+// The world's spring parameters in tile order (tiles.values), and in the reverse pass the
+// gradients' accumulators zeroed; the grid synchronizes after it.
+__device__ __forceinline__ void fill_tile_values(const DeviceTiles& tiles, const WorldParameters& p,
+                                                 bool zero_gradients) {
+  const int total = tiles.total_springs;
+  for (int j = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); j < total;
+       j += static_cast<int>(gridDim.x * blockDim.x)) {
+    const int e = tiles.springs[j];
+    tiles.values[j] = p.stiffness[e];
+    tiles.values[total + j] = p.damping[e];
+    tiles.values[2 * total + j] = p.rest[e];
+    if (zero_gradients) {
+      tiles.gradients[j] = 0.0;
+      tiles.gradients[total + j] = 0.0;
+      tiles.gradients[2 * total + j] = 0.0;
+    }
+  }
+}
+
+// Stages tile `tile` in shared memory: its nodes' `Planes` planes of D values by plane
+// (node[plane * node_stride + local]: planes c < D x, D <= c < 2 D v, from state [2, N, D];
+// 2 D <= c d loss / d F, from g_force [N, D]), and its springs' stiffness, damping and rest
+// length by plane (spring[plane * spring_stride + j]) and ends. Each thread issues the loads of
+// its kNodes nodes and kSprings springs together before it stores them, so that one round of
+// memory latency stages a tile of up to 256 kNodes nodes and 256 kSprings springs.
+template <int D, int Planes, int kNodes, int kSprings>
+__device__ __forceinline__ void stage_tile(const DeviceTiles& tiles, int tile, const double* state,
                                            const double* g_force, int nd, double* node,
-                                           int stride) {
-  constexpr int kChunk = 2;
+                                           int node_stride, double* spring, unsigned* ends,
+                                           int spring_stride) {
   const unsigned own_begin = tiles.owned_begin[tile];
   const int own_count = static_cast<int>(tiles.owned_begin[tile + 1] - own_begin);
   const unsigned halo_begin = tiles.halo_begin[tile];
-  const int count = own_count + static_cast<int>(tiles.halo_begin[tile + 1] - halo_begin);
-  for (int base = static_cast<int>(threadIdx.x); base < count; base += kChunk * kTileThreads) {
-    int index[kChunk];
+  const int node_count = own_count + static_cast<int>(tiles.halo_begin[tile + 1] - halo_begin);
+  const unsigned spring_begin = tiles.spring_begin[tile];
+  const int spring_count = static_cast<int>(tiles.spring_begin[tile + 1] - spring_begin);
+  const int total = tiles.total_springs;
+  const int rounds = max((node_count + kNodes * kTileThreads - 1) / (kNodes * kTileThreads),
+                         (spring_count + kSprings * kTileThreads - 1) / (kSprings * kTileThreads));
+  for (int r = 0; r < rounds; ++r) {
+    int index[kNodes];
 #pragma unroll
-    for (int m = 0; m < kChunk; ++m) {
-      const int q = base + m * kTileThreads;
+    for (int m = 0; m < kNodes; ++m) {
+      const int q = static_cast<int>(threadIdx.x) + (r * kNodes + m) * kTileThreads;
       index[m] = q < own_count ? tiles.owned[own_begin + q]
-                               : (q < count ? tiles.halo[halo_begin + q - own_count] : -1);
+                               : (q < node_count ? tiles.halo[halo_begin + q - own_count] : -1);
     }
-    double value[kChunk][Planes];
+    double values[kSprings][3];
+    unsigned end[kSprings];
 #pragma unroll
-    for (int m = 0; m < kChunk; ++m) {
+    for (int m = 0; m < kSprings; ++m) {
+      const int j = static_cast<int>(threadIdx.x) + (r * kSprings + m) * kTileThreads;
+      if (j < spring_count) {
+        const unsigned at = spring_begin + j;
+        values[m][0] = __ldcg(tiles.values + at);
+        values[m][1] = __ldcg(tiles.values + total + at);
+        values[m][2] = __ldcg(tiles.values + 2 * total + at);
+        end[m] = tiles.ends[at];
+      }
+    }
+    double value[kNodes][Planes];
+#pragma unroll
+    for (int m = 0; m < kNodes; ++m) {
       if (index[m] < 0) continue;
 #pragma unroll
       for (int c = 0; c < D; ++c) {
@@ -270,16 +325,26 @@ __device__ __forceinline__ int stage_nodes(const DeviceTiles& tiles, int tile, c
       }
     }
 #pragma unroll
-    for (int m = 0; m < kChunk; ++m) {
-      if (index[m] < 0) continue;
+    for (int m = 0; m < kSprings; ++m) {
+      const int j = static_cast<int>(threadIdx.x) + (r * kSprings + m) * kTileThreads;
+      if (j < spring_count) {
+        spring[j] = values[m][0];
+        spring[spring_stride + j] = values[m][1];
+        spring[2 * spring_stride + j] = values[m][2];
+        ends[j] = end[m];
+      }
+    }
 #pragma unroll
-      for (int c = 0; c < Planes; ++c) node[c * stride + base + m * kTileThreads] = value[m][c];
+    for (int m = 0; m < kNodes; ++m) {
+      if (index[m] < 0) continue;
+      const int q = static_cast<int>(threadIdx.x) + (r * kNodes + m) * kTileThreads;
+#pragma unroll
+      for (int c = 0; c < Planes; ++c) node[c * node_stride + q] = value[m][c];
     }
   }
-  return count;
 }
 
-// Spring (local) j's geometry from the staged nodes.
+// Spring j's geometry from the staged nodes.
 template <int D>
 __device__ __forceinline__ Geometry<D> staged_geometry(const double* node, int stride,
                                                        unsigned ends, double stiffness,
@@ -321,62 +386,58 @@ __device__ __forceinline__ void add_ground(const DeviceSystem& system, const dou
   if constexpr (Friction) add_ground_friction<D>(system, ground, v, force);
 }
 
+// Shared memory of a block: nodes [Planes][max_nodes], springs [SpringPlanes][max_springs]
+// doubles, then the springs' ends [max_springs].
+struct TileShared {
+  double* node;
+  double* spring;
+  unsigned* ends;
+};
+template <int Planes, int SpringPlanes>
+__device__ __forceinline__ TileShared tile_shared(double* shared, const DeviceTiles& tiles) {
+  double* spring = shared + Planes * tiles.max_nodes;
+  return {shared, spring, reinterpret_cast<unsigned*>(spring + SpringPlanes * tiles.max_springs)};
+}
+
 // Forward: history [T + 1, 2, N, D] holds the initial state in history[0]; step t reads state t
 // (written by other blocks: loaded past L1) and writes state t + 1. Shared memory: the nodes'
-// x and v by plane [2 D][max_nodes], then the springs' pulls by plane [D][max_springs].
-template <int D, bool Friction>
-__global__ void __launch_bounds__(kTileThreads, 3)
+// x and v [2 D][max_nodes]; the springs' stiffness, damping and rest length [3][max_springs],
+// which each spring's thread overwrites with its pull [D][max_springs]; the ends. Deep: a tile
+// of up to 512 nodes and 1280 springs staged in one round of loads (2 blocks per multiprocessor
+// by registers), else 256 nodes and 768 springs per round (3 blocks).
+template <int D, bool Friction, bool Deep>
+__global__ void __launch_bounds__(kTileThreads, Deep ? 2 : 3)
     forward_tiled(DeviceSystem system, WorldArrays w, std::size_t world, DeviceTiles tiles,
                   double dt, int steps, double* history) {
   extern __shared__ double shared[];
-  constexpr int kChunk = 2;
   const int node_stride = tiles.max_nodes;
   const int spring_stride = tiles.max_springs;
-  double* node = shared;
-  double* pull = shared + 2 * D * node_stride;
+  const TileShared at = tile_shared<2 * D, 3>(shared, tiles);
   const int nd = system.num_particles * D;
   const WorldParameters p = parameters_of(w, system, world);
   cg::grid_group grid = cg::this_grid();
+  fill_tile_values(tiles, p, false);
+  grid.sync();
   for (int t = 0; t < steps; ++t) {
     const double* current = history + static_cast<std::size_t>(t) * 2 * nd;
     double* next = history + static_cast<std::size_t>(t + 1) * 2 * nd;
     for (int tile = static_cast<int>(blockIdx.x); tile < tiles.count;
          tile += static_cast<int>(gridDim.x)) {
       const OwnParticle own = own_particle(tiles, p, tile);
-      stage_nodes<D, 2 * D>(tiles, tile, current, nullptr, nd, node, node_stride);
+      stage_tile<D, 2 * D, Deep ? 2 : 1, Deep ? 5 : 3>(tiles, tile, current, nullptr, nd, at.node,
+                                                       node_stride, at.spring, at.ends,
+                                                       spring_stride);
       __syncthreads();
       // Each of the tile's springs once: its pull -(magnitude u), which its first end
       // subtracts and its second end adds.
-      const unsigned spring_begin = tiles.spring_begin[tile];
-      const int spring_count = static_cast<int>(tiles.spring_begin[tile + 1] - spring_begin);
-      for (int base = static_cast<int>(threadIdx.x); base < spring_count;
-           base += kChunk * kTileThreads) {
-        int e[kChunk];
-        unsigned ends[kChunk];
+      const int spring_count =
+          static_cast<int>(tiles.spring_begin[tile + 1] - tiles.spring_begin[tile]);
+      for (int j = static_cast<int>(threadIdx.x); j < spring_count; j += kTileThreads) {
+        const Geometry<D> g =
+            staged_geometry<D>(at.node, node_stride, at.ends[j], at.spring[j],
+                               at.spring[spring_stride + j], at.spring[2 * spring_stride + j]);
 #pragma unroll
-        for (int m = 0; m < kChunk; ++m) {
-          const int j = base + m * kTileThreads;
-          e[m] = j < spring_count ? tiles.springs[spring_begin + j] : -1;
-          ends[m] = j < spring_count ? tiles.ends[spring_begin + j] : 0u;
-        }
-        double k[kChunk];
-        double c[kChunk];
-        double rest[kChunk];
-#pragma unroll
-        for (int m = 0; m < kChunk; ++m) {
-          k[m] = e[m] >= 0 ? p.stiffness[e[m]] : 0.0;
-          c[m] = e[m] >= 0 ? p.damping[e[m]] : 0.0;
-          rest[m] = e[m] >= 0 ? p.rest[e[m]] : 0.0;
-        }
-#pragma unroll
-        for (int m = 0; m < kChunk; ++m) {
-          if (e[m] < 0) continue;
-          const Geometry<D> g = staged_geometry<D>(node, node_stride, ends[m], k[m], c[m], rest[m]);
-#pragma unroll
-          for (int d = 0; d < D; ++d) {
-            pull[d * spring_stride + base + m * kTileThreads] = -(g.magnitude * g.unit[d]);
-          }
-        }
+        for (int d = 0; d < D; ++d) at.spring[d * spring_stride + j] = -(g.magnitude * g.unit[d]);
       }
       __syncthreads();
       if (own.present) {
@@ -386,14 +447,14 @@ __global__ void __launch_bounds__(kTileThreads, 3)
 #pragma unroll
         for (int d = 0; d < D; ++d) {
           force[d] = 0.0;
-          x[d] = node[d * node_stride + own.q];
-          v[d] = node[(D + d) * node_stride + own.q];
+          x[d] = at.node[d * node_stride + own.q];
+          v[d] = at.node[(D + d) * node_stride + own.q];
         }
         for_codes(tiles, own, [&](unsigned short code) {
           const int j = code >> 1;
 #pragma unroll
           for (int d = 0; d < D; ++d) {
-            const double value = pull[d * spring_stride + j];
+            const double value = at.spring[d * spring_stride + j];
             force[d] = (code & 1u) ? force[d] - value : force[d] + value;
           }
         });
@@ -416,25 +477,28 @@ __global__ void __launch_bounds__(kTileThreads, 3)
 // Reverse: `adjoint` [2, N, D] holds d loss / d final state and ends with d loss / d initial
 // state; g_forces [2][N, D] (steps alternate) is what the tiles share per step, partial [2, N, D]
 // each own particle's adjoint before its springs (start_adjoint of the gathering kernels).
-// Shared memory: the nodes' x, v and d loss / d F by plane [3 D][max_nodes], then each spring's
-// shares of d loss / d x, d loss / d v and F by plane [3 D][max_springs].
-template <int D, bool Friction>
+// Shared memory: the nodes' x, v and d loss / d F [3 D][max_nodes]; the springs' stiffness,
+// damping and rest length, which each spring's thread overwrites with its shares of d loss / d x,
+// d loss / d v and F [3 D][max_springs]; the ends. The parameter gradients accumulate in tile
+// order (tiles.gradients, coalesced) and are written to the world's arrays at the end. Deep as
+// for the forward kernel (both take 2 blocks per multiprocessor here).
+template <int D, bool Friction, bool Deep>
 __global__ void __launch_bounds__(kTileThreads, 2)
     reverse_tiled(DeviceSystem system, WorldArrays w, std::size_t world, DeviceTiles tiles,
                   double dt, int steps, const double* history, double* g_forces, double* partial,
                   double* adjoint) {
   extern __shared__ double shared[];
-  constexpr int kChunk = 2;
   const int node_stride = tiles.max_nodes;
   const int spring_stride = tiles.max_springs;
-  double* node = shared;
-  double* share = shared + 3 * D * node_stride;
+  const TileShared at = tile_shared<3 * D, 3 * D>(shared, tiles);
   const int n = system.num_particles;
   const int nd = n * D;
+  const int total = tiles.total_springs;
   const WorldParameters p = parameters_of(w, system, world);
   const WorldGradients g = gradients_of(w, system, world);
   cg::grid_group grid = cg::this_grid();
   if (steps == 0) return;
+  fill_tile_values(tiles, p, true);
   // Step T - 1's first part, as the gathering kernels do it.
   for (int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); i < n;
        i += static_cast<int>(gridDim.x * blockDim.x)) {
@@ -469,65 +533,47 @@ __global__ void __launch_bounds__(kTileThreads, 2)
           x0[d] = t > 0 ? state[-2 * nd + own.i * D + d] : 0.0;
         }
       }
-      stage_nodes<D, 3 * D>(tiles, tile, state, g_force, nd, node, node_stride);
-      const int own_count =
-          static_cast<int>(tiles.owned_begin[tile + 1] - tiles.owned_begin[tile]);
-      __syncthreads();
+      stage_tile<D, 3 * D, Deep ? 2 : 1, Deep ? 5 : 3>(
+          tiles, tile, state, g_force, nd, at.node, node_stride, at.spring, at.ends, spring_stride);
+      const int own_count = static_cast<int>(tiles.owned_begin[tile + 1] - tiles.owned_begin[tile]);
       const unsigned spring_begin = tiles.spring_begin[tile];
       const int spring_count = static_cast<int>(tiles.spring_begin[tile + 1] - spring_begin);
-      for (int base = static_cast<int>(threadIdx.x); base < spring_count;
-           base += kChunk * kTileThreads) {
-        int e[kChunk];
-        unsigned ends[kChunk];
+      __syncthreads();
+      for (int j = static_cast<int>(threadIdx.x); j < spring_count; j += kTileThreads) {
+        const double k = at.spring[j];
+        const double c = at.spring[spring_stride + j];
+        const double rest = at.spring[2 * spring_stride + j];
+        const Geometry<D> s = staged_geometry<D>(at.node, node_stride, at.ends[j], k, c, rest);
+        // The gathering kernels' adjoint of one spring, in the same order.
+        double g_f[D];
+        double g_magnitude = 0.0;
 #pragma unroll
-        for (int m = 0; m < kChunk; ++m) {
-          const int j = base + m * kTileThreads;
-          e[m] = j < spring_count ? tiles.springs[spring_begin + j] : -1;
-          ends[m] = j < spring_count ? tiles.ends[spring_begin + j] : 0u;
+        for (int d = 0; d < D; ++d) {
+          g_f[d] =
+              at.node[(2 * D + d) * node_stride + s.a] - at.node[(2 * D + d) * node_stride + s.b];
+          g_magnitude += g_f[d] * s.unit[d];
         }
-        double k[kChunk];
-        double c[kChunk];
-        double rest[kChunk];
+        if (s.a < own_count) {  // the first end is the tile's own: this copy accumulates
+          // (zeroed by other blocks before the first step: past L1)
+          double* gradient = tiles.gradients + spring_begin + j;
+          gradient[0] = __ldcg(gradient) + g_magnitude * (s.length - rest);
+          gradient[total] = __ldcg(gradient + total) + g_magnitude * s.closing_speed;
+          gradient[2 * total] = __ldcg(gradient + 2 * total) + -g_magnitude * k;
+        }
+        double g_unit[D];
+        double along = 0.0;
 #pragma unroll
-        for (int m = 0; m < kChunk; ++m) {
-          k[m] = e[m] >= 0 ? p.stiffness[e[m]] : 0.0;
-          c[m] = e[m] >= 0 ? p.damping[e[m]] : 0.0;
-          rest[m] = e[m] >= 0 ? p.rest[e[m]] : 0.0;
+        for (int d = 0; d < D; ++d) {
+          g_unit[d] = s.magnitude * g_f[d] + g_magnitude * c * s.closing[d];
+          along += g_unit[d] * s.unit[d];
         }
 #pragma unroll
-        for (int m = 0; m < kChunk; ++m) {
-          if (e[m] < 0) continue;
-          const int j = base + m * kTileThreads;
-          const Geometry<D> s =
-              staged_geometry<D>(node, node_stride, ends[m], k[m], c[m], rest[m]);
-          // The gathering kernels' adjoint of one spring, in the same order.
-          double g_f[D];
-          double g_magnitude = 0.0;
-#pragma unroll
-          for (int d = 0; d < D; ++d) {
-            g_f[d] = node[(2 * D + d) * node_stride + s.a] - node[(2 * D + d) * node_stride + s.b];
-            g_magnitude += g_f[d] * s.unit[d];
-          }
-          if (s.a < own_count) {  // the first end is the tile's own: its gradients are ours
-            g.stiffness[e[m]] += g_magnitude * (s.length - rest[m]);
-            g.damping[e[m]] += g_magnitude * s.closing_speed;
-            g.rest[e[m]] += -g_magnitude * k[m];
-          }
-          double g_unit[D];
-          double along = 0.0;
-#pragma unroll
-          for (int d = 0; d < D; ++d) {
-            g_unit[d] = s.magnitude * g_f[d] + g_magnitude * c[m] * s.closing[d];
-            along += g_unit[d] * s.unit[d];
-          }
-#pragma unroll
-          for (int d = 0; d < D; ++d) {
-            const double g_d =
-                (g_unit[d] - along * s.unit[d]) * s.inverse_length + g_magnitude * k[m] * s.unit[d];
-            share[d * spring_stride + j] = g_d;
-            share[(D + d) * spring_stride + j] = g_magnitude * c[m] * s.unit[d];
-            share[(2 * D + d) * spring_stride + j] = -(s.magnitude * s.unit[d]);
-          }
+        for (int d = 0; d < D; ++d) {
+          const double g_d =
+              (g_unit[d] - along * s.unit[d]) * s.inverse_length + g_magnitude * k * s.unit[d];
+          at.spring[d * spring_stride + j] = g_d;
+          at.spring[(D + d) * spring_stride + j] = g_magnitude * c * s.unit[d];
+          at.spring[(2 * D + d) * spring_stride + j] = -(s.magnitude * s.unit[d]);
         }
       }
       __syncthreads();
@@ -538,9 +584,9 @@ __global__ void __launch_bounds__(kTileThreads, 2)
         double g_force_own[D];
 #pragma unroll
         for (int d = 0; d < D; ++d) {
-          x[d] = node[d * node_stride + own.q];
-          v[d] = node[(D + d) * node_stride + own.q];
-          g_force_own[d] = node[(2 * D + d) * node_stride + own.q];
+          x[d] = at.node[d * node_stride + own.q];
+          v[d] = at.node[(D + d) * node_stride + own.q];
+          g_force_own[d] = at.node[(2 * D + d) * node_stride + own.q];
           force[d] = 0.0;
         }
         for_codes(tiles, own, [&](unsigned short code) {
@@ -548,19 +594,19 @@ __global__ void __launch_bounds__(kTileThreads, 2)
           const bool first_end = (code & 1u) != 0;
 #pragma unroll
           for (int d = 0; d < D; ++d) {
-            const double g_d = share[d * spring_stride + j];
-            const double g_closing = share[(D + d) * spring_stride + j];
-            const double value = share[(2 * D + d) * spring_stride + j];
+            const double g_d = at.spring[d * spring_stride + j];
+            const double g_closing = at.spring[(D + d) * spring_stride + j];
+            const double value = at.spring[(2 * D + d) * spring_stride + j];
             g_x[d] = first_end ? g_x[d] - g_d : g_x[d] + g_d;
             g_v[d] = first_end ? g_v[d] - g_closing : g_v[d] + g_closing;
             force[d] = first_end ? force[d] - value : force[d] + value;
           }
         });
         add_ground<D, Friction>(system, x, v, force);
-        double total = 0.0;
+        double total_power = 0.0;
 #pragma unroll
-        for (int d = 0; d < D; ++d) total += g_force_own[d] * force[d];
-        g.mass[own.i] -= total / own.mass;
+        for (int d = 0; d < D; ++d) total_power += g_force_own[d] * force[d];
+        g.mass[own.i] -= total_power / own.mass;
         if (t > 0) {
           const double* input = state - 2 * nd;
           start_adjoint<D, Friction>(system, p, dt, own.i, x0, input + nd + own.i * D, g_x, g_v,
@@ -576,6 +622,14 @@ __global__ void __launch_bounds__(kTileThreads, 2)
       __syncthreads();  // the next tile reuses the shared memory
     }
     grid.sync();
+  }
+  // Each spring's gradients from its copy in its first end's tile.
+  for (int e = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x); e < system.num_springs;
+       e += static_cast<int>(gridDim.x * blockDim.x)) {
+    const unsigned j = tiles.owner_entry[e];
+    g.stiffness[e] = __ldcg(tiles.gradients + j);
+    g.damping[e] = __ldcg(tiles.gradients + total + j);
+    g.rest[e] = __ldcg(tiles.gradients + 2 * total + j);
   }
 }
 
