@@ -3,7 +3,7 @@
 // for one block's shared memory (W2's G = 16, W5's G = 8) is one block, and many worlds are many
 // blocks (resident_kernels.cuh; split_kernels.cuh as a variant); a larger world is one
 // cooperative grid (lane_kernels.cuh while every lane fits the GPU at once, else
-// gather_kernels.cuh).
+// gather_kernels.cuh; tiled_kernels.cuh as a variant).
 //
 // The arithmetic is mass_spring_kernels.hpp's, line for line and in the same order (each
 // particle sums its springs in spring order), so results agree with the CPU fused step up to the
@@ -454,8 +454,10 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
 // The tiled kernels (tiled_kernels.cuh): one cooperative launch per world and direction over the
 // model's tiles, built on the first call and kept with its incidence lists. MAYA_SPRING_TILE sets
 // the tile's side (1 to 16 particles, default 16), MAYA_SPRING_TILE_BLOCKS caps the grid (so
-// that the tests give a block several tiles) and MAYA_SPRING_TILE_DEEP=0 stages a tile in two
-// rounds of loads with three blocks per multiprocessor forward instead of one round with two.
+// that the tests give a block several tiles) and MAYA_SPRING_TILE_DEEP=1 stages a tile in one
+// round of loads with two blocks per multiprocessor forward instead of two rounds with three
+// (on the H200 at W2 G = 512 the forward kernel took 32.8 ms against 31.2, the reverse about the
+// same).
 // Falls back to the gathering kernels where a tile does not fit shared memory.
 template <int D, bool Friction>
 KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
@@ -506,7 +508,7 @@ KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
   const auto total = static_cast<std::size_t>(device_tiles.total_springs);
   device_tiles.values = scratch<double>(36, 3 * total);
   device_tiles.gradients = scratch<double>(37, 3 * total);
-  const bool deep = from_environment("MAYA_SPRING_TILE_DEEP", 1) != 0;
+  const bool deep = from_environment("MAYA_SPRING_TILE_DEEP", 0) != 0;
   auto* forward_kernel =
       deep ? forward_tiled<D, Friction, true> : forward_tiled<D, Friction, false>;
   auto* reverse_kernel =
@@ -816,9 +818,10 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
 // Which kernels run. Where a world fits one block: the resident kernels (registers across the
 // steps); else, where one thread per lane fits the GPU at once, the lane kernels; else the
 // gathering ones over a cooperative grid (one synchronization per step instead of the split
-// kernels' two: G = 1024 458 ms against 517). MAYA_SPRING_KERNEL=split, =gather, =lanes or
-// =resident forces one (the tests run each), falling back to the gathering grid where it cannot
-// run.
+// kernels' two: G = 1024 458 ms against 517; the tiled kernels, which compute each spring once,
+// measured slower in sum: G = 512 117 ms against 109). MAYA_SPRING_KERNEL=split, =gather,
+// =lanes, =resident or =tiled forces one (the tests run each), falling back to the gathering
+// grid where it cannot run.
 enum class Kernels { kSplit, kGather, kResident, kLanes, kTiled };
 
 Kernels kernels_for(std::size_t n, std::size_t s, std::size_t d, unsigned max_degree) {
@@ -829,7 +832,7 @@ Kernels kernels_for(std::size_t n, std::size_t s, std::size_t d, unsigned max_de
   if (name == "split") return Kernels::kSplit;
   if (name == "lanes") return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kGather;
   if (resident_shape(n, s, d, max_degree).fits()) return Kernels::kResident;
-  return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kTiled;
+  return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kGather;
 }
 
 }  // namespace
