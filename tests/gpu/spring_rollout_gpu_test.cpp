@@ -44,14 +44,17 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
   // Every kernel variant, whichever the size would pick; the resident block kernels also with
   // one and two springs per thread in both directions, the lane kernels also on worlds that
   // would fit one block, the tiled kernels also on tiles of 4 x 4 particles over 3 blocks (so
-  // that tiles have halos and a block several tiles).
+  // that tiles have halos and a block several tiles) and staging a tile in one round of loads.
   for (const char* kernels : {"split", "gather", "resident", "resident-1", "resident-2", "lanes",
-                              "tiled", "tiled-small"}) {
+                              "tiled", "tiled-small", "tiled-deep"}) {
     SCOPED_TRACE(kernels);
     const std::string name = kernels;
     const bool per_thread = name.rfind("resident-", 0) == 0;
     const bool small_tiles = name == "tiled-small";
-    setenv("MAYA_SPRING_KERNEL", per_thread ? "resident" : (small_tiles ? "tiled" : kernels), 1);
+    const bool deep = name == "tiled-deep";
+    setenv("MAYA_SPRING_KERNEL",
+           per_thread ? "resident" : (small_tiles || deep ? "tiled" : kernels), 1);
+    if (deep) setenv("MAYA_SPRING_TILE_DEEP", "1", 1);
     if (per_thread) setenv("MAYA_SPRING_RESIDENT_K", name.substr(9).c_str(), 1);
     if (small_tiles) {
       setenv("MAYA_SPRING_TILE", "4", 1);
@@ -63,6 +66,7 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
     unsetenv("MAYA_SPRING_RESIDENT_K");
     unsetenv("MAYA_SPRING_TILE");
     unsetenv("MAYA_SPRING_TILE_BLOCKS");
+    unsetenv("MAYA_SPRING_TILE_DEEP");
     expect_close(gpu, cpu, tolerance, gradient_tolerance);
   }
 }

@@ -3,7 +3,7 @@
 // in shared memory, computes each of the tile's springs once from there, and sums every own
 // particle's springs in spring order from shared memory; one grid-wide synchronization per step.
 // The bits are the gathering kernels'. A variant (MAYA_SPRING_KERNEL=tiled): on the H200 at W2
-// G = 512 and 1024 its forward pass is 4-8% faster than the gathering kernels' and its reverse
+// G = 512 and 1024 its forward pass is 4-11% faster than the gathering kernels' and its reverse
 // pass 14-22% slower (docs/gpu.md, "What the profiles showed"). Private to spring_rollout.cu.
 #pragma once
 
