@@ -11,7 +11,7 @@ python="${PYTHON:-python3}"
 echo "## machine"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 echo "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ)"
-for kernels in default resident lanes split gather; do
+for kernels in default resident lanes split gather tiled; do
   echo
   echo "## maya, $kernels kernels"
   if [[ $kernels == default ]]; then

@@ -43,17 +43,30 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
   options.device = maya::Device::kCuda;
   // Every kernel variant, whichever the size would pick; the resident block kernels also with
   // one and two springs per thread in both directions, the lane kernels also on worlds that
-  // would fit one block.
-  for (const char* kernels : {"split", "gather", "resident", "resident-1", "resident-2", "lanes"}) {
+  // would fit one block, the tiled kernels also on tiles of 4 x 4 particles over 3 blocks (so
+  // that tiles have halos and a block several tiles) and staging a tile in one round of loads.
+  for (const char* kernels : {"split", "gather", "resident", "resident-1", "resident-2", "lanes",
+                              "tiled", "tiled-small", "tiled-deep"}) {
     SCOPED_TRACE(kernels);
     const std::string name = kernels;
     const bool per_thread = name.rfind("resident-", 0) == 0;
-    setenv("MAYA_SPRING_KERNEL", per_thread ? "resident" : kernels, 1);
+    const bool small_tiles = name == "tiled-small";
+    const bool deep = name == "tiled-deep";
+    setenv("MAYA_SPRING_KERNEL",
+           per_thread ? "resident" : (small_tiles || deep ? "tiled" : kernels), 1);
+    if (deep) setenv("MAYA_SPRING_TILE_DEEP", "1", 1);
     if (per_thread) setenv("MAYA_SPRING_RESIDENT_K", name.substr(9).c_str(), 1);
+    if (small_tiles) {
+      setenv("MAYA_SPRING_TILE", "4", 1);
+      setenv("MAYA_SPRING_TILE_BLOCKS", "3", 1);
+    }
     const SpringRolloutGradients gpu =
         maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
     unsetenv("MAYA_SPRING_KERNEL");
     unsetenv("MAYA_SPRING_RESIDENT_K");
+    unsetenv("MAYA_SPRING_TILE");
+    unsetenv("MAYA_SPRING_TILE_BLOCKS");
+    unsetenv("MAYA_SPRING_TILE_DEEP");
     expect_close(gpu, cpu, tolerance, gradient_tolerance);
   }
 }
@@ -363,19 +376,22 @@ TEST(GpuSpringRollout, DeviceWorldsMatchHostWorldsInEveryKernel) {
   MAYA_REQUIRE_GPU();
   const maya::dynamics::SpringLattice small = w2_lattice(8);
   const auto worlds = maya::test::varied_worlds(small, 5, 21);
-  for (const char* kernels : {"", "split", "gather", "lanes", "resident"}) {
+  for (const char* kernels : {"", "split", "gather", "lanes", "resident", "tiled"}) {
     SCOPED_TRACE(std::string("kernels: ") + (*kernels != 0 ? kernels : "default"));
     if (*kernels != 0) setenv("MAYA_SPRING_KERNEL", kernels, 1);
     expect_device_worlds_match_host_worlds(small.model, worlds, 200);
     unsetenv("MAYA_SPRING_KERNEL");
   }
-  // A world over the cooperative grid (lanes by default, then the gathering kernels).
+  // A world over the cooperative grid (lanes by default, then the gathering and tiled kernels).
   const maya::dynamics::SpringLattice grid = w2_lattice(40);
   const auto grid_worlds = maya::test::varied_worlds(grid, 2, 22);
   expect_device_worlds_match_host_worlds(grid.model, grid_worlds, 100);
-  setenv("MAYA_SPRING_KERNEL", "gather", 1);
-  expect_device_worlds_match_host_worlds(grid.model, grid_worlds, 100);
-  unsetenv("MAYA_SPRING_KERNEL");
+  for (const char* kernels : {"gather", "tiled"}) {
+    SCOPED_TRACE(std::string("grid, kernels: ") + kernels);
+    setenv("MAYA_SPRING_KERNEL", kernels, 1);
+    expect_device_worlds_match_host_worlds(grid.model, grid_worlds, 100);
+    unsetenv("MAYA_SPRING_KERNEL");
+  }
 }
 
 TEST(GpuSpringRollout, DeviceWorldsWithWrongDeviceOrShapeThrow) {

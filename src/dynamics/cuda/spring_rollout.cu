@@ -3,7 +3,7 @@
 // for one block's shared memory (W2's G = 16, W5's G = 8) is one block, and many worlds are many
 // blocks (resident_kernels.cuh; split_kernels.cuh as a variant); a larger world is one
 // cooperative grid (lane_kernels.cuh while every lane fits the GPU at once, else
-// gather_kernels.cuh).
+// gather_kernels.cuh; tiled_kernels.cuh as a variant).
 //
 // The arithmetic is mass_spring_kernels.hpp's, line for line and in the same order (each
 // particle sums its springs in spring order), so results agree with the CPU fused step up to the
@@ -27,6 +27,7 @@
 #include "dynamics/cuda/resident_kernels.cuh"
 #include "dynamics/cuda/split_kernels.cuh"
 #include "dynamics/cuda/spring_rollout_cuda.hpp"
+#include "dynamics/cuda/tiled_kernels.cuh"
 #include "maya/core/error.hpp"
 
 namespace maya::dynamics::detail {
@@ -66,6 +67,7 @@ struct Incidence {
   std::vector<unsigned>
       incidence;  // [2 S]: 2 j + 1 at the first end of spring j, 2 j at the second
   unsigned max_degree = 0;
+  HostTiles tiles;  // the tiled kernels' tiles of this model, once they ran it
 };
 
 // Device memory kept between calls (grown, never shrunk), so that repeated rollouts allocate
@@ -449,6 +451,153 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
   return {forward_ms * 1e-3, reverse_ms * 1e-3};
 }
 
+// The tiled kernels (tiled_kernels.cuh): one cooperative launch per world and direction over the
+// model's tiles, built on the first call and kept with its incidence lists. MAYA_SPRING_TILE sets
+// the tile's side (1 to 16 particles, default 16), MAYA_SPRING_TILE_BLOCKS caps the grid (so
+// that the tests give a block several tiles) and MAYA_SPRING_TILE_DEEP=1 stages a tile in one
+// round of loads with two blocks per multiprocessor forward instead of two rounds with three
+// (on the H200 at W2 G = 512 the forward kernel took 32.8 ms against 31.2, the reverse about the
+// same).
+// Falls back to the gathering kernels where a tile does not fit shared memory.
+template <int D, bool Friction>
+KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
+                      const WorldArrays& arrays, Incidence& topo, std::size_t worlds, double dt,
+                      int steps, double* states, double* adjoints, double* history,
+                      const HandOver& hand_over) {
+  const std::size_t n = topology.num_particles;
+  const std::size_t nd = n * D;
+  const auto from_environment = [](const char* name, int fallback) {
+    const char* text = std::getenv(name);
+    return text != nullptr ? std::atoi(text) : fallback;
+  };
+  const int side = std::clamp(from_environment("MAYA_SPRING_TILE", 16), 1, 16);
+  HostTiles& tiles = topo.tiles;
+  if (!tiles.built || tiles.side != side) {
+    tiles = build_tiles(n, topo.first, topo.second, topo.begin, topo.incidence, side);
+  }
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  int shared_limit = 0;
+  check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+        "cudaDeviceGetAttribute");
+  const auto nodes = static_cast<std::size_t>(tiles.max_nodes);
+  const auto springs = static_cast<std::size_t>(tiles.max_springs);
+  const std::size_t forward_shared =
+      (2 * D * nodes + 3 * springs) * sizeof(double) + springs * sizeof(unsigned);
+  const std::size_t reverse_shared =
+      (3 * D * nodes + 3 * D * springs) * sizeof(double) + springs * sizeof(unsigned);
+  if (!tiles.fits || reverse_shared > static_cast<std::size_t>(shared_limit)) {
+    return run_gather<D, Friction>(topology, system, arrays, worlds, dt, steps, states, adjoints,
+                                   history, hand_over);
+  }
+  if (!tiles.uploaded) {
+    DeviceTiles& d = tiles.device;
+    d.owned_begin = upload(26, tiles.owned_begin.data(), tiles.owned_begin.size());
+    d.owned = upload(27, tiles.owned.data(), tiles.owned.size());
+    d.halo_begin = upload(28, tiles.halo_begin.data(), tiles.halo_begin.size());
+    d.halo = upload(29, tiles.halo.data(), tiles.halo.size());
+    d.spring_begin = upload(30, tiles.spring_begin.data(), tiles.spring_begin.size());
+    d.springs = upload(31, tiles.springs.data(), tiles.springs.size());
+    d.ends = upload(32, tiles.ends.data(), tiles.ends.size());
+    d.code_begin = upload(33, tiles.code_begin.data(), tiles.code_begin.size());
+    d.codes = upload(34, tiles.codes.data(), tiles.codes.size());
+    d.owner_entry = upload(35, tiles.owner_entry.data(), tiles.owner_entry.size());
+    tiles.uploaded = true;
+  }
+  DeviceTiles device_tiles = tiles.device;
+  const auto total = static_cast<std::size_t>(device_tiles.total_springs);
+  device_tiles.values = scratch<double>(36, 3 * total);
+  device_tiles.gradients = scratch<double>(37, 3 * total);
+  const bool deep = from_environment("MAYA_SPRING_TILE_DEEP", 0) != 0;
+  auto* forward_kernel =
+      deep ? forward_tiled<D, Friction, true> : forward_tiled<D, Friction, false>;
+  auto* reverse_kernel =
+      deep ? reverse_tiled<D, Friction, true> : reverse_tiled<D, Friction, false>;
+  check(cudaFuncSetAttribute(forward_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(forward_shared)),
+        "cudaFuncSetAttribute");
+  check(cudaFuncSetAttribute(reverse_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                             static_cast<int>(reverse_shared)),
+        "cudaFuncSetAttribute");
+  int sms = 0;
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  int per_sm_forward = 0;
+  int per_sm_reverse = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_forward, forward_kernel, kTileThreads,
+                                                      forward_shared),
+        "occupancy");
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm_reverse, reverse_kernel, kTileThreads,
+                                                      reverse_shared),
+        "occupancy");
+  if (per_sm_forward == 0 || per_sm_reverse == 0) {
+    return run_gather<D, Friction>(topology, system, arrays, worlds, dt, steps, states, adjoints,
+                                   history, hand_over);
+  }
+  const int cap = from_environment("MAYA_SPRING_TILE_BLOCKS", 0);
+  const auto blocks = [&](int per_sm) {
+    std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(tiles.device.count),
+                                              static_cast<std::size_t>(per_sm) * sms);
+    if (cap > 0) count = std::min<std::size_t>(count, static_cast<std::size_t>(cap));
+    return static_cast<unsigned>(std::max<std::size_t>(1, count));
+  };
+  double* g_forces = scratch<double>(21, 2 * nd);
+  double* partial = scratch<double>(22, 2 * nd);
+  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
+  cudaEvent_t marks[4];
+  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
+  check(cudaEventRecord(marks[0]), "cudaEventRecord");
+  for (std::size_t world = 0; world < worlds; ++world) {
+    double* world_state = states + world * 2 * nd;
+    double* world_history = history + world * per_world_history;
+    check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
+                          cudaMemcpyDeviceToDevice),
+          "copy on device");
+    void* args[] = {const_cast<DeviceSystem*>(&system),
+                    const_cast<WorldArrays*>(&arrays),
+                    &world,
+                    &device_tiles,
+                    &dt,
+                    &steps,
+                    &world_history};
+    check(
+        cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_kernel), blocks(per_sm_forward),
+                                    kTileThreads, args, forward_shared, nullptr),
+        "forward cooperative launch");
+    check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
+                          2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+          "copy on device");
+  }
+  check(cudaEventRecord(marks[1]), "cudaEventRecord");
+  hand_over(states, adjoints);
+  check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  for (std::size_t world = 0; world < worlds; ++world) {
+    const double* world_history = history + world * per_world_history;
+    double* world_adjoint = adjoints + world * 2 * nd;
+    void* args[] = {const_cast<DeviceSystem*>(&system),
+                    const_cast<WorldArrays*>(&arrays),
+                    &world,
+                    &device_tiles,
+                    &dt,
+                    &steps,
+                    const_cast<double**>(&world_history),
+                    &g_forces,
+                    &partial,
+                    &world_adjoint};
+    check(
+        cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_kernel), blocks(per_sm_reverse),
+                                    kTileThreads, args, reverse_shared, nullptr),
+        "reverse cooperative launch");
+  }
+  check(cudaEventRecord(marks[3]), "cudaEventRecord");
+  check(cudaEventSynchronize(marks[3]), "reverse kernel");
+  float forward_ms = 0.0F;
+  float reverse_ms = 0.0F;
+  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
+  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
+  for (auto& mark : marks) cudaEventDestroy(mark);
+  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+}
+
 // The resident kernels' shared memory per block, springs per thread and threads, for each
 // direction (0 springs: a world does not fit one block). One spring per thread up to 1024 springs
 // forward; the reverse pass takes two per thread on at most 512 threads where that fits (twice
@@ -669,15 +818,17 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
 // Which kernels run. Where a world fits one block: the resident kernels (registers across the
 // steps); else, where one thread per lane fits the GPU at once, the lane kernels; else the
 // gathering ones over a cooperative grid (one synchronization per step instead of the split
-// kernels' two: G = 1024 458 ms against 517). MAYA_SPRING_KERNEL=split, =gather, =lanes or
-// =resident forces one (the tests run each), falling back to the gathering grid where it cannot
-// run.
-enum class Kernels { kSplit, kGather, kResident, kLanes };
+// kernels' two: G = 1024 458 ms against 517; the tiled kernels, which compute each spring once,
+// measured slower in sum: G = 512 117 ms against 109). MAYA_SPRING_KERNEL=split, =gather,
+// =lanes, =resident or =tiled forces one (the tests run each), falling back to the gathering
+// grid where it cannot run.
+enum class Kernels { kSplit, kGather, kResident, kLanes, kTiled };
 
 Kernels kernels_for(std::size_t n, std::size_t s, std::size_t d, unsigned max_degree) {
   const char* forced = std::getenv("MAYA_SPRING_KERNEL");
   const std::string name = forced != nullptr ? forced : "";
   if (name == "gather") return Kernels::kGather;
+  if (name == "tiled") return Kernels::kTiled;
   if (name == "split") return Kernels::kSplit;
   if (name == "lanes") return lanes_fit(n, max_degree) ? Kernels::kLanes : Kernels::kGather;
   if (resident_shape(n, s, d, max_degree).fits()) return Kernels::kResident;
@@ -833,6 +984,9 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
         case Kernels::kLanes:
           return run_lanes<D, Friction>(system, arrays, e, begin, incidence, dt, t, states,
                                         adjoints, history, hand_over);
+        case Kernels::kTiled:
+          return run_tiled<D, Friction>(topology, system, arrays, topo, e, dt, t, states, adjoints,
+                                        history, hand_over);
         case Kernels::kGather:
           return run_gather<D, Friction>(topology, system, arrays, e, dt, t, states, adjoints,
                                          history, hand_over);
