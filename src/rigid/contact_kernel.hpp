@@ -87,19 +87,40 @@ struct Material {
   NormalForceLaw law;
 };
 
-// Where gradients go; any pointer may be null when that input needs none.
+// Where gradients go; any pointer may be null when that input needs none. The reverse functions
+// below take any type with these members (the GPU's per-body threads keep only their own body's
+// share, in registers).
 struct GradientSinks {
   double* pose = nullptr;                // [K, 3]
   double* velocity = nullptr;            // [K, 3]
   double* vertices = nullptr;            // [V, 2]
   double* radius = nullptr;              // [K]
   double material[3] = {0.0, 0.0, 0.0};  // stiffness, damping, friction
-  // Where >= 0, only this body's pose, velocity, vertex and radius gradients are written (the
-  // GPU's per-body threads each take their own body's share of a pair contact's adjoint).
-  std::int32_t only_body = -1;
 
-  [[nodiscard]] MAYA_RIGID_HD bool keeps(std::int32_t body) const noexcept {
-    return only_body < 0 || body == only_body;
+  MAYA_RIGID_HD void add_pose(std::int32_t body, V2 g_position, double g_angle) noexcept {
+    if (pose == nullptr) return;
+    double* p = pose + 3 * body;
+    p[0] += g_position.x;
+    p[1] += g_position.y;
+    p[2] += g_angle;
+  }
+  MAYA_RIGID_HD void add_velocity(std::int32_t body, V2 g_velocity, double g_omega) noexcept {
+    if (velocity == nullptr) return;
+    double* v = velocity + 3 * body;
+    v[0] += g_velocity.x;
+    v[1] += g_velocity.y;
+    v[2] += g_omega;
+  }
+  [[nodiscard]] MAYA_RIGID_HD bool wants_vertices(std::int32_t /*body*/) const noexcept {
+    return vertices != nullptr;
+  }
+  MAYA_RIGID_HD void add_vertex(std::int32_t vertex, V2 g) noexcept {
+    if (vertices == nullptr) return;
+    vertices[2 * vertex] += g.x;
+    vertices[2 * vertex + 1] += g.y;
+  }
+  MAYA_RIGID_HD void add_radius(std::int32_t body, double g) noexcept {
+    if (radius != nullptr) radius[body] += g;
   }
 };
 
@@ -232,21 +253,13 @@ struct GeometryAdjoint {
   double depth = 0.0;
 };
 
-MAYA_RIGID_HD inline void add_pose_gradient(GradientSinks& sinks, std::int32_t body, V2 g_position,
-                                            double g_angle) noexcept {
-  if (sinks.pose == nullptr || !sinks.keeps(body)) return;
-  double* p = sinks.pose + 3 * body;
-  p[0] += g_position.x;
-  p[1] += g_position.y;
-  p[2] += g_angle;
-}
-
 // Reverse of contact_force and apply_wrench: from d loss / d wrench of a and b (null for the
 // ground) to the velocities, the material and the geometry's adjoint.
+template <class Sinks>
 MAYA_RIGID_HD inline GeometryAdjoint contact_force_backward(
     const Geometry& g, const Force& f, const BodyFrame* a, const BodyFrame& b, std::int32_t body_a,
     std::int32_t body_b, const Material& m, const double* g_wrench_a, const double* g_wrench_b,
-    GradientSinks& sinks) noexcept {
+    Sinks& sinks) noexcept {
   // torque = arm x F: d/dF = perp(arm), d/darm = (F_y, -F_x).
   const V2 torque_by_arm{f.force.y, -f.force.x};
   V2 g_force{g_wrench_b[0], g_wrench_b[1]};
@@ -293,55 +306,46 @@ MAYA_RIGID_HD inline GeometryAdjoint contact_force_backward(
   // v_rel = v_b + omega_b perp(arm_b) - (v_a + omega_a perp(arm_a)); d (g . perp(r)) / dr = (g_y,
   // -g_x).
   const V2 velocity_by_arm{g_velocity.y, -g_velocity.x};
-  if (sinks.velocity != nullptr && sinks.keeps(body_b)) {
-    double* vb = sinks.velocity + 3 * body_b;
-    vb[0] += g_velocity.x;
-    vb[1] += g_velocity.y;
-    vb[2] += dot(g_velocity, perp(f.arm_b));
-  }
+  sinks.add_velocity(body_b, g_velocity, dot(g_velocity, perp(f.arm_b)));
   g_arm_b += b.omega * velocity_by_arm;
   if (a != nullptr) {
-    if (sinks.velocity != nullptr && sinks.keeps(body_a)) {
-      double* va = sinks.velocity + 3 * body_a;
-      va[0] -= g_velocity.x;
-      va[1] -= g_velocity.y;
-      va[2] -= dot(g_velocity, perp(f.arm_a));
-    }
+    // x - y and x + (-y) round alike, so these are the subtractions they stand for.
+    sinks.add_velocity(body_a, -g_velocity, -dot(g_velocity, perp(f.arm_a)));
     g_arm_a -= a->omega * velocity_by_arm;
     // arm_a = point - x_a
     adj.point += g_arm_a;
-    add_pose_gradient(sinks, body_a, -g_arm_a, 0.0);
+    sinks.add_pose(body_a, -g_arm_a, 0.0);
   }
   adj.point += g_arm_b;
-  add_pose_gradient(sinks, body_b, -g_arm_b, 0.0);
+  sinks.add_pose(body_b, -g_arm_b, 0.0);
   return adj;
 }
 
 // Reverse of P = x + R(theta) p for a point feature (vertex or circle centre).
-MAYA_RIGID_HD inline void point_backward(const ContactInputs& in, GradientSinks& sinks,
-                                         std::int32_t body, std::int32_t feature, V2 world,
-                                         V2 g_world) noexcept {
+template <class Sinks>
+MAYA_RIGID_HD inline void point_backward(const ContactInputs& in, Sinks& sinks, std::int32_t body,
+                                         std::int32_t feature, V2 world, V2 g_world) noexcept {
   const BodyFrame& frame = in.frames[body];
   // d (R p) / d theta = perp(R p)
-  add_pose_gradient(sinks, body, g_world, dot(g_world, perp(world - frame.position)));
-  if (feature >= 0 && sinks.vertices != nullptr && sinks.keeps(body)) {
-    const V2 g_local = frame.unrotate(g_world);
-    sinks.vertices[2 * feature] += g_local.x;
-    sinks.vertices[2 * feature + 1] += g_local.y;
+  sinks.add_pose(body, g_world, dot(g_world, perp(world - frame.position)));
+  if (feature >= 0 && sinks.wants_vertices(body)) {
+    sinks.add_vertex(feature, frame.unrotate(g_world));
   }
 }
 
-MAYA_RIGID_HD inline void radius_backward(GradientSinks& sinks, std::int32_t body,
-                                          std::int32_t feature, double g_radius) noexcept {
-  if (feature < 0 && sinks.radius != nullptr && sinks.keeps(body)) sinks.radius[body] += g_radius;
+template <class Sinks>
+MAYA_RIGID_HD inline void radius_backward(Sinks& sinks, std::int32_t body, std::int32_t feature,
+                                          double g_radius) noexcept {
+  if (feature < 0) sinks.add_radius(body, g_radius);
 }
 
 // Reverse of contact_geometry.
+template <class Sinks>
 MAYA_RIGID_HD inline void contact_geometry_backward(const ContactInputs& in, const Geometry& g,
                                                     const GeometryAdjoint& adj, ContactKind kind,
                                                     std::int32_t body_a, std::int32_t feature_a,
                                                     std::int32_t body_b, std::int32_t feature_b,
-                                                    GradientSinks& sinks) noexcept {
+                                                    Sinks& sinks) noexcept {
   // point = P_b - r_b n
   V2 g_normal = adj.normal - g.radius_b * adj.point;
   double g_radius_b = -dot(g.normal, adj.point);
@@ -361,19 +365,17 @@ MAYA_RIGID_HD inline void contact_geometry_backward(const ContactInputs& in, con
       g_world_b -= adj.depth * g.normal;
       g_radius_b += adj.depth;
       // d (R n_l) / d theta = perp(n)
-      add_pose_gradient(sinks, body_a, {}, dot(g_normal, perp(g.normal)));
+      sinks.add_pose(body_a, {}, dot(g_normal, perp(g.normal)));
       point_backward(in, sinks, body_a, feature_a, g.world_a, g_face_point);
-      if (sinks.vertices != nullptr && sinks.keeps(body_a)) {
+      if (sinks.wants_vertices(body_a)) {
         // n_l = m / |m|, m = (e_y, -e_x), e = v1 - v0
         const V2 g_local_normal = a.unrotate(g_normal);
         const V2 g_m = (1.0 / g.length) *
                        (g_local_normal - dot(g_local_normal, g.local_normal) * g.local_normal);
         const V2 g_edge{-g_m.y, g_m.x};
         const std::int32_t v1 = in.next_vertex[feature_a];
-        sinks.vertices[2 * v1] += g_edge.x;
-        sinks.vertices[2 * v1 + 1] += g_edge.y;
-        sinks.vertices[2 * feature_a] -= g_edge.x;
-        sinks.vertices[2 * feature_a + 1] -= g_edge.y;
+        sinks.add_vertex(v1, g_edge);
+        sinks.add_vertex(feature_a, -g_edge);
       }
       break;
     }

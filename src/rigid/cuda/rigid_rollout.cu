@@ -243,7 +243,7 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
 // step's order (applied, its ground contacts, then the pair contacts in list order), and
 // integrates. The reverse sweep finds the same contacts again from the kept state (the contact
 // set depends only on the state and the parameters); each body's thread runs the adjoint of the
-// contacts that touch it, in order, keeping its own body's share (GradientSinks::only_body). What
+// contacts that touch it, in order, keeping its own body's share (OwnBodySinks, in registers). What
 // every thread reads (frames, bounds, the sweep order, d loss / d wrench) is in shared memory
 // where it fits; the rest of the per-world scratch (wrenches, adjoint sinks, the pair slots)
 // lives in global memory, which the block barriers make visible to the block.
@@ -648,6 +648,72 @@ __device__ void init_bounds(const Rollout& r, const BlockShared& bs, std::int64_
   }
 }
 
+// The gradient sinks of one body's thread: contact_kernel.hpp's reverse functions add to both
+// bodies a contact touches; these keep body k's share only (the other body's thread takes its
+// own), its pose, velocity and radius sums in registers and its vertices' added in place. A chain
+// of additions to one word of global memory waits on the memory system at every link; in
+// registers it does not. The sums start from what the CPU's sinks hold at that point, so every
+// sum is the CPU's, term by term.
+struct OwnBodySinks {
+  std::int32_t body;
+  std::int32_t first_vertex;  // the body's vertices are [first_vertex, first_vertex + count)
+  std::int32_t vertex_count;
+  double* vertices;  // the world's [V, 2] vertex gradient
+  double pose[3] = {0.0, 0.0, 0.0};
+  double velocity[3] = {0.0, 0.0, 0.0};
+  double radius = 0.0;
+  double material[3] = {0.0, 0.0, 0.0};
+
+  __device__ OwnBodySinks(const Rollout& r, std::int32_t k, double* world_vertices)
+      : body(k),
+        first_vertex(r.first_vertex[k]),
+        vertex_count(r.vertex_count[k]),
+        vertices(world_vertices) {}
+  __device__ void add_pose(std::int32_t b, V2 g_position, double g_angle) {
+    if (b != body) return;
+    pose[0] += g_position.x;
+    pose[1] += g_position.y;
+    pose[2] += g_angle;
+  }
+  __device__ void add_velocity(std::int32_t b, V2 g_velocity, double g_omega) {
+    if (b != body) return;
+    velocity[0] += g_velocity.x;
+    velocity[1] += g_velocity.y;
+    velocity[2] += g_omega;
+  }
+  [[nodiscard]] __device__ bool wants_vertices(std::int32_t b) const { return b == body; }
+  __device__ void add_vertex(std::int32_t vertex, V2 g) {
+    if (vertex < first_vertex || vertex >= first_vertex + vertex_count) return;
+    vertices[2 * vertex] += g.x;
+    vertices[2 * vertex + 1] += g.y;
+  }
+  __device__ void add_radius(std::int32_t b, double g) {
+    if (b == body) radius += g;
+  }
+};
+
+// apply_wrench's additions to a contact's body b (a ground contact's only body), into b's wrench
+// in registers.
+__device__ void add_wrench_of_b(const Force& f, double (&wrench)[3]) {
+  wrench[0] += f.force.x;
+  wrench[1] += f.force.y;
+  wrench[2] += cross(f.arm_b, f.force);
+}
+
+// apply_wrench's additions of a pair contact to body k (its a or its b).
+__device__ void add_pair_wrench(const PairSlot& slot, std::int32_t k, double (&wrench)[3]) {
+  if (slot.body_b == k) {
+    wrench[0] += slot.force[0];
+    wrench[1] += slot.force[1];
+    wrench[2] += slot.torque_b;
+  }
+  if (slot.body_a == k) {
+    wrench[0] -= slot.force[0];
+    wrench[1] -= slot.force[1];
+    wrench[2] -= slot.torque_a;
+  }
+}
+
 __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch ws,
                                        const double* initial, double* history,
                                        double* final_state) {
@@ -670,12 +736,12 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
       const double* s = ws.state + 6 * index;
       for (int j = 0; j < 6; ++j) history[(t * 6 + j) * lanes + index] = s[j];
       prepare_body(bs, k, s);
-      double* wrench = ws.wrench + 3 * base;
-      for (int j = 0; j < 3; ++j) wrench[3 * k + j] = r.applied[3 * index + j];
+      double wrench[3];
+      for (int j = 0; j < 3; ++j) wrench[j] = r.applied[3 * index + j];
       for_each_ground_contact_of(r, in, k, [&](std::int32_t, std::int32_t, const Geometry& g) {
-        const Force f = contact_force(g, nullptr, in.frames[k], material);
-        apply_wrench(f, wrench, -1, k);
+        add_wrench_of_b(contact_force(g, nullptr, in.frames[k], material), wrench);
       });
+      for (int j = 0; j < 3; ++j) ws.wrench[3 * index + j] = wrench[j];
     }
     __syncthreads();
     find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w, ws.max_pairs,
@@ -686,23 +752,13 @@ __global__ void contact_forward_kernel(Rollout r, PairTopology pt, WorldScratch 
       const std::int64_t index = base + k;
       double* s = ws.state + 6 * index;
       const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
-      double* wrench = ws.wrench + 3 * index;
+      double wrench[3];
+      for (int j = 0; j < 3; ++j) wrench[j] = ws.wrench[3 * index + j];
       // apply_wrench's additions, those that reach body k, in the contacts' order.
-      for_each_contact_of(ws, w, k, [&](const PairSlot& slot) {
-        if (slot.body_b == k) {
-          wrench[0] += slot.force[0];
-          wrench[1] += slot.force[1];
-          wrench[2] += slot.torque_b;
-        }
-        if (slot.body_a == k) {
-          wrench[0] -= slot.force[0];
-          wrench[1] -= slot.force[1];
-          wrench[2] -= slot.torque_a;
-        }
-      });
+      for_each_contact_of(ws, w, k,
+                          [&](const PairSlot& slot) { add_pair_wrench(slot, k, wrench); });
       for (int j = 0; j < 3; ++j) {
-        const double acceleration =
-            ws.wrench[3 * index + j] / moment[j] + gravity[j] - r.damping[j] * s[3 + j];
+        const double acceleration = wrench[j] / moment[j] + gravity[j] - r.damping[j] * s[3 + j];
         const double v1 = s[3 + j] + acceleration * r.dt;
         s[j] = s[j] + v1 * r.dt;
         s[3 + j] = v1;
@@ -744,11 +800,8 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
   }
   double world_material[3] = {0.0, 0.0, 0.0};  // thread 0's
   __syncthreads();
-  GradientSinks world_sinks;
-  world_sinks.pose = ws.pose_sink + 3 * base;
-  world_sinks.velocity = ws.velocity_sink + 3 * base;
-  world_sinks.vertices = out.vertices + 2 * w * r.vertices;
-  world_sinks.radius = out.radius + base;
+  double* vertex_sink = out.vertices + 2 * w * r.vertices;
+  double* radius_sink = out.radius + base;
   for (std::int64_t t = r.steps; t-- > 0;) {
     for (std::int32_t k = threadIdx.x; k < r.bodies; k += blockDim.x) {
       const std::int64_t index = base + k;
@@ -757,31 +810,34 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
       prepare_body(bs, k, s);
       const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
       double* g_wrench = bs.g_wrench;
-      double* wrench = ws.wrench + 3 * base;
+      double wrench[3];
       for (int j = 0; j < 3; ++j) {
         const std::int64_t i = 3 * index + j;
         ws.g_velocity1_total[i] = ws.g_velocity1[i] + r.dt * ws.g_pose1[i];
         g_wrench[3 * k + j] = r.dt * ws.g_velocity1_total[i] / moment[j];
-        wrench[3 * k + j] = r.applied[i];
-        ws.pose_sink[i] = 0.0;
-        ws.velocity_sink[i] = 0.0;
+        wrench[j] = r.applied[i];
       }
-      GradientSinks sinks;
-      sinks.pose = world_sinks.pose;
-      sinks.velocity = world_sinks.velocity;
-      sinks.vertices = world_sinks.vertices;
-      sinks.radius = world_sinks.radius;
+      // The step's sinks start at zero (the radius gradient sums over steps).
+      OwnBodySinks sinks(r, k, vertex_sink);
+      sinks.radius = radius_sink[k];
       for_each_ground_contact_of(
           r, in, k, [&](std::int32_t g, std::int32_t feature, const Geometry& geometry) {
             const Force f = contact_force(geometry, nullptr, in.frames[k], material);
-            apply_wrench(f, wrench, -1, k);
+            add_wrench_of_b(f, wrench);
             const GeometryAdjoint adjoint =
                 contact_force_backward(geometry, f, nullptr, in.frames[k], -1, k, material, nullptr,
                                        g_wrench + 3 * k, sinks);
             contact_geometry_backward(in, geometry, adjoint, ContactKind::kGround, -1, g, k,
                                       feature, sinks);
           });
-      for (int j = 0; j < 3; ++j) ws.material[3 * index + j] = sinks.material[j];
+      for (int j = 0; j < 3; ++j) {
+        const std::int64_t i = 3 * index + j;
+        ws.wrench[i] = wrench[j];
+        ws.pose_sink[i] = sinks.pose[j];
+        ws.velocity_sink[i] = sinks.velocity[j];
+        ws.material[i] = sinks.material[j];
+      }
+      radius_sink[k] = sinks.radius;
     }
     __syncthreads();
     find_candidate_pairs(r, bs, ws.pairs + 2 * w * ws.max_pairs, ws.num_pairs + w, ws.max_pairs,
@@ -792,11 +848,16 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
       const std::int64_t index = base + k;
       const double moment[3] = {r.mass[index], r.mass[index], r.inertia[index]};
       const double* g_wrench = bs.g_wrench + 3 * k;
-      double* wrench = ws.wrench + 3 * index;
+      double wrench[3];
       // Each pair contact touching body k, in the CPU's order: its force on k (as apply_wrench
       // adds it) and body k's share of its adjoint; the material gradient is b's to keep.
-      GradientSinks sinks = world_sinks;
-      sinks.only_body = k;
+      OwnBodySinks sinks(r, k, vertex_sink);
+      for (int j = 0; j < 3; ++j) {
+        wrench[j] = ws.wrench[3 * index + j];
+        sinks.pose[j] = ws.pose_sink[3 * index + j];
+        sinks.velocity[j] = ws.velocity_sink[3 * index + j];
+      }
+      sinks.radius = radius_sink[k];
       const double* world_g_wrench = bs.g_wrench;
       for_each_contact_of(ws, w, k, [&](const PairSlot& slot) {
         const auto kind = static_cast<ContactKind>(slot.kind);
@@ -804,11 +865,7 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
         const std::int32_t b = slot.body_b;
         const Geometry g = contact_geometry(in, kind, a, slot.feature_a, b, slot.feature_b);
         const Force f = contact_force(g, &in.frames[a], in.frames[b], material);
-        if (b == k) {
-          wrench[0] += f.force.x;
-          wrench[1] += f.force.y;
-          wrench[2] += cross(f.arm_b, f.force);
-        }
+        if (b == k) add_wrench_of_b(f, wrench);
         if (a == k) {
           wrench[0] -= f.force.x;
           wrench[1] -= f.force.y;
@@ -824,12 +881,13 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
           for (int j = 0; j < 3; ++j) sinks.material[j] = kept[j];
         }
       });
+      radius_sink[k] = sinks.radius;
       for (int j = 0; j < 3; ++j) ws.material[3 * index + j] += sinks.material[j];
       for (int j = 0; j < 3; ++j) {
         const std::int64_t i = 3 * index + j;
-        ws.g_pose1[i] = ws.pose_sink[i] + ws.g_pose1[i];
+        ws.g_pose1[i] = sinks.pose[j] + ws.g_pose1[i];
         ws.g_velocity1[i] =
-            ws.velocity_sink[i] + ws.g_velocity1_total[i] * (1.0 - r.dt * r.damping[j]);
+            sinks.velocity[j] + ws.g_velocity1_total[i] * (1.0 - r.dt * r.damping[j]);
         out.applied[i] += g_wrench[j];
       }
       out.mass[index] -= (g_wrench[0] * wrench[0] + g_wrench[1] * wrench[1]) / moment[0];
