@@ -321,7 +321,8 @@ void download(double* host, const double* device, std::size_t count) {
   if (count > 0) to_host(host, device, count * sizeof(double));
 }
 
-// Lowest index of a value that is not positive and finite (NaN included); `first` starts at count.
+// Lowest index of a value that is not positive and finite (NaN included) into `first` (which
+// starts above every index).
 __global__ void first_non_positive(const double* values, std::size_t count,
                                    unsigned long long* first) {
   for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
@@ -1077,26 +1078,6 @@ RolloutReport cuda_spring_rollout_gradient(const HostTopology& topology, const H
           "copy to host");
   }
   return report;
-}
-
-FirstNonPositive cuda_first_non_positive(const double* values, std::size_t count) {
-  if (count == 0) return {0, 0.0};
-  Workspace& space = workspace();
-  const std::lock_guard lock(space.mutex);
-  auto* first = scratch<unsigned long long>(25, 1);
-  const auto none = static_cast<unsigned long long>(count);
-  check(cudaMemcpy(first, &none, sizeof(none), cudaMemcpyHostToDevice), "copy to device");
-  const auto blocks = static_cast<unsigned>(std::min<std::size_t>((count + 255) / 256, 1024));
-  first_non_positive<<<blocks, 256>>>(values, count, first);
-  check(cudaGetLastError(), "mass check launch");
-  unsigned long long found = none;
-  check(cudaMemcpy(&found, first, sizeof(found), cudaMemcpyDeviceToHost), "copy to host");
-  FirstNonPositive result{static_cast<std::size_t>(found), 0.0};
-  if (found < none) {
-    check(cudaMemcpy(&result.value, values + found, sizeof(double), cudaMemcpyDeviceToHost),
-          "copy to host");
-  }
-  return result;
 }
 
 void cuda_copy_on_device(void* to, const void* from, std::size_t bytes) {

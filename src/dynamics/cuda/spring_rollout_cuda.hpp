@@ -79,8 +79,8 @@ struct KernelTimes {
   double reverse = 0.0;
 };
 
-// The first of `count` values in device memory that is not a positive finite number, as its
-// index and value; index == count when there is none.
+// The first of `count` values that is not a positive finite number, as its index and value;
+// index == count when there is none.
 struct FirstNonPositive {
   std::size_t index;
   double value;
@@ -104,8 +104,6 @@ RolloutReport cuda_spring_rollout_gradient(const HostTopology& model, const Host
                                            double dt, std::size_t steps,
                                            const AdjointOfFinal& adjoint_of_final,
                                            HostGradients& out);
-
-[[nodiscard]] FirstNonPositive cuda_first_non_positive(const double* values, std::size_t count);
 
 // Copies `bytes` between two device addresses and waits for the copy.
 void cuda_copy_on_device(void* to, const void* from, std::size_t bytes);
