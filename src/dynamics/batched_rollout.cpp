@@ -14,7 +14,6 @@
 #include "dynamics/mass_spring_kernels.hpp"
 #include "dynamics/mass_spring_step.hpp"
 #include "maya/core/error.hpp"
-#include "maya/tensor/cuda.hpp"
 #include "maya/tensor/ops.hpp"
 #if defined(MAYA_HAVE_CUDA)
 #include "dynamics/cuda/spring_rollout_cuda.hpp"
@@ -24,6 +23,12 @@ namespace maya::dynamics {
 namespace {
 
 constexpr const char* kOp = "spring_rollout_gradient";
+
+// Throws maya::ValueError for mass `value`, element j of the masses [E, N].
+void bad_mass(std::size_t n, std::size_t j, double value) {
+  (void)check_positive(value, std::string(kOp) + ": the mass of particle " + std::to_string(j % n) +
+                                  " of world " + std::to_string(j / n));
+}
 
 // E of the worlds; throws unless every tensor is [E, ...] with the model's sizes.
 std::size_t check_worlds(const MassSpringModel& model, const SpringWorlds& worlds,
@@ -76,22 +81,12 @@ std::size_t check_worlds(const MassSpringModel& model, const SpringWorlds& world
   if (d > 3)
     throw ValueError(std::string(kOp) + ": supports 1 to 3 dimensions, got " + std::to_string(d));
   (void)check_positive(options.dt, std::string(kOp) + ": dt");
-  const auto bad_mass = [&](std::size_t j, double value) {
-    (void)check_positive(value, std::string(kOp) + ": the mass of particle " +
-                                    std::to_string(j % n) + " of world " + std::to_string(j / n));
-  };
-  if (device == Device::kCuda) {
-#if defined(MAYA_HAVE_CUDA)
-    cuda_synchronize();  // the worlds' values are complete before other streams read them
-    const auto first =
-        detail::cuda_first_non_positive(worlds.mass.cuda_data(), worlds.mass.numel());
-    if (first.index < worlds.mass.numel()) bad_mass(first.index, first.value);
-#endif
-  } else {
+  // Masses on the device are checked there, alongside the rollout (rollout() throws after it).
+  if (device == Device::kCpu) {
     const auto masses = worlds.mass.data();
     for (std::size_t j = 0; j < masses.size(); ++j) {
       if (!(masses[j] > 0.0 && masses[j] <= std::numeric_limits<double>::max())) {
-        bad_mass(j, masses[j]);
+        bad_mass(n, j, masses[j]);
       }
     }
   }
@@ -261,15 +256,10 @@ SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds&
   const std::size_t n = model.num_particles();
   const std::size_t s = model.num_springs();
   const bool on_device = worlds.state.device() == Device::kCuda;
-  // Results on the worlds' device: there, copies of the inputs of each shape (overwritten).
+  // Results on the worlds' device; there, the GPU rollout allocates them (below) while its
+  // forward pass runs.
   SpringRolloutGradients out = on_device
-                                   ? SpringRolloutGradients{Tensor::zeros({e}, Device::kCuda),
-                                                            worlds.state,
-                                                            worlds.state,
-                                                            worlds.mass,
-                                                            worlds.stiffness,
-                                                            worlds.damping,
-                                                            worlds.rest_length}
+                                   ? SpringRolloutGradients{}
                                    : SpringRolloutGradients{Tensor::zeros({e}),
                                                             Tensor::zeros(worlds.state.shape()),
                                                             Tensor::zeros(worlds.state.shape()),
@@ -284,7 +274,8 @@ SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds&
     }
     const std::size_t size = 2 * n * model.dim();
     const auto& ground = model.ground();
-    detail::HostTopology topology{n,
+    detail::HostTopology topology{model.topology_id(),
+                                  n,
                                   s,
                                   model.dim(),
                                   model.end_a().data(),
@@ -311,14 +302,31 @@ SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds&
                                   in_ptr(worlds.damping),
                                   in_ptr(worlds.rest_length),
                                   on_device};
-    if (on_device) cuda_synchronize();  // the outputs' copies are complete
-    const detail::HostGradients grads{out_ptr(out.final_state),
-                                      out_ptr(out.state),
-                                      out_ptr(out.mass),
-                                      out_ptr(out.stiffness),
-                                      out_ptr(out.damping),
-                                      out_ptr(out.rest_length),
-                                      on_device};
+    detail::HostGradients grads;
+    grads.on_device = on_device;
+    const auto point_at_results = [&](detail::HostGradients& g) {
+      g.final_state = out_ptr(out.final_state);
+      g.state = out_ptr(out.state);
+      g.mass = out_ptr(out.mass);
+      g.stiffness = out_ptr(out.stiffness);
+      g.damping = out_ptr(out.damping);
+      g.rest_length = out_ptr(out.rest_length);
+    };
+    if (on_device) {
+      // Copies of the inputs of each shape (overwritten), queued on maya's stream; the loss
+      // (a tape loss sets it, a host loss below) needs none.
+      grads.allocate = [&](detail::HostGradients& g) {
+        out.final_state = worlds.state;
+        out.state = worlds.state;
+        out.mass = worlds.mass;
+        out.stiffness = worlds.stiffness;
+        out.damping = worlds.damping;
+        out.rest_length = worlds.rest_length;
+        point_at_results(g);
+      };
+    } else {
+      point_at_results(grads);
+    }
     std::vector<double> losses(e, 0.0);
     Tensor adjoint;  // of the tape loss, alive until the call returns
     detail::AdjointOfFinal adjoint_of_final;
@@ -331,9 +339,9 @@ SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds&
         }
       };
     } else if (on_device) {
+      // Queued on maya's stream, after the forward pass (the rollout orders them on the device).
       adjoint_of_final.device = [&]() -> const double* {
         adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, out.loss);
-        cuda_synchronize();
         return adjoint.cuda_data();
       };
     } else {
@@ -346,8 +354,12 @@ SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds&
         std::copy(values.data().begin(), values.data().end(), losses.begin());
       };
     }
-    const detail::KernelTimes times = detail::cuda_spring_rollout_gradient(
+    const detail::RolloutReport report = detail::cuda_spring_rollout_gradient(
         topology, data, options.dt, options.steps, adjoint_of_final, grads);
+    if (on_device && report.bad_mass.index < e * n) {
+      bad_mass(n, report.bad_mass.index, report.bad_mass.value);
+    }
+    const detail::KernelTimes& times = report.times;
     if (!adjoint_of_final.device) {
       out.loss = Tensor::from_data(std::move(losses), {e}, worlds.state.device());
     }

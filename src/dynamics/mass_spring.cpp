@@ -2,6 +2,7 @@
 // (run by mass_spring_step.cpp) with its hand-derived adjoint.
 #include "maya/dynamics/mass_spring.hpp"
 
+#include <atomic>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -31,6 +32,11 @@ std::vector<Workspace>& world_workspaces(Workspace& tape_work, std::size_t world
 }
 
 }  // namespace
+
+std::uint64_t detail::TopologyId::next() noexcept {
+  static std::atomic<std::uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 MassSpringModel::MassSpringModel(std::size_t num_particles, std::size_t dim,
                                  std::vector<std::int64_t> first, std::vector<std::int64_t> second,

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <maya/maya.hpp>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "support/kernel_copies.hpp"
@@ -358,4 +359,36 @@ TEST(MassSpring, TapeKeepsTheModelAliveAfterTheModelIsGone) {
     EXPECT_GT(maya::max_abs_difference(alive[i], Tensor::zeros(alive[i].shape())), 0.0) << i;
     EXPECT_EQ(maya::max_abs_difference(alive[i], dropped[i]), 0.0) << i;
   }
+}
+
+// topology_id names a model's particles and springs: the GPU rollout keeps a model's incidence
+// lists on the device under it, so two models with other springs must never share one.
+TEST(MassSpring, TopologyIdIsSharedByCopiesAndNewForEveryOtherModel) {
+  const auto make = [](std::vector<std::int64_t> first, std::vector<std::int64_t> second) {
+    return MassSpringModel(3, 2, std::move(first), std::move(second), {0.0, -9.8});
+  };
+  const MassSpringModel a = make({0, 1}, {1, 2});
+  const MassSpringModel same_springs = make({0, 1}, {1, 2});
+  const MassSpringModel other = make({0, 2}, {1, 1});
+  EXPECT_NE(a.topology_id(), 0U);
+  EXPECT_NE(a.topology_id(), same_springs.topology_id());  // built apart: ids differ
+  EXPECT_NE(a.topology_id(), other.topology_id());
+  MassSpringModel copy = a;
+  EXPECT_EQ(copy.topology_id(), a.topology_id());
+  // Assigning another model takes its springs and its id.
+  copy = other;
+  EXPECT_EQ(copy.topology_id(), other.topology_id());
+  EXPECT_EQ(copy.end_a(), other.end_a());
+  // A move hands the id on with the springs; the model moved from gets an id of its own.
+  MassSpringModel source = a;
+  const std::uint64_t id = source.topology_id();
+  MassSpringModel moved = std::move(source);
+  EXPECT_EQ(moved.topology_id(), id);
+  EXPECT_NE(source.topology_id(), id);  // NOLINT(bugprone-use-after-move): what the test is for
+  EXPECT_NE(source.topology_id(), 0U);  // NOLINT(bugprone-use-after-move)
+  MassSpringModel target = other;
+  target = std::move(moved);
+  EXPECT_EQ(target.topology_id(), id);
+  EXPECT_EQ(target.end_a(), a.end_a());
+  EXPECT_NE(moved.topology_id(), id);  // NOLINT(bugprone-use-after-move)
 }

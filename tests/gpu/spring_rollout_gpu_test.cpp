@@ -11,7 +11,9 @@
 #include <limits>
 #include <maya/dynamics/batched_rollout.hpp>
 #include <maya/maya.hpp>
+#include <maya/tensor/cuda.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support/spring_worlds.hpp"
@@ -42,11 +44,11 @@ void expect_gpu_matches_cpu(const maya::dynamics::MassSpringModel& model,
       maya::dynamics::spring_rollout_gradient(model, worlds, loss, options);
   options.device = maya::Device::kCuda;
   // Every kernel variant, whichever the size would pick; the resident block kernels also with
-  // one and two springs per thread in both directions, the lane kernels also on worlds that
+  // one, two and four springs per thread in both directions, the lane kernels also on worlds that
   // would fit one block, the tiled kernels also on tiles of 4 x 4 particles over 3 blocks (so
   // that tiles have halos and a block several tiles) and staging a tile in one round of loads.
-  for (const char* kernels : {"split", "gather", "resident", "resident-1", "resident-2", "lanes",
-                              "tiled", "tiled-small", "tiled-deep"}) {
+  for (const char* kernels : {"split", "gather", "resident", "resident-1", "resident-2",
+                              "resident-4", "lanes", "tiled", "tiled-small", "tiled-deep"}) {
     SCOPED_TRACE(kernels);
     const std::string name = kernels;
     const bool per_thread = name.rfind("resident-", 0) == 0;
@@ -174,6 +176,125 @@ TEST(GpuSpringRollout, SameSizedModelWithOtherSpringsIsUploadedAgain) {
                                                 gravity, model.ground());
   expect_gpu_matches_cpu(model, worlds, 200);
   expect_gpu_matches_cpu(swapped, worlds, 200);
+}
+
+// The device's incidence lists are kept under the model's topology id, or reused when a new
+// model's springs compare equal: every switch of model, copy, move and assignment must give the
+// results of the model passed, never those of the last one.
+TEST(GpuSpringRollout, ChangedModelIsDetectedByItsTopologyId) {
+  MAYA_REQUIRE_GPU();
+  using maya::dynamics::MassSpringModel;
+  const maya::dynamics::SpringLattice lattice = w2_lattice(8);
+  const auto worlds = maya::test::varied_worlds(lattice, 3, 14);
+  const MassSpringModel& model = lattice.model;
+  // The same springs, or (reversed) the same springs in the opposite order: spring j then joins
+  // other particles, and takes the rest length of the spring it is now (the worlds' stiffness
+  // and damping stay in place, so each physical spring gets another).
+  const auto rebuilt = [&](bool reversed) {
+    std::vector<std::int64_t> first(model.end_a().begin(), model.end_a().end());
+    std::vector<std::int64_t> second(model.end_b().begin(), model.end_b().end());
+    if (reversed) {
+      std::reverse(first.begin(), first.end());
+      std::reverse(second.begin(), second.end());
+    }
+    const std::vector<double> gravity(model.gravity().begin(), model.gravity().end());
+    return MassSpringModel(model.num_particles(), model.dim(), first, second, gravity,
+                           model.ground());
+  };
+  auto reversed_worlds = worlds;
+  const std::size_t s = model.num_springs();
+  for (std::size_t w = 0; w < 3; ++w) {
+    auto rest = reversed_worlds.rest_length.mutable_data().subspan(w * s, s);
+    std::reverse(rest.begin(), rest.end());
+  }
+  const MassSpringModel reordered = rebuilt(true);
+  const auto loss = maya::test::w2_loss_of(model.dim());
+  const auto worlds_of = [&](const MassSpringModel& m) {
+    return m.end_a() == model.end_a() ? worlds : reversed_worlds;
+  };
+  const auto gpu_of = [&](const MassSpringModel& m) {
+    return maya::dynamics::spring_rollout_gradient(
+        m, worlds_of(m), loss, {.dt = 1e-3, .steps = 200, .device = maya::Device::kCuda});
+  };
+  const auto cpu_of = [&](const MassSpringModel& m) {
+    return maya::dynamics::spring_rollout_gradient(m, worlds_of(m), loss,
+                                                   {.dt = 1e-3, .steps = 200});
+  };
+  const SpringRolloutGradients cpu = cpu_of(model);
+  const SpringRolloutGradients cpu_reordered = cpu_of(reordered);
+  // Another system: results that the first model's incidence lists would not give.
+  ASSERT_GT(relative_error(cpu_reordered.final_state, cpu.final_state), 1e-4);
+  ASSERT_GT(relative_error(cpu_reordered.stiffness, cpu.stiffness), 1e-3);
+  const SpringRolloutGradients first = gpu_of(model);
+  expect_close(first, cpu, 1e-10, 1e-10);
+  {
+    SCOPED_TRACE("another model of the same sizes");
+    expect_close(gpu_of(reordered), cpu_reordered, 1e-10, 1e-10);
+  }
+  {
+    SCOPED_TRACE("the first model again, then a copy of it: the same bits");
+    const SpringRolloutGradients again = gpu_of(model);
+    EXPECT_EQ(relative_error(again.stiffness, first.stiffness), 0.0);
+    const MassSpringModel copy(model);
+    EXPECT_EQ(relative_error(gpu_of(copy).state, first.state), 0.0);
+  }
+  {
+    SCOPED_TRACE("a model rebuilt with the same springs (a new id, the springs compared)");
+    EXPECT_EQ(relative_error(gpu_of(rebuilt(false)).stiffness, first.stiffness), 0.0);
+  }
+  {
+    SCOPED_TRACE("one model object whose springs change by assignment and by move");
+    MassSpringModel changing = model;
+    (void)gpu_of(changing);
+    changing = reordered;
+    expect_close(gpu_of(changing), cpu_reordered, 1e-10, 1e-10);
+    MassSpringModel kept = std::move(changing);
+    changing = model;
+    expect_close(gpu_of(changing), cpu, 1e-10, 1e-10);
+    changing = std::move(kept);
+    expect_close(gpu_of(changing), cpu_reordered, 1e-10, 1e-10);
+  }
+}
+
+// The rollout runs after, on the device, whatever maya's stream queued before the call, with no
+// wait on the host in between. Here the worlds' buffers hold NaN, then a few milliseconds of
+// matrix products and the copies of the worlds' values into them are queued: a rollout that did
+// not wait for them would read NaN.
+TEST(GpuSpringRollout, DeviceWorldsStillBeingWrittenAreWaitedFor) {
+  MAYA_REQUIRE_GPU();
+  const maya::dynamics::SpringLattice lattice = w2_lattice(16);
+  const auto worlds = maya::test::varied_worlds(lattice, 2, 15);
+  SpringRolloutOptions options{.dt = 1e-3, .steps = 300, .device = maya::Device::kCuda};
+  const auto reference = maya::dynamics::spring_rollout_gradient(
+      lattice.model, maya::test::worlds_on(worlds, maya::Device::kCuda),
+      maya::test::w2_worlds_loss(), options);
+  const auto poisoned = [](const Tensor& t) {
+    return Tensor::full(t.shape(), std::numeric_limits<double>::quiet_NaN(), maya::Device::kCuda);
+  };
+  for (int round = 0; round < 3; ++round) {
+    maya::dynamics::SpringWorlds gpu{poisoned(worlds.state), poisoned(worlds.mass),
+                                     poisoned(worlds.stiffness), poisoned(worlds.damping),
+                                     poisoned(worlds.rest_length)};
+    maya::cuda_synchronize();
+    maya::TensorTape tape;
+    maya::TensorVar busy =
+        tape.var(Tensor::uniform({2048, 2048}, -1.0, 1.0, 7, maya::Device::kCuda));
+    for (int k = 0; k < 8; ++k) busy = matmul(busy, busy) * (1.0 / 30.0);
+    gpu.state.assign(worlds.state);
+    gpu.mass.assign(worlds.mass);
+    gpu.stiffness.assign(worlds.stiffness);
+    gpu.damping.assign(worlds.damping);
+    gpu.rest_length.assign(worlds.rest_length);
+    const auto out = maya::dynamics::spring_rollout_gradient(lattice.model, gpu,
+                                                             maya::test::w2_worlds_loss(), options);
+    const auto same = [](const Tensor& a, const Tensor& b) {
+      return relative_error(a.to(maya::Device::kCpu), b.to(maya::Device::kCpu));
+    };
+    EXPECT_EQ(same(out.final_state, reference.final_state), 0.0);
+    EXPECT_EQ(same(out.stiffness, reference.stiffness), 0.0);
+    EXPECT_EQ(same(out.mass, reference.mass), 0.0);
+    EXPECT_EQ(same(out.loss, reference.loss), 0.0);
+  }
 }
 
 TEST(GpuSpringRollout, OneAndThreeDimensionsMatchCpu) {

@@ -79,7 +79,10 @@ struct SpringRolloutGradients {
                                                              const FinalStateLoss& loss,
                                                              const SpringRolloutOptions& options);
 // The same with the loss on the tape (on the GPU for worlds there). Throws maya::ShapeError for
-// losses of another shape than [E], maya::DeviceError for losses on another device.
+// losses of another shape than [E], maya::DeviceError for losses on another device. On the GPU
+// the loss is recorded while the forward pass still runs: its ops queue on maya's stream behind
+// that pass, and the reverse pass behind them (a loss that reads values on the host, item() or a
+// copy to the CPU, still works: it waits for the forward pass).
 [[nodiscard]] SpringRolloutGradients spring_rollout_gradient(const MassSpringModel& model,
                                                              const SpringWorlds& worlds,
                                                              const WorldsLoss& loss,

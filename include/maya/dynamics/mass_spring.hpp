@@ -30,6 +30,27 @@ namespace maya::dynamics {
 namespace detail {
 struct SpringSystem;
 struct SpringInputs;
+
+// A number unique in the process, drawn when a model is built: a copy keeps it (same particles
+// and springs), a model moved from draws a new one (its springs went with the move).
+class TopologyId {
+ public:
+  TopologyId() noexcept : value_(next()) {}
+  TopologyId(const TopologyId&) noexcept = default;
+  TopologyId& operator=(const TopologyId&) noexcept = default;
+  TopologyId(TopologyId&& other) noexcept : value_(other.value_) { other.value_ = next(); }
+  TopologyId& operator=(TopologyId&& other) noexcept {
+    value_ = other.value_;
+    if (&other != this) other.value_ = next();
+    return *this;
+  }
+  ~TopologyId() = default;
+  [[nodiscard]] std::uint64_t value() const noexcept { return value_; }
+
+ private:
+  [[nodiscard]] static std::uint64_t next() noexcept;
+  std::uint64_t value_;
+};
 }  // namespace detail
 
 struct GroundContact {
@@ -65,6 +86,11 @@ class MassSpringModel {
   [[nodiscard]] const std::vector<std::int64_t>& end_b() const noexcept { return second_; }
   [[nodiscard]] const std::vector<double>& gravity() const noexcept { return gravity_; }
   [[nodiscard]] const GroundContact& ground() const noexcept { return ground_; }
+  // Names this model's particle count and springs (end_a, end_b): never 0, the same for its
+  // copies, and another for every model built (or moved from) in the process, so two models
+  // with the same id have the same springs. The GPU rollout keeps a model's incidence lists on
+  // the device between calls under it.
+  [[nodiscard]] std::uint64_t topology_id() const noexcept { return topology_id_.value(); }
 
   // One step as a single fused node; the node holds the model, which may go before grad().
   // Many worlds: a state [E, 2, N, D] with parameters [E, N] (mass) and [E, S] steps E
@@ -107,6 +133,7 @@ class MassSpringModel {
   std::vector<std::int64_t> second_;
   std::vector<double> gravity_;
   GroundContact ground_;
+  detail::TopologyId topology_id_;
   // Each particle's springs in spring order, as 2 e + [first end]: the fused step sums forces
   // per particle over these (one thread per particle) rather than scattering them per spring.
   std::vector<std::uint32_t> incidence_offsets_;  // [N + 1]

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -29,6 +30,7 @@
 #include "dynamics/cuda/spring_rollout_cuda.hpp"
 #include "dynamics/cuda/tiled_kernels.cuh"
 #include "maya/core/error.hpp"
+#include "maya/tensor/cuda.hpp"
 
 namespace maya::dynamics::detail {
 namespace {
@@ -56,8 +58,10 @@ void check(cudaError_t status, const char* what) {
   }
 }
 
-// The last model's springs (as given and as ints) and each particle's springs in spring order.
+// The last model's springs (as given and as ints) and each particle's springs in spring order,
+// under the model's topology id (MassSpringModel::topology_id(); 0: none yet).
 struct Incidence {
+  std::uint64_t topology_id = 0;
   std::size_t num_particles = 0;
   std::vector<std::int64_t> end_a;
   std::vector<std::int64_t> end_b;
@@ -74,12 +78,18 @@ struct Incidence {
 // nothing; a pinned host buffer through which the copies go (with copies from pageable memory
 // the whole call spent about 4 ms beyond the kernels at W2 G = 128 and 160 ms at W5 E = 16384 on
 // the H200 machine: about 2 GB/s over the bytes copied); and the last topology uploaded to each
-// slot, so that a repeated model is not uploaded again.
+// slot, so that a repeated model is not uploaded again. The kernels run on the legacy default
+// stream; events order them against maya's stream (the worlds' tensors, the results', the loss
+// on the tape) on the device, without waits on the host.
 class Workspace {
  public:
   ~Workspace() {
     for (auto& [pointer, bytes] : buffers_) cudaFree(pointer);
     if (pinned_ != nullptr) cudaFreeHost(pinned_);
+    if (found_ != nullptr) cudaFreeHost(found_);
+    for (cudaEvent_t event : events_) {
+      if (event != nullptr) cudaEventDestroy(event);
+    }
   }
   // Buffer `slot`, at least `bytes` long.
   void* get(std::size_t slot, std::size_t bytes) {
@@ -95,7 +105,7 @@ class Workspace {
     }
     return pointer;
   }
-  // The pinned staging buffer: kStagingBytes.
+  // The pinned staging buffer: kStagingBytes, for copies on the legacy stream to fill.
   unsigned char* staging() {
     if (pinned_ == nullptr) {
       void* pointer = nullptr;
@@ -103,6 +113,32 @@ class Workspace {
       pinned_ = static_cast<unsigned char*>(pointer);
     }
     return pinned_;
+  }
+  // The same for the host to write: first waits for queued copies that still read it.
+  unsigned char* staging_for_host() {
+    if (staging_read_) {
+      check(cudaStreamSynchronize(cudaStreamLegacy), "copy to device");
+      staging_read_ = false;
+    }
+    return staging();
+  }
+  // Copies from the staging buffer were queued (set) or are known complete (clear).
+  void staging_read(bool queued) noexcept { staging_read_ = queued; }
+  // A pinned word that a device-to-host copy fills (the mass check's answer).
+  unsigned long long* found() {
+    if (found_ == nullptr) {
+      void* pointer = nullptr;
+      check(cudaMallocHost(&pointer, sizeof(unsigned long long)), "cudaMallocHost");
+      found_ = static_cast<unsigned long long*>(pointer);
+    }
+    return found_;
+  }
+  // Event `k` (0 .. 2), without timing, created once.
+  cudaEvent_t event(std::size_t k) {
+    if (events_[k] == nullptr) {
+      check(cudaEventCreateWithFlags(&events_[k], cudaEventDisableTiming), "cudaEventCreate");
+    }
+    return events_[k];
   }
   // Whether slot `slot` holds exactly these bytes already (remember() said so).
   bool holds(std::size_t slot, const void* host, std::size_t bytes) const {
@@ -132,6 +168,9 @@ class Workspace {
   std::vector<std::pair<void*, std::size_t>> buffers_;
   std::vector<std::vector<unsigned char>> uploaded_;
   unsigned char* pinned_ = nullptr;
+  bool staging_read_ = false;
+  unsigned long long* found_ = nullptr;
+  cudaEvent_t events_[3] = {nullptr, nullptr, nullptr};
 };
 
 Workspace& workspace() {
@@ -139,9 +178,15 @@ Workspace& workspace() {
   return instance;
 }
 
+// Makes `waiter` wait on the device for what `producer` has queued so far.
+void order_after(cudaStream_t waiter, cudaStream_t producer, cudaEvent_t event) {
+  check(cudaEventRecord(event, producer), "cudaEventRecord");
+  check(cudaStreamWaitEvent(waiter, event, 0), "cudaStreamWaitEvent");
+}
+
 // Host <-> device copies through the pinned buffer, a chunk at a time.
 void to_device(void* device, const void* host, std::size_t bytes) {
-  unsigned char* pinned = workspace().staging();
+  unsigned char* pinned = workspace().staging_for_host();
   for (std::size_t done = 0; done < bytes; done += Workspace::kStagingBytes) {
     const std::size_t chunk = std::min(Workspace::kStagingBytes, bytes - done);
     std::memcpy(pinned, static_cast<const unsigned char*>(host) + done, chunk);
@@ -159,6 +204,88 @@ void to_host(void* host, const void* device, std::size_t bytes) {
                      cudaMemcpyDeviceToHost),
           "copy to host");
     std::memcpy(static_cast<unsigned char*>(host) + done, pinned, chunk);
+  }
+  // The legacy stream's earlier copies are done once a copy on it is.
+  if (bytes > 0) workspace().staging_read(false);
+}
+
+// One copy from a host array to a device buffer, or back.
+struct Upload {
+  void* device;
+  const void* host;
+  std::size_t bytes;
+};
+struct Download {
+  void* host;
+  const void* device;
+  std::size_t bytes;
+};
+
+// Offsets of the copies in the staging buffer (each 256-byte aligned), or false where they do
+// not fit it together.
+template <class T>
+bool stage(std::initializer_list<T> transfers, std::vector<std::size_t>& offsets) {
+  std::size_t total = 0;
+  offsets.clear();
+  for (const T& t : transfers) {
+    offsets.push_back(total);
+    total += (t.bytes + 255) / 256 * 256;
+  }
+  return total <= Workspace::kStagingBytes;
+}
+
+// Host arrays to the device: where they fit the staging buffer together, one host copy into it
+// each and copies queued on the legacy stream, with no wait (a host write to the staging buffer
+// waits for them: Workspace::staging_for_host); else one chunked copy after another.
+void to_device_queued(std::initializer_list<Upload> transfers) {
+  std::vector<std::size_t> offsets;
+  if (!stage(transfers, offsets)) {
+    for (const Upload& t : transfers) {
+      if (t.bytes > 0) to_device(t.device, t.host, t.bytes);
+    }
+    return;
+  }
+  unsigned char* pinned = workspace().staging_for_host();
+  std::size_t k = 0;
+  for (const Upload& t : transfers) {
+    if (t.bytes > 0) {
+      std::memcpy(pinned + offsets[k], t.host, t.bytes);
+      check(cudaMemcpyAsync(t.device, pinned + offsets[k], t.bytes, cudaMemcpyHostToDevice,
+                            cudaStreamLegacy),
+            "copy to device");
+    }
+    ++k;
+  }
+  workspace().staging_read(true);
+}
+
+// Device buffers to host arrays: where they fit the staging buffer together, every copy
+// queued, one wait, then the host copies; else one after another.
+void to_host_together(std::initializer_list<Download> transfers) {
+  std::vector<std::size_t> offsets;
+  if (!stage(transfers, offsets)) {
+    for (const Download& t : transfers) {
+      if (t.bytes > 0) to_host(t.host, t.device, t.bytes);
+    }
+    return;
+  }
+  // Queued after any copy that still reads the staging buffer, on the same stream.
+  unsigned char* pinned = workspace().staging();
+  std::size_t k = 0;
+  for (const Download& t : transfers) {
+    if (t.bytes > 0) {
+      check(cudaMemcpyAsync(pinned + offsets[k], t.device, t.bytes, cudaMemcpyDeviceToHost,
+                            cudaStreamLegacy),
+            "copy to host");
+    }
+    ++k;
+  }
+  check(cudaStreamSynchronize(cudaStreamLegacy), "copy to host");
+  workspace().staging_read(false);
+  k = 0;
+  for (const Download& t : transfers) {
+    if (t.bytes > 0) std::memcpy(t.host, pinned + offsets[k], t.bytes);
+    ++k;
   }
 }
 
@@ -196,31 +323,91 @@ void download(double* host, const double* device, std::size_t count) {
   if (count > 0) to_host(host, device, count * sizeof(double));
 }
 
+// Lowest index of a value that is not positive and finite (NaN included) into `first` (which
+// starts above every index).
+__global__ void first_non_positive(const double* values, std::size_t count,
+                                   unsigned long long* first) {
+  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
+    const double v = values[i];
+    if (!(v > 0.0 && v <= 1.7976931348623157e308)) {
+      atomicMin(first, static_cast<unsigned long long>(i));
+      return;
+    }
+  }
+}
+
+// Blocks for first_non_positive over `count` values.
+unsigned mass_check_blocks(std::size_t count) {
+  return static_cast<unsigned>(std::min<std::size_t>((count + 255) / 256, 1024));
+}
+
 // What runs between the forward and the reverse kernels: the final states out, the loss, d loss /
-// d final state in (into `adjoints`). With the loss on the device nothing crosses to the host.
+// d final state in (into `adjoints`). With the loss on the device nothing crosses to the host and
+// nothing waits on the host: the loss's work on maya's stream (`tape_stream`) waits on the device
+// for the forward pass, and the reverse pass for the loss. Device results are allocated here,
+// while the forward pass runs (their gradients zeroed and the masses checked on maya's stream),
+// and their addresses written into `arrays`, which the reverse launch reads after this.
 struct HandOver {
   const AdjointOfFinal& loss;
-  const HostGradients& out;
-  double* host_final;    // host [E, 2, N, D]: out.final_state itself when that is on the host
-  double* host_adjoint;  // host [E, 2, N, D], for the host loss
-  std::size_t count;     // E 2 N D
+  HostGradients& out;
+  WorldArrays& arrays;
+  double* host_final;         // host [E, 2, N, D]: out.final_state itself when that is on the host
+  double* host_adjoint;       // host [E, 2, N, D], for the host loss
+  std::size_t count;          // E 2 N D
+  std::size_t masses;         // E N
+  std::size_t springs;        // E S
+  const double* device_mass;  // [E, N] when the worlds are on the device, to check
+  cudaStream_t tape_stream;
 
   void operator()(const double* states, double* adjoints) const {
     const std::size_t bytes = count * sizeof(double);
+    if (out.on_device || device_mass != nullptr) prepare_on_tape_stream();
     if (out.on_device) {
       check(cudaMemcpyAsync(out.final_state, states, bytes, cudaMemcpyDeviceToDevice),
             "copy on device");
     }
     if (loss.device) {
-      // The loss runs on another stream: the forward pass and the copy must be done first.
-      check(cudaDeviceSynchronize(), "forward kernel");
+      order_after(tape_stream, cudaStreamLegacy, workspace().event(1));
       const double* adjoint = loss.device();
+      order_after(cudaStreamLegacy, tape_stream, workspace().event(2));
       check(cudaMemcpyAsync(adjoints, adjoint, bytes, cudaMemcpyDeviceToDevice), "copy on device");
       return;
     }
     download(host_final, states, count);
     loss.host(host_final, host_adjoint);
-    to_device(adjoints, host_adjoint, bytes);
+    to_device_queued({{adjoints, host_adjoint, bytes}});
+  }
+
+  // The device results and the masses' check, queued on maya's stream; the legacy stream waits
+  // for them on the device.
+  void prepare_on_tape_stream() const {
+    if (out.on_device) {
+      out.allocate(out);
+      arrays.g_mass = out.mass;
+      arrays.g_stiffness = out.stiffness;
+      arrays.g_damping = out.damping;
+      arrays.g_rest = out.rest_length;
+      if (masses > 0) {
+        check(cudaMemsetAsync(arrays.g_mass, 0, masses * sizeof(double), tape_stream), "memset");
+      }
+      for (double* g : {arrays.g_stiffness, arrays.g_damping, arrays.g_rest}) {
+        if (springs > 0) {
+          check(cudaMemsetAsync(g, 0, springs * sizeof(double), tape_stream), "memset");
+        }
+      }
+    }
+    if (device_mass != nullptr && masses > 0) {
+      auto* first = scratch<unsigned long long>(25, 1);
+      check(cudaMemsetAsync(first, 0xFF, sizeof(unsigned long long), tape_stream), "memset");
+      first_non_positive<<<mass_check_blocks(masses), 256, 0, tape_stream>>>(device_mass, masses,
+                                                                             first);
+      check(cudaGetLastError(), "mass check launch");
+      check(cudaMemcpyAsync(workspace().found(), first, sizeof(unsigned long long),
+                            cudaMemcpyDeviceToHost, tape_stream),
+            "copy to host");
+    }
+    order_after(cudaStreamLegacy, tape_stream, workspace().event(0));
   }
 };
 
@@ -602,7 +789,7 @@ KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
 // direction (0 springs: a world does not fit one block). One spring per thread up to 1024 springs
 // forward; the reverse pass takes two per thread on at most 512 threads where that fits (twice
 // the registers per thread: no spills; W2 G = 16 reverse 3.7 ms against 4.4 on the H200).
-// MAYA_SPRING_RESIDENT_K=1 or =2 forces one choice for both directions where it fits.
+// MAYA_SPRING_RESIDENT_K=1, =2 or =4 forces one choice for both directions where it fits.
 struct ResidentLaunch {
   int springs_per_thread = 0;
   int threads = 0;
@@ -646,6 +833,8 @@ ResidentShape resident_shape(std::size_t n, std::size_t s, std::size_t d, unsign
     shape.forward = shape.reverse = one;
   } else if (k == "2" && two_fits) {
     shape.forward = shape.reverse = two;
+  } else if (k == "4" && s <= 4096) {
+    shape.forward = shape.reverse = four;
   } else if (one_fits) {
     shape.forward = one;
     shape.reverse = two_fits ? two : one;
@@ -846,10 +1035,10 @@ int cuda_devices() noexcept {
   return count;
 }
 
-KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const HostWorlds& worlds,
-                                         double dt, std::size_t steps,
-                                         const AdjointOfFinal& adjoint_of_final,
-                                         const HostGradients& out) {
+RolloutReport cuda_spring_rollout_gradient(const HostTopology& topology, const HostWorlds& worlds,
+                                           double dt, std::size_t steps,
+                                           const AdjointOfFinal& adjoint_of_final,
+                                           HostGradients& out) {
   Workspace& space = workspace();
   const std::lock_guard lock(space.mutex);
   const std::size_t n = topology.num_particles;
@@ -858,15 +1047,27 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   const std::size_t e = worlds.worlds;
   const std::size_t state_size = 2 * n * d;
 
+  // Device tensors (worlds, results) are written by work queued on maya's stream: the legacy
+  // stream, where the rollout runs, waits for it on the device.
+  const bool tape_side = worlds.on_device || out.on_device || adjoint_of_final.device;
+  const auto tape_stream = tape_side ? static_cast<cudaStream_t>(maya::cuda_stream()) : nullptr;
+  if (tape_side) order_after(cudaStreamLegacy, tape_stream, space.event(0));
+
   // Each particle's springs in spring order, as in MassSpringModel::build_incidence; kept from
-  // the last call when the model's springs are the same (at W2 G = 1024, 4 million springs,
-  // building and comparing them took tens of milliseconds of the call).
+  // the last call when the model is the same: one with the same topology id (its springs cannot
+  // have changed), else one whose springs compare equal (at W2 G = 1024, 4 million springs,
+  // building them took tens of milliseconds of the call, comparing them about 15).
   Incidence& topo = space.incidence;
-  const bool same_topology = topo.num_particles == n && topo.end_a.size() == s &&
-                             std::equal(topology.first, topology.first + s, topo.end_a.begin()) &&
-                             std::equal(topology.second, topology.second + s, topo.end_b.begin());
+  const bool same_id = topology.topology_id != 0 && topo.topology_id == topology.topology_id &&
+                       topo.num_particles == n && topo.end_a.size() == s;
+  const bool same_topology =
+      same_id || (topo.num_particles == n && topo.end_a.size() == s &&
+                  std::equal(topology.first, topology.first + s, topo.end_a.begin()) &&
+                  std::equal(topology.second, topology.second + s, topo.end_b.begin()));
+  topo.topology_id = topology.topology_id;
   if (!same_topology) {
     topo = Incidence{};
+    topo.topology_id = topology.topology_id;
     topo.num_particles = n;
     topo.end_a.assign(topology.first, topology.first + s);
     topo.end_b.assign(topology.second, topology.second + s);
@@ -932,26 +1133,31 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
                           cudaMemcpyDeviceToDevice),
           "copy on device");
   } else {
-    arrays.mass = upload(4, worlds.mass, e * n);
-    arrays.stiffness = upload(5, worlds.stiffness, e * s);
-    arrays.damping = upload(6, worlds.damping, e * s);
-    arrays.rest = upload(7, worlds.rest_length, e * s);
-    to_device(states, worlds.state, e * state_size * sizeof(double));
+    double* mass = scratch<double>(4, e * n);
+    double* stiffness = scratch<double>(5, e * s);
+    double* damping = scratch<double>(6, e * s);
+    double* rest = scratch<double>(7, e * s);
+    const std::size_t params = e * s * sizeof(double);
+    to_device_queued({{mass, worlds.mass, e * n * sizeof(double)},
+                      {stiffness, worlds.stiffness, params},
+                      {damping, worlds.damping, params},
+                      {rest, worlds.rest_length, params},
+                      {states, worlds.state, e * state_size * sizeof(double)}});
+    arrays.mass = mass;
+    arrays.stiffness = stiffness;
+    arrays.damping = damping;
+    arrays.rest = rest;
   }
-  if (out.on_device) {
-    arrays.g_mass = out.mass;
-    arrays.g_stiffness = out.stiffness;
-    arrays.g_damping = out.damping;
-    arrays.g_rest = out.rest_length;
-  } else {
+  // Device results are allocated and zeroed while the forward pass runs (HandOver).
+  if (!out.on_device) {
     arrays.g_mass = scratch<double>(8, e * n);
     arrays.g_stiffness = scratch<double>(9, e * s);
     arrays.g_damping = scratch<double>(10, e * s);
     arrays.g_rest = scratch<double>(11, e * s);
-  }
-  if (e * n > 0) check(cudaMemsetAsync(arrays.g_mass, 0, e * n * sizeof(double)), "memset");
-  for (double* g : {arrays.g_stiffness, arrays.g_damping, arrays.g_rest}) {
-    if (e * s > 0) check(cudaMemsetAsync(g, 0, e * s * sizeof(double)), "memset");
+    if (e * n > 0) check(cudaMemsetAsync(arrays.g_mass, 0, e * n * sizeof(double)), "memset");
+    for (double* g : {arrays.g_stiffness, arrays.g_damping, arrays.g_rest}) {
+      if (e * s > 0) check(cudaMemsetAsync(g, 0, e * s * sizeof(double)), "memset");
+    }
   }
   double* adjoints = scratch<double>(13, e * state_size);
   double* history = scratch<double>(14, e * (steps + 1) * state_size);
@@ -964,9 +1170,16 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
       host_loss ? new double[std::max<std::size_t>(count, 1)] : nullptr);
   const std::unique_ptr<double[]> host_final(
       host_loss && out.on_device ? new double[std::max<std::size_t>(count, 1)] : nullptr);
-  const HandOver hand_over{adjoint_of_final, out,
-                           out.on_device ? host_final.get() : out.final_state, host_adjoint.get(),
-                           count};
+  const HandOver hand_over{adjoint_of_final,
+                           out,
+                           arrays,
+                           out.on_device ? host_final.get() : out.final_state,
+                           host_adjoint.get(),
+                           count,
+                           e * n,
+                           e * s,
+                           worlds.on_device ? worlds.mass : nullptr,
+                           tape_stream};
   const int t = static_cast<int>(steps);
   const unsigned max_degree = topo.max_degree;
   const Kernels kernels = kernels_for(n, s, d, max_degree);
@@ -1000,52 +1213,25 @@ KernelTimes cuda_spring_rollout_gradient(const HostTopology& topology, const Hos
   if (out.on_device) {
     check(cudaMemcpyAsync(out.state, adjoints, count * sizeof(double), cudaMemcpyDeviceToDevice),
           "copy on device");
-    check(cudaDeviceSynchronize(), "copy on device");
+    check(cudaStreamSynchronize(cudaStreamLegacy), "copy on device");
+    space.staging_read(false);
   } else {
-    download(out.state, adjoints, count);
-    download(out.mass, arrays.g_mass, e * n);
-    download(out.stiffness, arrays.g_stiffness, e * s);
-    download(out.damping, arrays.g_damping, e * s);
-    download(out.rest_length, arrays.g_rest, e * s);
+    const std::size_t params = e * s * sizeof(double);
+    to_host_together({{out.state, adjoints, count * sizeof(double)},
+                      {out.mass, arrays.g_mass, e * n * sizeof(double)},
+                      {out.stiffness, arrays.g_stiffness, params},
+                      {out.damping, arrays.g_damping, params},
+                      {out.rest_length, arrays.g_rest, params}});
   }
-  return times;
-}
-
-namespace {
-
-// Lowest index of a value that is not positive and finite (NaN included); `first` starts at count.
-__global__ void first_non_positive(const double* values, std::size_t count,
-                                   unsigned long long* first) {
-  for (std::size_t i = blockIdx.x * static_cast<std::size_t>(blockDim.x) + threadIdx.x; i < count;
-       i += static_cast<std::size_t>(gridDim.x) * blockDim.x) {
-    const double v = values[i];
-    if (!(v > 0.0 && v <= 1.7976931348623157e308)) {
-      atomicMin(first, static_cast<unsigned long long>(i));
-      return;
-    }
-  }
-}
-
-}  // namespace
-
-FirstNonPositive cuda_first_non_positive(const double* values, std::size_t count) {
-  if (count == 0) return {0, 0.0};
-  Workspace& space = workspace();
-  const std::lock_guard lock(space.mutex);
-  auto* first = scratch<unsigned long long>(25, 1);
-  const auto none = static_cast<unsigned long long>(count);
-  check(cudaMemcpy(first, &none, sizeof(none), cudaMemcpyHostToDevice), "copy to device");
-  const auto blocks = static_cast<unsigned>(std::min<std::size_t>((count + 255) / 256, 1024));
-  first_non_positive<<<blocks, 256>>>(values, count, first);
-  check(cudaGetLastError(), "mass check launch");
-  unsigned long long found = none;
-  check(cudaMemcpy(&found, first, sizeof(found), cudaMemcpyDeviceToHost), "copy to host");
-  FirstNonPositive result{static_cast<std::size_t>(found), 0.0};
-  if (found < none) {
-    check(cudaMemcpy(&result.value, values + found, sizeof(double), cudaMemcpyDeviceToHost),
+  RolloutReport report{times, {e * n, 0.0}};
+  if (worlds.on_device && e * n > 0 && *space.found() < e * n) {
+    // (The rollout's last wait covered the check's copy.)
+    report.bad_mass.index = static_cast<std::size_t>(*space.found());
+    check(cudaMemcpy(&report.bad_mass.value, worlds.mass + report.bad_mass.index, sizeof(double),
+                     cudaMemcpyDeviceToHost),
           "copy to host");
   }
-  return result;
+  return report;
 }
 
 void cuda_copy_on_device(void* to, const void* from, std::size_t bytes) {
