@@ -279,6 +279,7 @@ struct WorldScratch {
 struct BlockShared {
   BodyFrame* frames;     // [K]
   double* g_wrench;      // [K, 3]
+  double* material;      // [K, 3]: each body's share of the step's material gradient (reverse)
   double* low;           // [K]
   double* reach;         // [K]
   std::int32_t* order;   // [K]
@@ -286,21 +287,22 @@ struct BlockShared {
 };
 
 __host__ __device__ constexpr std::size_t block_shared_bytes(std::size_t bodies) {
-  return bodies * (sizeof(BodyFrame) + 5 * sizeof(double) + 2 * sizeof(std::int32_t));
+  return bodies * (sizeof(BodyFrame) + 8 * sizeof(double) + 2 * sizeof(std::int32_t));
 }
 
 __device__ BlockShared block_shared(const WorldScratch& ws, std::int64_t w, std::int64_t k) {
   if (!ws.in_shared) {
-    return {ws.frames + w * k, ws.g_wrench + 3 * w * k, ws.low + w * k,
+    return {ws.frames + w * k, ws.g_wrench + 3 * w * k, ws.material + 3 * w * k, ws.low + w * k,
             ws.reach + w * k,  ws.order + w * k,        ws.counts + w * k};
   }
   extern __shared__ double shared_words[];
   auto* frames = reinterpret_cast<BodyFrame*>(shared_words);
   auto* g_wrench = reinterpret_cast<double*>(frames + k);
-  double* low = g_wrench + 3 * k;
+  double* material = g_wrench + 3 * k;
+  double* low = material + 3 * k;
   double* reach = low + k;
   auto* order = reinterpret_cast<std::int32_t*>(reach + k);
-  return {frames, g_wrench, low, reach, order, order + k};
+  return {frames, g_wrench, material, low, reach, order, order + k};
 }
 
 // One pair contact: its ids and, forward, its wrench on b (minus on a), as apply_wrench adds it.
@@ -579,17 +581,30 @@ __device__ void record_pair_contacts(const Rollout& r, const WorldScratch& ws, s
   }
 }
 
-// visit(slot) for every pair contact touching body k, in the CPU's order.
+// visit(slot) for every pair contact touching body k, in the CPU's order. The candidates touching
+// k are gathered a few at a time and visited after, so that a warp's threads visit their bodies'
+// contacts side by side: with the visit inside the scan, a warp would run it once for every
+// candidate that any of its threads' bodies touches, nearly every candidate of the world (the
+// reverse pass of 32 boxes ran 35,000 instructions per step there, against 3,300 now).
 template <class Visit>
 __device__ void for_each_contact_of(const WorldScratch& ws, std::int64_t w, std::int32_t k,
                                     Visit&& visit) {
+  constexpr int kBatch = 8;
   const std::int32_t count = ws.num_pairs[w];
   const std::int32_t* pairs = ws.pairs + 2 * w * ws.max_pairs;
   const PairSlot* slots = ws.slots + 4 * w * ws.max_pairs;
   const std::int32_t* slot_count = ws.slot_count + w * ws.max_pairs;
-  for (std::int32_t i = 0; i < count; ++i) {
-    if (pairs[2 * i] != k && pairs[2 * i + 1] != k) continue;
-    for (std::int32_t c = 0; c < slot_count[i]; ++c) visit(slots[4 * i + c]);
+  std::int32_t next = 0;
+  while (next < count) {
+    std::int32_t touching[kBatch];
+    int found = 0;
+    for (; next < count && found < kBatch; ++next) {
+      if (pairs[2 * next] == k || pairs[2 * next + 1] == k) touching[found++] = next;
+    }
+    for (int j = 0; j < found; ++j) {
+      const std::int32_t i = touching[j];
+      for (std::int32_t c = 0; c < slot_count[i]; ++c) visit(slots[4 * i + c]);
+    }
   }
 }
 
@@ -835,7 +850,7 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
         ws.wrench[i] = wrench[j];
         ws.pose_sink[i] = sinks.pose[j];
         ws.velocity_sink[i] = sinks.velocity[j];
-        ws.material[i] = sinks.material[j];
+        bs.material[3 * k + j] = sinks.material[j];
       }
       radius_sink[k] = sinks.radius;
     }
@@ -882,7 +897,7 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
         }
       });
       radius_sink[k] = sinks.radius;
-      for (int j = 0; j < 3; ++j) ws.material[3 * index + j] += sinks.material[j];
+      for (int j = 0; j < 3; ++j) bs.material[3 * k + j] += sinks.material[j];
       for (int j = 0; j < 3; ++j) {
         const std::int64_t i = 3 * index + j;
         ws.g_pose1[i] = sinks.pose[j] + ws.g_pose1[i];
@@ -898,7 +913,7 @@ __global__ void contact_reverse_kernel(Rollout r, PairTopology pt, WorldScratch 
     if (threadIdx.x == 0) {
       double step_material[3] = {0.0, 0.0, 0.0};
       for (std::int32_t k = 0; k < r.bodies; ++k) {
-        for (int j = 0; j < 3; ++j) step_material[j] += ws.material[3 * (base + k) + j];
+        for (int j = 0; j < 3; ++j) step_material[j] += bs.material[3 * k + j];
       }
       for (int j = 0; j < 3; ++j) world_material[j] += step_material[j];
     }
