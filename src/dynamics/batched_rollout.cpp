@@ -13,6 +13,7 @@
 #include "core/parallel.hpp"
 #include "dynamics/mass_spring_kernels.hpp"
 #include "dynamics/mass_spring_step.hpp"
+#include "dynamics/world_losses.hpp"
 #include "maya/core/error.hpp"
 #include "maya/tensor/ops.hpp"
 #if defined(MAYA_HAVE_CUDA)
@@ -220,38 +221,9 @@ int cuda_device_count() noexcept {
 
 namespace {
 
-// The tape loss of `final_state` [E, 2, N, D]: sets `losses` [E] and returns d sum(losses) /
-// d final_state, both on final_state's device.
-Tensor worlds_loss_adjoint(const WorldsLoss& loss, const Tensor& final_state, Tensor& losses) {
-  const std::size_t e = final_state.shape()[0];
-  TensorTape tape;
-  const TensorVar x = tape.var(final_state);
-  const TensorVar l = loss(tape, x);
-  const Shape shape(l.shape().begin(), l.shape().end());
-  if (shape.size() != 1 || shape[0] != e) {
-    throw ShapeError(std::string(kOp) + ": the worlds' loss returned shape " + shape_string(shape) +
-                     ", expected [" + std::to_string(e) +
-                     "] (one loss per world) for final states of shape " +
-                     shape_string(final_state.shape()));
-  }
-  if (l.device() != final_state.device()) {
-    throw DeviceError(std::string(kOp) + ": the worlds' loss is on " +
-                      std::string(to_string(l.device())) + " but the final states are on " +
-                      std::string(to_string(final_state.device())));
-  }
-  const TensorGradients gradients = tape.grad(sum(l));
-  losses = l.value();
-  return gradients[x];
-}
-
-// One of the two losses: per world on the host, or all worlds' on the tape.
-struct AnyLoss {
-  const FinalStateLoss* per_world = nullptr;
-  const WorldsLoss* worlds = nullptr;
-};
-
 SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds& worlds,
-                               const AnyLoss& loss, const SpringRolloutOptions& options) {
+                               const detail::AnyWorldsLoss& loss,
+                               const SpringRolloutOptions& options) {
   const std::size_t e = check_worlds(model, worlds, options);
   const std::size_t n = model.num_particles();
   const std::size_t s = model.num_springs();
@@ -332,26 +304,19 @@ SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds&
     detail::AdjointOfFinal adjoint_of_final;
     if (loss.per_world != nullptr) {
       adjoint_of_final.host = [&](const double* final_state, double* adjoint_out) {
-        std::fill(adjoint_out, adjoint_out + e * size, 0.0);
-        for (std::size_t w = 0; w < e; ++w) {
-          losses[w] = (*loss.per_world)(w, std::span<const double>(final_state + w * size, size),
-                                        std::span<double>(adjoint_out + w * size, size));
-        }
+        detail::evaluate_world_losses(*loss.per_world, e, size, final_state, adjoint_out,
+                                      losses.data());
       };
     } else if (on_device) {
       // Queued on maya's stream, after the forward pass (the rollout orders them on the device).
       adjoint_of_final.device = [&]() -> const double* {
-        adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, out.loss);
+        adjoint = detail::worlds_loss_adjoint(kOp, *loss.worlds, out.final_state, out.loss);
         return adjoint.cuda_data();
       };
     } else {
       adjoint_of_final.host = [&](const double* final_state, double* adjoint_out) {
-        const Tensor final_tensor = Tensor::from_data(
-            std::vector<double>(final_state, final_state + e * size), worlds.state.shape());
-        Tensor values;
-        const Tensor g = worlds_loss_adjoint(*loss.worlds, final_tensor, values);
-        std::copy(g.data().begin(), g.data().end(), adjoint_out);
-        std::copy(values.data().begin(), values.data().end(), losses.begin());
+        detail::evaluate_tape_loss_on_host(kOp, *loss.worlds, worlds.state.shape(), final_state,
+                                           adjoint_out, losses.data());
       };
     }
     const detail::RolloutReport report = detail::cuda_spring_rollout_gradient(
@@ -380,22 +345,7 @@ SpringRolloutGradients rollout(const MassSpringModel& model, const SpringWorlds&
         }
       });
     };
-    if (loss.per_world != nullptr) {
-      each_world(*loss.per_world, false);
-    } else {
-      // The final states, the tape loss of all of them, then each world again with its adjoint.
-      each_world(FinalStateLoss{}, true);
-      Tensor values;
-      const Tensor adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, values);
-      const std::size_t size = 2 * n * model.dim();
-      each_world(
-          [&](std::size_t w, std::span<const double>, std::span<double> adjoint_out) {
-            const auto mine = adjoint.data().subspan(w * size, size);
-            std::copy(mine.begin(), mine.end(), adjoint_out.begin());
-            return values.data()[w];
-          },
-          false);
-    }
+    detail::run_with_loss(kOp, loss, out.final_state, each_world);
   }
   if (options.finite_check) {
     if (on_device) {

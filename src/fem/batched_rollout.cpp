@@ -211,39 +211,10 @@ void check_finite(const SoftRolloutGradients& out, std::size_t worlds) {
   }
 }
 
-// The tape loss of `final_state` [E, 2, N, D]: sets `losses` [E] and returns d sum(losses) /
-// d final_state, both on final_state's device.
-Tensor worlds_loss_adjoint(const WorldsLoss& loss, const Tensor& final_state, Tensor& losses) {
-  const std::size_t e = final_state.shape()[0];
-  TensorTape tape;
-  const TensorVar x = tape.var(final_state);
-  const TensorVar l = loss(tape, x);
-  const Shape shape(l.shape().begin(), l.shape().end());
-  if (shape.size() != 1 || shape[0] != e) {
-    throw ShapeError(std::string(kOp) + ": the worlds' loss returned shape " + shape_string(shape) +
-                     ", expected [" + dims(e) +
-                     "] (one loss per world) for final states of shape " +
-                     shape_string(final_state.shape()));
-  }
-  if (l.device() != final_state.device()) {
-    throw DeviceError(std::string(kOp) + ": the worlds' loss is on " +
-                      std::string(to_string(l.device())) + " but the final states are on " +
-                      std::string(to_string(final_state.device())));
-  }
-  const TensorGradients gradients = tape.grad(sum(l));
-  losses = l.value();
-  return gradients[x];
-}
-
-// One of the two losses: per world on the host, or all worlds' on the tape.
-struct AnyLoss {
-  const FinalStateLoss* per_world = nullptr;
-  const WorldsLoss* worlds = nullptr;
-};
-
 #if defined(MAYA_HAVE_CUDA)
 void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& sizes,
-                const AnyLoss& loss, const SoftRolloutOptions& options, SoftRolloutGradients& out) {
+                const dynamics::detail::AnyWorldsLoss& loss, const SoftRolloutOptions& options,
+                SoftRolloutGradients& out) {
   if (dynamics::cuda_device_count() == 0) {
     throw DeviceError(std::string(kOp) + ": Device::kCuda asked for, but no CUDA GPU is present");
   }
@@ -294,18 +265,14 @@ void gpu_worlds(const SoftBody& body, const SoftWorlds& worlds, const Sizes& siz
     };
   } else if (on_device) {
     adjoint_of_final.device = [&]() -> const double* {
-      adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, out.loss);
+      adjoint = dynamics::detail::worlds_loss_adjoint(kOp, *loss.worlds, out.final_state, out.loss);
       cuda_synchronize();
       return adjoint.cuda_data();
     };
   } else {
     adjoint_of_final.host = [&](const double* final_state, double* adjoint_out) {
-      const Tensor final_tensor = Tensor::from_data(
-          std::vector<double>(final_state, final_state + e * size), worlds.state.shape());
-      Tensor values;
-      const Tensor g = worlds_loss_adjoint(*loss.worlds, final_tensor, values);
-      std::copy(g.data().begin(), g.data().end(), adjoint_out);
-      std::copy(values.data().begin(), values.data().end(), losses.begin());
+      dynamics::detail::evaluate_tape_loss_on_host(kOp, *loss.worlds, worlds.state.shape(),
+                                                   final_state, adjoint_out, losses.data());
     };
   }
   const detail::SoftKernelTimes times = detail::cuda_soft_rollout_gradient(
@@ -350,8 +317,9 @@ void fit_outputs(const SoftWorlds& worlds, const Sizes& sizes, SoftRolloutGradie
   }
 }
 
-void rollout(const SoftBody& body, const SoftWorlds& worlds, const AnyLoss& loss,
-             const SoftRolloutOptions& options, SoftRolloutGradients& out) {
+void rollout(const SoftBody& body, const SoftWorlds& worlds,
+             const dynamics::detail::AnyWorldsLoss& loss, const SoftRolloutOptions& options,
+             SoftRolloutGradients& out) {
   const Sizes sizes = check_worlds(body, worlds, options);
   const std::size_t e = sizes.worlds;
   const bool on_device = worlds.state.device() == Device::kCuda;
@@ -375,22 +343,7 @@ void rollout(const SoftBody& body, const SoftWorlds& worlds, const AnyLoss& loss
         }
       });
     };
-    if (loss.per_world != nullptr) {
-      each_world(*loss.per_world, false);
-    } else {
-      // The final states, the tape loss of all of them, then each world again with its adjoint.
-      each_world(FinalStateLoss{}, true);
-      Tensor values;
-      const Tensor adjoint = worlds_loss_adjoint(*loss.worlds, out.final_state, values);
-      const std::size_t size = 2 * body.num_vertices() * body.dim();
-      each_world(
-          [&](std::size_t w, std::span<const double>, std::span<double> adjoint_out) {
-            const auto mine = adjoint.data().subspan(w * size, size);
-            std::copy(mine.begin(), mine.end(), adjoint_out.begin());
-            return values.data()[w];
-          },
-          false);
-    }
+    dynamics::detail::run_with_loss(kOp, loss, out.final_state, each_world);
   }
   if (options.finite_check) {
     if (on_device) {
