@@ -411,6 +411,70 @@ struct HandOver {
   }
 };
 
+// Events around a rollout's two passes, timing each: start() before the forward pass, between()
+// runs hand_over (the loss) between the passes, finish() waits for the reverse pass.
+class PassTimes {
+ public:
+  PassTimes() {
+    for (auto& mark : marks_) check(cudaEventCreate(&mark), "cudaEventCreate");
+  }
+  PassTimes(const PassTimes&) = delete;
+  PassTimes& operator=(const PassTimes&) = delete;
+  ~PassTimes() {
+    for (auto& mark : marks_) {
+      if (mark != nullptr) cudaEventDestroy(mark);
+    }
+  }
+  void start() { record(0); }
+  void between(const HandOver& hand_over, double* states, double* adjoints) {
+    record(1);
+    hand_over(states, adjoints);
+    record(2);
+  }
+  KernelTimes finish() {
+    record(3);
+    check(cudaEventSynchronize(marks_[3]), "reverse kernel");
+    float forward_ms = 0.0F;
+    float reverse_ms = 0.0F;
+    check(cudaEventElapsedTime(&forward_ms, marks_[0], marks_[1]), "cudaEventElapsedTime");
+    check(cudaEventElapsedTime(&reverse_ms, marks_[2], marks_[3]), "cudaEventElapsedTime");
+    return {forward_ms * 1e-3, reverse_ms * 1e-3};
+  }
+
+ private:
+  void record(int i) { check(cudaEventRecord(marks_[i]), "cudaEventRecord"); }
+  cudaEvent_t marks_[4] = {nullptr, nullptr, nullptr, nullptr};
+};
+
+// The passes of a family that runs one world at a time over the whole grid (one cooperative
+// launch per world and direction): each world's initial state is copied into its history before
+// forward(world, world_history) and its final state back after it; after the loss,
+// reverse(world, world_history, world_adjoint).
+template <class Forward, class Reverse>
+KernelTimes run_world_by_world(std::size_t worlds, std::size_t nd, int steps, double* states,
+                               double* adjoints, double* history, const HandOver& hand_over,
+                               Forward&& forward, Reverse&& reverse) {
+  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
+  PassTimes times;
+  times.start();
+  for (std::size_t world = 0; world < worlds; ++world) {
+    double* world_state = states + world * 2 * nd;
+    double* world_history = history + world * per_world_history;
+    check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
+                          cudaMemcpyDeviceToDevice),
+          "copy on device");
+    forward(world, world_history);
+    check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
+                          2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
+          "copy on device");
+  }
+  times.between(hand_over, states, adjoints);
+  for (std::size_t world = 0; world < worlds; ++world) {
+    reverse(world, history + world * per_world_history, adjoints + world * 2 * nd);
+  }
+  return times.finish();
+}
+
 // Block sizes: one thread per spring up to 1024 for a world in a block; 256 in the grid.
 int block_threads(const HostTopology& t) {
   const std::size_t widest = std::max(t.num_springs, t.num_particles);
@@ -434,9 +498,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
   const std::size_t reverse_shared = (5 * nd + s * kSpringValues<D> + n + 3 * s) * sizeof(double);
   const bool per_block = reverse_shared <= static_cast<std::size_t>(shared_limit);
 
-  cudaEvent_t marks[4];
-  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
-  KernelTimes times;
+  PassTimes times;
   const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
   if (per_block) {
     check(cudaFuncSetAttribute(forward_worlds<D, Friction>,
@@ -448,17 +510,14 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
                                static_cast<int>(reverse_shared)),
           "cudaFuncSetAttribute");
     const int threads = block_threads(topology);
-    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    times.start();
     forward_worlds<D, Friction><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
         system, arrays, dt, steps, states, history);
     check(cudaGetLastError(), "forward launch");
-    check(cudaEventRecord(marks[1]), "cudaEventRecord");
-    hand_over(states, adjoints);
-    check(cudaEventRecord(marks[2]), "cudaEventRecord");
+    times.between(hand_over, states, adjoints);
     reverse_worlds<D, Friction><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
     check(cudaGetLastError(), "reverse launch");
-    check(cudaEventRecord(marks[3]), "cudaEventRecord");
   } else {
     // A grid as large as can be resident at once (a cooperative launch needs every block
     // resident), but no larger than one thread per spring.
@@ -481,7 +540,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
     const unsigned reverse_blocks = blocks(per_sm_reverse);
     double* pulls = scratch<double>(20, s * kSpringValues<D>);
     double* g_force = scratch<double>(21, nd);
-    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    times.start();
     for (std::size_t world = 0; world < worlds; ++world) {
       double* world_state = states + world * 2 * nd;
       double* world_history = history + world * per_world_history;
@@ -497,9 +556,7 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
                                         forward_blocks, kGridThreads, args, 0, nullptr),
             "forward cooperative launch");
     }
-    check(cudaEventRecord(marks[1]), "cudaEventRecord");
-    hand_over(states, adjoints);
-    check(cudaEventRecord(marks[2]), "cudaEventRecord");
+    times.between(hand_over, states, adjoints);
     for (std::size_t world = 0; world < worlds; ++world) {
       const double* world_history = history + world * per_world_history;
       double* world_adjoint = adjoints + world * 2 * nd;
@@ -516,17 +573,8 @@ KernelTimes run(const HostTopology& topology, const DeviceSystem& system, const 
                                         reverse_blocks, kGridThreads, args, 0, nullptr),
             "reverse cooperative launch");
     }
-    check(cudaEventRecord(marks[3]), "cudaEventRecord");
   }
-  check(cudaEventSynchronize(marks[3]), "reverse kernel");
-  float forward_ms = 0.0F;
-  float reverse_ms = 0.0F;
-  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
-  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
-  for (auto& mark : marks) cudaEventDestroy(mark);
-  times.forward = forward_ms * 1e-3;
-  times.reverse = reverse_ms * 1e-3;
-  return times;
+  return times.finish();
 }
 
 // The gathering kernels (see forward_gather): one thread per particle.
@@ -546,14 +594,6 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
   const std::size_t forward_shared = 4 * nd * sizeof(double);
   const std::size_t reverse_shared = (10 * nd + n + 3 * s) * sizeof(double);
   const bool per_block = reverse_shared <= static_cast<std::size_t>(shared_limit);
-  cudaEvent_t marks[4];
-  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
-  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
-  const auto hand_over_between = [&] {
-    check(cudaEventRecord(marks[1]), "cudaEventRecord");
-    hand_over(states, adjoints);
-    check(cudaEventRecord(marks[2]), "cudaEventRecord");
-  };
   if (per_block) {
     check(cudaFuncSetAttribute(forward_worlds_gather<D, Friction>,
                                cudaFuncAttributeMaxDynamicSharedMemorySize,
@@ -564,78 +604,61 @@ KernelTimes run_gather(const HostTopology& topology, const DeviceSystem& system,
                                static_cast<int>(reverse_shared)),
           "cudaFuncSetAttribute");
     const int threads = static_cast<int>(std::clamp<std::size_t>((n + 31) / 32 * 32, 64, 1024));
-    check(cudaEventRecord(marks[0]), "cudaEventRecord");
+    PassTimes times;
+    times.start();
     forward_worlds_gather<D, Friction><<<static_cast<unsigned>(worlds), threads, forward_shared>>>(
         system, arrays, dt, steps, states, history);
     check(cudaGetLastError(), "forward launch");
-    hand_over_between();
+    times.between(hand_over, states, adjoints);
     reverse_worlds_gather<D, Friction><<<static_cast<unsigned>(worlds), threads, reverse_shared>>>(
         system, arrays, dt, steps, history, adjoints);
     check(cudaGetLastError(), "reverse launch");
-  } else {
-    int sms = 0;
-    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
-    int per_sm_forward = 0;
-    int per_sm_reverse = 0;
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-              &per_sm_forward, forward_grid_gather<D, Friction>, kGridThreads, 0),
-          "occupancy");
-    check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
-              &per_sm_reverse, reverse_grid_gather<D, Friction>, kGridThreads, 0),
-          "occupancy");
-    const std::size_t wanted = (n + kGridThreads - 1) / kGridThreads;
-    const auto blocks = [&](int per_sm) {
-      return static_cast<unsigned>(
-          std::max<std::size_t>(1, std::min<std::size_t>(wanted, std::size_t(per_sm) * sms)));
-    };
-    double* g_forces = scratch<double>(21, 2 * nd);
-    double* partial = scratch<double>(22, 2 * nd);
-    check(cudaEventRecord(marks[0]), "cudaEventRecord");
-    for (std::size_t world = 0; world < worlds; ++world) {
-      double* world_state = states + world * 2 * nd;
-      double* world_history = history + world * per_world_history;
-      check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
-                            cudaMemcpyDeviceToDevice),
-            "copy on device");
-      void* args[] = {const_cast<DeviceSystem*>(&system),
-                      const_cast<WorldArrays*>(&arrays),
-                      &world,
-                      &dt,
-                      &steps,
-                      &world_history};
-      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid_gather<D, Friction>),
-                                        blocks(per_sm_forward), kGridThreads, args, 0, nullptr),
-            "forward cooperative launch");
-      check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
-                            2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
-            "copy on device");
-    }
-    hand_over_between();
-    for (std::size_t world = 0; world < worlds; ++world) {
-      const double* world_history = history + world * per_world_history;
-      double* world_adjoint = adjoints + world * 2 * nd;
-      void* args[] = {const_cast<DeviceSystem*>(&system),
-                      const_cast<WorldArrays*>(&arrays),
-                      &world,
-                      &dt,
-                      &steps,
-                      const_cast<double**>(&world_history),
-                      &g_forces,
-                      &partial,
-                      &world_adjoint};
-      check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid_gather<D, Friction>),
-                                        blocks(per_sm_reverse), kGridThreads, args, 0, nullptr),
-            "reverse cooperative launch");
-    }
+    return times.finish();
   }
-  check(cudaEventRecord(marks[3]), "cudaEventRecord");
-  check(cudaEventSynchronize(marks[3]), "reverse kernel");
-  float forward_ms = 0.0F;
-  float reverse_ms = 0.0F;
-  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
-  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
-  for (auto& mark : marks) cudaEventDestroy(mark);
-  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+  int sms = 0;
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "attribute");
+  int per_sm_forward = 0;
+  int per_sm_reverse = 0;
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+            &per_sm_forward, forward_grid_gather<D, Friction>, kGridThreads, 0),
+        "occupancy");
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(
+            &per_sm_reverse, reverse_grid_gather<D, Friction>, kGridThreads, 0),
+        "occupancy");
+  const std::size_t wanted = (n + kGridThreads - 1) / kGridThreads;
+  const auto blocks = [&](int per_sm) {
+    return static_cast<unsigned>(
+        std::max<std::size_t>(1, std::min<std::size_t>(wanted, std::size_t(per_sm) * sms)));
+  };
+  double* g_forces = scratch<double>(21, 2 * nd);
+  double* partial = scratch<double>(22, 2 * nd);
+  return run_world_by_world(
+      worlds, nd, steps, states, adjoints, history, hand_over,
+      [&](std::size_t world, double* world_history) {
+        void* args[] = {const_cast<DeviceSystem*>(&system),
+                        const_cast<WorldArrays*>(&arrays),
+                        &world,
+                        &dt,
+                        &steps,
+                        &world_history};
+        check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_grid_gather<D, Friction>),
+                                          blocks(per_sm_forward), kGridThreads, args, 0, nullptr),
+              "forward cooperative launch");
+      },
+      [&](std::size_t world, double* world_history, double* world_adjoint) {
+        void* args[] = {const_cast<DeviceSystem*>(&system),
+                        const_cast<WorldArrays*>(&arrays),
+                        &world,
+                        &dt,
+                        &steps,
+                        &world_history,
+                        &g_forces,
+                        &partial,
+                        &world_adjoint};
+        check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_grid_gather<D, Friction>),
+                                          blocks(per_sm_reverse), kGridThreads, args, 0, nullptr),
+              "reverse cooperative launch");
+      });
 }
 
 // The tiled kernels (tiled_kernels.cuh): one cooperative launch per world and direction over the
@@ -729,60 +752,37 @@ KernelTimes run_tiled(const HostTopology& topology, const DeviceSystem& system,
   };
   double* g_forces = scratch<double>(21, 2 * nd);
   double* partial = scratch<double>(22, 2 * nd);
-  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
-  cudaEvent_t marks[4];
-  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
-  check(cudaEventRecord(marks[0]), "cudaEventRecord");
-  for (std::size_t world = 0; world < worlds; ++world) {
-    double* world_state = states + world * 2 * nd;
-    double* world_history = history + world * per_world_history;
-    check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
-                          cudaMemcpyDeviceToDevice),
-          "copy on device");
-    void* args[] = {const_cast<DeviceSystem*>(&system),
-                    const_cast<WorldArrays*>(&arrays),
-                    &world,
-                    &device_tiles,
-                    &dt,
-                    &steps,
-                    &world_history};
-    check(
-        cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_kernel), blocks(per_sm_forward),
-                                    kTileThreads, args, forward_shared, nullptr),
-        "forward cooperative launch");
-    check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
-                          2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
-          "copy on device");
-  }
-  check(cudaEventRecord(marks[1]), "cudaEventRecord");
-  hand_over(states, adjoints);
-  check(cudaEventRecord(marks[2]), "cudaEventRecord");
-  for (std::size_t world = 0; world < worlds; ++world) {
-    const double* world_history = history + world * per_world_history;
-    double* world_adjoint = adjoints + world * 2 * nd;
-    void* args[] = {const_cast<DeviceSystem*>(&system),
-                    const_cast<WorldArrays*>(&arrays),
-                    &world,
-                    &device_tiles,
-                    &dt,
-                    &steps,
-                    const_cast<double**>(&world_history),
-                    &g_forces,
-                    &partial,
-                    &world_adjoint};
-    check(
-        cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_kernel), blocks(per_sm_reverse),
-                                    kTileThreads, args, reverse_shared, nullptr),
-        "reverse cooperative launch");
-  }
-  check(cudaEventRecord(marks[3]), "cudaEventRecord");
-  check(cudaEventSynchronize(marks[3]), "reverse kernel");
-  float forward_ms = 0.0F;
-  float reverse_ms = 0.0F;
-  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
-  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
-  for (auto& mark : marks) cudaEventDestroy(mark);
-  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+  return run_world_by_world(
+      worlds, nd, steps, states, adjoints, history, hand_over,
+      [&](std::size_t world, double* world_history) {
+        void* args[] = {const_cast<DeviceSystem*>(&system),
+                        const_cast<WorldArrays*>(&arrays),
+                        &world,
+                        &device_tiles,
+                        &dt,
+                        &steps,
+                        &world_history};
+        check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_kernel),
+                                          blocks(per_sm_forward), kTileThreads, args,
+                                          forward_shared, nullptr),
+              "forward cooperative launch");
+      },
+      [&](std::size_t world, double* world_history, double* world_adjoint) {
+        void* args[] = {const_cast<DeviceSystem*>(&system),
+                        const_cast<WorldArrays*>(&arrays),
+                        &world,
+                        &device_tiles,
+                        &dt,
+                        &steps,
+                        &world_history,
+                        &g_forces,
+                        &partial,
+                        &world_adjoint};
+        check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_kernel),
+                                          blocks(per_sm_reverse), kTileThreads, args,
+                                          reverse_shared, nullptr),
+              "reverse cooperative launch");
+      });
 }
 
 // The resident kernels' shared memory per block, springs per thread and threads, for each
@@ -893,22 +893,12 @@ KernelTimes run_resident(const ResidentShape& shape, const DeviceSystem& system,
         break;
     }
   };
-  cudaEvent_t marks[4];
-  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
-  check(cudaEventRecord(marks[0]), "cudaEventRecord");
+  PassTimes times;
+  times.start();
   launch(true);
-  check(cudaEventRecord(marks[1]), "cudaEventRecord");
-  hand_over(states, adjoints);
-  check(cudaEventRecord(marks[2]), "cudaEventRecord");
+  times.between(hand_over, states, adjoints);
   launch(false);
-  check(cudaEventRecord(marks[3]), "cudaEventRecord");
-  check(cudaEventSynchronize(marks[3]), "reverse kernel");
-  float forward_ms = 0.0F;
-  float reverse_ms = 0.0F;
-  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
-  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
-  for (auto& mark : marks) cudaEventDestroy(mark);
-  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+  return times.finish();
 }
 
 // Whether the lane kernels can run a world: every particle of at most kLanes kSlots springs,
@@ -951,57 +941,34 @@ KernelTimes run_lanes(const DeviceSystem& system, const WorldArrays& arrays, std
   slots.degree = upload_topology(24, degree.data(), degree.size());
   double* g_forces = scratch<double>(21, 2 * nd);
   const auto blocks = static_cast<unsigned>((lanes + kLaneBlock - 1) / kLaneBlock);
-  const std::size_t per_world_history = static_cast<std::size_t>(steps + 1) * 2 * nd;
-  cudaEvent_t marks[4];
-  for (auto& mark : marks) check(cudaEventCreate(&mark), "cudaEventCreate");
-  check(cudaEventRecord(marks[0]), "cudaEventRecord");
-  for (std::size_t world = 0; world < worlds; ++world) {
-    double* world_state = states + world * 2 * nd;
-    double* world_history = history + world * per_world_history;
-    check(cudaMemcpyAsync(world_history, world_state, 2 * nd * sizeof(double),
-                          cudaMemcpyDeviceToDevice),
-          "copy on device");
-    void* args[] = {const_cast<DeviceSystem*>(&system),
-                    const_cast<WorldArrays*>(&arrays),
-                    &world,
-                    &slots,
-                    &dt,
-                    &steps,
-                    &world_history};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D, Friction>), blocks,
-                                      kLaneBlock, args, 0, nullptr),
-          "forward cooperative launch");
-    check(cudaMemcpyAsync(world_state, world_history + static_cast<std::size_t>(steps) * 2 * nd,
-                          2 * nd * sizeof(double), cudaMemcpyDeviceToDevice),
-          "copy on device");
-  }
-  check(cudaEventRecord(marks[1]), "cudaEventRecord");
-  hand_over(states, adjoints);
-  check(cudaEventRecord(marks[2]), "cudaEventRecord");
-  for (std::size_t world = 0; world < worlds; ++world) {
-    const double* world_history = history + world * per_world_history;
-    double* world_adjoint = adjoints + world * 2 * nd;
-    void* args[] = {const_cast<DeviceSystem*>(&system),
-                    const_cast<WorldArrays*>(&arrays),
-                    &world,
-                    &slots,
-                    &dt,
-                    &steps,
-                    const_cast<double**>(&world_history),
-                    &g_forces,
-                    &world_adjoint};
-    check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D, Friction>), blocks,
-                                      kLaneBlock, args, 0, nullptr),
-          "reverse cooperative launch");
-  }
-  check(cudaEventRecord(marks[3]), "cudaEventRecord");
-  check(cudaEventSynchronize(marks[3]), "reverse kernel");
-  float forward_ms = 0.0F;
-  float reverse_ms = 0.0F;
-  check(cudaEventElapsedTime(&forward_ms, marks[0], marks[1]), "cudaEventElapsedTime");
-  check(cudaEventElapsedTime(&reverse_ms, marks[2], marks[3]), "cudaEventElapsedTime");
-  for (auto& mark : marks) cudaEventDestroy(mark);
-  return {forward_ms * 1e-3, reverse_ms * 1e-3};
+  return run_world_by_world(
+      worlds, nd, steps, states, adjoints, history, hand_over,
+      [&](std::size_t world, double* world_history) {
+        void* args[] = {const_cast<DeviceSystem*>(&system),
+                        const_cast<WorldArrays*>(&arrays),
+                        &world,
+                        &slots,
+                        &dt,
+                        &steps,
+                        &world_history};
+        check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(forward_lanes<D, Friction>),
+                                          blocks, kLaneBlock, args, 0, nullptr),
+              "forward cooperative launch");
+      },
+      [&](std::size_t world, double* world_history, double* world_adjoint) {
+        void* args[] = {const_cast<DeviceSystem*>(&system),
+                        const_cast<WorldArrays*>(&arrays),
+                        &world,
+                        &slots,
+                        &dt,
+                        &steps,
+                        &world_history,
+                        &g_forces,
+                        &world_adjoint};
+        check(cudaLaunchCooperativeKernel(reinterpret_cast<void*>(reverse_lanes<D, Friction>),
+                                          blocks, kLaneBlock, args, 0, nullptr),
+              "reverse cooperative launch");
+      });
 }
 
 // Which kernels run. Where a world fits one block: the resident kernels (registers across the
