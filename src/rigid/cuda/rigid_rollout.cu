@@ -24,6 +24,7 @@
 #include "maya/core/error.hpp"
 #include "rigid/contact_kernel.hpp"
 #include "rigid/cuda/rigid_rollout_cuda.hpp"
+#include "rigid/pair_collision.hpp"
 #include "tensor/cuda/kept_buffers.hpp"
 
 namespace maya::rigid::detail {
@@ -321,150 +322,20 @@ struct PairTopology {
   const std::int32_t* next_vertex;  // [V]
 };
 
-__device__ V2 outward_normal_of(V2 from, V2 to) {
-  const V2 edge = to - from;
-  return (1.0 / std::sqrt(dot(edge, edge))) * V2{edge.y, -edge.x};
-}
-
-struct PolygonRef {
-  std::int32_t body;
-  std::int32_t first;
-  std::int32_t count;
-};
-
-__device__ V2 polygon_world_vertex(const ContactInputs& in, const PolygonRef& p, std::int32_t i) {
-  return in.frames[p.body].to_world(local_point(in, p.first + i));
-}
-
-// contact_detection.cpp's accept: the contact exists where its depth is positive.
-template <class Visit>
-__device__ void accept_pair(const ContactInputs& in, ContactKind kind, std::int32_t body_a,
-                            std::int32_t feature_a, std::int32_t body_b, std::int32_t feature_b,
-                            Visit& visit) {
-  const Geometry g = contact_geometry(in, kind, body_a, feature_a, body_b, feature_b);
-  if (!(g.depth > 0.0)) return;
-  visit(kind, body_a, feature_a, body_b, feature_b, g);
-}
-
-template <class Visit>
-__device__ void collide_polygon_circle_device(const ContactInputs& in, const PolygonRef& a,
-                                              std::int32_t b, Visit& visit) {
-  const BodyFrame& frame = in.frames[a.body];
-  const V2 centre = frame.unrotate(in.frames[b].position - frame.position);
-  const double radius = in.radius[b];
-  double separation = -INFINITY;
-  std::int32_t face = 0;
-  for (std::int32_t i = 0; i < a.count; ++i) {
-    const V2 v0 = local_point(in, a.first + i);
-    const V2 v1 = local_point(in, in.next_vertex[a.first + i]);
-    const double s = dot(outward_normal_of(v0, v1), centre - v0);
-    if (s > separation) {
-      separation = s;
-      face = i;
-    }
-  }
-  if (separation > radius) return;
-  const std::int32_t i0 = a.first + face;
-  const std::int32_t i1 = in.next_vertex[i0];
-  const V2 v0 = local_point(in, i0);
-  const V2 v1 = local_point(in, i1);
-  if (separation > 0.0 && dot(centre - v0, v1 - v0) <= 0.0) {
-    accept_pair(in, ContactKind::kPoints, a.body, i0, b, -1, visit);
-  } else if (separation > 0.0 && dot(centre - v1, v0 - v1) <= 0.0) {
-    accept_pair(in, ContactKind::kPoints, a.body, i1, b, -1, visit);
-  } else {
-    accept_pair(in, ContactKind::kFace, a.body, i0, b, -1, visit);
-  }
-}
-
-// The face of p along whose normal q is least deep: max over faces of min over q's vertices.
-__device__ double max_separation_device(const ContactInputs& in, const PolygonRef& p,
-                                        const PolygonRef& q, std::int32_t& face) {
-  double best = -INFINITY;
-  face = 0;
-  for (std::int32_t i = 0; i < p.count; ++i) {
-    const V2 pi = polygon_world_vertex(in, p, i);
-    const V2 normal = outward_normal_of(pi, polygon_world_vertex(in, p, (i + 1) % p.count));
-    double deepest = INFINITY;
-    for (std::int32_t j = 0; j < q.count; ++j) {
-      deepest = std::fmin(deepest, dot(normal, polygon_world_vertex(in, q, j) - pi));
-    }
-    if (deepest > best) {
-      best = deepest;
-      face = i;
-    }
-  }
-  return best;
-}
-
-template <class Visit>
-__device__ void collide_polygons_device(const ContactInputs& in, const PolygonRef& a,
-                                        const PolygonRef& b, Visit& visit) {
-  std::int32_t face_a = 0;
-  std::int32_t face_b = 0;
-  const double separation_a = max_separation_device(in, a, b, face_a);
-  if (separation_a > 0.0) return;
-  const double separation_b = max_separation_device(in, b, a, face_b);
-  if (separation_b > 0.0) return;
-  const bool flip = separation_b > separation_a + 1e-12;
-  const PolygonRef& ref = flip ? b : a;
-  const PolygonRef& inc = flip ? a : b;
-  const std::int32_t f = flip ? face_b : face_a;
-  const V2 v[2] = {polygon_world_vertex(in, ref, f),
-                   polygon_world_vertex(in, ref, (f + 1) % ref.count)};
-  const V2 normal = outward_normal_of(v[0], v[1]);
-  std::int32_t k = 0;
-  double most_opposed = INFINITY;
-  for (std::int32_t i = 0; i < inc.count; ++i) {
-    const double d =
-        dot(normal, outward_normal_of(polygon_world_vertex(in, inc, i),
-                                      polygon_world_vertex(in, inc, (i + 1) % inc.count)));
-    if (d < most_opposed) {
-      most_opposed = d;
-      k = i;
-    }
-  }
-  const std::int32_t w_index[2] = {k, (k + 1) % inc.count};
-  const V2 w[2] = {polygon_world_vertex(in, inc, w_index[0]),
-                   polygon_world_vertex(in, inc, w_index[1])};
-  const double length = std::sqrt(dot(v[1] - v[0], v[1] - v[0]));
-  const V2 along = (1.0 / length) * (v[1] - v[0]);
-  const double tolerance = 1e-9 * length;
-  for (int j = 0; j < 2; ++j) {
-    if (dot(along, w[j] - v[0]) >= -tolerance && dot(along, w[j] - v[1]) <= tolerance) {
-      accept_pair(in, ContactKind::kFace, ref.body, ref.first + f, inc.body, inc.first + w_index[j],
-                  visit);
-    }
-  }
-  const std::int32_t v_index[2] = {f, (f + 1) % ref.count};
-  for (int j = 0; j < 2; ++j) {
-    const double s0 = dot(along, w[0] - v[j]);
-    const double s1 = dot(along, w[1] - v[j]);
-    if ((s0 > tolerance && s1 < -tolerance) || (s0 < -tolerance && s1 > tolerance)) {
-      accept_pair(in, ContactKind::kFace, inc.body, inc.first + k, ref.body, ref.first + v_index[j],
-                  visit);
-    }
-  }
+// A world's body k as collide_pair takes it (the rollout's vertex count of a circle is 1).
+__device__ PolygonRef polygon_of(const Rollout& r, std::int32_t k) {
+  return r.first_vertex[k] < 0 ? PolygonRef{k, -1, 0}
+                               : PolygonRef{k, r.first_vertex[k], r.vertex_count[k]};
 }
 
 template <class Visit>
 __device__ void collide_device(const Rollout& r, const ContactInputs& in, std::int32_t a,
                                std::int32_t b, Visit& visit) {
-  const bool a_circle = r.first_vertex[a] < 0;
-  const bool b_circle = r.first_vertex[b] < 0;
-  const PolygonRef pa{a, r.first_vertex[a], r.vertex_count[a]};
-  const PolygonRef pb{b, r.first_vertex[b], r.vertex_count[b]};
-  if (a_circle && b_circle) {
-    const V2 d = in.frames[b].position - in.frames[a].position;
-    const double reach = in.radius[a] + in.radius[b];
-    if (dot(d, d) < reach * reach) accept_pair(in, ContactKind::kPoints, a, -1, b, -1, visit);
-  } else if (b_circle) {
-    collide_polygon_circle_device(in, pa, b, visit);
-  } else if (a_circle) {
-    collide_polygon_circle_device(in, pb, a, visit);
-  } else {
-    collide_polygons_device(in, pa, pb, visit);
-  }
+  // Vertices in world coordinates as the separating-axis tests ask for them (no scratch).
+  const auto vertex = [&](const PolygonRef& p, std::int32_t i) {
+    return in.frames[p.body].to_world(local_point(in, p.first + i));
+  };
+  collide_pair(in, polygon_of(r, a), polygon_of(r, b), vertex, visit);
 }
 
 // find_pair_contacts' broad phase, spread over the block's threads (every thread calls it): each
