@@ -93,8 +93,7 @@ MAYA_RIGID_HD double max_separation(const PolygonRef& p, const PolygonRef& q,
 // anti-parallel to it, and which of the incident face's ends lie on the reference face.
 template <class WorldVertex, class Visit>
 MAYA_RIGID_HD void collide_polygons(const ContactInputs& in, const PolygonRef& a,
-                                    const PolygonRef& b, const WorldVertex& vertex,
-                                    Visit& visit) {
+                                    const PolygonRef& b, const WorldVertex& vertex, Visit& visit) {
   std::int32_t face_a = 0;
   std::int32_t face_b = 0;
   const double separation_a = max_separation(a, b, vertex, face_a);

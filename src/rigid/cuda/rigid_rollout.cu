@@ -244,10 +244,13 @@ __global__ void reverse_kernel(Rollout r, const double* history, const double* f
 // step's order (applied, its ground contacts, then the pair contacts in list order), and
 // integrates. The reverse sweep finds the same contacts again from the kept state (the contact
 // set depends only on the state and the parameters); each body's thread runs the adjoint of the
-// contacts that touch it, in order, keeping its own body's share (OwnBodySinks, in registers). What
-// every thread reads (frames, bounds, the sweep order, d loss / d wrench) is in shared memory
-// where it fits; the rest of the per-world scratch (wrenches, adjoint sinks, the pair slots)
-// lives in global memory, which the block barriers make visible to the block.
+// contacts that touch it, in order, keeping its own body's share (OwnBodySinks, in registers). A
+// body's thread gathers the candidates touching its body a few at a time before it visits them
+// (for_each_contact_of), so the threads of a warp run their bodies' contacts side by side. What
+// every thread reads (frames, bounds, the sweep order, d loss / d wrench, the material shares) is
+// in shared memory where it fits; the rest of the per-world scratch (wrenches and adjoint sinks
+// between phases, the pair slots) lives in global memory, which the block barriers make visible
+// to the block.
 
 // Per-world scratch, each array world-major.
 struct WorldScratch {
@@ -271,8 +274,7 @@ struct WorldScratch {
   std::int32_t* slot_count;   // [E, P]
   std::int64_t max_pairs;     // P: room for this many candidates per world and step
   std::int32_t* needed;       // [1]: the most candidates any world's step had
-
-  bool in_shared;  // the block-shared part below lives in shared memory
+  bool in_shared;             // BlockShared lives in shared memory (else in the arrays above)
 };
 
 // The part of a world's scratch that every thread of its block reads: in shared memory where it
