@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/parallel.hpp"
+#include "dynamics/world_losses.hpp"
 #include "fem/soft_body_ops.hpp"
 #include "maya/core/check.hpp"
 #include "maya/core/error.hpp"
@@ -19,7 +20,6 @@
 #include "maya/tensor/ops.hpp"
 #include "maya/tensor/tensor_tape.hpp"
 #if defined(MAYA_HAVE_CUDA)
-#include "dynamics/world_losses.hpp"
 #include "fem/cuda/soft_rollout_cuda.hpp"
 #endif
 
