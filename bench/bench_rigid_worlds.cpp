@@ -73,7 +73,9 @@ Scene make_scene(std::size_t boxes, std::size_t worlds, bool pile = false) {
   return {std::move(world), std::move(batch)};
 }
 
-void w4_worlds(benchmark::State& bench, maya::Device device, bool pile = false) {
+// reuse: each call writes into the previous call's results instead of returning new ones.
+void w4_worlds(benchmark::State& bench, maya::Device device, bool pile = false,
+               bool reuse = false) {
   if (device == maya::Device::kCuda && maya::dynamics::cuda_device_count() == 0) {
     bench.SkipWithError("no CUDA GPU");
     return;
@@ -85,7 +87,11 @@ void w4_worlds(benchmark::State& bench, maya::Device device, bool pile = false) 
   const maya::rigid::RigidRolloutOptions options{.dt = 1e-3, .steps = kSteps, .device = device};
   auto out = maya::rigid::rigid_rollout_gradient(scene.world, scene.worlds, w4_loss, options);
   for (auto _ : bench) {
-    out = maya::rigid::rigid_rollout_gradient(scene.world, scene.worlds, w4_loss, options);
+    if (reuse) {
+      maya::rigid::rigid_rollout_gradient(scene.world, scene.worlds, w4_loss, options, out);
+    } else {
+      out = maya::rigid::rigid_rollout_gradient(scene.world, scene.worlds, w4_loss, options);
+    }
     benchmark::DoNotOptimize(out);
   }
   double loss = 0.0;
@@ -109,6 +115,7 @@ void w4_gpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCuda); }
 void w4_cpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCpu); }
 void pile_gpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCuda, true); }
 void pile_cpu(benchmark::State& s) { w4_worlds(s, maya::Device::kCpu, true); }
+void w4_gpu_reuse(benchmark::State& s) { w4_worlds(s, maya::Device::kCuda, false, true); }
 
 }  // namespace
 
@@ -117,6 +124,15 @@ BENCHMARK(w4_gpu)
     ->Args({1, 1})
     ->Args({256, 1})
     ->Args({256, 16})
+    ->Args({256, 256})
+    ->Args({256, 1024})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(1)
+    ->Repetitions(5)
+    ->ReportAggregatesOnly(true);
+// W4's many worlds, each call into the previous call's results.
+BENCHMARK(w4_gpu_reuse)
     ->Args({256, 256})
     ->Args({256, 1024})
     ->Unit(benchmark::kMillisecond)

@@ -230,25 +230,33 @@ void gpu_worlds(const RigidWorld2D& world, const RigidWorlds& worlds, const Fina
 }
 #endif
 
+// `t` with `shape` on the CPU: kept where it already has them (every element is overwritten by
+// the rollout), else a new zero tensor.
+void shape_result(Tensor& t, const Shape& shape) {
+  if (t.device() != Device::kCpu || t.shape() != shape) t = Tensor::zeros(shape);
+}
+
 }  // namespace
 
-RigidRolloutGradients rigid_rollout_gradient(const RigidWorld2D& world, const RigidWorlds& worlds,
-                                             const FinalStateLoss& loss,
-                                             const RigidRolloutOptions& options) {
+void rigid_rollout_gradient(const RigidWorld2D& world, const RigidWorlds& worlds,
+                            const FinalStateLoss& loss, const RigidRolloutOptions& options,
+                            RigidRolloutGradients& out) {
   const std::size_t e = check_worlds(world, worlds, options);
   const std::size_t k = world.num_bodies();
   const std::size_t v = world.num_vertices();
-  RigidRolloutGradients out{Tensor::zeros({e}),
-                            Tensor::zeros(worlds.state.shape()),
-                            Tensor::zeros(worlds.state.shape()),
-                            Tensor::zeros({e, k}),
-                            Tensor::zeros({e, k}),
-                            Tensor::zeros({e, v, 2}),
-                            Tensor::zeros({e, k}),
-                            Tensor::zeros({e, k, 3}),
-                            Tensor::zeros({e}),
-                            Tensor::zeros({e}),
-                            Tensor::zeros({e})};
+  shape_result(out.loss, {e});
+  shape_result(out.final_state, worlds.state.shape());
+  shape_result(out.state, worlds.state.shape());
+  shape_result(out.mass, {e, k});
+  shape_result(out.inertia, {e, k});
+  shape_result(out.vertices, {e, v, 2});
+  shape_result(out.radius, {e, k});
+  shape_result(out.applied, {e, k, 3});
+  shape_result(out.stiffness, {e});
+  shape_result(out.damping, {e});
+  shape_result(out.friction, {e});
+  out.kernel_seconds_forward = 0.0;
+  out.kernel_seconds_reverse = 0.0;
   if (options.device == Device::kCuda) {
 #if defined(MAYA_HAVE_CUDA)
     gpu_worlds(world, worlds, loss, options, e, out);
@@ -266,6 +274,13 @@ RigidRolloutGradients rigid_rollout_gradient(const RigidWorld2D& world, const Ri
     });
   }
   if (options.finite_check) check_finite(out, e);
+}
+
+RigidRolloutGradients rigid_rollout_gradient(const RigidWorld2D& world, const RigidWorlds& worlds,
+                                             const FinalStateLoss& loss,
+                                             const RigidRolloutOptions& options) {
+  RigidRolloutGradients out;
+  rigid_rollout_gradient(world, worlds, loss, options, out);
   return out;
 }
 

@@ -201,4 +201,22 @@ TEST(RigidRolloutGpu, BodyContactRepeatedCallsAgree) {
   EXPECT_EQ(rigid_relative_error(a.stiffness, b.stiffness), 0.0);
 }
 
+// Calls into earlier results, with and without body-body contact: the same bits as fresh calls.
+TEST(RigidRolloutGpu, ResultsIntoEarlierResultsMatchAFreshCall) {
+  MAYA_REQUIRE_GPU();
+  const RigidRolloutOptions options{.dt = 1e-3, .steps = 100, .device = maya::Device::kCuda};
+  for (const maya::test::RigidBatch& batch :
+       {maya::test::w4_batch(8, 4),
+        maya::test::pile_batch(3, maya::rigid::NormalForceLaw::kKelvinVoigt)}) {
+    const RigidRolloutGradients fresh = maya::rigid::rigid_rollout_gradient(
+        batch.world, batch.worlds, maya::test::weighted_loss, options);
+    RigidRolloutGradients out;
+    for (int round = 0; round < 2; ++round) {
+      maya::rigid::rigid_rollout_gradient(batch.world, batch.worlds, maya::test::weighted_loss,
+                                          options, out);
+      maya::test::expect_same_rigid_results(out, fresh);
+    }
+  }
+}
+
 }  // namespace

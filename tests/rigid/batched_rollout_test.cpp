@@ -218,4 +218,22 @@ TEST(RigidRolloutGradient, CudaWithoutAGpuIsADeviceError) {
                maya::DeviceError);
 }
 
+// A call into an earlier call's results (first of another E, so they are replaced, then of the
+// same, so they are reused) gives a fresh call's results bit for bit.
+TEST(RigidRolloutGradient, ResultsIntoEarlierResultsMatchAFreshCall) {
+  const maya::test::RigidBatch small = maya::test::w4_batch(3, 2);
+  const maya::test::RigidBatch batch = maya::test::w4_batch(3, 4);
+  const RigidRolloutOptions options{.dt = 1e-3, .steps = 60};
+  const RigidRolloutGradients fresh =
+      maya::rigid::rigid_rollout_gradient(batch.world, batch.worlds, maya::test::w4_loss, options);
+  RigidRolloutGradients out;
+  maya::rigid::rigid_rollout_gradient(small.world, small.worlds, maya::test::w4_loss, options, out);
+  ASSERT_EQ(out.state.shape()[0], 2u);
+  for (int round = 0; round < 2; ++round) {
+    maya::rigid::rigid_rollout_gradient(batch.world, batch.worlds, maya::test::w4_loss, options,
+                                        out);
+    maya::test::expect_same_rigid_results(out, fresh);
+  }
+}
+
 }  // namespace

@@ -3,6 +3,8 @@
 // scene of boxes, a triangle and circles over two grounds, and W4's loss per world.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <cstddef>
 #include <maya/maya.hpp>
@@ -240,6 +242,22 @@ inline double rigid_relative_error(const Tensor& a, const Tensor& b) {
     norm += b.data()[i] * b.data()[i];
   }
   return std::sqrt(diff) / std::max(std::sqrt(norm), 1e-300);
+}
+
+// Every result of `out` equals `fresh`'s bit for bit (shapes too).
+inline void expect_same_rigid_results(const maya::rigid::RigidRolloutGradients& out,
+                                      const maya::rigid::RigidRolloutGradients& fresh) {
+  const auto tensors = [](const maya::rigid::RigidRolloutGradients& r) {
+    return std::vector<const Tensor*>{&r.loss,      &r.final_state, &r.state,   &r.mass,
+                                      &r.inertia,   &r.vertices,    &r.radius,  &r.applied,
+                                      &r.stiffness, &r.damping,     &r.friction};
+  };
+  const auto a = tensors(out);
+  const auto b = tensors(fresh);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    ASSERT_EQ(a[i]->shape(), b[i]->shape()) << "result " << i;
+    EXPECT_EQ(rigid_relative_error(*a[i], *b[i]), 0.0) << "result " << i;
+  }
 }
 
 }  // namespace maya::test

@@ -72,6 +72,12 @@ struct RigidRolloutGradients {
                                                            const RigidWorlds& worlds,
                                                            const FinalStateLoss& loss,
                                                            const RigidRolloutOptions& options);
+// The same into `out`, whose tensors are reused where they already have the results' shapes (on
+// the CPU), so a loop of calls allocates and zero-fills no result memory after its first; the
+// others are replaced. Throws as above.
+void rigid_rollout_gradient(const RigidWorld2D& world, const RigidWorlds& worlds,
+                            const FinalStateLoss& loss, const RigidRolloutOptions& options,
+                            RigidRolloutGradients& out);
 
 // E copies of one world's state [2, K, 3] and parameter values.
 [[nodiscard]] RigidWorlds replicate_world(const Tensor& state, const RigidParameterValues& values,
